@@ -1,0 +1,105 @@
+/**
+ * CSV sink: a fixed header, rows streamed to disk in batches (bounded memory,
+ * no whole-run buffering), deterministic number formatting, and an atomic
+ * finish (rows go to `<path>.tmp-<pid>` and are renamed into place by
+ * {@link CsvWriter.close}), so a crashed run never leaves a half-written file.
+ */
+import { closeSync, fsyncSync, mkdirSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { stringify } from 'csv-stringify/sync';
+import { formatSeconds, type Time } from './time.js';
+
+/** A CSV cell: strings are quoted as needed; numbers must be pre-formatted or integers. */
+export type Cell = string | number | boolean | null | undefined;
+
+/**
+ * Deterministic rendering of a float: at most `digits` significant digits,
+ * shortest form, no exponent for ordinary magnitudes. `NaN` and infinities are
+ * rendered as empty cells by {@link CsvWriter}; here as `NaN`/`Infinity`.
+ */
+export function formatFloat(x: number, digits = 9): string {
+  if (!Number.isFinite(x)) return String(x);
+  if (Number.isInteger(x) && Math.abs(x) < 1e21) return String(x);
+  const r = Number(x.toPrecision(digits));
+  return String(r);
+}
+
+/** Formatting helpers for cells. */
+export const fmt = {
+  /** Integer nanoseconds rendered as exact seconds (for `*_s` columns). */
+  seconds: (t: Time): string => formatSeconds(t),
+  /** A float with up to 9 significant digits. */
+  float: (x: number, digits = 9): string => formatFloat(x, digits),
+};
+
+/** Streams rows with a fixed header to a CSV file. */
+export class CsvWriter {
+  private fd: number;
+  private readonly tmpPath: string;
+  private batch: Cell[][] = [];
+  private closed = false;
+  /** Number of data rows written. */
+  rows = 0;
+
+  /**
+   * @param path final file path (written atomically on close)
+   * @param columns header, in order; every row must have this many cells
+   */
+  constructor(
+    readonly path: string,
+    readonly columns: readonly string[],
+    private readonly batchRows = 1024,
+  ) {
+    mkdirSync(dirname(path), { recursive: true });
+    this.tmpPath = `${path}.tmp-${process.pid}`;
+    this.fd = openSync(this.tmpPath, 'w');
+    writeSync(this.fd, stringify([columns as string[]]));
+  }
+
+  /** Appends one row (cells in header order). */
+  write(row: readonly Cell[]): void {
+    if (this.closed) throw new Error(`CsvWriter: write after close (${this.path})`);
+    if (row.length !== this.columns.length) {
+      throw new RangeError(`CsvWriter: row has ${row.length} cells, header has ${this.columns.length} (${this.path})`);
+    }
+    this.batch.push(row.map(normalizeCell));
+    this.rows++;
+    if (this.batch.length >= this.batchRows) this.flush();
+  }
+
+  private flush(): void {
+    if (this.batch.length === 0) return;
+    writeSync(this.fd, stringify(this.batch as string[][]));
+    this.batch = [];
+  }
+
+  /** Flushes, fsyncs and renames the file into place. */
+  close(): void {
+    if (this.closed) return;
+    this.flush();
+    fsyncSync(this.fd);
+    closeSync(this.fd);
+    this.closed = true;
+    renameSync(this.tmpPath, this.path);
+  }
+
+  /** Discards the file (nothing is left at `path` or at the temporary path). */
+  abort(): void {
+    if (this.closed) return;
+    this.closed = true;
+    closeSync(this.fd);
+    rmSync(this.tmpPath, { force: true });
+  }
+}
+
+function normalizeCell(c: Cell): string {
+  if (c === null || c === undefined) return '';
+  if (typeof c === 'number') return Number.isFinite(c) ? formatFloat(c) : '';
+  if (typeof c === 'boolean') return c ? 'true' : 'false';
+  return c;
+}
+
+/** Renders a whole table (header + rows) as a CSV string with the same formatting rules. */
+export function toCsv(columns: readonly string[], rows: readonly (readonly Cell[])[]): string {
+  return stringify([columns as string[], ...rows.map((r) => r.map(normalizeCell))]);
+}

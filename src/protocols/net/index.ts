@@ -1,0 +1,3 @@
+export * from './link.js';
+export * from './network.js';
+export * from './faults.js';

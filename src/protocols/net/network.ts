@@ -1,0 +1,515 @@
+/**
+ * The simulated network: data, not protocol (after turmoil's `top.rs`).
+ *
+ * Theory of operation. Nodes are dense integer ids. `send(from, to, payload,
+ * sizeBytes)` moves an opaque payload along the directed link (from, to):
+ *
+ *   1. the sender must be up and the link not partitioned (else drop:
+ *      `node_down` / `partition`);
+ *   2. with a finite bandwidth the packet joins the link's FIFO: it waits for
+ *      the packets ahead of it, then takes sizeBytes*8/bandwidth to serialize;
+ *      a packet that finds `queuePackets` (or `queueBytes`) already waiting is
+ *      dropped (`queue`, drop-tail);
+ *   3. the loss model may drop it (`loss`; it still used the queue);
+ *   4. it arrives after the propagation latency plus a uniform jitter draw
+ *      (jitter reorders packets); with probability `duplicate` a copy is sent
+ *      with its own delay draw.
+ *
+ * On arrival the packet is checked again: a partition that started while it
+ * was in flight drops it, a `hold` parks it until `release`, a down receiver
+ * drops it (`node_down`). Otherwise the receiver attached to the node is
+ * called. Every step is emitted on `packets` (send / deliver / drop with its
+ * cause) and counted per link and in total:
+ *
+ *   sent + duplicated = delivered + dropped(all causes) + inFlight
+ *
+ * where inFlight counts scheduled arrivals and parked packets.
+ *
+ * All random draws come from one stream (default `net`), in send order.
+ */
+import type { Random } from '../../kernel/random.js';
+import type { Simulator } from '../../kernel/simulator.js';
+import { TraceSource } from '../../kernel/trace.js';
+import type { Time } from '../../kernel/time.js';
+import { DEFAULT_LINK, minDelay, sampleDelay, type DelaySpec, type LinkConfig, type LossSpec } from './link.js';
+
+/** A node's identity on the network: a dense integer from 0. */
+export type NodeId = number;
+
+/** Why the network dropped a packet. */
+export type DropCause = 'loss' | 'queue' | 'partition' | 'node_down';
+
+/** The drop causes, in the order counters and CSV columns list them. */
+export const DROP_CAUSES: readonly DropCause[] = ['loss', 'queue', 'partition', 'node_down'];
+
+/** One packet event, as emitted on {@link Network.packets}. */
+export interface PacketEvent {
+  readonly kind: 'send' | 'deliver' | 'drop';
+  readonly timeNs: Time;
+  /** Unique per send (copies made by duplication share the original's id). */
+  readonly packetId: number;
+  readonly from: NodeId;
+  readonly to: NodeId;
+  readonly sizeBytes: number;
+  /** When the packet was sent (ns). */
+  readonly sentNs: Time;
+  readonly cause?: DropCause;
+}
+
+/** A node going down or coming back up. */
+export interface NodeStatusEvent {
+  readonly timeNs: Time;
+  readonly node: NodeId;
+  readonly up: boolean;
+}
+
+/** Packet counters of one directed link or of the whole network. */
+export interface LinkCounters {
+  sent: number;
+  duplicated: number;
+  delivered: number;
+  dropLoss: number;
+  dropQueue: number;
+  dropPartition: number;
+  dropNodeDown: number;
+  bytesSent: number;
+  bytesDelivered: number;
+}
+
+/** The function that receives a node's packets. */
+export type Receiver<P> = (from: NodeId, payload: P, sizeBytes: number) => void;
+
+/** Options of the {@link Network} constructor. */
+export interface NetworkOptions {
+  /** Number of nodes created up front (ids 0..nodes-1). Default 0; see {@link Network.addNode}. */
+  readonly nodes?: number;
+  /** The link every pair uses unless overridden. Fields default to {@link DEFAULT_LINK}. */
+  readonly defaultLink?: Partial<LinkConfig>;
+  /** The random stream for latency, jitter, loss and duplication draws. Default `sim.rng.stream('net')`. */
+  readonly rng?: Random;
+  /** Keep counters per directed link (a map entry per link that carried traffic). Default true. */
+  readonly perLinkCounters?: boolean;
+}
+
+interface Packet<P> {
+  readonly id: number;
+  readonly from: NodeId;
+  readonly to: NodeId;
+  readonly payload: P;
+  readonly sizeBytes: number;
+  readonly sentNs: Time;
+  holdId: number;
+}
+
+interface LinkState {
+  busyUntil: Time;
+  /** Transmission start times and sizes of packets not yet started, FIFO (a ring would do; the queue is short). */
+  waitStart: number[];
+  waitBytes: number[];
+  waitHead: number;
+  queuedBytes: number;
+  geBad: boolean;
+}
+
+interface Rule {
+  readonly id: number;
+  readonly a: Uint8Array;
+  readonly b: Uint8Array;
+  readonly oneWay: boolean;
+}
+
+const KEY_SPAN = 0x4000000; // 2^26 nodes
+
+function newCounters(): LinkCounters {
+  return {
+    sent: 0,
+    duplicated: 0,
+    delivered: 0,
+    dropLoss: 0,
+    dropQueue: 0,
+    dropPartition: 0,
+    dropNodeDown: 0,
+    bytesSent: 0,
+    bytesDelivered: 0,
+  };
+}
+
+/** Sum of every drop cause of a counter record. */
+export function droppedTotal(c: LinkCounters): number {
+  return c.dropLoss + c.dropQueue + c.dropPartition + c.dropNodeDown;
+}
+
+/** A simulated network of nodes joined by directed links, with turmoil's fault verbs. */
+export class Network<P = unknown> {
+  /** Every send, delivery and drop. */
+  readonly packets = new TraceSource<PacketEvent>('net.packet');
+  /** Every crash and restart. */
+  readonly nodeStatus = new TraceSource<NodeStatusEvent>('net.node');
+  /** Counters over all links. */
+  readonly total: LinkCounters = newCounters();
+
+  private readonly rng: Random;
+  private defaultLink: LinkConfig;
+  private readonly overrides = new Map<number, LinkConfig>();
+  private readonly states = new Map<number, LinkState>();
+  private readonly perLink: Map<number, LinkCounters> | undefined;
+  private receivers: (Receiver<P> | undefined)[] = [];
+  private up = new Uint8Array(16);
+  private count = 0;
+  private partitions: Rule[] = [];
+  private holds: Rule[] = [];
+  private parked: Packet<P>[] = [];
+  private nextRuleId = 1;
+  private nextPacketId = 0;
+  private flying = 0;
+  private readonly deliverFn = (p: Packet<P>): void => this.arrive(p);
+
+  constructor(
+    private readonly sim: Simulator,
+    options: NetworkOptions = {},
+  ) {
+    this.rng = options.rng ?? sim.rng.stream('net');
+    this.defaultLink = { ...DEFAULT_LINK, ...options.defaultLink };
+    this.perLink = options.perLinkCounters === false ? undefined : new Map();
+    for (let i = 0; i < (options.nodes ?? 0); i++) this.addNode();
+  }
+
+  /** Number of nodes. */
+  get nodeCount(): number {
+    return this.count;
+  }
+
+  /** Packets sent (or duplicated) whose fate is not yet decided: scheduled arrivals plus parked ones. */
+  get inFlight(): number {
+    return this.flying;
+  }
+
+  /** Adds a node (up) and returns its id. */
+  addNode(receiver?: Receiver<P>): NodeId {
+    const id = this.count++;
+    if (id >= KEY_SPAN) throw new RangeError(`Network: at most ${KEY_SPAN} nodes`);
+    if (id >= this.up.length) {
+      const u = new Uint8Array(this.up.length * 2);
+      u.set(this.up);
+      this.up = u;
+    }
+    this.up[id] = 1;
+    this.receivers[id] = receiver;
+    return id;
+  }
+
+  /** Sets the function that receives `node`'s packets. */
+  attach(node: NodeId, receiver: Receiver<P>): void {
+    this.checkNode(node);
+    this.receivers[node] = receiver;
+  }
+
+  /** The configuration of the directed link (from, to). */
+  link(from: NodeId, to: NodeId): LinkConfig {
+    return this.overrides.get(from * KEY_SPAN + to) ?? this.defaultLink;
+  }
+
+  /** Changes the default link (links with their own overrides keep them). */
+  setDefaultLink(patch: Partial<LinkConfig>): void {
+    this.defaultLink = { ...this.defaultLink, ...patch };
+  }
+
+  /** Overrides fields of the directed link (from, to). */
+  setLink(from: NodeId, to: NodeId, patch: Partial<LinkConfig>): void {
+    this.checkNode(from);
+    this.checkNode(to);
+    this.overrides.set(from * KEY_SPAN + to, { ...this.link(from, to), ...patch });
+  }
+
+  /** Sets the latency of both directions between a and b (or only a→b with `oneWay`). */
+  setLinkLatency(a: NodeId, b: NodeId, latency: DelaySpec, oneWay = false): void {
+    this.setLink(a, b, { latency });
+    if (!oneWay) this.setLink(b, a, { latency });
+  }
+
+  /** Sets the loss of both directions between a and b (or only a→b with `oneWay`). */
+  setLossRate(a: NodeId, b: NodeId, loss: LossSpec, oneWay = false): void {
+    this.setLink(a, b, { loss });
+    if (!oneWay) this.setLink(b, a, { loss });
+  }
+
+  /** Cuts every link between group a and group b, both directions. Returns an id for {@link repair}. */
+  partition(a: readonly NodeId[], b: readonly NodeId[]): number {
+    const rule = this.makeRule(a, b, false, 'partition');
+    this.partitions.push(rule);
+    return rule.id;
+  }
+
+  /** Cuts the links from every node of `from` to every node of `to` only. */
+  partitionOneWay(from: readonly NodeId[], to: readonly NodeId[]): number {
+    const rule = this.makeRule(from, to, true, 'partitionOneWay');
+    this.partitions.push(rule);
+    return rule.id;
+  }
+
+  /** Removes one partition (by id) or, without an id, every partition. */
+  repair(id?: number): void {
+    this.partitions = id === undefined ? [] : this.partitions.filter((r) => r.id !== id);
+  }
+
+  /** True when a packet from → to would be dropped by a partition now. */
+  isPartitioned(from: NodeId, to: NodeId): boolean {
+    return this.matches(this.partitions, from, to) !== undefined;
+  }
+
+  /** Parks packets arriving on links between a and b (both directions) until {@link release}. */
+  hold(a: readonly NodeId[], b: readonly NodeId[], oneWay = false): number {
+    const rule = this.makeRule(a, b, oneWay, 'hold');
+    this.holds.push(rule);
+    return rule.id;
+  }
+
+  /** Ends one hold (or every hold) and delivers its parked packets now, in arrival order. */
+  release(id?: number): void {
+    const released = id === undefined ? this.holds : this.holds.filter((r) => r.id === id);
+    if (released.length === 0) return;
+    const ids = new Set(released.map((r) => r.id));
+    this.holds = this.holds.filter((r) => !ids.has(r.id));
+    const keep: Packet<P>[] = [];
+    for (const p of this.parked) {
+      if (ids.has(p.holdId)) {
+        p.holdId = 0;
+        this.sim.schedule(this.sim.now, this.deliverFn, p, 'net.release');
+      } else keep.push(p);
+    }
+    this.parked = keep;
+  }
+
+  /** Takes a node down: it receives nothing until {@link restart}; packets to it are dropped on arrival. */
+  crash(node: NodeId): void {
+    this.checkNode(node);
+    if (this.up[node] === 0) return;
+    this.up[node] = 0;
+    if (this.nodeStatus.active) this.nodeStatus.emit({ timeNs: this.sim.now, node, up: false });
+  }
+
+  /** Brings a node back up. */
+  restart(node: NodeId): void {
+    this.checkNode(node);
+    if (this.up[node] === 1) return;
+    this.up[node] = 1;
+    if (this.nodeStatus.active) this.nodeStatus.emit({ timeNs: this.sim.now, node, up: true });
+  }
+
+  /** True when the node is up. */
+  isUp(node: NodeId): boolean {
+    return this.up[node] === 1;
+  }
+
+  /** Counters of the directed link (from, to) (all zero if it carried nothing, or per-link counters are off). */
+  counters(from: NodeId, to: NodeId): Readonly<LinkCounters> {
+    return this.perLink?.get(from * KEY_SPAN + to) ?? newCounters();
+  }
+
+  /** Every directed link that carried traffic, with its counters, in first-use order. */
+  *linkCounters(): IterableIterator<{ from: NodeId; to: NodeId; counters: Readonly<LinkCounters> }> {
+    if (this.perLink === undefined) return;
+    for (const [key, counters] of this.perLink) {
+      yield { from: Math.floor(key / KEY_SPAN), to: key % KEY_SPAN, counters };
+    }
+  }
+
+  /** The earliest time a packet of `sizeBytes` sent now on an idle link (from, to) could arrive. */
+  minTransitNs(from: NodeId, to: NodeId, sizeBytes: number): Time {
+    const cfg = this.link(from, to);
+    const ser = cfg.bandwidthBps === Infinity ? 0 : Math.round((sizeBytes * 8 * 1e9) / cfg.bandwidthBps);
+    return ser + minDelay(cfg.latency);
+  }
+
+  /** Sends `payload` (of `sizeBytes` on the wire) from `from` to `to`. Never throws for network reasons. */
+  send(from: NodeId, to: NodeId, payload: P, sizeBytes: number): void {
+    const now = this.sim.now;
+    const key = from * KEY_SPAN + to;
+    const c = this.linkCounter(key);
+    const id = this.nextPacketId++;
+    this.total.sent++;
+    this.total.bytesSent += sizeBytes;
+    if (c !== undefined) {
+      c.sent++;
+      c.bytesSent += sizeBytes;
+    }
+    if (this.packets.active) this.packets.emit({ kind: 'send', timeNs: now, packetId: id, from, to, sizeBytes, sentNs: now });
+    if (this.up[from] !== 1) return this.drop(c, 'node_down', id, from, to, sizeBytes, now);
+    if (this.partitions.length > 0 && this.matches(this.partitions, from, to) !== undefined) {
+      return this.drop(c, 'partition', id, from, to, sizeBytes, now);
+    }
+    const cfg = this.overrides.size > 0 ? (this.overrides.get(key) ?? this.defaultLink) : this.defaultLink;
+    let depart = now;
+    let state: LinkState | undefined;
+    if (cfg.bandwidthBps !== Infinity || typeof cfg.loss !== 'number') state = this.linkState(key);
+    if (cfg.bandwidthBps !== Infinity && state !== undefined) {
+      // Packets whose transmission has started leave the waiting line.
+      while (state.waitHead < state.waitStart.length && (state.waitStart[state.waitHead] as number) <= now) {
+        state.queuedBytes -= state.waitBytes[state.waitHead] as number;
+        state.waitHead++;
+      }
+      if (state.waitHead > 64 && state.waitHead * 2 > state.waitStart.length) {
+        state.waitStart = state.waitStart.slice(state.waitHead);
+        state.waitBytes = state.waitBytes.slice(state.waitHead);
+        state.waitHead = 0;
+      }
+      const start = state.busyUntil > now ? state.busyUntil : now;
+      if (start > now) {
+        const waiting = state.waitStart.length - state.waitHead;
+        if (waiting >= cfg.queuePackets || state.queuedBytes + sizeBytes > cfg.queueBytes) {
+          return this.drop(c, 'queue', id, from, to, sizeBytes, now);
+        }
+        state.waitStart.push(start);
+        state.waitBytes.push(sizeBytes);
+        state.queuedBytes += sizeBytes;
+      }
+      depart = start + Math.round((sizeBytes * 8 * 1e9) / cfg.bandwidthBps);
+      state.busyUntil = depart;
+    }
+    if (this.lost(cfg.loss, state)) return this.drop(c, 'loss', id, from, to, sizeBytes, now);
+    const packet: Packet<P> = { id, from, to, payload, sizeBytes, sentNs: now, holdId: 0 };
+    this.launch(packet, depart, cfg);
+    if (cfg.duplicate > 0 && this.rng.bernoulli(cfg.duplicate)) {
+      this.total.duplicated++;
+      if (c !== undefined) c.duplicated++;
+      this.launch({ ...packet }, depart, cfg);
+    }
+  }
+
+  private launch(packet: Packet<P>, depart: Time, cfg: LinkConfig): void {
+    let at = depart + sampleDelay(cfg.latency, this.rng);
+    if (cfg.jitterNs > 0) at += Math.round(this.rng.range(0, cfg.jitterNs));
+    this.flying++;
+    this.sim.schedule(at, this.deliverFn, packet, 'net.deliver');
+  }
+
+  private arrive(p: Packet<P>): void {
+    const now = this.sim.now;
+    const key = p.from * KEY_SPAN + p.to;
+    if (this.partitions.length > 0 && this.matches(this.partitions, p.from, p.to) !== undefined) {
+      this.flying--;
+      return this.drop(this.perLink?.get(key), 'partition', p.id, p.from, p.to, p.sizeBytes, p.sentNs);
+    }
+    if (this.holds.length > 0) {
+      const rule = this.matches(this.holds, p.from, p.to);
+      if (rule !== undefined) {
+        p.holdId = rule.id;
+        this.parked.push(p);
+        return;
+      }
+    }
+    this.flying--;
+    if (this.up[p.to] !== 1) return this.drop(this.perLink?.get(key), 'node_down', p.id, p.from, p.to, p.sizeBytes, p.sentNs);
+    this.total.delivered++;
+    this.total.bytesDelivered += p.sizeBytes;
+    const c = this.perLink?.get(key);
+    if (c !== undefined) {
+      c.delivered++;
+      c.bytesDelivered += p.sizeBytes;
+    }
+    if (this.packets.active) {
+      this.packets.emit({
+        kind: 'deliver',
+        timeNs: now,
+        packetId: p.id,
+        from: p.from,
+        to: p.to,
+        sizeBytes: p.sizeBytes,
+        sentNs: p.sentNs,
+      });
+    }
+    const r = this.receivers[p.to];
+    if (r !== undefined) r(p.from, p.payload, p.sizeBytes);
+  }
+
+  private drop(
+    c: LinkCounters | undefined,
+    cause: DropCause,
+    id: number,
+    from: NodeId,
+    to: NodeId,
+    sizeBytes: number,
+    sentNs: Time,
+  ): void {
+    bump(this.total, cause);
+    if (c !== undefined) bump(c, cause);
+    if (this.packets.active) {
+      this.packets.emit({ kind: 'drop', timeNs: this.sim.now, packetId: id, from, to, sizeBytes, sentNs, cause });
+    }
+  }
+
+  private lost(loss: LossSpec, state: LinkState | undefined): boolean {
+    if (typeof loss === 'number') return loss > 0 && this.rng.bernoulli(loss);
+    if (state === undefined) return false;
+    // Gilbert-Elliott: step the chain, then lose with the state's probability.
+    state.geBad = state.geBad ? !this.rng.bernoulli(loss.pBadToGood) : this.rng.bernoulli(loss.pGoodToBad);
+    const p = state.geBad ? (loss.lossBad ?? 1) : (loss.lossGood ?? 0);
+    return this.rng.bernoulli(p);
+  }
+
+  private linkCounter(key: number): LinkCounters | undefined {
+    const m = this.perLink;
+    if (m === undefined) return undefined;
+    let c = m.get(key);
+    if (c === undefined) {
+      c = newCounters();
+      m.set(key, c);
+    }
+    return c;
+  }
+
+  private linkState(key: number): LinkState {
+    let s = this.states.get(key);
+    if (s === undefined) {
+      s = { busyUntil: 0, waitStart: [], waitBytes: [], waitHead: 0, queuedBytes: 0, geBad: false };
+      this.states.set(key, s);
+    }
+    return s;
+  }
+
+  private makeRule(a: readonly NodeId[], b: readonly NodeId[], oneWay: boolean, verb: string): Rule {
+    const sa = new Uint8Array(this.count);
+    const sb = new Uint8Array(this.count);
+    for (const n of a) {
+      this.checkNode(n);
+      sa[n] = 1;
+    }
+    for (const n of b) {
+      this.checkNode(n);
+      if (sa[n] === 1) throw new RangeError(`${verb}: node ${n} is in both groups`);
+      sb[n] = 1;
+    }
+    return { id: this.nextRuleId++, a: sa, b: sb, oneWay };
+  }
+
+  private matches(rules: readonly Rule[], from: NodeId, to: NodeId): Rule | undefined {
+    for (const r of rules) {
+      if (r.a[from] === 1 && r.b[to] === 1) return r;
+      if (!r.oneWay && r.b[from] === 1 && r.a[to] === 1) return r;
+    }
+    return undefined;
+  }
+
+  private checkNode(node: NodeId): void {
+    if (!Number.isInteger(node) || node < 0 || node >= this.count) {
+      throw new RangeError(`Network: no node ${node} (nodes are 0..${this.count - 1})`);
+    }
+  }
+}
+
+function bump(c: LinkCounters, cause: DropCause): void {
+  switch (cause) {
+    case 'loss':
+      c.dropLoss++;
+      break;
+    case 'queue':
+      c.dropQueue++;
+      break;
+    case 'partition':
+      c.dropPartition++;
+      break;
+    case 'node_down':
+      c.dropNodeDown++;
+      break;
+  }
+}

@@ -1,0 +1,71 @@
+/**
+ * The sans-I/O contract (after h11 and quinn-proto): a protocol node is a
+ * state machine that never touches a socket, a clock or a timer. Inputs are
+ * method calls carrying `now`; outputs are {@link Action}s the node queues and
+ * its driver drains with `pollActions()` after every input. The simulator
+ * ({@link SimHost}) and the real UDP transport are two such drivers.
+ */
+import type { Time } from '../kernel/time.js';
+import type { NodeId } from './net/network.js';
+
+/** What a node asks its driver to do. */
+export type Action<M> =
+  | { readonly type: 'send'; readonly to: NodeId; readonly msg: M; readonly sizeBytes: number }
+  | { readonly type: 'set-timer'; readonly timer: string; readonly atNs: Time }
+  | { readonly type: 'cancel-timer'; readonly timer: string }
+  | { readonly type: 'trace'; readonly name: string; readonly data: Readonly<Record<string, string | number | boolean>> };
+
+/**
+ * A sans-I/O protocol node.
+ * @typeParam M the message type it sends and receives
+ * @typeParam C the client calls it accepts (e.g. put/get)
+ * @typeParam R the reply to a client call
+ */
+export interface ProtocolNode<M, C = never, R = unknown> {
+  /** Called once when the node starts (and again after a restart); typically sets its first timers. */
+  start(now: Time): void;
+  /** A message arrived from `from`. Must not throw on any input: count and drop bad messages. */
+  handleMessage(from: NodeId, msg: M, now: Time): void;
+  /** A timer set with `set-timer` fired. */
+  handleTimer(timer: string, now: Time): void;
+  /** A client call; the reply is returned at once (requests that need the network answer through later actions). */
+  handleCall?(call: C, now: Time): R;
+  /** Returns the actions queued since the last poll, and forgets them. */
+  pollActions(): readonly Action<M>[];
+}
+
+/** A small helper a node can own to queue its actions. */
+export class Outbox<M> {
+  private queue: Action<M>[] = [];
+
+  send(to: NodeId, msg: M, sizeBytes: number): void {
+    this.queue.push({ type: 'send', to, msg, sizeBytes });
+  }
+
+  setTimer(timer: string, atNs: Time): void {
+    this.queue.push({ type: 'set-timer', timer, atNs });
+  }
+
+  cancelTimer(timer: string): void {
+    this.queue.push({ type: 'cancel-timer', timer });
+  }
+
+  trace(name: string, data: Readonly<Record<string, string | number | boolean>>): void {
+    this.queue.push({ type: 'trace', name, data });
+  }
+
+  /** Returns and clears the queued actions. */
+  drain(): readonly Action<M>[] {
+    const q = this.queue;
+    if (q.length === 0) return EMPTY;
+    this.queue = [];
+    return q;
+  }
+
+  /** Drops every queued action (used when a node crashes). */
+  clear(): void {
+    this.queue = [];
+  }
+}
+
+const EMPTY: readonly never[] = Object.freeze([]);

@@ -1,0 +1,134 @@
+/**
+ * The contract between the scenario runner and a protocol's scenario driver.
+ *
+ * A scenario file has one `protocol:` section whose single key names the
+ * driver (`gossip`, `tcp`, ...). The runner validates the common parts
+ * (name, seed, duration, network, faults, outputs), hands the protocol section
+ * and the workload to the driver's zod schemas, then calls `run` with a
+ * context that opens trace CSVs inside the run's (temporary) output folder.
+ * Plots are not the driver's business: the runner renders them from the CSVs
+ * it finds (see `plot.ts`), which is also what `desim plot DIR` does.
+ */
+import type { z } from 'zod';
+import type { CsvWriter, Cell } from '../kernel/csv.js';
+
+/** One validation problem: a path into the scenario (e.g. `workload[2].node`) and what was expected. */
+export interface Issue {
+  readonly path: string;
+  readonly message: string;
+}
+
+/** What a driver's `run` may use. */
+export interface RunContext {
+  /** The run's root seed: build the kernel with `new Simulator({ seed: ctx.seed })`. */
+  readonly seed: string;
+  /**
+   * Opens `trace-<name>.csv` in the run's output folder, or returns undefined
+   * when the scenario's `outputs.traces` does not ask for that trace (then skip
+   * the work of producing it). The runner closes every writer after `run`.
+   */
+  openTrace(name: string, columns: readonly string[]): CsvWriter | undefined;
+  /** Reports progress in [0, 1] (the CLI renders it; may be a no-op). */
+  progress(fraction: number): void;
+}
+
+/** A small table the driver returns (written as `<name>.csv`). */
+export interface Table {
+  readonly columns: readonly string[];
+  readonly rows: readonly (readonly Cell[])[];
+}
+
+/** What a run produces besides its traces. */
+export interface RunResult {
+  /**
+   * The run's scalar results, in a fixed order, names with units
+   * (`goodput_bps`, `t_last_s`, `residue_frac`, `messages_per_node`).
+   * They form the run's row of summary.csv and the columns sweeps aggregate.
+   */
+  readonly metrics: Readonly<Record<string, number>>;
+  /** Extra tables, e.g. `flows` (one row per TCP flow) or `reads` (one row per get). */
+  readonly tables?: Readonly<Record<string, Table>>;
+  /** One line for humans, e.g. `3 nodes, 1 put, converged at t=2.004 s; get@B=25.5 get@C=25.5`. */
+  readonly headline: string;
+}
+
+/**
+ * A protocol's scenario driver.
+ * @typeParam S the parsed protocol section
+ * @typeParam W the parsed workload entry
+ */
+export interface ProtocolDriver<S = unknown, W = unknown> {
+  /** The key under `protocol:` in scenario files. */
+  readonly name: string;
+  /** Schema of the protocol section: strict objects (unknown keys are errors), defaults filled in. */
+  readonly schema: z.ZodType<S>;
+  /** Schema of one `workload:` entry (strict, defaults filled in). */
+  readonly workloadSchema: z.ZodType<W>;
+  /** Checks that need the whole scenario (e.g. a workload entry names an unknown node). */
+  check?(scenario: ScenarioFor<S, W>): Issue[];
+  /** Runs the scenario to its duration, synchronously; writes traces through `ctx`. */
+  run(scenario: ScenarioFor<S, W>, ctx: RunContext): RunResult;
+}
+
+/** A link section as written in scenario files (all optional; units in the names). */
+export interface LinkSection {
+  readonly latency_ms?: number | DelayDist;
+  readonly jitter_ms?: number;
+  readonly loss?: number | GilbertElliott;
+  readonly duplicate?: number;
+  readonly bandwidth_bps?: number;
+  readonly queue_packets?: number;
+  readonly queue_bytes?: number;
+}
+
+/** A latency distribution in a scenario file (milliseconds). */
+export type DelayDist =
+  | { readonly dist: 'constant'; readonly ms: number }
+  | { readonly dist: 'uniform'; readonly min_ms: number; readonly max_ms: number }
+  | { readonly dist: 'exponential'; readonly mean_ms: number }
+  | { readonly dist: 'normal'; readonly mean_ms: number; readonly sd_ms: number }
+  | { readonly dist: 'lognormal'; readonly mu: number; readonly sigma: number }
+  | { readonly dist: 'pareto'; readonly scale_ms: number; readonly shape: number };
+
+/** Gilbert-Elliott burst loss in a scenario file. */
+export interface GilbertElliott {
+  readonly model: 'gilbert-elliott';
+  readonly p_good_to_bad: number;
+  readonly p_bad_to_good: number;
+  readonly loss_good?: number;
+  readonly loss_bad?: number;
+}
+
+/** A fault entry as written in scenario files (node names, times in seconds). */
+export type FaultEntry =
+  | { readonly at_s: number; readonly partition: readonly (readonly string[])[]; readonly one_way?: boolean; readonly name?: string }
+  | { readonly at_s: number; readonly repair: string }
+  | { readonly at_s: number; readonly hold: readonly (readonly string[])[]; readonly one_way?: boolean; readonly name?: string }
+  | { readonly at_s: number; readonly release: string }
+  | { readonly at_s: number; readonly crash: string }
+  | { readonly at_s: number; readonly restart: string; readonly keep_state?: boolean }
+  | { readonly at_s: number; readonly set_latency_ms: number | DelayDist; readonly between: readonly [string, string]; readonly one_way?: boolean }
+  | { readonly at_s: number; readonly set_loss: number | GilbertElliott; readonly between: readonly [string, string]; readonly one_way?: boolean };
+
+/** The network section: node names (or a count, named n0..n{N-1}), the default link and per-link overrides. */
+export interface NetworkSection {
+  /** Node names in id order (a count in the file becomes `n0`, `n1`, ...). */
+  readonly nodes: readonly string[];
+  readonly link: LinkSection;
+  readonly links: readonly (LinkSection & { readonly from: string; readonly to: string; readonly both_ways: boolean })[];
+}
+
+/** A validated scenario, as a driver sees it (defaults filled in). */
+export interface ScenarioFor<S, W> {
+  readonly name: string;
+  readonly description: string;
+  readonly seed: number;
+  readonly duration_s: number;
+  readonly network: NetworkSection;
+  readonly protocol: Readonly<Record<string, S>>;
+  /** The protocol section of this driver (same object as `protocol[driver.name]`). */
+  readonly settings: S;
+  readonly workload: readonly W[];
+  readonly faults: readonly FaultEntry[];
+  readonly outputs: { readonly traces: readonly string[] | 'all'; readonly plots: boolean };
+}

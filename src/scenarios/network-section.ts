@@ -1,0 +1,111 @@
+/**
+ * Turns the scenario file's network and fault sections (names, milliseconds,
+ * seconds) into the kernel's network and fault records (ids, nanoseconds).
+ */
+import type { Simulator } from '../kernel/simulator.js';
+import { milliseconds, seconds } from '../kernel/time.js';
+import type { TimedFault } from '../protocols/net/faults.js';
+import type { DelaySpec, LinkConfig, LossSpec } from '../protocols/net/link.js';
+import { Network, type NodeId } from '../protocols/net/network.js';
+import type { DelayDist, FaultEntry, GilbertElliott, LinkSection, NetworkSection } from './driver.js';
+
+/** A latency in ms (or a distribution in ms) as the network's ns {@link DelaySpec}. */
+export function toDelaySpec(d: number | DelayDist): DelaySpec {
+  if (typeof d === 'number') return milliseconds(d);
+  switch (d.dist) {
+    case 'constant':
+      return milliseconds(d.ms);
+    case 'uniform':
+      return { dist: 'uniform', minNs: milliseconds(d.min_ms), maxNs: milliseconds(d.max_ms) };
+    case 'exponential':
+      return { dist: 'exponential', meanNs: milliseconds(d.mean_ms) };
+    case 'normal':
+      return { dist: 'normal', meanNs: milliseconds(d.mean_ms), sdNs: milliseconds(d.sd_ms) };
+    case 'lognormal':
+      // mu, sigma are of ln(latency in ms): shift by ln(1e6) to get ns.
+      return { dist: 'lognormal', mu: d.mu + Math.log(1e6), sigma: d.sigma };
+    case 'pareto':
+      return { dist: 'pareto', scaleNs: milliseconds(d.scale_ms), shape: d.shape };
+  }
+}
+
+/** A loss section as the network's {@link LossSpec}. */
+export function toLossSpec(l: number | GilbertElliott): LossSpec {
+  if (typeof l === 'number') return l;
+  return {
+    model: 'gilbert-elliott',
+    pGoodToBad: l.p_good_to_bad,
+    pBadToGood: l.p_bad_to_good,
+    lossGood: l.loss_good ?? 0,
+    lossBad: l.loss_bad ?? 1,
+  };
+}
+
+/** The fields a link section sets, as a partial {@link LinkConfig}. */
+export function toLinkPatch(s: LinkSection): Partial<LinkConfig> {
+  const p: { -readonly [K in keyof LinkConfig]?: LinkConfig[K] } = {};
+  if (s.latency_ms !== undefined) p.latency = toDelaySpec(s.latency_ms);
+  if (s.jitter_ms !== undefined) p.jitterNs = milliseconds(s.jitter_ms);
+  if (s.loss !== undefined) p.loss = toLossSpec(s.loss);
+  if (s.duplicate !== undefined) p.duplicate = s.duplicate;
+  if (s.bandwidth_bps !== undefined) p.bandwidthBps = s.bandwidth_bps;
+  if (s.queue_packets !== undefined) p.queuePackets = s.queue_packets;
+  if (s.queue_bytes !== undefined) p.queueBytes = s.queue_bytes;
+  return p;
+}
+
+/** Builds the network of a scenario: one node per name (ids in order), default link, overrides. */
+export function buildNetwork<P>(
+  sim: Simulator,
+  section: NetworkSection,
+  options: { perLinkCounters?: boolean } = {},
+): { net: Network<P>; ids: ReadonlyMap<string, NodeId> } {
+  const net = new Network<P>(sim, {
+    nodes: section.nodes.length,
+    defaultLink: toLinkPatch(section.link),
+    perLinkCounters: options.perLinkCounters ?? true,
+  });
+  const ids = new Map<string, NodeId>(section.nodes.map((n, i) => [n, i]));
+  for (const l of section.links) {
+    const from = ids.get(l.from) as NodeId;
+    const to = ids.get(l.to) as NodeId;
+    const patch = toLinkPatch(l);
+    net.setLink(from, to, patch);
+    if (l.both_ways) net.setLink(to, from, patch);
+  }
+  return { net, ids };
+}
+
+/** Fault entries (names, seconds) as timed faults (ids, ns). Names must have been checked by validation. */
+export function toTimedFaults(entries: readonly FaultEntry[], ids: ReadonlyMap<string, NodeId>): TimedFault[] {
+  const id = (name: string): NodeId => {
+    const v = ids.get(name);
+    if (v === undefined) throw new RangeError(`unknown node ${name}`);
+    return v;
+  };
+  const groups = (g: readonly (readonly string[])[]): [NodeId[], NodeId[]] => {
+    const a = (g[0] ?? []).map(id);
+    // A single group is partitioned from every other node.
+    const b = g.length > 1 ? g.slice(1).flat().map(id) : [...ids.values()].filter((n) => !a.includes(n));
+    return [a, b];
+  };
+  return entries.map((e): TimedFault => {
+    const atNs = seconds(e.at_s);
+    if ('partition' in e) {
+      const [a, b] = groups(e.partition);
+      return { atNs, fault: { type: 'partition', a, b, oneWay: e.one_way ?? false, ...(e.name !== undefined ? { name: e.name } : {}) } };
+    }
+    if ('hold' in e) {
+      const [a, b] = groups(e.hold);
+      return { atNs, fault: { type: 'hold', a, b, oneWay: e.one_way ?? false, ...(e.name !== undefined ? { name: e.name } : {}) } };
+    }
+    if ('repair' in e) return { atNs, fault: e.repair === 'all' ? { type: 'repair' } : { type: 'repair', name: e.repair } };
+    if ('release' in e) return { atNs, fault: e.release === 'all' ? { type: 'release' } : { type: 'release', name: e.release } };
+    if ('crash' in e) return { atNs, fault: { type: 'crash', node: id(e.crash) } };
+    if ('restart' in e) return { atNs, fault: { type: 'restart', node: id(e.restart), keepState: e.keep_state ?? true } };
+    if ('set_latency_ms' in e) {
+      return { atNs, fault: { type: 'latency', a: id(e.between[0]), b: id(e.between[1]), latency: toDelaySpec(e.set_latency_ms), oneWay: e.one_way ?? false } };
+    }
+    return { atNs, fault: { type: 'loss', a: id(e.between[0]), b: id(e.between[1]), loss: toLossSpec(e.set_loss), oneWay: e.one_way ?? false } };
+  });
+}
