@@ -1,0 +1,400 @@
+/**
+ * The real-network driver for sans-I/O nodes: runs one {@link ProtocolNode}
+ * on a `node:dgram` UDP socket, with real timers and the real clock. It is the
+ * second driver beside the simulator's {@link SimHost}; the protocol module is
+ * the same object in both, only the I/O around it differs.
+ *
+ * Theory of operation. The host owns a socket, a monotonic clock (`now` in
+ * nanoseconds since the host was created, from `process.hrtime`: the
+ * transport may read the clock, the protocol only ever sees `now` arguments)
+ * and one `setTimeout` per pending timer name (setting a timer again moves
+ * it, as in SimHost). Every input (datagram, timer, client call) is handed to
+ * the node and the node's queued actions are carried out at once: `send`
+ * encodes the message with the protocol codec and sends it to the peer's
+ * address, timers are (re)armed or cleared, `trace` goes to the log callback.
+ *
+ * Inputs are never trusted. A datagram is, in order: dropped as `oversized`
+ * if it exceeds the MTU; routed to the client handler if it carries the
+ * client magic (any source address may be a client); dropped as
+ * `unknown_peer` if its source address is not a cluster member; decoded by
+ * the codec, a failure being dropped as `malformed` or `foreign_version`
+ * (the codec's error decides which). Handler exceptions are caught and
+ * counted (`handler_errors`), so no input can stop the node. Client requests
+ * carry ids; the last replies are cached per (client address, id) so a
+ * retried request is answered again without being applied twice.
+ */
+import dgram from 'node:dgram';
+import type { NodeId } from '../protocols/net/network.js';
+import type { Action, ProtocolNode } from '../protocols/sans-io.js';
+import { formatAddress, type Membership, type UdpAddress } from './address.js';
+import {
+  ClientWireError,
+  decodeRequest,
+  encodeReply,
+  isClientDatagram,
+  MAX_DATAGRAM_BYTES,
+  type ClientReply,
+  type ClientRequest,
+  type DropReason,
+} from './client-wire.js';
+
+/** Turns protocol messages into datagrams and back. `decode` throws on anything invalid. */
+export interface Codec<M> {
+  encode(msg: M): Uint8Array;
+  decode(bytes: Uint8Array): M;
+}
+
+/** A key-value request other than `stats` (which the host answers itself). */
+export type KvRequest = Exclude<ClientRequest, { op: 'stats' }>;
+
+/** Binds the client wire's requests to a node's `handleCall`. */
+export interface CallAdapter<C, R> {
+  /** The node call for a client request. */
+  toCall(req: KvRequest): C;
+  /** The client reply for the node's answer. */
+  toReply(reply: R, req: KvRequest): ClientReply;
+  /** Protocol figures added to the `stats` reply (e.g. `keys`). */
+  stats?(): Readonly<Record<string, number | string>>;
+}
+
+/** What the host reports to its owner (the CLI logs it on stderr). */
+export type HostLogEvent =
+  | { readonly kind: 'drop'; readonly reason: DropReason; readonly from: string; readonly detail: string }
+  | { readonly kind: 'error'; readonly where: string; readonly detail: string }
+  | { readonly kind: 'trace'; readonly name: string; readonly data: Readonly<Record<string, string | number | boolean>> };
+
+/** Options of a {@link UdpHost}. */
+export interface UdpHostOptions<M, C, R> {
+  /** The node's name (`--id`), reported in stats. */
+  readonly name: string;
+  /** Address to bind. */
+  readonly listen: UdpAddress;
+  /** Cluster members and their node ids (see `buildMembership`). */
+  readonly membership: Membership;
+  readonly node: ProtocolNode<M, C, R>;
+  readonly codec: Codec<M>;
+  /** Which counter a codec error goes to (default: `malformed`). */
+  readonly classifyDecodeError?: (err: unknown) => DropReason;
+  /** How client put/get/del reach the node; without it they are answered with an error. */
+  readonly calls?: CallAdapter<C, R>;
+  /** Largest datagram sent or accepted, bytes (default {@link MAX_DATAGRAM_BYTES}). */
+  readonly maxDatagramBytes?: number;
+  /** Called for drops, errors and the node's trace actions (default: ignore). */
+  readonly onLog?: (e: HostLogEvent) => void;
+  /** Monotonic clock in nanoseconds (default: `process.hrtime` since the host was built). */
+  readonly clockNs?: () => number;
+  /** Client replies remembered for retries (default 1024). */
+  readonly replyCacheSize?: number;
+}
+
+/** The host's counters (all since start). */
+export interface HostCounters {
+  /** Protocol datagrams accepted and handed to the node. */
+  messages_in: number;
+  /** Protocol datagrams sent. */
+  messages_out: number;
+  bytes_in: number;
+  bytes_out: number;
+  /** Client requests answered (including retries answered from the cache). */
+  client_requests: number;
+  /** Retried client requests answered from the reply cache. */
+  client_retries: number;
+  dropped_malformed: number;
+  dropped_oversized: number;
+  dropped_foreign_version: number;
+  dropped_unknown_peer: number;
+  /** Outgoing messages not sent because their encoding exceeded the MTU. */
+  send_oversized: number;
+  /** Socket send failures. */
+  send_errors: number;
+  /** Exceptions thrown by the node or the codec while handling an input (caught). */
+  handler_errors: number;
+  timers_fired: number;
+}
+
+function zeroCounters(): HostCounters {
+  return {
+    messages_in: 0,
+    messages_out: 0,
+    bytes_in: 0,
+    bytes_out: 0,
+    client_requests: 0,
+    client_retries: 0,
+    dropped_malformed: 0,
+    dropped_oversized: 0,
+    dropped_foreign_version: 0,
+    dropped_unknown_peer: 0,
+    send_oversized: 0,
+    send_errors: 0,
+    handler_errors: 0,
+    timers_fired: 0,
+  };
+}
+
+/** A monotonic nanosecond clock starting at 0 now. */
+export function monotonicClockNs(): () => number {
+  const t0 = process.hrtime.bigint();
+  return () => Number(process.hrtime.bigint() - t0);
+}
+
+function message(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
+
+/** Runs one sans-I/O node on a UDP socket. Call {@link UdpHost.start}, later {@link UdpHost.close}. */
+export class UdpHost<M, C = never, R = unknown> {
+  readonly counters: HostCounters = zeroCounters();
+  private readonly socket: dgram.Socket;
+  private readonly timers = new Map<string, NodeJS.Timeout>();
+  private readonly replies = new Map<string, Uint8Array>();
+  private readonly peersSeen = new Map<NodeId, number>();
+  private readonly clock: () => number;
+  private readonly maxBytes: number;
+  private readonly log: (e: HostLogEvent) => void;
+  private bound: UdpAddress | undefined;
+  private closed = false;
+
+  constructor(private readonly opts: UdpHostOptions<M, C, R>) {
+    this.clock = opts.clockNs ?? monotonicClockNs();
+    this.maxBytes = opts.maxDatagramBytes ?? MAX_DATAGRAM_BYTES;
+    this.log = opts.onLog ?? ((): void => {});
+    this.socket = dgram.createSocket({ type: 'udp4' });
+  }
+
+  /** Nanoseconds since the host was built (the `now` the node sees). */
+  get nowNs(): number {
+    return this.clock();
+  }
+
+  /** The bound address (after {@link start}). */
+  get address(): UdpAddress {
+    if (this.bound === undefined) throw new Error('UdpHost: not started');
+    return this.bound;
+  }
+
+  /** Binds the socket, then starts the node. Resolves with the bound address; rejects if the bind fails (e.g. port in use). */
+  async start(): Promise<UdpAddress> {
+    await new Promise<void>((resolve, reject) => {
+      const onError = (err: Error): void => reject(err);
+      this.socket.once('error', onError);
+      this.socket.bind(this.opts.listen.port, this.opts.listen.host, () => {
+        this.socket.off('error', onError);
+        resolve();
+      });
+    });
+    this.socket.on('error', (err) => this.log({ kind: 'error', where: 'socket', detail: err.message }));
+    this.socket.on('message', (buf, rinfo) => this.onDatagram(buf, `${rinfo.address}:${rinfo.port}`));
+    const a = this.socket.address();
+    this.bound = { host: a.address, port: a.port };
+    this.guard('start', () => this.opts.node.start(this.clock()));
+    return this.bound;
+  }
+
+  /** Stops timers and closes the socket. Idempotent. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    for (const t of this.timers.values()) clearTimeout(t);
+    this.timers.clear();
+    if (this.bound === undefined) {
+      this.socket.close();
+      return;
+    }
+    await new Promise<void>((resolve) => this.socket.close(() => resolve()));
+  }
+
+  /** Runs a client request on the node as if it had arrived on the socket (used by tests and embedders). */
+  request(req: ClientRequest): ClientReply {
+    if (req.op === 'stats') return { status: 'ok', value: JSON.stringify(this.stats()) };
+    const calls = this.opts.calls;
+    const handleCall = this.opts.node.handleCall;
+    if (calls === undefined || handleCall === undefined) return { status: 'error', message: 'this node accepts no client calls' };
+    let reply: ClientReply = { status: 'error', message: 'internal error' };
+    this.guard('call', () => {
+      reply = calls.toReply(handleCall.call(this.opts.node, calls.toCall(req), this.clock()), req);
+    });
+    return reply;
+  }
+
+  /** The figures `desim kv stats` prints. */
+  stats(): Record<string, unknown> {
+    const c = this.counters;
+    const now = this.clock();
+    const peers: Record<string, number> = {};
+    for (const [id, at] of this.peersSeen) {
+      const m = this.opts.membership.members[id];
+      if (m !== undefined) peers[formatAddress(m)] = Math.round((now - at) / 1e6);
+    }
+    return {
+      id: this.opts.name,
+      address: this.bound === undefined ? formatAddress(this.opts.listen) : formatAddress(this.bound),
+      node_id: this.opts.membership.self,
+      uptime_s: Math.round(now / 1e6) / 1e3,
+      messages_in: c.messages_in,
+      messages_out: c.messages_out,
+      bytes_in: c.bytes_in,
+      bytes_out: c.bytes_out,
+      client_requests: c.client_requests,
+      client_retries: c.client_retries,
+      dropped: {
+        malformed: c.dropped_malformed,
+        oversized: c.dropped_oversized,
+        foreign_version: c.dropped_foreign_version,
+        unknown_peer: c.dropped_unknown_peer,
+      },
+      send_oversized: c.send_oversized,
+      send_errors: c.send_errors,
+      handler_errors: c.handler_errors,
+      peers_total: this.opts.membership.peers.length,
+      peers_seen: Object.keys(peers).length,
+      /** Milliseconds since the last valid message from each peer heard from. */
+      peer_last_heard_ms: peers,
+      ...(this.opts.calls?.stats?.() ?? {}),
+    };
+  }
+
+  private drop(reason: DropReason, from: string, detail: string): void {
+    this.counters[`dropped_${reason}`]++;
+    this.log({ kind: 'drop', reason, from, detail });
+  }
+
+  private onDatagram(bytes: Uint8Array, from: string): void {
+    if (this.closed) return;
+    if (bytes.length > this.maxBytes) return this.drop('oversized', from, `${bytes.length} bytes`);
+    if (isClientDatagram(bytes)) return this.onClient(bytes, from);
+    const peer = this.opts.membership.idOf(from);
+    if (peer === undefined || peer === this.opts.membership.self) return this.drop('unknown_peer', from, 'not a cluster member');
+    let msg: M;
+    try {
+      msg = this.opts.codec.decode(bytes);
+    } catch (err) {
+      return this.drop(this.opts.classifyDecodeError?.(err) ?? 'malformed', from, message(err));
+    }
+    this.counters.messages_in++;
+    this.counters.bytes_in += bytes.length;
+    this.peersSeen.set(peer, this.clock());
+    this.guard('message', () => this.opts.node.handleMessage(peer, msg, this.clock()));
+  }
+
+  private onClient(bytes: Uint8Array, from: string): void {
+    let decoded: { requestId: number; request: ClientRequest };
+    try {
+      decoded = decodeRequest(bytes);
+    } catch (err) {
+      const reason = err instanceof ClientWireError ? err.reason : 'malformed';
+      return this.drop(reason, from, message(err));
+    }
+    this.counters.client_requests++;
+    const cacheKey = `${from}/${decoded.requestId}`;
+    let out = decoded.request.op === 'stats' ? undefined : this.replies.get(cacheKey);
+    if (out !== undefined) {
+      this.counters.client_retries++;
+    } else {
+      out = encodeReply(decoded.requestId, this.request(decoded.request));
+      if (decoded.request.op !== 'stats') this.remember(cacheKey, out);
+    }
+    this.sendBytes(out, from);
+  }
+
+  private remember(key: string, reply: Uint8Array): void {
+    this.replies.set(key, reply);
+    const cap = this.opts.replyCacheSize ?? 1024;
+    if (this.replies.size > cap) {
+      const oldest = this.replies.keys().next();
+      if (oldest.done !== true) this.replies.delete(oldest.value);
+    }
+  }
+
+  /** Runs a node handler, then performs the node's queued actions. Never throws. */
+  private guard(where: string, fn: () => void): void {
+    try {
+      fn();
+    } catch (err) {
+      this.counters.handler_errors++;
+      this.log({ kind: 'error', where, detail: err instanceof Error ? (err.stack ?? err.message) : String(err) });
+    }
+    let actions: readonly Action<M>[];
+    try {
+      actions = this.opts.node.pollActions();
+    } catch (err) {
+      this.counters.handler_errors++;
+      this.log({ kind: 'error', where: 'pollActions', detail: message(err) });
+      return;
+    }
+    this.perform(actions);
+  }
+
+  private perform(actions: readonly Action<M>[]): void {
+    for (const a of actions) {
+      switch (a.type) {
+        case 'send':
+          this.sendMessage(a.to, a.msg);
+          break;
+        case 'set-timer':
+          this.setTimer(a.timer, a.atNs);
+          break;
+        case 'cancel-timer': {
+          const t = this.timers.get(a.timer);
+          if (t !== undefined) clearTimeout(t);
+          this.timers.delete(a.timer);
+          break;
+        }
+        case 'trace':
+          this.log({ kind: 'trace', name: a.name, data: a.data });
+          break;
+      }
+    }
+  }
+
+  private setTimer(name: string, atNs: number): void {
+    if (this.closed) return;
+    const old = this.timers.get(name);
+    if (old !== undefined) clearTimeout(old);
+    const delayMs = Math.max(0, Math.ceil((atNs - this.clock()) / 1e6));
+    const t = setTimeout(() => {
+      if (this.closed || this.timers.get(name) !== t) return;
+      // Timers may fire a hair before the deadline on the hrtime clock: re-arm for the rest.
+      if (this.clock() < atNs) return this.setTimer(name, atNs);
+      this.timers.delete(name);
+      this.counters.timers_fired++;
+      this.guard('timer', () => this.opts.node.handleTimer(name, this.clock()));
+    }, delayMs);
+    this.timers.set(name, t);
+  }
+
+  private sendMessage(to: NodeId, msg: M): void {
+    const addr = this.opts.membership.members[to];
+    if (addr === undefined || to === this.opts.membership.self) {
+      this.counters.handler_errors++;
+      this.log({ kind: 'error', where: 'send', detail: `no peer with node id ${to}` });
+      return;
+    }
+    let bytes: Uint8Array;
+    try {
+      bytes = this.opts.codec.encode(msg);
+    } catch (err) {
+      this.counters.handler_errors++;
+      this.log({ kind: 'error', where: 'encode', detail: message(err) });
+      return;
+    }
+    if (bytes.length > this.maxBytes) {
+      this.counters.send_oversized++;
+      this.log({ kind: 'error', where: 'send', detail: `message of ${bytes.length} bytes exceeds the ${this.maxBytes}-byte MTU; not sent` });
+      return;
+    }
+    this.counters.messages_out++;
+    this.counters.bytes_out += bytes.length;
+    this.sendBytes(bytes, formatAddress(addr));
+  }
+
+  private sendBytes(bytes: Uint8Array, to: string): void {
+    if (this.closed) return;
+    const i = to.lastIndexOf(':');
+    this.socket.send(bytes, Number(to.slice(i + 1)), to.slice(0, i), (err) => {
+      if (err !== null && err !== undefined) {
+        this.counters.send_errors++;
+        this.log({ kind: 'error', where: 'send', detail: err.message });
+      }
+    });
+  }
+}
