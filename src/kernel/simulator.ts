@@ -184,11 +184,16 @@ export class Simulator {
   /**
    * Fires events in (time, seq) order until the queue is empty, the next event
    * is later than `until` (the clock is then set to `until`), `maxEvents` have
-   * fired, or a handler called {@link stop}.
+   * fired, or a handler called {@link stop}. The reason is 'max-events' only
+   * when live events at or before `until` remain, so a capped run that has in
+   * fact finished its work reports 'idle' or 'until' (and sets the clock).
+   * @throws RangeError if `until` is not an integer time >= now
    */
   run(options: RunOptions = {}): StopReason {
     const until = options.until ?? MAX_TIME;
-    if (!(until >= this.nowNs)) throw new RangeError(`run: until ${until} ns is before now (${this.nowNs} ns)`);
+    if (!(until >= this.nowNs) || !isTime(until)) {
+      throw new RangeError(`run: until ${until} ns is not an integer >= now (${this.nowNs} ns)`);
+    }
     const maxEvents = options.maxEvents ?? Infinity;
     this.stopRequested = false;
     const reason = this.runLoop(until, maxEvents);
@@ -203,7 +208,7 @@ export class Simulator {
     let fired = 0;
     try {
       while (this.size > 0) {
-        if (fired >= maxEvents) return 'max-events';
+        if (fired >= maxEvents) return this.capReason(until);
         const t = this.hTime[0] as number;
         if (t > until) return 'until';
         const slot = this.hSlot[0] as number;
@@ -239,6 +244,13 @@ export class Simulator {
     } finally {
       this.firedCount += fired;
     }
+  }
+
+  /** Why a run that fired its `maxEvents` ends: only 'max-events' if live work within `until` remains. */
+  private capReason(until: Time): StopReason {
+    this.dropCancelledTop();
+    if (this.size === 0) return 'idle';
+    return (this.hTime[0] as number) > until ? 'until' : 'max-events';
   }
 
   private releaseSlot(slot: number): void {

@@ -1,0 +1,471 @@
+/**
+ * The kernel against a model. The model keeps pending events in a plain map
+ * and fires the one with the smallest (time, scheduling order) by a linear
+ * scan, so it is obviously right; the property runs the same random program
+ * of schedule / cancel / run / step / peek (with scheduling, cancelling,
+ * stopping and mass cancellation from inside handlers) on both and compares
+ * every observable after every command.
+ */
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { SimulationError } from '../../src/kernel/errors.js';
+import { Simulator, type EventId, type StopReason } from '../../src/kernel/simulator.js';
+import { fcParams } from '../fc.js';
+
+// ---------------------------------------------------------------------------
+// The program: actions run at top level or inside a handler.
+
+type Action =
+  | { readonly t: 'schedule'; readonly delay: number; readonly body: readonly Action[] }
+  | { readonly t: 'cancel'; readonly ref: number }
+  | { readonly t: 'stop' }
+  /** Schedules `n` events (delays i % spread) and cancels all but every `keepEvery`-th. */
+  | { readonly t: 'bulk'; readonly n: number; readonly keepEvery: number; readonly spread: number };
+
+type Command =
+  | { readonly c: 'do'; readonly actions: readonly Action[] }
+  | { readonly c: 'run'; readonly untilDelta?: number; readonly maxEvents?: number }
+  | { readonly c: 'step' }
+  | { readonly c: 'peek' };
+
+const delayArb = fc.oneof(
+  { weight: 4, arbitrary: fc.integer({ min: 0, max: 4 }) },
+  { weight: 1, arbitrary: fc.integer({ min: 0, max: 1_000_000 }) },
+);
+
+/** Actions nested at most `depth` handler levels deep. */
+function actionArb(depth: number): fc.Arbitrary<Action> {
+  const body: fc.Arbitrary<readonly Action[]> =
+    depth === 0 ? fc.constant([]) : fc.array(actionArb(depth - 1), { maxLength: 3 });
+  return fc.oneof(
+    { weight: 5, arbitrary: fc.record({ t: fc.constant('schedule' as const), delay: delayArb, body }) },
+    { weight: 3, arbitrary: fc.record({ t: fc.constant('cancel' as const), ref: fc.nat({ max: 200 }) }) },
+    { weight: 1, arbitrary: fc.constant({ t: 'stop' as const }) },
+    {
+      weight: 1,
+      arbitrary: fc.record({
+        t: fc.constant('bulk' as const),
+        n: fc.oneof(fc.integer({ min: 1, max: 40 }), fc.constant(4200), fc.constant(9000)),
+        keepEvery: fc.integer({ min: 10, max: 50 }),
+        spread: fc.integer({ min: 1, max: 2000 }),
+      }),
+    },
+  );
+}
+const action = actionArb(2);
+
+const commandArb: fc.Arbitrary<Command> = fc.oneof(
+  { weight: 4, arbitrary: fc.record({ c: fc.constant('do' as const), actions: fc.array(action, { maxLength: 6 }) }) },
+  {
+    weight: 3,
+    arbitrary: fc.record(
+      {
+        c: fc.constant('run' as const),
+        untilDelta: fc.oneof(fc.integer({ min: 0, max: 6 }), fc.integer({ min: 0, max: 2_000_000 })),
+        maxEvents: fc.integer({ min: 0, max: 30 }),
+      },
+      { requiredKeys: ['c'] },
+    ),
+  },
+  { weight: 1, arbitrary: fc.constant({ c: 'step' as const }) },
+  { weight: 1, arbitrary: fc.constant({ c: 'peek' as const }) },
+);
+
+// ---------------------------------------------------------------------------
+// The model.
+
+interface ModelEvent {
+  readonly time: number;
+  readonly seq: number;
+  readonly handle: number;
+  readonly body: readonly Action[];
+}
+
+class Model {
+  now = 0;
+  private seq = 0;
+  private handles = 0;
+  readonly pending = new Map<number, ModelEvent>();
+  readonly log: number[] = [];
+  readonly cancelResults: boolean[] = [];
+  private stopFlag = false;
+
+  exec(actions: readonly Action[]): void {
+    for (const a of actions) {
+      switch (a.t) {
+        case 'schedule':
+          this.schedule(a.delay, a.body);
+          break;
+        case 'cancel':
+          this.cancelResults.push(this.pending.delete(a.ref));
+          break;
+        case 'stop':
+          this.stopFlag = true;
+          break;
+        case 'bulk': {
+          const first = this.handles;
+          for (let i = 0; i < a.n; i++) this.schedule(i % a.spread, []);
+          for (let i = 0; i < a.n; i++) if (i % a.keepEvery !== 0) this.cancelResults.push(this.pending.delete(first + i));
+          break;
+        }
+      }
+    }
+  }
+
+  private schedule(delay: number, body: readonly Action[]): void {
+    const h = this.handles++;
+    this.pending.set(h, { time: this.now + delay, seq: this.seq++, handle: h, body });
+  }
+
+  next(): ModelEvent | undefined {
+    let best: ModelEvent | undefined;
+    for (const e of this.pending.values()) {
+      if (best === undefined || e.time < best.time || (e.time === best.time && e.seq < best.seq)) best = e;
+    }
+    return best;
+  }
+
+  private fire(e: ModelEvent): void {
+    this.pending.delete(e.handle);
+    this.now = e.time;
+    this.log.push(e.handle);
+    this.exec(e.body);
+  }
+
+  run(until: number | undefined, maxEvents: number | undefined): StopReason {
+    const horizon = until ?? Number.MAX_SAFE_INTEGER;
+    const cap = maxEvents ?? Infinity;
+    this.stopFlag = false;
+    let fired = 0;
+    let reason: StopReason;
+    for (;;) {
+      const e = this.next();
+      if (e === undefined) {
+        reason = 'idle';
+        break;
+      }
+      if (e.time > horizon) {
+        reason = 'until';
+        break;
+      }
+      if (fired >= cap) {
+        reason = 'max-events';
+        break;
+      }
+      this.fire(e);
+      fired++;
+      if (this.stopFlag) {
+        this.stopFlag = false;
+        reason = 'stopped';
+        break;
+      }
+    }
+    if (reason === 'until' || (reason === 'idle' && until !== undefined)) {
+      this.now = horizon;
+      return 'until';
+    }
+    return reason;
+  }
+
+  step(): boolean {
+    const e = this.next();
+    if (e === undefined) return false;
+    this.fire(e);
+    this.stopFlag = false;
+    return true;
+  }
+}
+
+// ---------------------------------------------------------------------------
+// The real kernel, driven by the same program.
+
+class Real {
+  readonly sim = new Simulator({ seed: 7, initialCapacity: 16 });
+  private readonly handles: EventId[] = [];
+  readonly log: number[] = [];
+  readonly cancelResults: boolean[] = [];
+  private readonly handler = (arg: { handle: number; body: readonly Action[] }): void => {
+    this.log.push(arg.handle);
+    this.exec(arg.body);
+  };
+
+  exec(actions: readonly Action[]): void {
+    for (const a of actions) {
+      switch (a.t) {
+        case 'schedule':
+          this.schedule(a.delay, a.body);
+          break;
+        case 'cancel': {
+          const id = this.handles[a.ref];
+          // A reference to a handle not created yet: the model's delete() fails too, and so must cancel().
+          this.cancelResults.push(id === undefined ? false : this.sim.cancel(id));
+          break;
+        }
+        case 'stop':
+          this.sim.stop();
+          break;
+        case 'bulk': {
+          const first = this.handles.length;
+          for (let i = 0; i < a.n; i++) this.schedule(i % a.spread, []);
+          for (let i = 0; i < a.n; i++) {
+            if (i % a.keepEvery !== 0) this.cancelResults.push(this.sim.cancel(this.handles[first + i] as EventId));
+          }
+          break;
+        }
+      }
+    }
+  }
+
+  private schedule(delay: number, body: readonly Action[]): void {
+    const handle = this.handles.length;
+    this.handles.push(this.sim.after(delay, this.handler, { handle, body }, 'test.event'));
+  }
+
+  isPending(ref: number): boolean {
+    const id = this.handles[ref];
+    return id !== undefined && this.sim.isPending(id);
+  }
+}
+
+function runProgram(commands: readonly Command[]): void {
+  const model = new Model();
+  const real = new Real();
+  for (const [i, cmd] of commands.entries()) {
+    const where = `after command ${i} (${cmd.c})`;
+    switch (cmd.c) {
+      case 'do':
+        model.exec(cmd.actions);
+        real.exec(cmd.actions);
+        break;
+      case 'run': {
+        const until = cmd.untilDelta === undefined ? undefined : model.now + cmd.untilDelta;
+        const expected = model.run(until, cmd.maxEvents);
+        const opts = {
+          ...(until === undefined ? {} : { until }),
+          ...(cmd.maxEvents === undefined ? {} : { maxEvents: cmd.maxEvents }),
+        };
+        expect(real.sim.run(opts), where).toBe(expected);
+        break;
+      }
+      case 'step':
+        expect(real.sim.step(), where).toBe(model.step());
+        break;
+      case 'peek':
+        expect(real.sim.peek(), where).toBe(model.next()?.time);
+        break;
+    }
+    expect(real.log, where).toEqual(model.log);
+    expect(real.cancelResults, where).toEqual(model.cancelResults);
+    expect(real.sim.now, where).toBe(model.now);
+    expect(real.sim.pending, where).toBe(model.pending.size);
+    expect(real.sim.fired, where).toBe(model.log.length);
+  }
+  // Drain: everything still pending fires, in order, and nothing else.
+  model.run(undefined, undefined);
+  real.sim.run();
+  // A stop() left in a handler body may end the drain early; finish it.
+  while (model.pending.size > 0) model.run(undefined, undefined);
+  while (real.sim.pending > 0) real.sim.run();
+  expect(real.log).toEqual(model.log);
+  expect(real.sim.peek()).toBeUndefined();
+  for (let h = 0; h < 50; h++) expect(real.isPending(h)).toBe(false);
+}
+
+describe('Simulator against a model', () => {
+  it('fires exactly the non-cancelled events, in (time, scheduling order)', () => {
+    fc.assert(
+      fc.property(fc.array(commandArb, { minLength: 1, maxLength: 25 }), (commands) => runProgram(commands)),
+      fcParams({ numRuns: 150 }),
+    );
+  });
+
+  it('fires same-time events first in, first out, including those scheduled by a handler at now', () => {
+    const sim = new Simulator();
+    const order: string[] = [];
+    sim.schedule(10, () => {
+      order.push('a');
+      sim.schedule(10, () => order.push('a-child'), undefined);
+    }, undefined);
+    sim.schedule(10, () => order.push('b'), undefined);
+    sim.schedule(5, () => order.push('first'), undefined);
+    expect(sim.run()).toBe('idle');
+    expect(order).toEqual(['first', 'a', 'b', 'a-child']);
+    expect(sim.now).toBe(10);
+  });
+});
+
+describe('Simulator.run options', () => {
+  it('sets the clock to until, whether or not events remain', () => {
+    const sim = new Simulator();
+    const fired: number[] = [];
+    sim.schedule(100, () => fired.push(sim.now), undefined);
+    sim.schedule(300, () => fired.push(sim.now), undefined);
+    expect(sim.run({ until: 100 })).toBe('until');
+    expect(fired).toEqual([100]); // an event exactly at `until` fires
+    expect(sim.now).toBe(100);
+    expect(sim.run({ until: 250 })).toBe('until');
+    expect(sim.now).toBe(250);
+    expect(sim.run({ until: 1000 })).toBe('until');
+    expect(fired).toEqual([100, 300]);
+    expect(sim.now).toBe(1000);
+    expect(sim.run()).toBe('idle');
+    expect(sim.now).toBe(1000);
+  });
+
+  it('rejects an until before now or that is not a time', () => {
+    const sim = new Simulator();
+    sim.run({ until: 50 });
+    expect(() => sim.run({ until: 49 })).toThrow(RangeError);
+    expect(() => sim.run({ until: 60.5 })).toThrow(RangeError);
+    expect(() => sim.run({ until: Infinity })).toThrow(RangeError);
+    expect(sim.now).toBe(50);
+  });
+
+  it('stops after maxEvents, and reports idle or until when nothing live is left to fire', () => {
+    const sim = new Simulator();
+    const a = sim.schedule(1, () => undefined, undefined);
+    sim.schedule(2, () => undefined, undefined);
+    const c = sim.schedule(3, () => undefined, undefined);
+    expect(sim.run({ maxEvents: 1 })).toBe('max-events');
+    expect(sim.fired).toBe(1);
+    expect(sim.cancel(a)).toBe(false); // already fired
+    expect(sim.cancel(c)).toBe(true);
+    // One live event left; once it fired, the cancelled entry behind it must not count as work.
+    expect(sim.run({ maxEvents: 1 })).toBe('idle');
+    expect(sim.fired).toBe(2);
+    sim.schedule(10, () => undefined, undefined);
+    sim.schedule(20, () => undefined, undefined);
+    // The cap is reached exactly when the next event lies beyond until: all work up to until is done.
+    expect(sim.run({ until: 15, maxEvents: 1 })).toBe('until');
+    expect(sim.now).toBe(15);
+  });
+
+  it('returns stopped when a handler calls stop(), and resumes on the next run', () => {
+    const sim = new Simulator();
+    const log: number[] = [];
+    for (let t = 1; t <= 5; t++) {
+      sim.schedule(t, (x: number) => {
+        log.push(x);
+        if (x === 2) sim.stop();
+      }, t);
+    }
+    expect(sim.run()).toBe('stopped');
+    expect(log).toEqual([1, 2]);
+    expect(sim.now).toBe(2);
+    expect(sim.run({ until: 100 })).toBe('until');
+    expect(log).toEqual([1, 2, 3, 4, 5]);
+  });
+
+  it('steps one event at a time and peeks without firing', () => {
+    const sim = new Simulator();
+    expect(sim.step()).toBe(false);
+    expect(sim.peek()).toBeUndefined();
+    const x = sim.schedule(4, () => undefined, undefined);
+    sim.schedule(7, () => undefined, undefined);
+    sim.cancel(x);
+    expect(sim.peek()).toBe(7);
+    expect(sim.fired).toBe(0);
+    expect(sim.step()).toBe(true);
+    expect(sim.now).toBe(7);
+    expect(sim.step()).toBe(false);
+  });
+
+  it('refuses to schedule in the past or at a non-integer time', () => {
+    const sim = new Simulator();
+    sim.run({ until: 10 });
+    expect(() => sim.schedule(9, () => undefined, undefined)).toThrow(RangeError);
+    expect(() => sim.schedule(10.5, () => undefined, undefined)).toThrow(RangeError);
+    expect(() => sim.schedule(NaN, () => undefined, undefined)).toThrow(RangeError);
+    expect(() => sim.after(-1, () => undefined, undefined)).toThrow(RangeError);
+    expect(sim.pending).toBe(0);
+  });
+});
+
+describe('Simulator cancellation', () => {
+  it('keeps a handle inert after its event fired, even when its slot is reused', () => {
+    const sim = new Simulator();
+    const hits: string[] = [];
+    const old = sim.schedule(1, () => hits.push('old'), undefined);
+    sim.run();
+    const fresh = sim.schedule(2, () => hits.push('fresh'), undefined); // reuses the slot
+    expect(sim.isPending(old)).toBe(false);
+    expect(sim.cancel(old)).toBe(false);
+    expect(sim.isPending(fresh)).toBe(true);
+    sim.run();
+    expect(hits).toEqual(['old', 'fresh']);
+  });
+
+  it('compacts the heap under timer churn, so memory stays bounded', () => {
+    const sim = new Simulator();
+    const heapSize = (): number => (sim as unknown as { size: number }).size; // white-box: entries in the heap
+    let fired = 0;
+    sim.schedule(1_000_000_000, () => fired++, undefined); // one long-lived event
+    let timer = sim.schedule(1000, () => fired++, undefined);
+    let maxSize = 0;
+    for (let i = 0; i < 100_000; i++) {
+      sim.cancel(timer); // a retransmission timer restarted on every ACK
+      timer = sim.schedule(1000 + i, () => fired++, undefined);
+      maxSize = Math.max(maxSize, heapSize());
+    }
+    expect(maxSize).toBeLessThan(2 * 4096 + 10);
+    expect(sim.pending).toBe(2);
+    sim.run();
+    expect(fired).toBe(2);
+  });
+
+  it('compacts from inside a handler without losing or reordering events', () => {
+    const sim = new Simulator();
+    const log: number[] = [];
+    const ids: EventId[] = [];
+    sim.schedule(5, () => {
+      for (let i = 0; i < 10_000; i++) ids.push(sim.schedule(10 + (i % 97), (x: number) => log.push(x), i));
+      for (let i = 0; i < 10_000; i++) if (i % 10 !== 0) sim.cancel(ids[i] as EventId);
+    }, undefined);
+    sim.run();
+    const expected = Array.from({ length: 1000 }, (_, k) => k * 10).sort((a, b) => (a % 97) - (b % 97) || a - b);
+    expect(log).toEqual(expected);
+  });
+});
+
+describe('SimulationError', () => {
+  it('aborts run() with the simulated time, the seed, the event label and the cause', () => {
+    const sim = new Simulator({ seed: 'abc' });
+    const boom = new TypeError('boom');
+    const after: string[] = [];
+    sim.schedule(1_500_000_000, () => undefined, undefined, 'fine');
+    sim.schedule(2_000_000_001, () => {
+      throw boom;
+    }, undefined, 'gossip.round');
+    sim.schedule(3_000_000_000, () => after.push('later'), undefined, 'later');
+    let caught: unknown;
+    try {
+      sim.run();
+    } catch (e) {
+      caught = e;
+    }
+    expect(caught).toBeInstanceOf(SimulationError);
+    const err = caught as SimulationError;
+    expect(err.timeNs).toBe(2_000_000_001);
+    expect(err.seed).toBe('abc');
+    expect(err.label).toBe('gossip.round');
+    expect(err.cause).toBe(boom);
+    expect(err.name).toBe('SimulationError');
+    expect(err.message).toContain('boom');
+    expect(err.message).toContain('2.000000001');
+    expect(err.message).toContain('seed abc');
+    expect(err.message).toContain('gossip.round');
+    expect(after).toEqual([]);
+    expect(sim.fired).toBe(2);
+    // The kernel stays usable: the next run fires what is left.
+    expect(sim.run()).toBe('idle');
+    expect(after).toEqual(['later']);
+  });
+
+  it('reports an unlabelled event and a non-Error throw, also from step()', () => {
+    const sim = new Simulator({ seed: 9 });
+    sim.schedule(3, () => {
+      throw 'a string';
+    }, undefined);
+    expect(() => sim.step()).toThrow(/a string.*seed 9.*<unlabelled>/);
+  });
+});
