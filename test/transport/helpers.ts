@@ -1,0 +1,42 @@
+/** Shared helpers for the transport tests: free loopback ports and bounded polling. */
+import dgram from 'node:dgram';
+
+/** Returns `n` distinct UDP ports that were free on 127.0.0.1 a moment ago (bound together, then released). */
+export async function freeUdpPorts(n: number): Promise<number[]> {
+  const sockets = Array.from({ length: n }, () => dgram.createSocket('udp4'));
+  const ports = await Promise.all(
+    sockets.map((s) => new Promise<number>((resolve, reject) => {
+      s.once('error', reject);
+      s.bind(0, '127.0.0.1', () => resolve(s.address().port));
+    })),
+  );
+  await Promise.all(sockets.map((s) => new Promise<void>((resolve) => s.close(() => resolve()))));
+  return ports;
+}
+
+/**
+ * Polls `check` every `everyMs` until it returns a value other than undefined,
+ * or rejects after `attempts` tries with `what` in the message. Not a timing
+ * assertion: the bound only keeps a broken build from hanging.
+ */
+export async function eventually<T>(what: string, check: () => Promise<T | undefined> | T | undefined, attempts = 100, everyMs = 100): Promise<T> {
+  let last: unknown;
+  for (let i = 0; i < attempts; i++) {
+    try {
+      const v = await check();
+      if (v !== undefined) return v;
+    } catch (err) {
+      last = err;
+    }
+    await new Promise((r) => setTimeout(r, everyMs));
+  }
+  throw new Error(`gave up waiting for ${what}${last === undefined ? '' : ` (last error: ${String(last)})`}`);
+}
+
+/** Sends raw bytes from a throwaway socket (optionally bound to a given port) to 127.0.0.1:port. */
+export async function sendRaw(port: number, payloads: readonly Uint8Array[], fromPort = 0): Promise<void> {
+  const s = dgram.createSocket('udp4');
+  await new Promise<void>((resolve) => s.bind(fromPort, '127.0.0.1', () => resolve()));
+  for (const p of payloads) await new Promise<void>((resolve) => s.send(p, port, '127.0.0.1', () => resolve()));
+  await new Promise<void>((resolve) => s.close(() => resolve()));
+}
