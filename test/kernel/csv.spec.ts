@@ -1,0 +1,119 @@
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parse } from 'csv-parse/sync';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { CsvWriter, fmt, formatFloat, toCsv } from '../../src/kernel/csv.js';
+
+let dir: string;
+beforeEach(() => {
+  dir = mkdtempSync(join(tmpdir(), 'desim-csv-'));
+});
+afterEach(() => {
+  rmSync(dir, { recursive: true, force: true });
+});
+
+describe('formatFloat and fmt', () => {
+  it('renders floats with at most 9 significant digits, integers as they are', () => {
+    expect(formatFloat(0.1 + 0.2)).toBe('0.3');
+    expect(formatFloat(1 / 3)).toBe('0.333333333');
+    expect(formatFloat(2 / 3, 3)).toBe('0.667');
+    expect(formatFloat(123456789.123)).toBe('123456789');
+    expect(formatFloat(12345678912345)).toBe('12345678912345'); // integers are never rounded
+    expect(formatFloat(-0)).toBe('0');
+    expect(formatFloat(0.000025)).toBe('0.000025');
+    expect(formatFloat(-1.5)).toBe('-1.5');
+    expect(formatFloat(NaN)).toBe('NaN');
+    expect(formatFloat(-Infinity)).toBe('-Infinity');
+    expect(fmt.float(Math.PI, 4)).toBe('3.142');
+  });
+
+  it('renders nanoseconds as exact seconds', () => {
+    expect(fmt.seconds(0)).toBe('0');
+    expect(fmt.seconds(1)).toBe('0.000000001');
+    expect(fmt.seconds(100_000_000)).toBe('0.1');
+    expect(fmt.seconds(3_000_000_007)).toBe('3.000000007');
+    expect(fmt.seconds(Number.MAX_SAFE_INTEGER)).toBe('9007199.254740991');
+  });
+});
+
+describe('CsvWriter', () => {
+  it('writes the header and rows, quoting only what needs quoting', () => {
+    const path = join(dir, 'a', 'b', 'trace-x.csv'); // parent directories are created
+    const w = new CsvWriter(path, ['time_s', 'name', 'value', 'ok', 'note']);
+    w.write([fmt.seconds(1_500_000_000), 'plain', 0.1 + 0.2, true, null]);
+    w.write(['2', 'has,comma', 1 / 3, false, undefined]);
+    w.write(['3', 'has "quote"', NaN, false, 'multi\nline']);
+    w.write(['4', ' padded ', Infinity, true, '']);
+    w.close();
+    expect(w.rows).toBe(4);
+    const text = readFileSync(path, 'utf8');
+    expect(text).toBe(
+      'time_s,name,value,ok,note\n' +
+        '1.5,plain,0.3,true,\n' +
+        '2,"has,comma",0.333333333,false,\n' +
+        '3,"has ""quote""",,false,"multi\nline"\n' +
+        '4, padded ,,true,\n',
+    );
+    // A CSV reader gets the strings back unchanged.
+    const records = parse(text, { columns: true }) as Record<string, string>[];
+    expect(records.map((r) => r['name'])).toEqual(['plain', 'has,comma', 'has "quote"', ' padded ']);
+    expect(records[2]?.['note']).toBe('multi\nline');
+  });
+
+  it('matches toCsv for the same table', () => {
+    const path = join(dir, 't.csv');
+    const rows = [
+      [1, 'a,b', 2.5],
+      [2, 'c', 1 / 7],
+    ];
+    const w = new CsvWriter(path, ['n', 's', 'x_bps']);
+    for (const r of rows) w.write(r);
+    w.close();
+    expect(readFileSync(path, 'utf8')).toBe(toCsv(['n', 's', 'x_bps'], rows));
+  });
+
+  it('streams more rows than one batch, in order', () => {
+    const path = join(dir, 'big.csv');
+    const w = new CsvWriter(path, ['i'], 7);
+    for (let i = 0; i < 100; i++) w.write([i]);
+    w.close();
+    const lines = readFileSync(path, 'utf8').trimEnd().split('\n');
+    expect(lines).toEqual(['i', ...Array.from({ length: 100 }, (_, i) => String(i))]);
+  });
+
+  it('writes nothing at the final path before close, then renames atomically', () => {
+    const path = join(dir, 'atomic.csv');
+    const w = new CsvWriter(path, ['a'], 1); // batch of one: rows reach the disk before close
+    w.write([1]);
+    w.write([2]);
+    expect(existsSync(path)).toBe(false);
+    expect(readdirSync(dir)).toHaveLength(1); // the temporary file
+    w.close();
+    expect(readdirSync(dir)).toEqual(['atomic.csv']);
+    expect(readFileSync(path, 'utf8')).toBe('a\n1\n2\n');
+    w.close(); // idempotent
+    expect(() => w.write([3])).toThrow(/after close/);
+  });
+
+  it('leaves nothing behind on abort', () => {
+    const path = join(dir, 'aborted.csv');
+    const w = new CsvWriter(path, ['a'], 1);
+    w.write([1]);
+    w.abort();
+    expect(readdirSync(dir)).toEqual([]);
+    w.close(); // no-op after abort: still nothing at the final path
+    expect(existsSync(path)).toBe(false);
+  });
+
+  it('rejects a row whose length differs from the header', () => {
+    const path = join(dir, 'bad.csv');
+    const w = new CsvWriter(path, ['a', 'b']);
+    expect(() => w.write([1])).toThrow(RangeError);
+    expect(() => w.write([1, 2, 3])).toThrow(RangeError);
+    w.write([1, 2]);
+    w.close();
+    expect(w.rows).toBe(1);
+    expect(readFileSync(path, 'utf8')).toBe('a,b\n1,2\n');
+  });
+});
