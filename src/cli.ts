@@ -1,43 +1,319 @@
 #!/usr/bin/env node
 /**
  * The desim command line: a thin yargs shell over the library. Only this file
- * reads argv, writes to stdout/stderr and sets exit codes.
+ * (and the transport's command handlers) reads argv and env, writes to
+ * stdout/stderr and sets exit codes:
+ *   0 success, 1 a simulation or internal failure, 2 bad input (scenario file,
+ *   arguments), 130 interrupted.
  */
-import yargs from 'yargs';
+import { existsSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import yargs, { type Argv } from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { benchKernel } from './bench/kernel.js';
+import { SimulationError } from './kernel/errors.js';
+import { bundledScenarios, resolveScenarioPath } from './scenarios/bundled.js';
+import { BUILTIN_DRIVERS } from './scenarios/drivers/index.js';
+import { ScenarioError } from './scenarios/errors.js';
+import { loadScenario, readScenarioFile } from './scenarios/loader.js';
+import { parseSets, parseVaries } from './scenarios/overrides.js';
+import { plotDirectory } from './scenarios/plot.js';
+import { runScenario, withSeed } from './scenarios/runner.js';
+import { scenarioJsonSchema } from './scenarios/schema.js';
+import { mergeSweeps, runSweep } from './scenarios/sweep.js';
+
+const EXIT_BAD_INPUT = 2;
+
+/** Thrown by command handlers for bad arguments: printed without a stack, exit 2. */
+class UsageError extends Error {}
+
+function fail(err: unknown): never {
+  if (err instanceof ScenarioError || err instanceof UsageError) {
+    process.stderr.write(`desim: ${err.message}\n`);
+    process.exit(EXIT_BAD_INPUT);
+  }
+  if (err instanceof SimulationError) {
+    process.stderr.write(`desim: simulation failed: ${err.message}\n`);
+    if (err.cause instanceof Error && process.env['DESIM_DEBUG'] !== undefined) process.stderr.write(`${err.cause.stack ?? ''}\n`);
+    const cmd = process.argv.slice(2).filter((a, i, all) => a !== '--seed' && all[i - 1] !== '--seed');
+    process.stderr.write(`rerun: desim ${cmd.join(' ')} --seed ${err.seed}\n`);
+    process.exit(1);
+  }
+  const e = err instanceof Error ? err : new Error(String(err));
+  process.stderr.write(`desim: ${e.message}\n`);
+  if (process.env['DESIM_DEBUG'] !== undefined) process.stderr.write(`${e.stack ?? ''}\n`);
+  else process.stderr.write('(set DESIM_DEBUG=1 for the stack trace)\n');
+  process.exit(1);
+}
+
+function overridesFrom(sets: readonly string[] | undefined) {
+  const parsed = parseSets(sets ?? []);
+  if (!parsed.ok) throw new ScenarioError('--set', parsed.issues);
+  return parsed.overrides;
+}
 
 function printBench(name: string, fields: Record<string, number>, json: boolean): void {
   if (json) {
     process.stdout.write(JSON.stringify({ bench: name, ...fields }) + '\n');
     return;
   }
-  const parts = Object.entries(fields).map(([k, v]) => `${k}=${Number.isInteger(v) ? v : v.toFixed(k.endsWith('_s') ? 3 : 1)}`);
+  const parts = Object.entries(fields).map(([k, v]) => `${k}=${Number.isInteger(v) ? v : v.toFixed(3)}`);
   process.stdout.write(`${name} ${parts.join(' ')}\n`);
 }
 
-await yargs(hideBin(process.argv))
+/** Progress on stderr: a redrawn bar on a TTY, a plain line every 10% (or 30 s) otherwise. */
+function progressPrinter(label: string, quiet: boolean): (done: number, total: number) => void {
+  if (quiet) return () => {};
+  const tty = process.stderr.isTTY === true;
+  const t0 = process.hrtime.bigint();
+  let lastPct = -1;
+  let lastLine = 0;
+  return (done, total) => {
+    const elapsed = Number(process.hrtime.bigint() - t0) / 1e9;
+    const frac = total === 0 ? 1 : done / total;
+    const eta = done > 0 && frac < 1 ? (elapsed / done) * (total - done) : 0;
+    const etaText = frac >= 1 ? `done in ${elapsed.toFixed(1)} s` : done > 0 ? `ETA ${formatDuration(eta)}` : 'ETA --';
+    if (tty) {
+      const width = 30;
+      const fill = Math.round(frac * width);
+      process.stderr.write(`\r${label} [${'#'.repeat(fill)}${'.'.repeat(width - fill)}] ${done}/${total} ${etaText}\x1b[K`);
+      if (frac >= 1) process.stderr.write('\n');
+    } else {
+      const pct = Math.floor(frac * 10) * 10;
+      if (pct !== lastPct || elapsed - lastLine >= 30 || frac >= 1) {
+        process.stderr.write(`${label}: ${done}/${total} (${Math.round(frac * 100)}%) ${etaText}\n`);
+        lastPct = pct;
+        lastLine = elapsed;
+      }
+    }
+  };
+}
+
+function formatDuration(s: number): string {
+  if (s < 60) return `${Math.ceil(s)} s`;
+  if (s < 3600) return `${Math.floor(s / 60)} min ${Math.round(s % 60)} s`;
+  return `${Math.floor(s / 3600)} h ${Math.round((s % 3600) / 60)} min`;
+}
+
+function parseShard(text: string | undefined): { index: number; count: number } | undefined {
+  if (text !== undefined) {
+    const m = /^(\d+)\/(\d+)$/.exec(text);
+    const index = Number(m?.[1]);
+    const count = Number(m?.[2]);
+    if (m === null || count < 1 || index >= count) throw new UsageError(`--shard: expected I/N with 0 <= I < N (e.g. 0/4), got ${JSON.stringify(text)}`);
+    return { index, count };
+  }
+  const id = process.env['SLURM_ARRAY_TASK_ID'];
+  const n = process.env['SLURM_ARRAY_TASK_COUNT'];
+  if (id !== undefined && n !== undefined) {
+    const min = Number(process.env['SLURM_ARRAY_TASK_MIN'] ?? 0);
+    const index = Number(id) - min;
+    const count = Number(n);
+    if (!Number.isInteger(index) || !Number.isInteger(count) || index < 0 || index >= count) {
+      throw new UsageError(`Slurm array variables do not make a shard: SLURM_ARRAY_TASK_ID=${id}, SLURM_ARRAY_TASK_COUNT=${n}, SLURM_ARRAY_TASK_MIN=${min}`);
+    }
+    return { index, count };
+  }
+  return undefined;
+}
+
+const withScenarioArgs = <T>(y: Argv<T>) =>
+  y
+    .positional('file', { type: 'string', demandOption: true, describe: 'scenario file (YAML or JSON), or the name of a bundled scenario' })
+    .option('set', { type: 'string', array: true, describe: 'override a field: path=value (repeatable)', requiresArg: true });
+
+const cli = yargs(hideBin(process.argv))
   .scriptName('desim')
-  .usage('$0 <command> [options]\n\nDeterministic discrete-event simulation of networked systems.')
+  .usage(
+    `$0 <command> [options]
+
+Deterministic discrete-event simulation of networked systems: a gossip
+key-value store and TCP congestion control on one seeded event kernel.
+Same scenario + same seed = byte-identical results.
+
+Start with:  desim list          (bundled scenarios)
+             desim run gossip-original`,
+  )
+  .command(
+    'run <file>',
+    'Run a scenario; write summary.csv, trace-*.csv, *.svg and meta.json',
+    (y) =>
+      withScenarioArgs(y)
+        .option('seed', { type: 'number', describe: 'root seed (default: the scenario\'s seed)' })
+        .option('out', { type: 'string', describe: 'results folder (default: results/<scenario name>)' })
+        .option('quiet', { type: 'boolean', default: false, describe: 'no progress on stderr' })
+        .example('$0 run gossip-original', 'the 3-node demo of the original program')
+        .example('$0 run my.yaml --seed 7 --set protocol.tcp.bottleneck.loss=0.01 --out /tmp/r', 'override the seed and one field'),
+    async (argv) => {
+      const file = resolveScenarioPath(argv.file);
+      let scenario = loadScenario(file, BUILTIN_DRIVERS, overridesFrom(argv.set));
+      if (argv.seed !== undefined) {
+        if (!Number.isInteger(argv.seed) || argv.seed < 0 || argv.seed >= 2 ** 32) throw new UsageError(`--seed: expected an integer in [0, 2^32), got ${argv.seed}`);
+        scenario = withSeed(scenario, argv.seed);
+      }
+      const outDir = argv.out ?? join('results', scenario.name);
+      const report = await runScenario(scenario, { outDir, scenarioFile: file });
+      process.stdout.write(`${scenario.name}: ${report.result.headline}\n`);
+      process.stdout.write(`wrote ${outDir}/ ${report.files.join(' ')}\n`);
+    },
+  )
+  .command(
+    'validate <file>',
+    'Check a scenario file (all problems at once); exit 0 if valid, 2 if not',
+    (y) => withScenarioArgs(y).example('$0 validate my.yaml', 'prints "my.yaml: ok" or every problem with its path'),
+    (argv) => {
+      const file = resolveScenarioPath(argv.file);
+      const s = loadScenario(file, BUILTIN_DRIVERS, overridesFrom(argv.set));
+      process.stdout.write(`${file}: ok (${s.driver.name}, ${s.network.nodes.length} nodes, ${s.duration_s} s)\n`);
+    },
+  )
+  .command(
+    'sweep <file>',
+    'Run the cartesian product of --vary values x --reps replications, in parallel',
+    (y) =>
+      withScenarioArgs(y)
+        .option('vary', { type: 'string', array: true, demandOption: true, requiresArg: true, describe: 'path=v1,v2,... (repeatable; the first varies slowest)' })
+        .option('reps', { type: 'number', default: 1, describe: 'replications per combination (each gets its own derived seed)' })
+        .option('jobs', { type: 'number', describe: 'worker threads (default: all cores)' })
+        .option('shard', { type: 'string', describe: 'run only share I of N (I/N, 0-based); default from SLURM_ARRAY_TASK_ID/COUNT' })
+        .option('out', { type: 'string', describe: 'sweep folder (default: results/<scenario name>-sweep)' })
+        .option('resume', { type: 'boolean', default: false, describe: 'keep finished runs of the same sweep in --out and run the rest' })
+        .option('quiet', { type: 'boolean', default: false, describe: 'no progress on stderr' })
+        .example('$0 sweep tcp-mathis-padhye --vary protocol.tcp.bottleneck.loss=0.001,0.01 --reps 5', '2 values x 5 replications on all cores')
+        .example('$0 sweep my.yaml --vary a.b=1,2 --shard 0/4 --out part0', 'one of four shards; combine with desim merge'),
+    async (argv) => {
+      const file = resolveScenarioPath(argv.file);
+      const raw = readScenarioFile(file);
+      const v = parseVaries(argv.vary);
+      if (!v.ok) throw new ScenarioError('--vary', v.issues);
+      if (argv.jobs !== undefined && (!Number.isInteger(argv.jobs) || argv.jobs < 1)) throw new UsageError(`--jobs: expected an integer >= 1, got ${argv.jobs}`);
+      const name = (raw as { name?: unknown }).name;
+      const outDir = argv.out ?? join('results', `${typeof name === 'string' ? name : 'sweep'}-sweep`);
+      const shard = parseShard(argv.shard);
+      let stop = false;
+      const onSigint = (): void => {
+        if (stop) process.exit(130);
+        stop = true;
+        process.stderr.write('\ndesim: interrupted; finishing the runs in flight (Ctrl-C again to abort now). Finished runs are kept: rerun with --resume.\n');
+      };
+      process.on('SIGINT', onSigint);
+      const show = progressPrinter(`sweep ${outDir}`, argv.quiet);
+      const report = await runSweep({
+        raw,
+        file,
+        drivers: BUILTIN_DRIVERS,
+        sets: overridesFrom(argv.set),
+        variations: v.variations,
+        reps: argv.reps,
+        outDir,
+        ...(argv.jobs !== undefined ? { jobs: argv.jobs } : {}),
+        ...(shard !== undefined ? { shard } : {}),
+        resume: argv.resume,
+        onProgress: (p) => show(p.done, p.total),
+        shouldStop: () => stop,
+      });
+      process.off('SIGINT', onSigint);
+      if (stop) {
+        process.stderr.write(`desim: stopped; ${report.ran + report.resumed} runs are saved in ${outDir}/runs\n`);
+        process.exit(130);
+      }
+      const share = shard !== undefined ? ` (shard ${shard.index}/${shard.count})` : '';
+      process.stdout.write(`sweep: ${report.ran} runs done, ${report.resumed} resumed, of ${report.total}${share}\n`);
+      process.stdout.write(report.complete ? `wrote ${outDir}/ ${report.files.join(' ')}\n` : `partial: merge the shards with: desim merge DIR... --out DIR\n`);
+    },
+  )
+  .command(
+    'merge <dirs..>',
+    'Combine sweep shard folders into the files one unsharded sweep writes',
+    (y) =>
+      y
+        .positional('dirs', { type: 'string', array: true, demandOption: true, describe: 'shard folders' })
+        .option('out', { type: 'string', demandOption: true, describe: 'merged sweep folder' })
+        .example('$0 merge part0 part1 part2 --out all', 'summary.csv and aggregate.csv as if run unsharded'),
+    async (argv) => {
+      const r = await mergeSweeps(argv.dirs, argv.out);
+      if (!r.complete) {
+        process.stderr.write(`desim: merged, but ${r.missing.length} runs are missing (${r.missing.slice(0, 5).join(', ')}${r.missing.length > 5 ? ', ...' : ''}); run their shards, then merge again\n`);
+        process.exit(1);
+      }
+      process.stdout.write(`wrote ${argv.out}/ summary.csv aggregate.csv\n`);
+    },
+  )
+  .command(
+    'plot <dir>',
+    'Render the SVG plots of a run or sweep folder from its CSV files',
+    (y) => y.positional('dir', { type: 'string', demandOption: true }).example('$0 plot results/tcp-original', 'cwnd.svg from trace-cwnd.csv'),
+    async (argv) => {
+      if (!existsSync(argv.dir)) throw new UsageError(`${argv.dir}: no such folder`);
+      const files = await plotDirectory(argv.dir);
+      process.stdout.write(files.length > 0 ? `wrote ${files.map((f) => join(argv.dir, f)).join(' ')}\n` : `${argv.dir}: no CSV file that desim knows how to plot\n`);
+    },
+  )
+  .command(
+    'schema',
+    'Print the JSON Schema of scenario files (for editor completion and checks)',
+    (y) => y.option('out', { type: 'string', describe: 'write to a file instead of stdout' }).example('$0 schema --out desim.schema.json', ''),
+    (argv) => {
+      const text = JSON.stringify(scenarioJsonSchema(BUILTIN_DRIVERS), null, 2) + '\n';
+      if (argv.out !== undefined) writeFileSync(argv.out, text);
+      else process.stdout.write(text);
+    },
+  )
+  .command(
+    'list',
+    'List the bundled scenarios',
+    (y) => y,
+    () => {
+      for (const name of bundledScenarios()) {
+        const s = loadScenario(resolveScenarioPath(name), BUILTIN_DRIVERS);
+        process.stdout.write(`${name.padEnd(24)} ${s.description.split('\n')[0] ?? ''}\n`);
+      }
+    },
+  )
+  .command(
+    'demo',
+    'Run the two original programs (gossip-original, tcp-original) into results/',
+    (y) => y.option('out', { type: 'string', default: 'results', describe: 'parent folder' }),
+    async (argv) => {
+      for (const name of ['gossip-original', 'tcp-original']) {
+        const file = resolveScenarioPath(name);
+        const scenario = loadScenario(file, BUILTIN_DRIVERS);
+        const outDir = join(argv.out, scenario.name);
+        const report = await runScenario(scenario, { outDir, scenarioFile: file });
+        process.stdout.write(`${scenario.name}: ${report.result.headline}\n  wrote ${outDir}/ ${report.files.join(' ')}\n`);
+      }
+    },
+  )
   .command(
     'bench <what>',
-    'Measure simulator speed (wall-clock figures; the only command that reads the clock)',
+    'Measure simulator speed (prints wall-clock figures; the only command that reads the clock)',
     (y) =>
       y
         .positional('what', { choices: ['kernel'] as const, describe: 'which benchmark', demandOption: true })
         .option('json', { type: 'boolean', default: false, describe: 'print a JSON object instead of key=value' })
-        .option('events', { type: 'number', default: 2_000_000, describe: 'kernel: events to fire' })
-        .option('pending', { type: 'number', default: 10_000, describe: 'kernel: events kept pending' })
         .example('$0 bench kernel', 'hold model: 10,000 pending events, 2,000,000 fired'),
     (argv) => {
       if (argv.what === 'kernel') {
-        const r = benchKernel(argv.events, argv.pending);
+        const r = benchKernel();
         printBench('kernel_hold', { events_per_s: Math.round(r.eventsPerS), peak_rss_mb: Math.round(r.peakRssMb) }, argv.json);
       }
     },
   )
   .demandCommand(1, 'Say which command to run (see the list above).')
+  .recommendCommands()
   .strict()
   .help()
+  .alias('h', 'help')
   .version()
-  .parseAsync();
+  .wrap(Math.min(110, process.stdout.columns ?? 100))
+  .fail((msg, err) => {
+    if (err !== undefined && err !== null) fail(err);
+    process.stderr.write(`desim: ${msg}\nrun "desim --help" for the commands, "desim <command> --help" for one\n`);
+    process.exit(EXIT_BAD_INPUT);
+  });
+
+try {
+  await cli.parseAsync();
+} catch (err) {
+  fail(err);
+}

@@ -1,0 +1,400 @@
+/**
+ * Loading and validating scenario files.
+ *
+ * Validation returns every problem at once, each with a path
+ * (`network.links[2].latency_ms: expected a number >= 0, got -5`); only the
+ * CLI turns problems into an exit code. Steps: read bytes, decode strict UTF-8,
+ * parse YAML (JSON is YAML) with line and column on syntax errors, apply
+ * `--set` overrides, check the schema (zod), then the checks that need the
+ * whole file (node names, overlapping groups, the driver's own checks).
+ */
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { parseDocument } from 'yaml';
+import type { z } from 'zod';
+import type { FaultEntry, Issue, NetworkSection, ProtocolDriver, ScenarioFor } from './driver.js';
+import { ScenarioError } from './errors.js';
+import { applyOverrides, formatPath, type Override } from './overrides.js';
+import { scenarioSchema } from './schema.js';
+
+/** A validated scenario with every default filled in, plus where it came from. */
+export interface Scenario extends ScenarioFor<unknown, unknown> {
+  /** The driver that runs it. */
+  readonly driver: ProtocolDriver;
+}
+
+/** Reads and parses a scenario file to a plain object (no validation yet). Throws {@link ScenarioError}. */
+export function readScenarioFile(file: string): unknown {
+  let bytes: Buffer;
+  try {
+    bytes = readFileSync(file);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    const why = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a directory, expected a scenario file' : `cannot read (${code ?? String(err)})`;
+    throw new ScenarioError(file, [{ path: '', message: why }]);
+  }
+  let text: string;
+  try {
+    text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+  } catch {
+    throw new ScenarioError(file, [{ path: '', message: 'not UTF-8 text (scenario files must be UTF-8 YAML or JSON)' }]);
+  }
+  return parseScenarioText(text, file);
+}
+
+/** Parses YAML or JSON text; syntax errors carry line and column. */
+export function parseScenarioText(text: string, file = '<text>'): unknown {
+  const doc = parseDocument(text, { prettyErrors: false, uniqueKeys: true });
+  if (doc.errors.length > 0) {
+    throw new ScenarioError(
+      file,
+      doc.errors.map((e) => {
+        const pos = e.linePos?.[0];
+        const where = pos !== undefined ? `line ${pos.line}, column ${pos.col}: ` : '';
+        return { path: '', message: `YAML syntax error: ${where}${e.message.split('\n')[0] ?? ''}` };
+      }),
+    );
+  }
+  const value: unknown = doc.toJS({ maxAliasCount: 1000 });
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+    throw new ScenarioError(file, [{ path: '', message: 'expected a mapping (name: ..., duration_s: ..., protocol: ...) at the top level' }]);
+  }
+  return value;
+}
+
+/** Loads, overrides and validates a scenario file. Throws {@link ScenarioError} listing every problem. */
+export function loadScenario(file: string, drivers: readonly ProtocolDriver[], overrides: readonly Override[] = []): Scenario {
+  return validateScenario(readScenarioFile(file), drivers, file, overrides);
+}
+
+/** Validates a parsed scenario object (after applying overrides). Throws {@link ScenarioError}. */
+export function validateScenario(
+  raw: unknown,
+  drivers: readonly ProtocolDriver[],
+  file = '<scenario>',
+  overrides: readonly Override[] = [],
+): Scenario {
+  const result = checkScenario(raw, drivers, overrides);
+  if (!result.ok) throw new ScenarioError(file, result.issues);
+  return result.scenario;
+}
+
+/** Validation as a result, never throwing for bad input. */
+export function checkScenario(
+  raw: unknown,
+  drivers: readonly ProtocolDriver[],
+  overrides: readonly Override[] = [],
+): { ok: true; scenario: Scenario } | { ok: false; issues: Issue[] } {
+  let input = raw;
+  if (overrides.length > 0) {
+    const o = applyOverrides(raw, overrides);
+    if (!o.ok) return { ok: false, issues: o.issues };
+    input = o.value;
+  }
+  const schema = scenarioSchema(drivers);
+  const parsed = schema.safeParse(input, { reportInput: true });
+  const issues: Issue[] = [];
+  if (!parsed.success) issues.push(...zodIssues(parsed.error.issues, [], schema));
+  // Protocol section and workload entries go to the driver's schemas (also when the top level has problems).
+  const obj = (input ?? {}) as Record<string, unknown>;
+  const protocol = obj['protocol'];
+  const driverName = protocol !== null && typeof protocol === 'object' ? Object.keys(protocol).find((k) => drivers.some((d) => d.name === k)) : undefined;
+  const driver = drivers.find((d) => d.name === driverName);
+  const workload: unknown[] = [];
+  if (driver !== undefined && Array.isArray(obj['workload'])) {
+    (obj['workload'] as unknown[]).forEach((w, i) => {
+      const r = driver.workloadSchema.safeParse(w, { reportInput: true });
+      if (r.success) workload.push(r.data);
+      else issues.push(...zodIssues(r.error.issues, ['workload', i], driver.workloadSchema));
+    });
+  }
+  if (!parsed.success || issues.length > 0 || driver === undefined) {
+    return { ok: false, issues: dedupe(issues.length > 0 ? issues : [{ path: 'protocol', message: `expected one of ${drivers.map((d) => d.name).join(', ')}` }]) };
+  }
+  const s = parsed.data;
+  const network: NetworkSection = s.network === undefined
+    ? { nodes: [], link: {}, links: [] }
+    : {
+        nodes: typeof s.network.nodes === 'number' ? Array.from({ length: s.network.nodes }, (_, i) => `n${i}`) : s.network.nodes,
+        link: s.network.link,
+        links: s.network.links,
+      } as NetworkSection;
+  const settings = (s.protocol as Record<string, unknown>)[driver.name];
+  const scenario: Scenario = {
+    name: s.name,
+    description: s.description,
+    seed: s.seed,
+    duration_s: s.duration_s,
+    network,
+    protocol: { [driver.name]: settings },
+    settings,
+    workload,
+    faults: s.faults as FaultEntry[],
+    outputs: { traces: s.outputs.traces === 'none' ? [] : s.outputs.traces, plots: s.outputs.plots },
+    driver,
+  };
+  issues.push(...semanticIssues(scenario));
+  if (driver.check !== undefined) issues.push(...driver.check(scenario));
+  return issues.length > 0 ? { ok: false, issues: dedupe(issues) } : { ok: true, scenario };
+}
+
+function semanticIssues(s: Scenario): Issue[] {
+  const issues: Issue[] = [];
+  const names = new Set<string>();
+  s.network.nodes.forEach((n, i) => {
+    if (names.has(n)) issues.push({ path: `network.nodes[${i}]`, message: `duplicate node name ${JSON.stringify(n)}` });
+    names.add(n);
+  });
+  const known = (n: string, path: string): void => {
+    if (!names.has(n)) issues.push({ path, message: unknownNode(n, names) });
+  };
+  s.network.links.forEach((l, i) => {
+    known(l.from, `network.links[${i}].from`);
+    known(l.to, `network.links[${i}].to`);
+  });
+  const checkDist = (d: unknown, path: string): void => {
+    const u = d as { dist?: string; min_ms?: number; max_ms?: number };
+    if (u?.dist === 'uniform' && (u.min_ms ?? 0) > (u.max_ms ?? 0)) issues.push({ path, message: `expected min_ms <= max_ms, got ${u.min_ms} > ${u.max_ms}` });
+  };
+  checkDist(s.network.link.latency_ms, 'network.link.latency_ms');
+  s.network.links.forEach((l, i) => checkDist(l.latency_ms, `network.links[${i}].latency_ms`));
+  s.faults.forEach((f, i) => {
+    const p = `faults[${i}]`;
+    if (f.at_s > s.duration_s) issues.push({ path: `${p}.at_s`, message: `expected a time <= duration_s (${s.duration_s}), got ${f.at_s}` });
+    const gs = 'partition' in f ? f.partition : 'hold' in f ? f.hold : undefined;
+    const verb = 'partition' in f ? 'partition' : 'hold';
+    if (gs !== undefined) {
+      const seen = new Map<string, number>();
+      gs.forEach((g, gi) =>
+        g.forEach((n, ni) => {
+          known(n, `${p}.${verb}[${gi}][${ni}]`);
+          const prev = seen.get(n);
+          if (prev !== undefined && prev !== gi) issues.push({ path: `${p}.${verb}[${gi}][${ni}]`, message: `node ${n} is in two groups: groups must not overlap` });
+          seen.set(n, gi);
+        }),
+      );
+    }
+    if ('crash' in f) known(f.crash, `${p}.crash`);
+    if ('restart' in f) known(f.restart, `${p}.restart`);
+    if ('between' in f) {
+      known(f.between[0], `${p}.between[0]`);
+      known(f.between[1], `${p}.between[1]`);
+      if ('set_latency_ms' in f) checkDist(f.set_latency_ms, `${p}.set_latency_ms`);
+    }
+  });
+  if (s.faults.length > 0 && s.network.nodes.length === 0) {
+    issues.push({ path: 'faults', message: 'faults need a network section with nodes' });
+  }
+  return issues;
+}
+
+/** `unknown node "X" (nodes: A, B, C)` with a did-you-mean when one is close. */
+export function unknownNode(n: string, names: ReadonlySet<string>): string {
+  const hint = didYouMean(n, [...names]);
+  const list = names.size <= 10 ? ` (nodes: ${[...names].join(', ')})` : ` (${names.size} nodes)`;
+  return `unknown node ${JSON.stringify(n)}${hint !== undefined ? `; did you mean ${JSON.stringify(hint)}?` : list}`;
+}
+
+/** The closest candidate within a small edit distance, if any. */
+export function didYouMean(word: string, candidates: readonly string[]): string | undefined {
+  let best: string | undefined;
+  let bestD = Infinity;
+  for (const c of candidates) {
+    const d = editDistance(word.toLowerCase(), c.toLowerCase());
+    if (d < bestD) {
+      bestD = d;
+      best = c;
+    }
+  }
+  return best !== undefined && bestD <= Math.max(1, Math.floor(word.length / 3)) ? best : undefined;
+}
+
+function editDistance(a: string, b: string): number {
+  const prev = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    let diag = prev[0] as number;
+    prev[0] = i;
+    for (let j = 1; j <= b.length; j++) {
+      const tmp = prev[j] as number;
+      prev[j] = Math.min((prev[j] as number) + 1, (prev[j - 1] as number) + 1, diag + (a[i - 1] === b[j - 1] ? 0 : 1));
+      diag = tmp;
+    }
+  }
+  return prev[b.length] as number;
+}
+
+type ZIssue = z.core.$ZodIssue;
+
+/** Converts zod issues into desim's messages: `path: expected ..., got ...`, unknown keys with a did-you-mean. */
+export function zodIssues(issues: readonly ZIssue[], prefix: readonly PropertyKey[], schema: z.ZodType): Issue[] {
+  const out: Issue[] = [];
+  for (const i of issues) {
+    const path = [...prefix, ...i.path];
+    const input = (i as { input?: unknown }).input;
+    switch (i.code) {
+      case 'unrecognized_keys': {
+        const known = keysAt(schema, path.slice(prefix.length));
+        for (const k of i.keys) {
+          const hint = didYouMean(k, known);
+          out.push({
+            path: formatPath([...path, k]),
+            message: `unknown key${hint !== undefined ? `; did you mean ${JSON.stringify(hint)}?` : known.length > 0 ? ` (expected one of: ${known.join(', ')})` : ''}`,
+          });
+        }
+        break;
+      }
+      case 'invalid_union': {
+        if (i.errors.length === 0) {
+          const opts = (i as { options?: unknown[] }).options;
+          out.push({ path: formatPath(path), message: `expected one of ${(opts ?? []).map((o) => JSON.stringify(o)).join(', ')}, got ${describe(input)}` });
+          break;
+        }
+        // The branch whose type matched (no root-level type error) explains the problem best.
+        const deep = i.errors.filter((b) => !b.some((e) => e.path.length === 0 && e.code === 'invalid_type'));
+        if (deep.length > 0) {
+          const best = deep.reduce((a, b) => (b.length < a.length ? b : a));
+          out.push(...zodIssues(best.map((e) => ({ ...e, path: [...i.path, ...e.path] })) as ZIssue[], prefix, schema));
+        } else {
+          const types = i.errors.flatMap((b) => b.filter((e) => e.code === 'invalid_type').map((e) => (e as { expected: string }).expected));
+          out.push({ path: formatPath(path), message: `expected ${[...new Set(types)].map(article).join(' or ')}, got ${describe(input)}` });
+        }
+        break;
+      }
+      case 'invalid_type':
+        out.push({ path: formatPath(path), message: input === undefined ? `required: expected ${article(i.expected)}` : `expected ${article(i.expected)}, got ${describe(input)}` });
+        break;
+      case 'too_small':
+      case 'too_big': {
+        const small = i.code === 'too_small';
+        const bound = small ? (i as { minimum: number | bigint }).minimum : (i as { maximum: number | bigint }).maximum;
+        const incl = i.inclusive !== false;
+        const op = small ? (incl ? '>=' : '>') : incl ? '<=' : '<';
+        const msg =
+          i.origin === 'array' || i.origin === 'set'
+            ? `expected ${small ? 'at least' : 'at most'} ${bound} item${Number(bound) === 1 ? '' : 's'}, got ${Array.isArray(input) ? input.length : describe(input)}`
+            : i.origin === 'string'
+              ? `expected ${small ? 'at least' : 'at most'} ${bound} characters`
+              : `expected a number ${op} ${bound}, got ${describe(input)}`;
+        out.push({ path: formatPath(path), message: msg });
+        break;
+      }
+      case 'invalid_value':
+        out.push({ path: formatPath(path), message: `expected ${i.values.map((v) => JSON.stringify(v)).join(' or ')}, got ${describe(input)}` });
+        break;
+      case 'not_multiple_of':
+        out.push({ path: formatPath(path), message: `expected a multiple of ${i.divisor}, got ${describe(input)}` });
+        break;
+      case 'invalid_format':
+        out.push({ path: formatPath(path), message: `expected ${i.format}, got ${describe(input)}` });
+        break;
+      default:
+        out.push({ path: formatPath(path), message: i.message });
+    }
+  }
+  return out;
+}
+
+function article(t: string): string {
+  const word = t === 'int' ? 'integer' : t === 'array' ? 'list' : t === 'object' ? 'mapping' : t;
+  return /^[aeiou]/.test(word) ? `an ${word}` : `a ${word}`;
+}
+
+function describe(v: unknown): string {
+  if (v === undefined) return 'nothing';
+  if (v === null) return 'null';
+  if (Array.isArray(v)) return `a list of ${v.length}`;
+  if (typeof v === 'object') return 'a mapping';
+  if (typeof v === 'string') return JSON.stringify(v.length > 40 ? v.slice(0, 40) + '…' : v);
+  return String(v);
+}
+
+/** The keys an object schema accepts at `path` (best effort through defaults, optionals, arrays, unions). */
+function keysAt(schema: z.ZodType, path: readonly PropertyKey[]): string[] {
+  let nodes: unknown[] = [schema];
+  for (const step of [...path, null]) {
+    const next: unknown[] = [];
+    for (const n of nodes.flatMap(unwrap)) {
+      const def = (n as { _zod?: { def?: Record<string, unknown> } })._zod?.def;
+      if (def === undefined) continue;
+      if (step === null) {
+        if (def['type'] === 'object') next.push(n);
+        continue;
+      }
+      if (def['type'] === 'object' && typeof step === 'string') {
+        const shape = def['shape'] as Record<string, unknown>;
+        if (shape[step] !== undefined) next.push(shape[step]);
+      } else if (def['type'] === 'array' && typeof step === 'number') next.push(def['element']);
+      else if (def['type'] === 'tuple' && typeof step === 'number') next.push((def['items'] as unknown[])[step]);
+    }
+    nodes = next;
+  }
+  const keys = new Set<string>();
+  for (const n of nodes) for (const k of Object.keys((n as { _zod: { def: { shape: object } } })._zod.def.shape)) keys.add(k);
+  return [...keys];
+}
+
+function unwrap(n: unknown): unknown[] {
+  const def = (n as { _zod?: { def?: Record<string, unknown> } })._zod?.def;
+  if (def === undefined) return [];
+  switch (def['type']) {
+    case 'optional':
+    case 'default':
+    case 'nullable':
+    case 'prefault':
+    case 'readonly':
+    case 'nonoptional':
+    case 'catch':
+      return unwrap(def['innerType']);
+    case 'pipe':
+      return unwrap(def['in']);
+    case 'union':
+      return (def['options'] as unknown[]).flatMap(unwrap);
+    default:
+      return [n];
+  }
+}
+
+function dedupe(issues: Issue[]): Issue[] {
+  const seen = new Set<string>();
+  return issues.filter((i) => {
+    const k = `${i.path}\u0000${i.message}`;
+    if (seen.has(k)) return false;
+    seen.add(k);
+    return true;
+  });
+}
+
+/** A stable identity of a resolved scenario: sha256 of its canonical JSON (sorted keys), first 16 hex digits. */
+export function scenarioHash(s: Scenario): string {
+  return createHash('sha256').update(canonicalJson(resolvedScenario(s))).digest('hex').slice(0, 16);
+}
+
+/** The scenario as plain data with defaults filled in (what `meta.json` records). */
+export function resolvedScenario(s: Scenario): Record<string, unknown> {
+  return {
+    name: s.name,
+    description: s.description,
+    seed: s.seed,
+    duration_s: s.duration_s,
+    network: s.network,
+    protocol: s.protocol,
+    workload: s.workload,
+    faults: s.faults,
+    outputs: s.outputs,
+  };
+}
+
+/** JSON with object keys sorted at every level (arrays keep their order). */
+export function canonicalJson(v: unknown): string {
+  return JSON.stringify(sortKeys(v));
+}
+
+function sortKeys(v: unknown): unknown {
+  if (Array.isArray(v)) return v.map(sortKeys);
+  if (v !== null && typeof v === 'object') {
+    const o = v as Record<string, unknown>;
+    return Object.fromEntries(Object.keys(o).sort().filter((k) => o[k] !== undefined).map((k) => [k, sortKeys(o[k])]));
+  }
+  if (typeof v === 'number' && !Number.isFinite(v)) return String(v);
+  return v;
+}

@@ -1,0 +1,109 @@
+/**
+ * Runs one scenario and writes its results folder:
+ *
+ *   summary.csv       one row: scenario, seed, replication, then the driver's metrics
+ *   <table>.csv       the driver's tables (e.g. flows.csv, reads.csv)
+ *   trace-<name>.csv  the traces the scenario's `outputs.traces` asks for
+ *   *.svg             plots rendered from those CSVs (see plot.ts)
+ *   meta.json         seed, replication, scenario hash, desim and Node versions, the resolved scenario
+ *
+ * Everything is written into a temporary folder beside the target and renamed
+ * into place at the end, so a failed or interrupted run leaves no half-written
+ * results (an older complete folder stays as it was).
+ */
+import { readdirSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { CsvWriter, toCsv, type Cell } from '../kernel/csv.js';
+import type { RunContext, RunResult } from './driver.js';
+import { commitDir, tempDirFor, writeFileAtomic } from './files.js';
+import { resolvedScenario, scenarioHash, type Scenario } from './loader.js';
+import { DESIM_VERSION } from './package-info.js';
+import { plotDirectory } from './plot.js';
+
+/** Options of {@link runScenario}. */
+export interface RunScenarioOptions {
+  /** The results folder (replaced atomically). */
+  readonly outDir: string;
+  /** The scenario file it came from (recorded in meta.json). */
+  readonly scenarioFile?: string;
+  /** Replication number recorded with the run. Default 0. */
+  readonly replication?: number;
+  /** Progress callback in [0, 1]. */
+  readonly onProgress?: (fraction: number) => void;
+}
+
+/** What a run wrote. */
+export interface RunReport {
+  readonly outDir: string;
+  /** File names written, sorted. */
+  readonly files: readonly string[];
+  readonly result: RunResult;
+  readonly seed: number;
+  readonly scenarioHash: string;
+}
+
+/** Runs the driver with trace writers on `dir`; returns its result (writers closed, or aborted on failure). */
+export function executeScenario(scenario: Scenario, dir: string | undefined, onProgress?: (f: number) => void): RunResult {
+  const writers: CsvWriter[] = [];
+  const wanted = scenario.outputs.traces;
+  const ctx: RunContext = {
+    seed: String(scenario.seed),
+    openTrace(name, columns) {
+      if (dir === undefined || (wanted !== 'all' && !wanted.includes(name))) return undefined;
+      const w = new CsvWriter(join(dir, `trace-${name}.csv`), columns);
+      writers.push(w);
+      return w;
+    },
+    progress: onProgress ?? (() => {}),
+  };
+  let result: RunResult;
+  try {
+    result = scenario.driver.run(scenario, ctx);
+  } catch (err) {
+    for (const w of writers) w.abort();
+    throw err;
+  }
+  for (const w of writers) w.close();
+  return result;
+}
+
+/** Runs a validated scenario and writes its results folder atomically. */
+export async function runScenario(scenario: Scenario, options: RunScenarioOptions): Promise<RunReport> {
+  const tmp = tempDirFor(options.outDir);
+  try {
+    const result = executeScenario(scenario, tmp, options.onProgress);
+    const replication = options.replication ?? 0;
+    const metricNames = Object.keys(result.metrics);
+    writeFileAtomic(
+      join(tmp, 'summary.csv'),
+      toCsv(['scenario', 'seed', 'replication', ...metricNames], [[scenario.name, scenario.seed, replication, ...metricNames.map((m) => result.metrics[m] as Cell)]]),
+    );
+    for (const [name, table] of Object.entries(result.tables ?? {})) {
+      writeFileAtomic(join(tmp, `${name}.csv`), toCsv(table.columns, table.rows));
+    }
+    if (scenario.outputs.plots) await plotDirectory(tmp, { title: scenario.name });
+    const hash = scenarioHash(scenario);
+    const meta = {
+      desim_version: DESIM_VERSION,
+      node_version: process.versions.node,
+      scenario_file: options.scenarioFile ?? null,
+      scenario_hash: hash,
+      seed: scenario.seed,
+      replication,
+      headline: result.headline,
+      files: [...readdirSync(tmp).sort(), 'meta.json'].sort(),
+      scenario: resolvedScenario(scenario),
+    };
+    writeFileAtomic(join(tmp, 'meta.json'), JSON.stringify(meta, null, 2) + '\n');
+    commitDir(tmp, options.outDir);
+    return { outDir: options.outDir, files: meta.files, result, seed: scenario.seed, scenarioHash: hash };
+  } catch (err) {
+    rmSync(tmp, { recursive: true, force: true });
+    throw err;
+  }
+}
+
+/** The scenario with another seed (for `--seed` and sweep replications). */
+export function withSeed(scenario: Scenario, seed: number): Scenario {
+  return { ...scenario, seed };
+}
