@@ -1,0 +1,42 @@
+/** Packet-level TCP (Tahoe, Reno, NewReno): the public exports of `src/protocols/tcp`. */
+export {
+  congestionState,
+  createControlBlock,
+  rfc5681InitialWindow,
+  rfc6928InitialWindow,
+  type CongestionState,
+  type TcpControlBlock,
+} from './control-block.js';
+export {
+  VARIANTS,
+  congestionOps,
+  newreno,
+  reno,
+  renoFamily,
+  renoIncreaseWindow,
+  renoSsThresh,
+  tahoe,
+  type CongestionOps,
+  type LossRecovery,
+  type Variant,
+} from './congestion/index.js';
+export { RttEstimator, type RttEstimatorOptions } from './rtt-estimator.js';
+export {
+  TcpSender,
+  type SenderConfig,
+  type SenderOutput,
+  type SenderStats,
+  type TcpEvent,
+  type TcpTraceRecord,
+} from './sender.js';
+export { TcpReceiver, type ReceiverConfig } from './receiver.js';
+export {
+  Dumbbell,
+  type BottleneckConfig,
+  type DumbbellConfig,
+  type FlowConfig,
+  type FlowSummary,
+  type ReturnPathConfig,
+  type TcpPacket,
+} from './dumbbell.js';
+export { jainIndex, mathisBps, padhyeBps, type PadhyeParams } from './models.js';
