@@ -44,14 +44,14 @@ export function readScenarioFile(file: string): unknown {
 
 /** Parses YAML or JSON text; syntax errors carry line and column. */
 export function parseScenarioText(text: string, file = '<text>'): unknown {
-  const doc = parseDocument(text, { prettyErrors: false, uniqueKeys: true });
+  const doc = parseDocument(text, { prettyErrors: true, uniqueKeys: true });
   if (doc.errors.length > 0) {
     throw new ScenarioError(
       file,
       doc.errors.map((e) => {
         const pos = e.linePos?.[0];
         const where = pos !== undefined ? `line ${pos.line}, column ${pos.col}: ` : '';
-        return { path: '', message: `YAML syntax error: ${where}${e.message.split('\n')[0] ?? ''}` };
+        return { path: "", message: `YAML syntax error: ${where}${(e.message.split("\n")[0] ?? "").replace(/ at line \d+, column \d+:?$/, "")}` };
       }),
     );
   }
@@ -206,7 +206,8 @@ export function didYouMean(word: string, candidates: readonly string[]): string 
       best = c;
     }
   }
-  return best !== undefined && bestD <= Math.max(1, Math.floor(word.length / 3)) ? best : undefined;
+  const limit = word.length <= 2 ? 0 : Math.max(1, Math.floor(word.length / 3));
+  return best !== undefined && bestD <= limit ? best : undefined;
 }
 
 function editDistance(a: string, b: string): number {

@@ -1,0 +1,133 @@
+import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { parseScenarioText, validateScenario } from '../../src/scenarios/loader.js';
+import { parseVaries } from '../../src/scenarios/overrides.js';
+import { runScenario, withSeed } from '../../src/scenarios/runner.js';
+import { mergeSweeps, planRuns, runSweep, type SweepOptions } from '../../src/scenarios/sweep.js';
+import { toyDriver, toyYaml } from './toy-driver.js';
+
+const drivers = [toyDriver];
+const root = mkdtempSync(join(tmpdir(), 'desim-runner-'));
+const scenario = validateScenario(parseScenarioText(toyYaml), drivers);
+
+function readAll(dir: string, skip: (f: string) => boolean = () => false): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const f of readdirSync(dir).sort()) {
+    if (skip(f)) continue;
+    const p = join(dir, f);
+    out[f] = f === 'runs' ? JSON.stringify(readAll(p)) : readFileSync(p, 'utf8');
+  }
+  return out;
+}
+
+describe('runScenario', () => {
+  it('writes summary, tables, traces and meta.json, and nothing else is left behind', async () => {
+    const out = join(root, 'run1');
+    const r = await runScenario(scenario, { outDir: out, scenarioFile: 'toy.yaml' });
+    expect(readdirSync(out).sort()).toEqual(['counts.csv', 'meta.json', 'summary.csv', 'trace-pings.csv']);
+    expect(readdirSync(root).filter((f) => f.includes('.tmp-'))).toEqual([]);
+    const summary = readFileSync(join(out, 'summary.csv'), 'utf8').split('\n');
+    expect(summary[0]).toBe('scenario,seed,replication,sent,delivered,mean_latency_s');
+    expect(summary[1]).toMatch(/^toy-run,3,0,\d+,\d+,0\.\d+$/);
+    const meta = JSON.parse(readFileSync(join(out, 'meta.json'), 'utf8')) as Record<string, unknown>;
+    expect(meta['seed']).toBe(3);
+    expect(meta['scenario_hash']).toBe(r.scenarioHash);
+    expect((meta['scenario'] as { network: { nodes: string[] } }).network.nodes).toEqual(['A', 'B', 'C']);
+    expect(readFileSync(join(out, 'trace-pings.csv'), 'utf8').split('\n')[0]).toBe('time_s,from,to,latency_s');
+  });
+
+  it('is byte-identical for the same seed and differs for another seed', async () => {
+    await runScenario(scenario, { outDir: join(root, 'a') });
+    await runScenario(scenario, { outDir: join(root, 'b') });
+    await runScenario(withSeed(scenario, 4), { outDir: join(root, 'c') });
+    const a = readAll(join(root, 'a'));
+    expect(readAll(join(root, 'b'))).toEqual(a);
+    expect(readAll(join(root, 'c'))['trace-pings.csv']).not.toEqual(a['trace-pings.csv']);
+  });
+
+  it('leaves the previous results untouched when a run fails', async () => {
+    const out = join(root, 'keep');
+    await runScenario(scenario, { outDir: out });
+    const before = readAll(out);
+    const broken = { ...scenario, driver: { ...toyDriver, run: () => { throw new Error('boom'); } } };
+    await expect(runScenario(broken, { outDir: out })).rejects.toThrow('boom');
+    expect(readAll(out)).toEqual(before);
+    expect(readdirSync(root).filter((f) => f.includes('.tmp-'))).toEqual([]);
+  });
+
+  it('writes only the traces the scenario asks for', async () => {
+    const out = join(root, 'notrace');
+    await runScenario({ ...scenario, outputs: { traces: [], plots: false } }, { outDir: out });
+    expect(existsSync(join(out, 'trace-pings.csv'))).toBe(false);
+  });
+});
+
+describe('sweeps', () => {
+  const raw = parseScenarioText(toyYaml);
+  const vary = parseVaries(['protocol.toy.pings_per_s=20,40,80', 'network.link.loss=0,0.3']);
+  if (!vary.ok) throw new Error('bad vary');
+  const base = (outDir: string, extra: Partial<SweepOptions> = {}): SweepOptions => ({
+    raw, file: 'toy.yaml', drivers, sets: [], variations: vary.variations, reps: 2, outDir, jobs: 1, ...extra,
+  });
+
+  it('derives seeds from parameters and replication, not from run order', () => {
+    const runs = planRuns(3, vary.variations, 2);
+    expect(runs).toHaveLength(12);
+    expect(runs[0]?.values).toEqual([20, 0]);
+    expect(runs[11]?.values).toEqual([80, 0.3]);
+    const other = planRuns(3, [...vary.variations].reverse(), 2);
+    const seedOf = (rs: typeof runs, a: unknown, b: unknown, rep: number) =>
+      rs.find((r) => r.rep === rep && r.values.includes(a) && r.values.includes(b))?.seed;
+    expect(seedOf(other, 40, 0.3, 1)).toBe(seedOf(runs, 40, 0.3, 1));
+    expect(new Set(runs.map((r) => r.seed)).size).toBe(12);
+  });
+
+  it('gives byte-identical summary and aggregate whether sharded and merged, interrupted and resumed, or run at once', async () => {
+    const whole = join(root, 'sw-whole');
+    const rep = await runSweep(base(whole));
+    expect(rep.complete).toBe(true);
+    const files = readAll(whole);
+    expect(Object.keys(files)).toEqual(expect.arrayContaining(['aggregate.csv', 'summary.csv', 'sweep.json', 'runs']));
+    expect(files['summary.csv']?.split('\n')[0]).toBe('run_id,rep,seed,protocol.toy.pings_per_s,network.link.loss,sent,delivered,mean_latency_s');
+    expect(files['aggregate.csv']?.split('\n')[0]).toMatch(/^protocol\.toy\.pings_per_s,network\.link\.loss,runs,sent_mean,sent_sd,sent_ci95_lo,sent_ci95_hi,/);
+    expect(files['aggregate.csv']?.split('\n').filter((l) => l !== '')).toHaveLength(7);
+
+    const shards = [0, 1, 2].map((i) => join(root, `sw-shard${i}`));
+    for (let i = 0; i < 3; i++) {
+      const r = await runSweep(base(shards[i] as string, { shard: { index: i, count: 3 } }));
+      expect(r.complete).toBe(false);
+      expect(existsSync(join(shards[i] as string, 'summary.csv'))).toBe(false);
+    }
+    const merged = join(root, 'sw-merged');
+    expect(await mergeSweeps(shards, merged)).toEqual({ complete: true, missing: [] });
+    expect(readAll(merged)).toEqual(files);
+
+    const resumed = join(root, 'sw-resumed');
+    let calls = 0;
+    const partial = await runSweep(base(resumed, { shouldStop: () => ++calls > 5 }));
+    expect(partial.complete).toBe(false);
+    expect(partial.ran).toBe(5);
+    const again = await runSweep(base(resumed, { resume: true }));
+    expect(again.resumed).toBe(5);
+    expect(again.ran).toBe(7);
+    expect(readAll(resumed)).toEqual(files);
+  });
+
+  it('refuses to resume into a folder of a different sweep', async () => {
+    const out = join(root, 'sw-mixed');
+    await runSweep(base(out, { shouldStop: () => true }));
+    const changed = parseVaries(['protocol.toy.pings_per_s=20,41', 'network.link.loss=0,0.3']);
+    if (!changed.ok) throw new Error('bad vary');
+    await expect(runSweep(base(out, { resume: true, variations: changed.variations }))).rejects.toThrow(/refusing to mix/);
+  });
+
+  it('fails before running anything when one combination is invalid', async () => {
+    const bad = parseVaries(['network.link.loss=0.1,2']);
+    if (!bad.ok) throw new Error('bad vary');
+    const out = join(root, 'sw-bad');
+    await expect(runSweep(base(out, { variations: bad.variations }))).rejects.toThrow(/network\.link\.loss: expected a number <= 1, got 2 \(with --vary network\.link\.loss=2\)/);
+    expect(existsSync(join(out, 'runs'))).toBe(false);
+  });
+});
