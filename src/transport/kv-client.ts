@@ -1,18 +1,21 @@
 /**
- * The client side of the client wire: request/response over UDP with a
- * request id, a per-attempt timeout and a bounded number of retries.
+ * The client of a real gossip node: `client-request` / `client-reply`
+ * messages of the gossip wire format (see `protocols/gossip/wire.ts`) over
+ * UDP, with a request id, a per-attempt timeout and a bounded number of retries.
  *
  * Each request gets a fresh 32-bit id; an attempt sends the datagram and waits
- * for a reply carrying that id (replies with other ids, late duplicates and
- * garbage are ignored). On timeout the same datagram, same id, is sent again;
- * the node answers a retried id from its reply cache, so a put is applied once
- * even if its first reply was lost. After `1 + retries` attempts the request
- * fails with {@link KvTimeoutError}.
+ * for a `client-reply` carrying that id (replies with other ids, late
+ * duplicates and garbage are ignored). On timeout the same datagram, same id,
+ * is sent again; the node answers a retried id from its reply cache, so a put
+ * is applied once even if its first reply was lost. After `1 + retries`
+ * attempts the request fails with {@link KvTimeoutError}.
  */
 import dgram from 'node:dgram';
 import { randomInt } from 'node:crypto';
+import { DEFAULT_CONFIG } from '../protocols/gossip/config.js';
+import type { Value } from '../protocols/gossip/store.js';
+import { decode, encode, encodedSize, type KvCall, type KvReply } from '../protocols/gossip/wire.js';
 import { formatAddress, type UdpAddress } from './address.js';
-import { decodeReply, encodeRequest, type ClientReply, type ClientRequest } from './client-wire.js';
 
 /** Options of a {@link KvClient}. */
 export interface KvClientOptions {
@@ -22,6 +25,8 @@ export interface KvClientOptions {
   readonly timeoutMs?: number;
   /** Attempts after the first (default 3). */
   readonly retries?: number;
+  /** Largest request datagram, bytes (default: the gossip default MTU, 1400). */
+  readonly mtuBytes?: number;
 }
 
 /** No reply after every attempt. */
@@ -34,14 +39,15 @@ export class KvRemoteError extends Error {
   override readonly name = 'KvRemoteError';
 }
 
-interface Pending {
-  readonly resolve: (r: ClientReply) => void;
+/** The request cannot be sent (key or value too large for one datagram). A usage error. */
+export class KvRequestError extends Error {
+  override readonly name = 'KvRequestError';
 }
 
 /** A UDP client of one node. Close it when done (it holds a socket). */
 export class KvClient {
   private readonly socket: dgram.Socket;
-  private readonly pending = new Map<number, Pending>();
+  private readonly pending = new Map<number, (r: KvReply) => void>();
   private nextId = randomInt(0, 0xffffffff);
   private ready: Promise<void> | undefined;
   private closed = false;
@@ -54,59 +60,64 @@ export class KvClient {
     });
   }
 
-  /** Stores `value` under `key`. */
-  async put(key: string, value: string): Promise<void> {
-    this.expectOk(await this.call({ op: 'put', key, value }));
+  /** Stores `value` under `key`; resolves with the version written (writer timestamp ns, origin node id). */
+  async put(key: string, value: Value): Promise<{ ts: number; origin: number }> {
+    const r = this.expectOk(await this.call({ op: 'put', key, value }));
+    return r.op === 'put' ? { ts: r.ts, origin: r.origin } : { ts: -1, origin: -1 };
   }
 
-  /** The value under `key`, or undefined if the node has none. */
-  async get(key: string): Promise<string | undefined> {
-    const r = await this.call({ op: 'get', key });
-    if (r.status === 'not_found') return undefined;
-    return this.expectOk(r);
+  /** The value under `key`, or undefined if the node has none (never written, or deleted). */
+  async get(key: string): Promise<Value | undefined> {
+    const r = this.expectOk(await this.call({ op: 'get', key }));
+    return r.op === 'get' && r.found ? r.value : undefined;
   }
 
-  /** Deletes `key`; resolves false if the node did not have it. */
-  async del(key: string): Promise<boolean> {
-    const r = await this.call({ op: 'del', key });
-    if (r.status === 'not_found') return false;
-    this.expectOk(r);
-    return true;
+  /** Deletes `key` (writes a tombstone, which gossip spreads like a put). */
+  async del(key: string): Promise<void> {
+    this.expectOk(await this.call({ op: 'delete', key }));
   }
 
-  /** The node's counters (see `UdpHost.stats`). */
-  async stats(): Promise<Record<string, unknown>> {
-    return JSON.parse(this.expectOk(await this.call({ op: 'stats' }))) as Record<string, unknown>;
+  /** The node's figures: the protocol's and the UDP host's (`dropped_*`, `messages_in`, `peers_seen`, ...). */
+  async stats(): Promise<Readonly<Record<string, number>>> {
+    const r = this.expectOk(await this.call({ op: 'stats' }));
+    return r.op === 'stats' ? r.stats : {};
   }
 
   /**
-   * Sends one request and resolves with the node's reply (any status).
-   * Rejects with {@link KvTimeoutError} after all attempts, or with a
-   * `ClientWireError` if the request does not fit in a datagram.
+   * Sends one call and resolves with the node's reply (ok or not). Rejects
+   * with {@link KvTimeoutError} after all attempts, or {@link KvRequestError}
+   * if the call does not fit in a datagram.
    */
-  async call(req: ClientRequest): Promise<ClientReply> {
-    const requestId = this.nextId;
+  async call(call: KvCall): Promise<KvReply> {
+    const id = this.nextId;
     this.nextId = (this.nextId + 1) >>> 0;
-    const bytes = encodeRequest(requestId, req);
+    const msg = { type: 'client-request', id, call } as const;
+    const mtu = this.opts.mtuBytes ?? DEFAULT_CONFIG.mtuBytes;
+    let bytes: Uint8Array;
+    try {
+      const size = encodedSize(msg);
+      if (size > mtu) throw new RangeError(`the request takes ${size} bytes; at most ${mtu} fit in one datagram`);
+      bytes = encode(msg);
+    } catch (err) {
+      throw new KvRequestError(err instanceof Error ? err.message : String(err));
+    }
     await this.bind();
     const timeoutMs = this.opts.timeoutMs ?? 500;
     const attempts = 1 + (this.opts.retries ?? 3);
     try {
       for (let i = 0; i < attempts; i++) {
-        const reply = await new Promise<ClientReply | undefined>((resolve) => {
+        const reply = await new Promise<KvReply | undefined>((resolve) => {
           const timer = setTimeout(() => resolve(undefined), timeoutMs);
-          this.pending.set(requestId, {
-            resolve: (r) => {
-              clearTimeout(timer);
-              resolve(r);
-            },
+          this.pending.set(id, (r) => {
+            clearTimeout(timer);
+            resolve(r);
           });
           this.socket.send(bytes, this.opts.node.port, this.opts.node.host);
         });
         if (reply !== undefined) return reply;
       }
     } finally {
-      this.pending.delete(requestId);
+      this.pending.delete(id);
     }
     throw new KvTimeoutError(`no reply from ${formatAddress(this.opts.node)} after ${attempts} attempts of ${timeoutMs} ms`);
   }
@@ -130,21 +141,21 @@ export class KvClient {
   }
 
   private onReply(buf: Uint8Array): void {
-    let decoded: ReturnType<typeof decodeReply>;
+    let msg: ReturnType<typeof decode>;
     try {
-      decoded = decodeReply(buf);
+      msg = decode(buf);
     } catch {
       return;
     }
-    const p = this.pending.get(decoded.requestId);
-    if (p === undefined) return;
-    this.pending.delete(decoded.requestId);
-    p.resolve(decoded.reply);
+    if (msg.type !== 'client-reply') return;
+    const resolve = this.pending.get(msg.id);
+    if (resolve === undefined) return;
+    this.pending.delete(msg.id);
+    resolve(msg.reply);
   }
 
-  private expectOk(r: ClientReply): string {
-    if (r.status === 'ok') return r.value ?? '';
-    if (r.status === 'error') throw new KvRemoteError(r.message);
-    throw new KvRemoteError('not found');
+  private expectOk(r: KvReply): Exclude<KvReply, { ok: false }> {
+    if (!r.ok) throw new KvRemoteError(r.error);
+    return r;
   }
 }

@@ -14,29 +14,26 @@
  * address, timers are (re)armed or cleared, `trace` goes to the log callback.
  *
  * Inputs are never trusted. A datagram is, in order: dropped as `oversized`
- * if it exceeds the MTU; routed to the client handler if it carries the
- * client magic (any source address may be a client); dropped as
- * `unknown_peer` if its source address is not a cluster member; decoded by
- * the codec, a failure being dropped as `malformed` or `foreign_version`
- * (the codec's error decides which). Handler exceptions are caught and
- * counted (`handler_errors`), so no input can stop the node. Client requests
- * carry ids; the last replies are cached per (client address, id) so a
- * retried request is answered again without being applied twice.
+ * if it exceeds the MTU; decoded by the codec, a failure being dropped as
+ * `malformed` or `foreign_version` (the codec's error decides which); if the
+ * {@link ClientService} recognises a client request it is answered, whatever
+ * the source address (clients use ephemeral ports); otherwise it is dropped
+ * as `unknown_peer` unless its source address is a cluster member, and
+ * handed to the node. Handler exceptions are caught and counted
+ * (`handler_errors`), so no input can stop the node. Client requests carry
+ * ids; the last replies are cached per (client address, id) so a retried
+ * request is answered again without being applied twice.
  */
 import dgram from 'node:dgram';
 import type { NodeId } from '../protocols/net/network.js';
 import type { Action, ProtocolNode } from '../protocols/sans-io.js';
 import { formatAddress, type Membership, type UdpAddress } from './address.js';
-import {
-  ClientWireError,
-  decodeRequest,
-  encodeReply,
-  isClientDatagram,
-  MAX_DATAGRAM_BYTES,
-  type ClientReply,
-  type ClientRequest,
-  type DropReason,
-} from './client-wire.js';
+
+/** Largest datagram a node accepts by default, in bytes: a 1500-byte Ethernet MTU minus IPv4 (20) and UDP (8) headers. */
+export const MAX_DATAGRAM_BYTES = 1472;
+
+/** Why a datagram was dropped (each reason has a counter). */
+export type DropReason = 'malformed' | 'oversized' | 'foreign_version' | 'unknown_peer';
 
 /** Turns protocol messages into datagrams and back. `decode` throws on anything invalid. */
 export interface Codec<M> {
@@ -44,17 +41,19 @@ export interface Codec<M> {
   decode(bytes: Uint8Array): M;
 }
 
-/** A key-value request other than `stats` (which the host answers itself). */
-export type KvRequest = Exclude<ClientRequest, { op: 'stats' }>;
-
-/** Binds the client wire's requests to a node's `handleCall`. */
-export interface CallAdapter<C, R> {
-  /** The node call for a client request. */
-  toCall(req: KvRequest): C;
-  /** The client reply for the node's answer. */
-  toReply(reply: R, req: KvRequest): ClientReply;
-  /** Protocol figures added to the `stats` reply (e.g. `keys`). */
-  stats?(): Readonly<Record<string, number | string>>;
+/**
+ * Client requests on the node's port. The host decodes every datagram with the
+ * protocol codec; messages this service recognises as client requests are
+ * answered by it (from any source address), the rest go to the node.
+ */
+export interface ClientService<M> {
+  /** The request id of a client request, or undefined if `msg` is not one. */
+  requestId(msg: M): number | undefined;
+  /**
+   * The reply to a client request (typically from the node's `handleCall`).
+   * `hostStats` gives the host's counters, for a stats request.
+   */
+  answer(msg: M, nowNs: number, hostStats: () => Readonly<Record<string, number>>): M;
 }
 
 /** What the host reports to its owner (the CLI logs it on stderr). */
@@ -75,9 +74,9 @@ export interface UdpHostOptions<M, C, R> {
   readonly codec: Codec<M>;
   /** Which counter a codec error goes to (default: `malformed`). */
   readonly classifyDecodeError?: (err: unknown) => DropReason;
-  /** How client put/get/del reach the node; without it they are answered with an error. */
-  readonly calls?: CallAdapter<C, R>;
-  /** Largest datagram sent or accepted, bytes (default {@link MAX_DATAGRAM_BYTES}). */
+  /** Recognises and answers client requests; without it every datagram is a peer message. */
+  readonly client?: ClientService<M>;
+  /** Largest datagram sent or accepted, bytes (default {@link MAX_DATAGRAM_BYTES}; use the protocol's MTU). */
   readonly maxDatagramBytes?: number;
   /** Called for drops, errors and the node's trace actions (default: ignore). */
   readonly onLog?: (e: HostLogEvent) => void;
@@ -203,31 +202,14 @@ export class UdpHost<M, C = never, R = unknown> {
     await new Promise<void>((resolve) => this.socket.close(() => resolve()));
   }
 
-  /** Runs a client request on the node as if it had arrived on the socket (used by tests and embedders). */
-  request(req: ClientRequest): ClientReply {
-    if (req.op === 'stats') return { status: 'ok', value: JSON.stringify(this.stats()) };
-    const calls = this.opts.calls;
-    const handleCall = this.opts.node.handleCall;
-    if (calls === undefined || handleCall === undefined) return { status: 'error', message: 'this node accepts no client calls' };
-    let reply: ClientReply = { status: 'error', message: 'internal error' };
-    this.guard('call', () => {
-      reply = calls.toReply(handleCall.call(this.opts.node, calls.toCall(req), this.clock()), req);
-    });
-    return reply;
-  }
-
-  /** The figures `desim kv stats` prints. */
-  stats(): Record<string, unknown> {
+  /**
+   * The host's figures, all numbers: uptime, counters, drops by reason
+   * (`dropped_<reason>`), peers heard from. `desim kv stats` prints them with the node's own.
+   */
+  stats(): Record<string, number> {
     const c = this.counters;
     const now = this.clock();
-    const peers: Record<string, number> = {};
-    for (const [id, at] of this.peersSeen) {
-      const m = this.opts.membership.members[id];
-      if (m !== undefined) peers[formatAddress(m)] = Math.round((now - at) / 1e6);
-    }
     return {
-      id: this.opts.name,
-      address: this.bound === undefined ? formatAddress(this.opts.listen) : formatAddress(this.bound),
       node_id: this.opts.membership.self,
       uptime_s: Math.round(now / 1e6) / 1e3,
       messages_in: c.messages_in,
@@ -236,21 +218,28 @@ export class UdpHost<M, C = never, R = unknown> {
       bytes_out: c.bytes_out,
       client_requests: c.client_requests,
       client_retries: c.client_retries,
-      dropped: {
-        malformed: c.dropped_malformed,
-        oversized: c.dropped_oversized,
-        foreign_version: c.dropped_foreign_version,
-        unknown_peer: c.dropped_unknown_peer,
-      },
+      dropped_malformed: c.dropped_malformed,
+      dropped_oversized: c.dropped_oversized,
+      dropped_foreign_version: c.dropped_foreign_version,
+      dropped_unknown_peer: c.dropped_unknown_peer,
       send_oversized: c.send_oversized,
       send_errors: c.send_errors,
       handler_errors: c.handler_errors,
+      timers_fired: c.timers_fired,
       peers_total: this.opts.membership.peers.length,
-      peers_seen: Object.keys(peers).length,
-      /** Milliseconds since the last valid message from each peer heard from. */
-      peer_last_heard_ms: peers,
-      ...(this.opts.calls?.stats?.() ?? {}),
+      peers_seen: this.peersSeen.size,
     };
+  }
+
+  /** Milliseconds since the last valid message from each peer heard from, by `host:port`. */
+  peersLastHeardMs(): Record<string, number> {
+    const now = this.clock();
+    const out: Record<string, number> = {};
+    for (const [id, at] of this.peersSeen) {
+      const m = this.opts.membership.members[id];
+      if (m !== undefined) out[formatAddress(m)] = Math.round((now - at) / 1e6);
+    }
+    return out;
   }
 
   private drop(reason: DropReason, from: string, detail: string): void {
@@ -261,38 +250,52 @@ export class UdpHost<M, C = never, R = unknown> {
   private onDatagram(bytes: Uint8Array, from: string): void {
     if (this.closed) return;
     if (bytes.length > this.maxBytes) return this.drop('oversized', from, `${bytes.length} bytes`);
-    if (isClientDatagram(bytes)) return this.onClient(bytes, from);
-    const peer = this.opts.membership.idOf(from);
-    if (peer === undefined || peer === this.opts.membership.self) return this.drop('unknown_peer', from, 'not a cluster member');
     let msg: M;
     try {
       msg = this.opts.codec.decode(bytes);
     } catch (err) {
       return this.drop(this.opts.classifyDecodeError?.(err) ?? 'malformed', from, message(err));
     }
+    let requestId: number | undefined;
+    try {
+      requestId = this.opts.client?.requestId(msg);
+    } catch (err) {
+      this.counters.handler_errors++;
+      this.log({ kind: 'error', where: 'client', detail: message(err) });
+      return;
+    }
+    if (requestId !== undefined) return this.onClient(msg, requestId, from);
+    const peer = this.opts.membership.idOf(from);
+    if (peer === undefined || peer === this.opts.membership.self) return this.drop('unknown_peer', from, 'not a cluster member');
     this.counters.messages_in++;
     this.counters.bytes_in += bytes.length;
     this.peersSeen.set(peer, this.clock());
     this.guard('message', () => this.opts.node.handleMessage(peer, msg, this.clock()));
   }
 
-  private onClient(bytes: Uint8Array, from: string): void {
-    let decoded: { requestId: number; request: ClientRequest };
-    try {
-      decoded = decodeRequest(bytes);
-    } catch (err) {
-      const reason = err instanceof ClientWireError ? err.reason : 'malformed';
-      return this.drop(reason, from, message(err));
-    }
+  private onClient(msg: M, requestId: number, from: string): void {
+    const client = this.opts.client as ClientService<M>;
     this.counters.client_requests++;
-    const cacheKey = `${from}/${decoded.requestId}`;
-    let out = decoded.request.op === 'stats' ? undefined : this.replies.get(cacheKey);
+    const cacheKey = `${from}/${requestId}`;
+    let out = this.replies.get(cacheKey);
     if (out !== undefined) {
       this.counters.client_retries++;
-    } else {
-      out = encodeReply(decoded.requestId, this.request(decoded.request));
-      if (decoded.request.op !== 'stats') this.remember(cacheKey, out);
+      this.sendBytes(out, from);
+      return;
     }
+    let reply: M | undefined;
+    this.guard('client', () => {
+      reply = client.answer(msg, this.clock(), () => this.stats());
+    });
+    if (reply === undefined) return;
+    try {
+      out = this.opts.codec.encode(reply);
+    } catch (err) {
+      this.counters.handler_errors++;
+      this.log({ kind: 'error', where: 'encode', detail: message(err) });
+      return;
+    }
+    this.remember(cacheKey, out);
     this.sendBytes(out, from);
   }
 
@@ -307,6 +310,7 @@ export class UdpHost<M, C = never, R = unknown> {
 
   /** Runs a node handler, then performs the node's queued actions. Never throws. */
   private guard(where: string, fn: () => void): void {
+    if (this.closed) return;
     try {
       fn();
     } catch (err) {

@@ -1,20 +1,21 @@
 /**
  * A tiny sans-I/O key-value node for testing the UDP host without gossip:
  * a put is stored and pushed to every peer; a `tick` timer re-pushes every
- * key every `intervalNs` (so a restarted peer catches up). Messages are
- * `{ key, value }` objects encoded as JSON behind the byte 0x7b ('{').
+ * key every `intervalNs` (so a restarted peer catches up). Messages are JSON
+ * objects (so the first byte is always `{`); client requests and replies are
+ * messages too, as in the gossip wire.
  */
-import { Outbox, type ProtocolNode } from '../../src/protocols/sans-io.js';
+import dgram from 'node:dgram';
+import { Outbox, type Action, type ProtocolNode } from '../../src/protocols/sans-io.js';
 import type { NodeId } from '../../src/protocols/net/network.js';
-import type { CallAdapter, Codec, KvRequest } from '../../src/transport/udp-host.js';
-import type { ClientReply } from '../../src/transport/client-wire.js';
+import type { ClientService, Codec } from '../../src/transport/udp-host.js';
 
-export interface ToyMsg {
-  readonly key: string;
-  readonly value: string;
-}
-export type ToyCall = KvRequest;
-export type ToyReply = { found: boolean; value?: string };
+export type ToyCall = { op: 'put'; key: string; value: string } | { op: 'get'; key: string } | { op: 'stats' };
+export type ToyReply = { found: boolean; value?: string; stats?: Record<string, number> };
+export type ToyMsg =
+  | { t: 'kv'; key: string; value: string }
+  | { t: 'req'; id: number; call: ToyCall }
+  | { t: 'rep'; id: number; reply: ToyReply };
 
 export class ToyNode implements ProtocolNode<ToyMsg, ToyCall, ToyReply> {
   readonly store = new Map<string, string>();
@@ -34,11 +35,11 @@ export class ToyNode implements ProtocolNode<ToyMsg, ToyCall, ToyReply> {
 
   handleMessage(from: NodeId, msg: ToyMsg): void {
     this.received.push({ from, msg });
-    this.store.set(msg.key, msg.value);
+    if (msg.t === 'kv') this.store.set(msg.key, msg.value);
   }
 
   handleTimer(_timer: string, now: number): void {
-    for (const [key, value] of this.store) for (const p of this.peers) this.out.send(p, { key, value }, 0);
+    for (const [key, value] of this.store) for (const p of this.peers) this.out.send(p, { t: 'kv', key, value }, 0);
     this.out.setTimer('tick', now + this.intervalNs);
   }
 
@@ -46,15 +47,15 @@ export class ToyNode implements ProtocolNode<ToyMsg, ToyCall, ToyReply> {
     this.callsApplied++;
     if (call.op === 'put') {
       this.store.set(call.key, call.value);
-      for (const p of this.peers) this.out.send(p, { key: call.key, value: call.value }, 0);
+      for (const p of this.peers) this.out.send(p, { t: 'kv', key: call.key, value: call.value }, 0);
       return { found: true };
     }
+    if (call.op === 'stats') return { found: true, stats: { keys: this.store.size } };
     const value = this.store.get(call.key);
-    if (call.op === 'del') return { found: this.store.delete(call.key) };
     return value === undefined ? { found: false } : { found: true, value };
   }
 
-  pollActions(): ReturnType<Outbox<ToyMsg>['drain']> {
+  pollActions(): readonly Action<ToyMsg>[] {
     return this.out.drain();
   }
 }
@@ -66,21 +67,43 @@ export const toyCodec: Codec<ToyMsg> = {
   encode: (m) => enc.encode(JSON.stringify(m)),
   decode: (b) => {
     if (b[0] !== 0x7b) throw new Error('not a toy message');
-    const m = JSON.parse(dec.decode(b)) as unknown;
-    if (typeof m !== 'object' || m === null || typeof (m as ToyMsg).key !== 'string' || typeof (m as ToyMsg).value !== 'string') {
-      throw new Error('bad toy message');
-    }
-    return m as ToyMsg;
+    const m = JSON.parse(dec.decode(b)) as ToyMsg | null;
+    if (typeof m !== 'object' || m === null || !['kv', 'req', 'rep'].includes(m.t)) throw new Error('bad toy message');
+    if (m.t === 'kv' && (typeof m.key !== 'string' || typeof m.value !== 'string')) throw new Error('bad kv message');
+    if (m.t === 'req' && (typeof m.id !== 'number' || typeof m.call !== 'object' || m.call === null)) throw new Error('bad request');
+    return m;
   },
 };
 
-export function toyCalls(node: ToyNode): CallAdapter<ToyCall, ToyReply> {
+export function toyClient(node: ToyNode): ClientService<ToyMsg> {
   return {
-    toCall: (req) => req,
-    toReply: (r, req): ClientReply => {
-      if (!r.found) return { status: 'not_found' };
-      return req.op === 'get' ? { status: 'ok', value: r.value ?? '' } : { status: 'ok' };
+    requestId: (m) => (m.t === 'req' ? m.id : undefined),
+    answer: (m, now, hostStats) => {
+      if (m.t !== 'req') throw new Error('not a request');
+      const reply = node.handleCall(m.call);
+      if (m.call.op === 'stats') reply.stats = { ...hostStats(), ...reply.stats };
+      return { t: 'rep', id: m.id, reply };
     },
-    stats: () => ({ keys: node.store.size }),
   };
+}
+
+/** Sends one toy client call from a fresh socket and resolves with the reply (undefined after `timeoutMs`). */
+export async function toyCall(port: number, id: number, call: ToyCall, timeoutMs = 1000): Promise<ToyReply | undefined> {
+  const s = dgram.createSocket('udp4');
+  await new Promise<void>((resolve) => s.bind(0, '127.0.0.1', () => resolve()));
+  try {
+    return await new Promise<ToyReply | undefined>((resolve) => {
+      const timer = setTimeout(() => resolve(undefined), timeoutMs);
+      s.on('message', (buf) => {
+        const m = toyCodec.decode(buf);
+        if (m.t === 'rep' && m.id === id) {
+          clearTimeout(timer);
+          resolve(m.reply);
+        }
+      });
+      s.send(toyCodec.encode({ t: 'req', id, call }), port, '127.0.0.1');
+    });
+  } finally {
+    s.close();
+  }
 }
