@@ -1,0 +1,375 @@
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import fc from 'fast-check';
+import * as vega from 'vega';
+import { afterAll, describe, expect, it } from 'vitest';
+import { toCsv } from '../../src/kernel/csv.js';
+import { bucketKeep } from '../../src/scenarios/plot-data.js';
+import { textWidthPx } from '../../src/scenarios/plot-text.js';
+import {
+  MAX_TRACE_POINTS_PER_SERIES,
+  cwndSpec,
+  infectionSpec,
+  modelLabel,
+  plotDirectory,
+  readAggregate,
+  readCwndTrace,
+  readInfectionTrace,
+  readableName,
+  renderVegaLite,
+  sweepMetricSpec,
+} from '../../src/scenarios/plot.js';
+import { fcParams } from '../fc.js';
+import { CWND_COLUMNS, cwndRows, writeCwndTrace, writeInfectionTrace, writeSweep } from './fixtures/plot/make-fixtures.js';
+
+const root = mkdtempSync(join(tmpdir(), 'desim-plot-'));
+afterAll(() => rmSync(root, { recursive: true, force: true }));
+let dirCount = 0;
+function freshDir(): string {
+  const d = join(root, `d${dirCount++}`);
+  mkdirSync(d);
+  return d;
+}
+
+function read(dir: string, name: string): string {
+  return readFileSync(join(dir, name), 'utf8');
+}
+
+/** Number of non-overlapping occurrences of `needle` in `text`. */
+function count(text: string, needle: string): number {
+  return text.split(needle).length - 1;
+}
+
+function expectSvg(svg: string): void {
+  expect(svg.startsWith('<svg xmlns="http://www.w3.org/2000/svg"')).toBe(true);
+  expect(svg.trimEnd().endsWith('</svg>')).toBe(true);
+  expect(count(svg, '<svg')).toBe(1);
+  // Every opened group is closed (a cheap well-formedness check).
+  expect(count(svg, '<g')).toBe(count(svg, '</g>'));
+  expect(svg).not.toMatch(/NaN|undefined|Infinity/);
+}
+
+async function warningsOf(spec: object): Promise<string[]> {
+  const warnings: string[] = [];
+  await renderVegaLite(spec, { onWarning: (m) => warnings.push(m) });
+  return warnings;
+}
+
+describe('renderVegaLite', () => {
+  const spec = {
+    width: 200,
+    height: 100,
+    data: { values: [{ a: 1, b: 2 }, { a: 2, b: 5 }] },
+    mark: 'line',
+    encoding: { x: { field: 'a', type: 'quantitative', title: 'Alpha (s)' }, y: { field: 'b', type: 'quantitative' } },
+  };
+
+  it('renders SVG text headlessly, byte-identical for the same spec', async () => {
+    const a = await renderVegaLite(spec);
+    const b = await renderVegaLite(structuredClone(spec));
+    expectSvg(a);
+    expect(a).toContain('Alpha (s)');
+    expect(b).toBe(a);
+  });
+
+  it('reports warnings through the callback, never silently changes the plot', async () => {
+    const warnings = await warningsOf({ ...spec, encoding: { ...spec.encoding, shape: { field: 'a', type: 'quantitative' } } });
+    expect(warnings.length).toBeGreaterThan(0);
+  });
+});
+
+describe('text measurement without canvas', () => {
+  it('uses proportional widths: narrow letters are narrower, bold is wider, size scales', () => {
+    expect(textWidthPx('iiii', 12)).toBeLessThan(textWidthPx('MMMM', 12));
+    expect(textWidthPx('Goodput', 12, true)).toBeGreaterThan(textWidthPx('Goodput', 12));
+    expect(textWidthPx('Time (s)', 24)).toBeCloseTo(2 * textWidthPx('Time (s)', 12), 9);
+    // Helvetica: 'Time (s)' is about 3.9 em wide; Vega's fallback (0.8 em per char) would say 6.4 em.
+    expect(textWidthPx('Time (s)', 10)).toBeGreaterThan(35);
+    expect(textWidthPx('Time (s)', 10)).toBeLessThan(42);
+  });
+
+  it('is what Vega uses: the figure is narrower than with the 0.8 em/char fallback', async () => {
+    const spec = {
+      width: 200,
+      height: 100,
+      data: { values: [{ a: 1, b: 1000000 }, { a: 2, b: 2000000 }] },
+      mark: 'point',
+      encoding: { x: { field: 'a', type: 'quantitative' }, y: { field: 'b', type: 'quantitative', title: 'Why' } },
+    };
+    const widthOf = (svg: string): number => Number(/width="(\d+)"/.exec(svg)?.[1]);
+    const ours = widthOf(await renderVegaLite(spec));
+    const metrics = (vega as unknown as { textMetrics: { width: unknown; estimateWidth: unknown } }).textMetrics;
+    const installed = metrics.width;
+    metrics.width = metrics.estimateWidth;
+    let fallback: number;
+    try {
+      fallback = widthOf(await renderVegaLite(spec));
+    } finally {
+      metrics.width = installed;
+    }
+    // y labels like "2,000,000" at 10 px: about 45 px wide in Helvetica, 72 px by the fallback estimate.
+    expect(fallback - ours).toBeGreaterThan(15);
+    expect(widthOf(await renderVegaLite(spec))).toBe(ours);
+  });
+});
+
+describe('bucketKeep (thinning long series)', () => {
+  it('keeps short series whole', () => {
+    expect(bucketKeep([0, 1, 2], [5, 6, 7], 8)).toEqual([0, 1, 2]);
+  });
+
+  it('keeps at most maxPoints, in order, with the first, last, global min and global max', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.tuple(fc.nat(1000), fc.integer({ min: -1000, max: 1000 })), { minLength: 1, maxLength: 400 }),
+        fc.integer({ min: 4, max: 60 }),
+        (pts, maxPoints) => {
+          const sorted = [...pts].sort((a, b) => a[0] - b[0]);
+          const xs = sorted.map((p) => p[0]);
+          const ys = sorted.map((p) => p[1]);
+          const kept = bucketKeep(xs, ys, maxPoints);
+          expect(kept.length).toBeLessThanOrEqual(maxPoints);
+          for (let i = 1; i < kept.length; i++) expect(kept[i]).toBeGreaterThan(kept[i - 1] as number);
+          expect(kept[0]).toBe(0);
+          expect(kept[kept.length - 1]).toBe(xs.length - 1);
+          const keptYs = kept.map((i) => ys[i] as number);
+          expect(Math.min(...keptYs)).toBe(Math.min(...ys));
+          expect(Math.max(...keptYs)).toBe(Math.max(...ys));
+        },
+      ),
+      fcParams(),
+    );
+  });
+});
+
+describe('cwnd.svg', () => {
+  it('plots one flow against time in RTTs with ssthresh, markers and a legend', async () => {
+    const dir = freshDir();
+    const rows = writeCwndTrace(dir, { flows: 1, rtts: 30, lossProb: 0.02, timeoutProb: 0.15 });
+    expect(await plotDirectory(dir, { title: 'reno-2pct' })).toEqual(['cwnd.svg']);
+    const svg = read(dir, 'cwnd.svg');
+    expectSvg(svg);
+    for (const text of ['Congestion window', 'reno-2pct', 'Time (RTTs)', 'Congestion window (packets)', 'cwnd', 'ssthresh', 'Fast retransmit', 'Timeout']) {
+      expect(svg).toContain(`>${text}<`);
+    }
+    const fastRetransmits = rows.filter((r) => r[12] === 'fast_retransmit').length;
+    const timeouts = rows.filter((r) => r[12] === 'timeout').length;
+    expect(fastRetransmits).toBeGreaterThan(0);
+    expect(timeouts).toBeGreaterThan(0);
+    expect(count(svg, 'event: Fast retransmit"')).toBe(fastRetransmits);
+    expect(count(svg, 'event: Timeout"')).toBe(timeouts);
+    expect(readdirSync(dir).sort()).toEqual(['cwnd.svg', 'trace-cwnd.csv']);
+  });
+
+  it('uses seconds and a legend per flow when there are several flows', async () => {
+    const dir = freshDir();
+    writeCwndTrace(dir, { flows: 3, rtts: 40, lossProb: 0.01, timeoutProb: 0.1 });
+    await plotDirectory(dir);
+    const svg = read(dir, 'cwnd.svg');
+    expectSvg(svg);
+    for (const text of ['Time (s)', 'Flow 0', 'Flow 1', 'Flow 2', '3 flows']) expect(svg).toContain(`>${text}<`);
+    expect(svg).not.toContain('Time (RTTs)');
+  });
+
+  it('omits legend entries for events that never happen', async () => {
+    const dir = freshDir();
+    writeCwndTrace(dir, { flows: 1, rtts: 20, lossProb: 0.01, timeoutProb: 0 });
+    await plotDirectory(dir);
+    const svg = read(dir, 'cwnd.svg');
+    expect(svg).toContain('>Fast retransmit<');
+    expect(svg).not.toContain('Timeout');
+  });
+
+  it('thins a long trace per flow but keeps every fast retransmit and timeout', async () => {
+    const dir = freshDir();
+    const rows = writeCwndTrace(dir, { flows: 2, rtts: 3000, lossProb: 0.002, timeoutProb: 0.05, maxCwndPkts: 40 });
+    expect(rows.length).toBeGreaterThan(100_000);
+    const data = await readCwndTrace(join(dir, 'trace-cwnd.csv'));
+    expect(data.totalRows).toBe(rows.length);
+    expect(data.xInRtts).toBe(false);
+    for (const flow of ['0', '1']) {
+      const kept = data.rows.filter((r) => r.flow === flow);
+      const bulk = kept.filter((r) => r.event === 'ack' || r.event === 'dupack' || r.event === 'drop');
+      expect(bulk.length).toBeLessThanOrEqual(MAX_TRACE_POINTS_PER_SERIES);
+      for (const event of ['fast_retransmit', 'timeout', 'recovery_exit']) {
+        const want = rows.filter((r) => String(r[2]) === flow && r[12] === event).map((r) => Number(r[0]));
+        const got = kept.filter((r) => r.event === event).map((r) => r.x);
+        expect(got).toEqual(want);
+      }
+      // The thinned series keeps the extremes of the window.
+      const allCwnd = rows.filter((r) => String(r[2]) === flow).map((r) => Number(r[3]));
+      const keptCwnd = kept.map((r) => r.cwndPkts);
+      expect(Math.max(...keptCwnd)).toBe(Math.max(...allCwnd));
+      expect(Math.min(...keptCwnd)).toBe(Math.min(...allCwnd));
+    }
+    await plotDirectory(dir);
+    const svg = read(dir, 'cwnd.svg');
+    expectSvg(svg);
+    expect(svg.length).toBeLessThan(3_000_000);
+    const markers = rows.filter((r) => r[12] === 'fast_retransmit').length;
+    expect(count(svg, 'event: Fast retransmit"')).toBe(markers);
+  });
+
+  it('treats an empty ssthresh cell as infinite (no dashed line before the first loss)', async () => {
+    const dir = freshDir();
+    const r = (t: number, cwnd: number, ssthresh: number | '', event: string): (string | number)[] =>
+      [t, t / 0.1, 0, cwnd, cwnd * 1460, ssthresh, 'slow_start', 0, 0, 0, 0.1, 1, event];
+    writeFileSync(
+      join(dir, 'trace-cwnd.csv'),
+      toCsv(CWND_COLUMNS, [r(0.1, 2, '', 'ack'), r(0.2, 4, '', 'ack'), r(0.3, 5, 2, 'fast_retransmit'), r(0.4, 2, 2, 'recovery_exit')]),
+    );
+    const data = await readCwndTrace(join(dir, 'trace-cwnd.csv'));
+    expect(data.rows.map((x) => x.ssthreshPkts)).toEqual([NaN, NaN, 2, 2]);
+    const spec = cwndSpec(data) as { datasets: { lines: { series: string; x: number }[] } };
+    const ssthresh = spec.datasets.lines.filter((l) => l.series === 'ssthresh');
+    expect(ssthresh.map((l) => l.x)).toEqual([3, 4]);
+    expect(await warningsOf(spec)).toEqual([]);
+  });
+
+  it('writes nothing for a trace without rows', async () => {
+    const dir = freshDir();
+    writeFileSync(join(dir, 'trace-cwnd.csv'), toCsv(CWND_COLUMNS, []));
+    expect(await plotDirectory(dir)).toEqual([]);
+    expect(existsSync(join(dir, 'cwnd.svg'))).toBe(false);
+  });
+});
+
+describe('infection.svg', () => {
+  it('plots one key without a legend, y from 0 to 1', async () => {
+    const dir = freshDir();
+    writeInfectionTrace(dir, 1);
+    expect(await plotDirectory(dir)).toEqual(['infection.svg']);
+    const svg = read(dir, 'infection.svg');
+    expectSvg(svg);
+    for (const text of ['Time (s)', 'Fraction of live nodes with newest version', 'Key: temperature', '0.0', '1.0']) {
+      expect(svg).toContain(`>${text}<`);
+    }
+    expect(svg).not.toContain('>Key<');
+  });
+
+  it('draws the first ten keys by first appearance, with a legend', async () => {
+    const dir = freshDir();
+    writeInfectionTrace(dir, 12);
+    const data = await readInfectionTrace(join(dir, 'trace-infection.csv'));
+    expect(data.keys).toEqual(['temperature', ...Array.from({ length: 9 }, (_, i) => `key-${i + 1}`)]);
+    expect(data.totalKeys).toBe(12);
+    await plotDirectory(dir);
+    const svg = read(dir, 'infection.svg');
+    expectSvg(svg);
+    for (const text of ['Key', 'temperature', 'key-9', 'First 10 of 12 keys']) expect(svg).toContain(`>${text}<`);
+    expect(svg).not.toContain('>key-10<');
+    expect(await warningsOf(infectionSpec(data) as object)).toEqual([]);
+  });
+});
+
+describe('sweep plots (aggregate.csv)', () => {
+  it('plots each non-model metric; goodput with both model curves on log-log axes', async () => {
+    const dir = freshDir();
+    writeSweep(dir, false);
+    expect(await plotDirectory(dir, { title: 'tcp-mathis' })).toEqual(['goodput_bps.svg', 'timeouts.svg']);
+    const goodput = read(dir, 'goodput_bps.svg');
+    expectSvg(goodput);
+    for (const text of ['Goodput (bit/s)', 'Bottleneck loss rate', 'Simulation', 'Mathis et al. 1997', 'Padhye et al. 1998', 'tcp-mathis']) {
+      expect(goodput).toContain(`>${text}<`);
+    }
+    expect(goodput).toContain('>Mean of 10 runs per point; bars: 95% confidence interval<');
+    const timeouts = read(dir, 'timeouts.svg');
+    expectSvg(timeouts);
+    expect(timeouts).toContain('>Timeouts<');
+    expect(timeouts).not.toContain('Mathis');
+
+    const table = await readAggregate(join(dir, 'aggregate.csv'), join(dir, 'sweep.json'));
+    const spec = sweepMetricSpec(table, 'goodput_bps') as { layer: { encoding: { x: { scale: { type?: string } }; y: { scale: { type?: string } } } }[] };
+    for (const l of spec.layer) {
+      expect(l.encoding.x.scale.type).toBe('log');
+      expect(l.encoding.y.scale.type).toBe('log');
+    }
+    expect(await warningsOf(spec)).toEqual([]);
+  });
+
+  it('draws one series per value of the second varied parameter', async () => {
+    const dir = freshDir();
+    writeSweep(dir, true);
+    await plotDirectory(dir);
+    const svg = read(dir, 'timeouts.svg');
+    expectSvg(svg);
+    for (const text of ['Variant', 'tahoe', 'reno', 'newreno']) expect(svg).toContain(`>${text}<`);
+    const goodput = read(dir, 'goodput_bps.svg');
+    for (const text of ['Model', 'Mathis et al. 1997', 'Padhye et al. 1998']) expect(goodput).toContain(`>${text}<`);
+    const table = await readAggregate(join(dir, 'aggregate.csv'), join(dir, 'sweep.json'));
+    expect(await warningsOf(sweepMetricSpec(table, 'goodput_bps') as object)).toEqual([]);
+    expect(await warningsOf(sweepMetricSpec(table, 'timeouts') as object)).toEqual([]);
+  });
+
+  it('without sweep.json infers the parameters (columns before runs) and metrics (*_mean)', async () => {
+    const a = freshDir();
+    const b = freshDir();
+    writeSweep(a, true);
+    writeSweep(b, true, false);
+    const files = await plotDirectory(a);
+    expect(await plotDirectory(b)).toEqual(files);
+    for (const f of files) expect(read(b, f)).toBe(read(a, f));
+  });
+
+  it('uses a linear x axis for a narrow positive range and a categorical one for strings', async () => {
+    const dir = freshDir();
+    const cols = ['network.links[0].latency_ms', 'runs', 'messages_per_node_mean', 'messages_per_node_sd', 'messages_per_node_ci95_lo', 'messages_per_node_ci95_hi'];
+    writeFileSync(join(dir, 'aggregate.csv'), toCsv(cols, [[5, 3, 10, 1, 9, 11], [10, 3, 12, 1, 11, 13], [50, 3, 15, 2, 13, 17]]));
+    const table = await readAggregate(join(dir, 'aggregate.csv'), join(dir, 'sweep.json'));
+    const spec = sweepMetricSpec(table, 'messages_per_node') as { layer: { encoding: { x: { scale?: { type?: string }; title: string } } }[] };
+    expect(spec.layer[0]?.encoding.x.scale?.type).toBeUndefined();
+    expect(spec.layer[0]?.encoding.x.title).toBe('Latency (ms)');
+    expect(await plotDirectory(dir)).toEqual(['messages_per_node.svg']);
+    expect(read(dir, 'messages_per_node.svg')).toContain('>Messages per node<');
+
+    const byVariant = freshDir();
+    const vcols = ['protocol.tcp.variant', 'runs', 'goodput_bps_mean', 'goodput_bps_sd', 'goodput_bps_ci95_lo', 'goodput_bps_ci95_hi'];
+    writeFileSync(join(byVariant, 'aggregate.csv'), toCsv(vcols, [['reno', 2, 1e6, 1e4, 9e5, 1.1e6], ['tahoe', 2, 8e5, 1e4, 7e5, 9e5]]));
+    await plotDirectory(byVariant);
+    const svg = read(byVariant, 'goodput_bps.svg');
+    expectSvg(svg);
+    for (const text of ['reno', 'tahoe', 'Variant', 'Goodput (bit/s)']) expect(svg).toContain(`>${text}<`);
+  });
+});
+
+describe('names and determinism', () => {
+  it('derives readable titles and model labels', () => {
+    expect(readableName('goodput_bps')).toBe('Goodput (bit/s)');
+    expect(readableName('protocol.tcp.bottleneck.loss')).toBe('Bottleneck loss rate');
+    expect(readableName('mean_rtt_s')).toBe('Mean RTT (s)');
+    expect(readableName('residue_frac')).toBe('Residue (fraction)');
+    expect(modelLabel('model_mathis_bps')).toBe('Mathis et al. 1997');
+    expect(modelLabel('model_padhye_bps')).toBe('Padhye et al. 1998');
+    expect(modelLabel('model_cubic_bps')).toBe('Model: Cubic');
+  });
+
+  it('gives byte-identical SVGs for the same CSVs, in another folder and on a second run', async () => {
+    const a = freshDir();
+    const b = freshDir();
+    for (const d of [a, b]) {
+      writeCwndTrace(d, { flows: 2, rtts: 50, lossProb: 0.01, timeoutProb: 0.1 });
+      writeInfectionTrace(d, 3);
+      writeSweep(d, true);
+    }
+    const files = await plotDirectory(a, { title: 'same' });
+    expect(files).toEqual(['cwnd.svg', 'infection.svg', 'goodput_bps.svg', 'timeouts.svg']);
+    const first = files.map((f) => read(a, f));
+    expect(await plotDirectory(a, { title: 'same' })).toEqual(files);
+    expect(files.map((f) => read(a, f))).toEqual(first);
+    await plotDirectory(b, { title: 'same' });
+    expect(files.map((f) => read(b, f))).toEqual(first);
+    expect(readdirSync(a).filter((f) => f.includes('.tmp'))).toEqual([]);
+  });
+
+  it('renders nothing for a folder without known CSVs', async () => {
+    const dir = freshDir();
+    writeFileSync(join(dir, 'summary.csv'), 'a,b\n1,2\n');
+    expect(await plotDirectory(dir)).toEqual([]);
+  });
+
+  it('fixture generator is deterministic (guards the golden comparisons above)', () => {
+    const o = { flows: 1, rtts: 10, lossProb: 0.05, timeoutProb: 0.2 };
+    expect(cwndRows(o)).toEqual(cwndRows(o));
+  });
+});
