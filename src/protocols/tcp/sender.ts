@@ -12,6 +12,9 @@
  * retransmit). The sender may transmit while the bytes in flight
  * (`sndNxt - sndUna`) after the segment do not exceed cwnd.
  *
+ * Every input emits one trace record (after the segments it sent), named
+ * by what happened: ack, dupack, fast_retransmit, recovery_exit, timeout.
+ *
  * Inputs: {@link TcpSender.start} (the application has data), {@link
  * TcpSender.onAck} (a cumulative ACK arrived), {@link TcpSender.onTimeout}
  * (the driver's timer reached {@link TcpSender.rtoDeadlineNs}). Outputs: calls
@@ -201,8 +204,8 @@ export class TcpSender {
       this.dupacks++;
       if (tcb.inRecovery) {
         tcb.cwnd += mss; // RFC 5681 3.2 step 4: inflate
-        this.emit(now, 'dupack');
         this.sendData(now);
+        this.emit(now, 'dupack');
       } else if (this.dupacks === 3 && (this.ops.recovery !== 'newreno' || ack > this.recover)) {
         this.fastRetransmit(now);
       } else {
@@ -262,8 +265,8 @@ export class TcpSender {
     } else if (restartTimer) {
       this.rtoDeadlineNs = now + this.rtt.rtoNs; // RFC 6298 5.3
     }
-    this.emit(now, event);
     this.sendData(now);
+    this.emit(now, event);
   }
 
   /** The retransmission timer fired at `now` (the driver calls this at or after {@link rtoDeadlineNs}). */
@@ -285,8 +288,8 @@ export class TcpSender {
     this.rtt.backoff(); // RFC 6298 5.5
     this.sndNxt = this.sndUna; // go back N
     this.rtoDeadlineNs = -1;
-    this.emit(now, 'timeout');
     this.sendData(now); // resends sndUna and restarts the timer (5.4, 5.6)
+    this.emit(now, 'timeout');
   }
 
   /** Emits a trace record of the current state with `event` (the path uses it for `drop`). */
@@ -317,20 +320,20 @@ export class TcpSender {
     this.recover = this.highTx - 1;
     tcb.cwndCount = 0;
     if (this.ops.recovery === 'none') {
-      // Tahoe: one segment, slow start from the hole.
+      // Tahoe: one segment, slow start from the hole. The duplicate-ACK count is not reset (as in
+      // 4.3BSD-Tahoe): the rest of the window's duplicates must not trigger another retransmit.
       tcb.cwnd = this.mss;
       this.sndNxt = this.sndUna;
-      this.dupacks = 0;
-      this.emit(now, 'fast_retransmit');
       this.sendData(now);
+      this.emit(now, 'fast_retransmit');
       return;
     }
     this.transmit(this.sndUna, Math.min(this.mss, this.totalBytes - this.sndUna), now);
     tcb.cwnd = tcb.ssthresh + 3 * this.mss; // RFC 5681 3.2 step 3
     tcb.inRecovery = true;
     this.firstPartialAck = true;
-    this.emit(now, 'fast_retransmit');
     this.sendData(now);
+    this.emit(now, 'fast_retransmit');
   }
 
   /** Sends new (or, after go-back-N, old) segments while the window allows. */
