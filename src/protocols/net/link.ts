@@ -16,11 +16,12 @@ export type DelaySpec =
 
 /** Draws one delay (integer ns, clamped at 0). Constants consume no random draw. */
 export function sampleDelay(spec: DelaySpec, rng: Random): number {
-  if (typeof spec === 'number') return spec;
+  if (typeof spec === 'number') return spec > 0 ? Math.round(spec) : 0;
   let x: number;
   switch (spec.dist) {
     case 'constant':
-      return spec.ns;
+      x = spec.ns;
+      break;
     case 'uniform':
       x = rng.range(spec.minNs, spec.maxNs);
       break;
@@ -42,10 +43,10 @@ export function sampleDelay(spec: DelaySpec, rng: Random): number {
 
 /** The smallest delay a spec can produce (ns): used by the "no early delivery" invariant. */
 export function minDelay(spec: DelaySpec): number {
-  if (typeof spec === 'number') return spec;
+  if (typeof spec === 'number') return spec > 0 ? Math.round(spec) : 0;
   switch (spec.dist) {
     case 'constant':
-      return spec.ns;
+      return spec.ns > 0 ? Math.round(spec.ns) : 0;
     case 'uniform':
       return Math.max(0, Math.round(spec.minNs));
     case 'pareto':

@@ -1,0 +1,331 @@
+import { describe, expect, it } from 'vitest';
+import { Simulator } from '../../../src/kernel/simulator.js';
+import { collect } from '../../../src/kernel/trace.js';
+import { Network, type PacketEvent } from '../../../src/protocols/net/network.js';
+
+const MS = 1_000_000;
+
+function setup(nodes = 2, defaultLink = {}): { sim: Simulator; net: Network<string>; got: string[]; trace: PacketEvent[] } {
+  const sim = new Simulator({ seed: 1 });
+  const net = new Network<string>(sim, { nodes, defaultLink });
+  const got: string[] = [];
+  for (let i = 0; i < nodes; i++) net.attach(i, (from, msg) => got.push(`${from}>${i}:${msg}@${sim.now / MS}`));
+  return { sim, net, got, trace: collect(net.packets) };
+}
+
+const outcome = (trace: readonly PacketEvent[]): string[] =>
+  trace.filter((e) => e.kind !== 'send').map((e) => `${e.packetId}:${e.kind}${e.cause === undefined ? '' : `:${e.cause}`}@${e.timeNs / MS}`);
+
+describe('Network basics', () => {
+  it('delivers after the latency and counts it', () => {
+    const { sim, net, got } = setup(2, { latency: 5 * MS });
+    net.send(0, 1, 'hi', 100);
+    sim.run();
+    expect(got).toEqual(['0>1:hi@5']);
+    expect(net.counters(0, 1)).toMatchObject({ sent: 1, delivered: 1, bytesSent: 100, bytesDelivered: 100 });
+    expect(net.total.delivered).toBe(1);
+    expect(net.inFlight).toBe(0);
+  });
+
+  it('adds serialization delay on a finite-bandwidth link, and minTransitNs says so', () => {
+    const { sim, net, got } = setup(2, { latency: 2 * MS, bandwidthBps: 8_000_000 }); // 1 byte per µs
+    expect(net.minTransitNs(0, 1, 1000)).toBe(3 * MS);
+    net.send(0, 1, 'x', 1000);
+    sim.run();
+    expect(got).toEqual(['0>1:x@3']);
+  });
+
+  it('duplicates with probability 1: two deliveries, one duplicate counted', () => {
+    const { sim, net, got } = setup(2, { duplicate: 1 });
+    net.send(0, 1, 'd', 10);
+    sim.run();
+    expect(got).toEqual(['0>1:d@1', '0>1:d@1']);
+    expect(net.counters(0, 1)).toMatchObject({ sent: 1, duplicated: 1, delivered: 2 });
+  });
+
+  it('drops everything with loss 1, and jitter keeps delays within [latency, latency + jitter]', () => {
+    const lossy = setup(2, { loss: 1 });
+    lossy.net.send(0, 1, 'x', 1);
+    lossy.sim.run();
+    expect(lossy.got).toEqual([]);
+    expect(lossy.net.counters(0, 1).dropLoss).toBe(1);
+
+    const { sim, net, trace } = setup(2, { latency: 1 * MS, jitterNs: 4 * MS });
+    for (let i = 0; i < 200; i++) net.send(0, 1, 'j', 1);
+    sim.run();
+    const delays = trace.filter((e) => e.kind === 'deliver').map((e) => e.timeNs - e.sentNs);
+    expect(delays).toHaveLength(200);
+    expect(Math.min(...delays)).toBeGreaterThanOrEqual(1 * MS);
+    expect(Math.max(...delays)).toBeLessThanOrEqual(5 * MS);
+    expect(new Set(delays).size).toBeGreaterThan(100);
+  });
+
+  it('rejects unknown nodes in configuration and fault verbs', () => {
+    const { net } = setup(2);
+    expect(() => net.setLink(0, 2, { latency: 1 })).toThrow(RangeError);
+    expect(() => net.partition([0], [5])).toThrow(RangeError);
+    expect(() => net.partition([0, 1], [1])).toThrow(/both groups/);
+    expect(() => net.crash(-1)).toThrow(RangeError);
+  });
+});
+
+describe('Drop-tail queue', () => {
+  it('with a burst of 5 and room for 2 waiting packets, drops exactly the last 2', () => {
+    // 8,000 bps: a 100-byte packet takes 100 ms to serialize.
+    const { sim, net, trace } = setup(2, { latency: 10 * MS, bandwidthBps: 8000, queuePackets: 2 });
+    for (let i = 0; i < 5; i++) net.send(0, 1, `p${i}`, 100);
+    sim.run();
+    expect(outcome(trace)).toEqual(['3:drop:queue@0', '4:drop:queue@0', '0:deliver@110', '1:deliver@210', '2:deliver@310']);
+    expect(net.counters(0, 1).dropQueue).toBe(2);
+  });
+
+  it('counts waiting bytes: a packet that fits the byte limit is accepted after a larger one is refused', () => {
+    const { sim, net, trace } = setup(2, { latency: 0, bandwidthBps: 8000, queueBytes: 250 });
+    net.send(0, 1, 'a', 100); // transmits at once, not waiting
+    net.send(0, 1, 'b', 100); // waiting: 100 bytes
+    net.send(0, 1, 'c', 100); // waiting: 200 bytes
+    net.send(0, 1, 'd', 100); // 300 > 250: dropped
+    net.send(0, 1, 'e', 50); // 250 <= 250: accepted
+    sim.run();
+    expect(outcome(trace)).toEqual(['3:drop:queue@0', '0:deliver@100', '1:deliver@200', '2:deliver@300', '4:deliver@350']);
+  });
+
+  it('frees queue room as packets start transmitting', () => {
+    const { sim, net, trace } = setup(2, { latency: 0, bandwidthBps: 8000, queuePackets: 1 });
+    net.send(0, 1, 'a', 100); // 0..100 ms
+    net.send(0, 1, 'b', 100); // waits, 100..200 ms
+    net.send(0, 1, 'c', 100); // dropped: one already waiting
+    sim.schedule(100 * MS, () => net.send(0, 1, 'd', 100), undefined); // b has started: d may wait
+    sim.run();
+    expect(outcome(trace)).toEqual(['2:drop:queue@0', '0:deliver@100', '1:deliver@200', '3:deliver@300']);
+  });
+
+  it('with queuePackets 0, a packet sent while the link is busy is dropped, one sent when idle is not', () => {
+    const { sim, net, trace } = setup(2, { latency: 0, bandwidthBps: 8000, queuePackets: 0 });
+    net.send(0, 1, 'a', 100);
+    net.send(0, 1, 'b', 100);
+    sim.schedule(100 * MS, () => net.send(0, 1, 'c', 100), undefined);
+    sim.run();
+    expect(outcome(trace)).toEqual(['1:drop:queue@0', '0:deliver@100', '2:deliver@200']);
+  });
+});
+
+describe('Partitions', () => {
+  it('drops at send time across a partition, both ways, and repair heals it', () => {
+    const { sim, net, got } = setup(3);
+    const id = net.partition([0], [1]);
+    net.send(0, 1, 'a', 1);
+    net.send(1, 0, 'b', 1);
+    net.send(0, 2, 'c', 1); // not cut
+    sim.run();
+    expect(got).toEqual(['0>2:c@1']);
+    expect(net.total.dropPartition).toBe(2);
+    net.repair(id);
+    net.send(0, 1, 'd', 1);
+    sim.run();
+    expect(got).toEqual(['0>2:c@1', '0>1:d@2']);
+  });
+
+  it('one-way partitions cut one direction only', () => {
+    const { sim, net, got } = setup(2);
+    net.partitionOneWay([0], [1]);
+    expect(net.isPartitioned(0, 1)).toBe(true);
+    expect(net.isPartitioned(1, 0)).toBe(false);
+    net.send(0, 1, 'a', 1);
+    net.send(1, 0, 'b', 1);
+    sim.run();
+    expect(got).toEqual(['1>0:b@1']);
+  });
+
+  it('repair(id) removes only that partition; repair() removes all', () => {
+    const { net } = setup(4);
+    const p1 = net.partition([0], [1]);
+    net.partition([2], [3]);
+    net.repair(p1);
+    expect(net.isPartitioned(0, 1)).toBe(false);
+    expect(net.isPartitioned(3, 2)).toBe(true);
+    net.repair();
+    expect(net.isPartitioned(3, 2)).toBe(false);
+  });
+
+  it('drops on arrival a packet in flight when a partition starts, at its arrival time', () => {
+    const { sim, net, got, trace } = setup(2, { latency: 10 * MS });
+    net.send(0, 1, 'a', 1);
+    sim.schedule(5 * MS, () => net.partition([0], [1]), undefined);
+    sim.run();
+    expect(got).toEqual([]);
+    expect(outcome(trace)).toEqual(['0:drop:partition@10']);
+    const drop = trace.find((e) => e.kind === 'drop');
+    expect(drop?.sentNs).toBe(0);
+    expect(net.counters(0, 1).dropPartition).toBe(1);
+    expect(net.inFlight).toBe(0);
+  });
+
+  it('delivers a packet whose flight spans a partition that was repaired before it arrived', () => {
+    const { sim, net, got } = setup(2, { latency: 10 * MS });
+    net.send(0, 1, 'a', 1);
+    sim.schedule(2 * MS, () => net.partition([0], [1]), undefined);
+    sim.schedule(8 * MS, () => net.repair(), undefined);
+    sim.run();
+    expect(got).toEqual(['0>1:a@10']);
+  });
+});
+
+describe('Hold and release', () => {
+  it('parks arriving packets and releases them in arrival order', () => {
+    const { sim, net, got, trace } = setup(3);
+    net.setLinkLatency(0, 1, 30 * MS, true);
+    net.setLinkLatency(2, 1, 10 * MS, true);
+    const h = net.hold([0, 2], [1]);
+    net.send(0, 1, 'first-sent', 1); // arrives at 30
+    net.send(2, 1, 'second-sent', 1); // arrives at 10
+    sim.schedule(5 * MS, () => net.send(2, 1, 'third-sent', 1), undefined); // arrives at 15
+    net.send(1, 0, 'reverse', 1); // held too: hold is two-way by default
+    sim.run({ until: 50 * MS });
+    expect(got).toEqual([]);
+    expect(net.inFlight).toBe(4);
+    net.release(h);
+    sim.run();
+    // Arrival order: reverse at 1 ms, second-sent at 10, third-sent at 15, first-sent at 30.
+    expect(got).toEqual(['1>0:reverse@50', '2>1:second-sent@50', '2>1:third-sent@50', '0>1:first-sent@50']);
+    expect(net.inFlight).toBe(0);
+    expect(outcome(trace).every((o) => o.includes('deliver'))).toBe(true);
+  });
+
+  it('a one-way hold only parks one direction; release of another id keeps packets parked', () => {
+    const { sim, net, got } = setup(2);
+    const h = net.hold([0], [1], true);
+    const other = net.hold([1], [0], true);
+    net.release(other);
+    net.send(0, 1, 'a', 1);
+    net.send(1, 0, 'b', 1);
+    sim.run();
+    expect(got).toEqual(['1>0:b@1']);
+    net.release(other); // already released: nothing happens
+    sim.run();
+    expect(got).toEqual(['1>0:b@1']);
+    net.release(h);
+    sim.run();
+    expect(got).toEqual(['1>0:b@1', '0>1:a@1']);
+  });
+
+  it('drops released packets whose link is now partitioned or whose receiver is down', () => {
+    const { sim, net, got, trace } = setup(3);
+    net.hold([0], [1, 2]);
+    net.send(0, 1, 'a', 1);
+    net.send(0, 2, 'b', 1);
+    sim.run();
+    net.partition([0], [1]);
+    net.crash(2);
+    net.release();
+    sim.run();
+    expect(got).toEqual([]);
+    expect(outcome(trace)).toEqual(['0:drop:partition@1', '1:drop:node_down@1']);
+    expect(net.inFlight).toBe(0);
+  });
+});
+
+describe('Crash and restart', () => {
+  it('a down sender sends nothing, a down receiver gets nothing, restart restores both', () => {
+    const { sim, net, got, trace } = setup(2, { latency: 10 * MS });
+    const status = collect(net.nodeStatus);
+    net.send(0, 1, 'in-flight', 1);
+    sim.schedule(5 * MS, () => net.crash(1), undefined);
+    sim.run();
+    expect(outcome(trace)).toEqual(['0:drop:node_down@10']);
+    net.send(1, 0, 'from-down', 1);
+    expect(outcome(trace)).toEqual(['0:drop:node_down@10', '1:drop:node_down@10']);
+    net.crash(1); // idempotent: no second status event
+    net.restart(1);
+    net.restart(1);
+    net.send(1, 0, 'back', 1);
+    sim.run();
+    expect(got).toEqual(['1>0:back@20']);
+    expect(status).toEqual([
+      { timeNs: 5 * MS, node: 1, up: false },
+      { timeNs: 10 * MS, node: 1, up: true },
+    ]);
+  });
+
+  it('keeps delivering packets a node sent before it crashed', () => {
+    const { sim, net, got } = setup(2, { latency: 10 * MS });
+    net.send(0, 1, 'last-words', 1);
+    net.crash(0);
+    sim.run();
+    expect(got).toEqual(['0>1:last-words@10']);
+  });
+});
+
+describe('Link configuration', () => {
+  it('setLink overrides one direction; setDefaultLink changes links without overrides', () => {
+    const { net } = setup(2);
+    net.setLink(0, 1, { latency: 7 });
+    net.setDefaultLink({ latency: 9 });
+    expect(net.link(0, 1).latency).toBe(7);
+    expect(net.link(1, 0).latency).toBe(9);
+    net.setLossRate(0, 1, 0.5);
+    expect(net.link(0, 1).loss).toBe(0.5);
+    expect(net.link(1, 0).loss).toBe(0.5);
+    net.setLinkLatency(0, 1, 3, true);
+    expect(net.link(0, 1).latency).toBe(3);
+    expect(net.link(1, 0).latency).toBe(9);
+  });
+
+  it('Gilbert-Elliott loss comes in bursts with the stationary loss rate', () => {
+    const { sim, net, trace } = setup(2, {
+      loss: { model: 'gilbert-elliott', pGoodToBad: 0.02, pBadToGood: 0.2 },
+    });
+    const n = 50_000;
+    for (let i = 0; i < n; i++) net.send(0, 1, '', 1);
+    sim.run();
+    const lost = trace.filter((e) => e.kind === 'drop').map((e) => e.packetId);
+    // Stationary P(bad) = 0.02 / 0.22 ≈ 0.091; lossBad defaults to 1 and lossGood to 0.
+    expect(lost.length / n).toBeGreaterThan(0.07);
+    expect(lost.length / n).toBeLessThan(0.11);
+    // Mean burst length 1 / pBadToGood = 5 (Bernoulli loss at the same rate would give ~1.1).
+    let bursts = 0;
+    for (let i = 0; i < lost.length; i++) if (i === 0 || lost[i] !== (lost[i - 1] as number) + 1) bursts++;
+    expect(lost.length / bursts).toBeGreaterThan(4);
+    expect(lost.length / bursts).toBeLessThan(6);
+  });
+
+  it('keeps no per-link counters when asked not to, but still counts totals', () => {
+    const sim = new Simulator();
+    const net = new Network(sim, { nodes: 2, perLinkCounters: false });
+    net.send(0, 1, null, 5);
+    sim.run();
+    expect([...net.linkCounters()]).toEqual([]);
+    expect(net.counters(0, 1).sent).toBe(0);
+    expect(net.total).toMatchObject({ sent: 1, delivered: 1, bytesDelivered: 5 });
+  });
+
+  it('per-link counters equal the sums over the packets trace', () => {
+    const { sim, net, trace } = setup(3, { loss: 0.2, duplicate: 0.2, latency: { dist: 'exponential', meanNs: 2 * MS } });
+    const rng = sim.rng.stream('test');
+    for (let i = 0; i < 300; i++) {
+      sim.schedule(i * 100_000, () => net.send(rng.int(0, 2), rng.int(0, 2), 'x', rng.int(1, 100)), undefined);
+    }
+    sim.schedule(10 * MS, () => net.partition([0], [1, 2]), undefined);
+    sim.schedule(20 * MS, () => net.crash(2), undefined);
+    sim.run();
+    let links = 0;
+    for (const { from, to, counters } of net.linkCounters()) {
+      links++;
+      const mine = trace.filter((e) => e.from === from && e.to === to);
+      const count = (kind: string, cause?: string): number =>
+        mine.filter((e) => e.kind === kind && (cause === undefined || e.cause === cause)).length;
+      expect(counters.sent).toBe(count('send'));
+      expect(counters.delivered).toBe(count('deliver'));
+      expect(counters.dropLoss).toBe(count('drop', 'loss'));
+      expect(counters.dropPartition).toBe(count('drop', 'partition'));
+      expect(counters.dropNodeDown).toBe(count('drop', 'node_down'));
+      expect(counters.dropQueue).toBe(0);
+      expect(counters.duplicated).toBe(count('deliver') + count('drop') - count('send'));
+      expect(counters.bytesSent).toBe(mine.filter((e) => e.kind === 'send').reduce((s, e) => s + e.sizeBytes, 0));
+    }
+    expect(links).toBe(9);
+    expect(net.total.duplicated).toBeGreaterThan(0);
+    expect(net.total.dropPartition).toBeGreaterThan(0);
+    expect(net.total.dropNodeDown).toBeGreaterThan(0);
+  });
+});
