@@ -1,0 +1,90 @@
+/**
+ * The gossip node's configuration: every knob, its unit and its default.
+ * Presets (see `presets.ts`) are named partial configurations.
+ */
+import type { ClockKind } from './clock.js';
+
+/** How a node that learns a rumor spreads it. */
+export type Timing =
+  /** Every `intervalNs` (a gossip round) each infective node pushes its hot rumors to `fanout` peers. */
+  | 'rounds'
+  /** At once on infection, to `fanout` peers, once (the original program). */
+  | 'immediate';
+
+/** Rumor exchange direction. */
+export type RumorMode =
+  /** Infective nodes push. */
+  | 'push'
+  /** Every node contacts `fanout` peers each round; both sides exchange their hot rumors. */
+  | 'push-pull'
+  /** No rumor mongering (anti-entropy only). */
+  | 'off';
+
+/**
+ * When a node loses interest in a rumor (Demers et al. 1987, section 1.4):
+ * - `counter`: after `k` contacts (feedback: `k` unnecessary contacts; blind: `k` rounds);
+ * - `coin`: with probability 1/k (feedback: after each unnecessary contact; blind: after each round);
+ * - `forever`: never ("infect forever", for comparison; stops only with the run);
+ * - `once`: forwards once, with probability `forwardProbability` (the writer always forwards).
+ */
+export type StopRule = 'counter' | 'coin' | 'forever' | 'once';
+
+/** Whether the loss of interest reacts to the recipient's reply. */
+export type Feedback = 'feedback' | 'blind';
+
+/** Phase of periodic ticks. */
+export type Phase =
+  /** Every node ticks at multiples of the interval: synchronous rounds, as in the papers. */
+  | 'aligned'
+  /** Each node ticks at its own random offset within the interval. */
+  | 'random';
+
+/** Full configuration of a {@link GossipNode}. */
+export interface GossipConfig {
+  readonly mode: RumorMode;
+  readonly timing: Timing;
+  /** Peers contacted per round (or per infection with `immediate`). Default 1. */
+  readonly fanout: number;
+  /** Gossip round length (ns). Default 1 s. */
+  readonly intervalNs: number;
+  readonly phase: Phase;
+  readonly feedback: Feedback;
+  readonly stop: StopRule;
+  /** The k of `counter` and `coin`. Default 3. */
+  readonly k: number;
+  /** Probability that a node that learned a rumor forwards it, for `once`. Default 0.5. */
+  readonly forwardProbability: number;
+  /** Anti-entropy period (ns); 0 turns anti-entropy off. Default 10 s. */
+  readonly antiEntropyIntervalNs: number;
+  /** Phase of anti-entropy ticks. Default `random`. */
+  readonly antiEntropyPhase: Phase;
+  /** Largest encoded message (bytes); every message is built to fit. Default 1400. */
+  readonly mtuBytes: number;
+  /** Hash buckets of the anti-entropy digest. Default 64. */
+  readonly digestBuckets: number;
+  /** Tombstones older than this (ns of the node's clock) are collected. Default 300 s. Infinity keeps them. */
+  readonly tombstoneGcNs: number;
+  readonly clock: ClockKind;
+}
+
+/** The defaults (preset `default`): push, rounds of 1 s, fanout 2, feedback + counter k = 3, HLC, AE every 10 s. */
+export const DEFAULT_CONFIG: GossipConfig = {
+  mode: 'push',
+  timing: 'rounds',
+  fanout: 2,
+  intervalNs: 1_000_000_000,
+  phase: 'random',
+  feedback: 'feedback',
+  stop: 'counter',
+  k: 3,
+  forwardProbability: 0.5,
+  antiEntropyIntervalNs: 10_000_000_000,
+  antiEntropyPhase: 'random',
+  mtuBytes: 1400,
+  digestBuckets: 64,
+  tombstoneGcNs: 300_000_000_000,
+  clock: 'hlc',
+};
+
+/** Smallest MTU the node accepts: room for headers and one 255-byte key with a short value. */
+export const MIN_MTU_BYTES = 576;

@@ -1,0 +1,504 @@
+/**
+ * GossipNode: one replica of the gossip key-value store, as a sans-I/O
+ * {@link ProtocolNode}. The simulator's {@link SimHost} and the UDP driver run
+ * the same class.
+ *
+ * Theory of operation.
+ * - Writes (`put`, `delete`) are stamped by the node's clock (HLC by default,
+ *   see `clock.ts`) and stored as last-writer-wins versions ordered by
+ *   (ts, origin id) (`store.ts`); a delete stores a tombstone, collected after
+ *   `tombstoneGcNs`.
+ * - Rumor mongering (`rumor.ts`): a new version becomes a hot rumor. With
+ *   `timing: rounds` the node ticks every `intervalNs` (phase `aligned`: at
+ *   multiples of the interval, all nodes together; `random`: at a per-node
+ *   offset) while it has hot rumors (always, in `push-pull` mode), sends them
+ *   to `fanout` random peers and applies the stop rule. With `timing:
+ *   immediate` (the original program) it forwards at once, once, with
+ *   probability `forwardProbability` (the writer always forwards).
+ *   A recipient replies `feedback` listing the rumors it already knew.
+ * - Anti-entropy (`anti-entropy.ts`): every `antiEntropyIntervalNs` a
+ *   push-pull digest exchange with one random peer. Entries learned this way
+ *   are stored but not made hot.
+ * - Client requests arriving as `client-request` messages are answered with
+ *   `client-reply` (the UDP client uses this); {@link handleCall} is the same
+ *   thing as a direct call.
+ * - A bad message never throws: it is dropped and counted by reason in
+ *   {@link GossipNode.dropped}.
+ *
+ * Randomness comes only from the `Random` given at construction, time only
+ * from the `now` arguments.
+ */
+import type { Random } from '../../kernel/random.js';
+import type { Time } from '../../kernel/time.js';
+import type { NodeId } from '../net/network.js';
+import { Outbox, type Action, type ProtocolNode } from '../sans-io.js';
+import { answerDigest, answerRequest, answerSummary, buildDigests, paginate } from './anti-entropy.js';
+import { SkewedClock } from './clock.js';
+import { DEFAULT_CONFIG, MIN_MTU_BYTES, type GossipConfig } from './config.js';
+import { RumorList } from './rumor.js';
+import { MergeResult, Store, type Entry, type Value } from './store.js';
+import {
+  LIST_OVERHEAD_FEEDBACK,
+  LIST_OVERHEAD_RUMOR,
+  MAX_KEY_BYTES,
+  encodedSize,
+  entrySize,
+  refSize,
+  utf8Length,
+  type GossipMessage,
+  type KvCall,
+  type KvReply,
+  type VersionRef,
+} from './wire.js';
+
+/** How a node came to store a version. */
+export type Via = 'local' | 'rumor' | 'anti_entropy';
+
+/** Optional in-process hooks (the simulator's metrics); the UDP driver passes none. Must not throw. */
+export interface GossipObserver {
+  /** `node` stored version `entry` (it was newer than what it held). */
+  stored(node: NodeId, entry: Entry, via: Via, nowNs: Time): void;
+  /** `node` sent a rumor message carrying `rumors` to `to`. */
+  rumorSent?(node: NodeId, rumors: readonly Entry[], to: NodeId): void;
+  /** `node` collected the tombstone of `key`. */
+  collected?(node: NodeId, key: string, nowNs: Time): void;
+}
+
+/** Why a node dropped a message. */
+export type DropReason = 'malformed' | 'unknown_type' | 'bucket_mismatch' | 'unexpected' | 'error';
+
+/** Serializable state of a node: what "restart with state" keeps (the UDP node writes it to disk as JSON). */
+export interface GossipNodeSnapshot {
+  readonly format: 1;
+  readonly id: NodeId;
+  readonly entries: readonly Entry[];
+  /** The clock's last timestamp, so timestamps keep increasing across a restart. */
+  readonly clockLastTs: number;
+}
+
+/** Options of the {@link GossipNode} constructor. */
+export interface GossipNodeOptions {
+  /** This node's id (also the origin id of its writes). */
+  readonly id: NodeId;
+  /** The peers it gossips with (may include `id`, which is skipped). The array is not copied. */
+  readonly peers: readonly NodeId[];
+  /** The node's random stream (peer choice, coins, tick phase). */
+  readonly rng: Random;
+  /** Configuration; missing fields take {@link DEFAULT_CONFIG}. */
+  readonly config?: Partial<GossipConfig>;
+  /** Physical clock offset (ns) and drift (ppm). Default 0, 0. */
+  readonly clockOffsetNs?: number;
+  readonly clockDriftPpm?: number;
+  readonly observer?: GossipObserver;
+  /** State to start from (restart with persisted state). */
+  readonly snapshot?: GossipNodeSnapshot;
+}
+
+const TIMER_GOSSIP = 'gossip';
+const TIMER_AE = 'ae';
+const TIMER_GC = 'gc';
+
+/** Messages sent and bytes, by type. */
+export interface SendCounters {
+  messages: number;
+  bytes: number;
+  rumor: number;
+  feedback: number;
+  digest: number;
+  summary: number;
+  delta: number;
+  request: number;
+  clientReply: number;
+}
+
+function nextTick(now: Time, intervalNs: number, phaseNs: number): Time {
+  return phaseNs + (Math.floor((now - phaseNs) / intervalNs) + 1) * intervalNs;
+}
+
+function isValue(v: unknown): v is Value {
+  return v === null || typeof v === 'string' || typeof v === 'boolean' || (typeof v === 'number' && Number.isFinite(v));
+}
+
+/** True when `e` is a structurally valid entry (a message from outside may carry anything). */
+export function isValidEntry(e: unknown): e is Entry {
+  if (typeof e !== 'object' || e === null) return false;
+  const x = e as Record<string, unknown>;
+  return (
+    typeof x['key'] === 'string' &&
+    utf8Length(x['key']) <= MAX_KEY_BYTES &&
+    typeof x['ts'] === 'number' &&
+    Number.isSafeInteger(x['ts']) &&
+    x['ts'] >= 0 &&
+    typeof x['origin'] === 'number' &&
+    Number.isInteger(x['origin']) &&
+    x['origin'] >= 0 &&
+    x['origin'] <= 0xffffffff &&
+    typeof x['deleted'] === 'boolean' &&
+    isValue(x['value']) &&
+    (!x['deleted'] || x['value'] === null)
+  );
+}
+
+function isValidRef(r: unknown): r is VersionRef {
+  if (typeof r !== 'object' || r === null) return false;
+  const x = r as Record<string, unknown>;
+  return typeof x['key'] === 'string' && typeof x['ts'] === 'number' && typeof x['origin'] === 'number';
+}
+
+/** One replica of the gossip key-value store. */
+export class GossipNode implements ProtocolNode<GossipMessage, KvCall, KvReply> {
+  readonly id: NodeId;
+  readonly config: GossipConfig;
+  /** The replica's store (read it; write through put/delete). */
+  readonly store: Store;
+  readonly clock: SkewedClock;
+  /** Messages this node dropped, by reason. */
+  readonly dropped: Record<DropReason, number> = { malformed: 0, unknown_type: 0, bucket_mismatch: 0, unexpected: 0, error: 0 };
+  /** Messages this node sent, by type, and their bytes. */
+  readonly sent: SendCounters = { messages: 0, bytes: 0, rumor: 0, feedback: 0, digest: 0, summary: 0, delta: 0, request: 0, clientReply: 0 };
+
+  private readonly peers: readonly NodeId[];
+  private readonly rng: Random;
+  private readonly observer: GossipObserver | undefined;
+  private readonly rumors: RumorList;
+  private readonly out = new Outbox<GossipMessage>();
+  private readonly gossipPhaseNs: number;
+  private readonly aePhaseNs: number;
+  private readonly maxEntryBytes: number;
+  private gossipTimerAt = -1;
+  private gcTimerSet = false;
+  private running = false;
+
+  constructor(options: GossipNodeOptions) {
+    const c: GossipConfig = { ...DEFAULT_CONFIG, ...options.config };
+    if (!(c.fanout >= 1) || !Number.isInteger(c.fanout)) throw new RangeError(`gossip: fanout ${c.fanout} must be an integer >= 1`);
+    if (!(c.intervalNs > 0)) throw new RangeError(`gossip: interval ${c.intervalNs} ns must be > 0`);
+    if (!(c.k >= 1)) throw new RangeError(`gossip: k ${c.k} must be >= 1`);
+    if (!(c.mtuBytes >= MIN_MTU_BYTES)) throw new RangeError(`gossip: mtu ${c.mtuBytes} bytes must be >= ${MIN_MTU_BYTES}`);
+    if (!(c.digestBuckets >= 1 && c.digestBuckets <= 0xffff)) throw new RangeError(`gossip: digest buckets ${c.digestBuckets} not in [1, 65535]`);
+    this.config = c;
+    this.id = options.id;
+    this.peers = options.peers;
+    this.rng = options.rng;
+    this.observer = options.observer;
+    this.store = new Store(c.digestBuckets);
+    this.clock = new SkewedClock({ kind: c.clock, offsetNs: options.clockOffsetNs ?? 0, driftPpm: options.clockDriftPpm ?? 0 });
+    this.rumors = new RumorList(c.feedback, c.stop, c.k);
+    this.gossipPhaseNs = c.phase === 'aligned' ? 0 : Math.floor(this.rng.uniform() * c.intervalNs);
+    this.aePhaseNs =
+      c.antiEntropyIntervalNs > 0 && c.antiEntropyPhase === 'random' ? Math.floor(this.rng.uniform() * c.antiEntropyIntervalNs) : 0;
+    this.maxEntryBytes = c.mtuBytes - LIST_OVERHEAD_RUMOR;
+    if (options.snapshot !== undefined) this.restore(options.snapshot);
+  }
+
+  // ---- ProtocolNode ----
+
+  start(now: Time): void {
+    this.running = true;
+    this.gossipTimerAt = -1;
+    this.gcTimerSet = false;
+    const c = this.config;
+    if (c.mode === 'push-pull' && c.timing === 'rounds') this.armGossip(now);
+    else if (this.rumors.size > 0) this.armGossip(now);
+    if (c.antiEntropyIntervalNs > 0) this.out.setTimer(TIMER_AE, nextTick(now, c.antiEntropyIntervalNs, this.aePhaseNs));
+    this.armGc(now);
+  }
+
+  handleTimer(timer: string, now: Time): void {
+    if (timer === TIMER_GOSSIP) {
+      this.gossipTimerAt = -1;
+      this.gossipRound(now);
+      if (this.rumors.size > 0 || (this.config.mode === 'push-pull' && this.config.timing === 'rounds')) this.armGossip(now);
+    } else if (timer === TIMER_AE) {
+      this.antiEntropyRound();
+      this.out.setTimer(TIMER_AE, nextTick(now, this.config.antiEntropyIntervalNs, this.aePhaseNs));
+    } else if (timer === TIMER_GC) {
+      this.gcTimerSet = false;
+      this.collectTombstones(now);
+      this.armGc(now);
+    }
+  }
+
+  handleMessage(from: NodeId, msg: GossipMessage, now: Time): void {
+    try {
+      if (typeof msg !== 'object' || msg === null) return this.drop('malformed');
+      switch (msg.type) {
+        case 'rumor':
+          return this.onRumor(from, msg, now);
+        case 'feedback':
+          if (!Array.isArray(msg.known) || !msg.known.every(isValidRef)) return this.drop('malformed');
+          for (const r of msg.known) this.rumors.unnecessary(r.key, r.ts, r.origin, this.rng);
+          return;
+        case 'digest':
+          if (!Array.isArray(msg.hashes)) return this.drop('malformed');
+          if (msg.buckets !== this.store.buckets) return this.drop('bucket_mismatch');
+          for (const m of answerDigest(this.store, msg, this.config.mtuBytes)) this.send(from, m);
+          return;
+        case 'summary':
+          if (!Array.isArray(msg.items) || !msg.items.every(isValidRef)) return this.drop('malformed');
+          if (msg.buckets !== this.store.buckets) return this.drop('bucket_mismatch');
+          for (const m of answerSummary(this.store, msg, this.config.mtuBytes)) this.send(from, m);
+          return;
+        case 'request':
+          if (!Array.isArray(msg.keys) || !msg.keys.every((k) => typeof k === 'string')) return this.drop('malformed');
+          for (const m of answerRequest(this.store, msg.keys, this.config.mtuBytes)) this.send(from, m);
+          return;
+        case 'delta':
+          if (!Array.isArray(msg.entries) || !msg.entries.every(isValidEntry)) return this.drop('malformed');
+          for (const e of msg.entries) this.receive(e, 'anti_entropy', now);
+          this.armGc(now);
+          return;
+        case 'client-request': {
+          const reply = this.handleCall(msg.call, now);
+          this.send(from, { type: 'client-reply', id: msg.id, reply });
+          return;
+        }
+        case 'client-reply':
+          return this.drop('unexpected');
+        default:
+          return this.drop('unknown_type');
+      }
+    } catch {
+      this.drop('error');
+    }
+  }
+
+  handleCall(call: KvCall, now: Time): KvReply {
+    switch (call?.op) {
+      case 'put':
+        return this.write(call.key, call.value, false, now);
+      case 'delete':
+        return this.write(call.key, null, true, now);
+      case 'get': {
+        const e = typeof call.key === 'string' ? this.store.entry(call.key) : undefined;
+        if (e === undefined || e.deleted) return { op: 'get', ok: true, found: false, value: null, ts: -1, origin: -1 };
+        return { op: 'get', ok: true, found: true, value: e.value, ts: e.ts, origin: e.origin };
+      }
+      case 'stats':
+        return { op: 'stats', ok: true, stats: this.stats() };
+      default:
+        return { op: 'stats', ok: false, error: 'unknown operation' };
+    }
+  }
+
+  pollActions(): readonly Action<GossipMessage>[] {
+    return this.out.drain();
+  }
+
+  // ---- Direct API ----
+
+  /** Writes `key = value` now; returns the version written (or an error reply). */
+  put(key: string, value: Value, now: Time): KvReply {
+    return this.write(key, value, false, now);
+  }
+
+  /** Deletes `key` now (writes a tombstone). */
+  delete(key: string, now: Time): KvReply {
+    return this.write(key, null, true, now);
+  }
+
+  /** The value of `key`, or undefined when absent or deleted. */
+  get(key: string): Value | undefined {
+    const e = this.store.entry(key);
+    return e === undefined || e.deleted ? undefined : e.value;
+  }
+
+  /** Number of hot rumors. */
+  get hotRumors(): number {
+    return this.rumors.size;
+  }
+
+  /** Counters as a flat record (also the `stats` call's reply). */
+  stats(): Record<string, number> {
+    const s = this.sent;
+    return {
+      keys: this.store.size - this.store.tombstoneCount,
+      tombstones: this.store.tombstoneCount,
+      hot_rumors: this.rumors.size,
+      messages_sent: s.messages,
+      bytes_sent: s.bytes,
+      dropped_malformed: this.dropped.malformed,
+      dropped_unknown_type: this.dropped.unknown_type,
+      dropped_bucket_mismatch: this.dropped.bucket_mismatch,
+      dropped_unexpected: this.dropped.unexpected,
+      dropped_error: this.dropped.error,
+    };
+  }
+
+  /** The node's persistent state. */
+  snapshot(): GossipNodeSnapshot {
+    return { format: 1, id: this.id, entries: [...this.store.entries()], clockLastTs: this.clock.lastTs };
+  }
+
+  /** Loads a snapshot's entries (merging with what the store holds) and clock. Invalid entries are skipped. */
+  restore(s: GossipNodeSnapshot): void {
+    for (const e of s.entries) if (isValidEntry(e)) this.store.merge(e);
+    if (Number.isSafeInteger(s.clockLastTs) && s.clockLastTs > this.clock.lastTs) this.clock.lastTs = s.clockLastTs;
+  }
+
+  // ---- Internals ----
+
+  private drop(reason: DropReason): void {
+    this.dropped[reason]++;
+  }
+
+  private send(to: NodeId, msg: GossipMessage, size = encodedSize(msg)): void {
+    const s = this.sent;
+    s.messages++;
+    s.bytes += size;
+    switch (msg.type) {
+      case 'rumor':
+        s.rumor++;
+        break;
+      case 'feedback':
+        s.feedback++;
+        break;
+      case 'digest':
+        s.digest++;
+        break;
+      case 'summary':
+        s.summary++;
+        break;
+      case 'delta':
+        s.delta++;
+        break;
+      case 'request':
+        s.request++;
+        break;
+      case 'client-reply':
+        s.clientReply++;
+        break;
+      default:
+        break;
+    }
+    this.out.send(to, msg, size);
+  }
+
+  private write(key: string, value: Value, deleted: boolean, now: Time): KvReply {
+    const op = deleted ? 'delete' : 'put';
+    if (typeof key !== 'string' || utf8Length(key) > MAX_KEY_BYTES) return { op, ok: false, error: `key must be a string of at most ${MAX_KEY_BYTES} UTF-8 bytes` };
+    if (!isValue(value)) return { op, ok: false, error: 'value must be a string, a finite number, a boolean or null' };
+    const e: Entry = { key, value, ts: this.clock.stamp(now), origin: this.id, deleted };
+    if (entrySize(e) > this.maxEntryBytes) return { op, ok: false, error: `entry of ${entrySize(e)} bytes does not fit the ${this.config.mtuBytes}-byte MTU` };
+    this.store.put(e);
+    this.observer?.stored(this.id, e, 'local', now);
+    this.infect(e, true, now);
+    if (deleted) this.armGc(now);
+    return { op, ok: true, ts: e.ts, origin: e.origin };
+  }
+
+  /** Merges a received entry; returns true when it was new. */
+  private receive(e: Entry, via: Via, now: Time): boolean {
+    this.clock.observe(e.ts);
+    const gcBefore = this.config.tombstoneGcNs === Infinity ? -Infinity : this.clock.physical(now) - this.config.tombstoneGcNs;
+    if (this.store.merge(e, gcBefore) !== MergeResult.Stored) return false;
+    this.observer?.stored(this.id, e, via, now);
+    return true;
+  }
+
+  /** A new version at this node: spread it according to the rumor settings. */
+  private infect(e: Entry, local: boolean, now: Time): void {
+    const c = this.config;
+    if (c.mode === 'off') return;
+    if (c.timing === 'immediate') {
+      if (local || this.rng.bernoulli(c.forwardProbability)) this.pushTo(this.pickPeers(c.fanout), [e], false, false);
+      return;
+    }
+    if (c.stop === 'once' && !local && !this.rng.bernoulli(c.forwardProbability)) return;
+    this.rumors.add(e);
+    this.armGossip(now);
+  }
+
+  private onRumor(from: NodeId, msg: Extract<GossipMessage, { type: 'rumor' }>, now: Time): void {
+    if (!Array.isArray(msg.rumors) || !msg.rumors.every(isValidEntry)) return this.drop('malformed');
+    let known: VersionRef[] | undefined;
+    let learned: Entry[] | undefined;
+    for (const e of msg.rumors) {
+      if (this.receive(e, 'rumor', now)) (learned ??= []).push(e);
+      else (known ??= []).push({ key: e.key, ts: e.ts, origin: e.origin });
+    }
+    if (known !== undefined && !msg.reply && this.config.feedback === 'feedback') {
+      for (const page of paginate(known, (r) => refSize(r.key), LIST_OVERHEAD_FEEDBACK, this.config.mtuBytes)) {
+        this.send(from, { type: 'feedback', known: page });
+      }
+    }
+    if (msg.pull) {
+      const mine: Entry[] = [];
+      for (const h of this.rumors.hot) {
+        const e = h.entry;
+        if (!msg.rumors.some((r) => r.key === e.key && r.ts === e.ts && r.origin === e.origin)) mine.push(e);
+      }
+      if (mine.length > 0) this.pushTo([from], mine, false, true);
+    }
+    if (learned !== undefined) {
+      for (const e of learned) this.infect(e, false, now);
+      this.armGc(now);
+    }
+  }
+
+  private gossipRound(now: Time): void {
+    const c = this.config;
+    const hot = this.rumors.hot;
+    if (hot.length === 0 && c.mode !== 'push-pull') return;
+    const entries = hot.map((h) => h.entry);
+    this.pushTo(this.pickPeers(c.fanout), entries, c.mode === 'push-pull', false);
+    this.rumors.afterRound(this.rng);
+    void now;
+  }
+
+  private pushTo(targets: readonly NodeId[], entries: readonly Entry[], pull: boolean, reply: boolean): void {
+    const pages = entries.length === 0 ? [[]] : paginate(entries, entrySize, LIST_OVERHEAD_RUMOR, this.config.mtuBytes);
+    for (const page of pages) {
+      const msg: GossipMessage = { type: 'rumor', rumors: page, pull, reply };
+      const size = encodedSize(msg);
+      for (const to of targets) {
+        this.send(to, msg, size);
+        if (this.observer?.rumorSent !== undefined && page.length > 0) this.observer.rumorSent(this.id, page, to);
+      }
+    }
+  }
+
+  private antiEntropyRound(): void {
+    const targets = this.pickPeers(1);
+    const to = targets[0];
+    if (to === undefined) return;
+    for (const m of buildDigests(this.store, this.config.mtuBytes)) this.send(to, m);
+  }
+
+  private collectTombstones(now: Time): void {
+    if (this.config.tombstoneGcNs === Infinity) return;
+    const keys = this.store.collect(this.clock.physical(now) - this.config.tombstoneGcNs);
+    if (this.observer?.collected !== undefined) for (const k of keys) this.observer.collected(this.id, k, now);
+  }
+
+  private armGossip(now: Time): void {
+    if (this.config.timing !== 'rounds' || this.gossipTimerAt >= 0 || !this.running) return;
+    this.gossipTimerAt = nextTick(now, this.config.intervalNs, this.gossipPhaseNs);
+    this.out.setTimer(TIMER_GOSSIP, this.gossipTimerAt);
+  }
+
+  private armGc(now: Time): void {
+    if (this.gcTimerSet || !this.running || this.store.tombstoneCount === 0 || this.config.tombstoneGcNs === Infinity) return;
+    this.gcTimerSet = true;
+    this.out.setTimer(TIMER_GC, now + Math.max(1_000_000_000, Math.round(this.config.tombstoneGcNs / 8)));
+  }
+
+  /** Up to `k` distinct random peers other than this node. */
+  private pickPeers(k: number): NodeId[] {
+    const peers = this.peers;
+    const n = peers.length;
+    const out: NodeId[] = [];
+    // With n > k + 1 there are at least k others whether or not the list holds this node.
+    if (n <= k + 1) {
+      for (const p of peers) if (p !== this.id && !out.includes(p)) out.push(p);
+      if (out.length <= k) return out;
+      out.length = 0;
+    }
+    while (out.length < k) {
+      const p = peers[Math.floor(this.rng.uniform() * n)] as NodeId;
+      if (p === this.id || out.includes(p)) continue;
+      out.push(p);
+    }
+    return out;
+  }
+}
