@@ -1,0 +1,342 @@
+/**
+ * The real-network commands, as yargs command modules for the CLI to
+ * register: `desim node`, `desim kv put|get|del|stats`, `desim cluster`.
+ *
+ * Only the handlers read the process (argv, signals), write to stdout and
+ * stderr and set exit codes. Exit codes: 0 success; 1 `kv get` found nothing
+ * (or a node failed: state file or port unusable); 2 bad arguments; 3 no
+ * reply from the node; 4 the node answered with an error.
+ */
+import { randomBytes } from 'node:crypto';
+import path from 'node:path';
+import type { Argv, CommandModule } from 'yargs';
+import { PRESET_NAMES, type PresetName } from '../protocols/gossip/presets.js';
+import type { Value } from '../protocols/gossip/store.js';
+import { AddressError, formatAddress, parseAddress, parseAddressList, type UdpAddress } from './address.js';
+import { startCluster } from './cluster.js';
+import { gossipConfigFromCli, startGossipNode, type RunningGossipNode } from './gossip-udp.js';
+import { KvClient, KvRemoteError, KvRequestError, KvTimeoutError } from './kv-client.js';
+import { PersistError } from './persist.js';
+import type { HostLogEvent } from './udp-host.js';
+
+/** Exit codes of the real-network commands. */
+export const EXIT = { ok: 0, notFound: 1, failed: 1, usage: 2, noReply: 3, remoteError: 4 } as const;
+
+/** A bad command line: the handler prints the message (no stack) and exits with code 2. */
+class UsageError extends Error {
+  override readonly name = 'UsageError';
+}
+
+function fail(message: string, code: number): never {
+  process.stderr.write(`desim: ${message}\n`);
+  process.exit(code);
+}
+
+function positiveMs(name: string, v: number | undefined): number | undefined {
+  if (v === undefined) return undefined;
+  if (!Number.isFinite(v) || v <= 0) throw new UsageError(`--${name} must be a number of milliseconds > 0, got ${v}`);
+  return v;
+}
+
+function address(text: string, option: string): UdpAddress {
+  try {
+    return parseAddress(text);
+  } catch (err) {
+    throw new UsageError(`--${option}: ${(err as Error).message}`);
+  }
+}
+
+/** Runs a handler body, turning usage errors into exit code 2 and other known errors into their codes. */
+async function guarded(body: () => Promise<void>): Promise<void> {
+  try {
+    await body();
+  } catch (err) {
+    if (err instanceof UsageError || err instanceof AddressError || err instanceof KvRequestError || err instanceof RangeError) {
+      fail(err.message, EXIT.usage);
+    }
+    if (err instanceof PersistError) fail(err.message, EXIT.failed);
+    if (err instanceof KvTimeoutError) fail(err.message, EXIT.noReply);
+    if (err instanceof KvRemoteError) fail(`node error: ${err.message}`, EXIT.remoteError);
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'EADDRINUSE' || code === 'EADDRNOTAVAIL' || code === 'EACCES') fail(`cannot bind: ${(err as Error).message}`, EXIT.failed);
+    throw err;
+  }
+}
+
+// ---------------------------------------------------------------- node
+
+interface NodeArgs {
+  id: string;
+  listen: string;
+  peers: string;
+  interval?: number | undefined;
+  'anti-entropy'?: number | undefined;
+  fanout?: number | undefined;
+  preset: string;
+  data?: string | undefined;
+  seed?: string | undefined;
+  verbose: boolean;
+}
+
+function logLine(name: string, e: HostLogEvent): string {
+  switch (e.kind) {
+    case 'drop':
+      return `[${name}] dropped datagram from ${e.from}: ${e.reason} (${e.detail})`;
+    case 'error':
+      return `[${name}] error in ${e.where}: ${e.detail}`;
+    case 'trace':
+      return `[${name}] ${e.name} ${JSON.stringify(e.data)}`;
+  }
+}
+
+/** `desim node`: one gossip node on a real UDP socket. */
+export const nodeCommand: CommandModule<object, NodeArgs> = {
+  command: 'node',
+  describe: 'Run one gossip key-value node on a real UDP socket (loopback demo: see `desim cluster`)',
+  builder: (y: Argv<object>) =>
+    y
+      .option('id', { type: 'string', demandOption: true, describe: 'node name (A, B, ...), used in logs and the state file' })
+      .option('listen', { type: 'string', demandOption: true, describe: 'address to bind, HOST:PORT (e.g. 127.0.0.1:5001)' })
+      .option('peers', { type: 'string', default: '', describe: 'the other nodes, comma-separated HOST:PORT (every node must be given the same member set)' })
+      .option('interval', { type: 'number', describe: 'gossip round length, ms (default: the preset\'s, 1000)' })
+      .option('anti-entropy', { type: 'number', describe: 'anti-entropy period, ms (default: 10 rounds)' })
+      .option('fanout', { type: 'number', describe: 'peers contacted per round (default: the preset\'s)' })
+      .option('preset', { type: 'string', choices: PRESET_NAMES, default: 'default', describe: 'gossip preset' })
+      .option('data', { type: 'string', describe: 'state file: loaded at start, saved atomically on change and at shutdown' })
+      .option('seed', { type: 'string', describe: 'seed of the node\'s random choices (default: random)' })
+      .option('verbose', { type: 'boolean', default: false, describe: 'log every dropped datagram on stderr' })
+      .example('$0 node --id A --listen 127.0.0.1:5001 --peers 127.0.0.1:5002,127.0.0.1:5003', 'node A of the 3-node demo') as unknown as Argv<NodeArgs>,
+  handler: (argv) =>
+    guarded(async () => {
+      const listen = address(argv.listen, 'listen');
+      let peers: UdpAddress[];
+      try {
+        peers = parseAddressList(argv.peers);
+      } catch (err) {
+        throw new UsageError(`--peers: ${(err as Error).message}`);
+      }
+      if (argv.fanout !== undefined && (!Number.isInteger(argv.fanout) || argv.fanout < 1)) throw new UsageError(`--fanout must be an integer >= 1, got ${argv.fanout}`);
+      const config = gossipConfigFromCli({
+        preset: argv.preset as PresetName,
+        intervalMs: positiveMs('interval', argv.interval),
+        antiEntropyMs: argv['anti-entropy'] === 0 ? 0 : positiveMs('anti-entropy', argv['anti-entropy']),
+        fanout: argv.fanout,
+      });
+      const name = argv.id;
+      const seed = argv.seed ?? randomBytes(8).toString('hex');
+      const log = (e: HostLogEvent): void => {
+        if (e.kind !== 'drop' || argv.verbose) process.stderr.write(logLine(name, e) + '\n');
+      };
+      const running: RunningGossipNode = await startGossipNode({
+        name,
+        listen,
+        peers,
+        config,
+        seed,
+        onLog: log,
+        ...(argv.data !== undefined ? { dataFile: path.resolve(argv.data) } : {}),
+      });
+      const ready = {
+        event: 'listening',
+        id: name,
+        address: formatAddress(running.address),
+        node_id: running.membership.self,
+        peers: peers.map(formatAddress),
+        interval_ms: config.intervalNs / 1e6,
+        anti_entropy_ms: config.antiEntropyIntervalNs / 1e6,
+        loaded_entries: running.loadedEntries,
+        seed,
+      };
+      process.stdout.write(JSON.stringify(ready) + '\n');
+      process.stderr.write(
+        `[${name}] listening on ${ready.address} (node id ${ready.node_id}), peers ${ready.peers.join(', ') || '(none)'}` +
+          (argv.data !== undefined ? `, data ${argv.data} (${running.loadedEntries} entries loaded)` : '') +
+          '\n',
+      );
+      await new Promise<void>((resolve) => {
+        const onSignal = (signal: NodeJS.Signals): void => {
+          process.stderr.write(`[${name}] ${signal}: stopping\n`);
+          void running.stop().then(resolve, (err: unknown) => {
+            process.stderr.write(`[${name}] error while stopping: ${String(err)}\n`);
+            resolve();
+          });
+        };
+        process.once('SIGINT', onSignal);
+        process.once('SIGTERM', onSignal);
+      });
+      process.stdout.write(JSON.stringify({ event: 'stopped', id: name }) + '\n');
+      process.exit(EXIT.ok);
+    }),
+};
+
+// ---------------------------------------------------------------- kv
+
+interface KvArgs {
+  node: string;
+  timeout: number;
+  retries: number;
+  json: boolean;
+  key?: string;
+  value?: string;
+}
+
+function kvOptions<T>(y: Argv<T>): Argv<T> {
+  return y
+    .option('node', { type: 'string', default: '127.0.0.1:5001', describe: 'the node to ask, HOST:PORT' })
+    .option('timeout', { type: 'number', default: 500, describe: 'wait per attempt, ms' })
+    .option('retries', { type: 'number', default: 3, describe: 'attempts after the first' });
+}
+
+async function withClient(argv: KvArgs, fn: (c: KvClient) => Promise<void>): Promise<void> {
+  await guarded(async () => {
+    if (!(argv.timeout > 0)) throw new UsageError(`--timeout must be > 0 ms, got ${argv.timeout}`);
+    if (!Number.isInteger(argv.retries) || argv.retries < 0) throw new UsageError(`--retries must be an integer >= 0, got ${argv.retries}`);
+    const client = new KvClient({ node: address(argv.node, 'node'), timeoutMs: argv.timeout, retries: argv.retries });
+    try {
+      await fn(client);
+    } finally {
+      client.close();
+    }
+  });
+}
+
+function parseValue(text: string, json: boolean): Value {
+  if (!json) return text;
+  let v: unknown;
+  try {
+    v = JSON.parse(text);
+  } catch {
+    throw new UsageError(`--json: VALUE ${JSON.stringify(text)} is not JSON`);
+  }
+  if (v === null || typeof v === 'string' || typeof v === 'boolean' || (typeof v === 'number' && Number.isFinite(v))) return v;
+  throw new UsageError('--json: VALUE must be a JSON string, number, boolean or null (no objects or arrays)');
+}
+
+function printValue(v: Value, json: boolean): string {
+  return typeof v === 'string' && !json ? v : JSON.stringify(v);
+}
+
+/** `desim kv`: client of a running node. */
+export const kvCommand: CommandModule<object, KvArgs> = {
+  command: 'kv <command>',
+  describe: 'Talk to a running node: put, get, del, stats',
+  builder: (y: Argv<object>) =>
+    y
+      .command<KvArgs>({
+        command: 'put <key> <value>',
+        describe: 'Store VALUE under KEY (a string; with --json, a JSON scalar)',
+        builder: (b: Argv<object>) =>
+          kvOptions(b)
+            .positional('key', { type: 'string', demandOption: true })
+            .positional('value', { type: 'string', demandOption: true })
+            .option('json', { type: 'boolean', default: false, describe: 'parse VALUE as JSON (number, boolean, null, string)' }) as unknown as Argv<KvArgs>,
+        handler: (argv) => withClient(argv, async (c) => void (await c.put(String(argv.key), parseValue(String(argv.value), argv.json)))),
+      })
+      .command<KvArgs>({
+        command: 'get <key>',
+        describe: 'Print the value of KEY on stdout, or "not found" on stderr with exit code 1',
+        builder: (b: Argv<object>) =>
+          kvOptions(b)
+            .positional('key', { type: 'string', demandOption: true })
+            .option('json', { type: 'boolean', default: false, describe: 'print the value as JSON (strings quoted)' }) as unknown as Argv<KvArgs>,
+        handler: (argv) =>
+          withClient(argv, async (c) => {
+            const v = await c.get(String(argv.key));
+            if (v === undefined) fail('not found', EXIT.notFound);
+            process.stdout.write(printValue(v, argv.json) + '\n');
+          }),
+      })
+      .command<KvArgs>({
+        command: 'del <key>',
+        aliases: ['delete'],
+        describe: 'Delete KEY (a tombstone, spread by gossip like a put)',
+        builder: (b: Argv<object>) => kvOptions(b).positional('key', { type: 'string', demandOption: true }) as unknown as Argv<KvArgs>,
+        handler: (argv) => withClient(argv, async (c) => c.del(String(argv.key))),
+      })
+      .command<KvArgs>({
+        command: 'stats',
+        describe: 'Print the node\'s counters: messages in/out, dropped datagrams by reason, keys, peers seen',
+        builder: (b: Argv<object>) =>
+          kvOptions(b).option('json', { type: 'boolean', default: false, describe: 'print one JSON object' }) as unknown as Argv<KvArgs>,
+        handler: (argv) =>
+          withClient(argv, async (c) => {
+            const s = await c.stats();
+            if (argv.json) {
+              process.stdout.write(JSON.stringify(s) + '\n');
+              return;
+            }
+            const width = Math.max(...Object.keys(s).map((k) => k.length));
+            for (const [k, v] of Object.entries(s)) process.stdout.write(`${k.padEnd(width)}  ${v}\n`);
+          }),
+      })
+      .demandCommand(1, 'Say which kv command: put, get, del or stats.') as unknown as Argv<KvArgs>,
+  handler: () => {},
+};
+
+// ---------------------------------------------------------------- cluster
+
+interface ClusterArgs {
+  nodes: number;
+  'base-port': number;
+  interval?: number | undefined;
+  'anti-entropy'?: number | undefined;
+  'data-dir'?: string | undefined;
+  verbose: boolean;
+}
+
+/** `desim cluster`: the 3-node demo in one command. */
+export const clusterCommand: CommandModule<object, ClusterArgs> = {
+  command: 'cluster',
+  describe: 'Start N gossip nodes as local processes on 127.0.0.1 (Ctrl-C stops them all)',
+  builder: (y: Argv<object>) =>
+    y
+      .option('nodes', { type: 'number', default: 3, describe: 'number of nodes (named A, B, C, ...)' })
+      .option('base-port', { type: 'number', default: 5001, describe: 'port of node A; node i listens on base-port + i' })
+      .option('interval', { type: 'number', describe: 'gossip round length, ms (passed to every node)' })
+      .option('anti-entropy', { type: 'number', describe: 'anti-entropy period, ms (passed to every node)' })
+      .option('data-dir', { type: 'string', describe: 'keep node X\'s store in DIR/X.json' })
+      .option('verbose', { type: 'boolean', default: false, describe: 'nodes log every dropped datagram' })
+      .example('$0 cluster', 'nodes A, B, C on 127.0.0.1:5001..5003') as unknown as Argv<ClusterArgs>,
+  handler: (argv) =>
+    guarded(async () => {
+      const cliPath = process.argv[1];
+      if (cliPath === undefined) throw new UsageError('cannot find the desim script to start nodes with');
+      const nodeArgs: string[] = [];
+      if (argv.interval !== undefined) nodeArgs.push('--interval', String(positiveMs('interval', argv.interval)));
+      if (argv['anti-entropy'] !== undefined) nodeArgs.push('--anti-entropy', String(argv['anti-entropy']));
+      if (argv.verbose) nodeArgs.push('--verbose');
+      const cluster = startCluster({
+        nodes: argv.nodes,
+        basePort: argv['base-port'],
+        cliPath,
+        nodeArgs,
+        ...(argv['data-dir'] !== undefined ? { dataDir: path.resolve(argv['data-dir']) } : {}),
+        onLine: (name, stream, line) => {
+          const out = stream === 'stdout' ? process.stdout : process.stderr;
+          out.write(line.startsWith(`[${name}]`) ? `${line}\n` : `[${name}] ${line}\n`);
+        },
+      });
+      process.stderr.write(`desim cluster: ${cluster.members.length} nodes; try in another terminal:\n`);
+      const first = cluster.members[0];
+      if (first !== undefined) {
+        const a = formatAddress(first.address);
+        const b = formatAddress((cluster.members[1] ?? first).address);
+        process.stderr.write(`  desim kv put --node ${a} greeting hello\n  desim kv get --node ${b} greeting\n  desim kv stats --node ${b}\n`);
+      }
+      process.stderr.write('Ctrl-C stops every node.\n');
+      let stopping = false;
+      const onSignal = (signal: NodeJS.Signals): void => {
+        if (stopping) return;
+        stopping = true;
+        process.stderr.write(`desim cluster: ${signal}: stopping every node\n`);
+        void cluster.stop();
+      };
+      process.on('SIGINT', onSignal);
+      process.on('SIGTERM', onSignal);
+      await cluster.allExited;
+      process.exit(stopping ? EXIT.ok : EXIT.failed);
+    }),
+};
+
+/** The three commands, for `yargs.command(realNetworkCommands)`. */
+export const realNetworkCommands = [nodeCommand, kvCommand, clusterCommand] as const;
