@@ -80,17 +80,26 @@ export class SimHost<M, C = never, R = unknown> {
     return r;
   }
 
-  /** Crashes node `id`: the network drops its traffic, its timers stop and queued actions are discarded. */
+  /**
+   * Crashes node `id`: the network drops its traffic, its timers stop and queued actions are discarded.
+   * Also cleans up a node the network alone crashed (`net.crash`, a fault schedule without host hooks).
+   */
   crash(id: NodeId): void {
-    if (!this.net.isUp(id)) return;
-    this.net.crash(id);
+    const n = this.node(id);
+    if (this.net.isUp(id)) this.net.crash(id);
     this.cancelTimers(id);
-    this.node(id).pollActions();
+    n.pollActions();
   }
 
-  /** Restarts node `id`; with `keepState` false a fresh node replaces the old one. Then calls `start`. */
+  /**
+   * Restarts node `id`; with `keepState` false a fresh node replaces the old one. Then calls `start`.
+   * Timers set before the crash never fire after it, even if only the network crashed the node.
+   */
   restart(id: NodeId, keepState = true): void {
     if (this.net.isUp(id)) return;
+    this.cancelTimers(id);
+    const old = this.node(id);
+    old.pollActions();
     if (!keepState) this.nodes[id] = this.factory(id);
     this.net.restart(id);
     this.startNode(id);
