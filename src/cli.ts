@@ -13,9 +13,9 @@ import { hideBin } from 'yargs/helpers';
 import { benchKernel } from './bench/kernel.js';
 import { SimulationError } from './kernel/errors.js';
 import { bundledScenarios, resolveScenarioPath } from './scenarios/bundled.js';
-import { BUILTIN_DRIVERS } from './scenarios/drivers/index.js';
+import { BUILTIN_DRIVERS, driversFor } from './scenarios/drivers/index.js';
 import { ScenarioError } from './scenarios/errors.js';
-import { loadScenario, readScenarioFile } from './scenarios/loader.js';
+import { readScenarioFile, validateScenario, type Scenario } from './scenarios/loader.js';
 import { parseSets, parseVaries } from './scenarios/overrides.js';
 import { plotDirectory } from './scenarios/plot.js';
 import { runScenario, withSeed } from './scenarios/runner.js';
@@ -50,6 +50,12 @@ function overridesFrom(sets: readonly string[] | undefined) {
   const parsed = parseSets(sets ?? []);
   if (!parsed.ok) throw new ScenarioError('--set', parsed.issues);
   return parsed.overrides;
+}
+
+/** Reads, overrides and validates a scenario file, importing its protocol module if it names one. */
+async function load(file: string, sets: readonly string[] | undefined): Promise<Scenario> {
+  const raw = readScenarioFile(file);
+  return validateScenario(raw, await driversFor(raw, file), file, overridesFrom(sets));
 }
 
 function printBench(name: string, fields: Record<string, number>, json: boolean): void {
@@ -146,7 +152,7 @@ Start with:  desim list          (bundled scenarios)
         .example('$0 run my.yaml --seed 7 --set protocol.tcp.bottleneck.loss=0.01 --out /tmp/r', 'override the seed and one field'),
     async (argv) => {
       const file = resolveScenarioPath(argv.file);
-      let scenario = loadScenario(file, BUILTIN_DRIVERS, overridesFrom(argv.set));
+      let scenario = await load(file, argv.set);
       if (argv.seed !== undefined) {
         if (!Number.isInteger(argv.seed) || argv.seed < 0 || argv.seed >= 2 ** 32) throw new UsageError(`--seed: expected an integer in [0, 2^32), got ${argv.seed}`);
         scenario = withSeed(scenario, argv.seed);
@@ -161,9 +167,9 @@ Start with:  desim list          (bundled scenarios)
     'validate <file>',
     'Check a scenario file (all problems at once); exit 0 if valid, 2 if not',
     (y) => withScenarioArgs(y).example('$0 validate my.yaml', 'prints "my.yaml: ok" or every problem with its path'),
-    (argv) => {
+    async (argv) => {
       const file = resolveScenarioPath(argv.file);
-      const s = loadScenario(file, BUILTIN_DRIVERS, overridesFrom(argv.set));
+      const s = await load(file, argv.set);
       process.stdout.write(`${file}: ok (${s.driver.name}, ${s.network.nodes.length} nodes, ${s.duration_s} s)\n`);
     },
   )
@@ -201,7 +207,7 @@ Start with:  desim list          (bundled scenarios)
       const report = await runSweep({
         raw,
         file,
-        drivers: BUILTIN_DRIVERS,
+        drivers: await driversFor(raw, file),
         sets: overridesFrom(argv.set),
         variations: v.variations,
         reps: argv.reps,
@@ -263,9 +269,9 @@ Start with:  desim list          (bundled scenarios)
     'list',
     'List the bundled scenarios',
     (y) => y,
-    () => {
+    async () => {
       for (const name of bundledScenarios()) {
-        const s = loadScenario(resolveScenarioPath(name), BUILTIN_DRIVERS);
+        const s = await load(resolveScenarioPath(name), []);
         process.stdout.write(`${name.padEnd(24)} ${s.description.split('\n')[0] ?? ''}\n`);
       }
     },
@@ -277,7 +283,7 @@ Start with:  desim list          (bundled scenarios)
     async (argv) => {
       for (const name of ['gossip-original', 'tcp-original']) {
         const file = resolveScenarioPath(name);
-        const scenario = loadScenario(file, BUILTIN_DRIVERS);
+        const scenario = await load(file, []);
         const outDir = join(argv.out, scenario.name);
         const report = await runScenario(scenario, { outDir, scenarioFile: file });
         process.stdout.write(`${scenario.name}: ${report.result.headline}\n  wrote ${outDir}/ ${report.files.join(' ')}\n`);

@@ -1,4 +1,12 @@
 /** The protocol drivers desim ships, by the key they take under `protocol:` in scenario files. */
 import type { ProtocolDriver } from '../driver.js';
+import { loadModuleDriver, moduleDriver } from './module.js';
 
-export const BUILTIN_DRIVERS: readonly ProtocolDriver[] = [];
+/** Built-in drivers; `module` is a placeholder that validates but needs {@link driversFor} to run. */
+export const BUILTIN_DRIVERS: readonly ProtocolDriver[] = [moduleDriver(undefined) as ProtocolDriver];
+
+/** The drivers for one scenario file: the built-ins, with its `protocol.module` (if any) imported. */
+export async function driversFor(raw: unknown, scenarioFile: string): Promise<ProtocolDriver[]> {
+  const mod = await loadModuleDriver(raw, scenarioFile);
+  return BUILTIN_DRIVERS.map((d) => (d.name === 'module' ? mod : d));
+}

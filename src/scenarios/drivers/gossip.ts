@@ -1,0 +1,365 @@
+/**
+ * The `gossip` scenario driver: the gossip-replicated key-value store on the
+ * simulated network, from the `protocol.gossip` section of a scenario file.
+ *
+ * Section (every key optional, snake_case with units; unset keys come from
+ * the preset, whose own unset keys come from the `default` preset):
+ *
+ * ```yaml
+ * protocol:
+ *   gossip:
+ *     preset: default          # default | original | demers-feedback-counter | demers-feedback-coin
+ *                              # | demers-blind-counter | demers-blind-coin | infect-forever | push-pull
+ *     mode: push               # push | push-pull | off (anti-entropy only)
+ *     timing: rounds           # rounds | immediate (forward once at once, the original program)
+ *     fanout: 2                # peers per round
+ *     interval_s: 1            # gossip round
+ *     phase: random            # aligned (synchronous rounds) | random (per-node offset)
+ *     feedback: feedback       # feedback | blind
+ *     stop: counter            # counter | coin | forever | once
+ *     k: 3                     # counter limit, or coin: lose interest with probability 1/k
+ *     forward_probability: 0.5 # for stop: once
+ *     anti_entropy: { interval_s: 10, phase: random, mtu_bytes: 1400, digest_buckets: 64 }  # interval_s 0 = off;
+ *                              # mtu_bytes bounds every message the node sends
+ *     tombstone_gc_s: 300      # or "never"
+ *     clock: { kind: hlc, max_offset_ms: 0, max_drift_ppm: 0, nodes: [{ node: A, offset_ms: 5, drift_ppm: 100 }] }
+ * ```
+ *
+ * Each node's clock offset and drift are drawn uniformly in ±max (stream
+ * `gossip.clock`) unless `clock.nodes` sets them.
+ *
+ * Workload entries: `{ at_s, node, op: put, key, value }`, `{ at_s, node,
+ * op: get, key }`, `{ at_s, node, op: delete, key }` (a call at a node that
+ * is down at that time fails and is counted in `failed_calls`).
+ *
+ * Traces: `deliveries` (time_s, node, key, origin, version, via), `infection`
+ * (time_s, key, fraction_live_holding_newest). Tables: `reads` (one row per
+ * get), `updates` (one row per write). Metrics, in order: see
+ * {@link GOSSIP_METRICS}.
+ */
+import { z } from 'zod';
+import { fmt } from '../../kernel/csv.js';
+import type { Cell } from '../../kernel/csv.js';
+import { Simulator } from '../../kernel/simulator.js';
+import { formatSeconds, milliseconds, seconds } from '../../kernel/time.js';
+import { DEFAULT_CONFIG, MIN_MTU_BYTES, type GossipConfig } from '../../protocols/gossip/config.js';
+import { PRESETS, PRESET_NAMES, type PresetName } from '../../protocols/gossip/presets.js';
+import { GossipCluster } from '../../protocols/gossip/sim-cluster.js';
+import type { GossipMessage, KvReply } from '../../protocols/gossip/wire.js';
+import { scheduleFaults } from '../../protocols/net/faults.js';
+import { droppedTotal, type Network } from '../../protocols/net/network.js';
+import type { Issue, ProtocolDriver, RunContext, RunResult, ScenarioFor } from '../driver.js';
+import { unknownNode } from '../loader.js';
+import { buildNetwork, toTimedFaults } from '../network-section.js';
+
+const nonNeg = () => z.number().min(0);
+const prob = () => z.number().min(0).max(1);
+
+const gossipSectionShape = z.strictObject({
+  preset: z.enum(PRESET_NAMES).default('default'),
+  mode: z.enum(['push', 'push-pull', 'off']),
+  timing: z.enum(['rounds', 'immediate']),
+  fanout: z.int().min(1),
+  interval_s: z.number().positive(),
+  phase: z.enum(['aligned', 'random']),
+  feedback: z.enum(['feedback', 'blind']),
+  stop: z.enum(['counter', 'coin', 'forever', 'once']),
+  k: z.int().min(1),
+  forward_probability: prob(),
+  anti_entropy: z.strictObject({
+    interval_s: nonNeg(),
+    phase: z.enum(['aligned', 'random']),
+    mtu_bytes: z.int().min(MIN_MTU_BYTES).max(65507),
+    digest_buckets: z.int().min(1).max(65535),
+  }),
+  tombstone_gc_s: z.union([z.number().positive(), z.literal('never')]),
+  clock: z.strictObject({
+    kind: z.enum(['hlc', 'physical']),
+    max_offset_ms: nonNeg().default(0),
+    max_drift_ppm: nonNeg().default(0),
+    nodes: z.array(z.strictObject({ node: z.string(), offset_ms: z.number().default(0), drift_ppm: z.number().default(0) })).default([]),
+  }),
+});
+
+/** The parsed `protocol.gossip` section (every key resolved). */
+export type GossipSettings = z.output<typeof gossipSectionShape>;
+
+/** A preset's values in section form. */
+export function presetSection(name: PresetName): Omit<GossipSettings, 'preset'> {
+  const c: GossipConfig = { ...DEFAULT_CONFIG, ...PRESETS[name] };
+  return {
+    mode: c.mode,
+    timing: c.timing,
+    fanout: c.fanout,
+    interval_s: c.intervalNs / 1e9,
+    phase: c.phase,
+    feedback: c.feedback,
+    stop: c.stop,
+    k: c.k,
+    forward_probability: c.forwardProbability,
+    anti_entropy: {
+      interval_s: c.antiEntropyIntervalNs / 1e9,
+      phase: c.antiEntropyPhase,
+      mtu_bytes: c.mtuBytes,
+      digest_buckets: c.digestBuckets,
+    },
+    tombstone_gc_s: c.tombstoneGcNs === Infinity ? 'never' : c.tombstoneGcNs / 1e9,
+    clock: { kind: c.clock, max_offset_ms: 0, max_drift_ppm: 0, nodes: [] },
+  };
+}
+
+function isRecord(x: unknown): x is Record<string, unknown> {
+  return typeof x === 'object' && x !== null && !Array.isArray(x);
+}
+
+function applyPreset(raw: unknown): unknown {
+  const given = raw === undefined || raw === null ? {} : raw;
+  if (!isRecord(given)) return raw;
+  const name = given['preset'] ?? 'default';
+  if (typeof name !== 'string' || !(PRESET_NAMES as readonly string[]).includes(name)) return given;
+  const base = presetSection(name as PresetName);
+  const out: Record<string, unknown> = { ...base, ...given, preset: name };
+  for (const key of ['anti_entropy', 'clock'] as const) {
+    const g = given[key];
+    if (isRecord(g)) out[key] = { ...base[key], ...g };
+  }
+  return out;
+}
+
+/** Schema of the `protocol.gossip` section (strict; unset keys from the preset). */
+export const gossipSectionSchema = z.preprocess(applyPreset, gossipSectionShape);
+
+const scalar = z.union([z.string(), z.number(), z.boolean(), z.null()]);
+const base = { at_s: nonNeg(), node: z.string().min(1), key: z.string().min(1).max(255) };
+
+/** Schema of one workload entry. */
+export const gossipWorkloadSchema = z.discriminatedUnion('op', [
+  z.strictObject({ ...base, op: z.literal('put'), value: scalar }),
+  z.strictObject({ ...base, op: z.literal('get') }),
+  z.strictObject({ ...base, op: z.literal('delete') }),
+]);
+
+/** A parsed workload entry. */
+export type GossipWorkload = z.output<typeof gossipWorkloadSchema>;
+
+/** The node configuration of a parsed section. */
+export function toGossipConfig(s: GossipSettings): GossipConfig {
+  return {
+    mode: s.mode,
+    timing: s.timing,
+    fanout: s.fanout,
+    intervalNs: seconds(s.interval_s),
+    phase: s.phase,
+    feedback: s.feedback,
+    stop: s.stop,
+    k: s.k,
+    forwardProbability: s.forward_probability,
+    antiEntropyIntervalNs: seconds(s.anti_entropy.interval_s),
+    antiEntropyPhase: s.anti_entropy.phase,
+    mtuBytes: s.anti_entropy.mtu_bytes,
+    digestBuckets: s.anti_entropy.digest_buckets,
+    tombstoneGcNs: s.tombstone_gc_s === 'never' ? Infinity : seconds(s.tombstone_gc_s),
+    clock: s.clock.kind,
+  };
+}
+
+/** Columns of trace-deliveries.csv. */
+export const DELIVERY_COLUMNS = ['time_s', 'node', 'key', 'origin', 'version', 'via'] as const;
+/** Columns of trace-infection.csv. */
+export const INFECTION_COLUMNS = ['time_s', 'key', 'fraction_live_holding_newest'] as const;
+/** Columns of the `reads` table. */
+export const READ_COLUMNS = ['time_s', 'node', 'key', 'value', 'found', 'stale'] as const;
+/** Columns of the `updates` table. */
+export const UPDATE_COLUMNS = ['written_s', 'node', 'key', 'op', 'version', 't_ave_s', 't_last_s', 'residue_frac', 'rumor_messages'] as const;
+/** The metrics, in order. */
+export const GOSSIP_METRICS = [
+  'nodes',
+  'updates',
+  't_ave_s',
+  't_last_s',
+  'residue_frac',
+  'messages_sent',
+  'bytes_sent',
+  'messages_per_node',
+  'bytes_per_node',
+  'rumor_messages_per_node',
+  'packets_dropped',
+  'converged',
+  'convergence_time_s',
+  'stale_reads',
+  'reads',
+  'failed_calls',
+] as const;
+
+function valueText(r: KvReply): string {
+  return r.op === 'get' && r.ok && r.found ? JSON.stringify(r.value) : '';
+}
+
+/** Runs a gossip scenario to its duration. */
+export function runGossip(scenario: ScenarioFor<GossipSettings, GossipWorkload>, ctx: RunContext): RunResult {
+  const s = scenario.settings;
+  const names = scenario.network.nodes;
+  const n = names.length;
+  const sim = new Simulator({ seed: ctx.seed, initialCapacity: Math.min(1 << 20, 4 * n + 1024) });
+  const { net, ids } = buildNetwork<GossipMessage>(sim, scenario.network, { perLinkCounters: n <= 1000 });
+
+  // Clocks: uniform draws in ±max, then per-node overrides.
+  const offsets = new Float64Array(n);
+  const drifts = new Float64Array(n);
+  if (s.clock.max_offset_ms > 0 || s.clock.max_drift_ppm > 0) {
+    const rng = sim.rng.stream('gossip.clock');
+    for (let i = 0; i < n; i++) {
+      offsets[i] = Math.round(rng.range(-1, 1) * milliseconds(s.clock.max_offset_ms));
+      drifts[i] = rng.range(-1, 1) * s.clock.max_drift_ppm;
+    }
+  }
+  for (const c of s.clock.nodes) {
+    const id = ids.get(c.node) as number;
+    offsets[id] = milliseconds(c.offset_ms);
+    drifts[id] = c.drift_ppm;
+  }
+
+  const deliveries = ctx.openTrace('deliveries', DELIVERY_COLUMNS);
+  const infection = ctx.openTrace('infection', INFECTION_COLUMNS);
+  const cluster = new GossipCluster(sim, net, {
+    config: toGossipConfig(s),
+    clockOffsetNs: (id) => offsets[id] as number,
+    clockDriftPpm: (id) => drifts[id] as number,
+    metrics: {
+      ...(deliveries !== undefined
+        ? {
+            onDelivery: (d) =>
+              deliveries.write([formatSeconds(d.timeNs), names[d.node], d.entry.key, names[d.entry.origin], d.entry.ts, d.via]),
+          }
+        : {}),
+      ...(infection !== undefined
+        ? { onInfection: (t: number, key: string, f: number) => infection.write([formatSeconds(t), key, fmt.float(f, 6)]) }
+        : {}),
+    },
+  });
+
+  let lastHealNs = 0;
+  for (const f of scenario.faults) {
+    if ('repair' in f || 'release' in f || 'restart' in f) lastHealNs = Math.max(lastHealNs, seconds(f.at_s));
+  }
+  scheduleFaults(sim, net as Network<unknown>, toTimedFaults(scenario.faults, ids), {
+    crash: (id) => cluster.crash(id),
+    restart: (id, keep) => cluster.restart(id, keep),
+  });
+
+  const reads: Cell[][] = [];
+  const gets: string[] = [];
+  let stale = 0;
+  let failed = 0;
+  let puts = 0;
+  let deletes = 0;
+  const updateOps: string[] = [];
+  scenario.workload.forEach((w, i) => {
+    sim.schedule(
+      seconds(w.at_s),
+      (idx: number) => {
+        const id = ids.get(w.node) as number;
+        const reply = cluster.call(id, w.op === 'put' ? { op: 'put', key: w.key, value: w.value } : { op: w.op, key: w.key });
+        if (reply === undefined || !reply.ok) {
+          failed++;
+          return;
+        }
+        if (w.op !== 'get') {
+          updateOps.push(w.op);
+          if (w.op === 'put') puts++;
+          else deletes++;
+          return;
+        }
+        const newest = cluster.metrics.newest(w.key);
+        let isStale = false;
+        if (reply.op === 'get' && newest !== undefined) {
+          isStale = reply.found ? reply.ts !== newest.ts || reply.origin !== newest.origin : !newest.deleted;
+        }
+        if (isStale) stale++;
+        const value = valueText(reply);
+        reads.push([formatSeconds(sim.now), w.node, w.key, value, reply.op === 'get' && reply.found, isStale]);
+        gets.push(`get@${w.node}=${value === '' ? 'NOT FOUND' : value}`);
+        void idx;
+      },
+      i,
+      'gossip.workload',
+    );
+  });
+
+  cluster.start();
+  const endNs = seconds(scenario.duration_s);
+  const steps = 20;
+  for (let i = 1; i <= steps; i++) {
+    sim.run({ until: Math.round((endNs * i) / steps) });
+    ctx.progress(i / steps);
+  }
+  cluster.metrics.flush();
+
+  const m = cluster.metrics;
+  const sum = m.summary();
+  const totals = cluster.sentTotals();
+  const converged = m.converged;
+  const convergenceS = converged ? Math.max(0, m.lastConvergedNs - lastHealNs) / 1e9 : NaN;
+  const metrics: Record<(typeof GOSSIP_METRICS)[number], number> = {
+    nodes: n,
+    updates: sum.updates,
+    t_ave_s: sum.tAveS,
+    t_last_s: sum.tLastS,
+    residue_frac: sum.residueFrac,
+    messages_sent: totals.messages,
+    bytes_sent: totals.bytes,
+    messages_per_node: totals.messages / n,
+    bytes_per_node: totals.bytes / n,
+    rumor_messages_per_node: totals.rumor / n,
+    packets_dropped: droppedTotal(net.total),
+    converged: converged ? 1 : 0,
+    convergence_time_s: convergenceS,
+    stale_reads: stale,
+    reads: reads.length,
+    failed_calls: failed,
+  };
+  const updates: Cell[][] = m.updates.map((u, i) => [
+    formatSeconds(u.writtenAtNs),
+    names[u.origin],
+    u.key,
+    updateOps[i] ?? (u.deleted ? 'delete' : 'put'),
+    u.ts,
+    u.count > 1 ? fmt.float(u.sumDelayNs / (u.count - 1) / 1e9, 9) : '',
+    m.complete(u) ? formatSeconds(u.maxDelayNs) : '',
+    fmt.float(m.residue(u), 6),
+    u.messages,
+  ]);
+  const writes = [`${puts} put${puts === 1 ? '' : 's'}`, ...(deletes > 0 ? [`${deletes} delete${deletes === 1 ? '' : 's'}`] : [])].join(', ');
+  const shownGets = gets.length <= 4 ? gets : [...gets.slice(0, 4), `... (${gets.length} gets)`];
+  const conv = converged
+    ? `converged at t=${formatSeconds(m.lastConvergedNs)} s`
+    : 'not converged at the end';
+  const headline = [`${n} nodes, ${writes}`, ...(shownGets.length > 0 ? [shownGets.join(' ')] : []), conv].join('; ');
+  return {
+    metrics,
+    tables: { reads: { columns: READ_COLUMNS, rows: reads }, updates: { columns: UPDATE_COLUMNS, rows: updates } },
+    headline,
+  };
+}
+
+function checkGossip(scenario: ScenarioFor<GossipSettings, GossipWorkload>): Issue[] {
+  const issues: Issue[] = [];
+  const names = new Set(scenario.network.nodes);
+  scenario.workload.forEach((w, i) => {
+    if (!names.has(w.node)) issues.push({ path: `workload[${i}].node`, message: unknownNode(w.node, names) });
+  });
+  scenario.settings.clock.nodes.forEach((c, i) => {
+    if (!names.has(c.node)) issues.push({ path: `protocol.gossip.clock.nodes[${i}].node`, message: unknownNode(c.node, names) });
+  });
+  if (names.size < 2) issues.push({ path: 'network.nodes', message: 'gossip needs at least 2 nodes' });
+  return issues;
+}
+
+/** The `gossip` scenario driver. */
+export const gossipDriver: ProtocolDriver<GossipSettings, GossipWorkload> = {
+  name: 'gossip',
+  schema: gossipSectionSchema as unknown as z.ZodType<GossipSettings>,
+  workloadSchema: gossipWorkloadSchema,
+  check: checkGossip,
+  run: runGossip,
+};

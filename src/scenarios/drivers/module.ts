@@ -1,0 +1,179 @@
+/**
+ * Your own protocol in a scenario file: `protocol: { module: { path, options } }`.
+ *
+ * The module (an ES module, path relative to the scenario file) exports
+ * `createNode(id, ctx)` returning a sans-I/O {@link ProtocolNode}; desim runs
+ * one per network node on the simulated network, with the scenario's links and
+ * faults, and delivers each workload entry `{ at_s, node, call }` as a client
+ * call. Messages are sized by the node itself
+ * (the `sizeBytes` of its send actions). Optional exports: `metrics(view)` (extra summary columns) and
+ * `invariant(view)` (a string describing a violation, or undefined): desim run
+ * reports it, and `desim/testing` property tests check it.
+ *
+ * The same function ({@link runModuleScenario}) backs `desim run` and the
+ * property-testing toolkit, so a counterexample written as a scenario file
+ * replays exactly.
+ */
+import { dirname, isAbsolute, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { z } from 'zod';
+import { fmt } from '../../kernel/csv.js';
+import type { Random } from '../../kernel/random.js';
+import { Simulator } from '../../kernel/simulator.js';
+import { seconds } from '../../kernel/time.js';
+import { scheduleFaults } from '../../protocols/net/faults.js';
+import type { Network, NodeId } from '../../protocols/net/network.js';
+import type { ProtocolNode } from '../../protocols/sans-io.js';
+import { SimHost } from '../../protocols/sim-host.js';
+import type { ProtocolDriver, RunResult, ScenarioFor } from '../driver.js';
+import { unknownNode } from '../loader.js';
+import { buildNetwork, toTimedFaults } from '../network-section.js';
+
+/** What `createNode` gets besides its id. */
+export interface NodeContext {
+  /** Every other node's id. */
+  readonly peers: readonly NodeId[];
+  /** Node names by id, as in the scenario file. */
+  readonly names: readonly string[];
+  /** This node's own random stream (`node:<name>`). */
+  readonly rng: Random;
+  /** The scenario's `protocol.module.options`. */
+  readonly options: Readonly<Record<string, unknown>>;
+}
+
+/** The state of a finished (or paused) run, as `metrics` and `invariant` see it. */
+export interface ClusterView<M, C, R> {
+  /** The protocol node on each network node (restarted nodes are the new instances). */
+  readonly nodes: readonly ProtocolNode<M, C, R>[];
+  /** Whether each node is up. */
+  readonly up: readonly boolean[];
+  readonly names: readonly string[];
+  /** Every client call made, with its reply, in time order. */
+  readonly calls: readonly { readonly timeNs: number; readonly node: NodeId; readonly call: C; readonly reply: R | undefined; readonly error?: string }[];
+  readonly net: Network<M>;
+  readonly nowNs: number;
+}
+
+/** The exports desim looks for in a user protocol module. */
+export interface UserProtocolModule<M = unknown, C = unknown, R = unknown> {
+  createNode(id: NodeId, ctx: NodeContext): ProtocolNode<M, C, R>;
+  metrics?(view: ClusterView<M, C, R>): Record<string, number>;
+  invariant?(view: ClusterView<M, C, R>): string | undefined;
+}
+
+/** The `protocol.module` section. */
+export const moduleSettingsSchema = z.strictObject({
+  /** The module's path (relative to the scenario file) or package name. */
+  path: z.string().min(1),
+  options: z.record(z.string(), z.unknown()).default({}),
+});
+
+/** One `workload` entry: a client call at a node. */
+export const moduleWorkloadSchema = z.strictObject({
+  at_s: z.number().min(0),
+  node: z.string(),
+  call: z.unknown(),
+});
+
+export type ModuleSettings = z.infer<typeof moduleSettingsSchema>;
+export type ModuleWorkload = z.infer<typeof moduleWorkloadSchema>;
+
+/** Runs a module scenario to its duration and returns the cluster view. */
+export function runModuleScenario<M, C, R>(
+  mod: UserProtocolModule<M, C, R>,
+  scenario: ScenarioFor<ModuleSettings, ModuleWorkload>,
+  seed: string = String(scenario.seed),
+  onCall?: (timeNs: number, node: NodeId, call: C, reply: R | undefined, error?: string) => void,
+): ClusterView<M, C, R> {
+  const sim = new Simulator({ seed });
+  const { net, ids } = buildNetwork<M>(sim, scenario.network);
+  const names = scenario.network.nodes;
+  const all = names.map((_, i) => i);
+  const options = scenario.settings.options;
+  const factory = (id: NodeId): ProtocolNode<M, C, R> =>
+    mod.createNode(id, { peers: all.filter((p) => p !== id), names, rng: sim.rng.stream(`node:${names[id] ?? id}`), options });
+  const host = new SimHost<M, C, R>(sim, net, factory);
+  scheduleFaults(sim, net as Network<unknown>, toTimedFaults(scenario.faults, ids), {
+    crash: (n) => host.crash(n),
+    restart: (n, keep) => host.restart(n, keep),
+  });
+  const calls: { timeNs: number; node: NodeId; call: C; reply: R | undefined; error?: string }[] = [];
+  for (const w of scenario.workload) {
+    const node = ids.get(w.node) as NodeId;
+    sim.schedule(
+      seconds(w.at_s),
+      () => {
+        let reply: R | undefined;
+        let error: string | undefined;
+        try {
+          reply = host.call(node, w.call as C);
+        } catch (err) {
+          error = err instanceof Error ? err.message : String(err);
+        }
+        calls.push(error === undefined ? { timeNs: sim.now, node, call: w.call as C, reply } : { timeNs: sim.now, node, call: w.call as C, reply, error });
+        onCall?.(sim.now, node, w.call as C, reply, error);
+      },
+      undefined,
+      'workload.call',
+    );
+  }
+  sim.schedule(0, () => host.startAll(), undefined, 'host.start');
+  sim.run({ until: seconds(scenario.duration_s) });
+  return { nodes: host.nodes, up: all.map((i) => net.isUp(i)), names, calls, net, nowNs: sim.now };
+}
+
+/** A driver for one loaded module. */
+export function moduleDriver(mod: UserProtocolModule | undefined): ProtocolDriver<ModuleSettings, ModuleWorkload> {
+  return {
+    name: 'module',
+    schema: moduleSettingsSchema,
+    workloadSchema: moduleWorkloadSchema,
+    check(s) {
+      const names = new Set(s.network.nodes);
+      const issues = s.workload.flatMap((w, i) => (names.has(w.node) ? [] : [{ path: `workload[${i}].node`, message: unknownNode(w.node, names) }]));
+      if (s.network.nodes.length === 0) issues.push({ path: 'network.nodes', message: 'a module protocol needs a network section with nodes' });
+      return issues;
+    },
+    run(s, ctx): RunResult {
+      if (mod === undefined) throw new Error(`protocol module ${s.settings.path} was not loaded (use loadModuleDriver)`);
+      const trace = ctx.openTrace('calls', ['time_s', 'node', 'call', 'reply', 'error']);
+      const view = runModuleScenario(mod, s, ctx.seed, (t, node, call, reply, error) =>
+        trace?.write([fmt.seconds(t), s.network.nodes[node] ?? '', JSON.stringify(call), reply === undefined ? '' : JSON.stringify(reply), error ?? '']),
+      );
+      const violation = mod.invariant?.(view);
+      const metrics: Record<string, number> = {
+        nodes: view.nodes.length,
+        live_nodes: view.up.filter(Boolean).length,
+        calls: view.calls.length,
+        messages_sent: view.net.total.sent,
+        messages_delivered: view.net.total.delivered,
+        bytes_sent: view.net.total.bytesSent,
+        ...(mod.invariant !== undefined ? { invariant_ok: violation === undefined ? 1 : 0 } : {}),
+        ...(mod.metrics?.(view) ?? {}),
+      };
+      const inv = mod.invariant === undefined ? '' : violation === undefined ? '; invariant holds' : `; INVARIANT VIOLATED: ${violation}`;
+      return { metrics, headline: `${view.nodes.length} nodes, ${view.calls.length} calls, ${view.net.total.sent} messages${inv}` };
+    },
+  };
+}
+
+/** Imports a user protocol module (path relative to `baseDir`) and checks its shape. */
+export async function importProtocolModule(path: string, baseDir: string): Promise<UserProtocolModule> {
+  const spec = path.startsWith('.') || isAbsolute(path) ? pathToFileURL(resolve(baseDir, path)).href : path;
+  const mod = (await import(spec)) as Partial<UserProtocolModule> & { default?: Partial<UserProtocolModule> };
+  const m = typeof mod.createNode === 'function' ? mod : mod.default;
+  if (m === undefined || typeof m.createNode !== 'function') throw new Error(`${path}: a protocol module must export createNode(id, ctx)`);
+  return m as UserProtocolModule;
+}
+
+/**
+ * The driver for a scenario's `protocol.module` section, with the module
+ * loaded, or the unloaded placeholder when the scenario names no module
+ * (validation still works; running needs the module).
+ */
+export async function loadModuleDriver(raw: unknown, scenarioFile: string): Promise<ProtocolDriver> {
+  const section = (raw as { protocol?: { module?: { path?: unknown } } } | null)?.protocol?.module;
+  if (section === undefined || typeof section.path !== 'string') return moduleDriver(undefined) as ProtocolDriver;
+  const mod = await importProtocolModule(section.path, dirname(resolve(scenarioFile)));
+  return moduleDriver(mod) as ProtocolDriver;
+}
