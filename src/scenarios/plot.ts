@@ -174,7 +174,7 @@ function paperConfig(): Record<string, unknown> {
     legend: {
       orient: 'bottom',
       direction: 'horizontal',
-      layout: { bottom: { margin: 28, anchor: 'start' } },
+      layout: { bottom: { margin: 28, anchor: 'start' }, top: { margin: 28, anchor: 'start' } },
       symbolOpacity: 1,
       titleFontSize: 12,
       titleFontWeight: 'bold',
@@ -333,9 +333,11 @@ export function cwndSpec(data: CwndPlotData, options: PlotOptions = {}): Record<
   const finite = data.rows.filter((r) => Number.isFinite(r.x) && Number.isFinite(r.cwndPkts));
   if (finite.length === 0) return undefined;
   const multi = data.flows.length > 1;
-  const flowLabel = (flow: string): string => (flow === '' ? 'flow' : `Flow ${flow}`);
+  // Numeric ids read as "Flow 0"; named flows (e.g. `rtt40`) keep their name.
+  const flowLabel = (flow: string): string => (flow === '' ? 'flow' : /^\d+$/.test(flow) ? `Flow ${flow}` : flow);
   // Lines: per flow and series, in file order, without the points of a step line that repeat the previous level.
-  const lines: { x: number; flow: string; series: string; y: number }[] = [];
+  // `i` fixes the drawing order of points at the same time (a line mark would otherwise sort by x alone).
+  const lines: { i: number; x: number; flow: string; series: string; y: number }[] = [];
   for (const series of ['cwnd', 'ssthresh'] as const) {
     for (const flow of data.flows) {
       const pts = finite
@@ -343,7 +345,9 @@ export function cwndSpec(data: CwndPlotData, options: PlotOptions = {}): Record<
         .map((r) => ({ x: r.x, y: series === 'cwnd' ? r.cwndPkts : r.ssthreshPkts }))
         .filter((p) => Number.isFinite(p.y));
       pts.forEach((p, i) => {
-        if (i === 0 || i === pts.length - 1 || p.y !== pts[i - 1]?.y) lines.push({ x: p.x, flow: flowLabel(flow), series, y: p.y });
+        if (i === 0 || i === pts.length - 1 || p.y !== pts[i - 1]?.y) {
+          lines.push({ i: lines.length, x: p.x, flow: flowLabel(flow), series, y: p.y });
+        }
       });
     }
   }
@@ -367,7 +371,8 @@ export function cwndSpec(data: CwndPlotData, options: PlotOptions = {}): Record<
         type: 'nominal',
         title: null,
         scale: { domain: flowDomain, range: [...PALETTE] },
-        legend: { orient: 'bottom', symbolType: 'stroke', columns: Math.min(5, flowDomain.length) },
+        // Flows above the plot, line styles and markers below: each row stays within the plot's width.
+        legend: { orient: 'top', symbolType: 'stroke', columns: Math.min(6, flowDomain.length) },
       }
     : { value: PALETTE[0] };
   const layer: unknown[] = [
@@ -379,6 +384,7 @@ export function cwndSpec(data: CwndPlotData, options: PlotOptions = {}): Record<
         y,
         color,
         detail: { field: 'flow', type: 'nominal' },
+        order: { field: 'i', type: 'quantitative' },
         strokeDash: {
           field: 'series',
           type: 'nominal',
@@ -407,8 +413,7 @@ export function cwndSpec(data: CwndPlotData, options: PlotOptions = {}): Record<
       },
     });
   }
-  const flowsNote = multi ? `${data.flows.length} flows` : undefined;
-  return topLevel(header('Congestion window', options, flowsNote), { lines, markers }, layer);
+  return topLevel(header('Congestion window', options), { lines, markers }, layer);
 }
 
 // ---------------------------------------------------------------------------
@@ -463,8 +468,15 @@ export async function readInfectionTrace(path: string): Promise<InfectionPlotDat
 export function infectionSpec(data: InfectionPlotData, options: PlotOptions = {}): Record<string, unknown> | undefined {
   const points = data.rows
     .filter((r) => Number.isFinite(r.timeS) && Number.isFinite(r.fraction))
-    .map((r) => ({ x: r.timeS, key: r.key, y: r.fraction }));
+    .map((r, i) => ({ i, x: r.timeS, key: r.key, y: r.fraction }));
   if (points.length === 0) return undefined;
+  // Hold each key's last level to the end of the trace, so curves that reached 1 early stay visible as flat lines.
+  const tEnd = Math.max(...points.map((p) => p.x));
+  for (const key of data.keys) {
+    let last: { x: number; key: string; y: number } | undefined;
+    for (const p of points) if (p.key === key) last = p;
+    if (last !== undefined && last.x < tEnd) points.push({ i: points.length, x: tEnd, key, y: last.y });
+  }
   const multi = data.keys.length > 1;
   const note =
     data.totalKeys > data.keys.length ? `First ${data.keys.length} of ${data.totalKeys} keys` : multi ? undefined : `Key: ${data.keys[0] ?? ''}`;
@@ -473,7 +485,7 @@ export function infectionSpec(data: InfectionPlotData, options: PlotOptions = {}
       data: { name: 'points' },
       mark: { type: 'line', interpolate: 'step-after', strokeWidth: 2 },
       encoding: {
-        x: { field: 'x', type: 'quantitative', title: 'Time (s)', scale: { zero: false, nice: false } },
+        x: { field: 'x', type: 'quantitative', title: 'Time (s)', scale: { zero: false, nice: false, padding: 10 } },
         y: {
           field: 'y',
           type: 'quantitative',
@@ -491,6 +503,7 @@ export function infectionSpec(data: InfectionPlotData, options: PlotOptions = {}
             }
           : { value: PALETTE[0] },
         detail: { field: 'key', type: 'nominal' },
+        order: { field: 'i', type: 'quantitative' },
       },
     },
   ];
