@@ -9,8 +9,9 @@
  * - `t_ave`: mean delay from the write to infection, over the nodes other
  *   than the writer that have it; `t_last`: the largest such delay, or NaN
  *   while some live node lacks it;
- * - `residue`: fraction of the live nodes that the rumor never reached (not
- *   infected by rumor mongering; anti-entropy does not count);
+ * - `residue`: fraction of the live nodes that the rumor never reached: no
+ *   rumor carrying it (or a newer version) arrived there, whether or not the
+ *   node already had it from anti-entropy; a writer counts as reached;
  * - `messages`: rumor messages that carried it.
  *
  * Cluster level: per key the newest version written so far and how many live
@@ -40,6 +41,8 @@ export interface UpdateRecord {
   maxDelayNs: number;
   /** Rumor messages that carried it. */
   messages: number;
+  /** Per node: 1 once a rumor carrying it (or a newer version) arrived, whether or not the node already had it. */
+  readonly rumorReached: Uint8Array;
 }
 
 interface KeyState {
@@ -123,6 +126,16 @@ export class GossipMetrics implements GossipObserver {
       this.keys.set(e.key, k);
       this.fullKeys++; // an empty key counts as full until its first write below
     }
+    if (via !== 'local' && this.options.onDelivery !== undefined) this.options.onDelivery({ timeNs: nowNs, node, entry: e, via });
+    const code = via === 'rumor' ? 1 : via === 'anti_entropy' ? 2 : 3;
+    for (const u of k.updates) {
+      if (u.how[node] !== 0 || compareVersion(u.ts, u.origin, e.ts, e.origin) > 0) continue;
+      u.how[node] = code;
+      u.count++;
+      const d = nowNs - u.writtenAtNs;
+      u.sumDelayNs += d;
+      if (d > u.maxDelayNs) u.maxDelayNs = d;
+    }
     if (via === 'local') {
       const u: UpdateRecord = {
         key: e.key,
@@ -135,21 +148,11 @@ export class GossipMetrics implements GossipObserver {
         sumDelayNs: 0,
         maxDelayNs: 0,
         messages: 0,
+        rumorReached: new Uint8Array(this.nodeCount),
       };
       u.how[node] = 3;
       this.updates.push(u);
       k.updates.push(u);
-    } else {
-      if (this.options.onDelivery !== undefined) this.options.onDelivery({ timeNs: nowNs, node, entry: e, via });
-      const code = via === 'rumor' ? 1 : 2;
-      for (const u of k.updates) {
-        if (u.how[node] !== 0 || compareVersion(u.ts, u.origin, e.ts, e.origin) > 0) continue;
-        u.how[node] = code;
-        u.count++;
-        const d = nowNs - u.writtenAtNs;
-        u.sumDelayNs += d;
-        if (d > u.maxDelayNs) u.maxDelayNs = d;
-      }
     }
     const wasFull = k.newest === undefined || k.live === this.liveCount;
     if (k.newest === undefined || compareVersion(e.ts, e.origin, k.newest.ts, k.newest.origin) > 0) {
@@ -165,6 +168,12 @@ export class GossipMetrics implements GossipObserver {
     if (wasFull !== isFull) this.fullKeys += isFull ? 1 : -1;
     this.point(k, nowNs);
     this.checkConverged(nowNs);
+  }
+
+  rumorReceived(node: NodeId, e: Entry): void {
+    const k = this.keys.get(e.key);
+    if (k === undefined) return;
+    for (const u of k.updates) if (compareVersion(u.ts, u.origin, e.ts, e.origin) <= 0) u.rumorReached[node] = 1;
   }
 
   rumorSent(_node: NodeId, rumors: readonly Entry[]): void {
@@ -195,6 +204,7 @@ export class GossipMetrics implements GossipObserver {
         for (const u of k.updates) {
           if (u.how[node] === 0) continue;
           u.how[node] = 0;
+          u.rumorReached[node] = 0;
           u.count--;
         }
       }
@@ -245,7 +255,7 @@ export class GossipMetrics implements GossipObserver {
       if (this.up[i] !== 1) continue;
       live++;
       const h = u.how[i];
-      if (h !== 1 && h !== 3) missed++;
+      if (h !== 1 && h !== 3 && u.rumorReached[i] !== 1) missed++;
     }
     return live === 0 ? 0 : missed / live;
   }

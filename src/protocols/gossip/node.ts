@@ -58,6 +58,8 @@ export type Via = 'local' | 'rumor' | 'anti_entropy';
 export interface GossipObserver {
   /** `node` stored version `entry` (it was newer than what it held). */
   stored(node: NodeId, entry: Entry, via: Via, nowNs: Time): void;
+  /** `node` received version `entry` in a rumor message (new to it or not). */
+  rumorReceived?(node: NodeId, entry: Entry): void;
   /** `node` sent a rumor message carrying `rumors` to `to`. */
   rumorSent?(node: NodeId, rumors: readonly Entry[], to: NodeId): void;
   /** `node` collected the tombstone of `key`. */
@@ -413,7 +415,9 @@ export class GossipNode implements ProtocolNode<GossipMessage, KvCall, KvReply> 
     if (!Array.isArray(msg.rumors) || !msg.rumors.every(isValidEntry)) return this.drop('malformed');
     let known: VersionRef[] | undefined;
     let learned: Entry[] | undefined;
+    const obs = this.observer;
     for (const e of msg.rumors) {
+      if (obs?.rumorReceived !== undefined) obs.rumorReceived(this.id, e);
       if (this.receive(e, 'rumor', now)) (learned ??= []).push(e);
       else (known ??= []).push({ key: e.key, ts: e.ts, origin: e.origin });
     }
