@@ -1,0 +1,65 @@
+import { describe, expect, it } from 'vitest';
+import { TcpReceiver } from '../../../src/protocols/tcp/index.js';
+
+const MS = 1_000_000;
+
+function withApp(delayedAck = false) {
+  const got: [number, number][] = [];
+  const r = new TcpReceiver({ delayedAck, deliver: (s, e) => got.push([s, e]) });
+  return { r, got };
+}
+
+describe('TcpReceiver', () => {
+  it('acknowledges in-order data cumulatively', () => {
+    const { r, got } = withApp();
+    expect(r.onSegment(0, 1000, 0)).toBe(1000);
+    expect(r.onSegment(1000, 1000, 1)).toBe(2000);
+    expect(got).toEqual([
+      [0, 1000],
+      [1000, 2000],
+    ]);
+  });
+
+  it('sends an immediate duplicate ACK per out-of-order segment and delivers when the gap fills', () => {
+    const { r, got } = withApp(true); // out-of-order handling is immediate even with delayed ACKs
+    expect(r.onSegment(0, 1000, 0)).toBe(-1);
+    expect(r.onSegment(2000, 1000, 1)).toBe(1000);
+    expect(r.onSegment(4000, 1000, 2)).toBe(1000);
+    expect(r.onSegment(3000, 1000, 3)).toBe(1000);
+    expect(r.bufferedBytes).toBe(3000);
+    expect(got).toEqual([[0, 1000]]);
+    expect(r.onSegment(1000, 1000, 4)).toBe(5000); // fills the gap: immediate ACK of everything
+    expect(got).toEqual([
+      [0, 1000],
+      [1000, 5000],
+    ]);
+    expect(r.bufferedBytes).toBe(0);
+  });
+
+  it('acknowledges duplicates at once and never delivers a byte twice', () => {
+    const { r, got } = withApp();
+    r.onSegment(0, 1000, 0);
+    expect(r.onSegment(0, 1000, 1)).toBe(1000);
+    expect(r.duplicateSegments).toBe(1);
+    r.onSegment(3000, 1000, 2);
+    r.onSegment(3000, 1000, 3); // duplicate out-of-order segment
+    expect(r.bufferedBytes).toBe(1000);
+    r.onSegment(500, 2000, 4); // overlaps delivered data and ends before the buffered range
+    expect(r.onSegment(2500, 1000, 5)).toBe(4000);
+    const bytes = got.reduce((n, [s, e]) => n + e - s, 0);
+    expect(bytes).toBe(4000);
+    for (let i = 1; i < got.length; i++) expect(got[i]?.[0]).toBe(got[i - 1]?.[1]);
+  });
+
+  it('delays ACKs: every second segment, or when the timer expires', () => {
+    const { r } = withApp(true);
+    expect(r.onSegment(0, 1000, 0)).toBe(-1);
+    expect(r.delackDeadlineNs).toBe(200 * MS);
+    expect(r.onSegment(1000, 1000, 10 * MS)).toBe(2000);
+    expect(r.delackDeadlineNs).toBe(-1);
+    expect(r.onSegment(2000, 1000, 20 * MS)).toBe(-1);
+    expect(r.onDelayedAckTimer(100 * MS)).toBe(-1); // not due
+    expect(r.onDelayedAckTimer(220 * MS)).toBe(3000);
+    expect(r.acksSent).toBe(2);
+  });
+});

@@ -1,0 +1,211 @@
+import { describe, expect, it } from 'vitest';
+import { TraceSource, collect } from '../../../src/kernel/trace.js';
+import { TcpSender, congestionOps, type TcpTraceRecord, type Variant } from '../../../src/protocols/tcp/index.js';
+
+const MSS = 1000;
+const MS = 1_000_000;
+const S = 1_000_000_000;
+
+interface Tx {
+  seq: number;
+  len: number;
+  retx: boolean;
+}
+
+function setup(variant: Variant, iw = 10, totalBytes = Infinity) {
+  const sent: Tx[] = [];
+  const trace = new TraceSource<TcpTraceRecord>('t');
+  const records = collect(trace);
+  const s = new TcpSender(
+    { mssBytes: MSS, initialWindowSegments: iw, totalBytes, ops: congestionOps(variant), trace },
+    { transmit: (seq, len, retx) => sent.push({ seq, len, retx }) },
+  );
+  const last = (): TcpTraceRecord => records[records.length - 1] as TcpTraceRecord;
+  return { s, sent, records, last };
+}
+
+/** Sends 10 segments (0..9000), acks the first (slow start sends 10000 and 11000), then three duplicate ACKs of 1000. */
+function toFastRetransmit(variant: Variant) {
+  const h = setup(variant);
+  h.s.start(0);
+  expect(h.sent.map((t) => t.seq)).toEqual([0, 1000, 2000, 3000, 4000, 5000, 6000, 7000, 8000, 9000]);
+  h.s.onAck(1000, 100 * MS);
+  expect(h.s.tcb.cwnd).toBe(11 * MSS);
+  expect(h.sent.slice(10).map((t) => t.seq)).toEqual([10000, 11000]);
+  h.sent.length = 0;
+  h.s.onAck(1000, 101 * MS);
+  h.s.onAck(1000, 102 * MS);
+  expect(h.sent).toEqual([]);
+  expect(h.last().event).toBe('dupack');
+  expect(h.s.dupacks).toBe(2);
+  h.s.onAck(1000, 103 * MS);
+  return h;
+}
+
+describe('TcpSender, hand-worked sequences', () => {
+  it('Reno: fast retransmit, inflation per duplicate ACK, deflation on the new ACK', () => {
+    const h = toFastRetransmit('reno');
+    // FlightSize = 12000 - 1000 = 11000 -> ssthresh 5500; cwnd = 5500 + 3 * 1000.
+    expect(h.s.tcb.ssthresh).toBe(5500);
+    expect(h.s.tcb.cwnd).toBe(8500);
+    expect(h.sent).toEqual([{ seq: 1000, len: 1000, retx: true }]);
+    expect(h.last()).toMatchObject({ event: 'fast_retransmit', state: 'fast_recovery', dupacks: 3 });
+    h.sent.length = 0;
+    // Each further duplicate inflates by one SMSS; new data goes out once cwnd exceeds the flight (11000) by a segment.
+    const cwnds: number[] = [];
+    for (let i = 0; i < 4; i++) {
+      h.s.onAck(1000, (104 + i) * MS);
+      cwnds.push(h.s.tcb.cwnd);
+    }
+    expect(cwnds).toEqual([9500, 10500, 11500, 12500]);
+    expect(h.sent).toEqual([{ seq: 12000, len: 1000, retx: false }]);
+    expect(h.last()).toMatchObject({ event: 'dupack', state: 'fast_recovery', dupacks: 7 });
+    // The ACK of new data ends recovery: cwnd = ssthresh.
+    h.s.onAck(13000, 200 * MS);
+    expect(h.s.tcb.cwnd).toBe(5500);
+    expect(h.s.tcb.inRecovery).toBe(false);
+    expect(h.last()).toMatchObject({ event: 'recovery_exit', state: 'congestion_avoidance', dupacks: 0 });
+    expect(h.s.stats.fastRetransmits).toBe(1);
+    expect(h.s.stats.retransmits).toBe(1);
+  });
+
+  it('Reno leaves recovery on a partial ACK and needs a second fast retransmit for a second hole', () => {
+    const h = toFastRetransmit('reno');
+    h.s.onAck(4000, 200 * MS); // holes at 1000 and 4000: the retransmission of 1000 acks up to 4000
+    expect(h.last().event).toBe('recovery_exit');
+    expect(h.s.tcb.cwnd).toBe(5500);
+    h.sent.length = 0;
+    for (let i = 0; i < 3; i++) h.s.onAck(4000, (201 + i) * MS);
+    // No `recover` guard in Reno (RFC 5681): the window is halved again.
+    expect(h.last().event).toBe('fast_retransmit');
+    expect(h.sent[0]).toEqual({ seq: 4000, len: 1000, retx: true });
+    expect(h.s.tcb.ssthresh).toBe(4000); // FlightSize 12000 - 4000 = 8000
+    expect(h.s.stats.fastRetransmits).toBe(2);
+  });
+
+  it('NewReno: a partial ACK retransmits the next hole, deflates partially and stays in recovery', () => {
+    const h = toFastRetransmit('newreno');
+    expect(h.s.recover).toBe(11999);
+    h.sent.length = 0;
+    h.s.onAck(4000, 200 * MS); // partial: recover is 11999
+    expect(h.sent[0]).toEqual({ seq: 4000, len: 1000, retx: true });
+    // cwnd = 8500 - 3000 (acked) + 1000 = 6500
+    expect(h.s.tcb.cwnd).toBe(6500);
+    expect(h.s.tcb.inRecovery).toBe(true);
+    expect(h.last()).toMatchObject({ event: 'ack', state: 'fast_recovery' });
+    // Timer restarted on the first partial ACK only.
+    expect(h.s.rtoDeadlineNs).toBe(200 * MS + h.s.rtt.rtoNs);
+    h.s.onAck(5000, 250 * MS);
+    expect(h.s.rtoDeadlineNs).toBe(200 * MS + h.s.rtt.rtoNs);
+    expect(h.s.tcb.inRecovery).toBe(true);
+    // The full ACK (covers recover) ends recovery with cwnd = ssthresh.
+    h.s.onAck(12000, 300 * MS);
+    expect(h.last()).toMatchObject({ event: 'recovery_exit', state: 'congestion_avoidance' });
+    expect(h.s.tcb.cwnd).toBe(5500);
+    expect(h.s.stats.fastRetransmits).toBe(1);
+  });
+
+  it('NewReno does not fast-retransmit again for duplicates below recover', () => {
+    const h = toFastRetransmit('newreno');
+    h.s.onAck(12000, 300 * MS); // full ACK, recovery over
+    // Timeout-free go: three duplicates of an ACK <= recover (stale data) do not trigger.
+    const s = h.s;
+    s.recover = 20000; // as after a timeout that sent up to 20000
+    for (let i = 0; i < 3; i++) s.onAck(12000, (301 + i) * MS);
+    expect(s.stats.fastRetransmits).toBe(1);
+    expect(h.last().event).toBe('dupack');
+  });
+
+  it('Tahoe: the third duplicate ACK sends one segment and returns to slow start; later duplicates do nothing', () => {
+    const h = toFastRetransmit('tahoe');
+    expect(h.s.tcb.ssthresh).toBe(5500);
+    expect(h.s.tcb.cwnd).toBe(MSS);
+    expect(h.sent).toEqual([{ seq: 1000, len: 1000, retx: true }]);
+    expect(h.last()).toMatchObject({ event: 'fast_retransmit', state: 'slow_start', sndNxt: 2000 });
+    h.sent.length = 0;
+    for (let i = 0; i < 5; i++) h.s.onAck(1000, (104 + i) * MS);
+    expect(h.sent).toEqual([]);
+    expect(h.s.stats.fastRetransmits).toBe(1);
+    // The retransmission's ACK covers buffered data: slow start resumes past it (go-back-N skips what arrived).
+    h.s.onAck(4000, 200 * MS);
+    expect(h.s.tcb.cwnd).toBe(2 * MSS);
+    expect(h.sent.map((t) => [t.seq, t.retx])).toEqual([
+      [4000, true],
+      [5000, true],
+    ]);
+    expect(h.records.every((r) => r.state !== 'fast_recovery')).toBe(true);
+  });
+
+  it("RTO: back-off doubles, ssthresh is set once, and Karn's rule skips retransmitted segments", () => {
+    const h = setup('reno', 4);
+    h.s.start(0);
+    h.s.onAck(1000, 100 * MS); // sample 100 ms; RTO = max(1 s, 300 ms) = 1 s
+    expect(h.s.rtt.srttNs).toBe(100 * MS);
+    expect(h.s.rtoDeadlineNs).toBe(1100 * MS);
+    h.sent.length = 0;
+    h.s.onTimeout(1100 * MS);
+    expect(h.last()).toMatchObject({ event: 'timeout', state: 'slow_start', cwndBytes: MSS });
+    expect(h.s.tcb.ssthresh).toBe(2500); // FlightSize 6000 - 1000 = 5000 -> 2500
+    expect(h.sent).toEqual([{ seq: 1000, len: 1000, retx: true }]);
+    expect(h.s.rtt.rtoNs).toBe(2 * S);
+    expect(h.s.rtoDeadlineNs).toBe(1100 * MS + 2 * S);
+    // The timer is not due before its deadline.
+    h.s.onTimeout(2 * S);
+    expect(h.s.stats.timeouts).toBe(1);
+    h.s.onTimeout(3100 * MS);
+    expect(h.s.rtt.rtoNs).toBe(4 * S);
+    expect(h.s.tcb.ssthresh).toBe(2500); // kept: this data already timed out
+    expect(h.s.stats.timeouts).toBe(2);
+    expect(h.s.stats.firstTimeouts).toBe(1);
+    // The ACK of the retransmitted segment gives no RTT sample (Karn) and keeps the backed-off RTO.
+    h.sent.length = 0;
+    h.s.onAck(2000, 3200 * MS);
+    expect(h.s.rtt.samples).toBe(1);
+    expect(h.s.rtt.rtoNs).toBe(4 * S);
+    expect(h.sent.map((t) => t.seq)).toEqual([2000, 3000]);
+    expect(h.sent.every((t) => t.retx)).toBe(true);
+    // 2000..5000 were retransmitted too: no sample; 6000 is new data.
+    h.sent.length = 0;
+    h.s.onAck(4000, 3300 * MS);
+    expect(h.sent.map((t) => [t.seq, t.retx])).toEqual([
+      [4000, true],
+      [5000, true],
+      [6000, false],
+    ]);
+    h.s.onAck(7000, 3400 * MS); // covers retransmitted segments: still no sample
+    expect(h.s.rtt.samples).toBe(1);
+    expect(h.s.rtt.rtoNs).toBe(4 * S);
+    h.s.onAck(8000, 3500 * MS); // segment 7000, sent once at 3.4 s: a 100 ms sample
+    expect(h.s.rtt.samples).toBe(2);
+    expect(h.s.rtt.backoffs).toBe(0);
+    expect(h.s.rtt.rtoNs).toBe(1 * S);
+  });
+
+  it('ignores stale ACKs, ACKs of unsent data, and duplicates when nothing is outstanding', () => {
+    const h = setup('reno', 2, 2000);
+    h.s.start(0);
+    h.s.onAck(5000, 10 * MS);
+    expect(h.s.sndUna).toBe(0);
+    h.s.onAck(2000, 100 * MS);
+    expect(h.s.done).toBe(true);
+    expect(h.s.stats.completedNs).toBe(100 * MS);
+    expect(h.s.rtoDeadlineNs).toBe(-1);
+    const n = h.records.length;
+    for (let i = 0; i < 5; i++) h.s.onAck(2000, 200 * MS);
+    h.s.onAck(1000, 200 * MS);
+    expect(h.s.dupacks).toBe(0);
+    expect(h.records.length).toBe(n);
+  });
+
+  it('sends a short last segment and finishes a finite transfer', () => {
+    const h = setup('newreno', 3, 2500);
+    h.s.start(0);
+    expect(h.sent).toEqual([
+      { seq: 0, len: 1000, retx: false },
+      { seq: 1000, len: 1000, retx: false },
+      { seq: 2000, len: 500, retx: false },
+    ]);
+    h.s.onAck(2500, 50 * MS);
+    expect(h.s.done).toBe(true);
+  });
+});
