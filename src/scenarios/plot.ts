@@ -677,6 +677,11 @@ export function sweepMetricSpec(table: SweepTable, metric: string, options: Plot
     // Error bars reaching zero or below are clipped at the bottom of a log axis.
     for (const p of points) if (p.lo !== undefined && p.lo < yDomain[0]) p.lo = yDomain[0];
   }
+  if (!yLog && points.every((p) => p.y >= 0)) {
+    // A metric whose means are all >= 0 (counts, rates, times) cannot be negative: the normal-approximation
+    // interval is clipped at 0 rather than stretching the axis below zero.
+    for (const p of points) if (p.lo !== undefined && p.lo < 0) p.lo = 0;
+  }
   const unitIsRate = /_(bps|Bps|bytes)$/.test(metric);
   const yMaxAbs = Math.max(...ys.map(Math.abs), ...points.map((p) => Math.abs(p.hi ?? p.y)));
   const yFormat = unitIsRate && yMaxAbs >= 1e4 ? '~s' : undefined;

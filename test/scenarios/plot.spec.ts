@@ -312,6 +312,17 @@ describe('sweep plots (aggregate.csv)', () => {
     for (const f of files) expect(read(b, f)).toBe(read(a, f));
   });
 
+  it('clips confidence intervals at 0 for metrics whose means are all >= 0, not for signed metrics', async () => {
+    const dir = freshDir();
+    const cols = ['p', 'runs', ...['timeouts', 'skew_s'].flatMap((m) => [`${m}_mean`, `${m}_sd`, `${m}_ci95_lo`, `${m}_ci95_hi`])];
+    writeFileSync(join(dir, 'aggregate.csv'), toCsv(cols, [[1, 3, 0.5, 1, -1.9, 2.9, -1, 1, -3, 1], [2, 3, 3, 1, 1, 5, 2, 1, 0, 4]]));
+    const table = await readAggregate(join(dir, 'aggregate.csv'), join(dir, 'sweep.json'));
+    const los = (metric: string): number[] =>
+      (sweepMetricSpec(table, metric) as { datasets: { sim: { lo: number }[] } }).datasets.sim.map((p) => p.lo);
+    expect(los('timeouts')).toEqual([0, 1]);
+    expect(los('skew_s')).toEqual([-3, 0]);
+  });
+
   it('uses a linear x axis for a narrow positive range and a categorical one for strings', async () => {
     const dir = freshDir();
     const cols = ['network.links[0].latency_ms', 'runs', 'messages_per_node_mean', 'messages_per_node_sd', 'messages_per_node_ci95_lo', 'messages_per_node_ci95_hi'];
