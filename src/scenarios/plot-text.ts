@@ -12,7 +12,6 @@
  * bytes out, everywhere). The plots name `Helvetica, Arial, sans-serif` as
  * their font, so the measure matches what a viewer draws.
  */
-import * as vega from 'vega';
 
 /** Helvetica advance widths (1/1000 em) for code points 32..126. */
 const REGULAR = [
@@ -84,10 +83,11 @@ let installed = false;
 /**
  * Makes Vega measure text with {@link textWidthPx} (idempotent). `textMetrics`
  * is exported by vega-scenegraph (re-exported by vega) but not typed.
+ * @param vega the loaded `vega` module
  */
-export function installTextMetrics(): void {
+export function installTextMetrics(vega: object): void {
   if (installed) return;
-  const metrics = (vega as unknown as { textMetrics?: TextMetrics }).textMetrics;
+  const metrics = (vega as { textMetrics?: TextMetrics }).textMetrics;
   if (metrics === undefined) throw new Error('plot: vega.textMetrics is missing; cannot measure text headlessly');
   metrics.width = measure;
   installed = true;

@@ -22,8 +22,7 @@
  */
 import { existsSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import * as vega from 'vega';
-import { compile, type TopLevelSpec } from 'vega-lite';
+import type { TopLevelSpec } from 'vega-lite';
 import { bucketKeep, col, num, readCsv, streamCsv } from './plot-data.js';
 import { installTextMetrics } from './plot-text.js';
 
@@ -64,6 +63,22 @@ export const PALETTE = [
 
 const FONT = 'Helvetica, Arial, sans-serif';
 
+type Engines = { readonly vega: typeof import('vega'); readonly compile: typeof import('vega-lite').compile };
+let engines: Promise<Engines> | undefined;
+
+/**
+ * Loads vega and vega-lite on first use (about 0.2 s of import time that runs,
+ * sweep workers and CLI commands which do not plot should not pay), and
+ * installs the text measure.
+ */
+function loadEngines(): Promise<Engines> {
+  engines ??= Promise.all([import('vega'), import('vega-lite')]).then(([vega, vegaLite]) => {
+    installTextMetrics(vega);
+    return { vega, compile: vegaLite.compile };
+  });
+  return engines;
+}
+
 /**
  * Compiles a Vega-Lite spec to Vega and renders it to SVG text, headlessly.
  * Deterministic: the same spec gives byte-identical SVG. Unless the spec says
@@ -72,7 +87,7 @@ const FONT = 'Helvetica, Arial, sans-serif';
  * @returns the SVG document, ending with a newline
  */
 export async function renderVegaLite(spec: object, options: RenderOptions = {}): Promise<string> {
-  installTextMetrics();
+  const { vega, compile } = await loadEngines();
   const onWarning = options.onWarning ?? ((): void => {});
   const handler = (_method: string, level: string, args: unknown[]): void => {
     const message = args.map(String).join(' ');

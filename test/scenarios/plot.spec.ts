@@ -239,9 +239,10 @@ describe('infection.svg', () => {
   it('plots one key without a legend, y from 0 to 1', async () => {
     const dir = freshDir();
     writeInfectionTrace(dir, 1);
-    expect(await plotDirectory(dir)).toEqual(['infection.svg']);
+    expect(await plotDirectory(dir, { title: 'a<b & "c"' })).toEqual(['infection.svg']);
     const svg = read(dir, 'infection.svg');
     expectSvg(svg);
+    expect(svg).toContain('>a&lt;b &amp; "c"<');
     for (const text of ['Time (s)', 'Fraction of live nodes with newest version', 'Key: temperature', '0.0', '1.0']) {
       expect(svg).toContain(`>${text}<`);
     }
