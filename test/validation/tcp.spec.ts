@@ -1,0 +1,42 @@
+/**
+ * Validation of Reno against Mathis et al. 1997 and Padhye et al. 1998: one
+ * Reno flow, no delayed ACKs, base RTT 100 ms, loss-limited. The full table
+ * (>= 1000 loss events per loss rate) is cheap enough to run here.
+ */
+import { describe, expect, it } from 'vitest';
+import { VALIDATION_LOSS_RATES, formatValidationTable, validationPasses, validationTable } from '../../src/validation/tcp.js';
+
+describe('Reno goodput against the analytic models', () => {
+  const rows = validationTable({ minLossEvents: 1000 });
+
+  it('every loss rate ran for at least 1000 loss events at the configured RTT', () => {
+    expect(rows.map((r) => r.p)).toEqual(VALIDATION_LOSS_RATES);
+    for (const r of rows) {
+      expect(r.lossEvents).toBeGreaterThanOrEqual(1000);
+      expect(r.meanRttS).toBeGreaterThan(0.1);
+      expect(r.meanRttS).toBeLessThan(0.102);
+      expect(r.t0S).toBeGreaterThanOrEqual(1);
+    }
+  });
+
+  it('p <= 0.01: within 20% of Mathis; p in {0.02, 0.05}: between 0.8 x Padhye and 1.2 x Mathis', () => {
+    const table = formatValidationTable(rows);
+    for (const r of rows) {
+      if (r.p <= 0.01) {
+        expect(r.ratioMathis, table).toBeGreaterThanOrEqual(0.8);
+        expect(r.ratioMathis, table).toBeLessThanOrEqual(1.2);
+      } else {
+        expect(r.ratioPadhye, table).toBeGreaterThanOrEqual(0.8);
+        expect(r.ratioMathis, table).toBeLessThanOrEqual(1.2);
+      }
+      expect(r.pass).toBe(true);
+    }
+  });
+
+  it('the criterion rejects a goodput far from the models', () => {
+    expect(validationPasses(0.001, 0.7, 0.7)).toBe(false);
+    expect(validationPasses(0.001, 1.25, 1.3)).toBe(false);
+    expect(validationPasses(0.05, 0.5, 0.75)).toBe(false);
+    expect(validationPasses(0.05, 0.5, 0.9)).toBe(true);
+  });
+});
