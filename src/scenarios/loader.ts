@@ -15,7 +15,7 @@ import type { z } from 'zod';
 import type { FaultEntry, Issue, NetworkSection, ProtocolDriver, ScenarioFor } from './driver.js';
 import { ScenarioError } from './errors.js';
 import { applyOverrides, formatPath, type Override } from './overrides.js';
-import { scenarioSchema } from './schema.js';
+import { faultSchema, scenarioSchema } from './schema.js';
 
 /** A validated scenario with every default filled in, plus where it came from. */
 export interface Scenario extends ScenarioFor<unknown, unknown> {
@@ -109,6 +109,8 @@ export function checkScenario(
     });
   }
   if (!parsed.success || issues.length > 0 || driver === undefined) {
+    // Report the cross-field problems too, as far as the parts they need are valid.
+    issues.push(...partialSemanticIssues(obj, workload));
     return { ok: false, issues: dedupe(issues.length > 0 ? issues : [{ path: 'protocol', message: `expected one of ${drivers.map((d) => d.name).join(', ')}` }]) };
   }
   const s = parsed.data;
@@ -138,7 +140,26 @@ export function checkScenario(
   return issues.length > 0 ? { ok: false, issues: dedupe(issues) } : { ok: true, scenario };
 }
 
-function semanticIssues(s: Scenario): Issue[] {
+/** The cross-field checks on the parts of an invalid file that are valid on their own. */
+function partialSemanticIssues(obj: Record<string, unknown>, workload: readonly unknown[]): Issue[] {
+  const rawNodes = (obj['network'] as { nodes?: unknown } | undefined)?.nodes;
+  const nodes =
+    typeof rawNodes === 'number' && Number.isInteger(rawNodes) && rawNodes >= 1 && rawNodes <= 1_000_000
+      ? Array.from({ length: rawNodes }, (_, i) => `n${i}`)
+      : Array.isArray(rawNodes) && rawNodes.every((n) => typeof n === 'string')
+        ? (rawNodes as string[])
+        : undefined;
+  if (nodes === undefined) return [];
+  const rawFaults = Array.isArray(obj['faults']) ? (obj['faults'] as unknown[]) : [];
+  const faults = rawFaults.map((f) => {
+    const r = faultSchema.safeParse(f);
+    return r.success ? (r.data as FaultEntry) : undefined;
+  });
+  const duration = typeof obj['duration_s'] === 'number' && obj['duration_s'] > 0 ? obj['duration_s'] : Infinity;
+  return semanticIssues({ network: { nodes, link: {}, links: [] }, faults, duration_s: duration, workload });
+}
+
+function semanticIssues(s: { network: NetworkSection; faults: readonly (FaultEntry | undefined)[]; duration_s: number; workload: readonly unknown[] }): Issue[] {
   const issues: Issue[] = [];
   const names = new Set<string>();
   s.network.nodes.forEach((n, i) => {
@@ -158,7 +179,12 @@ function semanticIssues(s: Scenario): Issue[] {
   };
   checkDist(s.network.link.latency_ms, 'network.link.latency_ms');
   s.network.links.forEach((l, i) => checkDist(l.latency_ms, `network.links[${i}].latency_ms`));
+  s.workload.forEach((w, i) => {
+    const node = (w as { node?: unknown } | null)?.node;
+    if (typeof node === 'string') known(node, `workload[${i}].node`);
+  });
   s.faults.forEach((f, i) => {
+    if (f === undefined) return;
     const p = `faults[${i}]`;
     if (f.at_s > s.duration_s) issues.push({ path: `${p}.at_s`, message: `expected a time <= duration_s (${s.duration_s}), got ${f.at_s}` });
     const gs = 'partition' in f ? f.partition : 'hold' in f ? f.hold : undefined;

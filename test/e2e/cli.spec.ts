@@ -1,0 +1,104 @@
+/**
+ * The built CLI as users run it: exit codes, error messages without stack
+ * traces, no partial output, help that teaches. Runs dist/ (npm test builds first).
+ */
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { describe, expect, it } from 'vitest';
+
+const CLI = resolve('dist/src/cli.js');
+const dir = mkdtempSync(join(tmpdir(), 'desim-cli-'));
+
+function desim(args: string[], env: Record<string, string> = {}) {
+  const r = spawnSync(process.execPath, [CLI, ...args], { cwd: dir, encoding: 'utf8', env: { ...process.env, ...env } });
+  return { code: r.status, out: r.stdout, err: r.stderr };
+}
+
+const counterScenario = (extra = '') => `
+name: counter-demo
+seed: 5
+duration_s: 2
+network:
+  nodes: [A, B, C]
+  link: { latency_ms: 2, loss: 0.1 }
+protocol:
+  module:
+    path: ${resolve('dist/examples/g-counter/g-counter.js')}
+workload:
+  - { at_s: 0.1, node: A, call: { op: incr } }
+  - { at_s: 0.2, node: B, call: { op: incr } }
+faults:
+  - { at_s: 0.3, partition: [[A], [B, C]] }
+  - { at_s: 1.0, repair: all }
+${extra}`;
+
+describe('desim CLI', () => {
+  it('runs a scenario with a user protocol module and writes its folder', () => {
+    writeFileSync(join(dir, 'counter.yaml'), counterScenario());
+    const r = desim(['run', 'counter.yaml']);
+    expect(r.err).toBe('');
+    expect(r.code).toBe(0);
+    expect(r.out).toContain('counter-demo: 3 nodes, 2 calls');
+    expect(r.out).toContain('invariant holds');
+    expect(readdirSync(join(dir, 'results', 'counter-demo')).sort()).toEqual(['meta.json', 'summary.csv', 'trace-calls.csv']);
+    const meta = JSON.parse(readFileSync(join(dir, 'results', 'counter-demo', 'meta.json'), 'utf8')) as Record<string, unknown>;
+    expect(meta['seed']).toBe(5);
+    expect(meta['node_version']).toBe(process.versions.node);
+  });
+
+  it('exits 2 with every problem, file and path named, no stack trace and no output folder', () => {
+    writeFileSync(join(dir, 'bad.yaml'), counterScenario().replace('duration_s: 2', 'duration_s: -2').replace('latency_ms: 2', 'latency_ms: -5').replace('node: B,', 'node: Q,').replace('seed: 5', 'sed: 5'));
+    const r = desim(['run', 'bad.yaml', '--out', 'never']);
+    expect(r.code).toBe(2);
+    expect(r.err).toContain('bad.yaml: 4 problems');
+    expect(r.err).toContain('sed: unknown key; did you mean "seed"?');
+    expect(r.err).toContain('duration_s: expected a number > 0, got -2');
+    expect(r.err).toContain('network.link.latency_ms: expected a number >= 0, got -5');
+    expect(r.err).toContain('workload[1].node: unknown node "Q" (nodes: A, B, C)');
+    expect(r.err).not.toMatch(/\n\s+at .*\.js:\d+/);
+    expect(existsSync(join(dir, 'never'))).toBe(false);
+  });
+
+  it('exits 2 on YAML syntax errors (with line and column), missing files and bad --set / --vary / --shard', () => {
+    writeFileSync(join(dir, 'syntax.yaml'), 'name: x\nduration_s: [1\n');
+    const cases = [
+      [['validate', 'syntax.yaml'], /syntax\.yaml: YAML syntax error: line \d+, column \d+/],
+      [['run', 'missing.yaml'], /missing\.yaml: no such file/],
+      [['run', 'counter.yaml', '--set', 'oops'], /--set: expected path=value/],
+      [['sweep', 'counter.yaml', '--vary', 'seed'], /--vary: expected path=v1,v2/],
+      [['sweep', 'counter.yaml', '--vary', 'seed=1,2', '--shard', '3/2'], /--shard: expected I\/N/],
+      [['frobnicate'], /Unknown argument|Unknown command|Did you mean/i],
+    ] as const;
+    for (const [args, pattern] of cases) {
+      const r = desim([...args]);
+      expect(r.code, args.join(' ')).toBe(2);
+      expect(r.err).toMatch(pattern);
+      expect(r.err).not.toMatch(/\n\s+at .*\.js:\d+/);
+    }
+  });
+
+  it('validate says ok for a valid file', () => {
+    const r = desim(['validate', 'counter.yaml']);
+    expect(r.code).toBe(0);
+    expect(r.out).toBe('counter.yaml: ok (module, 3 nodes, 2 s)\n');
+  });
+
+  it('--help teaches with examples', () => {
+    const top = desim(['--help']);
+    expect(top.code).toBe(0);
+    for (const cmd of ['run <file>', 'sweep <file>', 'validate <file>', 'merge <dirs..>', 'plot <dir>', 'schema', 'bench <what>']) expect(top.out).toContain(cmd);
+    const sweep = desim(['sweep', '--help']);
+    expect(sweep.out).toContain('Examples:');
+    expect(sweep.out).toContain('--shard');
+  });
+
+  it('prints a JSON Schema of scenario files', () => {
+    const r = desim(['schema']);
+    expect(r.code).toBe(0);
+    const schema = JSON.parse(r.out) as { properties: Record<string, unknown>; additionalProperties: boolean };
+    expect(Object.keys(schema.properties)).toEqual(expect.arrayContaining(['name', 'seed', 'duration_s', 'network', 'protocol', 'workload', 'faults', 'outputs']));
+    expect(schema.additionalProperties).toBe(false);
+  });
+});
