@@ -88,22 +88,32 @@ function loadEngines(): Promise<Engines> {
  */
 export async function renderVegaLite(spec: object, options: RenderOptions = {}): Promise<string> {
   const { vega, compile } = await loadEngines();
-  const onWarning = options.onWarning ?? ((): void => {});
-  const handler = (_method: string, level: string, args: unknown[]): void => {
-    const message = args.map(String).join(' ');
-    if (level === 'ERROR') throw new Error(`plot: ${message}`);
-    onWarning(message);
-  };
-  const logger = vega.logger(vega.Warn, undefined, handler);
-  const compiled = compile(spec as TopLevelSpec, { logger }).spec;
-  const view = new vega.View(vega.parse(compiled), { renderer: 'none', logger, logLevel: vega.Warn });
-  try {
-    const svg = await view.toSVG();
-    return svg.endsWith('\n') ? svg : `${svg}\n`;
-  } finally {
-    view.finalize();
-  }
+  // Vega numbers clip paths and gradients from process-wide counters: renders run one at a time, each from
+  // reset counters, so an SVG never depends on what was rendered before it (or concurrently).
+  const run = renderQueue.then(async () => {
+    vega.resetSVGDefIds();
+    const errors: string[] = [];
+    const handler = (_method: string, level: string, args: unknown[]): void => {
+      const message = args.map(String).join(' ');
+      if (level === 'ERROR') errors.push(message);
+      else options.onWarning?.(message);
+    };
+    const logger = vega.logger(vega.Warn, undefined, handler);
+    const compiled = compile(spec as TopLevelSpec, { logger }).spec;
+    const view = new vega.View(vega.parse(compiled), { renderer: 'none', logger, logLevel: vega.Warn });
+    try {
+      const svg = await view.toSVG();
+      if (errors.length > 0) throw new Error(`plot: Vega failed: ${errors.join('; ')}`);
+      return svg.endsWith('\n') ? svg : `${svg}\n`;
+    } finally {
+      view.finalize();
+    }
+  });
+  renderQueue = run.catch(() => undefined);
+  return run;
 }
+
+let renderQueue: Promise<unknown> = Promise.resolve();
 
 /**
  * Renders every plot that the CSV files in `dir` support and writes

@@ -73,6 +73,21 @@ describe('renderVegaLite', () => {
     expect(b).toBe(a);
   });
 
+  it('does not depend on earlier or concurrent renders (Vega numbers clip paths process-wide)', async () => {
+    const clipped = { ...spec, mark: { type: 'line', clip: true }, encoding: { ...spec.encoding, x: { ...spec.encoding.x, scale: { domain: [1, 1.5] } } } };
+    const first = await renderVegaLite(clipped);
+    expect(first).toContain('clip-path="url(#clip1)"');
+    const [a, b] = await Promise.all([renderVegaLite(clipped), renderVegaLite(clipped)]);
+    expect(a).toBe(first);
+    expect(b).toBe(first);
+  });
+
+  it('rejects a spec Vega cannot render', async () => {
+    await expect(renderVegaLite({ data: { values: [] }, mark: 'nonsense' })).rejects.toThrow();
+    // The queue survives a failure.
+    expectSvg(await renderVegaLite(spec));
+  });
+
   it('reports warnings through the callback, never silently changes the plot', async () => {
     const warnings = await warningsOf({ ...spec, encoding: { ...spec.encoding, shape: { field: 'a', type: 'quantitative' } } });
     expect(warnings.length).toBeGreaterThan(0);
