@@ -84,6 +84,8 @@ export interface UdpHostOptions<M, C, R> {
   readonly clockNs?: () => number;
   /** Client replies remembered for retries (default 1024). */
   readonly replyCacheSize?: number;
+  /** Socket receive buffer to ask for, bytes (default 1 MiB; the OS may cap it, e.g. at Linux's net.core.rmem_max). */
+  readonly recvBufferBytes?: number;
 }
 
 /** The host's counters (all since start). */
@@ -183,6 +185,11 @@ export class UdpHost<M, C = never, R = unknown> {
     });
     this.socket.on('error', (err) => this.log({ kind: 'error', where: 'socket', detail: err.message }));
     this.socket.on('message', (buf, rinfo) => this.onDatagram(buf, `${rinfo.address}:${rinfo.port}`));
+    try {
+      this.socket.setRecvBufferSize(this.opts.recvBufferBytes ?? 1 << 20);
+    } catch (err) {
+      this.log({ kind: 'error', where: 'socket', detail: `cannot set the receive buffer: ${message(err)}` });
+    }
     const a = this.socket.address();
     this.bound = { host: a.address, port: a.port };
     this.guard('start', () => this.opts.node.start(this.clock()));
