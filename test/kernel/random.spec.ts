@@ -67,6 +67,17 @@ describe('RandomStreams', () => {
     expect(draws(new RandomStreams(3).stream('net'), 10)).not.toEqual(xs);
   });
 
+  it('seeds many similar names well: first draws of 20,000 node streams are uniform', () => {
+    // 100,000 gossip nodes each get a stream named node:<i>; their first draws must not cluster.
+    const rs = new RandomStreams(2026);
+    const bins = new Array<number>(20).fill(0);
+    const n = 20_000;
+    for (let i = 0; i < n; i++) bins[Math.floor(rs.stream(`node:${i}`).uniform() * 20)]! += 1;
+    const expected = n / 20;
+    const chi2 = bins.reduce((s, b) => s + (b - expected) ** 2 / expected, 0);
+    expect(chi2).toBeLessThan(43.8); // chi-square, 19 degrees of freedom, p = 0.001
+  });
+
   it('seeds independent streams: adjacent names are uncorrelated', () => {
     const rs = new RandomStreams(11);
     const a = draws(rs.stream('node:1'), 20_000);
