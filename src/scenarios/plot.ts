@@ -326,8 +326,7 @@ export async function readCwndTrace(path: string): Promise<CwndPlotData> {
   const single = flowIds.length === 1;
   const firstFlow = flows.get(flowIds[0] ?? '');
   const xInRtts = single && firstFlow !== undefined && firstFlow.timeRtt.every((x) => !Number.isNaN(x));
-  const rows: (CwndRow & { order: number })[] = [];
-  let flowOrder = 0;
+  const rows: CwndRow[] = [];
   for (const [flow, f] of flows) {
     const xs = xInRtts ? f.timeRtt : f.timeS;
     const bulk: number[] = [];
@@ -340,7 +339,6 @@ export async function readCwndTrace(path: string): Promise<CwndPlotData> {
     const kept = [...keep].sort((a, b) => a - b);
     for (const i of kept) {
       rows.push({
-        order: flowOrder,
         x: xs[i] ?? Number.NaN,
         flow,
         cwndPkts: f.cwnd[i] ?? Number.NaN,
@@ -348,9 +346,8 @@ export async function readCwndTrace(path: string): Promise<CwndPlotData> {
         event: f.event[i] ?? '',
       });
     }
-    flowOrder++;
   }
-  return { flows: flowIds, xInRtts, rows: rows.map(({ order: _order, ...r }) => r), totalRows };
+  return { flows: flowIds, xInRtts, rows, totalRows };
 }
 
 /** The Vega-Lite spec of cwnd.svg, or undefined when the trace has no plottable row. */
@@ -362,11 +359,12 @@ export function cwndSpec(data: CwndPlotData, options: PlotOptions = {}): Record<
   const flowLabel = (flow: string): string => (flow === '' ? 'flow' : /^\d+$/.test(flow) ? `Flow ${flow}` : flow);
   // Lines: per flow and series, in file order, without the points of a step line that repeat the previous level.
   // `i` fixes the drawing order of points at the same time (a line mark would otherwise sort by x alone).
+  const byFlow = new Map<string, CwndRow[]>(data.flows.map((f) => [f, []]));
+  for (const r of finite) byFlow.get(r.flow)?.push(r);
   const lines: { i: number; x: number; flow: string; series: string; y: number }[] = [];
   for (const series of ['cwnd', 'ssthresh'] as const) {
-    for (const flow of data.flows) {
-      const pts = finite
-        .filter((r) => r.flow === flow)
+    for (const [flow, flowRows] of byFlow) {
+      const pts = flowRows
         .map((r) => ({ x: r.x, y: series === 'cwnd' ? r.cwndPkts : r.ssthreshPkts }))
         .filter((p) => Number.isFinite(p.y));
       pts.forEach((p, i) => {
@@ -415,7 +413,7 @@ export function cwndSpec(data: CwndPlotData, options: PlotOptions = {}): Record<
           type: 'nominal',
           title: null,
           scale: { domain: seriesDomain, range: [[1, 0], [6, 4]].slice(0, seriesDomain.length) },
-          legend: { orient: 'bottom', symbolType: 'stroke', symbolStrokeColor: '#333', labelExpr: "datum.label === 'cwnd' ? 'cwnd' : 'ssthresh'" },
+          legend: { orient: 'bottom', symbolType: 'stroke', symbolStrokeColor: '#333' },
         },
       },
     },
