@@ -10,7 +10,9 @@ import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import yargs, { type Argv } from 'yargs';
 import { hideBin } from 'yargs/helpers';
+import { benchGossip, formatGossipBench } from './bench/gossip.js';
 import { benchKernel } from './bench/kernel.js';
+import { benchTcp } from './bench/tcp.js';
 import { SimulationError } from './kernel/errors.js';
 import { bundledScenarios, resolveScenarioPath } from './scenarios/bundled.js';
 import { BUILTIN_DRIVERS, driversFor } from './scenarios/drivers/index.js';
@@ -21,6 +23,7 @@ import { plotDirectory } from './scenarios/plot.js';
 import { runScenario, withSeed } from './scenarios/runner.js';
 import { scenarioJsonSchema } from './scenarios/schema.js';
 import { mergeSweeps, runSweep } from './scenarios/sweep.js';
+import { clusterCommand, kvCommand, nodeCommand } from './transport/commands.js';
 
 const EXIT_BAD_INPUT = 2;
 
@@ -137,8 +140,8 @@ Deterministic discrete-event simulation of networked systems: a gossip
 key-value store and TCP congestion control on one seeded event kernel.
 Same scenario + same seed = byte-identical results.
 
-Start with:  desim list          (bundled scenarios)
-             desim run gossip-original`,
+First steps: "desim list" shows the bundled scenarios, "desim run gossip-original"
+runs one, "desim <command> --help" explains a command with examples.`,
   )
   .command(
     'run <file>',
@@ -295,16 +298,31 @@ Start with:  desim list          (bundled scenarios)
     'Measure simulator speed (prints wall-clock figures; the only command that reads the clock)',
     (y) =>
       y
-        .positional('what', { choices: ['kernel'] as const, describe: 'which benchmark', demandOption: true })
+        .positional('what', { choices: ['kernel', 'gossip', 'tcp', 'all'] as const, describe: 'which benchmark', demandOption: true })
         .option('json', { type: 'boolean', default: false, describe: 'print a JSON object instead of key=value' })
-        .example('$0 bench kernel', 'hold model: 10,000 pending events, 2,000,000 fired'),
+        .example('$0 bench kernel', 'hold model: 10,000 pending events, 2,000,000 fired')
+        .example('$0 bench gossip', 'one update spread to 100,000 nodes, then one anti-entropy round')
+        .example('$0 bench tcp', 'one Reno flow, 1 Gbps, 10 ms RTT, loss 1e-5, 60 s simulated'),
     (argv) => {
-      if (argv.what === 'kernel') {
+      const all = argv.what === 'all';
+      if (all || argv.what === 'kernel') {
         const r = benchKernel();
         printBench('kernel_hold', { events_per_s: Math.round(r.eventsPerS), peak_rss_mb: Math.round(r.peakRssMb) }, argv.json);
       }
+      if (all || argv.what === 'gossip') {
+        const r = benchGossip();
+        if (argv.json) printBench('gossip_100k', { wall_s: r.wallS, events_per_s: Math.round(r.eventsPerS), peak_rss_mb: Math.round(r.peakRssMb) }, true);
+        else process.stdout.write(formatGossipBench(r) + '\n');
+      }
+      if (all || argv.what === 'tcp') {
+        const r = benchTcp();
+        printBench('tcp_1g', { wall_s: r.wallS, packets_per_s: Math.round(r.packetsPerS) }, argv.json);
+      }
     },
   )
+  .command(nodeCommand)
+  .command(kvCommand)
+  .command(clusterCommand)
   .demandCommand(1, 'Say which command to run (see the list above).')
   .recommendCommands()
   .strict()

@@ -1,9 +1,15 @@
 /** The protocol drivers desim ships, by the key they take under `protocol:` in scenario files. */
 import type { ProtocolDriver } from '../driver.js';
+import { gossipDriver } from './gossip.js';
 import { loadModuleDriver, moduleDriver } from './module.js';
+import { tcpDriver } from './tcp.js';
 
 /** Built-in drivers; `module` is a placeholder that validates but needs {@link driversFor} to run. */
-export const BUILTIN_DRIVERS: readonly ProtocolDriver[] = [moduleDriver(undefined) as ProtocolDriver];
+export const BUILTIN_DRIVERS: readonly ProtocolDriver[] = [
+  gossipDriver as ProtocolDriver,
+  tcpDriver as ProtocolDriver,
+  moduleDriver(undefined) as ProtocolDriver,
+];
 
 /** The drivers for one scenario file: the built-ins, with its `protocol.module` (if any) imported. */
 export async function driversFor(raw: unknown, scenarioFile: string): Promise<ProtocolDriver[]> {
