@@ -421,7 +421,7 @@ export function cwndSpec(data: CwndPlotData, options: PlotOptions = {}): Record<
   if (markers.length > 0) {
     layer.push({
       data: { name: 'markers' },
-      mark: { type: 'point', filled: true, size: 70, opacity: 1, strokeWidth: 1.5 },
+      mark: { type: 'point', filled: true, size: 80, opacity: 1, stroke: 'white', strokeWidth: 0.8 },
       encoding: {
         x,
         y,
