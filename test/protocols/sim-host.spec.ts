@@ -4,6 +4,7 @@
  * timer, the peer answers each ping with a pong, and client calls let the test
  * set and cancel arbitrary timers.
  */
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { Simulator } from '../../src/kernel/simulator.js';
 import { collect } from '../../src/kernel/trace.js';
@@ -11,6 +12,7 @@ import type { Time } from '../../src/kernel/time.js';
 import { Network, type NodeId } from '../../src/protocols/net/network.js';
 import { Outbox, type Action, type ProtocolNode } from '../../src/protocols/sans-io.js';
 import { SimHost } from '../../src/protocols/sim-host.js';
+import { fcParams } from '../fc.js';
 
 const MS = 1_000_000;
 
@@ -225,5 +227,137 @@ describe('SimHost with a ping-pong node', () => {
     host.startAll();
     expect(() => host.call(0, undefined as never)).toThrow(/accepts no calls/);
     expect(() => host.node(1)).toThrow(RangeError);
+  });
+});
+
+// ---------------------------------------------------------------------------
+// Property: under random timer calls, crashes (host or network-only) and
+// restarts (with or without state), every timer a node receives is one that
+// very node object set, at the time it last set it, not cancelled, and only
+// while the node is up and current.
+
+type TMsg = { readonly hop: number };
+type TCall = { readonly op: 'set'; readonly timer: string; readonly atNs: Time } | { readonly op: 'cancel'; readonly timer: string };
+
+class TimerNode implements ProtocolNode<TMsg, TCall, unknown> {
+  private readonly out = new Outbox<TMsg>();
+  /** Timers this object has pending, by name: the time they must fire. */
+  readonly expected = new Map<string, Time>();
+  readonly errors: string[] = [];
+  fired = 0;
+
+  constructor(
+    readonly id: NodeId,
+    private readonly nodes: number,
+    private readonly host: () => SimHost<TMsg, TCall, unknown>,
+    private readonly isUp: () => boolean,
+  ) {}
+
+  private check(what: string, now: Time): void {
+    if (this.host().node(this.id) !== this) this.errors.push(`${what} at ${now} reached a replaced node object`);
+    if (!this.isUp()) this.errors.push(`${what} at ${now} reached a down node`);
+  }
+
+  private set(timer: string, atNs: Time, now: Time): void {
+    this.out.setTimer(timer, atNs);
+    this.expected.set(timer, Math.max(atNs, now));
+  }
+
+  start(now: Time): void {
+    this.set('tick', now + 3 * MS, now);
+  }
+
+  handleMessage(_from: NodeId, msg: TMsg, now: Time): void {
+    this.check(`message ${msg.hop}`, now);
+    if (msg.hop % 3 === 0) this.set('m', now + (msg.hop % 5) * MS, now);
+  }
+
+  handleTimer(timer: string, now: Time): void {
+    this.check(`timer ${timer}`, now);
+    const want = this.expected.get(timer);
+    if (want !== now) this.errors.push(`timer ${timer} fired at ${now}, expected ${want ?? 'never'}`);
+    this.expected.delete(timer);
+    this.fired++;
+    if (timer === 'tick' && this.fired < 20) {
+      this.out.send((this.id + 1 + (this.fired % (this.nodes - 1))) % this.nodes, { hop: this.fired }, 10);
+      this.set('tick', now + 3 * MS, now);
+    }
+  }
+
+  handleCall(call: TCall, now: Time): unknown {
+    if (call.op === 'set') this.set(call.timer, call.atNs, now);
+    else {
+      this.out.cancelTimer(call.timer);
+      this.expected.delete(call.timer);
+    }
+    return undefined;
+  }
+
+  pollActions(): readonly Action<TMsg>[] {
+    return this.out.drain();
+  }
+}
+
+type HostOp =
+  | { readonly op: 'set'; readonly node: number; readonly timer: string; readonly deltaNs: number }
+  | { readonly op: 'cancel'; readonly node: number; readonly timer: string }
+  | { readonly op: 'crash'; readonly node: number; readonly networkOnly: boolean }
+  | { readonly op: 'restart'; readonly node: number; readonly keepState: boolean };
+
+describe('SimHost timers under random crashes and restarts', () => {
+  it('delivers every timer exactly to the node object that set it, when it last set it', () => {
+    const timerName = fc.constantFrom('tick', 'm', 'x', 'y');
+    const nodeArb = fc.nat({ max: 3 });
+    const opArb: fc.Arbitrary<HostOp> = fc.oneof(
+      fc.record({ op: fc.constant('set' as const), node: nodeArb, timer: timerName, deltaNs: fc.integer({ min: -2 * MS, max: 40 * MS }) }),
+      fc.record({ op: fc.constant('cancel' as const), node: nodeArb, timer: timerName }),
+      fc.record({ op: fc.constant('crash' as const), node: nodeArb, networkOnly: fc.boolean() }),
+      fc.record({ op: fc.constant('restart' as const), node: nodeArb, keepState: fc.boolean() }),
+    );
+    const timed = fc.array(fc.record({ atNs: fc.integer({ min: 0, max: 30 * MS }), op: opArb }), { maxLength: 60, size: 'max' });
+    fc.assert(
+      fc.property(timed, (opsRaw) => {
+        const n = 4;
+        const sim = new Simulator({ seed: 1 });
+        const net = new Network<TMsg>(sim, { nodes: n, defaultLink: { latency: { dist: 'uniform', minNs: 0, maxNs: 2 * MS } } });
+        const all: TimerNode[] = [];
+        const host: SimHost<TMsg, TCall, unknown> = new SimHost<TMsg, TCall, unknown>(sim, net, (id) => {
+          const node = new TimerNode(id, n, () => host, () => net.isUp(id));
+          all.push(node);
+          return node;
+        });
+        host.startAll();
+        const current = (id: number): TimerNode => host.node(id) as TimerNode;
+        const ops = [...opsRaw].sort((a, b) => a.atNs - b.atNs);
+        for (const { atNs, op } of ops) {
+          sim.schedule(atNs, () => {
+            const id = op.node % n;
+            switch (op.op) {
+              case 'set':
+                if (net.isUp(id)) host.call(id, { op: 'set', timer: op.timer, atNs: Math.max(0, sim.now + op.deltaNs) });
+                break;
+              case 'cancel':
+                if (net.isUp(id)) host.call(id, { op: 'cancel', timer: op.timer });
+                break;
+              case 'crash':
+                // Either way the node's pending timers are gone for good.
+                current(id).expected.clear();
+                if (op.networkOnly) net.crash(id);
+                else host.crash(id);
+                break;
+              case 'restart':
+                host.restart(id, op.keepState);
+                break;
+            }
+          }, undefined);
+        }
+        sim.run();
+        const errors = all.flatMap((node) => node.errors.map((e) => `node ${node.id}: ${e}`));
+        expect(errors).toEqual([]);
+        // Run to idle: every node that is up has no timer left owed to it.
+        for (let id = 0; id < n; id++) if (net.isUp(id)) expect([...current(id).expected.keys()], `node ${id}`).toEqual([]);
+      }),
+      fcParams({ numRuns: 200 }),
+    );
   });
 });
