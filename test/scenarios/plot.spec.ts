@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
@@ -387,6 +387,16 @@ describe('names and determinism', () => {
     await plotDirectory(b, { title: 'same' });
     expect(files.map((f) => read(b, f))).toEqual(first);
     expect(readdirSync(a).filter((f) => f.includes('.tmp'))).toEqual([]);
+  });
+
+  it('matches the golden cwnd.svg (a fresh process gives the same bytes; UPDATE_GOLDEN=1 rewrites it)', async () => {
+    const golden = join(import.meta.dirname, 'fixtures', 'plot', 'golden');
+    const dir = freshDir();
+    copyFileSync(join(golden, 'trace-cwnd.csv'), join(dir, 'trace-cwnd.csv'));
+    await plotDirectory(dir, { title: 'golden' });
+    const svg = read(dir, 'cwnd.svg');
+    if (process.env['UPDATE_GOLDEN'] === '1') writeFileSync(join(golden, 'cwnd.svg'), svg);
+    expect(svg).toBe(readFileSync(join(golden, 'cwnd.svg'), 'utf8'));
   });
 
   it('renders nothing for a folder without known CSVs', async () => {
