@@ -28,7 +28,11 @@ import { installTextMetrics } from './plot-text.js';
 
 /** Options of {@link plotDirectory}. */
 export interface PlotOptions {
-  /** Shown under each plot's own title, e.g. the scenario name. Default: none. */
+  /**
+   * Shown under each plot's own title, e.g. the scenario name. Default: the
+   * scenario named in the folder's `sweep.json` (`scenario`) or `meta.json`
+   * (`scenario.name`), else none; `''` for none.
+   */
   readonly title?: string;
 }
 
@@ -122,6 +126,10 @@ let renderQueue: Promise<unknown> = Promise.resolve();
  *   `infection.svg`, then one per sweep metric in `sweep.json` order
  */
 export async function plotDirectory(dir: string, options: PlotOptions = {}): Promise<string[]> {
+  if (options.title === undefined) {
+    const title = titleFromFolder(dir);
+    if (title !== undefined) options = { ...options, title };
+  }
   const written: string[] = [];
   const emit = async (name: string, spec: object): Promise<void> => {
     writeAtomically(join(dir, name), await renderVegaLite(spec));
@@ -147,6 +155,28 @@ export async function plotDirectory(dir: string, options: PlotOptions = {}): Pro
     }
   }
   return written;
+}
+
+/**
+ * The scenario name recorded in the folder (`sweep.json` → `scenario`, else
+ * `meta.json` → `scenario.name`), so `desim plot DIR` redraws exactly what the
+ * run or sweep drew. Undefined when neither file names one.
+ */
+function titleFromFolder(dir: string): string | undefined {
+  const fromJson = (name: string, pick: (j: Record<string, unknown>) => unknown): string | undefined => {
+    const path = join(dir, name);
+    if (!existsSync(path)) return undefined;
+    try {
+      const value = pick(JSON.parse(readFileSync(path, 'utf8')) as Record<string, unknown>);
+      return typeof value === 'string' && value !== '' ? value : undefined;
+    } catch {
+      return undefined; // a damaged file only costs the subtitle
+    }
+  };
+  return (
+    fromJson('sweep.json', (j) => j['scenario']) ??
+    fromJson('meta.json', (j) => (j['scenario'] as Record<string, unknown> | undefined)?.['name'])
+  );
 }
 
 function writeAtomically(path: string, text: string): void {
@@ -659,7 +689,9 @@ export function sweepMetricSpec(table: SweepTable, metric: string, options: Plot
   const hasSeries = seriesParams.length > 0;
 
   const models =
-    metric === 'goodput_bps' ? table.metrics.filter((m) => /^model_.*_bps$/.test(m) && col(h, `${m}_mean`) >= 0) : [];
+    metric === 'goodput_bps'
+      ? h.filter((c) => /^model_.*_bps_mean$/.test(c)).map((c) => c.slice(0, -'_mean'.length))
+      : [];
   const simLabel = 'Simulation';
   const points: { x: number | string; series: string; y: number; lo?: number; hi?: number }[] = [];
   const modelPoints: { x: number | string; series: string; source: string; y: number }[] = [];

@@ -399,6 +399,26 @@ describe('names and determinism', () => {
     expect(svg).toBe(readFileSync(join(golden, 'cwnd.svg'), 'utf8'));
   });
 
+  it('takes the subtitle from meta.json or sweep.json, so `desim plot DIR` redraws what the run drew', async () => {
+    const run = freshDir();
+    writeInfectionTrace(run, 1);
+    await plotDirectory(run, { title: 'gossip-original' });
+    const drawnByRun = read(run, 'infection.svg');
+    writeFileSync(join(run, 'meta.json'), JSON.stringify({ seed: 1, scenario: { name: 'gossip-original' } }));
+    await plotDirectory(run);
+    expect(read(run, 'infection.svg')).toBe(drawnByRun);
+    await plotDirectory(run, { title: '' });
+    expect(read(run, 'infection.svg')).not.toContain('gossip-original');
+
+    const sweep = freshDir();
+    writeSweep(sweep, false);
+    writeFileSync(join(sweep, 'sweep.json'), JSON.stringify({ scenario: 'tcp-mathis-padhye', vary: ['protocol.tcp.bottleneck.loss'], metrics: ['goodput_bps'] }));
+    expect(await plotDirectory(sweep)).toEqual(['goodput_bps.svg']);
+    expect(read(sweep, 'goodput_bps.svg')).toContain('>tcp-mathis-padhye<');
+    // Model curves come from the model_*_bps columns even when sweep.json does not list them.
+    expect(read(sweep, 'goodput_bps.svg')).toContain('>Mathis et al. 1997<');
+  });
+
   it('renders nothing for a folder without known CSVs', async () => {
     const dir = freshDir();
     writeFileSync(join(dir, 'summary.csv'), 'a,b\n1,2\n');
