@@ -263,7 +263,10 @@ describe('architecture: dependency direction', () => {
       '4: imports ../transport/udp-host.js',
     ]);
     expect(
-      findLayerViolations('src/protocols/tcp/x.ts', "import { loadScenario } from '../../scenarios/loader.js';\nimport { Simulator } from '../../kernel/simulator.js';"),
+      findLayerViolations(
+        'src/protocols/tcp/x.ts',
+        "import { loadScenario } from '../../scenarios/loader.js';\nimport { Simulator } from '../../kernel/simulator.js';",
+      ),
     ).toEqual(['1: imports ../../scenarios/loader.js']);
   });
 });

@@ -309,7 +309,12 @@ describe('SimHost timers under random crashes and restarts', () => {
     const timerName = fc.constantFrom('tick', 'm', 'x', 'y');
     const nodeArb = fc.nat({ max: 3 });
     const opArb: fc.Arbitrary<HostOp> = fc.oneof(
-      fc.record({ op: fc.constant('set' as const), node: nodeArb, timer: timerName, deltaNs: fc.integer({ min: -2 * MS, max: 40 * MS }) }),
+      fc.record({
+        op: fc.constant('set' as const),
+        node: nodeArb,
+        timer: timerName,
+        deltaNs: fc.integer({ min: -2 * MS, max: 40 * MS }),
+      }),
       fc.record({ op: fc.constant('cancel' as const), node: nodeArb, timer: timerName }),
       fc.record({ op: fc.constant('crash' as const), node: nodeArb, networkOnly: fc.boolean() }),
       fc.record({ op: fc.constant('restart' as const), node: nodeArb, keepState: fc.boolean() }),

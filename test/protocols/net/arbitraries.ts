@@ -125,5 +125,9 @@ export const netScenarioArb: fc.Arbitrary<NetScenario> = fc.record({
   seed: fc.nat(),
   defaultLink: linkArb,
   overrides: fc.array(fc.record({ from: nodeArb, to: nodeArb, link: linkArb }), { maxLength: 4 }),
-  ops: fc.array(fc.record({ atNs: fc.integer({ min: 0, max: 60 * MS }), op: netOpArb }), { minLength: 10, maxLength: 100, size: 'max' }),
+  ops: fc.array(fc.record({ atNs: fc.integer({ min: 0, max: 60 * MS }), op: netOpArb }), {
+    minLength: 10,
+    maxLength: 100,
+    size: 'max',
+  }),
 });

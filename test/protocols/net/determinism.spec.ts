@@ -28,7 +28,10 @@ function runToFile(seed: number, name: string, extraDraws = false): Buffer {
     defaultLink: { latency: { dist: 'lognormal', mu: Math.log(2 * MS), sigma: 0.5 }, jitterNs: MS, loss: 0.02, duplicate: 0.01 },
   });
   net.setLink(0, 1, { bandwidthBps: 1_000_000, queuePackets: 4, latency: { dist: 'uniform', minNs: MS, maxNs: 3 * MS } });
-  net.setLink(1, 2, { loss: { model: 'gilbert-elliott', pGoodToBad: 0.1, pBadToGood: 0.3 }, latency: { dist: 'pareto', scaleNs: MS, shape: 2 } });
+  net.setLink(1, 2, {
+    loss: { model: 'gilbert-elliott', pGoodToBad: 0.1, pBadToGood: 0.3 },
+    latency: { dist: 'pareto', scaleNs: MS, shape: 2 },
+  });
   net.setLink(2, 3, { bandwidthBps: 500_000, queueBytes: 3000, latency: { dist: 'normal', meanNs: 3 * MS, sdNs: MS } });
   net.setLink(3, 4, { latency: { dist: 'exponential', meanNs: 2 * MS } });
   scheduleFaults(sim, net as Network<unknown>, [
