@@ -34,12 +34,19 @@ export interface ClockParams {
 /** A node's timestamp source. */
 export class SkewedClock {
   private last = -1;
+  readonly kind: ClockKind;
+  readonly offsetNs: number;
+  readonly driftPpm: number;
 
-  constructor(readonly params: ClockParams) {}
+  constructor(params: ClockParams) {
+    this.kind = params.kind;
+    this.offsetNs = params.offsetNs;
+    this.driftPpm = params.driftPpm;
+  }
 
   /** The node's physical clock reading at true time `now` (ns, integer >= 0). */
   physical(now: Time): number {
-    const t = now + this.params.offsetNs + Math.round((now * this.params.driftPpm) / 1e6);
+    const t = this.driftPpm === 0 ? now + this.offsetNs : now + this.offsetNs + Math.round((now * this.driftPpm) / 1e6);
     return t > 0 ? t : 0;
   }
 
@@ -52,7 +59,7 @@ export class SkewedClock {
 
   /** Learns a timestamp seen in a received version (HLC only; the physical clock ignores it). */
   observe(ts: number): void {
-    if (this.params.kind === 'hlc' && ts > this.last) this.last = ts;
+    if (this.kind === 'hlc' && ts > this.last) this.last = ts;
   }
 
   /** The last timestamp issued or observed (for snapshots). */

@@ -113,6 +113,21 @@ export interface SendCounters {
   clientReply: number;
 }
 
+const CONFIG_KEYS = Object.keys(DEFAULT_CONFIG) as (keyof GossipConfig)[];
+const completeConfigs = new WeakSet<object>();
+
+function isComplete(c: Partial<GossipConfig>): c is GossipConfig {
+  if (completeConfigs.has(c)) return true;
+  for (const k of CONFIG_KEYS) if (c[k] === undefined) return false;
+  completeConfigs.add(c);
+  return true;
+}
+
+const NO_DROPS: Readonly<Record<DropReason, number>> = Object.freeze({ malformed: 0, unknown_type: 0, bucket_mismatch: 0, unexpected: 0, error: 0 });
+
+/** Scratch array for peer choice (single-threaded, consumed before the next call). */
+const scratchPeers: NodeId[] = [];
+
 function nextTick(now: Time, intervalNs: number, phaseNs: number): Time {
   return phaseNs + (Math.floor((now - phaseNs) / intervalNs) + 1) * intervalNs;
 }
@@ -154,8 +169,7 @@ export class GossipNode implements ProtocolNode<GossipMessage, KvCall, KvReply> 
   /** The replica's store (read it; write through put/delete). */
   readonly store: Store;
   readonly clock: SkewedClock;
-  /** Messages this node dropped, by reason. */
-  readonly dropped: Record<DropReason, number> = { malformed: 0, unknown_type: 0, bucket_mismatch: 0, unexpected: 0, error: 0 };
+  private droppedBy: Record<DropReason, number> | undefined;
   /** Messages this node sent, by type, and their bytes. */
   readonly sent: SendCounters = { messages: 0, bytes: 0, rumor: 0, feedback: 0, digest: 0, summary: 0, delta: 0, request: 0, clientReply: 0 };
 
@@ -172,7 +186,9 @@ export class GossipNode implements ProtocolNode<GossipMessage, KvCall, KvReply> 
   private running = false;
 
   constructor(options: GossipNodeOptions) {
-    const c: GossipConfig = { ...DEFAULT_CONFIG, ...options.config };
+    const given = options.config;
+    // A complete configuration object is shared as is (100,000 nodes need not copy it).
+    const c: GossipConfig = given !== undefined && isComplete(given) ? given : { ...DEFAULT_CONFIG, ...given };
     if (!(c.fanout >= 1) || !Number.isInteger(c.fanout)) throw new RangeError(`gossip: fanout ${c.fanout} must be an integer >= 1`);
     if (!(c.intervalNs > 0)) throw new RangeError(`gossip: interval ${c.intervalNs} ns must be > 0`);
     if (!(c.k >= 1)) throw new RangeError(`gossip: k ${c.k} must be >= 1`);
@@ -341,7 +357,13 @@ export class GossipNode implements ProtocolNode<GossipMessage, KvCall, KvReply> 
   // ---- Internals ----
 
   private drop(reason: DropReason): void {
-    this.dropped[reason]++;
+    this.droppedBy ??= { malformed: 0, unknown_type: 0, bucket_mismatch: 0, unexpected: 0, error: 0 };
+    this.droppedBy[reason]++;
+  }
+
+  /** Messages this node dropped, by reason. */
+  get dropped(): Readonly<Record<DropReason, number>> {
+    return this.droppedBy ?? NO_DROPS;
   }
 
   private send(to: NodeId, msg: GossipMessage, size = encodedSize(msg)): void {
@@ -413,17 +435,21 @@ export class GossipNode implements ProtocolNode<GossipMessage, KvCall, KvReply> 
 
   private onRumor(from: NodeId, msg: Extract<GossipMessage, { type: 'rumor' }>, now: Time): void {
     if (!Array.isArray(msg.rumors) || !msg.rumors.every(isValidEntry)) return this.drop('malformed');
-    let known: VersionRef[] | undefined;
+    let known: Entry[] | undefined;
     let learned: Entry[] | undefined;
     const obs = this.observer;
     for (const e of msg.rumors) {
       if (obs?.rumorReceived !== undefined) obs.rumorReceived(this.id, e);
       if (this.receive(e, 'rumor', now)) (learned ??= []).push(e);
-      else (known ??= []).push({ key: e.key, ts: e.ts, origin: e.origin });
+      else (known ??= []).push(e);
     }
     if (known !== undefined && !msg.reply && this.config.feedback === 'feedback') {
-      for (const page of paginate(known, (r) => refSize(r.key), LIST_OVERHEAD_FEEDBACK, this.config.mtuBytes)) {
-        this.send(from, { type: 'feedback', known: page });
+      // An entry is a valid VersionRef: the feedback carries its (key, ts, origin) only.
+      if (known.length === 1) this.send(from, { type: 'feedback', known });
+      else {
+        for (const page of paginate(known, (r) => refSize(r.key), LIST_OVERHEAD_FEEDBACK, this.config.mtuBytes)) {
+          this.send(from, { type: 'feedback', known: page });
+        }
       }
     }
     if (msg.pull) {
@@ -451,7 +477,7 @@ export class GossipNode implements ProtocolNode<GossipMessage, KvCall, KvReply> 
   }
 
   private pushTo(targets: readonly NodeId[], entries: readonly Entry[], pull: boolean, reply: boolean): void {
-    const pages = entries.length === 0 ? [[]] : paginate(entries, entrySize, LIST_OVERHEAD_RUMOR, this.config.mtuBytes);
+    const pages = entries.length <= 1 ? [entries] : paginate(entries, entrySize, LIST_OVERHEAD_RUMOR, this.config.mtuBytes);
     for (const page of pages) {
       const msg: GossipMessage = { type: 'rumor', rumors: page, pull, reply };
       const size = encodedSize(msg);
@@ -487,11 +513,12 @@ export class GossipNode implements ProtocolNode<GossipMessage, KvCall, KvReply> 
     this.out.setTimer(TIMER_GC, now + Math.max(1_000_000_000, Math.round(this.config.tombstoneGcNs / 8)));
   }
 
-  /** Up to `k` distinct random peers other than this node. */
+  /** Up to `k` distinct random peers other than this node (in a scratch array: use before the next call). */
   private pickPeers(k: number): NodeId[] {
     const peers = this.peers;
     const n = peers.length;
-    const out: NodeId[] = [];
+    const out = scratchPeers;
+    out.length = 0;
     // With n > k + 1 there are at least k others whether or not the list holds this node.
     if (n <= k + 1) {
       for (const p of peers) if (p !== this.id && !out.includes(p)) out.push(p);
