@@ -523,8 +523,11 @@ export function infectionSpec(data: InfectionPlotData, options: PlotOptions = {}
     .filter((r) => Number.isFinite(r.timeS) && Number.isFinite(r.fraction))
     .map((r, i) => ({ i, x: r.timeS, key: r.key, y: r.fraction }));
   if (points.length === 0) return undefined;
-  // Hold each key's last level to the end of the trace, so curves that reached 1 early stay visible as flat lines.
-  const tEnd = Math.max(...points.map((p) => p.x));
+  // The trace has a row per change, so a level holds until the next row: hold each key's last level a little
+  // past the last change (5% of the time span), so a curve ending at 1 shows as a flat line, not a jump at the edge.
+  const tFirst = Math.min(...points.map((p) => p.x));
+  const tLast = Math.max(...points.map((p) => p.x));
+  const tEnd = tLast + 0.05 * (tLast - tFirst);
   for (const key of data.keys) {
     let last: { x: number; key: string; y: number } | undefined;
     for (const p of points) if (p.key === key) last = p;
