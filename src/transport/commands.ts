@@ -139,6 +139,7 @@ export const nodeCommand: CommandModule<object, NodeArgs> = {
       const ready = {
         event: 'listening',
         id: name,
+        pid: process.pid,
         address: formatAddress(running.address),
         node_id: running.membership.self,
         peers: peers.map(formatAddress),
@@ -153,16 +154,21 @@ export const nodeCommand: CommandModule<object, NodeArgs> = {
           (argv.data !== undefined ? `, data ${argv.data} (${running.loadedEntries} entries loaded)` : '') +
           '\n',
       );
+      // Ctrl-C in `desim cluster` reaches a node twice (SIGINT from the terminal, SIGTERM from the
+      // cluster): the first signal starts the stop, later ones are ignored so the flush completes.
+      let stopping = false;
       await new Promise<void>((resolve) => {
         const onSignal = (signal: NodeJS.Signals): void => {
+          if (stopping) return;
+          stopping = true;
           process.stderr.write(`[${name}] ${signal}: stopping\n`);
           void running.stop().then(resolve, (err: unknown) => {
             process.stderr.write(`[${name}] error while stopping: ${String(err)}\n`);
             resolve();
           });
         };
-        process.once('SIGINT', onSignal);
-        process.once('SIGTERM', onSignal);
+        process.on('SIGINT', onSignal);
+        process.on('SIGTERM', onSignal);
       });
       process.stdout.write(JSON.stringify({ event: 'stopped', id: name }) + '\n');
       process.exit(EXIT.ok);

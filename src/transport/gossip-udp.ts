@@ -15,11 +15,13 @@
  * timestamps, which lose to older writes (restart with `--data` to keep the
  * clock, or wait one gossip interval).
  *
- * Persistence (`--data FILE`): the node's snapshot (entries and clock) is
+ * Persistence (`--data FILE`, its directory created if needed): the node's snapshot (entries and clock) is
  * loaded at start (a corrupt file stops the start with a clear error and is
  * left as it is), saved atomically whenever it changed (every
  * `saveIntervalMs`), and flushed by {@link RunningGossipNode.stop}.
  */
+import { mkdir } from 'node:fs/promises';
+import path from 'node:path';
 import { RandomStreams } from '../kernel/random.js';
 import { NS_PER_MS } from '../kernel/time.js';
 import type { GossipConfig } from '../protocols/gossip/config.js';
@@ -104,6 +106,7 @@ export async function startGossipNode(opts: GossipUdpOptions): Promise<RunningGo
   const membership = buildMembership(opts.listen, opts.peers);
   let snapshot: GossipNodeSnapshot | undefined;
   if (opts.dataFile !== undefined) {
+    await mkdir(path.dirname(path.resolve(opts.dataFile)), { recursive: true });
     const state = await loadState(opts.dataFile);
     if (state !== undefined) {
       const snap = (state as { snapshot?: unknown }).snapshot;

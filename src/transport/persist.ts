@@ -116,11 +116,12 @@ export class PersistentStore {
   private lastText: string | undefined;
   private timer: NodeJS.Timeout | undefined;
   private writing: Promise<void> = Promise.resolve();
+  private lastError: string | undefined;
 
   /**
    * @param file the state file
    * @param snapshot returns the state to save (any JSON value)
-   * @param onError told about a failed save (the next save tries again)
+   * @param onError told about a failed save (the next save tries again); a failure repeating the previous one is not reported again
    */
   constructor(
     readonly file: string,
@@ -146,8 +147,11 @@ export class PersistentStore {
       try {
         await writeFileAtomic(this.file, text);
         this.lastText = text;
+        this.lastError = undefined;
       } catch (err) {
-        this.onError(err);
+        const m = err instanceof Error ? err.message : String(err);
+        if (m !== this.lastError) this.onError(err);
+        this.lastError = m;
       }
     });
     return this.writing;

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { KvClient } from '../../src/transport/kv-client.js';
-import { eventually, freeUdpPorts } from './helpers.js';
+import { eventually, freeConsecutivePorts, freeUdpPorts } from './helpers.js';
 import { ensureBuilt, killAll, run, runToEnd, stop, waitListening, type Proc } from './procs.js';
 
 const INTERVAL_MS = 100;
@@ -136,5 +136,26 @@ describe('a 3-process cluster on loopback', () => {
       expect(res.stderr).toMatch(/desim: /);
       expect(res.stderr).not.toMatch(/\n\s+at /);
     }
+  });
+
+  it('desim cluster starts N nodes in one command and Ctrl-C stops them all', async () => {
+    const base = await freeConsecutivePorts(3);
+    const proc = run(['cluster', '--nodes', '3', '--base-port', String(base), '--interval', String(INTERVAL_MS)]);
+    const ready = await eventually('three nodes listening', () => {
+      const lines = proc.stdout.filter((l) => l.includes('"event":"listening"'));
+      return lines.length === 3 ? lines.map((l) => JSON.parse(l.slice(l.indexOf('{'))) as { id: string; address: string; pid: number }) : undefined;
+    });
+    expect(ready.map((r) => r.id).sort()).toEqual(['A', 'B', 'C']);
+    expect(ready.map((r) => r.address).sort()).toEqual([0, 1, 2].map((i) => `127.0.0.1:${base + i}`));
+    const a = new KvClient({ node: { host: '127.0.0.1', port: base }, timeoutMs: 300, retries: 5 });
+    const c = new KvClient({ node: { host: '127.0.0.1', port: base + 2 }, timeoutMs: 300, retries: 5 });
+    clients.push(a, c);
+    await a.put('demo', 'one command');
+    await eventually('demo on C', async () => ((await c.get('demo')) === 'one command' ? true : undefined));
+    expect(await stop(proc, 'SIGINT')).toBe(0);
+    for (const r of ready) {
+      expect(() => process.kill(r.pid, 0), `node ${r.id} still running`).toThrow(/ESRCH/);
+    }
+    expect(proc.stderr.join('\n')).toMatch(/stopping every node/);
   });
 });

@@ -14,6 +14,24 @@ export async function freeUdpPorts(n: number): Promise<number[]> {
   return ports;
 }
 
+/** Returns a port P such that P .. P + n - 1 were all free on 127.0.0.1 a moment ago. */
+export async function freeConsecutivePorts(n: number): Promise<number> {
+  for (let attempt = 0; attempt < 50; attempt++) {
+    const [base] = (await freeUdpPorts(1)) as [number];
+    if (base + n - 1 > 65535) continue;
+    const sockets = Array.from({ length: n }, () => dgram.createSocket('udp4'));
+    const ok = await Promise.all(
+      sockets.map((s, i) => new Promise<boolean>((resolve) => {
+        s.once('error', () => resolve(false));
+        s.bind(base + i, '127.0.0.1', () => resolve(true));
+      })),
+    );
+    await Promise.all(sockets.map((s) => new Promise<void>((resolve) => { try { s.close(() => resolve()); } catch { resolve(); } })));
+    if (ok.every(Boolean)) return base;
+  }
+  throw new Error(`no ${n} consecutive free UDP ports found`);
+}
+
 /**
  * Polls `check` every `everyMs` until it returns a value other than undefined,
  * or rejects after `attempts` tries with `what` in the message. Not a timing

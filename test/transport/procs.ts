@@ -5,7 +5,7 @@
  * test can stop them all, pass or fail.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 
@@ -23,12 +23,42 @@ function newestMtimeMs(dir: string): number {
   return newest;
 }
 
-/** Builds the project (tsc -p tsconfig.build.json) if the compiled entry is missing or older than src/transport or src/protocols. */
-export function ensureBuilt(): void {
+function sleepSync(ms: number): void {
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+}
+
+function isFresh(): boolean {
   const srcNewest = Math.max(newestMtimeMs(path.join(ROOT, 'src/transport')), newestMtimeMs(path.join(ROOT, 'src/protocols')));
-  if (existsSync(MAIN_JS) && statSync(MAIN_JS).mtimeMs >= srcNewest) return;
-  // Emits even if files outside ours have type errors; the check below is what matters.
-  spawnSync(process.execPath, [path.join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', path.join(ROOT, 'tsconfig.build.json')], { cwd: ROOT, stdio: 'ignore' });
+  return existsSync(MAIN_JS) && statSync(MAIN_JS).mtimeMs >= srcNewest;
+}
+
+/**
+ * Builds the project (tsc -p tsconfig.build.json) if the compiled entry is
+ * missing or older than src/transport or src/protocols. Test files run in
+ * parallel workers, so the build holds a lock directory (other callers wait).
+ */
+export function ensureBuilt(): void {
+  if (isFresh()) return;
+  const lock = path.join(ROOT, 'dist', '.transport-build.lock');
+  mkdirSync(path.dirname(lock), { recursive: true });
+  for (let i = 0; ; i++) {
+    try {
+      mkdirSync(lock);
+      break;
+    } catch {
+      // Another worker is building; a lock older than two minutes is stale.
+      if (i > 1200 || Date.now() - (statSync(lock, { throwIfNoEntry: false })?.mtimeMs ?? Date.now()) > 120_000) rmSync(lock, { recursive: true, force: true });
+      sleepSync(100);
+    }
+  }
+  try {
+    // Emits even if files outside ours have type errors; the freshness check below is what matters.
+    if (!isFresh()) {
+      spawnSync(process.execPath, [path.join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', path.join(ROOT, 'tsconfig.build.json')], { cwd: ROOT, stdio: 'ignore' });
+    }
+  } finally {
+    rmSync(lock, { recursive: true, force: true });
+  }
   if (!existsSync(MAIN_JS)) throw new Error(`could not build ${MAIN_JS}: run npm run build`);
 }
 
