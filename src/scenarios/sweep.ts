@@ -58,6 +58,7 @@ export interface RunRecord {
 
 /** The identity of a sweep (`sweep.json`). */
 export interface SweepIdentity {
+  /** The scenario's name (not its path: shards may run from different folders). */
   readonly scenario: string;
   readonly base_hash: string;
   readonly vary: readonly string[];
@@ -161,9 +162,9 @@ export function executeRun(job: RunJob, drivers: readonly ProtocolDriver[]): Run
   };
 }
 
-function identity(opts: SweepOptions, baseHash: string, total: number, metrics: readonly string[]): SweepIdentity {
+function identity(opts: SweepOptions, name: string, baseHash: string, total: number, metrics: readonly string[]): SweepIdentity {
   return {
-    scenario: opts.file,
+    scenario: name,
     base_hash: baseHash,
     vary: opts.variations.map((v) => v.text),
     values: Object.fromEntries(opts.variations.map((v) => [v.text, v.values])),
@@ -194,7 +195,7 @@ export async function runSweep(opts: SweepOptions): Promise<SweepReport> {
   const baseHash = scenarioHash(base.scenario);
   const runsDir = join(opts.outDir, 'runs');
   const idPath = join(opts.outDir, 'sweep.json');
-  const ident0 = identity(opts, baseHash, runs.length, []);
+  const ident0 = identity(opts, base.scenario.name, baseHash, runs.length, []);
   if (existsSync(idPath)) {
     const old = JSON.parse(readFileSync(idPath, 'utf8')) as SweepIdentity;
     const same = canonicalJson({ ...old, metrics: [] }) === canonicalJson(ident0);
