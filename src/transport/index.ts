@@ -1,0 +1,31 @@
+/**
+ * Real UDP nodes: the generic UDP driver for sans-I/O nodes, the gossip node
+ * on it, its client, state files, local clusters and the CLI command modules.
+ * (Node-only: sockets, processes and files; kept out of the simulator's path.)
+ */
+export { AddressError, buildMembership, formatAddress, parseAddress, parseAddressList, type Membership, type UdpAddress } from './address.js';
+export {
+  MAX_DATAGRAM_BYTES,
+  UdpHost,
+  monotonicClockNs,
+  type ClientService,
+  type Codec,
+  type DropReason as UdpDropReason,
+  type HostCounters,
+  type HostLogEvent,
+  type UdpHostOptions,
+} from './udp-host.js';
+export {
+  classifyGossipError,
+  gossipClientService,
+  gossipCodec,
+  gossipConfigFromCli,
+  startGossipNode,
+  type GossipCliOptions,
+  type GossipUdpOptions,
+  type RunningGossipNode,
+} from './gossip-udp.js';
+export { KvClient, KvRemoteError, KvRequestError, KvTimeoutError, type KvClientOptions } from './kv-client.js';
+export { PersistError, PersistentStore, STATE_FORMAT, STATE_VERSION, decodeStateFile, encodeStateFile, loadState, saveState, writeFileAtomic } from './persist.js';
+export { clusterPlan, nodeName, startCluster, type Cluster, type ClusterMember, type ClusterOptions } from './cluster.js';
+export { EXIT, clusterCommand, kvCommand, nodeCommand, realNetworkCommands } from './commands.js';
