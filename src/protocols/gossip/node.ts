@@ -183,6 +183,10 @@ export class GossipNode implements ProtocolNode<GossipMessage, KvCall, KvReply> 
   private readonly maxEntryBytes: number;
   private gossipTimerAt = -1;
   private gcTimerSet = false;
+  /** Round index (floor((now - phase) / interval)) of `learnedThisRound`. */
+  private learnedRound = -1;
+  /** Versions this node learned by rumor during round `learnedRound`. */
+  private learnedThisRound: Entry[] = [];
   private running = false;
 
   constructor(options: GossipNodeOptions) {
@@ -440,8 +444,11 @@ export class GossipNode implements ProtocolNode<GossipMessage, KvCall, KvReply> 
     const obs = this.observer;
     for (const e of msg.rumors) {
       if (obs?.rumorReceived !== undefined) obs.rumorReceived(this.id, e);
-      if (this.receive(e, 'rumor', now)) (learned ??= []).push(e);
-      else (known ??= []).push(e);
+      if (this.receive(e, 'rumor', now)) {
+        (learned ??= []).push(e);
+        this.noteLearned(e, now);
+      }
+      else if (!this.learnedInRound(e, now)) (known ??= []).push(e);
     }
     if (known !== undefined && !msg.reply && this.config.feedback === 'feedback') {
       // An entry is a valid VersionRef: the feedback carries its (key, ts, origin) only.
@@ -464,6 +471,33 @@ export class GossipNode implements ProtocolNode<GossipMessage, KvCall, KvReply> 
       for (const e of learned) this.infect(e, false, now);
       this.armGc(now);
     }
+  }
+
+  /**
+   * Synchronous-round semantics of feedback (as in Demers et al.'s
+   * simulations): a node that was susceptible at the start of the round counts
+   * every contact of that round as necessary, even when another sender's copy
+   * arrived first. So a copy of a version learned in the current round earns
+   * no feedback.
+   */
+  private learnedInRound(e: Entry, now: Time): boolean {
+    const round = Math.floor((now - this.gossipPhaseNs) / this.config.intervalNs);
+    if (round !== this.learnedRound) return false;
+    const l = this.learnedThisRound;
+    for (let i = 0; i < l.length; i++) {
+      const x = l[i] as Entry;
+      if (x.key === e.key && x.ts === e.ts && x.origin === e.origin) return true;
+    }
+    return false;
+  }
+
+  private noteLearned(e: Entry, now: Time): void {
+    const round = Math.floor((now - this.gossipPhaseNs) / this.config.intervalNs);
+    if (round !== this.learnedRound) {
+      this.learnedRound = round;
+      this.learnedThisRound = [];
+    }
+    this.learnedThisRound.push(e);
   }
 
   private gossipRound(now: Time): void {

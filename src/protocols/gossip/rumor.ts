@@ -15,7 +15,10 @@
  *   at k the rumor is dropped. Exact rule: counter starts at 0; +1 per
  *   feedback naming the rumor (one per recipient per round); drop when
  *   counter >= k. Recipients that learned something send no reply;
- *   a lost message therefore counts as a necessary contact;
+ *   a lost message therefore counts as a necessary contact. Rounds are
+ *   synchronous as in Demers et al.'s simulations: a recipient that learned
+ *   the version earlier in the *same* round (from another sender) was
+ *   susceptible when the round began, so it sends no feedback for it either;
  * - feedback + coin: each unnecessary contact drops it with probability 1/k;
  * - forever: never dropped (comparison only: traffic never stops);
  * - once: the original program: forwarded in the first round only (the
