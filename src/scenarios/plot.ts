@@ -627,7 +627,19 @@ const UNIT_SUFFIXES: readonly (readonly [string, string | undefined])[] = [
   ['_frac', 'fraction'],
 ];
 
-const ACRONYMS: Readonly<Record<string, string>> = { rtt: 'RTT', mss: 'MSS', rto: 'RTO', ack: 'ACK', acks: 'ACKs', cwnd: 'cwnd', id: 'ID' };
+/** Words written differently in titles: acronyms, proper names, and `over` (a ratio) as a slash. */
+const WORDS: Readonly<Record<string, string>> = {
+  rtt: 'RTT',
+  mss: 'MSS',
+  rto: 'RTO',
+  ack: 'ACK',
+  acks: 'ACKs',
+  id: 'ID',
+  mathis: 'Mathis',
+  padhye: 'Padhye',
+  jain: 'Jain',
+  over: '/',
+};
 
 /**
  * A readable axis title for a metric or parameter name with its unit:
@@ -652,7 +664,7 @@ export function readableName(name: string): string {
   if (core === 'loss') core = 'loss_rate';
   const words = [...(parent === '' ? [] : parent.split(/[_-]/)), ...core.split('_')]
     .filter((w) => w !== '')
-    .map((w) => ACRONYMS[w.toLowerCase()] ?? w);
+    .map((w) => WORDS[w.toLowerCase()] ?? w);
   const text = capitalise(words.join(' '));
   return unit === undefined ? text : `${text} (${unit})`;
 }
@@ -735,6 +747,9 @@ export function sweepMetricSpec(table: SweepTable, metric: string, options: Plot
     // Error bars reaching zero or below are clipped at the bottom of a log axis.
     for (const p of points) if (p.lo !== undefined && p.lo < yDomain[0]) p.lo = yDomain[0];
   }
+  const yValues = [...ys, ...points.flatMap((p) => (p.lo === undefined || p.hi === undefined ? [] : [p.lo, p.hi]))];
+  const yFlat = !yLog && Math.min(...yValues) === Math.max(...yValues);
+  const yFlatPad = yFlat ? Math.abs(yValues[0] ?? 0) * 0.1 || 1 : 0;
   if (!yLog && points.every((p) => p.y >= 0)) {
     // A metric whose means are all >= 0 (counts, rates, times) cannot be negative: the normal-approximation
     // interval is clipped at 0 rather than stretching the axis below zero.
@@ -757,7 +772,11 @@ export function sweepMetricSpec(table: SweepTable, metric: string, options: Plot
     field: 'y',
     type: 'quantitative',
     title: readableName(metric),
-    scale: yLog ? { type: 'log', domain: yDomain, nice: false } : { zero: false, nice: true },
+    scale: yLog
+      ? { type: 'log', domain: yDomain, nice: false }
+      : yFlat // a constant metric (e.g. Jain's index of one flow): centre it instead of a one-value axis
+        ? { domain: [(yValues[0] ?? 0) - yFlatPad, (yValues[0] ?? 0) + yFlatPad], nice: true }
+        : { zero: false, nice: true },
     ...(yFormat === undefined ? {} : { axis: { format: yFormat } }),
   };
   const seriesTitle = seriesParams.length === 1 ? readableName(seriesParams[0]?.name ?? '') : 'Parameters';

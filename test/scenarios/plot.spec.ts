@@ -339,6 +339,18 @@ describe('sweep plots (aggregate.csv)', () => {
     expect(los('skew_s')).toEqual([-3, 0]);
   });
 
+  it('centres a constant metric on a readable axis instead of a one-value domain', async () => {
+    const dir = freshDir();
+    const cols = ['p', 'runs', 'jain_index_mean', 'jain_index_sd', 'jain_index_ci95_lo', 'jain_index_ci95_hi'];
+    writeFileSync(join(dir, 'aggregate.csv'), toCsv(cols, [[0.01, 3, 1, 0, 1, 1], [0.02, 3, 1, 0, 1, 1]]));
+    const table = await readAggregate(join(dir, 'aggregate.csv'), join(dir, 'sweep.json'));
+    const spec = sweepMetricSpec(table, 'jain_index') as { layer: { encoding: { y: { scale: { domain?: number[] } } } }[] };
+    expect(spec.layer[0]?.encoding.y.scale.domain).toEqual([0.9, 1.1]);
+    await plotDirectory(dir);
+    const svg = read(dir, 'jain_index.svg');
+    for (const text of ['0.90', '1.00', '1.10', 'Jain index']) expect(svg).toContain(`>${text}<`);
+  });
+
   it('uses a linear x axis for a narrow positive range and a categorical one for strings', async () => {
     const dir = freshDir();
     const cols = ['network.links[0].latency_ms', 'runs', 'messages_per_node_mean', 'messages_per_node_sd', 'messages_per_node_ci95_lo', 'messages_per_node_ci95_hi'];
@@ -366,6 +378,7 @@ describe('names and determinism', () => {
     expect(readableName('protocol.tcp.bottleneck.loss')).toBe('Bottleneck loss rate');
     expect(readableName('mean_rtt_s')).toBe('Mean RTT (s)');
     expect(readableName('residue_frac')).toBe('Residue (fraction)');
+    expect(readableName('goodput_over_padhye')).toBe('Goodput / Padhye');
     expect(modelLabel('model_mathis_bps')).toBe('Mathis et al. 1997');
     expect(modelLabel('model_padhye_bps')).toBe('Padhye et al. 1998');
     expect(modelLabel('model_cubic_bps')).toBe('Model: Cubic');
