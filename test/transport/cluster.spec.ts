@@ -124,6 +124,16 @@ describe('a 3-process cluster on loopback', () => {
     expect(await readFile(file, 'utf8')).toBe('{"format":"desim-node-state","version":1,"sha');
   });
 
+  it('exits with code 1 and a clear message when the port is taken', async () => {
+    const [port] = await freeUdpPorts(1);
+    const first = run(['node', '--id', 'P', '--listen', `127.0.0.1:${port}`]);
+    await waitListening(first);
+    const second = await runToEnd(['node', '--id', 'Q', '--listen', `127.0.0.1:${port}`]);
+    expect(second.code).toBe(1);
+    expect(second.stderr).toMatch(/cannot bind: .*EADDRINUSE/);
+    expect(await stop(first)).toBe(0);
+  });
+
   it('exits with code 2 and no stack trace on bad node arguments', async () => {
     for (const args of [
       ['node', '--id', 'A', '--listen', '127.0.0.1:99999'],

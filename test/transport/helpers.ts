@@ -37,7 +37,7 @@ export async function freeConsecutivePorts(n: number): Promise<number> {
  * or rejects after `attempts` tries with `what` in the message. Not a timing
  * assertion: the bound only keeps a broken build from hanging.
  */
-export async function eventually<T>(what: string, check: () => Promise<T | undefined> | T | undefined, attempts = 100, everyMs = 100): Promise<T> {
+export async function eventually<T>(what: string, check: () => Promise<T | undefined> | T | undefined, attempts = 200, everyMs = 100): Promise<T> {
   let last: unknown;
   for (let i = 0; i < attempts; i++) {
     try {

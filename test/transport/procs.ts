@@ -28,13 +28,13 @@ function sleepSync(ms: number): void {
 }
 
 function isFresh(): boolean {
-  const srcNewest = Math.max(newestMtimeMs(path.join(ROOT, 'src/transport')), newestMtimeMs(path.join(ROOT, 'src/protocols')));
+  const srcNewest = Math.max(...['src/transport', 'src/protocols', 'src/kernel'].map((d) => newestMtimeMs(path.join(ROOT, d))));
   return existsSync(MAIN_JS) && statSync(MAIN_JS).mtimeMs >= srcNewest;
 }
 
 /**
  * Builds the project (tsc -p tsconfig.build.json) if the compiled entry is
- * missing or older than src/transport or src/protocols. Test files run in
+ * missing or older than src/transport, src/protocols or src/kernel. Test files run in
  * parallel workers, so the build holds a lock directory (other callers wait).
  */
 export function ensureBuilt(): void {
@@ -100,7 +100,7 @@ export async function runToEnd(args: readonly string[]): Promise<{ code: number 
 }
 
 /** Waits for the node's `listening` JSON line (or its exit, which rejects with its stderr). */
-export async function waitListening(p: Proc, attempts = 200): Promise<Record<string, unknown>> {
+export async function waitListening(p: Proc, attempts = 600): Promise<Record<string, unknown>> {
   let exited = false;
   void p.exited.then(() => (exited = true));
   for (let i = 0; i < attempts; i++) {
