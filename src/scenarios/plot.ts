@@ -85,10 +85,14 @@ function loadEngines(): Promise<Engines> {
 
 /**
  * Compiles a Vega-Lite spec to Vega and renders it to SVG text, headlessly.
- * Deterministic: the same spec gives byte-identical SVG. Unless the spec says
- * otherwise, a white background and the house font are used.
- * @param spec a Vega-Lite top-level spec (data inline)
+ * Deterministic: the same spec gives byte-identical SVG, whatever was rendered
+ * before and whether or not the optional `canvas` package is installed (text
+ * is measured with Helvetica metrics). The spec is used as given (Vega's
+ * defaults apply: transparent background, sans-serif); the recipes of
+ * {@link plotDirectory} set a white background and Helvetica/Arial.
+ * @param spec a Vega-Lite top-level spec, data inline
  * @returns the SVG document, ending with a newline
+ * @throws Error when Vega-Lite or Vega reports an error
  */
 export async function renderVegaLite(spec: object, options: RenderOptions = {}): Promise<string> {
   const { vega, compile } = await loadEngines();
