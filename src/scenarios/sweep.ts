@@ -239,6 +239,8 @@ export async function runSweep(opts: SweepOptions): Promise<SweepReport> {
   const jobs = Math.max(1, Math.min(opts.jobs ?? cpus().length, todo.length));
   if (jobs <= 1) {
     for (const run of todo) {
+      // Let signal handlers run between runs (a SIGINT sets shouldStop).
+      await new Promise((resolve) => setImmediate(resolve));
       if (opts.shouldStop?.() === true) break;
       save(executeRun(jobOf(run), opts.drivers));
     }

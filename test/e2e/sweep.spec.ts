@@ -1,0 +1,69 @@
+/**
+ * Sweeps through the built CLI: the same summary.csv and aggregate.csv with
+ * --jobs 1, --jobs 2, three shards merged, and an interrupted (SIGINT) sweep
+ * finished with --resume.
+ */
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { describe, expect, it } from 'vitest';
+
+const CLI = resolve('dist/src/cli.js');
+const dir = mkdtempSync(join(tmpdir(), 'desim-sweep-'));
+const SWEEP = ['sweep', 'tcp-mathis-padhye', '--set', 'duration_s=600', '--vary', 'protocol.tcp.bottleneck.loss=0.005,0.01,0.02', '--vary', 'protocol.tcp.flows[0].variant=reno,newreno', '--reps', '2', '--quiet'];
+
+function desim(args: string[], env: Record<string, string> = {}) {
+  const r = spawnSync(process.execPath, [CLI, ...args], { cwd: dir, encoding: 'utf8', env: { ...process.env, ...env } });
+  if (r.status !== 0) throw new Error(`desim ${args.join(' ')} exited ${r.status}: ${r.stderr}`);
+  return r.stdout;
+}
+
+const tables = (out: string) => ({
+  summary: readFileSync(join(dir, out, 'summary.csv'), 'utf8'),
+  aggregate: readFileSync(join(dir, out, 'aggregate.csv'), 'utf8'),
+});
+
+describe('desim sweep', () => {
+  it('gives byte-identical tables with --jobs 1, --jobs 2, and three shards merged (also via Slurm array variables)', () => {
+    desim([...SWEEP, '--jobs', '1', '--out', 'j1']);
+    const expected = tables('j1');
+    expect(expected.summary.split('\n')[0]).toBe('run_id,rep,seed,protocol.tcp.bottleneck.loss,protocol.tcp.flows[0].variant,' + expected.summary.split('\n')[0]?.split(',').slice(5).join(','));
+    expect(expected.summary.trim().split('\n')).toHaveLength(1 + 12);
+    expect(expected.aggregate.trim().split('\n')).toHaveLength(1 + 6);
+
+    desim([...SWEEP, '--jobs', '2', '--out', 'j2']);
+    expect(tables('j2')).toEqual(expected);
+
+    desim([...SWEEP, '--jobs', '1', '--shard', '0/3', '--out', 's0']);
+    desim([...SWEEP, '--jobs', '2', '--shard', '1/3', '--out', 's1']);
+    // The third shard comes from Slurm's job-array variables instead of --shard.
+    desim([...SWEEP, '--out', 's2'], { SLURM_ARRAY_TASK_ID: '2', SLURM_ARRAY_TASK_COUNT: '3', SLURM_ARRAY_TASK_MIN: '0' });
+    expect(existsSync(join(dir, 's0', 'summary.csv'))).toBe(false);
+    expect(readdirSync(join(dir, 's2', 'runs')).sort()).toEqual(['r0002.json', 'r0005.json', 'r0008.json', 'r0011.json']);
+    desim(['merge', 's0', 's1', 's2', '--out', 'merged']);
+    expect(tables('merged')).toEqual(expected);
+  });
+
+  it('keeps finished runs on SIGINT, and --resume completes the same files', async () => {
+    const child = spawn(process.execPath, [CLI, ...SWEEP.filter((a) => a !== '--quiet'), '--jobs', '1', '--out', 'int'], { cwd: dir });
+    let stderr = '';
+    const code = await new Promise<number | null>((done) => {
+      child.stderr.on('data', (d: Buffer) => {
+        stderr += d.toString();
+        // Interrupt once a run is done.
+        if (/: [1-9]\/12 /.test(stderr) && !child.killed) child.kill('SIGINT');
+      });
+      child.on('exit', (c) => done(c));
+    });
+    expect(code).toBe(130);
+    expect(stderr).toContain('interrupted');
+    const saved = readdirSync(join(dir, 'int', 'runs')).length;
+    expect(saved).toBeGreaterThan(0);
+    expect(saved).toBeLessThan(12);
+    expect(existsSync(join(dir, 'int', 'summary.csv'))).toBe(false);
+    const out = desim([...SWEEP, '--jobs', '2', '--resume', '--out', 'int']);
+    expect(out).toContain(`${12 - saved} runs done, ${saved} resumed, of 12`);
+    expect(tables('int')).toEqual(tables('j1'));
+  });
+});
