@@ -8,8 +8,7 @@
  * FIN); segments start at multiples of the MSS, so segment k is bytes
  * [k*MSS, (k+1)*MSS). `sndUna` is the oldest unacknowledged byte, `sndNxt`
  * the next byte to send and `highTx` the highest byte ever sent (snd_max);
- * `sndNxt < highTx` only after a go-back-N (a timeout, or Tahoe's fast
- * retransmit). The sender may transmit while the bytes in flight
+ * `sndNxt < highTx` only after a timeout's go-back-N. The sender may transmit while the bytes in flight
  * (`sndNxt - sndUna`) after the segment do not exceed cwnd.
  *
  * Every input emits one trace record (after the segments it sent), named
@@ -28,11 +27,18 @@
  * - ACK == sndUna with data outstanding: a duplicate ACK. In fast recovery
  *   it inflates cwnd by one SMSS (RFC 5681 3.2 step 4). Otherwise the third
  *   one triggers fast retransmit (step 2): ssthresh = max(FlightSize/2,
- *   2*SMSS), the segment at sndUna is resent, and
- *   - Tahoe: cwnd = 1 SMSS, sndNxt = sndUna (slow start, go-back-N);
+ *   2*SMSS) (FlightSize capped at cwnd, see flightSize()), the segment at
+ *   sndUna is resent, and
+ *   - Tahoe: cwnd = 1 SMSS, slow start (only the missing segment is resent,
+ *     as 4.3BSD-Tahoe does; a second hole in the window waits for the timer);
  *   - Reno / NewReno: cwnd = ssthresh + 3*SMSS, enter fast recovery (step 3).
- *     NewReno first checks that the ACK covers more than `recover` (RFC 6582
- *     3.2 step 2), so one window of data is never halved twice.
+ *   The third duplicate only counts if the ACK covers more than `recover`
+ *   (RFC 6582 3.2 step 2 and section 4.1): the highest byte sent when the
+ *   last timeout fired or, for Tahoe and NewReno, when the last fast
+ *   retransmit happened. After a timeout's go-back-N, segments the receiver
+ *   already holds come back as duplicate ACKs; the check keeps them from
+ *   triggering spurious fast retransmits. Reno (RFC 5681) does not set `recover` on fast
+ *   retransmit, so a second hole in the same window halves cwnd again.
  * - ACK above sndUna: new data. RTT sample if no acknowledged segment was
  *   ever retransmitted (Karn's rule); the timer restarts (RFC 6298 5.3) or
  *   stops when everything is acknowledged (5.2). In fast recovery:
@@ -45,8 +51,8 @@
  *     "Impatient" variant, RFC 6582 section 4).
  *   Outside recovery the congestion-control algorithm opens the window.
  * - Timeout (RFC 6298 5.4-5.7, RFC 5681 eq. 4): ssthresh = max(FlightSize/2,
- *   2*SMSS) unless the timer already expired for this data (then ssthresh is
- *   kept), cwnd = 1 SMSS, leave recovery, recover = highTx - 1, back off the
+ *   2*SMSS) unless the timer already expired for this data or the sender was
+ *   in fast recovery (then ssthresh is kept), cwnd = 1 SMSS, leave recovery, recover = highTx - 1, back off the
  *   RTO, go back to sndUna and resend.
  */
 import type { TraceSource } from '../../kernel/trace.js';
@@ -206,7 +212,7 @@ export class TcpSender {
         tcb.cwnd += mss; // RFC 5681 3.2 step 4: inflate
         this.sendData(now);
         this.emit(now, 'dupack');
-      } else if (this.dupacks === 3 && (this.ops.recovery !== 'newreno' || ack > this.recover)) {
+      } else if (this.dupacks === 3 && ack > this.recover) {
         this.fastRetransmit(now);
       } else {
         this.emit(now, 'dupack');
@@ -275,10 +281,14 @@ export class TcpSender {
     const tcb = this.tcb;
     this.stats.timeouts++;
     if (this.rtt.backoffs === 0) {
-      // RFC 5681 eq. 4 applies the first time this data times out; later expirations keep ssthresh.
-      tcb.ssthresh = this.ops.ssThresh(tcb, this.sndNxt - this.sndUna);
       this.stats.firstTimeouts++;
       this.stats.firstTimeoutRtoSumNs += this.rtt.rtoNs;
+    }
+    if (this.rtt.backoffs === 0 && !tcb.inRecovery) {
+      // RFC 5681 eq. 4 applies the first time this data times out; later expirations keep ssthresh.
+      // A timeout in fast recovery keeps the ssthresh of the fast retransmit (as Linux's
+      // tcp_enter_loss does): FlightSize is inflated there and would undo the reduction.
+      tcb.ssthresh = this.ops.ssThresh(tcb, this.flightSize());
     }
     tcb.cwnd = this.mss; // loss window, RFC 5681 section 3.1
     tcb.inRecovery = false;
@@ -316,24 +326,34 @@ export class TcpSender {
   private fastRetransmit(now: Time): void {
     const tcb = this.tcb;
     this.stats.fastRetransmits++;
-    tcb.ssthresh = this.ops.ssThresh(tcb, this.sndNxt - this.sndUna); // RFC 5681 eq. 4
-    this.recover = this.highTx - 1;
+    tcb.ssthresh = this.ops.ssThresh(tcb, this.flightSize()); // RFC 5681 eq. 4
+    if (this.ops.recovery !== 'reno') this.recover = this.highTx - 1; // RFC 6582 3.2 step 2 (and Tahoe, see above)
     tcb.cwndCount = 0;
+    this.transmit(this.sndUna, Math.min(this.mss, this.totalBytes - this.sndUna), now);
     if (this.ops.recovery === 'none') {
-      // Tahoe: one segment, slow start from the hole. The duplicate-ACK count is not reset (as in
-      // 4.3BSD-Tahoe): the rest of the window's duplicates must not trigger another retransmit.
+      // Tahoe: cwnd = one segment, slow start. As in 4.3BSD-Tahoe only the missing segment is resent
+      // (snd_nxt is restored after it), and the duplicate-ACK count is not reset, so the rest of the
+      // window's duplicates trigger nothing; new data waits until the window has room again.
       tcb.cwnd = this.mss;
-      this.sndNxt = this.sndUna;
-      this.sendData(now);
       this.emit(now, 'fast_retransmit');
       return;
     }
-    this.transmit(this.sndUna, Math.min(this.mss, this.totalBytes - this.sndUna), now);
     tcb.cwnd = tcb.ssthresh + 3 * this.mss; // RFC 5681 3.2 step 3
     tcb.inRecovery = true;
     this.firstPartialAck = true;
     this.sendData(now);
     this.emit(now, 'fast_retransmit');
+  }
+
+  /**
+   * FlightSize for RFC 5681 eq. 4: sndNxt - sndUna, but at most cwnd. Right after fast recovery
+   * the flight still holds everything sent on the inflated window (without SACK much of it sits in
+   * the receiver's out-of-order buffer); halving that would undo the reduction just made, so a loss
+   * then halves the (deflated) cwnd, as Linux does.
+   */
+  private flightSize(): number {
+    const flight = this.sndNxt - this.sndUna;
+    return flight < this.tcb.cwnd ? flight : this.tcb.cwnd;
   }
 
   /** Sends new (or, after go-back-N, old) segments while the window allows. */

@@ -79,7 +79,7 @@ describe('TcpSender, hand-worked sequences', () => {
     // No `recover` guard in Reno (RFC 5681): the window is halved again.
     expect(h.last().event).toBe('fast_retransmit');
     expect(h.sent[0]).toEqual({ seq: 4000, len: 1000, retx: true });
-    expect(h.s.tcb.ssthresh).toBe(4000); // FlightSize 12000 - 4000 = 8000
+    expect(h.s.tcb.ssthresh).toBe(2750); // FlightSize 12000 - 4000 = 8000, capped at the deflated cwnd 5500
     expect(h.s.stats.fastRetransmits).toBe(2);
   });
 
@@ -116,22 +116,26 @@ describe('TcpSender, hand-worked sequences', () => {
     expect(h.last().event).toBe('dupack');
   });
 
-  it('Tahoe: the third duplicate ACK sends one segment and returns to slow start; later duplicates do nothing', () => {
+  it('Tahoe: the third duplicate ACK resends one segment and returns to slow start; later duplicates do nothing', () => {
     const h = toFastRetransmit('tahoe');
     expect(h.s.tcb.ssthresh).toBe(5500);
     expect(h.s.tcb.cwnd).toBe(MSS);
     expect(h.sent).toEqual([{ seq: 1000, len: 1000, retx: true }]);
-    expect(h.last()).toMatchObject({ event: 'fast_retransmit', state: 'slow_start', sndNxt: 2000 });
+    expect(h.last()).toMatchObject({ event: 'fast_retransmit', state: 'slow_start', sndNxt: 12000 });
     h.sent.length = 0;
     for (let i = 0; i < 5; i++) h.s.onAck(1000, (104 + i) * MS);
     expect(h.sent).toEqual([]);
     expect(h.s.stats.fastRetransmits).toBe(1);
-    // The retransmission's ACK covers buffered data: slow start resumes past it (go-back-N skips what arrived).
+    // Slow start from one segment; new data waits until the flight fits in cwnd.
     h.s.onAck(4000, 200 * MS);
     expect(h.s.tcb.cwnd).toBe(2 * MSS);
+    expect(h.sent).toEqual([]);
+    h.s.onAck(12000, 300 * MS);
+    expect(h.s.tcb.cwnd).toBe(3 * MSS);
     expect(h.sent.map((t) => [t.seq, t.retx])).toEqual([
-      [4000, true],
-      [5000, true],
+      [12000, false],
+      [13000, false],
+      [14000, false],
     ]);
     expect(h.records.every((r) => r.state !== 'fast_recovery')).toBe(true);
   });

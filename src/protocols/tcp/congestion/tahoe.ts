@@ -1,7 +1,7 @@
 /**
  * TCP Tahoe (Jacobson 1988, as in 4.3BSD-Tahoe): Reno's window rules, fast
  * retransmit on the third duplicate ACK, but no fast recovery: cwnd goes to
- * one segment and the sender slow-starts from the lost segment (go-back-N).
+ * one segment and the sender slow-starts once the retransmission is acknowledged.
  */
 import type { CongestionOps } from './ops.js';
 import { renoFamily } from './reno.js';
