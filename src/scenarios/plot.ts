@@ -769,7 +769,8 @@ export function sweepMetricSpec(table: SweepTable, metric: string, options: Plot
         type: 'quantitative',
         title: readableName(xName ?? ''),
         scale: xLog ? { type: 'log', nice: false, padding: 12 } : { zero: false, nice: true, padding: 12 },
-        axis: xLog ? { tickCount: 6 } : {},
+        // On a log axis, ticks at the swept values (when few) label every point; else about six ticks.
+        axis: xLog ? (xDistinct.values.length <= 12 ? { values: xDistinct.values.map(num) } : { tickCount: 6 }) : {},
       }
     : { field: 'x', type: 'ordinal', title: xName === undefined ? null : readableName(xName), sort: xDistinct.values, axis: { labelAngle: 0 } };
   const yEnc: Record<string, unknown> = {
