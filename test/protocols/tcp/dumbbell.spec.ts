@@ -114,4 +114,34 @@ describe('Dumbbell', () => {
     for (let i = 1; i < drops.length; i++) if (drops[i]!.timeNs - drops[i - 1]!.timeNs < 2.5 * MS) close++;
     expect(close / drops.length).toBeGreaterThan(0.3);
   });
+
+  describe('burst loss regressions (Gilbert-Elliott, one flow alone, 10 Mbps, 100 ms RTT)', () => {
+    const burst = (variant: 'tahoe' | 'newreno', queuePackets: number): DumbbellConfig => ({
+      bottleneck: {
+        bandwidthBps: 10e6,
+        delayNs: 40 * MS,
+        queuePackets,
+        loss: { model: 'gilbert-elliott', pGoodToBad: 0.001, pBadToGood: 0.3, lossGood: 0, lossBad: 0.5 },
+      },
+      returnPath: { delayNs: 60 * MS },
+      flows: [{ variant }],
+    });
+
+    it('Tahoe makes no spurious fast retransmits (it used to go back N and count the duplicates)', () => {
+      const s = run(burst('tahoe', 100), 60).summary[0]!;
+      expect(s.dataDrops).toBeGreaterThan(50);
+      expect(s.fastRetransmits).toBeLessThanOrEqual(s.dataDrops);
+      expect(s.retransmits).toBeLessThan(3 * s.dataDrops);
+    });
+
+    it('NewReno does not blow its window up after a long recovery (ssthresh from an inflated flight)', () => {
+      const r = run(burst('newreno', 30), 60);
+      const s = r.summary[0]!;
+      expect(s.goodputBps).toBeGreaterThan(3e6);
+      expect(s.dataDrops).toBeLessThan(20 * s.lossEvents);
+      const maxSsthresh = Math.max(...r.records.filter((x) => Number.isFinite(x.ssthreshBytes)).map((x) => x.ssthreshBytes));
+      // BDP (10 Mbps x 100 ms = 85 segments) plus the queue: ssthresh never needs to be far above it.
+      expect(maxSsthresh / 1460).toBeLessThan(200);
+    });
+  });
 });
