@@ -290,6 +290,8 @@ describe('sweep plots (aggregate.csv)', () => {
       expect(goodput).toContain(`>${text}<`);
     }
     expect(goodput).toContain('>Mean of 10 runs per point; bars: 95% confidence interval<');
+    // Log x axis: a labelled tick at every swept value.
+    for (const p of ['0.001', '0.002', '0.005', '0.01', '0.02', '0.05']) expect(goodput).toContain(`>${p}<`);
     const timeouts = read(dir, 'timeouts.svg');
     expectSvg(timeouts);
     expect(timeouts).toContain('>Timeouts<');
