@@ -69,6 +69,8 @@ export interface DeliveryRecord {
 export interface GossipMetricsOptions {
   /** Called for every delivery (leave unset when not tracing). */
   readonly onDelivery?: (d: DeliveryRecord) => void;
+  /** Called for every version stored (local writes included), before the metrics update. */
+  readonly onStored?: (node: NodeId, entry: Entry, via: Via, nowNs: Time) => void;
   /** Called with (time, key, fraction of live nodes holding its newest version), one point per key and instant. */
   readonly onInfection?: (timeNs: Time, key: string, fraction: number) => void;
 }
@@ -120,6 +122,7 @@ export class GossipMetrics implements GossipObserver {
   }
 
   stored(node: NodeId, e: Entry, via: Via, nowNs: Time): void {
+    if (this.options.onStored !== undefined) this.options.onStored(node, e, via, nowNs);
     let k = this.keys.get(e.key);
     if (k === undefined) {
       k = { key: e.key, newest: undefined, holds: new Uint8Array(this.nodeCount), live: 0, updates: [], pendingTimeNs: -1, pendingFrac: 0 };

@@ -45,9 +45,11 @@ import { formatSeconds, milliseconds, seconds } from '../../kernel/time.js';
 import { DEFAULT_CONFIG, MIN_MTU_BYTES, type GossipConfig } from '../../protocols/gossip/config.js';
 import { PRESETS, PRESET_NAMES, type PresetName } from '../../protocols/gossip/presets.js';
 import { GossipCluster } from '../../protocols/gossip/sim-cluster.js';
+import type { Via } from '../../protocols/gossip/node.js';
+import type { Entry } from '../../protocols/gossip/store.js';
 import type { GossipMessage, KvReply } from '../../protocols/gossip/wire.js';
 import { scheduleFaults } from '../../protocols/net/faults.js';
-import { droppedTotal, type Network } from '../../protocols/net/network.js';
+import { droppedTotal, type Network, type NodeId } from '../../protocols/net/network.js';
 import type { Issue, ProtocolDriver, RunContext, RunResult, ScenarioFor } from '../driver.js';
 import { unknownNode } from '../loader.js';
 import { buildNetwork, toTimedFaults } from '../network-section.js';
@@ -195,8 +197,34 @@ function valueText(r: KvReply): string {
   return r.op === 'get' && r.ok && r.found ? JSON.stringify(r.value) : '';
 }
 
+/** Extra observation points of {@link setupGossipRun} (tests use them; `run` passes none). */
+export interface GossipRunHooks {
+  /** Every version stored at any node (local writes included). */
+  readonly onStored?: (node: NodeId, entry: Entry, via: Via, nowNs: number) => void;
+  /** A node actually restarted (it was down). */
+  readonly onRestart?: (node: NodeId, keepState: boolean, nowNs: number) => void;
+}
+
+/** A gossip scenario set up and ready to run. */
+export interface GossipRun {
+  readonly sim: Simulator;
+  readonly cluster: GossipCluster;
+  readonly ids: ReadonlyMap<string, NodeId>;
+  /** Runs to the scenario's duration (reporting progress) and returns the result. */
+  run(): RunResult;
+}
+
 /** Runs a gossip scenario to its duration. */
 export function runGossip(scenario: ScenarioFor<GossipSettings, GossipWorkload>, ctx: RunContext): RunResult {
+  return setupGossipRun(scenario, ctx).run();
+}
+
+/** Builds the simulator, network, cluster, faults and workload of a scenario (the same path `run` takes). */
+export function setupGossipRun(
+  scenario: ScenarioFor<GossipSettings, GossipWorkload>,
+  ctx: RunContext,
+  hooks: GossipRunHooks = {},
+): GossipRun {
   const s = scenario.settings;
   const names = scenario.network.nodes;
   const n = names.length;
@@ -226,6 +254,7 @@ export function runGossip(scenario: ScenarioFor<GossipSettings, GossipWorkload>,
     clockOffsetNs: (id) => offsets[id] as number,
     clockDriftPpm: (id) => drifts[id] as number,
     metrics: {
+      ...(hooks.onStored !== undefined ? { onStored: hooks.onStored } : {}),
       ...(deliveries !== undefined
         ? {
             onDelivery: (d) =>
@@ -244,7 +273,10 @@ export function runGossip(scenario: ScenarioFor<GossipSettings, GossipWorkload>,
   }
   scheduleFaults(sim, net as Network<unknown>, toTimedFaults(scenario.faults, ids), {
     crash: (id) => cluster.crash(id),
-    restart: (id, keep) => cluster.restart(id, keep),
+    restart: (id, keep) => {
+      if (!cluster.isUp(id) && hooks.onRestart !== undefined) hooks.onRestart(id, keep, sim.now);
+      cluster.restart(id, keep);
+    },
   });
 
   const reads: Cell[][] = [];
@@ -253,7 +285,6 @@ export function runGossip(scenario: ScenarioFor<GossipSettings, GossipWorkload>,
   let failed = 0;
   let puts = 0;
   let deletes = 0;
-  const updateOps: string[] = [];
   scenario.workload.forEach((w, i) => {
     sim.schedule(
       seconds(w.at_s),
@@ -265,7 +296,6 @@ export function runGossip(scenario: ScenarioFor<GossipSettings, GossipWorkload>,
           return;
         }
         if (w.op !== 'get') {
-          updateOps.push(w.op);
           if (w.op === 'put') puts++;
           else deletes++;
           return;
@@ -288,13 +318,18 @@ export function runGossip(scenario: ScenarioFor<GossipSettings, GossipWorkload>,
 
   cluster.start();
   const endNs = seconds(scenario.duration_s);
-  const steps = 20;
-  for (let i = 1; i <= steps; i++) {
-    sim.run({ until: Math.round((endNs * i) / steps) });
-    ctx.progress(i / steps);
-  }
-  cluster.metrics.flush();
+  const run = (): RunResult => {
+    const steps = 20;
+    for (let i = 1; i <= steps; i++) {
+      sim.run({ until: Math.round((endNs * i) / steps) });
+      ctx.progress(i / steps);
+    }
+    cluster.metrics.flush();
+    return summarize();
+  };
+  return { sim, cluster, ids, run };
 
+  function summarize(): RunResult {
   const m = cluster.metrics;
   const sum = m.summary();
   const totals = cluster.sentTotals();
@@ -318,11 +353,11 @@ export function runGossip(scenario: ScenarioFor<GossipSettings, GossipWorkload>,
     reads: reads.length,
     failed_calls: failed,
   };
-  const updates: Cell[][] = m.updates.map((u, i) => [
+  const updates: Cell[][] = m.updates.map((u) => [
     formatSeconds(u.writtenAtNs),
     names[u.origin],
     u.key,
-    updateOps[i] ?? (u.deleted ? 'delete' : 'put'),
+    u.deleted ? 'delete' : 'put',
     u.ts,
     u.count > 1 ? fmt.float(u.sumDelayNs / (u.count - 1) / 1e9, 9) : '',
     m.complete(u) ? formatSeconds(u.maxDelayNs) : '',
@@ -340,6 +375,7 @@ export function runGossip(scenario: ScenarioFor<GossipSettings, GossipWorkload>,
     tables: { reads: { columns: READ_COLUMNS, rows: reads }, updates: { columns: UPDATE_COLUMNS, rows: updates } },
     headline,
   };
+  }
 }
 
 function checkGossip(scenario: ScenarioFor<GossipSettings, GossipWorkload>): Issue[] {
