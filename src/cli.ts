@@ -14,6 +14,7 @@ import { benchGossip, formatGossipBench } from './bench/gossip.js';
 import { benchKernel } from './bench/kernel.js';
 import { benchTcp } from './bench/tcp.js';
 import { SimulationError } from './kernel/errors.js';
+import { reproduce } from './reproduce.js';
 import { bundledScenarios, resolveScenarioPath } from './scenarios/bundled.js';
 import { BUILTIN_DRIVERS, driversFor } from './scenarios/drivers/index.js';
 import { ScenarioError } from './scenarios/errors.js';
@@ -291,6 +292,14 @@ runs one, "desim <command> --help" explains a command with examples.`,
         const report = await runScenario(scenario, { outDir, scenarioFile: file });
         process.stdout.write(`${scenario.name}: ${report.result.headline}\n  wrote ${outDir}/ ${report.files.join(' ')}\n`);
       }
+    },
+  )
+  .command(
+    'reproduce',
+    'Regenerate every table and figure the README shows, under results/ (fixed seeds)',
+    (y) => y.option('out', { type: 'string', default: 'results', describe: 'parent folder' }).option('jobs', { type: 'number', describe: 'worker threads for the sweep' }),
+    async (argv) => {
+      await reproduce(argv.out, (line) => process.stdout.write(line + '\n'), argv.jobs);
     },
   )
   .command(
