@@ -7,13 +7,16 @@
  * addresses (`buildMembership`), the same at every node started with the
  * same member set, so origin ids (the last-writer-wins tie-break) agree.
  *
- * Time: the node's `now` is a monotonic clock starting at 0 when the process
- * starts; its write timestamps come from its hybrid logical clock, which
- * jumps forward to every timestamp it receives. A node therefore orders its
- * writes after everything it has heard of; a node restarted *without* a data
- * file stamps the writes it makes before hearing from any peer with small
- * timestamps, which lose to older writes (restart with `--data` to keep the
- * clock, or wait one gossip interval).
+ * Time: the node's `now` (its timers) is a monotonic clock starting at 0
+ * when the host starts. Its write timestamps come from its hybrid logical
+ * clock over a physical clock `now + offset`, where the offset is the wall
+ * clock at start in nanoseconds modulo 2^51 (about 26 days; see
+ * {@link wallClockOffsetNs}), so timestamps stay exact integers (< 2^53)
+ * yet nodes started at different moments, or restarted without a data file,
+ * stamp writes in wall-clock order and a later write wins. Across a wrap of
+ * the modulus (once in 26 days) a node started after it stamps low until it
+ * hears from a peer started before it: the HLC then moves it forward, so its
+ * writes are still ordered after everything it has seen.
  *
  * Persistence (`--data FILE`, its directory created if needed): the node's snapshot (entries and clock) is
  * loaded at start (a corrupt file stops the start with a clear error and is
@@ -60,6 +63,14 @@ function mergeStats(host: Readonly<Record<string, number>>, node: Readonly<Recor
   return out;
 }
 
+/** Modulus of the wall-clock offset: 2^51 ns, about 26 days, so offset + uptime stays far below 2^53. */
+export const WALL_CLOCK_MODULUS_NS = 2 ** 51;
+
+/** The wall clock now, in nanoseconds modulo {@link WALL_CLOCK_MODULUS_NS}: a node's physical clock offset. */
+export function wallClockOffsetNs(): number {
+  return Number((BigInt(Date.now()) * 1_000_000n) % BigInt(WALL_CLOCK_MODULUS_NS));
+}
+
 /** Options of {@link startGossipNode}. */
 export interface GossipUdpOptions {
   /** The node's name (`--id`), for logs and the state file. */
@@ -72,6 +83,8 @@ export interface GossipUdpOptions {
   readonly dataFile?: string;
   /** Save period of the state file, ms (default 500). */
   readonly saveIntervalMs?: number;
+  /** Physical clock offset added to the monotonic `now`, ns (default {@link wallClockOffsetNs}). */
+  readonly clockOffsetNs?: number;
   /** Seed of the node's random stream (peer choice, phases). */
   readonly seed: string;
   /** Host events (drops, errors, traces) and persistence errors. */
@@ -125,6 +138,7 @@ export async function startGossipNode(opts: GossipUdpOptions): Promise<RunningGo
     peers: membership.peers,
     rng: new RandomStreams(opts.seed).stream(`node:${opts.name}`),
     config: { ...opts.config },
+    clockOffsetNs: opts.clockOffsetNs ?? wallClockOffsetNs(),
     ...(snapshot !== undefined ? { snapshot } : {}),
   });
   const host = new UdpHost<GossipMessage, KvCall, KvReply>({

@@ -21,6 +21,8 @@ export {
   gossipCodec,
   gossipConfigFromCli,
   startGossipNode,
+  wallClockOffsetNs,
+  WALL_CLOCK_MODULUS_NS,
   type GossipCliOptions,
   type GossipUdpOptions,
   type RunningGossipNode,

@@ -64,7 +64,7 @@ export type HostLogEvent =
 
 /** Options of a {@link UdpHost}. */
 export interface UdpHostOptions<M, C, R> {
-  /** The node's name (`--id`), reported in stats. */
+  /** The node's name (`--id`), for its owner's logs. */
   readonly name: string;
   /** Address to bind. */
   readonly listen: UdpAddress;

@@ -114,6 +114,29 @@ describe('a 3-process cluster on loopback', () => {
     await stop(alone);
   });
 
+  it('a node restarted without its data stamps new writes after older ones (wall-clock offset + HLC)', async () => {
+    const [pa, pb] = (await freeUdpPorts(2)) as [number, number];
+    const nodeArgs = (id: string, me: number, peer: number): string[] => [
+      'node', '--id', id, '--listen', `127.0.0.1:${me}`, '--peers', `127.0.0.1:${peer}`, '--interval', String(INTERVAL_MS), '--anti-entropy', String(AE_MS),
+    ];
+    const a = run(nodeArgs('A', pa, pb));
+    let b = run(nodeArgs('B', pb, pa));
+    await Promise.all([waitListening(a), waitListening(b)]);
+    const ca = new KvClient({ node: { host: '127.0.0.1', port: pa }, timeoutMs: 300, retries: 5 });
+    const cb = new KvClient({ node: { host: '127.0.0.1', port: pb }, timeoutMs: 300, retries: 5 });
+    clients.push(ca, cb);
+    const old = await ca.put('x', 'old');
+    await eventually('x on B', async () => ((await cb.get('x')) === 'old' ? true : undefined));
+    await stop(b, 'SIGKILL');
+    b = run(nodeArgs('B', pb, pa));
+    await waitListening(b);
+    const fresh = await cb.put('x', 'new'); // a fresh B, no data file, at once
+    expect(fresh.ts).toBeGreaterThan(old.ts);
+    await eventually('new x on A', async () => ((await ca.get('x')) === 'new' ? true : undefined));
+    expect(await cb.get('x')).toBe('new');
+    await Promise.all([stop(a), stop(b)]);
+  });
+
   it('refuses a corrupt state file with a clear error and leaves it untouched', async () => {
     const file = path.join(dir, 'corrupt.json');
     await writeFile(file, '{"format":"desim-node-state","version":1,"sha');
