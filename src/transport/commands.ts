@@ -99,7 +99,7 @@ export const nodeCommand: CommandModule<object, NodeArgs> = {
       .option('listen', { type: 'string', demandOption: true, describe: 'address to bind, HOST:PORT (e.g. 127.0.0.1:5001)' })
       .option('peers', { type: 'string', default: '', describe: 'the other nodes, comma-separated HOST:PORT (every node must be given the same member set)' })
       .option('interval', { type: 'number', describe: 'gossip round length, ms (default: the preset\'s, 1000)' })
-      .option('anti-entropy', { type: 'number', describe: 'anti-entropy period, ms (default: 10 rounds)' })
+      .option('anti-entropy', { type: 'number', describe: 'anti-entropy period, ms; 0 turns it off (default: 10 rounds)' })
       .option('fanout', { type: 'number', describe: 'peers contacted per round (default: the preset\'s)' })
       .option('preset', { type: 'string', choices: PRESET_NAMES, default: 'default', describe: 'gossip preset' })
       .option('data', { type: 'string', describe: 'state file: loaded at start, saved atomically on change and at shutdown' })
