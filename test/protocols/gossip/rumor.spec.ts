@@ -1,0 +1,65 @@
+import { describe, expect, it } from 'vitest';
+import { Random } from '../../../src/kernel/random.js';
+import { RumorList } from '../../../src/protocols/gossip/rumor.js';
+import type { Entry } from '../../../src/protocols/gossip/store.js';
+
+const e = (key: string, ts: number): Entry => ({ key, value: ts, ts, origin: 0, deleted: false });
+
+describe('rumor stop rules (Demers et al. 1987)', () => {
+  it('feedback + counter: lose interest at exactly k unnecessary contacts; rounds alone do not count', () => {
+    const rng = new Random('t');
+    const r = new RumorList('feedback', 'counter', 3);
+    r.add(e('a', 1));
+    for (let i = 0; i < 10; i++) r.afterRound(rng);
+    expect(r.size).toBe(1);
+    r.unnecessary('a', 1, 0, rng);
+    r.unnecessary('a', 1, 0, rng);
+    expect(r.size).toBe(1);
+    r.unnecessary('a', 2, 0, rng); // another version: ignored
+    expect(r.size).toBe(1);
+    r.unnecessary('a', 1, 0, rng);
+    expect(r.size).toBe(0);
+  });
+
+  it('blind + counter: lose interest after k rounds, feedback ignored', () => {
+    const rng = new Random('t');
+    const r = new RumorList('blind', 'counter', 2);
+    r.add(e('a', 1));
+    r.unnecessary('a', 1, 0, rng);
+    r.unnecessary('a', 1, 0, rng);
+    r.afterRound(rng);
+    expect(r.size).toBe(1);
+    r.afterRound(rng);
+    expect(r.size).toBe(0);
+  });
+
+  it('blind + coin: each round keeps a rumor with probability 1 - 1/k', () => {
+    const rng = new Random('coin');
+    let kept = 0;
+    const trials = 4000;
+    for (let i = 0; i < trials; i++) {
+      const r = new RumorList('blind', 'coin', 4);
+      r.add(e('a', 1));
+      r.afterRound(rng);
+      kept += r.size;
+    }
+    expect(kept / trials).toBeGreaterThan(0.72);
+    expect(kept / trials).toBeLessThan(0.78);
+  });
+
+  it('a newer version of a key replaces the hot one and resets its counter; forever never stops', () => {
+    const rng = new Random('t');
+    const r = new RumorList('feedback', 'counter', 2);
+    r.add(e('a', 1));
+    r.unnecessary('a', 1, 0, rng);
+    r.add(e('a', 2));
+    expect(r.hot.map((h) => [h.entry.ts, h.count])).toEqual([[2, 0]]);
+    const f = new RumorList('feedback', 'forever', 1);
+    f.add(e('a', 1));
+    for (let i = 0; i < 5; i++) {
+      f.unnecessary('a', 1, 0, rng);
+      f.afterRound(rng);
+    }
+    expect(f.size).toBe(1);
+  });
+});
