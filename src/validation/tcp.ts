@@ -64,6 +64,8 @@ export interface ValidationOptions {
   readonly seed?: number;
   /** Simulated time per step between loss-event checks (s). Default 50. */
   readonly stepS?: number;
+  /** Delayed ACKs at the receiver (Padhye's b = 2). Default false (the acceptance setting). */
+  readonly delayedAck?: boolean;
 }
 
 /** The criterion of the acceptance test for loss rate p. */
@@ -79,6 +81,7 @@ export function validateReno(p: number, options: ValidationOptions = {}): Valida
   const settings: TcpSettings = tcpSectionSchema.parse({
     ...VALIDATION_SECTION,
     bottleneck: { ...VALIDATION_SECTION.bottleneck, loss: p },
+    delayed_ack: options.delayedAck ?? false,
   }) as TcpSettings;
   const sim = new Simulator({ seed: `${options.seed ?? 1}/p=${p}` });
   const bed = buildDumbbell(sim, settings);

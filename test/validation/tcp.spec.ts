@@ -39,4 +39,18 @@ describe('Reno goodput against the analytic models', () => {
     expect(validationPasses(0.05, 0.5, 0.75)).toBe(false);
     expect(validationPasses(0.05, 0.5, 0.9)).toBe(true);
   });
+
+  it('with delayed ACKs (b = 2) goodput follows Padhye with b = 2 and Mathis with C = sqrt(3/4)', () => {
+    const delayed = validationTable({ delayedAck: true }, [0.002, 0.02]);
+    const table = formatValidationTable(delayed);
+    for (const r of delayed) {
+      expect(r.lossEvents).toBeGreaterThanOrEqual(1000);
+      expect(r.ratioPadhye, table).toBeGreaterThan(0.85);
+      expect(r.ratioPadhye, table).toBeLessThan(1.15);
+    }
+    expect(delayed[0]?.ratioMathis, table).toBeGreaterThan(0.8);
+    expect(delayed[0]?.ratioMathis, table).toBeLessThan(1.2);
+    // Half the ACKs: slower window growth than without delayed ACKs at the same p.
+    expect(delayed[0]!.goodputBps).toBeLessThan(0.8 * rows[1]!.goodputBps);
+  });
 });

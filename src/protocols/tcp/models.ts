@@ -3,16 +3,20 @@
  *
  * - Mathis, Semke, Mahdavi, Ott 1997, "The macroscopic behavior of the TCP
  *   congestion avoidance algorithm": BW = (MSS / RTT) * C / sqrt(p) with
- *   C = sqrt(3/2) (periodic losses, an ACK per segment).
+ *   C = sqrt(3/2) (periodic losses, an ACK per segment; sqrt(3/4) with delayed ACKs).
  * - Padhye, Firoiu, Towsley, Kurose 1998, "Modeling TCP throughput: a simple
  *   model and its empirical validation", the full model (eq. 31/32 of the
  *   SIGCOMM paper): triple-duplicate-ACK periods plus timeouts with
  *   exponential back-off, b segments per ACK, receiver window Wmax.
  */
 
-/** Mathis et al. 1997 throughput (bits per second) for MSS (bytes), RTT (s) and loss-event rate p. */
-export function mathisBps(mssBytes: number, rttS: number, p: number): number {
-  return ((mssBytes * 8) / rttS) * (Math.sqrt(3 / 2) / Math.sqrt(p));
+/**
+ * Mathis et al. 1997 throughput (bits per second) for MSS (bytes), RTT (s) and loss-event rate p:
+ * (MSS / RTT) * sqrt(3 / (2b)) / sqrt(p), with b segments per ACK (default 1: C = sqrt(3/2); with
+ * delayed ACKs b = 2 and C = sqrt(3/4), as in the paper).
+ */
+export function mathisBps(mssBytes: number, rttS: number, p: number, b = 1): number {
+  return ((mssBytes * 8) / rttS) * (Math.sqrt(3 / (2 * b)) / Math.sqrt(p));
 }
 
 /** Parameters of {@link padhyeBps}. */

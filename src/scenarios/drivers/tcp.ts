@@ -24,7 +24,8 @@
  * the metrics also carry the Mathis and Padhye model throughputs
  * (`model_mathis_bps`, `model_padhye_bps`) at the configured Bernoulli loss
  * rate (or the measured loss-event rate when the loss is not Bernoulli),
- * the measured mean RTT and the RTO the sender had at its timeouts.
+ * the measured mean RTT, the RTO the sender had at its timeouts, and b = 2
+ * segments per ACK with delayed ACKs (else 1).
  */
 import { z } from 'zod';
 import { fmt } from '../../kernel/csv.js';
@@ -243,8 +244,9 @@ export function tcpMetrics(s: TcpSettings, flows: readonly FlowSummary[]): Recor
     const p = typeof loss === 'number' && loss > 0 ? loss : m['loss_event_rate'] as number;
     const rttS = Number.isFinite(only.meanRttNs) ? only.meanRttNs / 1e9 : only.baseRttNs / 1e9;
     const t0S = only.meanTimeoutRtoNs / 1e9;
-    const mathis = p > 0 ? mathisBps(s.mss_bytes, rttS, p) : NaN;
-    const padhye = p > 0 ? padhyeBps({ mssBytes: s.mss_bytes, rttS, p, t0S, b: s.delayed_ack ? 2 : 1 }) : NaN;
+    const b = s.delayed_ack ? 2 : 1;
+    const mathis = p > 0 ? mathisBps(s.mss_bytes, rttS, p, b) : NaN;
+    const padhye = p > 0 ? padhyeBps({ mssBytes: s.mss_bytes, rttS, p, t0S, b }) : NaN;
     m['model_p'] = p;
     m['model_t0_s'] = t0S;
     m['model_mathis_bps'] = mathis;

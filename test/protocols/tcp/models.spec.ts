@@ -6,6 +6,7 @@ describe('throughput models', () => {
     // 1460 B, 100 ms, p = 0.01: 116800 bps * 1.2247 / 0.1 = 1.4305 Mbps
     expect(mathisBps(1460, 0.1, 0.01)).toBeCloseTo(1_430_500, -3);
     expect(mathisBps(1460, 0.1, 0.0025) / mathisBps(1460, 0.1, 0.01)).toBeCloseTo(2, 10);
+    expect(mathisBps(1460, 0.1, 0.01, 2) / mathisBps(1460, 0.1, 0.01)).toBeCloseTo(Math.SQRT1_2, 10);
   });
 
   it('Padhye: close to the square-root law at small p, far below it when timeouts dominate', () => {
