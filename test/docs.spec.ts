@@ -1,0 +1,25 @@
+/** Keeps docs/scenario-defaults.md true: every key of the scenario schema is documented there. */
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { BUILTIN_DRIVERS } from '../src/scenarios/drivers/index.js';
+import { scenarioJsonSchema } from '../src/scenarios/schema.js';
+
+type Node = { properties?: Record<string, Node>; anyOf?: Node[]; oneOf?: Node[]; items?: Node };
+
+function keys(n: Node, out: Set<string>): Set<string> {
+  for (const [k, v] of Object.entries(n.properties ?? {})) {
+    out.add(k);
+    keys(v, out);
+  }
+  for (const o of [...(n.anyOf ?? []), ...(n.oneOf ?? [])]) keys(o, out);
+  if (n.items !== undefined && !Array.isArray(n.items)) keys(n.items, out);
+  return out;
+}
+
+describe('docs/scenario-defaults.md', () => {
+  it('mentions every key of the scenario schema', () => {
+    const doc = readFileSync('docs/scenario-defaults.md', 'utf8');
+    const missing = [...keys(scenarioJsonSchema(BUILTIN_DRIVERS) as Node, new Set())].filter((k) => !doc.includes(k));
+    expect(missing).toEqual([]);
+  });
+});
