@@ -8,8 +8,9 @@
  * FIN); segments start at multiples of the MSS, so segment k is bytes
  * [k*MSS, (k+1)*MSS). `sndUna` is the oldest unacknowledged byte, `sndNxt`
  * the next byte to send and `highTx` the highest byte ever sent (snd_max);
- * `sndNxt < highTx` only after a timeout's go-back-N. The sender may transmit while the bytes in flight
- * (`sndNxt - sndUna`) after the segment do not exceed cwnd.
+ * `sndNxt < highTx` only after a timeout's go-back-N. The sender may
+ * transmit while the bytes in flight (`sndNxt - sndUna`) after the segment
+ * do not exceed cwnd (no receiver window: the receiver buffers everything).
  *
  * Every input emits one trace record (after the segments it sent), named
  * by what happened: ack, dupack, fast_retransmit, recovery_exit, timeout.
@@ -37,8 +38,9 @@
  *   last timeout fired or, for Tahoe and NewReno, when the last fast
  *   retransmit happened. After a timeout's go-back-N, segments the receiver
  *   already holds come back as duplicate ACKs; the check keeps them from
- *   triggering spurious fast retransmits. Reno (RFC 5681) does not set `recover` on fast
- *   retransmit, so a second hole in the same window halves cwnd again.
+ *   triggering spurious fast retransmits. Reno (RFC 5681) does not set
+ *   `recover` on fast retransmit, so a second hole in the same window halves
+ *   cwnd again.
  * - ACK above sndUna: new data. RTT sample if no acknowledged segment was
  *   ever retransmitted (Karn's rule); the timer restarts (RFC 6298 5.3) or
  *   stops when everything is acknowledged (5.2). In fast recovery:
@@ -47,13 +49,14 @@
  *     (RFC 6582 3.2 step 3, option 2);
  *   - NewReno, partial ACK: resend the segment at the new sndUna, deflate
  *     cwnd by the bytes acknowledged and add back one SMSS if that was at
- *     least one SMSS; restart the timer on the first partial ACK only (the
- *     "Impatient" variant, RFC 6582 section 4).
+ *     least one SMSS; restart the timer on the first partial ACK only (RFC
+ *     6582 3.2 step 3; the "Impatient" variant of RFC 3782).
  *   Outside recovery the congestion-control algorithm opens the window.
  * - Timeout (RFC 6298 5.4-5.7, RFC 5681 eq. 4): ssthresh = max(FlightSize/2,
  *   2*SMSS) unless the timer already expired for this data or the sender was
- *   in fast recovery (then ssthresh is kept), cwnd = 1 SMSS, leave recovery, recover = highTx - 1, back off the
- *   RTO, go back to sndUna and resend.
+ *   in fast recovery (then ssthresh is kept), cwnd = 1 SMSS, leave recovery,
+ *   recover = highTx - 1 (RFC 6582 3.2 step 4), back off the RTO, go back to
+ *   sndUna and resend.
  */
 import type { TraceSource } from '../../kernel/trace.js';
 import type { Time } from '../../kernel/time.js';
@@ -257,7 +260,7 @@ export class TcpSender {
         this.transmit(this.sndUna, Math.min(mss, this.totalBytes - this.sndUna), now);
         tcb.cwnd = Math.max(tcb.cwnd - bytesAcked + (bytesAcked >= mss ? mss : 0), mss);
         this.dupacks = 0;
-        restartTimer = this.firstPartialAck; // RFC 6582 section 4, "Impatient"
+        restartTimer = this.firstPartialAck; // RFC 6582 3.2 step 3 ("Impatient")
         this.firstPartialAck = false;
       }
     } else {
