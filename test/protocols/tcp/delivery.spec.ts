@@ -136,4 +136,45 @@ describe('TCP delivery under arbitrary loss and reordering', () => {
     expect(r.dropRecords).toBe(4);
     expect(r.delivered.at(-1)?.[1]).toBe(r.total);
   });
+
+  it('several flows sharing a small drop-tail queue each deliver their own stream exactly once, in order', () => {
+    const flowArb = fc.record({
+      variant: fc.constantFrom(...VARIANTS),
+      bytes: fc.integer({ min: 0, max: 120_000 }),
+      startMs: fc.integer({ min: 0, max: 500 }),
+      extraRttMs: fc.integer({ min: 0, max: 100 }),
+    });
+    fc.assert(
+      fc.property(
+        fc.array(flowArb, { minLength: 2, maxLength: 4 }),
+        fc.constantFrom(2, 10, 50),
+        fc.constantFrom(0, 0.01, 0.05),
+        fc.integer({ min: 0, max: 1000 }),
+        (flows, queuePackets, loss, seed) => {
+          const next = flows.map(() => 0);
+          const sim = new Simulator({ seed });
+          const bed = new Dumbbell(sim, {
+            bottleneck: { bandwidthBps: 5e6, delayNs: 10 * MS, queuePackets, loss, jitterNs: 2 * MS },
+            returnPath: { delayNs: 10 * MS, loss },
+            flows: flows.map((f) => ({
+              variant: f.variant,
+              totalBytes: f.bytes,
+              startNs: f.startMs * MS,
+              extraRttNs: f.extraRttMs * MS,
+            })),
+            mssBytes: MSS,
+            deliver: (i, s, e) => {
+              expect(s).toBe(next[i]);
+              next[i] = e;
+            },
+          });
+          bed.start();
+          sim.run({ until: 20_000 * 1_000_000_000 });
+          expect(next).toEqual(flows.map((f) => f.bytes));
+          expect(bed.allDone).toBe(true);
+        },
+      ),
+      fcParams({ numRuns: 150 }),
+    );
+  });
 });

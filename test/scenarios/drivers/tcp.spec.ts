@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -167,6 +168,11 @@ describe('tcp driver: running tcp-original (Reno, 2% loss, 30 RTTs)', () => {
     expect(flows?.rows.length).toBe(1);
     expect(a.result.headline).toMatch(/^1 reno flow over 10\.000 Mbps, 3 s: goodput /);
     expect(a.progress.at(-1)).toBe(1);
+  });
+
+  it('golden: seed 4 gives the recorded trace (update the hash only for an intended behaviour change)', () => {
+    expect(createHash('sha256').update(csv).digest('hex')).toBe('da23699c5e7deb24638698b1952f87371352d5ad6f86f955ce1e630f98ef7859');
+    expect(a.result.tables?.['flows']?.rows[0]?.slice(6, 13)).toEqual([452600, 329, 5, 5, 0, 5, 5]);
   });
 
   it('is byte-identical when run again, and runs without traces', () => {
