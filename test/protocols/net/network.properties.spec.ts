@@ -256,6 +256,75 @@ describe('Network invariants under random links and fault schedules', () => {
   });
 });
 
+/** Runs a scenario with no checks; returns what the receivers saw and the total counters. */
+function runPlain(sc: NetScenario, observe: boolean): { received: string[]; total: object } {
+  const n = sc.nodes;
+  const sim = new Simulator({ seed: sc.seed });
+  const net = new Network<number>(sim, { nodes: n, defaultLink: sc.defaultLink, perLinkCounters: observe });
+  for (const o of sc.overrides) net.setLink(o.from % n, o.to % n, o.link);
+  const received: string[] = [];
+  for (let i = 0; i < n; i++) net.attach(i, (from, seq, size) => received.push(`${from}>${i}#${seq}:${size}@${sim.now}`));
+  if (observe) {
+    net.packets.connect(() => undefined);
+    net.nodeStatus.connect(() => undefined);
+  }
+  const partitions: number[] = [];
+  const holds: number[] = [];
+  let seq = 0;
+  const apply = (op: NetScenario['ops'][number]['op']): void => {
+    switch (op.op) {
+      case 'send':
+        for (let k = 0; k < op.count; k++) net.send(op.from % n, op.to % n, seq++, op.sizeBytes);
+        break;
+      case 'partition': {
+        const a = groups(op.groups, n, 0);
+        const b = groups(op.groups, n, 1);
+        partitions.push(op.oneWay ? net.partitionOneWay(a, b) : net.partition(a, b));
+        break;
+      }
+      case 'repair':
+        if (op.which === 'all') net.repair();
+        else if (partitions.length > 0) net.repair(partitions[op.which % partitions.length]);
+        break;
+      case 'hold':
+        holds.push(net.hold(groups(op.groups, n, 0), groups(op.groups, n, 1), op.oneWay));
+        break;
+      case 'release':
+        if (op.which === 'all') net.release();
+        else if (holds.length > 0) net.release(holds[op.which % holds.length]);
+        break;
+      case 'crash':
+        net.crash(op.node % n);
+        break;
+      case 'restart':
+        net.restart(op.node % n);
+        break;
+      case 'latency':
+        net.setLinkLatency(op.a % n, op.b % n, op.latency, op.oneWay);
+        break;
+      case 'loss':
+        net.setLossRate(op.a % n, op.b % n, op.loss, op.oneWay);
+        break;
+    }
+  };
+  for (const o of [...sc.ops].sort((x, y) => x.atNs - y.atNs)) sim.schedule(o.atNs, apply, o.op);
+  sim.run();
+  net.release();
+  sim.run();
+  return { received, total: { ...net.total } };
+}
+
+describe('Observation does not perturb the network', () => {
+  it('trace consumers and per-link counters change neither deliveries nor totals', () => {
+    fc.assert(
+      fc.property(netScenarioArb, (sc) => {
+        expect(runPlain(sc, true)).toEqual(runPlain(sc, false));
+      }),
+      fcParams({ numRuns: 50 }),
+    );
+  });
+});
+
 describe('A single FIFO bandwidth link', () => {
   it('delivers at exactly the queueing formula and drops exactly the packets the drop-tail limits exclude', () => {
     const sendArb = fc.record({ atNs: fc.integer({ min: 0, max: 20_000_000 }), sizeBytes: fc.integer({ min: 1, max: 1500 }) });
