@@ -1,11 +1,13 @@
 /**
  * CSV sink: a fixed header, rows streamed to disk in batches (bounded memory,
  * no whole-run buffering), deterministic number formatting, and an atomic
- * finish (rows go to `<path>.tmp-<pid>` and are renamed into place by
- * {@link CsvWriter.close}), so a crashed run never leaves a half-written file.
+ * finish (rows go to `<path>.tmp-<pid>-<thread>-<n>`, unique per writer even
+ * across sweep worker threads, which share a pid, and are renamed into place
+ * by {@link CsvWriter.close}), so a crashed run never leaves a half-written file.
  */
 import { closeSync, fsyncSync, mkdirSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
+import { threadId } from 'node:worker_threads';
 import { stringify } from 'csv-stringify/sync';
 import { formatSeconds, type Time } from './time.js';
 
@@ -32,6 +34,8 @@ export const fmt = {
   float: (x: number, digits = 9): string => formatFloat(x, digits),
 };
 
+let writerCount = 0;
+
 /** Streams rows with a fixed header to a CSV file. */
 export class CsvWriter {
   private fd: number;
@@ -51,7 +55,7 @@ export class CsvWriter {
     private readonly batchRows = 1024,
   ) {
     mkdirSync(dirname(path), { recursive: true });
-    this.tmpPath = `${path}.tmp-${process.pid}`;
+    this.tmpPath = `${path}.tmp-${process.pid}-${threadId}-${writerCount++}`;
     this.fd = openSync(this.tmpPath, 'w');
     writeSync(this.fd, stringify([columns as string[]]));
   }

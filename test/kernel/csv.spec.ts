@@ -106,6 +106,20 @@ describe('CsvWriter', () => {
     expect(existsSync(path)).toBe(false);
   });
 
+  it('two writers of the same path do not share a temporary file: the last one closed wins, whole', () => {
+    const path = join(dir, 'same.csv');
+    const a = new CsvWriter(path, ['w'], 1);
+    const b = new CsvWriter(path, ['w'], 1);
+    a.write(['a1']);
+    b.write(['b1']);
+    a.write(['a2']);
+    a.close();
+    expect(readFileSync(path, 'utf8')).toBe('w\na1\na2\n');
+    b.close();
+    expect(readFileSync(path, 'utf8')).toBe('w\nb1\n');
+    expect(readdirSync(dir)).toEqual(['same.csv']);
+  });
+
   it('rejects a row whose length differs from the header', () => {
     const path = join(dir, 'bad.csv');
     const w = new CsvWriter(path, ['a', 'b']);
