@@ -33,7 +33,7 @@ export interface FaultHooks {
 }
 
 /** Applies one fault now. `names` maps partition/hold names to the network's rule ids. */
-export function applyFault(net: Network<unknown>, fault: Fault, names: Map<string, number>, hooks: FaultHooks = {}): void {
+export function applyFault<P>(net: Network<P>, fault: Fault, names: Map<string, number>, hooks: FaultHooks = {}): void {
   switch (fault.type) {
     case 'partition': {
       const id = fault.oneWay === true ? net.partitionOneWay(fault.a, fault.b) : net.partition(fault.a, fault.b);
@@ -77,9 +77,9 @@ export function applyFault(net: Network<unknown>, fault: Fault, names: Map<strin
 }
 
 /** Schedules every fault at its time (faults at the same time apply in list order). */
-export function scheduleFaults(
+export function scheduleFaults<P>(
   sim: Simulator,
-  net: Network<unknown>,
+  net: Network<P>,
   faults: readonly TimedFault[],
   hooks: FaultHooks = {},
 ): void {
