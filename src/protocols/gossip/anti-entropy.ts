@@ -22,6 +22,7 @@ import {
   LIST_OVERHEAD_DELTA,
   LIST_OVERHEAD_DIGEST,
   LIST_OVERHEAD_REQUEST,
+  LIST_OVERHEAD_SPARSE_DIGEST,
   LIST_OVERHEAD_SUMMARY,
   entrySize,
   refSize,
@@ -51,25 +52,69 @@ export function paginate<T>(items: readonly T[], sizeOf: (x: T) => number, overh
   return pages;
 }
 
-/** The digest of a store: its bucket hashes, paged to fit the MTU. */
+/**
+ * The digest of a store: its bucket hashes, as one sparse message when the
+ * non-empty buckets fit one and that is smaller, else dense pages within the MTU.
+ */
 export function buildDigests(store: Store, mtuBytes: number): Msg<'digest'>[] {
+  const buckets = store.buckets;
+  const sparse = store.sparseHashes();
+  const n = sparse.indices.length;
+  if (LIST_OVERHEAD_SPARSE_DIGEST + 6 * n <= mtuBytes && 6 * n <= 4 * buckets) {
+    return [{ type: 'digest', buckets, start: 0, count: buckets, indices: sparse.indices, hashes: sparse.hashes }];
+  }
   const perPage = Math.max(1, Math.floor((mtuBytes - LIST_OVERHEAD_DIGEST) / 4));
   const out: Msg<'digest'>[] = [];
-  for (let start = 0; start < store.buckets; start += perPage) {
-    const n = Math.min(perPage, store.buckets - start);
-    const hashes: number[] = new Array<number>(n);
-    for (let i = 0; i < n; i++) hashes[i] = store.bucketHash(start + i);
-    out.push({ type: 'digest', buckets: store.buckets, start, hashes });
+  for (let start = 0; start < buckets; start += perPage) {
+    const count = Math.min(perPage, buckets - start);
+    const hashes: number[] = new Array<number>(count);
+    for (let i = 0; i < count; i++) hashes[i] = store.bucketHash(start + i);
+    out.push({ type: 'digest', buckets, start, hashes });
   }
   return out;
 }
 
+/** The buckets in a digest's range whose hash differs from the store's, increasing. */
+export function differingBuckets(store: Store, msg: Msg<'digest'>): number[] {
+  const mine = store.sparseHashes();
+  const end = msg.start + (msg.indices === undefined ? msg.hashes.length : (msg.count ?? msg.buckets - msg.start));
+  const out: number[] = [];
+  // Merge-walk the store's non-empty buckets with the digest's.
+  let i = 0;
+  while (i < mine.indices.length && (mine.indices[i] as number) < msg.start) i++;
+  if (msg.indices === undefined) {
+    for (let b = msg.start; b < end; b++) {
+      let h = 0;
+      if (i < mine.indices.length && mine.indices[i] === b) h = mine.hashes[i++] as number;
+      if (h !== msg.hashes[b - msg.start]) out.push(b);
+    }
+    return out;
+  }
+  let j = 0;
+  const theirs = msg.indices;
+  while (true) {
+    const bm = i < mine.indices.length && (mine.indices[i] as number) < end ? (mine.indices[i] as number) : Infinity;
+    const bt = j < theirs.length ? (theirs[j] as number) : Infinity;
+    if (bm === Infinity && bt === Infinity) return out;
+    if (bm === bt) {
+      if (mine.hashes[i] !== msg.hashes[j]) out.push(bm);
+      i++;
+      j++;
+    } else if (bm < bt) {
+      if (mine.hashes[i] !== 0) out.push(bm);
+      i++;
+    } else {
+      if (msg.hashes[j] !== 0) out.push(bt);
+      j++;
+    }
+  }
+}
+
 /** B's answer to a digest page: summary pages of every bucket whose hash differs. Empty when in sync. */
-export function answerDigest(store: Store, msg: Msg<'digest'>, mtuBytes: number): Msg<'summary'>[] {
-  const out: Msg<'summary'>[] = [];
-  for (let i = 0; i < msg.hashes.length; i++) {
-    const b = msg.start + i;
-    if (store.bucketHash(b) === msg.hashes[i]) continue;
+export function answerDigest(store: Store, msg: Msg<'digest'>, mtuBytes: number): readonly Msg<'summary'>[] {
+  let out: Msg<'summary'>[] | undefined;
+  for (const b of differingBuckets(store, msg)) {
+    out ??= [];
     const items: VersionRef[] = store.bucketEntries(b);
     const pages = paginate(items, (r) => refSize(r.key), LIST_OVERHEAD_SUMMARY, mtuBytes);
     if (pages.length === 0) pages.push([]);
@@ -78,8 +123,10 @@ export function answerDigest(store: Store, msg: Msg<'digest'>, mtuBytes: number)
       out.push({ type: 'summary', buckets: store.buckets, bucket: b, first: p === 0, last: p === pages.length - 1, items: page });
     }
   }
-  return out;
+  return out ?? NONE;
 }
+
+const NONE: readonly never[] = Object.freeze([]);
 
 /** A's answer to a summary page: deltas to push and keys to request. */
 export function answerSummary(store: Store, msg: Msg<'summary'>, mtuBytes: number): GossipMessage[] {

@@ -31,7 +31,7 @@
 import type { Random } from '../../kernel/random.js';
 import type { Time } from '../../kernel/time.js';
 import type { NodeId } from '../net/network.js';
-import { Outbox, type Action, type ProtocolNode } from '../sans-io.js';
+import type { Action, ProtocolNode } from '../sans-io.js';
 import { answerDigest, answerRequest, answerSummary, buildDigests, paginate } from './anti-entropy.js';
 import { SkewedClock } from './clock.js';
 import { DEFAULT_CONFIG, MIN_MTU_BYTES, type GossipConfig } from './config.js';
@@ -125,6 +125,35 @@ function isComplete(c: Partial<GossipConfig>): c is GossipConfig {
 
 const NO_DROPS: Readonly<Record<DropReason, number>> = Object.freeze({ malformed: 0, unknown_type: 0, bucket_mismatch: 0, unexpected: 0, error: 0 });
 
+/**
+ * The node's queued actions, double-buffered so that polling allocates
+ * nothing: the array `drain` returns stays valid until the next-but-one
+ * `drain` (drivers consume it at once).
+ */
+class ActionQueue {
+  private current: Action<GossipMessage>[] = [];
+  private spare: Action<GossipMessage>[] = [];
+
+  send(to: NodeId, msg: GossipMessage, sizeBytes: number): void {
+    this.current.push({ type: 'send', to, msg, sizeBytes });
+  }
+
+  setTimer(timer: string, atNs: Time): void {
+    this.current.push({ type: 'set-timer', timer, atNs });
+  }
+
+  drain(): readonly Action<GossipMessage>[] {
+    const q = this.current;
+    if (q.length === 0) return NO_ACTIONS;
+    this.spare.length = 0;
+    this.current = this.spare;
+    this.spare = q;
+    return q;
+  }
+}
+
+const NO_ACTIONS: readonly Action<GossipMessage>[] = Object.freeze([]);
+
 /** Scratch array for peer choice (single-threaded, consumed before the next call). */
 const scratchPeers: NodeId[] = [];
 
@@ -156,6 +185,18 @@ export function isValidEntry(e: unknown): e is Entry {
   );
 }
 
+function isValidDigest(m: Extract<GossipMessage, { type: 'digest' }>): boolean {
+  if (!Array.isArray(m.hashes) || !Number.isInteger(m.start) || m.start < 0) return false;
+  if (m.indices === undefined) return m.start + m.hashes.length <= m.buckets;
+  if (!Array.isArray(m.indices) || m.indices.length !== m.hashes.length) return false;
+  let prev = -1;
+  for (const b of m.indices) {
+    if (!Number.isInteger(b) || b <= prev || b >= m.buckets) return false;
+    prev = b;
+  }
+  return true;
+}
+
 function isValidRef(r: unknown): r is VersionRef {
   if (typeof r !== 'object' || r === null) return false;
   const x = r as Record<string, unknown>;
@@ -177,7 +218,7 @@ export class GossipNode implements ProtocolNode<GossipMessage, KvCall, KvReply> 
   private readonly rng: Random;
   private readonly observer: GossipObserver | undefined;
   private readonly rumors: RumorList;
-  private readonly out = new Outbox<GossipMessage>();
+  private readonly out = new ActionQueue();
   private readonly gossipPhaseNs: number;
   private readonly aePhaseNs: number;
   private readonly maxEntryBytes: number;
@@ -252,7 +293,7 @@ export class GossipNode implements ProtocolNode<GossipMessage, KvCall, KvReply> 
           for (const r of msg.known) this.rumors.unnecessary(r.key, r.ts, r.origin, this.rng);
           return;
         case 'digest':
-          if (!Array.isArray(msg.hashes)) return this.drop('malformed');
+          if (!isValidDigest(msg)) return this.drop('malformed');
           if (msg.buckets !== this.store.buckets) return this.drop('bucket_mismatch');
           for (const m of answerDigest(this.store, msg, this.config.mtuBytes)) this.send(from, m);
           return;
@@ -440,15 +481,15 @@ export class GossipNode implements ProtocolNode<GossipMessage, KvCall, KvReply> 
   private onRumor(from: NodeId, msg: Extract<GossipMessage, { type: 'rumor' }>, now: Time): void {
     if (!Array.isArray(msg.rumors) || !msg.rumors.every(isValidEntry)) return this.drop('malformed');
     let known: Entry[] | undefined;
-    let learned: Entry[] | undefined;
+    let learned = false;
     const obs = this.observer;
     for (const e of msg.rumors) {
       if (obs?.rumorReceived !== undefined) obs.rumorReceived(this.id, e);
       if (this.receive(e, 'rumor', now)) {
-        (learned ??= []).push(e);
+        learned = true;
         this.noteLearned(e, now);
-      }
-      else if (!this.learnedInRound(e, now)) (known ??= []).push(e);
+        this.infect(e, false, now);
+      } else if (!this.learnedInRound(e, now)) (known ??= []).push(e);
     }
     if (known !== undefined && !msg.reply && this.config.feedback === 'feedback') {
       // An entry is a valid VersionRef: the feedback carries its (key, ts, origin) only.
@@ -467,10 +508,7 @@ export class GossipNode implements ProtocolNode<GossipMessage, KvCall, KvReply> 
       }
       if (mine.length > 0) this.pushTo([from], mine, false, true);
     }
-    if (learned !== undefined) {
-      for (const e of learned) this.infect(e, false, now);
-      this.armGc(now);
-    }
+    if (learned) this.armGc(now);
   }
 
   /**
@@ -495,7 +533,7 @@ export class GossipNode implements ProtocolNode<GossipMessage, KvCall, KvReply> 
     const round = Math.floor((now - this.gossipPhaseNs) / this.config.intervalNs);
     if (round !== this.learnedRound) {
       this.learnedRound = round;
-      this.learnedThisRound = [];
+      this.learnedThisRound.length = 0;
     }
     this.learnedThisRound.push(e);
   }
@@ -504,8 +542,7 @@ export class GossipNode implements ProtocolNode<GossipMessage, KvCall, KvReply> 
     const c = this.config;
     const hot = this.rumors.hot;
     if (hot.length === 0 && c.mode !== 'push-pull') return;
-    const entries = hot.map((h) => h.entry);
-    this.pushTo(this.pickPeers(c.fanout), entries, c.mode === 'push-pull', false);
+    this.pushTo(this.pickPeers(c.fanout), this.rumors.entries(), c.mode === 'push-pull', false);
     this.rumors.afterRound(this.rng);
     void now;
   }

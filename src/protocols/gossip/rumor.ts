@@ -39,6 +39,8 @@ export interface HotRumor {
 export class RumorList {
   /** Hot rumors, in the order they became hot. */
   hot: HotRumor[] = [];
+  /** Cached `entries()` result, dropped whenever the list changes. */
+  private entriesCache: readonly Entry[] | undefined;
 
   constructor(
     readonly feedback: Feedback,
@@ -51,8 +53,14 @@ export class RumorList {
     return this.hot.length;
   }
 
+  /** The hot rumors' entries (an array that stays valid until the list changes: do not mutate). */
+  entries(): readonly Entry[] {
+    return (this.entriesCache ??= this.hot.map((h) => h.entry));
+  }
+
   /** Makes `e` a hot rumor, replacing a hot rumor of the same key. */
   add(e: Entry): void {
+    this.entriesCache = undefined;
     const hot = this.hot;
     for (let i = 0; i < hot.length; i++) {
       const h = hot[i] as HotRumor;
@@ -68,7 +76,7 @@ export class RumorList {
   afterRound(rng: Random): void {
     if (this.stop === 'forever') return;
     if (this.stop === 'once') {
-      this.hot = [];
+      this.clear();
       return;
     }
     if (this.feedback !== 'blind') return;
@@ -77,6 +85,7 @@ export class RumorList {
       h.count++;
       if (this.stop === 'counter' ? h.count < this.k : !rng.bernoulli(1 / this.k)) keep.push(h);
     }
+    if (keep.length !== this.hot.length) this.entriesCache = undefined;
     this.hot = keep;
   }
 
@@ -90,7 +99,10 @@ export class RumorList {
       if (h.entry.ts !== ts || h.entry.origin !== origin) return;
       h.count++;
       const drop = this.stop === 'counter' ? h.count >= this.k : rng.bernoulli(1 / this.k);
-      if (drop) hot.splice(i, 1);
+      if (drop) {
+        hot.splice(i, 1);
+        this.entriesCache = undefined;
+      }
       return;
     }
   }
@@ -98,5 +110,6 @@ export class RumorList {
   /** Forgets every hot rumor. */
   clear(): void {
     this.hot = [];
+    this.entriesCache = undefined;
   }
 }

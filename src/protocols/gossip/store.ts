@@ -95,6 +95,9 @@ export const MergeResult = { Stored: 0, Same: 1, Older: 2 } as const;
 /** One of the {@link MergeResult} values. */
 export type MergeResult = (typeof MergeResult)[keyof typeof MergeResult];
 
+/** Stores up to this many keys keep no bucket table (hashes are computed on demand). */
+const SMALL_STORE = 32;
+
 /** A last-writer-wins map of entries with per-bucket hashes. */
 export class Store {
   private readonly map = new Map<string, Entry>();
@@ -126,7 +129,39 @@ export class Store {
 
   /** The hash of bucket `b` (0 when empty). */
   bucketHash(b: number): number {
-    return this.hashes === undefined ? 0 : (this.hashes[b] as number);
+    if (this.hashes !== undefined) return this.hashes[b] as number;
+    let h = 0;
+    for (const e of this.map.values()) if (bucketOf(e.key, this.buckets) === b) h = (h ^ entryHash(e)) >>> 0;
+    return h;
+  }
+
+  /** The non-empty buckets (increasing) and their hashes. */
+  sparseHashes(): { indices: number[]; hashes: number[] } {
+    const indices: number[] = [];
+    const hashes: number[] = [];
+    const table = this.hashes;
+    if (table !== undefined) {
+      for (let b = 0; b < table.length; b++) {
+        const h = table[b] as number;
+        if (h !== 0) {
+          indices.push(b);
+          hashes.push(h);
+        }
+      }
+      return { indices, hashes };
+    }
+    const pairs: [number, number][] = [];
+    for (const e of this.map.values()) pairs.push([bucketOf(e.key, this.buckets), entryHash(e)]);
+    pairs.sort((x, y) => x[0] - y[0]);
+    for (const [b, h] of pairs) {
+      if (indices.length > 0 && indices[indices.length - 1] === b) hashes[hashes.length - 1] = ((hashes[hashes.length - 1] as number) ^ h) >>> 0;
+      else {
+        indices.push(b);
+        hashes.push(h);
+      }
+    }
+    // XORs of a bucket's entries may cancel to 0 only by a hash collision; keep them (0 reads as empty).
+    return { indices, hashes };
   }
 
   /**
@@ -148,15 +183,25 @@ export class Store {
 
   /** Stores `e` unconditionally (a local write whose version is known to be the newest). */
   put(e: Entry, old = this.map.get(e.key)): void {
-    const h = this.hashTable();
-    const b = bucketOf(e.key, this.buckets);
-    if (old !== undefined) {
-      h[b] = ((h[b] as number) ^ entryHash(old)) >>> 0;
-      if (old.deleted) this.tombstones--;
+    const h = this.hashes;
+    if (h !== undefined) {
+      const b = bucketOf(e.key, this.buckets);
+      if (old !== undefined) h[b] = ((h[b] as number) ^ entryHash(old)) >>> 0;
+      h[b] = ((h[b] as number) ^ entryHash(e)) >>> 0;
     }
-    h[b] = ((h[b] as number) ^ entryHash(e)) >>> 0;
+    if (old !== undefined && old.deleted) this.tombstones--;
     if (e.deleted) this.tombstones++;
     this.map.set(e.key, e);
+    if (h === undefined && this.map.size > SMALL_STORE) this.buildTable();
+  }
+
+  private buildTable(): void {
+    const h = new Uint32Array(this.buckets);
+    for (const e of this.map.values()) {
+      const b = bucketOf(e.key, this.buckets);
+      h[b] = ((h[b] as number) ^ entryHash(e)) >>> 0;
+    }
+    this.hashes = h;
   }
 
   /** Drops tombstones with ts < `beforeTs`. Returns the keys collected. */
@@ -166,11 +211,13 @@ export class Store {
     for (const e of this.map.values()) {
       if (e.deleted && e.ts < beforeTs) out.push(e.key);
     }
-    const h = this.hashTable();
+    const h = this.hashes;
     for (const k of out) {
       const e = this.map.get(k) as Entry;
-      const b = bucketOf(k, this.buckets);
-      h[b] = ((h[b] as number) ^ entryHash(e)) >>> 0;
+      if (h !== undefined) {
+        const b = bucketOf(k, this.buckets);
+        h[b] = ((h[b] as number) ^ entryHash(e)) >>> 0;
+      }
       this.map.delete(k);
       this.tombstones--;
     }
@@ -185,8 +232,4 @@ export class Store {
     return out;
   }
 
-  private hashTable(): Uint32Array {
-    if (this.hashes === undefined) this.hashes = new Uint32Array(this.buckets);
-    return this.hashes;
-  }
 }

@@ -13,7 +13,7 @@
  * |------|----------------|-------------------------------------------------------------------|
  * | 1    | rumor          | u8 flags (1 pull, 2 reply), u16 n, n × entry                       |
  * | 2    | feedback       | u16 n, n × ref                                                     |
- * | 3    | digest         | u16 buckets, u16 start, u16 n, n × u32 hash                        |
+ * | 3    | digest         | u16 buckets, u16 start, u16 count, u8 form: 0 dense: count × u32 hash; 1 sparse: u16 n, n × (u16 bucket, u32 hash) |
  * | 4    | summary        | u16 buckets, u16 bucket, u8 flags (1 first, 2 last), u16 n, n × ref |
  * | 5    | delta          | u16 n, n × entry                                                   |
  * | 6    | request        | u16 n, n × str8 key                                                |
@@ -66,8 +66,21 @@ export type GossipMessage =
   | { readonly type: 'rumor'; readonly rumors: readonly Entry[]; readonly pull: boolean; readonly reply: boolean }
   /** Feedback: the rumors (of a `rumor` message) the recipient already knew. */
   | { readonly type: 'feedback'; readonly known: readonly VersionRef[] }
-  /** Anti-entropy step 1: bucket hashes `start .. start + hashes.length - 1` of `buckets`. */
-  | { readonly type: 'digest'; readonly buckets: number; readonly start: number; readonly hashes: readonly number[] }
+  /**
+   * Anti-entropy step 1: bucket hashes (of `buckets` in all). Dense form (no
+   * `indices`): `hashes[i]` is bucket `start + i`. Sparse form (small
+   * stores): `hashes[i]` is bucket `indices[i]` (increasing, within
+   * `start .. start + count - 1`) and every other bucket of that range is
+   * empty (hash 0).
+   */
+  | {
+      readonly type: 'digest';
+      readonly buckets: number;
+      readonly start: number;
+      readonly hashes: readonly number[];
+      readonly indices?: readonly number[];
+      readonly count?: number;
+    }
   /**
    * Anti-entropy step 2: the versions the sender holds in `bucket` for a range
    * of keys: from the first item's key (or the start, if `first`) to the last
@@ -142,7 +155,9 @@ export const LIST_OVERHEAD_DELTA = HEADER_BYTES + 2;
 export const LIST_OVERHEAD_FEEDBACK = HEADER_BYTES + 2;
 export const LIST_OVERHEAD_SUMMARY = HEADER_BYTES + 7;
 export const LIST_OVERHEAD_REQUEST = HEADER_BYTES + 2;
-export const LIST_OVERHEAD_DIGEST = HEADER_BYTES + 6;
+export const LIST_OVERHEAD_DIGEST = HEADER_BYTES + 7;
+/** Bytes of a sparse digest before its (bucket, hash) pairs. */
+export const LIST_OVERHEAD_SPARSE_DIGEST = HEADER_BYTES + 9;
 
 function callSize(c: KvCall): number {
   switch (c.op) {
@@ -191,7 +206,7 @@ export function encodedSize(msg: GossipMessage): number {
       return n;
     }
     case 'digest':
-      return LIST_OVERHEAD_DIGEST + 4 * msg.hashes.length;
+      return msg.indices === undefined ? LIST_OVERHEAD_DIGEST + 4 * msg.hashes.length : LIST_OVERHEAD_SPARSE_DIGEST + 6 * msg.hashes.length;
     case 'summary': {
       let n = LIST_OVERHEAD_SUMMARY;
       for (const r of msg.items) n += refSize(r.key);
@@ -293,8 +308,20 @@ export function encode(msg: GossipMessage): Uint8Array {
     case 'digest':
       w.u16(msg.buckets);
       w.u16(msg.start);
-      w.u16(msg.hashes.length);
-      for (const h of msg.hashes) w.u32(h);
+      if (msg.indices === undefined) {
+        w.u16(msg.hashes.length);
+        w.u8(0);
+        for (const h of msg.hashes) w.u32(h);
+      } else {
+        if (msg.indices.length !== msg.hashes.length) throw new RangeError('wire: sparse digest needs one index per hash');
+        w.u16(msg.count ?? msg.buckets - msg.start);
+        w.u8(1);
+        w.u16(msg.hashes.length);
+        for (let i = 0; i < msg.hashes.length; i++) {
+          w.u16(msg.indices[i] as number);
+          w.u32(msg.hashes[i] as number);
+        }
+      }
       break;
     case 'summary':
       w.u16(msg.buckets);
@@ -524,11 +551,26 @@ export function decode(bytes: Uint8Array): GossipMessage {
     case 3: {
       const buckets = r.u16();
       const start = r.u16();
-      const n = r.u16();
-      if (buckets === 0 || start + n > buckets) throw new WireError('field', `digest range ${start}+${n} of ${buckets}`);
+      const count = r.u16();
+      if (buckets === 0 || start + count > buckets) throw new WireError('field', `digest range ${start}+${count} of ${buckets}`);
+      const form = r.u8();
       const hashes: number[] = [];
-      for (let i = 0; i < n; i++) hashes.push(r.u32());
-      msg = { type: 'digest', buckets, start, hashes };
+      if (form === 0) {
+        for (let i = 0; i < count; i++) hashes.push(r.u32());
+        msg = { type: 'digest', buckets, start, hashes };
+      } else if (form === 1) {
+        const n = r.u16();
+        const indices: number[] = [];
+        let prev = start - 1;
+        for (let i = 0; i < n; i++) {
+          const b = r.u16();
+          if (b <= prev || b >= start + count) throw new WireError('field', `sparse digest bucket ${b} out of order or range`);
+          prev = b;
+          indices.push(b);
+          hashes.push(r.u32());
+        }
+        msg = { type: 'digest', buckets, start, count, indices, hashes };
+      } else throw new WireError('field', `digest form ${form}`);
       break;
     }
     case 4: {

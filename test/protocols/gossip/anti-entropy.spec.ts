@@ -71,11 +71,20 @@ describe('anti-entropy push-pull', () => {
     expect(a.entry('user:7')?.value).toBe('newer');
   });
 
-  it('pages the digest when the buckets do not fit one message', () => {
+  it('pages a dense digest when the buckets do not fit one message; a small store sends one sparse digest', () => {
     const s = new Store(1000);
+    for (let i = 0; i < 3000; i++) s.merge({ key: `k${i}`, value: i, ts: 1, origin: 0, deleted: false });
     const pages = buildDigests(s, 600);
-    expect(pages.length).toBe(Math.ceil(1000 / Math.floor((600 - 10) / 4)));
+    expect(pages.length).toBe(Math.ceil(1000 / Math.floor((600 - 11) / 4)));
     expect(pages.reduce((n, p) => n + p.hashes.length, 0)).toBe(1000);
     for (const p of pages) expect(encodedSize(p)).toBeLessThanOrEqual(600);
+    const small = new Store(64);
+    small.merge({ key: 'temperature', value: 25.5, ts: 1, origin: 0, deleted: false });
+    const d = buildDigests(small, 1400);
+    expect(d).toHaveLength(1);
+    expect(d[0]?.indices).toHaveLength(1);
+    expect(encodedSize(d[0]!)).toBe(19);
+    expect(answerDigest(small, d[0]!, 1400)).toEqual([]);
+    expect(answerDigest(new Store(64), d[0]!, 1400)).toHaveLength(1);
   });
 });

@@ -40,6 +40,19 @@ const message: fc.Arbitrary<GossipMessage> = fc.oneof(
     ),
   ),
   fc.integer({ min: 1, max: 300 }).chain((buckets) =>
+    fc.uniqueArray(fc.integer({ min: 0, max: buckets - 1 }), { maxLength: 20 }).chain((idx) => {
+      const indices = [...idx].sort((a, b) => a - b);
+      return fc.record({
+        type: fc.constant('digest' as const),
+        buckets: fc.constant(buckets),
+        start: fc.constant(0),
+        count: fc.constant(buckets),
+        indices: fc.constant(indices),
+        hashes: fc.array(fc.integer({ min: 0, max: 0xffffffff }), { minLength: indices.length, maxLength: indices.length }),
+      });
+    }),
+  ),
+  fc.integer({ min: 1, max: 300 }).chain((buckets) =>
     fc.record({
       type: fc.constant('summary' as const),
       buckets: fc.constant(buckets),
