@@ -145,7 +145,8 @@ class ActionQueue {
   drain(): readonly Action<GossipMessage>[] {
     const q = this.current;
     if (q.length === 0) return NO_ACTIONS;
-    this.spare.length = 0;
+    const spare = this.spare;
+    while (spare.length > 0) spare.pop(); // cheaper than `length = 0` for short arrays
     this.current = this.spare;
     this.spare = q;
     return q;
@@ -533,7 +534,8 @@ export class GossipNode implements ProtocolNode<GossipMessage, KvCall, KvReply> 
     const round = Math.floor((now - this.gossipPhaseNs) / this.config.intervalNs);
     if (round !== this.learnedRound) {
       this.learnedRound = round;
-      this.learnedThisRound.length = 0;
+      const l = this.learnedThisRound;
+      while (l.length > 0) l.pop();
     }
     this.learnedThisRound.push(e);
   }
@@ -548,14 +550,16 @@ export class GossipNode implements ProtocolNode<GossipMessage, KvCall, KvReply> 
   }
 
   private pushTo(targets: readonly NodeId[], entries: readonly Entry[], pull: boolean, reply: boolean): void {
-    const pages = entries.length <= 1 ? [entries] : paginate(entries, entrySize, LIST_OVERHEAD_RUMOR, this.config.mtuBytes);
-    for (const page of pages) {
-      const msg: GossipMessage = { type: 'rumor', rumors: page, pull, reply };
-      const size = encodedSize(msg);
-      for (const to of targets) {
-        this.send(to, msg, size);
-        if (this.observer?.rumorSent !== undefined && page.length > 0) this.observer.rumorSent(this.id, page, to);
-      }
+    if (entries.length <= 1) return this.pushPage(targets, entries, pull, reply);
+    for (const page of paginate(entries, entrySize, LIST_OVERHEAD_RUMOR, this.config.mtuBytes)) this.pushPage(targets, page, pull, reply);
+  }
+
+  private pushPage(targets: readonly NodeId[], page: readonly Entry[], pull: boolean, reply: boolean): void {
+    const msg: GossipMessage = { type: 'rumor', rumors: page, pull, reply };
+    const size = encodedSize(msg);
+    for (const to of targets) {
+      this.send(to, msg, size);
+      if (this.observer?.rumorSent !== undefined && page.length > 0) this.observer.rumorSent(this.id, page, to);
     }
   }
 
@@ -589,12 +593,12 @@ export class GossipNode implements ProtocolNode<GossipMessage, KvCall, KvReply> 
     const peers = this.peers;
     const n = peers.length;
     const out = scratchPeers;
-    out.length = 0;
+    while (out.length > 0) out.pop();
     // With n > k + 1 there are at least k others whether or not the list holds this node.
     if (n <= k + 1) {
       for (const p of peers) if (p !== this.id && !out.includes(p)) out.push(p);
       if (out.length <= k) return out;
-      out.length = 0;
+      while (out.length > 0) out.pop();
     }
     while (out.length < k) {
       const p = peers[Math.floor(this.rng.uniform() * n)] as NodeId;
