@@ -29,6 +29,14 @@ export interface ClockParams {
   readonly offsetNs: number;
   /** Rate error in parts per million (positive runs fast). */
   readonly driftPpm: number;
+  /**
+   * Timestamp unit (ns). Default 1: timestamps are ns of the node's clock,
+   * which keeps them exact below 2^53 ns (104 days): fine for simulations.
+   * A real deployment uses 1000 (µs) with {@link ClockParams.epoch}.
+   */
+  readonly unitNs?: number;
+  /** Added to every reading (in units), e.g. µs since 1970 at `now` = 0. Default 0. */
+  readonly epoch?: number;
 }
 
 /** A node's timestamp source. */
@@ -37,17 +45,28 @@ export class SkewedClock {
   readonly kind: ClockKind;
   readonly offsetNs: number;
   readonly driftPpm: number;
+  readonly unitNs: number;
+  readonly epoch: number;
 
   constructor(params: ClockParams) {
     this.kind = params.kind;
     this.offsetNs = params.offsetNs;
     this.driftPpm = params.driftPpm;
+    this.unitNs = params.unitNs ?? 1;
+    this.epoch = params.epoch ?? 0;
   }
 
-  /** The node's physical clock reading at true time `now` (ns, integer >= 0). */
+  /** The node's physical clock reading at true time `now` (ns), in timestamp units (integer >= 0). */
   physical(now: Time): number {
-    const t = this.driftPpm === 0 ? now + this.offsetNs : now + this.offsetNs + Math.round((now * this.driftPpm) / 1e6);
+    let t = this.driftPpm === 0 ? now + this.offsetNs : now + this.offsetNs + Math.round((now * this.driftPpm) / 1e6);
+    if (this.unitNs !== 1) t = Math.floor(t / this.unitNs);
+    t += this.epoch;
     return t > 0 ? t : 0;
+  }
+
+  /** A duration in ns as timestamp units. */
+  units(ns: number): number {
+    return ns / this.unitNs;
   }
 
   /** A fresh, strictly increasing write timestamp at true time `now`. */

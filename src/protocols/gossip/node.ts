@@ -91,6 +91,14 @@ export interface GossipNodeOptions {
   /** Physical clock offset (ns) and drift (ppm). Default 0, 0. */
   readonly clockOffsetNs?: number;
   readonly clockDriftPpm?: number;
+  /**
+   * Write-timestamp unit (ns) and epoch (in units). Defaults 1 and 0: ns of
+   * simulated time. On real clocks pass 1000 and the µs since 1970 at
+   * `now` = 0, so timestamps are µs since 1970 (exact in a double for
+   * centuries) and comparable across processes and restarts.
+   */
+  readonly timestampUnitNs?: number;
+  readonly timestampEpoch?: number;
   readonly observer?: GossipObserver;
   /** State to start from (restart with persisted state). */
   readonly snapshot?: GossipNodeSnapshot;
@@ -246,7 +254,13 @@ export class GossipNode implements ProtocolNode<GossipMessage, KvCall, KvReply> 
     this.rng = options.rng;
     this.observer = options.observer;
     this.store = new Store(c.digestBuckets);
-    this.clock = new SkewedClock({ kind: c.clock, offsetNs: options.clockOffsetNs ?? 0, driftPpm: options.clockDriftPpm ?? 0 });
+    this.clock = new SkewedClock({
+      kind: c.clock,
+      offsetNs: options.clockOffsetNs ?? 0,
+      driftPpm: options.clockDriftPpm ?? 0,
+      unitNs: options.timestampUnitNs ?? 1,
+      epoch: options.timestampEpoch ?? 0,
+    });
     this.rumors = new RumorList(c.feedback, c.stop, c.k);
     this.gossipPhaseNs = c.phase === 'aligned' ? 0 : Math.floor(this.rng.uniform() * c.intervalNs);
     this.aePhaseNs =
@@ -460,7 +474,7 @@ export class GossipNode implements ProtocolNode<GossipMessage, KvCall, KvReply> 
   /** Merges a received entry; returns true when it was new. */
   private receive(e: Entry, via: Via, now: Time): boolean {
     this.clock.observe(e.ts);
-    const gcBefore = this.config.tombstoneGcNs === Infinity ? -Infinity : this.clock.physical(now) - this.config.tombstoneGcNs;
+    const gcBefore = this.config.tombstoneGcNs === Infinity ? -Infinity : this.clock.physical(now) - this.clock.units(this.config.tombstoneGcNs);
     if (this.store.merge(e, gcBefore) !== MergeResult.Stored) return false;
     this.observer?.stored(this.id, e, via, now);
     return true;
@@ -572,7 +586,7 @@ export class GossipNode implements ProtocolNode<GossipMessage, KvCall, KvReply> 
 
   private collectTombstones(now: Time): void {
     if (this.config.tombstoneGcNs === Infinity) return;
-    const keys = this.store.collect(this.clock.physical(now) - this.config.tombstoneGcNs);
+    const keys = this.store.collect(this.clock.physical(now) - this.clock.units(this.config.tombstoneGcNs));
     if (this.observer?.collected !== undefined) for (const k of keys) this.observer.collected(this.id, k, now);
   }
 

@@ -21,3 +21,12 @@ describe('node clocks', () => {
     expect(phys.stamp(1_000)).toBe(1_000);
   });
 });
+
+describe('timestamp units for real clocks', () => {
+  it('reads µs since an epoch when unitNs = 1000', () => {
+    const c = new SkewedClock({ kind: 'hlc', offsetNs: 0, driftPpm: 0, unitNs: 1000, epoch: 1_764_000_000_000_000 });
+    expect(c.physical(2_500_999)).toBe(1_764_000_000_002_500);
+    expect(c.units(1_000_000)).toBe(1000);
+    expect(Number.isSafeInteger(c.stamp(5_000_000_000))).toBe(true);
+  });
+});
