@@ -1,6 +1,6 @@
 /**
- * The gossip-replicated key-value store: sans-I/O node, wire format, presets,
- * simulator cluster and metrics.
+ * The gossip-replicated key-value store: sans-I/O node, wire format, presets
+ * and simulator metrics.
  */
 export { GossipNode, isValidEntry } from './node.js';
 export type { DropReason, GossipNodeOptions, GossipNodeSnapshot, GossipObserver, SendCounters, Via } from './node.js';
@@ -10,18 +10,6 @@ export { PRESETS, PRESET_NAMES, resolveConfig, type PresetName } from './presets
 export { SkewedClock, type ClockKind, type ClockParams } from './clock.js';
 export { Store, MergeResult, compareVersion, newer, type Entry, type Value } from './store.js';
 export { RumorList, type HotRumor } from './rumor.js';
-export { answerDigest, answerRequest, answerSummary, buildDigests, differingBuckets, paginate } from './anti-entropy.js';
-export {
-  WireError,
-  decode,
-  encode,
-  encodedSize,
-  WIRE_VERSION,
-  type GossipMessage,
-  type KvCall,
-  type KvReply,
-  type VersionRef,
-  type WireErrorReason,
-} from './wire.js';
+export { answerDigest, answerRequest, answerSummary, buildDigests, paginate } from './anti-entropy.js';
+export { WireError, decode, encode, encodedSize, type GossipMessage, type KvCall, type KvReply, type VersionRef, type WireErrorReason } from './wire.js';
 export { GossipMetrics, type DeliveryRecord, type GossipMetricsOptions, type UpdateRecord, type UpdateSummary } from './metrics.js';
-export { GossipCluster, type GossipClusterOptions } from './sim-cluster.js';
