@@ -163,6 +163,30 @@ class ActionQueue {
 
 const NO_ACTIONS: readonly Action<GossipMessage>[] = Object.freeze([]);
 
+/** One feedback message per version, shared by every node that replies about it (messages are immutable). */
+const feedbackCache = new WeakMap<Entry, GossipMessage>();
+
+const rumorCache = new WeakMap<Entry, GossipMessage>();
+
+/** The plain push of one version, shared by every node that pushes it. */
+function rumorFor(e: Entry): GossipMessage {
+  let m = rumorCache.get(e);
+  if (m === undefined) {
+    m = { type: 'rumor', rumors: [e], pull: false, reply: false };
+    rumorCache.set(e, m);
+  }
+  return m;
+}
+
+function feedbackFor(e: Entry): GossipMessage {
+  let m = feedbackCache.get(e);
+  if (m === undefined) {
+    m = { type: 'feedback', known: [e] };
+    feedbackCache.set(e, m);
+  }
+  return m;
+}
+
 /** Scratch array for peer choice (single-threaded, consumed before the next call). */
 const scratchPeers: NodeId[] = [];
 
@@ -508,7 +532,7 @@ export class GossipNode implements ProtocolNode<GossipMessage, KvCall, KvReply> 
     }
     if (known !== undefined && !msg.reply && this.config.feedback === 'feedback') {
       // An entry is a valid VersionRef: the feedback carries its (key, ts, origin) only.
-      if (known.length === 1) this.send(from, { type: 'feedback', known });
+      if (known.length === 1) this.send(from, feedbackFor(known[0] as Entry));
       else {
         for (const page of paginate(known, (r) => refSize(r.key), LIST_OVERHEAD_FEEDBACK, this.config.mtuBytes)) {
           this.send(from, { type: 'feedback', known: page });
@@ -569,7 +593,8 @@ export class GossipNode implements ProtocolNode<GossipMessage, KvCall, KvReply> 
   }
 
   private pushPage(targets: readonly NodeId[], page: readonly Entry[], pull: boolean, reply: boolean): void {
-    const msg: GossipMessage = { type: 'rumor', rumors: page, pull, reply };
+    const single = page.length === 1 && !pull && !reply;
+    const msg: GossipMessage = single ? rumorFor(page[0] as Entry) : { type: 'rumor', rumors: page, pull, reply };
     const size = encodedSize(msg);
     for (const to of targets) {
       this.send(to, msg, size);

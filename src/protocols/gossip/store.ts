@@ -150,6 +150,13 @@ export class Store {
       }
       return { indices, hashes };
     }
+    if (this.map.size <= 1) {
+      for (const e of this.map.values()) {
+        indices.push(bucketOf(e.key, this.buckets));
+        hashes.push(entryHash(e));
+      }
+      return { indices, hashes };
+    }
     const pairs: [number, number][] = [];
     for (const e of this.map.values()) pairs.push([bucketOf(e.key, this.buckets), entryHash(e)]);
     pairs.sort((x, y) => x[0] - y[0]);
