@@ -17,7 +17,7 @@
  * These functions are pure: they read a {@link Store} and return messages.
  */
 import type { Entry, Store } from './store.js';
-import { bucketOf, compareVersion } from './store.js';
+import { bucketOf, compareVersion, entryHash } from './store.js';
 import {
   LIST_OVERHEAD_DELTA,
   LIST_OVERHEAD_DIGEST,
@@ -32,6 +32,8 @@ import {
 } from './wire.js';
 
 type Msg<T extends GossipMessage['type']> = Extract<GossipMessage, { type: T }>;
+
+const NONE: readonly never[] = Object.freeze([]);
 
 /** Splits `items` into pages whose encoded size (overhead + item sizes) fits `mtuBytes` (an oversized item gets a page of its own). */
 export function paginate<T>(items: readonly T[], sizeOf: (x: T) => number, overhead: number, mtuBytes: number): T[][] {
@@ -75,7 +77,16 @@ export function buildDigests(store: Store, mtuBytes: number): Msg<'digest'>[] {
 }
 
 /** The buckets in a digest's range whose hash differs from the store's, increasing. */
-export function differingBuckets(store: Store, msg: Msg<'digest'>): number[] {
+export function differingBuckets(store: Store, msg: Msg<'digest'>): readonly number[] {
+  // Fast path: an empty store against an empty sparse digest.
+  if (store.size === 0 && msg.indices !== undefined && msg.hashes.every((h) => h === 0)) return NONE;
+  if (store.size === 1 && msg.indices !== undefined && msg.indices.length === 1 && (msg.count ?? msg.buckets - msg.start) === msg.buckets) {
+    // One entry on each side (the common case of small stores in sync).
+    for (const e of store.entries()) {
+      const b = bucketOf(e.key, store.buckets);
+      if (msg.indices[0] === b && msg.hashes[0] === entryHash(e)) return NONE;
+    }
+  }
   const mine = store.sparseHashes();
   const end = msg.start + (msg.indices === undefined ? msg.hashes.length : (msg.count ?? msg.buckets - msg.start));
   const out: number[] = [];
@@ -126,7 +137,7 @@ export function answerDigest(store: Store, msg: Msg<'digest'>, mtuBytes: number)
   return out ?? NONE;
 }
 
-const NONE: readonly never[] = Object.freeze([]);
+
 
 /** A's answer to a summary page: deltas to push and keys to request. */
 export function answerSummary(store: Store, msg: Msg<'summary'>, mtuBytes: number): GossipMessage[] {

@@ -498,7 +498,8 @@ export class GossipNode implements ProtocolNode<GossipMessage, KvCall, KvReply> 
   /** Merges a received entry; returns true when it was new. */
   private receive(e: Entry, via: Via, now: Time): boolean {
     this.clock.observe(e.ts);
-    const gcBefore = this.config.tombstoneGcNs === Infinity ? -Infinity : this.clock.physical(now) - this.clock.units(this.config.tombstoneGcNs);
+    const gcBefore =
+      !e.deleted || this.config.tombstoneGcNs === Infinity ? -Infinity : this.clock.physical(now) - this.clock.units(this.config.tombstoneGcNs);
     if (this.store.merge(e, gcBefore) !== MergeResult.Stored) return false;
     this.observer?.stored(this.id, e, via, now);
     return true;
@@ -519,6 +520,7 @@ export class GossipNode implements ProtocolNode<GossipMessage, KvCall, KvReply> 
 
   private onRumor(from: NodeId, msg: Extract<GossipMessage, { type: 'rumor' }>, now: Time): void {
     if (!Array.isArray(msg.rumors) || !msg.rumors.every(isValidEntry)) return this.drop('malformed');
+    let firstKnown: Entry | undefined;
     let known: Entry[] | undefined;
     let learned = false;
     const obs = this.observer;
@@ -528,11 +530,14 @@ export class GossipNode implements ProtocolNode<GossipMessage, KvCall, KvReply> 
         learned = true;
         this.noteLearned(e, now);
         this.infect(e, false, now);
-      } else if (!this.learnedInRound(e, now)) (known ??= []).push(e);
+      } else if (!this.learnedInRound(e, now)) {
+        if (firstKnown === undefined) firstKnown = e;
+        else (known ??= [firstKnown]).push(e);
+      }
     }
-    if (known !== undefined && !msg.reply && this.config.feedback === 'feedback') {
+    if (firstKnown !== undefined && !msg.reply && this.config.feedback === 'feedback') {
       // An entry is a valid VersionRef: the feedback carries its (key, ts, origin) only.
-      if (known.length === 1) this.send(from, feedbackFor(known[0] as Entry));
+      if (known === undefined) this.send(from, feedbackFor(firstKnown));
       else {
         for (const page of paginate(known, (r) => refSize(r.key), LIST_OVERHEAD_FEEDBACK, this.config.mtuBytes)) {
           this.send(from, { type: 'feedback', known: page });
