@@ -12,7 +12,7 @@
  * - `residue`: fraction of the live nodes that the rumor never reached: no
  *   rumor carrying it (or a newer version) arrived there, whether or not the
  *   node already had it from anti-entropy; a writer counts as reached;
- * - `messages`: rumor messages that carried it.
+ * - `messages`, `bytes`: rumor messages that carried it and their encoded size.
  *
  * Cluster level: per key the newest version written so far and how many live
  * nodes hold exactly it; the cluster is converged when every key is held by
@@ -39,8 +39,9 @@ export interface UpdateRecord {
   /** Sum and maximum of infection delays (ns) over non-writer nodes. */
   sumDelayNs: number;
   maxDelayNs: number;
-  /** Rumor messages that carried it. */
+  /** Rumor messages that carried it, and their bytes (a message carrying several updates counts for each). */
   messages: number;
+  bytes: number;
   /** Per node: 1 once a rumor carrying it (or a newer version) arrived, whether or not the node already had it. */
   readonly rumorReached: Uint8Array;
 }
@@ -151,6 +152,7 @@ export class GossipMetrics implements GossipObserver {
         sumDelayNs: 0,
         maxDelayNs: 0,
         messages: 0,
+        bytes: 0,
         rumorReached: new Uint8Array(this.nodeCount),
       };
       u.how[node] = 3;
@@ -179,11 +181,16 @@ export class GossipMetrics implements GossipObserver {
     for (const u of k.updates) if (compareVersion(u.ts, u.origin, e.ts, e.origin) <= 0) u.rumorReached[node] = 1;
   }
 
-  rumorSent(_node: NodeId, rumors: readonly Entry[]): void {
+  rumorSent(_node: NodeId, rumors: readonly Entry[], _to: NodeId, sizeBytes: number): void {
     for (const e of rumors) {
       const k = this.keys.get(e.key);
       if (k === undefined) continue;
-      for (const u of k.updates) if (u.ts === e.ts && u.origin === e.origin) u.messages++;
+      for (const u of k.updates) {
+        if (u.ts === e.ts && u.origin === e.origin) {
+          u.messages++;
+          u.bytes += sizeBytes;
+        }
+      }
     }
   }
 

@@ -60,8 +60,8 @@ export interface GossipObserver {
   stored(node: NodeId, entry: Entry, via: Via, nowNs: Time): void;
   /** `node` received version `entry` in a rumor message (new to it or not). */
   rumorReceived?(node: NodeId, entry: Entry): void;
-  /** `node` sent a rumor message carrying `rumors` to `to`. */
-  rumorSent?(node: NodeId, rumors: readonly Entry[], to: NodeId): void;
+  /** `node` sent a rumor message (of `sizeBytes` encoded) carrying `rumors` to `to`. */
+  rumorSent?(node: NodeId, rumors: readonly Entry[], to: NodeId, sizeBytes: number): void;
   /** `node` collected the tombstone of `key`. */
   collected?(node: NodeId, key: string, nowNs: Time): void;
 }
@@ -603,7 +603,7 @@ export class GossipNode implements ProtocolNode<GossipMessage, KvCall, KvReply> 
     const size = encodedSize(msg);
     for (const to of targets) {
       this.send(to, msg, size);
-      if (this.observer?.rumorSent !== undefined && page.length > 0) this.observer.rumorSent(this.id, page, to);
+      if (this.observer?.rumorSent !== undefined && page.length > 0) this.observer.rumorSent(this.id, page, to, size);
     }
   }
 

@@ -32,10 +32,23 @@
  * op: get, key }`, `{ at_s, node, op: delete, key }` (a call at a node that
  * is down at that time fails and is counted in `failed_calls`).
  *
- * Traces: `deliveries` (time_s, node, key, origin, version, via), `infection`
- * (time_s, key, fraction_live_holding_newest). Tables: `reads` (one row per
- * get), `updates` (one row per write). Metrics, in order: see
- * {@link GOSSIP_METRICS}.
+ * Traces: `deliveries` (time_s, node, key, origin, version, via = rumor |
+ * anti_entropy; version = the write's timestamp), `infection` (time_s, key,
+ * fraction_live_holding_newest: one point per key and instant it changes).
+ * Tables: `reads` (time_s, node, key, value as JSON, found, stale: the
+ * version read is not the newest written so far) and `updates` (one row per
+ * write: t_ave_s, t_last_s, residue_frac, rumor_messages, rumor_bytes).
+ *
+ * Metrics, in order ({@link GOSSIP_METRICS}): nodes; updates (writes);
+ * t_ave_s, t_last_s, residue_frac (means over updates; t_last over updates
+ * every live node has; see `metrics.ts`); messages_sent, bytes_sent (every
+ * message of every type, encoded sizes); messages_per_node, bytes_per_node,
+ * rumor_messages_per_node; packets_dropped (network drops, all causes);
+ * converged (1 when every live node holds the newest version of every key at
+ * the end); convergence_time_s (time of the last transition into that state
+ * minus the time the last fault healed: the latest repair, release or
+ * restart, 0 without faults; NaN when not converged); stale_reads; reads;
+ * failed_calls (calls at nodes that were down, or refused writes).
  */
 import { z } from 'zod';
 import { fmt } from '../../kernel/csv.js';
@@ -172,7 +185,7 @@ export const INFECTION_COLUMNS = ['time_s', 'key', 'fraction_live_holding_newest
 /** Columns of the `reads` table. */
 export const READ_COLUMNS = ['time_s', 'node', 'key', 'value', 'found', 'stale'] as const;
 /** Columns of the `updates` table. */
-export const UPDATE_COLUMNS = ['written_s', 'node', 'key', 'op', 'version', 't_ave_s', 't_last_s', 'residue_frac', 'rumor_messages'] as const;
+export const UPDATE_COLUMNS = ['written_s', 'node', 'key', 'op', 'version', 't_ave_s', 't_last_s', 'residue_frac', 'rumor_messages', 'rumor_bytes'] as const;
 /** The metrics, in order. */
 export const GOSSIP_METRICS = [
   'nodes',
@@ -363,6 +376,7 @@ export function setupGossipRun(
     m.complete(u) ? formatSeconds(u.maxDelayNs) : '',
     fmt.float(m.residue(u), 6),
     u.messages,
+    u.bytes,
   ]);
   const writes = [`${puts} put${puts === 1 ? '' : 's'}`, ...(deletes > 0 ? [`${deletes} delete${deletes === 1 ? '' : 's'}`] : [])].join(', ');
   const shownGets = gets.length <= 4 ? gets : [...gets.slice(0, 4), `... (${gets.length} gets)`];
