@@ -34,6 +34,7 @@ import {
 type Msg<T extends GossipMessage['type']> = Extract<GossipMessage, { type: T }>;
 
 const NONE: readonly never[] = Object.freeze([]);
+const singleDigests = new WeakMap<Entry, readonly Msg<'digest'>[]>();
 
 /** Splits `items` into pages whose encoded size (overhead + item sizes) fits `mtuBytes` (an oversized item gets a page of its own). */
 export function paginate<T>(items: readonly T[], sizeOf: (x: T) => number, overhead: number, mtuBytes: number): T[][] {
@@ -58,8 +59,18 @@ export function paginate<T>(items: readonly T[], sizeOf: (x: T) => number, overh
  * The digest of a store: its bucket hashes, as one sparse message when the
  * non-empty buckets fit one and that is smaller, else dense pages within the MTU.
  */
-export function buildDigests(store: Store, mtuBytes: number): Msg<'digest'>[] {
+export function buildDigests(store: Store, mtuBytes: number): readonly Msg<'digest'>[] {
   const buckets = store.buckets;
+  if (store.size === 1) {
+    // Replicas holding the same single version share one (immutable) digest.
+    for (const e of store.entries()) {
+      const cached = singleDigests.get(e);
+      if (cached !== undefined && (cached[0] as Msg<'digest'>).buckets === buckets) return cached;
+      const d = [{ type: 'digest', buckets, start: 0, count: buckets, indices: [bucketOf(e.key, buckets)], hashes: [entryHash(e)] }] as const;
+      singleDigests.set(e, d);
+      return d;
+    }
+  }
   const sparse = store.sparseHashes();
   const n = sparse.indices.length;
   if (LIST_OVERHEAD_SPARSE_DIGEST + 6 * n <= mtuBytes && 6 * n <= 4 * buckets) {
