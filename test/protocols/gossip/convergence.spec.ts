@@ -24,8 +24,11 @@ import { fcParams } from '../../fc.js';
 import { caseToScenarioYaml, clusterCaseArb, type ClusterCase } from './arbitraries.js';
 
 const ANTI_ENTROPY_S = 1;
-/** Anti-entropy time allowed after the last fault heals. */
-const SETTLE_S = 90;
+/**
+ * Anti-entropy time allowed after the last fault heals (180 rounds of 1 s). Measured over 300 random
+ * cases: the last store event came at most 54 s after T (45 % loss; an exchange needs 3-4 messages).
+ */
+const SETTLE_S = 180;
 
 const ctx: RunContext = { seed: '1', openTrace: () => undefined, progress: () => undefined };
 
@@ -82,7 +85,7 @@ describe('gossip convergence under faults', () => {
           throw new Error(`${problems.length} problems, first: ${problems.slice(0, 5).join('; ')}\nReplay with this scenario file:\n${yaml}`);
         }
       }),
-      fcParams({ numRuns: 60 }),
+      fcParams({ numRuns: 100 }),
     );
   });
 
