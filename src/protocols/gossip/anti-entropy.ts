@@ -8,7 +8,8 @@
  * holds in that bucket, keys sorted, each page complete over its key range.
  * For each summary page A pushes (`delta`) the entries it holds newer than
  * B's or that B lacks in that range, and asks (`request`) for the keys where
- * B is newer; B answers a request with `delta`. Each step only needs the
+ * B is newer; B answers a request with `delta`. Summary items carry small
+ * values (<= 32 bytes) inline: A stores those at once, saving two legs. Each step only needs the
  * message in hand (no session state), so a lost message costs one
  * reconciliation round, never correctness, and a store of any size
  * reconciles in pages: a round moves at most one digest's worth of
@@ -25,8 +26,9 @@ import {
   LIST_OVERHEAD_SPARSE_DIGEST,
   LIST_OVERHEAD_SUMMARY,
   entrySize,
-  refSize,
+  summaryItemSize,
   utf8Length,
+  valueSize,
   type GossipMessage,
   type VersionRef,
 } from './wire.js';
@@ -34,6 +36,8 @@ import {
 type Msg<T extends GossipMessage['type']> = Extract<GossipMessage, { type: T }>;
 
 const NONE: readonly never[] = Object.freeze([]);
+/** Values up to this encoded size (bytes, tag included) ride inline in summaries. */
+export const INLINE_VALUE_BYTES = 32;
 const singleDigests = new WeakMap<Entry, readonly Msg<'digest'>[]>();
 
 /** Splits `items` into pages whose encoded size (overhead + item sizes) fits `mtuBytes` (an oversized item gets a page of its own). */
@@ -137,12 +141,14 @@ export function answerDigest(store: Store, msg: Msg<'digest'>, mtuBytes: number)
   let out: Msg<'summary'>[] | undefined;
   for (const b of differingBuckets(store, msg)) {
     out ??= [];
-    const items: VersionRef[] = store.bucketEntries(b);
-    const pages = paginate(items, (r) => refSize(r.key), LIST_OVERHEAD_SUMMARY, mtuBytes);
+    // Small values travel inline (the peer stores them without asking); larger ones as versions only.
+    const items: (VersionRef | Entry)[] = store
+      .bucketEntries(b)
+      .map((e) => (valueSize(e.value, e.deleted) <= INLINE_VALUE_BYTES ? e : { key: e.key, ts: e.ts, origin: e.origin }));
+    const pages = paginate(items, (r) => summaryItemSize(r, true), LIST_OVERHEAD_SUMMARY, mtuBytes);
     if (pages.length === 0) pages.push([]);
     for (let p = 0; p < pages.length; p++) {
-      const page = (pages[p] as VersionRef[]).map((e) => ({ key: e.key, ts: e.ts, origin: e.origin }));
-      out.push({ type: 'summary', buckets: store.buckets, bucket: b, first: p === 0, last: p === pages.length - 1, items: page });
+      out.push({ type: 'summary', buckets: store.buckets, bucket: b, first: p === 0, last: p === pages.length - 1, items: pages[p] as (VersionRef | Entry)[] });
     }
   }
   return out ?? NONE;

@@ -43,6 +43,7 @@ import {
   MAX_KEY_BYTES,
   encodedSize,
   entrySize,
+  isInline,
   refSize,
   utf8Length,
   type GossipMessage,
@@ -319,9 +320,12 @@ export class GossipNode implements ProtocolNode<GossipMessage, KvCall, KvReply> 
           for (const m of answerDigest(this.store, msg, this.config.mtuBytes)) this.send(from, m);
           return;
         case 'summary':
-          if (!Array.isArray(msg.items) || !msg.items.every(isValidRef)) return this.drop('malformed');
+          if (!Array.isArray(msg.items) || !msg.items.every((r) => isValidRef(r) && (!isInline(r) || isValidEntry(r)))) return this.drop('malformed');
           if (msg.buckets !== this.store.buckets) return this.drop('bucket_mismatch');
+          // Inline values first: then the comparison below finds them equal and asks only for the rest.
+          for (const r of msg.items) if (isInline(r)) this.receive(r, 'anti_entropy', now);
           for (const m of answerSummary(this.store, msg, this.config.mtuBytes)) this.send(from, m);
+          this.armGc(now);
           return;
         case 'request':
           if (!Array.isArray(msg.keys) || !msg.keys.every((k) => typeof k === 'string')) return this.drop('malformed');

@@ -14,7 +14,7 @@
  * | 1    | rumor          | u8 flags (1 pull, 2 reply), u16 n, n × entry                       |
  * | 2    | feedback       | u16 n, n × ref                                                     |
  * | 3    | digest         | u16 buckets, u16 start, u16 count, u8 form: 0 dense: count × u32 hash; 1 sparse: u16 n, n × (u16 bucket, u32 hash) |
- * | 4    | summary        | u16 buckets, u16 bucket, u8 flags (1 first, 2 last), u16 n, n × ref |
+ * | 4    | summary        | u16 buckets, u16 bucket, u8 flags (1 first, 2 last, 4 inline), u16 n, n × ref [+ u8 has-value, value when flag 4] |
  * | 5    | delta          | u16 n, n × entry                                                   |
  * | 6    | request        | u16 n, n × str8 key                                                |
  * | 32   | client-request | u32 id, u8 op (1 put, 2 get, 3 delete, 4 stats), [str8 key], [value] |
@@ -84,9 +84,18 @@ export type GossipMessage =
   /**
    * Anti-entropy step 2: the versions the sender holds in `bucket` for a range
    * of keys: from the first item's key (or the start, if `first`) to the last
-   * item's key (or the end, if `last`), complete within that range.
+   * item's key (or the end, if `last`), complete within that range. An item
+   * may be a whole {@link Entry} (small values travel inline, so the receiver
+   * need not ask for them).
    */
-  | { readonly type: 'summary'; readonly buckets: number; readonly bucket: number; readonly first: boolean; readonly last: boolean; readonly items: readonly VersionRef[] }
+  | {
+      readonly type: 'summary';
+      readonly buckets: number;
+      readonly bucket: number;
+      readonly first: boolean;
+      readonly last: boolean;
+      readonly items: readonly (VersionRef | Entry)[];
+    }
   /** Entries pushed or answered (anti-entropy step 3/4). */
   | { readonly type: 'delta'; readonly entries: readonly Entry[] }
   /** Asks for the entries of these keys (anti-entropy pull). */
@@ -142,6 +151,17 @@ export function valueSize(v: Value, deleted = false): number {
 /** Encoded size of a version ref (key, ts, origin). */
 export function refSize(key: string): number {
   return 1 + utf8Length(key) + 12;
+}
+
+/** True when a summary item carries its value (is a whole entry). */
+export function isInline(item: VersionRef | Entry): item is Entry {
+  return typeof (item as Partial<Entry>).deleted === 'boolean';
+}
+
+/** Encoded size of a summary item (`inline`: the message carries per-item value flags). */
+export function summaryItemSize(item: VersionRef | Entry, inline: boolean): number {
+  if (!inline) return refSize(item.key);
+  return refSize(item.key) + 1 + (isInline(item) ? valueSize(item.value, item.deleted) : 0);
 }
 
 /** Encoded size of an entry. */
@@ -209,7 +229,8 @@ export function encodedSize(msg: GossipMessage): number {
       return msg.indices === undefined ? LIST_OVERHEAD_DIGEST + 4 * msg.hashes.length : LIST_OVERHEAD_SPARSE_DIGEST + 6 * msg.hashes.length;
     case 'summary': {
       let n = LIST_OVERHEAD_SUMMARY;
-      for (const r of msg.items) n += refSize(r.key);
+      const inline = msg.items.some(isInline);
+      for (const r of msg.items) n += summaryItemSize(r, inline);
       return n;
     }
     case 'request': {
@@ -323,13 +344,22 @@ export function encode(msg: GossipMessage): Uint8Array {
         }
       }
       break;
-    case 'summary':
+    case 'summary': {
+      const inline = msg.items.some(isInline);
       w.u16(msg.buckets);
       w.u16(msg.bucket);
-      w.u8((msg.first ? 1 : 0) | (msg.last ? 2 : 0));
+      w.u8((msg.first ? 1 : 0) | (msg.last ? 2 : 0) | (inline ? 4 : 0));
       w.u16(msg.items.length);
-      for (const r of msg.items) w.ref(r.key, r.ts, r.origin);
+      for (const r of msg.items) {
+        w.ref(r.key, r.ts, r.origin);
+        if (!inline) continue;
+        if (isInline(r)) {
+          w.u8(1);
+          w.value(r.value, r.deleted);
+        } else w.u8(0);
+      }
       break;
+    }
     case 'request':
       w.u16(msg.keys.length);
       for (const k of msg.keys) w.str(k, 1);
@@ -577,10 +607,24 @@ export function decode(bytes: Uint8Array): GossipMessage {
       const buckets = r.u16();
       const bucket = r.u16();
       const flags = r.u8();
-      if (buckets === 0 || bucket >= buckets || flags > 3) throw new WireError('field', `summary bucket ${bucket} of ${buckets}, flags ${flags}`);
+      if (buckets === 0 || bucket >= buckets || flags > 7) throw new WireError('field', `summary bucket ${bucket} of ${buckets}, flags ${flags}`);
       const n = r.u16();
-      const items: VersionRef[] = [];
-      for (let i = 0; i < n; i++) items.push(r.ref());
+      const items: (VersionRef | Entry)[] = [];
+      for (let i = 0; i < n; i++) {
+        const ref = r.ref();
+        if ((flags & 4) === 0) {
+          items.push(ref);
+          continue;
+        }
+        const has = r.u8();
+        if (has > 1) throw new WireError('field', `summary item flag ${has}`);
+        if (has === 0) items.push(ref);
+        else {
+          const [value, deleted] = r.value(true);
+          items.push({ key: ref.key, value, ts: ref.ts, origin: ref.origin, deleted });
+        }
+      }
+      if ((flags & 4) !== 0 && !items.some(isInline)) throw new WireError('field', 'inline summary without an inline item');
       msg = { type: 'summary', buckets, bucket, first: (flags & 1) !== 0, last: (flags & 2) !== 0, items };
       break;
     }

@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { answerDigest, answerRequest, answerSummary, buildDigests } from '../../../src/protocols/gossip/anti-entropy.js';
 import { Store, type Entry } from '../../../src/protocols/gossip/store.js';
-import { encodedSize, type GossipMessage } from '../../../src/protocols/gossip/wire.js';
+import { encodedSize, isInline, type GossipMessage } from '../../../src/protocols/gossip/wire.js';
 import { fcParams } from '../../fc.js';
 
 const MTU = 600;
@@ -14,6 +14,7 @@ function reconcile(a: Store, b: Store, mtu = MTU): GossipMessage[] {
     sent.push(d);
     for (const s of answerDigest(b, d, mtu)) {
       sent.push(s);
+      for (const item of s.items) if (isInline(item)) a.merge(item);
       for (const m of answerSummary(a, s, mtu)) {
         sent.push(m);
         if (m.type === 'delta') for (const e of m.entries) b.merge(e);
@@ -56,6 +57,20 @@ describe('anti-entropy push-pull', () => {
       }),
       fcParams({ numRuns: 200 }),
     );
+  });
+
+  it('a small newer value rides inline in the summary: no request leg; a large one is requested', () => {
+    const a = new Store(64);
+    const b = new Store(64);
+    a.merge({ key: 'small', value: 1, ts: 1, origin: 0, deleted: false });
+    b.merge({ key: 'small', value: 2, ts: 2, origin: 1, deleted: false });
+    let msgs = reconcile(a, b);
+    expect(msgs.map((m) => m.type)).toEqual(['digest', 'summary']);
+    expect(a.entry('small')?.value).toBe(2);
+    b.merge({ key: 'large', value: 'x'.repeat(100), ts: 3, origin: 1, deleted: false });
+    msgs = reconcile(a, b);
+    expect(msgs.map((m) => m.type)).toEqual(['digest', 'summary', 'request', 'delta']);
+    expect(a.entry('large')?.ts).toBe(3);
   });
 
   it('reconciles a large store over many MTU-sized messages', () => {

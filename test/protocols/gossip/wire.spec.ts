@@ -59,7 +59,7 @@ const message: fc.Arbitrary<GossipMessage> = fc.oneof(
       bucket: fc.integer({ min: 0, max: buckets - 1 }),
       first: fc.boolean(),
       last: fc.boolean(),
-      items: fc.array(ref, { maxLength: 5 }),
+      items: fc.array(fc.oneof(ref, entry), { maxLength: 5 }),
     }),
   ),
   fc.record({ type: fc.constant('delta' as const), entries: fc.array(entry, { maxLength: 5 }) }),
