@@ -171,6 +171,13 @@ function isValue(v: unknown): v is Value {
   return v === null || typeof v === 'string' || typeof v === 'boolean' || (typeof v === 'number' && Number.isFinite(v));
 }
 
+/**
+ * The largest timestamp accepted from a message: 2^32 below the largest safe
+ * integer, so a node whose HLC has observed it can still stamp 2^32 writes
+ * with exact, encodable timestamps (a peer cannot push a clock past 2^53).
+ */
+export const MAX_ACCEPTED_TS = 2 ** 53 - 2 ** 32 - 1;
+
 /** True when `e` is a structurally valid entry (a message from outside may carry anything). */
 export function isValidEntry(e: unknown): e is Entry {
   if (typeof e !== 'object' || e === null) return false;
@@ -181,6 +188,7 @@ export function isValidEntry(e: unknown): e is Entry {
     typeof x['ts'] === 'number' &&
     Number.isSafeInteger(x['ts']) &&
     x['ts'] >= 0 &&
+    x['ts'] <= MAX_ACCEPTED_TS &&
     typeof x['origin'] === 'number' &&
     Number.isInteger(x['origin']) &&
     x['origin'] >= 0 &&

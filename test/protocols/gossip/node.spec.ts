@@ -16,6 +16,19 @@ function sends(actions: readonly Action<GossipMessage>[]): Extract<Action<Gossip
 }
 
 describe('GossipNode', () => {
+  it('drops entries stamped near 2^53, so a peer cannot push its clock past exact, encodable timestamps', () => {
+    const n = node();
+    n.start(0);
+    n.pollActions();
+    const poison = { type: 'rumor', rumors: [{ key: 'k', value: 1, ts: Number.MAX_SAFE_INTEGER, origin: 1, deleted: false }], pull: false, reply: false };
+    n.handleMessage(1, poison as GossipMessage, 0);
+    expect(n.dropped.malformed).toBe(1);
+    expect(n.store.size).toBe(0);
+    const reply = n.handleCall({ op: 'put', key: 'k', value: 2 }, S);
+    expect(reply).toMatchObject({ ok: true });
+    for (const a of sends(n.pollActions())) expect(() => encodedSize(a.msg)).not.toThrow();
+  });
+
   it('never throws on bad messages: drops and counts them by reason', () => {
     const n = node();
     n.start(0);
