@@ -124,6 +124,8 @@ export interface ClusterCase {
   readonly link: LinkSection;
   readonly faults: readonly FaultEntry[];
   readonly workload: readonly ModuleWorkload[];
+  /** Protocol options drawn for this case (merged over the fixed options). */
+  readonly options?: Readonly<Record<string, unknown>>;
 }
 
 /** Options of {@link clusterCaseArb}. */
@@ -135,11 +137,17 @@ export interface ClusterCaseOptions<C> {
   /** Calls happen in [0, healBy_s]; faults heal by healBy_s. */
   readonly healBy_s: number;
   readonly maxCalls?: number;
+  /** At least this many calls per case. Default 0. */
+  readonly minCalls?: number;
   readonly maxFaults?: number;
   readonly kinds?: readonly FaultKind[];
   /** Base loss of every link drawn in [0, maxBaseLoss]. Default 0. */
   readonly maxBaseLoss?: number;
   readonly latency_ms?: number;
+  /** Jitter of every link drawn in [0, maxJitter_ms] ms (reorders messages). Default 0. */
+  readonly maxJitter_ms?: number;
+  /** Protocol options to draw per case (e.g. clock skew settings). */
+  readonly options?: fc.Arbitrary<Record<string, unknown>>;
 }
 
 /** Whole cases: cluster size, workload, faults that heal by `healBy_s`, base loss and a seed. */
@@ -149,12 +157,16 @@ export function clusterCaseArb<C>(opts: ClusterCaseOptions<C>): fc.Arbitrary<Clu
     fc.record({
       nodes: fc.constant(nodes),
       seed: fc.integer({ min: 0, max: 2 ** 31 - 1 }),
-      link: fc.integer({ min: 0, max: Math.round((opts.maxBaseLoss ?? 0) * 100) }).map((l): LinkSection => ({ latency_ms: latency, loss: l / 100 })),
+      link: fc
+        .tuple(fc.integer({ min: 0, max: Math.round((opts.maxBaseLoss ?? 0) * 100) }), fc.integer({ min: 0, max: Math.round(opts.maxJitter_ms ?? 0) }))
+        .map(([l, j]): LinkSection => ({ latency_ms: latency, loss: l / 100, ...(j > 0 ? { jitter_ms: j } : {}) })),
       faults: faultScheduleArb(nodes, { healBy_s: opts.healBy_s, maxFaults: opts.maxFaults ?? 4, baseLatency_ms: latency, ...(opts.kinds !== undefined ? { kinds: opts.kinds } : {}) }),
-      workload: workloadArb(nodes, opts.call, { until_s: opts.healBy_s, maxCalls: opts.maxCalls ?? 10 }),
+      workload: workloadArb(nodes, opts.call, { until_s: opts.healBy_s, maxCalls: opts.maxCalls ?? 10, minCalls: opts.minCalls ?? 0 }),
+      options: opts.options ?? fc.constant(undefined),
     }),
-  ).map((c) => ({
+  ).map(({ options, ...c }) => ({
     ...c,
+    ...(options !== undefined ? { options } : {}),
     // Loss episodes restore the case's own base loss.
     faults: c.faults.map((f) => ('set_loss' in f && f.set_loss === 0 ? { ...f, set_loss: (c.link.loss as number) ?? 0 } : f)),
   }));
@@ -168,7 +180,7 @@ export function caseToScenario(c: ClusterCase, opts: { name: string; modulePath:
     seed: c.seed,
     duration_s: opts.duration_s,
     network: { nodes: [...c.nodes], link: c.link },
-    protocol: { module: { path: opts.modulePath, options: opts.options ?? {} } },
+    protocol: { module: { path: opts.modulePath, options: { ...opts.options, ...c.options } } },
     workload: c.workload,
     faults: c.faults,
     outputs: { traces: 'all', plots: false },

@@ -21,7 +21,7 @@ import { fmt } from '../../kernel/csv.js';
 import type { Random } from '../../kernel/random.js';
 import { Simulator } from '../../kernel/simulator.js';
 import { seconds } from '../../kernel/time.js';
-import { scheduleFaults } from '../../protocols/net/faults.js';
+import { scheduleFaults, type Fault } from '../../protocols/net/faults.js';
 import type { Network, NodeId } from '../../protocols/net/network.js';
 import type { ProtocolNode } from '../../protocols/sans-io.js';
 import { SimHost } from '../../protocols/sim-host.js';
@@ -39,6 +39,19 @@ export interface NodeContext {
   readonly rng: Random;
   /** The scenario's `protocol.module.options`. */
   readonly options: Readonly<Record<string, unknown>>;
+  /**
+   * One map per run, shared by every node of the run and visible to
+   * `metrics` and `invariant` as `view.shared`: for instrumentation only (an
+   * observer's log, say). Protocol logic must not use it: nodes talk through
+   * messages.
+   */
+  readonly shared: Map<string, unknown>;
+}
+
+/** A fault as it was applied, with its time (crash and restart include the restart's `keepState`). */
+export interface AppliedFault {
+  readonly timeNs: number;
+  readonly fault: Fault;
 }
 
 /** The state of a finished (or paused) run, as `metrics` and `invariant` see it. */
@@ -52,6 +65,10 @@ export interface ClusterView<M, C, R> {
   readonly calls: readonly { readonly timeNs: number; readonly node: NodeId; readonly call: C; readonly reply: R | undefined; readonly error?: string }[];
   readonly net: Network<M>;
   readonly nowNs: number;
+  /** The faults applied during the run, in order. */
+  readonly faults: readonly AppliedFault[];
+  /** The run's shared instrumentation map (see {@link NodeContext.shared}). */
+  readonly shared: Map<string, unknown>;
 }
 
 /** The exports desim looks for in a user protocol module. */
@@ -90,10 +107,14 @@ export function runModuleScenario<M, C, R>(
   const names = scenario.network.nodes;
   const all = names.map((_, i) => i);
   const options = scenario.settings.options;
+  const shared = new Map<string, unknown>();
   const factory = (id: NodeId): ProtocolNode<M, C, R> =>
-    mod.createNode(id, { peers: all.filter((p) => p !== id), names, rng: sim.rng.stream(`node:${names[id] ?? id}`), options });
+    mod.createNode(id, { peers: all.filter((p) => p !== id), names, rng: sim.rng.stream(`node:${names[id] ?? id}`), options, shared });
   const host = new SimHost<M, C, R>(sim, net, factory);
-  scheduleFaults(sim, net as Network<unknown>, toTimedFaults(scenario.faults, ids), {
+  const applied: AppliedFault[] = [];
+  const timed = toTimedFaults(scenario.faults, ids);
+  for (const f of timed) sim.schedule(f.atNs, (fault: Fault) => applied.push({ timeNs: sim.now, fault }), f.fault, 'fault.log');
+  scheduleFaults(sim, net, timed, {
     crash: (n) => host.crash(n),
     restart: (n, keep) => host.restart(n, keep),
   });
@@ -119,7 +140,7 @@ export function runModuleScenario<M, C, R>(
   }
   sim.schedule(0, () => host.startAll(), undefined, 'host.start');
   sim.run({ until: seconds(scenario.duration_s) });
-  return { nodes: host.nodes, up: all.map((i) => net.isUp(i)), names, calls, net, nowNs: sim.now };
+  return { nodes: host.nodes, up: all.map((i) => net.isUp(i)), names, calls, net, nowNs: sim.now, faults: applied, shared };
 }
 
 /** A driver for one loaded module. */

@@ -1,0 +1,113 @@
+/**
+ * The gossip key-value store as a `protocol.module`: what `desim/testing`
+ * property tests (and `desim run` replays of their counterexamples) run.
+ *
+ * `options` is a `protocol.gossip` section in scenario form (`preset`,
+ * `anti_entropy`, `clock: { kind, max_offset_ms, max_drift_ppm }`, ...).
+ * Each node's clock offset and drift are drawn once per node from its own
+ * stream, and kept across restarts (a machine keeps its clock when its disk
+ * is wiped).
+ *
+ * {@link invariant}: every live node holds the last-writer-wins winner of
+ * every key over the accepted writes, and nothing else. A write is accepted
+ * once some node stores it and that node is not restarted without state
+ * afterwards: a version held by such a node survives to the end (stores only
+ * move forward), while a version held only by nodes that were all wiped is
+ * legitimately lost.
+ */
+import { GossipNode } from '../protocols/gossip/node.js';
+import { compareVersion, type Entry } from '../protocols/gossip/store.js';
+import type { GossipMessage, KvCall, KvReply } from '../protocols/gossip/wire.js';
+import type { NodeId } from '../protocols/net/network.js';
+import { gossipSectionSchema, toGossipConfig } from '../scenarios/drivers/gossip.js';
+import type { ClusterView, NodeContext } from '../scenarios/drivers/module.js';
+
+interface Stored {
+  readonly node: NodeId;
+  readonly e: Entry;
+  readonly t: number;
+}
+
+interface RunState {
+  readonly config: ReturnType<typeof toGossipConfig>;
+  readonly maxOffsetNs: number;
+  readonly maxDriftPpm: number;
+  readonly clocks: Map<NodeId, { offsetNs: number; driftPpm: number }>;
+  readonly stored: Stored[];
+}
+
+function runState(ctx: NodeContext): RunState {
+  let st = ctx.shared.get('gossip') as RunState | undefined;
+  if (st === undefined) {
+    const settings = gossipSectionSchema.parse(ctx.options);
+    st = {
+      config: toGossipConfig(settings),
+      maxOffsetNs: settings.clock.max_offset_ms * 1e6,
+      maxDriftPpm: settings.clock.max_drift_ppm,
+      clocks: new Map(),
+      stored: [],
+    };
+    ctx.shared.set('gossip', st);
+  }
+  return st;
+}
+
+/** A GossipNode whose every store event is logged for {@link invariant}. */
+export function createNode(id: NodeId, ctx: NodeContext): GossipNode {
+  const st = runState(ctx);
+  let clock = st.clocks.get(id);
+  if (clock === undefined) {
+    clock = {
+      offsetNs: st.maxOffsetNs > 0 ? Math.round(ctx.rng.range(-st.maxOffsetNs, st.maxOffsetNs)) : 0,
+      driftPpm: st.maxDriftPpm > 0 ? ctx.rng.range(-st.maxDriftPpm, st.maxDriftPpm) : 0,
+    };
+    st.clocks.set(id, clock);
+  }
+  return new GossipNode({
+    id,
+    peers: ctx.peers,
+    rng: ctx.rng,
+    config: st.config,
+    clockOffsetNs: clock.offsetNs,
+    clockDriftPpm: clock.driftPpm,
+    observer: { stored: (node, e, _via, t) => st.stored.push({ node, e, t }) },
+  });
+}
+
+/** Every problem of the final state (empty when the cluster converged to the expected store). */
+export function problems(view: ClusterView<GossipMessage, KvCall, KvReply>): string[] {
+  const st = view.shared.get('gossip') as RunState | undefined;
+  const stored = st?.stored ?? [];
+  const wipes = view.faults.flatMap((f) => (f.fault.type === 'restart' && f.fault.keepState === false ? [{ node: f.fault.node, t: f.timeNs }] : []));
+  const expected = new Map<string, Entry>();
+  for (const s of stored) {
+    if (wipes.some((w) => w.node === s.node && w.t >= s.t)) continue;
+    const cur = expected.get(s.e.key);
+    if (cur === undefined || compareVersion(s.e.ts, s.e.origin, cur.ts, cur.origin) > 0) expected.set(s.e.key, s.e);
+  }
+  const out: string[] = [];
+  view.nodes.forEach((n, id) => {
+    const name = view.names[id] ?? `#${id}`;
+    if (view.up[id] !== true) {
+      out.push(`${name} is down at the end`);
+      return;
+    }
+    const store = (n as GossipNode).store;
+    for (const [key, want] of expected) {
+      const got = store.entry(key);
+      if (got === undefined || got.ts !== want.ts || got.origin !== want.origin) {
+        const has = got === undefined ? 'nothing' : `(${got.ts}, ${view.names[got.origin] ?? got.origin})`;
+        const wanted = `(${want.ts}, ${view.names[want.origin] ?? want.origin})${want.deleted ? ' tombstone' : ` = ${JSON.stringify(want.value)}`}`;
+        out.push(`${name}.${key}: has ${has}, expected ${wanted}`);
+      }
+    }
+    for (const e of store.entries()) if (!expected.has(e.key)) out.push(`${name}.${e.key}: holds a version no accepted write explains`);
+  });
+  return out;
+}
+
+/** Convergence to the last-writer-wins winners of the accepted writes (see the module comment). */
+export function invariant(view: ClusterView<GossipMessage, KvCall, KvReply>): string | undefined {
+  const p = problems(view);
+  return p.length === 0 ? undefined : `${p.length} problems, first: ${p.slice(0, 5).join('; ')}`;
+}
