@@ -79,6 +79,29 @@ describe('desim CLI', () => {
     }
   });
 
+  it('a protocol that throws aborts the run with exit 1, the simulated time, seed and event, and the rerun command', () => {
+    writeFileSync(
+      join(dir, 'boom.mjs'),
+      `export function createNode(id) {
+  let out = [];
+  return {
+    start(now) { out.push({ type: 'set-timer', timer: 'boom', atNs: now + 1500000000 }); },
+    handleMessage() {},
+    handleTimer() { if (id === 1) throw new Error('invariant broken in node ' + id); },
+    pollActions() { const o = out; out = []; return o; },
+  };
+}
+`,
+    );
+    writeFileSync(join(dir, 'boom.yaml'), 'name: boom\nduration_s: 5\nnetwork: { nodes: [A, B] }\nprotocol: { module: { path: ./boom.mjs } }\n');
+    const r = desim(['run', 'boom.yaml', '--seed', '9', '--out', 'boom-out']);
+    expect(r.code).toBe(1);
+    expect(r.err).toContain('simulation failed: event handler threw: invariant broken in node 1 (at t=1.5 s, seed 9, event host.timer)');
+    expect(r.err).toContain('rerun: desim run boom.yaml --out boom-out --seed 9');
+    expect(r.err).not.toMatch(/\n\s+at .*\.js:\d+/);
+    expect(existsSync(join(dir, 'boom-out'))).toBe(false);
+  });
+
   it('validate says ok for a valid file', () => {
     const r = desim(['validate', 'counter.yaml']);
     expect(r.code).toBe(0);
