@@ -272,7 +272,7 @@ runs one, "desim <command> --help" explains a command with examples.`,
   .command(
     'list',
     'List the bundled scenarios',
-    (y) => y,
+    (y) => y.example('$0 list', 'names and one-line descriptions; run one with: desim run <name>'),
     async () => {
       for (const name of bundledScenarios()) {
         const s = await load(resolveScenarioPath(name), []);
@@ -283,7 +283,10 @@ runs one, "desim <command> --help" explains a command with examples.`,
   .command(
     'demo',
     'Run the two original programs (gossip-original, tcp-original) into results/',
-    (y) => y.option('out', { type: 'string', default: 'results', describe: 'parent folder' }),
+    (y) =>
+      y
+        .option('out', { type: 'string', default: 'results', describe: 'parent folder' })
+        .example('$0 demo', 'what npm start runs: results/gossip-original/ and results/tcp-original/'),
     async (argv) => {
       for (const name of ['gossip-original', 'tcp-original']) {
         const file = resolveScenarioPath(name);
@@ -297,7 +300,11 @@ runs one, "desim <command> --help" explains a command with examples.`,
   .command(
     'reproduce',
     'Regenerate every table and figure the README shows, under results/ (fixed seeds)',
-    (y) => y.option('out', { type: 'string', default: 'results', describe: 'parent folder' }).option('jobs', { type: 'number', describe: 'worker threads for the sweep' }),
+    (y) =>
+      y
+        .option('out', { type: 'string', default: 'results', describe: 'parent folder' })
+        .option('jobs', { type: 'number', describe: 'worker threads for the sweep' })
+        .example('$0 reproduce', 'bundled scenarios, the Mathis/Padhye sweep and the validation tables, in about 30 s'),
     async (argv) => {
       await reproduce(argv.out, (line) => process.stdout.write(line + '\n'), argv.jobs);
     },

@@ -275,7 +275,10 @@ export const kvCommand: CommandModule<object, KvArgs> = {
             for (const [k, v] of Object.entries(s)) process.stdout.write(`${k.padEnd(width)}  ${v}\n`);
           }),
       })
-      .demandCommand(1, 'Say which kv command: put, get, del or stats.') as unknown as Argv<KvArgs>,
+      .demandCommand(1, 'Say which kv command: put, get, del or stats.')
+      .example('$0 kv put --node 127.0.0.1:5001 temperature 25.5', 'store a string')
+      .example('$0 kv get --node 127.0.0.1:5003 temperature', 'prints 25.5, or "not found" on stderr with exit code 1')
+      .example('$0 kv stats --node 127.0.0.1:5002 --json', 'counters as one JSON object') as unknown as Argv<KvArgs>,
   handler: () => {},
 };
 
