@@ -162,7 +162,9 @@ runs one, "desim <command> --help" explains a command with examples.`,
         scenario = withSeed(scenario, argv.seed);
       }
       const outDir = argv.out ?? join('results', scenario.name);
-      const report = await runScenario(scenario, { outDir, scenarioFile: file });
+      // A bar on a terminal only: one run's progress lines would clutter logs.
+      const show = progressPrinter(`run ${scenario.name}`, argv.quiet || process.stderr.isTTY !== true);
+      const report = await runScenario(scenario, { outDir, scenarioFile: file, onProgress: (f) => show(Math.round(f * 100), 100) });
       process.stdout.write(`${scenario.name}: ${report.result.headline}\n`);
       process.stdout.write(`wrote ${outDir}/ ${report.files.join(' ')}\n`);
     },
