@@ -54,7 +54,13 @@ export class SimHost<M, C = never, R = unknown> {
       this.nodes[id] = factory(id);
       this.timers[id] = new Map();
       this.epochs[id] = 0;
-      net.attach(id, (from, msg) => this.deliver(id, from, msg));
+    }
+    if (nodeIds === undefined) {
+      // Every node is ours: one dispatcher rather than a closure per node (see Network.attachAll).
+      for (const id of ids) net.detach(id);
+      net.attachAll((to, from, msg) => this.deliver(to, from, msg));
+    } else {
+      for (const id of ids) net.attach(id, (from, msg) => this.deliver(id, from, msg));
     }
   }
 

@@ -79,6 +79,9 @@ export interface LinkCounters {
 /** The function that receives a node's packets. */
 export type Receiver<P> = (from: NodeId, payload: P, sizeBytes: number) => void;
 
+/** One function that receives the packets of many nodes (`to` says whose). */
+export type Dispatcher<P> = (to: NodeId, from: NodeId, payload: P, sizeBytes: number) => void;
+
 /** Options of the {@link Network} constructor. */
 export interface NetworkOptions {
   /** Number of nodes created up front (ids 0..nodes-1). Default 0; see {@link Network.addNode}. */
@@ -154,6 +157,7 @@ export class Network<P = unknown> {
   private readonly states = new Map<number, LinkState>();
   private readonly perLink: Map<number, LinkCounters> | undefined;
   private receivers: (Receiver<P> | undefined)[] = [];
+  private dispatcher: Dispatcher<P> | undefined;
   private up = new Uint8Array(16);
   private count = 0;
   private partitions: Rule[] = [];
@@ -196,6 +200,22 @@ export class Network<P = unknown> {
     this.up[id] = 1;
     this.receivers[id] = receiver;
     return id;
+  }
+
+  /**
+   * Sets one function that receives the packets of every node without a
+   * receiver of its own (see {@link attach}). A host running many nodes
+   * uses this instead of a closure per node: one object fewer to touch per
+   * delivery, which matters at 100,000 nodes.
+   */
+  attachAll(dispatcher: Dispatcher<P>): void {
+    this.dispatcher = dispatcher;
+  }
+
+  /** Removes `node`'s own receiver (its packets then go to the {@link attachAll} dispatcher, if any). */
+  detach(node: NodeId): void {
+    this.checkNode(node);
+    this.receivers[node] = undefined;
   }
 
   /** Sets the function that receives `node`'s packets. */
@@ -420,6 +440,7 @@ export class Network<P = unknown> {
     }
     const r = this.receivers[p.to];
     if (r !== undefined) r(p.from, p.payload, p.sizeBytes);
+    else if (this.dispatcher !== undefined) this.dispatcher(p.to, p.from, p.payload, p.sizeBytes);
   }
 
   private drop(
