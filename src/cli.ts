@@ -39,7 +39,7 @@ function fail(err: unknown): never {
   if (err instanceof SimulationError) {
     process.stderr.write(`desim: simulation failed: ${err.message}\n`);
     if (err.cause instanceof Error && process.env['DESIM_DEBUG'] !== undefined) process.stderr.write(`${err.cause.stack ?? ''}\n`);
-    const cmd = process.argv.slice(2).filter((a, i, all) => a !== '--seed' && all[i - 1] !== '--seed');
+    const cmd = process.argv.slice(2).filter((a, i, all) => a !== '--seed' && !a.startsWith('--seed=') && all[i - 1] !== '--seed');
     process.stderr.write(`rerun: desim ${cmd.join(' ')} --seed ${err.seed}\n`);
     process.exit(1);
   }
