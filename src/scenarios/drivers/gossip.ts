@@ -262,6 +262,8 @@ export function setupGossipRun(
 
   const deliveries = ctx.openTrace('deliveries', DELIVERY_COLUMNS);
   const infection = ctx.openTrace('infection', INFECTION_COLUMNS);
+  // The last point of each key's curve, so every curve can be carried to the end of the run.
+  const infectionLast = new Map<string, { t: number; f: number }>();
   const cluster = new GossipCluster(sim, net, {
     config: toGossipConfig(s),
     clockOffsetNs: (id) => offsets[id] as number,
@@ -275,7 +277,12 @@ export function setupGossipRun(
           }
         : {}),
       ...(infection !== undefined
-        ? { onInfection: (t: number, key: string, f: number) => infection.write([formatSeconds(t), key, fmt.float(f, 6)]) }
+        ? {
+            onInfection: (t: number, key: string, f: number) => {
+              infectionLast.set(key, { t, f });
+              infection.write([formatSeconds(t), key, fmt.float(f, 6)]);
+            },
+          }
         : {}),
     },
   });
@@ -338,6 +345,8 @@ export function setupGossipRun(
       ctx.progress(i / steps);
     }
     cluster.metrics.flush();
+    // Each key's curve ends at the end of the run (a step, not a last change), so plots span the run.
+    for (const [key, last] of infectionLast) if (last.t < endNs) infection?.write([formatSeconds(endNs), key, fmt.float(last.f, 6)]);
     return summarize();
   };
   return { sim, cluster, ids, run };
