@@ -25,7 +25,10 @@
  *
  * where inFlight counts scheduled arrivals and parked packets.
  *
- * All random draws come from one stream (default `net`), in send order.
+ * Random draws come, in send order, from stream `net` for links on the
+ * default configuration and from a stream per configured link
+ * (`net:<from>><to>`), so links with their own configuration are
+ * independent of each other's traffic.
  */
 import type { Random } from '../../kernel/random.js';
 import type { Simulator } from '../../kernel/simulator.js';
@@ -88,7 +91,13 @@ export interface NetworkOptions {
   readonly nodes?: number;
   /** The link every pair uses unless overridden. Fields default to {@link DEFAULT_LINK}. */
   readonly defaultLink?: Partial<LinkConfig>;
-  /** The random stream for latency, jitter, loss and duplication draws. Default `sim.rng.stream('net')`. */
+  /**
+   * One random stream for every link's latency, jitter, loss and duplication
+   * draws. Default: stream `net` for the links on the default configuration,
+   * and a stream of its own (`net:<from>><to>`) for each link given its own
+   * configuration, so traffic on one configured link never shifts the draws of
+   * another (a TCP data path's losses do not depend on its ACK path).
+   */
   readonly rng?: Random;
   /** Keep counters per directed link (a map entry per link that carried traffic). Default true. */
   readonly perLinkCounters?: boolean;
@@ -152,8 +161,9 @@ export class Network<P = unknown> {
   readonly total: LinkCounters = newCounters();
 
   private readonly rng: Random;
+  private readonly oneStream: boolean;
   private defaultLink: LinkConfig;
-  private readonly overrides = new Map<number, LinkConfig>();
+  private readonly overrides = new Map<number, { readonly cfg: LinkConfig; readonly rng: Random }>();
   private readonly states = new Map<number, LinkState>();
   private readonly perLink: Map<number, LinkCounters> | undefined;
   private receivers: (Receiver<P> | undefined)[] = [];
@@ -173,6 +183,7 @@ export class Network<P = unknown> {
     options: NetworkOptions = {},
   ) {
     this.rng = options.rng ?? sim.rng.stream('net');
+    this.oneStream = options.rng !== undefined;
     this.defaultLink = { ...DEFAULT_LINK, ...options.defaultLink };
     this.perLink = options.perLinkCounters === false ? undefined : new Map();
     for (let i = 0; i < (options.nodes ?? 0); i++) this.addNode();
@@ -226,7 +237,7 @@ export class Network<P = unknown> {
 
   /** The configuration of the directed link (from, to). */
   link(from: NodeId, to: NodeId): LinkConfig {
-    return this.overrides.get(from * KEY_SPAN + to) ?? this.defaultLink;
+    return this.overrides.get(from * KEY_SPAN + to)?.cfg ?? this.defaultLink;
   }
 
   /** Changes the default link (links with their own overrides keep them). */
@@ -238,7 +249,9 @@ export class Network<P = unknown> {
   setLink(from: NodeId, to: NodeId, patch: Partial<LinkConfig>): void {
     this.checkNode(from);
     this.checkNode(to);
-    this.overrides.set(from * KEY_SPAN + to, { ...this.link(from, to), ...patch });
+    const key = from * KEY_SPAN + to;
+    const rng = this.overrides.get(key)?.rng ?? (this.oneStream ? this.rng : this.sim.rng.stream(`net:${from}>${to}`));
+    this.overrides.set(key, { cfg: { ...this.link(from, to), ...patch }, rng });
   }
 
   /** Sets the latency of both directions between a and b (or only a→b with `oneWay`). */
@@ -358,7 +371,9 @@ export class Network<P = unknown> {
     if (this.partitions.length > 0 && this.matches(this.partitions, from, to) !== undefined) {
       return this.drop(c, 'partition', id, from, to, sizeBytes, now);
     }
-    const cfg = this.overrides.size > 0 ? (this.overrides.get(key) ?? this.defaultLink) : this.defaultLink;
+    const o = this.overrides.size > 0 ? this.overrides.get(key) : undefined;
+    const cfg = o === undefined ? this.defaultLink : o.cfg;
+    const rng = o === undefined ? this.rng : o.rng;
     let depart = now;
     let state: LinkState | undefined;
     if (cfg.bandwidthBps !== Infinity || typeof cfg.loss !== 'number') state = this.linkState(key);
@@ -386,19 +401,19 @@ export class Network<P = unknown> {
       depart = start + Math.round((sizeBytes * 8 * 1e9) / cfg.bandwidthBps);
       state.busyUntil = depart;
     }
-    if (this.lost(cfg.loss, state)) return this.drop(c, 'loss', id, from, to, sizeBytes, now);
+    if (this.lost(cfg.loss, state, rng)) return this.drop(c, 'loss', id, from, to, sizeBytes, now);
     const packet: Packet<P> = { id, from, to, payload, sizeBytes, sentNs: now, holdId: 0 };
-    this.launch(packet, depart, cfg);
-    if (cfg.duplicate > 0 && this.rng.bernoulli(cfg.duplicate)) {
+    this.launch(packet, depart, cfg, rng);
+    if (cfg.duplicate > 0 && rng.bernoulli(cfg.duplicate)) {
       this.total.duplicated++;
       if (c !== undefined) c.duplicated++;
-      this.launch({ ...packet }, depart, cfg);
+      this.launch({ ...packet }, depart, cfg, rng);
     }
   }
 
-  private launch(packet: Packet<P>, depart: Time, cfg: LinkConfig): void {
-    let at = depart + sampleDelay(cfg.latency, this.rng);
-    if (cfg.jitterNs > 0) at += Math.round(this.rng.range(0, cfg.jitterNs));
+  private launch(packet: Packet<P>, depart: Time, cfg: LinkConfig, rng: Random): void {
+    let at = depart + sampleDelay(cfg.latency, rng);
+    if (cfg.jitterNs > 0) at += Math.round(rng.range(0, cfg.jitterNs));
     this.flying++;
     this.sim.schedule(at, this.deliverFn, packet, 'net.deliver');
   }
@@ -459,13 +474,13 @@ export class Network<P = unknown> {
     }
   }
 
-  private lost(loss: LossSpec, state: LinkState | undefined): boolean {
-    if (typeof loss === 'number') return loss > 0 && this.rng.bernoulli(loss);
+  private lost(loss: LossSpec, state: LinkState | undefined, rng: Random): boolean {
+    if (typeof loss === 'number') return loss > 0 && rng.bernoulli(loss);
     if (state === undefined) return false;
     // Gilbert-Elliott: step the chain, then lose with the state's probability.
-    state.geBad = state.geBad ? !this.rng.bernoulli(loss.pBadToGood) : this.rng.bernoulli(loss.pGoodToBad);
+    state.geBad = state.geBad ? !rng.bernoulli(loss.pBadToGood) : rng.bernoulli(loss.pGoodToBad);
     const p = state.geBad ? (loss.lossBad ?? 1) : (loss.lossGood ?? 0);
-    return this.rng.bernoulli(p);
+    return rng.bernoulli(p);
   }
 
   private linkCounter(key: number): LinkCounters | undefined {

@@ -331,3 +331,48 @@ describe('Link configuration', () => {
     expect(net.total.dropNodeDown).toBeGreaterThan(0);
   });
 });
+
+describe('random streams per configured link', () => {
+  /** Which of 200 packets on 0→1 are lost, with or without traffic on 2→3 interleaved. */
+  function lossPattern(otherTraffic: boolean): boolean[] {
+    const sim = new Simulator({ seed: 5 });
+    const net = new Network<number>(sim, { nodes: 4 });
+    net.setLink(0, 1, { loss: 0.2, jitterNs: 1_000_000 });
+    net.setLink(2, 3, { loss: 0.5, jitterNs: 1_000_000 });
+    const got = new Array<boolean>(200).fill(false);
+    net.attach(1, (_from, i) => {
+      got[i] = true;
+    });
+    for (let i = 0; i < 200; i++) {
+      net.send(0, 1, i, 100);
+      if (otherTraffic) for (let j = 0; j < 3; j++) net.send(2, 3, j, 100);
+    }
+    sim.run();
+    return got;
+  }
+
+  it("traffic on one configured link does not change another configured link's losses", () => {
+    const quiet = lossPattern(false);
+    expect(quiet.filter((x) => !x).length).toBeGreaterThan(10);
+    expect(lossPattern(true)).toEqual(quiet);
+  });
+
+  it('with an explicit rng every link shares that one stream (the draws interleave)', () => {
+    const pattern = (other: boolean): number => {
+      const sim = new Simulator({ seed: 5 });
+      const net = new Network<number>(sim, { nodes: 4, rng: sim.rng.stream('mine') });
+      net.setLink(0, 1, { loss: 0.2 });
+      net.setLink(2, 3, { loss: 0.5 });
+      let lost = 0;
+      net.packets.connect((e) => {
+        if (e.kind === 'drop' && e.from === 0) lost++;
+      });
+      for (let i = 0; i < 200; i++) {
+        net.send(0, 1, i, 100);
+        if (other) net.send(2, 3, i, 100);
+      }
+      return lost;
+    };
+    expect(pattern(true)).not.toBe(pattern(false));
+  });
+});
