@@ -312,11 +312,11 @@ runs one, "desim <command> --help" explains a command with examples.`,
     },
   )
   .command(
-    'bench <what>',
+    'bench [what]',
     'Measure simulator speed (prints wall-clock figures; the only command that reads the clock)',
     (y) =>
       y
-        .positional('what', { choices: ['kernel', 'gossip', 'tcp', 'all'] as const, describe: 'which benchmark', demandOption: true })
+        .positional('what', { choices: ['kernel', 'gossip', 'tcp', 'all'] as const, default: 'all' as const, describe: 'which benchmark' })
         .option('json', { type: 'boolean', default: false, describe: 'print a JSON object instead of key=value' })
         .example('$0 bench kernel', 'hold model: 10,000 pending events, 2,000,000 fired')
         .example('$0 bench gossip', 'one update spread to 100,000 nodes, then one anti-entropy round')

@@ -111,7 +111,7 @@ describe('desim CLI', () => {
   it('--help teaches with examples', () => {
     const top = desim(['--help']);
     expect(top.code).toBe(0);
-    for (const cmd of ['run <file>', 'sweep <file>', 'validate <file>', 'merge <dirs..>', 'plot <dir>', 'schema', 'bench <what>']) expect(top.out).toContain(cmd);
+    for (const cmd of ['run <file>', 'sweep <file>', 'validate <file>', 'merge <dirs..>', 'plot <dir>', 'schema', 'bench [what]']) expect(top.out).toContain(cmd);
     const sweep = desim(['sweep', '--help']);
     expect(sweep.out).toContain('Examples:');
     expect(sweep.out).toContain('--shard');
