@@ -68,6 +68,7 @@ export class Simulator {
   private live = 0; // entries not cancelled
   private firedCount = 0;
   private stopRequested = false;
+  private running = false;
   private currentLabel: string | undefined = undefined;
 
   // Heap, by position.
@@ -205,6 +206,8 @@ export class Simulator {
   }
 
   private runLoop(until: Time, maxEvents: number): StopReason {
+    if (this.running) throw new Error('run/step called from inside an event handler: schedule an event instead');
+    this.running = true;
     let fired = 0;
     try {
       while (this.size > 0) {
@@ -243,6 +246,7 @@ export class Simulator {
       }, { cause: err });
     } finally {
       this.firedCount += fired;
+      this.running = false;
     }
   }
 

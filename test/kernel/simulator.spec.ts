@@ -469,3 +469,16 @@ describe('SimulationError', () => {
     expect(() => sim.step()).toThrow(/a string.*seed 9.*<unlabelled>/);
   });
 });
+
+describe('re-entrancy', () => {
+  it('refuses run() or step() from inside a handler, naming the fix, and aborts the run', () => {
+    const sim = new Simulator({ seed: 1 });
+    sim.schedule(5, () => sim.run(), undefined, 'nested');
+    expect(() => sim.run()).toThrow(/run\/step called from inside an event handler/);
+    // The simulator is usable again afterwards.
+    let fired = false;
+    sim.schedule(sim.now + 1, () => (fired = true), undefined);
+    sim.run();
+    expect(fired).toBe(true);
+  });
+});

@@ -354,8 +354,15 @@ export class Network<P = unknown> {
     return ser + minDelay(cfg.latency);
   }
 
-  /** Sends `payload` (of `sizeBytes` on the wire) from `from` to `to`. Never throws for network reasons. */
+  /**
+   * Sends `payload` (of `sizeBytes` on the wire) from `from` to `to`. Never
+   * throws for network reasons (loss, queues, partitions, crashes are drops);
+   * throws a RangeError for a node id that does not exist.
+   */
   send(from: NodeId, to: NodeId, payload: P, sizeBytes: number): void {
+    // A send to a node that does not exist is a protocol bug: fail loudly rather than count a drop.
+    const toOk = (to | 0) === to && to >= 0 && to < this.count;
+    if (!toOk || !((from | 0) === from && from >= 0 && from < this.count)) this.checkNode(toOk ? from : to);
     const now = this.sim.now;
     const key = from * KEY_SPAN + to;
     const c = this.linkCounter(key);

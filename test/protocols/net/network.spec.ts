@@ -376,3 +376,14 @@ describe('random streams per configured link', () => {
     expect(pattern(true)).not.toBe(pattern(false));
   });
 });
+
+describe('sends to nodes that do not exist', () => {
+  it('throw instead of counting a drop (a protocol bug should be loud)', () => {
+    const sim = new Simulator({ seed: 1 });
+    const net = new Network<number>(sim, { nodes: 3 });
+    expect(() => net.send(0, 7, 1, 10)).toThrow(/no node 7/);
+    expect(() => net.send(-1, 1, 1, 10)).toThrow(/no node -1/);
+    expect(() => net.send(0, 1.5, 1, 10)).toThrow(RangeError);
+    expect(net.total.sent).toBe(0);
+  });
+});
