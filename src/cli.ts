@@ -28,6 +28,12 @@ import { clusterCommand, kvCommand, nodeCommand } from './transport/commands.js'
 
 const EXIT_BAD_INPUT = 2;
 
+// `desim kv stats | head -3` closes our stdout early: that is the reader's choice, not an error.
+process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+  if (err.code === 'EPIPE') process.exit(0);
+  throw err;
+});
+
 /** Thrown by command handlers for bad arguments: printed without a stack, exit 2. */
 class UsageError extends Error {}
 
