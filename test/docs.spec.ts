@@ -23,3 +23,13 @@ describe('docs/scenario-defaults.md', () => {
     expect(missing).toEqual([]);
   });
 });
+
+describe('README.md', () => {
+  it('every complete scenario it shows validates', async () => {
+    const { parseScenarioText, validateScenario } = await import('../src/scenarios/loader.js');
+    const readme = readFileSync('README.md', 'utf8');
+    const blocks = [...readme.matchAll(/```yaml\n([\s\S]*?)```/g)].map((m) => m[1] as string).filter((b) => /^name:/m.test(b));
+    expect(blocks.length).toBeGreaterThan(0);
+    for (const b of blocks) expect(() => validateScenario(parseScenarioText(b), BUILTIN_DRIVERS, 'README.md')).not.toThrow();
+  });
+});
