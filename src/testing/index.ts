@@ -16,7 +16,7 @@ import { join } from 'node:path';
 import fc from 'fast-check';
 import { stringify as toYaml } from 'yaml';
 import type { FaultEntry, LinkSection } from '../scenarios/driver.js';
-import { moduleDriver, runModuleScenario, type ClusterView, type ModuleSettings, type ModuleWorkload, type UserProtocolModule } from '../scenarios/drivers/module.js';
+import { moduleDriver, runModuleScenario, type ClusterView, type ModuleWorkload, type UserProtocolModule } from '../scenarios/drivers/module.js';
 import { ScenarioError } from '../scenarios/errors.js';
 import { canonicalJson, checkScenario } from '../scenarios/loader.js';
 
