@@ -14,6 +14,7 @@ import { parseDocument } from 'yaml';
 import type { z } from 'zod';
 import type { FaultEntry, Issue, NetworkSection, ProtocolDriver, ScenarioFor } from './driver.js';
 import { ScenarioError } from './errors.js';
+import { defaultNodeNames } from './network-section.js';
 import { applyOverrides, formatPath, type Override } from './overrides.js';
 import { faultSchema, scenarioSchema } from './schema.js';
 
@@ -117,7 +118,7 @@ export function checkScenario(
   const network: NetworkSection = s.network === undefined
     ? { nodes: [], link: {}, links: [] }
     : {
-        nodes: typeof s.network.nodes === 'number' ? Array.from({ length: s.network.nodes }, (_, i) => `n${i}`) : s.network.nodes,
+        nodes: typeof s.network.nodes === 'number' ? defaultNodeNames(s.network.nodes) : s.network.nodes,
         link: s.network.link,
         links: s.network.links,
       } as NetworkSection;
@@ -145,7 +146,7 @@ function partialSemanticIssues(obj: Record<string, unknown>, workload: readonly 
   const rawNodes = (obj['network'] as { nodes?: unknown } | undefined)?.nodes;
   const nodes =
     typeof rawNodes === 'number' && Number.isInteger(rawNodes) && rawNodes >= 1 && rawNodes <= 1_000_000
-      ? Array.from({ length: rawNodes }, (_, i) => `n${i}`)
+      ? defaultNodeNames(rawNodes)
       : Array.isArray(rawNodes) && rawNodes.every((n) => typeof n === 'string')
         ? (rawNodes as string[])
         : undefined;

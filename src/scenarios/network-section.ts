@@ -9,6 +9,11 @@ import type { DelaySpec, LinkConfig, LossSpec } from '../protocols/net/link.js';
 import { Network, type NodeId } from '../protocols/net/network.js';
 import type { DelayDist, FaultEntry, GilbertElliott, LinkSection, NetworkSection } from './driver.js';
 
+/** The names a node count stands for in a scenario file: `n0`, `n1`, ... */
+export function defaultNodeNames(count: number): string[] {
+  return Array.from({ length: count }, (_, i) => `n${i}`);
+}
+
 /** A latency in ms (or a distribution in ms) as the network's ns {@link DelaySpec}. */
 export function toDelaySpec(d: number | DelayDist): DelaySpec {
   if (typeof d === 'number') return milliseconds(d);

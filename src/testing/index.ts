@@ -19,13 +19,14 @@ import type { FaultEntry, LinkSection } from '../scenarios/driver.js';
 import { moduleDriver, runModuleScenario, type ClusterView, type ModuleWorkload, type UserProtocolModule } from '../scenarios/drivers/module.js';
 import { ScenarioError } from '../scenarios/errors.js';
 import { canonicalJson, checkScenario } from '../scenarios/loader.js';
+import { defaultNodeNames } from '../scenarios/network-section.js';
 
 export type { ClusterView, NodeContext, UserProtocolModule } from '../scenarios/drivers/module.js';
 export type { FaultEntry, LinkSection } from '../scenarios/driver.js';
 
 /** Node names `n0`, `n1`, ... */
 export function nodeNames(n: number): string[] {
-  return Array.from({ length: n }, (_, i) => `n${i}`);
+  return defaultNodeNames(n);
 }
 
 /** Cluster node names for a size in [min, max]. */

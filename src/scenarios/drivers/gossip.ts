@@ -62,7 +62,7 @@ import type { Via } from '../../protocols/gossip/node.js';
 import type { Entry } from '../../protocols/gossip/store.js';
 import type { GossipMessage, KvReply } from '../../protocols/gossip/wire.js';
 import { scheduleFaults } from '../../protocols/net/faults.js';
-import { droppedTotal, type Network, type NodeId } from '../../protocols/net/network.js';
+import { droppedTotal, type NodeId } from '../../protocols/net/network.js';
 import type { Issue, ProtocolDriver, RunContext, RunResult, ScenarioFor } from '../driver.js';
 import { unknownNode } from '../loader.js';
 import { buildNetwork, toTimedFaults } from '../network-section.js';
@@ -291,7 +291,7 @@ export function setupGossipRun(
   for (const f of scenario.faults) {
     if ('repair' in f || 'release' in f || 'restart' in f) lastHealNs = Math.max(lastHealNs, seconds(f.at_s));
   }
-  scheduleFaults(sim, net as Network<unknown>, toTimedFaults(scenario.faults, ids), {
+  scheduleFaults(sim, net, toTimedFaults(scenario.faults, ids), {
     crash: (id) => cluster.crash(id),
     restart: (id, keep) => {
       if (!cluster.isUp(id) && hooks.onRestart !== undefined) hooks.onRestart(id, keep, sim.now);
