@@ -1,8 +1,9 @@
 /**
  * Determinism regression across versions: fresh runs of the two original
- * demos must reproduce, byte for byte, the CSVs committed under results/.
- * A change that alters them is a change of results: regenerate with
- * `npm start`, review the diff, and say why in the commit.
+ * demos must reproduce, byte for byte, the CSVs committed under
+ * test/fixtures/golden/. A change that alters them is a change of results:
+ * regenerate with `desim demo --out test/fixtures/golden` (then delete the
+ * files that are not CSVs), review the diff, and say why in the commit.
  */
 import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -18,7 +19,7 @@ const tmp = mkdtempSync(join(tmpdir(), 'desim-golden-'));
 describe('golden results of the original demos', () => {
   for (const name of ['gossip-original', 'tcp-original']) {
     it(`${name}: every committed CSV is reproduced byte for byte`, async () => {
-      const golden = join('results', name);
+      const golden = join('test', 'fixtures', 'golden', name);
       const csvs = readdirSync(golden).filter((f) => f.endsWith('.csv')).sort();
       expect(csvs).toEqual(expect.arrayContaining(['summary.csv']));
       expect(csvs.some((f) => f.startsWith('trace-'))).toBe(true);
