@@ -6,8 +6,9 @@
  *   0 success, 1 a simulation or internal failure, 2 bad input (scenario file,
  *   arguments), 130 interrupted.
  */
-import { existsSync, writeFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
+import { Worker } from 'node:worker_threads';
 import yargs, { type Argv } from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { benchGossip, formatGossipBench } from './bench/gossip.js';
@@ -16,14 +17,17 @@ import { benchTcp } from './bench/tcp.js';
 import { SimulationError } from './kernel/errors.js';
 import { reproduce } from './reproduce.js';
 import { bundledScenarios, resolveScenarioPath } from './scenarios/bundled.js';
-import { BUILTIN_DRIVERS, driversFor } from './scenarios/drivers/index.js';
-import { ScenarioError } from './scenarios/errors.js';
-import { readScenarioFile, validateScenario, type Scenario } from './scenarios/loader.js';
+import type { RunResult } from './scenarios/driver.js';
+import { BUILTIN_DRIVERS, driversFor, loadScenarioFile } from './scenarios/drivers/index.js';
+import { OutputError, ScenarioError } from './scenarios/errors.js';
+import { removeActiveTempDirs, writeFileAtomic } from './scenarios/files.js';
+import { readScenarioFile, type Scenario } from './scenarios/loader.js';
 import { parseSets, parseVaries } from './scenarios/overrides.js';
-import { plotDirectory } from './scenarios/plot.js';
+import { replotFolder } from './scenarios/replot.js';
 import { runScenario, withSeed } from './scenarios/runner.js';
+import type { RunWorkerData, RunWorkerError } from './scenarios/run-worker.js';
 import { scenarioJsonSchema } from './scenarios/schema.js';
-import { mergeSweeps, runSweep } from './scenarios/sweep.js';
+import { mergeSweeps, runSweep, SweepRunError } from './scenarios/sweep.js';
 import { clusterCommand, kvCommand, nodeCommand } from './transport/commands.js';
 
 const EXIT_BAD_INPUT = 2;
@@ -38,15 +42,13 @@ process.stdout.on('error', (err: NodeJS.ErrnoException) => {
 class UsageError extends Error {}
 
 function fail(err: unknown): never {
-  if (err instanceof ScenarioError || err instanceof UsageError) {
+  if (err instanceof ScenarioError || err instanceof UsageError || err instanceof OutputError) {
     process.stderr.write(`desim: ${err.message}\n`);
     process.exit(EXIT_BAD_INPUT);
   }
-  if (err instanceof SimulationError) {
-    process.stderr.write(`desim: simulation failed: ${err.message}\n`);
-    if (err.cause instanceof Error && process.env['DESIM_DEBUG'] !== undefined) process.stderr.write(`${err.cause.stack ?? ''}\n`);
-    const cmd = process.argv.slice(2).filter((a, i, all) => a !== '--seed' && !a.startsWith('--seed=') && all[i - 1] !== '--seed');
-    process.stderr.write(`rerun: desim ${cmd.join(' ')} --seed ${err.seed}\n`);
+  if (err instanceof SimulationError) simulationFailed(err.message, err.seed, err.cause instanceof Error ? err.cause.stack : undefined);
+  if (err instanceof SweepRunError) {
+    process.stderr.write(`desim: ${err.message}\nrerun it alone: ${err.rerun}\n`);
     process.exit(1);
   }
   const e = err instanceof Error ? err : new Error(String(err));
@@ -54,6 +56,66 @@ function fail(err: unknown): never {
   if (process.env['DESIM_DEBUG'] !== undefined) process.stderr.write(`${e.stack ?? ''}\n`);
   else process.stderr.write('(set DESIM_DEBUG=1 for the stack trace)\n');
   process.exit(1);
+}
+
+/** Exit 1 with the simulated time, seed and event (in `message`) and the command that reruns it. */
+function simulationFailed(message: string, seed: string, causeStack: string | undefined): never {
+  process.stderr.write(`desim: simulation failed: ${message}\n`);
+  if (causeStack !== undefined && process.env['DESIM_DEBUG'] !== undefined) process.stderr.write(`${causeStack}\n`);
+  const cmd = process.argv.slice(2).filter((a, i, all) => a !== '--seed' && !a.startsWith('--seed=') && all[i - 1] !== '--seed');
+  process.stderr.write(`rerun: desim ${cmd.join(' ')} --seed ${seed}\n`);
+  process.exit(1);
+}
+
+/** Stops on SIGINT/SIGTERM: `stop()` (e.g. end a worker), remove desim's temporary folders, print "interrupted", exit 130. */
+function exitOnSignals(stop: () => Promise<unknown> = async () => {}): () => void {
+  const handler = (): void => {
+    void stop()
+      .catch(() => {})
+      .finally(() => {
+        removeActiveTempDirs();
+        process.stderr.write('\ndesim: interrupted; nothing was written\n');
+        process.exit(130);
+      });
+  };
+  process.on('SIGINT', handler);
+  process.on('SIGTERM', handler);
+  return () => {
+    process.off('SIGINT', handler);
+    process.off('SIGTERM', handler);
+  };
+}
+
+/** Runs the simulation of `desim run` in a worker thread, so a signal can stop it (see run-worker.ts). */
+function workerExecutor(file: string, overrides: RunWorkerData['overrides'], onProgress: (f: number) => void, track: (w: Worker | undefined) => void) {
+  return (scenario: Scenario, dir: string): Promise<RunResult> =>
+    new Promise((resolve, reject) => {
+      const data: RunWorkerData = { file, overrides, seed: scenario.seed, dir };
+      const worker = new Worker(new URL('./scenarios/run-worker.js', import.meta.url), { workerData: data });
+      track(worker);
+      let settled = false;
+      worker.on('message', (m: { progress?: number; result?: RunResult; error?: RunWorkerError }) => {
+        if (m.progress !== undefined) onProgress(m.progress);
+        else if (m.result !== undefined) {
+          settled = true;
+          resolve(m.result);
+        } else if (m.error !== undefined) {
+          settled = true;
+          if (m.error.kind === 'simulation') simulationFailed(m.error.message, m.error.seed ?? String(scenario.seed), m.error.stack);
+          const e = new Error(m.error.message);
+          if (m.error.stack !== undefined) e.stack = m.error.stack;
+          reject(e);
+        }
+      });
+      worker.on('error', (err) => {
+        settled = true;
+        reject(err);
+      });
+      worker.on('exit', (code) => {
+        track(undefined);
+        if (!settled) reject(new Error(`the simulation worker stopped (exit code ${code})`));
+      });
+    });
 }
 
 function overridesFrom(sets: readonly string[] | undefined) {
@@ -64,8 +126,7 @@ function overridesFrom(sets: readonly string[] | undefined) {
 
 /** Reads, overrides and validates a scenario file, importing its protocol module if it names one. */
 async function load(file: string, sets: readonly string[] | undefined): Promise<Scenario> {
-  const raw = readScenarioFile(file);
-  return validateScenario(raw, await driversFor(raw, file), file, overridesFrom(sets));
+  return loadScenarioFile(file, overridesFrom(sets));
 }
 
 function printBench(name: string, fields: Record<string, number>, json: boolean): void {
@@ -109,6 +170,18 @@ function formatDuration(s: number): string {
   if (s < 60) return `${Math.ceil(s)} s`;
   if (s < 3600) return `${Math.floor(s / 60)} min ${Math.round(s % 60)} s`;
   return `${Math.floor(s / 3600)} h ${Math.round((s % 3600) / 60)} min`;
+}
+
+/** `--jobs`: an integer >= 1, lowered to the number of cores (more threads only add memory and switching). */
+function jobsOption(jobs: number | undefined): number | undefined {
+  if (jobs === undefined) return undefined;
+  if (!Number.isInteger(jobs) || jobs < 1) throw new UsageError(`--jobs: expected an integer >= 1, got ${jobs}`);
+  const cores = availableParallelism();
+  if (jobs > cores) {
+    process.stderr.write(`desim: note: --jobs ${jobs} lowered to ${cores}, the number of cores here\n`);
+    return cores;
+  }
+  return jobs;
 }
 
 function parseShard(text: string | undefined): { index: number; count: number } | undefined {
@@ -156,13 +229,22 @@ runs one, "desim <command> --help" explains a command with examples.`,
     (y) =>
       withScenarioArgs(y)
         .option('seed', { type: 'number', describe: 'root seed (default: the scenario\'s seed)' })
-        .option('out', { type: 'string', describe: 'results folder (default: results/<scenario name>)' })
+        .option('out', { type: 'string', describe: 'results folder (default: results/<scenario name>). desim replaces only a folder it wrote' })
+        .option('overwrite', {
+          type: 'boolean',
+          default: false,
+          describe: 'write into an existing folder that desim did not write; files desim did not write are never deleted or replaced',
+        })
         .option('quiet', { type: 'boolean', default: false, describe: 'no progress on stderr' })
         .example('$0 run gossip-original', 'the 3-node demo of the original program')
-        .example('$0 run my.yaml --seed 7 --set protocol.tcp.bottleneck.loss=0.01 --out /tmp/r', 'override the seed and one field'),
+        .example('$0 run my.yaml --seed 7 --set protocol.tcp.bottleneck.loss=0.01 --out /tmp/r', 'override the seed and one field')
+        .epilogue(
+          'The results folder is written to a temporary folder and put in place when the run ends. An existing folder is replaced only if desim wrote it (its meta.json says so) and holds nothing else; any other folder is refused with exit 2 unless --overwrite is given. Ctrl-C stops the run, removes the temporary folder and exits 130.',
+        ),
     async (argv) => {
       const file = resolveScenarioPath(argv.file);
-      let scenario = await load(file, argv.set);
+      const overrides = overridesFrom(argv.set);
+      let scenario = await loadScenarioFile(file, overrides);
       if (argv.seed !== undefined) {
         if (!Number.isInteger(argv.seed) || argv.seed < 0 || argv.seed >= 2 ** 32) throw new UsageError(`--seed: expected an integer in [0, 2^32), got ${argv.seed}`);
         scenario = withSeed(scenario, argv.seed);
@@ -170,7 +252,12 @@ runs one, "desim <command> --help" explains a command with examples.`,
       const outDir = argv.out ?? join('results', scenario.name);
       // A bar on a terminal only: one run's progress lines would clutter logs.
       const show = progressPrinter(`run ${scenario.name}`, argv.quiet || process.stderr.isTTY !== true);
-      const report = await runScenario(scenario, { outDir, scenarioFile: file, onProgress: (f) => show(Math.round(f * 100), 100) });
+      let worker: Worker | undefined;
+      const release = exitOnSignals(async () => worker?.terminate());
+      const onProgress = (f: number): void => show(Math.round(f * 100), 100);
+      const execute = workerExecutor(file, overrides, onProgress, (w) => (worker = w));
+      const report = await runScenario(scenario, { outDir, scenarioFile: file, overwrite: argv.overwrite, execute });
+      release();
       process.stdout.write(`${scenario.name}: ${report.result.headline}\n`);
       process.stdout.write(`wrote ${outDir}/ ${report.files.join(' ')}\n`);
     },
@@ -196,25 +283,37 @@ runs one, "desim <command> --help" explains a command with examples.`,
         .option('shard', { type: 'string', describe: 'run only share I of N (I/N, 0-based); default from SLURM_ARRAY_TASK_ID/COUNT' })
         .option('out', { type: 'string', describe: 'sweep folder (default: results/<scenario name>-sweep)' })
         .option('resume', { type: 'boolean', default: false, describe: 'keep finished runs of the same sweep in --out and run the rest' })
+        .option('overwrite', {
+          type: 'boolean',
+          default: false,
+          describe: "start again in a folder that holds a sweep (deleting desim's files there only), or write into a folder desim did not write",
+        })
         .option('quiet', { type: 'boolean', default: false, describe: 'no progress on stderr' })
         .example('$0 sweep tcp-mathis-padhye --vary protocol.tcp.bottleneck.loss=0.001,0.01 --reps 5', '2 values x 5 replications on all cores')
-        .example('$0 sweep my.yaml --vary a.b=1,2 --shard 0/4 --out part0', 'one of four shards; combine with desim merge'),
+        .example('$0 sweep my.yaml --vary a.b=1,2 --shard 0/4 --out part0', 'one of four shards; combine with desim merge')
+        .epilogue(
+          'Each finished run is saved at once in --out/runs/. A folder that already holds a sweep is refused unless you say --resume (keep its runs; the sweep must be the same) or --overwrite (start again). Ctrl-C finishes the runs in flight and keeps them; a second Ctrl-C stops at once. --jobs above the number of cores is lowered to it.',
+        ),
     async (argv) => {
       const file = resolveScenarioPath(argv.file);
       const raw = readScenarioFile(file);
       const v = parseVaries(argv.vary);
       if (!v.ok) throw new ScenarioError('--vary', v.issues);
-      if (argv.jobs !== undefined && (!Number.isInteger(argv.jobs) || argv.jobs < 1)) throw new UsageError(`--jobs: expected an integer >= 1, got ${argv.jobs}`);
+      const jobs = jobsOption(argv.jobs);
       const name = (raw as { name?: unknown }).name;
       const outDir = argv.out ?? join('results', `${typeof name === 'string' ? name : 'sweep'}-sweep`);
       const shard = parseShard(argv.shard);
       let stop = false;
-      const onSigint = (): void => {
-        if (stop) process.exit(130);
+      const onSignal = (): void => {
+        if (stop) {
+          removeActiveTempDirs();
+          process.exit(130);
+        }
         stop = true;
         process.stderr.write('\ndesim: interrupted; finishing the runs in flight (Ctrl-C again to abort now). Finished runs are kept: rerun with --resume.\n');
       };
-      process.on('SIGINT', onSigint);
+      process.on('SIGINT', onSignal);
+      process.on('SIGTERM', onSignal);
       const show = progressPrinter(`sweep ${outDir}`, argv.quiet);
       const report = await runSweep({
         raw,
@@ -224,13 +323,15 @@ runs one, "desim <command> --help" explains a command with examples.`,
         variations: v.variations,
         reps: argv.reps,
         outDir,
-        ...(argv.jobs !== undefined ? { jobs: argv.jobs } : {}),
+        ...(jobs !== undefined ? { jobs } : {}),
         ...(shard !== undefined ? { shard } : {}),
         resume: argv.resume,
+        overwrite: argv.overwrite,
         onProgress: (p) => show(p.done, p.total),
         shouldStop: () => stop,
       });
-      process.off('SIGINT', onSigint);
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
       if (stop) {
         process.stderr.write(`desim: stopped; ${report.ran + report.resumed} runs are saved in ${outDir}/runs\n`);
         process.exit(130);
@@ -238,6 +339,7 @@ runs one, "desim <command> --help" explains a command with examples.`,
       const share = shard !== undefined ? ` (shard ${shard.index}/${shard.count})` : '';
       process.stdout.write(`sweep: ${report.ran} runs done, ${report.resumed} resumed, of ${report.total}${share}\n`);
       process.stdout.write(report.complete ? `wrote ${outDir}/ ${report.files.join(' ')}\n` : `partial: merge the shards with: desim merge DIR... --out DIR\n`);
+      for (const w of report.warnings) process.stderr.write(`desim: warning: ${w}\n`);
     },
   )
   .command(
@@ -246,25 +348,25 @@ runs one, "desim <command> --help" explains a command with examples.`,
     (y) =>
       y
         .positional('dirs', { type: 'string', array: true, demandOption: true, describe: 'shard folders' })
-        .option('out', { type: 'string', demandOption: true, describe: 'merged sweep folder' })
-        .example('$0 merge part0 part1 part2 --out all', 'summary.csv and aggregate.csv as if run unsharded'),
+        .option('out', { type: 'string', demandOption: true, describe: 'merged sweep folder: must not exist yet, or be empty' })
+        .option('overwrite', { type: 'boolean', default: false, describe: 'replace --out if it is a merged sweep that desim wrote and holds nothing else' })
+        .example('$0 merge part0 part1 part2 --out all', 'summary.csv and aggregate.csv as if run unsharded')
+        .epilogue('Nothing is written unless every run of the sweep is in exactly one of the folders; missing or overlapping runs exit 2.'),
     async (argv) => {
-      const r = await mergeSweeps(argv.dirs, argv.out);
-      if (!r.complete) {
-        process.stderr.write(`desim: merged, but ${r.missing.length} runs are missing (${r.missing.slice(0, 5).join(', ')}${r.missing.length > 5 ? ', ...' : ''}); run their shards, then merge again\n`);
-        process.exit(1);
-      }
-      process.stdout.write(`wrote ${argv.out}/ summary.csv aggregate.csv\n`);
+      const r = await mergeSweeps(argv.dirs, argv.out, { overwrite: argv.overwrite });
+      process.stdout.write(`wrote ${argv.out}/ ${r.files.join(' ')}\n`);
     },
   )
   .command(
     'plot <dir>',
     'Render the SVG plots of a run or sweep folder from its CSV files',
-    (y) => y.positional('dir', { type: 'string', demandOption: true }).example('$0 plot results/tcp-original', 'cwnd.svg from trace-cwnd.csv'),
+    (y) =>
+      y
+        .positional('dir', { type: 'string', demandOption: true, describe: 'a results folder desim wrote (a run\'s or a sweep\'s)' })
+        .example('$0 plot results/tcp-original', 'cwnd.svg from trace-cwnd.csv'),
     async (argv) => {
-      if (!existsSync(argv.dir)) throw new UsageError(`${argv.dir}: no such folder`);
-      const files = await plotDirectory(argv.dir);
-      process.stdout.write(files.length > 0 ? `wrote ${files.map((f) => join(argv.dir, f)).join(' ')}\n` : `${argv.dir}: no CSV file that desim knows how to plot\n`);
+      const written = await replotFolder(argv.dir);
+      process.stdout.write(`wrote ${written.map((f) => join(argv.dir, f)).join(' ')}\n`);
     },
   )
   .command(
@@ -273,7 +375,7 @@ runs one, "desim <command> --help" explains a command with examples.`,
     (y) => y.option('out', { type: 'string', describe: 'write to a file instead of stdout' }).example('$0 schema --out desim.schema.json', ''),
     (argv) => {
       const text = JSON.stringify(scenarioJsonSchema(BUILTIN_DRIVERS), null, 2) + '\n';
-      if (argv.out !== undefined) writeFileSync(argv.out, text);
+      if (argv.out !== undefined) writeFileAtomic(argv.out, text);
       else process.stdout.write(text);
     },
   )
@@ -312,9 +414,11 @@ runs one, "desim <command> --help" explains a command with examples.`,
       y
         .option('out', { type: 'string', default: 'results', describe: 'parent folder' })
         .option('jobs', { type: 'number', describe: 'worker threads for the sweep' })
-        .example('$0 reproduce', 'bundled scenarios, the Mathis/Padhye sweep and the validation tables, in about 30 s'),
+        .option('publish', { type: 'string', describe: 'also copy the files the README shows into this folder (npm run reproduce: docs/results)' })
+        .example('$0 reproduce', 'bundled scenarios, the Mathis/Padhye sweep and the validation tables, in about 30 s')
+        .example('$0 reproduce --publish docs/results', 'what npm run reproduce does in the repository'),
     async (argv) => {
-      await reproduce(argv.out, (line) => process.stdout.write(line + '\n'), argv.jobs);
+      await reproduce(argv.out, (line) => process.stdout.write(line + '\n'), jobsOption(argv.jobs), argv.publish);
     },
   )
   .command(

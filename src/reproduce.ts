@@ -6,12 +6,17 @@
  *   results/tcp-mathis-padhye-sweep/    goodput against loss, 5 replications, with both model curves
  *   results/validation/tcp-mathis-padhye.md   the Reno vs Mathis/Padhye table (>= 1000 loss events per p)
  *   results/validation/gossip-*.md      the Pittel and Demers et al. tables
+ *
+ * With `publish` (the npm script passes docs/results), the files the README
+ * shows are then copied into that one flat folder, which the repository keeps.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { resolveScenarioPath, bundledScenarios } from './scenarios/bundled.js';
 import { BUILTIN_DRIVERS } from './scenarios/drivers/index.js';
+import { copyFileSync } from 'node:fs';
+import { OUTPUT_MARKER, writeFileAtomic, writeOutputFolder } from './scenarios/files.js';
 import { loadScenario, readScenarioFile } from './scenarios/loader.js';
+import { DESIM_VERSION } from './scenarios/package-info.js';
 import { parseVaries } from './scenarios/overrides.js';
 import { runScenario } from './scenarios/runner.js';
 import { runSweep } from './scenarios/sweep.js';
@@ -19,7 +24,21 @@ import { formatValidationTable, validationTable, VALIDATION_LOSS_RATES } from '.
 import { demersTable, formatDemersTable, formatSpreadTable, spreadTable } from './validation/gossip.js';
 
 /** Regenerates every README table and figure under `root`; `log` gets one line per step. */
-export async function reproduce(root: string, log: (line: string) => void, jobs?: number): Promise<void> {
+/** What the README shows: published file name → where reproduce wrote it, relative to its root. */
+export const PUBLISHED_FILES: Readonly<Record<string, string>> = {
+  'tcp-original-cwnd.svg': 'tcp-original/cwnd.svg',
+  'gossip-original-infection.svg': 'gossip-original/infection.svg',
+  'tcp-four-flows-cwnd.svg': 'tcp-four-flows/cwnd.svg',
+  'gossip-10k-infection.svg': 'gossip-10k/infection.svg',
+  'tcp-mathis-padhye-sweep-goodput_bps.svg': 'tcp-mathis-padhye-sweep/goodput_bps.svg',
+  'tcp-mathis-padhye-sweep-aggregate.csv': 'tcp-mathis-padhye-sweep/aggregate.csv',
+  'tcp-mathis-padhye.md': 'validation/tcp-mathis-padhye.md',
+  'gossip-pittel.md': 'validation/gossip-pittel.md',
+  'gossip-demers-feedback-counter.md': 'validation/gossip-demers-feedback-counter.md',
+  'gossip-demers-blind-coin.md': 'validation/gossip-demers-blind-coin.md',
+};
+
+export async function reproduce(root: string, log: (line: string) => void, jobs?: number, publish?: string): Promise<void> {
   for (const name of bundledScenarios()) {
     const file = resolveScenarioPath(name);
     const s = loadScenario(file, BUILTIN_DRIVERS);
@@ -37,21 +56,31 @@ export async function reproduce(root: string, log: (line: string) => void, jobs?
     variations: vary.variations,
     reps: 5,
     outDir: join(root, 'tcp-mathis-padhye-sweep'),
+    // Regenerating is the point: desim's files in a previous sweep folder are replaced (never anyone else's).
+    overwrite: true,
     ...(jobs !== undefined ? { jobs } : {}),
   });
   log(`tcp-mathis-padhye-sweep: ${sweep.ran} runs; ${sweep.files.join(' ')}`);
-  const dir = join(root, 'validation');
-  mkdirSync(dir, { recursive: true });
   const tcp = formatValidationTable(validationTable());
-  writeFileSync(join(dir, 'tcp-mathis-padhye.md'), tcp + '\n');
   log(`validation/tcp-mathis-padhye.md:\n${tcp}`);
-  const gossip: Record<string, string> = {
+  const tables: Record<string, string> = {
+    'tcp-mathis-padhye': tcp,
     'gossip-pittel': formatSpreadTable(spreadTable()),
     'gossip-demers-feedback-counter': formatDemersTable('Feedback + counter', demersTable('feedback-counter')),
     'gossip-demers-blind-coin': formatDemersTable('Blind + coin', demersTable('blind-coin')),
   };
-  for (const [name, text] of Object.entries(gossip)) {
-    writeFileSync(join(dir, `${name}.md`), text + '\n');
-    log(`validation/${name}.md:\n${text}`);
+  for (const [name, text] of Object.entries(tables)) if (name !== 'tcp-mathis-padhye') log(`validation/${name}.md:\n${text}`);
+  await writeOutputFolder(join(root, 'validation'), 'validation', { flag: '--out' }, async (tmp) => {
+    for (const [name, text] of Object.entries(tables)) writeFileAtomic(join(tmp, `${name}.md`), text + '\n');
+    const files = [...Object.keys(tables).map((n) => `${n}.md`), 'meta.json'].sort();
+    writeFileAtomic(join(tmp, 'meta.json'), JSON.stringify({ [OUTPUT_MARKER]: 'validation', desim_version: DESIM_VERSION, files }, null, 2) + '\n');
+  });
+  if (publish !== undefined) {
+    await writeOutputFolder(publish, 'published', { flag: '--publish' }, async (tmp) => {
+      for (const [name, from] of Object.entries(PUBLISHED_FILES)) copyFileSync(join(root, from), join(tmp, name));
+      const files = [...Object.keys(PUBLISHED_FILES), 'meta.json'].sort();
+      writeFileAtomic(join(tmp, 'meta.json'), JSON.stringify({ [OUTPUT_MARKER]: 'published', desim_version: DESIM_VERSION, files }, null, 2) + '\n');
+    });
+    log(`published ${Object.keys(PUBLISHED_FILES).length} files into ${publish}/`);
   }
 }

@@ -12,8 +12,8 @@ describe('public API', () => {
     expect(Object.keys(desim).sort()).toEqual([
     'BUILTIN_DRIVERS', 'CsvWriter', 'DEFAULT_CONFIG', 'DEFAULT_LINK', 'DROP_CAUSES', 'Dumbbell', 'GossipMetrics',
     'GossipNode', 'MAX_TIME', 'MIN_MTU_BYTES', 'MergeResult', 'NS_PER_MS', 'NS_PER_S', 'NS_PER_US', 'Network',
-    'Outbox', 'PRESETS', 'PRESET_NAMES', 'ProtocolError', 'Random', 'RandomStreams', 'RttEstimator', 'RumorList',
-    'ScenarioError', 'SimHost', 'SimulationError', 'Simulator', 'SkewedClock', 'Store', 'TcpReceiver', 'TcpSender',
+    'Outbox', 'OutputError', 'PRESETS', 'PRESET_NAMES', 'ProtocolError', 'Random', 'RandomStreams', 'RttEstimator', 'RumorList',
+    'ScenarioError', 'SimHost', 'SimulationError', 'Simulator', 'SkewedClock', 'Store', 'SweepRunError', 'TcpReceiver', 'TcpSender',
     'TraceSource', 'VARIANTS', 'WireError', 'answerDigest', 'answerRequest', 'answerSummary', 'applyFault',
     'buildDigests', 'buildNetwork', 'checkScenario', 'collect', 'compareVersion', 'congestionOps', 'congestionState',
     'createControlBlock', 'decode', 'deriveSeed', 'driversFor', 'droppedTotal', 'encode', 'encodedSize',

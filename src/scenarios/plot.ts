@@ -20,9 +20,11 @@
  *   confidence interval against the first varied parameter; model curves
  *   (`model_*_bps`) overlaid on the goodput plot.
  */
-import { existsSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { TopLevelSpec } from 'vega-lite';
+import { OutputError } from './errors.js';
+import { writeFileAtomic } from './files.js';
 import { bucketKeep, col, num, readCsv, streamCsv } from './plot-data.js';
 import { installTextMetrics } from './plot-text.js';
 
@@ -34,6 +36,12 @@ export interface PlotOptions {
    * (`scenario.name`), else none; `''` for none.
    */
   readonly title?: string;
+  /**
+   * Called for each plot file that already exists in the folder: true lets it
+   * be replaced, false stops with an OutputError (a file desim did not write
+   * is never replaced). Default: every existing file may be replaced.
+   */
+  readonly replaceable?: (name: string) => boolean;
 }
 
 /** Options of {@link renderVegaLite}. */
@@ -136,7 +144,11 @@ export async function plotDirectory(dir: string, options: PlotOptions = {}): Pro
   }
   const written: string[] = [];
   const emit = async (name: string, spec: object): Promise<void> => {
-    writeAtomically(join(dir, name), await renderVegaLite(spec));
+    const path = join(dir, name);
+    if (options.replaceable !== undefined && existsSync(path) && !options.replaceable(name)) {
+      throw new OutputError(path, `exists and desim did not write it; move it away to let desim draw ${name}`);
+    }
+    writeFileAtomic(path, await renderVegaLite(spec));
     written.push(name);
   };
   const cwndPath = join(dir, 'trace-cwnd.csv');
@@ -181,17 +193,6 @@ function titleFromFolder(dir: string): string | undefined {
     fromJson('sweep.json', (j) => j['scenario']) ??
     fromJson('meta.json', (j) => (j['scenario'] as Record<string, unknown> | undefined)?.['name'])
   );
-}
-
-function writeAtomically(path: string, text: string): void {
-  const tmp = `${path}.tmp-${process.pid}`;
-  try {
-    writeFileSync(tmp, text);
-    renameSync(tmp, path);
-  } catch (err) {
-    rmSync(tmp, { force: true });
-    throw err;
-  }
 }
 
 function safeFileStem(name: string): string {

@@ -7,29 +7,44 @@
  *   *.svg             plots rendered from those CSVs (see plot.ts)
  *   meta.json         seed, replication, scenario hash, desim and Node versions, the resolved scenario
  *
- * Everything is written into a temporary folder beside the target and renamed
- * into place at the end, so a failed or interrupted run leaves no half-written
- * results (an older complete folder stays as it was).
+ * Everything is written into a temporary folder and put in place at the end,
+ * so a failed or interrupted run leaves no half-written results (an older
+ * complete folder stays as it was). desim replaces only a folder it wrote; any
+ * other target is refused unless `overwrite` is set, and even then no file
+ * desim did not write is deleted or replaced (see files.ts).
  */
-import { readdirSync, rmSync } from 'node:fs';
+import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { CsvWriter, toCsv, type Cell } from '../kernel/csv.js';
 import type { RunContext, RunResult } from './driver.js';
-import { commitDir, tempDirFor, writeFileAtomic } from './files.js';
+import { OUTPUT_MARKER, writeFileAtomic, writeOutputFolder } from './files.js';
 import { resolvedScenario, scenarioHash, type Scenario } from './loader.js';
 import { DESIM_VERSION } from './package-info.js';
 import { plotDirectory } from './plot.js';
 
 /** Options of {@link runScenario}. */
 export interface RunScenarioOptions {
-  /** The results folder (replaced atomically). */
+  /** The results folder (replaced atomically when desim wrote it; see {@link RunScenarioOptions.overwrite}). */
   readonly outDir: string;
+  /**
+   * Write into an existing folder that desim did not write (or that holds
+   * other files besides desim's): desim's files are put beside the others,
+   * and a file desim would write that already exists and is not desim's stops
+   * the run. Default false: such a folder is refused with an OutputError.
+   */
+  readonly overwrite?: boolean;
   /** The scenario file it came from (recorded in meta.json). */
   readonly scenarioFile?: string;
   /** Replication number recorded with the run. Default 0. */
   readonly replication?: number;
   /** Progress callback in [0, 1]. */
   readonly onProgress?: (fraction: number) => void;
+  /**
+   * Runs the simulation itself, writing its traces into `dir` (the CLI runs it
+   * in a worker thread so that it can stop it on a signal). Default: in this
+   * thread, with {@link executeScenario}.
+   */
+  readonly execute?: (scenario: Scenario, dir: string) => Promise<RunResult>;
 }
 
 /** What a run wrote. */
@@ -69,38 +84,36 @@ export function executeScenario(scenario: Scenario, dir: string | undefined, onP
 
 /** Runs a validated scenario and writes its results folder atomically. */
 export async function runScenario(scenario: Scenario, options: RunScenarioOptions): Promise<RunReport> {
-  const tmp = tempDirFor(options.outDir);
-  try {
-    const result = executeScenario(scenario, tmp, options.onProgress);
-    const replication = options.replication ?? 0;
-    const metricNames = Object.keys(result.metrics);
+  let result: RunResult | undefined;
+  const hash = scenarioHash(scenario);
+  const replication = options.replication ?? 0;
+  const files = await writeOutputFolder(options.outDir, 'run', { flag: '--out', overwrite: options.overwrite === true }, async (tmp) => {
+    const r = options.execute !== undefined ? await options.execute(scenario, tmp) : executeScenario(scenario, tmp, options.onProgress);
+    result = r;
+    const metricNames = Object.keys(r.metrics);
     writeFileAtomic(
       join(tmp, 'summary.csv'),
-      toCsv(['scenario', 'seed', 'replication', ...metricNames], [[scenario.name, scenario.seed, replication, ...metricNames.map((m) => result.metrics[m] as Cell)]]),
+      toCsv(['scenario', 'seed', 'replication', ...metricNames], [[scenario.name, scenario.seed, replication, ...metricNames.map((m) => r.metrics[m] as Cell)]]),
     );
-    for (const [name, table] of Object.entries(result.tables ?? {})) {
+    for (const [name, table] of Object.entries(r.tables ?? {})) {
       writeFileAtomic(join(tmp, `${name}.csv`), toCsv(table.columns, table.rows));
     }
     if (scenario.outputs.plots) await plotDirectory(tmp, { title: scenario.name });
-    const hash = scenarioHash(scenario);
     const meta = {
+      [OUTPUT_MARKER]: 'run',
       desim_version: DESIM_VERSION,
       node_version: process.versions.node,
       scenario_file: options.scenarioFile ?? null,
       scenario_hash: hash,
       seed: scenario.seed,
       replication,
-      headline: result.headline,
-      files: [...readdirSync(tmp).sort(), 'meta.json'].sort(),
+      headline: r.headline,
+      files: [...readdirSync(tmp), 'meta.json'].sort(),
       scenario: resolvedScenario(scenario),
     };
     writeFileAtomic(join(tmp, 'meta.json'), JSON.stringify(meta, null, 2) + '\n');
-    commitDir(tmp, options.outDir);
-    return { outDir: options.outDir, files: meta.files, result, seed: scenario.seed, scenarioHash: hash };
-  } catch (err) {
-    rmSync(tmp, { recursive: true, force: true });
-    throw err;
-  }
+  });
+  return { outDir: options.outDir, files, result: result as RunResult, seed: scenario.seed, scenarioHash: hash };
 }
 
 /** The scenario with another seed (for `--seed` and sweep replications). */

@@ -1,7 +1,7 @@
 /** Worker-thread entry of sweeps (tinypool): runs one job with the built-in drivers (and the scenario's own module, if any). */
 import { driversFor } from './drivers/index.js';
-import { executeRun, type RunJob, type RunRecord } from './sweep.js';
+import { executeRunCaught, type RunFailure, type RunJob, type RunRecord } from './sweep.js';
 
-export default async function runJob(job: RunJob): Promise<RunRecord> {
-  return executeRun(job, await driversFor(job.raw, job.file));
+export default async function runJob(job: RunJob): Promise<RunRecord | RunFailure> {
+  return executeRunCaught(job, await driversFor(job.raw, job.file));
 }

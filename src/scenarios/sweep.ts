@@ -22,13 +22,13 @@
  */
 import { createHash } from 'node:crypto';
 import { cpus } from 'node:os';
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { toCsv, type Cell } from '../kernel/csv.js';
 import type { Issue, ProtocolDriver } from './driver.js';
-import { ScenarioError } from './errors.js';
-import { writeFileAtomic } from './files.js';
+import { OutputError, ScenarioError } from './errors.js';
+import { checkOutDir, inspectOutDir, makeDirs, OUTPUT_MARKER, readJsonFile, removeOwnedFiles, writeFileAtomic, writeOutputFolder } from './files.js';
 import { canonicalJson, checkScenario, scenarioHash } from './loader.js';
 import type { Override, Variation } from './overrides.js';
 import { DESIM_VERSION } from './package-info.js';
@@ -58,6 +58,8 @@ export interface RunRecord {
 
 /** The identity of a sweep (`sweep.json`). */
 export interface SweepIdentity {
+  /** desim's signature: `"sweep"`. */
+  readonly desim_output?: 'sweep';
   /** The scenario's name (not its path: shards may run from different folders). */
   readonly scenario: string;
   readonly base_hash: string;
@@ -67,6 +69,35 @@ export interface SweepIdentity {
   readonly runs: number;
   readonly metrics: readonly string[];
   readonly desim_version: string;
+  /** The table and plot files desim wrote (once the sweep is complete). */
+  readonly files?: readonly string[];
+  /** Whether the sweep draws its plots (the scenario's `outputs.plots`; absent in desim 0.1: true). */
+  readonly plots?: boolean;
+}
+
+/** True when two sweep.json files describe the same sweep (metrics and files aside). */
+function sameSweep(a: SweepIdentity, b: SweepIdentity): boolean {
+  const key = (x: SweepIdentity) => canonicalJson([x.scenario, x.base_hash, x.vary, x.values, x.reps, x.runs, x.desim_version]);
+  return key(a) === key(b);
+}
+
+const SWEEP_JSON_HELP = 'it is desim\'s record of what the folder holds: restore it, or start the sweep again in another --out';
+const RUN_JSON_HELP = 'delete this file and rerun the sweep with --resume to redo that run';
+
+function readIdentity(dir: string): SweepIdentity {
+  const id = readJsonFile<SweepIdentity>(join(dir, 'sweep.json'), SWEEP_JSON_HELP);
+  if (typeof id !== 'object' || id === null || !Array.isArray(id.vary) || typeof id.runs !== 'number') {
+    throw new OutputError(join(dir, 'sweep.json'), `is not a desim sweep record; ${SWEEP_JSON_HELP}`);
+  }
+  return id;
+}
+
+function readRunRecord(path: string): RunRecord {
+  const rec = readJsonFile<RunRecord>(path, RUN_JSON_HELP);
+  if (typeof rec !== 'object' || rec === null || typeof rec.seed !== 'number' || typeof rec.metrics !== 'object' || rec.metrics === null) {
+    throw new OutputError(path, `is not a desim run record; ${RUN_JSON_HELP}`);
+  }
+  return rec;
 }
 
 /** Options of {@link runSweep}. */
@@ -86,6 +117,13 @@ export interface SweepOptions {
   readonly shard?: { readonly index: number; readonly count: number };
   /** Keep finished runs of the same sweep found in outDir. */
   readonly resume?: boolean;
+  /**
+   * Start again in a folder that holds a sweep (its desim files are deleted,
+   * nothing else), or write into a folder desim did not write (never deleting
+   * or replacing the files already there). Default false: such folders are
+   * refused with an OutputError that names the flags.
+   */
+  readonly overwrite?: boolean;
   /** Called after each run with (done, total) over this invocation's share; `cached` counts resumed runs. */
   readonly onProgress?: (p: { done: number; total: number; cached: number }) => void;
   /** Stops scheduling new runs when it returns true (SIGINT). */
@@ -101,6 +139,21 @@ export interface SweepReport {
   /** True when every run of the sweep is present and the tables were written. */
   readonly complete: boolean;
   readonly files: readonly string[];
+  /** Things the user should know about the results (e.g. replications that are all identical). */
+  readonly warnings: readonly string[];
+}
+
+/** A run of a sweep failed: names the run and the `desim run` command that reproduces it alone. */
+export class SweepRunError extends Error {
+  override readonly name = 'SweepRunError';
+
+  constructor(
+    readonly runId: string,
+    readonly rerun: string,
+    message: string,
+  ) {
+    super(`run ${runId} failed: ${message}`);
+  }
 }
 
 /** The seed of one run: the first 32 bits of sha256(base seed, parameter values, replication). */
@@ -133,6 +186,25 @@ export function planRuns(baseSeed: number, variations: readonly Variation[], rep
   return runs;
 }
 
+/** The same parameter varied twice, or the same value listed twice for one parameter. */
+function duplicateVariations(variations: readonly Variation[]): Issue[] {
+  const issues: Issue[] = [];
+  const paths = new Map<string, string>();
+  for (const v of variations) {
+    const key = canonicalJson(v.path);
+    const prev = paths.get(key);
+    if (prev !== undefined) issues.push({ path: '--vary', message: `${v.text} is varied twice (also as ${prev}); give all its values in one --vary` });
+    paths.set(key, v.text);
+    const values = new Map<string, unknown>();
+    for (const x of v.values) {
+      const k = canonicalJson(x);
+      if (values.has(k)) issues.push({ path: '--vary', message: `${v.text}: the value ${JSON.stringify(x)} is listed twice; replications come from --reps` });
+      values.set(k, x);
+    }
+  }
+  return issues;
+}
+
 function runOverrides(sets: readonly Override[], variations: readonly Variation[], run: SweepRun): Override[] {
   return [...sets, ...variations.map((v, k) => ({ path: v.path, text: v.text, value: run.values[k] }))];
 }
@@ -162,8 +234,36 @@ export function executeRun(job: RunJob, drivers: readonly ProtocolDriver[]): Run
   };
 }
 
-function identity(opts: SweepOptions, name: string, baseHash: string, total: number, metrics: readonly string[]): SweepIdentity {
+/** A run that threw: what the worker sends back instead of a record (errors lose their class between threads). */
+export interface RunFailure {
+  readonly failed: { readonly run_id: string; readonly seed: number; readonly message: string };
+}
+
+/** {@link executeRun}, with a thrown error turned into a {@link RunFailure}. */
+export function executeRunCaught(job: RunJob, drivers: readonly ProtocolDriver[]): RunRecord | RunFailure {
+  try {
+    return executeRun(job, drivers);
+  } catch (err) {
+    return { failed: { run_id: job.run.runId, seed: job.run.seed, message: err instanceof Error ? err.message : String(err) } };
+  }
+}
+
+const shellWord = (w: string): string => (/^[A-Za-z0-9_./=:,@%+-]+$/.test(w) ? w : `'${w.replace(/'/g, `'\\''`)}'`);
+const overrideText = (v: unknown): string => (typeof v === 'string' ? v : JSON.stringify(v));
+
+/** The `desim run` command that reruns one run of a sweep alone (same scenario, overrides and seed). */
+export function rerunCommand(file: string, sets: readonly Override[], variations: readonly Variation[], run: SweepRun): string {
+  const args = ['desim', 'run', file];
+  for (const o of sets) args.push('--set', `${o.text}=${overrideText(o.value)}`);
+  variations.forEach((v, k) => args.push('--set', `${v.text}=${overrideText(run.values[k])}`));
+  args.push('--seed', String(run.seed));
+  return args.map(shellWord).join(' ');
+}
+
+function identity(opts: SweepOptions, name: string, baseHash: string, total: number, metrics: readonly string[], plots: boolean): SweepIdentity {
   return {
+    plots,
+    [OUTPUT_MARKER]: 'sweep',
     scenario: name,
     base_hash: baseHash,
     vary: opts.variations.map((v) => v.text),
@@ -181,32 +281,30 @@ export async function runSweep(opts: SweepOptions): Promise<SweepReport> {
   const base = checkScenario(opts.raw, opts.drivers, opts.sets);
   if (!base.ok) throw new ScenarioError(opts.file, base.issues);
   const runs = planRuns(base.scenario.seed, opts.variations, opts.reps);
-  // Validate every parameter combination first: bad values fail before any work.
-  const issues: Issue[] = [];
-  for (let i = 0; i < runs.length; i += opts.reps) {
+  // Validate every parameter combination first: bad values fail before any work. Two combinations
+  // that resolve to the same scenario would be counted as replications of each other: refused.
+  const issues: Issue[] = [...duplicateVariations(opts.variations)];
+  const seen = new Map<string, string>();
+  for (let i = 0; i < runs.length && issues.length === 0; i += opts.reps) {
     const r = checkScenario(opts.raw, opts.drivers, runOverrides(opts.sets, opts.variations, runs[i] as SweepRun));
+    const label = opts.variations.map((v, k) => `${v.text}=${JSON.stringify((runs[i] as SweepRun).values[k])}`).join(' ');
     if (!r.ok) {
-      const label = opts.variations.map((v, k) => `${v.text}=${JSON.stringify((runs[i] as SweepRun).values[k])}`).join(' ');
       issues.push(...r.issues.map((x) => ({ path: x.path, message: `${x.message} (with --vary ${label})` })));
+      continue;
     }
+    const h = scenarioHash(r.scenario);
+    const twin = seen.get(h);
+    if (twin !== undefined) issues.push({ path: '--vary', message: `${label} gives the same scenario as ${twin}; each value may appear once` });
+    else seen.set(h, label);
   }
   if (issues.length > 0) throw new ScenarioError(opts.file, issues);
 
   const baseHash = scenarioHash(base.scenario);
   const runsDir = join(opts.outDir, 'runs');
   const idPath = join(opts.outDir, 'sweep.json');
-  const ident0 = identity(opts, base.scenario.name, baseHash, runs.length, []);
-  if (existsSync(idPath)) {
-    const old = JSON.parse(readFileSync(idPath, 'utf8')) as SweepIdentity;
-    const same = canonicalJson({ ...old, metrics: [] }) === canonicalJson(ident0);
-    if (opts.resume === true && !same) {
-      throw new ScenarioError(opts.outDir, [{ path: '--resume', message: 'the folder holds a different sweep (scenario, overrides, --vary or --reps changed); refusing to mix results: use another --out' }]);
-    }
-    if (opts.resume !== true) rmSync(opts.outDir, { recursive: true, force: true });
-  } else if (opts.resume !== true && existsSync(runsDir)) {
-    rmSync(runsDir, { recursive: true, force: true });
-  }
-  mkdirSync(runsDir, { recursive: true });
+  const ident0 = identity(opts, base.scenario.name, baseHash, runs.length, [], base.scenario.outputs.plots);
+  prepareSweepDir(opts, ident0);
+  makeDirs(runsDir);
   if (!existsSync(idPath)) writeFileAtomic(idPath, JSON.stringify(ident0, null, 2) + '\n');
 
   const mine = opts.shard === undefined ? runs : runs.filter((r) => r.index % (opts.shard as { count: number }).count === (opts.shard as { index: number }).index);
@@ -215,7 +313,7 @@ export async function runSweep(opts: SweepOptions): Promise<SweepReport> {
     for (const r of mine) {
       const f = join(runsDir, `${r.runId}.json`);
       if (!existsSync(f)) continue;
-      const rec = JSON.parse(readFileSync(f, 'utf8')) as RunRecord;
+      const rec = readRunRecord(f);
       if (rec.seed !== r.seed) throw new ScenarioError(opts.outDir, [{ path: `runs/${r.runId}.json`, message: 'belongs to a different sweep; refusing to mix results' }]);
       done.add(r.runId);
     }
@@ -231,8 +329,12 @@ export async function runSweep(opts: SweepOptions): Promise<SweepReport> {
     run,
     params: Object.fromEntries(opts.variations.map((v, k) => [v.text, run.values[k]])),
   });
-  const save = (rec: RunRecord): void => {
-    writeFileAtomic(join(runsDir, `${rec.run_id}.json`), JSON.stringify(rec) + '\n');
+  const save = (out: RunRecord | RunFailure): void => {
+    if ('failed' in out) {
+      const run = runs.find((r) => r.runId === out.failed.run_id) as SweepRun;
+      throw new SweepRunError(out.failed.run_id, rerunCommand(opts.file, opts.sets, opts.variations, run), out.failed.message);
+    }
+    writeFileAtomic(join(runsDir, `${out.run_id}.json`), JSON.stringify(out) + '\n');
     finished++;
     report();
   };
@@ -242,23 +344,30 @@ export async function runSweep(opts: SweepOptions): Promise<SweepReport> {
       // Let signal handlers run between runs (a SIGINT sets shouldStop).
       await new Promise((resolve) => setImmediate(resolve));
       if (opts.shouldStop?.() === true) break;
-      save(executeRun(jobOf(run), opts.drivers));
+      save(executeRunCaught(jobOf(run), opts.drivers));
     }
   } else {
     const { default: Tinypool } = await import('tinypool');
     const pool = new Tinypool({ filename: workerUrl(), minThreads: jobs, maxThreads: jobs, isolateWorkers: false });
+    let failure: unknown;
     try {
       let next = 0;
       const lane = async (): Promise<void> => {
-        while (next < todo.length && opts.shouldStop?.() !== true) {
+        while (next < todo.length && opts.shouldStop?.() !== true && failure === undefined) {
           const run = todo[next++] as SweepRun;
-          save((await pool.run(jobOf(run))) as RunRecord);
+          const out = (await pool.run(jobOf(run))) as RunRecord | RunFailure;
+          try {
+            save(out);
+          } catch (err) {
+            failure ??= err;
+          }
         }
       };
       await Promise.all(Array.from({ length: jobs }, lane));
     } finally {
       await pool.destroy();
     }
+    if (failure !== undefined) throw failure;
   }
   const complete = await finalizeSweep(opts.outDir);
   return {
@@ -267,7 +376,8 @@ export async function runSweep(opts: SweepOptions): Promise<SweepReport> {
     ran: finished,
     resumed: done.size,
     complete,
-    files: readdirSync(opts.outDir).filter((f) => f !== 'runs').sort(),
+    files: complete ? ['sweep.json', ...(readIdentity(opts.outDir).files ?? [])].sort() : ['sweep.json'],
+    warnings: complete ? identicalReplicationWarnings(opts.outDir) : [],
   };
 }
 
@@ -278,15 +388,88 @@ function workerUrl(): string {
 }
 
 /**
+ * Checks that `opts.outDir` may hold this sweep, and clears desim's files
+ * from it under `--overwrite`. A folder that holds a sweep is continued only
+ * with `--resume` (and only if it is the same sweep) or started again only
+ * with `--overwrite`; a folder desim did not write is used only with
+ * `--overwrite`, and then only if none of the files the sweep writes exists.
+ */
+function prepareSweepDir(opts: SweepOptions, ident: SweepIdentity): void {
+  const dir = opts.outDir;
+  const s = inspectOutDir(dir);
+  if (s.state === 'desim' && s.kind === 'sweep') {
+    const old = readIdentity(dir);
+    const saved = existsSync(join(dir, 'runs')) ? readdirSync(join(dir, 'runs')).filter((f) => RUN_RECORD.test(f)).length : 0;
+    if (opts.resume === true) {
+      if (!sameSweep(old, ident)) {
+        throw new OutputError(dir, 'holds a different sweep (scenario, overrides, --vary, --reps or desim version changed); refusing to mix results: use another --out');
+      }
+      return;
+    }
+    if (opts.overwrite === true) {
+      removeOwnedFiles(dir, s);
+      return;
+    }
+    throw new OutputError(
+      dir,
+      `holds a sweep with ${saved} of ${old.runs} runs saved; use --resume to keep them and run the rest, --overwrite to delete desim's files there and start again, or another --out`,
+    );
+  }
+  if (opts.resume === true && (s.state === 'missing' || s.state === 'empty')) return;
+  const checked = checkOutDir(dir, 'sweep', { flag: '--out', overwrite: opts.overwrite === true });
+  if (checked.state === 'foreign') {
+    const clash = ['sweep.json', 'summary.csv', 'aggregate.csv', 'runs'].filter((f) => existsSync(join(dir, f)));
+    if (clash.length > 0) throw new OutputError(dir, `holds ${clash.join(', ')}, which desim did not write and a sweep would replace; use another --out`);
+  }
+}
+
+const RUN_RECORD = /^r\d+\.json$/;
+
+/** Warnings for a complete sweep whose replications gave identical metrics (nothing random in the scenario). */
+function identicalReplicationWarnings(dir: string): string[] {
+  const ident = readIdentity(dir);
+  if (ident.reps < 2) return [];
+  const records = readRecords(dir);
+  const groups = groupRecords(records, ident.vary);
+  let identical = 0;
+  for (const g of groups.values()) if (new Set(g.map((r) => canonicalJson(r.metrics))).size === 1) identical++;
+  if (identical === 0) return [];
+  return [
+    `${identical} of ${groups.size} parameter combinations gave identical metrics in all ${ident.reps} replications: the scenario has nothing random for the seed to change (add loss, jitter or random phases), so their confidence intervals are empty`,
+  ];
+}
+
+function readRecords(dir: string): RunRecord[] {
+  const runsDir = join(dir, 'runs');
+  const files = existsSync(runsDir) ? readdirSync(runsDir).filter((f) => RUN_RECORD.test(f)).sort() : [];
+  return files.map((f) => readRunRecord(join(runsDir, f)));
+}
+
+function groupRecords(records: readonly RunRecord[], vary: readonly string[]): Map<string, RunRecord[]> {
+  const groups = new Map<string, RunRecord[]>();
+  for (const r of records) {
+    const key = canonicalJson(vary.map((v) => r.params[v]));
+    const g = groups.get(key);
+    if (g === undefined) groups.set(key, [r]);
+    else g.push(r);
+  }
+  return groups;
+}
+
+/**
  * Writes summary.csv, aggregate.csv and the plots when every run of the sweep
  * in `dir` is present. Returns false (writing nothing) while runs are missing.
  */
 export async function finalizeSweep(dir: string): Promise<boolean> {
-  const ident = JSON.parse(readFileSync(join(dir, 'sweep.json'), 'utf8')) as SweepIdentity;
-  const runsDir = join(dir, 'runs');
-  const files = existsSync(runsDir) ? readdirSync(runsDir).filter((f) => /^r\d+\.json$/.test(f)).sort() : [];
-  if (files.length < ident.runs) return false;
-  const records = files.map((f) => JSON.parse(readFileSync(join(runsDir, f), 'utf8')) as RunRecord);
+  const ident = readIdentity(dir);
+  const records = readRecords(dir);
+  if (records.length < ident.runs) return false;
+  await writeSweepTables(dir, ident, records, (name) => (ident.files ?? []).includes(name));
+  return true;
+}
+
+/** summary.csv, aggregate.csv, the plots, and sweep.json listing them. */
+async function writeSweepTables(dir: string, ident: SweepIdentity, records: readonly RunRecord[], replaceable: (name: string) => boolean): Promise<void> {
   const metrics = Object.keys(records[0]?.metrics ?? {});
   const vary = ident.vary;
   const cell = (v: unknown): Cell => (typeof v === 'number' || typeof v === 'string' || typeof v === 'boolean' ? v : JSON.stringify(v));
@@ -297,15 +480,8 @@ export async function finalizeSweep(dir: string): Promise<boolean> {
       records.map((r) => [r.run_id, r.rep, r.seed, ...vary.map((v) => cell(r.params[v])), ...metrics.map((m) => r.metrics[m] as Cell)]),
     ),
   );
-  const groups = new Map<string, RunRecord[]>();
-  for (const r of records) {
-    const key = canonicalJson(vary.map((v) => r.params[v]));
-    const g = groups.get(key);
-    if (g === undefined) groups.set(key, [r]);
-    else g.push(r);
-  }
   const aggRows: Cell[][] = [];
-  for (const g of groups.values()) {
+  for (const g of groupRecords(records, vary).values()) {
     const first = g[0] as RunRecord;
     const row: Cell[] = [...vary.map((v) => cell(first.params[v])), g.length];
     for (const m of metrics) {
@@ -318,41 +494,72 @@ export async function finalizeSweep(dir: string): Promise<boolean> {
     join(dir, 'aggregate.csv'),
     toCsv([...vary, 'runs', ...metrics.flatMap((m) => [`${m}_mean`, `${m}_sd`, `${m}_ci95_lo`, `${m}_ci95_hi`])], aggRows),
   );
-  if (canonicalJson(ident.metrics) !== canonicalJson(metrics)) {
-    writeFileAtomic(join(dir, 'sweep.json'), JSON.stringify({ ...ident, metrics }, null, 2) + '\n');
-  }
-  await plotDirectory(dir, { title: ident.scenario });
-  return true;
+  // The metrics first, so the plots can read them; then the files, so a later --overwrite knows what is desim's.
+  writeFileAtomic(join(dir, 'sweep.json'), JSON.stringify({ ...ident, metrics }, null, 2) + '\n');
+  const plots = ident.plots === false ? [] : await plotDirectory(dir, { title: ident.scenario, replaceable });
+  const files = ['aggregate.csv', 'summary.csv', ...plots].sort();
+  writeFileAtomic(join(dir, 'sweep.json'), JSON.stringify({ ...ident, metrics, files }, null, 2) + '\n');
 }
 
-/** Combines shard folders into `outDir`: exactly the files one unsharded sweep writes. */
-export async function mergeSweeps(dirs: readonly string[], outDir: string): Promise<{ complete: boolean; missing: string[] }> {
+/**
+ * Combines shard folders into `outDir`: exactly the files one unsharded sweep
+ * writes, and nothing else. Refused (OutputError or ScenarioError, nothing
+ * written) when the folders hold different sweeps, overlap, miss runs, or when
+ * `outDir` is not empty (unless it is desim's merged sweep and `overwrite` is set).
+ */
+export async function mergeSweeps(dirs: readonly string[], outDir: string, options: { readonly overwrite?: boolean } = {}): Promise<{ files: string[] }> {
   if (dirs.length === 0) throw new ScenarioError('merge', [{ path: '', message: 'expected at least one sweep folder' }]);
+  const target = inspectOutDir(outDir);
+  if (target.state !== 'missing' && target.state !== 'empty') {
+    const ours = target.state === 'desim' && target.kind === 'sweep' && target.foreign.length === 0;
+    if (!ours || options.overwrite !== true) {
+      throw new OutputError(outDir, `is not empty; merge writes only a new folder: use another --out${ours ? ', or --overwrite to replace this merged sweep' : ''}`);
+    }
+  }
   let ident: SweepIdentity | undefined;
-  const recs = new Map<string, string>();
+  const recs = new Map<string, { text: string; from: string }>();
+  const seenDirs = new Map<string, string>();
   for (const d of dirs) {
-    const idPath = join(d, 'sweep.json');
-    if (!existsSync(idPath)) throw new ScenarioError(d, [{ path: 'sweep.json', message: 'not a sweep folder (no sweep.json)' }]);
-    const id = JSON.parse(readFileSync(idPath, 'utf8')) as SweepIdentity;
-    if (ident !== undefined && canonicalJson({ ...id, metrics: [] }) !== canonicalJson({ ...ident, metrics: [] })) {
+    const real = resolve(d);
+    if (seenDirs.has(real)) throw new ScenarioError('merge', [{ path: d, message: `given twice (also as ${seenDirs.get(real)})` }]);
+    seenDirs.set(real, d);
+    if (real === resolve(outDir)) throw new ScenarioError('merge', [{ path: d, message: 'is also the --out folder' }]);
+    if (!existsSync(join(d, 'sweep.json'))) throw new ScenarioError(d, [{ path: 'sweep.json', message: 'not a sweep folder (no sweep.json)' }]);
+    const id = readIdentity(d);
+    if (ident !== undefined && !sameSweep(id, ident)) {
       throw new ScenarioError(d, [{ path: 'sweep.json', message: `a different sweep than ${dirs[0]}; refusing to merge` }]);
     }
     ident ??= id;
     const runsDir = join(d, 'runs');
     if (!existsSync(runsDir)) continue;
-    for (const f of readdirSync(runsDir).filter((x) => /^r\d+\.json$/.test(x)).sort()) {
+    for (const f of readdirSync(runsDir).filter((x) => RUN_RECORD.test(x)).sort()) {
       const text = readFileSync(join(runsDir, f), 'utf8');
+      readRunRecord(join(runsDir, f));
       const prev = recs.get(f);
-      if (prev !== undefined && prev !== text) throw new ScenarioError(d, [{ path: `runs/${f}`, message: 'differs from the same run in another folder' }]);
-      recs.set(f, text);
+      if (prev !== undefined) {
+        throw new ScenarioError(d, [{ path: `runs/${f}`, message: `is also in ${prev.from}: shards must not overlap (merge each shard folder once)` }]);
+      }
+      recs.set(f, { text, from: d });
     }
   }
   const id = ident as SweepIdentity;
-  mkdirSync(join(outDir, 'runs'), { recursive: true });
-  writeFileAtomic(join(outDir, 'sweep.json'), JSON.stringify({ ...id, metrics: [] }, null, 2) + '\n');
-  for (const [f, text] of recs) writeFileAtomic(join(outDir, 'runs', f), text);
   const width = Math.max(4, String(id.runs - 1).length);
-  const missing = Array.from({ length: id.runs }, (_, i) => `r${String(i).padStart(width, '0')}`).filter((r) => !recs.has(`${r}.json`));
-  const complete = missing.length === 0 && (await finalizeSweep(outDir));
-  return { complete, missing };
+  const expected = Array.from({ length: id.runs }, (_, i) => `r${String(i).padStart(width, '0')}.json`);
+  const missing = expected.filter((r) => !recs.has(r)).map((f) => f.replace(/\.json$/, ''));
+  const extra = [...recs.keys()].filter((f) => !expected.includes(f));
+  if (extra.length > 0) throw new ScenarioError('merge', [{ path: extra[0] as string, message: `is not a run of this ${id.runs}-run sweep` }]);
+  if (missing.length > 0) {
+    throw new ScenarioError('merge', [
+      { path: '', message: `${missing.length} of ${id.runs} runs are missing (${missing.slice(0, 5).join(', ')}${missing.length > 5 ? ', ...' : ''}); run their shards, then merge again. Nothing was written.` },
+    ]);
+  }
+  const files = await writeOutputFolder(outDir, 'sweep', { flag: '--out', overwrite: options.overwrite === true }, async (tmp) => {
+    makeDirs(join(tmp, 'runs'));
+    const clean: SweepIdentity = { ...id, metrics: [] };
+    delete (clean as { files?: unknown }).files;
+    writeFileAtomic(join(tmp, 'sweep.json'), JSON.stringify(clean, null, 2) + '\n');
+    for (const [f, r] of recs) writeFileAtomic(join(tmp, 'runs', f), r.text);
+    await writeSweepTables(tmp, clean, expected.map((f) => JSON.parse((recs.get(f) as { text: string }).text) as RunRecord), () => false);
+  });
+  return { files: files.filter((f) => f !== 'runs') };
 }
