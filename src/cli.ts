@@ -6,6 +6,7 @@
  *   0 success, 1 a simulation or internal failure, 2 bad input (scenario file,
  *   arguments), 130 interrupted.
  */
+import { existsSync, readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
@@ -372,11 +373,24 @@ runs one, "desim <command> --help" explains a command with examples.`,
   .command(
     'schema',
     'Print the JSON Schema of scenario files (for editor completion and checks)',
-    (y) => y.option('out', { type: 'string', describe: 'write to a file instead of stdout' }).example('$0 schema --out desim.schema.json', ''),
+    (y) => y.option('out', { type: 'string', describe: 'write to a file instead of stdout (an existing file is replaced only if it is a schema desim wrote)' }).example('$0 schema --out desim.schema.json', ''),
     (argv) => {
       const text = JSON.stringify(scenarioJsonSchema(BUILTIN_DRIVERS), null, 2) + '\n';
-      if (argv.out !== undefined) writeFileAtomic(argv.out, text);
-      else process.stdout.write(text);
+      if (argv.out === undefined) {
+        process.stdout.write(text);
+        return;
+      }
+      // Replace only a schema desim wrote before, never another file of the same name.
+      if (existsSync(argv.out)) {
+        let title: unknown;
+        try {
+          title = (JSON.parse(readFileSync(argv.out, 'utf8')) as { title?: unknown }).title;
+        } catch {
+          title = undefined;
+        }
+        if (title !== 'desim scenario') throw new OutputError(argv.out, 'exists and is not a schema desim wrote; desim will not replace it: choose another --out');
+      }
+      writeFileAtomic(argv.out, text);
     },
   )
   .command(

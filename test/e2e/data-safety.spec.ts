@@ -87,6 +87,16 @@ describe('--out never destroys what desim did not write', () => {
     expect(temps(d)).toEqual([]);
   });
 
+  it('schema --out replaces only a schema desim wrote', () => {
+    const d = fresh();
+    writeFileSync(join(d, 'notes.json'), '{"mine": true}');
+    const r = desim(d, ['schema', '--out', 'notes.json']);
+    expect(r.code).toBe(2);
+    expect(readFileSync(join(d, 'notes.json'), 'utf8')).toBe('{"mine": true}');
+    expect(desim(d, ['schema', '--out', 's.json']).code).toBe(0);
+    expect(desim(d, ['schema', '--out', 's.json']).code).toBe(0);
+  });
+
   it('fails at once with exit 2 and the path on an unwritable target instead of spinning (/proc)', () => {
     const d = fresh();
     const r = desim(d, ['run', 'gossip-original', '--out', '/proc/x']);
