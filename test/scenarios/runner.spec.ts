@@ -101,7 +101,7 @@ describe('sweeps', () => {
       expect(existsSync(join(shards[i] as string, 'summary.csv'))).toBe(false);
     }
     const merged = join(root, 'sw-merged');
-    expect((await mergeSweeps(shards, merged)).files).toEqual(['aggregate.csv', 'delivered.svg', 'mean_latency_s.svg', 'sent.svg', 'summary.csv', 'sweep.json']);
+    expect((await mergeSweeps(shards, merged)).files).toEqual(['aggregate.csv', 'summary.csv', 'sweep.json']);
     expect(readAll(merged)).toEqual(files);
 
     const resumed = join(root, 'sw-resumed');
