@@ -1,6 +1,8 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { TraceSource, collect } from '../../../src/kernel/trace.js';
 import { TcpSender, congestionOps, type TcpTraceRecord, type Variant } from '../../../src/protocols/tcp/index.js';
+import { fcParams } from '../../fc.js';
 
 const MSS = 1000;
 const MS = 1_000_000;
@@ -281,4 +283,94 @@ describe('TcpSender, RFC conformance of loss recovery', () => {
       expect(h.last().event).toBe('fast_retransmit');
     });
   }
+
+  it('newreno: one retransmission per partial ACK; recovery ends only when an ACK covers recover (RFC 6582 3.2 steps 2-3)', () => {
+    const h = setup('newreno', 10);
+    const s = h.s;
+    s.start(0); // 0..9000; 0, 3000 and 9000 are lost
+    for (let i = 0; i < 7; i++) s.onAck(0, (100 + i) * MS); // from 1000, 2000, 4000..8000
+    expect(h.last().event).toBe('dupack');
+    expect(s.recover).toBe(9999);
+    expect(s.stats.fastRetransmits).toBe(1);
+    expect(retransmitted(h.sent)).toEqual([0]);
+    expect(s.highTx).toBe(12000); // inflation to 12000 sent 10000 and 11000
+    const partial = (ack: number, at: number, hole: number): void => {
+      h.sent.length = 0;
+      s.onAck(ack, at);
+      expect(retransmitted(h.sent), `ACK ${ack}`).toEqual([hole]);
+      expect(h.last(), `ACK ${ack}`).toMatchObject({ event: 'ack', state: 'fast_recovery', sndUna: ack });
+    };
+    partial(3000, 200 * MS, 3000); // 0 arrives
+    partial(9000, 300 * MS, 9000); // 3000 arrives; 9000 ends at 9999 = recover: still partial
+    h.sent.length = 0;
+    s.onAck(10000, 400 * MS); // 9000 arrives; 10000 and 11000 still in flight: covers recover (9999)
+    expect(retransmitted(h.sent)).toEqual([]);
+    expect(h.last()).toMatchObject({ event: 'recovery_exit', state: 'congestion_avoidance', cwndBytes: 5000 });
+    expect(s.stats.retransmits).toBe(3);
+  });
+
+  it('newreno, any holes in one window: each partial ACK resends exactly the next hole, and only the ACK that covers recover ends recovery (RFC 6582 3.2)', () => {
+    // A FIFO path that loses the chosen segments of the initial window once (at least three arrive
+    // after the first hole, so it gets its three duplicate ACKs); the receiver ACKs every segment.
+    const window = fc.integer({ min: 4, max: 40 });
+    const scenario = window
+      .chain((iw) =>
+        fc.record({ iw: fc.constant(iw), lost: fc.uniqueArray(fc.nat(iw - 1), { minLength: 1, maxLength: iw - 3 }) }),
+      )
+      .filter(({ iw, lost }) => iw - 1 - Math.min(...lost) - (lost.length - 1) >= 3);
+    fc.assert(
+      fc.property(scenario, ({ iw, lost }) => {
+        const h = setup('newreno', iw);
+        const s = h.s;
+        const lostOnce = new Set(lost.map((k) => k * MSS));
+        const received = new Set<number>();
+        const path: Tx[] = [];
+        let nextPushed = 0;
+        const pump = (): void => {
+          for (; nextPushed < h.sent.length; nextPushed++) path.push(h.sent[nextPushed] as Tx);
+        };
+        s.start(0);
+        pump();
+        let now = 0;
+        let recoverAtEntry = -1;
+        while (path.length > 0 && s.sndUna <= iw * MSS) {
+          const seg = path.shift() as Tx;
+          now += MS;
+          if (!seg.retx && lostOnce.has(seg.seq)) continue;
+          received.add(seg.seq);
+          let ack = s.sndUna;
+          while (received.has(ack)) ack += MSS;
+          const before = {
+            una: s.sndUna,
+            inRecovery: s.tcb.inRecovery,
+            sent: h.sent.length,
+            records: h.records.length,
+          };
+          s.onAck(ack, now);
+          const retx = h.sent.slice(before.sent).filter((t) => t.retx);
+          const events = h.records.slice(before.records).map((r) => r.event);
+          if (events.includes('fast_retransmit')) recoverAtEntry = s.recover;
+          if (before.inRecovery && ack > before.una) {
+            if (ack - 1 >= recoverAtEntry) {
+              // Full ACK: recovery ends here, nothing resent (step 3, full acknowledgment).
+              expect(events).toEqual(['recovery_exit']);
+              expect(retx).toEqual([]);
+            } else {
+              // Partial ACK: exactly one retransmission, of the first unacknowledged segment (step 3).
+              expect(s.tcb.inRecovery).toBe(true);
+              expect(retx.map((t) => t.seq)).toEqual([ack]);
+            }
+          }
+          pump();
+        }
+        expect(s.stats.fastRetransmits).toBe(1);
+        expect(s.stats.timeouts).toBe(0);
+        expect(s.tcb.inRecovery).toBe(false);
+        expect(h.records.filter((r) => r.event === 'recovery_exit')).toHaveLength(1);
+        // No segment the receiver already held was resent: one retransmission per lost segment.
+        expect(s.stats.retransmits).toBe(lost.length);
+      }),
+      fcParams({ numRuns: 300 }),
+    );
+  });
 });
