@@ -34,18 +34,20 @@
  *     as 4.3BSD-Tahoe does; a second hole in the window waits for the timer);
  *   - Reno / NewReno: cwnd = ssthresh + 3*SMSS, enter fast recovery (step 3).
  *   The third duplicate only counts if the ACK covers more than `recover`
- *   (RFC 6582 3.2 step 2 and section 4.1): the highest byte sent when the
- *   last timeout fired or, for Tahoe and NewReno, when the last fast
+ *   (RFC 6582 3.2 step 2 and section 4), that is ack - 1 > recover (the
+ *   ACK field is the next byte expected): `recover` is the highest byte sent
+ *   when the last timeout fired or, for Tahoe and NewReno, when the last fast
  *   retransmit happened. After a timeout's go-back-N, segments the receiver
- *   already holds come back as duplicate ACKs; the check keeps them from
- *   triggering spurious fast retransmits. Reno (RFC 5681) does not set
- *   `recover` on fast retransmit, so a second hole in the same window halves
- *   cwnd again.
+ *   already holds come back as duplicate ACKs of up to highTx, i.e. of
+ *   recover + 1; the check keeps them from triggering spurious fast
+ *   retransmits. Reno (RFC 5681) does not set `recover` on fast retransmit,
+ *   so a second hole in the same window halves cwnd again.
  * - ACK above sndUna: new data. RTT sample if no acknowledged segment was
  *   ever retransmitted (Karn's rule); the timer restarts (RFC 6298 5.3) or
  *   stops when everything is acknowledged (5.2). In fast recovery:
  *   - Reno: leave recovery, cwnd = ssthresh (deflate, RFC 5681 3.2 step 6);
- *   - NewReno, full ACK (covers `recover`): leave recovery, cwnd = ssthresh
+ *   - NewReno, full ACK (acknowledges all data up to and including
+ *     `recover`: ack > recover): leave recovery, cwnd = ssthresh
  *     (RFC 6582 3.2 step 3, option 2);
  *   - NewReno, partial ACK: resend the segment at the new sndUna, deflate
  *     cwnd by the bytes acknowledged and add back one SMSS if that was at
@@ -152,8 +154,13 @@ export class TcpSender {
   sndNxt = 0;
   /** One past the highest byte ever sent (snd_max). */
   highTx = 0;
-  /** RFC 6582 `recover`: highest byte outstanding at the last loss event (-1 initially). */
-  recover = -1;
+  /**
+   * RFC 6582 `recover`: the highest byte outstanding at the last loss event (highTx - 1), or
+   * -Infinity before the first one, so that every ACK covers more than it. (RFC 6582 3.2 step 1
+   * starts it at the initial send sequence number; taken literally with the step 2 test that would
+   * refuse a fast retransmit of the very first data segment.)
+   */
+  recover = -Infinity;
   /** Duplicate ACKs counted since the last ACK of new data. */
   dupacks = 0;
   /** When the retransmission timer expires (ns), or -1 when it is off. */
@@ -215,7 +222,12 @@ export class TcpSender {
         tcb.cwnd += mss; // RFC 5681 3.2 step 4: inflate
         this.sendData(now);
         this.emit(now, 'dupack');
-      } else if (this.dupacks === 3 && ack > this.recover) {
+      } else if (this.dupacks === 3 && ack - 1 > this.recover) {
+        // RFC 6582 3.2 step 2: fast retransmit only if the ACK "covers more than recover". The ACK
+        // field is the next byte expected, so the highest byte it covers is ack - 1 (the RFC's own
+        // note after step 4: "ack_number - 1 > recover"). An ACK equal to the highTx of the last
+        // timeout (recover + 1) covers exactly recover: those are the duplicates of go-back-N
+        // resending what the receiver already holds (RFC 6582 section 4), not a new loss.
         this.fastRetransmit(now);
       } else {
         this.emit(now, 'dupack');

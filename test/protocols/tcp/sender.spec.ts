@@ -1,6 +1,8 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { TraceSource, collect } from '../../../src/kernel/trace.js';
 import { TcpSender, congestionOps, type TcpTraceRecord, type Variant } from '../../../src/protocols/tcp/index.js';
+import { fcParams } from '../../fc.js';
 
 const MSS = 1000;
 const MS = 1_000_000;
@@ -211,5 +213,164 @@ describe('TcpSender, hand-worked sequences', () => {
     ]);
     h.s.onAck(2500, 50 * MS);
     expect(h.s.done).toBe(true);
+  });
+});
+
+/** The retransmissions among `sent` (seq only). */
+const retransmitted = (sent: readonly Tx[]): number[] => sent.filter((t) => t.retx).map((t) => t.seq);
+
+describe('TcpSender, RFC conformance of loss recovery', () => {
+  // The receiver's view is written beside each ACK: segments are named by their first byte, "holds" lists
+  // out-of-order segments it buffered. Every ACK below is the one a cumulative-ACK receiver would send.
+  for (const variant of ['reno', 'newreno'] as const) {
+    it(`${variant}: no fast retransmit after an RTO on duplicate ACKs at or below recover (RFC 6582 3.2 step 2 and section 4)`, () => {
+      const h = setup(variant, 10);
+      const s = h.s;
+      s.start(0); // 0..9000; 0, 1000, 3000 and 6000 are lost
+      for (let i = 0; i < 6; i++) s.onAck(0, (100 + i) * MS); // from 2000, 4000, 5000, 7000, 8000, 9000
+      // Third duplicate: fast retransmit of 0 (lost again); ssthresh = 10000 / 2; inflation sends 10000.
+      expect(s.stats.fastRetransmits).toBe(1);
+      expect(s.tcb.ssthresh).toBe(5000);
+      expect(s.highTx).toBe(11000);
+      h.sent.length = 0;
+
+      // The timer set at 0 fires (initial RTO 1 s); 10000 is still in flight. Timeout in recovery keeps ssthresh.
+      s.onTimeout(1 * S);
+      expect(s.recover).toBe(10999); // RFC 6582 3.2 step 4: the highest byte sent
+      expect(h.last()).toMatchObject({ event: 'timeout', cwndBytes: MSS, ssthreshBytes: 5000 });
+      s.onAck(0, 1050 * MS); // 10000 arrives (holds 2000, 4000, 5000, 7000..10000)
+      // Go-back-N in slow start; each retransmitted hole moves the ACK to the next hole, and the
+      // retransmitted segments the receiver already holds come back as duplicate ACKs.
+      s.onAck(1000, 1100 * MS); // 0 arrives; cwnd 2: resend 1000, 2000
+      s.onAck(3000, 1200 * MS); // 1000 arrives; cwnd 3: resend 3000, 4000, 5000
+      s.onAck(3000, 1201 * MS); // 2000 (held): duplicate
+      s.onAck(6000, 1300 * MS); // 3000 arrives; cwnd 4: resend 6000..9000
+      s.onAck(6000, 1301 * MS); // 4000 (held)
+      s.onAck(6000, 1302 * MS); // 5000 (held)
+      expect(retransmitted(h.sent)).toEqual([0, 1000, 2000, 3000, 4000, 5000, 6000, 7000, 8000, 9000]);
+      h.sent.length = 0;
+      // 6000 arrives: the ACK is everything sent before the timeout (recover + 1); cwnd 5 = ssthresh: new data.
+      s.onAck(11000, 1400 * MS);
+      expect(h.sent.map((t) => [t.seq, t.retx])).toEqual([
+        [11000, false],
+        [12000, false],
+        [13000, false],
+        [14000, false],
+        [15000, false],
+      ]);
+      h.sent.length = 0;
+      // 7000, 8000, 9000 (held) come back as three duplicates of 11000 = recover + 1: they cover recover,
+      // not more, so they are no loss signal. Before the fix they triggered a fast retransmit and halved
+      // ssthresh to 2500.
+      for (let i = 0; i < 3; i++) s.onAck(11000, (1401 + i) * MS);
+      expect(h.sent).toEqual([]);
+      expect(s.stats.fastRetransmits).toBe(1);
+      expect(s.tcb.ssthresh).toBe(5000);
+      expect(h.last()).toMatchObject({
+        event: 'dupack',
+        dupacks: 3,
+        state: 'congestion_avoidance',
+        ssthreshBytes: 5000,
+      });
+      expect(h.records.filter((r) => r.event === 'fast_retransmit')).toHaveLength(1);
+
+      // A new loss above recover still triggers it: 12000 is lost, 13000..15000 arrive.
+      s.onAck(12000, 1500 * MS); // 11000 arrives; the window (5 segments) has room for 16000
+      h.sent.length = 0;
+      for (let i = 0; i < 3; i++) s.onAck(12000, (1501 + i) * MS);
+      expect(s.stats.fastRetransmits).toBe(2);
+      expect(h.sent[0]).toEqual({ seq: 12000, len: MSS, retx: true });
+      expect(h.last().event).toBe('fast_retransmit');
+    });
+  }
+
+  it('newreno: one retransmission per partial ACK; recovery ends only when an ACK covers recover (RFC 6582 3.2 steps 2-3)', () => {
+    const h = setup('newreno', 10);
+    const s = h.s;
+    s.start(0); // 0..9000; 0, 3000 and 9000 are lost
+    for (let i = 0; i < 7; i++) s.onAck(0, (100 + i) * MS); // from 1000, 2000, 4000..8000
+    expect(h.last().event).toBe('dupack');
+    expect(s.recover).toBe(9999);
+    expect(s.stats.fastRetransmits).toBe(1);
+    expect(retransmitted(h.sent)).toEqual([0]);
+    expect(s.highTx).toBe(12000); // inflation to 12000 sent 10000 and 11000
+    const partial = (ack: number, at: number, hole: number): void => {
+      h.sent.length = 0;
+      s.onAck(ack, at);
+      expect(retransmitted(h.sent), `ACK ${ack}`).toEqual([hole]);
+      expect(h.last(), `ACK ${ack}`).toMatchObject({ event: 'ack', state: 'fast_recovery', sndUna: ack });
+    };
+    partial(3000, 200 * MS, 3000); // 0 arrives
+    partial(9000, 300 * MS, 9000); // 3000 arrives; 9000 ends at 9999 = recover: still partial
+    h.sent.length = 0;
+    s.onAck(10000, 400 * MS); // 9000 arrives; 10000 and 11000 still in flight: covers recover (9999)
+    expect(retransmitted(h.sent)).toEqual([]);
+    expect(h.last()).toMatchObject({ event: 'recovery_exit', state: 'congestion_avoidance', cwndBytes: 5000 });
+    expect(s.stats.retransmits).toBe(3);
+  });
+
+  it('newreno, any holes in one window: each partial ACK resends exactly the next hole, and only the ACK that covers recover ends recovery (RFC 6582 3.2)', () => {
+    // A FIFO path that loses the chosen segments of the initial window once (at least three arrive
+    // after the first hole, so it gets its three duplicate ACKs); the receiver ACKs every segment.
+    const window = fc.integer({ min: 4, max: 40 });
+    const scenario = window
+      .chain((iw) =>
+        fc.record({ iw: fc.constant(iw), lost: fc.uniqueArray(fc.nat(iw - 1), { minLength: 1, maxLength: iw - 3 }) }),
+      )
+      .filter(({ iw, lost }) => iw - 1 - Math.min(...lost) - (lost.length - 1) >= 3);
+    fc.assert(
+      fc.property(scenario, ({ iw, lost }) => {
+        const h = setup('newreno', iw);
+        const s = h.s;
+        const lostOnce = new Set(lost.map((k) => k * MSS));
+        const received = new Set<number>();
+        const path: Tx[] = [];
+        let nextPushed = 0;
+        const pump = (): void => {
+          for (; nextPushed < h.sent.length; nextPushed++) path.push(h.sent[nextPushed] as Tx);
+        };
+        s.start(0);
+        pump();
+        let now = 0;
+        let recoverAtEntry = -1;
+        while (path.length > 0 && s.sndUna <= iw * MSS) {
+          const seg = path.shift() as Tx;
+          now += MS;
+          if (!seg.retx && lostOnce.has(seg.seq)) continue;
+          received.add(seg.seq);
+          let ack = s.sndUna;
+          while (received.has(ack)) ack += MSS;
+          const before = {
+            una: s.sndUna,
+            inRecovery: s.tcb.inRecovery,
+            sent: h.sent.length,
+            records: h.records.length,
+          };
+          s.onAck(ack, now);
+          const retx = h.sent.slice(before.sent).filter((t) => t.retx);
+          const events = h.records.slice(before.records).map((r) => r.event);
+          if (events.includes('fast_retransmit')) recoverAtEntry = s.recover;
+          if (before.inRecovery && ack > before.una) {
+            if (ack - 1 >= recoverAtEntry) {
+              // Full ACK: recovery ends here, nothing resent (step 3, full acknowledgment).
+              expect(events).toEqual(['recovery_exit']);
+              expect(retx).toEqual([]);
+            } else {
+              // Partial ACK: exactly one retransmission, of the first unacknowledged segment (step 3).
+              expect(s.tcb.inRecovery).toBe(true);
+              expect(retx.map((t) => t.seq)).toEqual([ack]);
+            }
+          }
+          pump();
+        }
+        expect(s.stats.fastRetransmits).toBe(1);
+        expect(s.stats.timeouts).toBe(0);
+        expect(s.tcb.inRecovery).toBe(false);
+        expect(h.records.filter((r) => r.event === 'recovery_exit')).toHaveLength(1);
+        // No segment the receiver already held was resent: one retransmission per lost segment.
+        expect(s.stats.retransmits).toBe(lost.length);
+      }),
+      fcParams({ numRuns: 300 }),
+    );
   });
 });
