@@ -42,7 +42,20 @@ process.stdout.on('error', (err: NodeJS.ErrnoException) => {
 /** Thrown by command handlers for bad arguments: printed without a stack, exit 2. */
 class UsageError extends Error {}
 
+/** A simulation that failed in the worker thread of `desim run` (errors lose their class between threads). */
+class WorkerSimulationError extends Error {
+  constructor(
+    message: string,
+    readonly seed: string,
+    readonly causeStack: string | undefined,
+  ) {
+    super(message);
+  }
+}
+
 function fail(err: unknown): never {
+  removeActiveTempDirs();
+  if (err instanceof WorkerSimulationError) simulationFailed(err.message, err.seed, err.causeStack);
   if (err instanceof ScenarioError || err instanceof UsageError || err instanceof OutputError) {
     process.stderr.write(`desim: ${err.message}\n`);
     process.exit(EXIT_BAD_INPUT);
@@ -68,6 +81,9 @@ function simulationFailed(message: string, seed: string, causeStack: string | un
   process.exit(1);
 }
 
+/** `dir/` for messages, without doubling a slash the user typed. */
+const slash = (dir: string): string => (dir.endsWith('/') ? dir : `${dir}/`);
+
 /** Stops on SIGINT/SIGTERM: `stop()` (e.g. end a worker), remove desim's temporary folders, print "interrupted", exit 130. */
 function exitOnSignals(stop: () => Promise<unknown> = async () => {}): () => void {
   const handler = (): void => {
@@ -75,7 +91,7 @@ function exitOnSignals(stop: () => Promise<unknown> = async () => {}): () => voi
       .catch(() => {})
       .finally(() => {
         removeActiveTempDirs();
-        process.stderr.write('\ndesim: interrupted; nothing was written\n');
+        process.stderr.write('\ndesim: interrupted; unfinished output was removed\n');
         process.exit(130);
       });
   };
@@ -102,7 +118,10 @@ function workerExecutor(file: string, overrides: RunWorkerData['overrides'], onP
           resolve(m.result);
         } else if (m.error !== undefined) {
           settled = true;
-          if (m.error.kind === 'simulation') simulationFailed(m.error.message, m.error.seed ?? String(scenario.seed), m.error.stack);
+          if (m.error.kind === 'simulation') {
+            reject(new WorkerSimulationError(m.error.message, m.error.seed ?? String(scenario.seed), m.error.stack));
+            return;
+          }
           const e = new Error(m.error.message);
           if (m.error.stack !== undefined) e.stack = m.error.stack;
           reject(e);
@@ -260,7 +279,7 @@ runs one, "desim <command> --help" explains a command with examples.`,
       const report = await runScenario(scenario, { outDir, scenarioFile: file, overwrite: argv.overwrite, execute });
       release();
       process.stdout.write(`${scenario.name}: ${report.result.headline}\n`);
-      process.stdout.write(`wrote ${outDir}/ ${report.files.join(' ')}\n`);
+      process.stdout.write(`wrote ${slash(outDir)} ${report.files.join(' ')}\n`);
     },
   )
   .command(
@@ -339,7 +358,7 @@ runs one, "desim <command> --help" explains a command with examples.`,
       }
       const share = shard !== undefined ? ` (shard ${shard.index}/${shard.count})` : '';
       process.stdout.write(`sweep: ${report.ran} runs done, ${report.resumed} resumed, of ${report.total}${share}\n`);
-      process.stdout.write(report.complete ? `wrote ${outDir}/ ${report.files.join(' ')}\n` : `partial: merge the shards with: desim merge DIR... --out DIR\n`);
+      process.stdout.write(report.complete ? `wrote ${slash(outDir)} ${report.files.join(' ')}\n` : `partial: merge the shards with: desim merge DIR... --out DIR\n`);
       for (const w of report.warnings) process.stderr.write(`desim: warning: ${w}\n`);
     },
   )
@@ -354,8 +373,9 @@ runs one, "desim <command> --help" explains a command with examples.`,
         .example('$0 merge part0 part1 part2 --out all', 'summary.csv and aggregate.csv as if run unsharded')
         .epilogue('Nothing is written unless every run of the sweep is in exactly one of the folders; missing or overlapping runs exit 2.'),
     async (argv) => {
+      exitOnSignals();
       const r = await mergeSweeps(argv.dirs, argv.out, { overwrite: argv.overwrite });
-      process.stdout.write(`wrote ${argv.out}/ ${r.files.join(' ')}\n`);
+      process.stdout.write(`wrote ${slash(argv.out)} ${r.files.join(' ')}\n`);
     },
   )
   .command(
@@ -412,11 +432,14 @@ runs one, "desim <command> --help" explains a command with examples.`,
         .option('out', { type: 'string', default: 'results', describe: 'parent folder' })
         .example('$0 demo', 'what npm start runs: results/gossip-original/ and results/tcp-original/'),
     async (argv) => {
+      let worker: Worker | undefined;
+      exitOnSignals(async () => worker?.terminate());
       for (const name of ['gossip-original', 'tcp-original']) {
         const file = resolveScenarioPath(name);
         const scenario = await load(file, []);
         const outDir = join(argv.out, scenario.name);
-        const report = await runScenario(scenario, { outDir, scenarioFile: file });
+        const execute = workerExecutor(file, [], () => {}, (w) => (worker = w));
+        const report = await runScenario(scenario, { outDir, scenarioFile: file, execute });
         process.stdout.write(`${scenario.name}: ${report.result.headline}\n  wrote ${outDir}/ ${report.files.join(' ')}\n`);
       }
     },
@@ -432,6 +455,7 @@ runs one, "desim <command> --help" explains a command with examples.`,
         .example('$0 reproduce', 'bundled scenarios, the Mathis/Padhye sweep and the validation tables, in about 30 s')
         .example('$0 reproduce --publish docs/results', 'what npm run reproduce does in the repository'),
     async (argv) => {
+      exitOnSignals();
       await reproduce(argv.out, (line) => process.stdout.write(line + '\n'), jobsOption(argv.jobs), argv.publish);
     },
   )

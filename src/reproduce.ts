@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import { resolveScenarioPath, bundledScenarios } from './scenarios/bundled.js';
 import { BUILTIN_DRIVERS } from './scenarios/drivers/index.js';
 import { copyFileSync } from 'node:fs';
-import { OUTPUT_MARKER, writeFileAtomic, writeOutputFolder } from './scenarios/files.js';
+import { inspectOutDir, OUTPUT_MARKER, writeFileAtomic, writeOutputFolder } from './scenarios/files.js';
 import { loadScenario, readScenarioFile } from './scenarios/loader.js';
 import { DESIM_VERSION } from './scenarios/package-info.js';
 import { parseVaries } from './scenarios/overrides.js';
@@ -56,8 +56,8 @@ export async function reproduce(root: string, log: (line: string) => void, jobs?
     variations: vary.variations,
     reps: 5,
     outDir: join(root, 'tcp-mathis-padhye-sweep'),
-    // Regenerating is the point: desim's files in a previous sweep folder are replaced (never anyone else's).
-    overwrite: true,
+    // Regenerating is the point: a previous sweep of desim's there is started again (a folder of anyone else's is refused).
+    overwrite: inspectOutDir(join(root, 'tcp-mathis-padhye-sweep')).state === 'desim',
     ...(jobs !== undefined ? { jobs } : {}),
   });
   log(`tcp-mathis-padhye-sweep: ${sweep.ran} runs; ${sweep.files.join(' ')}`);

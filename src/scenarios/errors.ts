@@ -25,19 +25,5 @@ export function formatIssue(i: Issue): string {
   return i.path === '' ? i.message : `${i.path}: ${i.message}`;
 }
 
-/**
- * An output location cannot or may not be written: it holds files desim did
- * not write, it is a file, it is unwritable, or a file desim wrote there is
- * corrupt. The message names the path and what to do. The CLI turns it into
- * exit code 2 without a stack trace.
- */
-export class OutputError extends Error {
-  override readonly name = 'OutputError';
 
-  constructor(
-    readonly path: string,
-    readonly reason: string,
-  ) {
-    super(`${path}: ${reason}`);
-  }
-}
+export { OutputError } from '../io/fs.js';

@@ -3,166 +3,43 @@
  * anything it did not write.
  *
  * Theory of operation. desim recognises its own folders by a marker: a run
- * folder (and the validation folder of `reproduce`) has a `meta.json` with
- * desim's signature and the list of files it wrote; a sweep folder has a
- * `sweep.json` with desim's signature, `runs/r<N>.json` and, once complete,
- * the list of table and plot files. {@link inspectOutDir} classifies a target
- * as missing, empty, desim's (with the entries desim did not write listed as
+ * folder (and the validation and published folders of `reproduce`) has a
+ * `meta.json` with desim's signature and the list of files it wrote; a sweep
+ * folder has a `sweep.json` with desim's signature, `runs/r<N>.json` and the
+ * list of table and plot files (written before those files are). Only plain
+ * names listed there, that are regular files or folders (never symbolic
+ * links), count as desim's. {@link inspectOutDir} classifies a target as
+ * missing, empty, desim's (with the entries desim did not write listed as
  * `foreign`), not a folder, or someone else's. Each command then decides:
  *
- * - a missing or empty folder, or desim's own folder holding only desim's
- *   files: written into a temporary folder beside it and renamed into place
- *   (the old folder is moved aside first and removed only after the new one
- *   is in place), so an interrupted run leaves the old folder as it was;
+ * - a missing folder, or desim's own folder holding only desim's files:
+ *   written into a temporary folder beside it and swapped into place (the old
+ *   folder is moved aside first and removed only after the new one is in
+ *   place), so an interrupted run leaves the old folder as it was;
+ * - an empty folder, or (with `--overwrite`) a folder holding other files:
+ *   desim's files are written into a temporary folder inside it and then
+ *   moved in one by one; a file desim would write that already exists and is
+ *   not desim's stops the command before anything is moved;
  * - anything else is refused ({@link OutputError}, exit 2) naming the folder
- *   and the flag to use, unless the user says `--overwrite`; then desim's
- *   files are written *into* the folder one by one, and a file desim would
- *   write that already exists and is not desim's stops the command before
- *   anything is moved. Files desim did not write are never deleted or replaced.
+ *   and the flag to use. Files desim did not write are never deleted or replaced.
  *
- * Temporary names carry the process id and host (`.NAME.tmp-PID-THREAD-N@HOST`),
- * so {@link removeTempDirs} can delete what a killed process left behind, and a
- * run can register its temporary folder for the CLI to remove on SIGINT/SIGTERM.
- *
- * Folders are created one level at a time ({@link makeDirs}): Node's recursive
- * mkdir spins forever on some unwritable paths such as `/proc/x`.
+ * Temporary names end in `.tmp-PID-THREAD-N@HOST` (see io/fs.ts), so
+ * {@link removeTempDirs} can delete what a killed desim process on this host
+ * left behind, and a run can register its temporary folder for the CLI to
+ * remove on SIGINT/SIGTERM or on failure.
  */
-import {
-  closeSync,
-  fsyncSync,
-  lstatSync,
-  mkdirSync,
-  openSync,
-  readdirSync,
-  readFileSync,
-  renameSync,
-  rmSync,
-  statSync,
-  writeSync,
-  type Stats,
-} from 'node:fs';
-import { hostname } from 'node:os';
+import { lstatSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, type Dirent } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
-import { threadId } from 'node:worker_threads';
-import { OutputError } from './errors.js';
+import { describeFsError, makeDirs, OutputError, TEMP_NAME, HOST, tmpSuffix } from '../io/fs.js';
 
-let counter = 0;
-const HOST = hostname().replace(/[^A-Za-z0-9.-]/g, '_');
-/** A suffix unique to this process, thread and call (sweep workers are threads of one process). */
-function tmpSuffix(kind: 'tmp' | 'old'): string {
-  return `${kind}-${process.pid}-${threadId}-${counter++}@${HOST}`;
-}
-/** `.NAME.tmp-PID-THREAD-N@HOST` (and `.old-`), or the same without `@HOST` from desim 0.1. */
-const TEMP_NAME = /^\..*\.(?:tmp|old)-(\d+)-\d+-\d+(?:@([A-Za-z0-9._-]+))?$/;
-
-function statOrUndefined(path: string): Stats | undefined {
-  try {
-    return statSync(path);
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw new OutputError(path, describeFsError(err));
-  }
-}
-
-/** A short reason for a file-system error (`permission denied`, `not a folder`, ...). */
-export function describeFsError(err: unknown): string {
-  const e = err as NodeJS.ErrnoException;
-  switch (e.code) {
-    case 'EACCES':
-    case 'EPERM':
-      return 'permission denied';
-    case 'EROFS':
-      return 'read-only file system';
-    case 'ENOTDIR':
-      return 'a part of the path is a file, not a folder';
-    case 'ENOENT':
-      return 'no such file or folder';
-    case 'ENOSPC':
-      return 'no space left on the device';
-    case 'EEXIST':
-      return 'already exists';
-    case 'EBUSY':
-      return 'busy (a mount point or the current folder cannot be replaced)';
-    default:
-      return e.code !== undefined ? `${e.code}: ${e.message}` : String(e.message ?? err);
-  }
-}
-
-/**
- * Creates `dir` and its missing parents one level at a time. Fails at once with
- * an {@link OutputError} naming the path when a level cannot be created (Node's
- * recursive mkdir loops forever on some unwritable paths such as `/proc/x`).
- */
-export function makeDirs(dir: string): void {
-  const missing: string[] = [];
-  let p = resolve(dir);
-  for (;;) {
-    const st = statOrUndefined(p);
-    if (st !== undefined) {
-      if (!st.isDirectory()) throw new OutputError(p, 'is a file, not a folder');
-      break;
-    }
-    missing.push(p);
-    const up = dirname(p);
-    if (up === p) break;
-    p = up;
-  }
-  for (const m of missing.reverse()) {
-    try {
-      mkdirSync(m);
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'EEXIST' && statOrUndefined(m)?.isDirectory() === true) continue;
-      throw new OutputError(m, `cannot create the folder: ${describeFsError(err)}`);
-    }
-  }
-}
-
-/** Writes `text` to `path` via `<path>.tmp-…` + fsync + rename. */
-export function writeFileAtomic(path: string, text: string): void {
-  makeDirs(dirname(path));
-  const tmp = `${path}.${tmpSuffix('tmp')}`;
-  try {
-    const fd = openSync(tmp, 'w');
-    try {
-      writeSync(fd, text);
-      fsyncSync(fd);
-    } finally {
-      closeSync(fd);
-    }
-    renameSync(tmp, path);
-  } catch (err) {
-    rmSync(tmp, { force: true });
-    if (err instanceof OutputError) throw err;
-    throw new OutputError(path, `cannot write: ${describeFsError(err)}`);
-  }
-}
-
-/** Reads and parses a JSON file desim wrote; a missing, truncated or corrupt one is an {@link OutputError} that says what to do. */
-export function readJsonFile<T>(path: string, whatToDo: string): T {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (err) {
-    throw new OutputError(path, `cannot read: ${describeFsError(err)}; ${whatToDo}`);
-  }
-  try {
-    return JSON.parse(text) as T;
-  } catch {
-    throw new OutputError(path, `is not valid JSON (truncated or edited?); ${whatToDo}`);
-  }
-}
+export { describeFsError, makeDirs, OutputError, readJsonFile, writeFileAtomic } from '../io/fs.js';
 
 // ---------------------------------------------------------------------------------------------
-// Temporary folders: created beside the target, registered for signal cleanup, swept when stale.
+// Temporary folders: registered for signal cleanup, swept when stale.
 
 const liveTemps = new Set<string>();
 
-/** Temporary folders this process is writing now (the CLI removes them on SIGINT/SIGTERM). */
-export function activeTempDirs(): readonly string[] {
-  return [...liveTemps];
-}
-
-/** Removes every temporary folder this process registered (for signal handlers). */
+/** Removes every temporary folder this process registered (for signal handlers and failures). */
 export function removeActiveTempDirs(): void {
   for (const t of liveTemps) rmSync(t, { recursive: true, force: true });
   liveTemps.clear();
@@ -177,11 +54,25 @@ function pidAlive(pid: number): boolean {
   }
 }
 
+/** True for a temporary name of a desim process on this host that is no longer running. */
+function staleTemp(name: string): boolean {
+  const m = TEMP_NAME.exec(name);
+  if (m === null || m[2] !== HOST) return false;
+  const pid = Number(m[1]);
+  return pid !== process.pid && !pidAlive(pid);
+}
+
+/** A temporary name of this process, or of a desim process on this host that is gone: not the user's. */
+function ownTemp(name: string): boolean {
+  const m = TEMP_NAME.exec(name);
+  return m !== null && m[2] === HOST && (Number(m[1]) === process.pid || staleTemp(name));
+}
+
 /**
- * Removes the temporary folders that desim processes on this host left in
- * `parent` and that no live process owns (a run killed by SIGKILL leaves one).
- * Only names of desim's temporary pattern whose process is gone are touched.
- * Returns the names removed.
+ * Removes the temporary folders and files that desim processes on this host
+ * left in `parent` and that no live process owns (a run killed by SIGKILL
+ * leaves one). Only desim's exact temporary pattern, with this host's name
+ * and a pid that is gone, is touched. Returns the names removed.
  */
 export function removeTempDirs(parent: string): string[] {
   let names: string[];
@@ -192,28 +83,28 @@ export function removeTempDirs(parent: string): string[] {
   }
   const removed: string[] = [];
   for (const name of names) {
-    const m = TEMP_NAME.exec(name);
-    if (m === null) continue;
-    const host = m[2];
-    if (host !== undefined && host !== HOST) continue;
-    const pid = Number(m[1]);
-    if (pid === process.pid || pidAlive(pid)) continue;
+    if (!staleTemp(name)) continue;
     const path = join(parent, name);
     try {
-      if (!lstatSync(path).isDirectory()) continue;
+      if (lstatSync(path).isSymbolicLink()) continue;
       rmSync(path, { recursive: true, force: true });
       removed.push(name);
     } catch {
-      // Someone else removed it first, or it is not ours to remove after all.
+      // Someone else removed it first.
     }
   }
   return removed;
 }
 
-/** A fresh temporary folder inside `parent` for writing `target`, registered for signal cleanup. */
-function tempDirIn(parent: string, stem: string, target: string): string {
+/**
+ * A fresh temporary folder inside `parent` for writing `target`, registered
+ * for cleanup. The caller removes it with {@link dropTemp}.
+ */
+export function tempDirIn(parent: string, target: string): string {
   makeDirs(parent);
   removeTempDirs(parent);
+  // A short stem: the name must fit in 255 bytes whatever the target's name.
+  const stem = basename(resolve(target)).slice(0, 40).replace(/[^A-Za-z0-9._-]/g, '_');
   const tmp = join(parent, `.${stem}.${tmpSuffix('tmp')}`);
   try {
     mkdirSync(tmp);
@@ -224,7 +115,8 @@ function tempDirIn(parent: string, stem: string, target: string): string {
   return tmp;
 }
 
-function dropTemp(tmp: string): void {
+/** Removes a temporary folder made by {@link tempDirIn}. */
+export function dropTemp(tmp: string): void {
   rmSync(tmp, { recursive: true, force: true });
   liveTemps.delete(tmp);
 }
@@ -243,7 +135,7 @@ export type OutDirState =
   | { readonly state: 'missing' }
   | { readonly state: 'not-a-folder' }
   | { readonly state: 'empty' }
-  /** desim wrote it; `foreign` lists the entries (relative paths) desim did not write. */
+  /** desim wrote it; `owned` the entries it wrote that are there; `foreign` the entries (relative paths) desim did not write. */
   | { readonly state: 'desim'; readonly kind: OutputKind; readonly owned: ReadonlySet<string>; readonly foreign: readonly string[] }
   /** Not desim's (no marker): every entry is the user's. */
   | { readonly state: 'foreign'; readonly foreign: readonly string[] };
@@ -257,45 +149,71 @@ function parseMarker(path: string): Record<string, unknown> | undefined {
   }
 }
 
-const stringList = (v: unknown): string[] => (Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : []);
-const RUN_RECORD = /^r\d+\.json$/;
+/** A name a marker may list: one plain path component (no separator, not `.` or `..`). */
+const plainName = (x: unknown): x is string => typeof x === 'string' && x !== '' && x !== '.' && x !== '..' && !/[/\\\0]/.test(x);
+const listedNames = (v: unknown): string[] => (Array.isArray(v) ? v.filter(plainName) : []);
+/** A run record in a sweep's runs/ folder. */
+export const RUN_RECORD = /^r\d+\.json$/;
 
-/** Classifies `dir` (see {@link OutDirState}). */
-export function inspectOutDir(dir: string): OutDirState {
-  const st = statOrUndefined(dir);
-  if (st === undefined) return { state: 'missing' };
-  if (!st.isDirectory()) return { state: 'not-a-folder' };
-  let entries: string[];
+function entriesOf(dir: string): Dirent[] {
   try {
-    entries = readdirSync(dir).sort();
+    return readdirSync(dir, { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   } catch (err) {
     throw new OutputError(dir, `cannot read the folder: ${describeFsError(err)}`);
   }
-  // Leftovers of desim's own atomic writes are neither the user's nor worth keeping.
-  entries = entries.filter((e) => !TEMP_NAME.exec(e) && !/\.tmp-\d+-\d+-\d+(@[A-Za-z0-9._-]+)?$/.test(e));
-  if (entries.length === 0) return { state: 'empty' };
-  const meta = entries.includes('meta.json') ? parseMarker(join(dir, 'meta.json')) : undefined;
-  if (meta !== undefined && typeof meta['desim_version'] === 'string') {
-    const kind: OutputKind = meta[OUTPUT_MARKER] === 'validation' || meta[OUTPUT_MARKER] === 'published' ? meta[OUTPUT_MARKER] : 'run';
-    const owned = new Set([...stringList(meta['files']), 'meta.json']);
-    return { state: 'desim', kind, owned, foreign: entries.filter((e) => !owned.has(e)) };
+}
+
+function lstatOrUndefined(path: string) {
+  try {
+    return lstatSync(path);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT' || (err as NodeJS.ErrnoException).code === 'ENOTDIR') return undefined;
+    throw new OutputError(path, describeFsError(err));
   }
-  const sweep = entries.includes('sweep.json') ? parseMarker(join(dir, 'sweep.json')) : undefined;
+}
+
+/** Classifies `dir` (see {@link OutDirState}). A symbolic link to a folder is looked through. */
+export function inspectOutDir(dir: string): OutDirState {
+  if (dir === '') throw new OutputError(dir, 'an empty path is not a folder: give --out a name');
+  let st = lstatOrUndefined(dir);
+  if (st?.isSymbolicLink() === true) {
+    try {
+      st = statSync(dir);
+    } catch (err) {
+      throw new OutputError(dir, `is a symbolic link that leads nowhere usable: ${describeFsError(err)}`);
+    }
+  }
+  if (st === undefined) return { state: 'missing' };
+  if (!st.isDirectory()) return { state: 'not-a-folder' };
+  // desim's own temporary leftovers are neither the user's nor worth keeping.
+  const entries = entriesOf(dir).filter((e) => !ownTemp(e.name));
+  if (entries.length === 0) return { state: 'empty' };
+  const names = entries.map((e) => e.name);
+  const isFile = (name: string) => entries.some((e) => e.name === name && e.isFile());
+  const meta = isFile('meta.json') ? parseMarker(join(dir, 'meta.json')) : undefined;
+  const kindOf = (v: unknown): OutputKind | undefined => (v === 'run' || v === 'validation' || v === 'published' ? v : undefined);
+  // desim 0.1 wrote meta.json without the signature field: desim_version and the file list mark it.
+  if (meta !== undefined && typeof meta['desim_version'] === 'string' && (kindOf(meta[OUTPUT_MARKER]) !== undefined || Array.isArray(meta['files']))) {
+    const kind = kindOf(meta[OUTPUT_MARKER]) ?? 'run';
+    const listed = new Set([...listedNames(meta['files']), 'meta.json']);
+    const owned = new Set(entries.filter((e) => listed.has(e.name) && !e.isSymbolicLink()).map((e) => e.name));
+    return { state: 'desim', kind, owned, foreign: names.filter((n) => !owned.has(n)) };
+  }
+  const sweep = isFile('sweep.json') ? parseMarker(join(dir, 'sweep.json')) : undefined;
   if (sweep !== undefined && typeof sweep['desim_version'] === 'string' && Array.isArray(sweep['vary'])) {
-    const owned = new Set(['sweep.json', 'summary.csv', 'aggregate.csv', ...stringList(sweep['files'])]);
+    const listed = new Set(['sweep.json', ...listedNames(sweep['files'])]);
+    const owned = new Set<string>();
     const foreign: string[] = [];
     for (const e of entries) {
-      if (e === 'runs') {
-        const rs = statOrUndefined(join(dir, 'runs'));
-        if (rs === undefined || !rs.isDirectory()) foreign.push(e);
-        else for (const r of readdirSync(join(dir, 'runs')).sort()) if (!RUN_RECORD.test(r) && !TEMP_NAME.test(r) && !/\.tmp-/.test(r)) foreign.push(`runs/${r}`);
-        continue;
-      }
-      if (!owned.has(e)) foreign.push(e);
+      if (e.name === 'runs' && e.isDirectory()) {
+        owned.add('runs');
+        for (const r of entriesOf(join(dir, 'runs'))) if (!(RUN_RECORD.test(r.name) && r.isFile()) && !ownTemp(r.name)) foreign.push(`runs/${r.name}`);
+      } else if (listed.has(e.name) && !e.isSymbolicLink()) owned.add(e.name);
+      else foreign.push(e.name);
     }
     return { state: 'desim', kind: 'sweep', owned, foreign };
   }
-  return { state: 'foreign', foreign: entries };
+  return { state: 'foreign', foreign: names };
 }
 
 function listSome(names: readonly string[]): string {
@@ -311,6 +229,12 @@ export interface OutputPolicy {
   readonly overwrite?: boolean;
 }
 
+/** True when desim may swap `dir` as a whole: not a symbolic link, not the current folder. */
+function swappable(dir: string): boolean {
+  const st = lstatOrUndefined(dir);
+  return st?.isSymbolicLink() !== true && resolve(dir) !== process.cwd() && resolve(dir) !== dirname(resolve(dir));
+}
+
 /**
  * Writes a complete output folder: `fill(tmp)` writes every file into a
  * temporary folder, then the folder is committed to `dir` (see the module
@@ -320,10 +244,8 @@ export interface OutputPolicy {
  */
 export async function writeOutputFolder(dir: string, kind: OutputKind, policy: OutputPolicy, fill: (tmp: string) => Promise<void>): Promise<string[]> {
   const before = checkOutDir(dir, kind, policy);
-  // Swap the whole folder only when it is new or desim's alone; write into anything else (an empty
-  // folder the user made, a symbolic link, a folder with the user's files), so it stays theirs.
-  const swap = before.state === 'missing' || (before.state === 'desim' && before.foreign.length === 0 && !isSymlink(dir));
-  const tmp = swap ? tempDirIn(dirname(resolve(dir)), basename(resolve(dir)), dir) : tempDirIn(dir, 'desim', dir);
+  const swap = (before.state === 'missing' || (before.state === 'desim' && before.foreign.length === 0)) && swappable(dir);
+  const tmp = swap ? tempDirIn(dirname(resolve(dir)), dir) : tempDirIn(dir, dir);
   try {
     await fill(tmp);
     const written = readdirSync(tmp).sort();
@@ -333,11 +255,13 @@ export async function writeOutputFolder(dir: string, kind: OutputKind, policy: O
       swapDir(tmp, dir, now.state === 'missing');
       return written;
     }
-    const foreign = new Set(now.state === 'desim' || now.state === 'foreign' ? now.foreign : []);
+    const foreign = new Set(now.state === 'desim' || now.state === 'foreign' ? now.foreign.map((f) => f.split('/')[0]) : []);
     const clash = written.filter((f) => foreign.has(f));
     if (clash.length > 0) {
       throw new OutputError(dir, `holds ${listSome(clash)}, which desim did not write and would replace; move ${clash.length === 1 ? 'it' : 'them'} away or use another ${policy.flag}`);
     }
+    const folders = written.filter((f) => lstatSync(join(tmp, f)).isDirectory() && lstatOrUndefined(join(dir, f)) !== undefined);
+    if (folders.length > 0) throw new OutputError(dir, `already holds ${listSome(folders)}; use another ${policy.flag}`);
     makeDirs(dir);
     // meta.json last: until it is in place the folder's marker still lists the old files.
     const order = [...written.filter((f) => f !== 'meta.json'), ...written.filter((f) => f === 'meta.json')];
@@ -352,14 +276,6 @@ export async function writeOutputFolder(dir: string, kind: OutputKind, policy: O
   } catch (err) {
     dropTemp(tmp);
     throw err;
-  }
-}
-
-function isSymlink(path: string): boolean {
-  try {
-    return lstatSync(path).isSymbolicLink();
-  } catch {
-    return false;
   }
 }
 
@@ -401,7 +317,7 @@ function swapDir(tmp: string, dir: string, missing: boolean): void {
     if (missing) {
       renameSync(tmp, dir);
     } else {
-      const old = join(dirname(resolve(dir)), `.${basename(resolve(dir))}.${tmpSuffix('old')}`);
+      const old = join(dirname(resolve(dir)), `.${basename(resolve(dir)).slice(0, 40)}.${tmpSuffix('old')}`);
       renameSync(dir, old);
       liveTemps.add(old);
       renameSync(tmp, dir);
@@ -415,14 +331,14 @@ function swapDir(tmp: string, dir: string, missing: boolean): void {
 
 /**
  * Deletes desim's files from a desim folder (`--overwrite` of a sweep): the
- * owned entries and, for sweeps, `runs/r<N>.json`. Foreign entries stay; so
- * does `runs/` when it holds anything else.
+ * owned entries and, for sweeps, the run records in `runs/`. Foreign entries
+ * stay; so does `runs/` when it holds anything else.
  */
 export function removeOwnedFiles(dir: string, s: Extract<OutDirState, { state: 'desim' }>): void {
-  for (const f of s.owned) rmSync(join(dir, f), { force: true });
-  const runs = join(dir, 'runs');
-  if (s.kind === 'sweep' && statOrUndefined(runs)?.isDirectory() === true) {
-    for (const r of readdirSync(runs)) if (RUN_RECORD.test(r)) rmSync(join(runs, r), { force: true });
+  for (const f of s.owned) if (f !== 'runs') rmSync(join(dir, f), { force: true });
+  if (s.kind === 'sweep' && s.owned.has('runs')) {
+    const runs = join(dir, 'runs');
+    for (const r of entriesOf(runs)) if (RUN_RECORD.test(r.name) && r.isFile()) rmSync(join(runs, r.name), { force: true });
     if (readdirSync(runs).length === 0) rmSync(runs, { recursive: true, force: true });
   }
 }

@@ -42,6 +42,8 @@ export interface PlotOptions {
    * is never replaced). Default: every existing file may be replaced.
    */
   readonly replaceable?: (name: string) => boolean;
+  /** Where to write the plot files. Default: the folder the CSVs are read from. */
+  readonly into?: string;
 }
 
 /** Options of {@link renderVegaLite}. */
@@ -144,7 +146,7 @@ export async function plotDirectory(dir: string, options: PlotOptions = {}): Pro
   }
   const written: string[] = [];
   const emit = async (name: string, spec: object): Promise<void> => {
-    const path = join(dir, name);
+    const path = join(options.into ?? dir, name);
     if (options.replaceable !== undefined && existsSync(path) && !options.replaceable(name)) {
       throw new OutputError(path, `exists and desim did not write it; move it away to let desim draw ${name}`);
     }

@@ -22,13 +22,14 @@
  */
 import { createHash } from 'node:crypto';
 import { cpus } from 'node:os';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { existsSync, linkSync, readdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
+import { join, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { toCsv, type Cell } from '../kernel/csv.js';
 import type { Issue, ProtocolDriver } from './driver.js';
 import { OutputError, ScenarioError } from './errors.js';
-import { checkOutDir, inspectOutDir, makeDirs, OUTPUT_MARKER, readJsonFile, removeOwnedFiles, writeFileAtomic, writeOutputFolder } from './files.js';
+import { describeFsError, tmpSuffix } from '../io/fs.js';
+import { checkOutDir, dropTemp, inspectOutDir, makeDirs, OUTPUT_MARKER, readJsonFile, removeOwnedFiles, RUN_RECORD, tempDirIn, writeFileAtomic, writeOutputFolder } from './files.js';
 import { canonicalJson, checkScenario, scenarioHash } from './loader.js';
 import type { Override, Variation } from './overrides.js';
 import { DESIM_VERSION } from './package-info.js';
@@ -85,12 +86,40 @@ const SWEEP_JSON_HELP = 'it is desim\'s record of what the folder holds: restore
 const RUN_JSON_HELP = 'delete this file and rerun the sweep with --resume to redo that run';
 
 function readIdentity(dir: string): SweepIdentity {
-  const id = readJsonFile<SweepIdentity>(join(dir, 'sweep.json'), SWEEP_JSON_HELP);
-  if (typeof id !== 'object' || id === null || !Array.isArray(id.vary) || typeof id.runs !== 'number') {
-    throw new OutputError(join(dir, 'sweep.json'), `is not a desim sweep record; ${SWEEP_JSON_HELP}`);
-  }
+  const path = join(dir, 'sweep.json');
+  const id = readJsonFile<SweepIdentity>(path, SWEEP_JSON_HELP);
+  const bad = (what: string): never => {
+    throw new OutputError(path, `is not a desim sweep record (${what}); ${SWEEP_JSON_HELP}`);
+  };
+  if (typeof id !== 'object' || id === null || Array.isArray(id)) bad('not an object');
+  if (!Array.isArray(id.vary) || !id.vary.every((v) => typeof v === 'string')) bad('"vary" is not a list of names');
+  if (typeof id.values !== 'object' || id.values === null || !id.vary.every((v) => Array.isArray(id.values[v]) && (id.values[v] as unknown[]).length > 0)) bad('"values" does not match "vary"');
+  if (!Number.isSafeInteger(id.reps) || id.reps < 1) bad('"reps" is not a whole number >= 1');
+  const expected = id.vary.reduce((n, v) => n * (id.values[v] as unknown[]).length, id.reps);
+  if (id.runs !== expected || expected > MAX_RUNS) bad(`"runs" is not reps times the number of combinations (${expected})`);
   return id;
 }
+
+/**
+ * Creates `path` with `text` only if it does not exist, all at once (a linked
+ * temporary file): two sweeps started into the same new folder cannot both
+ * claim it.
+ */
+function createExclusive(path: string, text: string, dir: string): void {
+  const tmp = `${path}.${tmpSuffix('tmp')}`;
+  writeFileAtomic(tmp, text);
+  try {
+    linkSync(tmp, path);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'EEXIST') throw new OutputError(dir, 'another sweep started writing this folder at the same time; use another --out');
+    throw new OutputError(path, `cannot write: ${describeFsError(err)}`);
+  } finally {
+    rmSync(tmp, { force: true });
+  }
+}
+
+/** The most runs one sweep may have: each leaves a file, and the tables are assembled in memory. */
+const MAX_RUNS = 1_000_000;
 
 function readRunRecord(path: string): RunRecord {
   const rec = readJsonFile<RunRecord>(path, RUN_JSON_HELP);
@@ -191,6 +220,10 @@ function duplicateVariations(variations: readonly Variation[]): Issue[] {
   const issues: Issue[] = [];
   const paths = new Map<string, string>();
   for (const v of variations) {
+    if (v.path.length === 1 && v.path[0] === 'seed') {
+      issues.push({ path: '--vary', message: 'seed cannot be varied: every replication gets its own seed derived from the scenario\'s; use --reps for more, and --set seed=N for another base seed' });
+      continue;
+    }
     const key = canonicalJson(v.path);
     const prev = paths.get(key);
     if (prev !== undefined) issues.push({ path: '--vary', message: `${v.text} is varied twice (also as ${prev}); give all its values in one --vary` });
@@ -305,7 +338,7 @@ export async function runSweep(opts: SweepOptions): Promise<SweepReport> {
   const ident0 = identity(opts, base.scenario.name, baseHash, runs.length, [], base.scenario.outputs.plots);
   prepareSweepDir(opts, ident0);
   makeDirs(runsDir);
-  if (!existsSync(idPath)) writeFileAtomic(idPath, JSON.stringify(ident0, null, 2) + '\n');
+  if (!existsSync(idPath)) createExclusive(idPath, JSON.stringify(ident0, null, 2) + '\n', opts.outDir);
 
   const mine = opts.shard === undefined ? runs : runs.filter((r) => r.index % (opts.shard as { count: number }).count === (opts.shard as { index: number }).index);
   const done = new Set<string>();
@@ -423,7 +456,6 @@ function prepareSweepDir(opts: SweepOptions, ident: SweepIdentity): void {
   }
 }
 
-const RUN_RECORD = /^r\d+\.json$/;
 
 /** Warnings for a complete sweep whose replications gave identical metrics (nothing random in the scenario). */
 function identicalReplicationWarnings(dir: string): string[] {
@@ -468,37 +500,53 @@ export async function finalizeSweep(dir: string): Promise<boolean> {
   return true;
 }
 
-/** summary.csv, aggregate.csv, the plots, and sweep.json listing them. */
+/**
+ * summary.csv, aggregate.csv and the plots, and sweep.json listing them. They
+ * are rendered into a temporary folder first; the list is recorded in
+ * sweep.json before any of them is moved into `dir`, so that an interrupted
+ * sweep never leaves a file of desim's that its marker does not name.
+ */
 async function writeSweepTables(dir: string, ident: SweepIdentity, records: readonly RunRecord[], replaceable: (name: string) => boolean): Promise<void> {
   const metrics = Object.keys(records[0]?.metrics ?? {});
   const vary = ident.vary;
   const cell = (v: unknown): Cell => (typeof v === 'number' || typeof v === 'string' || typeof v === 'boolean' ? v : JSON.stringify(v));
-  writeFileAtomic(
-    join(dir, 'summary.csv'),
-    toCsv(
-      ['run_id', 'rep', 'seed', ...vary, ...metrics],
-      records.map((r) => [r.run_id, r.rep, r.seed, ...vary.map((v) => cell(r.params[v])), ...metrics.map((m) => r.metrics[m] as Cell)]),
-    ),
-  );
-  const aggRows: Cell[][] = [];
-  for (const g of groupRecords(records, vary).values()) {
-    const first = g[0] as RunRecord;
-    const row: Cell[] = [...vary.map((v) => cell(first.params[v])), g.length];
-    for (const m of metrics) {
-      const s = summarize(g.map((r) => r.metrics[m] as number).filter((x) => Number.isFinite(x)));
-      row.push(s.mean, s.sd, s.lo, s.hi);
+  const tmp = tempDirIn(dir, dir);
+  try {
+    writeFileAtomic(
+      join(tmp, 'summary.csv'),
+      toCsv(
+        ['run_id', 'rep', 'seed', ...vary, ...metrics],
+        records.map((r) => [r.run_id, r.rep, r.seed, ...vary.map((v) => cell(r.params[v])), ...metrics.map((m) => r.metrics[m] as Cell)]),
+      ),
+    );
+    const aggRows: Cell[][] = [];
+    for (const g of groupRecords(records, vary).values()) {
+      const first = g[0] as RunRecord;
+      const row: Cell[] = [...vary.map((v) => cell(first.params[v])), g.length];
+      for (const m of metrics) {
+        const s = summarize(g.map((r) => r.metrics[m] as number).filter((x) => Number.isFinite(x)));
+        row.push(s.mean, s.sd, s.lo, s.hi);
+      }
+      aggRows.push(row);
     }
-    aggRows.push(row);
+    writeFileAtomic(
+      join(tmp, 'aggregate.csv'),
+      toCsv([...vary, 'runs', ...metrics.flatMap((m) => [`${m}_mean`, `${m}_sd`, `${m}_ci95_lo`, `${m}_ci95_hi`])], aggRows),
+    );
+    // The plots read the metrics from sweep.json beside aggregate.csv.
+    writeFileAtomic(join(tmp, 'sweep.json'), JSON.stringify({ ...ident, metrics }, null, 2) + '\n');
+    const plots = ident.plots === false ? [] : await plotDirectory(tmp, { title: ident.scenario });
+    const files = ['aggregate.csv', 'summary.csv', ...plots].sort();
+    const inTheWay = files.filter((f) => existsSync(join(dir, f)) && !replaceable(f));
+    if (inTheWay.length > 0) {
+      throw new OutputError(dir, `holds ${inTheWay.join(', ')}, which desim did not write and the sweep would replace; move ${inTheWay.length === 1 ? 'it' : 'them'} away, then rerun with --resume`);
+    }
+    const listed = [...new Set([...(ident.files ?? []), ...files])].sort();
+    writeFileAtomic(join(dir, 'sweep.json'), JSON.stringify({ ...ident, metrics, files: listed }, null, 2) + '\n');
+    for (const f of files) renameSync(join(tmp, f), join(dir, f));
+  } finally {
+    dropTemp(tmp);
   }
-  writeFileAtomic(
-    join(dir, 'aggregate.csv'),
-    toCsv([...vary, 'runs', ...metrics.flatMap((m) => [`${m}_mean`, `${m}_sd`, `${m}_ci95_lo`, `${m}_ci95_hi`])], aggRows),
-  );
-  // The metrics first, so the plots can read them; then the files, so a later --overwrite knows what is desim's.
-  writeFileAtomic(join(dir, 'sweep.json'), JSON.stringify({ ...ident, metrics }, null, 2) + '\n');
-  const plots = ident.plots === false ? [] : await plotDirectory(dir, { title: ident.scenario, replaceable });
-  const files = ['aggregate.csv', 'summary.csv', ...plots].sort();
-  writeFileAtomic(join(dir, 'sweep.json'), JSON.stringify({ ...ident, metrics, files }, null, 2) + '\n');
 }
 
 /**
@@ -523,7 +571,8 @@ export async function mergeSweeps(dirs: readonly string[], outDir: string, optio
     const real = resolve(d);
     if (seenDirs.has(real)) throw new ScenarioError('merge', [{ path: d, message: `given twice (also as ${seenDirs.get(real)})` }]);
     seenDirs.set(real, d);
-    if (real === resolve(outDir)) throw new ScenarioError('merge', [{ path: d, message: 'is also the --out folder' }]);
+    const out = resolve(outDir);
+    if (real === out || out.startsWith(real + sep) || real.startsWith(out + sep)) throw new ScenarioError('merge', [{ path: d, message: 'is, holds or lies inside the --out folder' }]);
     if (!existsSync(join(d, 'sweep.json'))) throw new ScenarioError(d, [{ path: 'sweep.json', message: 'not a sweep folder (no sweep.json)' }]);
     const id = readIdentity(d);
     if (ident !== undefined && !sameSweep(id, ident)) {
@@ -533,8 +582,8 @@ export async function mergeSweeps(dirs: readonly string[], outDir: string, optio
     const runsDir = join(d, 'runs');
     if (!existsSync(runsDir)) continue;
     for (const f of readdirSync(runsDir).filter((x) => RUN_RECORD.test(x)).sort()) {
-      const text = readFileSync(join(runsDir, f), 'utf8');
       readRunRecord(join(runsDir, f));
+      const text = readFileSync(join(runsDir, f), 'utf8');
       const prev = recs.get(f);
       if (prev !== undefined) {
         throw new ScenarioError(d, [{ path: `runs/${f}`, message: `is also in ${prev.from}: shards must not overlap (merge each shard folder once)` }]);

@@ -5,7 +5,7 @@
  * writes only what its inputs hold, and sweeps refuse to wipe saved runs.
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -103,6 +103,82 @@ describe('--out never destroys what desim did not write', () => {
     expect(r.code).toBe(2);
     expect(r.err).toContain('/proc/x');
     noStack(r.err);
+  });
+});
+
+describe('what an attacker or a careless script could try', () => {
+  it('an empty --out is refused up front', () => {
+    const d = fresh();
+    writeFileSync(join(d, 'summary.csv'), 'mine');
+    for (const args of [['run', 'gossip-original'], [...SWEEP]]) {
+      const r = desim(d, [...args, '--out', '']);
+      expect(r.code, args.join(' ')).toBe(2);
+      expect(r.err).toContain('an empty path is not a folder');
+    }
+    expect(readdirSync(d)).toEqual(['summary.csv']);
+    expect(readFileSync(join(d, 'summary.csv'), 'utf8')).toBe('mine');
+  });
+
+  it("the user's folders named like backups (.x.old-2024-01-15, .y.tmp-2023-12-31) are never taken for desim's leftovers", () => {
+    const d = fresh();
+    mkdirSync(join(d, '.config.old-2024-01-15'));
+    writeFileSync(join(d, '.config.old-2024-01-15', 'settings'), 'data');
+    mkdirSync(join(d, '.emacs.d.tmp-2023-12-31'));
+    mkdirSync(join(d, '.x.tmp-99999999-0-0'));
+    expect(desim(d, ['run', 'gossip-original', '--out', 'r']).code).toBe(0);
+    expect(readFileSync(join(d, '.config.old-2024-01-15', 'settings'), 'utf8')).toBe('data');
+    expect(existsSync(join(d, '.emacs.d.tmp-2023-12-31'))).toBe(true);
+    expect(existsSync(join(d, '.x.tmp-99999999-0-0'))).toBe(true);
+  });
+
+  it('a forged marker cannot make desim delete anything outside the folder or behind a symbolic link', () => {
+    const d = fresh();
+    mkdirSync(join(d, 'B', 'real'), { recursive: true });
+    writeFileSync(join(d, 'B', 'victim.txt'), 'x');
+    writeFileSync(join(d, 'B', 'real', 'meta.json'), JSON.stringify({ desim_version: 'x', files: ['../victim.txt', '/etc/hostname'] }));
+    symlinkSync('real', join(d, 'B', 'link'));
+    desim(d, ['run', 'gossip-original', '--out', 'B/link']);
+    expect(readFileSync(join(d, 'B', 'victim.txt'), 'utf8')).toBe('x');
+
+    mkdirSync(join(d, 'S'));
+    writeFileSync(join(d, 'S', 'sweep.json'), JSON.stringify({ desim_version: 'x', vary: ['a'], values: { a: [1] }, reps: 1, runs: 1, files: ['../victim.txt'] }));
+    desim(d, [...SWEEP, '--out', 'S', '--overwrite']);
+    expect(readFileSync(join(d, 'B', 'victim.txt'), 'utf8')).toBe('x');
+
+    // A runs/ that is a symbolic link to another sweep's runs is the user's, not desim's.
+    expect(desim(d, [...SWEEP, '--out', 'other']).code).toBe(0);
+    const theirs = readdirSync(join(d, 'other', 'runs'));
+    mkdirSync(join(d, 'D'));
+    cpSync(join(d, 'other', 'sweep.json'), join(d, 'D', 'sweep.json'));
+    symlinkSync(join(d, 'other', 'runs'), join(d, 'D', 'runs'));
+    desim(d, [...SWEEP, '--out', 'D', '--overwrite']);
+    expect(readdirSync(join(d, 'other', 'runs'))).toEqual(theirs);
+  });
+
+  it('merge --overwrite into a symbolic link to a merged sweep changes nothing when it cannot finish', () => {
+    const d = fresh();
+    expect(desim(d, [...SWEEP, '--out', 'g']).code).toBe(0);
+    expect(desim(d, ['merge', 'g', '--out', 'M1']).code).toBe(0);
+    const before = readFileSync(join(d, 'M1', 'summary.csv'), 'utf8');
+    symlinkSync('M1', join(d, 'ML'));
+    expect(desim(d, [...SWEEP, '--set', 'seed=9', '--out', 'h']).code).toBe(0);
+    const r = desim(d, ['merge', 'h', '--out', 'ML', '--overwrite']);
+    expect(r.code).toBe(2);
+    noStack(r.err);
+    expect(readFileSync(join(d, 'M1', 'summary.csv'), 'utf8')).toBe(before);
+  });
+
+  it('a sweep.json whose numbers do not add up is named, not trusted', () => {
+    const d = fresh();
+    expect(desim(d, [...SWEEP, '--out', 's']).code).toBe(0);
+    const id = JSON.parse(readFileSync(join(d, 's', 'sweep.json'), 'utf8')) as Record<string, unknown>;
+    for (const runs of [1e300, 3e8, 1.5]) {
+      writeFileSync(join(d, 's', 'sweep.json'), JSON.stringify({ ...id, runs }));
+      const r = desim(d, ['merge', 's', '--out', `m${runs}`]);
+      expect(r.code, String(runs)).toBe(2);
+      expect(r.err).toContain('sweep.json: is not a desim sweep record');
+      expect(existsSync(join(d, `m${runs}`))).toBe(false);
+    }
   });
 });
 
@@ -242,7 +318,7 @@ describe('sweeps and merge keep what they do not own', () => {
 describe('sweep inputs that would silently mislead', () => {
   it('refuses duplicate --vary values (numeric or textual) and a parameter varied twice', () => {
     const d = fresh();
-    for (const vary of [['protocol.tcp.flows[0].variant=reno,reno'], ['protocol.tcp.bottleneck.loss=0.02,0.02,2e-2'], ['seed=1,1'], ['seed=1', 'seed=2']]) {
+    for (const vary of [['protocol.tcp.flows[0].variant=reno,reno'], ['protocol.tcp.bottleneck.loss=0.02,0.02,2e-2'], ['seed=1,1'], ['seed=1,2'], ['seed=1', 'seed=2']]) {
       const r = desim(d, ['sweep', 'tcp-original', ...vary.flatMap((v) => ['--vary', v]), '--out', 'never']);
       expect(r.code, vary.join(' ')).toBe(2);
       expect(existsSync(join(d, 'never'))).toBe(false);
@@ -282,6 +358,9 @@ describe('sweep inputs that would silently mislead', () => {
       const again = desim(d, [...(cmd as string).split(' '), '--out', `rerun${jobs}`]);
       expect(again.code).toBe(1);
       expect(again.err).toContain('invariant broken in node 1');
+      // A failed run leaves no temporary folder behind.
+      expect(temps(d)).toEqual([]);
+      expect(existsSync(join(d, `rerun${jobs}`))).toBe(false);
     }
   });
 });
