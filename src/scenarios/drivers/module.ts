@@ -28,6 +28,7 @@ import { SimHost } from '../../protocols/sim-host.js';
 import type { ProtocolDriver, RunResult, ScenarioFor } from '../driver.js';
 import { unknownNode } from '../loader.js';
 import { buildNetwork, toTimedFaults } from '../network-section.js';
+import { timeS } from '../schema.js';
 
 /** What `createNode` gets besides its id. */
 export interface NodeContext {
@@ -87,7 +88,7 @@ export const moduleSettingsSchema = z.strictObject({
 
 /** One `workload` entry: a client call at a node. */
 export const moduleWorkloadSchema = z.strictObject({
-  at_s: z.number().min(0),
+  at_s: timeS(),
   node: z.string(),
   call: z.unknown(),
 });
@@ -149,6 +150,7 @@ export function moduleDriver(mod: UserProtocolModule | undefined): ProtocolDrive
     name: 'module',
     schema: moduleSettingsSchema,
     workloadSchema: moduleWorkloadSchema,
+    traces: ['calls'],
     check(s) {
       const names = new Set(s.network.nodes);
       const issues = s.workload.flatMap((w, i) => (names.has(w.node) ? [] : [{ path: `workload[${i}].node`, message: unknownNode(w.node, names) }]));
