@@ -58,6 +58,8 @@ export interface RunResult {
   readonly tables?: Readonly<Record<string, Table>>;
   /** One line for humans, e.g. `3 nodes, 1 put, converged at t=2.004 s; get@B=25.5 get@C=25.5`. */
   readonly headline: string;
+  /** The protocol's invariant does not hold at the end (the description): `desim run` exits 1 after writing the folder. */
+  readonly violation?: string;
 }
 
 /**

@@ -105,7 +105,8 @@ describe('desim CLI', () => {
   it('validate says ok for a valid file', () => {
     const r = desim(['validate', 'counter.yaml']);
     expect(r.code).toBe(0);
-    expect(r.out).toBe('counter.yaml: ok (module, 3 nodes, 2 s)\n');
+    expect(r.out).toBe('counter.yaml: ok (module, 3 nodes, 2 s; protocol module not imported (--load-modules imports it))\n');
+    expect(desim(['validate', 'counter.yaml', '--load-modules']).out).toBe('counter.yaml: ok (module, 3 nodes, 2 s)\n');
   });
 
   it('--help teaches with examples', () => {
