@@ -22,7 +22,7 @@ import type { RunResult } from './scenarios/driver.js';
 import { BUILTIN_DRIVERS, driversFor, loadScenarioFile } from './scenarios/drivers/index.js';
 import { OutputError, ScenarioError } from './scenarios/errors.js';
 import { removeActiveTempDirs, writeFileAtomic } from './scenarios/files.js';
-import { readScenarioFile, type Scenario } from './scenarios/loader.js';
+import { readScenarioFile, validateScenario, type Scenario } from './scenarios/loader.js';
 import { parseSets, parseVaries } from './scenarios/overrides.js';
 import { replotFolder } from './scenarios/replot.js';
 import { runScenario, withSeed } from './scenarios/runner.js';
@@ -144,9 +144,15 @@ function overridesFrom(sets: readonly string[] | undefined) {
   return parsed.overrides;
 }
 
-/** Reads, overrides and validates a scenario file, importing its protocol module if it names one. */
-async function load(file: string, sets: readonly string[] | undefined): Promise<Scenario> {
-  return loadScenarioFile(file, overridesFrom(sets));
+/**
+ * Reads, overrides and validates a scenario file. Imports the protocol module
+ * it names (after the overrides) unless `loadModules` is false: then the
+ * `module` section is only checked against the schema, and no user code runs.
+ */
+async function load(file: string, sets: readonly string[] | undefined, loadModules = true): Promise<Scenario> {
+  const overrides = overridesFrom(sets);
+  if (loadModules) return loadScenarioFile(file, overrides);
+  return validateScenario(readScenarioFile(file), [...BUILTIN_DRIVERS], file, overrides);
 }
 
 function printBench(name: string, fields: Record<string, number>, json: boolean): void {
@@ -279,17 +285,32 @@ runs one, "desim <command> --help" explains a command with examples.`,
       const report = await runScenario(scenario, { outDir, scenarioFile: file, overwrite: argv.overwrite, execute });
       release();
       process.stdout.write(`${scenario.name}: ${report.result.headline}\n`);
-      process.stdout.write(`wrote ${slash(outDir)} ${report.files.join(' ')}\n`);
+      process.stdout.write(`wrote ${slash(outDir)} ${report.files.join(' ')}
+`);
+      if (report.result.violation !== undefined) {
+        process.stderr.write(`desim: invariant violated: ${report.result.violation}
+`);
+        process.exitCode = 1;
+      }
     },
   )
   .command(
     'validate <file>',
-    'Check a scenario file (all problems at once); exit 0 if valid, 2 if not',
-    (y) => withScenarioArgs(y).example('$0 validate my.yaml', 'prints "my.yaml: ok" or every problem with its path'),
+    'Check a scenario file (all problems at once); exit 0 if valid, 2 if not. Runs no user code unless --load-modules',
+    (y) =>
+      withScenarioArgs(y)
+        .option('load-modules', {
+          type: 'boolean',
+          default: false,
+          describe: 'also import the protocol module (protocol.module.path) and check its exports; this executes its code, so only for files you trust',
+        })
+        .example('$0 validate my.yaml', 'prints "my.yaml: ok" or every problem with its path')
+        .example('$0 validate untrusted.yaml', 'safe on files you did not write: imports nothing'),
     async (argv) => {
       const file = resolveScenarioPath(argv.file);
-      const s = await load(file, argv.set);
-      process.stdout.write(`${file}: ok (${s.driver.name}, ${s.network.nodes.length} nodes, ${s.duration_s} s)\n`);
+      const s = await load(file, argv.set, argv.loadModules);
+      const unloaded = s.driver.name === 'module' && !argv.loadModules ? '; protocol module not imported (--load-modules imports it)' : '';
+      process.stdout.write(`${file}: ok (${s.driver.name}, ${s.network.nodes.length} nodes, ${s.duration_s} s${unloaded})\n`);
     },
   )
   .command(
@@ -338,7 +359,7 @@ runs one, "desim <command> --help" explains a command with examples.`,
       const report = await runSweep({
         raw,
         file,
-        drivers: await driversFor(raw, file),
+        drivers: await driversFor(raw, file, overridesFrom(argv.set), v.variations),
         sets: overridesFrom(argv.set),
         variations: v.variations,
         reps: argv.reps,

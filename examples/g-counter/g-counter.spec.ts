@@ -4,7 +4,7 @@
  * heal by 2 s; after 3 more seconds every live node must read the number of
  * accepted increments.
  */
-import { execFileSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -41,7 +41,10 @@ describe('G-counter', () => {
     }
     expect(failure?.message).toMatch(/property failed after \d+ cases \(fast-check seed \d+/);
     expect(failure?.violation).toMatch(/reads \d+, but \d+ increments were accepted/);
-    const out = execFileSync(process.execPath, ['dist/src/cli.js', 'run', failure?.scenarioFile ?? '', '--out', join(dir, 'replay')], { encoding: 'utf8' });
-    expect(out).toContain(`INVARIANT VIOLATED: ${failure?.violation}`);
+    // The replay writes its folder and exits 1: the invariant is still violated.
+    const replay = spawnSync(process.execPath, ['dist/src/cli.js', 'run', failure?.scenarioFile ?? '', '--out', join(dir, 'replay')], { encoding: 'utf8' });
+    expect(replay.stdout).toContain(`INVARIANT VIOLATED: ${failure?.violation}`);
+    expect(replay.stderr).toContain(`desim: invariant violated: ${failure?.violation}`);
+    expect(replay.status).toBe(1);
   });
 });

@@ -18,6 +18,14 @@ export interface Issue {
   readonly message: string;
 }
 
+/** One term of a run's work estimate: about `events` kernel events, caused mostly by the key at `path`. */
+export interface WorkEstimate {
+  readonly events: number;
+  readonly path: string;
+  /** How the number comes about, e.g. `20 nodes x 60 s / interval_s 0.001`. */
+  readonly why: string;
+}
+
 /** What a driver's `run` may use. */
 export interface RunContext {
   /** The run's root seed: build the kernel with `new Simulator({ seed: ctx.seed })`. */
@@ -50,6 +58,8 @@ export interface RunResult {
   readonly tables?: Readonly<Record<string, Table>>;
   /** One line for humans, e.g. `3 nodes, 1 put, converged at t=2.004 s; get@B=25.5 get@C=25.5`. */
   readonly headline: string;
+  /** The protocol's invariant does not hold at the end (the description): `desim run` exits 1 after writing the folder. */
+  readonly violation?: string;
 }
 
 /**
@@ -64,6 +74,14 @@ export interface ProtocolDriver<S = unknown, W = unknown> {
   readonly schema: z.ZodType<S>;
   /** Schema of one `workload:` entry (strict, defaults filled in). */
   readonly workloadSchema: z.ZodType<W>;
+  /** The trace names `outputs.traces` may list (each written as `trace-<name>.csv`); when given, other names are refused. */
+  readonly traces?: readonly string[];
+  /**
+   * A rough estimate, by cause, of the kernel events a run takes (an upper
+   * estimate within a small factor, not an exact count): validation refuses a
+   * scenario whose total is enormous, naming the term's key.
+   */
+  estimate?(scenario: ScenarioFor<S, W>): WorkEstimate[];
   /** Checks that need the whole scenario (e.g. a workload entry names an unknown node). */
   check?(scenario: ScenarioFor<S, W>): Issue[];
   /** Runs the scenario to its duration, synchronously; writes traces through `ctx`. */

@@ -45,7 +45,15 @@ export function readScenarioFile(file: string): unknown {
 
 /** Parses YAML or JSON text; syntax errors carry line and column. */
 export function parseScenarioText(text: string, file = '<text>'): unknown {
-  const doc = parseDocument(text, { prettyErrors: true, uniqueKeys: true });
+  let doc: ReturnType<typeof parseDocument>;
+  try {
+    doc = parseDocument(text, { prettyErrors: true, uniqueKeys: true });
+  } catch (err) {
+    // The YAML parser recurses per nesting level: a document nested thousands deep overflows the stack.
+    if (err instanceof RangeError) throw new ScenarioError(file, [{ path: '', message: tooDeep }]);
+    throw err;
+  }
+  if (doc.errors.some((e) => /call stack/i.test(e.message))) throw new ScenarioError(file, [{ path: '', message: tooDeep }]);
   if (doc.errors.length > 0) {
     throw new ScenarioError(
       file,
@@ -56,11 +64,41 @@ export function parseScenarioText(text: string, file = '<text>'): unknown {
       }),
     );
   }
-  const value: unknown = doc.toJS({ maxAliasCount: 1000 });
+  let value: unknown;
+  try {
+    value = doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT });
+  } catch (err) {
+    if (err instanceof ReferenceError && /alias/i.test(err.message)) {
+      throw new ScenarioError(file, [{ path: '', message: `YAML: too many alias expansions (more than ${MAX_ALIAS_COUNT}): refusing a document that expands like an alias bomb` }]);
+    }
+    if (err instanceof RangeError) throw new ScenarioError(file, [{ path: '', message: tooDeep }]);
+    throw err;
+  }
+  if (nestingDepth(value) > MAX_DEPTH) throw new ScenarioError(file, [{ path: '', message: tooDeep }]);
   if (value === null || typeof value !== 'object' || Array.isArray(value)) {
     throw new ScenarioError(file, [{ path: '', message: 'expected a mapping (name: ..., duration_s: ..., protocol: ...) at the top level' }]);
   }
   return value;
+}
+
+/** Alias expansions a document may make (a few per legitimate anchor; an alias bomb makes billions). */
+const MAX_ALIAS_COUNT = 1000;
+/** Nesting depth of mappings and lists a scenario may have (real ones stay under 10). */
+const MAX_DEPTH = 64;
+const tooDeep = `nested too deeply (at most ${MAX_DEPTH} levels of mappings and lists)`;
+
+/** The nesting depth of a parsed document, counted without recursion. */
+function nestingDepth(root: unknown): number {
+  let max = 0;
+  const stack: [unknown, number][] = [[root, 0]];
+  while (stack.length > 0) {
+    const [v, d] = stack.pop() as [unknown, number];
+    if (v === null || typeof v !== 'object') continue;
+    if (d + 1 > max) max = d + 1;
+    if (max > MAX_DEPTH) return max;
+    for (const c of Object.values(v as Record<string, unknown>)) stack.push([c, d + 1]);
+  }
+  return max;
 }
 
 /** Loads, overrides and validates a scenario file. Throws {@link ScenarioError} listing every problem. */
@@ -76,8 +114,38 @@ export function validateScenario(
   overrides: readonly Override[] = [],
 ): Scenario {
   const result = checkScenario(raw, drivers, overrides);
-  if (!result.ok) throw new ScenarioError(file, result.issues);
+  if (!result.ok) throw new ScenarioError(sourceOf(result.issues, overrides) ?? file, result.issues);
   return result.scenario;
+}
+
+/** The `--set` argument a problem's path lies in (at or below the overridden path), if any. */
+export function overrideOf(issue: Issue, overrides: readonly Override[]): Override | undefined {
+  return [...overrides].reverse().find((o) => {
+    const p = formatPath(o.path);
+    const under = (a: string, b: string): boolean => a === b || a.startsWith(b + '.') || a.startsWith(b + '[');
+    // At or below the path it sets, or on the way to it (a list index past the end, a scalar where a mapping goes).
+    return under(issue.path, p) || (issue.path !== '' && under(p, issue.path) && issue.message.startsWith(`cannot set ${o.text}`));
+  });
+}
+
+/** `--set ARG` when every problem comes from the same `--set` argument (then the file is not to blame). */
+function sourceOf(issues: readonly Issue[], overrides: readonly Override[]): string | undefined {
+  const args = new Set(issues.map((i) => overrideOf(i, overrides)?.arg));
+  const only = args.size === 1 ? [...args][0] : undefined;
+  return only !== undefined ? `--set ${only}` : undefined;
+}
+
+/**
+ * The most kernel events a scenario may be estimated to take: about 3 to 15
+ * minutes of one core at this simulator's speed. Anything above is almost
+ * always a unit slip (an interval in seconds given in milliseconds, say).
+ */
+export const MAX_EVENTS = 1e9;
+
+/** Options of {@link checkScenario}. */
+export interface CheckOptions {
+  /** Refuse scenarios estimated to take more kernel events than this. Default {@link MAX_EVENTS}. */
+  readonly maxEvents?: number;
 }
 
 /** Validation as a result, never throwing for bad input. */
@@ -85,6 +153,7 @@ export function checkScenario(
   raw: unknown,
   drivers: readonly ProtocolDriver[],
   overrides: readonly Override[] = [],
+  options: CheckOptions = {},
 ): { ok: true; scenario: Scenario } | { ok: false; issues: Issue[] } {
   let input = raw;
   if (overrides.length > 0) {
@@ -101,14 +170,19 @@ export function checkScenario(
   const protocol = obj['protocol'];
   const driverName = protocol !== null && typeof protocol === 'object' ? Object.keys(protocol).find((k) => drivers.some((d) => d.name === k)) : undefined;
   const driver = drivers.find((d) => d.name === driverName);
+  // Entry i of the file stays at index i (undefined when invalid), so later messages name the right entry.
   const workload: unknown[] = [];
   if (driver !== undefined && Array.isArray(obj['workload'])) {
     (obj['workload'] as unknown[]).forEach((w, i) => {
       const r = driver.workloadSchema.safeParse(w, { reportInput: true });
       if (r.success) workload.push(r.data);
-      else issues.push(...zodIssues(r.error.issues, ['workload', i], driver.workloadSchema));
+      else {
+        workload.push(undefined);
+        issues.push(...zodIssues(r.error.issues, ['workload', i], driver.workloadSchema));
+      }
     });
   }
+  if (driver !== undefined) issues.push(...traceIssues(obj['outputs'], driver));
   if (!parsed.success || issues.length > 0 || driver === undefined) {
     // Report the cross-field problems too, as far as the parts they need are valid.
     issues.push(...partialSemanticIssues(obj, workload));
@@ -136,9 +210,48 @@ export function checkScenario(
     outputs: { traces: s.outputs.traces === 'none' ? [] : s.outputs.traces, plots: s.outputs.plots },
     driver,
   };
-  issues.push(...semanticIssues(scenario));
-  if (driver.check !== undefined) issues.push(...driver.check(scenario));
+  const own = driver.check?.(scenario) ?? [];
+  // The driver's word on a whole section (TCP: "no faults yet") replaces the generic one ("faults need a network").
+  const sections = new Set(own.filter((i) => !i.path.includes('.') && !i.path.includes('[')).map((i) => i.path));
+  issues.push(...semanticIssues(scenario).filter((i) => !sections.has(i.path)), ...own);
+  if (issues.length === 0) issues.push(...workIssues(scenario, options.maxEvents ?? MAX_EVENTS));
   return issues.length > 0 ? { ok: false, issues: dedupe(issues) } : { ok: true, scenario };
+}
+
+/** Refuses a scenario whose estimated event count is above `max`, naming the estimate and the key of its largest term. */
+function workIssues(s: Scenario, max: number): Issue[] {
+  const terms = [
+    { events: s.workload.length + s.faults.length, path: 'workload', why: `${s.workload.length} workload entries and ${s.faults.length} faults` },
+    ...(s.driver.estimate?.(s) ?? []),
+  ];
+  const total = terms.reduce((sum, t) => sum + t.events, 0);
+  if (total <= max && Number.isFinite(total)) return [];
+  const top = terms.reduce((a, b) => (b.events > a.events || !Number.isFinite(b.events) ? b : a));
+  return [
+    {
+      path: top.path,
+      message: `the run is estimated at ${sci(total)} events (${top.why}), more than the ${sci(max)} a run may take: ${top.path === 'duration_s' ? 'shorten it' : `change ${top.path} or shorten duration_s`}`,
+    },
+  ];
+}
+
+function sci(n: number): string {
+  return Number.isFinite(n) ? n.toExponential(1).replace('e+', 'e') : String(n);
+}
+
+/** `outputs.traces` names a trace the protocol does not write: refused with a did-you-mean (it would be silently missing). */
+function traceIssues(outputs: unknown, driver: ProtocolDriver): Issue[] {
+  const traces = (outputs as { traces?: unknown } | null | undefined)?.traces;
+  if (driver.traces === undefined || !Array.isArray(traces)) return [];
+  const known = driver.traces;
+  const issues: Issue[] = [];
+  traces.forEach((t, i) => {
+    if (typeof t !== 'string' || known.includes(t)) return;
+    const hint = didYouMean(t, known);
+    const list = known.length > 0 ? `${driver.name} writes ${known.join(', ')}` : `${driver.name} writes no traces`;
+    issues.push({ path: `outputs.traces[${i}]`, message: `unknown trace ${JSON.stringify(t)}${hint !== undefined ? `; did you mean ${JSON.stringify(hint)}?` : ''} (${list})` });
+  });
+  return issues;
 }
 
 /** The cross-field checks on the parts of an invalid file that are valid on their own. */
@@ -183,7 +296,23 @@ function semanticIssues(s: { network: NetworkSection; faults: readonly (FaultEnt
   s.workload.forEach((w, i) => {
     const node = (w as { node?: unknown } | null)?.node;
     if (typeof node === 'string') known(node, `workload[${i}].node`);
+    // An entry after the end would never happen: refused, as faults are.
+    const at = (w as { at_s?: unknown } | null)?.at_s;
+    if (typeof at === 'number' && at > s.duration_s) issues.push({ path: `workload[${i}].at_s`, message: `expected a time <= duration_s (${s.duration_s}), got ${at}` });
   });
+  // Names that repair and release refer to: partitions and holds given a name.
+  const partitions = new Set<string>();
+  const holds = new Set<string>();
+  for (const f of s.faults) {
+    if (f !== undefined && 'partition' in f && f.name !== undefined) partitions.add(f.name);
+    if (f !== undefined && 'hold' in f && f.name !== undefined) holds.add(f.name);
+  }
+  const knownName = (name: string, set: ReadonlySet<string>, kind: string, verb: string, path: string): void => {
+    if (name === 'all' || set.has(name)) return;
+    const hint = didYouMean(name, [...set]);
+    const list = set.size === 0 ? `no ${kind} has a name: give one \`name:\`` : `named ${kind}s: ${[...set].join(', ')}`;
+    issues.push({ path, message: `unknown ${kind} ${JSON.stringify(name)}${hint !== undefined ? `; did you mean ${JSON.stringify(hint)}?` : ''} (${verb} takes a ${kind} name or all; ${list})` });
+  };
   s.faults.forEach((f, i) => {
     if (f === undefined) return;
     const p = `faults[${i}]`;
@@ -201,6 +330,8 @@ function semanticIssues(s: { network: NetworkSection; faults: readonly (FaultEnt
         }),
       );
     }
+    if ('repair' in f) knownName(f.repair, partitions, 'partition', 'repair', `${p}.repair`);
+    if ('release' in f) knownName(f.release, holds, 'hold', 'release', `${p}.release`);
     if ('crash' in f) known(f.crash, `${p}.crash`);
     if ('restart' in f) known(f.restart, `${p}.restart`);
     if ('between' in f) {
@@ -222,33 +353,46 @@ export function unknownNode(n: string, names: ReadonlySet<string>): string {
   return `unknown node ${JSON.stringify(n)}${hint !== undefined ? `; did you mean ${JSON.stringify(hint)}?` : list}`;
 }
 
-/** The closest candidate within a small edit distance, if any. */
+/**
+ * The closest candidate within a small edit distance (a swap of two neighbours
+ * counts as one edit), if any; else one that shares all but the last letter of
+ * the shorter word as a prefix (`delivery` → `deliveries`).
+ */
 export function didYouMean(word: string, candidates: readonly string[]): string | undefined {
   let best: string | undefined;
   let bestD = Infinity;
+  const w = word.toLowerCase();
   for (const c of candidates) {
-    const d = editDistance(word.toLowerCase(), c.toLowerCase());
+    const d = editDistance(w, c.toLowerCase());
     if (d < bestD) {
       bestD = d;
       best = c;
     }
   }
   const limit = word.length <= 2 ? 0 : Math.max(1, Math.floor(word.length / 3));
-  return best !== undefined && bestD <= limit ? best : undefined;
+  if (best !== undefined && bestD <= limit) return best;
+  return candidates.find((c) => {
+    const lc = c.toLowerCase();
+    const shorter = Math.min(lc.length, w.length);
+    let k = 0;
+    while (k < shorter && lc[k] === w[k]) k++;
+    return shorter >= 4 && k >= shorter - 1;
+  });
 }
 
+/** Optimal string alignment distance: insertions, deletions, substitutions and swaps of neighbours. */
 function editDistance(a: string, b: string): number {
-  const prev = Array.from({ length: b.length + 1 }, (_, j) => j);
+  const rows: number[][] = Array.from({ length: a.length + 1 }, (_, i) => Array.from({ length: b.length + 1 }, (_, j) => (i === 0 ? j : j === 0 ? i : 0)));
   for (let i = 1; i <= a.length; i++) {
-    let diag = prev[0] as number;
-    prev[0] = i;
+    const row = rows[i] as number[];
+    const up = rows[i - 1] as number[];
     for (let j = 1; j <= b.length; j++) {
-      const tmp = prev[j] as number;
-      prev[j] = Math.min((prev[j] as number) + 1, (prev[j - 1] as number) + 1, diag + (a[i - 1] === b[j - 1] ? 0 : 1));
-      diag = tmp;
+      let d = Math.min((up[j] as number) + 1, (row[j - 1] as number) + 1, (up[j - 1] as number) + (a[i - 1] === b[j - 1] ? 0 : 1));
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) d = Math.min(d, ((rows[i - 2] as number[])[j - 2] as number) + 1);
+      row[j] = d;
     }
   }
-  return prev[b.length] as number;
+  return (rows[a.length] as number[])[b.length] as number;
 }
 
 type ZIssue = z.core.$ZodIssue;
@@ -312,8 +456,12 @@ export function zodIssues(issues: readonly ZIssue[], prefix: readonly PropertyKe
       case 'not_multiple_of':
         out.push({ path: formatPath(path), message: `expected a multiple of ${i.divisor}, got ${describe(input)}` });
         break;
-      case 'invalid_format':
-        out.push({ path: formatPath(path), message: `expected ${i.format}, got ${describe(input)}` });
+      case 'invalid_format': {
+        // A regex with its own message says what is allowed; zod's default ("Invalid string") does not.
+        const own = i.format === 'regex' && !/^Invalid/.test(i.message) ? i.message : `expected ${i.format}`;
+        out.push({ path: formatPath(path), message: `${own}, got ${describe(input)}` });
+        break;
+      }
         break;
       default:
         out.push({ path: formatPath(path), message: i.message });
@@ -374,7 +522,8 @@ function unwrap(n: unknown): unknown[] {
     case 'catch':
       return unwrap(def['innerType']);
     case 'pipe':
-      return unwrap(def['in']);
+      // z.preprocess(fn, schema) is a pipe from a transform into the schema: the keys are on the out side.
+      return [...unwrap(def['in']), ...unwrap(def['out'])];
     case 'union':
       return (def['options'] as unknown[]).flatMap(unwrap);
     default:

@@ -1,7 +1,13 @@
 /**
  * `--set path=value` and `--vary path=v1,v2,...`: paths are dotted keys with
- * `[n]` list indices (`protocol.tcp.flows[0].variant`); values are YAML
- * scalars or flow collections (`0.01`, `true`, `reno`, `[A, B]`).
+ * `[n]` or `.n` list indices (`protocol.tcp.flows[0].variant`, the same as
+ * `protocol.tcp.flows.0.variant`); values are YAML scalars or flow collections
+ * (`0.01`, `true`, `reno`, `[A, B]`).
+ *
+ * Hostile paths are refused: `__proto__`, `constructor` and `prototype` are no
+ * scenario keys (they would reach Object.prototype), and a list index may be at
+ * most one past the end of the list it indexes (a new last entry), so
+ * `workload[99999999]` cannot allocate a hundred million holes.
  */
 import { parse as parseYaml } from 'yaml';
 import type { Issue } from './driver.js';
@@ -15,6 +21,8 @@ export interface Override {
   readonly value: unknown;
   /** The path as the user wrote it, for messages and column names. */
   readonly text: string;
+  /** The whole `--set` argument (`path=value`), for messages. */
+  readonly arg?: string;
 }
 
 /** A varied parameter: its path and values, in the order given. */
@@ -24,10 +32,24 @@ export interface Variation {
   readonly values: readonly unknown[];
 }
 
-/** `a.b[2].c` → ['a', 'b', 2, 'c']; undefined when malformed. */
+/** Keys that name JavaScript internals, never scenario keys: refused in paths. */
+const FORBIDDEN_KEYS: ReadonlySet<string> = new Set(['__proto__', 'constructor', 'prototype']);
+
+/** The largest list index a path may hold (far above any real list, far below an allocation problem). */
+export const MAX_PATH_INDEX = 1_000_000;
+
+/** Why a path text is refused, or undefined when {@link parsePath} accepts it. */
+export function pathProblem(text: string): string | undefined {
+  const bad = text.split(/[.[\]]/).find((k) => FORBIDDEN_KEYS.has(k));
+  if (bad !== undefined) return `${JSON.stringify(bad)} is not a scenario key`;
+  return undefined;
+}
+
+/** `a.b[2].c` (or `a.b.2.c`) → ['a', 'b', 2, 'c']; undefined when malformed or hostile (see {@link pathProblem}). */
 export function parsePath(text: string): PathSegment[] | undefined {
+  if (pathProblem(text) !== undefined) return undefined;
   const out: PathSegment[] = [];
-  const re = /([A-Za-z_][A-Za-z0-9_-]*)|\[(\d+)\]|(\.)/gy;
+  const re = /([A-Za-z_][A-Za-z0-9_-]*)|\[(\d+)\]|(\.)|(\d+)/gy;
   let expectKey = true;
   let m: RegExpExecArray | null;
   let pos = 0;
@@ -39,9 +61,14 @@ export function parsePath(text: string): PathSegment[] | undefined {
       if (!expectKey) return undefined;
       out.push(m[1]);
       expectKey = false;
-    } else if (m[2] !== undefined) {
-      if (out.length === 0 || expectKey) return undefined;
-      out.push(Number(m[2]));
+    } else if (m[2] !== undefined || m[4] !== undefined) {
+      // `[3]` follows a key or index; `.3` (m[4] after a dot) is the same index.
+      const digits = (m[2] ?? m[4]) as string;
+      if (out.length === 0 || (m[2] !== undefined && expectKey) || (m[4] !== undefined && !expectKey)) return undefined;
+      const index = Number(digits);
+      if (index > MAX_PATH_INDEX) return undefined;
+      out.push(index);
+      expectKey = false;
     } else {
       if (expectKey) return undefined;
       expectKey = true;
@@ -66,7 +93,7 @@ function parseValue(text: string): unknown {
   }
 }
 
-/** Parses `--set` arguments. Returns issues (with path `--set`) instead of throwing. */
+/** Parses `--set` arguments. Returns issues (each naming its argument) instead of throwing. */
 export function parseSets(args: readonly string[]): { ok: true; overrides: Override[] } | { ok: false; issues: Issue[] } {
   const overrides: Override[] = [];
   const issues: Issue[] = [];
@@ -74,12 +101,20 @@ export function parseSets(args: readonly string[]): { ok: true; overrides: Overr
     const eq = a.indexOf('=');
     const path = eq > 0 ? parsePath(a.slice(0, eq)) : undefined;
     if (path === undefined) {
-      issues.push({ path: '--set', message: `expected path=value (e.g. protocol.tcp.bottleneck.loss=0.01), got ${JSON.stringify(a)}` });
+      issues.push({ path: '', message: badPath(a, eq, 'path=value (e.g. protocol.tcp.bottleneck.loss=0.01)') });
       continue;
     }
-    overrides.push({ path, value: parseValue(a.slice(eq + 1)), text: a.slice(0, eq) });
+    overrides.push({ path, value: parseValue(a.slice(eq + 1)), text: a.slice(0, eq), arg: a });
   }
   return issues.length > 0 ? { ok: false, issues } : { ok: true, overrides };
+}
+
+function badPath(arg: string, eq: number, expected: string): string {
+  const why = eq > 0 ? pathProblem(arg.slice(0, eq)) : undefined;
+  if (why !== undefined) return `${JSON.stringify(arg)}: ${why}`;
+  const big = eq > 0 ? /\d{7,}/.exec(arg.slice(0, eq)) : null;
+  if (big !== null && Number(big[0]) > MAX_PATH_INDEX) return `${JSON.stringify(arg)}: list index ${big[0]} is out of range (at most ${MAX_PATH_INDEX})`;
+  return `expected ${expected}, got ${JSON.stringify(arg)}`;
 }
 
 /** Splits on commas that are not inside brackets or braces. */
@@ -108,12 +143,13 @@ export function parseVaries(args: readonly string[]): { ok: true; variations: Va
     const path = eq > 0 ? parsePath(a.slice(0, eq)) : undefined;
     const raw = eq > 0 ? splitValues(a.slice(eq + 1)) : [];
     if (path === undefined || raw.length === 0 || raw.some((v) => v === '')) {
-      issues.push({ path: '--vary', message: `expected path=v1,v2,... (e.g. protocol.tcp.bottleneck.loss=0.001,0.01), got ${JSON.stringify(a)}` });
+      issues.push({ path: '', message: badPath(a, eq, 'path=v1,v2,... (e.g. protocol.tcp.bottleneck.loss=0.001,0.01)') });
       continue;
     }
-    const text = a.slice(0, eq);
+    // One spelling per path (`a.3.b` is `a[3].b`): the column name and the run seeds do not depend on it.
+    const text = formatPath(path);
     if (variations.some((v) => v.text === text)) {
-      issues.push({ path: '--vary', message: `${text} is varied twice` });
+      issues.push({ path: '', message: `${text} is varied twice` });
       continue;
     }
     variations.push({ path, text, values: raw.map(parseValue) });
@@ -131,7 +167,12 @@ export function applyOverrides(raw: unknown, overrides: readonly Override[]): { 
     for (let i = 0; i < o.path.length - 1; i++) {
       const seg = o.path[i] as PathSegment;
       const nextSeg = o.path[i + 1] as PathSegment;
-      let child = cur[seg];
+      if (Array.isArray(cur) && typeof seg === 'number' && seg > cur.length) {
+        issues.push(indexIssue(o, i, cur.length));
+        bad = true;
+        break;
+      }
+      let child = Object.hasOwn(cur, seg) ? cur[seg] : undefined;
       if (child === undefined) {
         child = typeof nextSeg === 'number' ? [] : {};
         cur[seg] = child;
@@ -143,7 +184,21 @@ export function applyOverrides(raw: unknown, overrides: readonly Override[]): { 
       }
       cur = child as Record<PropertyKey, unknown>;
     }
-    if (!bad) cur[o.path[o.path.length - 1] as PathSegment] = o.value;
+    if (bad) continue;
+    const last = o.path[o.path.length - 1] as PathSegment;
+    if (Array.isArray(cur) && typeof last === 'number' && last > cur.length) {
+      issues.push(indexIssue(o, o.path.length - 1, cur.length));
+      continue;
+    }
+    cur[last] = o.value;
   }
   return issues.length > 0 ? { ok: false, issues } : { ok: true, value: root };
+}
+
+function indexIssue(o: Override, i: number, length: number): Issue {
+  const list = formatPath(o.path.slice(0, i));
+  return {
+    path: formatPath(o.path.slice(0, i + 1)),
+    message: `cannot set ${o.text}: ${list} has ${length} entr${length === 1 ? 'y' : 'ies'}, so the index can be at most ${length} (a new last entry)`,
+  };
 }

@@ -8,21 +8,60 @@
 import { z } from 'zod';
 import type { ProtocolDriver } from './driver.js';
 
-const nonNeg = (what = 'a number >= 0') => z.number({ error: `expected ${what}` }).min(0);
-const prob = () => z.number().min(0).max(1);
+/*
+ * Ranges. Every number in a scenario has one, here in the schema (so `desim
+ * schema` and docs/scenario-defaults.md show it). They keep simulated time an
+ * exact integer count of nanoseconds (2^53 ns, about 104 days, is the limit):
+ * a run lasts at most MAX_DURATION_S, any one delay or timer parameter is at
+ * most MAX_DELAY_MS, and a nonzero time is at least 1 ns (a shorter one would
+ * round to zero). How much work a valid scenario asks for is bounded
+ * separately, by the event estimate (see MAX_EVENTS in loader.ts).
+ */
 
-/** A latency distribution in milliseconds. */
+/** Longest run: 1,000,000 s (11.6 days, 1e15 ns), leaving room for delays past the end within 2^53 ns. */
+export const MAX_DURATION_S = 1_000_000;
+/** Longest single delay, jitter, clock offset or delay-distribution parameter: one hour. */
+export const MAX_DELAY_MS = 3_600_000;
+/** Shortest nonzero time in seconds: 1 ns. */
+export const MIN_TIME_S = 1e-9;
+/** Shortest nonzero time in milliseconds: 1 ns. */
+export const MIN_TIME_MS = 1e-6;
+/** Link and bottleneck rates: 1 bit/s to 1 Tbit/s. */
+export const MIN_BANDWIDTH_BPS = 1;
+export const MAX_BANDWIDTH_BPS = 1e12;
+/** Queue limits (packets or bytes). */
+export const MAX_QUEUE = 1_000_000_000;
+/** Clock drift magnitude in parts per million (10%: a clock that runs 0.9 to 1.1 times true time). */
+export const MAX_DRIFT_PPM = 100_000;
+
+/** A time in seconds from the start of the run: [0, MAX_DURATION_S]. */
+export const timeS = () => z.number().min(0).max(MAX_DURATION_S);
+/** A positive duration in seconds: [1 ns, max]. */
+export const positiveS = (max = MAX_DURATION_S) => z.number().min(MIN_TIME_S).max(max);
+/** A delay in milliseconds: [0, MAX_DELAY_MS]. */
+export const delayMs = () => z.number().min(0).max(MAX_DELAY_MS);
+/** A positive delay in milliseconds: [1 ns, max]. */
+export const positiveMs = (max = MAX_DELAY_MS) => z.number().min(MIN_TIME_MS).max(max);
+/** A probability: [0, 1]. */
+export const prob = () => z.number().min(0).max(1);
+/** A rate in bits per second: [1, 1e12]. */
+export const bandwidthBps = () => z.number().min(MIN_BANDWIDTH_BPS).max(MAX_BANDWIDTH_BPS);
+/** A queue limit: an integer in [0, 1e9]. */
+export const queueLimit = () => z.int().min(0).max(MAX_QUEUE);
+
+/** A latency distribution in milliseconds (unbounded tails are cut where time ends; see the network). */
 export const delayDistSchema = z.discriminatedUnion('dist', [
-  z.strictObject({ dist: z.literal('constant'), ms: nonNeg() }),
-  z.strictObject({ dist: z.literal('uniform'), min_ms: nonNeg(), max_ms: nonNeg() }),
-  z.strictObject({ dist: z.literal('exponential'), mean_ms: z.number().positive() }),
-  z.strictObject({ dist: z.literal('normal'), mean_ms: nonNeg(), sd_ms: nonNeg() }),
-  z.strictObject({ dist: z.literal('lognormal'), mu: z.number(), sigma: nonNeg() }),
-  z.strictObject({ dist: z.literal('pareto'), scale_ms: z.number().positive(), shape: z.number().positive() }),
+  z.strictObject({ dist: z.literal('constant'), ms: delayMs() }),
+  z.strictObject({ dist: z.literal('uniform'), min_ms: delayMs(), max_ms: delayMs() }),
+  z.strictObject({ dist: z.literal('exponential'), mean_ms: positiveMs() }),
+  z.strictObject({ dist: z.literal('normal'), mean_ms: delayMs(), sd_ms: delayMs() }),
+  // mu and sigma are of ln(latency in ms): e^15 ms is about 54 minutes.
+  z.strictObject({ dist: z.literal('lognormal'), mu: z.number().min(-30).max(15), sigma: z.number().min(0).max(10) }),
+  z.strictObject({ dist: z.literal('pareto'), scale_ms: positiveMs(), shape: z.number().min(0.01).max(1000) }),
 ]);
 
 /** Latency: milliseconds, or a distribution. */
-export const latencySchema = z.union([nonNeg(), delayDistSchema]);
+export const latencySchema = z.union([delayMs(), delayDistSchema]);
 
 /** Gilbert-Elliott burst loss. */
 export const gilbertElliottSchema = z.strictObject({
@@ -38,12 +77,12 @@ export const lossSchema = z.union([prob(), gilbertElliottSchema]);
 
 const linkFields = {
   latency_ms: latencySchema.optional(),
-  jitter_ms: nonNeg().optional(),
+  jitter_ms: delayMs().optional(),
   loss: lossSchema.optional(),
   duplicate: prob().optional(),
-  bandwidth_bps: z.number().positive().optional(),
-  queue_packets: z.int().min(0).optional(),
-  queue_bytes: z.int().min(0).optional(),
+  bandwidth_bps: bandwidthBps().optional(),
+  queue_packets: queueLimit().optional(),
+  queue_bytes: queueLimit().optional(),
 };
 
 /** A link section (every field optional; unset fields keep the default link's value). */
@@ -67,7 +106,7 @@ const groups = z.array(z.array(z.string()).min(1, 'expected a non-empty group of
 /** One fault entry: `at_s` plus exactly one verb. */
 export const faultSchema = z
   .strictObject({
-    at_s: nonNeg(),
+    at_s: timeS(),
     partition: groups.optional(),
     repair: z.string().optional(),
     hold: groups.optional(),
@@ -114,10 +153,13 @@ export function scenarioSchema(drivers: readonly ProtocolDriver[]) {
   for (const d of drivers) protocolShape[d.name] = d.schema.optional();
   const names = drivers.map((d) => d.name);
   return z.strictObject({
-    name: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]*$/, 'expected a name of letters, digits, _ . - (it names the output folder)'),
+    name: z
+      .string()
+      .max(100)
+      .regex(/^[A-Za-z0-9][A-Za-z0-9_.-]*$/, 'expected 1 to 100 letters, digits, _ . or -, starting with a letter or digit (it names the output folder: no / or spaces)'),
     description: z.string().default(''),
     seed: z.int().min(0).max(2 ** 32 - 1).default(1),
-    duration_s: z.number().positive(),
+    duration_s: positiveS(),
     network: networkSchema.optional(),
     protocol: z.strictObject(protocolShape).superRefine((p, ctx) => {
       const set = Object.keys(p).filter((k) => (p as Record<string, unknown>)[k] !== undefined);

@@ -11,8 +11,8 @@
  *   writes the shrunk counterexample as a scenario file that `desim run`
  *   replays exactly, and throws an error naming the file and the seed.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, mkdirSync, statSync, writeFileSync } from 'node:fs';
+import { isAbsolute, join, relative, resolve, sep } from 'node:path';
 import fc from 'fast-check';
 import { stringify as toYaml } from 'yaml';
 import type { FaultEntry, LinkSection } from '../scenarios/driver.js';
@@ -217,7 +217,14 @@ export function converged<M, C, R>(view: ClusterView<M, C, R>, pick: (node: Clus
 export interface CheckProtocolOptions<M, C, R> {
   /** The protocol module, loaded. */
   readonly module: UserProtocolModule<M, C, R>;
-  /** How the counterexample scenario names the module (a path relative to `counterexampleDir`, or absolute). */
+  /**
+   * The module's file (absolute, or relative to the working directory) or
+   * package name. The counterexample file names a relative one relative to
+   * itself, as scenario files do, so `desim run <counterexample>` finds it
+   * from any working directory.
+   * (A relative path that exists only relative to `counterexampleDir` is
+   * taken as such, as before.)
+   */
   readonly modulePath: string;
   readonly cases: fc.Arbitrary<ClusterCase>;
   /** Simulated run length (s): heal time plus enough time to settle. */
@@ -230,6 +237,20 @@ export interface CheckProtocolOptions<M, C, R> {
   readonly name: string;
   /** fast-check parameters (seed, numRuns, ...). */
   readonly params?: fc.Parameters<[ClusterCase]>;
+}
+
+/**
+ * How a scenario file in `dir` names the module `modulePath` (see
+ * {@link CheckProtocolOptions.modulePath}): an absolute path as it is, a
+ * relative file path `./` or `../` relative to `dir`, a package by its name.
+ */
+function modulePathFrom(modulePath: string, dir: string): string {
+  if (isAbsolute(modulePath)) return modulePath;
+  const candidates = [resolve(modulePath), resolve(dir, modulePath)];
+  const file = candidates.find((f) => existsSync(f) && statSync(f).isFile());
+  if (file === undefined) return modulePath;
+  const rel = relative(resolve(dir), file).split(sep).join('/');
+  return rel.startsWith('../') ? rel : `./${rel}`;
 }
 
 /** Thrown by {@link checkProtocol} when the property fails. */
@@ -265,7 +286,7 @@ export function checkProtocol<M, C, R>(opts: CheckProtocolOptions<M, C, R>): voi
   const [c] = details.counterexample;
   const scenario = caseToScenario(c, {
     name: `${opts.name}-counterexample`,
-    modulePath: opts.modulePath,
+    modulePath: modulePathFrom(opts.modulePath, opts.counterexampleDir),
     duration_s: opts.duration_s,
     description: `Shrunk counterexample of ${opts.name} (fast-check seed ${details.seed}, path ${details.counterexamplePath ?? ''})`,
     ...(opts.options !== undefined ? { options: opts.options } : {}),

@@ -54,7 +54,7 @@ describe('desim CLI', () => {
     expect(r.code).toBe(2);
     expect(r.err).toContain('bad.yaml: 4 problems');
     expect(r.err).toContain('sed: unknown key; did you mean "seed"?');
-    expect(r.err).toContain('duration_s: expected a number > 0, got -2');
+    expect(r.err).toContain('duration_s: expected a number >= 1e-9, got -2');
     expect(r.err).toContain('network.link.latency_ms: expected a number >= 0, got -5');
     expect(r.err).toContain('workload[1].node: unknown node "Q" (nodes: A, B, C)');
     expect(r.err).not.toMatch(/\n\s+at .*\.js:\d+/);
@@ -105,7 +105,8 @@ describe('desim CLI', () => {
   it('validate says ok for a valid file', () => {
     const r = desim(['validate', 'counter.yaml']);
     expect(r.code).toBe(0);
-    expect(r.out).toBe('counter.yaml: ok (module, 3 nodes, 2 s)\n');
+    expect(r.out).toBe('counter.yaml: ok (module, 3 nodes, 2 s; protocol module not imported (--load-modules imports it))\n');
+    expect(desim(['validate', 'counter.yaml', '--load-modules']).out).toBe('counter.yaml: ok (module, 3 nodes, 2 s)\n');
   });
 
   it('--help teaches with examples', () => {

@@ -33,7 +33,7 @@
 import type { Random } from '../../kernel/random.js';
 import type { Simulator } from '../../kernel/simulator.js';
 import { TraceSource } from '../../kernel/trace.js';
-import type { Time } from '../../kernel/time.js';
+import { MAX_TIME, type Time } from '../../kernel/time.js';
 import { DEFAULT_LINK, minDelay, sampleDelay, type DelaySpec, type LinkConfig, type LossSpec } from './link.js';
 
 /** A node's identity on the network: a dense integer from 0. */
@@ -422,7 +422,9 @@ export class Network<P = unknown> {
     let at = depart + sampleDelay(cfg.latency, rng);
     if (cfg.jitterNs > 0) at += Math.round(rng.range(0, cfg.jitterNs));
     this.flying++;
-    this.sim.schedule(at, this.deliverFn, packet, 'net.deliver');
+    // A heavy-tailed draw (pareto, lognormal) or a long queue on a slow link can land beyond the
+    // last representable instant; such a packet arrives at MAX_TIME, after the end of any run.
+    this.sim.schedule(at < MAX_TIME ? at : MAX_TIME, this.deliverFn, packet, 'net.deliver');
   }
 
   private arrive(p: Packet<P>): void {

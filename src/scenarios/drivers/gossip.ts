@@ -63,36 +63,50 @@ import type { Entry } from '../../protocols/gossip/store.js';
 import type { GossipMessage, KvReply } from '../../protocols/gossip/wire.js';
 import { scheduleFaults } from '../../protocols/net/faults.js';
 import { droppedTotal, type NodeId } from '../../protocols/net/network.js';
-import type { Issue, ProtocolDriver, RunContext, RunResult, ScenarioFor } from '../driver.js';
+import type { Issue, ProtocolDriver, RunContext, RunResult, ScenarioFor, WorkEstimate } from '../driver.js';
 import { unknownNode } from '../loader.js';
 import { buildNetwork, toTimedFaults } from '../network-section.js';
+import { delayMs, MAX_DELAY_MS, MAX_DRIFT_PPM, MAX_DURATION_S, MIN_TIME_S, positiveS, prob, timeS } from '../schema.js';
 
-const nonNeg = () => z.number().min(0);
-const prob = () => z.number().min(0).max(1);
+/** Anti-entropy's interval: 0 (off) or a positive duration of at least 1 ns. */
+const offOrPositiveS = () =>
+  z
+    .number()
+    .min(0)
+    .max(MAX_DURATION_S)
+    .refine((v) => v === 0 || v >= MIN_TIME_S, { message: `expected 0 (off) or at least ${MIN_TIME_S} (1 ns)` });
 
 const gossipSectionShape = z.strictObject({
   preset: z.enum(PRESET_NAMES).default('default'),
   mode: z.enum(['push', 'push-pull', 'off']),
   timing: z.enum(['rounds', 'immediate']),
-  fanout: z.int().min(1),
-  interval_s: z.number().positive(),
+  fanout: z.int().min(1).max(10_000),
+  interval_s: positiveS(),
   phase: z.enum(['aligned', 'random']),
   feedback: z.enum(['feedback', 'blind']),
   stop: z.enum(['counter', 'coin', 'forever', 'once']),
-  k: z.int().min(1),
+  k: z.int().min(1).max(1_000_000),
   forward_probability: prob(),
   anti_entropy: z.strictObject({
-    interval_s: nonNeg(),
+    interval_s: offOrPositiveS(),
     phase: z.enum(['aligned', 'random']),
     mtu_bytes: z.int().min(MIN_MTU_BYTES).max(65507),
     digest_buckets: z.int().min(1).max(65535),
   }),
-  tombstone_gc_s: z.union([z.number().positive(), z.literal('never')]),
+  tombstone_gc_s: z.union([positiveS(), z.literal('never')]),
   clock: z.strictObject({
     kind: z.enum(['hlc', 'physical']),
-    max_offset_ms: nonNeg().default(0),
-    max_drift_ppm: nonNeg().default(0),
-    nodes: z.array(z.strictObject({ node: z.string(), offset_ms: z.number().default(0), drift_ppm: z.number().default(0) })).default([]),
+    max_offset_ms: delayMs().default(0),
+    max_drift_ppm: z.number().min(0).max(MAX_DRIFT_PPM).default(0),
+    nodes: z
+      .array(
+        z.strictObject({
+          node: z.string(),
+          offset_ms: z.number().min(-MAX_DELAY_MS).max(MAX_DELAY_MS).default(0),
+          drift_ppm: z.number().min(-MAX_DRIFT_PPM).max(MAX_DRIFT_PPM).default(0),
+        }),
+      )
+      .default([]),
   }),
 });
 
@@ -145,7 +159,7 @@ function applyPreset(raw: unknown): unknown {
 export const gossipSectionSchema = z.preprocess(applyPreset, gossipSectionShape);
 
 const scalar = z.union([z.string(), z.number(), z.boolean(), z.null()]);
-const base = { at_s: nonNeg(), node: z.string().min(1), key: z.string().min(1).max(255) };
+const base = { at_s: timeS(), node: z.string().min(1), key: z.string().min(1).max(255) };
 
 /** Schema of one workload entry. */
 export const gossipWorkloadSchema = z.discriminatedUnion('op', [
@@ -414,11 +428,38 @@ function checkGossip(scenario: ScenarioFor<GossipSettings, GossipWorkload>): Iss
   return issues;
 }
 
+/**
+ * Work estimate: rumor rounds (every node ticks every interval_s while it has
+ * rumors, sending to fanout peers, each answered), anti-entropy rounds (a
+ * digest exchange of a few messages per node per interval), and forwarding on
+ * receipt for `timing: immediate`.
+ */
+export function estimateGossip(scenario: ScenarioFor<GossipSettings, GossipWorkload>): WorkEstimate[] {
+  const s = scenario.settings;
+  const n = scenario.network.nodes.length;
+  const d = scenario.duration_s;
+  const writes = scenario.workload.filter((w) => w.op !== 'get').length;
+  const terms: WorkEstimate[] = [];
+  if (s.mode !== 'off' && s.timing === 'rounds' && (writes > 0 || s.mode === 'push-pull')) {
+    terms.push({ events: n * (d / s.interval_s) * (1 + 2 * s.fanout), path: 'protocol.gossip.interval_s', why: `${n} nodes x ${d} s / interval_s ${s.interval_s} x (1 + 2 x fanout ${s.fanout})` });
+  }
+  if (s.mode !== 'off' && s.timing === 'immediate') {
+    terms.push({ events: writes * n * s.fanout * 2, path: 'protocol.gossip.fanout', why: `${writes} writes x ${n} nodes x fanout ${s.fanout} x 2` });
+  }
+  if (s.anti_entropy.interval_s > 0) {
+    const ae = s.anti_entropy.interval_s;
+    terms.push({ events: n * (d / ae) * 5, path: 'protocol.gossip.anti_entropy.interval_s', why: `${n} nodes x ${d} s / anti_entropy.interval_s ${ae} x 5` });
+  }
+  return terms;
+}
+
 /** The `gossip` scenario driver. */
 export const gossipDriver: ProtocolDriver<GossipSettings, GossipWorkload> = {
   name: 'gossip',
   schema: gossipSectionSchema as unknown as z.ZodType<GossipSettings>,
   workloadSchema: gossipWorkloadSchema,
+  traces: ['deliveries', 'infection'],
   check: checkGossip,
+  estimate: estimateGossip,
   run: runGossip,
 };

@@ -14,6 +14,7 @@
  * property-testing toolkit, so a counterexample written as a scenario file
  * replays exactly.
  */
+import { existsSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { z } from 'zod';
@@ -26,8 +27,10 @@ import type { Network, NodeId } from '../../protocols/net/network.js';
 import type { ProtocolNode } from '../../protocols/sans-io.js';
 import { SimHost } from '../../protocols/sim-host.js';
 import type { ProtocolDriver, RunResult, ScenarioFor } from '../driver.js';
+import { ScenarioError } from '../errors.js';
 import { unknownNode } from '../loader.js';
 import { buildNetwork, toTimedFaults } from '../network-section.js';
+import { timeS } from '../schema.js';
 
 /** What `createNode` gets besides its id. */
 export interface NodeContext {
@@ -87,7 +90,7 @@ export const moduleSettingsSchema = z.strictObject({
 
 /** One `workload` entry: a client call at a node. */
 export const moduleWorkloadSchema = z.strictObject({
-  at_s: z.number().min(0),
+  at_s: timeS(),
   node: z.string(),
   call: z.unknown(),
 });
@@ -143,12 +146,19 @@ export function runModuleScenario<M, C, R>(
   return { nodes: host.nodes, up: all.map((i) => net.isUp(i)), names, calls, net, nowNs: sim.now, faults: applied, shared };
 }
 
-/** A driver for one loaded module. */
-export function moduleDriver(mod: UserProtocolModule | undefined): ProtocolDriver<ModuleSettings, ModuleWorkload> {
+/**
+ * A driver for loaded modules: one module, or a map from `protocol.module.path`
+ * (as written in the scenario) to its module, so a sweep that varies the path
+ * runs each run's own module. `undefined`: the placeholder that validates
+ * scenarios without importing anything (`desim validate` without `--load-modules`).
+ */
+export function moduleDriver(mod: UserProtocolModule | ReadonlyMap<string, UserProtocolModule> | undefined): ProtocolDriver<ModuleSettings, ModuleWorkload> {
+  const moduleFor = (path: string): UserProtocolModule | undefined => (mod === undefined ? undefined : mod instanceof Map ? mod.get(path) : (mod as UserProtocolModule));
   return {
     name: 'module',
     schema: moduleSettingsSchema,
     workloadSchema: moduleWorkloadSchema,
+    traces: ['calls'],
     check(s) {
       const names = new Set(s.network.nodes);
       const issues = s.workload.flatMap((w, i) => (names.has(w.node) ? [] : [{ path: `workload[${i}].node`, message: unknownNode(w.node, names) }]));
@@ -156,6 +166,7 @@ export function moduleDriver(mod: UserProtocolModule | undefined): ProtocolDrive
       return issues;
     },
     run(s, ctx): RunResult {
+      const mod = moduleFor(s.settings.path);
       if (mod === undefined) throw new Error(`protocol module ${s.settings.path} was not loaded (use loadModuleDriver)`);
       const trace = ctx.openTrace('calls', ['time_s', 'node', 'call', 'reply', 'error']);
       const view = runModuleScenario(mod, s, ctx.seed, (t, node, call, reply, error) =>
@@ -173,28 +184,67 @@ export function moduleDriver(mod: UserProtocolModule | undefined): ProtocolDrive
         ...(mod.metrics?.(view) ?? {}),
       };
       const inv = mod.invariant === undefined ? '' : violation === undefined ? '; invariant holds' : `; INVARIANT VIOLATED: ${violation}`;
-      return { metrics, headline: `${view.nodes.length} nodes, ${view.calls.length} calls, ${view.net.total.sent} messages${inv}` };
+      return {
+        metrics,
+        headline: `${view.nodes.length} nodes, ${view.calls.length} calls, ${view.net.total.sent} messages${inv}`,
+        ...(violation !== undefined ? { violation } : {}),
+      };
     },
   };
 }
 
-/** Imports a user protocol module (path relative to `baseDir`) and checks its shape. */
-export async function importProtocolModule(path: string, baseDir: string): Promise<UserProtocolModule> {
-  const spec = path.startsWith('.') || isAbsolute(path) ? pathToFileURL(resolve(baseDir, path)).href : path;
-  const mod = (await import(spec)) as Partial<UserProtocolModule> & { default?: Partial<UserProtocolModule> };
-  const m = typeof mod.createNode === 'function' ? mod : mod.default;
-  if (m === undefined || typeof m.createNode !== 'function') throw new Error(`${path}: a protocol module must export createNode(id, ctx)`);
-  return m as UserProtocolModule;
+/** Where a module path points: a file URL for `./x`, `../x` and absolute paths (relative to `baseDir`), else the package name. */
+export function moduleSpecifier(path: string, baseDir: string): { spec: string; file?: string } {
+  if (!(path.startsWith('.') || isAbsolute(path))) return { spec: path };
+  const file = resolve(baseDir, path);
+  return { spec: pathToFileURL(file).href, file };
 }
 
 /**
- * The driver for a scenario's `protocol.module` section, with the module
- * loaded, or the unloaded placeholder when the scenario names no module
- * (validation still works; running needs the module).
+ * Imports a user protocol module (path relative to `baseDir`) and checks its
+ * shape. Problems are {@link ScenarioError}s on `protocol.module.path` (of
+ * `scenarioFile`) naming the resolved path: a missing file, a module that
+ * fails to import, a module without `createNode`.
  */
-export async function loadModuleDriver(raw: unknown, scenarioFile: string): Promise<ProtocolDriver> {
+export async function importProtocolModule(path: string, baseDir: string, scenarioFile = '<scenario>'): Promise<UserProtocolModule> {
+  const { spec, file } = moduleSpecifier(path, baseDir);
+  const where = file ?? path;
+  const refuse = (message: string): never => {
+    throw new ScenarioError(scenarioFile, [{ path: 'protocol.module.path', message }]);
+  };
+  if (file !== undefined && !existsSync(file)) refuse(`no such file: ${file} (${JSON.stringify(path)} is resolved against the scenario file's folder)`);
+  let mod: Partial<UserProtocolModule> & { default?: Partial<UserProtocolModule> };
+  try {
+    mod = (await import(spec)) as typeof mod;
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ERR_MODULE_NOT_FOUND' && file === undefined) {
+      return refuse(`cannot find package ${JSON.stringify(path)} (a file path starts with ./, ../ or /, and is resolved against the scenario file's folder)`);
+    }
+    return refuse(`cannot import ${where}: ${err instanceof Error ? err.message.split('\n')[0] : String(err)}`);
+  }
+  const m = typeof mod.createNode === 'function' ? mod : mod.default;
+  if (m === undefined || typeof m.createNode !== 'function') refuse(`${where}: a protocol module must export createNode(id, ctx)`);
+  return m as UserProtocolModule;
+}
+
+/** The `protocol.module.path` of a (raw or overridden) scenario object, if it names one. */
+function modulePathOf(raw: unknown): string | undefined {
   const section = (raw as { protocol?: { module?: { path?: unknown } } } | null)?.protocol?.module;
-  if (section === undefined || typeof section.path !== 'string') return moduleDriver(undefined) as ProtocolDriver;
-  const mod = await importProtocolModule(section.path, dirname(resolve(scenarioFile)));
-  return moduleDriver(mod) as ProtocolDriver;
+  return section !== null && typeof section === 'object' && typeof section.path === 'string' && section.path !== '' ? section.path : undefined;
+}
+
+/**
+ * The driver for the `protocol.module` sections of a scenario: every path in
+ * `scenarios` (the file's object with its overrides applied, and each sweep
+ * variant) imported, relative to `scenarioFile`; the unloaded placeholder when
+ * none names a module (validation still works; running needs the module).
+ */
+export async function loadModuleDriver(scenarios: unknown | readonly unknown[], scenarioFile: string, variants = false): Promise<ProtocolDriver> {
+  const list = variants ? (scenarios as readonly unknown[]) : [scenarios];
+  const paths = [...new Set(list.map(modulePathOf).filter((p): p is string => p !== undefined))];
+  if (paths.length === 0) return moduleDriver(undefined) as ProtocolDriver;
+  const mods = new Map<string, UserProtocolModule>();
+  for (const p of paths) mods.set(p, await importProtocolModule(p, dirname(resolve(scenarioFile)), scenarioFile));
+  return moduleDriver(mods) as ProtocolDriver;
 }

@@ -36,11 +36,12 @@ import { rfc5681InitialWindow, rfc6928InitialWindow } from '../../protocols/tcp/
 import { Dumbbell, type FlowSummary } from '../../protocols/tcp/dumbbell.js';
 import { jainIndex, mathisBps, padhyeBps } from '../../protocols/tcp/models.js';
 import type { TcpTraceRecord } from '../../protocols/tcp/sender.js';
-import type { Issue, ProtocolDriver, RunContext, RunResult, ScenarioFor } from '../driver.js';
+import type { Issue, ProtocolDriver, RunContext, RunResult, ScenarioFor, WorkEstimate } from '../driver.js';
 import { toLossSpec } from '../network-section.js';
-import { lossSchema } from '../schema.js';
+import { bandwidthBps, delayMs, lossSchema, positiveMs, positiveS, queueLimit, timeS } from '../schema.js';
 
-const nonNeg = () => z.number().min(0);
+/** Largest initial window, in segments (RFC 6928's 10, times a thousand). */
+export const MAX_INITIAL_WINDOW = 10_000;
 
 const flowSchema = z.strictObject({
   /** Congestion control. */
@@ -48,11 +49,11 @@ const flowSchema = z.strictObject({
   /** Name in traces and tables. Default `flow<i>`. */
   name: z.string().min(1).optional(),
   /** When the application starts sending (s). */
-  start_s: nonNeg().default(0),
+  start_s: timeS().default(0),
   /** Delay added to this flow's RTT (ms), on its own return link. */
-  extra_rtt_ms: nonNeg().default(0),
+  extra_rtt_ms: delayMs().default(0),
   /** Bytes to send, or `unlimited`. */
-  bytes: z.union([z.int().min(0), z.literal('unlimited')]).default('unlimited'),
+  bytes: z.union([z.int().min(0).max(Number.MAX_SAFE_INTEGER), z.literal('unlimited')]).default('unlimited'),
 });
 
 const tcpSectionShape = z.strictObject({
@@ -60,26 +61,28 @@ const tcpSectionShape = z.strictObject({
   preset: z.literal('original').optional(),
   bottleneck: z
     .strictObject({
-      bandwidth_bps: z.number().positive().default(10_000_000),
-      delay_ms: nonNeg().default(50),
-      queue_packets: z.int().min(0).default(100),
+      bandwidth_bps: bandwidthBps().default(10_000_000),
+      delay_ms: delayMs().default(50),
+      queue_packets: queueLimit().default(100),
       loss: lossSchema.default(0),
-      jitter_ms: nonNeg().default(0),
+      jitter_ms: delayMs().default(0),
     })
     .prefault({}),
   return_path: z
     .strictObject({
-      delay_ms: nonNeg().default(50),
+      delay_ms: delayMs().default(50),
       loss: lossSchema.default(0),
-      jitter_ms: nonNeg().default(0),
+      jitter_ms: delayMs().default(0),
     })
     .prefault({}),
-  mss_bytes: z.int().min(1).default(1460),
-  header_bytes: z.int().min(0).default(40),
-  initial_window: z.union([z.enum(['rfc5681', 'rfc6928']), z.number().min(1)]).default('rfc5681'),
-  min_rto_s: z.number().positive().default(1),
+  mss_bytes: z.int().min(1).max(65535).default(1460),
+  header_bytes: z.int().min(0).max(65535).default(40),
+  initial_window: z.union([z.enum(['rfc5681', 'rfc6928']), z.number().min(1).max(MAX_INITIAL_WINDOW)]).default('rfc5681'),
+  // RFC 6298 (2.5) allows an upper bound of at least 60 s on the RTO; the sender's maximum is 60 s.
+  min_rto_s: positiveS(60).default(1),
   delayed_ack: z.boolean().default(false),
-  delayed_ack_ms: z.number().positive().default(200),
+  // RFC 1122 (4.2.3.2): the delay must be less than 0.5 seconds.
+  delayed_ack_ms: positiveMs(500).default(200),
   flows: z.array(flowSchema).min(1).default([{ variant: 'reno', start_s: 0, extra_rtt_ms: 0, bytes: 'unlimited' }]),
 });
 
@@ -344,6 +347,13 @@ function checkTcp(scenario: ScenarioFor<TcpSettings, never>): Issue[] {
       });
     }
   });
+  // The dumbbell is built from protocol.tcp alone: a network or faults section would be silently ignored.
+  if (scenario.network.nodes.length > 0) {
+    issues.push({ path: 'network', message: 'TCP scenarios do not use the network section yet (the dumbbell comes from protocol.tcp.bottleneck and return_path): remove it' });
+  }
+  if (scenario.faults.length > 0) {
+    issues.push({ path: 'faults', message: 'TCP scenarios do not apply faults yet: remove the faults section (loss and delay are set in protocol.tcp.bottleneck and return_path)' });
+  }
   const names = scenario.settings.flows.map((_, i) => flowName(scenario.settings, i));
   names.forEach((n, i) => {
     if (names.indexOf(n) !== i) issues.push({ path: `protocol.tcp.flows[${i}].name`, message: `duplicate flow name '${n}'` });
@@ -351,11 +361,40 @@ function checkTcp(scenario: ScenarioFor<TcpSettings, never>): Issue[] {
   return issues;
 }
 
+/**
+ * Work estimate: about 4 kernel events per data packet (its arrival, the ACK's
+ * arrival, timers), at the bottleneck rate or, with Bernoulli loss p, at most
+ * 4 times the Mathis et al. 1997 rate (MSS / RTT) x sqrt(3 / (2p)) per flow,
+ * whichever is lower; plus each flow's initial window, sent at once.
+ */
+export function estimateTcp(scenario: ScenarioFor<TcpSettings, never>): WorkEstimate[] {
+  const s = scenario.settings;
+  const d = scenario.duration_s;
+  const packetBits = 8 * (s.mss_bytes + s.header_bytes);
+  const loss = s.bottleneck.loss;
+  let rate = s.bottleneck.bandwidth_bps;
+  if (typeof loss === 'number' && loss > 0) {
+    let cap = 0;
+    for (const f of s.flows) {
+      const rttS = (s.bottleneck.delay_ms + s.return_path.delay_ms + f.extra_rtt_ms) / 1000;
+      cap += rttS > 0 ? (4 * 8 * s.mss_bytes * Math.sqrt(3 / (2 * loss))) / rttS : Infinity;
+    }
+    rate = Math.min(rate, cap);
+  }
+  const iw = initialWindowSegments(s);
+  return [
+    { events: (4 * rate * d) / packetBits, path: 'protocol.tcp.bottleneck.bandwidth_bps', why: `${fmt.float(rate, 4)} bit/s for ${d} s in ${s.mss_bytes + s.header_bytes}-byte packets, 4 events each` },
+    { events: 2 * iw * s.flows.length, path: 'protocol.tcp.initial_window', why: `${s.flows.length} flows x initial_window ${iw}` },
+  ];
+}
+
 /** The `tcp` protocol driver. */
 export const tcpDriver: ProtocolDriver<TcpSettings, never> = {
   name: 'tcp',
   schema: tcpSectionSchema as unknown as z.ZodType<TcpSettings>,
   workloadSchema: tcpWorkloadSchema,
+  traces: ['cwnd'],
   check: checkTcp,
+  estimate: estimateTcp,
   run: (scenario, ctx) => runTcp(scenario.settings, scenario.duration_s, ctx),
 };

@@ -10,7 +10,7 @@
  * A failure throws PropertyFailure: the fast-check seed, the shrunk case, and
  * a scenario file that `desim run` replays exactly.
  */
-import { execFileSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -108,7 +108,10 @@ describe('gossip convergence under faults (desim/testing)', () => {
     }
     expect(failure?.message).toMatch(/property failed after \d+ cases \(fast-check seed \d+/);
     expect(failure?.violation).toMatch(/^\d+ problems, first: /);
-    const out = execFileSync(process.execPath, ['dist/src/cli.js', 'run', failure?.scenarioFile ?? '', '--out', join(dir, 'replay')], { encoding: 'utf8' });
-    expect(out).toContain(`INVARIANT VIOLATED: ${failure?.violation}`);
+    // The replay writes its folder and exits 1: the invariant is still violated.
+    const replay = spawnSync(process.execPath, ['dist/src/cli.js', 'run', failure?.scenarioFile ?? '', '--out', join(dir, 'replay')], { encoding: 'utf8' });
+    expect(replay.stdout).toContain(`INVARIANT VIOLATED: ${failure?.violation}`);
+    expect(replay.stderr).toContain(`desim: invariant violated: ${failure?.violation}`);
+    expect(replay.status).toBe(1);
   });
 });

@@ -1,0 +1,148 @@
+/**
+ * What validation says about bad input: names checked wherever they are
+ * referenced, a did-you-mean at every depth, entries after the end refused,
+ * sections a protocol would ignore refused, hostile YAML refused with the file
+ * named, and problems caused by a --set argument blamed on that argument.
+ */
+import { describe, expect, it } from 'vitest';
+import { BUILTIN_DRIVERS } from '../../src/scenarios/drivers/index.js';
+import { ScenarioError } from '../../src/scenarios/errors.js';
+import { checkScenario, parseScenarioText, validateScenario } from '../../src/scenarios/loader.js';
+import { parseSets } from '../../src/scenarios/overrides.js';
+
+const gossip = `
+name: g
+duration_s: 10
+network: { nodes: [A, B, C], link: { latency_ms: 1, loss: 0 } }
+protocol: { gossip: { fanout: 2 } }
+workload:
+  - { at_s: 1, node: A, op: put, key: k, value: 1 }
+faults:
+  - { at_s: 2, partition: [[A], [B, C]], name: split }
+  - { at_s: 3, repair: split }
+outputs: { traces: [deliveries] }
+`;
+const tcp = `
+name: t
+duration_s: 3
+protocol: { tcp: { bottleneck: { loss: 0.01 } } }
+`;
+
+function problems(yaml: string, sets: string[] = []): string[] {
+  const o = parseSets(sets);
+  if (!o.ok) throw new Error('bad --set in test');
+  const r = checkScenario(parseScenarioText(yaml, 'x.yaml'), BUILTIN_DRIVERS, o.overrides);
+  return r.ok ? [] : r.issues.map((i) => (i.path === '' ? i.message : `${i.path}: ${i.message}`));
+}
+
+describe('references to names are checked, with a did-you-mean', () => {
+  it('the valid bases pass', () => {
+    expect(problems(gossip)).toEqual([]);
+    expect(problems(tcp)).toEqual([]);
+  });
+
+  it('repair and release name a partition or hold that exists', () => {
+    expect(problems(gossip.replace('repair: split', 'repair: spilt'))).toEqual([
+      'faults[1].repair: unknown partition "spilt"; did you mean "split"? (repair takes a partition name or all; named partitions: split)',
+    ]);
+    expect(problems(gossip.replace('repair: split', 'repair: all'))).toEqual([]);
+    expect(problems(gossip.replace('repair: split', 'release: split'))).toEqual([
+      'faults[1].release: unknown hold "split" (release takes a hold name or all; no hold has a name: give one `name:`)',
+    ]);
+  });
+
+  it('outputs.traces names traces the protocol writes', () => {
+    expect(problems(gossip.replace('traces: [deliveries]', 'traces: [delivery, infection]'))).toEqual([
+      'outputs.traces[0]: unknown trace "delivery"; did you mean "deliveries"? (gossip writes deliveries, infection)',
+    ]);
+    expect(problems(tcp + 'outputs: { traces: [cwnd, calls] }\n')).toEqual(['outputs.traces[1]: unknown trace "calls" (tcp writes cwnd)']);
+  });
+
+  it('nodes in clock settings and workload entries are checked', () => {
+    expect(problems(gossip.replace('node: A, op', 'node: a, op'))).toEqual(['workload[0].node: unknown node "a"; did you mean "A"?']);
+  });
+});
+
+describe('entries that would be ignored are refused', () => {
+  it('a workload entry after duration_s, like a fault', () => {
+    expect(problems(gossip.replace('at_s: 1, node: A', 'at_s: 11, node: A'))).toEqual(['workload[0].at_s: expected a time <= duration_s (10), got 11']);
+  });
+
+  it('network and faults in a TCP scenario (TCP builds its own dumbbell)', () => {
+    const p = problems(tcp + 'network: { nodes: 2 }\nfaults: [{ at_s: 1, crash: n0 }]\n');
+    expect(p).toHaveLength(2);
+    expect(p[0]).toMatch(/^network: TCP scenarios do not use the network section yet/);
+    expect(p[1]).toMatch(/^faults: TCP scenarios do not apply faults yet/);
+    expect(problems(tcp + 'faults: [{ at_s: 1, repair: all }]\n')).toEqual([expect.stringMatching(/^faults: TCP scenarios do not apply faults yet/)]);
+  });
+});
+
+describe('messages', () => {
+  it('did-you-mean at every depth, also inside protocol sections', () => {
+    expect(problems(gossip.replace('fanout: 2', 'fanot: 2'))).toEqual(['protocol.gossip.fanot: unknown key; did you mean "fanout"?']);
+    expect(problems(gossip.replace('loss: 0 }', 'los: 0 }'))).toEqual(['network.link.los: unknown key; did you mean "loss"?']);
+    expect(problems(tcp.replace('bottleneck:', 'bottlenek:'))).toEqual(['protocol.tcp.bottlenek: unknown key; did you mean "bottleneck"?']);
+    expect(problems(gossip.replace('fanout: 2', 'anti_entropy: { intervall_s: 3 }'))).toEqual(['protocol.gossip.anti_entropy.intervall_s: unknown key; did you mean "interval_s"?']);
+  });
+
+  it('a bad name says what a name may be', () => {
+    for (const name of ['a/b', "''", '"has space"', 'x'.repeat(101)]) {
+      const p = problems(gossip.replace('name: g', `name: ${name}`));
+      expect(p.join('\n'), name).toMatch(/^name: expected (1 to 100 letters, digits, _ \. or -, starting with a letter or digit|at most 100 characters)/);
+    }
+  });
+
+  it('a YAML alias bomb and deep nesting are refused with the file named, not a crash', () => {
+    const bomb = ['a: &a [x, x, x, x, x, x, x, x, x, x]', ...Array.from({ length: 8 }, (_, i) => `${String.fromCharCode(98 + i)}: &${String.fromCharCode(98 + i)} [${Array(10).fill('*' + String.fromCharCode(97 + i)).join(', ')}]`)].join('\n');
+    expect(() => parseScenarioText(bomb, 'bomb.yaml')).toThrow(ScenarioError);
+    expect(() => parseScenarioText(bomb, 'bomb.yaml')).toThrow(/^bomb\.yaml: YAML: too many alias expansions/);
+    const deepFlow = `name: d\nx: ${'['.repeat(20_000)}${']'.repeat(20_000)}\n`;
+    expect(() => parseScenarioText(deepFlow, 'deep.yaml')).toThrow(/^deep\.yaml: nested too deeply/);
+    const deepJson = `{"name": "d", "x": ${'{"a": '.repeat(200)}1${'}'.repeat(200)}}`;
+    expect(() => parseScenarioText(deepJson, 'deep.json')).toThrow(/^deep\.json: nested too deeply \(at most 64 levels/);
+  });
+
+  it('a problem caused by a --set argument names the argument, not the file', () => {
+    const sets = parseSets(['name=a/b']);
+    if (!sets.ok) throw new Error('bad --set');
+    expect(() => validateScenario(parseScenarioText(gossip), BUILTIN_DRIVERS, '/bundled/g.yaml', sets.overrides)).toThrow(/^--set name=a\/b: name: expected 1 to 100/);
+    const index = parseSets(['workload[5].at_s=1']);
+    if (!index.ok) throw new Error('bad --set');
+    expect(() => validateScenario(parseScenarioText(gossip), BUILTIN_DRIVERS, '/bundled/g.yaml', index.overrides)).toThrow(/^--set workload\[5\]\.at_s=1: workload\[5\]: cannot set/);
+    // A problem of the file itself still names the file.
+    const ok = parseSets(['seed=3']);
+    if (!ok.ok) throw new Error('bad --set');
+    expect(() => validateScenario(parseScenarioText(gossip.replace('fanout: 2', 'fanot: 2')), BUILTIN_DRIVERS, '/bundled/g.yaml', ok.overrides)).toThrow(/^\/bundled\/g\.yaml: /);
+  });
+});
+
+describe('ranges and the work estimate', () => {
+  it('values that used to fail or hang in run are refused with the field named', () => {
+    expect(problems(gossip, ['duration_s=1e9'])).toEqual(['duration_s: expected a number <= 1000000, got 1000000000']);
+    expect(problems(gossip, ['network.link.latency_ms=1e308'])).toEqual(['network.link.latency_ms: expected a number <= 3600000, got 1e+308']);
+    expect(problems(gossip, ['network.link.bandwidth_bps=1e-300'])).toEqual(['network.link.bandwidth_bps: expected a number >= 1, got 1e-300']);
+    expect(problems(gossip, ['protocol.gossip.interval_s=1e-300'])).toEqual(['protocol.gossip.interval_s: expected a number >= 1e-9, got 1e-300']);
+    expect(problems(gossip, ['protocol.gossip.anti_entropy.interval_s=1e308'])).toEqual(['protocol.gossip.anti_entropy.interval_s: expected a number <= 1000000, got 1e+308']);
+    expect(problems(gossip, ['protocol.gossip.anti_entropy.interval_s=1e-300'])).toEqual(['protocol.gossip.anti_entropy.interval_s: expected 0 (off) or at least 1e-9 (1 ns)']);
+    expect(problems(gossip, ['protocol.gossip.clock.max_offset_ms=1e308'])).toEqual(['protocol.gossip.clock.max_offset_ms: expected a number <= 3600000, got 1e+308']);
+    expect(problems(tcp, ['protocol.tcp.initial_window=1e9'])).toEqual(['protocol.tcp.initial_window: expected a number <= 10000, got 1000000000']);
+    expect(problems(tcp, ['protocol.tcp.bottleneck.bandwidth_bps=1e308'])).toEqual(['protocol.tcp.bottleneck.bandwidth_bps: expected a number <= 1000000000000, got 1e+308']);
+  });
+
+  it('a scenario estimated at an enormous number of events is refused with the estimate and the key', () => {
+    expect(problems(gossip, ['protocol.gossip.anti_entropy.interval_s=1e-9'])).toEqual([
+      'protocol.gossip.anti_entropy.interval_s: the run is estimated at 1.5e11 events (3 nodes x 10 s / anti_entropy.interval_s 1e-9 x 5), more than the 1.0e9 a run may take: change protocol.gossip.anti_entropy.interval_s or shorten duration_s',
+    ]);
+    const fast = problems(tcp, ['protocol.tcp.bottleneck.bandwidth_bps=1e12', 'protocol.tcp.bottleneck.loss=0', 'duration_s=30']);
+    expect(fast).toHaveLength(1);
+    expect(fast[0]).toMatch(/^protocol\.tcp\.bottleneck\.bandwidth_bps: the run is estimated at 1\.0e10 events \(1000000000000 bit\/s for 30 s in 1500-byte packets, 4 events each\)/);
+    // With loss, the window (Mathis et al.), not the link, bounds the rate: the same link is fine.
+    expect(problems(tcp, ['protocol.tcp.bottleneck.bandwidth_bps=1e12', 'duration_s=30'])).toEqual([]);
+  });
+
+  it('every bundled scenario is within the ranges and the estimate', async () => {
+    const { bundledScenarios, resolveScenarioPath } = await import('../../src/scenarios/bundled.js');
+    const { loadScenario } = await import('../../src/scenarios/loader.js');
+    for (const name of bundledScenarios()) expect(() => loadScenario(resolveScenarioPath(name), BUILTIN_DRIVERS), name).not.toThrow();
+  });
+});
