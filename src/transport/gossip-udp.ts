@@ -32,6 +32,7 @@ import { resolveConfig, type PresetName } from '../protocols/gossip/presets.js';
 import { GossipNode, type GossipNodeSnapshot } from '../protocols/gossip/node.js';
 import { decode, encode, WireError, type GossipMessage, type KvCall, type KvReply } from '../protocols/gossip/wire.js';
 import { buildMembership, formatAddress, type Membership, type UdpAddress } from './address.js';
+import type { Keyring } from './envelope.js';
 import { loadState, PersistentStore, PersistError } from './persist.js';
 import { UdpHost, type ClientService, type Codec, type DropReason, type HostLogEvent } from './udp-host.js';
 
@@ -43,14 +44,25 @@ export function classifyGossipError(err: unknown): DropReason {
   return err instanceof WireError && err.reason === 'version' ? 'foreign_version' : 'malformed';
 }
 
-/** Answers `client-request` messages with the node's `handleCall`; stats merge the host's figures. */
-export function gossipClientService(node: GossipNode): ClientService<GossipMessage> {
+/**
+ * Answers `client-request` messages with the node's `handleCall`; stats merge
+ * the host's figures and, given the membership, name the peers whose versions
+ * were dropped for a timestamp too far ahead (`future_timestamp_from_HOST:PORT`).
+ */
+export function gossipClientService(node: GossipNode, membership?: Membership): ClientService<GossipMessage> {
   return {
     requestId: (m) => (m.type === 'client-request' ? m.id : undefined),
     answer: (m, nowNs, hostStats): GossipMessage => {
       if (m.type !== 'client-request') throw new Error('not a client request');
       let reply: KvReply = node.handleCall(m.call, nowNs);
-      if (reply.ok && reply.op === 'stats') reply = { ...reply, stats: mergeStats(hostStats(), reply.stats) };
+      if (reply.ok && reply.op === 'stats') {
+        const stats = mergeStats(hostStats(), reply.stats);
+        for (const [id, n] of node.futureTimestampsBySender) {
+          const a = membership?.members[id];
+          stats[`future_timestamp_from_${a !== undefined ? formatAddress(a) : `node_${id}`}`] = n;
+        }
+        reply = { ...reply, stats };
+      }
       return { type: 'client-reply', id: m.id, reply };
     },
   };
@@ -89,6 +101,10 @@ export interface GossipUdpOptions {
   readonly seed: string;
   /** Host events (drops, errors, traces) and persistence errors. */
   readonly onLog?: (e: HostLogEvent) => void;
+  /** Shared keys (`--key-file`): every datagram sealed, only sealed ones accepted. None = plain datagrams. */
+  readonly keyring?: Keyring;
+  /** Client requests per second accepted from one source address (default 1000; 0 = unlimited). */
+  readonly clientRatePerSource?: number;
 }
 
 /** A started node. */
@@ -148,7 +164,9 @@ export async function startGossipNode(opts: GossipUdpOptions): Promise<RunningGo
     node,
     codec: gossipCodec,
     classifyDecodeError: classifyGossipError,
-    client: gossipClientService(node),
+    client: gossipClientService(node, membership),
+    ...(opts.keyring !== undefined ? { keyring: opts.keyring } : {}),
+    ...(opts.clientRatePerSource !== undefined ? { clientRatePerSource: opts.clientRatePerSource } : {}),
     maxDatagramBytes: node.config.mtuBytes,
     ...(opts.onLog !== undefined ? { onLog: opts.onLog } : {}),
   });
@@ -187,6 +205,8 @@ export interface GossipCliOptions {
   readonly fanout?: number | undefined;
   readonly mode?: GossipConfig['mode'] | undefined;
   readonly timing?: GossipConfig['timing'] | undefined;
+  /** Bound on received timestamps ahead of the node's clock, ms (default 500). */
+  readonly maxAheadMs?: number | undefined;
 }
 
 /**
@@ -208,5 +228,6 @@ export function gossipConfigFromCli(o: GossipCliOptions): GossipConfig {
     ...(o.fanout !== undefined ? { fanout: o.fanout } : {}),
     ...(o.mode !== undefined ? { mode: o.mode } : {}),
     ...(o.timing !== undefined ? { timing: o.timing } : {}),
+    ...(o.maxAheadMs !== undefined ? { maxAheadNs: Math.round(o.maxAheadMs * NS_PER_MS) } : {}),
   };
 }
