@@ -9,14 +9,15 @@
  *
  * Time: the node's `now` (its timers) is a monotonic clock starting at 0
  * when the host starts. Its write timestamps come from its hybrid logical
- * clock over a physical clock `now + offset`, where the offset is the wall
- * clock at start in nanoseconds modulo 2^51 (about 26 days; see
- * {@link wallClockOffsetNs}), so timestamps stay exact integers (< 2^53)
- * yet nodes started at different moments, or restarted without a data file,
- * stamp writes in wall-clock order and a later write wins. Across a wrap of
- * the modulus (once in 26 days) a node started after it stamps low until it
- * hears from a peer started before it: the HLC then moves it forward, so its
- * writes are still ordered after everything it has seen.
+ * clock over a physical clock in microseconds since 1970 (the wall clock at
+ * start plus the monotonic time since), exact integers below 2^53 until the
+ * year 2255, so nodes started at different moments, or restarted without a
+ * data file, stamp writes in wall-clock order and a later write wins. (An
+ * earlier scheme, nanoseconds modulo 2^51, wrapped every 26 days; with
+ * bounded clocks a node started after a wrap would have refused every
+ * version of the nodes started before it.) Versions stamped more than
+ * `maxAheadNs` ahead of this clock are refused (`GossipNode`), so node clocks
+ * must agree within that bound (500 ms by default: use NTP).
  *
  * Persistence (`--data FILE`, its directory created if needed): the node's snapshot (entries and clock) is
  * loaded at start (a corrupt file stops the start with a clear error and is
@@ -75,12 +76,12 @@ function mergeStats(host: Readonly<Record<string, number>>, node: Readonly<Recor
   return out;
 }
 
-/** Modulus of the wall-clock offset: 2^51 ns, about 26 days, so offset + uptime stays far below 2^53. */
-export const WALL_CLOCK_MODULUS_NS = 2 ** 51;
+/** Unit of a real node's timestamps, ns: microseconds. */
+export const TIMESTAMP_UNIT_NS = 1000;
 
-/** The wall clock now, in nanoseconds modulo {@link WALL_CLOCK_MODULUS_NS}: a node's physical clock offset. */
-export function wallClockOffsetNs(): number {
-  return Number((BigInt(Date.now()) * 1_000_000n) % BigInt(WALL_CLOCK_MODULUS_NS));
+/** The wall clock now in microseconds since 1970: the epoch of a real node's timestamps (its `now` = 0). */
+export function wallClockEpochUs(): number {
+  return Date.now() * 1000;
 }
 
 /** Options of {@link startGossipNode}. */
@@ -95,7 +96,9 @@ export interface GossipUdpOptions {
   readonly dataFile?: string;
   /** Save period of the state file, ms (default 500). */
   readonly saveIntervalMs?: number;
-  /** Physical clock offset added to the monotonic `now`, ns (default {@link wallClockOffsetNs}). */
+  /** Timestamp at `now` = 0, µs since 1970 (default {@link wallClockEpochUs}). */
+  readonly timestampEpochUs?: number;
+  /** Physical clock offset added to the monotonic `now`, ns (default 0; tests use it to skew a node). */
   readonly clockOffsetNs?: number;
   /** Seed of the node's random stream (peer choice, phases). */
   readonly seed: string;
@@ -154,7 +157,9 @@ export async function startGossipNode(opts: GossipUdpOptions): Promise<RunningGo
     peers: membership.peers,
     rng: new RandomStreams(opts.seed).stream(`node:${opts.name}`),
     config: { ...opts.config },
-    clockOffsetNs: opts.clockOffsetNs ?? wallClockOffsetNs(),
+    clockOffsetNs: opts.clockOffsetNs ?? 0,
+    timestampUnitNs: TIMESTAMP_UNIT_NS,
+    timestampEpoch: opts.timestampEpochUs ?? wallClockEpochUs(),
     ...(snapshot !== undefined ? { snapshot } : {}),
   });
   const host = new UdpHost<GossipMessage, KvCall, KvReply>({

@@ -94,6 +94,8 @@ describe('bounded clocks on real nodes', () => {
     // Later writes on A are stamped by A's own clock and replicate to C (and the other way).
     const w = await ca.put('k', 'after');
     expect(w.ts).toBeLessThan(MAX_ACCEPTED_TS);
+    // Timestamps are µs since 1970 (no wrap-around): within a minute of this process's wall clock.
+    expect(Math.abs(w.ts - Date.now() * 1000)).toBeLessThan(60_000_000);
     await eventually('the write after the forgery on C', async () => ((await cc.get('k')) === 'after' ? true : undefined));
     await cc.put('k2', 'from C');
     await eventually('C’s write on A', async () => ((await ca.get('k2')) === 'from C' ? true : undefined));
