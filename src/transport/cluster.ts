@@ -5,9 +5,13 @@
  *
  * Stopping sends SIGTERM to every child still running (each node flushes its
  * store and exits), waits for them, and sends SIGKILL to any child still
- * alive after the grace period. A child that exits on its own is reported and
- * the others keep running (kill one to watch the others carry on, restart it
- * by hand with the command line printed at start).
+ * alive after the grace period. A child that fails to start (it exits before
+ * it reports `listening`: port taken, bad data file, bad key file) rejects
+ * {@link Cluster.ready}, and `desim cluster` then stops the others and exits
+ * with an error: otherwise whoever held that port would be taken for a
+ * member. A child that exits after it started is reported and the others
+ * keep running (kill one to watch the others carry on, restart it by hand
+ * with the command line printed at start).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
@@ -52,6 +56,8 @@ export interface Cluster {
   stop(): Promise<void>;
   /** Resolves when every child has exited (whatever the reason). */
   readonly allExited: Promise<void>;
+  /** Resolves when every child reported `listening`; rejects naming the first child that exited before. */
+  readonly ready: Promise<void>;
 }
 
 /** Node names: A..Z. */
@@ -80,19 +86,36 @@ export function clusterPlan(opts: Omit<ClusterOptions, 'cliPath' | 'onLine'>): {
 /** Spawns the cluster's node processes (with the current Node executable). */
 export function startCluster(opts: ClusterOptions): Cluster {
   const plan = clusterPlan(opts);
+  const listening = new Set<string>();
+  let readyResolve: () => void = () => {};
+  let readyReject: (err: Error) => void = () => {};
+  const ready = new Promise<void>((resolve, reject) => {
+    readyResolve = resolve;
+    readyReject = reject;
+  });
   const members: ClusterMember[] = plan.map(({ name, address, args }) => {
     const child = spawn(process.execPath, [opts.cliPath, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
     for (const stream of ['stdout', 'stderr'] as const) {
       const s = child[stream];
-      if (s !== null) createInterface({ input: s }).on('line', (line) => opts.onLine(name, stream, line));
+      if (s !== null) {
+        createInterface({ input: s }).on('line', (line) => {
+          if (stream === 'stdout' && line.includes('"event":"listening"')) {
+            listening.add(name);
+            if (listening.size === plan.length) readyResolve();
+          }
+          opts.onLine(name, stream, line);
+        });
+      }
     }
     const exited = new Promise<number | string>((resolve) => {
       child.once('error', (err) => {
         opts.onLine(name, 'cluster', `failed to start: ${err.message}`);
+        readyReject(new Error(`node ${name} failed to start: ${err.message}`));
         resolve('error');
       });
       child.once('exit', (code, signal) => {
         const how = code ?? signal ?? 'unknown';
+        if (!listening.has(name)) readyReject(new Error(`node ${name} (${formatAddress(address)}) exited before it was listening (${typeof how === 'number' ? `code ${how}` : how})`));
         opts.onLine(name, 'cluster', `exited (${typeof how === 'number' ? `code ${how}` : how})`);
         resolve(how);
       });
@@ -117,5 +140,6 @@ export function startCluster(opts: ClusterOptions): Cluster {
     })();
     return stopping;
   };
-  return { members, stop, allExited };
+  ready.catch(() => {}); // a caller that does not wait for it must not see an unhandled rejection
+  return { members, stop, allExited, ready };
 }

@@ -16,6 +16,7 @@ import { AddressError, formatAddress, parseAddress, parseAddressList, type UdpAd
 import { startCluster } from './cluster.js';
 import { gossipConfigFromCli, startGossipNode, type RunningGossipNode } from './gossip-udp.js';
 import { KvClient, KvRemoteError, KvRequestError, KvTimeoutError } from './kv-client.js';
+import { Keyring, KeyFileError } from './envelope.js';
 import { PersistError } from './persist.js';
 import type { HostLogEvent } from './udp-host.js';
 
@@ -51,7 +52,7 @@ async function guarded(body: () => Promise<void>): Promise<void> {
   try {
     await body();
   } catch (err) {
-    if (err instanceof UsageError || err instanceof AddressError || err instanceof KvRequestError || err instanceof RangeError) {
+    if (err instanceof UsageError || err instanceof AddressError || err instanceof KvRequestError || err instanceof RangeError || err instanceof KeyFileError) {
       fail(err.message, EXIT.usage);
     }
     if (err instanceof PersistError) fail(err.message, EXIT.failed);
@@ -76,6 +77,19 @@ interface NodeArgs {
   data?: string | undefined;
   seed?: string | undefined;
   verbose: boolean;
+  'key-file'?: string | undefined;
+  insecure: boolean;
+  'max-ahead'?: number | undefined;
+  'client-rate'?: number | undefined;
+}
+
+/** The keyring of `--key-file`, or undefined without the option. Throws {@link KeyFileError} (exit 2). */
+function keyringOf(file: string | undefined): Keyring | undefined {
+  return file === undefined ? undefined : Keyring.load(path.resolve(file));
+}
+
+function isLoopback(host: string): boolean {
+  return host.startsWith('127.');
 }
 
 function logLine(name: string, e: HostLogEvent): string {
@@ -105,6 +119,11 @@ export const nodeCommand: CommandModule<object, NodeArgs> = {
       .option('data', { type: 'string', describe: 'state file: loaded at start, saved atomically on change and at shutdown' })
       .option('seed', { type: 'string', describe: 'seed of the node\'s random choices (default: random)' })
       .option('verbose', { type: 'boolean', default: false, describe: 'log every dropped datagram on stderr' })
+      .option('key-file', { type: 'string', describe: 'keyring: one 32-byte key per line (hex or base64); the first seals, all open; reread on SIGHUP' })
+      .option('insecure', { type: 'boolean', default: false, describe: 'allow --listen on a non-loopback address without --key-file' })
+      .option('client-rate', { type: 'number', describe: 'client requests per second accepted from one source address; 0 = unlimited (default 1000)' })
+      .option('max-ahead', { type: 'number', describe: 'drop versions stamped more than this many ms ahead of this node\'s clock (default 500)' })
+      .example('$0 node --id A --listen 127.0.0.1:5001 --peers 127.0.0.1:5002 --key-file cluster.key', 'a node whose datagrams are sealed with AES-256-GCM')
       .example('$0 node --id A --listen 127.0.0.1:5001 --peers 127.0.0.1:5002,127.0.0.1:5003', 'node A of the 3-node demo') as unknown as Argv<NodeArgs>,
   handler: (argv) =>
     guarded(async () => {
@@ -121,8 +140,23 @@ export const nodeCommand: CommandModule<object, NodeArgs> = {
         intervalMs: positiveMs('interval', argv.interval),
         antiEntropyMs: argv['anti-entropy'] === 0 ? 0 : positiveMs('anti-entropy', argv['anti-entropy']),
         fanout: argv.fanout,
+        maxAheadMs: positiveMs('max-ahead', argv['max-ahead']),
       });
+      const clientRate = argv['client-rate'];
+      if (clientRate !== undefined && !(Number.isFinite(clientRate) && clientRate >= 0)) throw new UsageError(`--client-rate must be a number >= 0, got ${clientRate}`);
+      const keyFile = argv['key-file'];
+      const keyring = keyringOf(keyFile);
+      if (keyring === undefined && !isLoopback(listen.host) && !argv.insecure) {
+        throw new UsageError(
+          `--listen ${formatAddress(listen)} is not a loopback address: give --key-file (datagrams sealed with a shared key), or --insecure to accept unauthenticated datagrams from the network`,
+        );
+      }
       const name = argv.id;
+      if (keyring === undefined) {
+        process.stderr.write(
+          `[${name}] warning: no --key-file: datagrams are not authenticated; any process that can reach ${formatAddress(listen)} can read and write this store\n`,
+        );
+      }
       const seed = argv.seed ?? randomBytes(8).toString('hex');
       const log = (e: HostLogEvent): void => {
         if (e.kind !== 'drop' || argv.verbose) process.stderr.write(logLine(name, e) + '\n');
@@ -135,7 +169,21 @@ export const nodeCommand: CommandModule<object, NodeArgs> = {
         seed,
         onLog: log,
         ...(argv.data !== undefined ? { dataFile: path.resolve(argv.data) } : {}),
+        ...(keyring !== undefined ? { keyring } : {}),
+        ...(clientRate !== undefined ? { clientRatePerSource: clientRate } : {}),
       });
+      if (keyFile !== undefined) {
+        // Key rotation without downtime: rewrite the key file, then SIGHUP every node.
+        process.on('SIGHUP', () => {
+          try {
+            const ring = Keyring.load(path.resolve(keyFile));
+            running.host.setKeyring(ring);
+            process.stderr.write(`[${name}] SIGHUP: reloaded ${ring.size} key(s) from ${keyFile}; sealing with ${ring.ids()[0]}\n`);
+          } catch (err) {
+            process.stderr.write(`[${name}] SIGHUP: kept the old keys: ${(err as Error).message}\n`);
+          }
+        });
+      }
       const ready = {
         event: 'listening',
         id: name,
@@ -147,6 +195,7 @@ export const nodeCommand: CommandModule<object, NodeArgs> = {
         anti_entropy_ms: config.antiEntropyIntervalNs / 1e6,
         loaded_entries: running.loadedEntries,
         seed,
+        key_ids: keyring?.ids() ?? [],
       };
       process.stdout.write(JSON.stringify(ready) + '\n');
       process.stderr.write(
@@ -182,6 +231,7 @@ interface KvArgs {
   timeout: number;
   retries: number;
   json: boolean;
+  'key-file'?: string | undefined;
   key?: string;
   value?: string;
 }
@@ -190,14 +240,16 @@ function kvOptions<T>(y: Argv<T>): Argv<T> {
   return y
     .option('node', { type: 'string', default: '127.0.0.1:5001', describe: 'the node to ask, HOST:PORT' })
     .option('timeout', { type: 'number', default: 500, describe: 'wait per attempt, ms' })
-    .option('retries', { type: 'number', default: 3, describe: 'attempts after the first' });
+    .option('retries', { type: 'number', default: 3, describe: 'attempts after the first' })
+    .option('key-file', { type: 'string', describe: 'the cluster\'s keyring (see desim node --key-file)' });
 }
 
 async function withClient(argv: KvArgs, fn: (c: KvClient) => Promise<void>): Promise<void> {
   await guarded(async () => {
     if (!(argv.timeout > 0)) throw new UsageError(`--timeout must be > 0 ms, got ${argv.timeout}`);
     if (!Number.isInteger(argv.retries) || argv.retries < 0) throw new UsageError(`--retries must be an integer >= 0, got ${argv.retries}`);
-    const client = new KvClient({ node: address(argv.node, 'node'), timeoutMs: argv.timeout, retries: argv.retries });
+    const keyring = keyringOf(argv['key-file']);
+    const client = new KvClient({ node: address(argv.node, 'node'), timeoutMs: argv.timeout, retries: argv.retries, ...(keyring !== undefined ? { keyring } : {}) });
     try {
       await fn(client);
     } finally {
@@ -291,6 +343,7 @@ interface ClusterArgs {
   'anti-entropy'?: number | undefined;
   'data-dir'?: string | undefined;
   verbose: boolean;
+  'key-file'?: string | undefined;
 }
 
 /** `desim cluster`: the 3-node demo in one command. */
@@ -305,6 +358,7 @@ export const clusterCommand: CommandModule<object, ClusterArgs> = {
       .option('anti-entropy', { type: 'number', describe: 'anti-entropy period, ms (passed to every node)' })
       .option('data-dir', { type: 'string', describe: 'keep node X\'s store in DIR/X.json' })
       .option('verbose', { type: 'boolean', default: false, describe: 'nodes log every dropped datagram' })
+      .option('key-file', { type: 'string', describe: 'keyring passed to every node (see desim node --key-file)' })
       .example('$0 cluster', 'nodes A, B, C on 127.0.0.1:5001..5003') as unknown as Argv<ClusterArgs>,
   handler: (argv) =>
     guarded(async () => {
@@ -314,6 +368,10 @@ export const clusterCommand: CommandModule<object, ClusterArgs> = {
       if (argv.interval !== undefined) nodeArgs.push('--interval', String(positiveMs('interval', argv.interval)));
       if (argv['anti-entropy'] !== undefined) nodeArgs.push('--anti-entropy', String(argv['anti-entropy']));
       if (argv.verbose) nodeArgs.push('--verbose');
+      if (argv['key-file'] !== undefined) {
+        keyringOf(argv['key-file']); // a bad key file is a usage error here, not three failed nodes
+        nodeArgs.push('--key-file', path.resolve(argv['key-file']));
+      }
       const cluster = startCluster({
         nodes: argv.nodes,
         basePort: argv['base-port'],
@@ -334,6 +392,7 @@ export const clusterCommand: CommandModule<object, ClusterArgs> = {
       }
       process.stderr.write('Ctrl-C stops every node.\n');
       let stopping = false;
+      let startFailed = false;
       const onSignal = (signal: NodeJS.Signals): void => {
         if (stopping) return;
         stopping = true;
@@ -342,8 +401,15 @@ export const clusterCommand: CommandModule<object, ClusterArgs> = {
       };
       process.on('SIGINT', onSignal);
       process.on('SIGTERM', onSignal);
+      cluster.ready.catch((err: unknown) => {
+        if (stopping) return;
+        startFailed = true;
+        stopping = true;
+        process.stderr.write(`desim cluster: ${(err as Error).message}; stopping every node\n`);
+        void cluster.stop();
+      });
       await cluster.allExited;
-      process.exit(stopping ? EXIT.ok : EXIT.failed);
+      process.exit(stopping && !startFailed ? EXIT.ok : EXIT.failed);
     }),
 };
 

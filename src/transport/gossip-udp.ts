@@ -9,14 +9,15 @@
  *
  * Time: the node's `now` (its timers) is a monotonic clock starting at 0
  * when the host starts. Its write timestamps come from its hybrid logical
- * clock over a physical clock `now + offset`, where the offset is the wall
- * clock at start in nanoseconds modulo 2^51 (about 26 days; see
- * {@link wallClockOffsetNs}), so timestamps stay exact integers (< 2^53)
- * yet nodes started at different moments, or restarted without a data file,
- * stamp writes in wall-clock order and a later write wins. Across a wrap of
- * the modulus (once in 26 days) a node started after it stamps low until it
- * hears from a peer started before it: the HLC then moves it forward, so its
- * writes are still ordered after everything it has seen.
+ * clock over a physical clock in microseconds since 1970 (the wall clock at
+ * start plus the monotonic time since), exact integers below 2^53 until the
+ * year 2255, so nodes started at different moments, or restarted without a
+ * data file, stamp writes in wall-clock order and a later write wins. (An
+ * earlier scheme, nanoseconds modulo 2^51, wrapped every 26 days; with
+ * bounded clocks a node started after a wrap would have refused every
+ * version of the nodes started before it.) Versions stamped more than
+ * `maxAheadNs` ahead of this clock are refused (`GossipNode`), so node clocks
+ * must agree within that bound (500 ms by default: use NTP).
  *
  * Persistence (`--data FILE`, its directory created if needed): the node's snapshot (entries and clock) is
  * loaded at start (a corrupt file stops the start with a clear error and is
@@ -32,6 +33,7 @@ import { resolveConfig, type PresetName } from '../protocols/gossip/presets.js';
 import { GossipNode, type GossipNodeSnapshot } from '../protocols/gossip/node.js';
 import { decode, encode, WireError, type GossipMessage, type KvCall, type KvReply } from '../protocols/gossip/wire.js';
 import { buildMembership, formatAddress, type Membership, type UdpAddress } from './address.js';
+import type { Keyring } from './envelope.js';
 import { loadState, PersistentStore, PersistError } from './persist.js';
 import { UdpHost, type ClientService, type Codec, type DropReason, type HostLogEvent } from './udp-host.js';
 
@@ -43,14 +45,25 @@ export function classifyGossipError(err: unknown): DropReason {
   return err instanceof WireError && err.reason === 'version' ? 'foreign_version' : 'malformed';
 }
 
-/** Answers `client-request` messages with the node's `handleCall`; stats merge the host's figures. */
-export function gossipClientService(node: GossipNode): ClientService<GossipMessage> {
+/**
+ * Answers `client-request` messages with the node's `handleCall`; stats merge
+ * the host's figures and, given the membership, name the peers whose versions
+ * were dropped for a timestamp too far ahead (`future_timestamp_from_HOST:PORT`).
+ */
+export function gossipClientService(node: GossipNode, membership?: Membership): ClientService<GossipMessage> {
   return {
     requestId: (m) => (m.type === 'client-request' ? m.id : undefined),
     answer: (m, nowNs, hostStats): GossipMessage => {
       if (m.type !== 'client-request') throw new Error('not a client request');
       let reply: KvReply = node.handleCall(m.call, nowNs);
-      if (reply.ok && reply.op === 'stats') reply = { ...reply, stats: mergeStats(hostStats(), reply.stats) };
+      if (reply.ok && reply.op === 'stats') {
+        const stats = mergeStats(hostStats(), reply.stats);
+        for (const [id, n] of node.futureTimestampsBySender) {
+          const a = membership?.members[id];
+          stats[`future_timestamp_from_${a !== undefined ? formatAddress(a) : `node_${id}`}`] = n;
+        }
+        reply = { ...reply, stats };
+      }
       return { type: 'client-reply', id: m.id, reply };
     },
   };
@@ -63,12 +76,12 @@ function mergeStats(host: Readonly<Record<string, number>>, node: Readonly<Recor
   return out;
 }
 
-/** Modulus of the wall-clock offset: 2^51 ns, about 26 days, so offset + uptime stays far below 2^53. */
-export const WALL_CLOCK_MODULUS_NS = 2 ** 51;
+/** Unit of a real node's timestamps, ns: microseconds. */
+export const TIMESTAMP_UNIT_NS = 1000;
 
-/** The wall clock now, in nanoseconds modulo {@link WALL_CLOCK_MODULUS_NS}: a node's physical clock offset. */
-export function wallClockOffsetNs(): number {
-  return Number((BigInt(Date.now()) * 1_000_000n) % BigInt(WALL_CLOCK_MODULUS_NS));
+/** The wall clock now in microseconds since 1970: the epoch of a real node's timestamps (its `now` = 0). */
+export function wallClockEpochUs(): number {
+  return Date.now() * 1000;
 }
 
 /** Options of {@link startGossipNode}. */
@@ -83,12 +96,18 @@ export interface GossipUdpOptions {
   readonly dataFile?: string;
   /** Save period of the state file, ms (default 500). */
   readonly saveIntervalMs?: number;
-  /** Physical clock offset added to the monotonic `now`, ns (default {@link wallClockOffsetNs}). */
+  /** Timestamp at `now` = 0, µs since 1970 (default {@link wallClockEpochUs}). */
+  readonly timestampEpochUs?: number;
+  /** Physical clock offset added to the monotonic `now`, ns (default 0; tests use it to skew a node). */
   readonly clockOffsetNs?: number;
   /** Seed of the node's random stream (peer choice, phases). */
   readonly seed: string;
   /** Host events (drops, errors, traces) and persistence errors. */
   readonly onLog?: (e: HostLogEvent) => void;
+  /** Shared keys (`--key-file`): every datagram sealed, only sealed ones accepted. None = plain datagrams. */
+  readonly keyring?: Keyring;
+  /** Client requests per second accepted from one source address (default 1000; 0 = unlimited). */
+  readonly clientRatePerSource?: number;
 }
 
 /** A started node. */
@@ -138,7 +157,9 @@ export async function startGossipNode(opts: GossipUdpOptions): Promise<RunningGo
     peers: membership.peers,
     rng: new RandomStreams(opts.seed).stream(`node:${opts.name}`),
     config: { ...opts.config },
-    clockOffsetNs: opts.clockOffsetNs ?? wallClockOffsetNs(),
+    clockOffsetNs: opts.clockOffsetNs ?? 0,
+    timestampUnitNs: TIMESTAMP_UNIT_NS,
+    timestampEpoch: opts.timestampEpochUs ?? wallClockEpochUs(),
     ...(snapshot !== undefined ? { snapshot } : {}),
   });
   const host = new UdpHost<GossipMessage, KvCall, KvReply>({
@@ -148,7 +169,9 @@ export async function startGossipNode(opts: GossipUdpOptions): Promise<RunningGo
     node,
     codec: gossipCodec,
     classifyDecodeError: classifyGossipError,
-    client: gossipClientService(node),
+    client: gossipClientService(node, membership),
+    ...(opts.keyring !== undefined ? { keyring: opts.keyring } : {}),
+    ...(opts.clientRatePerSource !== undefined ? { clientRatePerSource: opts.clientRatePerSource } : {}),
     maxDatagramBytes: node.config.mtuBytes,
     ...(opts.onLog !== undefined ? { onLog: opts.onLog } : {}),
   });
@@ -187,6 +210,8 @@ export interface GossipCliOptions {
   readonly fanout?: number | undefined;
   readonly mode?: GossipConfig['mode'] | undefined;
   readonly timing?: GossipConfig['timing'] | undefined;
+  /** Bound on received timestamps ahead of the node's clock, ms (default 500). */
+  readonly maxAheadMs?: number | undefined;
 }
 
 /**
@@ -208,5 +233,6 @@ export function gossipConfigFromCli(o: GossipCliOptions): GossipConfig {
     ...(o.fanout !== undefined ? { fanout: o.fanout } : {}),
     ...(o.mode !== undefined ? { mode: o.mode } : {}),
     ...(o.timing !== undefined ? { timing: o.timing } : {}),
+    ...(o.maxAheadMs !== undefined ? { maxAheadNs: Math.round(o.maxAheadMs * NS_PER_MS) } : {}),
   };
 }

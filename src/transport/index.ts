@@ -4,8 +4,10 @@
  * (Node-only: sockets, processes and files; kept out of the simulator's path.)
  */
 export { AddressError, buildMembership, formatAddress, parseAddress, parseAddressList, type Membership, type UdpAddress } from './address.js';
+export { KeyFileError, Keyring, SEALED_OVERHEAD, framePlain, isEnvelope, isSealed, keyId, openPlain } from './envelope.js';
 export {
   MAX_DATAGRAM_BYTES,
+  REPLAY_WINDOW_MS,
   UdpHost,
   monotonicClockNs,
   type ClientService,
@@ -21,8 +23,8 @@ export {
   gossipCodec,
   gossipConfigFromCli,
   startGossipNode,
-  wallClockOffsetNs,
-  WALL_CLOCK_MODULUS_NS,
+  wallClockEpochUs,
+  TIMESTAMP_UNIT_NS,
   type GossipCliOptions,
   type GossipUdpOptions,
   type RunningGossipNode,

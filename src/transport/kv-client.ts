@@ -9,6 +9,12 @@
  * is sent again; the node answers a retried id from its reply cache, so a put
  * is applied once even if its first reply was lost. After `1 + retries`
  * attempts the request fails with {@link KvTimeoutError}.
+ *
+ * Envelopes (`envelope.ts`). With a keyring every attempt is sealed afresh
+ * (a new nonce: the node drops a nonce it has seen as a replay) and only
+ * replies that open with the keyring are taken. Without one, requests go as
+ * padded plain frames. Either way a request is padded to the MTU, so the node,
+ * which never answers with more bytes than it received, can always answer.
  */
 import dgram from 'node:dgram';
 import { randomInt } from 'node:crypto';
@@ -16,6 +22,7 @@ import { DEFAULT_CONFIG } from '../protocols/gossip/config.js';
 import type { Value } from '../protocols/gossip/store.js';
 import { decode, encode, encodedSize, type KvCall, type KvReply } from '../protocols/gossip/wire.js';
 import { formatAddress, type UdpAddress } from './address.js';
+import { framePlain, isEnvelope, isSealed, openPlain, SEALED_OVERHEAD, type Keyring } from './envelope.js';
 
 /** Options of a {@link KvClient}. */
 export interface KvClientOptions {
@@ -25,8 +32,10 @@ export interface KvClientOptions {
   readonly timeoutMs?: number;
   /** Attempts after the first (default 3). */
   readonly retries?: number;
-  /** Largest request datagram, bytes (default: the gossip default MTU, 1400). */
+  /** Largest request message, bytes (default: the gossip default MTU, 1400); requests are padded to it. */
   readonly mtuBytes?: number;
+  /** Shared keys (`--key-file`): requests sealed with the primary key, replies must open. */
+  readonly keyring?: Keyring;
 }
 
 /** No reply after every attempt. */
@@ -102,6 +111,8 @@ export class KvClient {
       throw new KvRequestError(err instanceof Error ? err.message : String(err));
     }
     await this.bind();
+    const ring = this.opts.keyring;
+    const wrap = (): Uint8Array => (ring !== undefined ? ring.seal(bytes, Date.now(), mtu + SEALED_OVERHEAD) : framePlain(bytes, mtu + SEALED_OVERHEAD));
     const timeoutMs = this.opts.timeoutMs ?? 500;
     const attempts = 1 + (this.opts.retries ?? 3);
     try {
@@ -112,7 +123,7 @@ export class KvClient {
             clearTimeout(timer);
             resolve(r);
           });
-          this.socket.send(bytes, this.opts.node.port, this.opts.node.host);
+          this.socket.send(wrap(), this.opts.node.port, this.opts.node.host);
         });
         if (reply !== undefined) return reply;
       }
@@ -141,9 +152,21 @@ export class KvClient {
   }
 
   private onReply(buf: Uint8Array): void {
+    const ring = this.opts.keyring;
+    let payload: Uint8Array = buf;
+    if (ring !== undefined) {
+      const r = ring.open(buf);
+      if (!r.ok) return;
+      payload = r.payload;
+    } else if (isEnvelope(buf)) {
+      if (isSealed(buf)) return;
+      const r = openPlain(buf);
+      if (!r.ok) return;
+      payload = r.payload;
+    }
     let msg: ReturnType<typeof decode>;
     try {
-      msg = decode(buf);
+      msg = decode(payload);
     } catch {
       return;
     }

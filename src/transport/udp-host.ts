@@ -14,26 +14,47 @@
  * address, timers are (re)armed or cleared, `trace` goes to the log callback.
  *
  * Inputs are never trusted. A datagram is, in order: dropped as `oversized`
- * if it exceeds the MTU; decoded by the codec, a failure being dropped as
+ * if it exceeds the MTU plus the envelope overhead; dropped as
+ * `client_overload` if it comes from a non-member whose request queue is
+ * full (before any other work); opened (`envelope.ts`): with a keyring only
+ * sealed datagrams that authenticate with one of its keys are kept (the rest
+ * are dropped as `unauthenticated`), and sealed datagrams stamped outside the
+ * replay window are dropped as `replay`; without a keyring a padded plain
+ * frame is unwrapped, a bare message taken as is, and a sealed one dropped
+ * as `unauthenticated`. Then decoded by the codec, a failure being dropped as
  * `malformed` or `foreign_version` (the codec's error decides which); if the
- * {@link ClientService} recognises a client request it is answered, whatever
- * the source address (clients use ephemeral ports); otherwise it is dropped
- * as `unknown_peer` unless its source address is a cluster member, and
- * handed to the node. Handler exceptions are caught and counted
- * (`handler_errors`), so no input can stop the node. Client requests carry
- * ids; the last replies are cached per (client address, id) so a retried
- * request is answered again without being applied twice.
+ * {@link ClientService} recognises a client request it is queued (see
+ * below), whatever the source address (clients use ephemeral ports);
+ * otherwise it is dropped as `unknown_peer` unless its source address is a
+ * cluster member, and handed to the node at once. Handler exceptions are
+ * caught and counted (`handler_errors`), so no input can stop the node.
+ *
+ * Client requests. Each source address has its own bounded queue
+ * (`clientQueuePerSource`, and `clientQueueTotal` over all sources); the
+ * host serves the queues round-robin, one request per source per pass, at
+ * most `clientBatch` requests per turn of the event loop, so peer datagrams
+ * and other clients' requests are read between batches: a flood from one
+ * source fills its own queue and is dropped there, it does not starve gets
+ * from others or gossip. Requests carry ids; the last replies are cached per
+ * (client address, id) so a retried request is answered again without
+ * being applied twice. A sealed request whose nonce was already seen within
+ * the replay window is dropped as `replay` (a captured put cannot be
+ * applied again). A reply is sent only if it is no larger than the
+ * request datagram (clients pad their requests), so a spoofed source address
+ * can never be sent more bytes than the spoofer sent; a reply withheld for
+ * that is counted in `dropped_amplification`.
  */
 import dgram from 'node:dgram';
 import type { NodeId } from '../protocols/net/network.js';
 import type { Action, ProtocolNode } from '../protocols/sans-io.js';
 import { formatAddress, type Membership, type UdpAddress } from './address.js';
+import { framePlain, isEnvelope, isSealed, openPlain, SEALED_OVERHEAD, type Keyring } from './envelope.js';
 
 /** Largest datagram a node accepts by default, in bytes: a 1500-byte Ethernet MTU minus IPv4 (20) and UDP (8) headers. */
 export const MAX_DATAGRAM_BYTES = 1472;
 
 /** Why a datagram was dropped (each reason has a counter). */
-export type DropReason = 'malformed' | 'oversized' | 'foreign_version' | 'unknown_peer';
+export type DropReason = 'malformed' | 'oversized' | 'foreign_version' | 'unknown_peer' | 'unauthenticated' | 'replay' | 'client_overload' | 'amplification';
 
 /** Turns protocol messages into datagrams and back. `decode` throws on anything invalid. */
 export interface Codec<M> {
@@ -86,6 +107,42 @@ export interface UdpHostOptions<M, C, R> {
   readonly replyCacheSize?: number;
   /** Socket receive buffer to ask for, bytes (default 1 MiB; the OS may cap it, e.g. at Linux's net.core.rmem_max). */
   readonly recvBufferBytes?: number;
+  /** Shared keys: with them every datagram is sealed and only sealed datagrams are accepted (see {@link UdpHost.setKeyring}). */
+  readonly keyring?: Keyring;
+  /** Wall clock in ms since 1970, for the replay window of sealed datagrams (default `Date.now`). */
+  readonly wallClockMs?: () => number;
+  /** A sealed datagram stamped more than this far from the wall clock is a replay (ms, default 30,000). */
+  readonly replayWindowMs?: number;
+  /** Client requests queued per source address (default 64). */
+  readonly clientQueuePerSource?: number;
+  /** Client requests queued over all sources (default 4096). */
+  readonly clientQueueTotal?: number;
+  /** Client requests served per turn of the event loop (default 64). */
+  readonly clientBatch?: number;
+  /**
+   * Client requests accepted per second from one source address (token
+   * bucket, burst of one second's worth; default {@link CLIENT_RATE_PER_SOURCE};
+   * 0 = unlimited). Checked before any decryption, so excess costs almost nothing.
+   */
+  readonly clientRatePerSource?: number;
+}
+
+/** Default client requests per second accepted from one source address. */
+export const CLIENT_RATE_PER_SOURCE = 1000;
+/** Source addresses whose token buckets are remembered (the oldest are forgotten beyond this). */
+const BUCKETS_REMEMBERED = 10_000;
+
+/** Default replay window of sealed datagrams, ms. */
+export const REPLAY_WINDOW_MS = 30_000;
+/** Nonces of sealed client requests remembered for replay detection. */
+const NONCES_REMEMBERED = 200_000;
+
+interface PendingRequest<M> {
+  readonly msg: M;
+  readonly id: number;
+  readonly from: string;
+  readonly requestBytes: number;
+  readonly framed: boolean;
 }
 
 /** The host's counters (all since start). */
@@ -104,6 +161,14 @@ export interface HostCounters {
   dropped_oversized: number;
   dropped_foreign_version: number;
   dropped_unknown_peer: number;
+  /** Not sealed with a key of the keyring (or sealed, to a node without a key). */
+  dropped_unauthenticated: number;
+  /** Sealed datagrams outside the replay window, or client requests whose nonce was seen before. */
+  dropped_replay: number;
+  /** Client requests dropped because their source's queue (or all queues) was full. */
+  dropped_client_overload: number;
+  /** Client replies not sent because they were larger than the request (no amplification). */
+  dropped_amplification: number;
   /** Outgoing messages not sent because their encoding exceeded the MTU. */
   send_oversized: number;
   /** Socket send failures. */
@@ -125,6 +190,10 @@ function zeroCounters(): HostCounters {
     dropped_oversized: 0,
     dropped_foreign_version: 0,
     dropped_unknown_peer: 0,
+    dropped_unauthenticated: 0,
+    dropped_replay: 0,
+    dropped_client_overload: 0,
+    dropped_amplification: 0,
     send_oversized: 0,
     send_errors: 0,
     handler_errors: 0,
@@ -148,6 +217,14 @@ export class UdpHost<M, C = never, R = unknown> {
   private readonly socket: dgram.Socket;
   private readonly timers = new Map<string, NodeJS.Timeout>();
   private readonly replies = new Map<string, Uint8Array>();
+  private readonly clientQueues = new Map<string, PendingRequest<M>[]>();
+  private clientQueued = 0;
+  private drainScheduled = false;
+  private readonly nonces = new Map<string, number>();
+  private readonly buckets = new Map<string, { tokens: number; atNs: number }>();
+  private nonceFloorMs = -Infinity;
+  private keyring: Keyring | undefined;
+  private readonly wallMs: () => number;
   private readonly peersSeen = new Map<NodeId, number>();
   private readonly clock: () => number;
   private readonly maxBytes: number;
@@ -159,7 +236,22 @@ export class UdpHost<M, C = never, R = unknown> {
     this.clock = opts.clockNs ?? monotonicClockNs();
     this.maxBytes = opts.maxDatagramBytes ?? MAX_DATAGRAM_BYTES;
     this.log = opts.onLog ?? ((): void => {});
+    this.keyring = opts.keyring;
+    this.wallMs = opts.wallClockMs ?? Date.now;
     this.socket = dgram.createSocket({ type: 'udp4' });
+  }
+
+  /**
+   * Replaces the keyring (a reloaded key file), or removes it. Datagrams in
+   * flight sealed with a key still in the new ring keep opening.
+   */
+  setKeyring(keyring: Keyring | undefined): void {
+    this.keyring = keyring;
+  }
+
+  /** True when the host seals and authenticates its datagrams. */
+  get authenticated(): boolean {
+    return this.keyring !== undefined;
   }
 
   /** Nanoseconds since the host was built (the `now` the node sees). */
@@ -229,6 +321,12 @@ export class UdpHost<M, C = never, R = unknown> {
       dropped_oversized: c.dropped_oversized,
       dropped_foreign_version: c.dropped_foreign_version,
       dropped_unknown_peer: c.dropped_unknown_peer,
+      dropped_unauthenticated: c.dropped_unauthenticated,
+      dropped_replay: c.dropped_replay,
+      dropped_client_overload: c.dropped_client_overload,
+      dropped_amplification: c.dropped_amplification,
+      client_queued: this.clientQueued,
+      authenticated: this.keyring === undefined ? 0 : 1,
       send_oversized: c.send_oversized,
       send_errors: c.send_errors,
       handler_errors: c.handler_errors,
@@ -256,10 +354,32 @@ export class UdpHost<M, C = never, R = unknown> {
 
   private onDatagram(bytes: Uint8Array, from: string): void {
     if (this.closed) return;
-    if (bytes.length > this.maxBytes) return this.drop('oversized', from, `${bytes.length} bytes`);
+    if (bytes.length > this.maxBytes + SEALED_OVERHEAD) return this.drop('oversized', from, `${bytes.length} bytes`);
+    const member = this.opts.membership.idOf(from);
+    if (member === undefined && this.opts.client !== undefined) {
+      if (this.queueFull(from)) return this.drop('client_overload', from, 'request queue full');
+      if (!this.takeToken(from)) return this.drop('client_overload', from, 'over the per-source request rate');
+    }
+    let payload: Uint8Array = bytes;
+    let nonce: { id: string; sentAtMs: number } | undefined;
+    const ring = this.keyring;
+    if (ring !== undefined) {
+      const r = ring.open(bytes);
+      if (!r.ok) return this.drop(r.reason, from, r.reason === 'unauthenticated' ? (isSealed(bytes) ? 'sealed with an unknown key, or altered' : 'not sealed') : 'bad envelope');
+      const wall = this.wallMs();
+      const window = this.opts.replayWindowMs ?? REPLAY_WINDOW_MS;
+      if (!(Math.abs(wall - r.sentAtMs) <= window)) return this.drop('replay', from, `stamped ${Math.round(wall - r.sentAtMs)} ms from this node's clock (window ${window} ms)`);
+      payload = r.payload;
+      nonce = { id: r.nonce, sentAtMs: r.sentAtMs };
+    } else if (isEnvelope(bytes)) {
+      if (isSealed(bytes)) return this.drop('unauthenticated', from, 'sealed, but this node has no key');
+      const r = openPlain(bytes);
+      if (!r.ok) return this.drop(r.reason === 'unauthenticated' ? 'malformed' : r.reason, from, 'bad envelope');
+      payload = r.payload;
+    }
     let msg: M;
     try {
-      msg = this.opts.codec.decode(bytes);
+      msg = this.opts.codec.decode(payload);
     } catch (err) {
       return this.drop(this.opts.classifyDecodeError?.(err) ?? 'malformed', from, message(err));
     }
@@ -271,8 +391,11 @@ export class UdpHost<M, C = never, R = unknown> {
       this.log({ kind: 'error', where: 'client', detail: message(err) });
       return;
     }
-    if (requestId !== undefined) return this.onClient(msg, requestId, from);
-    const peer = this.opts.membership.idOf(from);
+    if (requestId !== undefined) {
+      if (nonce !== undefined && !this.freshNonce(nonce.id, nonce.sentAtMs)) return this.drop('replay', from, 'a sealed request seen before');
+      return this.enqueue({ msg, id: requestId, from, requestBytes: bytes.length, framed: isEnvelope(bytes) });
+    }
+    const peer = member;
     if (peer === undefined || peer === this.opts.membership.self) return this.drop('unknown_peer', from, 'not a cluster member');
     this.counters.messages_in++;
     this.counters.bytes_in += bytes.length;
@@ -280,19 +403,102 @@ export class UdpHost<M, C = never, R = unknown> {
     this.guard('message', () => this.opts.node.handleMessage(peer, msg, this.clock()));
   }
 
-  private onClient(msg: M, requestId: number, from: string): void {
+  /**
+   * Remembers a sealed request's nonce; false if it was seen before. When the
+   * memory is full the oldest nonces are forgotten and requests stamped no
+   * later than the newest forgotten one are refused from then on, so a
+   * forgotten nonce can never be replayed.
+   */
+  private freshNonce(nonce: string, sentAtMs: number): boolean {
+    if (this.nonces.has(nonce) || sentAtMs <= this.nonceFloorMs) return false;
+    const oldest = this.wallMs() - (this.opts.replayWindowMs ?? REPLAY_WINDOW_MS);
+    // Map order is arrival order: forget from the front while a nonce is outside the window
+    // (such a datagram is refused anyway) or the memory is full.
+    for (const [n, at] of this.nonces) {
+      if (at >= oldest && this.nonces.size < NONCES_REMEMBERED) break;
+      this.nonces.delete(n);
+      if (at >= oldest) this.nonceFloorMs = Math.max(this.nonceFloorMs, at);
+    }
+    this.nonces.set(nonce, sentAtMs);
+    return true;
+  }
+
+  /** Token bucket per source address: false when `from` is over its request rate. */
+  private takeToken(from: string): boolean {
+    const rate = this.opts.clientRatePerSource ?? CLIENT_RATE_PER_SOURCE;
+    if (rate <= 0) return true;
+    const now = this.clock();
+    let b = this.buckets.get(from);
+    if (b === undefined) {
+      b = { tokens: rate, atNs: now };
+      this.buckets.set(from, b);
+      if (this.buckets.size > BUCKETS_REMEMBERED) {
+        const oldest = this.buckets.keys().next();
+        if (oldest.done !== true) this.buckets.delete(oldest.value);
+      }
+    } else {
+      b.tokens = Math.min(rate, b.tokens + ((now - b.atNs) / 1e9) * rate);
+      b.atNs = now;
+    }
+    if (b.tokens < 1) return false;
+    b.tokens -= 1;
+    return true;
+  }
+
+  private queueFull(from: string): boolean {
+    const q = this.clientQueues.get(from);
+    return (q !== undefined && q.length >= (this.opts.clientQueuePerSource ?? 64)) || this.clientQueued >= (this.opts.clientQueueTotal ?? 4096);
+  }
+
+  private enqueue(r: PendingRequest<M>): void {
+    if (this.queueFull(r.from)) return this.drop('client_overload', r.from, 'request queue full');
+    let q = this.clientQueues.get(r.from);
+    if (q === undefined) {
+      q = [];
+      this.clientQueues.set(r.from, q);
+    }
+    q.push(r);
+    this.clientQueued++;
+    if (!this.drainScheduled) {
+      this.drainScheduled = true;
+      setImmediate(() => this.drainClients());
+    }
+  }
+
+  /** Serves queued client requests round-robin by source, at most `clientBatch` now; the rest after other I/O. */
+  private drainClients(): void {
+    this.drainScheduled = false;
+    if (this.closed) return;
+    let budget = this.opts.clientBatch ?? 64;
+    while (budget > 0 && this.clientQueued > 0) {
+      for (const [from, q] of this.clientQueues) {
+        const r = q.shift();
+        if (q.length === 0) this.clientQueues.delete(from);
+        if (r === undefined) continue;
+        this.clientQueued--;
+        this.onClient(r);
+        if (--budget === 0) break;
+      }
+    }
+    if (this.clientQueued > 0 && !this.closed) {
+      this.drainScheduled = true;
+      setImmediate(() => this.drainClients());
+    }
+  }
+
+  private onClient(r: PendingRequest<M>): void {
     const client = this.opts.client as ClientService<M>;
     this.counters.client_requests++;
-    const cacheKey = `${from}/${requestId}`;
+    const cacheKey = `${r.from}/${r.id}`;
     let out = this.replies.get(cacheKey);
     if (out !== undefined) {
       this.counters.client_retries++;
-      this.sendBytes(out, from);
+      this.sendReply(out, r);
       return;
     }
     let reply: M | undefined;
     this.guard('client', () => {
-      reply = client.answer(msg, this.clock(), () => this.stats());
+      reply = client.answer(r.msg, this.clock(), () => this.stats());
     });
     if (reply === undefined) return;
     try {
@@ -303,7 +509,17 @@ export class UdpHost<M, C = never, R = unknown> {
       return;
     }
     this.remember(cacheKey, out);
-    this.sendBytes(out, from);
+    this.sendReply(out, r);
+  }
+
+  /** Wraps a reply like its request (sealed, framed or bare) and sends it, unless it would be larger than the request. */
+  private sendReply(payload: Uint8Array, r: PendingRequest<M>): void {
+    const ring = this.keyring;
+    const out = ring !== undefined ? ring.seal(payload, this.wallMs()) : r.framed ? framePlain(payload) : payload;
+    if (out.length > r.requestBytes) {
+      return this.drop('amplification', r.from, `reply of ${out.length} bytes withheld: larger than the ${r.requestBytes}-byte request (clients pad their requests)`);
+    }
+    this.sendBytes(out, r.from);
   }
 
   private remember(key: string, reply: Uint8Array): void {
@@ -393,6 +609,8 @@ export class UdpHost<M, C = never, R = unknown> {
       this.log({ kind: 'error', where: 'send', detail: `message of ${bytes.length} bytes exceeds the ${this.maxBytes}-byte MTU; not sent` });
       return;
     }
+    const ring = this.keyring;
+    if (ring !== undefined) bytes = ring.seal(bytes, this.wallMs());
     this.counters.messages_out++;
     this.counters.bytes_out += bytes.length;
     this.sendBytes(bytes, formatAddress(addr));

@@ -78,7 +78,7 @@ const FIXTURES: Record<string, Record<string, unknown>> = {
         forward_probability: 0.5,
         anti_entropy: { interval_s: 1, mtu_bytes: 1400, digest_buckets: 16 },
         tombstone_gc_s: 2,
-        clock: { kind: 'hlc', max_offset_ms: 5, max_drift_ppm: 50, nodes: [{ node: 'B', offset_ms: -3, drift_ppm: 20 }] },
+        clock: { kind: 'hlc', max_offset_ms: 5, max_drift_ppm: 50, max_ahead_ms: 500, nodes: [{ node: 'B', offset_ms: -3, drift_ppm: 20 }] },
       },
     },
     workload: [

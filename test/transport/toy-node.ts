@@ -9,6 +9,7 @@ import dgram from 'node:dgram';
 import { Outbox, type Action, type ProtocolNode } from '../../src/protocols/sans-io.js';
 import type { NodeId } from '../../src/protocols/net/network.js';
 import type { ClientService, Codec } from '../../src/transport/udp-host.js';
+import { framePlain, openPlain } from '../../src/transport/envelope.js';
 
 export type ToyCall = { op: 'put'; key: string; value: string } | { op: 'get'; key: string } | { op: 'stats' };
 export type ToyReply = { found: boolean; value?: string; stats?: Record<string, number> };
@@ -87,7 +88,7 @@ export function toyClient(node: ToyNode): ClientService<ToyMsg> {
   };
 }
 
-/** Sends one toy client call from a fresh socket and resolves with the reply (undefined after `timeoutMs`). */
+/** Sends one toy client call (a padded plain frame) from a fresh socket and resolves with the reply (undefined after `timeoutMs`). */
 export async function toyCall(port: number, id: number, call: ToyCall, timeoutMs = 1000): Promise<ToyReply | undefined> {
   const s = dgram.createSocket('udp4');
   await new Promise<void>((resolve) => s.bind(0, '127.0.0.1', () => resolve()));
@@ -95,13 +96,15 @@ export async function toyCall(port: number, id: number, call: ToyCall, timeoutMs
     return await new Promise<ToyReply | undefined>((resolve) => {
       const timer = setTimeout(() => resolve(undefined), timeoutMs);
       s.on('message', (buf) => {
-        const m = toyCodec.decode(buf);
+        const opened = openPlain(buf);
+        const m = toyCodec.decode(opened.ok ? opened.payload : buf);
         if (m.t === 'rep' && m.id === id) {
           clearTimeout(timer);
           resolve(m.reply);
         }
       });
-      s.send(toyCodec.encode({ t: 'req', id, call }), port, '127.0.0.1');
+      // Padded, as real clients do: the host never answers with more bytes than it received.
+      s.send(framePlain(toyCodec.encode({ t: 'req', id, call }), 1400), port, '127.0.0.1');
     });
   } finally {
     s.close();

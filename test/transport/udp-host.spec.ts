@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { buildMembership, type UdpAddress } from '../../src/transport/address.js';
+import { SEALED_OVERHEAD } from '../../src/transport/envelope.js';
 import { MAX_DATAGRAM_BYTES, UdpHost, type HostLogEvent } from '../../src/transport/udp-host.js';
 import { eventually, freeUdpPorts, sendRaw } from './helpers.js';
 import { ToyNode, toyCall, toyClient, toyCodec, type ToyCall, type ToyMsg, type ToyReply } from './toy-node.js';
@@ -71,7 +72,8 @@ describe('UdpHost', () => {
     // Bad encodings, from the other member's own port (closed first so we can bind it).
     await (h1 as Host).close();
     await sendRaw(port, [new Uint8Array([1, 2, 3]), new TextEncoder().encode('{"t": "kv", "key": 1}'), new Uint8Array(0), enc({ t: 'kv', key: 'k', value: 'v' }).subarray(0, 9)], (addrs[1] as UdpAddress).port);
-    await sendRaw(port, [new Uint8Array(MAX_DATAGRAM_BYTES + 1).fill(0x7b)]);
+    // Oversized: beyond the MTU plus the largest envelope overhead.
+    await sendRaw(port, [new Uint8Array(MAX_DATAGRAM_BYTES + SEALED_OVERHEAD + 1).fill(0x7b)]);
     await eventually('all drops counted', () => {
       const c = h.counters;
       return c.dropped_unknown_peer === 1 && c.dropped_malformed === 4 && c.dropped_oversized === 1 ? true : undefined;

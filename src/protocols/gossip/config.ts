@@ -65,6 +65,15 @@ export interface GossipConfig {
   /** Tombstones older than this (ns of the node's clock) are collected. Default 300 s. Infinity keeps them. */
   readonly tombstoneGcNs: number;
   readonly clock: ClockKind;
+  /**
+   * Largest lead of a received version's timestamp over this node's own
+   * physical clock (ns). A version further ahead is dropped and counted
+   * (`future_timestamp`), never stored nor observed by the clock, so one
+   * forged timestamp cannot push a node's clock (and every later write)
+   * into the future: CockroachDB's maximum clock offset rule, whose default
+   * is also 500 ms. Must be > 0. Default 500 ms.
+   */
+  readonly maxAheadNs: number;
 }
 
 /** The defaults (preset `default`): push, rounds of 1 s, fanout 2, feedback + counter k = 3, HLC, AE every 10 s. */
@@ -84,6 +93,7 @@ export const DEFAULT_CONFIG: GossipConfig = {
   digestBuckets: 64,
   tombstoneGcNs: 300_000_000_000,
   clock: 'hlc',
+  maxAheadNs: 500_000_000,
 };
 
 /** Smallest MTU the node accepts: room for headers and one 255-byte key with a short value. */

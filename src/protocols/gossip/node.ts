@@ -24,6 +24,15 @@
  *   thing as a direct call.
  * - A bad message never throws: it is dropped and counted by reason in
  *   {@link GossipNode.dropped}.
+ * - Bounded clocks: a received version stamped more than `maxAheadNs`
+ *   ahead of this node's own physical clock is dropped (not stored, not
+ *   observed by the HLC) and counted as `future_timestamp`, by sender. Such a
+ *   version is refused again at every later exchange until the node's clock
+ *   catches up with it, so an honest peer whose clock runs ahead by less
+ *   than the bound only sees its writes delayed, never lost, while one forged
+ *   timestamp near 2^53 can no longer drag every later write past what
+ *   peers accept. At `start`, a clock or entries restored from a snapshot
+ *   beyond the bound are reset and purged (a file saved by a poisoned node).
  *
  * Randomness comes only from the `Random` given at construction, time only
  * from the `now` arguments.
@@ -253,6 +262,12 @@ export class GossipNode implements ProtocolNode<GossipMessage, KvCall, KvReply> 
   /** Versions this node learned by rumor during round `learnedRound`. */
   private learnedThisRound: Entry[] = [];
   private running = false;
+  /** The bound of received timestamps, in timestamp units. */
+  private readonly maxAheadUnits: number;
+  private futureTotal = 0;
+  private futureLastFrom = -1;
+  private futureBySender: Map<NodeId, number> | undefined;
+  private futureResets = 0;
 
   constructor(options: GossipNodeOptions) {
     const given = options.config;
@@ -263,6 +278,7 @@ export class GossipNode implements ProtocolNode<GossipMessage, KvCall, KvReply> 
     if (!(c.k >= 1)) throw new RangeError(`gossip: k ${c.k} must be >= 1`);
     if (!(c.mtuBytes >= MIN_MTU_BYTES)) throw new RangeError(`gossip: mtu ${c.mtuBytes} bytes must be >= ${MIN_MTU_BYTES}`);
     if (!(c.digestBuckets >= 1 && c.digestBuckets <= 0xffff)) throw new RangeError(`gossip: digest buckets ${c.digestBuckets} not in [1, 65535]`);
+    if (!(c.maxAheadNs > 0)) throw new RangeError(`gossip: max ahead ${c.maxAheadNs} ns must be > 0`);
     this.config = c;
     this.id = options.id;
     this.peers = options.peers;
@@ -281,6 +297,7 @@ export class GossipNode implements ProtocolNode<GossipMessage, KvCall, KvReply> 
     this.aePhaseNs =
       c.antiEntropyIntervalNs > 0 && c.antiEntropyPhase === 'random' ? Math.floor(this.rng.uniform() * c.antiEntropyIntervalNs) : 0;
     this.maxEntryBytes = c.mtuBytes - LIST_OVERHEAD_RUMOR;
+    this.maxAheadUnits = this.clock.units(c.maxAheadNs);
     if (options.snapshot !== undefined) this.restore(options.snapshot);
   }
 
@@ -288,6 +305,7 @@ export class GossipNode implements ProtocolNode<GossipMessage, KvCall, KvReply> 
 
   start(now: Time): void {
     this.running = true;
+    this.checkRestoredClock(now);
     this.gossipTimerAt = -1;
     this.gcTimerSet = false;
     const c = this.config;
@@ -331,7 +349,7 @@ export class GossipNode implements ProtocolNode<GossipMessage, KvCall, KvReply> 
           if (!Array.isArray(msg.items) || !msg.items.every((r) => isValidRef(r) && (!isInline(r) || isValidEntry(r)))) return this.drop('malformed');
           if (msg.buckets !== this.store.buckets) return this.drop('bucket_mismatch');
           // Inline values first: then the comparison below finds them equal and asks only for the rest.
-          for (const r of msg.items) if (isInline(r)) this.receive(r, 'anti_entropy', now);
+          for (const r of msg.items) if (isInline(r) && !this.refuseFuture(r, from, now)) this.receive(r, 'anti_entropy', now);
           for (const m of answerSummary(this.store, msg, this.config.mtuBytes)) this.send(from, m);
           this.armGc(now);
           return;
@@ -341,7 +359,7 @@ export class GossipNode implements ProtocolNode<GossipMessage, KvCall, KvReply> 
           return;
         case 'delta':
           if (!Array.isArray(msg.entries) || !msg.entries.every(isValidEntry)) return this.drop('malformed');
-          for (const e of msg.entries) this.receive(e, 'anti_entropy', now);
+          for (const e of msg.entries) if (!this.refuseFuture(e, from, now)) this.receive(e, 'anti_entropy', now);
           this.armGc(now);
           return;
         case 'client-request': {
@@ -429,7 +447,15 @@ export class GossipNode implements ProtocolNode<GossipMessage, KvCall, KvReply> 
       dropped_bucket_mismatch: this.dropped.bucket_mismatch,
       dropped_unexpected: this.dropped.unexpected,
       dropped_error: this.dropped.error,
+      future_timestamp: this.futureTotal,
+      future_timestamp_last_from: this.futureLastFrom,
+      future_clock_resets: this.futureResets,
     };
+  }
+
+  /** Versions dropped for a timestamp too far ahead, by the peer that sent them (see `maxAheadNs`). */
+  get futureTimestampsBySender(): ReadonlyMap<NodeId, number> {
+    return this.futureBySender ?? new Map<NodeId, number>();
   }
 
   /** The node's persistent state. */
@@ -444,6 +470,36 @@ export class GossipNode implements ProtocolNode<GossipMessage, KvCall, KvReply> 
   }
 
   // ---- Internals ----
+
+  /** True (and counted) when `e` is stamped more than `maxAheadNs` ahead of this node's physical clock. */
+  private refuseFuture(e: Entry, from: NodeId, now: Time): boolean {
+    if (e.ts <= this.clock.physical(now) + this.maxAheadUnits) return false;
+    this.futureTotal++;
+    this.futureLastFrom = from;
+    const by = (this.futureBySender ??= new Map<NodeId, number>());
+    by.set(from, (by.get(from) ?? 0) + 1);
+    return true;
+  }
+
+  /**
+   * A restored clock or entries beyond the bound (a snapshot saved by a node
+   * that had adopted a forged timestamp) are reset to the physical clock and
+   * purged, so the node does not start out poisoned.
+   */
+  private checkRestoredClock(now: Time): void {
+    const limit = this.clock.physical(now) + this.maxAheadUnits;
+    if (this.clock.lastTs > limit) {
+      this.clock.lastTs = this.clock.physical(now);
+      this.futureResets++;
+    }
+    let purge: Entry[] | undefined;
+    for (const e of this.store.entries()) if (e.ts > limit) (purge ??= []).push(e);
+    if (purge === undefined) return;
+    for (const e of purge) {
+      this.store.remove(e.key);
+      this.futureTotal++;
+    }
+  }
 
   private drop(reason: DropReason): void {
     this.droppedBy ??= { malformed: 0, unknown_type: 0, bucket_mismatch: 0, unexpected: 0, error: 0 };
@@ -548,6 +604,7 @@ export class GossipNode implements ProtocolNode<GossipMessage, KvCall, KvReply> 
     let learned = false;
     const obs = this.observer;
     for (const e of msg.rumors) {
+      if (this.refuseFuture(e, from, now)) continue;
       if (obs?.rumorReceived !== undefined) obs.rumorReceived(this.id, e);
       if (this.receive(e, 'rumor', now)) {
         learned = true;

@@ -231,6 +231,20 @@ export class Store {
     return out;
   }
 
+  /** Removes `key` whatever its version (a version found invalid after the fact). Returns true if it was held. */
+  remove(key: string): boolean {
+    const e = this.map.get(key);
+    if (e === undefined) return false;
+    const h = this.hashes;
+    if (h !== undefined) {
+      const b = bucketOf(key, this.buckets);
+      h[b] = ((h[b] as number) ^ entryHash(e)) >>> 0;
+    }
+    if (e.deleted) this.tombstones--;
+    this.map.delete(key);
+    return true;
+  }
+
   /** The entries of bucket `b`, sorted by key (code-unit order). */
   bucketEntries(b: number): Entry[] {
     const out: Entry[] = [];

@@ -22,11 +22,13 @@
  *     anti_entropy: { interval_s: 10, phase: random, mtu_bytes: 1400, digest_buckets: 64 }  # interval_s 0 = off;
  *                              # mtu_bytes bounds every message the node sends
  *     tombstone_gc_s: 300      # or "never"
- *     clock: { kind: hlc, max_offset_ms: 0, max_drift_ppm: 0, nodes: [{ node: A, offset_ms: 5, drift_ppm: 100 }] }
+ *     clock: { kind: hlc, max_offset_ms: 0, max_drift_ppm: 0, max_ahead_ms: 500, nodes: [{ node: A, offset_ms: 5, drift_ppm: 100 }] }
  * ```
  *
  * Each node's clock offset and drift are drawn uniformly in ±max (stream
- * `gossip.clock`) unless `clock.nodes` sets them.
+ * `gossip.clock`) unless `clock.nodes` sets them. `max_ahead_ms` (1 ns to 1 h) is the
+ * bound on received timestamps (a version stamped further ahead of the
+ * receiver's own clock is dropped and counted: see `GossipNode`).
  *
  * Workload entries: `{ at_s, node, op: put, key, value }`, `{ at_s, node,
  * op: get, key }`, `{ at_s, node, op: delete, key }` (a call at a node that
@@ -98,6 +100,7 @@ const gossipSectionShape = z.strictObject({
     kind: z.enum(['hlc', 'physical']),
     max_offset_ms: delayMs().default(0),
     max_drift_ppm: z.number().min(0).max(MAX_DRIFT_PPM).default(0),
+    max_ahead_ms: z.number().min(1e-6).max(MAX_DELAY_MS),
     nodes: z
       .array(
         z.strictObject({
@@ -133,7 +136,7 @@ export function presetSection(name: PresetName): Omit<GossipSettings, 'preset'> 
       digest_buckets: c.digestBuckets,
     },
     tombstone_gc_s: c.tombstoneGcNs === Infinity ? 'never' : c.tombstoneGcNs / 1e9,
-    clock: { kind: c.clock, max_offset_ms: 0, max_drift_ppm: 0, nodes: [] },
+    clock: { kind: c.clock, max_offset_ms: 0, max_drift_ppm: 0, max_ahead_ms: c.maxAheadNs / 1e6, nodes: [] },
   };
 }
 
@@ -189,6 +192,7 @@ export function toGossipConfig(s: GossipSettings): GossipConfig {
     digestBuckets: s.anti_entropy.digest_buckets,
     tombstoneGcNs: s.tombstone_gc_s === 'never' ? Infinity : seconds(s.tombstone_gc_s),
     clock: s.clock.kind,
+    maxAheadNs: milliseconds(s.clock.max_ahead_ms),
   };
 }
 
