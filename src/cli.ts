@@ -473,7 +473,7 @@ runs one, "desim <command> --help" explains a command with examples.`,
         .option('out', { type: 'string', default: 'results', describe: 'parent folder' })
         .option('jobs', { type: 'number', describe: 'worker threads for the sweep' })
         .option('publish', { type: 'string', describe: 'also copy the files the README shows into this folder (npm run reproduce: docs/results)' })
-        .example('$0 reproduce', 'bundled scenarios, the Mathis/Padhye sweep and the validation tables, in about 30 s')
+        .example('$0 reproduce', 'bundled scenarios, the Mathis/Padhye sweep and the validation tables, in several minutes')
         .example('$0 reproduce --publish docs/results', 'what npm run reproduce does in the repository'),
     async (argv) => {
       exitOnSignals();

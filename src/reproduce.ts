@@ -5,7 +5,9 @@
  *   results/<scenario>/                 every bundled scenario, run once
  *   results/tcp-mathis-padhye-sweep/    goodput against loss, 5 replications, with both model curves
  *   results/validation/tcp-mathis-padhye.md   the Reno vs Mathis/Padhye table (>= 1000 loss events per p)
- *   results/validation/gossip-*.md      the Pittel and Demers et al. tables
+ *   results/validation/gossip-*.md      the Demers et al. tables 1-3, Pittel, and rounds to reach
+ *                                       everyone by push, pull and push-pull (rumors and anti-entropy)
+ *                                       at n = 100 ... 100,000 against the recurrences (several minutes)
  *
  * With `publish` (the npm script passes docs/results), the files the README
  * shows are then copied into that one flat folder, which the repository keeps.
@@ -21,7 +23,7 @@ import { parseVaries } from './scenarios/overrides.js';
 import { runScenario } from './scenarios/runner.js';
 import { runSweep } from './scenarios/sweep.js';
 import { formatValidationTable, validationTable, VALIDATION_LOSS_RATES } from './validation/tcp.js';
-import { demersTable, formatDemersTable, formatSpreadTable, spreadTable } from './validation/gossip.js';
+import { GOSSIP_REPORTS, gossipValidationReport } from './validation/gossip.js';
 
 /** Regenerates every README table and figure under `root`; `log` gets one line per step. */
 /** What the README shows: published file name → where reproduce wrote it, relative to its root. */
@@ -33,9 +35,7 @@ export const PUBLISHED_FILES: Readonly<Record<string, string>> = {
   'tcp-mathis-padhye-sweep-goodput_bps.svg': 'tcp-mathis-padhye-sweep/goodput_bps.svg',
   'tcp-mathis-padhye-sweep-aggregate.csv': 'tcp-mathis-padhye-sweep/aggregate.csv',
   'tcp-mathis-padhye.md': 'validation/tcp-mathis-padhye.md',
-  'gossip-pittel.md': 'validation/gossip-pittel.md',
-  'gossip-demers-feedback-counter.md': 'validation/gossip-demers-feedback-counter.md',
-  'gossip-demers-blind-coin.md': 'validation/gossip-demers-blind-coin.md',
+  ...Object.fromEntries(GOSSIP_REPORTS.map((name) => [`${name}.md`, `validation/${name}.md`])),
 };
 
 export async function reproduce(root: string, log: (line: string) => void, jobs?: number, publish?: string): Promise<void> {
@@ -63,13 +63,12 @@ export async function reproduce(root: string, log: (line: string) => void, jobs?
   log(`tcp-mathis-padhye-sweep: ${sweep.ran} runs; ${sweep.files.join(' ')}`);
   const tcp = formatValidationTable(validationTable());
   log(`validation/tcp-mathis-padhye.md:\n${tcp}`);
-  const tables: Record<string, string> = {
-    'tcp-mathis-padhye': tcp,
-    'gossip-pittel': formatSpreadTable(spreadTable()),
-    'gossip-demers-feedback-counter': formatDemersTable('Feedback + counter', demersTable('feedback-counter')),
-    'gossip-demers-blind-coin': formatDemersTable('Blind + coin', demersTable('blind-coin')),
-  };
-  for (const [name, text] of Object.entries(tables)) if (name !== 'tcp-mathis-padhye') log(`validation/${name}.md:\n${text}`);
+  const tables: Record<string, string> = { 'tcp-mathis-padhye': tcp };
+  for (const name of GOSSIP_REPORTS) {
+    const text = gossipValidationReport(name);
+    tables[name] = text;
+    log(`validation/${name}.md:\n${text}`);
+  }
   await writeOutputFolder(join(root, 'validation'), 'validation', { flag: '--out' }, async (tmp) => {
     for (const [name, text] of Object.entries(tables)) writeFileAtomic(join(tmp, `${name}.md`), text + '\n');
     const files = [...Object.keys(tables).map((n) => `${n}.md`), 'meta.json'].sort();

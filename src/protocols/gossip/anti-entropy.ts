@@ -8,7 +8,10 @@
  * holds in that bucket, keys sorted, each page complete over its key range.
  * For each summary page A pushes (`delta`) the entries it holds newer than
  * B's or that B lacks in that range, and asks (`request`) for the keys where
- * B is newer; B answers a request with `delta`. Summary items carry small
+ * B is newer; B answers a request with `delta`. A node configured for
+ * one-way anti-entropy (`push` or `pull`) does only its half of that step
+ * for the exchanges it starts (Demers et al.'s push, pull and push-pull
+ * forms); it still answers the exchanges others start in full. Summary items carry small
  * values (<= 32 bytes) inline: A stores those at once, saving two legs. Each step only needs the
  * message in hand (no session state), so a lost message costs one
  * reconciliation round, never correctness, and a store of any size
@@ -17,6 +20,7 @@
  *
  * These functions are pure: they read a {@link Store} and return messages.
  */
+import type { AntiEntropyMode } from './config.js';
 import type { Entry, Store } from './store.js';
 import { bucketOf, compareVersion, entryHash } from './store.js';
 import {
@@ -156,8 +160,12 @@ export function answerDigest(store: Store, msg: Msg<'digest'>, mtuBytes: number)
 
 
 
-/** A's answer to a summary page: deltas to push and keys to request. */
-export function answerSummary(store: Store, msg: Msg<'summary'>, mtuBytes: number): GossipMessage[] {
+/**
+ * A's answer to a summary page: deltas to push and keys to request. `mode`
+ * is the direction of A's exchanges: `push` sends only the deltas, `pull`
+ * only the requests (A's caller also stores inline values only when it pulls).
+ */
+export function answerSummary(store: Store, msg: Msg<'summary'>, mtuBytes: number, mode: AntiEntropyMode = 'push-pull'): GossipMessage[] {
   const theirs = new Map<string, VersionRef>();
   for (const r of msg.items) theirs.set(r.key, r);
   const lo = msg.first || msg.items.length === 0 ? undefined : (msg.items[0] as VersionRef).key;
@@ -179,9 +187,9 @@ export function answerSummary(store: Store, msg: Msg<'summary'>, mtuBytes: numbe
   // Keys they have that we do not hold at all.
   for (const r of msg.items) if (theirs.has(r.key) && bucketOf(r.key, store.buckets) === msg.bucket) want.push(r.key);
   const out: GossipMessage[] = [];
-  for (const page of paginate(push, entrySize, LIST_OVERHEAD_DELTA, mtuBytes)) out.push({ type: 'delta', entries: page });
-  for (const page of paginate(want, (k) => 1 + utf8Length(k), LIST_OVERHEAD_REQUEST, mtuBytes)) {
-    out.push({ type: 'request', keys: page });
+  if (mode !== 'pull') for (const page of paginate(push, entrySize, LIST_OVERHEAD_DELTA, mtuBytes)) out.push({ type: 'delta', entries: page });
+  if (mode !== 'push') {
+    for (const page of paginate(want, (k) => 1 + utf8Length(k), LIST_OVERHEAD_REQUEST, mtuBytes)) out.push({ type: 'request', keys: page });
   }
   return out;
 }

@@ -17,6 +17,12 @@ export type RumorMode =
   | 'push'
   /** Every node contacts `fanout` peers each round; both sides exchange their hot rumors. */
   | 'push-pull'
+  /**
+   * Every node asks `fanout` peers each round for their hot rumors (Demers et
+   * al. 1987, "push vs. pull"); the counter and coin rules act on the
+   * answering node.
+   */
+  | 'pull'
   /** No rumor mongering (anti-entropy only). */
   | 'off';
 
@@ -31,6 +37,18 @@ export type StopRule = 'counter' | 'coin' | 'forever' | 'once';
 
 /** Whether the loss of interest reacts to the recipient's reply. */
 export type Feedback = 'feedback' | 'blind';
+
+/**
+ * What a node serves (pushes, or answers to pulls) in a round:
+ * - `synchronous`: only what it held when its round began; what it learns in
+ *   round r it serves from round r + 1 (the rounds of the papers);
+ * - `relay`: everything it holds when the request arrives, so with push-pull
+ *   a version can travel two hops in one round (desim's earlier behaviour).
+ */
+export type RoundSemantics = 'synchronous' | 'relay';
+
+/** Direction of an anti-entropy exchange, seen from the node that starts it. */
+export type AntiEntropyMode = 'push' | 'pull' | 'push-pull';
 
 /** Phase of periodic ticks. */
 export type Phase =
@@ -52,12 +70,29 @@ export interface GossipConfig {
   readonly stop: StopRule;
   /** The k of `counter` and `coin`. Default 3. */
   readonly k: number;
+  /**
+   * Feedback + counter only. `true` (default, the paper's rule): the rumor is
+   * dropped after k *consecutive* unnecessary contacts; a necessary contact
+   * (one that earned no feedback) resets the counter to 0. `false`: after k
+   * unnecessary contacts in all, consecutive or not (desim's earlier rule).
+   */
+  readonly counterReset: boolean;
+  /** Default `synchronous`. */
+  readonly roundSemantics: RoundSemantics;
+  /**
+   * Most rumor connections (pushes and pull requests) a node accepts per
+   * round; the others are refused unread (Demers et al.'s connection limit).
+   * Default Infinity (no limit).
+   */
+  readonly connectionLimit: number;
   /** Probability that a node that learned a rumor forwards it, for `once`. Default 0.5. */
   readonly forwardProbability: number;
   /** Anti-entropy period (ns); 0 turns anti-entropy off. Default 10 s. */
   readonly antiEntropyIntervalNs: number;
   /** Phase of anti-entropy ticks. Default `random`. */
   readonly antiEntropyPhase: Phase;
+  /** Direction of the exchanges this node starts. Default `push-pull`. */
+  readonly antiEntropyMode: AntiEntropyMode;
   /** Largest encoded message (bytes); every message is built to fit. Default 1400. */
   readonly mtuBytes: number;
   /** Hash buckets of the anti-entropy digest. Default 64. */
@@ -86,9 +121,13 @@ export const DEFAULT_CONFIG: GossipConfig = {
   feedback: 'feedback',
   stop: 'counter',
   k: 3,
+  counterReset: true,
+  roundSemantics: 'synchronous',
+  connectionLimit: Infinity,
   forwardProbability: 0.5,
   antiEntropyIntervalNs: 10_000_000_000,
   antiEntropyPhase: 'random',
+  antiEntropyMode: 'push-pull',
   mtuBytes: 1400,
   digestBuckets: 64,
   tombstoneGcNs: 300_000_000_000,

@@ -11,11 +11,19 @@
  * - Rumor mongering (`rumor.ts`): a new version becomes a hot rumor. With
  *   `timing: rounds` the node ticks every `intervalNs` (phase `aligned`: at
  *   multiples of the interval, all nodes together; `random`: at a per-node
- *   offset) while it has hot rumors (always, in `push-pull` mode), sends them
- *   to `fanout` random peers and applies the stop rule. With `timing:
+ *   offset) while it has hot rumors (always, in `push-pull` and `pull`
+ *   modes), settles the stop rules of the round that ended, and sends its
+ *   hot rumors to `fanout` random peers (`push`), sends them with a pull
+ *   request (`push-pull`), or sends an empty pull request (`pull`). A pulled
+ *   node answers with its hot rumors; with `roundSemantics: synchronous`
+ *   only those it held when its current round began. With `timing:
  *   immediate` (the original program) it forwards at once, once, with
  *   probability `forwardProbability` (the writer always forwards).
- *   A recipient replies `feedback` listing the rumors it already knew.
+ *   A recipient replies `feedback` listing the rumors it already knew and,
+ *   with feedback + counter + `counterReset`, `learned` listing those that
+ *   were new to it (so a lost message is no necessary contact); past its
+ *   `connectionLimit` of connections in a round it refuses a message unread
+ *   and unanswered.
  * - Anti-entropy (`anti-entropy.ts`): every `antiEntropyIntervalNs` a
  *   push-pull digest exchange with one random peer. Entries learned this way
  *   are stored but not made hot.
@@ -123,6 +131,7 @@ export interface SendCounters {
   messages: number;
   bytes: number;
   rumor: number;
+  /** `feedback` and `learned` answers. */
   feedback: number;
   digest: number;
   summary: number;
@@ -144,6 +153,7 @@ function isComplete(c: Partial<GossipConfig>): c is GossipConfig {
 const NO_DROPS: Readonly<Record<DropReason, number>> = Object.freeze({ malformed: 0, unknown_type: 0, bucket_mismatch: 0, unexpected: 0, error: 0 });
 
 const NO_ACTIONS: readonly Action<GossipMessage>[] = Object.freeze([]);
+const NO_ENTRIES: readonly Entry[] = Object.freeze([]);
 
 /** One feedback message per version, shared by every node that replies about it (messages are immutable). */
 const feedbackCache = new WeakMap<Entry, GossipMessage>();
@@ -156,6 +166,18 @@ function rumorFor(e: Entry): GossipMessage {
   if (m === undefined) {
     m = { type: 'rumor', rumors: [e], pull: false, reply: false };
     rumorCache.set(e, m);
+  }
+  return m;
+}
+
+const learnedCache = new WeakMap<Entry, GossipMessage>();
+
+/** The `learned` answer about one version, shared like {@link feedbackFor}. */
+function learnedFor(e: Entry): GossipMessage {
+  let m = learnedCache.get(e);
+  if (m === undefined) {
+    m = { type: 'learned', learned: [e] };
+    learnedCache.set(e, m);
   }
   return m;
 }
@@ -261,6 +283,10 @@ export class GossipNode implements ProtocolNode<GossipMessage, KvCall, KvReply> 
   private learnedRound = -1;
   /** Versions this node learned by rumor during round `learnedRound`. */
   private learnedThisRound: Entry[] = [];
+  /** Round index of `connections`. */
+  private connectionRound = -1;
+  /** Rumor connections (pushes and pull requests) accepted in round `connectionRound`. */
+  private connections = 0;
   private running = false;
   /** The bound of received timestamps, in timestamp units. */
   private readonly maxAheadUnits: number;
@@ -292,7 +318,8 @@ export class GossipNode implements ProtocolNode<GossipMessage, KvCall, KvReply> 
       unitNs: options.timestampUnitNs ?? 1,
       epoch: options.timestampEpoch ?? 0,
     });
-    this.rumors = new RumorList(c.feedback, c.stop, c.k);
+    if (!(c.connectionLimit >= 1)) throw new RangeError(`gossip: connection limit ${c.connectionLimit} must be >= 1`);
+    this.rumors = new RumorList(c.feedback, c.stop, c.k, c.counterReset);
     this.gossipPhaseNs = c.phase === 'aligned' ? 0 : Math.floor(this.rng.uniform() * c.intervalNs);
     this.aePhaseNs =
       c.antiEntropyIntervalNs > 0 && c.antiEntropyPhase === 'random' ? Math.floor(this.rng.uniform() * c.antiEntropyIntervalNs) : 0;
@@ -309,7 +336,7 @@ export class GossipNode implements ProtocolNode<GossipMessage, KvCall, KvReply> 
     this.gossipTimerAt = -1;
     this.gcTimerSet = false;
     const c = this.config;
-    if (c.mode === 'push-pull' && c.timing === 'rounds') this.armGossip(now);
+    if (this.ticksAlways()) this.armGossip(now);
     else if (this.rumors.size > 0) this.armGossip(now);
     if (c.antiEntropyIntervalNs > 0) this.setTimer(TIMER_AE, nextTick(now, c.antiEntropyIntervalNs, this.aePhaseNs));
     this.armGc(now);
@@ -319,7 +346,7 @@ export class GossipNode implements ProtocolNode<GossipMessage, KvCall, KvReply> 
     if (timer === TIMER_GOSSIP) {
       this.gossipTimerAt = -1;
       this.gossipRound(now);
-      if (this.rumors.size > 0 || (this.config.mode === 'push-pull' && this.config.timing === 'rounds')) this.armGossip(now);
+      if (this.rumors.size > 0 || this.ticksAlways()) this.armGossip(now);
     } else if (timer === TIMER_AE) {
       this.antiEntropyRound();
       this.setTimer(TIMER_AE, nextTick(now, this.config.antiEntropyIntervalNs, this.aePhaseNs));
@@ -340,6 +367,10 @@ export class GossipNode implements ProtocolNode<GossipMessage, KvCall, KvReply> 
           if (!Array.isArray(msg.known) || !msg.known.every(isValidRef)) return this.drop('malformed');
           for (const r of msg.known) this.rumors.unnecessary(r.key, r.ts, r.origin, this.rng);
           return;
+        case 'learned':
+          if (!Array.isArray(msg.learned) || !msg.learned.every(isValidRef)) return this.drop('malformed');
+          for (const r of msg.learned) this.rumors.necessary(r.key, r.ts, r.origin);
+          return;
         case 'digest':
           if (!isValidDigest(msg)) return this.drop('malformed');
           if (msg.buckets !== this.store.buckets) return this.drop('bucket_mismatch');
@@ -349,8 +380,10 @@ export class GossipNode implements ProtocolNode<GossipMessage, KvCall, KvReply> 
           if (!Array.isArray(msg.items) || !msg.items.every((r) => isValidRef(r) && (!isInline(r) || isValidEntry(r)))) return this.drop('malformed');
           if (msg.buckets !== this.store.buckets) return this.drop('bucket_mismatch');
           // Inline values first: then the comparison below finds them equal and asks only for the rest.
-          for (const r of msg.items) if (isInline(r) && !this.refuseFuture(r, from, now)) this.receive(r, 'anti_entropy', now);
-          for (const m of answerSummary(this.store, msg, this.config.mtuBytes)) this.send(from, m);
+          if (this.config.antiEntropyMode !== 'push') {
+            for (const r of msg.items) if (isInline(r) && !this.refuseFuture(r, from, now)) this.receive(r, 'anti_entropy', now);
+          }
+          for (const m of answerSummary(this.store, msg, this.config.mtuBytes, this.config.antiEntropyMode)) this.send(from, m);
           this.armGc(now);
           return;
         case 'request':
@@ -519,6 +552,7 @@ export class GossipNode implements ProtocolNode<GossipMessage, KvCall, KvReply> 
         this.sentRumor++;
         break;
       case 'feedback':
+      case 'learned':
         this.sentFeedback++;
         break;
       case 'digest':
@@ -593,14 +627,18 @@ export class GossipNode implements ProtocolNode<GossipMessage, KvCall, KvReply> 
       return;
     }
     if (c.stop === 'once' && !local && !this.rng.bernoulli(c.forwardProbability)) return;
-    this.rumors.add(e);
+    this.rumors.add(e, this.roundOf(now));
     this.armGossip(now);
   }
 
   private onRumor(from: NodeId, msg: Extract<GossipMessage, { type: 'rumor' }>, now: Time): void {
     if (!Array.isArray(msg.rumors) || !msg.rumors.every(isValidEntry)) return this.drop('malformed');
+    // Past the connection limit: refused unread, unanswered (the sender counts it as no contact).
+    if (!msg.reply && !this.acceptConnection(now)) return;
     let firstKnown: Entry | undefined;
     let known: Entry[] | undefined;
+    let firstNew: Entry | undefined;
+    let news: Entry[] | undefined;
     let learned = false;
     const obs = this.observer;
     for (const e of msg.rumors) {
@@ -613,24 +651,43 @@ export class GossipNode implements ProtocolNode<GossipMessage, KvCall, KvReply> 
       } else if (!this.learnedInRound(e, now)) {
         if (firstKnown === undefined) firstKnown = e;
         else (known ??= [firstKnown]).push(e);
+        continue;
       }
+      if (firstNew === undefined) firstNew = e;
+      else (news ??= [firstNew]).push(e);
     }
-    if (firstKnown !== undefined && !msg.reply && this.config.feedback === 'feedback') {
+    const c = this.config;
+    if (firstKnown !== undefined && c.feedback === 'feedback') {
       // An entry is a valid VersionRef: the feedback carries its (key, ts, origin) only.
       if (known === undefined) this.send(from, feedbackFor(firstKnown));
       else {
-        for (const page of paginate(known, (r) => refSize(r.key), LIST_OVERHEAD_FEEDBACK, this.config.mtuBytes)) {
+        for (const page of paginate(known, (r) => refSize(r.key), LIST_OVERHEAD_FEEDBACK, c.mtuBytes)) {
           this.send(from, { type: 'feedback', known: page });
         }
       }
     }
+    if (firstNew !== undefined && c.feedback === 'feedback' && c.stop === 'counter' && c.counterReset) {
+      // Necessary contacts, so the sender can reset its counter (a silent contact may have been lost).
+      if (news === undefined) this.send(from, learnedFor(firstNew));
+      else {
+        for (const page of paginate(news, (r) => refSize(r.key), LIST_OVERHEAD_FEEDBACK, c.mtuBytes)) {
+          this.send(from, { type: 'learned', learned: page });
+        }
+      }
+    }
     if (msg.pull) {
+      // Synchronous rounds: serve only what this node held when its round began.
+      const round = this.config.roundSemantics === 'synchronous' ? this.roundOf(now) : Infinity;
       const mine: Entry[] = [];
       for (const h of this.rumors.hot) {
         const e = h.entry;
+        if (h.sinceRound >= round) continue;
         if (!msg.rumors.some((r) => r.key === e.key && r.ts === e.ts && r.origin === e.origin)) mine.push(e);
       }
-      if (mine.length > 0) this.pushTo([from], mine, false, true);
+      if (mine.length > 0) {
+        this.pushTo([from], mine, false, true);
+        this.rumors.sent(mine);
+      }
     }
     if (learned) this.armGc(now);
   }
@@ -643,7 +700,7 @@ export class GossipNode implements ProtocolNode<GossipMessage, KvCall, KvReply> 
    * no feedback.
    */
   private learnedInRound(e: Entry, now: Time): boolean {
-    const round = Math.floor((now - this.gossipPhaseNs) / this.config.intervalNs);
+    const round = this.roundOf(now);
     if (round !== this.learnedRound) return false;
     const l = this.learnedThisRound;
     for (let i = 0; i < l.length; i++) {
@@ -653,8 +710,32 @@ export class GossipNode implements ProtocolNode<GossipMessage, KvCall, KvReply> 
     return false;
   }
 
+  /** This node's round index at `now`: floor((now - phase) / interval). */
+  private roundOf(now: Time): number {
+    return Math.floor((now - this.gossipPhaseNs) / this.config.intervalNs);
+  }
+
+  /** Whether the gossip timer runs without hot rumors (pull requests go out every round). */
+  private ticksAlways(): boolean {
+    return this.config.timing === 'rounds' && (this.config.mode === 'push-pull' || this.config.mode === 'pull');
+  }
+
+  /** Counts an incoming rumor connection; false when this round's `connectionLimit` is already reached. */
+  private acceptConnection(now: Time): boolean {
+    const limit = this.config.connectionLimit;
+    if (limit === Infinity) return true;
+    const round = this.roundOf(now);
+    if (round !== this.connectionRound) {
+      this.connectionRound = round;
+      this.connections = 0;
+    }
+    if (this.connections >= limit) return false;
+    this.connections++;
+    return true;
+  }
+
   private noteLearned(e: Entry, now: Time): void {
-    const round = Math.floor((now - this.gossipPhaseNs) / this.config.intervalNs);
+    const round = this.roundOf(now);
     if (round !== this.learnedRound) {
       this.learnedRound = round;
       const l = this.learnedThisRound;
@@ -665,10 +746,16 @@ export class GossipNode implements ProtocolNode<GossipMessage, KvCall, KvReply> 
 
   private gossipRound(now: Time): void {
     const c = this.config;
-    const hot = this.rumors.hot;
-    if (hot.length === 0 && c.mode !== 'push-pull') return;
-    this.pushTo(this.pickPeers(c.fanout), this.rumors.entries(), c.mode === 'push-pull', false);
-    this.rumors.afterRound(this.rng);
+    const rumors = this.rumors;
+    rumors.settle(this.rng);
+    if (c.mode === 'pull') {
+      this.pushTo(this.pickPeers(c.fanout), NO_ENTRIES, true, false);
+      return;
+    }
+    if (rumors.size === 0 && c.mode !== 'push-pull') return;
+    const targets = this.pickPeers(c.fanout);
+    this.pushTo(targets, rumors.entries(), c.mode === 'push-pull', false);
+    rumors.sentAll(targets.length);
     void now;
   }
 

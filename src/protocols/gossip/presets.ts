@@ -14,6 +14,7 @@ export const PRESET_NAMES = [
   'demers-blind-coin',
   'infect-forever',
   'push-pull',
+  'demers-pull-feedback-counter',
 ] as const;
 
 /** A preset name. */
@@ -38,9 +39,14 @@ const DEMERS: Partial<GossipConfig> = {
  *   MTU); physical clocks;
  * - `demers-*`: Demers et al. 1987's simulations: push, fanout 1, aligned
  *   rounds, no anti-entropy, the named feedback and stop rule, k = 3;
- * - `infect-forever`: push, fanout 1, aligned, never stops (Pittel's setting);
+ * - `infect-forever`: push, fanout 1, aligned, never stops (Pittel's
+ *   setting); blind, since feedback cannot stop it and would only double the
+ *   messages;
  * - `push-pull`: every node contacts one peer per aligned round and both
- *   exchange hot rumors; never stops.
+ *   exchange hot rumors; never stops (blind, like `infect-forever`);
+ * - `demers-pull-feedback-counter`: pull rumor mongering (Demers et al.'s
+ *   Table 3): every node asks one random peer per aligned round, feedback +
+ *   counter, k = 3, no anti-entropy.
  */
 export const PRESETS: Readonly<Record<PresetName, Partial<GossipConfig>>> = {
   default: {},
@@ -59,8 +65,9 @@ export const PRESETS: Readonly<Record<PresetName, Partial<GossipConfig>>> = {
   'demers-feedback-coin': { ...DEMERS, feedback: 'feedback', stop: 'coin' },
   'demers-blind-counter': { ...DEMERS, feedback: 'blind', stop: 'counter' },
   'demers-blind-coin': { ...DEMERS, feedback: 'blind', stop: 'coin' },
-  'infect-forever': { ...DEMERS, stop: 'forever' },
-  'push-pull': { ...DEMERS, mode: 'push-pull', stop: 'forever' },
+  'infect-forever': { ...DEMERS, feedback: 'blind', stop: 'forever' },
+  'push-pull': { ...DEMERS, mode: 'push-pull', feedback: 'blind', stop: 'forever' },
+  'demers-pull-feedback-counter': { ...DEMERS, mode: 'pull', feedback: 'feedback', stop: 'counter' },
 };
 
 /** The full configuration of a preset with `overrides` applied. */

@@ -5,24 +5,31 @@
  * Theory of operation. A node that stores a new version makes it a *hot
  * rumor* (replacing any hot rumor of the same key: the old version is
  * superseded and not worth spreading). Each round the node sends its hot
- * rumors to `fanout` random peers; then the stop rule decides which rumors it
- * loses interest in:
+ * rumors: pushed to `fanout` random peers, or as answers to the pull requests
+ * it receives. Every message carrying a rumor is one *contact*. A recipient
+ * that already knew the rumor answers with feedback: an *unnecessary
+ * contact*. With the counter reset, a recipient to which it was new says so
+ * too (`learned`): a *necessary contact*. A contact that earned neither
+ * (lost, or refused by the connection limit) counts as neither.
+ *
+ * At the start of each round ({@link RumorList.settle}) the node applies the
+ * blind rules to the round that ended; feedback acts as it arrives:
  *
  * - blind + counter: a rumor is dropped after it has been sent in k rounds;
  * - blind + coin: after each round in which it was sent, dropped with probability 1/k;
- * - feedback + counter: the recipient answers with the rumors it already
- *   knew; each such *unnecessary contact* adds one to the rumor's counter and
- *   at k the rumor is dropped. Exact rule: counter starts at 0; +1 per
- *   feedback naming the rumor (one per recipient per round); drop when
- *   counter >= k. Recipients that learned something send no reply;
- *   a lost message therefore counts as a necessary contact. Rounds are
- *   synchronous as in Demers et al.'s simulations: a recipient that learned
- *   the version earlier in the *same* round (from another sender) was
- *   susceptible when the round began, so it sends no feedback for it either;
+ * - feedback + counter: each unnecessary contact adds 1 to the rumor's
+ *   counter (from 0), and at k the rumor is dropped. With `counterReset`
+ *   (the paper's rule) a necessary contact resets the counter to 0, so only
+ *   k *consecutive* unnecessary contacts (in the order their answers arrive)
+ *   drop it: Demers et al.'s traffic bound assumes exactly this ("each
+ *   unnecessary message was sent by a site that, within the last k cycles,
+ *   sent a necessary message, or newly discovered the update"). Without
+ *   `counterReset` the counter only grows;
  * - feedback + coin: each unnecessary contact drops it with probability 1/k;
  * - forever: never dropped (comparison only: traffic never stops);
- * - once: the original program: forwarded in the first round only (the
- *   caller draws the forward probability when the rumor is added).
+ * - once: the original program: dropped after the first round in which it
+ *   was sent (the caller draws the forward probability when the rumor is
+ *   added).
  */
 import type { Random } from '../../kernel/random.js';
 import type { Feedback, StopRule } from './config.js';
@@ -33,6 +40,10 @@ export interface HotRumor {
   readonly entry: Entry;
   /** Unnecessary contacts (feedback) or rounds sent (blind). */
   count: number;
+  /** The node's round index in which it became hot. */
+  readonly sinceRound: number;
+  /** Contacts made with it since the last settlement. */
+  contacts: number;
 }
 
 /** The hot rumors of one node and its stop rule. */
@@ -46,6 +57,8 @@ export class RumorList {
     readonly feedback: Feedback,
     readonly stop: StopRule,
     readonly k: number,
+    /** Feedback + counter: a necessary contact resets the counter (default true). */
+    readonly counterReset = true,
   ) {}
 
   /** Number of hot rumors. */
@@ -58,35 +71,57 @@ export class RumorList {
     return (this.entriesCache ??= this.hot.map((h) => h.entry));
   }
 
-  /** Makes `e` a hot rumor, replacing a hot rumor of the same key. */
-  add(e: Entry): void {
+  /** Makes `e` a hot rumor (in round `round` of the node), replacing a hot rumor of the same key. */
+  add(e: Entry, round = 0): void {
     this.entriesCache = undefined;
     const hot = this.hot;
+    const h: HotRumor = { entry: e, count: 0, sinceRound: round, contacts: 0 };
     for (let i = 0; i < hot.length; i++) {
-      const h = hot[i] as HotRumor;
-      if (h.entry.key === e.key) {
-        hot[i] = { entry: e, count: 0 };
+      if ((hot[i] as HotRumor).entry.key === e.key) {
+        hot[i] = h;
         return;
       }
     }
-    hot.push({ entry: e, count: 0 });
+    hot.push(h);
   }
 
-  /** Applies the blind rules (and `once`) after a round in which every hot rumor was sent. */
-  afterRound(rng: Random): void {
-    if (this.stop === 'forever') return;
-    if (this.stop === 'once') {
-      this.clear();
+  /** Every hot rumor was sent to `targets` peers (a push round). */
+  sentAll(targets: number): void {
+    for (const h of this.hot) h.contacts += targets;
+  }
+
+  /** The rumors `sent` (entries of this list) were sent to one peer (a pull answer). */
+  sent(sent: readonly Entry[]): void {
+    for (const h of this.hot) if (sent.includes(h.entry)) h.contacts++;
+  }
+
+  /**
+   * Settles the round that ends now, before the node's next round: the blind
+   * rules and `once` for every rumor sent in it.
+   */
+  settle(rng: Random): void {
+    if (this.stop === 'forever') {
+      for (const h of this.hot) h.contacts = 0;
       return;
     }
-    if (this.feedback !== 'blind') return;
-    const keep: HotRumor[] = [];
-    for (const h of this.hot) {
-      h.count++;
-      if (this.stop === 'counter' ? h.count < this.k : !rng.bernoulli(1 / this.k)) keep.push(h);
+    let keep: HotRumor[] | undefined;
+    for (let i = 0; i < this.hot.length; i++) {
+      const h = this.hot[i] as HotRumor;
+      const sent = h.contacts > 0;
+      let drop = false;
+      if (sent && this.stop === 'once') drop = true;
+      else if (sent && this.feedback === 'blind') {
+        h.count++;
+        drop = this.stop === 'counter' ? h.count >= this.k : rng.bernoulli(1 / this.k);
+      }
+      h.contacts = 0;
+      if (drop) keep ??= this.hot.slice(0, i);
+      else if (keep !== undefined) keep.push(h);
     }
-    if (keep.length !== this.hot.length) this.entriesCache = undefined;
-    this.hot = keep;
+    if (keep !== undefined) {
+      this.hot = keep;
+      this.entriesCache = undefined;
+    }
   }
 
   /** Applies the feedback rules: the recipient already knew version (key, ts, origin). */
@@ -103,6 +138,16 @@ export class RumorList {
         hot.splice(i, 1);
         this.entriesCache = undefined;
       }
+      return;
+    }
+  }
+
+  /** Applies the counter reset: the recipient did not know version (key, ts, origin) before. */
+  necessary(key: string, ts: number, origin: number): void {
+    if (!this.counterReset || this.feedback !== 'feedback' || this.stop !== 'counter') return;
+    for (const h of this.hot) {
+      if (h.entry.key !== key) continue;
+      if (h.entry.ts === ts && h.entry.origin === origin) h.count = 0;
       return;
     }
   }

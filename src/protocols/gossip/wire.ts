@@ -17,11 +17,12 @@
  * | 4    | summary        | u16 buckets, u16 bucket, u8 flags (1 first, 2 last, 4 inline), u16 n, n × ref [+ u8 has-value, value when flag 4] |
  * | 5    | delta          | u16 n, n × entry                                                   |
  * | 6    | request        | u16 n, n × str8 key                                                |
+ * | 7    | learned        | u16 n, n × ref                                                     |
  * | 32   | client-request | u32 id, u8 op (1 put, 2 get, 3 delete, 4 stats), [str8 key], [value] |
  * | 33   | client-reply   | u32 id, u8 op, u8 ok, then error str16, or per op (see encode)     |
  *
  * entry = str8 key, ts, origin, value; ref = str8 key, ts, origin.
- * Codes 7..31 and 34..63 are reserved. {@link encodedSize} equals
+ * Codes 8..31 and 34..63 are reserved. {@link encodedSize} equals
  * `encode(m).length` exactly (tested), so simulated sends cost no encoding.
  * {@link decode} throws {@link WireError} on anything malformed, including
  * trailing bytes.
@@ -66,6 +67,8 @@ export type GossipMessage =
   | { readonly type: 'rumor'; readonly rumors: readonly Entry[]; readonly pull: boolean; readonly reply: boolean }
   /** Feedback: the rumors (of a `rumor` message) the recipient already knew. */
   | { readonly type: 'feedback'; readonly known: readonly VersionRef[] }
+  /** The rumors (of a `rumor` message) that were new to the recipient: necessary contacts (feedback + counter with reset). */
+  | { readonly type: 'learned'; readonly learned: readonly VersionRef[] }
   /**
    * Anti-entropy step 1: bucket hashes (of `buckets` in all). Dense form (no
    * `indices`): `hashes[i]` is bucket `start + i`. Sparse form (small
@@ -118,7 +121,7 @@ export class WireError extends Error {
   }
 }
 
-const TYPE_CODES = { rumor: 1, feedback: 2, digest: 3, summary: 4, delta: 5, request: 6, 'client-request': 32, 'client-reply': 33 } as const;
+const TYPE_CODES = { rumor: 1, feedback: 2, digest: 3, summary: 4, delta: 5, request: 6, learned: 7, 'client-request': 32, 'client-reply': 33 } as const;
 const OP_CODES = { put: 1, get: 2, delete: 3, stats: 4 } as const;
 const OPS = ['', 'put', 'get', 'delete', 'stats'] as const;
 
@@ -225,6 +228,11 @@ export function encodedSize(msg: GossipMessage): number {
       for (const r of msg.known) n += refSize(r.key);
       return n;
     }
+    case 'learned': {
+      let n = LIST_OVERHEAD_FEEDBACK;
+      for (const r of msg.learned) n += refSize(r.key);
+      return n;
+    }
     case 'digest':
       return msg.indices === undefined ? LIST_OVERHEAD_DIGEST + 4 * msg.hashes.length : LIST_OVERHEAD_SPARSE_DIGEST + 6 * msg.hashes.length;
     case 'summary': {
@@ -325,6 +333,10 @@ export function encode(msg: GossipMessage): Uint8Array {
     case 'feedback':
       w.u16(msg.known.length);
       for (const r of msg.known) w.ref(r.key, r.ts, r.origin);
+      break;
+    case 'learned':
+      w.u16(msg.learned.length);
+      for (const r of msg.learned) w.ref(r.key, r.ts, r.origin);
       break;
     case 'digest':
       w.u16(msg.buckets);
@@ -576,6 +588,13 @@ export function decode(bytes: Uint8Array): GossipMessage {
       const known: VersionRef[] = [];
       for (let i = 0; i < n; i++) known.push(r.ref());
       msg = { type: 'feedback', known };
+      break;
+    }
+    case 7: {
+      const n = r.u16();
+      const learned: VersionRef[] = [];
+      for (let i = 0; i < n; i++) learned.push(r.ref());
+      msg = { type: 'learned', learned };
       break;
     }
     case 3: {

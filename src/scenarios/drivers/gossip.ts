@@ -10,7 +10,8 @@
  *   gossip:
  *     preset: default          # default | original | demers-feedback-counter | demers-feedback-coin
  *                              # | demers-blind-counter | demers-blind-coin | infect-forever | push-pull
- *     mode: push               # push | push-pull | off (anti-entropy only)
+ *                              # | demers-pull-feedback-counter
+ *     mode: push               # push | push-pull | pull | off (anti-entropy only)
  *     timing: rounds           # rounds | immediate (forward once at once, the original program)
  *     fanout: 2                # peers per round
  *     interval_s: 1            # gossip round
@@ -18,8 +19,11 @@
  *     feedback: feedback       # feedback | blind
  *     stop: counter            # counter | coin | forever | once
  *     k: 3                     # counter limit, or coin: lose interest with probability 1/k
+ *     counter_reset: true      # feedback + counter: k consecutive unnecessary contacts (false: k in all)
+ *     round_semantics: synchronous  # synchronous (serve from the round after learning) | relay
+ *     connection_limit: none   # or an integer >= 1: rumor connections a node accepts per round
  *     forward_probability: 0.5 # for stop: once
- *     anti_entropy: { interval_s: 10, phase: random, mtu_bytes: 1400, digest_buckets: 64 }  # interval_s 0 = off;
+ *     anti_entropy: { interval_s: 10, phase: random, mode: push-pull, mtu_bytes: 1400, digest_buckets: 64 }  # interval_s 0 = off;
  *                              # mtu_bytes bounds every message the node sends
  *     tombstone_gc_s: 300      # or "never"
  *     clock: { kind: hlc, max_offset_ms: 0, max_drift_ppm: 0, max_ahead_ms: 500, nodes: [{ node: A, offset_ms: 5, drift_ppm: 100 }] }
@@ -80,7 +84,7 @@ const offOrPositiveS = () =>
 
 const gossipSectionShape = z.strictObject({
   preset: z.enum(PRESET_NAMES).default('default'),
-  mode: z.enum(['push', 'push-pull', 'off']),
+  mode: z.enum(['push', 'push-pull', 'pull', 'off']),
   timing: z.enum(['rounds', 'immediate']),
   fanout: z.int().min(1).max(10_000),
   interval_s: positiveS(),
@@ -88,10 +92,14 @@ const gossipSectionShape = z.strictObject({
   feedback: z.enum(['feedback', 'blind']),
   stop: z.enum(['counter', 'coin', 'forever', 'once']),
   k: z.int().min(1).max(1_000_000),
+  counter_reset: z.boolean(),
+  round_semantics: z.enum(['synchronous', 'relay']),
+  connection_limit: z.union([z.int().min(1).max(1_000_000), z.literal('none')]),
   forward_probability: prob(),
   anti_entropy: z.strictObject({
     interval_s: offOrPositiveS(),
     phase: z.enum(['aligned', 'random']),
+    mode: z.enum(['push', 'pull', 'push-pull']),
     mtu_bytes: z.int().min(MIN_MTU_BYTES).max(65507),
     digest_buckets: z.int().min(1).max(65535),
   }),
@@ -128,10 +136,14 @@ export function presetSection(name: PresetName): Omit<GossipSettings, 'preset'> 
     feedback: c.feedback,
     stop: c.stop,
     k: c.k,
+    counter_reset: c.counterReset,
+    round_semantics: c.roundSemantics,
+    connection_limit: c.connectionLimit === Infinity ? 'none' : c.connectionLimit,
     forward_probability: c.forwardProbability,
     anti_entropy: {
       interval_s: c.antiEntropyIntervalNs / 1e9,
       phase: c.antiEntropyPhase,
+      mode: c.antiEntropyMode,
       mtu_bytes: c.mtuBytes,
       digest_buckets: c.digestBuckets,
     },
@@ -185,9 +197,13 @@ export function toGossipConfig(s: GossipSettings): GossipConfig {
     feedback: s.feedback,
     stop: s.stop,
     k: s.k,
+    counterReset: s.counter_reset,
+    roundSemantics: s.round_semantics,
+    connectionLimit: s.connection_limit === 'none' ? Infinity : s.connection_limit,
     forwardProbability: s.forward_probability,
     antiEntropyIntervalNs: seconds(s.anti_entropy.interval_s),
     antiEntropyPhase: s.anti_entropy.phase,
+    antiEntropyMode: s.anti_entropy.mode,
     mtuBytes: s.anti_entropy.mtu_bytes,
     digestBuckets: s.anti_entropy.digest_buckets,
     tombstoneGcNs: s.tombstone_gc_s === 'never' ? Infinity : seconds(s.tombstone_gc_s),

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { CsvWriter } from '../../../src/kernel/csv.js';
 import type { RunContext, RunResult, ScenarioFor } from '../../../src/scenarios/driver.js';
-import { gossipDriver, type GossipSettings, type GossipWorkload } from '../../../src/scenarios/drivers/gossip.js';
+import { gossipDriver, toGossipConfig, type GossipSettings, type GossipWorkload } from '../../../src/scenarios/drivers/gossip.js';
 import { checkScenario, loadScenario, parseScenarioText } from '../../../src/scenarios/loader.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'desim-gossip-driver-'));
@@ -90,5 +90,17 @@ workload:
     expect(gossipDriver.schema.parse({}).clock.kind).toBe('hlc');
     expect(gossipDriver.schema.safeParse({ fanuot: 2 }).success).toBe(false);
     expect(gossipDriver.workloadSchema.safeParse({ at_s: 1, node: 'A', op: 'put', key: 'k' }).success).toBe(false);
+  });
+
+  it('maps the rumor-round keys to the node configuration and refuses out-of-range values', () => {
+    const preset = toGossipConfig(gossipDriver.schema.parse({ preset: 'demers-feedback-counter' }));
+    expect(preset).toMatchObject({ counterReset: true, roundSemantics: 'synchronous', connectionLimit: Infinity, antiEntropyMode: 'push-pull' });
+    const c = toGossipConfig(
+      gossipDriver.schema.parse({ mode: 'pull', counter_reset: false, round_semantics: 'relay', connection_limit: 1, anti_entropy: { mode: 'pull' } }),
+    );
+    expect(c).toMatchObject({ mode: 'pull', counterReset: false, roundSemantics: 'relay', connectionLimit: 1, antiEntropyMode: 'pull' });
+    for (const bad of [{ connection_limit: 0 }, { connection_limit: 1.5 }, { counter_reset: 'yes' }, { round_semantics: 'async' }, { anti_entropy: { mode: 'both' } }]) {
+      expect(gossipDriver.schema.safeParse(bad).success).toBe(false);
+    }
   });
 });

@@ -6,14 +6,19 @@ import type { Entry } from '../../../src/protocols/gossip/store.js';
 const e = (key: string, ts: number): Entry => ({ key, value: ts, ts, origin: 0, deleted: false });
 
 describe('rumor stop rules (Demers et al. 1987)', () => {
-  it('feedback + counter: lose interest at exactly k unnecessary contacts; rounds alone do not count', () => {
+  it('feedback + counter without reset: lose interest at exactly k unnecessary contacts in all; rounds alone do not count', () => {
     const rng = new Random('t');
-    const r = new RumorList('feedback', 'counter', 3);
+    const r = new RumorList('feedback', 'counter', 3, false);
     r.add(e('a', 1));
-    for (let i = 0; i < 10; i++) r.afterRound(rng);
+    for (let i = 0; i < 10; i++) {
+      r.sentAll(1);
+      r.settle(rng);
+    }
     expect(r.size).toBe(1);
     r.unnecessary('a', 1, 0, rng);
     r.unnecessary('a', 1, 0, rng);
+    r.sentAll(1);
+    r.settle(rng); // a necessary contact: no reset without counterReset
     expect(r.size).toBe(1);
     r.unnecessary('a', 2, 0, rng); // another version: ignored
     expect(r.size).toBe(1);
@@ -21,15 +26,55 @@ describe('rumor stop rules (Demers et al. 1987)', () => {
     expect(r.size).toBe(0);
   });
 
-  it('blind + counter: lose interest after k rounds, feedback ignored', () => {
+  it('feedback + counter (the paper): k consecutive unnecessary contacts; a necessary one resets the counter', () => {
+    const rng = new Random('t');
+    const r = new RumorList('feedback', 'counter', 3);
+    r.add(e('a', 1));
+    r.unnecessary('a', 1, 0, rng);
+    r.unnecessary('a', 1, 0, rng);
+    expect(r.hot[0]?.count).toBe(2);
+    r.necessary('a', 2, 0); // another version: ignored
+    expect(r.hot[0]?.count).toBe(2);
+    r.necessary('a', 1, 0);
+    expect(r.hot[0]?.count).toBe(0);
+    r.unnecessary('a', 1, 0, rng);
+    r.unnecessary('a', 1, 0, rng);
+    expect(r.size).toBe(1);
+    r.unnecessary('a', 1, 0, rng);
+    expect(r.size).toBe(0);
+  });
+
+  it('a contact that earns no answer (lost or refused) changes nothing; the reset needs counterReset', () => {
+    const rng = new Random('t');
+    const r = new RumorList('feedback', 'counter', 2);
+    r.add(e('a', 1));
+    r.sentAll(1);
+    r.unnecessary('a', 1, 0, rng);
+    r.settle(rng);
+    r.sentAll(1); // no answer
+    r.settle(rng);
+    expect(r.hot[0]?.count).toBe(1);
+    const old = new RumorList('feedback', 'counter', 2, false);
+    old.add(e('a', 1));
+    old.unnecessary('a', 1, 0, rng);
+    old.necessary('a', 1, 0);
+    expect(old.hot[0]?.count).toBe(1);
+    old.unnecessary('a', 1, 0, rng);
+    expect(old.size).toBe(0);
+  });
+
+  it('blind + counter: lose interest after k rounds in which it was sent, feedback ignored', () => {
     const rng = new Random('t');
     const r = new RumorList('blind', 'counter', 2);
     r.add(e('a', 1));
     r.unnecessary('a', 1, 0, rng);
     r.unnecessary('a', 1, 0, rng);
-    r.afterRound(rng);
+    r.settle(rng); // not sent: does not count
+    r.sentAll(1);
+    r.settle(rng);
     expect(r.size).toBe(1);
-    r.afterRound(rng);
+    r.sent(r.entries());
+    r.settle(rng);
     expect(r.size).toBe(0);
   });
 
@@ -40,7 +85,8 @@ describe('rumor stop rules (Demers et al. 1987)', () => {
     for (let i = 0; i < trials; i++) {
       const r = new RumorList('blind', 'coin', 4);
       r.add(e('a', 1));
-      r.afterRound(rng);
+      r.sentAll(1);
+      r.settle(rng);
       kept += r.size;
     }
     expect(kept / trials).toBeGreaterThan(0.72);
@@ -58,7 +104,8 @@ describe('rumor stop rules (Demers et al. 1987)', () => {
     f.add(e('a', 1));
     for (let i = 0; i < 5; i++) {
       f.unnecessary('a', 1, 0, rng);
-      f.afterRound(rng);
+      f.sentAll(1);
+      f.settle(rng);
     }
     expect(f.size).toBe(1);
   });

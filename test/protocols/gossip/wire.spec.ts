@@ -29,6 +29,7 @@ const reply: fc.Arbitrary<KvReply> = fc.oneof(
 const message: fc.Arbitrary<GossipMessage> = fc.oneof(
   fc.record({ type: fc.constant('rumor' as const), rumors: fc.array(entry, { maxLength: 5 }), pull: fc.boolean(), reply: fc.boolean() }),
   fc.record({ type: fc.constant('feedback' as const), known: fc.array(ref, { maxLength: 5 }) }),
+  fc.record({ type: fc.constant('learned' as const), learned: fc.array(ref, { maxLength: 5 }) }),
   fc.integer({ min: 1, max: 300 }).chain((buckets) =>
     fc.integer({ min: 0, max: buckets - 1 }).chain((start) =>
       fc.record({
