@@ -42,16 +42,22 @@
  * anti_entropy; version = the write's timestamp), `infection` (time_s, key,
  * fraction_live_holding_newest: one point per key and instant it changes).
  * Tables: `reads` (time_s, node, key, value as JSON, found, stale: the
- * version read is not the newest written so far) and `updates` (one row per
- * write: t_ave_s, t_last_s, residue_frac, rumor_messages, rumor_bytes).
+ * version read is not the newest surviving one at that time: the newest
+ * version some node, live or crashed with its state, stores) and `updates` (one row per
+ * write: t_ave_s, t_last_s, t_all_s, residue_frac, rumor_messages,
+ * rumor_bytes, lost = 1 when no node stores it or a newer version).
  *
  * Metrics, in order ({@link GOSSIP_METRICS}): nodes; updates (writes);
- * t_ave_s, t_last_s, residue_frac (means over updates; t_last over updates
- * every live node has; see `metrics.ts`); messages_sent, bytes_sent (every
+ * lost_writes (writes that no node, live or crashed with its state, stores,
+ * nor a newer version of their key: their writer and whoever got them were
+ * restarted without state); t_ave_s, t_last_s, t_all_s, residue_frac (means
+ * over the surviving writes: t_ave and t_last over those that reached a node
+ * besides the writer, t_all over those every live node has; see
+ * `metrics.ts`); messages_sent, bytes_sent (every
  * message of every type, encoded sizes); messages_per_node, bytes_per_node,
  * rumor_messages_per_node; packets_dropped (network drops, all causes);
- * converged (1 when every live node holds the newest version of every key at
- * the end); convergence_time_s (time of the last transition into that state
+ * converged (1 when every live node holds the newest surviving version of
+ * every key at the end); convergence_time_s (time of the last transition into that state
  * minus the time the last fault healed: the latest repair, release or
  * restart, 0 without faults; NaN when not converged); stale_reads; reads;
  * failed_calls (calls at nodes that were down, or refused writes).
@@ -219,13 +225,15 @@ export const INFECTION_COLUMNS = ['time_s', 'key', 'fraction_live_holding_newest
 /** Columns of the `reads` table. */
 export const READ_COLUMNS = ['time_s', 'node', 'key', 'value', 'found', 'stale'] as const;
 /** Columns of the `updates` table. */
-export const UPDATE_COLUMNS = ['written_s', 'node', 'key', 'op', 'version', 't_ave_s', 't_last_s', 'residue_frac', 'rumor_messages', 'rumor_bytes'] as const;
+export const UPDATE_COLUMNS = ['written_s', 'node', 'key', 'op', 'version', 't_ave_s', 't_last_s', 't_all_s', 'residue_frac', 'rumor_messages', 'rumor_bytes', 'lost'] as const;
 /** The metrics, in order. */
 export const GOSSIP_METRICS = [
   'nodes',
   'updates',
+  'lost_writes',
   't_ave_s',
   't_last_s',
+  't_all_s',
   'residue_frac',
   'messages_sent',
   'bytes_sent',
@@ -394,8 +402,10 @@ export function setupGossipRun(
   const metrics: Record<(typeof GOSSIP_METRICS)[number], number> = {
     nodes: n,
     updates: sum.updates,
+    lost_writes: sum.lost,
     t_ave_s: sum.tAveS,
     t_last_s: sum.tLastS,
+    t_all_s: sum.tAllS,
     residue_frac: sum.residueFrac,
     messages_sent: totals.messages,
     bytes_sent: totals.bytes,
@@ -415,18 +425,21 @@ export function setupGossipRun(
     u.key,
     u.deleted ? 'delete' : 'put',
     u.ts,
-    u.count > 1 ? fmt.float(u.sumDelayNs / (u.count - 1) / 1e9, 9) : '',
-    m.complete(u) ? formatSeconds(u.maxDelayNs) : '',
+    u.reached > 0 ? fmt.float(m.tAveNs(u) / 1e9, 9) : '',
+    u.reached > 0 ? formatSeconds(m.tLastNs(u)) : '',
+    m.complete(u) ? formatSeconds(m.tAllNs(u)) : '',
     fmt.float(m.residue(u), 6),
     u.messages,
     u.bytes,
+    m.lost(u) ? 1 : 0,
   ]);
   const writes = [`${puts} put${puts === 1 ? '' : 's'}`, ...(deletes > 0 ? [`${deletes} delete${deletes === 1 ? '' : 's'}`] : [])].join(', ');
   const shownGets = gets.length <= 4 ? gets : [...gets.slice(0, 4), `... (${gets.length} gets)`];
   const conv = converged
     ? `converged at t=${formatSeconds(m.lastConvergedNs)} s`
     : 'not converged at the end';
-  const headline = [`${n} nodes, ${writes}`, ...(shownGets.length > 0 ? [shownGets.join(' ')] : []), conv].join('; ');
+  const lostText = sum.lost > 0 ? [`${sum.lost} write${sum.lost === 1 ? '' : 's'} lost`] : [];
+  const headline = [`${n} nodes, ${writes}`, ...(shownGets.length > 0 ? [shownGets.join(' ')] : []), ...lostText, conv].join('; ');
   return {
     metrics,
     tables: { reads: { columns: READ_COLUMNS, rows: reads }, updates: { columns: UPDATE_COLUMNS, rows: updates } },
