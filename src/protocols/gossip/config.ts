@@ -93,6 +93,12 @@ export interface GossipConfig {
   readonly antiEntropyPhase: Phase;
   /** Direction of the exchanges this node starts. Default `push-pull`. */
   readonly antiEntropyMode: AntiEntropyMode;
+  /**
+   * When true, a version learned by anti-entropy becomes a hot rumor at the
+   * node that learned it, as if it had arrived by rumor (same stop rule).
+   * Default false: anti-entropy only repairs the node it reaches.
+   */
+  readonly regossipAntiEntropy: boolean;
   /** Largest encoded message (bytes); every message is built to fit. Default 1400. */
   readonly mtuBytes: number;
   /** Hash buckets of the anti-entropy digest. Default 64. */
@@ -128,6 +134,7 @@ export const DEFAULT_CONFIG: GossipConfig = {
   antiEntropyIntervalNs: 10_000_000_000,
   antiEntropyPhase: 'random',
   antiEntropyMode: 'push-pull',
+  regossipAntiEntropy: false,
   mtuBytes: 1400,
   digestBuckets: 64,
   tombstoneGcNs: 300_000_000_000,

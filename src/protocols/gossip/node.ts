@@ -26,7 +26,7 @@
  *   and unanswered.
  * - Anti-entropy (`anti-entropy.ts`): every `antiEntropyIntervalNs` a
  *   push-pull digest exchange with one random peer. Entries learned this way
- *   are stored but not made hot.
+ *   are stored, and made hot rumors only with `regossipAntiEntropy`.
  * - Client requests arriving as `client-request` messages are answered with
  *   `client-reply` (the UDP client uses this); {@link handleCall} is the same
  *   thing as a direct call.
@@ -381,7 +381,7 @@ export class GossipNode implements ProtocolNode<GossipMessage, KvCall, KvReply> 
           if (msg.buckets !== this.store.buckets) return this.drop('bucket_mismatch');
           // Inline values first: then the comparison below finds them equal and asks only for the rest.
           if (this.config.antiEntropyMode !== 'push') {
-            for (const r of msg.items) if (isInline(r) && !this.refuseFuture(r, from, now)) this.receive(r, 'anti_entropy', now);
+            for (const r of msg.items) if (isInline(r) && !this.refuseFuture(r, from, now)) this.learnByAntiEntropy(r, now);
           }
           for (const m of answerSummary(this.store, msg, this.config.mtuBytes, this.config.antiEntropyMode)) this.send(from, m);
           this.armGc(now);
@@ -392,7 +392,7 @@ export class GossipNode implements ProtocolNode<GossipMessage, KvCall, KvReply> 
           return;
         case 'delta':
           if (!Array.isArray(msg.entries) || !msg.entries.every(isValidEntry)) return this.drop('malformed');
-          for (const e of msg.entries) if (!this.refuseFuture(e, from, now)) this.receive(e, 'anti_entropy', now);
+          for (const e of msg.entries) if (!this.refuseFuture(e, from, now)) this.learnByAntiEntropy(e, now);
           this.armGc(now);
           return;
         case 'client-request': {
@@ -616,6 +616,11 @@ export class GossipNode implements ProtocolNode<GossipMessage, KvCall, KvReply> 
     if (this.store.merge(e, gcBefore) !== MergeResult.Stored) return false;
     this.observer?.stored(this.id, e, via, now);
     return true;
+  }
+
+  /** Merges a version received in anti-entropy; with `regossipAntiEntropy`, a new one becomes a rumor. */
+  private learnByAntiEntropy(e: Entry, now: Time): void {
+    if (this.receive(e, 'anti_entropy', now) && this.config.regossipAntiEntropy) this.infect(e, false, now);
   }
 
   /** A new version at this node: spread it according to the rumor settings. */

@@ -25,6 +25,7 @@
  *     forward_probability: 0.5 # for stop: once
  *     anti_entropy: { interval_s: 10, phase: random, mode: push-pull, mtu_bytes: 1400, digest_buckets: 64 }  # interval_s 0 = off;
  *                              # mtu_bytes bounds every message the node sends
+ *     regossip_anti_entropy: false # true: a version learned by anti-entropy becomes a hot rumor
  *     tombstone_gc_s: 300      # or "never"
  *     clock: { kind: hlc, max_offset_ms: 0, max_drift_ppm: 0, max_ahead_ms: 500, nodes: [{ node: A, offset_ms: 5, drift_ppm: 100 }] }
  * ```
@@ -102,6 +103,7 @@ const gossipSectionShape = z.strictObject({
   round_semantics: z.enum(['synchronous', 'relay']),
   connection_limit: z.union([z.int().min(1).max(1_000_000), z.literal('none')]),
   forward_probability: prob(),
+  regossip_anti_entropy: z.boolean(),
   anti_entropy: z.strictObject({
     interval_s: offOrPositiveS(),
     phase: z.enum(['aligned', 'random']),
@@ -146,6 +148,7 @@ export function presetSection(name: PresetName): Omit<GossipSettings, 'preset'> 
     round_semantics: c.roundSemantics,
     connection_limit: c.connectionLimit === Infinity ? 'none' : c.connectionLimit,
     forward_probability: c.forwardProbability,
+    regossip_anti_entropy: c.regossipAntiEntropy,
     anti_entropy: {
       interval_s: c.antiEntropyIntervalNs / 1e9,
       phase: c.antiEntropyPhase,
@@ -210,6 +213,7 @@ export function toGossipConfig(s: GossipSettings): GossipConfig {
     antiEntropyIntervalNs: seconds(s.anti_entropy.interval_s),
     antiEntropyPhase: s.anti_entropy.phase,
     antiEntropyMode: s.anti_entropy.mode,
+    regossipAntiEntropy: s.regossip_anti_entropy,
     mtuBytes: s.anti_entropy.mtu_bytes,
     digestBuckets: s.anti_entropy.digest_buckets,
     tombstoneGcNs: s.tombstone_gc_s === 'never' ? Infinity : seconds(s.tombstone_gc_s),
