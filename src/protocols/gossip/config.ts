@@ -103,7 +103,12 @@ export interface GossipConfig {
   readonly mtuBytes: number;
   /** Hash buckets of the anti-entropy digest. Default 64. */
   readonly digestBuckets: number;
-  /** Tombstones older than this (ns of the node's clock) are collected. Default 300 s. Infinity keeps them. */
+  /**
+   * Tombstones older than this (ns of the node's clock) are collected once
+   * every peer has confirmed holding them (in anti-entropy, rumors or
+   * feedback); a collected tombstone is remembered without value for as long
+   * again. Default 300 s. Infinity keeps them.
+   */
   readonly tombstoneGcNs: number;
   readonly clock: ClockKind;
   /**

@@ -26,7 +26,7 @@
  *     anti_entropy: { interval_s: 10, phase: random, mode: push-pull, mtu_bytes: 1400, digest_buckets: 64 }  # interval_s 0 = off;
  *                              # mtu_bytes bounds every message the node sends
  *     regossip_anti_entropy: false # true: a version learned by anti-entropy becomes a hot rumor
- *     tombstone_gc_s: 300      # or "never"
+ *     tombstone_gc_s: 300      # or "never"; collected once this old and confirmed by every peer
  *     clock: { kind: hlc, max_offset_ms: 0, max_drift_ppm: 0, max_ahead_ms: 500, nodes: [{ node: A, offset_ms: 5, drift_ppm: 100 }] }
  * ```
  *
