@@ -462,6 +462,13 @@ function checkGossip(scenario: ScenarioFor<GossipSettings, GossipWorkload>): Iss
     if (!names.has(c.node)) issues.push({ path: `protocol.gossip.clock.nodes[${i}].node`, message: unknownNode(c.node, names) });
   });
   if (names.size < 2) issues.push({ path: 'network.nodes', message: 'gossip needs at least 2 nodes' });
+  const g = scenario.settings;
+  if (g.regossip_anti_entropy && (g.mode === 'off' || g.anti_entropy.interval_s === 0)) {
+    issues.push({
+      path: 'protocol.gossip.regossip_anti_entropy',
+      message: `true needs rumor mongering and anti-entropy, but ${g.mode === 'off' ? 'mode is off' : 'anti_entropy.interval_s is 0'}`,
+    });
+  }
   return issues;
 }
 

@@ -6,6 +6,7 @@ import { resolveConfig } from '../../../src/protocols/gossip/presets.js';
 import type { Entry } from '../../../src/protocols/gossip/store.js';
 import type { GossipMessage } from '../../../src/protocols/gossip/wire.js';
 import { gossipDriver } from '../../../src/scenarios/drivers/gossip.js';
+import { checkScenario, parseScenarioText } from '../../../src/scenarios/loader.js';
 
 const S = 1_000_000_000;
 const e: Entry = { key: 'k', value: 'v', ts: 5, origin: 3, deleted: false };
@@ -50,5 +51,24 @@ describe('regossip_anti_entropy', () => {
     expect(gossipDriver.schema.parse({}).regossip_anti_entropy).toBe(false);
     expect(gossipDriver.schema.parse({ regossip_anti_entropy: true }).regossip_anti_entropy).toBe(true);
     expect(gossipDriver.schema.safeParse({ regossip_anti_entropy: 'yes' }).success).toBe(false);
+  });
+
+  it('is refused, with its path, where it could not act (no rumor mongering, or no anti-entropy)', () => {
+    for (const [extra, why] of [
+      ['mode: off', 'mode is off'],
+      ['anti_entropy: { interval_s: 0 }', 'anti_entropy.interval_s is 0'],
+    ] as const) {
+      const r = checkScenario(
+        parseScenarioText(`
+name: x
+duration_s: 1
+network: { nodes: 3 }
+protocol: { gossip: { regossip_anti_entropy: true, ${extra} } }
+`),
+        [gossipDriver],
+      );
+      expect(r.ok).toBe(false);
+      if (!r.ok) expect(r.issues).toContainEqual({ path: 'protocol.gossip.regossip_anti_entropy', message: expect.stringContaining(why) });
+    }
   });
 });
