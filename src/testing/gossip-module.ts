@@ -13,7 +13,11 @@
  * once some node stores it and that node is not restarted without state
  * afterwards: a version held by such a node survives to the end (stores only
  * move forward), while a version held only by nodes that were all wiped is
- * legitimately lost.
+ * legitimately lost. With tombstone collection on, a node may hold nothing
+ * for a key whose winner is a tombstone (it collected it, or every other
+ * node had before it heard of the delete). And no deleted value ever comes
+ * back: no node stores a version of a key older than a tombstone of that key
+ * it collected earlier.
  */
 import { GossipNode } from '../protocols/gossip/node.js';
 import { compareVersion, type Entry } from '../protocols/gossip/store.js';
@@ -28,12 +32,21 @@ interface Stored {
   readonly t: number;
 }
 
+interface Collected {
+  readonly node: NodeId;
+  readonly e: Entry;
+  readonly t: number;
+}
+
 interface RunState {
   readonly config: ReturnType<typeof toGossipConfig>;
   readonly maxOffsetNs: number;
   readonly maxDriftPpm: number;
   readonly clocks: Map<NodeId, { offsetNs: number; driftPpm: number }>;
   readonly stored: Stored[];
+  readonly collected: Collected[];
+  /** The version each node last stored, per key (`node\u0000key`). */
+  readonly last: Map<string, Entry>;
 }
 
 function runState(ctx: NodeContext): RunState {
@@ -46,6 +59,8 @@ function runState(ctx: NodeContext): RunState {
       maxDriftPpm: settings.clock.max_drift_ppm,
       clocks: new Map(),
       stored: [],
+      collected: [],
+      last: new Map(),
     };
     ctx.shared.set('gossip', st);
   }
@@ -70,7 +85,16 @@ export function createNode(id: NodeId, ctx: NodeContext): GossipNode {
     config: st.config,
     clockOffsetNs: clock.offsetNs,
     clockDriftPpm: clock.driftPpm,
-    observer: { stored: (node, e, _via, t) => st.stored.push({ node, e, t }) },
+    observer: {
+      stored: (node, e, _via, t) => {
+        st.stored.push({ node, e, t });
+        st.last.set(`${node}\u0000${e.key}`, e);
+      },
+      collected: (node, key, t) => {
+        const e = st.last.get(`${node}\u0000${key}`);
+        if (e !== undefined) st.collected.push({ node, e, t });
+      },
+    },
   });
 }
 
@@ -86,6 +110,15 @@ export function problems(view: ClusterView<GossipMessage, KvCall, KvReply>): str
     if (cur === undefined || compareVersion(s.e.ts, s.e.origin, cur.ts, cur.origin) > 0) expected.set(s.e.key, s.e);
   }
   const out: string[] = [];
+  const version = (e: Entry): string => `(${e.ts}, ${view.names[e.origin] ?? e.origin})`;
+  for (const c of st?.collected ?? []) {
+    for (const s of stored) {
+      if (s.node === c.node && s.t >= c.t && s.e.key === c.e.key && compareVersion(s.e.ts, s.e.origin, c.e.ts, c.e.origin) < 0) {
+        out.push(`${view.names[c.node] ?? c.node}.${c.e.key}: brought back ${version(s.e)} at ${s.t / 1e9} s after collecting the tombstone ${version(c.e)} at ${c.t / 1e9} s`);
+      }
+    }
+  }
+  const gcOn = st !== undefined && st.config.tombstoneGcNs !== Infinity;
   view.nodes.forEach((n, id) => {
     const name = view.names[id] ?? `#${id}`;
     if (view.up[id] !== true) {
@@ -95,6 +128,7 @@ export function problems(view: ClusterView<GossipMessage, KvCall, KvReply>): str
     const store = (n as GossipNode).store;
     for (const [key, want] of expected) {
       const got = store.entry(key);
+      if (got === undefined && want.deleted && gcOn) continue; // the tombstone was collected here (or everywhere before this node heard of it)
       if (got === undefined || got.ts !== want.ts || got.origin !== want.origin) {
         const has = got === undefined ? 'nothing' : `(${got.ts}, ${view.names[got.origin] ?? got.origin})`;
         const wanted = `(${want.ts}, ${view.names[want.origin] ?? want.origin})${want.deleted ? ' tombstone' : ` = ${JSON.stringify(want.value)}`}`;

@@ -203,3 +203,20 @@ export function answerRequest(store: Store, keys: readonly string[], mtuBytes: n
   }
   return paginate(entries, entrySize, LIST_OVERHEAD_DELTA, mtuBytes).map((page) => ({ type: 'delta', entries: page }));
 }
+
+/** The hash a digest page gives for bucket `b` (0 for an empty bucket of a sparse page), or undefined when the page does not cover `b`. */
+export function digestHashOf(msg: Msg<'digest'>, b: number): number | undefined {
+  if (b < msg.start) return undefined;
+  if (msg.indices === undefined) return b < msg.start + msg.hashes.length ? msg.hashes[b - msg.start] : undefined;
+  if (b >= msg.start + (msg.count ?? msg.buckets - msg.start)) return undefined;
+  let lo = 0;
+  let hi = msg.indices.length - 1;
+  while (lo <= hi) {
+    const mid = (lo + hi) >> 1;
+    const x = msg.indices[mid] as number;
+    if (x === b) return msg.hashes[mid];
+    if (x < b) lo = mid + 1;
+    else hi = mid - 1;
+  }
+  return 0;
+}

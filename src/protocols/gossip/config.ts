@@ -93,11 +93,22 @@ export interface GossipConfig {
   readonly antiEntropyPhase: Phase;
   /** Direction of the exchanges this node starts. Default `push-pull`. */
   readonly antiEntropyMode: AntiEntropyMode;
+  /**
+   * When true, a version learned by anti-entropy becomes a hot rumor at the
+   * node that learned it, as if it had arrived by rumor (same stop rule).
+   * Default false: anti-entropy only repairs the node it reaches.
+   */
+  readonly regossipAntiEntropy: boolean;
   /** Largest encoded message (bytes); every message is built to fit. Default 1400. */
   readonly mtuBytes: number;
   /** Hash buckets of the anti-entropy digest. Default 64. */
   readonly digestBuckets: number;
-  /** Tombstones older than this (ns of the node's clock) are collected. Default 300 s. Infinity keeps them. */
+  /**
+   * Tombstones older than this (ns of the node's clock) are collected once
+   * every peer has confirmed holding them (in anti-entropy, rumors or
+   * feedback); a collected tombstone is remembered without value for as long
+   * again. Default 300 s. Infinity keeps them.
+   */
   readonly tombstoneGcNs: number;
   readonly clock: ClockKind;
   /**
@@ -128,6 +139,7 @@ export const DEFAULT_CONFIG: GossipConfig = {
   antiEntropyIntervalNs: 10_000_000_000,
   antiEntropyPhase: 'random',
   antiEntropyMode: 'push-pull',
+  regossipAntiEntropy: false,
   mtuBytes: 1400,
   digestBuckets: 64,
   tombstoneGcNs: 300_000_000_000,

@@ -6,8 +6,9 @@
  * Theory of operation.
  * - Writes (`put`, `delete`) are stamped by the node's clock (HLC by default,
  *   see `clock.ts`) and stored as last-writer-wins versions ordered by
- *   (ts, origin id) (`store.ts`); a delete stores a tombstone, collected after
- *   `tombstoneGcNs`.
+ *   (ts, origin id) (`store.ts`); a delete stores a tombstone, collected once
+ *   it is older than `tombstoneGcNs` and every peer has confirmed it (see
+ *   "Tombstone collection" below).
  * - Rumor mongering (`rumor.ts`): a new version becomes a hot rumor. With
  *   `timing: rounds` the node ticks every `intervalNs` (phase `aligned`: at
  *   multiples of the interval, all nodes together; `random`: at a per-node
@@ -26,7 +27,7 @@
  *   and unanswered.
  * - Anti-entropy (`anti-entropy.ts`): every `antiEntropyIntervalNs` a
  *   push-pull digest exchange with one random peer. Entries learned this way
- *   are stored but not made hot.
+ *   are stored, and made hot rumors only with `regossipAntiEntropy`.
  * - Client requests arriving as `client-request` messages are answered with
  *   `client-reply` (the UDP client uses this); {@link handleCall} is the same
  *   thing as a direct call.
@@ -49,11 +50,11 @@ import type { Random } from '../../kernel/random.js';
 import type { Time } from '../../kernel/time.js';
 import type { NodeId } from '../net/network.js';
 import type { Action, ProtocolNode } from '../sans-io.js';
-import { answerDigest, answerRequest, answerSummary, buildDigests, paginate } from './anti-entropy.js';
+import { answerDigest, answerRequest, answerSummary, buildDigests, digestHashOf, paginate } from './anti-entropy.js';
 import { SkewedClock } from './clock.js';
 import { DEFAULT_CONFIG, MIN_MTU_BYTES, type GossipConfig } from './config.js';
 import { RumorList } from './rumor.js';
-import { MergeResult, Store, type Entry, type Value } from './store.js';
+import { bucketOf, compareVersion, MergeResult, Store, type Entry, type Value } from './store.js';
 import {
   LIST_OVERHEAD_FEEDBACK,
   LIST_OVERHEAD_RUMOR,
@@ -125,6 +126,21 @@ export interface GossipNodeOptions {
 const TIMER_GOSSIP = 'gossip';
 const TIMER_AE = 'ae';
 const TIMER_GC = 'gc';
+
+/** A tombstone this node holds, and the peers that have shown they hold it or a newer version of its key. */
+interface TombstoneAcks {
+  readonly e: Entry;
+  readonly bucket: number;
+  /** One bit per peer, indexed by the peer's position in `peers`. */
+  readonly bits: Uint32Array;
+  count: number;
+}
+
+/** A collected tombstone, remembered without value until `untilNs`: re-deliveries of it (or of older versions) are refused and answered. */
+interface Ghost {
+  readonly e: Entry;
+  readonly untilNs: Time;
+}
 
 /** Messages sent and bytes, by type. */
 export interface SendCounters {
@@ -294,6 +310,14 @@ export class GossipNode implements ProtocolNode<GossipMessage, KvCall, KvReply> 
   private futureLastFrom = -1;
   private futureBySender: Map<NodeId, number> | undefined;
   private futureResets = 0;
+  /** Tombstones held, with their confirmations (created at the first tombstone). */
+  private tombstoneAcks: Map<string, TombstoneAcks> | undefined;
+  /** Collected tombstones still remembered. */
+  private ghosts: Map<string, Ghost> | undefined;
+  /** Versions the ghosts refused while handling the current message (answered with feedback). */
+  private ghostRefused: Entry[] | undefined;
+  /** Distinct peers other than this node (computed at the first tombstone). */
+  private otherPeerCount = -1;
 
   constructor(options: GossipNodeOptions) {
     const given = options.config;
@@ -365,7 +389,10 @@ export class GossipNode implements ProtocolNode<GossipMessage, KvCall, KvReply> 
           return this.onRumor(from, msg, now);
         case 'feedback':
           if (!Array.isArray(msg.known) || !msg.known.every(isValidRef)) return this.drop('malformed');
-          for (const r of msg.known) this.rumors.unnecessary(r.key, r.ts, r.origin, this.rng);
+          for (const r of msg.known) {
+            this.rumors.unnecessary(r.key, r.ts, r.origin, this.rng);
+            this.confirm(from, r.key, r.ts, r.origin);
+          }
           return;
         case 'learned':
           if (!Array.isArray(msg.learned) || !msg.learned.every(isValidRef)) return this.drop('malformed');
@@ -374,15 +401,18 @@ export class GossipNode implements ProtocolNode<GossipMessage, KvCall, KvReply> 
         case 'digest':
           if (!isValidDigest(msg)) return this.drop('malformed');
           if (msg.buckets !== this.store.buckets) return this.drop('bucket_mismatch');
+          if (this.tombstoneAcks !== undefined && this.tombstoneAcks.size > 0) this.confirmByDigest(from, msg);
           for (const m of answerDigest(this.store, msg, this.config.mtuBytes)) this.send(from, m);
           return;
         case 'summary':
           if (!Array.isArray(msg.items) || !msg.items.every((r) => isValidRef(r) && (!isInline(r) || isValidEntry(r)))) return this.drop('malformed');
           if (msg.buckets !== this.store.buckets) return this.drop('bucket_mismatch');
+          for (const r of msg.items) this.confirm(from, r.key, r.ts, r.origin);
           // Inline values first: then the comparison below finds them equal and asks only for the rest.
           if (this.config.antiEntropyMode !== 'push') {
-            for (const r of msg.items) if (isInline(r) && !this.refuseFuture(r, from, now)) this.receive(r, 'anti_entropy', now);
+            for (const r of msg.items) if (isInline(r) && !this.refuseFuture(r, from, now)) this.learnByAntiEntropy(r, now);
           }
+          this.answerGhostRefusals(from);
           for (const m of answerSummary(this.store, msg, this.config.mtuBytes, this.config.antiEntropyMode)) this.send(from, m);
           this.armGc(now);
           return;
@@ -392,7 +422,11 @@ export class GossipNode implements ProtocolNode<GossipMessage, KvCall, KvReply> 
           return;
         case 'delta':
           if (!Array.isArray(msg.entries) || !msg.entries.every(isValidEntry)) return this.drop('malformed');
-          for (const e of msg.entries) if (!this.refuseFuture(e, from, now)) this.receive(e, 'anti_entropy', now);
+          for (const e of msg.entries) {
+            this.confirm(from, e.key, e.ts, e.origin);
+            if (!this.refuseFuture(e, from, now)) this.learnByAntiEntropy(e, now);
+          }
+          this.answerGhostRefusals(from);
           this.armGc(now);
           return;
         case 'client-request': {
@@ -498,7 +532,7 @@ export class GossipNode implements ProtocolNode<GossipMessage, KvCall, KvReply> 
 
   /** Loads a snapshot's entries (merging with what the store holds) and clock. Invalid entries are skipped. */
   restore(s: GossipNodeSnapshot): void {
-    for (const e of s.entries) if (isValidEntry(e)) this.store.merge(e);
+    for (const e of s.entries) if (isValidEntry(e) && this.store.merge(e) === MergeResult.Stored) this.track(e);
     if (Number.isSafeInteger(s.clockLastTs) && s.clockLastTs > this.clock.lastTs) this.clock.lastTs = s.clockLastTs;
   }
 
@@ -602,20 +636,108 @@ export class GossipNode implements ProtocolNode<GossipMessage, KvCall, KvReply> 
     const e: Entry = { key, value, ts: this.clock.stamp(now), origin: this.id, deleted };
     if (entrySize(e) > this.maxEntryBytes) return { op, ok: false, error: `entry of ${entrySize(e)} bytes does not fit the ${this.config.mtuBytes}-byte MTU` };
     this.store.put(e);
+    this.ghosts?.delete(key);
+    this.track(e);
     this.observer?.stored(this.id, e, 'local', now);
     this.infect(e, true, now);
     if (deleted) this.armGc(now);
     return { op, ok: true, ts: e.ts, origin: e.origin };
   }
 
-  /** Merges a received entry; returns true when it was new. */
+  /**
+   * Merges a received entry; returns true when it was new. A tombstone is
+   * accepted whatever its age (a replica that missed the delete must drop
+   * its old value); a version no newer than a remembered collected tombstone
+   * is refused (and answered with feedback by the anti-entropy handlers).
+   */
   private receive(e: Entry, via: Via, now: Time): boolean {
     if (this.config.clock === 'hlc') this.clock.observe(e.ts);
-    const gcBefore =
-      !e.deleted || this.config.tombstoneGcNs === Infinity ? -Infinity : this.clock.physical(now) - this.clock.units(this.config.tombstoneGcNs);
-    if (this.store.merge(e, gcBefore) !== MergeResult.Stored) return false;
+    const ghost = this.ghosts?.get(e.key);
+    if (ghost !== undefined) {
+      if (compareVersion(e.ts, e.origin, ghost.e.ts, ghost.e.origin) <= 0) {
+        (this.ghostRefused ??= []).push(e);
+        return false;
+      }
+      this.ghosts?.delete(e.key);
+    }
+    if (this.store.merge(e) !== MergeResult.Stored) return false;
+    this.track(e);
     this.observer?.stored(this.id, e, via, now);
     return true;
+  }
+
+  // ---- Tombstone collection ----
+  //
+  // A tombstone is collected once it is older than `tombstoneGcNs` (by this
+  // node's clock) AND every peer has shown that it holds that tombstone or a
+  // newer version of the key: an equal digest bucket, a summary item, a delta
+  // or rumor entry, or a feedback reference naming such a version. A store
+  // never goes back to an older version, so from then on no replica holds a
+  // value older than the delete, and none can bring it back, however long it
+  // was cut off (partitioned, held, or crashed with its state): a cut-off
+  // peer only delays collection. The collected tombstone is remembered
+  // without its value for another `tombstoneGcNs` (a "ghost"): re-deliveries
+  // of it, or of older versions still in flight, are refused and answered
+  // with feedback, which counts as the confirmation the sender still waits
+  // for. Limits: without anti-entropy nothing confirms and tombstones stay; a
+  // peer that never comes back keeps them forever; a replica restarted
+  // without state forgets that it confirmed (see the package README).
+
+  /** Keeps the tombstone bookkeeping in step with a version just stored. */
+  private track(e: Entry): void {
+    if (this.config.tombstoneGcNs === Infinity) return;
+    if (!e.deleted) {
+      this.tombstoneAcks?.delete(e.key);
+      return;
+    }
+    if (this.otherPeerCount < 0) {
+      const p = this.peers;
+      this.otherPeerCount = p.length - (p[this.id] === this.id || p.includes(this.id) ? 1 : 0);
+    }
+    (this.tombstoneAcks ??= new Map()).set(e.key, { e, bucket: bucketOf(e.key, this.store.buckets), bits: new Uint32Array((this.peers.length + 31) >>> 5), count: 0 });
+  }
+
+  /** Records that peer `from` holds version (ts, origin) of `key`; a confirmation if it is at least our tombstone's. */
+  private confirm(from: NodeId, key: string, ts: number, origin: number): void {
+    const a = this.tombstoneAcks?.get(key);
+    if (a === undefined || compareVersion(ts, origin, a.e.ts, a.e.origin) < 0) return;
+    this.ack(a, from);
+  }
+
+  private ack(a: TombstoneAcks, from: NodeId): void {
+    if (from === this.id) return;
+    const p = this.peers;
+    const i = p[from] === from ? from : p.indexOf(from);
+    if (i < 0) return;
+    const w = i >>> 5;
+    const bit = 1 << (i & 31);
+    const word = a.bits[w] as number;
+    if ((word & bit) !== 0) return;
+    a.bits[w] = word | bit;
+    a.count++;
+  }
+
+  /** A digest page from `from`: every tombstone whose bucket hashes equal ours is held there too. */
+  private confirmByDigest(from: NodeId, msg: Extract<GossipMessage, { type: 'digest' }>): void {
+    for (const a of (this.tombstoneAcks as Map<string, TombstoneAcks>).values()) {
+      const theirs = digestHashOf(msg, a.bucket);
+      if (theirs !== undefined && theirs === this.store.bucketHash(a.bucket)) this.ack(a, from);
+    }
+  }
+
+  /** Tells `from` that this node already had the versions its ghosts refused (the sender counts it as a confirmation). */
+  private answerGhostRefusals(from: NodeId): void {
+    const r = this.ghostRefused;
+    if (r === undefined || r.length === 0) return;
+    this.ghostRefused = undefined;
+    for (const page of paginate(r, (x) => refSize(x.key), LIST_OVERHEAD_FEEDBACK, this.config.mtuBytes)) {
+      this.send(from, { type: 'feedback', known: page.map((e) => ({ key: e.key, ts: e.ts, origin: e.origin })) });
+    }
+  }
+
+  /** Merges a version received in anti-entropy; with `regossipAntiEntropy`, a new one becomes a rumor. */
+  private learnByAntiEntropy(e: Entry, now: Time): void {
+    if (this.receive(e, 'anti_entropy', now) && this.config.regossipAntiEntropy) this.infect(e, false, now);
   }
 
   /** A new version at this node: spread it according to the rumor settings. */
@@ -644,6 +766,7 @@ export class GossipNode implements ProtocolNode<GossipMessage, KvCall, KvReply> 
     for (const e of msg.rumors) {
       if (this.refuseFuture(e, from, now)) continue;
       if (obs?.rumorReceived !== undefined) obs.rumorReceived(this.id, e);
+      if (this.tombstoneAcks !== undefined) this.confirm(from, e.key, e.ts, e.origin);
       if (this.receive(e, 'rumor', now)) {
         learned = true;
         this.noteLearned(e, now);
@@ -681,7 +804,7 @@ export class GossipNode implements ProtocolNode<GossipMessage, KvCall, KvReply> 
       const mine: Entry[] = [];
       for (const h of this.rumors.hot) {
         const e = h.entry;
-        if (h.sinceRound >= round) continue;
+        if (h.sinceRound >= round || this.store.entry(e.key) !== e) continue; // not a version superseded since (see currentRumors)
         if (!msg.rumors.some((r) => r.key === e.key && r.ts === e.ts && r.origin === e.origin)) mine.push(e);
       }
       if (mine.length > 0) {
@@ -689,6 +812,7 @@ export class GossipNode implements ProtocolNode<GossipMessage, KvCall, KvReply> 
         this.rumors.sent(mine);
       }
     }
+    this.ghostRefused = undefined; // answered by the feedback above when the stop rule uses feedback
     if (learned) this.armGc(now);
   }
 
@@ -753,10 +877,27 @@ export class GossipNode implements ProtocolNode<GossipMessage, KvCall, KvReply> 
       return;
     }
     if (rumors.size === 0 && c.mode !== 'push-pull') return;
+    const current = this.currentRumors();
+    if (current.length === 0 && c.mode !== 'push-pull') return;
     const targets = this.pickPeers(c.fanout);
-    this.pushTo(targets, rumors.entries(), c.mode === 'push-pull', false);
+    this.pushTo(targets, current, c.mode === 'push-pull', false);
     rumors.sentAll(targets.length);
     void now;
+  }
+
+  /**
+   * The hot rumors whose version is still the one in the store. A rumor that
+   * anti-entropy superseded, or whose tombstone was collected, since it became
+   * hot is not spread: it would only carry an old value to peers (after a
+   * collection, back to life).
+   */
+  private currentRumors(): readonly Entry[] {
+    const all = this.rumors.entries();
+    for (let i = 0; i < all.length; i++) {
+      const e = all[i] as Entry;
+      if (this.store.entry(e.key) !== e) return all.filter((x) => this.store.entry(x.key) === x);
+    }
+    return all;
   }
 
   private pushTo(targets: readonly NodeId[], entries: readonly Entry[], pull: boolean, reply: boolean): void {
@@ -781,10 +922,23 @@ export class GossipNode implements ProtocolNode<GossipMessage, KvCall, KvReply> 
     for (const m of buildDigests(this.store, this.config.mtuBytes)) this.send(to, m);
   }
 
+  /** Collects the tombstones that are old enough and confirmed by every peer; forgets expired ghosts. */
   private collectTombstones(now: Time): void {
-    if (this.config.tombstoneGcNs === Infinity) return;
-    const keys = this.store.collect(this.clock.physical(now) - this.clock.units(this.config.tombstoneGcNs));
-    if (this.observer?.collected !== undefined) for (const k of keys) this.observer.collected(this.id, k, now);
+    const gc = this.config.tombstoneGcNs;
+    if (gc === Infinity) return;
+    const ghosts = this.ghosts;
+    if (ghosts !== undefined) for (const [k, g] of ghosts) if (g.untilNs <= now) ghosts.delete(k);
+    const acks = this.tombstoneAcks;
+    if (acks === undefined) return;
+    const before = this.clock.physical(now) - this.clock.units(gc);
+    for (const [key, a] of acks) {
+      if (a.e.ts >= before || a.count < this.otherPeerCount) continue;
+      acks.delete(key);
+      if (this.store.entry(key) !== a.e) continue;
+      this.store.remove(key);
+      (this.ghosts ??= new Map()).set(key, { e: a.e, untilNs: now + gc });
+      if (this.observer?.collected !== undefined) this.observer.collected(this.id, key, now);
+    }
   }
 
   private armGossip(now: Time): void {
@@ -794,7 +948,8 @@ export class GossipNode implements ProtocolNode<GossipMessage, KvCall, KvReply> 
   }
 
   private armGc(now: Time): void {
-    if (this.gcTimerSet || !this.running || this.store.tombstoneCount === 0 || this.config.tombstoneGcNs === Infinity) return;
+    if (this.gcTimerSet || !this.running || this.config.tombstoneGcNs === Infinity) return;
+    if ((this.tombstoneAcks === undefined || this.tombstoneAcks.size === 0) && (this.ghosts === undefined || this.ghosts.size === 0)) return;
     this.gcTimerSet = true;
     this.setTimer(TIMER_GC, now + Math.max(1_000_000_000, Math.round(this.config.tombstoneGcNs / 8)));
   }

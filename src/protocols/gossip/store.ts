@@ -12,11 +12,10 @@
  * received, so 100,000 simulated replicas of one update share one record.
  *
  * A delete writes a tombstone (a versioned "absent"), so an older put that
- * arrives later cannot resurrect the key. Tombstones whose timestamp is older
- * than the GC horizon are dropped by {@link Store.collect}, and merges refuse
- * expired tombstones so peers do not hand them back; as in Demers et al. a
- * replica that missed the delete for longer than the horizon can resurrect
- * the old value (choose the horizon well above the worst partition).
+ * arrives later cannot resurrect the key. When a tombstone may be dropped is
+ * the node's decision (see `node.ts`: only once every peer has confirmed it);
+ * the store offers {@link Store.remove}, and {@link Store.collect} with a
+ * merge option to refuse expired tombstones for age-only collection.
  *
  * Keys are spread over `buckets` by a 32-bit FNV-1a hash; each bucket keeps
  * the XOR of its entries' hashes (key, version, tombstone), updated in O(1) on
@@ -211,7 +210,7 @@ export class Store {
     this.hashes = h;
   }
 
-  /** Drops tombstones with ts < `beforeTs`. Returns the keys collected. */
+  /** Drops tombstones with ts < `beforeTs`, confirmed or not. Returns the keys collected. */
   collect(beforeTs: number): string[] {
     const out: string[] = [];
     if (this.tombstones === 0) return out;

@@ -25,7 +25,8 @@
  *     forward_probability: 0.5 # for stop: once
  *     anti_entropy: { interval_s: 10, phase: random, mode: push-pull, mtu_bytes: 1400, digest_buckets: 64 }  # interval_s 0 = off;
  *                              # mtu_bytes bounds every message the node sends
- *     tombstone_gc_s: 300      # or "never"
+ *     regossip_anti_entropy: false # true: a version learned by anti-entropy becomes a hot rumor
+ *     tombstone_gc_s: 300      # or "never"; collected once this old and confirmed by every peer
  *     clock: { kind: hlc, max_offset_ms: 0, max_drift_ppm: 0, max_ahead_ms: 500, nodes: [{ node: A, offset_ms: 5, drift_ppm: 100 }] }
  * ```
  *
@@ -42,16 +43,22 @@
  * anti_entropy; version = the write's timestamp), `infection` (time_s, key,
  * fraction_live_holding_newest: one point per key and instant it changes).
  * Tables: `reads` (time_s, node, key, value as JSON, found, stale: the
- * version read is not the newest written so far) and `updates` (one row per
- * write: t_ave_s, t_last_s, residue_frac, rumor_messages, rumor_bytes).
+ * version read is not the newest surviving one at that time: the newest
+ * version some node, live or crashed with its state, stores) and `updates` (one row per
+ * write: t_ave_s, t_last_s, t_all_s, residue_frac, rumor_messages,
+ * rumor_bytes, lost = 1 when no node stores it or a newer version).
  *
  * Metrics, in order ({@link GOSSIP_METRICS}): nodes; updates (writes);
- * t_ave_s, t_last_s, residue_frac (means over updates; t_last over updates
- * every live node has; see `metrics.ts`); messages_sent, bytes_sent (every
+ * lost_writes (writes that no node, live or crashed with its state, stores,
+ * nor a newer version of their key: their writer and whoever got them were
+ * restarted without state); t_ave_s, t_last_s, t_all_s, residue_frac (means
+ * over the surviving writes: t_ave and t_last over those that reached a node
+ * besides the writer, t_all over those every live node has; see
+ * `metrics.ts`); messages_sent, bytes_sent (every
  * message of every type, encoded sizes); messages_per_node, bytes_per_node,
  * rumor_messages_per_node; packets_dropped (network drops, all causes);
- * converged (1 when every live node holds the newest version of every key at
- * the end); convergence_time_s (time of the last transition into that state
+ * converged (1 when every live node holds the newest surviving version of
+ * every key at the end); convergence_time_s (time of the last transition into that state
  * minus the time the last fault healed: the latest repair, release or
  * restart, 0 without faults; NaN when not converged); stale_reads; reads;
  * failed_calls (calls at nodes that were down, or refused writes).
@@ -96,6 +103,7 @@ const gossipSectionShape = z.strictObject({
   round_semantics: z.enum(['synchronous', 'relay']),
   connection_limit: z.union([z.int().min(1).max(1_000_000), z.literal('none')]),
   forward_probability: prob(),
+  regossip_anti_entropy: z.boolean(),
   anti_entropy: z.strictObject({
     interval_s: offOrPositiveS(),
     phase: z.enum(['aligned', 'random']),
@@ -140,6 +148,7 @@ export function presetSection(name: PresetName): Omit<GossipSettings, 'preset'> 
     round_semantics: c.roundSemantics,
     connection_limit: c.connectionLimit === Infinity ? 'none' : c.connectionLimit,
     forward_probability: c.forwardProbability,
+    regossip_anti_entropy: c.regossipAntiEntropy,
     anti_entropy: {
       interval_s: c.antiEntropyIntervalNs / 1e9,
       phase: c.antiEntropyPhase,
@@ -204,6 +213,7 @@ export function toGossipConfig(s: GossipSettings): GossipConfig {
     antiEntropyIntervalNs: seconds(s.anti_entropy.interval_s),
     antiEntropyPhase: s.anti_entropy.phase,
     antiEntropyMode: s.anti_entropy.mode,
+    regossipAntiEntropy: s.regossip_anti_entropy,
     mtuBytes: s.anti_entropy.mtu_bytes,
     digestBuckets: s.anti_entropy.digest_buckets,
     tombstoneGcNs: s.tombstone_gc_s === 'never' ? Infinity : seconds(s.tombstone_gc_s),
@@ -219,13 +229,15 @@ export const INFECTION_COLUMNS = ['time_s', 'key', 'fraction_live_holding_newest
 /** Columns of the `reads` table. */
 export const READ_COLUMNS = ['time_s', 'node', 'key', 'value', 'found', 'stale'] as const;
 /** Columns of the `updates` table. */
-export const UPDATE_COLUMNS = ['written_s', 'node', 'key', 'op', 'version', 't_ave_s', 't_last_s', 'residue_frac', 'rumor_messages', 'rumor_bytes'] as const;
+export const UPDATE_COLUMNS = ['written_s', 'node', 'key', 'op', 'version', 't_ave_s', 't_last_s', 't_all_s', 'residue_frac', 'rumor_messages', 'rumor_bytes', 'lost'] as const;
 /** The metrics, in order. */
 export const GOSSIP_METRICS = [
   'nodes',
   'updates',
+  'lost_writes',
   't_ave_s',
   't_last_s',
+  't_all_s',
   'residue_frac',
   'messages_sent',
   'bytes_sent',
@@ -394,8 +406,10 @@ export function setupGossipRun(
   const metrics: Record<(typeof GOSSIP_METRICS)[number], number> = {
     nodes: n,
     updates: sum.updates,
+    lost_writes: sum.lost,
     t_ave_s: sum.tAveS,
     t_last_s: sum.tLastS,
+    t_all_s: sum.tAllS,
     residue_frac: sum.residueFrac,
     messages_sent: totals.messages,
     bytes_sent: totals.bytes,
@@ -415,18 +429,21 @@ export function setupGossipRun(
     u.key,
     u.deleted ? 'delete' : 'put',
     u.ts,
-    u.count > 1 ? fmt.float(u.sumDelayNs / (u.count - 1) / 1e9, 9) : '',
-    m.complete(u) ? formatSeconds(u.maxDelayNs) : '',
+    u.reached > 0 ? fmt.float(m.tAveNs(u) / 1e9, 9) : '',
+    u.reached > 0 ? formatSeconds(m.tLastNs(u)) : '',
+    m.complete(u) ? formatSeconds(m.tAllNs(u)) : '',
     fmt.float(m.residue(u), 6),
     u.messages,
     u.bytes,
+    m.lost(u) ? 1 : 0,
   ]);
   const writes = [`${puts} put${puts === 1 ? '' : 's'}`, ...(deletes > 0 ? [`${deletes} delete${deletes === 1 ? '' : 's'}`] : [])].join(', ');
   const shownGets = gets.length <= 4 ? gets : [...gets.slice(0, 4), `... (${gets.length} gets)`];
   const conv = converged
     ? `converged at t=${formatSeconds(m.lastConvergedNs)} s`
     : 'not converged at the end';
-  const headline = [`${n} nodes, ${writes}`, ...(shownGets.length > 0 ? [shownGets.join(' ')] : []), conv].join('; ');
+  const lostText = sum.lost > 0 ? [`${sum.lost} write${sum.lost === 1 ? '' : 's'} lost`] : [];
+  const headline = [`${n} nodes, ${writes}`, ...(shownGets.length > 0 ? [shownGets.join(' ')] : []), ...lostText, conv].join('; ');
   return {
     metrics,
     tables: { reads: { columns: READ_COLUMNS, rows: reads }, updates: { columns: UPDATE_COLUMNS, rows: updates } },
@@ -445,6 +462,13 @@ function checkGossip(scenario: ScenarioFor<GossipSettings, GossipWorkload>): Iss
     if (!names.has(c.node)) issues.push({ path: `protocol.gossip.clock.nodes[${i}].node`, message: unknownNode(c.node, names) });
   });
   if (names.size < 2) issues.push({ path: 'network.nodes', message: 'gossip needs at least 2 nodes' });
+  const g = scenario.settings;
+  if (g.regossip_anti_entropy && (g.mode === 'off' || g.anti_entropy.interval_s === 0)) {
+    issues.push({
+      path: 'protocol.gossip.regossip_anti_entropy',
+      message: `true needs rumor mongering and anti-entropy, but ${g.mode === 'off' ? 'mode is off' : 'anti_entropy.interval_s is 0'}`,
+    });
+  }
   return issues;
 }
 
