@@ -24,7 +24,7 @@
  * data; every version the node stores (its own writes and those it learns)
  * is appended to the write-ahead log `FILE.wal`, and a put or delete is
  * answered only once its record is synced (group commit). The log is
- * compacted into the snapshot `FILE` every `saveIntervalMs` and when it
+ * compacted into the snapshot `FILE` every `saveIntervalMs` (30 s) and when it
  * grows past 4 MiB, and a last time by {@link RunningGossipNode.stop}. At
  * start the snapshot is loaded and the log replayed on top (a torn last
  * record is dropped; any other corruption stops the start with a clear
@@ -138,7 +138,7 @@ export interface GossipUdpOptions {
   readonly config?: Partial<GossipConfig>;
   /** State file (`--data`); none = in memory only. */
   readonly dataFile?: string;
-  /** Compaction period of the log into the state file, ms (default 5000). */
+  /** Compaction period of the log into the state file, ms (default 30000; the log is also compacted whenever it passes 4 MiB). */
   readonly saveIntervalMs?: number;
   /** Timestamp at `now` = 0, µs since 1970 (default {@link wallClockEpochUs}). */
   readonly timestampEpochUs?: number;
@@ -314,7 +314,7 @@ export async function startGossipNode(opts: GossipUdpOptions): Promise<RunningGo
     await durable?.close().catch(() => undefined);
     throw err;
   }
-  durable?.startAutoCompact(state, opts.saveIntervalMs ?? 5000);
+  durable?.startAutoCompact(state, opts.saveIntervalMs ?? 30_000);
   let stopping: Promise<void> | undefined;
   return {
     node,
