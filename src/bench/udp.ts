@@ -25,6 +25,8 @@ export interface UdpBenchOptions {
   readonly concurrency?: number;
   /** Gossip round of the nodes, ms (default 100): replicated acks take about one or two rounds. */
   readonly intervalMs?: number;
+  /** Run the nodes without `--data` (no log, nothing durable), for comparison (default false). */
+  readonly memory?: boolean;
   /** Extra `desim node` arguments (e.g. a key file). */
   readonly nodeArgs?: readonly string[];
 }
@@ -107,7 +109,8 @@ export async function benchUdp(opts: UdpBenchOptions): Promise<UdpBenchResult> {
   const children = addrs.map((a, i) => {
     const name = String.fromCharCode(65 + i);
     const peers = addrs.filter((_, j) => j !== i).map((p) => `${p.host}:${p.port}`).join(',');
-    const args = ['node', '--id', name, '--listen', `${a.host}:${a.port}`, '--peers', peers, '--data', path.join(dataDir, `${name}.json`)];
+    const args = ['node', '--id', name, '--listen', `${a.host}:${a.port}`, '--peers', peers];
+    if (opts.memory !== true) args.push('--data', path.join(dataDir, `${name}.json`));
     args.push('--interval', String(opts.intervalMs ?? 100), '--seed', `bench-${name}`, ...(opts.nodeArgs ?? []));
     const child = spawn(process.execPath, [opts.cliPath, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
     const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));

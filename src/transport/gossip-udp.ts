@@ -246,8 +246,10 @@ export async function startGossipNode(opts: GossipUdpOptions): Promise<RunningGo
             observer: {
               stored: (_node, entry, via) => {
                 const p = (durable as DurableStore).log(entry);
+                // Learned versions: if this fails, the next successful compaction saves them. A local
+                // write's promise is also awaited by its client's answer (which reports the failure).
+                p.catch(() => undefined);
                 if (via === 'local') lastLocal = p;
-                else p.catch(() => undefined); // learned versions: the next compaction saves them if this fails
               },
             },
           }

@@ -332,7 +332,10 @@ export class DurableStore {
       throw new PersistError(`cannot persist: ${this.failed ?? errMessage(err)}`);
     });
     if (wal.sizeBytes > (this.opts.compactLogBytes ?? 4 << 20) && this.pendingCompaction === undefined) {
-      this.pendingCompaction = this.compact().finally(() => (this.pendingCompaction = undefined));
+      // A failure here fails the store (and is reported through onFailure); nothing else to do with it.
+      this.pendingCompaction = this.compact()
+        .catch(() => undefined)
+        .finally(() => (this.pendingCompaction = undefined));
     }
     return p;
   }
