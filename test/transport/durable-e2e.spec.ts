@@ -144,4 +144,16 @@ describe('persistence failures are loud', () => {
     expect(second.stderr).not.toMatch(/\n\s+at /);
     expect(await stop(first)).toBe(0);
   });
+
+  it('refuses a bad --ack or --ack-timeout with exit code 2 before sending anything', async () => {
+    for (const [args, message] of [
+      [['put', 'k', 'v', '--ack', 'all'], '--ack must be local or replicated:N with N in 1..255, got "all"'],
+      [['del', 'k', '--ack', 'replicated:0'], '--ack must be local or replicated:N'],
+      [['put', 'k', 'v', '--ack', 'replicated:2', '--ack-timeout', '0'], '--ack-timeout must be an integer number of ms in 1..600000, got 0'],
+    ] as const) {
+      const r = await runToEnd(['kv', ...args, '--node', addr(3)]);
+      expect(r.code, r.stderr).toBe(2);
+      expect(r.stderr).toContain(message);
+    }
+  });
 });
