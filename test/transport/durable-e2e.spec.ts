@@ -100,6 +100,28 @@ describe('kv put && kill -9', () => {
   });
 });
 
+describe('kv put --ack replicated:N', () => {
+  it('exits 0 once N processes hold the write, and 4 with the count when fewer can', async () => {
+    const peers = (i: number): string => [0, 1, 2].filter((j) => j !== i).map(addr).join(',');
+    const procs = [0, 1, 2].map((i) =>
+      run(['node', '--id', `R${i}`, '--listen', addr(i), '--peers', peers(i), '--interval', '100', '--data', path.join(dir, 'repl', `R${i}.json`), '--seed', `r${i}`]),
+    );
+    await Promise.all(procs.map((p) => waitListening(p)));
+    const all = await runToEnd(['kv', 'put', '--node', addr(0), '--ack', 'replicated:3', '--ack-timeout', '20000', 'everywhere', 'yes']);
+    expect(all.code, all.stderr).toBe(0);
+    // Confirmed by all three: the others answer it at once.
+    expect(await client(1).get('everywhere')).toBe('yes');
+    expect(await client(2).get('everywhere')).toBe('yes');
+    expect(await stop(procs[2] as Proc, 'SIGKILL')).toBeNull();
+    const two = await runToEnd(['kv', 'del', '--node', addr(0), '--ack', 'replicated:2', '--ack-timeout', '20000', 'everywhere']);
+    expect(two.code, two.stderr).toBe(0);
+    const three = await runToEnd(['kv', 'put', '--node', addr(0), '--ack', 'replicated:3', '--ack-timeout', '1500', 'k', 'v']);
+    expect(three.code).toBe(4);
+    expect(three.stderr).toContain('ack timeout: 2 of 3 nodes confirmed holding the write within 1500 ms (it is durable at this node)');
+    await Promise.all([stop(procs[0] as Proc), stop(procs[1] as Proc)]);
+  });
+});
+
 function canMountReadOnly(): boolean {
   const probe = path.join(tmpdir(), `desim-ro-probe-${process.pid}`);
   spawnSync('mkdir', ['-p', probe]);
