@@ -226,7 +226,8 @@ export async function startGossipNode(opts: GossipUdpOptions): Promise<RunningGo
   // Versions logged after the snapshot go on top of it; the clock resumes after the newest.
   if (replayed.length > 0 || (snapshot !== undefined && snapshot.id !== membership.self)) {
     const entries = [...(snapshot?.entries ?? []), ...replayed];
-    const clockLastTs = Math.max(snapshot?.clockLastTs ?? 0, ...replayed.map((e) => e.ts));
+    let clockLastTs = snapshot?.clockLastTs ?? 0;
+    for (const e of replayed) if (e.ts > clockLastTs) clockLastTs = e.ts; // a loop: a long log would overflow Math.max's arguments
     snapshot = { format: 1, id: membership.self, entries, clockLastTs };
   }
   let lastLocal: Promise<void> | undefined;
