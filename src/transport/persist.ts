@@ -201,9 +201,12 @@ export interface Recovered {
  *   it is synced (group commit, see `wal.ts`); a client is answered only then.
  * - {@link DurableStore.compact} writes the whole state as a new snapshot
  *   (atomically: temp file, fsync, rename, directory fsync) recording the
- *   last log sequence number it contains, then empties the log. A crash
- *   between the two leaves records the snapshot already holds; replay skips
- *   them by sequence number, so compaction is atomic.
+ *   last log sequence number it contains, then drops the log records up to
+ *   it. Normally the log is first moved to `FILE.wal.old` and appends go on
+ *   in a fresh `FILE.wal` while the snapshot is written, then the old file
+ *   is deleted, so writes do not wait for the snapshot; a crash in between
+ *   leaves both files, replayed in order. A log record the snapshot already
+ *   holds is skipped by its sequence number, so compaction is atomic.
  * - Any failure to write puts the store in a failed state
  *   ({@link DurableStore.failure}): every later `log` is refused, so the node
  *   refuses writes, until a compaction succeeds again.
@@ -282,9 +285,16 @@ export class DurableStore {
         walLsn = l as number;
         state = rest;
       }
+      const older = await readWal(`${file}.wal.old`);
       const log = await readWal(`${file}.wal`);
-      const records = log.records.filter((r) => r.lsn > walLsn);
-      const lastLsn = Math.max(walLsn, log.records.at(-1)?.lsn ?? 0);
+      const all = [...older.records, ...log.records];
+      for (let i = 1; i < all.length; i++) {
+        if ((all[i] as WalRecord).lsn <= (all[i - 1] as WalRecord).lsn) {
+          throw new PersistError(`${file}.wal: its first sequence number does not follow ${file}.wal.old; both left untouched`);
+        }
+      }
+      const records = all.filter((r) => r.lsn > walLsn);
+      const lastLsn = Math.max(walLsn, all.at(-1)?.lsn ?? 0);
       let wal: WriteAheadLog | undefined;
       if (failure === undefined) {
         try {
@@ -295,7 +305,7 @@ export class DurableStore {
       }
       const store = new DurableStore(file, opts, wal, undefined, lastLsn, locked);
       if (failure !== undefined) store.fail(failure);
-      return { store, recovered: { state, records, tornBytes: log.tornBytes, removedTemp, failure } };
+      return { store, recovered: { state, records, tornBytes: older.tornBytes + log.tornBytes, removedTemp, failure } };
     } catch (err) {
       await release();
       throw err;
@@ -360,15 +370,64 @@ export class DurableStore {
   }
 
   /**
-   * Writes a snapshot and empties the log (see the class comment). Does
-   * nothing when nothing was logged since the last one and the store is
-   * healthy. A success clears a failed state; a failure sets it and rejects.
+   * Writes a snapshot and drops the log records it holds (see the class
+   * comment). Does nothing when nothing was logged since the last one and
+   * the store is healthy. A success clears a failed state; a failure sets it
+   * and rejects. Concurrent calls share one compaction.
    */
-  async compact(): Promise<void> {
+  compact(): Promise<void> {
+    this.compacting ??= this.compactOnce().finally(() => (this.compacting = undefined));
+    return this.compacting;
+  }
+
+  private compacting: Promise<void> | undefined;
+
+  private get oldWalFile(): string {
+    return `${this.walFile}.old`;
+  }
+
+  private failSave(err: unknown): never {
+    this.fail(`snapshot: ${errMessage(err)}`);
+    throw err instanceof PersistError ? err : new PersistError(`${this.file}: cannot save: ${errMessage(err)}`);
+  }
+
+  private async compactOnce(): Promise<void> {
     const snapshot = this.snapshotFn;
     if (snapshot === undefined) return;
+    const wal = this.wal;
+    const oldExists = await fs.stat(this.oldWalFile).then(
+      () => true,
+      () => false,
+    );
+    if (wal !== undefined && this.failed === undefined && !oldExists) {
+      // Rotate: a short exclusive section (state captured, log moved aside), then the slow snapshot write.
+      let text: string | undefined;
+      let lastLsn = this.compactedLsn;
+      try {
+        await wal.exclusive(async (l) => {
+          if (l === this.compactedLsn) return;
+          lastLsn = l;
+          text = encodeStateFile({ ...snapshot(), walLsn: l });
+          await wal.rotate(this.oldWalFile);
+        });
+      } catch (err) {
+        this.fail(`write-ahead log: ${errMessage(err)}`);
+        throw new PersistError(`${this.walFile}: cannot start a new log: ${errMessage(err)}`);
+      }
+      if (text === undefined) return;
+      try {
+        this.opts.fault?.('snapshot');
+        await writeFileAtomic(this.file, text);
+        await fs.rm(this.oldWalFile, { force: true });
+      } catch (err) {
+        this.failSave(err);
+      }
+      this.compactedLsn = lastLsn;
+      return;
+    }
+    // Blocking: after a failure (the log's state is unknown), or while an older log waits to be dropped.
     const body = async (lastLsn: number): Promise<void> => {
-      if (this.failed === undefined && lastLsn === this.compactedLsn) return;
+      if (this.failed === undefined && lastLsn === this.compactedLsn && !oldExists) return;
       try {
         this.opts.fault?.('snapshot');
         await writeFileAtomic(this.file, encodeStateFile({ ...snapshot(), walLsn: lastLsn }));
@@ -380,14 +439,14 @@ export class DurableStore {
           this.wal = await WriteAheadLog.open(this.walFile, 0, lastLsn, this.opts.fault);
         }
         await this.wal.truncate();
+        await fs.rm(this.oldWalFile, { force: true });
         this.compactedLsn = lastLsn;
         this.failed = undefined;
       } catch (err) {
-        this.fail(`snapshot: ${errMessage(err)}`);
-        throw err instanceof PersistError ? err : new PersistError(`${this.file}: cannot save: ${errMessage(err)}`);
+        this.failSave(err);
       }
     };
-    if (this.wal !== undefined) return this.wal.exclusive(body);
+    if (wal !== undefined) return wal.exclusive(body);
     return body(this.compactedLsn);
   }
 

@@ -24,6 +24,7 @@
  * left untouched.
  */
 import { promises as fs } from 'node:fs';
+import path from 'node:path';
 import type { Entry } from '../protocols/gossip/store.js';
 import { PersistError } from './persist-error.js';
 
@@ -144,6 +145,18 @@ export async function readWal(file: string): Promise<WalContents> {
   return decodeWal(bytes, file);
 }
 
+/** Fsyncs a directory, so a rename or a new file in it survives a power cut (a no-op where directories cannot be synced). */
+export async function syncDir(dir: string): Promise<void> {
+  const dh = await fs.open(dir, 'r');
+  try {
+    await dh.sync();
+  } catch {
+    // Some filesystems refuse fsync on a directory.
+  } finally {
+    await dh.close();
+  }
+}
+
 /** Test hook: called before each write and sync of the log; throwing makes that operation fail. */
 export type IoFault = (op: 'log-write' | 'log-sync' | 'log-truncate' | 'snapshot') => void;
 
@@ -168,10 +181,12 @@ export class WriteAheadLog {
   batches = 0;
   /** Records written. */
   records = 0;
+  /** Why a write or sync failed, until the next truncate. */
+  private broken: string | undefined;
 
   private constructor(
     readonly file: string,
-    private readonly fh: fs.FileHandle,
+    private fh: fs.FileHandle,
     lastLsn: number,
     sizeBytes: number,
     private readonly fault: IoFault | undefined,
@@ -228,6 +243,8 @@ export class WriteAheadLog {
     if (batch.length === 0) return;
     const data = batch.length === 1 ? (batch[0] as Pending).bytes : Buffer.concat(batch.map((p) => p.bytes));
     try {
+      // After a failed write or sync the file's tail is unknown: nothing more is appended until truncate().
+      if (this.broken !== undefined) throw new Error(`an earlier write failed (${this.broken})`);
       this.fault?.('log-write');
       await this.fh.write(data, 0, data.length);
       this.bytes += data.length;
@@ -237,6 +254,7 @@ export class WriteAheadLog {
       this.records += batch.length;
     } catch (err) {
       const e = err instanceof Error ? err : new Error(String(err));
+      this.broken ??= e.message;
       for (const p of batch) p.reject(e);
       return;
     }
@@ -264,6 +282,27 @@ export class WriteAheadLog {
     await this.fh.truncate(0);
     await this.fh.sync();
     this.bytes = 0;
+    this.broken = undefined;
+  }
+
+  /**
+   * Moves the file to `oldFile` and continues in a new, empty file under
+   * the original name (the new file's directory entry is synced before any
+   * record goes into it). Call inside {@link exclusive}.
+   */
+  async rotate(oldFile: string): Promise<void> {
+    await fs.rename(this.file, oldFile);
+    const fh = await fs.open(this.file, 'a');
+    try {
+      await syncDir(path.dirname(this.file));
+    } catch (err) {
+      await fh.close();
+      throw err;
+    }
+    const previous = this.fh;
+    this.fh = fh;
+    this.bytes = 0;
+    await previous.close().catch(() => undefined);
   }
 
   /** Waits for pending batches and closes the file. */

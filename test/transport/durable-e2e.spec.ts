@@ -56,7 +56,10 @@ describe('kv put && kill -9', () => {
     let acked = 0;
     let unacked = 0;
     for (let t = 0; t < 20; t++) {
-      // Writers keep puts in flight, so the kill lands in the middle of group commits.
+      const put = await runToEnd(['kv', 'put', '--node', addr(0), `cli-${t}`, `value-${t}`]);
+      expect(put.code, put.stderr).toBe(0);
+      cliKeys.push(`cli-${t}`);
+      // Then writers keep puts in flight until the kill, so it lands in the middle of group commits.
       const ackedNow: string[] = [];
       let writing = true;
       const writers = Array.from({ length: 4 }, async (_, w) => {
@@ -72,10 +75,7 @@ describe('kv put && kill -9', () => {
           }
         }
       });
-      const put = await runToEnd(['kv', 'put', '--node', addr(0), `cli-${t}`, `value-${t}`]);
-      expect(put.code, put.stderr).toBe(0);
-      cliKeys.push(`cli-${t}`);
-      const delayMs = Math.floor(delays.uniform() * 50);
+      const delayMs = Math.floor(delays.uniform() * 200);
       await new Promise((r) => setTimeout(r, delayMs));
       expect(await stop(node, 'SIGKILL')).toBeNull();
       writing = false;
@@ -97,7 +97,7 @@ describe('kv put && kill -9', () => {
     await stop(node);
     // For the record (not asserted): how much was in flight at the kills.
     console.log(`kill -9: 20 tries, ${acked} acknowledged puts from the writers + 20 from kv put, all kept; ${unacked} unacknowledged at the kills`);
-  });
+  }, 900_000); // 40 process starts: about a minute on an idle 2-core machine; generous for a busy one
 });
 
 describe('kv put --ack replicated:N', () => {

@@ -72,6 +72,22 @@ describe('write-ahead log', () => {
     expect(back.records[7]?.entry).toEqual(entry('k7', 8));
   });
 
+  it('after a failed sync nothing more is appended until the log is truncated', async () => {
+    let failures = 1;
+    const wal = await WriteAheadLog.open(path.join(dir, 'b.wal'), 0, 0, (op) => {
+      if (op === 'log-sync' && failures-- > 0) throw new Error('EIO (injected)');
+    });
+    const first = wal.append(entry('a', 1));
+    await new Promise((r) => setImmediate(r)); // the first batch is in its write now
+    const second = wal.append(entry('b', 2));
+    await expect(first).rejects.toThrow('EIO (injected)');
+    await expect(second).rejects.toThrow('an earlier write failed (EIO (injected))');
+    await wal.truncate();
+    await wal.append(entry('c', 3));
+    await wal.close();
+    expect((await readWal(path.join(dir, 'b.wal'))).records.map((r) => r.entry.key)).toEqual(['c']);
+  });
+
   it('a torn last record is reported, not an error; corruption before the end is', async () => {
     const good = Buffer.concat([encodeWalRecord({ lsn: 1, entry: entry('a', 1) }), encodeWalRecord({ lsn: 2, entry: entry('b', 2, null) })]);
     const third = encodeWalRecord({ lsn: 3, entry: entry('c', 3) });
@@ -133,6 +149,45 @@ describe('DurableStore', () => {
     expect(recovered.state).toEqual({ entries: ['x'] });
     expect(recovered.records.map((r) => r.lsn)).toEqual([3]);
     await store.close();
+  });
+
+  it('a crash after the log was moved aside but before the snapshot replays both log files, in order', async () => {
+    const file = path.join(dir, 'rot.json');
+    let failSnapshot = false;
+    const { store } = await DurableStore.open({
+      file,
+      fault: (op) => {
+        if (failSnapshot && op === 'snapshot') throw new Error('crash (injected)');
+      },
+    });
+    const entries: Entry[] = [];
+    store.startAutoCompact(snapshotOf(entries), 3_600_000);
+    for (const [i, k] of ['a', 'b'].entries()) {
+      entries.push(entry(k, i + 1));
+      await store.log(entry(k, i + 1));
+    }
+    await store.compact(); // snapshot: a, b
+    for (const [i, k] of ['c', 'd'].entries()) {
+      entries.push(entry(k, i + 3));
+      await store.log(entry(k, i + 3));
+    }
+    failSnapshot = true;
+    const compaction = store.compact(); // moves c, d to .wal.old, then the snapshot fails
+    await store.log(entry('e', 5)).catch(() => undefined); // queued during the compaction: goes to the new log
+    await expect(compaction).rejects.toThrow(/crash \(injected\)/);
+    expect((await readdir(dir)).sort()).toEqual(['rot.json', 'rot.json.lock', 'rot.json.wal', 'rot.json.wal.old']);
+    await releaseForTest(file);
+    const again = await DurableStore.open({ file });
+    expect(again.recovered.state).toEqual({ entries: [entry('a', 1), entry('b', 2)] });
+    expect(again.recovered.records.map((r) => r.entry.key)).toEqual(['c', 'd', 'e']);
+    // The next compaction (blocking, since an old log is waiting) drops the old file.
+    again.store.startAutoCompact(() => ({ entries: ['all'] }), 3_600_000);
+    await again.store.compact();
+    expect((await readdir(dir)).sort()).toEqual(['rot.json', 'rot.json.lock', 'rot.json.wal']);
+    await again.store.close();
+    const third = await DurableStore.open({ file });
+    expect(third.recovered).toMatchObject({ state: { entries: ['all'] }, records: [] });
+    await third.store.close();
   });
 
   it('a corrupt log stops the start with the file and offset, and is left untouched', async () => {
