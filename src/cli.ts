@@ -491,6 +491,7 @@ runs one, "desim <command> --help" explains a command with examples.`,
         .option('duration', { type: 'number', default: 3, describe: 'udp: seconds per phase (0.5..600)' })
         .option('concurrency', { type: 'number', default: 64, describe: 'udp: requests in flight (1..1024)' })
         .option('memory', { type: 'boolean', default: false, describe: 'udp: nodes without --data (nothing durable), for comparison' })
+        .option('plain', { type: 'boolean', default: false, describe: 'udp: no --key-file (by default a fresh random key seals every datagram)' })
         .example('$0 bench kernel', 'hold model: 10,000 pending events, 2,000,000 fired')
         .example('$0 bench gossip', 'one update spread to 100,000 nodes, then one anti-entropy round')
         .example('$0 bench tcp', 'one Reno flow, 1 Gbps, 10 ms RTT, loss 1e-5, 60 s simulated')
@@ -501,7 +502,7 @@ runs one, "desim <command> --help" explains a command with examples.`,
         if (!(Number.isInteger(argv.concurrency) && argv.concurrency >= 1 && argv.concurrency <= 1024)) throw new UsageError(`--concurrency must be an integer in 1..1024, got ${argv.concurrency}`);
         const cliPath = process.argv[1];
         if (cliPath === undefined) throw new UsageError('cannot find the desim script to start nodes with');
-        const r = await benchUdp({ cliPath, durationS: argv.duration, concurrency: argv.concurrency, memory: argv.memory });
+        const r = await benchUdp({ cliPath, durationS: argv.duration, concurrency: argv.concurrency, memory: argv.memory, plain: argv.plain });
         for (const p of r.phases) {
           printBench(`udp_${p.name}`, { ops_per_s: Math.round(p.opsPerS), p50_ms: p.p50Ms, p99_ms: p.p99Ms, errors: p.errors }, argv.json);
         }

@@ -5,14 +5,19 @@
  * answered); the client runs `concurrency` requests at a time from this
  * process, spread over the three nodes, for `durationS` seconds per phase:
  * puts with `--ack local`, gets of the keys written, puts with
- * `--ack replicated:2`. Wall-clock figures, like every bench.
+ * `--ack replicated:2`. Every datagram is sealed with a fresh random key
+ * (`--key-file`) unless `plain`; each request stream has its own socket, as
+ * separate clients would (nodes limit requests per source address).
+ * Wall-clock figures, like every bench.
  */
 import { spawn } from 'node:child_process';
 import dgram from 'node:dgram';
 import { createInterface } from 'node:readline';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { Keyring } from '../transport/envelope.js';
 import { KvClient } from '../transport/kv-client.js';
 
 /** Options of {@link benchUdp}. */
@@ -25,6 +30,8 @@ export interface UdpBenchOptions {
   readonly concurrency?: number;
   /** Gossip round of the nodes, ms (default 100): replicated acks take about one or two rounds. */
   readonly intervalMs?: number;
+  /** Plain datagrams: no `--key-file` (default false: a fresh random key seals every datagram). */
+  readonly plain?: boolean;
   /** Run the nodes without `--data` (no log, nothing durable), for comparison (default false). */
   readonly memory?: boolean;
   /** Extra `desim node` arguments (e.g. a key file). */
@@ -102,6 +109,9 @@ export async function benchUdp(opts: UdpBenchOptions): Promise<UdpBenchResult> {
   const durationMs = Math.round((opts.durationS ?? 3) * 1000);
   const concurrency = opts.concurrency ?? 64;
   const dataDir = await mkdtemp(path.join(tmpdir(), 'desim-bench-udp-'));
+  const keyFile = path.join(dataDir, 'cluster.key');
+  if (opts.plain !== true) await writeFile(keyFile, `${randomBytes(32).toString('hex')}\n`, { mode: 0o600 });
+  const keyring = opts.plain === true ? undefined : Keyring.load(keyFile);
   const ports = await freePorts(3);
   const addrs = ports.map((port) => ({ host: '127.0.0.1', port }));
   const listening = new Set<string>();
@@ -111,7 +121,7 @@ export async function benchUdp(opts: UdpBenchOptions): Promise<UdpBenchResult> {
     const peers = addrs.filter((_, j) => j !== i).map((p) => `${p.host}:${p.port}`).join(',');
     const args = ['node', '--id', name, '--listen', `${a.host}:${a.port}`, '--peers', peers];
     if (opts.memory !== true) args.push('--data', path.join(dataDir, `${name}.json`));
-    args.push('--interval', String(opts.intervalMs ?? 100), '--seed', `bench-${name}`, ...(opts.nodeArgs ?? []));
+    args.push('--interval', String(opts.intervalMs ?? 100), '--seed', `bench-${name}`, ...(keyring !== undefined ? ['--key-file', keyFile] : []), ...(opts.nodeArgs ?? []));
     const child = spawn(process.execPath, [opts.cliPath, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
     const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
     if (child.stdout !== null) createInterface({ input: child.stdout }).on('line', (line) => line.includes('"event":"listening"') && listening.add(name));
@@ -120,7 +130,11 @@ export async function benchUdp(opts: UdpBenchOptions): Promise<UdpBenchResult> {
     child.once('exit', (code) => (failed ||= `node ${name} exited (${String(code)}): ${stderr.slice(-3).join(' / ')}`));
     return { child, exited };
   });
-  const clients = addrs.map((node) => new KvClient({ node, timeoutMs: 2000, retries: 2 }));
+  // One client (socket) per request stream, stream w talking to node w mod 3.
+  const clients = Array.from(
+    { length: concurrency },
+    (_, w) => new KvClient({ node: addrs[w % addrs.length] as (typeof addrs)[number], timeoutMs: 2000, retries: 2, ...(keyring !== undefined ? { keyring } : {}) }),
+  );
   try {
     for (let i = 0; i < 600 && listening.size < 3; i++) {
       if (failed !== '') throw new Error(`bench udp: ${failed}`);
@@ -139,7 +153,7 @@ export async function benchUdp(opts: UdpBenchOptions): Promise<UdpBenchResult> {
     const putRepl = await phase('put_replicated2', clients, concurrency, durationMs, (c, w, n) => c.put(`r${w}-${n}`, n, { replicas: 2, timeoutMs: 5000 }));
     let records = 0;
     let batches = 0;
-    for (const c of clients) {
+    for (const c of clients.slice(0, addrs.length)) {
       const s = await c.stats();
       records += s['wal_records'] ?? 0;
       batches += s['wal_batches'] ?? 0;
