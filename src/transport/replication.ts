@@ -10,8 +10,9 @@
  * - sends k at V or newer in a rumor, a delta or an inline summary item
  *   (rumor mongering makes every new version hot at its receiver, which
  *   pushes it on, back to the writer too, within a round or two);
- * - lists k at V or newer in a feedback (it already knew the rumor) or in a
- *   summary (anti-entropy: its versions of a bucket);
+ * - lists k at V or newer in a feedback (it already knew the rumor), a
+ *   `learned` message (it just stored it) or a summary (anti-entropy: its
+ *   versions of a bucket);
  * - sends a digest whose hash of k's bucket equals this node's while this
  *   node holds V or newer for k (anti-entropy on stores in sync; equal
  *   32-bit bucket hashes of unequal buckets are possible but rare).
@@ -102,6 +103,9 @@ export class AckTracker {
           return;
         case 'feedback':
           for (const r of msg.known) this.confirm(from, r.key, r.ts, r.origin);
+          return;
+        case 'learned':
+          for (const r of msg.learned) this.confirm(from, r.key, r.ts, r.origin);
           return;
         case 'summary':
           for (const r of msg.items) this.confirm(from, r.key, r.ts, r.origin);
