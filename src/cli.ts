@@ -15,6 +15,7 @@ import { hideBin } from 'yargs/helpers';
 import { benchGossip, formatGossipBench } from './bench/gossip.js';
 import { benchKernel } from './bench/kernel.js';
 import { benchTcp } from './bench/tcp.js';
+import { benchUdp } from './bench/udp.js';
 import { SimulationError } from './kernel/errors.js';
 import { reproduce } from './reproduce.js';
 import { bundledScenarios, resolveScenarioPath } from './scenarios/bundled.js';
@@ -485,12 +486,29 @@ runs one, "desim <command> --help" explains a command with examples.`,
     'Measure simulator speed (prints wall-clock figures; the only command that reads the clock)',
     (y) =>
       y
-        .positional('what', { choices: ['kernel', 'gossip', 'tcp', 'all'] as const, default: 'all' as const, describe: 'which benchmark' })
+        .positional('what', { choices: ['kernel', 'gossip', 'tcp', 'all', 'udp'] as const, default: 'all' as const, describe: 'which benchmark (all = the three simulator ones; udp starts real nodes)' })
         .option('json', { type: 'boolean', default: false, describe: 'print a JSON object instead of key=value' })
+        .option('duration', { type: 'number', default: 3, describe: 'udp: seconds per phase (0.5..600)' })
+        .option('concurrency', { type: 'number', default: 64, describe: 'udp: requests in flight (1..1024)' })
+        .option('memory', { type: 'boolean', default: false, describe: 'udp: nodes without --data (nothing durable), for comparison' })
+        .option('plain', { type: 'boolean', default: false, describe: 'udp: no --key-file (by default a fresh random key seals every datagram)' })
         .example('$0 bench kernel', 'hold model: 10,000 pending events, 2,000,000 fired')
         .example('$0 bench gossip', 'one update spread to 100,000 nodes, then one anti-entropy round')
-        .example('$0 bench tcp', 'one Reno flow, 1 Gbps, 10 ms RTT, loss 1e-5, 60 s simulated'),
-    (argv) => {
+        .example('$0 bench tcp', 'one Reno flow, 1 Gbps, 10 ms RTT, loss 1e-5, 60 s simulated')
+        .example('$0 bench udp', 'puts (ack local, ack replicated:2) and gets per second against a 3-node loopback cluster'),
+    async (argv) => {
+      if (argv.what === 'udp') {
+        if (!(argv.duration >= 0.5 && argv.duration <= 600)) throw new UsageError(`--duration must be in 0.5..600 s, got ${argv.duration}`);
+        if (!(Number.isInteger(argv.concurrency) && argv.concurrency >= 1 && argv.concurrency <= 1024)) throw new UsageError(`--concurrency must be an integer in 1..1024, got ${argv.concurrency}`);
+        const cliPath = process.argv[1];
+        if (cliPath === undefined) throw new UsageError('cannot find the desim script to start nodes with');
+        const r = await benchUdp({ cliPath, durationS: argv.duration, concurrency: argv.concurrency, memory: argv.memory, plain: argv.plain });
+        for (const p of r.phases) {
+          printBench(`udp_${p.name}`, { ops_per_s: Math.round(p.opsPerS), p50_ms: p.p50Ms, p99_ms: p.p99Ms, errors: p.errors }, argv.json);
+        }
+        printBench('udp_wal', { records_per_sync: r.recordsPerSync }, argv.json);
+        return;
+      }
       const all = argv.what === 'all';
       if (all || argv.what === 'kernel') {
         const r = benchKernel();

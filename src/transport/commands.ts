@@ -4,20 +4,23 @@
  *
  * Only the handlers read the process (argv, signals), write to stdout and
  * stderr and set exit codes. Exit codes: 0 success; 1 `kv get` found nothing
- * (or a node failed: state file or port unusable); 2 bad arguments; 3 no
- * reply from the node; 4 the node answered with an error.
+ * (or a node failed: state file or port unusable, or its last save at
+ * shutdown failed); 2 bad arguments, or a data file locked by another live
+ * node; 3 no reply from the node; 4 the node answered with an error (a
+ * refused write, an ack timeout).
  */
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import type { Argv, CommandModule } from 'yargs';
 import { PRESET_NAMES, type PresetName } from '../protocols/gossip/presets.js';
 import type { Value } from '../protocols/gossip/store.js';
+import type { KvAck } from '../protocols/gossip/wire.js';
 import { AddressError, formatAddress, parseAddress, parseAddressList, type UdpAddress } from './address.js';
 import { startCluster } from './cluster.js';
 import { gossipConfigFromCli, startGossipNode, type RunningGossipNode } from './gossip-udp.js';
 import { KvClient, KvRemoteError, KvRequestError, KvTimeoutError } from './kv-client.js';
 import { Keyring, KeyFileError } from './envelope.js';
-import { PersistError } from './persist.js';
+import { DataLockedError, PersistError } from './persist.js';
 import type { HostLogEvent } from './udp-host.js';
 
 /** Exit codes of the real-network commands. */
@@ -55,6 +58,7 @@ async function guarded(body: () => Promise<void>): Promise<void> {
     if (err instanceof UsageError || err instanceof AddressError || err instanceof KvRequestError || err instanceof RangeError || err instanceof KeyFileError) {
       fail(err.message, EXIT.usage);
     }
+    if (err instanceof DataLockedError) fail(err.message, EXIT.usage);
     if (err instanceof PersistError) fail(err.message, EXIT.failed);
     if (err instanceof KvTimeoutError) fail(err.message, EXIT.noReply);
     if (err instanceof KvRemoteError) fail(`node error: ${err.message}`, EXIT.remoteError);
@@ -116,7 +120,7 @@ export const nodeCommand: CommandModule<object, NodeArgs> = {
       .option('anti-entropy', { type: 'number', describe: 'anti-entropy period, ms; 0 turns it off (default: 10 rounds)' })
       .option('fanout', { type: 'number', describe: 'peers contacted per round (default: the preset\'s)' })
       .option('preset', { type: 'string', choices: PRESET_NAMES, default: 'default', describe: 'gossip preset' })
-      .option('data', { type: 'string', describe: 'state file: loaded at start, saved atomically on change and at shutdown' })
+      .option('data', { type: 'string', describe: 'state file FILE (with FILE.wal, the write-ahead log, and FILE.lock): writes are answered once on disk' })
       .option('seed', { type: 'string', describe: 'seed of the node\'s random choices (default: random)' })
       .option('verbose', { type: 'boolean', default: false, describe: 'log every dropped datagram on stderr' })
       .option('key-file', { type: 'string', describe: 'keyring: one 32-byte key per line (hex or base64); the first seals, all open; reread on SIGHUP' })
@@ -200,25 +204,36 @@ export const nodeCommand: CommandModule<object, NodeArgs> = {
       process.stdout.write(JSON.stringify(ready) + '\n');
       process.stderr.write(
         `[${name}] listening on ${ready.address} (node id ${ready.node_id}), peers ${ready.peers.join(', ') || '(none)'}` +
-          (argv.data !== undefined ? `, data ${argv.data} (${running.loadedEntries} entries loaded)` : '') +
+          (argv.data !== undefined ? `, data ${argv.data} (${running.loadedEntries} entries loaded, ${running.replayedRecords} from the log)` : '') +
           '\n',
       );
+      if (running.tornBytes > 0) process.stderr.write(`[${name}] dropped a torn last log record (${running.tornBytes} bytes, never acknowledged)\n`);
+      if (running.removedTemp.length > 0) process.stderr.write(`[${name}] removed temporary files of an interrupted save: ${running.removedTemp.join(', ')}\n`);
+      if (running.previousId !== undefined) {
+        process.stderr.write(`[${name}] the data was written as node id ${running.previousId}; the member set changed, this node is now id ${running.membership.self} (versions are kept)\n`);
+      }
       // Ctrl-C in `desim cluster` reaches a node twice (SIGINT from the terminal, SIGTERM from the
       // cluster): the first signal starts the stop, later ones are ignored so the flush completes.
       let stopping = false;
-      await new Promise<void>((resolve) => {
+      const stopError = await new Promise<string | undefined>((resolve) => {
         const onSignal = (signal: NodeJS.Signals): void => {
           if (stopping) return;
           stopping = true;
           process.stderr.write(`[${name}] ${signal}: stopping\n`);
-          void running.stop().then(resolve, (err: unknown) => {
-            process.stderr.write(`[${name}] error while stopping: ${String(err)}\n`);
-            resolve();
-          });
+          void running.stop().then(
+            () => resolve(undefined),
+            (err: unknown) => resolve(err instanceof Error ? err.message : String(err)),
+          );
         };
         process.on('SIGINT', onSignal);
         process.on('SIGTERM', onSignal);
       });
+      if (stopError !== undefined) {
+        // Writes acknowledged earlier are in the log; what failed is the last snapshot (or the log itself).
+        process.stderr.write(`[${name}] the last save failed: ${stopError}\n`);
+        process.stdout.write(JSON.stringify({ event: 'stopped', id: name, error: stopError }) + '\n');
+        process.exit(EXIT.failed);
+      }
       process.stdout.write(JSON.stringify({ event: 'stopped', id: name }) + '\n');
       process.exit(EXIT.ok);
     }),
@@ -234,6 +249,31 @@ interface KvArgs {
   'key-file'?: string | undefined;
   key?: string;
   value?: string;
+  ack?: string;
+  'ack-timeout'?: number;
+}
+
+/** Largest `--ack replicated:N`. */
+export const MAX_ACK_REPLICAS = 255;
+
+/**
+ * Parses `--ack`: `local` (the node that takes the write has it on disk;
+ * the default) or `replicated:N` (N nodes, that one included, hold it;
+ * N in 1..255). Returns the wire ack, or undefined for `local`.
+ */
+export function parseAck(text: string | undefined, timeoutMs: number): KvAck | undefined {
+  if (text === undefined || text === 'local') return undefined;
+  const m = /^replicated:(\d+)$/.exec(text);
+  const n = m === null ? NaN : Number(m[1]);
+  if (!Number.isInteger(n) || n < 1 || n > MAX_ACK_REPLICAS) throw new UsageError(`--ack must be local or replicated:N with N in 1..${MAX_ACK_REPLICAS}, got ${JSON.stringify(text)}`);
+  if (!Number.isInteger(timeoutMs) || timeoutMs < 1 || timeoutMs > 600_000) throw new UsageError(`--ack-timeout must be an integer number of ms in 1..600000, got ${timeoutMs}`);
+  return n === 1 ? undefined : { replicas: n, timeoutMs };
+}
+
+function ackOptions<T>(y: Argv<T>): Argv<T> {
+  return y
+    .option('ack', { type: 'string', default: 'local', describe: 'answer when: local = on disk at the node; replicated:N = N nodes hold the write' })
+    .option('ack-timeout', { type: 'number', default: 2000, describe: 'with replicated:N, give up waiting after this many ms (1..600000) and report how many nodes confirmed' });
 }
 
 function kvOptions<T>(y: Argv<T>): Argv<T> {
@@ -284,11 +324,15 @@ export const kvCommand: CommandModule<object, KvArgs> = {
         command: 'put <key> <value>',
         describe: 'Store VALUE under KEY (a string; with --json, a JSON scalar)',
         builder: (b: Argv<object>) =>
-          kvOptions(b)
+          ackOptions(kvOptions(b))
             .positional('key', { type: 'string', demandOption: true })
             .positional('value', { type: 'string', demandOption: true })
             .option('json', { type: 'boolean', default: false, describe: 'parse VALUE as JSON (number, boolean, null, string)' }) as unknown as Argv<KvArgs>,
-        handler: (argv) => withClient(argv, async (c) => void (await c.put(String(argv.key), parseValue(String(argv.value), argv.json)))),
+        handler: (argv) =>
+          withClient(argv, async (c) => {
+            const ack = parseAck(argv.ack, argv['ack-timeout'] ?? 2000);
+            await c.put(String(argv.key), parseValue(String(argv.value), argv.json), ack);
+          }),
       })
       .command<KvArgs>({
         command: 'get <key>',
@@ -308,8 +352,8 @@ export const kvCommand: CommandModule<object, KvArgs> = {
         command: 'del <key>',
         aliases: ['delete'],
         describe: 'Delete KEY (a tombstone, spread by gossip like a put)',
-        builder: (b: Argv<object>) => kvOptions(b).positional('key', { type: 'string', demandOption: true }) as unknown as Argv<KvArgs>,
-        handler: (argv) => withClient(argv, async (c) => c.del(String(argv.key))),
+        builder: (b: Argv<object>) => ackOptions(kvOptions(b)).positional('key', { type: 'string', demandOption: true }) as unknown as Argv<KvArgs>,
+        handler: (argv) => withClient(argv, async (c) => c.del(String(argv.key), parseAck(argv.ack, argv['ack-timeout'] ?? 2000))),
       })
       .command<KvArgs>({
         command: 'stats',
@@ -328,7 +372,8 @@ export const kvCommand: CommandModule<object, KvArgs> = {
           }),
       })
       .demandCommand(1, 'Say which kv command: put, get, del or stats.')
-      .example('$0 kv put --node 127.0.0.1:5001 temperature 25.5', 'store a string')
+      .example('$0 kv put --node 127.0.0.1:5001 temperature 25.5', 'store a string (answered once it is on disk at that node)')
+      .example('$0 kv put --ack replicated:2 temperature 25.5', 'answered once two nodes hold it (exit 4 after --ack-timeout otherwise)')
       .example('$0 kv get --node 127.0.0.1:5003 temperature', 'prints 25.5, or "not found" on stderr with exit code 1')
       .example('$0 kv stats --node 127.0.0.1:5002 --json', 'counters as one JSON object') as unknown as Argv<KvArgs>,
   handler: () => {},

@@ -19,22 +19,40 @@
  * `maxAheadNs` ahead of this clock are refused (`GossipNode`), so node clocks
  * must agree within that bound (500 ms by default: use NTP).
  *
- * Persistence (`--data FILE`, its directory created if needed): the node's snapshot (entries and clock) is
- * loaded at start (a corrupt file stops the start with a clear error and is
- * left as it is), saved atomically whenever it changed (every
- * `saveIntervalMs`), and flushed by {@link RunningGossipNode.stop}.
+ * Persistence (`--data FILE`, its directory created if needed; see
+ * `persist.ts` and `wal.ts`): `FILE.lock` keeps a second process off the
+ * data; every version the node stores (its own writes and those it learns)
+ * is appended to the write-ahead log `FILE.wal`, and a put or delete is
+ * answered only once its record is synced (group commit). The log is
+ * compacted into the snapshot `FILE` every `saveIntervalMs` (30 s) and when it
+ * grows past 4 MiB, and a last time by {@link RunningGossipNode.stop}. At
+ * start the snapshot is loaded and the log replayed on top (a torn last
+ * record is dropped; any other corruption stops the start with a clear
+ * error, the files left as they are). A node that cannot persist refuses
+ * puts and deletes with an error and keeps answering gets; `stop` rejects
+ * when its last save failed.
+ *
+ * The data holds versions, not the member set: a node restarted with a
+ * different peer list (so a different node id) keeps its data. Versions keep
+ * the origin ids they were written with; new writes carry the new id.
+ *
+ * Acknowledgements: a put or delete with `ack.replicas` = N > 1 is answered
+ * when N nodes hold it (see `replication.ts`), or with an error saying how
+ * many did after `ack.timeoutMs`.
  */
-import { mkdir } from 'node:fs/promises';
-import path from 'node:path';
 import { RandomStreams } from '../kernel/random.js';
 import { NS_PER_MS } from '../kernel/time.js';
 import type { GossipConfig } from '../protocols/gossip/config.js';
 import { resolveConfig, type PresetName } from '../protocols/gossip/presets.js';
 import { GossipNode, type GossipNodeSnapshot } from '../protocols/gossip/node.js';
+import type { Entry } from '../protocols/gossip/store.js';
 import { decode, encode, WireError, type GossipMessage, type KvCall, type KvReply } from '../protocols/gossip/wire.js';
+import type { ProtocolNode } from '../protocols/sans-io.js';
 import { buildMembership, formatAddress, type Membership, type UdpAddress } from './address.js';
 import type { Keyring } from './envelope.js';
-import { loadState, PersistentStore, PersistError } from './persist.js';
+import { DurableStore, PersistError } from './persist.js';
+import { AckTracker } from './replication.js';
+import type { IoFault } from './wal.js';
 import { UdpHost, type ClientService, type Codec, type DropReason, type HostLogEvent } from './udp-host.js';
 
 /** The gossip wire as a host codec. */
@@ -45,26 +63,52 @@ export function classifyGossipError(err: unknown): DropReason {
   return err instanceof WireError && err.reason === 'version' ? 'foreign_version' : 'malformed';
 }
 
+/** What a write waits for before it is answered (the UDP node's persistence and replication). */
+export interface WriteGate {
+  /** Why writes are refused now (the node cannot persist), or undefined. */
+  refuse(): string | undefined;
+  /** Resolves when the write the node just made (`handleCall` returned `reply`) may be acknowledged; rejects with the reason it may not. */
+  settle(call: Extract<KvCall, { op: 'put' | 'delete' }>, reply: Extract<KvReply, { op: 'put' | 'delete'; ok: true }>): Promise<void> | undefined;
+  /** Extra figures for `kv stats`. */
+  stats(): Record<string, number>;
+}
+
 /**
  * Answers `client-request` messages with the node's `handleCall`; stats merge
  * the host's figures and, given the membership, name the peers whose versions
  * were dropped for a timestamp too far ahead (`future_timestamp_from_HOST:PORT`).
+ * With a `gate`, puts and deletes are refused while it says so, and answered
+ * only once it settles.
  */
-export function gossipClientService(node: GossipNode, membership?: Membership): ClientService<GossipMessage> {
+export function gossipClientService(node: GossipNode, membership?: Membership, gate?: WriteGate): ClientService<GossipMessage> {
   return {
     requestId: (m) => (m.type === 'client-request' ? m.id : undefined),
-    answer: (m, nowNs, hostStats): GossipMessage => {
+    answer: (m, nowNs, hostStats): GossipMessage | Promise<GossipMessage> => {
       if (m.type !== 'client-request') throw new Error('not a client request');
-      let reply: KvReply = node.handleCall(m.call, nowNs);
+      const call = m.call;
+      if (gate !== undefined && (call.op === 'put' || call.op === 'delete')) {
+        const refused = gate.refuse();
+        if (refused !== undefined) return { type: 'client-reply', id: m.id, reply: { op: call.op, ok: false, error: `write refused: ${refused} (reads still work)` } };
+      }
+      let reply: KvReply = node.handleCall(call, nowNs);
       if (reply.ok && reply.op === 'stats') {
-        const stats = mergeStats(hostStats(), reply.stats);
+        const stats = mergeStats(hostStats(), { ...reply.stats, ...gate?.stats() });
         for (const [id, n] of node.futureTimestampsBySender) {
           const a = membership?.members[id];
           stats[`future_timestamp_from_${a !== undefined ? formatAddress(a) : `node_${id}`}`] = n;
         }
         reply = { ...reply, stats };
       }
-      return { type: 'client-reply', id: m.id, reply };
+      if (gate === undefined || !reply.ok || (reply.op !== 'put' && reply.op !== 'delete') || (call.op !== 'put' && call.op !== 'delete')) {
+        return { type: 'client-reply', id: m.id, reply };
+      }
+      const ok = reply;
+      const settled = gate.settle(call, ok);
+      if (settled === undefined) return { type: 'client-reply', id: m.id, reply };
+      return settled.then(
+        (): GossipMessage => ({ type: 'client-reply', id: m.id, reply: ok }),
+        (err: unknown): GossipMessage => ({ type: 'client-reply', id: m.id, reply: { op: ok.op, ok: false, error: err instanceof Error ? err.message : String(err) } }),
+      );
     },
   };
 }
@@ -94,11 +138,13 @@ export interface GossipUdpOptions {
   readonly config?: Partial<GossipConfig>;
   /** State file (`--data`); none = in memory only. */
   readonly dataFile?: string;
-  /** Save period of the state file, ms (default 500). */
+  /** Compaction period of the log into the state file, ms (default 30000; the log is also compacted whenever it passes 4 MiB). */
   readonly saveIntervalMs?: number;
   /** Timestamp at `now` = 0, µs since 1970 (default {@link wallClockEpochUs}). */
   readonly timestampEpochUs?: number;
   /** Physical clock offset added to the monotonic `now`, ns (default 0; tests use it to skew a node). */
+  /** Test hook: throwing from it makes that file operation fail (see {@link DurableStore}). */
+  readonly persistFault?: IoFault;
   readonly clockOffsetNs?: number;
   /** Seed of the node's random stream (peer choice, phases). */
   readonly seed: string;
@@ -117,9 +163,22 @@ export interface RunningGossipNode {
   readonly membership: Membership;
   /** The bound address. */
   readonly address: UdpAddress;
-  /** Number of entries (tombstones included) loaded from the state file. */
+  /** Number of entries (tombstones included) in the store after loading the state file and replaying the log. */
   readonly loadedEntries: number;
-  /** Stops the timers, closes the socket and saves the store a last time. Idempotent. */
+  /** Log records replayed at start (versions newer than the snapshot). */
+  readonly replayedRecords: number;
+  /** Bytes of a torn last log record dropped at start. */
+  readonly tornBytes: number;
+  /** Orphaned temporary files removed at start. */
+  readonly removedTemp: readonly string[];
+  /** The node id the data file was written under, when it differs from this node's (the member set changed). */
+  readonly previousId: number | undefined;
+  /** Why the node cannot persist (it refuses writes), or undefined. */
+  persistFailure(): string | undefined;
+  /**
+   * Stops the timers, closes the socket and saves the store a last time.
+   * Idempotent. Rejects with a `PersistError` when that last save failed.
+   */
   stop(): Promise<void>;
 }
 
@@ -137,65 +196,145 @@ function isSnapshot(x: unknown): x is GossipNodeSnapshot {
 export async function startGossipNode(opts: GossipUdpOptions): Promise<RunningGossipNode> {
   const membership = buildMembership(opts.listen, opts.peers);
   let snapshot: GossipNodeSnapshot | undefined;
+  let durable: DurableStore | undefined;
+  let replayed: readonly Entry[] = [];
+  let tornBytes = 0;
+  let removedTemp: readonly string[] = [];
+  let previousId: number | undefined;
   if (opts.dataFile !== undefined) {
-    await mkdir(path.dirname(path.resolve(opts.dataFile)), { recursive: true });
-    const state = await loadState(opts.dataFile);
-    if (state !== undefined) {
-      const snap = (state as { snapshot?: unknown }).snapshot;
-      if (!isSnapshot(snap)) throw new PersistError(`${opts.dataFile}: not a gossip node snapshot; left untouched`);
-      if (snap.id !== membership.self) {
-        throw new PersistError(
-          `${opts.dataFile}: written by node id ${snap.id}, but this node is id ${membership.self} (${formatAddress(opts.listen)} among ${membership.members.length} members); ` +
-            'give each node its own file and the same member set; left untouched',
-        );
+    const { store, recovered } = await DurableStore.open({
+      file: opts.dataFile,
+      onFailure: (why) => opts.onLog?.({ kind: 'error', where: 'persist', detail: `${why}; refusing writes until a save succeeds` }),
+      ...(opts.persistFault !== undefined ? { fault: opts.persistFault } : {}),
+    });
+    durable = store;
+    try {
+      if (recovered.state !== undefined) {
+        const snap = (recovered.state as { snapshot?: unknown }).snapshot;
+        if (!isSnapshot(snap)) throw new PersistError(`${opts.dataFile}: not a gossip node snapshot; left untouched`);
+        if (snap.id !== membership.self) previousId = snap.id;
+        snapshot = snap;
       }
-      snapshot = snap;
+    } catch (err) {
+      await store.close().catch(() => undefined);
+      throw err;
     }
+    replayed = recovered.records.map((r) => r.entry);
+    tornBytes = recovered.tornBytes;
+    removedTemp = recovered.removedTemp;
   }
-  const node = new GossipNode({
-    id: membership.self,
-    peers: membership.peers,
-    rng: new RandomStreams(opts.seed).stream(`node:${opts.name}`),
-    config: { ...opts.config },
-    clockOffsetNs: opts.clockOffsetNs ?? 0,
-    timestampUnitNs: TIMESTAMP_UNIT_NS,
-    timestampEpoch: opts.timestampEpochUs ?? wallClockEpochUs(),
-    ...(snapshot !== undefined ? { snapshot } : {}),
-  });
+  // Versions logged after the snapshot go on top of it; the clock resumes after the newest.
+  if (replayed.length > 0 || (snapshot !== undefined && snapshot.id !== membership.self)) {
+    const entries = [...(snapshot?.entries ?? []), ...replayed];
+    let clockLastTs = snapshot?.clockLastTs ?? 0;
+    for (const e of replayed) if (e.ts > clockLastTs) clockLastTs = e.ts; // a loop: a long log would overflow Math.max's arguments
+    snapshot = { format: 1, id: membership.self, entries, clockLastTs };
+  }
+  let lastLocal: Promise<void> | undefined;
+  let node: GossipNode;
+  try {
+    node = new GossipNode({
+      id: membership.self,
+      peers: membership.peers,
+      rng: new RandomStreams(opts.seed).stream(`node:${opts.name}`),
+      config: { ...opts.config },
+      clockOffsetNs: opts.clockOffsetNs ?? 0,
+      timestampUnitNs: TIMESTAMP_UNIT_NS,
+      timestampEpoch: opts.timestampEpochUs ?? wallClockEpochUs(),
+      ...(snapshot !== undefined ? { snapshot } : {}),
+      ...(durable !== undefined
+        ? {
+            observer: {
+              stored: (_node, entry, via) => {
+                const p = (durable as DurableStore).log(entry);
+                // Learned versions: if this fails, the next successful compaction saves them. A local
+                // write's promise is also awaited by its client's answer (which reports the failure).
+                p.catch(() => undefined);
+                if (via === 'local') lastLocal = p;
+              },
+            },
+          }
+        : {}),
+    });
+  } catch (err) {
+    await durable?.close().catch(() => undefined);
+    throw err;
+  }
+  const tracker = new AckTracker(node.store);
+  const peerCount = membership.peers.filter((p) => p !== membership.self).length;
+  const gate: WriteGate = {
+    refuse: () => durable?.failure,
+    settle: (call, reply) => {
+      const local = lastLocal;
+      lastLocal = undefined;
+      const replicas = call.ack?.replicas ?? 1;
+      if (replicas > peerCount + 1) {
+        return Promise.reject(new Error(`ack replicated:${replicas} asks for more nodes than the cluster has (${peerCount + 1}); the write was taken by this node`));
+      }
+      const confirmed = tracker.wait(call.key, reply.ts, reply.origin, replicas - 1, call.ack?.timeoutMs ?? 0);
+      if (local === undefined && replicas <= 1) return undefined;
+      return (async () => {
+        if (local !== undefined) await local;
+        const peers = await confirmed;
+        if (peers < replicas - 1) {
+          throw new Error(
+            `ack timeout: ${peers + 1} of ${replicas} nodes confirmed holding the write within ${call.ack?.timeoutMs ?? 0} ms` +
+              `${durable !== undefined ? ' (it is durable at this node)' : ''}; gossip keeps spreading it`,
+          );
+        }
+      })();
+    },
+    stats: () => ({ ...durable?.stats(), acks_pending: tracker.pending }),
+  };
+  const watched: ProtocolNode<GossipMessage, KvCall, KvReply> = {
+    start: (now) => node.start(now),
+    handleTimer: (t, now) => node.handleTimer(t, now),
+    handleCall: (c, now) => node.handleCall(c, now),
+    pollActions: () => node.pollActions(),
+    handleMessage: (from, msg, now) => {
+      tracker.observe(from, msg);
+      node.handleMessage(from, msg, now);
+    },
+  };
   const host = new UdpHost<GossipMessage, KvCall, KvReply>({
     name: opts.name,
     listen: opts.listen,
     membership,
-    node,
+    node: watched,
     codec: gossipCodec,
     classifyDecodeError: classifyGossipError,
-    client: gossipClientService(node, membership),
+    client: gossipClientService(node, membership, gate),
     ...(opts.keyring !== undefined ? { keyring: opts.keyring } : {}),
     ...(opts.clientRatePerSource !== undefined ? { clientRatePerSource: opts.clientRatePerSource } : {}),
     maxDatagramBytes: node.config.mtuBytes,
     ...(opts.onLog !== undefined ? { onLog: opts.onLog } : {}),
   });
-  const store =
-    opts.dataFile === undefined
-      ? undefined
-      : new PersistentStore(
-          opts.dataFile,
-          () => ({ node: opts.name, address: formatAddress(opts.listen), snapshot: node.snapshot() }),
-          (err) => opts.onLog?.({ kind: 'error', where: 'persist', detail: err instanceof Error ? err.message : String(err) }),
-        );
-  const address = await host.start();
-  store?.startAutoSave(opts.saveIntervalMs ?? 500);
+  const state = (): object => ({ node: opts.name, address: formatAddress(opts.listen), snapshot: node.snapshot() });
+  let address: UdpAddress;
+  try {
+    address = await host.start();
+  } catch (err) {
+    await durable?.close().catch(() => undefined);
+    throw err;
+  }
+  durable?.startAutoCompact(state, opts.saveIntervalMs ?? 30_000);
   let stopping: Promise<void> | undefined;
   return {
     node,
     host,
     membership,
     address,
-    loadedEntries: snapshot?.entries.length ?? 0,
+    loadedEntries: node.store.size,
+    replayedRecords: replayed.length,
+    tornBytes,
+    removedTemp,
+    previousId,
+    persistFailure: () => durable?.failure,
     stop: () => {
       stopping ??= (async () => {
+        tracker.cancelAll();
         await host.close();
-        await store?.flush();
+        await durable?.close();
       })();
       return stopping;
     },

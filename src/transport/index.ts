@@ -30,6 +30,22 @@ export {
   type RunningGossipNode,
 } from './gossip-udp.js';
 export { KvClient, KvRemoteError, KvRequestError, KvTimeoutError, type KvClientOptions } from './kv-client.js';
-export { PersistError, PersistentStore, STATE_FORMAT, STATE_VERSION, decodeStateFile, encodeStateFile, loadState, saveState, writeFileAtomic } from './persist.js';
+export {
+  DataLockedError,
+  DurableStore,
+  PersistError,
+  STATE_FORMAT,
+  STATE_VERSION,
+  acquireLock,
+  decodeStateFile,
+  encodeStateFile,
+  loadState,
+  saveState,
+  writeFileAtomic,
+  type DurableStoreOptions,
+  type Recovered,
+} from './persist.js';
+export { WriteAheadLog, crc32, decodeWal, encodeWalRecord, readWal, type IoFault, type WalContents, type WalRecord } from './wal.js';
+export { AckTracker } from './replication.js';
 export { clusterPlan, nodeName, startCluster, type Cluster, type ClusterMember, type ClusterOptions } from './cluster.js';
 export { EXIT, clusterCommand, kvCommand, nodeCommand, realNetworkCommands } from './commands.js';

@@ -20,7 +20,7 @@ import dgram from 'node:dgram';
 import { randomInt } from 'node:crypto';
 import { DEFAULT_CONFIG } from '../protocols/gossip/config.js';
 import type { Value } from '../protocols/gossip/store.js';
-import { decode, encode, encodedSize, type KvCall, type KvReply } from '../protocols/gossip/wire.js';
+import { decode, encode, encodedSize, type KvAck, type KvCall, type KvReply } from '../protocols/gossip/wire.js';
 import { formatAddress, type UdpAddress } from './address.js';
 import { framePlain, isEnvelope, isSealed, openPlain, SEALED_OVERHEAD, type Keyring } from './envelope.js';
 
@@ -69,9 +69,14 @@ export class KvClient {
     });
   }
 
-  /** Stores `value` under `key`; resolves with the version written (writer timestamp ns, origin node id). */
-  async put(key: string, value: Value): Promise<{ ts: number; origin: number }> {
-    const r = this.expectOk(await this.call({ op: 'put', key, value }));
+  /**
+   * Stores `value` under `key`; resolves with the version written (writer
+   * timestamp, origin node id) once the node has it on disk, and with `ack`
+   * once `ack.replicas` nodes hold it (a {@link KvRemoteError} saying how
+   * many did after `ack.timeoutMs`).
+   */
+  async put(key: string, value: Value, ack?: KvAck): Promise<{ ts: number; origin: number }> {
+    const r = this.expectOk(await this.call(ack === undefined ? { op: 'put', key, value } : { op: 'put', key, value, ack }));
     return r.op === 'put' ? { ts: r.ts, origin: r.origin } : { ts: -1, origin: -1 };
   }
 
@@ -81,9 +86,9 @@ export class KvClient {
     return r.op === 'get' && r.found ? r.value : undefined;
   }
 
-  /** Deletes `key` (writes a tombstone, which gossip spreads like a put). */
-  async del(key: string): Promise<void> {
-    this.expectOk(await this.call({ op: 'delete', key }));
+  /** Deletes `key` (writes a tombstone, which gossip spreads like a put); acknowledged like {@link KvClient.put}. */
+  async del(key: string, ack?: KvAck): Promise<void> {
+    this.expectOk(await this.call(ack === undefined ? { op: 'delete', key } : { op: 'delete', key, ack }));
   }
 
   /** The node's figures: the protocol's and the UDP host's (`dropped_*`, `messages_in`, `peers_seen`, ...). */
@@ -113,7 +118,9 @@ export class KvClient {
     await this.bind();
     const ring = this.opts.keyring;
     const wrap = (): Uint8Array => (ring !== undefined ? ring.seal(bytes, Date.now(), mtu + SEALED_OVERHEAD) : framePlain(bytes, mtu + SEALED_OVERHEAD));
-    const timeoutMs = this.opts.timeoutMs ?? 500;
+    // A replicated write is answered only after its ack wait: each attempt waits that much longer.
+    const ackMs = (call.op === 'put' || call.op === 'delete') && call.ack !== undefined ? call.ack.timeoutMs : 0;
+    const timeoutMs = (this.opts.timeoutMs ?? 500) + ackMs;
     const attempts = 1 + (this.opts.retries ?? 3);
     try {
       for (let i = 0; i < attempts; i++) {

@@ -12,16 +12,16 @@
 import { createHash } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
+import type { Entry } from '../protocols/gossip/store.js';
+import { DataLockedError, PersistError } from './persist-error.js';
+import { readWal, WriteAheadLog, type IoFault, type WalRecord } from './wal.js';
 
 /** The `format` tag of a desim state file. */
 export const STATE_FORMAT = 'desim-node-state';
 /** The state file version this build writes and reads. */
 export const STATE_VERSION = 1;
 
-/** A state file exists but cannot be used (corrupt, foreign, unreadable). */
-export class PersistError extends Error {
-  override readonly name = 'PersistError';
-}
+export { DataLockedError, PersistError } from './persist-error.js';
 
 interface StateFile {
   readonly format: string;
@@ -81,21 +81,22 @@ export async function saveState(file: string, state: unknown): Promise<void> {
   await writeFileAtomic(file, encodeStateFile(state));
 }
 
-/** Writes `text` to `file` atomically and durably. */
+/** Writes `text` to `file` atomically and durably; on failure the temporary file is removed. */
 export async function writeFileAtomic(file: string, text: string): Promise<void> {
   const dir = path.dirname(path.resolve(file));
   const tmp = path.join(dir, `.${path.basename(file)}.tmp-${process.pid}`);
-  const fh = await fs.open(tmp, 'w', 0o644);
   try {
-    await fh.writeFile(text, 'utf8');
-    await fh.sync();
-  } finally {
-    await fh.close();
-  }
-  try {
+    const fh = await fs.open(tmp, 'w', 0o644);
+    try {
+      await fh.writeFile(text, 'utf8');
+      await fh.sync();
+    } finally {
+      await fh.close();
+    }
     await fs.rename(tmp, file);
   } catch (err) {
-    await fs.rm(tmp, { force: true });
+    // Never leave a temporary file behind (a full disk would stay full).
+    await fs.rm(tmp, { force: true }).catch(() => undefined);
     throw err;
   }
   const dh = await fs.open(dir, 'r');
@@ -108,59 +109,366 @@ export async function writeFileAtomic(file: string, text: string): Promise<void>
   }
 }
 
+/** The temporary files a crashed save may have left beside `file` (`.NAME.tmp-PID`). */
+export function isTempOf(file: string, name: string): boolean {
+  const prefix = `.${path.basename(file)}.tmp-`;
+  return name.startsWith(prefix) && /^\d+$/.test(name.slice(prefix.length));
+}
+
+function errMessage(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** Lock files this process holds (a lock naming our own pid but not listed here is stale: a pid reused after a restart). */
+const heldLocks = new Set<string>();
+
 /**
- * Saves a node's state whenever it changed, at most every `intervalMs`, and
- * once more on {@link PersistentStore.flush}. Saves never overlap.
+ * Takes the lock `lockFile` (created exclusively, holding our pid). A lock
+ * left by a process that no longer runs is replaced; one held by a live
+ * process throws {@link DataLockedError}. Other errors (a read-only folder)
+ * are thrown as they are.
  */
-export class PersistentStore {
-  private lastText: string | undefined;
+export async function acquireLock(lockFile: string): Promise<void> {
+  for (let attempt = 0; attempt < 3; attempt++) {
+    try {
+      const fh = await fs.open(lockFile, 'wx', 0o644);
+      try {
+        await fh.writeFile(`${process.pid}\n`, 'utf8');
+        await fh.sync();
+      } finally {
+        await fh.close();
+      }
+      heldLocks.add(path.resolve(lockFile));
+      return;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+    }
+    const text = await fs.readFile(lockFile, 'utf8').catch(() => '');
+    const pid = Number(text.trim());
+    const ours = pid === process.pid && heldLocks.has(path.resolve(lockFile));
+    if (ours || (Number.isInteger(pid) && pid > 0 && pid !== process.pid && isAlive(pid))) throw new DataLockedError(lockFile, pid);
+    // Stale: its process is gone (kill -9, power cut). Take it over.
+    await fs.rm(lockFile, { force: true });
+  }
+  throw new PersistError(`${lockFile}: cannot take the lock (another node keeps taking it)`);
+}
+
+async function releaseLock(lockFile: string): Promise<void> {
+  heldLocks.delete(path.resolve(lockFile));
+  const text = await fs.readFile(lockFile, 'utf8').catch(() => '');
+  if (text.trim() === String(process.pid)) await fs.rm(lockFile, { force: true }).catch(() => undefined);
+}
+
+/** Options of {@link DurableStore.open}. */
+export interface DurableStoreOptions {
+  /** The snapshot file; the log is `FILE.wal`, the lock `FILE.lock`. */
+  readonly file: string;
+  /** Compact (snapshot + empty the log) as soon as the log exceeds this many bytes (default 4 MiB). */
+  readonly compactLogBytes?: number;
+  /** Told once when the store fails (and again after a recovery and a new failure). */
+  readonly onFailure?: (why: string) => void;
+  /** Test hook: throw from it to make a file operation fail. */
+  readonly fault?: IoFault;
+}
+
+/** What {@link DurableStore.open} found on disk. */
+export interface Recovered {
+  /** The snapshot's state (without the log position), or undefined on a first start. */
+  readonly state: unknown;
+  /** Log records newer than the snapshot, in order. */
+  readonly records: readonly WalRecord[];
+  /** Bytes of a torn last record cut from the log (a write that was never acknowledged). */
+  readonly tornBytes: number;
+  /** Orphaned temporary files removed (from saves interrupted by a crash). */
+  readonly removedTemp: readonly string[];
+  /** Why the node cannot persist from the start (read-only folder, ...), or undefined. */
+  readonly failure: string | undefined;
+}
+
+/**
+ * A node's durable state: a snapshot file plus a write-ahead log, under a lock.
+ *
+ * - {@link DurableStore.log} appends a version to the log and resolves once
+ *   it is synced (group commit, see `wal.ts`); a client is answered only then.
+ * - {@link DurableStore.compact} writes the whole state as a new snapshot
+ *   (atomically: temp file, fsync, rename, directory fsync) recording the
+ *   last log sequence number it contains, then drops the log records up to
+ *   it. Normally the log is first moved to `FILE.wal.old` and appends go on
+ *   in a fresh `FILE.wal` while the snapshot is written, then the old file
+ *   is deleted, so writes do not wait for the snapshot; a crash in between
+ *   leaves both files, replayed in order. A log record the snapshot already
+ *   holds is skipped by its sequence number, so compaction is atomic.
+ * - Any failure to write puts the store in a failed state
+ *   ({@link DurableStore.failure}): every later `log` is refused, so the node
+ *   refuses writes, until a compaction succeeds again.
+ */
+export class DurableStore {
+  private wal: WriteAheadLog | undefined;
+  private failed: string | undefined;
+  private compactedLsn: number;
   private timer: NodeJS.Timeout | undefined;
-  private writing: Promise<void> = Promise.resolve();
-  private lastError: string | undefined;
+  private closed = false;
+  private readonly lockFile: string;
+  private readonly walFile: string;
+  private locked: boolean;
+
+  private constructor(
+    readonly file: string,
+    private readonly opts: DurableStoreOptions,
+    wal: WriteAheadLog | undefined,
+    failure: string | undefined,
+    compactedLsn: number,
+    locked: boolean,
+  ) {
+    this.wal = wal;
+    this.failed = failure;
+    this.compactedLsn = compactedLsn;
+    this.lockFile = `${file}.lock`;
+    this.walFile = `${file}.wal`;
+    this.locked = locked;
+  }
 
   /**
-   * @param file the state file
-   * @param snapshot returns the state to save (any JSON value)
-   * @param onError told about a failed save (the next save tries again); a failure repeating the previous one is not reported again
+   * Locks the data file, removes orphaned temporary files, reads the snapshot
+   * and the log, and opens the log for appending. Rejects with
+   * {@link DataLockedError} when a live process holds the lock and with
+   * {@link PersistError} when the snapshot or the log is corrupt (both left
+   * untouched). A folder that cannot be written is not an error here: the
+   * store opens in the failed state (reads work, writes are refused).
    */
-  constructor(
-    readonly file: string,
-    private readonly snapshot: () => unknown,
-    private readonly onError: (err: unknown) => void = () => {},
-  ) {}
-
-  /** Starts periodic saving every `intervalMs` milliseconds (default 500). */
-  startAutoSave(intervalMs = 500): void {
-    this.timer ??= setInterval(() => void this.save(), intervalMs);
-  }
-
-  /** Marks `state` as what the file already holds (after a load), so an unchanged state is not rewritten. */
-  markSaved(state: unknown): void {
-    this.lastText = encodeStateFile(state);
-  }
-
-  /** Saves now if the state changed since the last save. */
-  save(): Promise<void> {
-    this.writing = this.writing.then(async () => {
-      const text = encodeStateFile(this.snapshot());
-      if (text === this.lastText) return;
-      try {
-        await writeFileAtomic(this.file, text);
-        this.lastText = text;
-        this.lastError = undefined;
-      } catch (err) {
-        const m = err instanceof Error ? err.message : String(err);
-        if (m !== this.lastError) this.onError(err);
-        this.lastError = m;
+  static async open(opts: DurableStoreOptions): Promise<{ store: DurableStore; recovered: Recovered }> {
+    const file = path.resolve(opts.file);
+    const dir = path.dirname(file);
+    let failure: string | undefined;
+    try {
+      await fs.mkdir(dir, { recursive: true });
+    } catch (err) {
+      throw new PersistError(`${dir}: cannot create the data folder: ${errMessage(err)}`);
+    }
+    let locked = false;
+    try {
+      await acquireLock(`${file}.lock`);
+      locked = true;
+    } catch (err) {
+      if (err instanceof PersistError) throw err;
+      failure = `cannot lock ${file}.lock: ${errMessage(err)}`;
+    }
+    const release = async (): Promise<void> => {
+      if (locked) await releaseLock(`${file}.lock`);
+    };
+    try {
+      const removedTemp: string[] = [];
+      if (locked) {
+        for (const name of await fs.readdir(dir).catch(() => [] as string[])) {
+          if (!isTempOf(file, name)) continue;
+          await fs.rm(path.join(dir, name), { force: true }).then(
+            () => removedTemp.push(name),
+            () => undefined,
+          );
+        }
       }
-    });
-    return this.writing;
+      const saved = await loadState(file);
+      let state: unknown = saved;
+      let walLsn = 0;
+      if (saved !== undefined && typeof saved === 'object' && saved !== null && 'walLsn' in saved) {
+        const { walLsn: l, ...rest } = saved as { walLsn: unknown };
+        if (!Number.isSafeInteger(l) || (l as number) < 0) throw new PersistError(`${file}: bad log position ${String(l)}; left untouched`);
+        walLsn = l as number;
+        state = rest;
+      }
+      const older = await readWal(`${file}.wal.old`);
+      const log = await readWal(`${file}.wal`);
+      const all = [...older.records, ...log.records];
+      for (let i = 1; i < all.length; i++) {
+        if ((all[i] as WalRecord).lsn <= (all[i - 1] as WalRecord).lsn) {
+          throw new PersistError(`${file}.wal: its first sequence number does not follow ${file}.wal.old; both left untouched`);
+        }
+      }
+      const records = all.filter((r) => r.lsn > walLsn);
+      const lastLsn = Math.max(walLsn, all.at(-1)?.lsn ?? 0);
+      let wal: WriteAheadLog | undefined;
+      if (failure === undefined) {
+        try {
+          wal = await WriteAheadLog.open(`${file}.wal`, log.validBytes, lastLsn, opts.fault);
+        } catch (err) {
+          failure = `cannot open ${file}.wal: ${errMessage(err)}`;
+        }
+      }
+      const store = new DurableStore(file, opts, wal, undefined, lastLsn, locked);
+      if (failure !== undefined) store.fail(failure);
+      return { store, recovered: { state, records, tornBytes: older.tornBytes + log.tornBytes, removedTemp, failure } };
+    } catch (err) {
+      await release();
+      throw err;
+    }
   }
 
-  /** Stops periodic saving and saves a last time. */
-  async flush(): Promise<void> {
+  /** Why the store cannot persist (the node then refuses writes), or undefined when it can. */
+  get failure(): string | undefined {
+    return this.failed;
+  }
+
+  /** Log figures for `kv stats`. */
+  stats(): Record<string, number> {
+    return {
+      wal_records: this.wal?.records ?? 0,
+      wal_batches: this.wal?.batches ?? 0,
+      wal_bytes: this.wal?.sizeBytes ?? 0,
+      persist_failed: this.failed === undefined ? 0 : 1,
+    };
+  }
+
+  /**
+   * Appends `entry` to the log. Resolves once it is durable; rejects with a
+   * {@link PersistError} when the store is failed or the write fails (which
+   * fails the store).
+   */
+  log(entry: Entry): Promise<void> {
+    const wal = this.wal;
+    if (this.failed !== undefined || wal === undefined || this.closed) {
+      return Promise.reject(new PersistError(`cannot persist: ${this.failed ?? 'the store is closed'}`));
+    }
+    const p = wal.append(entry).catch((err: unknown) => {
+      this.fail(`write-ahead log: ${errMessage(err)}`);
+      throw new PersistError(`cannot persist: ${this.failed ?? errMessage(err)}`);
+    });
+    if (wal.sizeBytes > (this.opts.compactLogBytes ?? 4 << 20) && this.pendingCompaction === undefined) {
+      // A failure here fails the store (and is reported through onFailure); nothing else to do with it.
+      this.pendingCompaction = this.compact()
+        .catch(() => undefined)
+        .finally(() => (this.pendingCompaction = undefined));
+    }
+    return p;
+  }
+
+  private pendingCompaction: Promise<void> | undefined;
+  private snapshotFn: (() => object) | undefined;
+
+  private fail(why: string): void {
+    if (this.failed !== undefined) return;
+    this.failed = why;
+    this.opts.onFailure?.(why);
+  }
+
+  /**
+   * Compacts every `intervalMs` (default 5000) when the log holds records;
+   * `snapshot` returns the state to save (a JSON object).
+   */
+  startAutoCompact(snapshot: () => object, intervalMs = 5000): void {
+    this.snapshotFn = snapshot;
+    this.timer ??= setInterval(() => void this.compact().catch(() => undefined), intervalMs);
+    this.timer.unref();
+  }
+
+  /**
+   * Writes a snapshot and drops the log records it holds (see the class
+   * comment). Does nothing when nothing was logged since the last one and
+   * the store is healthy. A success clears a failed state; a failure sets it
+   * and rejects. Concurrent calls share one compaction.
+   */
+  compact(): Promise<void> {
+    this.compacting ??= this.compactOnce().finally(() => (this.compacting = undefined));
+    return this.compacting;
+  }
+
+  private compacting: Promise<void> | undefined;
+
+  private get oldWalFile(): string {
+    return `${this.walFile}.old`;
+  }
+
+  private failSave(err: unknown): never {
+    this.fail(`snapshot: ${errMessage(err)}`);
+    throw err instanceof PersistError ? err : new PersistError(`${this.file}: cannot save: ${errMessage(err)}`);
+  }
+
+  private async compactOnce(): Promise<void> {
+    const snapshot = this.snapshotFn;
+    if (snapshot === undefined) return;
+    const wal = this.wal;
+    const oldExists = await fs.stat(this.oldWalFile).then(
+      () => true,
+      () => false,
+    );
+    if (wal !== undefined && this.failed === undefined && !oldExists) {
+      // Rotate: a short exclusive section (state captured, log moved aside), then the slow snapshot write.
+      let text: string | undefined;
+      let lastLsn = this.compactedLsn;
+      try {
+        await wal.exclusive(async (l) => {
+          if (l === this.compactedLsn) return;
+          lastLsn = l;
+          text = encodeStateFile({ ...snapshot(), walLsn: l });
+          await wal.rotate(this.oldWalFile);
+        });
+      } catch (err) {
+        this.fail(`write-ahead log: ${errMessage(err)}`);
+        throw new PersistError(`${this.walFile}: cannot start a new log: ${errMessage(err)}`);
+      }
+      if (text === undefined) return;
+      try {
+        this.opts.fault?.('snapshot');
+        await writeFileAtomic(this.file, text);
+        await fs.rm(this.oldWalFile, { force: true });
+      } catch (err) {
+        this.failSave(err);
+      }
+      this.compactedLsn = lastLsn;
+      return;
+    }
+    // Blocking: after a failure (the log's state is unknown), or while an older log waits to be dropped.
+    const body = async (lastLsn: number): Promise<void> => {
+      if (this.failed === undefined && lastLsn === this.compactedLsn && !oldExists) return;
+      try {
+        this.opts.fault?.('snapshot');
+        await writeFileAtomic(this.file, encodeStateFile({ ...snapshot(), walLsn: lastLsn }));
+        if (this.wal === undefined) {
+          if (!this.locked) {
+            await acquireLock(this.lockFile);
+            this.locked = true;
+          }
+          this.wal = await WriteAheadLog.open(this.walFile, 0, lastLsn, this.opts.fault);
+        }
+        await this.wal.truncate();
+        await fs.rm(this.oldWalFile, { force: true });
+        this.compactedLsn = lastLsn;
+        this.failed = undefined;
+      } catch (err) {
+        this.failSave(err);
+      }
+    };
+    if (wal !== undefined) return wal.exclusive(body);
+    return body(this.compactedLsn);
+  }
+
+  /**
+   * Stops compacting, saves a last snapshot, closes the log and releases the
+   * lock. Rejects with a {@link PersistError} when that last save failed (the
+   * node then exits non-zero).
+   */
+  async close(): Promise<void> {
+    if (this.closed) return;
     if (this.timer !== undefined) clearInterval(this.timer);
     this.timer = undefined;
-    await this.save();
+    let error: unknown;
+    try {
+      await this.pendingCompaction?.catch(() => undefined);
+      if (this.failed !== undefined || this.snapshotFn !== undefined) await this.compact();
+    } catch (err) {
+      error = err;
+    }
+    this.closed = true;
+    await this.wal?.close().catch(() => undefined);
+    if (this.locked) await releaseLock(this.lockFile);
+    if (error !== undefined) throw error;
   }
 }

@@ -42,7 +42,9 @@
  * applied again). A reply is sent only if it is no larger than the
  * request datagram (clients pad their requests), so a spoofed source address
  * can never be sent more bytes than the spoofer sent; a reply withheld for
- * that is counted in `dropped_amplification`.
+ * that is counted in `dropped_amplification`. A reply may be a promise (a
+ * write answered once it is durable): a retry arriving while it is pending
+ * is counted and left to the pending answer.
  */
 import dgram from 'node:dgram';
 import type { NodeId } from '../protocols/net/network.js';
@@ -72,9 +74,10 @@ export interface ClientService<M> {
   requestId(msg: M): number | undefined;
   /**
    * The reply to a client request (typically from the node's `handleCall`).
-   * `hostStats` gives the host's counters, for a stats request.
+   * `hostStats` gives the host's counters, for a stats request. A promise
+   * delays the reply until it settles (a rejection is counted as a handler error, and no reply is sent).
    */
-  answer(msg: M, nowNs: number, hostStats: () => Readonly<Record<string, number>>): M;
+  answer(msg: M, nowNs: number, hostStats: () => Readonly<Record<string, number>>): M | Promise<M>;
 }
 
 /** What the host reports to its owner (the CLI logs it on stderr). */
@@ -225,6 +228,7 @@ export class UdpHost<M, C = never, R = unknown> {
   private nonceFloorMs = -Infinity;
   private keyring: Keyring | undefined;
   private readonly wallMs: () => number;
+  private readonly answering = new Set<string>();
   private readonly peersSeen = new Map<NodeId, number>();
   private readonly clock: () => number;
   private readonly maxBytes: number;
@@ -490,17 +494,38 @@ export class UdpHost<M, C = never, R = unknown> {
     const client = this.opts.client as ClientService<M>;
     this.counters.client_requests++;
     const cacheKey = `${r.from}/${r.id}`;
-    let out = this.replies.get(cacheKey);
-    if (out !== undefined) {
+    const out = this.replies.get(cacheKey);
+    if (out !== undefined || this.answering.has(cacheKey)) {
       this.counters.client_retries++;
-      this.sendReply(out, r);
+      if (out !== undefined) this.sendReply(out, r);
       return;
     }
-    let reply: M | undefined;
+    let reply: M | Promise<M> | undefined;
     this.guard('client', () => {
       reply = client.answer(r.msg, this.clock(), () => this.stats());
     });
     if (reply === undefined) return;
+    if (reply instanceof Promise) {
+      this.answering.add(cacheKey);
+      reply.then(
+        (m) => {
+          this.answering.delete(cacheKey);
+          this.encodeReply(m, cacheKey, r);
+        },
+        (err: unknown) => {
+          this.answering.delete(cacheKey);
+          this.counters.handler_errors++;
+          this.log({ kind: 'error', where: 'client', detail: message(err) });
+        },
+      );
+      return;
+    }
+    this.encodeReply(reply, cacheKey, r);
+  }
+
+  private encodeReply(reply: M, cacheKey: string, r: PendingRequest<M>): void {
+    if (this.closed) return;
+    let out: Uint8Array;
     try {
       out = this.opts.codec.encode(reply);
     } catch (err) {

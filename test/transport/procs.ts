@@ -73,9 +73,15 @@ export interface Proc {
 
 const live = new Set<ChildProcess>();
 
-/** Starts `node dist/src/transport/main.js ...args`. */
-export function run(args: readonly string[]): Proc {
-  const child = spawn(process.execPath, [MAIN_JS, ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+/**
+ * Starts `node dist/src/transport/main.js ...args`, or with `wrapper`,
+ * `wrapper[0] ...wrapper[1..] node dist/src/transport/main.js ...args` (a
+ * wrapper that ends by exec-ing its arguments keeps the node's pid).
+ */
+export function run(args: readonly string[], wrapper: readonly string[] = []): Proc {
+  const argv = [process.execPath, MAIN_JS, ...args];
+  const [exe, ...rest] = wrapper.length > 0 ? [...wrapper, ...argv] : argv;
+  const child = spawn(exe as string, rest, { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
   live.add(child);
   const stdout: string[] = [];
   const stderr: string[] = [];

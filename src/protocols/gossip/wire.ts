@@ -18,7 +18,7 @@
  * | 5    | delta          | u16 n, n × entry                                                   |
  * | 6    | request        | u16 n, n × str8 key                                                |
  * | 7    | learned        | u16 n, n × ref                                                     |
- * | 32   | client-request | u32 id, u8 op (1 put, 2 get, 3 delete, 4 stats), [str8 key], [value] |
+ * | 32   | client-request | u32 id, u8 op (1 put, 2 get, 3 delete, 4 stats; +0x80: an ack follows), [str8 key], [value], [u8 replicas, u32 timeout ms] |
  * | 33   | client-reply   | u32 id, u8 op, u8 ok, then error str16, or per op (see encode)     |
  *
  * entry = str8 key, ts, origin, value; ref = str8 key, ts, origin.
@@ -47,11 +47,22 @@ export interface VersionRef {
   readonly origin: number;
 }
 
+/**
+ * How many nodes must hold a write before the client is answered
+ * (`replicas`, this node included, 1..255), and how long to wait for them,
+ * ms (0..2^32-1). Absent: the node that took the write. The simulator's node
+ * ignores it; the UDP driver waits (see `transport/replication.ts`).
+ */
+export interface KvAck {
+  readonly replicas: number;
+  readonly timeoutMs: number;
+}
+
 /** A client call (also what {@link GossipNode.handleCall} takes). */
 export type KvCall =
-  | { readonly op: 'put'; readonly key: string; readonly value: Value }
+  | { readonly op: 'put'; readonly key: string; readonly value: Value; readonly ack?: KvAck }
   | { readonly op: 'get'; readonly key: string }
-  | { readonly op: 'delete'; readonly key: string }
+  | { readonly op: 'delete'; readonly key: string; readonly ack?: KvAck }
   | { readonly op: 'stats' };
 
 /** The reply to a {@link KvCall}. `ts`/`origin` are the version written or read (-1/-1 when not found). */
@@ -123,6 +134,8 @@ export class WireError extends Error {
 
 const TYPE_CODES = { rumor: 1, feedback: 2, digest: 3, summary: 4, delta: 5, request: 6, learned: 7, 'client-request': 32, 'client-reply': 33 } as const;
 const OP_CODES = { put: 1, get: 2, delete: 3, stats: 4 } as const;
+/** Set in a put's or delete's op byte when an ack requirement follows. */
+const ACK_FLAG = 0x80;
 const OPS = ['', 'put', 'get', 'delete', 'stats'] as const;
 
 /** UTF-8 byte length of a string (counts lone surrogates as 3 bytes, like TextEncoder's U+FFFD). */
@@ -185,10 +198,11 @@ export const LIST_OVERHEAD_SPARSE_DIGEST = HEADER_BYTES + 9;
 function callSize(c: KvCall): number {
   switch (c.op) {
     case 'put':
-      return 1 + 1 + utf8Length(c.key) + valueSize(c.value);
+      return 1 + 1 + utf8Length(c.key) + valueSize(c.value) + (c.ack !== undefined ? 5 : 0);
     case 'get':
-    case 'delete':
       return 1 + 1 + utf8Length(c.key);
+    case 'delete':
+      return 1 + 1 + utf8Length(c.key) + (c.ack !== undefined ? 5 : 0);
     case 'stats':
       return 1;
   }
@@ -379,9 +393,16 @@ export function encode(msg: GossipMessage): Uint8Array {
     case 'client-request': {
       w.u32(msg.id);
       const c = msg.call;
-      w.u8(OP_CODES[c.op]);
+      const ack = c.op === 'put' || c.op === 'delete' ? c.ack : undefined;
+      w.u8(OP_CODES[c.op] | (ack !== undefined ? ACK_FLAG : 0));
       if (c.op !== 'stats') w.str(c.key, 1);
       if (c.op === 'put') w.value(c.value, false);
+      if (ack !== undefined) {
+        if (!(Number.isInteger(ack.replicas) && ack.replicas >= 1 && ack.replicas <= 255)) throw new RangeError(`wire: ack replicas ${ack.replicas} not in 1..255`);
+        if (!(Number.isInteger(ack.timeoutMs) && ack.timeoutMs >= 0 && ack.timeoutMs <= 0xffffffff)) throw new RangeError(`wire: ack timeout ${ack.timeoutMs} ms not in 0..2^32-1`);
+        w.u8(ack.replicas);
+        w.u32(ack.timeoutMs);
+      }
       break;
     }
     case 'client-reply': {
@@ -511,18 +532,29 @@ class Reader {
   }
 }
 
+function decodeAck(r: Reader): KvAck {
+  const replicas = r.u8();
+  if (replicas < 1) throw new WireError('field', 'ack replicas 0');
+  return { replicas, timeoutMs: r.u32() };
+}
+
 function decodeCall(r: Reader): KvCall {
-  const op = r.u8();
+  const code = r.u8();
+  const withAck = (code & ACK_FLAG) !== 0;
+  const op = code & ~ACK_FLAG;
+  if (withAck && op !== 1 && op !== 3) throw new WireError('field', `unknown client op ${code}`);
   switch (op) {
     case 1: {
       const key = r.str(1);
       const [value] = r.value(false);
-      return { op: 'put', key, value };
+      return withAck ? { op: 'put', key, value, ack: decodeAck(r) } : { op: 'put', key, value };
     }
     case 2:
       return { op: 'get', key: r.str(1) };
-    case 3:
-      return { op: 'delete', key: r.str(1) };
+    case 3: {
+      const key = r.str(1);
+      return withAck ? { op: 'delete', key, ack: decodeAck(r) } : { op: 'delete', key };
+    }
     case 4:
       return { op: 'stats' };
     default:

@@ -13,10 +13,13 @@ const entry: fc.Arbitrary<Entry> = fc.oneof(
   fc.record({ key, value: fc.constant(null), ts, origin, deleted: fc.constant(true) }),
 );
 const ref = fc.record({ key, ts, origin });
+const ack = fc.record({ replicas: fc.integer({ min: 1, max: 255 }), timeoutMs: fc.integer({ min: 0, max: 0xffffffff }) });
 const call: fc.Arbitrary<KvCall> = fc.oneof(
   fc.record({ op: fc.constant('put' as const), key, value: scalar }),
+  fc.record({ op: fc.constant('put' as const), key, value: scalar, ack }),
   fc.record({ op: fc.constant('get' as const), key }),
   fc.record({ op: fc.constant('delete' as const), key }),
+  fc.record({ op: fc.constant('delete' as const), key, ack }),
   fc.constant({ op: 'stats' as const }),
 );
 const reply: fc.Arbitrary<KvReply> = fc.oneof(
