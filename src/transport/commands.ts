@@ -21,6 +21,7 @@ import { gossipConfigFromCli, startGossipNode, type RunningGossipNode } from './
 import { KvClient, KvRemoteError, KvRequestError, KvTimeoutError } from './kv-client.js';
 import { Keyring, KeyFileError } from './envelope.js';
 import { DataLockedError, PersistError } from './persist.js';
+import { DataPathError } from './persist-error.js';
 import type { HostLogEvent } from './udp-host.js';
 
 /** Exit codes of the real-network commands. */
@@ -58,7 +59,7 @@ async function guarded(body: () => Promise<void>): Promise<void> {
     if (err instanceof UsageError || err instanceof AddressError || err instanceof KvRequestError || err instanceof RangeError || err instanceof KeyFileError) {
       fail(err.message, EXIT.usage);
     }
-    if (err instanceof DataLockedError) fail(err.message, EXIT.usage);
+    if (err instanceof DataLockedError || err instanceof DataPathError) fail(err.message, EXIT.usage);
     if (err instanceof PersistError) fail(err.message, EXIT.failed);
     if (err instanceof KvTimeoutError) fail(err.message, EXIT.noReply);
     if (err instanceof KvRemoteError) fail(`node error: ${err.message}`, EXIT.remoteError);

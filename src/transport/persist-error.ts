@@ -15,3 +15,8 @@ export class DataLockedError extends PersistError {
     super(`${lockFile}: the data file is in use by process ${holderPid}; stop that node first (or remove the lock file if that process is not a desim node)`);
   }
 }
+
+/** The data file's folder cannot be created or used (a bad `--data` path: exit 2). */
+export class DataPathError extends PersistError {
+  override readonly name: string = 'DataPathError';
+}

@@ -12,6 +12,8 @@
 import { createHash } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
+import { makeDirs, OutputError } from '../io/fs.js';
+import { DataPathError } from './persist-error.js';
 import type { Entry } from '../protocols/gossip/store.js';
 import { DataLockedError, PersistError } from './persist-error.js';
 import { readWal, WriteAheadLog, type IoFault, type WalRecord } from './wal.js';
@@ -250,9 +252,10 @@ export class DurableStore {
     const dir = path.dirname(file);
     let failure: string | undefined;
     try {
-      await fs.mkdir(dir, { recursive: true });
+      // One level at a time: Node's recursive mkdir spins forever on some unwritable paths (/proc/x).
+      makeDirs(dir);
     } catch (err) {
-      throw new PersistError(`${dir}: cannot create the data folder: ${errMessage(err)}`);
+      throw new DataPathError(`${dir}: cannot create the data folder: ${err instanceof OutputError ? err.reason : errMessage(err)}`);
     }
     let locked = false;
     try {

@@ -163,6 +163,8 @@ describe('a 3-process cluster on loopback', () => {
       ['node', '--id', 'A', '--listen', '127.0.0.1:5001', '--peers', '127.0.0.1:5001'],
       ['node', '--id', 'A', '--listen', '127.0.0.1:5001', '--interval', '-5'],
       ['node', '--listen', '127.0.0.1:5001'],
+      // An unwritable data folder fails at once (recursive mkdir used to spin forever on /proc paths).
+      ['node', '--id', 'A', '--listen', '127.0.0.1:5001', '--data', '/proc/x/a.json'],
     ]) {
       const res = await runToEnd(args);
       expect(res.code, args.join(' ')).toBe(2);
