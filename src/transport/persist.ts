@@ -16,7 +16,7 @@ import { makeDirs, OutputError } from '../io/fs.js';
 import { DataPathError } from './persist-error.js';
 import type { Entry } from '../protocols/gossip/store.js';
 import { DataLockedError, PersistError } from './persist-error.js';
-import { readWal, WriteAheadLog, type IoFault, type WalRecord } from './wal.js';
+import { readWal, syncDir, WriteAheadLog, type IoFault, type WalRecord } from './wal.js';
 
 /** The `format` tag of a desim state file. */
 export const STATE_FORMAT = 'desim-node-state';
@@ -101,14 +101,7 @@ export async function writeFileAtomic(file: string, text: string): Promise<void>
     await fs.rm(tmp, { force: true }).catch(() => undefined);
     throw err;
   }
-  const dh = await fs.open(dir, 'r');
-  try {
-    await dh.sync();
-  } catch {
-    // Some filesystems refuse fsync on a directory; the rename is still atomic.
-  } finally {
-    await dh.close();
-  }
+  await syncDir(dir);
 }
 
 /** The temporary files a crashed save may have left beside `file` (`.NAME.tmp-PID`). */

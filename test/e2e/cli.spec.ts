@@ -3,7 +3,7 @@
  * traces, no partial output, help that teaches. Runs dist/ (npm test builds first).
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -80,19 +80,7 @@ describe('desim CLI', () => {
   });
 
   it('a protocol that throws aborts the run with exit 1, the simulated time, seed and event, and the rerun command', () => {
-    writeFileSync(
-      join(dir, 'boom.mjs'),
-      `export function createNode(id) {
-  let out = [];
-  return {
-    start(now) { out.push({ type: 'set-timer', timer: 'boom', atNs: now + 1500000000 }); },
-    handleMessage() {},
-    handleTimer() { if (id === 1) throw new Error('invariant broken in node ' + id); },
-    pollActions() { const o = out; out = []; return o; },
-  };
-}
-`,
-    );
+    copyFileSync(resolve('test/fixtures/modules/boom.mjs'), join(dir, 'boom.mjs'));
     writeFileSync(join(dir, 'boom.yaml'), 'name: boom\nduration_s: 5\nnetwork: { nodes: [A, B] }\nprotocol: { module: { path: ./boom.mjs } }\n');
     const r = desim(['run', 'boom.yaml', '--seed', '9', '--out', 'boom-out']);
     expect(r.code).toBe(1);

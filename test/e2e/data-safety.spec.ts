@@ -5,7 +5,7 @@
  * writes only what its inputs hold, and sweeps refuse to wipe saved runs.
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { copyFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -335,19 +335,7 @@ describe('sweep inputs that would silently mislead', () => {
 
   it('a failing run names the run and prints a desim run command that reproduces it, also with --jobs 2', () => {
     const d = fresh();
-    writeFileSync(
-      join(d, 'boom.mjs'),
-      `export function createNode(id) {
-  let out = [];
-  return {
-    start(now) { out.push({ type: 'set-timer', timer: 'boom', atNs: now + 1500000000 }); },
-    handleMessage() {},
-    handleTimer() { if (id === 1) throw new Error('invariant broken in node ' + id); },
-    pollActions() { const o = out; out = []; return o; },
-  };
-}
-`,
-    );
+    copyFileSync(resolve('test/fixtures/modules/boom.mjs'), join(d, 'boom.mjs'));
     writeFileSync(join(d, 'boom.yaml'), 'name: boom\nduration_s: 5\nnetwork: { nodes: [A, B] }\nprotocol: { module: { path: ./boom.mjs } }\n');
     for (const jobs of ['1', '2']) {
       const r = desim(d, ['sweep', 'boom.yaml', '--vary', 'duration_s=1,2', '--jobs', jobs, '--quiet', '--out', `s${jobs}`]);
