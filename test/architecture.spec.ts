@@ -152,8 +152,10 @@ function inLayer(target: string | undefined, layer: string): boolean {
 // 2. Dependency direction.
 
 const FORBIDDEN_LAYERS: Readonly<Record<string, readonly string[]>> = {
-  'src/kernel': ['src/protocols', 'src/scenarios', 'src/transport', 'src/cli'],
-  'src/protocols': ['src/scenarios', 'src/transport', 'src/cli'],
+  'src/kernel': ['src/protocols', 'src/scenarios', 'src/transport', 'src/cli', 'src/io'],
+  'src/protocols': ['src/scenarios', 'src/transport', 'src/cli', 'src/io'],
+  // Shared file helpers: a leaf that any I/O layer may use and that uses no other part of desim.
+  'src/io': ['src/kernel', 'src/protocols', 'src/scenarios', 'src/transport', 'src/cli', 'src/bench', 'src/validation', 'src/testing', 'src/index'],
 };
 
 function findLayerViolations(file: string, text: string): string[] {
@@ -237,8 +239,8 @@ describe('architecture: determinism', () => {
 });
 
 describe('architecture: dependency direction', () => {
-  it('kernel imports nothing above it; protocols import nothing from scenarios, transport or the CLI', () => {
-    const files = [...listTs('src/kernel'), ...listTs('src/protocols')];
+  it('kernel imports nothing above it; protocols import nothing from scenarios, transport, io or the CLI; io imports nothing of desim', () => {
+    const files = [...listTs('src/kernel'), ...listTs('src/protocols'), ...listTs('src/io')];
     expect(files.length).toBeGreaterThan(5);
     expect(scan(files, findLayerViolations)).toEqual([]);
   });
@@ -268,6 +270,10 @@ describe('architecture: dependency direction', () => {
         "import { loadScenario } from '../../scenarios/loader.js';\nimport { Simulator } from '../../kernel/simulator.js';",
       ),
     ).toEqual(['1: imports ../../scenarios/loader.js']);
+    expect(findLayerViolations('src/io/x.ts', "import { ScenarioError } from '../scenarios/errors.js';\nimport { readFileSync } from 'node:fs';")).toEqual([
+      '1: imports ../scenarios/errors.js',
+    ]);
+    expect(findLayerViolations('src/protocols/gossip/x.ts', "import { writeFileAtomic } from '../../io/fs.js';")).toEqual(['1: imports ../../io/fs.js']);
   });
 });
 
