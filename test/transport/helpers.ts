@@ -35,9 +35,10 @@ export async function freeConsecutivePorts(n: number): Promise<number> {
 /**
  * Polls `check` every `everyMs` until it returns a value other than undefined,
  * or rejects after `attempts` tries with `what` in the message. Not a timing
- * assertion: the bound only keeps a broken build from hanging.
+ * assertion: the bound (5 minutes by default) only keeps a broken build from
+ * hanging. It was 20 s, which a CI run on a busy 2-core machine did hit.
  */
-export async function eventually<T>(what: string, check: () => Promise<T | undefined> | T | undefined, attempts = 200, everyMs = 100): Promise<T> {
+export async function eventually<T>(what: string, check: () => Promise<T | undefined> | T | undefined, attempts = 3000, everyMs = 100): Promise<T> {
   let last: unknown;
   for (let i = 0; i < attempts; i++) {
     try {
