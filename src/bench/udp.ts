@@ -55,7 +55,8 @@ export interface UdpBenchResult {
   readonly recordsPerSync: number;
 }
 
-async function freePorts(n: number): Promise<number[]> {
+/** Returns `n` distinct UDP ports that were free on 127.0.0.1 a moment ago (bound together, then released). */
+export async function freeUdpPorts(n: number): Promise<number[]> {
   const sockets = Array.from({ length: n }, () => dgram.createSocket('udp4'));
   const ports = await Promise.all(
     sockets.map((s) => new Promise<number>((resolve, reject) => {
@@ -112,7 +113,7 @@ export async function benchUdp(opts: UdpBenchOptions): Promise<UdpBenchResult> {
   const keyFile = path.join(dataDir, 'cluster.key');
   if (opts.plain !== true) await writeFile(keyFile, `${randomBytes(32).toString('hex')}\n`, { mode: 0o600 });
   const keyring = opts.plain === true ? undefined : Keyring.load(keyFile);
-  const ports = await freePorts(3);
+  const ports = await freeUdpPorts(3);
   const addrs = ports.map((port) => ({ host: '127.0.0.1', port }));
   const listening = new Set<string>();
   let failed = '';

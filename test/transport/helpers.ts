@@ -1,18 +1,9 @@
 /** Shared helpers for the transport tests: free loopback ports and bounded polling. */
 import dgram from 'node:dgram';
+import { freeUdpPorts } from '../../src/bench/udp.js';
 
-/** Returns `n` distinct UDP ports that were free on 127.0.0.1 a moment ago (bound together, then released). */
-export async function freeUdpPorts(n: number): Promise<number[]> {
-  const sockets = Array.from({ length: n }, () => dgram.createSocket('udp4'));
-  const ports = await Promise.all(
-    sockets.map((s) => new Promise<number>((resolve, reject) => {
-      s.once('error', reject);
-      s.bind(0, '127.0.0.1', () => resolve(s.address().port));
-    })),
-  );
-  await Promise.all(sockets.map((s) => new Promise<void>((resolve) => s.close(() => resolve()))));
-  return ports;
-}
+/** `n` distinct UDP ports that were free on 127.0.0.1 a moment ago (the bench's helper). */
+export { freeUdpPorts };
 
 /** Returns a port P such that P .. P + n - 1 were all free on 127.0.0.1 a moment ago. */
 export async function freeConsecutivePorts(n: number): Promise<number> {
