@@ -30,7 +30,7 @@ import { runScenario, withSeed } from './scenarios/runner.js';
 import type { RunWorkerData, RunWorkerError } from './scenarios/run-worker.js';
 import { scenarioJsonSchema } from './scenarios/schema.js';
 import { mergeSweeps, runSweep, SweepRunError } from './scenarios/sweep.js';
-import { clusterCommand, kvCommand, nodeCommand } from './transport/commands.js';
+import { clusterCommand, kvCommand, nodeCommand } from './cli/net-commands.js';
 
 const EXIT_BAD_INPUT = 2;
 

@@ -4,16 +4,19 @@
  * Property-testing helpers live in the `desim/testing` subpath.
  */
 
-// Kernel: clock and event queue, time units, random streams, traces, CSV sink, errors.
+// Kernel: clock and event queue, time units, random streams, traces, errors.
 export * from './kernel/index.js';
 
+// The CSV sink every output goes through.
+export * from './io/csv.js';
+
 // The simulated network and its fault verbs.
-export * from './protocols/net/index.js';
+export * from './net/index.js';
 
 // The sans-I/O contract and the simulator's driver for it.
 export type { Action, ProtocolNode } from './protocols/sans-io.js';
 export { Outbox } from './protocols/sans-io.js';
-export { SimHost, type NodeFactory, type NodeTraceEvent } from './protocols/sim-host.js';
+export * from './sim/index.js';
 
 // Models.
 export * from './protocols/gossip/index.js';

@@ -2,19 +2,16 @@
  * Architecture lint, by parsing the sources with the TypeScript compiler (so
  * comments and strings never count):
  *
- * 1. Determinism: no wall clock, timer or global randomness (`Math.random`,
- *    `Date.now`, `new Date(...)`, `performance.now`, `setTimeout`,
- *    `setInterval`, `process.hrtime`) under src/kernel and src/protocols,
- *    except in files whose path contains `udp` or `transport` (they drive real
- *    sockets).
- * 2. Dependencies point one way: kernel ← protocols ← scenarios ← cli. The
- *    kernel imports nothing from protocols, scenarios, transport or the CLI;
- *    protocols import nothing from scenarios, transport or the CLI.
- * 3. Sans-I/O: a protocol state machine under src/protocols/gossip or
- *    src/protocols/tcp never imports `sim-host` nor the `Simulator` class as a
- *    value (type imports are fine). Files named `sim-*.ts` are simulator
- *    bindings (like src/protocols/sim-host.ts itself) and are exempt, but no
- *    state machine may import a binding as a value either.
+ * 1. Determinism (rule `determinism`): no wall clock, timer or global
+ *    randomness (`Math.random`, `Date.now`, `new Date(...)`,
+ *    `performance.now`, `setTimeout`, `setInterval`, `process.hrtime`) in the
+ *    simulated core: src/kernel, src/net, src/protocols and src/sim.
+ * 2. The layer table (rules `layer-order`, `no-node-io`, `unknown-layer`):
+ *    every folder of src is a layer, and a file imports desim code only from
+ *    the layers its row lists, type imports included. The order is
+ *    kernel ← net ← protocols ← sim ← scenarios ← cli, with transport beside
+ *    sim; protocols import nothing of the kernel, the network, the simulator
+ *    or `node:`, so the same module runs under the simulator and on UDP.
  *
  * Missing directories are fine (work in progress); every check is also run
  * against small inline sources to show it does flag what it should.
@@ -149,41 +146,62 @@ function inLayer(target: string | undefined, layer: string): boolean {
 }
 
 // ---------------------------------------------------------------------------
-// 2. Dependency direction.
+// 2. The layer table. Each folder of src is a layer; a file may import desim
+//    code only from its own layer and the layers listed for it, type imports
+//    included (a type import still ties the two layers together). `node:`
+//    says whether the layer may use Node's built-in modules (files, sockets,
+//    threads). docs/architecture.md explains each row.
 
-const FORBIDDEN_LAYERS: Readonly<Record<string, readonly string[]>> = {
-  'src/kernel': ['src/protocols', 'src/scenarios', 'src/transport', 'src/cli', 'src/io'],
-  'src/protocols': ['src/scenarios', 'src/transport', 'src/cli', 'src/io'],
-  // Shared file helpers: a leaf that any I/O layer may use and that uses no other part of desim.
-  'src/io': ['src/kernel', 'src/protocols', 'src/scenarios', 'src/transport', 'src/cli', 'src/bench', 'src/validation', 'src/testing', 'src/index'],
-};
-
-function findLayerViolations(file: string, text: string): string[] {
-  const layer = Object.keys(FORBIDDEN_LAYERS).find((l) => file.startsWith(`${l}/`));
-  if (layer === undefined) return [];
-  const banned = FORBIDDEN_LAYERS[layer] as readonly string[];
-  return findImports(file, text)
-    .filter((imp) => banned.some((b) => inLayer(imp.target, b)))
-    .map((imp) => `${imp.line}: imports ${imp.spec}`);
+interface Layer {
+  /** The other layers it may import from. */
+  readonly uses: readonly string[];
+  /** Whether it may import `node:` modules. */
+  readonly node: boolean;
 }
 
-// ---------------------------------------------------------------------------
-// 3. State machines stay sans-I/O.
+const LAYERS: Readonly<Record<string, Layer>> = {
+  kernel: { uses: [], node: false },
+  io: { uses: ['kernel'], node: true },
+  net: { uses: ['kernel'], node: false },
+  protocols: { uses: [], node: false },
+  sim: { uses: ['kernel', 'io', 'net', 'protocols'], node: false },
+  transport: { uses: ['kernel', 'io', 'protocols'], node: true },
+  scenarios: { uses: ['kernel', 'io', 'net', 'protocols', 'sim'], node: true },
+  validation: { uses: ['kernel', 'io', 'net', 'protocols', 'sim', 'scenarios'], node: true },
+  testing: { uses: ['kernel', 'io', 'net', 'protocols', 'sim', 'scenarios'], node: true },
+  bench: { uses: ['kernel', 'io', 'net', 'protocols', 'sim', 'scenarios', 'transport'], node: true },
+  index: { uses: ['kernel', 'io', 'net', 'protocols', 'sim', 'scenarios'], node: false },
+  reproduce: { uses: ['kernel', 'io', 'scenarios', 'validation'], node: true },
+  cli: { uses: ['kernel', 'io', 'net', 'protocols', 'sim', 'transport', 'scenarios', 'validation', 'testing', 'bench', 'reproduce'], node: true },
+};
 
-const isBinding = (path: string): boolean => /(^|\/)sim-[^/]*$/.test(path);
+/** The layer of a repository-relative path (`src/cli.ts` and `src/cli/` are both `cli`), or undefined outside src. */
+function layerOf(path: string | undefined): string | undefined {
+  if (path === undefined) return undefined;
+  const m = /^src\/([^/.]+)/.exec(path);
+  return m === null ? undefined : (m[1] as string);
+}
 
-function findLoopImports(file: string, text: string): string[] {
-  if (isBinding(file)) return [];
+/**
+ * Every import in `text` that breaks the layer table, as `line: rule: what`.
+ * Rules: `layer-order` (an import from a layer not in the row),
+ * `unknown-layer` (a folder the table does not list), `no-node-io` (a `node:`
+ * module where the row forbids it).
+ */
+function findLayerViolations(file: string, text: string): string[] {
+  const layer = layerOf(file);
+  if (layer === undefined) return [];
+  const row = LAYERS[layer];
+  if (row === undefined) return [`1: unknown-layer: src/${layer} is not in the layer table`];
   const hits: string[] = [];
   for (const imp of findImports(file, text)) {
-    if (imp.typeOnly) continue;
-    if (imp.target !== undefined && isBinding(imp.target)) {
-      hits.push(`${imp.line}: imports ${imp.spec} as a value`);
-    } else if (imp.valueNames.includes('Simulator')) {
-      hits.push(`${imp.line}: imports the Simulator class as a value from ${imp.spec}`);
-    } else if (inLayer(imp.target, 'src/kernel/simulator')) {
-      hits.push(`${imp.line}: imports ${imp.spec} as a value`);
+    if (imp.spec.startsWith('node:')) {
+      if (!row.node) hits.push(`${imp.line}: no-node-io: ${layer} imports ${imp.spec}`);
+      continue;
     }
+    const target = layerOf(imp.target);
+    if (target === undefined || target === layer) continue;
+    if (!row.uses.includes(target)) hits.push(`${imp.line}: layer-order: ${layer} imports ${target} (${imp.spec})`);
   }
   return hits;
 }
@@ -194,12 +212,10 @@ function scan(files: readonly string[], check: (file: string, text: string) => s
   return files.flatMap((f) => check(f, readFileSync(join(ROOT, f), 'utf8')).map((h) => `${f}:${h}`));
 }
 
-const deterministicFiles = [...listTs('src/kernel'), ...listTs('src/protocols')].filter(
-  (f) => !f.includes('udp') && !f.includes('transport'),
-);
+const deterministicFiles = [...listTs('src/kernel'), ...listTs('src/net'), ...listTs('src/protocols'), ...listTs('src/sim')];
 
 describe('architecture: determinism', () => {
-  it('uses no wall clock, timers or Math.random under src/kernel and src/protocols', () => {
+  it('determinism: no wall clock, timers or Math.random in src/kernel, src/net, src/protocols and src/sim', () => {
     expect(deterministicFiles).toContain('src/kernel/simulator.ts');
     expect(scan(deterministicFiles, findNondeterminism)).toEqual([]);
   });
@@ -238,73 +254,73 @@ describe('architecture: determinism', () => {
   });
 });
 
-describe('architecture: dependency direction', () => {
-  it('kernel imports nothing above it; protocols import nothing from scenarios, transport, io or the CLI; io imports nothing of desim', () => {
-    const files = [...listTs('src/kernel'), ...listTs('src/protocols'), ...listTs('src/io')];
-    expect(files.length).toBeGreaterThan(5);
-    expect(scan(files, findLayerViolations)).toEqual([]);
+describe('architecture: the layer table', () => {
+  const all = listTs('src');
+
+  it('every file in src belongs to a layer of the table and imports only what its row allows, type imports included', () => {
+    expect(all).toContain('src/protocols/sans-io.ts');
+    expect(all).toContain('src/sim/host.ts');
+    expect(scan(all, findLayerViolations)).toEqual([]);
   });
 
-  it('the check flags upward imports, type-only ones included', () => {
+  it('the table runs one way: no layer uses a layer that uses it', () => {
+    const cycles: string[] = [];
+    for (const [a, row] of Object.entries(LAYERS)) {
+      for (const b of row.uses) if (LAYERS[b]?.uses.includes(a) === true) cycles.push(`${a} <-> ${b}`);
+    }
+    expect(cycles).toEqual([]);
+  });
+
+  it('names the rule a file breaks: upward imports, type-only ones included, and node: modules where the row forbids them', () => {
     expect(
       findLayerViolations(
         'src/kernel/x.ts',
         [
-          "import type { Network } from '../protocols/net/network.js';",
+          "import type { Network } from '../net/network.js';",
           "import { run } from '../scenarios/runner.js';",
           "export * from '../cli.js';",
           "const m = await import('../transport/udp-host.js');",
           "import { Random } from './random.js';",
           "import seedrandom from 'seedrandom';",
+          "import { writeFileSync } from 'node:fs';",
+          "import { CsvWriter } from '../io/csv.js';",
         ].join('\n'),
       ),
     ).toEqual([
-      '1: imports ../protocols/net/network.js',
-      '2: imports ../scenarios/runner.js',
-      '3: imports ../cli.js',
-      '4: imports ../transport/udp-host.js',
+      '1: layer-order: kernel imports net (../net/network.js)',
+      '2: layer-order: kernel imports scenarios (../scenarios/runner.js)',
+      '3: layer-order: kernel imports cli (../cli.js)',
+      '4: layer-order: kernel imports transport (../transport/udp-host.js)',
+      '7: no-node-io: kernel imports node:fs',
+      '8: layer-order: kernel imports io (../io/csv.js)',
     ]);
     expect(
       findLayerViolations(
         'src/protocols/tcp/x.ts',
-        "import { loadScenario } from '../../scenarios/loader.js';\nimport { Simulator } from '../../kernel/simulator.js';",
+        [
+          "import type { Time } from '../../kernel/time.js';",
+          "import type { NodeId } from '../../net/network.js';",
+          "import type { SimHost } from '../../sim/host.js';",
+          "import { Outbox, type Rng } from '../sans-io.js';",
+          "import { createHash } from 'node:crypto';",
+        ].join('\n'),
       ),
-    ).toEqual(['1: imports ../../scenarios/loader.js']);
-    expect(findLayerViolations('src/io/x.ts', "import { ScenarioError } from '../scenarios/errors.js';\nimport { readFileSync } from 'node:fs';")).toEqual([
-      '1: imports ../scenarios/errors.js',
+    ).toEqual([
+      '1: layer-order: protocols imports kernel (../../kernel/time.js)',
+      '2: layer-order: protocols imports net (../../net/network.js)',
+      '3: layer-order: protocols imports sim (../../sim/host.js)',
+      '5: no-node-io: protocols imports node:crypto',
     ]);
-    expect(findLayerViolations('src/protocols/gossip/x.ts', "import { writeFileAtomic } from '../../io/fs.js';")).toEqual(['1: imports ../../io/fs.js']);
-  });
-});
-
-describe('architecture: sans-I/O state machines', () => {
-  const files = [...listTs('src/protocols/gossip'), ...listTs('src/protocols/tcp')];
-
-  it('no gossip or TCP state machine imports sim-host or the Simulator class as a value', () => {
-    // Tolerates the directories not existing yet.
-    expect(scan(files, findLoopImports)).toEqual([]);
-  });
-
-  it('the check flags value imports of the loop and allows type imports', () => {
-    const src = [
-      "import { SimHost } from '../sim-host.js';",
-      "import { Simulator } from '../../kernel/simulator.js';",
-      "import { Simulator as S, type EventId } from '../../kernel/index.js';",
-      "import type { Simulator as T } from '../../kernel/simulator.js';",
-      "import { type Simulator as U, type EventId as E } from '../../kernel/simulator.js';",
-      "import type { SimHost as H } from '../sim-host.js';",
-      "import { Cluster } from './sim-cluster.js';",
-      "import '../../kernel/simulator.js';",
-      "import { Outbox } from '../sans-io.js';",
-    ].join('\n');
-    expect(findLoopImports('src/protocols/gossip/node.ts', src)).toEqual([
-      '1: imports ../sim-host.js as a value',
-      '2: imports the Simulator class as a value from ../../kernel/simulator.js',
-      '3: imports the Simulator class as a value from ../../kernel/index.js',
-      '7: imports ./sim-cluster.js as a value',
-      '8: imports ../../kernel/simulator.js as a value',
+    expect(findLayerViolations('src/net/x.ts', "import { GossipNode } from '../protocols/gossip/node.js';")).toEqual([
+      '1: layer-order: net imports protocols (../protocols/gossip/node.js)',
     ]);
-    // A simulator binding may use the loop.
-    expect(findLoopImports('src/protocols/gossip/sim-cluster.ts', src)).toEqual([]);
+    expect(findLayerViolations('src/transport/x.ts', "import { SimHost } from '../sim/host.js';\nimport { Keyring } from './envelope.js';")).toEqual([
+      '1: layer-order: transport imports sim (../sim/host.js)',
+    ]);
+    expect(findLayerViolations('src/sim/x.ts', "import { runScenario } from '../scenarios/runner.js';")).toEqual([
+      '1: layer-order: sim imports scenarios (../scenarios/runner.js)',
+    ]);
+    expect(findLayerViolations('src/cli/x.ts', "import { runScenario } from '../scenarios/runner.js';\nimport { startCluster } from '../transport/cluster.js';")).toEqual([]);
+    expect(findLayerViolations('src/gadgets/x.ts', "import { x } from './y.js';")).toEqual(['1: unknown-layer: src/gadgets is not in the layer table']);
   });
 });

@@ -6,10 +6,10 @@
  * full {@link GossipNode} on the {@link SimHost} with its own random stream.
  */
 import { Simulator } from '../kernel/simulator.js';
-import { GossipCluster } from '../protocols/gossip/sim-cluster.js';
+import { GossipCluster } from '../sim/gossip-cluster.js';
 import { resolveConfig } from '../protocols/gossip/presets.js';
 import type { GossipMessage } from '../protocols/gossip/wire.js';
-import { Network } from '../protocols/net/network.js';
+import { Network } from '../net/network.js';
 
 /** What {@link benchGossip} measured. */
 export interface GossipBenchResult {

@@ -6,7 +6,7 @@
  */
 import { Simulator } from '../kernel/simulator.js';
 import { milliseconds, seconds } from '../kernel/time.js';
-import { Dumbbell } from '../protocols/tcp/dumbbell.js';
+import { Dumbbell } from '../sim/dumbbell.js';
 
 /** What {@link benchTcp} measured. */
 export interface TcpBenchResult {

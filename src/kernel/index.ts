@@ -3,4 +3,3 @@ export * from './errors.js';
 export * from './random.js';
 export * from './simulator.js';
 export * from './trace.js';
-export * from './csv.js';

@@ -5,8 +5,40 @@
  * its driver drains with `pollActions()` after every input. The simulator
  * ({@link SimHost}) and the real UDP transport are two such drivers.
  */
-import type { Time } from '../kernel/time.js';
-import type { NodeId } from './net/network.js';
+
+/**
+ * Time as a protocol sees it: an integer count of nanoseconds. The simulator
+ * passes simulated time, the UDP transport a real clock's reading; the
+ * protocol cannot tell which.
+ */
+export type Time = number;
+
+/** Nanoseconds per millisecond. */
+export const NS_PER_MS = 1_000_000;
+/** Nanoseconds per second. */
+export const NS_PER_S = 1_000_000_000;
+
+/** A peer's address as a protocol sees it: a small integer the driver maps to a simulated node or a socket address. */
+export type NodeId = number;
+
+/**
+ * The random draws a protocol may make. A node gets one at construction and
+ * draws from nothing else; the simulator passes a named seeded stream, so a
+ * run is reproducible.
+ */
+export interface Rng {
+  /** A uniform draw in [0, 1). */
+  uniform(): number;
+  /** True with probability `p`. */
+  bernoulli(p: number): boolean;
+}
+
+/** Where a protocol may report its state for tracing; the driver decides whether anything listens. */
+export interface TraceSink<T> {
+  /** False when nobody listens, so the protocol can skip building the record. */
+  readonly active: boolean;
+  emit(record: T): void;
+}
 
 /** What a node asks its driver to do. */
 export type Action<M> =

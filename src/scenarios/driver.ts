@@ -10,7 +10,7 @@
  * it finds (see `plot.ts`), which is also what `desim plot DIR` does.
  */
 import type { z } from 'zod';
-import type { CsvWriter, Cell } from '../kernel/csv.js';
+import type { CsvWriter, Cell } from '../io/csv.js';
 
 /** One validation problem: a path into the scenario (e.g. `workload[2].node`) and what was expected. */
 export interface Issue {

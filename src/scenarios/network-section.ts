@@ -4,9 +4,9 @@
  */
 import type { Simulator } from '../kernel/simulator.js';
 import { milliseconds, seconds } from '../kernel/time.js';
-import type { TimedFault } from '../protocols/net/faults.js';
-import type { DelaySpec, LinkConfig, LossSpec } from '../protocols/net/link.js';
-import { Network, type NodeId } from '../protocols/net/network.js';
+import type { TimedFault } from '../net/faults.js';
+import type { DelaySpec, LinkConfig, LossSpec } from '../net/link.js';
+import { Network, type NodeId } from '../net/network.js';
 import type { DelayDist, FaultEntry, GilbertElliott, LinkSection, NetworkSection } from './driver.js';
 
 /** The names a node count stands for in a scenario file: `n0`, `n1`, ... */

@@ -15,7 +15,7 @@
  */
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { CsvWriter, toCsv, type Cell } from '../kernel/csv.js';
+import { CsvWriter, toCsv, type Cell } from '../io/csv.js';
 import type { RunContext, RunResult } from './driver.js';
 import { OUTPUT_MARKER, writeFileAtomic, writeOutputFolder } from './files.js';
 import { resolvedScenario, scenarioHash, type Scenario } from './loader.js';

@@ -25,7 +25,7 @@ import { cpus } from 'node:os';
 import { existsSync, linkSync, readdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { join, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { toCsv, type Cell } from '../kernel/csv.js';
+import { toCsv, type Cell } from '../io/csv.js';
 import type { Issue, ProtocolDriver } from './driver.js';
 import { OutputError, ScenarioError } from './errors.js';
 import { describeFsError, tmpSuffix } from '../io/fs.js';

@@ -22,7 +22,7 @@
 import { GossipNode } from '../protocols/gossip/node.js';
 import { compareVersion, type Entry } from '../protocols/gossip/store.js';
 import type { GossipMessage, KvCall, KvReply } from '../protocols/gossip/wire.js';
-import type { NodeId } from '../protocols/net/network.js';
+import type { NodeId } from '../net/network.js';
 import { gossipSectionSchema, toGossipConfig } from '../scenarios/drivers/gossip.js';
 import type { ClusterView, NodeContext } from '../scenarios/drivers/module.js';
 

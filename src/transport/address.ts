@@ -8,7 +8,7 @@
  * on every id without exchanging names.
  */
 import { isIPv4 } from 'node:net';
-import type { NodeId } from '../protocols/net/network.js';
+import type { NodeId } from '../protocols/sans-io.js';
 
 /** A UDP endpoint: an IPv4 literal and a port in [0, 65535] (0 = let the OS choose when binding). */
 export interface UdpAddress {

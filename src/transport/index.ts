@@ -48,4 +48,3 @@ export {
 export { WriteAheadLog, crc32, decodeWal, encodeWalRecord, readWal, type IoFault, type WalContents, type WalRecord } from './wal.js';
 export { AckTracker } from './replication.js';
 export { clusterPlan, nodeName, startCluster, type Cluster, type ClusterMember, type ClusterOptions } from './cluster.js';
-export { EXIT, clusterCommand, kvCommand, nodeCommand, realNetworkCommands } from './commands.js';

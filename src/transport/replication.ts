@@ -22,7 +22,7 @@
  * normally on disk within milliseconds, but the confirmation does not wait
  * for that sync.
  */
-import type { NodeId } from '../protocols/net/network.js';
+import type { NodeId } from '../protocols/sans-io.js';
 import { bucketOf, compareVersion, type Store } from '../protocols/gossip/store.js';
 import type { GossipMessage } from '../protocols/gossip/wire.js';
 

@@ -47,7 +47,7 @@
  * is counted and left to the pending answer.
  */
 import dgram from 'node:dgram';
-import type { NodeId } from '../protocols/net/network.js';
+import type { NodeId } from '../protocols/sans-io.js';
 import type { Action, ProtocolNode } from '../protocols/sans-io.js';
 import { formatAddress, type Membership, type UdpAddress } from './address.js';
 import { framePlain, isEnvelope, isSealed, openPlain, SEALED_OVERHEAD, type Keyring } from './envelope.js';

@@ -33,11 +33,11 @@
  * sent the rumor it loses interest with probability 1/k.
  */
 import { Simulator } from '../kernel/simulator.js';
-import { GossipCluster } from '../protocols/gossip/sim-cluster.js';
+import { GossipCluster } from '../sim/gossip-cluster.js';
 import { resolveConfig, type PresetName } from '../protocols/gossip/presets.js';
 import type { AntiEntropyMode, GossipConfig } from '../protocols/gossip/config.js';
 import type { GossipMessage } from '../protocols/gossip/wire.js';
-import { Network } from '../protocols/net/network.js';
+import { Network } from '../net/network.js';
 
 const INTERVAL_NS = 1_000_000_000;
 const LATENCY_NS = 1_000_000;

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import fc from 'fast-check';
 import * as vega from 'vega';
 import { afterAll, describe, expect, it } from 'vitest';
-import { toCsv } from '../../src/kernel/csv.js';
+import { toCsv } from '../../src/io/csv.js';
 import { bucketKeep } from '../../src/scenarios/plot-data.js';
 import { textWidthPx } from '../../src/scenarios/plot-text.js';
 import {

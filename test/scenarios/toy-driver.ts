@@ -1,9 +1,9 @@
 /** A small protocol driver for testing the scenario layer on its own: nodes ping random peers. */
 import { z } from 'zod';
 import { Simulator } from '../../src/kernel/simulator.js';
-import { fmt } from '../../src/kernel/csv.js';
+import { fmt } from '../../src/io/csv.js';
 import { seconds } from '../../src/kernel/time.js';
-import { scheduleFaults } from '../../src/protocols/net/faults.js';
+import { scheduleFaults } from '../../src/net/faults.js';
 import type { ProtocolDriver, ScenarioFor } from '../../src/scenarios/driver.js';
 import { buildNetwork, toTimedFaults } from '../../src/scenarios/network-section.js';
 import { unknownNode } from '../../src/scenarios/loader.js';

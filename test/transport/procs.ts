@@ -1,6 +1,6 @@
 /**
  * Child processes for the transport integration tests: runs the compiled
- * stand-alone entry (dist/src/transport/main.js), rebuilding it first if it
+ * stand-alone entry (dist/src/cli.js), rebuilding it first if it
  * is missing or older than the sources, and keeps every child it starts so a
  * test can stop them all, pass or fail.
  */
@@ -11,7 +11,7 @@ import { createInterface } from 'node:readline';
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
 /** The compiled entry the tests run. */
-export const MAIN_JS = path.join(ROOT, 'dist/src/transport/main.js');
+export const MAIN_JS = path.join(ROOT, 'dist/src/cli.js');
 
 function newestMtimeMs(dir: string): number {
   let newest = 0;
@@ -74,8 +74,8 @@ export interface Proc {
 const live = new Set<ChildProcess>();
 
 /**
- * Starts `node dist/src/transport/main.js ...args`, or with `wrapper`,
- * `wrapper[0] ...wrapper[1..] node dist/src/transport/main.js ...args` (a
+ * Starts `node dist/src/cli.js ...args`, or with `wrapper`,
+ * `wrapper[0] ...wrapper[1..] node dist/src/cli.js ...args` (a
  * wrapper that ends by exec-ing its arguments keeps the node's pid).
  */
 export function run(args: readonly string[], wrapper: readonly string[] = []): Proc {

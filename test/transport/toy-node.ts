@@ -7,7 +7,7 @@
  */
 import dgram from 'node:dgram';
 import { Outbox, type Action, type ProtocolNode } from '../../src/protocols/sans-io.js';
-import type { NodeId } from '../../src/protocols/net/network.js';
+import type { NodeId } from '../../src/net/network.js';
 import type { ClientService, Codec } from '../../src/transport/udp-host.js';
 import { framePlain, openPlain } from '../../src/transport/envelope.js';
 

@@ -17,7 +17,7 @@
  *   read-modify-write is never lost to skew, and ts stays within
  *   (max skew + number of events) ns of physical time.
  */
-import type { Time } from '../../kernel/time.js';
+import type { Time } from '../sans-io.js';
 
 /** Which timestamp rule a node uses. */
 export type ClockKind = 'hlc' | 'physical';

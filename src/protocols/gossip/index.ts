@@ -1,6 +1,6 @@
 /**
- * The gossip-replicated key-value store: sans-I/O node, wire format, presets
- * and simulator metrics.
+ * The gossip-replicated key-value store: sans-I/O node, wire format, and presets
+ * (its simulator metrics live in src/sim).
  */
 export { GossipNode, isValidEntry } from './node.js';
 export type { DropReason, GossipNodeOptions, GossipNodeSnapshot, GossipObserver, SendCounters, Via } from './node.js';
@@ -12,4 +12,3 @@ export { Store, MergeResult, compareVersion, newer, type Entry, type Value } fro
 export { RumorList, type HotRumor } from './rumor.js';
 export { answerDigest, answerRequest, answerSummary, buildDigests, paginate } from './anti-entropy.js';
 export { WireError, decode, encode, encodedSize, type GossipMessage, type KvCall, type KvReply, type VersionRef, type WireErrorReason } from './wire.js';
-export { GossipMetrics, type DeliveryRecord, type GossipMetricsOptions, type UpdateRecord, type UpdateSummary } from './metrics.js';

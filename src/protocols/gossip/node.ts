@@ -46,10 +46,7 @@
  * Randomness comes only from the `Random` given at construction, time only
  * from the `now` arguments.
  */
-import type { Random } from '../../kernel/random.js';
-import type { Time } from '../../kernel/time.js';
-import type { NodeId } from '../net/network.js';
-import type { Action, ProtocolNode } from '../sans-io.js';
+import type { Action, NodeId, ProtocolNode, Rng as Random, Time } from '../sans-io.js';
 import { answerDigest, answerRequest, answerSummary, buildDigests, digestHashOf, paginate } from './anti-entropy.js';
 import { SkewedClock } from './clock.js';
 import { DEFAULT_CONFIG, MIN_MTU_BYTES, type GossipConfig } from './config.js';

@@ -31,7 +31,7 @@
  *   was sent (the caller draws the forward probability when the rumor is
  *   added).
  */
-import type { Random } from '../../kernel/random.js';
+import type { Rng as Random } from '../sans-io.js';
 import type { Feedback, StopRule } from './config.js';
 import type { Entry } from './store.js';
 

@@ -22,7 +22,7 @@
  * every change. Equal bucket hashes mean (up to hash collisions) equal bucket
  * contents, which is what anti-entropy's digest compares.
  */
-import type { NodeId } from '../net/network.js';
+import type { NodeId } from '../sans-io.js';
 
 /** A stored value: JSON scalars only (no objects or arrays), so the wire format stays small and exact. */
 export type Value = string | number | boolean | null;

@@ -30,13 +30,4 @@ export {
   type TcpTraceRecord,
 } from './sender.js';
 export { TcpReceiver, type ReceiverConfig } from './receiver.js';
-export {
-  Dumbbell,
-  type BottleneckConfig,
-  type DumbbellConfig,
-  type FlowConfig,
-  type FlowSummary,
-  type ReturnPathConfig,
-  type TcpPacket,
-} from './dumbbell.js';
 export { jainIndex, mathisBps, padhyeBps, type PadhyeParams } from './models.js';

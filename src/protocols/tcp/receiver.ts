@@ -16,7 +16,7 @@
  * each returns the ACK number to send now, or -1. The driver reads
  * {@link TcpReceiver.delackDeadlineNs} after each input to arm its timer.
  */
-import type { Time } from '../../kernel/time.js';
+import type { Time } from '../sans-io.js';
 
 /** Configuration of a {@link TcpReceiver}. */
 export interface ReceiverConfig {

@@ -13,7 +13,7 @@
  *
  * All times are nanoseconds.
  */
-import { NS_PER_MS, NS_PER_S, type Time } from '../../kernel/time.js';
+import { NS_PER_MS, NS_PER_S, type Time } from '../sans-io.js';
 
 /** Options of the {@link RttEstimator}. */
 export interface RttEstimatorOptions {

@@ -60,8 +60,7 @@
  *   recover = highTx - 1 (RFC 6582 3.2 step 4), back off the RTO, go back to
  *   sndUna and resend.
  */
-import type { TraceSource } from '../../kernel/trace.js';
-import type { Time } from '../../kernel/time.js';
+import type { Time, TraceSink } from '../sans-io.js';
 import { congestionState, createControlBlock, type CongestionState, type TcpControlBlock } from './control-block.js';
 import type { CongestionOps } from './congestion/ops.js';
 import { RttEstimator, type RttEstimatorOptions } from './rtt-estimator.js';
@@ -108,7 +107,7 @@ export interface SenderConfig {
   /** Flow id put in trace records. Default 0. */
   readonly flow?: number;
   /** Trace source that receives a record per ACK and per event. */
-  readonly trace?: TraceSource<TcpTraceRecord>;
+  readonly trace?: TraceSink<TcpTraceRecord>;
 }
 
 /** Counters of one sender. */
@@ -170,7 +169,7 @@ export class TcpSender {
   private readonly mss: number;
   private readonly totalBytes: number;
   private readonly flow: number;
-  private readonly trace: TraceSource<TcpTraceRecord> | undefined;
+  private readonly trace: TraceSink<TcpTraceRecord> | undefined;
   private firstPartialAck = false;
   private started = false;
   // Per segment (index k = seq / mss, slot k & mask): first-transmission time and "was retransmitted".

@@ -64,18 +64,18 @@
  * failed_calls (calls at nodes that were down, or refused writes).
  */
 import { z } from 'zod';
-import { fmt } from '../../kernel/csv.js';
-import type { Cell } from '../../kernel/csv.js';
+import { fmt } from '../../io/csv.js';
+import type { Cell } from '../../io/csv.js';
 import { Simulator } from '../../kernel/simulator.js';
 import { formatSeconds, milliseconds, seconds } from '../../kernel/time.js';
 import { DEFAULT_CONFIG, MIN_MTU_BYTES, type GossipConfig } from '../../protocols/gossip/config.js';
 import { PRESETS, PRESET_NAMES, type PresetName } from '../../protocols/gossip/presets.js';
-import { GossipCluster } from '../../protocols/gossip/sim-cluster.js';
+import { GossipCluster } from '../../sim/gossip-cluster.js';
 import type { Via } from '../../protocols/gossip/node.js';
 import type { Entry } from '../../protocols/gossip/store.js';
 import type { GossipMessage, KvReply } from '../../protocols/gossip/wire.js';
-import { scheduleFaults } from '../../protocols/net/faults.js';
-import { droppedTotal, type NodeId } from '../../protocols/net/network.js';
+import { scheduleFaults } from '../../net/faults.js';
+import { droppedTotal, type NodeId } from '../../net/network.js';
 import type { Issue, ProtocolDriver, RunContext, RunResult, ScenarioFor, WorkEstimate } from '../driver.js';
 import { unknownNode } from '../loader.js';
 import { buildNetwork, toTimedFaults } from '../network-section.js';

@@ -28,12 +28,12 @@
  * segments per ACK with delayed ACKs (else 1).
  */
 import { z } from 'zod';
-import { fmt } from '../../kernel/csv.js';
+import { fmt } from '../../io/csv.js';
 import { Simulator } from '../../kernel/simulator.js';
 import { formatSeconds, milliseconds, seconds } from '../../kernel/time.js';
 import { VARIANTS } from '../../protocols/tcp/congestion/index.js';
 import { rfc5681InitialWindow, rfc6928InitialWindow } from '../../protocols/tcp/control-block.js';
-import { Dumbbell, type FlowSummary } from '../../protocols/tcp/dumbbell.js';
+import { Dumbbell, type FlowSummary } from '../../sim/dumbbell.js';
 import { jainIndex, mathisBps, padhyeBps } from '../../protocols/tcp/models.js';
 import type { TcpTraceRecord } from '../../protocols/tcp/sender.js';
 import type { Issue, ProtocolDriver, RunContext, RunResult, ScenarioFor, WorkEstimate } from '../driver.js';

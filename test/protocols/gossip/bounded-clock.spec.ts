@@ -11,10 +11,10 @@ import { Random } from '../../../src/kernel/random.js';
 import { Simulator } from '../../../src/kernel/simulator.js';
 import { MAX_ACCEPTED_TS, GossipNode, type GossipNodeSnapshot } from '../../../src/protocols/gossip/node.js';
 import { resolveConfig } from '../../../src/protocols/gossip/presets.js';
-import { GossipCluster } from '../../../src/protocols/gossip/sim-cluster.js';
+import { GossipCluster } from '../../../src/sim/gossip-cluster.js';
 import { compareVersion, type Entry } from '../../../src/protocols/gossip/store.js';
 import { encodedSize, type GossipMessage } from '../../../src/protocols/gossip/wire.js';
-import { Network } from '../../../src/protocols/net/network.js';
+import { Network } from '../../../src/net/network.js';
 import { fcParams } from '../../fc.js';
 
 const S = 1_000_000_000;

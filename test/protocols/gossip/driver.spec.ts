@@ -2,7 +2,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { CsvWriter } from '../../../src/kernel/csv.js';
+import { CsvWriter } from '../../../src/io/csv.js';
 import type { RunContext, RunResult, ScenarioFor } from '../../../src/scenarios/driver.js';
 import { gossipDriver, toGossipConfig, type GossipSettings, type GossipWorkload } from '../../../src/scenarios/drivers/gossip.js';
 import { checkScenario, loadScenario, parseScenarioText } from '../../../src/scenarios/loader.js';

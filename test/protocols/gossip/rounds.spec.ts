@@ -9,11 +9,11 @@ import { Simulator } from '../../../src/kernel/simulator.js';
 import type { Action } from '../../../src/protocols/sans-io.js';
 import { GossipNode } from '../../../src/protocols/gossip/node.js';
 import { resolveConfig, type PresetName } from '../../../src/protocols/gossip/presets.js';
-import { GossipCluster } from '../../../src/protocols/gossip/sim-cluster.js';
+import { GossipCluster } from '../../../src/sim/gossip-cluster.js';
 import type { GossipConfig } from '../../../src/protocols/gossip/config.js';
 import type { Entry } from '../../../src/protocols/gossip/store.js';
 import type { GossipMessage } from '../../../src/protocols/gossip/wire.js';
-import { Network } from '../../../src/protocols/net/network.js';
+import { Network } from '../../../src/net/network.js';
 
 const S = 1_000_000_000;
 const X: Entry = { key: 'x', value: 1, ts: 5, origin: 0, deleted: false };

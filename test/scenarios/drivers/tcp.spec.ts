@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { afterAll, describe, expect, it } from 'vitest';
-import { CsvWriter } from '../../../src/kernel/csv.js';
+import { CsvWriter } from '../../../src/io/csv.js';
 import type { RunContext, RunResult, ScenarioFor } from '../../../src/scenarios/driver.js';
 import {
   CWND_TRACE_COLUMNS,

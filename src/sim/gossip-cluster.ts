@@ -6,13 +6,13 @@
  * driver, the benchmark, the validation tables and the tests all build their
  * clusters here.
  */
-import type { Simulator } from '../../kernel/simulator.js';
+import type { Simulator } from '../kernel/simulator.js';
 import type { Network, NodeId } from '../net/network.js';
-import { SimHost } from '../sim-host.js';
-import type { GossipConfig } from './config.js';
-import { GossipMetrics, type GossipMetricsOptions } from './metrics.js';
-import { GossipNode } from './node.js';
-import type { GossipMessage, KvCall, KvReply } from './wire.js';
+import { SimHost } from './host.js';
+import type { GossipConfig } from '../protocols/gossip/config.js';
+import { GossipMetrics, type GossipMetricsOptions } from './gossip-metrics.js';
+import { GossipNode } from '../protocols/gossip/node.js';
+import type { GossipMessage, KvCall, KvReply } from '../protocols/gossip/wire.js';
 
 /** Options of {@link GossipCluster}. */
 export interface GossipClusterOptions {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { GossipMetrics } from '../../../src/protocols/gossip/metrics.js';
-import type { Entry } from '../../../src/protocols/gossip/store.js';
+import { GossipMetrics } from '../../src/sim/gossip-metrics.js';
+import type { Entry } from '../../src/protocols/gossip/store.js';
 
 const v = (ts: number, origin = 0): Entry => ({ key: 'k', value: ts, ts, origin, deleted: false });
 

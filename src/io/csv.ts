@@ -9,7 +9,7 @@ import { closeSync, fsyncSync, mkdirSync, openSync, renameSync, rmSync, writeSyn
 import { dirname } from 'node:path';
 import { threadId } from 'node:worker_threads';
 import { stringify } from 'csv-stringify/sync';
-import { formatSeconds, type Time } from './time.js';
+import { formatSeconds, type Time } from '../kernel/time.js';
 
 /** A CSV cell: strings are quoted as needed; numbers must be pre-formatted or integers. */
 export type Cell = string | number | boolean | null | undefined;

@@ -5,7 +5,7 @@
  * bytes) and random timed programs of sends and fault verbs.
  */
 import fc from 'fast-check';
-import type { DelaySpec, LinkConfig, LossSpec } from '../../../src/protocols/net/link.js';
+import type { DelaySpec, LinkConfig, LossSpec } from '../../src/net/link.js';
 
 const MS = 1_000_000;
 

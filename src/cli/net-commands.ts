@@ -15,14 +15,14 @@ import type { Argv, CommandModule } from 'yargs';
 import { PRESET_NAMES, type PresetName } from '../protocols/gossip/presets.js';
 import type { Value } from '../protocols/gossip/store.js';
 import type { KvAck } from '../protocols/gossip/wire.js';
-import { AddressError, formatAddress, parseAddress, parseAddressList, type UdpAddress } from './address.js';
-import { startCluster } from './cluster.js';
-import { gossipConfigFromCli, startGossipNode, type RunningGossipNode } from './gossip-udp.js';
-import { KvClient, KvRemoteError, KvRequestError, KvTimeoutError } from './kv-client.js';
-import { Keyring, KeyFileError } from './envelope.js';
-import { DataLockedError, PersistError } from './persist.js';
-import { DataPathError } from './persist-error.js';
-import type { HostLogEvent } from './udp-host.js';
+import { AddressError, formatAddress, parseAddress, parseAddressList, type UdpAddress } from '../transport/address.js';
+import { startCluster } from '../transport/cluster.js';
+import { gossipConfigFromCli, startGossipNode, type RunningGossipNode } from '../transport/gossip-udp.js';
+import { KvClient, KvRemoteError, KvRequestError, KvTimeoutError } from '../transport/kv-client.js';
+import { Keyring, KeyFileError } from '../transport/envelope.js';
+import { DataLockedError, PersistError } from '../transport/persist.js';
+import { DataPathError } from '../transport/persist-error.js';
+import type { HostLogEvent } from '../transport/udp-host.js';
 
 /** Exit codes of the real-network commands. */
 export const EXIT = { ok: 0, notFound: 1, failed: 1, usage: 2, noReply: 3, remoteError: 4 } as const;

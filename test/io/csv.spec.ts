@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse } from 'csv-parse/sync';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { CsvWriter, fmt, formatFloat, toCsv } from '../../src/kernel/csv.js';
+import { CsvWriter, fmt, formatFloat, toCsv } from '../../src/io/csv.js';
 
 let dir: string;
 beforeEach(() => {

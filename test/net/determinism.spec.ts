@@ -9,11 +9,11 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { CsvWriter, fmt } from '../../../src/kernel/csv.js';
-import { RandomStreams } from '../../../src/kernel/random.js';
-import { Simulator } from '../../../src/kernel/simulator.js';
-import { scheduleFaults } from '../../../src/protocols/net/faults.js';
-import { Network } from '../../../src/protocols/net/network.js';
+import { CsvWriter, fmt } from '../../src/io/csv.js';
+import { RandomStreams } from '../../src/kernel/random.js';
+import { Simulator } from '../../src/kernel/simulator.js';
+import { scheduleFaults } from '../../src/net/faults.js';
+import { Network } from '../../src/net/network.js';
 
 const MS = 1_000_000;
 const dir = mkdtempSync(join(tmpdir(), 'desim-det-'));

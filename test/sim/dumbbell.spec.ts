@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { Simulator } from '../../../src/kernel/simulator.js';
-import { collect } from '../../../src/kernel/trace.js';
-import { Dumbbell, type DumbbellConfig } from '../../../src/protocols/tcp/index.js';
+import { Simulator } from '../../src/kernel/simulator.js';
+import { collect } from '../../src/kernel/trace.js';
+import { Dumbbell, type DumbbellConfig } from '../../src/sim/index.js';
 
 const MS = 1_000_000;
 const S = 1_000_000_000;

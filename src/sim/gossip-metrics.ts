@@ -35,10 +35,10 @@
  * live node. The time of the last transition into convergence is kept, and
  * each change of a key's holder fraction is reported (the infection curve).
  */
-import type { Time } from '../../kernel/time.js';
+import type { Time } from '../kernel/time.js';
 import type { NodeId } from '../net/network.js';
-import type { GossipObserver, Via } from './node.js';
-import { compareVersion, type Entry } from './store.js';
+import type { GossipObserver, Via } from '../protocols/gossip/node.js';
+import { compareVersion, type Entry } from '../protocols/gossip/store.js';
 
 /** One local write and its spread. */
 export interface UpdateRecord {

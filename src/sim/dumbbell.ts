@@ -27,15 +27,15 @@
  * the flow. For tests, `dropData` / `dropAck` predicates drop chosen
  * segments and ACKs before they reach the network.
  */
-import type { Simulator } from '../../kernel/simulator.js';
-import { TraceSource } from '../../kernel/trace.js';
-import type { Time } from '../../kernel/time.js';
+import type { Simulator } from '../kernel/simulator.js';
+import { TraceSource } from '../kernel/trace.js';
+import type { Time } from '../kernel/time.js';
 import type { LossSpec } from '../net/link.js';
 import { Network, type NodeId } from '../net/network.js';
-import { congestionOps, type Variant } from './congestion/index.js';
-import type { CongestionOps } from './congestion/ops.js';
-import { TcpReceiver } from './receiver.js';
-import { TcpSender, type TcpTraceRecord } from './sender.js';
+import { congestionOps, type Variant } from '../protocols/tcp/congestion/index.js';
+import type { CongestionOps } from '../protocols/tcp/congestion/ops.js';
+import { TcpReceiver } from '../protocols/tcp/receiver.js';
+import { TcpSender, type TcpTraceRecord } from '../protocols/tcp/sender.js';
 
 /** The shared bottleneck link L → R. */
 export interface BottleneckConfig {

@@ -4,8 +4,8 @@
  * all describe faults with these records, and {@link scheduleFaults} applies
  * them to a {@link Network}.
  */
-import type { Simulator } from '../../kernel/simulator.js';
-import type { Time } from '../../kernel/time.js';
+import type { Simulator } from '../kernel/simulator.js';
+import type { Time } from '../kernel/time.js';
 import type { DelaySpec, LossSpec } from './link.js';
 import type { Network, NodeId } from './network.js';
 

@@ -1,10 +1,10 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { Random } from '../../../src/kernel/random.js';
-import { Simulator } from '../../../src/kernel/simulator.js';
-import { minDelay, sampleDelay } from '../../../src/protocols/net/link.js';
-import { Network } from '../../../src/protocols/net/network.js';
-import { fcParams } from '../../fc.js';
+import { Random } from '../../src/kernel/random.js';
+import { Simulator } from '../../src/kernel/simulator.js';
+import { minDelay, sampleDelay } from '../../src/net/link.js';
+import { Network } from '../../src/net/network.js';
+import { fcParams } from '../fc.js';
 import { delayArb } from './arbitraries.js';
 
 describe('sampleDelay and minDelay', () => {

@@ -2,7 +2,7 @@
  * Link models: latency distributions and loss models, as plain data so a
  * scenario file can state them and `meta.json` can record them.
  */
-import type { Random } from '../../kernel/random.js';
+import type { Random } from '../kernel/random.js';
 
 /** A non-negative delay in nanoseconds: a constant, or a distribution drawn per packet. */
 export type DelaySpec =

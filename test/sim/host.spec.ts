@@ -9,9 +9,9 @@ import { describe, expect, it } from 'vitest';
 import { Simulator } from '../../src/kernel/simulator.js';
 import { collect } from '../../src/kernel/trace.js';
 import type { Time } from '../../src/kernel/time.js';
-import { Network, type NodeId } from '../../src/protocols/net/network.js';
+import { Network, type NodeId } from '../../src/net/network.js';
 import { Outbox, type Action, type ProtocolNode } from '../../src/protocols/sans-io.js';
-import { SimHost } from '../../src/protocols/sim-host.js';
+import { SimHost } from '../../src/sim/host.js';
 import { fcParams } from '../fc.js';
 
 const MS = 1_000_000;

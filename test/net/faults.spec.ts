@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { Simulator } from '../../../src/kernel/simulator.js';
-import { applyFault, scheduleFaults, type TimedFault } from '../../../src/protocols/net/faults.js';
-import { Network } from '../../../src/protocols/net/network.js';
+import { Simulator } from '../../src/kernel/simulator.js';
+import { applyFault, scheduleFaults, type TimedFault } from '../../src/net/faults.js';
+import { Network } from '../../src/net/network.js';
 
 const MS = 1_000_000;
 

@@ -14,9 +14,9 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { Simulator } from '../../../src/kernel/simulator.js';
-import { Network, droppedTotal, type LinkCounters, type PacketEvent } from '../../../src/protocols/net/network.js';
-import { fcParams } from '../../fc.js';
+import { Simulator } from '../../src/kernel/simulator.js';
+import { Network, droppedTotal, type LinkCounters, type PacketEvent } from '../../src/net/network.js';
+import { fcParams } from '../fc.js';
 import { netScenarioArb, type NetScenario } from './arbitraries.js';
 
 interface Rule {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { Simulator } from '../../../src/kernel/simulator.js';
-import { collect } from '../../../src/kernel/trace.js';
-import { Network, type PacketEvent } from '../../../src/protocols/net/network.js';
+import { Simulator } from '../../src/kernel/simulator.js';
+import { collect } from '../../src/kernel/trace.js';
+import { Network, type PacketEvent } from '../../src/net/network.js';
 
 const MS = 1_000_000;
 

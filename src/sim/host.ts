@@ -11,8 +11,8 @@
 import type { Simulator, EventId } from '../kernel/simulator.js';
 import { TraceSource } from '../kernel/trace.js';
 import type { Time } from '../kernel/time.js';
-import type { Network, NodeId } from './net/network.js';
-import type { Action, ProtocolNode } from './sans-io.js';
+import type { Network, NodeId } from '../net/network.js';
+import type { Action, ProtocolNode } from '../protocols/sans-io.js';
 
 /** Builds the protocol node for network node `id`. Called at start and at each restart without state. */
 export type NodeFactory<M, C, R> = (id: NodeId) => ProtocolNode<M, C, R>;

@@ -30,10 +30,10 @@
  * (`net:<from>><to>`), so links with their own configuration are
  * independent of each other's traffic.
  */
-import type { Random } from '../../kernel/random.js';
-import type { Simulator } from '../../kernel/simulator.js';
-import { TraceSource } from '../../kernel/trace.js';
-import { MAX_TIME, type Time } from '../../kernel/time.js';
+import type { Random } from '../kernel/random.js';
+import type { Simulator } from '../kernel/simulator.js';
+import { TraceSource } from '../kernel/trace.js';
+import { MAX_TIME, type Time } from '../kernel/time.js';
 import { DEFAULT_LINK, minDelay, sampleDelay, type DelaySpec, type LinkConfig, type LossSpec } from './link.js';
 
 /** A node's identity on the network: a dense integer from 0. */

@@ -7,9 +7,10 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { Simulator } from '../../../src/kernel/simulator.js';
-import { Dumbbell, VARIANTS, type TcpTraceRecord, type Variant } from '../../../src/protocols/tcp/index.js';
-import { fcParams } from '../../fc.js';
+import { Simulator } from '../../src/kernel/simulator.js';
+import { VARIANTS, type TcpTraceRecord, type Variant } from '../../src/protocols/tcp/index.js';
+import { Dumbbell } from '../../src/sim/index.js';
+import { fcParams } from '../fc.js';
 
 const MSS = 500;
 const MS = 1_000_000;
