@@ -141,10 +141,6 @@ function findImports(file: string, text: string): ImportRef[] {
   return out;
 }
 
-function inLayer(target: string | undefined, layer: string): boolean {
-  return target !== undefined && (target === layer || target.startsWith(`${layer}/`));
-}
-
 // ---------------------------------------------------------------------------
 // 2. The layer table. Each folder of src is a layer; a file may import desim
 //    code only from its own layer and the layers listed for it, type imports
