@@ -77,6 +77,26 @@ describe('entries that would be ignored are refused', () => {
   });
 });
 
+describe('fault keys that do not go with the verb are refused, naming the key', () => {
+  it('between, one_way, name and keep_state on a verb that would ignore them', () => {
+    const base = gossip.replace('  - { at_s: 3, repair: split }\n', '');
+    expect(problems(base.replace('name: split }', 'name: split, between: [A, B] }'))).toEqual([
+      'faults[0].between: between goes with set_latency_ms or set_loss, not partition (it would have no effect)',
+    ]);
+    expect(problems(gossip.replace('repair: split }', 'repair: split, one_way: true }'))).toEqual([
+      'faults[1].one_way: one_way goes with partition or hold or set_latency_ms or set_loss, not repair (it would have no effect)',
+    ]);
+    expect(problems(gossip.replace('repair: split }', 'repair: split, name: again }'))).toEqual([
+      'faults[1].name: name goes with partition or hold, not repair (it would have no effect)',
+    ]);
+    expect(problems(gossip.replace('repair: split }', 'repair: split }\n  - { at_s: 4, crash: B, keep_state: false }'))).toEqual([
+      'faults[2].keep_state: keep_state goes with restart, not crash (it would have no effect)',
+    ]);
+    // The keys act where they belong.
+    expect(problems(gossip.replace('repair: split }', 'repair: split }\n  - { at_s: 4, set_loss: 0.5, between: [A, B], one_way: true }'))).toEqual([]);
+  });
+});
+
 describe('messages', () => {
   it('did-you-mean at every depth, also inside protocol sections', () => {
     expect(problems(gossip.replace('fanout: 2', 'fanot: 2'))).toEqual(['protocol.gossip.fanot: unknown key; did you mean "fanout"?']);
