@@ -96,7 +96,14 @@ export const networkSchema = z.strictObject({
   ]),
   link: linkSchema.default({}),
   links: z
-    .array(z.strictObject({ from: z.string(), to: z.string(), both_ways: z.boolean().default(true), ...linkFields }))
+    .array(
+      z.strictObject({ from: z.string(), to: z.string(), both_ways: z.boolean().default(true), ...linkFields }).superRefine((l, ctx) => {
+        // An override that sets no link key would change nothing: its from, to and both_ways would be ignored.
+        if (Object.keys(linkFields).every((k) => l[k as keyof typeof linkFields] === undefined)) {
+          ctx.addIssue({ code: 'custom', message: `sets no link key (${Object.keys(linkFields).join(', ')}): it would change nothing` });
+        }
+      }),
+    )
     .default([]),
 });
 

@@ -77,8 +77,8 @@ describe('entries that would be ignored are refused', () => {
   });
 });
 
-describe('fault keys that do not go with the verb are refused, naming the key', () => {
-  it('between, one_way, name and keep_state on a verb that would ignore them', () => {
+describe('keys that would do nothing are refused, naming the key', () => {
+  it('between, one_way, name and keep_state on a verb that would ignore them; a link override without a link key', () => {
     const base = gossip.replace('  - { at_s: 3, repair: split }\n', '');
     expect(problems(base.replace('name: split }', 'name: split, between: [A, B] }'))).toEqual([
       'faults[0].between: between goes with set_latency_ms or set_loss, not partition (it would have no effect)',
@@ -91,6 +91,9 @@ describe('fault keys that do not go with the verb are refused, naming the key', 
     ]);
     expect(problems(gossip.replace('repair: split }', 'repair: split }\n  - { at_s: 4, crash: B, keep_state: false }'))).toEqual([
       'faults[2].keep_state: keep_state goes with restart, not crash (it would have no effect)',
+    ]);
+    expect(problems(gossip.replace('loss: 0 } }', 'loss: 0 }, links: [{ from: A, to: B, both_ways: false }] }'))).toEqual([
+      'network.links[0]: sets no link key (latency_ms, jitter_ms, loss, duplicate, bandwidth_bps, queue_packets, queue_bytes): it would change nothing',
     ]);
     // The keys act where they belong.
     expect(problems(gossip.replace('repair: split }', 'repair: split }\n  - { at_s: 4, set_loss: 0.5, between: [A, B], one_way: true }'))).toEqual([]);
