@@ -78,7 +78,7 @@ describe('entries that would be ignored are refused', () => {
 });
 
 describe('keys that would do nothing are refused, naming the key', () => {
-  it('between, one_way, name and keep_state on a verb that would ignore them; a link override without a link key', () => {
+  it('between, one_way, name and keep_state on a verb that would ignore them; a link override without a link key; a clock entry for a node given twice', () => {
     const base = gossip.replace('  - { at_s: 3, repair: split }\n', '');
     expect(problems(base.replace('name: split }', 'name: split, between: [A, B] }'))).toEqual([
       'faults[0].between: between goes with set_latency_ms or set_loss, not partition (it would have no effect)',
@@ -94,6 +94,9 @@ describe('keys that would do nothing are refused, naming the key', () => {
     ]);
     expect(problems(gossip.replace('loss: 0 } }', 'loss: 0 }, links: [{ from: A, to: B, both_ways: false }] }'))).toEqual([
       'network.links[0]: sets no link key (latency_ms, jitter_ms, loss, duplicate, bandwidth_bps, queue_packets, queue_bytes): it would change nothing',
+    ]);
+    expect(problems(gossip.replace('fanout: 2', 'fanout: 2, clock: { nodes: [{ node: A, offset_ms: 5 }, { node: B }, { node: A, drift_ppm: 3 }] }'))).toEqual([
+      'protocol.gossip.clock.nodes[0].node: node "A" again in clock.nodes[2]: give each node one entry',
     ]);
     // The keys act where they belong.
     expect(problems(gossip.replace('repair: split }', 'repair: split }\n  - { at_s: 4, set_loss: 0.5, between: [A, B], one_way: true }'))).toEqual([]);
