@@ -78,7 +78,7 @@ describe('entries that would be ignored are refused', () => {
 });
 
 describe('keys that would do nothing are refused, naming the key', () => {
-  it('between, one_way, name and keep_state on a verb that would ignore them; a link override without a link key; a clock entry for a node given twice', () => {
+  it('between, one_way, name and keep_state on a verb that would ignore them; a link override without a link key; a clock entry for a node given twice; a link from a node to itself; a name reused while in force', () => {
     const base = gossip.replace('  - { at_s: 3, repair: split }\n', '');
     expect(problems(base.replace('name: split }', 'name: split, between: [A, B] }'))).toEqual([
       'faults[0].between: between goes with set_latency_ms or set_loss, not partition (it would have no effect)',
@@ -97,6 +97,15 @@ describe('keys that would do nothing are refused, naming the key', () => {
     ]);
     expect(problems(gossip.replace('fanout: 2', 'fanout: 2, clock: { nodes: [{ node: A, offset_ms: 5 }, { node: B }, { node: A, drift_ppm: 3 }] }'))).toEqual([
       'protocol.gossip.clock.nodes[0].node: node "A" again in clock.nodes[2]: give each node one entry',
+    ]);
+    expect(problems(gossip.replace('repair: split }', 'repair: split }\n  - { at_s: 4, set_latency_ms: 5, between: [B, B] }'))).toEqual([
+      'faults[2].between: expected two different nodes, got B twice',
+    ]);
+    // A name may be used again once its partition is over, not while it is in force.
+    const twice = (second: string): string => gossip.replace('repair: split }', `repair: split }\n  - { at_s: ${second}, partition: [[B], [C]], name: split }\n  - { at_s: 6, repair: split }`);
+    expect(problems(twice('4'))).toEqual([]);
+    expect(problems(twice('2.5'))).toEqual([
+      'faults[2].name: the partition "split" of faults[0] is still in force: repair it first or choose another name (the first could no longer be ended by name)',
     ]);
     // The keys act where they belong.
     expect(problems(gossip.replace('repair: split }', 'repair: split }\n  - { at_s: 4, set_loss: 0.5, between: [A, B], one_way: true }'))).toEqual([]);
