@@ -337,9 +337,31 @@ function semanticIssues(s: { network: NetworkSection; faults: readonly (FaultEnt
     if ('between' in f) {
       known(f.between[0], `${p}.between[0]`);
       known(f.between[1], `${p}.between[1]`);
+      // No node sends to itself: a change of the link from a node to itself would do nothing.
+      if (f.between[0] === f.between[1]) issues.push({ path: `${p}.between`, message: `expected two different nodes, got ${f.between[0]} twice` });
       if ('set_latency_ms' in f) checkDist(f.set_latency_ms, `${p}.set_latency_ms`);
     }
   });
+  // A name reused while its partition or hold is in force: the first could no longer be ended by name, and its name would do nothing.
+  const inForce = new Map<string, number>();
+  const byTime = s.faults.flatMap((f, i) => (f === undefined ? [] : [{ f, i }])).sort((x, y) => x.f.at_s - y.f.at_s || x.i - y.i);
+  for (const { f, i } of byTime) {
+    if (('partition' in f || 'hold' in f) && f.name !== undefined) {
+      const kind = 'partition' in f ? 'partition' : 'hold';
+      const prev = inForce.get(`${kind}:${f.name}`);
+      if (prev !== undefined) {
+        issues.push({
+          path: `faults[${i}].name`,
+          message: `the ${kind} ${JSON.stringify(f.name)} of faults[${prev}] is still in force: ${kind === 'partition' ? 'repair' : 'release'} it first or choose another name (the first could no longer be ended by name)`,
+        });
+      }
+      inForce.set(`${kind}:${f.name}`, i);
+    }
+    const ended = 'repair' in f ? ['partition', f.repair] : 'release' in f ? ['hold', f.release] : undefined;
+    if (ended !== undefined) {
+      for (const k of [...inForce.keys()]) if (k === `${ended[0]}:${ended[1]}` || (ended[1] === 'all' && k.startsWith(`${ended[0]}:`))) inForce.delete(k);
+    }
+  }
   if (s.faults.length > 0 && s.network.nodes.length === 0) {
     issues.push({ path: 'faults', message: 'faults need a network section with nodes' });
   }

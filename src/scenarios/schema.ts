@@ -96,11 +96,30 @@ export const networkSchema = z.strictObject({
   ]),
   link: linkSchema.default({}),
   links: z
-    .array(z.strictObject({ from: z.string(), to: z.string(), both_ways: z.boolean().default(true), ...linkFields }))
+    .array(
+      z.strictObject({ from: z.string(), to: z.string(), both_ways: z.boolean().default(true), ...linkFields }).superRefine((l, ctx) => {
+        // An override that sets no link key would change nothing: its from, to and both_ways would be ignored.
+        if (Object.keys(linkFields).every((k) => l[k as keyof typeof linkFields] === undefined)) {
+          ctx.addIssue({ code: 'custom', message: `sets no link key (${Object.keys(linkFields).join(', ')}): it would change nothing` });
+        }
+      }),
+    )
     .default([]),
 });
 
 const FAULT_VERBS = ['partition', 'repair', 'hold', 'release', 'crash', 'restart', 'set_latency_ms', 'set_loss'] as const;
+/** The keys besides `at_s` that go with each verb; any other would be silently ignored, so it is refused. */
+const FAULT_KEYS: Readonly<Record<(typeof FAULT_VERBS)[number], readonly string[]>> = {
+  partition: ['one_way', 'name'],
+  repair: [],
+  hold: ['one_way', 'name'],
+  release: [],
+  crash: [],
+  restart: ['keep_state'],
+  set_latency_ms: ['between', 'one_way'],
+  set_loss: ['between', 'one_way'],
+};
+const FAULT_OPTIONS = ['keep_state', 'between', 'one_way', 'name'] as const;
 const groups = z.array(z.array(z.string()).min(1, 'expected a non-empty group of node names')).min(1).max(2);
 
 /** One fault entry: `at_s` plus exactly one verb. */
@@ -132,12 +151,14 @@ export const faultSchema = z
       });
       return;
     }
-    const verb = verbs[0];
+    const verb = verbs[0] as (typeof FAULT_VERBS)[number];
     if ((verb === 'set_latency_ms' || verb === 'set_loss') && f.between === undefined) {
       ctx.addIssue({ code: 'custom', path: ['between'], message: `expected [nodeA, nodeB] with ${verb}` });
     }
-    if (f.keep_state !== undefined && verb !== 'restart') {
-      ctx.addIssue({ code: 'custom', path: ['keep_state'], message: 'keep_state goes with restart' });
+    for (const key of FAULT_OPTIONS) {
+      if (f[key] === undefined || FAULT_KEYS[verb].includes(key)) continue;
+      const with_ = FAULT_VERBS.filter((v) => FAULT_KEYS[v].includes(key));
+      ctx.addIssue({ code: 'custom', path: [key], message: `${key} goes with ${with_.join(' or ')}, not ${verb} (it would have no effect)` });
     }
   });
 

@@ -42,7 +42,7 @@ describe('desim CLI', () => {
     expect(r.code).toBe(0);
     expect(r.out).toContain('counter-demo: 3 nodes, 2 calls');
     expect(r.out).toContain('invariant holds');
-    expect(readdirSync(join(dir, 'results', 'counter-demo')).sort()).toEqual(['meta.json', 'summary.csv', 'trace-calls.csv']);
+    expect(readdirSync(join(dir, 'results', 'counter-demo')).sort()).toEqual(['calls.svg', 'meta.json', 'summary.csv', 'trace-calls.csv']);
     const meta = JSON.parse(readFileSync(join(dir, 'results', 'counter-demo', 'meta.json'), 'utf8')) as Record<string, unknown>;
     expect(meta['seed']).toBe(5);
     expect(meta['node_version']).toBe(process.versions.node);

@@ -9,11 +9,13 @@ import { bucketKeep } from '../../src/scenarios/plot-data.js';
 import { textWidthPx } from '../../src/scenarios/plot-text.js';
 import {
   MAX_TRACE_POINTS_PER_SERIES,
+  callsSpec,
   cwndSpec,
   infectionSpec,
   modelLabel,
   plotDirectory,
   readAggregate,
+  readCallsTrace,
   readCwndTrace,
   readInfectionTrace,
   readableName,
@@ -276,6 +278,38 @@ describe('infection.svg', () => {
     for (const text of ['Key', 'temperature', 'key-9', 'First 10 of 12 keys']) expect(svg).toContain(`>${text}<`);
     expect(svg).not.toContain('>key-10<');
     expect(await warningsOf(infectionSpec(data) as object)).toEqual([]);
+  });
+});
+
+describe('calls.svg (a protocol module run)', () => {
+  it('counts each node\'s calls over time, one step line per node, and marks failed calls', async () => {
+    const dir = freshDir();
+    writeFileSync(
+      join(dir, 'trace-calls.csv'),
+      toCsv(['time_s', 'node', 'call', 'reply', 'error'], [
+        ['0.1', 'A', '{"op":"ping"}', '1', ''],
+        ['0.5', 'B', '7', '', 'node is down'],
+        ['0.9', 'A', '"x"', '2', ''],
+      ]),
+    );
+    const data = await readCallsTrace(join(dir, 'trace-calls.csv'));
+    expect(data.nodes).toEqual(['A', 'B']);
+    expect(data.rows.map((r) => [r.timeS, r.node, r.calls, r.failed])).toEqual([
+      [0.1, 'A', 1, false],
+      [0.9, 'A', 2, false],
+      [0.5, 'B', 1, true],
+    ]);
+    expect(await plotDirectory(dir, { title: 'my-module' })).toEqual(['calls.svg']);
+    const svg = read(dir, 'calls.svg');
+    expectSvg(svg);
+    for (const text of ['Client calls', 'Client calls so far', 'Time (s)', 'Node', 'A', 'B', 'my-module']) expect(svg).toContain(`>${text}<`);
+    expect(await warningsOf(callsSpec(data) as object)).toEqual([]);
+  });
+
+  it('draws nothing for a trace without calls', async () => {
+    const dir = freshDir();
+    writeFileSync(join(dir, 'trace-calls.csv'), toCsv(['time_s', 'node', 'call', 'reply', 'error'], []));
+    expect(await plotDirectory(dir)).toEqual([]);
   });
 });
 

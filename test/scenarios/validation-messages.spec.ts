@@ -77,6 +77,41 @@ describe('entries that would be ignored are refused', () => {
   });
 });
 
+describe('keys that would do nothing are refused, naming the key', () => {
+  it('between, one_way, name and keep_state on a verb that would ignore them; a link override without a link key; a clock entry for a node given twice; a link from a node to itself; a name reused while in force', () => {
+    const base = gossip.replace('  - { at_s: 3, repair: split }\n', '');
+    expect(problems(base.replace('name: split }', 'name: split, between: [A, B] }'))).toEqual([
+      'faults[0].between: between goes with set_latency_ms or set_loss, not partition (it would have no effect)',
+    ]);
+    expect(problems(gossip.replace('repair: split }', 'repair: split, one_way: true }'))).toEqual([
+      'faults[1].one_way: one_way goes with partition or hold or set_latency_ms or set_loss, not repair (it would have no effect)',
+    ]);
+    expect(problems(gossip.replace('repair: split }', 'repair: split, name: again }'))).toEqual([
+      'faults[1].name: name goes with partition or hold, not repair (it would have no effect)',
+    ]);
+    expect(problems(gossip.replace('repair: split }', 'repair: split }\n  - { at_s: 4, crash: B, keep_state: false }'))).toEqual([
+      'faults[2].keep_state: keep_state goes with restart, not crash (it would have no effect)',
+    ]);
+    expect(problems(gossip.replace('loss: 0 } }', 'loss: 0 }, links: [{ from: A, to: B, both_ways: false }] }'))).toEqual([
+      'network.links[0]: sets no link key (latency_ms, jitter_ms, loss, duplicate, bandwidth_bps, queue_packets, queue_bytes): it would change nothing',
+    ]);
+    expect(problems(gossip.replace('fanout: 2', 'fanout: 2, clock: { nodes: [{ node: A, offset_ms: 5 }, { node: B }, { node: A, drift_ppm: 3 }] }'))).toEqual([
+      'protocol.gossip.clock.nodes[0].node: node "A" again in clock.nodes[2]: give each node one entry',
+    ]);
+    expect(problems(gossip.replace('repair: split }', 'repair: split }\n  - { at_s: 4, set_latency_ms: 5, between: [B, B] }'))).toEqual([
+      'faults[2].between: expected two different nodes, got B twice',
+    ]);
+    // A name may be used again once its partition is over, not while it is in force.
+    const twice = (second: string): string => gossip.replace('repair: split }', `repair: split }\n  - { at_s: ${second}, partition: [[B], [C]], name: split }\n  - { at_s: 6, repair: split }`);
+    expect(problems(twice('4'))).toEqual([]);
+    expect(problems(twice('2.5'))).toEqual([
+      'faults[2].name: the partition "split" of faults[0] is still in force: repair it first or choose another name (the first could no longer be ended by name)',
+    ]);
+    // The keys act where they belong.
+    expect(problems(gossip.replace('repair: split }', 'repair: split }\n  - { at_s: 4, set_loss: 0.5, between: [A, B], one_way: true }'))).toEqual([]);
+  });
+});
+
 describe('messages', () => {
   it('did-you-mean at every depth, also inside protocol sections', () => {
     expect(problems(gossip.replace('fanout: 2', 'fanot: 2'))).toEqual(['protocol.gossip.fanot: unknown key; did you mean "fanout"?']);

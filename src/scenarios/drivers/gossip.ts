@@ -458,8 +458,12 @@ function checkGossip(scenario: ScenarioFor<GossipSettings, GossipWorkload>): Iss
   scenario.workload.forEach((w, i) => {
     if (!names.has(w.node)) issues.push({ path: `workload[${i}].node`, message: unknownNode(w.node, names) });
   });
-  scenario.settings.clock.nodes.forEach((c, i) => {
-    if (!names.has(c.node)) issues.push({ path: `protocol.gossip.clock.nodes[${i}].node`, message: unknownNode(c.node, names) });
+  const clockNodes = scenario.settings.clock.nodes.map((c) => c.node);
+  clockNodes.forEach((node, i) => {
+    if (!names.has(node)) issues.push({ path: `protocol.gossip.clock.nodes[${i}].node`, message: unknownNode(node, names) });
+    // A later entry for the same node would replace this one, which would then do nothing.
+    const later = clockNodes.indexOf(node, i + 1);
+    if (later >= 0) issues.push({ path: `protocol.gossip.clock.nodes[${i}].node`, message: `node ${JSON.stringify(node)} again in clock.nodes[${later}]: give each node one entry` });
   });
   if (names.size < 2) issues.push({ path: 'network.nodes', message: 'gossip needs at least 2 nodes' });
   const g = scenario.settings;
