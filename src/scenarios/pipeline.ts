@@ -51,9 +51,9 @@ import { Simulator } from '../kernel/simulator.js';
 import { seconds } from '../kernel/time.js';
 import { scheduleFaults } from '../net/faults.js';
 import type { Fault } from '../net/faults.js';
-import type { Network, NodeId } from '../net/network.js';
-import type { NetworkSection, RunContext, RunResult, ScenarioFor, Table } from './driver.js';
-import { buildNetwork, defaultNodeNames, toTimedFaults } from './network-section.js';
+import { Network, type NodeId } from '../net/network.js';
+import type { LinkSection, NetworkSection, RunContext, RunResult, ScenarioFor, Table } from './driver.js';
+import { buildNetwork, defaultNodeNames, toLinkPatch, toTimedFaults } from './network-section.js';
 
 /** The simulator and network of one run, shared by every recipe of the scenario. */
 export interface World<M = unknown> {
@@ -73,16 +73,42 @@ export interface WorldOptions {
   readonly perLinkCounters?: boolean;
 }
 
-/** Builds the simulator (root seed `seed`) and the network of a scenario's `network` section. */
-export function buildWorld<M>(seed: string | number, network: NetworkSection, options: WorldOptions = {}): World<M> {
-  const sim = new Simulator({ seed, ...(options.initialCapacity !== undefined ? { initialCapacity: options.initialCapacity } : {}) });
-  const { net, ids } = buildNetwork<M>(sim, network, options.perLinkCounters !== undefined ? { perLinkCounters: options.perLinkCounters } : {});
-  return { sim, net, names: network.nodes, ids };
+/** `n` nodes named `n0`, `n1`, ..., every link the same (for the validation tables and benchmarks). */
+export interface UniformNetwork {
+  readonly count: number;
+  readonly link: LinkSection;
 }
 
-/** A network section of `n` nodes named `n0`, `n1`, ..., every link the same (for the validation tables and benchmarks). */
-export function uniformNetwork(n: number, link: NetworkSection['link']): NetworkSection {
-  return { nodes: defaultNodeNames(n), link, links: [] };
+/**
+ * Builds the simulator (root seed `seed`) and the network of a scenario's
+ * `network` section, or of a {@link UniformNetwork} (whose node names and
+ * ids are made only when asked for: 100,000 of them cost a benchmark time).
+ */
+export function buildWorld<M>(seed: string | number, network: NetworkSection | UniformNetwork, options: WorldOptions = {}): World<M> {
+  const sim = new Simulator({ seed, ...(options.initialCapacity !== undefined ? { initialCapacity: options.initialCapacity } : {}) });
+  const counters = options.perLinkCounters !== undefined ? { perLinkCounters: options.perLinkCounters } : {};
+  if ('nodes' in network) {
+    const { net, ids } = buildNetwork<M>(sim, network, counters);
+    return { sim, net, names: network.nodes, ids };
+  }
+  const net = new Network<M>(sim, { nodes: network.count, defaultLink: toLinkPatch(network.link), perLinkCounters: options.perLinkCounters ?? true });
+  let names: readonly string[] | undefined;
+  let ids: ReadonlyMap<string, NodeId> | undefined;
+  return {
+    sim,
+    net,
+    get names() {
+      return (names ??= defaultNodeNames(network.count));
+    },
+    get ids() {
+      return (ids ??= new Map(this.names.map((n, i) => [n, i])));
+    },
+  };
+}
+
+/** A network of `n` nodes named `n0`, `n1`, ..., every link the same (for the validation tables and benchmarks). */
+export function uniformNetwork(n: number, link: LinkSection): UniformNetwork {
+  return { count: n, link };
 }
 
 /** What a recipe attached to a world hands back to the pipeline. */

@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import type { NodeId } from '../../src/net/network.js';
 import { Outbox, type Action, type ProtocolNode } from '../../src/protocols/sans-io.js';
 import type { RunContext, ScenarioFor } from '../../src/scenarios/driver.js';
-import { mergeResults, PROGRESS_STEPS, runPipeline, type Recipe } from '../../src/scenarios/pipeline.js';
+import { buildWorld, mergeResults, PROGRESS_STEPS, runPipeline, uniformNetwork, type Recipe } from '../../src/scenarios/pipeline.js';
 import { SimHost } from '../../src/sim/host.js';
 
 /** Pings `to` every 100 ms from `start`; counts pongs it gets back. */
@@ -138,5 +138,26 @@ describe('runPipeline', () => {
     const m = mergeResults(['a', 'b'], [{ ...one, violation: 'bad' }, { metrics: { x: 2 }, headline: 'g', violation: 'worse' }]);
     expect(m.metrics).toEqual({ a_x: 1, b_x: 2 });
     expect(m.violation).toBe('a: bad; b: worse');
+  });
+});
+
+describe('buildWorld', () => {
+  it('a uniform network is the same world as its scenario section: names, ids, links and draws', () => {
+    const link = { latency_ms: { dist: 'uniform' as const, min_ms: 1, max_ms: 9 }, loss: 0.2 };
+    const a = buildWorld<number>('s', uniformNetwork(4, link));
+    const b = buildWorld<number>('s', { nodes: ['n0', 'n1', 'n2', 'n3'], link, links: [] });
+    expect(a.names).toEqual(b.names);
+    expect([...a.ids]).toEqual([...b.ids]);
+    const arrivals = (w: typeof a): string[] => {
+      const got: string[] = [];
+      w.net.attachAll((to, from, msg) => got.push(`${w.sim.now}:${from}>${to}:${msg}`));
+      for (let i = 0; i < 40; i++) w.net.send(i % 4, (i + 1) % 4, i, 100);
+      w.sim.run({ until: 1e9 });
+      return got;
+    };
+    const got = arrivals(a);
+    expect(got.length).toBeGreaterThan(20);
+    expect(got.length).toBeLessThan(40);
+    expect(got).toEqual(arrivals(b));
   });
 });
