@@ -25,7 +25,10 @@
  * Two recipes may share one world (say, gossip nodes and a bulk TCP flow on
  * the same links): each attaches to its own nodes of the same network, both
  * see the same faults, and their results are merged (metrics and tables get
- * the recipe's name as a prefix when there is more than one).
+ * the recipe's name as a prefix when there is more than one). A recipe that
+ * shares the network runs its nodes on a subset (`new SimHost(sim, net,
+ * factory, nodeIds)`) and ignores crashes and restarts of nodes it does not
+ * run; `test/scenarios/pipeline.spec.ts` has two such recipes on one world.
  *
  * @example A recipe that runs a ping node on every network node:
  * ```ts
@@ -34,7 +37,7 @@
  *   attach(world, scenario, ctx) {
  *     const host = new SimHost(world.sim, world.net, (id) => new PingNode(id, scenario.settings.interval_s));
  *     const trace = ctx.openTrace('pings', ['time_s', 'node']);
- *     host.traces.subscribe((e) => trace?.write([formatSeconds(e.timeNs), world.names[e.node] ?? '']));
+ *     host.traces.connect((e) => trace?.write([formatSeconds(e.timeNs), world.names[e.node] ?? '']));
  *     return {
  *       crash: (id) => host.crash(id),
  *       restart: (id, keepState) => host.restart(id, keepState),
@@ -44,7 +47,7 @@
  *     };
  *   },
  * };
- * // As a driver: run: (scenario, ctx) => runPipeline(scenario, ctx, [pingRecipe])
+ * // As a driver: { name: 'ping', schema, workloadSchema, recipe: pingRecipe, run: (s, ctx) => runPipeline(s, ctx, [pingRecipe]) }
  * ```
  */
 import { Simulator } from '../kernel/simulator.js';
