@@ -9,10 +9,12 @@
  * jitter, loss, a partition, crashes (one at time 0) and a restart without
  * state.
  */
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse } from 'csv-parse/sync';
+import { stringify as toYaml } from 'yaml';
 import { describe, expect, it } from 'vitest';
 import { formatSeconds } from '../../src/kernel/time.js';
 import { BUILTIN_DRIVERS } from '../../src/scenarios/drivers/index.js';
@@ -59,11 +61,20 @@ function moduleForm(s: Record<string, unknown>): Record<string, unknown> {
   return { ...s, protocol: { module: { path: './gossip-module.js', options: protocol.gossip } }, workload: workload.map(({ at_s, node, ...call }) => ({ at_s, node, call })) };
 }
 
-async function viaDesimRun(s: Record<string, unknown>, name: string): Promise<{ deliveries: string; reads: string[][] }> {
-  const checked = checkScenario(s, BUILTIN_DRIVERS);
-  if (!checked.ok) throw new Error(JSON.stringify(checked.issues));
+/** Runs the scenario as `desim run` does: with `cli` the built CLI on a YAML file (needs `npm run build`), else its library call. */
+async function viaDesimRun(s: Record<string, unknown>, name: string, cli = false): Promise<{ deliveries: string; reads: string[][] }> {
   const out = join(tmp, name);
-  await runScenario(checked.scenario, { outDir: out });
+  if (cli) {
+    const file = join(tmp, `${name}.yaml`);
+    writeFileSync(file, toYaml(s));
+    const r = spawnSync(process.execPath, ['dist/src/cli.js', 'run', file, '--out', out], { encoding: 'utf8' });
+    expect(r.stderr).not.toMatch(/error/i);
+    expect(r.status).toBe(0);
+  } else {
+    const checked = checkScenario(s, BUILTIN_DRIVERS);
+    if (!checked.ok) throw new Error(JSON.stringify(checked.issues));
+    await runScenario(checked.scenario, { outDir: out });
+  }
   const reads = (parse(readFileSync(join(out, 'reads.csv'), 'utf8')) as string[][]).slice(1).map((r) => r.slice(0, 5));
   return { deliveries: readFileSync(join(out, 'trace-deliveries.csv'), 'utf8'), reads };
 }
@@ -82,8 +93,8 @@ function viaDesimTesting(s: Record<string, unknown>): { deliveries: string; read
 describe('desim run and desim/testing give the same bytes for one gossip scenario', () => {
   const skewed = { kind: 'hlc', max_offset_ms: 50, max_drift_ppm: 200, nodes: [{ node: 'n3', offset_ms: -20, drift_ppm: 0 }] };
 
-  it('with clock skew: trace-deliveries.csv byte for byte, and every read', async () => {
-    const run = await viaDesimRun(gossipScenario(skewed), 'skewed');
+  it('with clock skew: trace-deliveries.csv of the desim run command, byte for byte, and every read', async () => {
+    const run = await viaDesimRun(gossipScenario(skewed), 'skewed', true);
     const testing = viaDesimTesting(gossipScenario(skewed));
     expect(run.deliveries.split('\n').length).toBeGreaterThan(30);
     expect(testing.deliveries).toBe(run.deliveries);
