@@ -27,6 +27,7 @@ export type { Issue, ProtocolDriver, RunContext, RunResult, ScenarioFor, Table, 
 export { OutputError, ScenarioError, formatIssue } from './scenarios/errors.js';
 export { checkScenario, loadScenario, parseScenarioText, readScenarioFile, resolvedScenario, scenarioHash, validateScenario, type Scenario } from './scenarios/loader.js';
 export { parseSets, parseVaries, type Override, type Variation } from './scenarios/overrides.js';
+export { buildWorld, runPipeline, type Attached, type Recipe, type World, type WorldOptions } from './scenarios/pipeline.js';
 export { executeScenario, runScenario, withSeed, type RunReport, type RunScenarioOptions } from './scenarios/runner.js';
 export { deriveSeed, finalizeSweep, mergeSweeps, planRuns, runSweep, SweepRunError, type SweepOptions, type SweepReport, type SweepRun, type RunRecord } from './scenarios/sweep.js';
 export { scenarioJsonSchema } from './scenarios/schema.js';

@@ -4,12 +4,13 @@
  * no loss), followed by one anti-entropy round of every node (all nodes send
  * their digest at t = 60 s; in-sync stores answer nothing). Every node is a
  * full {@link GossipNode} on the {@link SimHost} with its own random stream.
+ * The simulator and network come from the scenario pipeline's builder
+ * (`buildWorld`), the nodes from the gossip recipe's {@link GossipCluster}.
  */
-import { Simulator } from '../kernel/simulator.js';
 import { GossipCluster } from '../sim/gossip-cluster.js';
 import { resolveConfig } from '../protocols/gossip/presets.js';
 import type { GossipMessage } from '../protocols/gossip/wire.js';
-import { Network } from '../net/network.js';
+import { buildWorld, uniformNetwork } from '../scenarios/pipeline.js';
 
 /** What {@link benchGossip} measured. */
 export interface GossipBenchResult {
@@ -44,8 +45,7 @@ export function formatGossipBench(r: GossipBenchResult): string {
 export function benchGossip(n = 100_000, seed = 1, rng: 'per-node' | 'shared' = 'shared'): GossipBenchResult {
   const c0 = process.cpuUsage();
   const t0 = process.hrtime.bigint();
-  const sim = new Simulator({ seed, initialCapacity: 4 * n });
-  const net = new Network<GossipMessage>(sim, { nodes: n, defaultLink: { latency: 1_000_000 }, perLinkCounters: false });
+  const { sim, net } = buildWorld<GossipMessage>(seed, uniformNetwork(n, { latency_ms: 1 }), { initialCapacity: 4 * n, perLinkCounters: false });
   const config = resolveConfig('demers-feedback-counter', {
     fanout: 3,
     k: 3,

@@ -28,6 +28,8 @@ export interface TimedFault {
 
 /** Hooks for verbs that concern more than the network (a host stops a crashed node's timers). */
 export interface FaultHooks {
+  /** Called by {@link scheduleFaults} just before each fault is applied (a log of faults, say). */
+  before?(fault: Fault): void;
   crash?(node: NodeId): void;
   restart?(node: NodeId, keepState: boolean): void;
 }
@@ -85,6 +87,14 @@ export function scheduleFaults<P>(
 ): void {
   const names = new Map<string, number>();
   for (const f of faults) {
-    sim.schedule(f.atNs, (fault: Fault) => applyFault(net, fault, names, hooks), f.fault, `fault.${f.fault.type}`);
+    sim.schedule(
+      f.atNs,
+      (fault: Fault) => {
+        hooks.before?.(fault);
+        applyFault(net, fault, names, hooks);
+      },
+      f.fault,
+      `fault.${f.fault.type}`,
+    );
   }
 }

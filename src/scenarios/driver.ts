@@ -8,9 +8,13 @@
  * context that opens trace CSVs inside the run's (temporary) output folder.
  * Plots are not the driver's business: the runner renders them from the CSVs
  * it finds (see `plot.ts`), which is also what `desim plot DIR` does.
+ * A driver with a `recipe` runs through the one scenario pipeline
+ * (`pipeline.ts`), which builds the simulator, network, faults, workload and
+ * progress for every protocol alike.
  */
 import type { z } from 'zod';
 import type { CsvWriter, Cell } from '../io/csv.js';
+import type { Recipe } from './pipeline.js';
 
 /** One validation problem: a path into the scenario (e.g. `workload[2].node`) and what was expected. */
 export interface Issue {
@@ -84,7 +88,18 @@ export interface ProtocolDriver<S = unknown, W = unknown> {
   estimate?(scenario: ScenarioFor<S, W>): WorkEstimate[];
   /** Checks that need the whole scenario (e.g. a workload entry names an unknown node). */
   check?(scenario: ScenarioFor<S, W>): Issue[];
-  /** Runs the scenario to its duration, synchronously; writes traces through `ctx`. */
+  /**
+   * The protocol's recipe for the one scenario pipeline (see pipeline.ts):
+   * when given, the runner builds the simulator and network, applies faults
+   * and workload and reports progress, and the recipe adds only its nodes,
+   * metrics, tables and traces. `run` is then `runPipeline(scenario, ctx, [recipe])`.
+   */
+  readonly recipe?: Recipe<S, W>;
+  /**
+   * Runs the scenario to its duration, synchronously; writes traces through
+   * `ctx`. The runner calls it only for a driver without a {@link recipe}
+   * (one that builds its own simulator: TCP's dumbbell, for now).
+   */
   run(scenario: ScenarioFor<S, W>, ctx: RunContext): RunResult;
 }
 

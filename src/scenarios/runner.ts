@@ -20,6 +20,7 @@ import type { RunContext, RunResult } from './driver.js';
 import { OUTPUT_MARKER, writeFileAtomic, writeOutputFolder } from './files.js';
 import { resolvedScenario, scenarioHash, type Scenario } from './loader.js';
 import { DESIM_VERSION } from './package-info.js';
+import { runPipeline } from './pipeline.js';
 import { plotDirectory } from './plot.js';
 
 /** Options of {@link runScenario}. */
@@ -57,7 +58,11 @@ export interface RunReport {
   readonly scenarioHash: string;
 }
 
-/** Runs the driver with trace writers on `dir`; returns its result (writers closed, or aborted on failure). */
+/**
+ * Runs a scenario with trace writers on `dir`: through the one pipeline with
+ * the driver's recipe (or the driver's own `run` when it has none); returns
+ * its result (writers closed, or aborted on failure).
+ */
 export function executeScenario(scenario: Scenario, dir: string | undefined, onProgress?: (f: number) => void): RunResult {
   const writers: CsvWriter[] = [];
   const wanted = scenario.outputs.traces;
@@ -73,7 +78,8 @@ export function executeScenario(scenario: Scenario, dir: string | undefined, onP
   };
   let result: RunResult;
   try {
-    result = scenario.driver.run(scenario, ctx);
+    const recipe = scenario.driver.recipe;
+    result = recipe !== undefined ? runPipeline(scenario, ctx, [recipe]) : scenario.driver.run(scenario, ctx);
   } catch (err) {
     for (const w of writers) w.abort();
     throw err;

@@ -3,10 +3,14 @@
  * property tests (and `desim run` replays of their counterexamples) run.
  *
  * `options` is a `protocol.gossip` section in scenario form (`preset`,
- * `anti_entropy`, `clock: { kind, max_offset_ms, max_drift_ppm }`, ...).
- * Each node's clock offset and drift are drawn once per node from its own
- * stream, and kept across restarts (a machine keeps its clock when its disk
- * is wiped).
+ * `anti_entropy`, `clock: { kind, max_offset_ms, max_drift_ppm, nodes }`, ...).
+ * The nodes are built exactly as the `gossip` recipe of `desim run` builds
+ * them: every node's peers are all nodes, its random stream is
+ * `gossip.node:<id>`, and the clock offsets and drifts are drawn for all
+ * nodes at once from the stream `gossip.clock` (then the `clock.nodes`
+ * overrides), and kept across restarts (a machine keeps its clock when its
+ * disk is wiped). So a scenario gives the same run, and the same
+ * deliveries ({@link deliveriesCsv}), by either route.
  *
  * {@link invariant}: every live node holds the last-writer-wins winner of
  * every key over the accepted writes, and nothing else. A write is accepted
@@ -19,16 +23,18 @@
  * back: no node stores a version of a key older than a tombstone of that key
  * it collected earlier.
  */
-import { GossipNode } from '../protocols/gossip/node.js';
+import { toCsv } from '../io/csv.js';
+import { GossipNode, type Via } from '../protocols/gossip/node.js';
 import { compareVersion, type Entry } from '../protocols/gossip/store.js';
 import type { GossipMessage, KvCall, KvReply } from '../protocols/gossip/wire.js';
 import type { NodeId } from '../net/network.js';
-import { gossipSectionSchema, toGossipConfig } from '../scenarios/drivers/gossip.js';
+import { DELIVERY_COLUMNS, deliveryRow, drawClocks, GOSSIP_CLOCK_STREAM, gossipSectionSchema, toGossipConfig, type GossipClocks } from '../scenarios/drivers/gossip.js';
 import type { ClusterView, NodeContext } from '../scenarios/drivers/module.js';
 
 interface Stored {
   readonly node: NodeId;
   readonly e: Entry;
+  readonly via: Via;
   readonly t: number;
 }
 
@@ -40,9 +46,9 @@ interface Collected {
 
 interface RunState {
   readonly config: ReturnType<typeof toGossipConfig>;
-  readonly maxOffsetNs: number;
-  readonly maxDriftPpm: number;
-  readonly clocks: Map<NodeId, { offsetNs: number; driftPpm: number }>;
+  /** Every node of the run, the node itself included (as the gossip cluster gives them). */
+  readonly all: readonly NodeId[];
+  readonly clocks: GossipClocks;
   readonly stored: Stored[];
   readonly collected: Collected[];
   /** The version each node last stored, per key (`node\u0000key`). */
@@ -55,9 +61,8 @@ function runState(ctx: NodeContext): RunState {
     const settings = gossipSectionSchema.parse(ctx.options);
     st = {
       config: toGossipConfig(settings),
-      maxOffsetNs: settings.clock.max_offset_ms * 1e6,
-      maxDriftPpm: settings.clock.max_drift_ppm,
-      clocks: new Map(),
+      all: ctx.names.map((_, i) => i),
+      clocks: drawClocks(settings, ctx.names, () => ctx.stream(GOSSIP_CLOCK_STREAM)),
       stored: [],
       collected: [],
       last: new Map(),
@@ -70,24 +75,16 @@ function runState(ctx: NodeContext): RunState {
 /** A GossipNode whose every store event is logged for {@link invariant}. */
 export function createNode(id: NodeId, ctx: NodeContext): GossipNode {
   const st = runState(ctx);
-  let clock = st.clocks.get(id);
-  if (clock === undefined) {
-    clock = {
-      offsetNs: st.maxOffsetNs > 0 ? Math.round(ctx.rng.range(-st.maxOffsetNs, st.maxOffsetNs)) : 0,
-      driftPpm: st.maxDriftPpm > 0 ? ctx.rng.range(-st.maxDriftPpm, st.maxDriftPpm) : 0,
-    };
-    st.clocks.set(id, clock);
-  }
   return new GossipNode({
     id,
-    peers: ctx.peers,
-    rng: ctx.rng,
+    peers: st.all,
+    rng: ctx.stream(`gossip.node:${id}`),
     config: st.config,
-    clockOffsetNs: clock.offsetNs,
-    clockDriftPpm: clock.driftPpm,
+    clockOffsetNs: st.clocks.offsetsNs[id] as number,
+    clockDriftPpm: st.clocks.driftsPpm[id] as number,
     observer: {
-      stored: (node, e, _via, t) => {
-        st.stored.push({ node, e, t });
+      stored: (node, e, via, t) => {
+        st.stored.push({ node, e, via, t });
         st.last.set(`${node}\u0000${e.key}`, e);
       },
       collected: (node, key, t) => {
@@ -144,4 +141,15 @@ export function problems(view: ClusterView<GossipMessage, KvCall, KvReply>): str
 export function invariant(view: ClusterView<GossipMessage, KvCall, KvReply>): string | undefined {
   const p = problems(view);
   return p.length === 0 ? undefined : `${p.length} problems, first: ${p.slice(0, 5).join('; ')}`;
+}
+
+/**
+ * The run's deliveries (every version a node stored from another node, in
+ * time order) as CSV: the same columns and bytes as the `trace-deliveries.csv`
+ * that `desim run` writes for the same scenario in `protocol: gossip` form.
+ */
+export function deliveriesCsv(view: ClusterView<GossipMessage, KvCall, KvReply>): string {
+  const st = view.shared.get('gossip') as RunState | undefined;
+  const rows = (st?.stored ?? []).filter((s) => s.via !== 'local').map((s) => deliveryRow(view.names, s.t, s.node, s.e, s.via));
+  return toCsv(DELIVERY_COLUMNS, rows);
 }

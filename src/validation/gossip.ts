@@ -1,7 +1,9 @@
 /**
  * Validation of the gossip node against the literature, on the real
  * {@link GossipNode} in the simulator (aligned 1 s rounds, 1 ms constant
- * links, no loss, one update written at t = 0 at node 0).
+ * links, no loss, one update written at t = 0 at node 0). The simulator and
+ * network come from the scenario pipeline's builder (`buildWorld`), the
+ * nodes from the {@link GossipCluster} the gossip recipe uses.
  *
  * Round convention: the write happens in round 0 and the first round of
  * gossip is round 1 (t = 1 s). A node infected by a message of round r (sent
@@ -32,15 +34,14 @@
  * contacts). Coin rule (blind + coin): after each round in which the node
  * sent the rumor it loses interest with probability 1/k.
  */
-import { Simulator } from '../kernel/simulator.js';
 import { GossipCluster } from '../sim/gossip-cluster.js';
 import { resolveConfig, type PresetName } from '../protocols/gossip/presets.js';
 import type { AntiEntropyMode, GossipConfig } from '../protocols/gossip/config.js';
 import type { GossipMessage } from '../protocols/gossip/wire.js';
-import { Network } from '../net/network.js';
+import { buildWorld, uniformNetwork } from '../scenarios/pipeline.js';
 
 const INTERVAL_NS = 1_000_000_000;
-const LATENCY_NS = 1_000_000;
+const LATENCY_MS = 1;
 
 /** One spread of one update, in rounds. */
 export interface SpreadRun {
@@ -63,8 +64,7 @@ export interface SpreadRun {
  * update; the others until no node has a hot rumor left.
  */
 export function spreadOnce(n: number, overrides: Partial<GossipConfig>, preset: PresetName, seed: string, maxRounds = 200): SpreadRun {
-  const sim = new Simulator({ seed });
-  const net = new Network<GossipMessage>(sim, { nodes: n, defaultLink: { latency: LATENCY_NS }, perLinkCounters: false });
+  const { sim, net } = buildWorld<GossipMessage>(seed, uniformNetwork(n, { latency_ms: LATENCY_MS }), { perLinkCounters: false });
   const config = resolveConfig(preset, {
     phase: 'aligned',
     antiEntropyIntervalNs: 0,

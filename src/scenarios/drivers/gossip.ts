@@ -66,7 +66,7 @@
 import { z } from 'zod';
 import { fmt } from '../../io/csv.js';
 import type { Cell } from '../../io/csv.js';
-import { Simulator } from '../../kernel/simulator.js';
+import type { Random } from '../../kernel/random.js';
 import { formatSeconds, milliseconds, seconds } from '../../kernel/time.js';
 import { DEFAULT_CONFIG, MIN_MTU_BYTES, type GossipConfig } from '../../protocols/gossip/config.js';
 import { PRESETS, PRESET_NAMES, type PresetName } from '../../protocols/gossip/presets.js';
@@ -74,11 +74,10 @@ import { GossipCluster } from '../../sim/gossip-cluster.js';
 import type { Via } from '../../protocols/gossip/node.js';
 import type { Entry } from '../../protocols/gossip/store.js';
 import type { GossipMessage, KvReply } from '../../protocols/gossip/wire.js';
-import { scheduleFaults } from '../../net/faults.js';
 import { droppedTotal, type NodeId } from '../../net/network.js';
 import type { Issue, ProtocolDriver, RunContext, RunResult, ScenarioFor, WorkEstimate } from '../driver.js';
 import { unknownNode } from '../loader.js';
-import { buildNetwork, toTimedFaults } from '../network-section.js';
+import { runPipeline, type Attached, type Recipe, type World } from '../pipeline.js';
 import { delayMs, MAX_DELAY_MS, MAX_DRIFT_PPM, MAX_DURATION_S, MIN_TIME_S, positiveS, prob, timeS } from '../schema.js';
 
 /** Anti-entropy's interval: 0 (off) or a positive duration of at least 1 ns. */
@@ -256,7 +255,7 @@ function valueText(r: KvReply): string {
   return r.op === 'get' && r.ok && r.found ? JSON.stringify(r.value) : '';
 }
 
-/** Extra observation points of {@link setupGossipRun} (tests use them; `run` passes none). */
+/** Extra observation points of {@link gossipRecipe} (tests use them; the driver passes none). */
 export interface GossipRunHooks {
   /** Every version stored at any node (local writes included). */
   readonly onStored?: (node: NodeId, entry: Entry, via: Via, nowNs: number) => void;
@@ -264,47 +263,75 @@ export interface GossipRunHooks {
   readonly onRestart?: (node: NodeId, keepState: boolean, nowNs: number) => void;
 }
 
-/** A gossip scenario set up and ready to run. */
-export interface GossipRun {
-  readonly sim: Simulator;
-  readonly cluster: GossipCluster;
-  readonly ids: ReadonlyMap<string, NodeId>;
-  /** Runs to the scenario's duration (reporting progress) and returns the result. */
-  run(): RunResult;
+/** Per-node clock offsets (ns) and drifts (ppm) of a scenario, by node id. */
+export interface GossipClocks {
+  readonly offsetsNs: Float64Array;
+  readonly driftsPpm: Float64Array;
 }
 
-/** Runs a gossip scenario to its duration. */
-export function runGossip(scenario: ScenarioFor<GossipSettings, GossipWorkload>, ctx: RunContext): RunResult {
-  return setupGossipRun(scenario, ctx).run();
-}
-
-/** Builds the simulator, network, cluster, faults and workload of a scenario (the same path `run` takes). */
-export function setupGossipRun(
-  scenario: ScenarioFor<GossipSettings, GossipWorkload>,
-  ctx: RunContext,
-  hooks: GossipRunHooks = {},
-): GossipRun {
-  const s = scenario.settings;
-  const names = scenario.network.nodes;
+/**
+ * Draws every node's clock offset and drift of a `protocol.gossip` section:
+ * uniform in ±max_offset_ms and ±max_drift_ppm, node by node in id order,
+ * from `rng()` (the run's stream `gossip.clock`, asked for only when there is
+ * something to draw), then the `clock.nodes` overrides. `desim run` and the
+ * `desim/testing` gossip module both draw their clocks here, so the same
+ * scenario gives the same clocks by both routes.
+ */
+export function drawClocks(s: GossipSettings, names: readonly string[], rng: () => Random): GossipClocks {
   const n = names.length;
-  const sim = new Simulator({ seed: ctx.seed, initialCapacity: Math.min(1 << 20, 4 * n + 1024) });
-  const { net, ids } = buildNetwork<GossipMessage>(sim, scenario.network, { perLinkCounters: n <= 1000 });
-
-  // Clocks: uniform draws in ±max, then per-node overrides.
-  const offsets = new Float64Array(n);
-  const drifts = new Float64Array(n);
+  const offsetsNs = new Float64Array(n);
+  const driftsPpm = new Float64Array(n);
   if (s.clock.max_offset_ms > 0 || s.clock.max_drift_ppm > 0) {
-    const rng = sim.rng.stream('gossip.clock');
+    const r = rng();
     for (let i = 0; i < n; i++) {
-      offsets[i] = Math.round(rng.range(-1, 1) * milliseconds(s.clock.max_offset_ms));
-      drifts[i] = rng.range(-1, 1) * s.clock.max_drift_ppm;
+      offsetsNs[i] = Math.round(r.range(-1, 1) * milliseconds(s.clock.max_offset_ms));
+      driftsPpm[i] = r.range(-1, 1) * s.clock.max_drift_ppm;
     }
   }
   for (const c of s.clock.nodes) {
-    const id = ids.get(c.node) as number;
-    offsets[id] = milliseconds(c.offset_ms);
-    drifts[id] = c.drift_ppm;
+    const id = names.indexOf(c.node);
+    if (id < 0) throw new RangeError(`unknown node ${c.node}`);
+    offsetsNs[id] = milliseconds(c.offset_ms);
+    driftsPpm[id] = c.drift_ppm;
   }
+  return { offsetsNs, driftsPpm };
+}
+
+/** The name of the random stream {@link drawClocks} draws from. */
+export const GOSSIP_CLOCK_STREAM = 'gossip.clock';
+
+/** One row of trace-deliveries.csv ({@link DELIVERY_COLUMNS}). */
+export function deliveryRow(names: readonly string[], timeNs: number, node: NodeId, entry: Entry, via: Via): Cell[] {
+  return [formatSeconds(timeNs), names[node], entry.key, names[entry.origin], entry.ts, via];
+}
+
+/**
+ * The gossip recipe: a {@link GossipCluster} on every node of the run's
+ * network, the scenario's clocks, the `deliveries` and `infection` traces,
+ * the `reads` and `updates` tables and {@link GOSSIP_METRICS}.
+ */
+export function gossipRecipe(hooks: GossipRunHooks = {}): Recipe<GossipSettings, GossipWorkload> {
+  return {
+    name: 'gossip',
+    world: (scenario) => {
+      const n = scenario.network.nodes.length;
+      return { initialCapacity: Math.min(1 << 20, 4 * n + 1024), perLinkCounters: n <= 1000 };
+    },
+    attach: (world, scenario, ctx) => attachGossip(world as World<GossipMessage>, scenario, ctx, hooks),
+  };
+}
+
+function attachGossip(
+  world: World<GossipMessage>,
+  scenario: ScenarioFor<GossipSettings, GossipWorkload>,
+  ctx: RunContext,
+  hooks: GossipRunHooks,
+): Attached<GossipWorkload> {
+  const { sim, net } = world;
+  const s = scenario.settings;
+  const names = world.names;
+  const n = names.length;
+  const clocks = drawClocks(s, names, () => sim.rng.stream(GOSSIP_CLOCK_STREAM));
 
   const deliveries = ctx.openTrace('deliveries', DELIVERY_COLUMNS);
   const infection = ctx.openTrace('infection', INFECTION_COLUMNS);
@@ -312,16 +339,11 @@ export function setupGossipRun(
   const infectionLast = new Map<string, { t: number; f: number }>();
   const cluster = new GossipCluster(sim, net, {
     config: toGossipConfig(s),
-    clockOffsetNs: (id) => offsets[id] as number,
-    clockDriftPpm: (id) => drifts[id] as number,
+    clockOffsetNs: (id) => clocks.offsetsNs[id] as number,
+    clockDriftPpm: (id) => clocks.driftsPpm[id] as number,
     metrics: {
       ...(hooks.onStored !== undefined ? { onStored: hooks.onStored } : {}),
-      ...(deliveries !== undefined
-        ? {
-            onDelivery: (d) =>
-              deliveries.write([formatSeconds(d.timeNs), names[d.node], d.entry.key, names[d.entry.origin], d.entry.ts, d.via]),
-          }
-        : {}),
+      ...(deliveries !== undefined ? { onDelivery: (d) => deliveries.write(deliveryRow(names, d.timeNs, d.node, d.entry, d.via)) } : {}),
       ...(infection !== undefined
         ? {
             onInfection: (t: number, key: string, f: number) => {
@@ -337,13 +359,6 @@ export function setupGossipRun(
   for (const f of scenario.faults) {
     if ('repair' in f || 'release' in f || 'restart' in f) lastHealNs = Math.max(lastHealNs, seconds(f.at_s));
   }
-  scheduleFaults(sim, net, toTimedFaults(scenario.faults, ids), {
-    crash: (id) => cluster.crash(id),
-    restart: (id, keep) => {
-      if (!cluster.isUp(id) && hooks.onRestart !== undefined) hooks.onRestart(id, keep, sim.now);
-      cluster.restart(id, keep);
-    },
-  });
 
   const reads: Cell[][] = [];
   const gets: string[] = [];
@@ -351,104 +366,98 @@ export function setupGossipRun(
   let failed = 0;
   let puts = 0;
   let deletes = 0;
-  scenario.workload.forEach((w, i) => {
-    sim.schedule(
-      seconds(w.at_s),
-      (idx: number) => {
-        const id = ids.get(w.node) as number;
-        const reply = cluster.call(id, w.op === 'put' ? { op: 'put', key: w.key, value: w.value } : { op: w.op, key: w.key });
-        if (reply === undefined || !reply.ok) {
-          failed++;
-          return;
-        }
-        if (w.op !== 'get') {
-          if (w.op === 'put') puts++;
-          else deletes++;
-          return;
-        }
-        const newest = cluster.metrics.newest(w.key);
-        let isStale = false;
-        if (reply.op === 'get' && newest !== undefined) {
-          isStale = reply.found ? reply.ts !== newest.ts || reply.origin !== newest.origin : !newest.deleted;
-        }
-        if (isStale) stale++;
-        const value = valueText(reply);
-        reads.push([formatSeconds(sim.now), w.node, w.key, value, reply.op === 'get' && reply.found, isStale]);
-        gets.push(`get@${w.node}=${value === '' ? 'NOT FOUND' : value}`);
-        void idx;
-      },
-      i,
-      'gossip.workload',
-    );
-  });
-
-  cluster.start();
-  const endNs = seconds(scenario.duration_s);
-  const run = (): RunResult => {
-    const steps = 20;
-    for (let i = 1; i <= steps; i++) {
-      sim.run({ until: Math.round((endNs * i) / steps) });
-      ctx.progress(i / steps);
+  const call = (w: GossipWorkload): void => {
+    const id = world.ids.get(w.node) as number;
+    const reply = cluster.call(id, w.op === 'put' ? { op: 'put', key: w.key, value: w.value } : { op: w.op, key: w.key });
+    if (reply === undefined || !reply.ok) {
+      failed++;
+      return;
     }
-    cluster.metrics.flush();
-    // Each key's curve ends at the end of the run (a step, not a last change), so plots span the run.
-    for (const [key, last] of infectionLast) if (last.t < endNs) infection?.write([formatSeconds(endNs), key, fmt.float(last.f, 6)]);
-    return summarize();
+    if (w.op !== 'get') {
+      if (w.op === 'put') puts++;
+      else deletes++;
+      return;
+    }
+    const newest = cluster.metrics.newest(w.key);
+    let isStale = false;
+    if (reply.op === 'get' && newest !== undefined) {
+      isStale = reply.found ? reply.ts !== newest.ts || reply.origin !== newest.origin : !newest.deleted;
+    }
+    if (isStale) stale++;
+    const value = valueText(reply);
+    reads.push([formatSeconds(sim.now), w.node, w.key, value, reply.op === 'get' && reply.found, isStale]);
+    gets.push(`get@${w.node}=${value === '' ? 'NOT FOUND' : value}`);
   };
-  return { sim, cluster, ids, run };
+
+  const endNs = seconds(scenario.duration_s);
+  return {
+    crash: (id) => cluster.crash(id),
+    restart: (id, keep) => {
+      if (!cluster.isUp(id) && hooks.onRestart !== undefined) hooks.onRestart(id, keep, sim.now);
+      cluster.restart(id, keep);
+    },
+    call,
+    start: () => cluster.start(),
+    finish: () => {
+      cluster.metrics.flush();
+      // Each key's curve ends at the end of the run (a step, not a last change), so plots span the run.
+      for (const [key, last] of infectionLast) if (last.t < endNs) infection?.write([formatSeconds(endNs), key, fmt.float(last.f, 6)]);
+      return summarize();
+    },
+  };
 
   function summarize(): RunResult {
-  const m = cluster.metrics;
-  const sum = m.summary();
-  const totals = cluster.sentTotals();
-  const converged = m.converged;
-  const convergenceS = converged ? Math.max(0, m.lastConvergedNs - lastHealNs) / 1e9 : NaN;
-  const metrics: Record<(typeof GOSSIP_METRICS)[number], number> = {
-    nodes: n,
-    updates: sum.updates,
-    lost_writes: sum.lost,
-    t_ave_s: sum.tAveS,
-    t_last_s: sum.tLastS,
-    t_all_s: sum.tAllS,
-    residue_frac: sum.residueFrac,
-    messages_sent: totals.messages,
-    bytes_sent: totals.bytes,
-    messages_per_node: totals.messages / n,
-    bytes_per_node: totals.bytes / n,
-    rumor_messages_per_node: totals.rumor / n,
-    packets_dropped: droppedTotal(net.total),
-    converged: converged ? 1 : 0,
-    convergence_time_s: convergenceS,
-    stale_reads: stale,
-    reads: reads.length,
-    failed_calls: failed,
-  };
-  const updates: Cell[][] = m.updates.map((u) => [
-    formatSeconds(u.writtenAtNs),
-    names[u.origin],
-    u.key,
-    u.deleted ? 'delete' : 'put',
-    u.ts,
-    u.reached > 0 ? fmt.float(m.tAveNs(u) / 1e9, 9) : '',
-    u.reached > 0 ? formatSeconds(m.tLastNs(u)) : '',
-    m.complete(u) ? formatSeconds(m.tAllNs(u)) : '',
-    fmt.float(m.residue(u), 6),
-    u.messages,
-    u.bytes,
-    m.lost(u) ? 1 : 0,
-  ]);
-  const writes = [`${puts} put${puts === 1 ? '' : 's'}`, ...(deletes > 0 ? [`${deletes} delete${deletes === 1 ? '' : 's'}`] : [])].join(', ');
-  const shownGets = gets.length <= 4 ? gets : [...gets.slice(0, 4), `... (${gets.length} gets)`];
-  const conv = converged
-    ? `converged at t=${formatSeconds(m.lastConvergedNs)} s`
-    : 'not converged at the end';
-  const lostText = sum.lost > 0 ? [`${sum.lost} write${sum.lost === 1 ? '' : 's'} lost`] : [];
-  const headline = [`${n} nodes, ${writes}`, ...(shownGets.length > 0 ? [shownGets.join(' ')] : []), ...lostText, conv].join('; ');
-  return {
-    metrics,
-    tables: { reads: { columns: READ_COLUMNS, rows: reads }, updates: { columns: UPDATE_COLUMNS, rows: updates } },
-    headline,
-  };
+    const m = cluster.metrics;
+    const sum = m.summary();
+    const totals = cluster.sentTotals();
+    const converged = m.converged;
+    const convergenceS = converged ? Math.max(0, m.lastConvergedNs - lastHealNs) / 1e9 : NaN;
+    const metrics: Record<(typeof GOSSIP_METRICS)[number], number> = {
+      nodes: n,
+      updates: sum.updates,
+      lost_writes: sum.lost,
+      t_ave_s: sum.tAveS,
+      t_last_s: sum.tLastS,
+      t_all_s: sum.tAllS,
+      residue_frac: sum.residueFrac,
+      messages_sent: totals.messages,
+      bytes_sent: totals.bytes,
+      messages_per_node: totals.messages / n,
+      bytes_per_node: totals.bytes / n,
+      rumor_messages_per_node: totals.rumor / n,
+      packets_dropped: droppedTotal(net.total),
+      converged: converged ? 1 : 0,
+      convergence_time_s: convergenceS,
+      stale_reads: stale,
+      reads: reads.length,
+      failed_calls: failed,
+    };
+    const updates: Cell[][] = m.updates.map((u) => [
+      formatSeconds(u.writtenAtNs),
+      names[u.origin],
+      u.key,
+      u.deleted ? 'delete' : 'put',
+      u.ts,
+      u.reached > 0 ? fmt.float(m.tAveNs(u) / 1e9, 9) : '',
+      u.reached > 0 ? formatSeconds(m.tLastNs(u)) : '',
+      m.complete(u) ? formatSeconds(m.tAllNs(u)) : '',
+      fmt.float(m.residue(u), 6),
+      u.messages,
+      u.bytes,
+      m.lost(u) ? 1 : 0,
+    ]);
+    const writes = [`${puts} put${puts === 1 ? '' : 's'}`, ...(deletes > 0 ? [`${deletes} delete${deletes === 1 ? '' : 's'}`] : [])].join(', ');
+    const shownGets = gets.length <= 4 ? gets : [...gets.slice(0, 4), `... (${gets.length} gets)`];
+    const conv = converged
+      ? `converged at t=${formatSeconds(m.lastConvergedNs)} s`
+      : 'not converged at the end';
+    const lostText = sum.lost > 0 ? [`${sum.lost} write${sum.lost === 1 ? '' : 's'} lost`] : [];
+    const headline = [`${n} nodes, ${writes}`, ...(shownGets.length > 0 ? [shownGets.join(' ')] : []), ...lostText, conv].join('; ');
+    return {
+      metrics,
+      tables: { reads: { columns: READ_COLUMNS, rows: reads }, updates: { columns: UPDATE_COLUMNS, rows: updates } },
+      headline,
+    };
   }
 }
 
@@ -509,5 +518,6 @@ export const gossipDriver: ProtocolDriver<GossipSettings, GossipWorkload> = {
   traces: ['deliveries', 'infection'],
   check: checkGossip,
   estimate: estimateGossip,
-  run: runGossip,
+  recipe: gossipRecipe() as Recipe,
+  run: (scenario, ctx) => runPipeline(scenario, ctx, [gossipRecipe()]),
 };

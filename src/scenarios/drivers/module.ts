@@ -20,16 +20,14 @@ import { pathToFileURL } from 'node:url';
 import { z } from 'zod';
 import { fmt } from '../../io/csv.js';
 import type { Random } from '../../kernel/random.js';
-import { Simulator } from '../../kernel/simulator.js';
-import { seconds } from '../../kernel/time.js';
-import { scheduleFaults, type Fault } from '../../net/faults.js';
+import type { Fault } from '../../net/faults.js';
 import type { Network, NodeId } from '../../net/network.js';
 import type { ProtocolNode } from '../../protocols/sans-io.js';
 import { SimHost } from '../../sim/host.js';
-import type { ProtocolDriver, RunResult, ScenarioFor } from '../driver.js';
+import type { ProtocolDriver, RunContext, RunResult, ScenarioFor } from '../driver.js';
 import { ScenarioError } from '../errors.js';
 import { unknownNode } from '../loader.js';
-import { buildNetwork, toTimedFaults } from '../network-section.js';
+import { runPipeline, type Recipe } from '../pipeline.js';
 import { timeS } from '../schema.js';
 
 /** What `createNode` gets besides its id. */
@@ -40,6 +38,15 @@ export interface NodeContext {
   readonly names: readonly string[];
   /** This node's own random stream (`node:<name>`). */
   readonly rng: Random;
+  /**
+   * The run's random stream called `name` (derived from the run's seed and
+   * the name; the same object for the same name). For a module that must
+   * draw exactly as a built-in protocol does (the `desim/testing` gossip
+   * module draws from the gossip recipe's `gossip.node:<id>` and
+   * `gossip.clock`); other modules use {@link rng}. Names desim itself uses
+   * (`net`, `net:*`, `gossip.*`, `tcp.*`) shift the built-in draws.
+   */
+  readonly stream: (name: string) => Random;
   /** The scenario's `protocol.module.options`. */
   readonly options: Readonly<Record<string, unknown>>;
   /**
@@ -98,52 +105,95 @@ export const moduleWorkloadSchema = z.strictObject({
 export type ModuleSettings = z.infer<typeof moduleSettingsSchema>;
 export type ModuleWorkload = z.infer<typeof moduleWorkloadSchema>;
 
-/** Runs a module scenario to its duration and returns the cluster view. */
+/** Called after each workload call, with its reply or the error it threw. */
+export type CallListener<C, R> = (timeNs: number, node: NodeId, call: C, reply: R | undefined, error?: string) => void;
+
+/**
+ * The module recipe: one node of the user's module on every network node (a
+ * {@link SimHost}), each workload entry's `call` made at its node. `onView`
+ * receives the cluster view when the run ends; the recipe's result is the
+ * module driver's summary (see {@link moduleResult}).
+ */
+export function moduleRecipe<M, C, R>(
+  mod: UserProtocolModule<M, C, R>,
+  onView?: (view: ClusterView<M, C, R>) => void,
+  onCall?: CallListener<C, R>,
+): Recipe<ModuleSettings, ModuleWorkload> {
+  return {
+    name: 'module',
+    workloadLabel: 'workload.call',
+    attach(world, scenario) {
+      const { sim } = world;
+      const net = world.net as Network<M>;
+      const names = world.names;
+      const all = names.map((_, i) => i);
+      const options = scenario.settings.options;
+      const shared = new Map<string, unknown>();
+      const stream = (name: string): Random => sim.rng.stream(name);
+      const factory = (id: NodeId): ProtocolNode<M, C, R> =>
+        mod.createNode(id, { peers: all.filter((p) => p !== id), names, rng: stream(`node:${names[id] ?? id}`), stream, options, shared });
+      const host = new SimHost<M, C, R>(sim, net, factory);
+      const applied: AppliedFault[] = [];
+      const calls: { timeNs: number; node: NodeId; call: C; reply: R | undefined; error?: string }[] = [];
+      return {
+        onFault: (fault, nowNs) => applied.push({ timeNs: nowNs, fault }),
+        crash: (n) => host.crash(n),
+        restart: (n, keep) => host.restart(n, keep),
+        call: (w) => {
+          const node = world.ids.get(w.node) as NodeId;
+          let reply: R | undefined;
+          let error: string | undefined;
+          try {
+            reply = host.call(node, w.call as C);
+          } catch (err) {
+            error = err instanceof Error ? err.message : String(err);
+          }
+          calls.push(error === undefined ? { timeNs: sim.now, node, call: w.call as C, reply } : { timeNs: sim.now, node, call: w.call as C, reply, error });
+          onCall?.(sim.now, node, w.call as C, reply, error);
+        },
+        start: () => host.startAll(),
+        finish: () => {
+          const view: ClusterView<M, C, R> = { nodes: host.nodes, up: all.map((i) => net.isUp(i)), names, calls, net, nowNs: sim.now, faults: applied, shared };
+          onView?.(view);
+          return moduleResult(mod, view);
+        },
+      };
+    },
+  };
+}
+
+/** Runs a module scenario to its duration (through the one scenario pipeline, as `desim run` does) and returns the cluster view. */
 export function runModuleScenario<M, C, R>(
   mod: UserProtocolModule<M, C, R>,
   scenario: ScenarioFor<ModuleSettings, ModuleWorkload>,
   seed: string = String(scenario.seed),
-  onCall?: (timeNs: number, node: NodeId, call: C, reply: R | undefined, error?: string) => void,
+  onCall?: CallListener<C, R>,
 ): ClusterView<M, C, R> {
-  const sim = new Simulator({ seed });
-  const { net, ids } = buildNetwork<M>(sim, scenario.network);
-  const names = scenario.network.nodes;
-  const all = names.map((_, i) => i);
-  const options = scenario.settings.options;
-  const shared = new Map<string, unknown>();
-  const factory = (id: NodeId): ProtocolNode<M, C, R> =>
-    mod.createNode(id, { peers: all.filter((p) => p !== id), names, rng: sim.rng.stream(`node:${names[id] ?? id}`), options, shared });
-  const host = new SimHost<M, C, R>(sim, net, factory);
-  const applied: AppliedFault[] = [];
-  const timed = toTimedFaults(scenario.faults, ids);
-  for (const f of timed) sim.schedule(f.atNs, (fault: Fault) => applied.push({ timeNs: sim.now, fault }), f.fault, 'fault.log');
-  scheduleFaults(sim, net, timed, {
-    crash: (n) => host.crash(n),
-    restart: (n, keep) => host.restart(n, keep),
-  });
-  const calls: { timeNs: number; node: NodeId; call: C; reply: R | undefined; error?: string }[] = [];
-  for (const w of scenario.workload) {
-    const node = ids.get(w.node) as NodeId;
-    sim.schedule(
-      seconds(w.at_s),
-      () => {
-        let reply: R | undefined;
-        let error: string | undefined;
-        try {
-          reply = host.call(node, w.call as C);
-        } catch (err) {
-          error = err instanceof Error ? err.message : String(err);
-        }
-        calls.push(error === undefined ? { timeNs: sim.now, node, call: w.call as C, reply } : { timeNs: sim.now, node, call: w.call as C, reply, error });
-        onCall?.(sim.now, node, w.call as C, reply, error);
-      },
-      undefined,
-      'workload.call',
-    );
-  }
-  sim.schedule(0, () => host.startAll(), undefined, 'host.start');
-  sim.run({ until: seconds(scenario.duration_s) });
-  return { nodes: host.nodes, up: all.map((i) => net.isUp(i)), names, calls, net, nowNs: sim.now, faults: applied, shared };
+  let view: ClusterView<M, C, R> | undefined;
+  const ctx: RunContext = { seed, openTrace: () => undefined, progress: () => {} };
+  runPipeline(scenario, ctx, [moduleRecipe(mod, (v) => (view = v), onCall)]);
+  return view as ClusterView<M, C, R>;
+}
+
+/** The module driver's result for a finished run: summary metrics (with the module's own), headline, and the invariant's verdict. */
+export function moduleResult<M, C, R>(mod: UserProtocolModule<M, C, R>, view: ClusterView<M, C, R>): RunResult {
+  const violation = mod.invariant?.(view);
+  const metrics: Record<string, number> = {
+    nodes: view.nodes.length,
+    live_nodes: view.up.filter(Boolean).length,
+    calls: view.calls.length,
+    messages_sent: view.net.total.sent,
+    messages_delivered: view.net.total.delivered,
+    bytes_sent: view.net.total.bytesSent,
+    ...(mod.invariant !== undefined ? { invariant_ok: violation === undefined ? 1 : 0 } : {}),
+    ...(mod.metrics?.(view) ?? {}),
+  };
+  const inv = mod.invariant === undefined ? '' : violation === undefined ? '; invariant holds' : `; INVARIANT VIOLATED: ${violation}`;
+  return {
+    metrics,
+    headline: `${view.nodes.length} nodes, ${view.calls.length} calls, ${view.net.total.sent} messages${inv}`,
+    ...(violation !== undefined ? { violation } : {}),
+  };
 }
 
 /**
@@ -166,31 +216,18 @@ export function moduleDriver(mod: UserProtocolModule | ReadonlyMap<string, UserP
       return issues;
     },
     run(s, ctx): RunResult {
-      const mod = moduleFor(s.settings.path);
-      if (mod === undefined) throw new Error(`protocol module ${s.settings.path} was not loaded (use loadModuleDriver)`);
-      const trace = ctx.openTrace('calls', ['time_s', 'node', 'call', 'reply', 'error']);
-      const view = runModuleScenario(mod, s, ctx.seed, (t, node, call, reply, error) =>
-        trace?.write([fmt.seconds(t), s.network.nodes[node] ?? '', JSON.stringify(call), reply === undefined ? '' : JSON.stringify(reply), error ?? '']),
-      );
-      const violation = mod.invariant?.(view);
-      const metrics: Record<string, number> = {
-        nodes: view.nodes.length,
-        live_nodes: view.up.filter(Boolean).length,
-        calls: view.calls.length,
-        messages_sent: view.net.total.sent,
-        messages_delivered: view.net.total.delivered,
-        bytes_sent: view.net.total.bytesSent,
-        ...(mod.invariant !== undefined ? { invariant_ok: violation === undefined ? 1 : 0 } : {}),
-        ...(mod.metrics?.(view) ?? {}),
-      };
-      const inv = mod.invariant === undefined ? '' : violation === undefined ? '; invariant holds' : `; INVARIANT VIOLATED: ${violation}`;
-      return {
-        metrics,
-        headline: `${view.nodes.length} nodes, ${view.calls.length} calls, ${view.net.total.sent} messages${inv}`,
-        ...(violation !== undefined ? { violation } : {}),
-      };
+      return runPipeline(s, ctx, [recipeFor(s.settings.path, s.network.nodes, ctx)]);
     },
   };
+  /** The recipe of the module a scenario names, with its `calls` trace on `ctx`. */
+  function recipeFor(path: string, names: readonly string[], ctx: RunContext): Recipe<ModuleSettings, ModuleWorkload> {
+    const mod = moduleFor(path);
+    if (mod === undefined) throw new Error(`protocol module ${path} was not loaded (use loadModuleDriver)`);
+    const trace = ctx.openTrace('calls', ['time_s', 'node', 'call', 'reply', 'error']);
+    return moduleRecipe(mod, undefined, (t, node, call, reply, error) =>
+      trace?.write([fmt.seconds(t), names[node] ?? '', JSON.stringify(call), reply === undefined ? '' : JSON.stringify(reply), error ?? '']),
+    );
+  }
 }
 
 /** Where a module path points: a file URL for `./x`, `../x` and absolute paths (relative to `baseDir`), else the package name. */

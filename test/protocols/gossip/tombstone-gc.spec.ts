@@ -159,7 +159,10 @@ describe('tombstone collection never resurrects a deleted value', () => {
     const log = (view.shared.get('gossip') as { collected: { node: number; t: number }[] }).collected;
     const collectedAt = log.map((x): [string, number] => [view.names[x.node] ?? '?', x.t / 1e9]);
     expect(gossipModule.problems(view)).toEqual([]);
-    expect(collectedAt.map(([n]) => n).sort()).toEqual(['n0', 'n1', 'n2', 'n3']);
+    // Every node collects it. A node may collect it more than once: a node that collected it
+    // can get it again by anti-entropy from one whose own collection is still due (its copy is
+    // younger); the echo dies out once every copy is old enough, and the stores end empty.
+    expect([...new Set(collectedAt.map(([n]) => n))].sort()).toEqual(['n0', 'n1', 'n2', 'n3']);
     for (const [, t] of collectedAt) expect(t).toBeGreaterThan(21);
     for (const n of view.nodes) expect((n as GossipNode).store.size).toBe(0);
   });
