@@ -513,7 +513,7 @@ export function estimateGossip(scenario: ScenarioFor<GossipSettings, GossipWorkl
 /** The `gossip` scenario driver. */
 export const gossipDriver: ProtocolDriver<GossipSettings, GossipWorkload> = {
   name: 'gossip',
-  schema: gossipSectionSchema as unknown as z.ZodType<GossipSettings>,
+  schema: gossipSectionSchema,
   workloadSchema: gossipWorkloadSchema,
   traces: ['deliveries', 'infection'],
   check: checkGossip,
