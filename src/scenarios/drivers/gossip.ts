@@ -518,6 +518,6 @@ export const gossipDriver: ProtocolDriver<GossipSettings, GossipWorkload> = {
   traces: ['deliveries', 'infection'],
   check: checkGossip,
   estimate: estimateGossip,
-  recipe: gossipRecipe() as Recipe,
+  recipe: gossipRecipe(),
   run: (scenario, ctx) => runPipeline(scenario, ctx, [gossipRecipe()]),
 };
