@@ -175,7 +175,7 @@ const LAYERS: Readonly<Record<string, Layer>> = {
 function layerOf(path: string | undefined): string | undefined {
   if (path === undefined) return undefined;
   const m = /^src\/([^/.]+)/.exec(path);
-  return m === null ? undefined : (m[1] as string);
+  return m === null ? undefined : m[1];
 }
 
 /**

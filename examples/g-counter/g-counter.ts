@@ -51,7 +51,8 @@ export class GCounterNode implements ProtocolNode<Msg, Call, number> {
   }
 
   handleMessage(_from: NodeId, msg: Msg): void {
-    if (!Array.isArray(msg.counts) || msg.counts.length !== this.counts.length) return; // count-and-drop in real code
+    const counts: unknown = msg.counts; // from the wire: checked before its type is trusted
+    if (!Array.isArray(counts) || msg.counts.length !== this.counts.length) return; // count-and-drop in real code
     if (this.ctx.options['merge'] === 'larger-total') {
       const theirs = msg.counts.reduce((a, b) => a + b, 0);
       if (theirs > this.value) this.counts = [...msg.counts];
@@ -71,7 +72,7 @@ export function createNode(id: NodeId, ctx: NodeContext): GCounterNode {
 
 /** Every live node reads the number of increments that were accepted (made at a node that was up). */
 export function invariant(view: ClusterView<Msg, Call, number>): string | undefined {
-  const accepted = view.calls.filter((c) => (c.call as Call).op === 'incr' && c.error === undefined).length;
+  const accepted = view.calls.filter((c) => c.call.op === 'incr' && c.error === undefined).length;
   for (let i = 0; i < view.nodes.length; i++) {
     if (!view.up[i]) continue;
     const v = (view.nodes[i] as GCounterNode).value;

@@ -129,7 +129,7 @@ export const nodeCommand: CommandModule<object, NodeArgs> = {
       .option('client-rate', { type: 'number', describe: 'client requests per second accepted from one source address; 0 = unlimited (default 1000)' })
       .option('max-ahead', { type: 'number', describe: 'drop versions stamped more than this many ms ahead of this node\'s clock (default 500)' })
       .example('$0 node --id A --listen 127.0.0.1:5001 --peers 127.0.0.1:5002 --key-file cluster.key', 'a node whose datagrams are sealed with AES-256-GCM')
-      .example('$0 node --id A --listen 127.0.0.1:5001 --peers 127.0.0.1:5002,127.0.0.1:5003', 'node A of the 3-node demo') as unknown as Argv<NodeArgs>,
+      .example('$0 node --id A --listen 127.0.0.1:5001 --peers 127.0.0.1:5002,127.0.0.1:5003', 'node A of the 3-node demo'),
   handler: (argv) =>
     guarded(async () => {
       const listen = address(argv.listen, 'listen');
@@ -405,7 +405,7 @@ export const clusterCommand: CommandModule<object, ClusterArgs> = {
       .option('data-dir', { type: 'string', describe: 'keep node X\'s store in DIR/X.json' })
       .option('verbose', { type: 'boolean', default: false, describe: 'nodes log every dropped datagram' })
       .option('key-file', { type: 'string', describe: 'keyring passed to every node (see desim node --key-file)' })
-      .example('$0 cluster', 'nodes A, B, C on 127.0.0.1:5001..5003') as unknown as Argv<ClusterArgs>,
+      .example('$0 cluster', 'nodes A, B, C on 127.0.0.1:5001..5003'),
   handler: (argv) =>
     guarded(async () => {
       const cliPath = process.argv[1];

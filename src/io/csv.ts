@@ -1,15 +1,16 @@
 /**
  * CSV sink: a fixed header, rows streamed to disk in batches (bounded memory,
  * no whole-run buffering), deterministic number formatting, and an atomic
- * finish (rows go to `<path>.tmp-<pid>-<thread>-<n>`, unique per writer even
- * across sweep worker threads, which share a pid, and are renamed into place
- * by {@link CsvWriter.close}), so a crashed run never leaves a half-written file.
+ * finish (rows go to the temporary file of an {@link AtomicFileWriter},
+ * `<path>.tmp-<pid>-<thread>-<n>@<host>`, unique per writer even across sweep
+ * worker threads, which share a pid, and are renamed into place by
+ * {@link CsvWriter.close}), so a crashed run never leaves a half-written file.
  */
-import { closeSync, fsyncSync, mkdirSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { threadId } from 'node:worker_threads';
 import { stringify } from 'csv-stringify/sync';
 import { formatSeconds, type Time } from '../kernel/time.js';
+import { AtomicFileWriter } from './fs.js';
 
 /** A CSV cell: strings are quoted as needed; numbers must be pre-formatted or integers. */
 export type Cell = string | number | boolean | null | undefined;
@@ -34,12 +35,9 @@ export const fmt = {
   float: (x: number, digits = 9): string => formatFloat(x, digits),
 };
 
-let writerCount = 0;
-
 /** Streams rows with a fixed header to a CSV file. */
 export class CsvWriter {
-  private fd: number;
-  private readonly tmpPath: string;
+  private readonly file: AtomicFileWriter;
   private batch: Cell[][] = [];
   private closed = false;
   /** Number of data rows written. */
@@ -55,9 +53,8 @@ export class CsvWriter {
     private readonly batchRows = 1024,
   ) {
     mkdirSync(dirname(path), { recursive: true });
-    this.tmpPath = `${path}.tmp-${process.pid}-${threadId}-${writerCount++}`;
-    this.fd = openSync(this.tmpPath, 'w');
-    writeSync(this.fd, stringify([columns as string[]]));
+    this.file = new AtomicFileWriter(path);
+    this.file.write(stringify([columns]));
   }
 
   /** Appends one row (cells in header order). */
@@ -73,7 +70,7 @@ export class CsvWriter {
 
   private flush(): void {
     if (this.batch.length === 0) return;
-    writeSync(this.fd, stringify(this.batch as string[][]));
+    this.file.write(stringify(this.batch));
     this.batch = [];
   }
 
@@ -81,18 +78,15 @@ export class CsvWriter {
   close(): void {
     if (this.closed) return;
     this.flush();
-    fsyncSync(this.fd);
-    closeSync(this.fd);
+    this.file.commit();
     this.closed = true;
-    renameSync(this.tmpPath, this.path);
   }
 
   /** Discards the file (nothing is left at `path` or at the temporary path). */
   abort(): void {
     if (this.closed) return;
     this.closed = true;
-    closeSync(this.fd);
-    rmSync(this.tmpPath, { force: true });
+    this.file.abort();
   }
 }
 
@@ -105,5 +99,5 @@ function normalizeCell(c: Cell): string {
 
 /** Renders a whole table (header + rows) as a CSV string with the same formatting rules. */
 export function toCsv(columns: readonly string[], rows: readonly (readonly Cell[])[]): string {
-  return stringify([columns as string[], ...rows.map((r) => r.map(normalizeCell))]);
+  return stringify([columns, ...rows.map((r) => r.map(normalizeCell))]);
 }

@@ -1,10 +1,12 @@
 /**
  * File-system helpers shared by every layer that writes files (scenarios,
- * transport, the CLI): one atomic write, folder creation that cannot hang,
- * JSON reading that names the file, and short reasons for file-system errors.
+ * transport, the CLI): the one atomic write (whole or streamed, and its
+ * promise form for the live node), folder creation that cannot hang, JSON
+ * reading that names the file, and short reasons for file-system errors.
  * Nothing here knows about simulations.
  */
 import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, statSync, writeSync, type Stats } from 'node:fs';
+import { open, rename, rm } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { dirname, resolve } from 'node:path';
 import { threadId } from 'node:worker_threads';
@@ -18,11 +20,13 @@ import { threadId } from 'node:worker_threads';
 export class OutputError extends Error {
   override readonly name = 'OutputError';
 
+  /** @param options `cause`: the file system's own error, when there is one */
   constructor(
     readonly path: string,
     readonly reason: string,
+    options?: ErrorOptions,
   ) {
-    super(`${path === '' ? '(empty path)' : path}: ${reason}`);
+    super(`${path === '' ? '(empty path)' : path}: ${reason}`, options);
   }
 }
 
@@ -103,24 +107,111 @@ export function makeDirs(dir: string): void {
   }
 }
 
-/** Writes `data` to `path` via `<path>.tmp-…` + fsync + rename, so a reader sees the old file or the new one, never a part. */
-export function writeFileAtomic(path: string, data: string | Uint8Array): void {
-  makeDirs(dirname(path));
-  const tmp = `${path}.${tmpSuffix('tmp')}`;
-  try {
-    const fd = openSync(tmp, 'w');
+/**
+ * A file written in pieces to `<path>.tmp-…` (a {@link TEMP_NAME}) and renamed
+ * over `path` by {@link AtomicFileWriter.commit} after an fsync, so a reader
+ * sees the old file or the new one, never a part. The folder must exist.
+ * Errors are the file system's own; {@link writeFileAtomic} names the path.
+ */
+export class AtomicFileWriter {
+  /** The temporary file, beside `path`. */
+  readonly tmpPath: string;
+  private fd: number | undefined;
+  private done = false;
+
+  constructor(readonly path: string) {
+    this.tmpPath = `${path}.${tmpSuffix('tmp')}`;
+    this.fd = openSync(this.tmpPath, 'w');
+  }
+
+  /** Appends `data` to the temporary file. */
+  write(data: string | Uint8Array): void {
+    if (this.fd === undefined) throw new Error(`AtomicFileWriter: write after commit or abort (${this.path})`);
+    if (typeof data === 'string') writeSync(this.fd, data);
+    else writeSync(this.fd, data);
+  }
+
+  /** Fsyncs and closes the temporary file, then renames it over `path`. */
+  commit(): void {
+    if (this.fd === undefined) throw new Error(`AtomicFileWriter: commit after commit or abort (${this.path})`);
+    const fd = this.fd;
+    this.fd = undefined;
     try {
-      if (typeof data === 'string') writeSync(fd, data);
-      else writeSync(fd, data);
       fsyncSync(fd);
     } finally {
       closeSync(fd);
     }
-    renameSync(tmp, path);
+    renameSync(this.tmpPath, this.path);
+    this.done = true;
+  }
+
+  /** Discards the temporary file; `path` is left as it was. A no-op after a successful commit. */
+  abort(): void {
+    if (this.done) return;
+    this.done = true;
+    if (this.fd !== undefined) closeSync(this.fd);
+    this.fd = undefined;
+    rmSync(this.tmpPath, { force: true });
+  }
+}
+
+/**
+ * Writes `data` to `path` via `<path>.tmp-…` + fsync + rename (an {@link AtomicFileWriter}), so a
+ * reader sees the old file or the new one, never a part. Creates missing folders; a failure is an
+ * {@link OutputError} naming `path`, and leaves no temporary file.
+ */
+export function writeFileAtomic(path: string, data: string | Uint8Array): void {
+  makeDirs(dirname(path));
+  let file: AtomicFileWriter | undefined;
+  try {
+    file = new AtomicFileWriter(path);
+    file.write(data);
+    file.commit();
   } catch (err) {
-    rmSync(tmp, { force: true });
-    if (err instanceof OutputError) throw err;
-    throw new OutputError(path, `cannot write: ${describeFsError(err)}`);
+    try {
+      file?.abort();
+    } catch {
+      // The write's own error is the one to report.
+    }
+    throw new OutputError(path, `cannot write: ${describeFsError(err)}`, { cause: err });
+  }
+}
+
+/**
+ * {@link writeFileAtomic} for a process that must keep serving while it writes (a live node's
+ * snapshot): the same temporary name, fsync, rename and cleanup, without blocking the event loop.
+ * The folder must exist. With `syncDir`, the folder is fsynced after the rename, so the rename itself
+ * survives a power cut. A failure is an {@link OutputError} naming `path`, with the file system's
+ * error as its `cause`.
+ */
+export async function writeFileAtomicAsync(path: string, data: string | Uint8Array, options: { readonly syncDir?: boolean } = {}): Promise<void> {
+  const tmp = `${path}.${tmpSuffix('tmp')}`;
+  try {
+    const fh = await open(tmp, 'w');
+    try {
+      await fh.writeFile(data);
+      await fh.sync();
+    } finally {
+      await fh.close();
+    }
+    await rename(tmp, path);
+  } catch (err) {
+    // Never leave a temporary file behind (a full disk would stay full).
+    await rm(tmp, { force: true }).catch(() => undefined);
+    throw new OutputError(path, `cannot write: ${describeFsError(err)}`, { cause: err });
+  }
+  if (options.syncDir === true) await syncDir(dirname(resolve(path)));
+}
+
+/** Fsyncs a folder, so a rename or a new file in it survives a power cut (a no-op where folders cannot be synced). */
+export async function syncDir(dir: string): Promise<void> {
+  const dh = await open(dir, 'r');
+  try {
+    await dh.sync();
+  } catch {
+    // Some file systems refuse fsync on a folder.
+  } finally {
+    await dh.close();
   }
 }
 

@@ -22,6 +22,8 @@ export class Random {
   /** @param seed the full seed string of this stream; use {@link RandomStreams.stream} instead of constructing directly. */
   constructor(readonly seed: string) {
     const prng = seedrandom.tychei(seed);
+    // seedrandom's generator methods are closures over its state, not users of `this`.
+    // eslint-disable-next-line @typescript-eslint/unbound-method
     this.next = prng.double;
   }
 

@@ -130,7 +130,7 @@ export class Simulator {
       if (slot >= SLOT_SPAN) throw new RangeError(`schedule: more than ${SLOT_SPAN} events pending`);
       if (slot >= this.gens.length) this.growSlots();
     }
-    this.fns[slot] = fn as EventHandler<never>;
+    this.fns[slot] = fn;
     this.args[slot] = arg;
     this.labels[slot] = label;
     if (this.size >= this.hTime.length) this.growHeap();

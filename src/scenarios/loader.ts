@@ -261,7 +261,7 @@ function partialSemanticIssues(obj: Record<string, unknown>, workload: readonly 
     typeof rawNodes === 'number' && Number.isInteger(rawNodes) && rawNodes >= 1 && rawNodes <= 1_000_000
       ? defaultNodeNames(rawNodes)
       : Array.isArray(rawNodes) && rawNodes.every((n) => typeof n === 'string')
-        ? (rawNodes as string[])
+        ? rawNodes
         : undefined;
   if (nodes === undefined) return [];
   const rawFaults = Array.isArray(obj['faults']) ? (obj['faults'] as unknown[]) : [];
@@ -447,7 +447,7 @@ export function zodIssues(issues: readonly ZIssue[], prefix: readonly PropertyKe
         const deep = i.errors.filter((b) => !b.some((e) => e.path.length === 0 && e.code === 'invalid_type'));
         if (deep.length > 0) {
           const best = deep.reduce((a, b) => (b.length < a.length ? b : a));
-          out.push(...zodIssues(best.map((e) => ({ ...e, path: [...i.path, ...e.path] })) as ZIssue[], prefix, schema));
+          out.push(...zodIssues(best.map((e) => ({ ...e, path: [...i.path, ...e.path] })), prefix, schema));
         } else {
           const types = i.errors.flatMap((b) => b.filter((e) => e.code === 'invalid_type').map((e) => (e as { expected: string }).expected));
           out.push({ path: formatPath(path), message: `expected ${[...new Set(types)].map(article).join(' or ')}, got ${describe(input)}` });
@@ -503,6 +503,7 @@ function describe(v: unknown): string {
   if (Array.isArray(v)) return `a list of ${v.length}`;
   if (typeof v === 'object') return 'a mapping';
   if (typeof v === 'string') return JSON.stringify(v.length > 40 ? v.slice(0, 40) + '…' : v);
+  // eslint-disable-next-line @typescript-eslint/no-base-to-string -- a scalar by now (number, boolean, bigint)
   return String(v);
 }
 

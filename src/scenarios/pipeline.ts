@@ -170,7 +170,7 @@ export function preparePipeline<S, W>(scenario: ScenarioFor<S, W>, ctx: RunConte
   const { sim, net, ids } = world;
   // Each recipe sees its own protocol section as `settings` (the first: the scenario's driver).
   const parts = recipes.map((r, i) =>
-    r.attach(world, i === 0 ? scenario : { ...scenario, settings: (scenario.protocol[r.name] ?? scenario.settings) as S }, ctx),
+    r.attach(world, i === 0 ? scenario : { ...scenario, settings: scenario.protocol[r.name] ?? scenario.settings }, ctx),
   );
 
   scheduleFaults(sim, net, toTimedFaults(scenario.faults, ids), {

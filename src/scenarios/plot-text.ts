@@ -71,6 +71,7 @@ function isBold(weight: TextItem['fontWeight']): boolean {
 
 /** Vega's contract: width of one line of `item`'s text, after truncation to `item.limit` px. */
 function measure(item: TextItem, text: unknown): number {
+  // eslint-disable-next-line @typescript-eslint/no-base-to-string -- Vega passes any value and renders String(value)
   const line = text === null || text === undefined ? '' : String(text).trim();
   const size = item.fontSize !== null && item.fontSize !== undefined ? Number(item.fontSize) || 0 : 11;
   const width = textWidthPx(line, size, isBold(item.fontWeight));

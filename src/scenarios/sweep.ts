@@ -400,6 +400,7 @@ export async function runSweep(opts: SweepOptions): Promise<SweepReport> {
     } finally {
       await pool.destroy();
     }
+    // eslint-disable-next-line @typescript-eslint/only-throw-error -- the first worker failure, rethrown as caught
     if (failure !== undefined) throw failure;
   }
   const complete = await finalizeSweep(opts.outDir);

@@ -191,6 +191,7 @@ export function caseToScenario(c: ClusterCase, opts: { name: string; modulePath:
 /** Runs a scenario object (e.g. from {@link caseToScenario}) with a loaded module. Throws ScenarioError if invalid. */
 export function runScenarioObject<M, C, R>(mod: UserProtocolModule<M, C, R>, scenario: Record<string, unknown>): ClusterView<M, C, R> {
   const checked = checkScenario(scenario, [moduleDriver(mod as UserProtocolModule)]);
+  // eslint-disable-next-line @typescript-eslint/no-base-to-string -- the name as written, whatever its type (the issues say what is wrong)
   if (!checked.ok) throw new ScenarioError(String(scenario['name'] ?? '<case>'), checked.issues);
   const s = checked.scenario as unknown as Parameters<typeof runModuleScenario<M, C, R>>[1];
   return runModuleScenario<M, C, R>(mod, s);

@@ -246,7 +246,7 @@ export async function startGossipNode(opts: GossipUdpOptions): Promise<RunningGo
         ? {
             observer: {
               stored: (_node, entry, via) => {
-                const p = (durable as DurableStore).log(entry);
+                const p = durable.log(entry);
                 // Learned versions: if this fails, the next successful compaction saves them. A local
                 // write's promise is also awaited by its client's answer (which reports the failure).
                 p.catch(() => undefined);

@@ -41,7 +41,6 @@ export {
   encodeStateFile,
   loadState,
   saveState,
-  writeFileAtomic,
   type DurableStoreOptions,
   type Recovered,
 } from './persist.js';

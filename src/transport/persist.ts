@@ -1,10 +1,11 @@
 /**
  * Durable storage of a node's state in one file, written atomically.
  *
- * A save writes the whole state to `FILE.tmp-<pid>`, fsyncs it, renames it
- * over `FILE` (atomic on POSIX filesystems) and fsyncs the directory so the
- * rename itself survives a power cut. A reader therefore sees either the old
- * file or the new one, never a mix. The file is JSON with a format tag, a
+ * A save writes the whole state to a temporary file beside it, fsyncs it,
+ * renames it over `FILE` (atomic on POSIX filesystems) and fsyncs the directory
+ * so the rename itself survives a power cut (`writeFileAtomicAsync` of
+ * io/fs.ts). A reader therefore sees either the old file or the new one,
+ * never a mix. The file is JSON with a format tag, a
  * version and a SHA-256 of the payload; a file that fails any check is
  * reported with a {@link PersistError} naming the file and the problem, and
  * is never overwritten (the node refuses to start instead).
@@ -12,11 +13,11 @@
 import { createHash } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
-import { makeDirs, OutputError } from '../io/fs.js';
+import { makeDirs, OutputError, TEMP_NAME, writeFileAtomicAsync } from '../io/fs.js';
 import { DataPathError } from './persist-error.js';
 import type { Entry } from '../protocols/gossip/store.js';
 import { DataLockedError, PersistError } from './persist-error.js';
-import { readWal, syncDir, WriteAheadLog, type IoFault, type WalRecord } from './wal.js';
+import { readWal, WriteAheadLog, type IoFault, type WalRecord } from './wal.js';
 
 /** The `format` tag of a desim state file. */
 export const STATE_FORMAT = 'desim-node-state';
@@ -80,34 +81,18 @@ export async function loadState(file: string): Promise<unknown> {
 
 /** Atomically replaces `file` with `state` (temp file + fsync + rename + directory fsync). */
 export async function saveState(file: string, state: unknown): Promise<void> {
-  await writeFileAtomic(file, encodeStateFile(state));
+  await writeFileAtomicAsync(file, encodeStateFile(state), { syncDir: true });
 }
 
-/** Writes `text` to `file` atomically and durably; on failure the temporary file is removed. */
-export async function writeFileAtomic(file: string, text: string): Promise<void> {
-  const dir = path.dirname(path.resolve(file));
-  const tmp = path.join(dir, `.${path.basename(file)}.tmp-${process.pid}`);
-  try {
-    const fh = await fs.open(tmp, 'w', 0o644);
-    try {
-      await fh.writeFile(text, 'utf8');
-      await fh.sync();
-    } finally {
-      await fh.close();
-    }
-    await fs.rename(tmp, file);
-  } catch (err) {
-    // Never leave a temporary file behind (a full disk would stay full).
-    await fs.rm(tmp, { force: true }).catch(() => undefined);
-    throw err;
-  }
-  await syncDir(dir);
-}
-
-/** The temporary files a crashed save may have left beside `file` (`.NAME.tmp-PID`). */
+/**
+ * The temporary files a crashed save may have left beside `file`: `NAME.tmp-PID-THREAD-N@HOST`
+ * (io/fs.ts), or `.NAME.tmp-PID` from desim versions before it.
+ */
 export function isTempOf(file: string, name: string): boolean {
-  const prefix = `.${path.basename(file)}.tmp-`;
-  return name.startsWith(prefix) && /^\d+$/.test(name.slice(prefix.length));
+  const base = path.basename(file);
+  if (name.startsWith(`${base}.tmp-`) && TEMP_NAME.exec(name)?.index === base.length) return true;
+  const legacy = `.${base}.tmp-`;
+  return name.startsWith(legacy) && /^\d+$/.test(name.slice(legacy.length));
 }
 
 function errMessage(err: unknown): string {
@@ -276,7 +261,7 @@ export class DurableStore {
       let state: unknown = saved;
       let walLsn = 0;
       if (saved !== undefined && typeof saved === 'object' && saved !== null && 'walLsn' in saved) {
-        const { walLsn: l, ...rest } = saved as { walLsn: unknown };
+        const { walLsn: l, ...rest } = saved;
         if (!Number.isSafeInteger(l) || (l as number) < 0) throw new PersistError(`${file}: bad log position ${String(l)}; left untouched`);
         walLsn = l as number;
         state = rest;
@@ -383,8 +368,10 @@ export class DurableStore {
   }
 
   private failSave(err: unknown): never {
-    this.fail(`snapshot: ${errMessage(err)}`);
-    throw err instanceof PersistError ? err : new PersistError(`${this.file}: cannot save: ${errMessage(err)}`);
+    // The file system's own message (with its code, e.g. EROFS) says most to an operator.
+    const why = errMessage(err instanceof OutputError && err.cause !== undefined ? err.cause : err);
+    this.fail(`snapshot: ${why}`);
+    throw err instanceof PersistError ? err : new PersistError(`${this.file}: cannot save: ${why}`);
   }
 
   private async compactOnce(): Promise<void> {
@@ -413,7 +400,7 @@ export class DurableStore {
       if (text === undefined) return;
       try {
         this.opts.fault?.('snapshot');
-        await writeFileAtomic(this.file, text);
+        await writeFileAtomicAsync(this.file, text, { syncDir: true });
         await fs.rm(this.oldWalFile, { force: true });
       } catch (err) {
         this.failSave(err);
@@ -426,7 +413,7 @@ export class DurableStore {
       if (this.failed === undefined && lastLsn === this.compactedLsn && !oldExists) return;
       try {
         this.opts.fault?.('snapshot');
-        await writeFileAtomic(this.file, encodeStateFile({ ...snapshot(), walLsn: lastLsn }));
+        await writeFileAtomicAsync(this.file, encodeStateFile({ ...snapshot(), walLsn: lastLsn }), { syncDir: true });
         if (this.wal === undefined) {
           if (!this.locked) {
             await acquireLock(this.lockFile);
@@ -465,6 +452,7 @@ export class DurableStore {
     this.closed = true;
     await this.wal?.close().catch(() => undefined);
     if (this.locked) await releaseLock(this.lockFile);
+    // eslint-disable-next-line @typescript-eslint/only-throw-error -- the close error, rethrown as caught
     if (error !== undefined) throw error;
   }
 }

@@ -25,6 +25,7 @@
  */
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
+import { syncDir } from '../io/fs.js';
 import type { Entry } from '../protocols/gossip/store.js';
 import { PersistError } from './persist-error.js';
 
@@ -143,18 +144,6 @@ export async function readWal(file: string): Promise<WalContents> {
     throw new PersistError(`${file}: cannot read the write-ahead log: ${err instanceof Error ? err.message : String(err)}`);
   }
   return decodeWal(bytes, file);
-}
-
-/** Fsyncs a directory, so a rename or a new file in it survives a power cut (a no-op where directories cannot be synced). */
-export async function syncDir(dir: string): Promise<void> {
-  const dh = await fs.open(dir, 'r');
-  try {
-    await dh.sync();
-  } catch {
-    // Some filesystems refuse fsync on a directory.
-  } finally {
-    await dh.close();
-  }
 }
 
 /** Test hook: called before each write and sync of the log; throwing makes that operation fail. */

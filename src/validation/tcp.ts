@@ -82,7 +82,7 @@ export function validateReno(p: number, options: ValidationOptions = {}): Valida
     ...VALIDATION_SECTION,
     bottleneck: { ...VALIDATION_SECTION.bottleneck, loss: p },
     delayed_ack: options.delayedAck ?? false,
-  }) as TcpSettings;
+  });
   const sim = new Simulator({ seed: `${options.seed ?? 1}/p=${p}` });
   const bed = buildDumbbell(sim, settings);
   bed.start();

@@ -56,7 +56,7 @@ describe('CsvWriter', () => {
         '4, padded ,,true,\n',
     );
     // A CSV reader gets the strings back unchanged.
-    const records = parse(text, { columns: true }) as Record<string, string>[];
+    const records = parse<Record<string, string>>(text, { columns: true });
     expect(records.map((r) => r['name'])).toEqual(['plain', 'has,comma', 'has "quote"', ' padded ']);
     expect(records[2]?.['note']).toBe('multi\nline');
   });

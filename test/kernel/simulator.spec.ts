@@ -464,6 +464,7 @@ describe('SimulationError', () => {
   it('reports an unlabelled event and a non-Error throw, also from step()', () => {
     const sim = new Simulator({ seed: 9 });
     sim.schedule(3, () => {
+      // eslint-disable-next-line @typescript-eslint/only-throw-error -- the point of the test
       throw 'a string';
     }, undefined);
     expect(() => sim.step()).toThrow(/a string.*seed 9.*<unlabelled>/);

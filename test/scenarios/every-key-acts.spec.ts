@@ -315,7 +315,7 @@ function schemaKeys(node: JsonNode, tags: Set<string>, prefix = '', out = new Ma
 }
 
 const tags = new Set<string>();
-const SCHEMA = schemaKeys(scenarioJsonSchema(drivers) as JsonNode, tags);
+const SCHEMA = schemaKeys(scenarioJsonSchema(drivers), tags);
 /** Keys whose value is set through keys below them (objects, lists of objects): they act when their keys act. */
 const containers = new Set([...SCHEMA.keys()].filter((p) => [...SCHEMA.keys()].some((q) => q.startsWith(`${p}.`) || q.startsWith(`${p}[]`) || q.startsWith(`${p}{`))));
 const leaves = [...SCHEMA.keys()].filter((p) => !containers.has(p));
@@ -371,7 +371,7 @@ function applyChanges(raw: Raw, changes: readonly Change[]): Raw {
 
 /** Another node of the base's network than `n` (the next one in the list). */
 function otherNode(raw: Raw, n: string): string {
-  const nodes = ((raw['network'] as { nodes?: string[] } | undefined)?.nodes ?? NODES) as string[];
+  const nodes = (raw['network'] as { nodes?: string[] } | undefined)?.nodes ?? NODES;
   return nodes[(nodes.indexOf(n) + 1) % nodes.length] as string;
 }
 
@@ -549,14 +549,14 @@ for (const base of BASES) {
   }
 }
 
-/** Runs `changes` on the base and says how it went: acted, refused naming `text`, or a failure (a sentence). */
+/** Runs `changes` on the base and says how it went: `'acted'`, `'refused'` (naming `text`), or a failure (a sentence). */
 async function judge(
   base: Base,
   baseRun: Awaited<ReturnType<typeof outputsOf>>,
   pattern: string,
   text: string,
   changes: readonly Change[],
-): Promise<'acted' | 'refused' | string> {
+): Promise<string> {
   const shown = changes.map((ch) => `${formatPath(ch.path)}=${ch.value === REMOVE ? '(removed)' : JSON.stringify(ch.value)}`).join(', ');
   const label = `${base.label}: ${shown}`;
   const after = await outputsOf(applyChanges(base.raw, changes));

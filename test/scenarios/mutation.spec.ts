@@ -43,7 +43,7 @@ function mutate(base: Json, muts: readonly { kind: 'set' | 'drop' | 'rename'; pi
     const ps = paths(root).filter((p) => p.length > 0);
     if (ps.length === 0) break;
     const p = ps[m.pick % ps.length] as (string | number)[];
-    let parent = root as Record<string | number, unknown>;
+    let parent = root;
     for (const seg of p.slice(0, -1)) parent = parent[seg] as Record<string | number, unknown>;
     const last = p[p.length - 1] as string | number;
     if (m.kind === 'set') parent[last] = structuredClone(m.value);

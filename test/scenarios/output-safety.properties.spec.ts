@@ -142,7 +142,7 @@ async function runCase(entries: readonly { path: string[]; dir: boolean; content
         }
       }
     } catch (err) {
-      if (!(err instanceof OutputError || err instanceof ScenarioError)) throw new Error(`${label}: unexpected ${String(err)}`);
+      if (!(err instanceof OutputError || err instanceof ScenarioError)) throw new Error(`${label}: unexpected ${String(err)}`, { cause: err });
     }
     check(label);
   }

@@ -75,7 +75,7 @@ async function viaDesimRun(s: Record<string, unknown>, name: string, cli = false
     if (!checked.ok) throw new Error(JSON.stringify(checked.issues));
     await runScenario(checked.scenario, { outDir: out });
   }
-  const reads = (parse(readFileSync(join(out, 'reads.csv'), 'utf8')) as string[][]).slice(1).map((r) => r.slice(0, 5));
+  const reads = parse(readFileSync(join(out, 'reads.csv'), 'utf8')).slice(1).map((r) => r.slice(0, 5));
   return { deliveries: readFileSync(join(out, 'trace-deliveries.csv'), 'utf8'), reads };
 }
 

@@ -40,6 +40,7 @@ export async function eventually<T>(what: string, check: () => Promise<T | undef
     }
     await new Promise((r) => setTimeout(r, everyMs));
   }
+  // eslint-disable-next-line @typescript-eslint/no-base-to-string -- any thrown value, as String() shows it
   throw new Error(`gave up waiting for ${what}${last === undefined ? '' : ` (last error: ${String(last)})`}`);
 }
 

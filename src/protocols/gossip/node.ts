@@ -246,7 +246,8 @@ export function isValidEntry(e: unknown): e is Entry {
 function isValidDigest(m: Extract<GossipMessage, { type: 'digest' }>): boolean {
   if (!Array.isArray(m.hashes) || !Number.isInteger(m.start) || m.start < 0) return false;
   if (m.indices === undefined) return m.start + m.hashes.length <= m.buckets;
-  if (!Array.isArray(m.indices) || m.indices.length !== m.hashes.length) return false;
+  const indices: unknown = m.indices; // from the wire: checked before its type is trusted
+  if (!Array.isArray(indices) || m.indices.length !== m.hashes.length) return false;
   let prev = -1;
   for (const b of m.indices) {
     if (!Number.isInteger(b) || b <= prev || b >= m.buckets) return false;
@@ -499,13 +500,12 @@ export class GossipNode implements ProtocolNode<GossipMessage, KvCall, KvReply> 
 
   /** Counters as a flat record (also the `stats` call's reply). */
   stats(): Record<string, number> {
-    const s = this;
     return {
       keys: this.store.size - this.store.tombstoneCount,
       tombstones: this.store.tombstoneCount,
       hot_rumors: this.rumors.size,
-      messages_sent: s.sentMessages,
-      bytes_sent: s.sentBytes,
+      messages_sent: this.sentMessages,
+      bytes_sent: this.sentBytes,
       dropped_malformed: this.dropped.malformed,
       dropped_unknown_type: this.dropped.unknown_type,
       dropped_bucket_mismatch: this.dropped.bucket_mismatch,

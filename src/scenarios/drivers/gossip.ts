@@ -513,11 +513,11 @@ export function estimateGossip(scenario: ScenarioFor<GossipSettings, GossipWorkl
 /** The `gossip` scenario driver. */
 export const gossipDriver: ProtocolDriver<GossipSettings, GossipWorkload> = {
   name: 'gossip',
-  schema: gossipSectionSchema as unknown as z.ZodType<GossipSettings>,
+  schema: gossipSectionSchema,
   workloadSchema: gossipWorkloadSchema,
   traces: ['deliveries', 'infection'],
   check: checkGossip,
   estimate: estimateGossip,
-  recipe: gossipRecipe() as Recipe,
+  recipe: gossipRecipe(),
   run: (scenario, ctx) => runPipeline(scenario, ctx, [gossipRecipe()]),
 };

@@ -8,9 +8,9 @@ import { tcpDriver } from './tcp.js';
 
 /** Built-in drivers; `module` is a placeholder that validates but needs {@link driversFor} to run. */
 export const BUILTIN_DRIVERS: readonly ProtocolDriver[] = [
-  gossipDriver as ProtocolDriver,
-  tcpDriver as ProtocolDriver,
-  moduleDriver(undefined) as ProtocolDriver,
+  gossipDriver,
+  tcpDriver,
+  moduleDriver(undefined),
 ];
 
 /**

@@ -203,7 +203,7 @@ export function moduleResult<M, C, R>(mod: UserProtocolModule<M, C, R>, view: Cl
  * scenarios without importing anything (`desim validate` without `--load-modules`).
  */
 export function moduleDriver(mod: UserProtocolModule | ReadonlyMap<string, UserProtocolModule> | undefined): ProtocolDriver<ModuleSettings, ModuleWorkload> {
-  const moduleFor = (path: string): UserProtocolModule | undefined => (mod === undefined ? undefined : mod instanceof Map ? mod.get(path) : (mod as UserProtocolModule));
+  const moduleFor = (path: string): UserProtocolModule | undefined => (mod === undefined ? undefined : mod instanceof Map ? (mod as ReadonlyMap<string, UserProtocolModule>).get(path) : (mod as UserProtocolModule));
   return {
     name: 'module',
     schema: moduleSettingsSchema,
@@ -277,11 +277,11 @@ function modulePathOf(raw: unknown): string | undefined {
  * variant) imported, relative to `scenarioFile`; the unloaded placeholder when
  * none names a module (validation still works; running needs the module).
  */
-export async function loadModuleDriver(scenarios: unknown | readonly unknown[], scenarioFile: string, variants = false): Promise<ProtocolDriver> {
+export async function loadModuleDriver(scenarios: unknown, scenarioFile: string, variants = false): Promise<ProtocolDriver> {
   const list = variants ? (scenarios as readonly unknown[]) : [scenarios];
   const paths = [...new Set(list.map(modulePathOf).filter((p): p is string => p !== undefined))];
-  if (paths.length === 0) return moduleDriver(undefined) as ProtocolDriver;
+  if (paths.length === 0) return moduleDriver(undefined);
   const mods = new Map<string, UserProtocolModule>();
   for (const p of paths) mods.set(p, await importProtocolModule(p, dirname(resolve(scenarioFile)), scenarioFile));
-  return moduleDriver(mods) as ProtocolDriver;
+  return moduleDriver(mods);
 }

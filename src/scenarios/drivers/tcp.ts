@@ -391,7 +391,7 @@ export function estimateTcp(scenario: ScenarioFor<TcpSettings, never>): WorkEsti
 /** The `tcp` protocol driver. */
 export const tcpDriver: ProtocolDriver<TcpSettings, never> = {
   name: 'tcp',
-  schema: tcpSectionSchema as unknown as z.ZodType<TcpSettings>,
+  schema: tcpSectionSchema,
   workloadSchema: tcpWorkloadSchema,
   traces: ['cwnd'],
   check: checkTcp,

@@ -23,7 +23,7 @@ async function run(name: string, text: string): Promise<{ summary: Row; updates:
   const scenario = validateScenario(parseScenarioText(text), BUILTIN_DRIVERS);
   const out = join(dir, name);
   const report = await runScenario(scenario, { outDir: out });
-  const read = (f: string): Row[] => parse(readFileSync(join(out, f), 'utf8'), { columns: true }) as Row[];
+  const read = (f: string): Row[] => parse<Row>(readFileSync(join(out, f), 'utf8'), { columns: true });
   return { summary: read('summary.csv')[0] as Row, updates: read('updates.csv'), reads: read('reads.csv'), headline: report.result.headline };
 }
 
