@@ -529,7 +529,11 @@ export class GossipNode implements ProtocolNode<GossipMessage, KvCall, KvReply> 
 
   /** Loads a snapshot's entries (merging with what the store holds) and clock. Invalid entries are skipped. */
   restore(s: GossipNodeSnapshot): void {
-    for (const e of s.entries) if (isValidEntry(e) && this.store.merge(e) === MergeResult.Stored) this.track(e);
+    for (const e of s.entries) {
+      if (!isValidEntry(e) || this.store.merge(e) !== MergeResult.Stored) continue;
+      if (this.rumors.size > 0) this.rumors.retireUnless(e.key, e);
+      this.track(e);
+    }
     if (Number.isSafeInteger(s.clockLastTs) && s.clockLastTs > this.clock.lastTs) this.clock.lastTs = s.clockLastTs;
   }
 
@@ -561,6 +565,7 @@ export class GossipNode implements ProtocolNode<GossipMessage, KvCall, KvReply> 
     if (purge === undefined) return;
     for (const e of purge) {
       this.store.remove(e.key);
+      if (this.rumors.size > 0) this.rumors.retireUnless(e.key, undefined);
       this.futureTotal++;
     }
   }
@@ -658,6 +663,8 @@ export class GossipNode implements ProtocolNode<GossipMessage, KvCall, KvReply> 
       this.ghosts?.delete(e.key);
     }
     if (this.store.merge(e) !== MergeResult.Stored) return false;
+    // A hot rumor of an older version of the key is superseded: retire it (the caller may make `e` hot).
+    if (this.rumors.size > 0) this.rumors.retireUnless(e.key, e);
     this.track(e);
     this.observer?.stored(this.id, e, via, now);
     return true;
@@ -801,7 +808,7 @@ export class GossipNode implements ProtocolNode<GossipMessage, KvCall, KvReply> 
       const mine: Entry[] = [];
       for (const h of this.rumors.hot) {
         const e = h.entry;
-        if (h.sinceRound >= round || this.store.entry(e.key) !== e) continue; // not a version superseded since (see currentRumors)
+        if (h.sinceRound >= round) continue;
         if (!msg.rumors.some((r) => r.key === e.key && r.ts === e.ts && r.origin === e.origin)) mine.push(e);
       }
       if (mine.length > 0) {
@@ -874,27 +881,13 @@ export class GossipNode implements ProtocolNode<GossipMessage, KvCall, KvReply> 
       return;
     }
     if (rumors.size === 0 && c.mode !== 'push-pull') return;
-    const current = this.currentRumors();
+    // Every hot rumor is the version the store holds: one superseded or collected is retired at once (see `receive`).
+    const current = rumors.entries();
     if (current.length === 0 && c.mode !== 'push-pull') return;
     const targets = this.pickPeers(c.fanout);
     this.pushTo(targets, current, c.mode === 'push-pull', false);
     rumors.sentAll(targets.length);
     void now;
-  }
-
-  /**
-   * The hot rumors whose version is still the one in the store. A rumor that
-   * anti-entropy superseded, or whose tombstone was collected, since it became
-   * hot is not spread: it would only carry an old value to peers (after a
-   * collection, back to life).
-   */
-  private currentRumors(): readonly Entry[] {
-    const all = this.rumors.entries();
-    for (let i = 0; i < all.length; i++) {
-      const e = all[i] as Entry;
-      if (this.store.entry(e.key) !== e) return all.filter((x) => this.store.entry(x.key) === x);
-    }
-    return all;
   }
 
   private pushTo(targets: readonly NodeId[], entries: readonly Entry[], pull: boolean, reply: boolean): void {
@@ -933,6 +926,7 @@ export class GossipNode implements ProtocolNode<GossipMessage, KvCall, KvReply> 
       acks.delete(key);
       if (this.store.entry(key) !== a.e) continue;
       this.store.remove(key);
+      if (this.rumors.size > 0) this.rumors.retireUnless(key, undefined);
       (this.ghosts ??= new Map()).set(key, { e: a.e, untilNs: now + gc });
       if (this.observer?.collected !== undefined) this.observer.collected(this.id, key, now);
     }

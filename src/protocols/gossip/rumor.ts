@@ -152,6 +152,25 @@ export class RumorList {
     }
   }
 
+  /**
+   * Retires the hot rumor of `key` unless it carries `current` (the version
+   * the node now stores, or undefined): a version superseded by one learned
+   * otherwise (anti-entropy), or a collected tombstone, is not worth
+   * spreading, and since it is never sent again no rule would ever retire it.
+   */
+  retireUnless(key: string, current: Entry | undefined): void {
+    const hot = this.hot;
+    for (let i = 0; i < hot.length; i++) {
+      const h = hot[i] as HotRumor;
+      if (h.entry.key !== key) continue;
+      if (h.entry !== current) {
+        hot.splice(i, 1);
+        this.entriesCache = undefined;
+      }
+      return;
+    }
+  }
+
   /** Forgets every hot rumor. */
   clear(): void {
     this.hot = [];
