@@ -204,6 +204,11 @@ function feedbackFor(e: Entry): GossipMessage {
   return m;
 }
 
+/** A string naming version (key, ts, origin). */
+function versionId(e: VersionRef): string {
+  return `${e.ts}:${e.origin}:${e.key}`;
+}
+
 /** Scratch array for peer choice (single-threaded, consumed before the next call). */
 const scratchPeers: NodeId[] = [];
 
@@ -806,10 +811,13 @@ export class GossipNode implements ProtocolNode<GossipMessage, KvCall, KvReply> 
       // Synchronous rounds: serve only what this node held when its round began.
       const round = this.config.roundSemantics === 'synchronous' ? this.roundOf(now) : Infinity;
       const mine: Entry[] = [];
-      for (const h of this.rumors.hot) {
+      const theirs = msg.rumors;
+      // A long push-pull request is indexed, so the answer costs O(hot + request), not their product.
+      const index = theirs.length > 8 ? new Set(theirs.map(versionId)) : undefined;
+      for (const h of this.rumors.hot()) {
         const e = h.entry;
         if (h.sinceRound >= round) continue;
-        if (!msg.rumors.some((r) => r.key === e.key && r.ts === e.ts && r.origin === e.origin)) mine.push(e);
+        if (index !== undefined ? !index.has(versionId(e)) : !theirs.some((r) => r.key === e.key && r.ts === e.ts && r.origin === e.origin)) mine.push(e);
       }
       if (mine.length > 0) {
         this.pushTo([from], mine, false, true);

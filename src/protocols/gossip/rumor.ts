@@ -48,8 +48,14 @@ export interface HotRumor {
 
 /** The hot rumors of one node and its stop rule. */
 export class RumorList {
-  /** Hot rumors, in the order they became hot. */
-  hot: HotRumor[] = [];
+  /**
+   * Hot rumors by key, in the order they became hot (a rumor that replaces
+   * one of the same key keeps that key's place; Map order is insertion order),
+   * created at the first rumor. Every lookup is by key, so feedback about r
+   * rumors costs O(r), not O(r × hot) (a node with thousands of hot keys under
+   * a write flood answered feedback in quadratic time).
+   */
+  private byKey: Map<string, HotRumor> | undefined;
   /** Cached `entries()` result, dropped whenever the list changes. */
   private entriesCache: readonly Entry[] | undefined;
 
@@ -63,36 +69,41 @@ export class RumorList {
 
   /** Number of hot rumors. */
   get size(): number {
-    return this.hot.length;
+    return this.byKey === undefined ? 0 : this.byKey.size;
+  }
+
+  /** The hot rumors, in the order they became hot (do not add or remove while iterating). */
+  hot(): Iterable<HotRumor> {
+    return this.byKey === undefined ? NONE : this.byKey.values();
+  }
+
+  /** The hot rumor of `key`, if any. */
+  get(key: string): HotRumor | undefined {
+    return this.byKey?.get(key);
   }
 
   /** The hot rumors' entries (an array that stays valid until the list changes: do not mutate). */
   entries(): readonly Entry[] {
-    return (this.entriesCache ??= this.hot.map((h) => h.entry));
+    return (this.entriesCache ??= this.byKey === undefined ? NO_ENTRIES : Array.from(this.byKey.values(), (h) => h.entry));
   }
 
   /** Makes `e` a hot rumor (in round `round` of the node), replacing a hot rumor of the same key. */
   add(e: Entry, round = 0): void {
     this.entriesCache = undefined;
-    const hot = this.hot;
-    const h: HotRumor = { entry: e, count: 0, sinceRound: round, contacts: 0 };
-    for (let i = 0; i < hot.length; i++) {
-      if ((hot[i] as HotRumor).entry.key === e.key) {
-        hot[i] = h;
-        return;
-      }
-    }
-    hot.push(h);
+    (this.byKey ??= new Map()).set(e.key, { entry: e, count: 0, sinceRound: round, contacts: 0 });
   }
 
   /** Every hot rumor was sent to `targets` peers (a push round). */
   sentAll(targets: number): void {
-    for (const h of this.hot) h.contacts += targets;
+    if (this.byKey !== undefined) for (const h of this.byKey.values()) h.contacts += targets;
   }
 
   /** The rumors `sent` (entries of this list) were sent to one peer (a pull answer). */
   sent(sent: readonly Entry[]): void {
-    for (const h of this.hot) if (sent.includes(h.entry)) h.contacts++;
+    for (const e of sent) {
+      const h = this.byKey?.get(e.key);
+      if (h !== undefined && h.entry === e) h.contacts++;
+    }
   }
 
   /**
@@ -100,13 +111,13 @@ export class RumorList {
    * rules and `once` for every rumor sent in it.
    */
   settle(rng: Random): void {
+    const hot = this.byKey;
+    if (hot === undefined) return;
     if (this.stop === 'forever') {
-      for (const h of this.hot) h.contacts = 0;
+      for (const h of hot.values()) h.contacts = 0;
       return;
     }
-    let keep: HotRumor[] | undefined;
-    for (let i = 0; i < this.hot.length; i++) {
-      const h = this.hot[i] as HotRumor;
+    for (const [key, h] of hot) {
       const sent = h.contacts > 0;
       let drop = false;
       if (sent && this.stop === 'once') drop = true;
@@ -115,41 +126,28 @@ export class RumorList {
         drop = this.stop === 'counter' ? h.count >= this.k : rng.bernoulli(1 / this.k);
       }
       h.contacts = 0;
-      if (drop) keep ??= this.hot.slice(0, i);
-      else if (keep !== undefined) keep.push(h);
-    }
-    if (keep !== undefined) {
-      this.hot = keep;
-      this.entriesCache = undefined;
+      if (drop) {
+        hot.delete(key); // deleting the current entry keeps a Map iteration valid
+        this.entriesCache = undefined;
+      }
     }
   }
 
   /** Applies the feedback rules: the recipient already knew version (key, ts, origin). */
   unnecessary(key: string, ts: number, origin: number, rng: Random): void {
     if (this.feedback !== 'feedback' || this.stop === 'forever' || this.stop === 'once') return;
-    const hot = this.hot;
-    for (let i = 0; i < hot.length; i++) {
-      const h = hot[i] as HotRumor;
-      if (h.entry.key !== key) continue;
-      if (h.entry.ts !== ts || h.entry.origin !== origin) return;
-      h.count++;
-      const drop = this.stop === 'counter' ? h.count >= this.k : rng.bernoulli(1 / this.k);
-      if (drop) {
-        hot.splice(i, 1);
-        this.entriesCache = undefined;
-      }
-      return;
-    }
+    const h = this.byKey?.get(key);
+    if (h === undefined || h.entry.ts !== ts || h.entry.origin !== origin) return;
+    h.count++;
+    const drop = this.stop === 'counter' ? h.count >= this.k : rng.bernoulli(1 / this.k);
+    if (drop) this.remove(key);
   }
 
   /** Applies the counter reset: the recipient did not know version (key, ts, origin) before. */
   necessary(key: string, ts: number, origin: number): void {
     if (!this.counterReset || this.feedback !== 'feedback' || this.stop !== 'counter') return;
-    for (const h of this.hot) {
-      if (h.entry.key !== key) continue;
-      if (h.entry.ts === ts && h.entry.origin === origin) h.count = 0;
-      return;
-    }
+    const h = this.byKey?.get(key);
+    if (h !== undefined && h.entry.ts === ts && h.entry.origin === origin) h.count = 0;
   }
 
   /**
@@ -159,21 +157,21 @@ export class RumorList {
    * spreading, and since it is never sent again no rule would ever retire it.
    */
   retireUnless(key: string, current: Entry | undefined): void {
-    const hot = this.hot;
-    for (let i = 0; i < hot.length; i++) {
-      const h = hot[i] as HotRumor;
-      if (h.entry.key !== key) continue;
-      if (h.entry !== current) {
-        hot.splice(i, 1);
-        this.entriesCache = undefined;
-      }
-      return;
-    }
+    const h = this.byKey?.get(key);
+    if (h !== undefined && h.entry !== current) this.remove(key);
   }
 
   /** Forgets every hot rumor. */
   clear(): void {
-    this.hot = [];
+    this.byKey?.clear();
+    this.entriesCache = undefined;
+  }
+
+  private remove(key: string): void {
+    this.byKey?.delete(key);
     this.entriesCache = undefined;
   }
 }
+
+const NONE: readonly HotRumor[] = Object.freeze([]);
+const NO_ENTRIES: readonly Entry[] = Object.freeze([]);
