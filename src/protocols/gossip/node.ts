@@ -211,6 +211,8 @@ function versionId(e: VersionRef): string {
 
 /** Scratch array for peer choice (single-threaded, consumed before the next call). */
 const scratchPeers: NodeId[] = [];
+/** Scratch one-target list for a pull answer. */
+const scratchTarget: NodeId[] = [0];
 
 function nextTick(now: Time, intervalNs: number, phaseNs: number): Time {
   return phaseNs + (Math.floor((now - phaseNs) / intervalNs) + 1) * intervalNs;
@@ -346,6 +348,9 @@ export class GossipNode implements ProtocolNode<GossipMessage, KvCall, KvReply> 
       epoch: options.timestampEpoch ?? 0,
     });
     if (!(c.connectionLimit >= 1)) throw new RangeError(`gossip: connection limit ${c.connectionLimit} must be >= 1`);
+    if (!(c.rumorBudget === Infinity || (Number.isInteger(c.rumorBudget) && c.rumorBudget >= 1))) {
+      throw new RangeError(`gossip: rumor budget ${c.rumorBudget} must be an integer >= 1 or Infinity`);
+    }
     this.rumors = new RumorList(c.feedback, c.stop, c.k, c.counterReset);
     this.gossipPhaseNs = c.phase === 'aligned' ? 0 : Math.floor(this.rng.uniform() * c.intervalNs);
     this.aePhaseNs =
@@ -820,8 +825,8 @@ export class GossipNode implements ProtocolNode<GossipMessage, KvCall, KvReply> 
         if (index !== undefined ? !index.has(versionId(e)) : !theirs.some((r) => r.key === e.key && r.ts === e.ts && r.origin === e.origin)) mine.push(e);
       }
       if (mine.length > 0) {
-        this.pushTo([from], mine, false, true);
-        this.rumors.sent(mine);
+        scratchTarget[0] = from;
+        this.rumors.sent(this.sendRumors(scratchTarget, mine, false, true));
       }
     }
     this.ghostRefused = undefined; // answered by the feedback above when the stop rule uses feedback
@@ -893,9 +898,37 @@ export class GossipNode implements ProtocolNode<GossipMessage, KvCall, KvReply> 
     const current = rumors.entries();
     if (current.length === 0 && c.mode !== 'push-pull') return;
     const targets = this.pickPeers(c.fanout);
-    this.pushTo(targets, current, c.mode === 'push-pull', false);
-    rumors.sentAll(targets.length);
+    const sent = this.sendRumors(targets, current, c.mode === 'push-pull', false);
+    if (sent === current) rumors.sentAll(targets.length);
+    else rumors.sent(sent, targets.length);
     void now;
+  }
+
+  /**
+   * Sends hot rumors `entries` to `targets`, within the rumor budget: all of
+   * them when they fit (in list order, as without a budget), else the first
+   * `rumorBudget` pages in transmit order. Returns the entries sent
+   * (`entries` itself when all were).
+   */
+  private sendRumors(targets: readonly NodeId[], entries: readonly Entry[], pull: boolean, reply: boolean): readonly Entry[] {
+    const budget = this.config.rumorBudget;
+    // Every entry fits a page alone, so n entries never need more than n pages.
+    if (entries.length <= budget) {
+      this.pushTo(targets, entries, pull, reply);
+      return entries;
+    }
+    const pages = paginate(this.rumors.transmitOrder(entries), entrySize, LIST_OVERHEAD_RUMOR, this.config.mtuBytes);
+    if (pages.length <= budget) {
+      for (const page of pages) this.pushPage(targets, page, pull, reply);
+      return entries;
+    }
+    const sent: Entry[] = [];
+    for (let i = 0; i < budget; i++) {
+      const page = pages[i] as Entry[];
+      this.pushPage(targets, page, pull, reply);
+      for (const e of page) sent.push(e);
+    }
+    return sent;
   }
 
   private pushTo(targets: readonly NodeId[], entries: readonly Entry[], pull: boolean, reply: boolean): void {

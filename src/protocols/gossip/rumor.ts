@@ -30,6 +30,12 @@
  * - once: the original program: dropped after the first round in which it
  *   was sent (the caller draws the forward probability when the rumor is
  *   added).
+ *
+ * A rumor whose version the node no longer stores (superseded, collected) is
+ * retired at once ({@link RumorList.retireUnless}). Under a rumor budget the
+ * node sends, per contact, only the first pages in transmit order
+ * ({@link RumorList.transmitOrder}); the rest wait, and the blind rules count
+ * only the rounds in which a rumor was actually sent.
  */
 import type { Rng as Random } from '../sans-io.js';
 import type { Feedback, StopRule } from './config.js';
@@ -44,6 +50,10 @@ export interface HotRumor {
   readonly sinceRound: number;
   /** Contacts made with it since the last settlement. */
   contacts: number;
+  /** Pushes and pull answers it went out in (with any number of targets): the transmit order under a rumor budget. */
+  sends: number;
+  /** Order in which it became hot (larger = newer). */
+  readonly seq: number;
 }
 
 /** The hot rumors of one node and its stop rule. */
@@ -58,6 +68,7 @@ export class RumorList {
   private byKey: Map<string, HotRumor> | undefined;
   /** Cached `entries()` result, dropped whenever the list changes. */
   private entriesCache: readonly Entry[] | undefined;
+  private nextSeq = 0;
 
   constructor(
     readonly feedback: Feedback,
@@ -90,20 +101,41 @@ export class RumorList {
   /** Makes `e` a hot rumor (in round `round` of the node), replacing a hot rumor of the same key. */
   add(e: Entry, round = 0): void {
     this.entriesCache = undefined;
-    (this.byKey ??= new Map()).set(e.key, { entry: e, count: 0, sinceRound: round, contacts: 0 });
+    (this.byKey ??= new Map()).set(e.key, { entry: e, count: 0, sinceRound: round, contacts: 0, sends: 0, seq: this.nextSeq++ });
   }
 
   /** Every hot rumor was sent to `targets` peers (a push round). */
   sentAll(targets: number): void {
-    if (this.byKey !== undefined) for (const h of this.byKey.values()) h.contacts += targets;
+    if (this.byKey === undefined || targets === 0) return;
+    for (const h of this.byKey.values()) {
+      h.contacts += targets;
+      h.sends++;
+    }
   }
 
-  /** The rumors `sent` (entries of this list) were sent to one peer (a pull answer). */
-  sent(sent: readonly Entry[]): void {
+  /** The rumors `sent` (entries of this list) were sent to `targets` peers (a pull answer: one). */
+  sent(sent: readonly Entry[], targets = 1): void {
+    if (targets === 0) return;
     for (const e of sent) {
       const h = this.byKey?.get(e.key);
-      if (h !== undefined && h.entry === e) h.contacts++;
+      if (h !== undefined && h.entry === e) {
+        h.contacts += targets;
+        h.sends++;
+      }
     }
+  }
+
+  /**
+   * `entries` (of this list) in transmit order, for a rumor budget: the
+   * least sent first, and among those the newest first (memberlist's
+   * TransmitLimitedQueue order). A new copy; `entries` is not changed.
+   */
+  transmitOrder(entries: readonly Entry[]): Entry[] {
+    const hot = this.byKey;
+    if (hot === undefined) return [...entries];
+    const hs = entries.map((e) => hot.get(e.key) as HotRumor);
+    hs.sort((a, b) => a.sends - b.sends || b.seq - a.seq);
+    return hs.map((h) => h.entry);
   }
 
   /**

@@ -9,7 +9,7 @@
  *
  * The property (desim/testing on src/testing/gossip-module.ts): 3 nodes, n2
  * crashed from a time in [0, 5] s to the end, link loss in [0, 0.4] and jitter
- * in [0, 300] ms (reordering), up to 12
+ * in [0, 300] ms (reordering), with or without a rumor budget, up to 12
  * puts and deletes of 3 keys at random nodes in [0, 10] s; `BOUND_S` after the
  * last write every live node has no hot rumor. A failure prints the
  * fast-check seed, the shrunk case and a scenario file that `desim run`
@@ -64,6 +64,7 @@ const cases: fc.Arbitrary<ClusterCase> = fc
       regossip_anti_entropy: fc.boolean(),
       counter_reset: fc.boolean(),
       tombstone_gc_s: fc.constantFrom(1, 300),
+      rumor_budget: fc.constantFrom('none', 1, 2),
     }),
   })
   .map((r): ClusterCase => ({
