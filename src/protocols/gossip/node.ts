@@ -917,18 +917,27 @@ export class GossipNode implements ProtocolNode<GossipMessage, KvCall, KvReply> 
       this.pushTo(targets, entries, pull, reply);
       return entries;
     }
-    const pages = paginate(this.rumors.transmitOrder(entries), entrySize, LIST_OVERHEAD_RUMOR, this.config.mtuBytes);
-    if (pages.length <= budget) {
-      for (const page of pages) this.pushPage(targets, page, pull, reply);
-      return entries;
-    }
+    // Pages filled in transmit order (as `paginate` would), stopping at the budget: a node with
+    // thousands of hot rumors sizes only the ones it sends.
+    const mtu = this.config.mtuBytes;
     const sent: Entry[] = [];
-    for (let i = 0; i < budget; i++) {
-      const page = pages[i] as Entry[];
-      this.pushPage(targets, page, pull, reply);
-      for (const e of page) sent.push(e);
+    let page: Entry[] = [];
+    let size = LIST_OVERHEAD_RUMOR;
+    let pages = 0;
+    for (const e of this.rumors.transmitOrder(entries)) {
+      const s = entrySize(e);
+      if (page.length > 0 && (size + s > mtu || page.length >= 0xffff)) {
+        this.pushPage(targets, page, pull, reply);
+        if (++pages === budget) return sent;
+        page = [];
+        size = LIST_OVERHEAD_RUMOR;
+      }
+      page.push(e);
+      sent.push(e);
+      size += s;
     }
-    return sent;
+    this.pushPage(targets, page, pull, reply);
+    return entries; // all fitted
   }
 
   private pushTo(targets: readonly NodeId[], entries: readonly Entry[], pull: boolean, reply: boolean): void {
