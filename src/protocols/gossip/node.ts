@@ -24,7 +24,10 @@
  *   with feedback + counter + `counterReset`, `learned` listing those that
  *   were new to it (so a lost message is no necessary contact); past its
  *   `connectionLimit` of connections in a round it refuses a message unread
- *   and unanswered.
+ *   and unanswered. With a `rumorBudget` a push to one peer, or one pull
+ *   answer, carries at most that many messages, least-sent and newest
+ *   rumors first (`RumorList.transmitOrder`); the rest wait. A hot rumor
+ *   whose version the node no longer stores is retired at once.
  * - Anti-entropy (`anti-entropy.ts`): every `antiEntropyIntervalNs` a
  *   push-pull digest exchange with one random peer. Entries learned this way
  *   are stored, and made hot rumors only with `regossipAntiEntropy`.
