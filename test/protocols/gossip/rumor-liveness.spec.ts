@@ -10,7 +10,7 @@
  * The property (desim/testing on src/testing/gossip-module.ts): 3 nodes, n2
  * crashed from a time in [0, 5] s to the end, link loss in [0, 0.4] and jitter
  * in [0, 300] ms (reordering), with or without a rumor budget, up to 12
- * puts and deletes of 3 keys at random nodes in [0, 10] s; `BOUND_S` after the
+ * puts and deletes of 2 keys at random nodes in [0, 10] s; `BOUND_S` after the
  * last write every live node has no hot rumor. A failure prints the
  * fast-check seed, the shrunk case and a scenario file that `desim run`
  * replays.
@@ -44,8 +44,8 @@ const WRITES_UNTIL_S = 10;
 const BOUND_S = 250;
 
 const write = fc.oneof(
-  { weight: 3, arbitrary: fc.record({ op: fc.constant('put' as const), key: fc.constantFrom('a', 'b', 'c'), value: fc.integer({ min: 0, max: 99 }) }) },
-  { weight: 1, arbitrary: fc.record({ op: fc.constant('delete' as const), key: fc.constantFrom('a', 'b', 'c') }) },
+  { weight: 3, arbitrary: fc.record({ op: fc.constant('put' as const), key: fc.constantFrom('a', 'b'), value: fc.integer({ min: 0, max: 99 }) }) },
+  { weight: 1, arbitrary: fc.record({ op: fc.constant('delete' as const), key: fc.constantFrom('a', 'b') }) },
 );
 
 const nodes = nodeNames(3);
@@ -60,7 +60,7 @@ const cases: fc.Arbitrary<ClusterCase> = fc
     workload: workloadArb(nodes, write, { until_s: WRITES_UNTIL_S, minCalls: 1, maxCalls: 12 }),
     options: fc.record({
       preset: fc.constantFrom('default', 'demers-feedback-counter', 'demers-feedback-coin', 'demers-blind-counter', 'demers-pull-feedback-counter'),
-      anti_entropy: fc.record({ interval_s: fc.constantFrom(0, 0.5, 2, 10) }),
+      anti_entropy: fc.record({ interval_s: fc.constantFrom(0, 0.5, 1, 2, 10) }),
       regossip_anti_entropy: fc.boolean(),
       counter_reset: fc.boolean(),
       tombstone_gc_s: fc.constantFrom(1, 300),
@@ -97,7 +97,7 @@ describe('rumor liveness with a peer crashed for good', () => {
       duration_s: WRITES_UNTIL_S + BOUND_S,
       counterexampleDir: dir,
       name: 'rumor-liveness',
-      params: fcParams({ numRuns: 150 }),
+      params: fcParams({ numRuns: 400 }),
       property: (view) => {
         runs++;
         const hot = stillHot(view);
@@ -105,7 +105,7 @@ describe('rumor liveness with a peer crashed for good', () => {
         return undefined;
       },
     });
-    expect(runs).toBe(150);
+    expect(runs).toBe(400);
   });
 
   it('a hot rumor superseded by a version learned through anti-entropy retires at once (default preset; it was kept hot, unsent, for ever)', () => {
