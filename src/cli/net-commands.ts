@@ -12,6 +12,7 @@
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import type { Argv, CommandModule } from 'yargs';
+import { REAL_NODE_RUMOR_BUDGET } from '../protocols/gossip/config.js';
 import { PRESET_NAMES, type PresetName } from '../protocols/gossip/presets.js';
 import type { Value } from '../protocols/gossip/store.js';
 import type { KvAck } from '../protocols/gossip/wire.js';
@@ -86,6 +87,7 @@ interface NodeArgs {
   insecure: boolean;
   'max-ahead'?: number | undefined;
   'client-rate'?: number | undefined;
+  'rumor-budget'?: number | undefined;
 }
 
 /** The keyring of `--key-file`, or undefined without the option. Throws {@link KeyFileError} (exit 2). */
@@ -128,6 +130,7 @@ export const nodeCommand: CommandModule<object, NodeArgs> = {
       .option('insecure', { type: 'boolean', default: false, describe: 'allow --listen on a non-loopback address without --key-file' })
       .option('client-rate', { type: 'number', describe: 'client requests per second accepted from one source address; 0 = unlimited (default 1000)' })
       .option('max-ahead', { type: 'number', describe: 'drop versions stamped more than this many ms ahead of this node\'s clock (default 500)' })
+      .option('rumor-budget', { type: 'number', describe: `rumor datagrams sent per peer and round (least sent, newest first; the rest wait); 0 = no budget (default ${REAL_NODE_RUMOR_BUDGET})` })
       .example('$0 node --id A --listen 127.0.0.1:5001 --peers 127.0.0.1:5002 --key-file cluster.key', 'a node whose datagrams are sealed with AES-256-GCM')
       .example('$0 node --id A --listen 127.0.0.1:5001 --peers 127.0.0.1:5002,127.0.0.1:5003', 'node A of the 3-node demo'),
   handler: (argv) =>
@@ -140,7 +143,12 @@ export const nodeCommand: CommandModule<object, NodeArgs> = {
         throw new UsageError(`--peers: ${(err as Error).message}`);
       }
       if (argv.fanout !== undefined && (!Number.isInteger(argv.fanout) || argv.fanout < 1)) throw new UsageError(`--fanout must be an integer >= 1, got ${argv.fanout}`);
+      const budget = argv['rumor-budget'];
+      if (budget !== undefined && !(Number.isInteger(budget) && budget >= 0 && budget <= 1_000_000)) {
+        throw new UsageError(`--rumor-budget must be an integer in [0, 1000000] (0 = no budget), got ${budget}`);
+      }
       const config = gossipConfigFromCli({
+        rumorBudget: budget === 0 ? Infinity : budget,
         preset: argv.preset as PresetName,
         intervalMs: positiveMs('interval', argv.interval),
         antiEntropyMs: argv['anti-entropy'] === 0 ? 0 : positiveMs('anti-entropy', argv['anti-entropy']),

@@ -42,7 +42,7 @@
  */
 import { RandomStreams } from '../kernel/random.js';
 import { NS_PER_MS } from '../kernel/time.js';
-import type { GossipConfig } from '../protocols/gossip/config.js';
+import { REAL_NODE_RUMOR_BUDGET, type GossipConfig } from '../protocols/gossip/config.js';
 import { resolveConfig, type PresetName } from '../protocols/gossip/presets.js';
 import { GossipNode, type GossipNodeSnapshot } from '../protocols/gossip/node.js';
 import type { Entry } from '../protocols/gossip/store.js';
@@ -134,7 +134,7 @@ export interface GossipUdpOptions {
   readonly name: string;
   readonly listen: UdpAddress;
   readonly peers: readonly UdpAddress[];
-  /** Gossip configuration (ns fields); missing fields take the gossip defaults. */
+  /** Gossip configuration (ns fields); missing fields take the gossip defaults, except `rumorBudget` ({@link REAL_NODE_RUMOR_BUDGET}). */
   readonly config?: Partial<GossipConfig>;
   /** State file (`--data`); none = in memory only. */
   readonly dataFile?: string;
@@ -237,7 +237,7 @@ export async function startGossipNode(opts: GossipUdpOptions): Promise<RunningGo
       id: membership.self,
       peers: membership.peers,
       rng: new RandomStreams(opts.seed).stream(`node:${opts.name}`),
-      config: { ...opts.config },
+      config: { rumorBudget: REAL_NODE_RUMOR_BUDGET, ...opts.config },
       clockOffsetNs: opts.clockOffsetNs ?? 0,
       timestampUnitNs: TIMESTAMP_UNIT_NS,
       timestampEpoch: opts.timestampEpochUs ?? wallClockEpochUs(),
@@ -351,11 +351,14 @@ export interface GossipCliOptions {
   readonly timing?: GossipConfig['timing'] | undefined;
   /** Bound on received timestamps ahead of the node's clock, ms (default 500). */
   readonly maxAheadMs?: number | undefined;
+  /** Rumor messages per peer and round (default {@link REAL_NODE_RUMOR_BUDGET}; Infinity = no budget). */
+  readonly rumorBudget?: number | undefined;
 }
 
 /**
  * The full gossip configuration for the node command: the preset (default
- * `default`), then the options given. Changing the interval alone keeps the
+ * `default`), then the options given; the rumor budget is bounded
+ * ({@link REAL_NODE_RUMOR_BUDGET}) unless given, where the simulator's default is none. Changing the interval alone keeps the
  * preset's ratio of anti-entropy period to round length (10 for `default`).
  */
 export function gossipConfigFromCli(o: GossipCliOptions): GossipConfig {
@@ -373,5 +376,6 @@ export function gossipConfigFromCli(o: GossipCliOptions): GossipConfig {
     ...(o.mode !== undefined ? { mode: o.mode } : {}),
     ...(o.timing !== undefined ? { timing: o.timing } : {}),
     ...(o.maxAheadMs !== undefined ? { maxAheadNs: Math.round(o.maxAheadMs * NS_PER_MS) } : {}),
+    rumorBudget: o.rumorBudget ?? REAL_NODE_RUMOR_BUDGET,
   };
 }

@@ -256,6 +256,17 @@ const BASES: Base[] = [
       ],
     },
   },
+  // `rumor_budget` binds when a node's hot rumors need more messages than it allows: twelve long values written at one node.
+  {
+    family: 'gossip',
+    label: 'gossip-budget',
+    raw: {
+      ...common('keys-gossip-budget', 3),
+      network: { nodes: NODES },
+      protocol: { gossip: { interval_s: 0.2, rumor_budget: 'none' } },
+      workload: Array.from({ length: 12 }, (_, i) => ({ at_s: 0.1 + i / 1000, node: 'A', op: 'put', key: `b${i}`, value: 'x'.repeat(400) })),
+    },
+  },
   // `preset` decides only the keys a file leaves out.
   { family: 'gossip', label: 'gossip-preset', raw: { ...common('keys-gossip-preset', 4), network: { nodes: NODES }, protocol: { gossip: { preset: 'default' } }, workload: gossipWorkload.slice(0, 2) } },
   // `forward_probability` is the forwarding chance of `stop: once`, and acts only there.
@@ -413,6 +424,8 @@ const HINTS: Record<string, (raw: Raw, path: readonly PathSegment[], value: unkn
   'protocol.gossip.clock.nodes[].node': (r, path, v) => [[{ path, value: otherNode(r, v as string) }]],
   // An MTU binds from below: the smallest allowed one (576 bytes, RFC 791's minimum datagram).
   'protocol.gossip.anti_entropy.mtu_bytes': (_r, path) => [[{ path, value: 576 }]],
+  // A budget binds from below: one message per contact.
+  'protocol.gossip.rumor_budget': (_r, path) => [[{ path, value: 1 }]],
   // The bound on timestamps ahead binds below the writer's 300 ms lead.
   'protocol.gossip.clock.max_ahead_ms': (_r, path) => [[{ path, value: 50 }]],
   // A queue limit binds from below: none at all, so a packet that finds the link busy is dropped.

@@ -76,6 +76,7 @@ const FIXTURES: Record<string, Record<string, unknown>> = {
         interval_s: 0.5,
         k: 2,
         connection_limit: 3,
+        rumor_budget: 2,
         forward_probability: 0.5,
         anti_entropy: { interval_s: 1, mtu_bytes: 1400, digest_buckets: 16 },
         tombstone_gc_s: 2,

@@ -302,6 +302,11 @@ describe('start-up refusals', () => {
     expect(badKey.stderr).toContain(`${bad}:2: expected a 32-byte key`);
     const kvBad = await runToEnd(['kv', 'get', '--node', '127.0.0.1:5001', '--key-file', bad, 'k']);
     expect(kvBad.code).toBe(2);
+    for (const v of ['-1', '1.5']) {
+      const budget = await runToEnd(['node', '--id', 'A', '--listen', '127.0.0.1:5001', '--rumor-budget', v]);
+      expect(budget.code).toBe(2);
+      expect(budget.stderr).toContain(`--rumor-budget must be an integer in [0, 1000000] (0 = no budget), got ${v}`);
+    }
   });
 
   it('desim cluster exits with an error when a node cannot bind', async () => {

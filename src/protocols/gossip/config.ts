@@ -85,6 +85,17 @@ export interface GossipConfig {
    * Default Infinity (no limit).
    */
   readonly connectionLimit: number;
+  /**
+   * Most rumor messages (each at most `mtuBytes`) a node sends per contact:
+   * to each peer of a push round, or in one answer to a pull request. When
+   * its hot rumors need more, it sends those least sent so far first, and
+   * among them the newest (memberlist's TransmitLimitedQueue order); the rest
+   * wait for a later round. Bounds a node's rumor traffic per round whatever
+   * its write load. Default Infinity (no budget: every hot rumor every
+   * round, the model of the papers); real nodes default to
+   * {@link REAL_NODE_RUMOR_BUDGET}.
+   */
+  readonly rumorBudget: number;
   /** Probability that a node that learned a rumor forwards it, for `once`. Default 0.5. */
   readonly forwardProbability: number;
   /** Anti-entropy period (ns); 0 turns anti-entropy off. Default 10 s. */
@@ -135,6 +146,7 @@ export const DEFAULT_CONFIG: GossipConfig = {
   counterReset: true,
   roundSemantics: 'synchronous',
   connectionLimit: Infinity,
+  rumorBudget: Infinity,
   forwardProbability: 0.5,
   antiEntropyIntervalNs: 10_000_000_000,
   antiEntropyPhase: 'random',
@@ -149,3 +161,10 @@ export const DEFAULT_CONFIG: GossipConfig = {
 
 /** Smallest MTU the node accepts: room for headers and one 255-byte key with a short value. */
 export const MIN_MTU_BYTES = 576;
+
+/**
+ * The rumor budget of a real node (`desim node`) unless `--rumor-budget` says
+ * otherwise: 8 messages of at most the MTU per peer and round, so a write
+ * flood cannot turn into thousands of gossip datagrams per round.
+ */
+export const REAL_NODE_RUMOR_BUDGET = 8;

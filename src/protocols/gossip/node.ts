@@ -24,7 +24,10 @@
  *   with feedback + counter + `counterReset`, `learned` listing those that
  *   were new to it (so a lost message is no necessary contact); past its
  *   `connectionLimit` of connections in a round it refuses a message unread
- *   and unanswered.
+ *   and unanswered. With a `rumorBudget` a push to one peer, or one pull
+ *   answer, carries at most that many messages, least-sent and newest
+ *   rumors first (`RumorList.transmitOrder`); the rest wait. A hot rumor
+ *   whose version the node no longer stores is retired at once.
  * - Anti-entropy (`anti-entropy.ts`): every `antiEntropyIntervalNs` a
  *   push-pull digest exchange with one random peer. Entries learned this way
  *   are stored, and made hot rumors only with `regossipAntiEntropy`.
@@ -204,8 +207,15 @@ function feedbackFor(e: Entry): GossipMessage {
   return m;
 }
 
+/** A string naming version (key, ts, origin). */
+function versionId(e: VersionRef): string {
+  return `${e.ts}:${e.origin}:${e.key}`;
+}
+
 /** Scratch array for peer choice (single-threaded, consumed before the next call). */
 const scratchPeers: NodeId[] = [];
+/** Scratch one-target list for a pull answer. */
+const scratchTarget: NodeId[] = [0];
 
 function nextTick(now: Time, intervalNs: number, phaseNs: number): Time {
   return phaseNs + (Math.floor((now - phaseNs) / intervalNs) + 1) * intervalNs;
@@ -341,6 +351,9 @@ export class GossipNode implements ProtocolNode<GossipMessage, KvCall, KvReply> 
       epoch: options.timestampEpoch ?? 0,
     });
     if (!(c.connectionLimit >= 1)) throw new RangeError(`gossip: connection limit ${c.connectionLimit} must be >= 1`);
+    if (!(c.rumorBudget === Infinity || (Number.isInteger(c.rumorBudget) && c.rumorBudget >= 1))) {
+      throw new RangeError(`gossip: rumor budget ${c.rumorBudget} must be an integer >= 1 or Infinity`);
+    }
     this.rumors = new RumorList(c.feedback, c.stop, c.k, c.counterReset);
     this.gossipPhaseNs = c.phase === 'aligned' ? 0 : Math.floor(this.rng.uniform() * c.intervalNs);
     this.aePhaseNs =
@@ -529,7 +542,11 @@ export class GossipNode implements ProtocolNode<GossipMessage, KvCall, KvReply> 
 
   /** Loads a snapshot's entries (merging with what the store holds) and clock. Invalid entries are skipped. */
   restore(s: GossipNodeSnapshot): void {
-    for (const e of s.entries) if (isValidEntry(e) && this.store.merge(e) === MergeResult.Stored) this.track(e);
+    for (const e of s.entries) {
+      if (!isValidEntry(e) || this.store.merge(e) !== MergeResult.Stored) continue;
+      if (this.rumors.size > 0) this.rumors.retireUnless(e.key, e);
+      this.track(e);
+    }
     if (Number.isSafeInteger(s.clockLastTs) && s.clockLastTs > this.clock.lastTs) this.clock.lastTs = s.clockLastTs;
   }
 
@@ -561,6 +578,7 @@ export class GossipNode implements ProtocolNode<GossipMessage, KvCall, KvReply> 
     if (purge === undefined) return;
     for (const e of purge) {
       this.store.remove(e.key);
+      if (this.rumors.size > 0) this.rumors.retireUnless(e.key, undefined);
       this.futureTotal++;
     }
   }
@@ -658,6 +676,8 @@ export class GossipNode implements ProtocolNode<GossipMessage, KvCall, KvReply> 
       this.ghosts?.delete(e.key);
     }
     if (this.store.merge(e) !== MergeResult.Stored) return false;
+    // A hot rumor of an older version of the key is superseded: retire it (the caller may make `e` hot).
+    if (this.rumors.size > 0) this.rumors.retireUnless(e.key, e);
     this.track(e);
     this.observer?.stored(this.id, e, via, now);
     return true;
@@ -799,14 +819,17 @@ export class GossipNode implements ProtocolNode<GossipMessage, KvCall, KvReply> 
       // Synchronous rounds: serve only what this node held when its round began.
       const round = this.config.roundSemantics === 'synchronous' ? this.roundOf(now) : Infinity;
       const mine: Entry[] = [];
-      for (const h of this.rumors.hot) {
+      const theirs = msg.rumors;
+      // A long push-pull request is indexed, so the answer costs O(hot + request), not their product.
+      const index = theirs.length > 8 ? new Set(theirs.map(versionId)) : undefined;
+      for (const h of this.rumors.hot()) {
         const e = h.entry;
-        if (h.sinceRound >= round || this.store.entry(e.key) !== e) continue; // not a version superseded since (see currentRumors)
-        if (!msg.rumors.some((r) => r.key === e.key && r.ts === e.ts && r.origin === e.origin)) mine.push(e);
+        if (h.sinceRound >= round) continue;
+        if (index !== undefined ? !index.has(versionId(e)) : !theirs.some((r) => r.key === e.key && r.ts === e.ts && r.origin === e.origin)) mine.push(e);
       }
       if (mine.length > 0) {
-        this.pushTo([from], mine, false, true);
-        this.rumors.sent(mine);
+        scratchTarget[0] = from;
+        this.rumors.sent(this.sendRumors(scratchTarget, mine, false, true));
       }
     }
     this.ghostRefused = undefined; // answered by the feedback above when the stop rule uses feedback
@@ -874,27 +897,50 @@ export class GossipNode implements ProtocolNode<GossipMessage, KvCall, KvReply> 
       return;
     }
     if (rumors.size === 0 && c.mode !== 'push-pull') return;
-    const current = this.currentRumors();
+    // Every hot rumor is the version the store holds: one superseded or collected is retired at once (see `receive`).
+    const current = rumors.entries();
     if (current.length === 0 && c.mode !== 'push-pull') return;
     const targets = this.pickPeers(c.fanout);
-    this.pushTo(targets, current, c.mode === 'push-pull', false);
-    rumors.sentAll(targets.length);
+    const sent = this.sendRumors(targets, current, c.mode === 'push-pull', false);
+    if (sent === current) rumors.sentAll(targets.length);
+    else rumors.sent(sent, targets.length);
     void now;
   }
 
   /**
-   * The hot rumors whose version is still the one in the store. A rumor that
-   * anti-entropy superseded, or whose tombstone was collected, since it became
-   * hot is not spread: it would only carry an old value to peers (after a
-   * collection, back to life).
+   * Sends hot rumors `entries` to `targets`, within the rumor budget: all of
+   * them when they fit (in list order, as without a budget), else the first
+   * `rumorBudget` pages in transmit order. Returns the entries sent
+   * (`entries` itself when all were).
    */
-  private currentRumors(): readonly Entry[] {
-    const all = this.rumors.entries();
-    for (let i = 0; i < all.length; i++) {
-      const e = all[i] as Entry;
-      if (this.store.entry(e.key) !== e) return all.filter((x) => this.store.entry(x.key) === x);
+  private sendRumors(targets: readonly NodeId[], entries: readonly Entry[], pull: boolean, reply: boolean): readonly Entry[] {
+    const budget = this.config.rumorBudget;
+    // Every entry fits a page alone, so n entries never need more than n pages.
+    if (entries.length <= budget) {
+      this.pushTo(targets, entries, pull, reply);
+      return entries;
     }
-    return all;
+    // Pages filled in transmit order (as `paginate` would), stopping at the budget: a node with
+    // thousands of hot rumors sizes only the ones it sends.
+    const mtu = this.config.mtuBytes;
+    const sent: Entry[] = [];
+    let page: Entry[] = [];
+    let size = LIST_OVERHEAD_RUMOR;
+    let pages = 0;
+    for (const e of this.rumors.transmitOrder(entries)) {
+      const s = entrySize(e);
+      if (page.length > 0 && (size + s > mtu || page.length >= 0xffff)) {
+        this.pushPage(targets, page, pull, reply);
+        if (++pages === budget) return sent;
+        page = [];
+        size = LIST_OVERHEAD_RUMOR;
+      }
+      page.push(e);
+      sent.push(e);
+      size += s;
+    }
+    this.pushPage(targets, page, pull, reply);
+    return entries; // all fitted
   }
 
   private pushTo(targets: readonly NodeId[], entries: readonly Entry[], pull: boolean, reply: boolean): void {
@@ -933,6 +979,7 @@ export class GossipNode implements ProtocolNode<GossipMessage, KvCall, KvReply> 
       acks.delete(key);
       if (this.store.entry(key) !== a.e) continue;
       this.store.remove(key);
+      if (this.rumors.size > 0) this.rumors.retireUnless(key, undefined);
       (this.ghosts ??= new Map()).set(key, { e: a.e, untilNs: now + gc });
       if (this.observer?.collected !== undefined) this.observer.collected(this.id, key, now);
     }

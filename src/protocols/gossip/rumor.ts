@@ -30,6 +30,12 @@
  * - once: the original program: dropped after the first round in which it
  *   was sent (the caller draws the forward probability when the rumor is
  *   added).
+ *
+ * A rumor whose version the node no longer stores (superseded, collected) is
+ * retired at once ({@link RumorList.retireUnless}). Under a rumor budget the
+ * node sends, per contact, only the first pages in transmit order
+ * ({@link RumorList.transmitOrder}); the rest wait, and the blind rules count
+ * only the rounds in which a rumor was actually sent.
  */
 import type { Rng as Random } from '../sans-io.js';
 import type { Feedback, StopRule } from './config.js';
@@ -44,14 +50,25 @@ export interface HotRumor {
   readonly sinceRound: number;
   /** Contacts made with it since the last settlement. */
   contacts: number;
+  /** Pushes and pull answers it went out in (with any number of targets): the transmit order under a rumor budget. */
+  sends: number;
+  /** Order in which it became hot (larger = newer). */
+  readonly seq: number;
 }
 
 /** The hot rumors of one node and its stop rule. */
 export class RumorList {
-  /** Hot rumors, in the order they became hot. */
-  hot: HotRumor[] = [];
+  /**
+   * Hot rumors by key, in the order they became hot (a rumor that replaces
+   * one of the same key keeps that key's place; Map order is insertion order),
+   * created at the first rumor. Every lookup is by key, so feedback about r
+   * rumors costs O(r), not O(r × hot) (a node with thousands of hot keys under
+   * a write flood answered feedback in quadratic time).
+   */
+  private byKey: Map<string, HotRumor> | undefined;
   /** Cached `entries()` result, dropped whenever the list changes. */
   private entriesCache: readonly Entry[] | undefined;
+  private nextSeq = 0;
 
   constructor(
     readonly feedback: Feedback,
@@ -63,36 +80,62 @@ export class RumorList {
 
   /** Number of hot rumors. */
   get size(): number {
-    return this.hot.length;
+    return this.byKey === undefined ? 0 : this.byKey.size;
+  }
+
+  /** The hot rumors, in the order they became hot (do not add or remove while iterating). */
+  hot(): Iterable<HotRumor> {
+    return this.byKey === undefined ? NONE : this.byKey.values();
+  }
+
+  /** The hot rumor of `key`, if any. */
+  get(key: string): HotRumor | undefined {
+    return this.byKey?.get(key);
   }
 
   /** The hot rumors' entries (an array that stays valid until the list changes: do not mutate). */
   entries(): readonly Entry[] {
-    return (this.entriesCache ??= this.hot.map((h) => h.entry));
+    return (this.entriesCache ??= this.byKey === undefined ? NO_ENTRIES : Array.from(this.byKey.values(), (h) => h.entry));
   }
 
   /** Makes `e` a hot rumor (in round `round` of the node), replacing a hot rumor of the same key. */
   add(e: Entry, round = 0): void {
     this.entriesCache = undefined;
-    const hot = this.hot;
-    const h: HotRumor = { entry: e, count: 0, sinceRound: round, contacts: 0 };
-    for (let i = 0; i < hot.length; i++) {
-      if ((hot[i] as HotRumor).entry.key === e.key) {
-        hot[i] = h;
-        return;
-      }
-    }
-    hot.push(h);
+    (this.byKey ??= new Map()).set(e.key, { entry: e, count: 0, sinceRound: round, contacts: 0, sends: 0, seq: this.nextSeq++ });
   }
 
   /** Every hot rumor was sent to `targets` peers (a push round). */
   sentAll(targets: number): void {
-    for (const h of this.hot) h.contacts += targets;
+    if (this.byKey === undefined || targets === 0) return;
+    for (const h of this.byKey.values()) {
+      h.contacts += targets;
+      h.sends++;
+    }
   }
 
-  /** The rumors `sent` (entries of this list) were sent to one peer (a pull answer). */
-  sent(sent: readonly Entry[]): void {
-    for (const h of this.hot) if (sent.includes(h.entry)) h.contacts++;
+  /** The rumors `sent` (entries of this list) were sent to `targets` peers (a pull answer: one). */
+  sent(sent: readonly Entry[], targets = 1): void {
+    if (targets === 0) return;
+    for (const e of sent) {
+      const h = this.byKey?.get(e.key);
+      if (h !== undefined && h.entry === e) {
+        h.contacts += targets;
+        h.sends++;
+      }
+    }
+  }
+
+  /**
+   * `entries` (of this list) in transmit order, for a rumor budget: the
+   * least sent first, and among those the newest first (memberlist's
+   * TransmitLimitedQueue order). A new copy; `entries` is not changed.
+   */
+  transmitOrder(entries: readonly Entry[]): Entry[] {
+    const hot = this.byKey;
+    if (hot === undefined) return [...entries];
+    const hs = entries.map((e) => hot.get(e.key) as HotRumor);
+    hs.sort((a, b) => a.sends - b.sends || b.seq - a.seq);
+    return hs.map((h) => h.entry);
   }
 
   /**
@@ -100,13 +143,13 @@ export class RumorList {
    * rules and `once` for every rumor sent in it.
    */
   settle(rng: Random): void {
+    const hot = this.byKey;
+    if (hot === undefined) return;
     if (this.stop === 'forever') {
-      for (const h of this.hot) h.contacts = 0;
+      for (const h of hot.values()) h.contacts = 0;
       return;
     }
-    let keep: HotRumor[] | undefined;
-    for (let i = 0; i < this.hot.length; i++) {
-      const h = this.hot[i] as HotRumor;
+    for (const [key, h] of hot) {
       const sent = h.contacts > 0;
       let drop = false;
       if (sent && this.stop === 'once') drop = true;
@@ -115,46 +158,52 @@ export class RumorList {
         drop = this.stop === 'counter' ? h.count >= this.k : rng.bernoulli(1 / this.k);
       }
       h.contacts = 0;
-      if (drop) keep ??= this.hot.slice(0, i);
-      else if (keep !== undefined) keep.push(h);
-    }
-    if (keep !== undefined) {
-      this.hot = keep;
-      this.entriesCache = undefined;
+      if (drop) {
+        hot.delete(key); // deleting the current entry keeps a Map iteration valid
+        this.entriesCache = undefined;
+      }
     }
   }
 
   /** Applies the feedback rules: the recipient already knew version (key, ts, origin). */
   unnecessary(key: string, ts: number, origin: number, rng: Random): void {
     if (this.feedback !== 'feedback' || this.stop === 'forever' || this.stop === 'once') return;
-    const hot = this.hot;
-    for (let i = 0; i < hot.length; i++) {
-      const h = hot[i] as HotRumor;
-      if (h.entry.key !== key) continue;
-      if (h.entry.ts !== ts || h.entry.origin !== origin) return;
-      h.count++;
-      const drop = this.stop === 'counter' ? h.count >= this.k : rng.bernoulli(1 / this.k);
-      if (drop) {
-        hot.splice(i, 1);
-        this.entriesCache = undefined;
-      }
-      return;
-    }
+    const h = this.byKey?.get(key);
+    if (h === undefined || h.entry.ts !== ts || h.entry.origin !== origin) return;
+    h.count++;
+    const drop = this.stop === 'counter' ? h.count >= this.k : rng.bernoulli(1 / this.k);
+    if (drop) this.remove(key);
   }
 
   /** Applies the counter reset: the recipient did not know version (key, ts, origin) before. */
   necessary(key: string, ts: number, origin: number): void {
     if (!this.counterReset || this.feedback !== 'feedback' || this.stop !== 'counter') return;
-    for (const h of this.hot) {
-      if (h.entry.key !== key) continue;
-      if (h.entry.ts === ts && h.entry.origin === origin) h.count = 0;
-      return;
-    }
+    const h = this.byKey?.get(key);
+    if (h !== undefined && h.entry.ts === ts && h.entry.origin === origin) h.count = 0;
+  }
+
+  /**
+   * Retires the hot rumor of `key` unless it carries `current` (the version
+   * the node now stores, or undefined): a version superseded by one learned
+   * otherwise (anti-entropy), or a collected tombstone, is not worth
+   * spreading, and since it is never sent again no rule would ever retire it.
+   */
+  retireUnless(key: string, current: Entry | undefined): void {
+    const h = this.byKey?.get(key);
+    if (h !== undefined && h.entry !== current) this.remove(key);
   }
 
   /** Forgets every hot rumor. */
   clear(): void {
-    this.hot = [];
+    this.byKey?.clear();
+    this.entriesCache = undefined;
+  }
+
+  private remove(key: string): void {
+    this.byKey?.delete(key);
     this.entriesCache = undefined;
   }
 }
+
+const NONE: readonly HotRumor[] = Object.freeze([]);
+const NO_ENTRIES: readonly Entry[] = Object.freeze([]);

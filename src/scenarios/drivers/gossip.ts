@@ -22,6 +22,7 @@
  *     counter_reset: true      # feedback + counter: k consecutive unnecessary contacts (false: k in all)
  *     round_semantics: synchronous  # synchronous (serve from the round after learning) | relay
  *     connection_limit: none   # or an integer >= 1: rumor connections a node accepts per round
+ *     rumor_budget: none       # or an integer >= 1: rumor messages per contact (least sent, newest first)
  *     forward_probability: 0.5 # for stop: once
  *     anti_entropy: { interval_s: 10, phase: random, mode: push-pull, mtu_bytes: 1400, digest_buckets: 64 }  # interval_s 0 = off;
  *                              # mtu_bytes bounds every message the node sends
@@ -101,6 +102,7 @@ const gossipSectionShape = z.strictObject({
   counter_reset: z.boolean(),
   round_semantics: z.enum(['synchronous', 'relay']),
   connection_limit: z.union([z.int().min(1).max(1_000_000), z.literal('none')]),
+  rumor_budget: z.union([z.int().min(1).max(1_000_000), z.literal('none')]),
   forward_probability: prob(),
   regossip_anti_entropy: z.boolean(),
   anti_entropy: z.strictObject({
@@ -146,6 +148,7 @@ export function presetSection(name: PresetName): Omit<GossipSettings, 'preset'> 
     counter_reset: c.counterReset,
     round_semantics: c.roundSemantics,
     connection_limit: c.connectionLimit === Infinity ? 'none' : c.connectionLimit,
+    rumor_budget: c.rumorBudget === Infinity ? 'none' : c.rumorBudget,
     forward_probability: c.forwardProbability,
     regossip_anti_entropy: c.regossipAntiEntropy,
     anti_entropy: {
@@ -208,6 +211,7 @@ export function toGossipConfig(s: GossipSettings): GossipConfig {
     counterReset: s.counter_reset,
     roundSemantics: s.round_semantics,
     connectionLimit: s.connection_limit === 'none' ? Infinity : s.connection_limit,
+    rumorBudget: s.rumor_budget === 'none' ? Infinity : s.rumor_budget,
     forwardProbability: s.forward_probability,
     antiEntropyIntervalNs: seconds(s.anti_entropy.interval_s),
     antiEntropyPhase: s.anti_entropy.phase,
