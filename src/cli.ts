@@ -6,14 +6,24 @@
  *   0 success, 1 a simulation or internal failure, 2 bad input (scenario file,
  *   arguments), 130 interrupted.
  */
+import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import yargs, { type Argv } from 'yargs';
 import { hideBin } from 'yargs/helpers';
-import { benchGossip, formatGossipBench } from './bench/gossip.js';
-import { benchKernel } from './bench/kernel.js';
+import {
+  GOSSIP_SCALING_NODES,
+  MAX_GOSSIP_NODES,
+  MIN_GOSSIP_NODES,
+  benchGossip,
+  formatGossipBench,
+  formatGossipScaling,
+  gossipBenchFields,
+  type GossipBenchFields,
+} from './bench/gossip.js';
+import { MAX_PENDING, MIN_PENDING, benchKernel, benchKernelVsBare, defaultHoldEvents } from './bench/kernel.js';
 import { benchTcp } from './bench/tcp.js';
 import { benchUdp } from './bench/udp.js';
 import { SimulationError } from './kernel/errors.js';
@@ -105,7 +115,12 @@ function exitOnSignals(stop: () => Promise<unknown> = async () => {}): () => voi
 }
 
 /** Runs the simulation of `desim run` in a worker thread, so a signal can stop it (see run-worker.ts). */
-function workerExecutor(file: string, overrides: RunWorkerData['overrides'], onProgress: (f: number) => void, track: (w: Worker | undefined) => void) {
+function workerExecutor(
+  file: string,
+  overrides: RunWorkerData['overrides'],
+  onProgress: (f: number) => void,
+  track: (w: Worker | undefined) => void,
+) {
   return (scenario: Scenario, dir: string): Promise<RunResult> =>
     new Promise((resolve, reject) => {
       const data: RunWorkerData = { file, overrides, seed: scenario.seed, dir };
@@ -216,7 +231,8 @@ function parseShard(text: string | undefined): { index: number; count: number } 
     const m = /^(\d+)\/(\d+)$/.exec(text);
     const index = Number(m?.[1]);
     const count = Number(m?.[2]);
-    if (m === null || count < 1 || index >= count) throw new UsageError(`--shard: expected I/N with 0 <= I < N (e.g. 0/4), got ${JSON.stringify(text)}`);
+    if (m === null || count < 1 || index >= count)
+      throw new UsageError(`--shard: expected I/N with 0 <= I < N (e.g. 0/4), got ${JSON.stringify(text)}`);
     return { index, count };
   }
   const id = process.env['SLURM_ARRAY_TASK_ID'];
@@ -226,7 +242,9 @@ function parseShard(text: string | undefined): { index: number; count: number } 
     const index = Number(id) - min;
     const count = Number(n);
     if (!Number.isInteger(index) || !Number.isInteger(count) || index < 0 || index >= count) {
-      throw new UsageError(`Slurm array variables do not make a shard: SLURM_ARRAY_TASK_ID=${id}, SLURM_ARRAY_TASK_COUNT=${n}, SLURM_ARRAY_TASK_MIN=${min}`);
+      throw new UsageError(
+        `Slurm array variables do not make a shard: SLURM_ARRAY_TASK_ID=${id}, SLURM_ARRAY_TASK_COUNT=${n}, SLURM_ARRAY_TASK_MIN=${min}`,
+      );
     }
     return { index, count };
   }
@@ -255,7 +273,7 @@ runs one, "desim <command> --help" explains a command with examples.`,
     'Run a scenario; write summary.csv, trace-*.csv, *.svg and meta.json',
     (y) =>
       withScenarioArgs(y)
-        .option('seed', { type: 'number', describe: 'root seed (default: the scenario\'s seed)' })
+        .option('seed', { type: 'number', describe: "root seed (default: the scenario's seed)" })
         .option('out', { type: 'string', describe: 'results folder (default: results/<scenario name>). desim replaces only a folder it wrote' })
         .option('overwrite', {
           type: 'boolean',
@@ -273,7 +291,8 @@ runs one, "desim <command> --help" explains a command with examples.`,
       const overrides = overridesFrom(argv.set);
       let scenario = await loadScenarioFile(file, overrides);
       if (argv.seed !== undefined) {
-        if (!Number.isInteger(argv.seed) || argv.seed < 0 || argv.seed >= 2 ** 32) throw new UsageError(`--seed: expected an integer in [0, 2^32), got ${argv.seed}`);
+        if (!Number.isInteger(argv.seed) || argv.seed < 0 || argv.seed >= 2 ** 32)
+          throw new UsageError(`--seed: expected an integer in [0, 2^32), got ${argv.seed}`);
         scenario = withSeed(scenario, argv.seed);
       }
       const outDir = argv.out ?? join('results', scenario.name);
@@ -303,7 +322,8 @@ runs one, "desim <command> --help" explains a command with examples.`,
         .option('load-modules', {
           type: 'boolean',
           default: false,
-          describe: 'also import the protocol module (protocol.module.path) and check its exports; this executes its code, so only for files you trust',
+          describe:
+            'also import the protocol module (protocol.module.path) and check its exports; this executes its code, so only for files you trust',
         })
         .example('$0 validate my.yaml', 'prints "my.yaml: ok" or every problem with its path')
         .example('$0 validate untrusted.yaml', 'safe on files you did not write: imports nothing'),
@@ -319,7 +339,13 @@ runs one, "desim <command> --help" explains a command with examples.`,
     'Run the cartesian product of --vary values x --reps replications, in parallel',
     (y) =>
       withScenarioArgs(y)
-        .option('vary', { type: 'string', array: true, demandOption: true, requiresArg: true, describe: 'path=v1,v2,... (repeatable; the first varies slowest)' })
+        .option('vary', {
+          type: 'string',
+          array: true,
+          demandOption: true,
+          requiresArg: true,
+          describe: 'path=v1,v2,... (repeatable; the first varies slowest)',
+        })
         .option('reps', { type: 'number', default: 1, describe: 'replications per combination (each gets its own derived seed)' })
         .option('jobs', { type: 'number', describe: 'worker threads (default: all cores)' })
         .option('shard', { type: 'string', describe: 'run only share I of N (I/N, 0-based); default from SLURM_ARRAY_TASK_ID/COUNT' })
@@ -352,7 +378,9 @@ runs one, "desim <command> --help" explains a command with examples.`,
           process.exit(130);
         }
         stop = true;
-        process.stderr.write('\ndesim: interrupted; finishing the runs in flight (Ctrl-C again to abort now). Finished runs are kept: rerun with --resume.\n');
+        process.stderr.write(
+          '\ndesim: interrupted; finishing the runs in flight (Ctrl-C again to abort now). Finished runs are kept: rerun with --resume.\n',
+        );
       };
       process.on('SIGINT', onSignal);
       process.on('SIGTERM', onSignal);
@@ -380,7 +408,9 @@ runs one, "desim <command> --help" explains a command with examples.`,
       }
       const share = shard !== undefined ? ` (shard ${shard.index}/${shard.count})` : '';
       process.stdout.write(`sweep: ${report.ran} runs done, ${report.resumed} resumed, of ${report.total}${share}\n`);
-      process.stdout.write(report.complete ? `wrote ${slash(outDir)} ${report.files.join(' ')}\n` : `partial: merge the shards with: desim merge DIR... --out DIR\n`);
+      process.stdout.write(
+        report.complete ? `wrote ${slash(outDir)} ${report.files.join(' ')}\n` : `partial: merge the shards with: desim merge DIR... --out DIR\n`,
+      );
       for (const w of report.warnings) process.stderr.write(`desim: warning: ${w}\n`);
     },
   )
@@ -391,7 +421,11 @@ runs one, "desim <command> --help" explains a command with examples.`,
       y
         .positional('dirs', { type: 'string', array: true, demandOption: true, describe: 'shard folders' })
         .option('out', { type: 'string', demandOption: true, describe: 'merged sweep folder: must not exist yet, or be empty' })
-        .option('overwrite', { type: 'boolean', default: false, describe: 'replace --out if it is a merged sweep that desim wrote and holds nothing else' })
+        .option('overwrite', {
+          type: 'boolean',
+          default: false,
+          describe: 'replace --out if it is a merged sweep that desim wrote and holds nothing else',
+        })
         .example('$0 merge part0 part1 part2 --out all', 'summary.csv and aggregate.csv as if run unsharded')
         .epilogue('Nothing is written unless every run of the sweep is in exactly one of the folders; missing or overlapping runs exit 2.'),
     async (argv) => {
@@ -405,7 +439,7 @@ runs one, "desim <command> --help" explains a command with examples.`,
     'Render the SVG plots of a run or sweep folder from its CSV files',
     (y) =>
       y
-        .positional('dir', { type: 'string', demandOption: true, describe: 'a results folder desim wrote (a run\'s or a sweep\'s)' })
+        .positional('dir', { type: 'string', demandOption: true, describe: "a results folder desim wrote (a run's or a sweep's)" })
         .example('$0 plot results/tcp-original', 'cwnd.svg from trace-cwnd.csv'),
     async (argv) => {
       const written = await replotFolder(argv.dir);
@@ -415,7 +449,13 @@ runs one, "desim <command> --help" explains a command with examples.`,
   .command(
     'schema',
     'Print the JSON Schema of scenario files (for editor completion and checks)',
-    (y) => y.option('out', { type: 'string', describe: 'write to a file instead of stdout (an existing file is replaced only if it is a schema desim wrote)' }).example('$0 schema --out desim.schema.json', ''),
+    (y) =>
+      y
+        .option('out', {
+          type: 'string',
+          describe: 'write to a file instead of stdout (an existing file is replaced only if it is a schema desim wrote)',
+        })
+        .example('$0 schema --out desim.schema.json', ''),
     (argv) => {
       const text = JSON.stringify(scenarioJsonSchema(BUILTIN_DRIVERS), null, 2) + '\n';
       if (argv.out === undefined) {
@@ -430,7 +470,8 @@ runs one, "desim <command> --help" explains a command with examples.`,
         } catch {
           title = undefined;
         }
-        if (title !== 'desim scenario') throw new OutputError(argv.out, 'exists and is not a schema desim wrote; desim will not replace it: choose another --out');
+        if (title !== 'desim scenario')
+          throw new OutputError(argv.out, 'exists and is not a schema desim wrote; desim will not replace it: choose another --out');
       }
       writeFileAtomic(argv.out, text);
     },
@@ -460,7 +501,12 @@ runs one, "desim <command> --help" explains a command with examples.`,
         const file = resolveScenarioPath(name);
         const scenario = await load(file, []);
         const outDir = join(argv.out, scenario.name);
-        const execute = workerExecutor(file, [], () => {}, (w) => (worker = w));
+        const execute = workerExecutor(
+          file,
+          [],
+          () => {},
+          (w) => (worker = w),
+        );
         const report = await runScenario(scenario, { outDir, scenarioFile: file, execute });
         process.stdout.write(`${scenario.name}: ${report.result.headline}\n  wrote ${outDir}/ ${report.files.join(' ')}\n`);
       }
@@ -486,20 +532,44 @@ runs one, "desim <command> --help" explains a command with examples.`,
     'Measure simulator speed (prints wall-clock figures; the only command that reads the clock)',
     (y) =>
       y
-        .positional('what', { choices: ['kernel', 'gossip', 'tcp', 'all', 'udp'] as const, default: 'all' as const, describe: 'which benchmark (all = the three simulator ones; udp starts real nodes)' })
+        .positional('what', {
+          choices: ['kernel', 'gossip', 'tcp', 'all', 'udp'] as const,
+          default: 'all' as const,
+          describe: 'which benchmark (all = the three simulator ones; udp starts real nodes)',
+        })
         .option('json', { type: 'boolean', default: false, describe: 'print a JSON object instead of key=value' })
         .option('duration', { type: 'number', default: 3, describe: 'udp: seconds per phase (0.5..600)' })
         .option('concurrency', { type: 'number', default: 64, describe: 'udp: requests in flight (1..1024)' })
         .option('memory', { type: 'boolean', default: false, describe: 'udp: nodes without --data (nothing durable), for comparison' })
         .option('plain', { type: 'boolean', default: false, describe: 'udp: no --key-file (by default a fresh random key seals every datagram)' })
+        .option('pending', {
+          type: 'number',
+          array: true,
+          describe: `kernel: pending events of the hold model, one run each (integers ${MIN_PENDING}..${MAX_PENDING}; default 10000)`,
+        })
+        .option('events', { type: 'number', describe: 'kernel: events fired per run (integer 1..1e9; default max(2,000,000, 2 x pending))' })
+        .option('baseline', {
+          type: 'boolean',
+          default: false,
+          describe: 'kernel: also run a bare typed-array heap on the same model, interleaved with the kernel, and print the ratio',
+        })
+        .option('nodes', { type: 'number', describe: `gossip: cluster size (integer ${MIN_GOSSIP_NODES}..${MAX_GOSSIP_NODES}; default 100000)` })
+        .option('scaling', {
+          type: 'boolean',
+          default: false,
+          describe: 'gossip: 10^4, 10^5 and 10^6 nodes, each in a fresh process, with the cost per node and per event',
+        })
         .example('$0 bench kernel', 'hold model: 10,000 pending events, 2,000,000 fired')
+        .example('$0 bench kernel --pending 10000 1000000 10000000 --baseline', 'how the queue grows, beside a bare heap')
         .example('$0 bench gossip', 'one update spread to 100,000 nodes, then one anti-entropy round')
+        .example('$0 bench gossip --scaling', 'the same at 10^4, 10^5 and 10^6 nodes')
         .example('$0 bench tcp', 'one Reno flow, 1 Gbps, 10 ms RTT, loss 1e-5, 60 s simulated')
         .example('$0 bench udp', 'puts (ack local, ack replicated:2) and gets per second against a 3-node loopback cluster'),
     async (argv) => {
       if (argv.what === 'udp') {
         if (!(argv.duration >= 0.5 && argv.duration <= 600)) throw new UsageError(`--duration must be in 0.5..600 s, got ${argv.duration}`);
-        if (!(Number.isInteger(argv.concurrency) && argv.concurrency >= 1 && argv.concurrency <= 1024)) throw new UsageError(`--concurrency must be an integer in 1..1024, got ${argv.concurrency}`);
+        if (!(Number.isInteger(argv.concurrency) && argv.concurrency >= 1 && argv.concurrency <= 1024))
+          throw new UsageError(`--concurrency must be an integer in 1..1024, got ${argv.concurrency}`);
         const cliPath = process.argv[1];
         if (cliPath === undefined) throw new UsageError('cannot find the desim script to start nodes with');
         const r = await benchUdp({ cliPath, durationS: argv.duration, concurrency: argv.concurrency, memory: argv.memory, plain: argv.plain });
@@ -511,13 +581,65 @@ runs one, "desim <command> --help" explains a command with examples.`,
       }
       const all = argv.what === 'all';
       if (all || argv.what === 'kernel') {
-        const r = benchKernel();
-        printBench('kernel_hold', { events_per_s: Math.round(r.eventsPerS), peak_rss_mb: Math.round(r.peakRssMb) }, argv.json);
+        const pendings = argv.pending ?? [10_000];
+        for (const p of pendings) {
+          if (!(Number.isInteger(p) && p >= MIN_PENDING && p <= MAX_PENDING))
+            throw new UsageError(`--pending must be integers in ${MIN_PENDING}..${MAX_PENDING}, got ${p}`);
+        }
+        if (argv.events !== undefined && !(Number.isInteger(argv.events) && argv.events >= 1 && argv.events <= 1e9))
+          throw new UsageError(`--events must be an integer in 1..1e9, got ${argv.events}`);
+        let first: number | undefined;
+        for (const p of pendings) {
+          const events = argv.events ?? defaultHoldEvents(p);
+          const r = argv.baseline ? benchKernelVsBare(events, p) : undefined;
+          const k = r?.kernel ?? benchKernel(events, p);
+          first ??= k.eventsPerCpuS;
+          const growth = pendings.length > 1 ? { rate_vs_first: k.eventsPerCpuS / first } : {};
+          printBench(
+            'kernel_hold',
+            {
+              pending: p,
+              events: k.events,
+              events_per_s: Math.round(k.eventsPerS),
+              events_per_cpu_s: Math.round(k.eventsPerCpuS),
+              ...growth,
+              peak_rss_mb: Math.round(k.peakRssMb),
+            },
+            argv.json,
+          );
+          if (r !== undefined) {
+            printBench(
+              'kernel_bare',
+              { pending: p, events: r.bare.events, events_per_s: Math.round(r.bare.eventsPerS), events_per_cpu_s: Math.round(r.bare.eventsPerCpuS) },
+              argv.json,
+            );
+            printBench('kernel_vs_bare', { pending: p, ratio: r.ratio }, argv.json);
+          }
+        }
       }
       if (all || argv.what === 'gossip') {
-        const r = benchGossip();
-        if (argv.json) printBench('gossip_100k', { wall_s: r.wallS, events_per_s: Math.round(r.eventsPerS), peak_rss_mb: Math.round(r.peakRssMb) }, true);
-        else process.stdout.write(formatGossipBench(r) + '\n');
+        if (argv.nodes !== undefined && !(Number.isInteger(argv.nodes) && argv.nodes >= MIN_GOSSIP_NODES && argv.nodes <= MAX_GOSSIP_NODES)) {
+          throw new UsageError(`--nodes must be an integer in ${MIN_GOSSIP_NODES}..${MAX_GOSSIP_NODES}, got ${argv.nodes}`);
+        }
+        if (argv.scaling) {
+          const cliPath = process.argv[1];
+          if (cliPath === undefined) throw new UsageError('cannot find the desim script to run each size in');
+          for (const n of GOSSIP_SCALING_NODES) {
+            // A fresh process per size, so each peak RSS is its own.
+            const out = execFileSync(process.execPath, [...process.execArgv, cliPath, 'bench', 'gossip', '--nodes', String(n), '--json'], {
+              encoding: 'utf8',
+              stdio: ['ignore', 'pipe', 'inherit'],
+              maxBuffer: 1 << 20,
+            });
+            const f = JSON.parse(out.trim()) as GossipBenchFields & { bench: string };
+            if (argv.json) process.stdout.write(JSON.stringify({ ...f, ...formatGossipScaling(f).costs }) + '\n');
+            else process.stdout.write(formatGossipScaling(f).line + '\n');
+          }
+        } else {
+          const r = benchGossip(argv.nodes ?? 100_000);
+          if (argv.json) process.stdout.write(JSON.stringify(gossipBenchFields(r)) + '\n');
+          else process.stdout.write(formatGossipBench(r) + '\n');
+        }
       }
       if (all || argv.what === 'tcp') {
         const r = benchTcp();

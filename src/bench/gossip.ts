@@ -33,9 +33,64 @@ export interface GossipBenchResult {
   readonly digests: number;
 }
 
+/** Cluster sizes `desim bench gossip --nodes` accepts. */
+export const MIN_GOSSIP_NODES = 10;
+export const MAX_GOSSIP_NODES = 10_000_000;
+/** Cluster sizes of `desim bench gossip --scaling`. */
+export const GOSSIP_SCALING_NODES: readonly number[] = [10_000, 100_000, 1_000_000];
+
+/** `gossip_100k`, `gossip_1000k`, `gossip_2500`: the benchmark's name for a cluster size. */
+export function gossipBenchName(n: number): string {
+  return `gossip_${n >= 1000 && n % 1000 === 0 ? `${n / 1000}k` : n}`;
+}
+
+/** What `desim bench gossip --json` prints, one object per run (times in s, memory in MiB). */
+export interface GossipBenchFields {
+  readonly bench: string;
+  readonly nodes: number;
+  readonly events: number;
+  readonly wall_s: number;
+  readonly events_per_s: number;
+  readonly peak_rss_mb: number;
+  readonly cpu_s: number;
+}
+
+export function gossipBenchFields(r: GossipBenchResult): GossipBenchFields {
+  return {
+    bench: gossipBenchName(r.nodes),
+    nodes: r.nodes,
+    events: r.events,
+    wall_s: r.wallS,
+    events_per_s: Math.round(r.eventsPerS),
+    peak_rss_mb: Math.round(r.peakRssMb),
+    cpu_s: r.cpuS,
+  };
+}
+
 /** The one line `desim bench gossip` prints. */
 export function formatGossipBench(r: GossipBenchResult): string {
-  return `gossip_${r.nodes >= 1000 && r.nodes % 1000 === 0 ? `${r.nodes / 1000}k` : r.nodes} wall_s=${r.wallS.toFixed(3)} events_per_s=${Math.round(r.eventsPerS)} peak_rss_mb=${Math.round(r.peakRssMb)}`;
+  const f = gossipBenchFields(r);
+  return `${f.bench} wall_s=${f.wall_s.toFixed(3)} events_per_s=${f.events_per_s} peak_rss_mb=${f.peak_rss_mb} cpu_s=${f.cpu_s.toFixed(3)}`;
+}
+
+/** Costs of one size of `desim bench gossip --scaling`: wall and CPU µs per node, CPU ns per event. */
+export interface GossipScalingCosts {
+  readonly wall_us_per_node: number;
+  readonly cpu_us_per_node: number;
+  readonly cpu_ns_per_event: number;
+}
+
+/** One line of `desim bench gossip --scaling`: the run's figures and what it cost per node and per event. */
+export function formatGossipScaling(f: GossipBenchFields): { line: string; costs: GossipScalingCosts } {
+  const costs = {
+    wall_us_per_node: (f.wall_s * 1e6) / f.nodes,
+    cpu_us_per_node: (f.cpu_s * 1e6) / f.nodes,
+    cpu_ns_per_event: (f.cpu_s * 1e9) / f.events,
+  };
+  const line =
+    `${f.bench} wall_s=${f.wall_s.toFixed(3)} events_per_s=${f.events_per_s} peak_rss_mb=${f.peak_rss_mb} cpu_s=${f.cpu_s.toFixed(3)}` +
+    ` wall_us_per_node=${costs.wall_us_per_node.toFixed(2)} cpu_us_per_node=${costs.cpu_us_per_node.toFixed(2)} cpu_ns_per_event=${Math.round(costs.cpu_ns_per_event)}`;
+  return { line, costs };
 }
 
 /**

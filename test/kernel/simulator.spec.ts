@@ -9,7 +9,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { SimulationError } from '../../src/kernel/errors.js';
-import { Simulator, type EventId, type StopReason } from '../../src/kernel/simulator.js';
+import { Simulator, type EventId, type SimulatorOptions, type StopReason } from '../../src/kernel/simulator.js';
 import { fcParams } from '../fc.js';
 
 // ---------------------------------------------------------------------------
@@ -28,15 +28,11 @@ type Command =
   | { readonly c: 'step' }
   | { readonly c: 'peek' };
 
-const delayArb = fc.oneof(
-  { weight: 4, arbitrary: fc.integer({ min: 0, max: 4 }) },
-  { weight: 1, arbitrary: fc.integer({ min: 0, max: 1_000_000 }) },
-);
+const delayArb = fc.oneof({ weight: 4, arbitrary: fc.integer({ min: 0, max: 4 }) }, { weight: 1, arbitrary: fc.integer({ min: 0, max: 1_000_000 }) });
 
 /** Actions nested at most `depth` handler levels deep. */
 function actionArb(depth: number): fc.Arbitrary<Action> {
-  const body: fc.Arbitrary<readonly Action[]> =
-    depth === 0 ? fc.constant([]) : fc.array(actionArb(depth - 1), { maxLength: 3 });
+  const body: fc.Arbitrary<readonly Action[]> = depth === 0 ? fc.constant([]) : fc.array(actionArb(depth - 1), { maxLength: 3 });
   return fc.oneof(
     { weight: 5, arbitrary: fc.record({ t: fc.constant('schedule' as const), delay: delayArb, body }) },
     { weight: 3, arbitrary: fc.record({ t: fc.constant('cancel' as const), ref: fc.nat({ max: 200 }) }) },
@@ -180,7 +176,10 @@ class Model {
 // The real kernel, driven by the same program.
 
 class Real {
-  readonly sim = new Simulator({ seed: 7, initialCapacity: 16 });
+  readonly sim: Simulator;
+  constructor(queue: SimulatorOptions) {
+    this.sim = new Simulator({ seed: 7, initialCapacity: 16, ...queue });
+  }
   private readonly handles: EventId[] = [];
   readonly log: number[] = [];
   readonly cancelResults: boolean[] = [];
@@ -227,9 +226,9 @@ class Real {
   }
 }
 
-function runProgram(commands: readonly Command[]): void {
+function runProgram(commands: readonly Command[], queue: SimulatorOptions = {}): void {
   const model = new Model();
-  const real = new Real();
+  const real = new Real(queue);
   for (const [i, cmd] of commands.entries()) {
     const where = `after command ${i} (${cmd.c})`;
     switch (cmd.c) {
@@ -279,18 +278,101 @@ describe('Simulator against a model', () => {
     );
   });
 
+  // The same programs with the ladder forced on at a few events and tiny
+  // buckets, so rungs are cut from the top, crowded buckets open finer rungs,
+  // and the heap hands events to the ladder and takes them back, all many
+  // times per program, with ties, cancellations and reschedules from handlers.
+  for (const queue of [
+    { ladderAbove: 1, ladderBucket: 1 },
+    { ladderAbove: 8, ladderBucket: 2 },
+    { ladderAbove: 64, ladderBucket: 4 },
+  ]) {
+    it(`fires the same events in the same order with the ladder on (ladderAbove ${queue.ladderAbove}, ladderBucket ${queue.ladderBucket})`, () => {
+      fc.assert(
+        fc.property(fc.array(commandArb, { minLength: 1, maxLength: 25 }), (commands) => runProgram(commands, queue)),
+        fcParams({ numRuns: 150 }),
+      );
+    });
+  }
+
   it('fires same-time events first in, first out, including those scheduled by a handler at now', () => {
     const sim = new Simulator();
     const order: string[] = [];
-    sim.schedule(10, () => {
-      order.push('a');
-      sim.schedule(10, () => order.push('a-child'), undefined);
-    }, undefined);
+    sim.schedule(
+      10,
+      () => {
+        order.push('a');
+        sim.schedule(10, () => order.push('a-child'), undefined);
+      },
+      undefined,
+    );
     sim.schedule(10, () => order.push('b'), undefined);
     sim.schedule(5, () => order.push('first'), undefined);
     expect(sim.run()).toBe('idle');
     expect(order).toEqual(['first', 'a', 'b', 'a-child']);
     expect(sim.now).toBe(10);
+  });
+});
+
+describe('Simulator ladder queue at scale', () => {
+  /**
+   * A hold-like workload: 30,000 starting events with many ties, each fired
+   * event logs itself, draws whether to schedule one or two more (at now or
+   * later, often at the same instant) and sometimes cancels a pending one. The
+   * draws depend on the order of firing, so any reordering changes the log.
+   */
+  function workload(queue: SimulatorOptions): { log: number[]; sim: Simulator; maxDepth: number; maxHeap: number } {
+    const sim = new Simulator({ seed: 3, ...queue });
+    const rng = sim.rng.stream('w');
+    const log: number[] = [];
+    const ids: EventId[] = [];
+    const white = sim as unknown as { depth: number; size: number };
+    let maxDepth = 0;
+    let maxHeap = 0;
+    let next = 0;
+    const fire = (k: number): void => {
+      log.push(k, sim.now);
+      maxDepth = Math.max(maxDepth, white.depth);
+      maxHeap = Math.max(maxHeap, white.size);
+      if (log.length > 400_000) return;
+      const more = rng.int(0, 2);
+      for (let i = 0; i < more; i++) {
+        const delay = rng.bernoulli(0.3) ? rng.int(0, 3) : rng.int(0, 5_000_000);
+        ids.push(sim.after(delay, fire, next++));
+      }
+      if (rng.bernoulli(0.1)) sim.cancel(ids[rng.int(0, ids.length - 1)] as EventId);
+    };
+    for (let i = 0; i < 30_000; i++) ids.push(sim.schedule(rng.int(0, 2_000) * 1000, fire, next++));
+    sim.run();
+    return { log, sim, maxDepth, maxHeap };
+  }
+
+  it('fires the same events in the same order as the heap alone, with rungs opened, refilled and given back', () => {
+    const heap = workload({ ladderAbove: Infinity });
+    expect(heap.maxDepth).toBe(0);
+    expect(heap.log.length).toBeGreaterThan(400_000);
+    for (const queue of [{}, { ladderAbove: 1000, ladderBucket: 1 }, { ladderAbove: 100_000, ladderBucket: 64 }]) {
+      const ladder = workload(queue);
+      expect(ladder.log.length).toBe(heap.log.length);
+      for (let i = 0; i < heap.log.length; i++) {
+        if (ladder.log[i] !== heap.log[i]) expect.fail(`log entry ${i} differs with ${JSON.stringify(queue)}: ${ladder.log[i]} vs ${heap.log[i]}`);
+      }
+      expect(ladder.sim.fired).toBe(heap.sim.fired);
+      expect(ladder.sim.now).toBe(heap.sim.now);
+      expect(ladder.sim.pending).toBe(0);
+      if (queue.ladderAbove !== 100_000) {
+        // The ladder was really used, and the heap stayed small.
+        expect(ladder.maxDepth).toBeGreaterThan(0);
+        expect(ladder.maxHeap).toBeLessThan(heap.maxHeap / 4);
+      }
+    }
+  });
+
+  it('refuses a ladder setting out of range', () => {
+    expect(() => new Simulator({ ladderAbove: 0 })).toThrow(RangeError);
+    expect(() => new Simulator({ ladderAbove: 2.5 })).toThrow(RangeError);
+    expect(() => new Simulator({ ladderBucket: 0 })).toThrow(RangeError);
+    expect(() => new Simulator({ ladderBucket: 2 ** 21 })).toThrow(RangeError);
   });
 });
 
@@ -344,10 +426,14 @@ describe('Simulator.run options', () => {
     const sim = new Simulator();
     const log: number[] = [];
     for (let t = 1; t <= 5; t++) {
-      sim.schedule(t, (x: number) => {
-        log.push(x);
-        if (x === 2) sim.stop();
-      }, t);
+      sim.schedule(
+        t,
+        (x: number) => {
+          log.push(x);
+          if (x === 2) sim.stop();
+        },
+        t,
+      );
     }
     expect(sim.run()).toBe('stopped');
     expect(log).toEqual([1, 2]);
@@ -417,10 +503,14 @@ describe('Simulator cancellation', () => {
     const sim = new Simulator();
     const log: number[] = [];
     const ids: EventId[] = [];
-    sim.schedule(5, () => {
-      for (let i = 0; i < 10_000; i++) ids.push(sim.schedule(10 + (i % 97), (x: number) => log.push(x), i));
-      for (let i = 0; i < 10_000; i++) if (i % 10 !== 0) sim.cancel(ids[i] as EventId);
-    }, undefined);
+    sim.schedule(
+      5,
+      () => {
+        for (let i = 0; i < 10_000; i++) ids.push(sim.schedule(10 + (i % 97), (x: number) => log.push(x), i));
+        for (let i = 0; i < 10_000; i++) if (i % 10 !== 0) sim.cancel(ids[i] as EventId);
+      },
+      undefined,
+    );
     sim.run();
     const expected = Array.from({ length: 1000 }, (_, k) => k * 10).sort((a, b) => (a % 97) - (b % 97) || a - b);
     expect(log).toEqual(expected);
@@ -433,9 +523,14 @@ describe('SimulationError', () => {
     const boom = new TypeError('boom');
     const after: string[] = [];
     sim.schedule(1_500_000_000, () => undefined, undefined, 'fine');
-    sim.schedule(2_000_000_001, () => {
-      throw boom;
-    }, undefined, 'gossip.round');
+    sim.schedule(
+      2_000_000_001,
+      () => {
+        throw boom;
+      },
+      undefined,
+      'gossip.round',
+    );
     sim.schedule(3_000_000_000, () => after.push('later'), undefined, 'later');
     let caught: unknown;
     try {
@@ -463,10 +558,14 @@ describe('SimulationError', () => {
 
   it('reports an unlabelled event and a non-Error throw, also from step()', () => {
     const sim = new Simulator({ seed: 9 });
-    sim.schedule(3, () => {
-      // eslint-disable-next-line @typescript-eslint/only-throw-error -- the point of the test
-      throw 'a string';
-    }, undefined);
+    sim.schedule(
+      3,
+      () => {
+        // eslint-disable-next-line @typescript-eslint/only-throw-error -- the point of the test
+        throw 'a string';
+      },
+      undefined,
+    );
     expect(() => sim.step()).toThrow(/a string.*seed 9.*<unlabelled>/);
   });
 });
