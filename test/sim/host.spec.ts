@@ -138,6 +138,74 @@ describe('SimHost with a ping-pong node', () => {
     expect(sim.pending).toBe(0);
   });
 
+  describe('lazy deadlines (one kernel event per timer, moved only earlier)', () => {
+    /** Counts the host's timer schedules and every cancel on the simulator. */
+    function counting() {
+      const h = setup();
+      const counts = { schedules: 0, cancels: 0 };
+      const schedule = h.sim.schedule.bind(h.sim);
+      const cancel = h.sim.cancel.bind(h.sim);
+      h.sim.schedule = ((at: Time, fn: (a: unknown) => void, arg: unknown, label?: string) => {
+        if (label === 'host.timer') counts.schedules++;
+        return schedule(at, fn, arg, label);
+      }) as typeof h.sim.schedule;
+      h.sim.cancel = (id) => {
+        counts.cancels++;
+        return cancel(id);
+      };
+      return { ...h, counts };
+    }
+
+    it('moving a pending timer later schedules nothing; it fires once, at the last deadline', () => {
+      const { sim, host, pp, counts } = counting();
+      host.call(1, { op: 'set-timer', timer: 'x', atNs: 10 * MS });
+      for (const t of [20, 30, 40]) host.call(1, { op: 'set-timer', timer: 'x', atNs: t * MS });
+      expect(counts).toEqual({ schedules: 1, cancels: 0 });
+      expect(sim.pending).toBe(1);
+      sim.run({ until: 39 * MS });
+      expect(pp(1).timersFired).toEqual([]); // the event at 10 ms found the deadline later and waited
+      expect(counts).toEqual({ schedules: 2, cancels: 0 });
+      sim.run();
+      expect(pp(1).timersFired).toEqual(['x@40']);
+      expect(sim.pending).toBe(0);
+    });
+
+    it('moving a pending timer earlier replaces its event; the old event never fires it', () => {
+      const { sim, host, pp, counts } = counting();
+      host.call(1, { op: 'set-timer', timer: 'x', atNs: 50 * MS });
+      host.call(1, { op: 'set-timer', timer: 'x', atNs: 20 * MS });
+      expect(counts).toEqual({ schedules: 2, cancels: 1 });
+      expect(sim.pending).toBe(1);
+      sim.run();
+      expect(pp(1).timersFired).toEqual(['x@20']);
+    });
+
+    it('a cancelled timer\'s event fires and does nothing; setting it again later reuses that event', () => {
+      const { sim, host, pp, counts } = counting();
+      host.call(1, { op: 'set-timer', timer: 'x', atNs: 10 * MS });
+      host.call(1, { op: 'cancel-timer', timer: 'x' });
+      expect(counts.cancels).toBe(0);
+      sim.run({ until: 12 * MS });
+      expect(pp(1).timersFired).toEqual([]);
+      host.call(1, { op: 'set-timer', timer: 'x', atNs: 30 * MS }); // no event pending: a new one
+      host.call(1, { op: 'cancel-timer', timer: 'x' });
+      host.call(1, { op: 'set-timer', timer: 'x', atNs: 35 * MS }); // the pending one (30 ms) will wait
+      expect(counts).toEqual({ schedules: 2, cancels: 0 });
+      sim.run();
+      expect(pp(1).timersFired).toEqual(['x@35']);
+    });
+
+    it('a timer restarted on every message (a retransmission timer) costs one event per expiry, not per restart', () => {
+      const { sim, host, pp, counts } = counting();
+      // 1000 restarts, 1 ms apart, each 100 ms ahead: the event re-schedules itself about every 100 ms.
+      for (let i = 0; i < 1000; i++) sim.schedule(i * MS, () => host.call(1, { op: 'set-timer', timer: 'rto', atNs: sim.now + 100 * MS }), undefined);
+      sim.run();
+      expect(pp(1).timersFired).toEqual(['rto@1099']);
+      expect(counts.cancels).toBe(0);
+      expect(counts.schedules).toBeLessThanOrEqual(12);
+    });
+  });
+
   it('a timer can be set again from its own handler (the ping timer) and by a call while pending', () => {
     const { sim, host, pp } = setup();
     host.startAll();
