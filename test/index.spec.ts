@@ -10,10 +10,10 @@ import * as testing from '../src/testing/index.js';
 describe('public API', () => {
   it('desim exports exactly these names', () => {
     expect(Object.keys(desim).sort()).toEqual([
-    'BUILTIN_DRIVERS', 'CsvWriter', 'DEFAULT_CONFIG', 'DEFAULT_LINK', 'DROP_CAUSES', 'Dumbbell', 'GossipMetrics',
+    'ActionBuffer', 'BUILTIN_DRIVERS', 'CsvWriter', 'DEFAULT_CONFIG', 'DEFAULT_LINK', 'DROP_CAUSES', 'Dumbbell', 'GossipMetrics',
     'GossipNode', 'MAX_TIME', 'MIN_MTU_BYTES', 'MergeResult', 'NS_PER_MS', 'NS_PER_S', 'NS_PER_US', 'Network',
     'Outbox', 'OutputError', 'PRESETS', 'PRESET_NAMES', 'ProtocolError', 'Random', 'RandomStreams', 'RttEstimator', 'RumorList',
-    'ScenarioError', 'SimHost', 'SimulationError', 'Simulator', 'SkewedClock', 'Store', 'SweepRunError', 'TcpReceiver', 'TcpSender',
+    'ScenarioError', 'SimHost', 'SimulationError', 'Simulator', 'SkewedClock', 'Store', 'SweepRunError', 'TcpFlows', 'TcpReceiver', 'TcpSender', 'TcpStack',
     'TraceSource', 'VARIANTS', 'WireError', 'answerDigest', 'answerRequest', 'answerSummary', 'applyFault',
     'buildDigests', 'buildNetwork', 'buildWorld', 'checkScenario', 'collect', 'compareVersion', 'congestionOps', 'congestionState',
     'createControlBlock', 'decode', 'deriveSeed', 'driversFor', 'droppedTotal', 'encode', 'encodedSize',
