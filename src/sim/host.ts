@@ -204,12 +204,13 @@ export class SimHost<M, C = never, R = unknown> {
   }
 
   private perform(id: NodeId, actions: readonly Action<M>[]): void {
+    const transmit = this.transmit;
     for (let i = 0; i < actions.length; i++) {
       const a = actions[i] as Action<M>;
       switch (a.type) {
         case 'send':
-          if (this.transmit === undefined) this.net.send(id, a.to, a.msg, a.sizeBytes);
-          else this.transmit(id, a.to, a.msg, a.sizeBytes);
+          if (transmit === undefined) this.net.send(id, a.to, a.msg, a.sizeBytes);
+          else transmit(id, a.to, a.msg, a.sizeBytes);
           break;
         case 'set-timer':
           this.setTimer(id, a.timer, a.atNs);

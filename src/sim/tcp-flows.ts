@@ -22,7 +22,7 @@
 import type { Simulator } from '../kernel/simulator.js';
 import { TraceSource } from '../kernel/trace.js';
 import type { Time } from '../kernel/time.js';
-import type { LinkCounters, Network, NodeId } from '../net/network.js';
+import type { Network, NodeId } from '../net/network.js';
 import { ActionBuffer } from '../protocols/tcp/action-buffer.js';
 import { congestionOps, type Variant } from '../protocols/tcp/congestion/index.js';
 import type { CongestionOps } from '../protocols/tcp/congestion/ops.js';
@@ -127,10 +127,6 @@ class Flow {
   ) {
     this.txCount = countTx ? new Map() : undefined;
   }
-}
-
-function sendDrops(t: LinkCounters): number {
-  return t.dropQueue + t.dropLoss + t.dropPartition + t.dropNodeDown;
 }
 
 /** TCP flows between nodes of a simulated network. */
@@ -324,10 +320,11 @@ export class TcpFlows {
         return;
       }
     }
-    const t = this.net.total;
-    const before = sendDrops(t);
-    this.net.send(f.dataFrom, f.dataTo, p, sizeBytes);
-    f.lastDropped = sendDrops(t) !== before;
+    // A packet the network takes is in flight (a duplicated one twice); one it drops at once is not.
+    const net = this.net;
+    const before = net.inFlight;
+    net.send(f.dataFrom, f.dataTo, p, sizeBytes);
+    f.lastDropped = net.inFlight === before;
     if (f.lastDropped) f.dataDrops++;
   };
 

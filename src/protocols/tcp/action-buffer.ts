@@ -39,9 +39,15 @@ interface TraceSlot {
   data: Readonly<Record<string, string | number | boolean>>;
 }
 
+const EMPTY: readonly never[] = Object.freeze([]);
+
 /** A queue of actions whose objects are reused after each poll. */
 export class ActionBuffer<M> {
-  private readonly list: Action<M>[] = [];
+  /** The queued actions are items[0 .. n). */
+  private readonly items: Action<M>[] = [];
+  private n = 0;
+  /** views[k]: an array of length k that poll fills with the k queued actions (no push, no pop). */
+  private readonly views: Action<M>[][] = [];
   private readonly sends: SendSlot<M>[] = [];
   private readonly sets: SetTimerSlot[] = [];
   private readonly cancels: CancelTimerSlot[] = [];
@@ -50,10 +56,8 @@ export class ActionBuffer<M> {
   private nSets = 0;
   private nCancels = 0;
   private nTraces = 0;
-  private polled = false;
 
   send(to: NodeId, msg: M, sizeBytes: number): void {
-    if (this.polled) this.clear();
     let s = this.sends[this.nSends];
     if (s === undefined) {
       s = { type: 'send', to, msg, sizeBytes };
@@ -64,11 +68,10 @@ export class ActionBuffer<M> {
       s.sizeBytes = sizeBytes;
     }
     this.nSends++;
-    this.list.push(s);
+    this.items[this.n++] = s;
   }
 
   setTimer(timer: string, atNs: Time): void {
-    if (this.polled) this.clear();
     let s = this.sets[this.nSets];
     if (s === undefined) {
       s = { type: 'set-timer', timer, atNs };
@@ -78,22 +81,20 @@ export class ActionBuffer<M> {
       s.atNs = atNs;
     }
     this.nSets++;
-    this.list.push(s);
+    this.items[this.n++] = s;
   }
 
   cancelTimer(timer: string): void {
-    if (this.polled) this.clear();
     let s = this.cancels[this.nCancels];
     if (s === undefined) {
       s = { type: 'cancel-timer', timer };
       this.cancels.push(s);
     } else s.timer = timer;
     this.nCancels++;
-    this.list.push(s);
+    this.items[this.n++] = s;
   }
 
   trace(name: string, data: Readonly<Record<string, string | number | boolean>>): void {
-    if (this.polled) this.clear();
     let s = this.traces[this.nTraces];
     if (s === undefined) {
       s = { type: 'trace', name, data };
@@ -103,25 +104,31 @@ export class ActionBuffer<M> {
       s.data = data;
     }
     this.nTraces++;
-    this.list.push(s);
+    this.items[this.n++] = s;
   }
 
-  /** The actions queued since the last poll; valid until the next action is queued or the next poll. */
+  /**
+   * The actions queued since the last poll, and forgets them. The array and its action objects are
+   * reused: valid until the next poll (and the objects until the next action is queued).
+   */
   poll(): readonly Action<M>[] {
-    if (this.polled) this.clear();
-    this.polled = true;
-    return this.list;
+    const n = this.n;
+    if (n === 0) return EMPTY;
+    let v = this.views[n];
+    if (v === undefined) {
+      v = this.items.slice(0, n);
+      this.views[n] = v;
+    } else for (let i = 0; i < n; i++) v[i] = this.items[i] as Action<M>;
+    this.clear();
+    return v;
   }
 
   /** Forgets every queued action. */
   clear(): void {
-    // pop, not `length = 0`: that drops the backing store, and every input would allocate a new one.
-    const list = this.list;
-    while (list.length > 0) list.pop();
+    this.n = 0;
     this.nSends = 0;
     this.nSets = 0;
     this.nCancels = 0;
     this.nTraces = 0;
-    this.polled = false;
   }
 }
