@@ -68,12 +68,35 @@ describe('entries that would be ignored are refused', () => {
     expect(problems(gossip.replace('at_s: 1, node: A', 'at_s: 11, node: A'))).toEqual(['workload[0].at_s: expected a time <= duration_s (10), got 11']);
   });
 
-  it('network and faults in a TCP scenario (TCP builds its own dumbbell)', () => {
-    const p = problems(tcp + 'network: { nodes: 2 }\nfaults: [{ at_s: 1, crash: n0 }]\n');
-    expect(p).toHaveLength(2);
-    expect(p[0]).toMatch(/^network: TCP scenarios do not use the network section yet/);
-    expect(p[1]).toMatch(/^faults: TCP scenarios do not apply faults yet/);
-    expect(problems(tcp + 'faults: [{ at_s: 1, repair: all }]\n')).toEqual([expect.stringMatching(/^faults: TCP scenarios do not apply faults yet/)]);
+  it('a TCP scenario on a network: flows must name their nodes; the dumbbell\'s keys are refused', () => {
+    const onNet = (flow: string, extra = '', faults = ''): string => `
+name: t
+duration_s: 3
+network: { nodes: 2, link: { bandwidth_bps: 1000000 } }
+protocol: { tcp: { ${extra}flows: [${flow}] } }
+${faults}`;
+    expect(problems(onNet('{ variant: reno }', '', 'faults: [{ at_s: 1, crash: n0 }]'))).toEqual([
+      'protocol.tcp.flows[0].from: required with a network section: the node the sender runs on',
+      'protocol.tcp.flows[0].to: required with a network section: the node the receiver runs on',
+    ]);
+    expect(problems(onNet('{ from: n0, to: n3, extra_rtt_ms: 5 }', 'bottleneck: { loss: 0.01 }, ', 'faults: [{ at_s: 1, restart: n0, keep_state: false }]'))).toEqual([
+      expect.stringMatching(/^protocol\.tcp\.bottleneck: describes the dumbbell; with a network section the path is the network's links/),
+      expect.stringMatching(/^protocol\.tcp\.flows\[0\]\.extra_rtt_ms: describes the dumbbell/),
+      'protocol.tcp.flows[0].to: unknown node "n3" (nodes: n0, n1)',
+      expect.stringMatching(/^faults\[0\]\.keep_state: node n0 runs a TCP end, which restarts with its state/),
+    ]);
+    expect(problems(onNet('{ from: n0, to: n1 }', '', 'faults: [{ at_s: 1, partition: [[n0], [n1]] }, { at_s: 2, repair: all }]'))).toEqual([]);
+    // An unlimited flow on a link with neither a rate nor loss would grow its window without bound.
+    expect(problems(onNet('{ from: n0, to: n1 }').replace(', link: { bandwidth_bps: 1000000 }', ''))).toEqual([
+      expect.stringMatching(/^protocol\.tcp\.flows\[0\]\.bytes: the run is estimated at Infinity events \(an unlimited flow on a link without bandwidth_bps or loss/),
+    ]);
+  });
+
+  it('faults or flow nodes in a TCP scenario without a network (the dumbbell has no named nodes)', () => {
+    expect(problems(tcp + 'faults: [{ at_s: 1, repair: all }]\n')).toEqual(['faults: faults need a network section with nodes']);
+    expect(problems(tcp.replace('{ bottleneck: { loss: 0.01 } }', '{ flows: [{ from: A }] }'))).toEqual([
+      expect.stringMatching(/^protocol\.tcp\.flows\[0\]\.from: names a node of the network section, and there is none/),
+    ]);
   });
 });
 
