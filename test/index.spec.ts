@@ -30,8 +30,8 @@ describe('public API', () => {
 
   it('desim/testing exports exactly these names', () => {
     expect(Object.keys(testing).sort()).toEqual([
-    'PropertyFailure', 'caseToScenario', 'checkProtocol', 'clusterArb', 'clusterCaseArb', 'converged',
-    'faultScheduleArb', 'nodeNames', 'runCase', 'runScenarioObject', 'timeArb', 'workloadArb',
+    'PropertyFailure', 'caseToScenario', 'checkProtocol', 'checkTcpDelivery', 'clusterArb', 'clusterCaseArb', 'converged',
+    'faultScheduleArb', 'nodeNames', 'runCase', 'runScenarioObject', 'runTcpCase', 'tcpCaseArb', 'tcpCaseToScenario', 'timeArb', 'workloadArb',
     ]);
   });
 

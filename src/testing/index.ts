@@ -304,3 +304,5 @@ export function checkProtocol<M, C, R>(opts: CheckProtocolOptions<M, C, R>): voi
     violation,
   );
 }
+
+export { checkTcpDelivery, runTcpCase, tcpCaseArb, tcpCaseToScenario, type CheckTcpDeliveryOptions, type TcpCase, type TcpCaseOptions, type TcpCaseResult } from './tcp.js';
