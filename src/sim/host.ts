@@ -150,7 +150,8 @@ export class SimHost<M, C = never, R = unknown> {
   private deliver(id: NodeId, from: NodeId, msg: M): void {
     const n = this.nodes[id] as ProtocolNode<M, C, R>;
     n.handleMessage(from, msg, this.sim.now);
-    this.perform(id, n.pollActions());
+    const actions = n.pollActions();
+    if (actions.length !== 0) this.perform(id, actions);
   }
 
   private onTimer(t: TimerState): void {

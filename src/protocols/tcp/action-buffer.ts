@@ -119,7 +119,11 @@ export class ActionBuffer<M> {
       v = this.items.slice(0, n);
       this.views[n] = v;
     } else for (let i = 0; i < n; i++) v[i] = this.items[i] as Action<M>;
-    this.clear();
+    this.n = 0;
+    this.nSends = 0;
+    this.nSets = 0;
+    this.nCancels = 0;
+    this.nTraces = 0;
     return v;
   }
 
