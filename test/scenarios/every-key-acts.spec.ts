@@ -25,9 +25,9 @@
  * it lands, in meta.json's resolved scenario (DOCUMENTATION_KEYS). A fault
  * key on an entry whose verb has no use for it is tried too (the last tests).
  *
- * Nothing here knows which family takes which section: a TCP base that holds a
- * network and faults is refused today, naming `network` and `faults`; when TCP
- * accepts them, the same keys are simply expected to act.
+ * Nothing here knows which family takes which section: TCP bases with a
+ * network and faults run their flows on it, and the same keys are expected to
+ * act there as for gossip and modules.
  *
  * Bases are tiny (a few nodes, a few simulated seconds) and plots are off
  * except for the `outputs.plots` case, so the whole file runs in seconds.
@@ -197,6 +197,22 @@ const tcpSection = {
   ],
 };
 
+/** TCP on a network: the dumbbell's keys do not apply; flows on every pair that NETWORK or FAULTS touch (the 1 Mbps links bound them). */
+const TCP_PAIRS = [
+  ['A', 'B'], ['B', 'C'], ['C', 'D'], ['D', 'E'], ['E', 'F'], ['F', 'A'], ['C', 'A'], ['D', 'F'],
+  ['B', 'D'], ['C', 'E'], ['B', 'F'], ['E', 'A'], ['F', 'C'], ['A', 'D'], ['A', 'C'],
+];
+const tcpNetSection = {
+  mss_bytes: 1000,
+  header_bytes: 40,
+  initial_window: 3,
+  min_rto_s: 0.2,
+  delayed_ack: true,
+  delayed_ack_ms: 40,
+  // Unlimited flows both ways on each pair, so every link carries traffic to the end and one-way faults show.
+  flows: TCP_PAIRS.flatMap((p) => [p, [p[1], p[0]]]).map(([from, to], i) => ({ variant: (['reno', 'newreno', 'tahoe'] as const)[i % 3], name: `n${i}`, start_s: i / 50, bytes: 'unlimited', from, to })),
+};
+
 const moduleWorkload = [
   { at_s: 0.1, node: 'A', call: { op: 'ping' } },
   { at_s: 0.5, node: 'B', call: 7 },
@@ -290,12 +306,12 @@ const BASES: Base[] = [
   },
   // `preset` fills the keys a file leaves out.
   { family: 'tcp', label: 'tcp-preset', raw: { ...common('keys-tcp-preset', 2), protocol: { tcp: { preset: 'original' } } } },
-  // A TCP scenario with the shared network and faults (acts, or is refused naming those sections).
-  { family: 'tcp', label: 'tcp-network', raw: { ...common('keys-tcp-network', 6), network: NETWORK, protocol: { tcp: tcpSection }, faults: FAULTS } },
+  // TCP on the shared network with its faults: a flow on every pair a link key or a fault touches, so each one shows.
+  { family: 'tcp', label: 'tcp-network', raw: { ...common('keys-tcp-network', 6), network: NETWORK, protocol: { tcp: tcpNetSection }, faults: FAULTS } },
   ...linkNetworks.map((network, i) => ({
     family: 'tcp' as const,
     label: `tcp-link-${i}`,
-    raw: { ...common(`keys-tcp-link-${i}`, 2), network, protocol: { tcp: tcpSection } },
+    raw: { ...common(`keys-tcp-link-${i}`, 2), network, protocol: { tcp: { flows: [{ variant: 'reno', from: 'A', to: 'B', bytes: 200_000 }, { variant: 'reno', from: 'B', to: 'C', bytes: 200_000 }] } } },
   })),
 
   { family: 'module', label: 'module', raw: { ...common('keys-module', 6), network: NETWORK, protocol: { module: { path: './echo.js', options: {} } }, workload: moduleWorkload, faults: FAULTS } },
@@ -386,6 +402,13 @@ function otherNode(raw: Raw, n: string): string {
   return nodes[(nodes.indexOf(n) + 1) % nodes.length] as string;
 }
 
+/** A node of the base's network that is neither end of the flow at `path` (a `from` or `to` key). */
+function freeNode(raw: Raw, path: readonly PathSegment[]): string {
+  const flow = getAt(raw, path.slice(0, -1)) as { from?: string; to?: string };
+  const nodes = ((raw['network'] as { nodes?: string[] } | undefined)?.nodes ?? NODES) as string[];
+  return nodes.find((n) => n !== flow.from && n !== flow.to) as string;
+}
+
 /** A distribution of another kind, in the same few milliseconds. */
 const OTHER_DIST: Record<string, unknown> = {
   constant: { dist: 'exponential', mean_ms: 2 },
@@ -440,6 +463,9 @@ const HINTS: Record<string, (raw: Raw, path: readonly PathSegment[], value: unkn
   // The delayed-ACK timer binds when it is shorter than the wait for the next segment (about an RTT here).
   'protocol.tcp.delayed_ack_ms': (_r, path) => [[{ path, value: 5 }]],
   'protocol.tcp.flows[].name': (_r, path, v) => [[{ path, value: `${String(v)}-2` }]],
+  // Another node than both ends of the flow.
+  'protocol.tcp.flows[].from': (r, path) => [[{ path, value: freeNode(r, path) }]],
+  'protocol.tcp.flows[].to': (r, path) => [[{ path, value: freeNode(r, path) }]],
   // `original` is the one preset: its alternative is none.
   'protocol.tcp.preset': (_r, path) => [[{ path, value: REMOVE }]],
   'protocol.module.path': (_r, path) => [[{ path, value: './echo-other.js' }]],
@@ -598,8 +624,8 @@ describe('every key of a scenario acts or is refused', () => {
     expect(missing.sort()).toEqual([]);
   });
 
-  it('the gossip and module bases validate (they are scenarios that run, not refusals)', () => {
-    for (const b of BASES.filter((x) => x.family !== 'tcp')) {
+  it('every base validates (they are scenarios that run, not refusals)', () => {
+    for (const b of BASES) {
       const r = checkScenario(b.raw, drivers);
       expect(r.ok ? [] : r.issues, b.label).toEqual([]);
     }
@@ -633,7 +659,7 @@ describe('every key of a scenario acts or is refused', () => {
         }
       }
       expect(failures, `${acted} changes acted, ${refused} were refused naming their key`).toEqual([]);
-      // Not vacuous: most changes act (TCP's network and faults are refused today, naming those sections).
+      // Not vacuous: most changes act.
       expect(acted).toBeGreaterThan({ gossip: 120, tcp: 30, module: 80 }[family]);
     });
   }

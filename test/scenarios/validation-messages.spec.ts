@@ -78,11 +78,14 @@ ${faults}`;
     expect(problems(onNet('{ variant: reno }', '', 'faults: [{ at_s: 1, crash: n0 }]'))).toEqual([
       'protocol.tcp.flows[0].from: required with a network section: the node the sender runs on',
       'protocol.tcp.flows[0].to: required with a network section: the node the receiver runs on',
+      'network.nodes[0]: node n0 runs no TCP end (a flow\'s from or to): remove it, it would carry nothing',
+      'network.nodes[1]: node n1 runs no TCP end (a flow\'s from or to): remove it, it would carry nothing',
     ]);
     expect(problems(onNet('{ from: n0, to: n3, extra_rtt_ms: 5 }', 'bottleneck: { loss: 0.01 }, ', 'faults: [{ at_s: 1, restart: n0, keep_state: false }]'))).toEqual([
       expect.stringMatching(/^protocol\.tcp\.bottleneck: describes the dumbbell; with a network section the path is the network's links/),
       expect.stringMatching(/^protocol\.tcp\.flows\[0\]\.extra_rtt_ms: describes the dumbbell/),
       'protocol.tcp.flows[0].to: unknown node "n3" (nodes: n0, n1)',
+      'network.nodes[1]: node n1 runs no TCP end (a flow\'s from or to): remove it, it would carry nothing',
       expect.stringMatching(/^faults\[0\]\.keep_state: node n0 runs a TCP end, which restarts with its state/),
     ]);
     expect(problems(onNet('{ from: n0, to: n1 }', '', 'faults: [{ at_s: 1, partition: [[n0], [n1]] }, { at_s: 2, repair: all }]'))).toEqual([]);

@@ -445,6 +445,9 @@ function checkTcp(scenario: ScenarioFor<TcpSettings, never>): Issue[] {
       if (f.from !== undefined && f.from === f.to) issues.push({ path: `${p}.to`, message: `expected a node other than from (${f.from})` });
     });
     const ends = new Set(s.flows.flatMap((f) => [f.from, f.to]));
+    scenario.network.nodes.forEach((n, i) => {
+      if (!ends.has(n)) issues.push({ path: `network.nodes[${i}]`, message: `node ${n} runs no TCP end (a flow's from or to): remove it, it would carry nothing` });
+    });
     scenario.faults.forEach((f, i) => {
       if ('restart' in f && f.keep_state === false && ends.has(f.restart)) {
         issues.push({ path: `faults[${i}].keep_state`, message: `node ${f.restart} runs a TCP end, which restarts with its state (desim models no connection reset): remove keep_state: false` });
