@@ -138,8 +138,8 @@ export class Dumbbell {
         ackLink: [d, s] as const,
       };
     });
-    const { bottleneck: _b, returnPath: _r, flows: _f, perLinkCounters: _p, ...common } = config;
-    const shared: Omit<TcpFlowsConfig, 'flows'> = common;
+    const shared: Omit<TcpFlowsConfig, 'flows'> = { ...config };
+    for (const k of ['bottleneck', 'returnPath', 'flows', 'perLinkCounters']) delete (shared as Record<string, unknown>)[k];
     this.flows = new TcpFlows(sim, this.net, { ...shared, flows });
     this.mssBytes = this.flows.mssBytes;
     this.headerBytes = this.flows.headerBytes;

@@ -184,7 +184,7 @@ export class SimHost<M, C = never, R = unknown> {
     const timers = this.timers[id] as Map<string, TimerState>;
     let t = timers.get(timer);
     if (t === undefined) {
-      t = { node: id, timer, epoch: this.epochs[id] as number, eventAt: -1, eventId: -1 as EventId, deadline: -1 };
+      t = { node: id, timer, epoch: this.epochs[id] as number, eventAt: -1, eventId: -1, deadline: -1 };
       timers.set(timer, t);
     }
     this.lastTimer[id] = t;

@@ -79,7 +79,13 @@ export function tcpCaseArb(opts: TcpCaseOptions = {}): fc.Arbitrary<TcpCase> {
       jitter: fc.integer({ min: 0, max: opts.maxJitter_ms ?? 30 }),
       duplicate: pct(opts.maxDuplicate ?? 0.1),
       queue: fc.constantFrom(2, 10, 1000),
-      faults: faultScheduleArb(['A', 'B'], { healBy_s: opts.healBy_s ?? 10, maxFaults: opts.maxFaults ?? 3, kinds: KINDS, maxLoss: opts.maxLoss ?? 0.3, baseLatency_ms: LATENCY_MS }),
+      faults: faultScheduleArb(['A', 'B'], {
+        healBy_s: opts.healBy_s ?? 10,
+        maxFaults: opts.maxFaults ?? 3,
+        kinds: KINDS,
+        maxLoss: opts.maxLoss ?? 0.3,
+        baseLatency_ms: LATENCY_MS,
+      }),
     })
     .map((r) => ({
       variant: r.variant,
@@ -144,7 +150,8 @@ export function runTcpCase(c: TcpCase, opts: { duration_s: number }): TcpCaseRes
     else if (e.name === 'tx') {
       const tx = e.data as TcpTxRecord;
       checkState(tx, `sending [${tx.seq}, ${tx.seq + tx.len})`);
-      if (tx.seq < tx.sndUna) fail(`at ${tx.timeNs} ns: sent [${tx.seq}, ${tx.seq + tx.len}), below snd_una ${tx.sndUna} (cumulatively acknowledged)`);
+      if (tx.seq < tx.sndUna)
+        fail(`at ${tx.timeNs} ns: sent [${tx.seq}, ${tx.seq + tx.len}), below snd_una ${tx.sndUna} (cumulatively acknowledged)`);
     }
   });
   flows.trace.connect(() => undefined); // tracing on: the sender emits its records

@@ -123,7 +123,18 @@ const NETWORK = {
   link: { latency_ms: 5, jitter_ms: 1, loss: 0.05, duplicate: 0.05, bandwidth_bps: 1e6, queue_packets: 50, queue_bytes: 100_000 },
   links: [
     // A slow, lossy, short-queued one-way link A -> B: its queue limits bind when A sends a burst.
-    { from: 'A', to: 'B', both_ways: false, latency_ms: 20, jitter_ms: 2, loss: 0.1, duplicate: 0.1, bandwidth_bps: 20_000, queue_packets: 3, queue_bytes: 3000 },
+    {
+      from: 'A',
+      to: 'B',
+      both_ways: false,
+      latency_ms: 20,
+      jitter_ms: 2,
+      loss: 0.1,
+      duplicate: 0.1,
+      bandwidth_bps: 20_000,
+      queue_packets: 3,
+      queue_bytes: 3000,
+    },
     ...dists.map((d, i) => ({ from: NODES[(i + 1) % 6], to: NODES[(i + 2) % 6], latency_ms: d })),
     { from: 'C', to: 'A', loss: ge },
   ],
@@ -142,7 +153,18 @@ const FAULTS = [
   { at_s: 2.6, set_latency_ms: 30, between: ['A', 'B'], one_way: false },
   { at_s: 2.7, set_loss: 0.5, between: ['A', 'C'], one_way: false },
   // Each distribution on a pair of its own that carries traffic to the end of the run (D-E stays cut, D-F held).
-  ...dists.map((d, i) => ({ at_s: 2.8 + i / 10, set_latency_ms: d, between: [['B', 'D'], ['C', 'E'], ['B', 'F'], ['E', 'A'], ['F', 'C'], ['A', 'D']][i] })),
+  ...dists.map((d, i) => ({
+    at_s: 2.8 + i / 10,
+    set_latency_ms: d,
+    between: [
+      ['B', 'D'],
+      ['C', 'E'],
+      ['B', 'F'],
+      ['E', 'A'],
+      ['F', 'C'],
+      ['A', 'D'],
+    ][i],
+  })),
   { at_s: 3.5, set_loss: ge, between: ['B', 'C'], one_way: true },
 ];
 
@@ -152,10 +174,22 @@ const linkNetworks = dists.map((d, i) => ({ nodes: ['A', 'B', 'C'], link: { late
 const OUTPUTS = { traces: 'all', plots: false };
 
 /** Writes of many keys with long values, so that messages grow past the smallest MTU and digests differ. */
-const manyPuts = Array.from({ length: 12 }, (_, i) => ({ at_s: 0.1 + i / 100, node: NODES[i % 6], op: 'put', key: `key${i}`, value: 'x'.repeat(80) }));
+const manyPuts = Array.from({ length: 12 }, (_, i) => ({
+  at_s: 0.1 + i / 100,
+  node: NODES[i % 6],
+  op: 'put',
+  key: `key${i}`,
+  value: 'x'.repeat(80),
+}));
 /** A write every 0.25 s from each node in turn, so that there is traffic on every link until the end of the run. */
 const steadyPuts = (durationS: number, nodes: readonly string[]): Raw[] =>
-  Array.from({ length: Math.floor(durationS / 0.25) - 1 }, (_, i) => ({ at_s: 0.25 * (i + 1) + 0.01, node: nodes[i % nodes.length], op: 'put', key: `s${i % 4}`, value: i }));
+  Array.from({ length: Math.floor(durationS / 0.25) - 1 }, (_, i) => ({
+    at_s: 0.25 * (i + 1) + 0.01,
+    node: nodes[i % nodes.length],
+    op: 'put',
+    key: `s${i % 4}`,
+    value: i,
+  }));
 
 const gossipSection = {
   mode: 'push',
@@ -199,8 +233,21 @@ const tcpSection = {
 
 /** TCP on a network: the dumbbell's keys do not apply; flows on every pair that NETWORK or FAULTS touch (the 1 Mbps links bound them). */
 const TCP_PAIRS = [
-  ['A', 'B'], ['B', 'C'], ['C', 'D'], ['D', 'E'], ['E', 'F'], ['F', 'A'], ['C', 'A'], ['D', 'F'],
-  ['B', 'D'], ['C', 'E'], ['B', 'F'], ['E', 'A'], ['F', 'C'], ['A', 'D'], ['A', 'C'],
+  ['A', 'B'],
+  ['B', 'C'],
+  ['C', 'D'],
+  ['D', 'E'],
+  ['E', 'F'],
+  ['F', 'A'],
+  ['C', 'A'],
+  ['D', 'F'],
+  ['B', 'D'],
+  ['C', 'E'],
+  ['B', 'F'],
+  ['E', 'A'],
+  ['F', 'C'],
+  ['A', 'D'],
+  ['A', 'C'],
 ];
 const tcpNetSection = {
   mss_bytes: 1000,
@@ -210,7 +257,14 @@ const tcpNetSection = {
   delayed_ack: true,
   delayed_ack_ms: 40,
   // Unlimited flows both ways on each pair, so every link carries traffic to the end and one-way faults show.
-  flows: TCP_PAIRS.flatMap((p) => [p, [p[1], p[0]]]).map(([from, to], i) => ({ variant: (['reno', 'newreno', 'tahoe'] as const)[i % 3], name: `n${i}`, start_s: i / 50, bytes: 'unlimited', from, to })),
+  flows: TCP_PAIRS.flatMap((p) => [p, [p[1], p[0]]]).map(([from, to], i) => ({
+    variant: (['reno', 'newreno', 'tahoe'] as const)[i % 3],
+    name: `n${i}`,
+    start_s: i / 50,
+    bytes: 'unlimited',
+    from,
+    to,
+  })),
 };
 
 const moduleWorkload = [
@@ -225,7 +279,13 @@ interface Base {
   readonly raw: Raw;
 }
 
-const common = (name: string, duration: number): Raw => ({ name, description: 'a base of the every-key test', seed: 3, duration_s: duration, outputs: OUTPUTS });
+const common = (name: string, duration: number): Raw => ({
+  name,
+  description: 'a base of the every-key test',
+  seed: 3,
+  duration_s: duration,
+  outputs: OUTPUTS,
+});
 
 /**
  * The bases, in order: a key is tried in the first base of its family that
@@ -236,13 +296,24 @@ const BASES: Base[] = [
   {
     family: 'gossip',
     label: 'gossip',
-    raw: { ...common('keys-gossip', 6), network: NETWORK, protocol: { gossip: gossipSection }, workload: [...gossipWorkload, ...steadyPuts(6, NODES)], faults: FAULTS },
+    raw: {
+      ...common('keys-gossip', 6),
+      network: NETWORK,
+      protocol: { gossip: gossipSection },
+      workload: [...gossipWorkload, ...steadyPuts(6, NODES)],
+      faults: FAULTS,
+    },
   },
   // `round_semantics` decides what a pulled node serves: it acts only when nodes pull (`mode: push-pull` or `pull`).
   {
     family: 'gossip',
     label: 'gossip-pull',
-    raw: { ...common('keys-gossip-pull', 4), network: { nodes: NODES, link: { latency_ms: 5, loss: 0.1 } }, protocol: { gossip: { mode: 'push-pull', interval_s: 0.2, round_semantics: 'synchronous' } }, workload: steadyPuts(4, NODES) },
+    raw: {
+      ...common('keys-gossip-pull', 4),
+      network: { nodes: NODES, link: { latency_ms: 5, loss: 0.1 } },
+      protocol: { gossip: { mode: 'push-pull', interval_s: 0.2, round_semantics: 'synchronous' } },
+      workload: steadyPuts(4, NODES),
+    },
   },
   // Anti-entropy repairs what rumors missed: heavy loss and rumors that die at once (k: 1) leave it work, many long values
   // make its messages grow past the smallest MTU, and a delete gives it a tombstone to collect.
@@ -264,7 +335,19 @@ const BASES: Base[] = [
     raw: {
       ...common('keys-gossip-clock', 3),
       network: { nodes: ['A', 'B', 'C', 'D'] },
-      protocol: { gossip: { interval_s: 0.1, clock: { kind: 'hlc', max_ahead_ms: 500, nodes: [{ node: 'A', offset_ms: 300 }, { node: 'B', offset_ms: -1000 }] } } },
+      protocol: {
+        gossip: {
+          interval_s: 0.1,
+          clock: {
+            kind: 'hlc',
+            max_ahead_ms: 500,
+            nodes: [
+              { node: 'A', offset_ms: 300 },
+              { node: 'B', offset_ms: -1000 },
+            ],
+          },
+        },
+      },
       workload: [
         { at_s: 0.2, node: 'A', op: 'put', key: 'k', value: 'from A' },
         { at_s: 1, node: 'B', op: 'put', key: 'k', value: 'from B' },
@@ -284,12 +367,26 @@ const BASES: Base[] = [
     },
   },
   // `preset` decides only the keys a file leaves out.
-  { family: 'gossip', label: 'gossip-preset', raw: { ...common('keys-gossip-preset', 4), network: { nodes: NODES }, protocol: { gossip: { preset: 'default' } }, workload: gossipWorkload.slice(0, 2) } },
+  {
+    family: 'gossip',
+    label: 'gossip-preset',
+    raw: {
+      ...common('keys-gossip-preset', 4),
+      network: { nodes: NODES },
+      protocol: { gossip: { preset: 'default' } },
+      workload: gossipWorkload.slice(0, 2),
+    },
+  },
   // `forward_probability` is the forwarding chance of `stop: once`, and acts only there.
   {
     family: 'gossip',
     label: 'gossip-once',
-    raw: { ...common('keys-gossip-once', 4), network: { nodes: NODES }, protocol: { gossip: { stop: 'once', forward_probability: 0.5 } }, workload: gossipWorkload.slice(0, 2) },
+    raw: {
+      ...common('keys-gossip-once', 4),
+      network: { nodes: NODES },
+      protocol: { gossip: { stop: 'once', forward_probability: 0.5 } },
+      workload: gossipWorkload.slice(0, 2),
+    },
   },
   ...linkNetworks.map((network, i) => ({
     family: 'gossip' as const,
@@ -307,14 +404,39 @@ const BASES: Base[] = [
   // `preset` fills the keys a file leaves out.
   { family: 'tcp', label: 'tcp-preset', raw: { ...common('keys-tcp-preset', 2), protocol: { tcp: { preset: 'original' } } } },
   // TCP on the shared network with its faults: a flow on every pair a link key or a fault touches, so each one shows.
-  { family: 'tcp', label: 'tcp-network', raw: { ...common('keys-tcp-network', 6), network: NETWORK, protocol: { tcp: tcpNetSection }, faults: FAULTS } },
+  {
+    family: 'tcp',
+    label: 'tcp-network',
+    raw: { ...common('keys-tcp-network', 6), network: NETWORK, protocol: { tcp: tcpNetSection }, faults: FAULTS },
+  },
   ...linkNetworks.map((network, i) => ({
     family: 'tcp' as const,
     label: `tcp-link-${i}`,
-    raw: { ...common(`keys-tcp-link-${i}`, 2), network, protocol: { tcp: { flows: [{ variant: 'reno', from: 'A', to: 'B', bytes: 200_000 }, { variant: 'reno', from: 'B', to: 'C', bytes: 200_000 }] } } },
+    raw: {
+      ...common(`keys-tcp-link-${i}`, 2),
+      network,
+      protocol: {
+        tcp: {
+          flows: [
+            { variant: 'reno', from: 'A', to: 'B', bytes: 200_000 },
+            { variant: 'reno', from: 'B', to: 'C', bytes: 200_000 },
+          ],
+        },
+      },
+    },
   })),
 
-  { family: 'module', label: 'module', raw: { ...common('keys-module', 6), network: NETWORK, protocol: { module: { path: './echo.js', options: {} } }, workload: moduleWorkload, faults: FAULTS } },
+  {
+    family: 'module',
+    label: 'module',
+    raw: {
+      ...common('keys-module', 6),
+      network: NETWORK,
+      protocol: { module: { path: './echo.js', options: {} } },
+      workload: moduleWorkload,
+      faults: FAULTS,
+    },
+  },
   ...linkNetworks.map((network, i) => ({
     family: 'module' as const,
     label: `module-link-${i}`,
@@ -344,7 +466,9 @@ function schemaKeys(node: JsonNode, tags: Set<string>, prefix = '', out = new Ma
 const tags = new Set<string>();
 const SCHEMA = schemaKeys(scenarioJsonSchema(drivers), tags);
 /** Keys whose value is set through keys below them (objects, lists of objects): they act when their keys act. */
-const containers = new Set([...SCHEMA.keys()].filter((p) => [...SCHEMA.keys()].some((q) => q.startsWith(`${p}.`) || q.startsWith(`${p}[]`) || q.startsWith(`${p}{`))));
+const containers = new Set(
+  [...SCHEMA.keys()].filter((p) => [...SCHEMA.keys()].some((q) => q.startsWith(`${p}.`) || q.startsWith(`${p}[]`) || q.startsWith(`${p}{`))),
+);
 const leaves = [...SCHEMA.keys()].filter((p) => !containers.has(p));
 
 /** Which families a key belongs to: its own protocol's section and workload entries, or all of them. */
@@ -359,8 +483,7 @@ function familiesOf(pattern: string): Family[] {
 function baseKeys(v: unknown, path: PathSegment[] = [], pattern = '', out: { path: PathSegment[]; pattern: string }[] = []) {
   if (Array.isArray(v)) {
     if (pattern === '' || containers.has(pattern)) v.forEach((x, i) => baseKeys(x, [...path, i], `${pattern}[]`, out));
-  }
-  else if (v !== null && typeof v === 'object') {
+  } else if (v !== null && typeof v === 'object') {
     const o = v as Raw;
     const tag = Object.keys(o).find((k) => tags.has(k) && typeof o[k] === 'string');
     const here = tag !== undefined ? `${pattern}{${tag}=${String(o[tag])}}` : pattern;
@@ -405,7 +528,7 @@ function otherNode(raw: Raw, n: string): string {
 /** A node of the base's network that is neither end of the flow at `path` (a `from` or `to` key). */
 function freeNode(raw: Raw, path: readonly PathSegment[]): string {
   const flow = getAt(raw, path.slice(0, -1)) as { from?: string; to?: string };
-  const nodes = ((raw['network'] as { nodes?: string[] } | undefined)?.nodes ?? NODES) as string[];
+  const nodes = (raw['network'] as { nodes?: string[] } | undefined)?.nodes ?? NODES;
   return nodes.find((n) => n !== flow.from && n !== flow.to) as string;
 }
 
@@ -442,7 +565,12 @@ const HINTS: Record<string, (raw: Raw, path: readonly PathSegment[], value: unkn
     const faults = r['faults'] as Raw[];
     const verb = 'partition' in (faults[path[1] as number] as Raw) ? 'partition' : 'hold';
     const j = faults.findIndex((f, i) => i !== path[1] && verb in f && typeof f['name'] === 'string');
-    return [[{ path, value: faults[j]?.['name'] }, { path: ['faults', j, 'name'], value: v }]];
+    return [
+      [
+        { path, value: faults[j]?.['name'] },
+        { path: ['faults', j, 'name'], value: v },
+      ],
+    ];
   },
   'protocol.gossip.clock.nodes[].node': (r, path, v) => [[{ path, value: otherNode(r, v as string) }]],
   // An MTU binds from below: the smallest allowed one (576 bytes, RFC 791's minimum datagram).
@@ -479,9 +607,19 @@ const HINTS: Record<string, (raw: Raw, path: readonly PathSegment[], value: unkn
   'workload[]{op=get}.key': (_r, path) => [[{ path, value: 'k' }]],
   'workload[]{op=delete}.key': (_r, path) => [[{ path, value: 'j' }]],
   'workload[]{op=put}.value': (_r, path) => [[{ path, value: 'another value' }]],
-  'workload[]{op=put}.op': (_r, path) => [[{ path, value: 'delete' }, { path: [...path.slice(0, -1), 'value'], value: REMOVE }]],
+  'workload[]{op=put}.op': (_r, path) => [
+    [
+      { path, value: 'delete' },
+      { path: [...path.slice(0, -1), 'value'], value: REMOVE },
+    ],
+  ],
   'workload[]{op=get}.op': (_r, path) => [[{ path, value: 'delete' }]],
-  'workload[]{op=delete}.op': (_r, path) => [[{ path, value: 'put' }, { path: [...path.slice(0, -1), 'value'], value: 'v' }]],
+  'workload[]{op=delete}.op': (_r, path) => [
+    [
+      { path, value: 'put' },
+      { path: [...path.slice(0, -1), 'value'], value: 'v' },
+    ],
+  ],
 };
 
 /** The hints of the discriminators of distributions and loss models (one per place they occur). */
@@ -501,7 +639,9 @@ function flat(nodes: readonly JsonNode[]): JsonNode[] {
 /** Values of a key derived from its schema: the other enum choices and constants, the other boolean, a number doubled or halved within range. */
 function derived(nodes: readonly JsonNode[], value: unknown): unknown[] | undefined {
   const all = flat(nodes);
-  const choices = all.flatMap((n) => [...((n as { enum?: unknown[] }).enum ?? []), ...(n.const !== undefined ? [n.const] : [])]).filter((c) => typeof c === 'string');
+  const choices = all
+    .flatMap((n) => [...((n as { enum?: unknown[] }).enum ?? []), ...(n.const !== undefined ? [n.const] : [])])
+    .filter((c) => typeof c === 'string');
   const num = all.find((n) => n.type === 'number' || n.type === 'integer');
   if (typeof value === 'boolean') return [!value];
   const out: unknown[] = [];
@@ -599,7 +739,8 @@ async function judge(
   const shown = changes.map((ch) => `${formatPath(ch.path)}=${ch.value === REMOVE ? '(removed)' : JSON.stringify(ch.value)}`).join(', ');
   const label = `${base.label}: ${shown}`;
   const after = await outputsOf(applyChanges(base.raw, changes));
-  if (!after.ok) return after.issues.some((i) => names(i, text)) ? 'refused' : `${label}: refused without naming ${text}: ${JSON.stringify(after.issues)}`;
+  if (!after.ok)
+    return after.issues.some((i) => names(i, text)) ? 'refused' : `${label}: refused without naming ${text}: ${JSON.stringify(after.issues)}`;
   if (!baseRun.ok) return `${label}: the base is refused (${JSON.stringify(baseRun.issues)}) but this change runs`;
   const acted = DOCUMENTATION_KEYS.has(pattern)
     ? JSON.stringify(getAt(baseRun.recorded, changes[0]?.path ?? [])) !== JSON.stringify(getAt(after.recorded, changes[0]?.path ?? []))

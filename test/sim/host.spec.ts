@@ -180,7 +180,7 @@ describe('SimHost with a ping-pong node', () => {
       expect(pp(1).timersFired).toEqual(['x@20']);
     });
 
-    it('a cancelled timer\'s event fires and does nothing; setting it again later reuses that event', () => {
+    it("a cancelled timer's event fires and does nothing; setting it again later reuses that event", () => {
       const { sim, host, pp, counts } = counting();
       host.call(1, { op: 'set-timer', timer: 'x', atNs: 10 * MS });
       host.call(1, { op: 'cancel-timer', timer: 'x' });
@@ -215,7 +215,7 @@ describe('SimHost with a ping-pong node', () => {
     expect(pp(0).timersFired).toEqual(['ping@10', 'ping@16', 'ping@26', 'ping@36']);
   });
 
-  it('a crash stops the node\'s timers, drops its traffic and discards queued actions', () => {
+  it("a crash stops the node's timers, drops its traffic and discards queued actions", () => {
     const { sim, net, host, pp } = setup();
     host.startAll();
     sim.run({ until: 31 * MS }); // ping 3 was sent at 30 and is in flight; its pong would come at 32
@@ -395,7 +395,12 @@ describe('SimHost timers under random crashes and restarts', () => {
         const net = new Network<TMsg>(sim, { nodes: n, defaultLink: { latency: { dist: 'uniform', minNs: 0, maxNs: 2 * MS } } });
         const all: TimerNode[] = [];
         const host: SimHost<TMsg, TCall, unknown> = new SimHost<TMsg, TCall, unknown>(sim, net, (id) => {
-          const node = new TimerNode(id, n, () => host, () => net.isUp(id));
+          const node = new TimerNode(
+            id,
+            n,
+            () => host,
+            () => net.isUp(id),
+          );
           all.push(node);
           return node;
         });
@@ -403,26 +408,30 @@ describe('SimHost timers under random crashes and restarts', () => {
         const current = (id: number): TimerNode => host.node(id) as TimerNode;
         const ops = [...opsRaw].sort((a, b) => a.atNs - b.atNs);
         for (const { atNs, op } of ops) {
-          sim.schedule(atNs, () => {
-            const id = op.node % n;
-            switch (op.op) {
-              case 'set':
-                if (net.isUp(id)) host.call(id, { op: 'set', timer: op.timer, atNs: Math.max(0, sim.now + op.deltaNs) });
-                break;
-              case 'cancel':
-                if (net.isUp(id)) host.call(id, { op: 'cancel', timer: op.timer });
-                break;
-              case 'crash':
-                // Either way the node's pending timers are gone for good.
-                current(id).expected.clear();
-                if (op.networkOnly) net.crash(id);
-                else host.crash(id);
-                break;
-              case 'restart':
-                host.restart(id, op.keepState);
-                break;
-            }
-          }, undefined);
+          sim.schedule(
+            atNs,
+            () => {
+              const id = op.node % n;
+              switch (op.op) {
+                case 'set':
+                  if (net.isUp(id)) host.call(id, { op: 'set', timer: op.timer, atNs: Math.max(0, sim.now + op.deltaNs) });
+                  break;
+                case 'cancel':
+                  if (net.isUp(id)) host.call(id, { op: 'cancel', timer: op.timer });
+                  break;
+                case 'crash':
+                  // Either way the node's pending timers are gone for good.
+                  current(id).expected.clear();
+                  if (op.networkOnly) net.crash(id);
+                  else host.crash(id);
+                  break;
+                case 'restart':
+                  host.restart(id, op.keepState);
+                  break;
+              }
+            },
+            undefined,
+          );
         }
         sim.run();
         const errors = all.flatMap((node) => node.errors.map((e) => `node ${node.id}: ${e}`));

@@ -23,7 +23,12 @@ afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 describe('desim/testing: TCP delivers every byte once, in order, under loss, reordering, duplication and healing faults', () => {
   for (const variant of VARIANTS) {
     it(`${variant}: 80 cases`, () => {
-      const r = checkTcpDelivery({ name: `tcp-${variant}`, counterexampleDir: tmp, cases: tcpCaseArb({ variants: [variant] }), params: fcParams({ numRuns: 80 }) });
+      const r = checkTcpDelivery({
+        name: `tcp-${variant}`,
+        counterexampleDir: tmp,
+        cases: tcpCaseArb({ variants: [variant] }),
+        params: fcParams({ numRuns: 80 }),
+      });
       expect(r.numRuns).toBe(80);
     });
   }
@@ -32,7 +37,11 @@ describe('desim/testing: TCP delivers every byte once, in order, under loss, reo
     const cases = fc.sample(tcpCaseArb(), { seed: 7, numRuns: 200 });
     expect(cases.some((c) => (c.link.loss as number) >= 0.25)).toBe(true);
     expect(cases.some((c) => (c.link.jitter_ms ?? 0) > 0 && (c.link.duplicate ?? 0) > 0)).toBe(true);
-    for (const verb of ['partition', 'hold', 'crash', 'set_loss', 'set_latency_ms']) expect(cases.some((c) => c.faults.some((f) => verb in f)), verb).toBe(true);
+    for (const verb of ['partition', 'hold', 'crash', 'set_loss', 'set_latency_ms'])
+      expect(
+        cases.some((c) => c.faults.some((f) => verb in f)),
+        verb,
+      ).toBe(true);
     const results = cases.slice(0, 40).map((c) => runTcpCase(c, { duration_s: 3000 }));
     expect(results.filter((r) => r.timeouts > 0).length).toBeGreaterThan(5);
   });

@@ -90,7 +90,7 @@ export class TcpReceiver implements ProtocolNode<TcpPacket> {
   }
 
   /** Nothing to do at the first start; after a restart that kept its state, tells the driver the delayed-ACK deadline again. */
-  start(_now: Time): void {
+  start(): void {
     this.armedNs = -1; // a crash stopped the driver's timer
     this.flushTimer();
   }

@@ -39,7 +39,8 @@ export class TcpStack implements ProtocolNode<TcpPacket> {
         this.byTimer.set(m.timer, m);
       }
     }
-    if (this.byTimer.size !== machines.reduce((n, m) => n + ('timers' in m ? 2 : 1), 0)) throw new RangeError('TcpStack: two machines share a timer name');
+    if (this.byTimer.size !== machines.reduce((n, m) => n + ('timers' in m ? 2 : 1), 0))
+      throw new RangeError('TcpStack: two machines share a timer name');
   }
 
   /** The sender of `flow` here, if any. */

@@ -105,7 +105,10 @@ const tcpSectionShape = z.strictObject({
   delayed_ack: z.boolean().default(false),
   // RFC 1122 (4.2.3.2): the delay must be less than 0.5 seconds.
   delayed_ack_ms: positiveMs(500).default(200),
-  flows: z.array(flowSchema).min(1).default([{ variant: 'reno', start_s: 0, extra_rtt_ms: 0, bytes: 'unlimited' }]),
+  flows: z
+    .array(flowSchema)
+    .min(1)
+    .default([{ variant: 'reno', start_s: 0, extra_rtt_ms: 0, bytes: 'unlimited' }]),
 });
 
 /**
@@ -234,7 +237,10 @@ export function linkBetween(section: NetworkSection, from: string, to: string): 
   let link: LinkSection = { ...section.link };
   for (const l of section.links) {
     if ((l.from === from && l.to === to) || (l.both_ways && l.from === to && l.to === from)) {
-      const { from: _f, to: _t, both_ways: _b, ...patch } = l;
+      const patch: Record<string, unknown> = { ...l };
+      delete patch['from'];
+      delete patch['to'];
+      delete patch['both_ways'];
       link = { ...link, ...Object.fromEntries(Object.entries(patch).filter(([, v]) => v !== undefined)) };
     }
   }
@@ -269,7 +275,11 @@ export function buildNetworkFlows(sim: Simulator, scenario: ScenarioFor<TcpSetti
 }
 
 /** Whole-run results of a TCP scenario (what `metrics` carries), computed from the per-flow summaries. */
-export function tcpMetrics(s: TcpSettings, flows: readonly FlowSummary[], configuredLoss: number | object = s.bottleneck.loss): Record<string, number> {
+export function tcpMetrics(
+  s: TcpSettings,
+  flows: readonly FlowSummary[],
+  configuredLoss: number | object = s.bottleneck.loss,
+): Record<string, number> {
   let goodput = 0;
   let throughput = 0;
   let retransmits = 0;
@@ -310,7 +320,7 @@ export function tcpMetrics(s: TcpSettings, flows: readonly FlowSummary[], config
   const only = flows.length === 1 ? flows[0] : undefined;
   if (only !== undefined) {
     const loss = configuredLoss;
-    const p = typeof loss === 'number' && loss > 0 ? loss : m['loss_event_rate'] as number;
+    const p = typeof loss === 'number' && loss > 0 ? loss : (m['loss_event_rate'] as number);
     const rttS = Number.isFinite(only.meanRttNs) ? only.meanRttNs / 1e9 : only.baseRttNs / 1e9;
     const t0S = only.meanTimeoutRtoNs / 1e9;
     const b = s.delayed_ack ? 2 : 1;
@@ -325,7 +335,6 @@ export function tcpMetrics(s: TcpSettings, flows: readonly FlowSummary[], config
   }
   return m;
 }
-
 
 function rateText(bps: number): string {
   if (!Number.isFinite(bps)) return 'n/a';
@@ -374,7 +383,11 @@ export function runTcp(s: TcpSettings, durationS: number, ctx: RunContext, scena
   }
   const flows = bed.summary(endNs);
   const only = s.flows.length === 1 ? s.flows[0] : undefined;
-  const loss = network ? (only !== undefined && scenario !== undefined ? (linkBetween(scenario.network, only.from ?? '', only.to ?? '').loss ?? 0) : 0) : s.bottleneck.loss;
+  const loss = network
+    ? only !== undefined && scenario !== undefined
+      ? (linkBetween(scenario.network, only.from ?? '', only.to ?? '').loss ?? 0)
+      : 0
+    : s.bottleneck.loss;
   const metrics = tcpMetrics(s, flows, loss);
   const rows = flows.map((f, i) => [
     flowName(s, i),
@@ -431,10 +444,12 @@ function checkTcp(scenario: ScenarioFor<TcpSettings, never>): Issue[] {
   if (onNetwork(scenario)) {
     // The path is the network's links: the dumbbell's keys would be silently ignored.
     const names = new Set(scenario.network.nodes);
-    const dumbbell = 'describes the dumbbell; with a network section the path is the network\'s links';
+    const dumbbell = "describes the dumbbell; with a network section the path is the network's links";
     if (s.preset !== undefined) issues.push({ path: 'protocol.tcp.preset', message: `${dumbbell}: remove it` });
-    if (!sameJson(s.bottleneck, DUMBBELL_DEFAULTS.bottleneck)) issues.push({ path: 'protocol.tcp.bottleneck', message: `${dumbbell} (set the link from sender to receiver under network.links): remove it` });
-    if (!sameJson(s.return_path, DUMBBELL_DEFAULTS.return_path)) issues.push({ path: 'protocol.tcp.return_path', message: `${dumbbell} (set the link from receiver to sender under network.links): remove it` });
+    if (!sameJson(s.bottleneck, DUMBBELL_DEFAULTS.bottleneck))
+      issues.push({ path: 'protocol.tcp.bottleneck', message: `${dumbbell} (set the link from sender to receiver under network.links): remove it` });
+    if (!sameJson(s.return_path, DUMBBELL_DEFAULTS.return_path))
+      issues.push({ path: 'protocol.tcp.return_path', message: `${dumbbell} (set the link from receiver to sender under network.links): remove it` });
     s.flows.forEach((f, i) => {
       const p = `protocol.tcp.flows[${i}]`;
       if (f.extra_rtt_ms !== 0) issues.push({ path: `${p}.extra_rtt_ms`, message: `${dumbbell} (set the latency of the flow's links): remove it` });
@@ -446,17 +461,25 @@ function checkTcp(scenario: ScenarioFor<TcpSettings, never>): Issue[] {
     });
     const ends = new Set(s.flows.flatMap((f) => [f.from, f.to]));
     scenario.network.nodes.forEach((n, i) => {
-      if (!ends.has(n)) issues.push({ path: `network.nodes[${i}]`, message: `node ${n} runs no TCP end (a flow's from or to): remove it, it would carry nothing` });
+      if (!ends.has(n))
+        issues.push({ path: `network.nodes[${i}]`, message: `node ${n} runs no TCP end (a flow's from or to): remove it, it would carry nothing` });
     });
     scenario.faults.forEach((f, i) => {
       if ('restart' in f && f.keep_state === false && ends.has(f.restart)) {
-        issues.push({ path: `faults[${i}].keep_state`, message: `node ${f.restart} runs a TCP end, which restarts with its state (desim models no connection reset): remove keep_state: false` });
+        issues.push({
+          path: `faults[${i}].keep_state`,
+          message: `node ${f.restart} runs a TCP end, which restarts with its state (desim models no connection reset): remove keep_state: false`,
+        });
       }
     });
   } else {
     s.flows.forEach((f, i) => {
       for (const key of ['from', 'to'] as const) {
-        if (f[key] !== undefined) issues.push({ path: `protocol.tcp.flows[${i}].${key}`, message: 'names a node of the network section, and there is none (the dumbbell places flows itself): add a network section or remove it' });
+        if (f[key] !== undefined)
+          issues.push({
+            path: `protocol.tcp.flows[${i}].${key}`,
+            message: 'names a node of the network section, and there is none (the dumbbell places flows itself): add a network section or remove it',
+          });
       }
     });
   }
@@ -498,7 +521,9 @@ export function estimateTcp(scenario: ScenarioFor<TcpSettings, never>): WorkEsti
       if (!(e <= largest)) {
         largest = e;
         path = Number.isFinite(e) ? 'network.link.bandwidth_bps' : `protocol.tcp.flows[${i}].bytes`;
-        why = Number.isFinite(e) ? `${fmt.float(rate, 4)} bit/s for ${d} s on ${f.from} -> ${f.to}, 4 events a packet` : `an unlimited flow on a link without bandwidth_bps or loss (${f.from} -> ${f.to}) grows its window without bound`;
+        why = Number.isFinite(e)
+          ? `${fmt.float(rate, 4)} bit/s for ${d} s on ${f.from} -> ${f.to}, 4 events a packet`
+          : `an unlimited flow on a link without bandwidth_bps or loss (${f.from} -> ${f.to}) grows its window without bound`;
       }
       events += e;
     });
@@ -515,7 +540,11 @@ export function estimateTcp(scenario: ScenarioFor<TcpSettings, never>): WorkEsti
     rate = Math.min(rate, cap);
   }
   return [
-    { events: (4 * rate * d) / packetBits, path: 'protocol.tcp.bottleneck.bandwidth_bps', why: `${fmt.float(rate, 4)} bit/s for ${d} s in ${s.mss_bytes + s.header_bytes}-byte packets, 4 events each` },
+    {
+      events: (4 * rate * d) / packetBits,
+      path: 'protocol.tcp.bottleneck.bandwidth_bps',
+      why: `${fmt.float(rate, 4)} bit/s for ${d} s in ${s.mss_bytes + s.header_bytes}-byte packets, 4 events each`,
+    },
     iwTerm,
   ];
 }

@@ -10,7 +10,8 @@ function withApp(delayedAck = false) {
   return {
     r,
     get got(): [number, number][] {
-      for (const a of r.pollActions()) if (a.type === 'trace' && a.name === 'deliver') gotList.push([a.data['start'] as number, a.data['end'] as number]);
+      for (const a of r.pollActions())
+        if (a.type === 'trace' && a.name === 'deliver') gotList.push([a.data['start'] as number, a.data['end'] as number]);
       return gotList;
     },
   };

@@ -342,9 +342,7 @@ describe('TcpSender, RFC conformance of loss recovery', () => {
     // after the first hole, so it gets its three duplicate ACKs); the receiver ACKs every segment.
     const window = fc.integer({ min: 4, max: 40 });
     const scenario = window
-      .chain((iw) =>
-        fc.record({ iw: fc.constant(iw), lost: fc.uniqueArray(fc.nat(iw - 1), { minLength: 1, maxLength: iw - 3 }) }),
-      )
+      .chain((iw) => fc.record({ iw: fc.constant(iw), lost: fc.uniqueArray(fc.nat(iw - 1), { minLength: 1, maxLength: iw - 3 }) }))
       .filter(({ iw, lost }) => iw - 1 - Math.min(...lost) - (lost.length - 1) >= 3);
     fc.assert(
       fc.property(scenario, ({ iw, lost }) => {

@@ -32,8 +32,8 @@ outputs: { traces: all, plots: false }
 `;
   const out = join(tmp, name);
   await runScenario(validateScenario(parseScenarioText(text), BUILTIN_DRIVERS), { outDir: out });
-  const trace = parseCsv(readFileSync(join(out, 'trace-cwnd.csv'), 'utf8'), { columns: true }) as Row[];
-  const flow = (parseCsv(readFileSync(join(out, 'flows.csv'), 'utf8'), { columns: true }) as Row[])[0] as Row;
+  const trace = parseCsv<Row>(readFileSync(join(out, 'trace-cwnd.csv'), 'utf8'), { columns: true });
+  const flow = parseCsv<Row>(readFileSync(join(out, 'flows.csv'), 'utf8'), { columns: true })[0] as Row;
   return { trace, flow };
 }
 
@@ -67,7 +67,11 @@ describe('TCP on the scenario network, under every fault verb', () => {
   });
 
   it('set_loss: a loss episode (10% for 1 s, over the base 0.1%) drops data while it lasts', async () => {
-    const { trace, flow } = await run('loss', '[{ at_s: 1, set_loss: 0.1, between: [A, B], one_way: true }, { at_s: 2, set_loss: 0.001, between: [A, B], one_way: true }]', 20_000_000);
+    const { trace, flow } = await run(
+      'loss',
+      '[{ at_s: 1, set_loss: 0.1, between: [A, B], one_way: true }, { at_s: 2, set_loss: 0.001, between: [A, B], one_way: true }]',
+      20_000_000,
+    );
     const drops = events(trace, 'drop');
     const lossDrops = drops.filter((r) => t(r) >= 1 && t(r) < 2);
     expect(lossDrops.length).toBeGreaterThan(10);
@@ -78,7 +82,10 @@ describe('TCP on the scenario network, under every fault verb', () => {
 
   it('set_latency_ms: the smoothed RTT follows the new latency', async () => {
     const { trace } = await run('latency', '[{ at_s: 1, set_latency_ms: 100, between: [A, B] }]', 10_000_000);
-    const srtt = (from: number, to: number): number[] => events(trace, 'ack').filter((r) => t(r) > from && t(r) < to).map((r) => Number(r['srtt_s']));
+    const srtt = (from: number, to: number): number[] =>
+      events(trace, 'ack')
+        .filter((r) => t(r) > from && t(r) < to)
+        .map((r) => Number(r['srtt_s']));
     expect(Math.max(...srtt(0.5, 1))).toBeLessThan(0.15);
     expect(Math.min(...srtt(3, 4))).toBeGreaterThan(0.2); // 2 x 100 ms propagation now
   });

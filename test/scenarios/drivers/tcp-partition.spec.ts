@@ -26,7 +26,7 @@ describe('tcp-partition (bundled)', () => {
   it('times out 1 s after the last ACK, backs off to 2 s and 4 s, recovers after the repair and delivers every byte', async () => {
     const out = join(tmp, 'run');
     await runScenario(loadScenario(resolveScenarioPath('tcp-partition'), BUILTIN_DRIVERS), { outDir: out });
-    const rows = parseCsv(readFileSync(join(out, 'trace-cwnd.csv'), 'utf8'), { columns: true }) as Record<string, string>[];
+    const rows = parseCsv<Record<string, string>>(readFileSync(join(out, 'trace-cwnd.csv'), 'utf8'), { columns: true });
     const cut = 5 * S;
     const repair = 8 * S;
     expect(rows.filter((r) => r['event'] === 'timeout' && ns(r['time_s'] as string) < cut)).toEqual([]);
@@ -50,7 +50,7 @@ describe('tcp-partition (bundled)', () => {
     expect(ns(firstAck['time_s'] as string) - t3).toBeLessThan(0.1 * S);
     expect(Number(firstAck['snd_una'])).toBeGreaterThan(Number(timeouts[2]?.['snd_una']));
     expect(Math.max(...after.map((r) => Number(r['cwnd_pkts'])))).toBeGreaterThan(10);
-    const flows = parseCsv(readFileSync(join(out, 'flows.csv'), 'utf8'), { columns: true }) as Record<string, string>[];
+    const flows = parseCsv<Record<string, string>>(readFileSync(join(out, 'flows.csv'), 'utf8'), { columns: true });
     expect(flows).toHaveLength(1);
     expect(flows[0]).toMatchObject({ bytes_delivered: '12000000', timeouts: '3' });
     expect(ns(flows[0]?.['completed_s'] as string)).toBeGreaterThan(t3);
