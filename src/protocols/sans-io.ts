@@ -62,7 +62,11 @@ export interface ProtocolNode<M, C = never, R = unknown> {
   handleTimer(timer: string, now: Time): void;
   /** A client call; the reply is returned at once (requests that need the network answer through later actions). */
   handleCall?(call: C, now: Time): R;
-  /** Returns the actions queued since the last poll, and forgets them. */
+  /**
+   * Returns the actions queued since the last poll, and forgets them. A node may reuse the array and
+   * the action objects (TCP does, to allocate nothing per packet): a driver consumes them before
+   * giving the node its next input or polling again, as SimHost does.
+   */
   pollActions(): readonly Action<M>[];
 }
 

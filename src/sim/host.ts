@@ -1,12 +1,21 @@
 /**
  * The simulator's driver for sans-I/O nodes: binds each {@link ProtocolNode}
- * to a network node and the kernel's clock. It delivers messages, runs timers
- * (one pending event per (node, timer name); setting a timer again moves it),
- * carries out `send` actions on the {@link Network}, forwards `trace` actions
+ * to a network node and the kernel's clock. It delivers messages, runs timers,
+ * carries out `send` actions on the {@link Network} (or through the
+ * `transmit` option, for a binding that routes or counts), forwards `trace` actions
  * to {@link SimHost.traces}, and implements crash and restart: a crashed node
  * receives nothing and its timers are cancelled; a restart either keeps the
  * node's state (`keepState`, as if persisted to disk) or builds a fresh node
  * from the factory, then calls `start` again.
+ *
+ * Timers are lazy deadlines: one kernel event at most per (node, timer name),
+ * and a deadline. Setting a timer to a time at or after its pending event only
+ * records the new deadline (no kernel work: TCP restarts its retransmission
+ * timer on every ACK); when the event fires before the deadline it is
+ * scheduled again for the deadline; setting a timer earlier than its pending
+ * event cancels that event and schedules a new one; cancelling only clears the
+ * deadline (the event, if pending, fires and does nothing). A timer fires
+ * once, at its last deadline, whatever the moves before.
  */
 import type { Simulator, EventId } from '../kernel/simulator.js';
 import { TraceSource } from '../kernel/trace.js';
@@ -25,10 +34,26 @@ export interface NodeTraceEvent {
   readonly data: Readonly<Record<string, string | number | boolean>>;
 }
 
-interface TimerArg {
+/** One timer of one node: its pending kernel event (if any) and its deadline. */
+interface TimerState {
   readonly node: NodeId;
   readonly timer: string;
+  /** The node's epoch when the timer was created (a crash starts a new epoch). */
   readonly epoch: number;
+  /** Time of the pending kernel event, or -1 when none is pending. */
+  eventAt: Time;
+  eventId: EventId;
+  /** When the timer is due, or -1 when it is off. */
+  deadline: Time;
+}
+
+/** Options of a {@link SimHost}. */
+export interface SimHostOptions<M> {
+  /**
+   * Carries out a `send` action of node `from` instead of `net.send(from, to, msg, sizeBytes)`:
+   * a binding that routes a flow over another link, or counts what the network dropped, does it here.
+   */
+  readonly transmit?: (from: NodeId, to: NodeId, msg: M, sizeBytes: number) => void;
 }
 
 /** Runs a set of sans-I/O nodes on a simulated network. */
@@ -36,9 +61,12 @@ export class SimHost<M, C = never, R = unknown> {
   /** Every `trace` action of every node. */
   readonly traces = new TraceSource<NodeTraceEvent>('host.trace');
   readonly nodes: ProtocolNode<M, C, R>[] = [];
-  private readonly timers: Map<string, EventId>[] = [];
+  private readonly timers: Map<string, TimerState>[] = [];
+  /** Per node, the timer set last: TCP sets the same one (its RTO) on every ACK, so this skips the map. */
+  private readonly lastTimer: (TimerState | undefined)[] = [];
   private readonly epochs: number[] = [];
-  private readonly fireTimer = (a: TimerArg): void => this.onTimer(a);
+  private readonly fireTimer = (t: TimerState): void => this.onTimer(t);
+  private readonly transmit: ((from: NodeId, to: NodeId, msg: M, sizeBytes: number) => void) | undefined;
 
   /**
    * @param nodeIds the network nodes to run a protocol node on (default: every node of the network)
@@ -48,7 +76,9 @@ export class SimHost<M, C = never, R = unknown> {
     readonly net: Network<M>,
     private readonly factory: NodeFactory<M, C, R>,
     nodeIds?: readonly NodeId[],
+    options: SimHostOptions<M> = {},
   ) {
+    this.transmit = options.transmit;
     const ids = nodeIds ?? Array.from({ length: net.nodeCount }, (_, i) => i);
     for (const id of ids) {
       this.nodes[id] = factory(id);
@@ -120,50 +150,75 @@ export class SimHost<M, C = never, R = unknown> {
   private deliver(id: NodeId, from: NodeId, msg: M): void {
     const n = this.nodes[id] as ProtocolNode<M, C, R>;
     n.handleMessage(from, msg, this.sim.now);
-    this.perform(id, n.pollActions());
+    const actions = n.pollActions();
+    if (actions.length !== 0) this.perform(id, actions);
   }
 
-  private onTimer(a: TimerArg): void {
-    if (this.epochs[a.node] !== a.epoch || !this.net.isUp(a.node)) return;
-    const timers = this.timers[a.node] as Map<string, EventId>;
-    timers.delete(a.timer);
-    const n = this.nodes[a.node] as ProtocolNode<M, C, R>;
-    n.handleTimer(a.timer, this.sim.now);
-    this.perform(a.node, n.pollActions());
+  private onTimer(t: TimerState): void {
+    t.eventAt = -1;
+    if (this.epochs[t.node] !== t.epoch || !this.net.isUp(t.node) || t.deadline < 0) return;
+    const now = this.sim.now;
+    if (now < t.deadline) {
+      // Moved later while pending: wait for the deadline.
+      t.eventAt = t.deadline;
+      t.eventId = this.sim.schedule(t.deadline, this.fireTimer, t, 'host.timer');
+      return;
+    }
+    t.deadline = -1;
+    const n = this.nodes[t.node] as ProtocolNode<M, C, R>;
+    n.handleTimer(t.timer, now);
+    this.perform(t.node, n.pollActions());
   }
 
   private cancelTimers(id: NodeId): void {
-    const timers = this.timers[id] as Map<string, EventId>;
-    for (const ev of timers.values()) this.sim.cancel(ev);
+    const timers = this.timers[id] as Map<string, TimerState>;
+    for (const t of timers.values()) if (t.eventAt >= 0) this.sim.cancel(t.eventId);
     timers.clear();
+    this.lastTimer[id] = undefined;
     this.epochs[id] = (this.epochs[id] as number) + 1;
   }
 
+  private timerState(id: NodeId, timer: string): TimerState {
+    const last = this.lastTimer[id];
+    if (last !== undefined && last.timer === timer) return last;
+    const timers = this.timers[id] as Map<string, TimerState>;
+    let t = timers.get(timer);
+    if (t === undefined) {
+      t = { node: id, timer, epoch: this.epochs[id] as number, eventAt: -1, eventId: -1, deadline: -1 };
+      timers.set(timer, t);
+    }
+    this.lastTimer[id] = t;
+    return t;
+  }
+
+  private setTimer(id: NodeId, timer: string, atNs: Time): void {
+    const t = this.timerState(id, timer);
+    const now = this.sim.now;
+    const at = atNs < now ? now : atNs;
+    t.deadline = at;
+    if (t.eventAt >= 0) {
+      if (t.eventAt <= at) return; // the pending event comes first and will wait for the deadline
+      this.sim.cancel(t.eventId);
+    }
+    t.eventAt = at;
+    t.eventId = this.sim.schedule(at, this.fireTimer, t, 'host.timer');
+  }
+
   private perform(id: NodeId, actions: readonly Action<M>[]): void {
+    const transmit = this.transmit;
     for (let i = 0; i < actions.length; i++) {
       const a = actions[i] as Action<M>;
       switch (a.type) {
         case 'send':
-          this.net.send(id, a.to, a.msg, a.sizeBytes);
+          if (transmit === undefined) this.net.send(id, a.to, a.msg, a.sizeBytes);
+          else transmit(id, a.to, a.msg, a.sizeBytes);
           break;
-        case 'set-timer': {
-          const timers = this.timers[id] as Map<string, EventId>;
-          const old = timers.get(a.timer);
-          if (old !== undefined) this.sim.cancel(old);
-          const at = a.atNs < this.sim.now ? this.sim.now : a.atNs;
-          const arg: TimerArg = { node: id, timer: a.timer, epoch: this.epochs[id] as number };
-          timers.set(a.timer, this.sim.schedule(at, this.fireTimer, arg, 'host.timer'));
+        case 'set-timer':
+          this.setTimer(id, a.timer, a.atNs);
           break;
-        }
-        case 'cancel-timer': {
-          const timers = this.timers[id] as Map<string, EventId>;
-          const old = timers.get(a.timer);
-          if (old !== undefined) {
-            this.sim.cancel(old);
-            timers.delete(a.timer);
-          }
+        case 'cancel-timer':
+          this.timerState(id, a.timer).deadline = -1;
           break;
-        }
         case 'trace':
           if (this.traces.active) this.traces.emit({ timeNs: this.sim.now, node: id, name: a.name, data: a.data });
           break;

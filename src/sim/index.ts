@@ -3,14 +3,7 @@
  * kernel and the simulated network. `SimHost` drives any protocol node; the
  * gossip cluster, its metrics and the TCP dumbbell are built on it.
  */
-export { SimHost, type NodeFactory, type NodeTraceEvent } from './host.js';
-export {
-  Dumbbell,
-  type BottleneckConfig,
-  type DumbbellConfig,
-  type FlowConfig,
-  type FlowSummary,
-  type ReturnPathConfig,
-  type TcpPacket,
-} from './dumbbell.js';
+export { SimHost, type NodeFactory, type NodeTraceEvent, type SimHostOptions } from './host.js';
+export { Dumbbell, type BottleneckConfig, type DumbbellConfig, type FlowConfig, type ReturnPathConfig } from './dumbbell.js';
+export { TcpFlows, type FlowSummary, type TcpFlowSpec, type TcpFlowsConfig } from './tcp-flows.js';
 export { GossipMetrics, type DeliveryRecord, type GossipMetricsOptions, type UpdateRecord, type UpdateSummary } from './gossip-metrics.js';

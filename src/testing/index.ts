@@ -71,7 +71,15 @@ export function faultScheduleArb(nodes: readonly string[], opts: FaultScheduleOp
   const node = fc.constantFrom(...nodes);
   const span = fc.tuple(timeArb(from, opts.healBy_s), timeArb(from, opts.healBy_s)).map(([a, b]): [number, number] => (a <= b ? [a, b] : [b, a]));
   const split = fc.shuffledSubarray([...nodes], { minLength: 1, maxLength: Math.max(1, nodes.length - 1) });
-  const episode = fc.record({ kind: fc.constantFrom(...kinds), span, node, other: node, group: split, loss: fc.double({ min: 0, max: opts.maxLoss ?? 0.5, noNaN: true }).map((x) => Math.round(x * 1000) / 1000), latency: fc.integer({ min: 1, max: 500 }) });
+  const episode = fc.record({
+    kind: fc.constantFrom(...kinds),
+    span,
+    node,
+    other: node,
+    group: split,
+    loss: fc.double({ min: 0, max: opts.maxLoss ?? 0.5, noNaN: true }).map((x) => Math.round(x * 1000) / 1000),
+    latency: fc.integer({ min: 1, max: 500 }),
+  });
   return fc.array(episode, { maxLength: opts.maxFaults ?? 4 }).map((eps) => {
     const out: FaultEntry[] = [];
     eps.forEach((e, i) => {
@@ -107,15 +115,30 @@ export function faultScheduleArb(nodes: readonly string[], opts: FaultScheduleOp
       }
     });
     // Stable sort by time: an episode's heal never precedes its start.
-    return out.map((f, k) => [f, k] as const).sort((a, b) => a[0].at_s - b[0].at_s || a[1] - b[1]).map(([f]) => f);
+    return out
+      .map((f, k) => [f, k] as const)
+      .sort((a, b) => a[0].at_s - b[0].at_s || a[1] - b[1])
+      .map(([f]) => f);
   });
 }
 
 /** Client calls at random nodes and times in [from_s, until_s], sorted by time. */
-export function workloadArb<C>(nodes: readonly string[], call: fc.Arbitrary<C>, opts: { until_s: number; from_s?: number; maxCalls?: number; minCalls?: number }): fc.Arbitrary<ModuleWorkload[]> {
+export function workloadArb<C>(
+  nodes: readonly string[],
+  call: fc.Arbitrary<C>,
+  opts: { until_s: number; from_s?: number; maxCalls?: number; minCalls?: number },
+): fc.Arbitrary<ModuleWorkload[]> {
   return fc
-    .array(fc.record({ at_s: timeArb(opts.from_s ?? 0, opts.until_s), node: fc.constantFrom(...nodes), call }), { minLength: opts.minCalls ?? 0, maxLength: opts.maxCalls ?? 10 })
-    .map((ws) => ws.map((w, k) => [w, k] as const).sort((a, b) => a[0].at_s - b[0].at_s || a[1] - b[1]).map(([w]) => w as ModuleWorkload));
+    .array(fc.record({ at_s: timeArb(opts.from_s ?? 0, opts.until_s), node: fc.constantFrom(...nodes), call }), {
+      minLength: opts.minCalls ?? 0,
+      maxLength: opts.maxCalls ?? 10,
+    })
+    .map((ws) =>
+      ws
+        .map((w, k) => [w, k] as const)
+        .sort((a, b) => a[0].at_s - b[0].at_s || a[1] - b[1])
+        .map(([w]) => w as ModuleWorkload),
+    );
 }
 
 /** One generated test case: a cluster, its link, a fault schedule, a workload and a seed. */
@@ -154,27 +177,40 @@ export interface ClusterCaseOptions<C> {
 /** Whole cases: cluster size, workload, faults that heal by `healBy_s`, base loss and a seed. */
 export function clusterCaseArb<C>(opts: ClusterCaseOptions<C>): fc.Arbitrary<ClusterCase> {
   const latency = opts.latency_ms ?? 1;
-  return clusterArb(opts.minNodes ?? 3, opts.maxNodes ?? 8).chain((nodes) =>
-    fc.record({
-      nodes: fc.constant(nodes),
-      seed: fc.integer({ min: 0, max: 2 ** 31 - 1 }),
-      link: fc
-        .tuple(fc.integer({ min: 0, max: Math.round((opts.maxBaseLoss ?? 0) * 100) }), fc.integer({ min: 0, max: Math.round(opts.maxJitter_ms ?? 0) }))
-        .map(([l, j]): LinkSection => ({ latency_ms: latency, loss: l / 100, ...(j > 0 ? { jitter_ms: j } : {}) })),
-      faults: faultScheduleArb(nodes, { healBy_s: opts.healBy_s, maxFaults: opts.maxFaults ?? 4, baseLatency_ms: latency, ...(opts.kinds !== undefined ? { kinds: opts.kinds } : {}) }),
-      workload: workloadArb(nodes, opts.call, { until_s: opts.healBy_s, maxCalls: opts.maxCalls ?? 10, minCalls: opts.minCalls ?? 0 }),
-      options: opts.options ?? fc.constant(undefined),
-    }),
-  ).map(({ options, ...c }) => ({
-    ...c,
-    ...(options !== undefined ? { options } : {}),
-    // Loss episodes restore the case's own base loss.
-    faults: c.faults.map((f) => ('set_loss' in f && f.set_loss === 0 ? { ...f, set_loss: (c.link.loss as number) ?? 0 } : f)),
-  }));
+  return clusterArb(opts.minNodes ?? 3, opts.maxNodes ?? 8)
+    .chain((nodes) =>
+      fc.record({
+        nodes: fc.constant(nodes),
+        seed: fc.integer({ min: 0, max: 2 ** 31 - 1 }),
+        link: fc
+          .tuple(
+            fc.integer({ min: 0, max: Math.round((opts.maxBaseLoss ?? 0) * 100) }),
+            fc.integer({ min: 0, max: Math.round(opts.maxJitter_ms ?? 0) }),
+          )
+          .map(([l, j]): LinkSection => ({ latency_ms: latency, loss: l / 100, ...(j > 0 ? { jitter_ms: j } : {}) })),
+        faults: faultScheduleArb(nodes, {
+          healBy_s: opts.healBy_s,
+          maxFaults: opts.maxFaults ?? 4,
+          baseLatency_ms: latency,
+          ...(opts.kinds !== undefined ? { kinds: opts.kinds } : {}),
+        }),
+        workload: workloadArb(nodes, opts.call, { until_s: opts.healBy_s, maxCalls: opts.maxCalls ?? 10, minCalls: opts.minCalls ?? 0 }),
+        options: opts.options ?? fc.constant(undefined),
+      }),
+    )
+    .map(({ options, ...c }) => ({
+      ...c,
+      ...(options !== undefined ? { options } : {}),
+      // Loss episodes restore the case's own base loss.
+      faults: c.faults.map((f) => ('set_loss' in f && f.set_loss === 0 ? { ...f, set_loss: (c.link.loss as number) ?? 0 } : f)),
+    }));
 }
 
 /** A case as a scenario file object (what `desim run` takes). */
-export function caseToScenario(c: ClusterCase, opts: { name: string; modulePath: string; duration_s: number; options?: Record<string, unknown>; description?: string }): Record<string, unknown> {
+export function caseToScenario(
+  c: ClusterCase,
+  opts: { name: string; modulePath: string; duration_s: number; options?: Record<string, unknown>; description?: string },
+): Record<string, unknown> {
   return {
     name: opts.name,
     description: opts.description ?? 'generated by desim/testing',
@@ -198,12 +234,19 @@ export function runScenarioObject<M, C, R>(mod: UserProtocolModule<M, C, R>, sce
 }
 
 /** Runs one case for `duration_s` (s) through the same code as `desim run`. */
-export function runCase<M, C, R>(mod: UserProtocolModule<M, C, R>, c: ClusterCase, opts: { duration_s: number; options?: Record<string, unknown> }): ClusterView<M, C, R> {
+export function runCase<M, C, R>(
+  mod: UserProtocolModule<M, C, R>,
+  c: ClusterCase,
+  opts: { duration_s: number; options?: Record<string, unknown> },
+): ClusterView<M, C, R> {
   return runScenarioObject(mod, caseToScenario(c, { name: 'case', modulePath: '<in-process>', ...opts }));
 }
 
 /** True when every live node shows the same value of `pick` (compared as canonical JSON). */
-export function converged<M, C, R>(view: ClusterView<M, C, R>, pick: (node: ClusterView<M, C, R>['nodes'][number], index: number) => unknown): boolean {
+export function converged<M, C, R>(
+  view: ClusterView<M, C, R>,
+  pick: (node: ClusterView<M, C, R>['nodes'][number], index: number) => unknown,
+): boolean {
   let first: string | undefined;
   for (let i = 0; i < view.nodes.length; i++) {
     if (view.up[i] !== true) continue;
@@ -304,3 +347,14 @@ export function checkProtocol<M, C, R>(opts: CheckProtocolOptions<M, C, R>): voi
     violation,
   );
 }
+
+export {
+  checkTcpDelivery,
+  runTcpCase,
+  tcpCaseArb,
+  tcpCaseToScenario,
+  type CheckTcpDeliveryOptions,
+  type TcpCase,
+  type TcpCaseOptions,
+  type TcpCaseResult,
+} from './tcp.js';

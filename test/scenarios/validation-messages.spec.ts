@@ -65,15 +65,49 @@ describe('references to names are checked, with a did-you-mean', () => {
 
 describe('entries that would be ignored are refused', () => {
   it('a workload entry after duration_s, like a fault', () => {
-    expect(problems(gossip.replace('at_s: 1, node: A', 'at_s: 11, node: A'))).toEqual(['workload[0].at_s: expected a time <= duration_s (10), got 11']);
+    expect(problems(gossip.replace('at_s: 1, node: A', 'at_s: 11, node: A'))).toEqual([
+      'workload[0].at_s: expected a time <= duration_s (10), got 11',
+    ]);
   });
 
-  it('network and faults in a TCP scenario (TCP builds its own dumbbell)', () => {
-    const p = problems(tcp + 'network: { nodes: 2 }\nfaults: [{ at_s: 1, crash: n0 }]\n');
-    expect(p).toHaveLength(2);
-    expect(p[0]).toMatch(/^network: TCP scenarios do not use the network section yet/);
-    expect(p[1]).toMatch(/^faults: TCP scenarios do not apply faults yet/);
-    expect(problems(tcp + 'faults: [{ at_s: 1, repair: all }]\n')).toEqual([expect.stringMatching(/^faults: TCP scenarios do not apply faults yet/)]);
+  it("a TCP scenario on a network: flows must name their nodes; the dumbbell's keys are refused", () => {
+    const onNet = (flow: string, extra = '', faults = ''): string => `
+name: t
+duration_s: 3
+network: { nodes: 2, link: { bandwidth_bps: 1000000 } }
+protocol: { tcp: { ${extra}flows: [${flow}] } }
+${faults}`;
+    expect(problems(onNet('{ variant: reno }', '', 'faults: [{ at_s: 1, crash: n0 }]'))).toEqual([
+      'protocol.tcp.flows[0].from: required with a network section: the node the sender runs on',
+      'protocol.tcp.flows[0].to: required with a network section: the node the receiver runs on',
+      "network.nodes[0]: node n0 runs no TCP end (a flow's from or to): remove it, it would carry nothing",
+      "network.nodes[1]: node n1 runs no TCP end (a flow's from or to): remove it, it would carry nothing",
+    ]);
+    expect(
+      problems(
+        onNet('{ from: n0, to: n3, extra_rtt_ms: 5 }', 'bottleneck: { loss: 0.01 }, ', 'faults: [{ at_s: 1, restart: n0, keep_state: false }]'),
+      ),
+    ).toEqual([
+      expect.stringMatching(/^protocol\.tcp\.bottleneck: describes the dumbbell; with a network section the path is the network's links/),
+      expect.stringMatching(/^protocol\.tcp\.flows\[0\]\.extra_rtt_ms: describes the dumbbell/),
+      'protocol.tcp.flows[0].to: unknown node "n3" (nodes: n0, n1)',
+      "network.nodes[1]: node n1 runs no TCP end (a flow's from or to): remove it, it would carry nothing",
+      expect.stringMatching(/^faults\[0\]\.keep_state: node n0 runs a TCP end, which restarts with its state/),
+    ]);
+    expect(problems(onNet('{ from: n0, to: n1 }', '', 'faults: [{ at_s: 1, partition: [[n0], [n1]] }, { at_s: 2, repair: all }]'))).toEqual([]);
+    // An unlimited flow on a link with neither a rate nor loss would grow its window without bound.
+    expect(problems(onNet('{ from: n0, to: n1 }').replace(', link: { bandwidth_bps: 1000000 }', ''))).toEqual([
+      expect.stringMatching(
+        /^protocol\.tcp\.flows\[0\]\.bytes: the run is estimated at Infinity events \(an unlimited flow on a link without bandwidth_bps or loss/,
+      ),
+    ]);
+  });
+
+  it('faults or flow nodes in a TCP scenario without a network (the dumbbell has no named nodes)', () => {
+    expect(problems(tcp + 'faults: [{ at_s: 1, repair: all }]\n')).toEqual(['faults: faults need a network section with nodes']);
+    expect(problems(tcp.replace('{ bottleneck: { loss: 0.01 } }', '{ flows: [{ from: A }] }'))).toEqual([
+      expect.stringMatching(/^protocol\.tcp\.flows\[0\]\.from: names a node of the network section, and there is none/),
+    ]);
   });
 });
 
@@ -95,20 +129,26 @@ describe('keys that would do nothing are refused, naming the key', () => {
     expect(problems(gossip.replace('loss: 0 } }', 'loss: 0 }, links: [{ from: A, to: B, both_ways: false }] }'))).toEqual([
       'network.links[0]: sets no link key (latency_ms, jitter_ms, loss, duplicate, bandwidth_bps, queue_packets, queue_bytes): it would change nothing',
     ]);
-    expect(problems(gossip.replace('fanout: 2', 'fanout: 2, clock: { nodes: [{ node: A, offset_ms: 5 }, { node: B }, { node: A, drift_ppm: 3 }] }'))).toEqual([
-      'protocol.gossip.clock.nodes[0].node: node "A" again in clock.nodes[2]: give each node one entry',
-    ]);
+    expect(
+      problems(gossip.replace('fanout: 2', 'fanout: 2, clock: { nodes: [{ node: A, offset_ms: 5 }, { node: B }, { node: A, drift_ppm: 3 }] }')),
+    ).toEqual(['protocol.gossip.clock.nodes[0].node: node "A" again in clock.nodes[2]: give each node one entry']);
     expect(problems(gossip.replace('repair: split }', 'repair: split }\n  - { at_s: 4, set_latency_ms: 5, between: [B, B] }'))).toEqual([
       'faults[2].between: expected two different nodes, got B twice',
     ]);
     // A name may be used again once its partition is over, not while it is in force.
-    const twice = (second: string): string => gossip.replace('repair: split }', `repair: split }\n  - { at_s: ${second}, partition: [[B], [C]], name: split }\n  - { at_s: 6, repair: split }`);
+    const twice = (second: string): string =>
+      gossip.replace(
+        'repair: split }',
+        `repair: split }\n  - { at_s: ${second}, partition: [[B], [C]], name: split }\n  - { at_s: 6, repair: split }`,
+      );
     expect(problems(twice('4'))).toEqual([]);
     expect(problems(twice('2.5'))).toEqual([
       'faults[2].name: the partition "split" of faults[0] is still in force: repair it first or choose another name (the first could no longer be ended by name)',
     ]);
     // The keys act where they belong.
-    expect(problems(gossip.replace('repair: split }', 'repair: split }\n  - { at_s: 4, set_loss: 0.5, between: [A, B], one_way: true }'))).toEqual([]);
+    expect(problems(gossip.replace('repair: split }', 'repair: split }\n  - { at_s: 4, set_loss: 0.5, between: [A, B], one_way: true }'))).toEqual(
+      [],
+    );
   });
 });
 
@@ -117,18 +157,31 @@ describe('messages', () => {
     expect(problems(gossip.replace('fanout: 2', 'fanot: 2'))).toEqual(['protocol.gossip.fanot: unknown key; did you mean "fanout"?']);
     expect(problems(gossip.replace('loss: 0 }', 'los: 0 }'))).toEqual(['network.link.los: unknown key; did you mean "loss"?']);
     expect(problems(tcp.replace('bottleneck:', 'bottlenek:'))).toEqual(['protocol.tcp.bottlenek: unknown key; did you mean "bottleneck"?']);
-    expect(problems(gossip.replace('fanout: 2', 'anti_entropy: { intervall_s: 3 }'))).toEqual(['protocol.gossip.anti_entropy.intervall_s: unknown key; did you mean "interval_s"?']);
+    expect(problems(gossip.replace('fanout: 2', 'anti_entropy: { intervall_s: 3 }'))).toEqual([
+      'protocol.gossip.anti_entropy.intervall_s: unknown key; did you mean "interval_s"?',
+    ]);
   });
 
   it('a bad name says what a name may be', () => {
     for (const name of ['a/b', "''", '"has space"', 'x'.repeat(101)]) {
       const p = problems(gossip.replace('name: g', `name: ${name}`));
-      expect(p.join('\n'), name).toMatch(/^name: expected (1 to 100 letters, digits, _ \. or -, starting with a letter or digit|at most 100 characters)/);
+      expect(p.join('\n'), name).toMatch(
+        /^name: expected (1 to 100 letters, digits, _ \. or -, starting with a letter or digit|at most 100 characters)/,
+      );
     }
   });
 
   it('a YAML alias bomb and deep nesting are refused with the file named, not a crash', () => {
-    const bomb = ['a: &a [x, x, x, x, x, x, x, x, x, x]', ...Array.from({ length: 8 }, (_, i) => `${String.fromCharCode(98 + i)}: &${String.fromCharCode(98 + i)} [${Array(10).fill('*' + String.fromCharCode(97 + i)).join(', ')}]`)].join('\n');
+    const bomb = [
+      'a: &a [x, x, x, x, x, x, x, x, x, x]',
+      ...Array.from(
+        { length: 8 },
+        (_, i) =>
+          `${String.fromCharCode(98 + i)}: &${String.fromCharCode(98 + i)} [${Array(10)
+            .fill('*' + String.fromCharCode(97 + i))
+            .join(', ')}]`,
+      ),
+    ].join('\n');
     expect(() => parseScenarioText(bomb, 'bomb.yaml')).toThrow(ScenarioError);
     expect(() => parseScenarioText(bomb, 'bomb.yaml')).toThrow(/^bomb\.yaml: YAML: too many alias expansions/);
     const deepFlow = `name: d\nx: ${'['.repeat(20_000)}${']'.repeat(20_000)}\n`;
@@ -140,14 +193,20 @@ describe('messages', () => {
   it('a problem caused by a --set argument names the argument, not the file', () => {
     const sets = parseSets(['name=a/b']);
     if (!sets.ok) throw new Error('bad --set');
-    expect(() => validateScenario(parseScenarioText(gossip), BUILTIN_DRIVERS, '/bundled/g.yaml', sets.overrides)).toThrow(/^--set name=a\/b: name: expected 1 to 100/);
+    expect(() => validateScenario(parseScenarioText(gossip), BUILTIN_DRIVERS, '/bundled/g.yaml', sets.overrides)).toThrow(
+      /^--set name=a\/b: name: expected 1 to 100/,
+    );
     const index = parseSets(['workload[5].at_s=1']);
     if (!index.ok) throw new Error('bad --set');
-    expect(() => validateScenario(parseScenarioText(gossip), BUILTIN_DRIVERS, '/bundled/g.yaml', index.overrides)).toThrow(/^--set workload\[5\]\.at_s=1: workload\[5\]: cannot set/);
+    expect(() => validateScenario(parseScenarioText(gossip), BUILTIN_DRIVERS, '/bundled/g.yaml', index.overrides)).toThrow(
+      /^--set workload\[5\]\.at_s=1: workload\[5\]: cannot set/,
+    );
     // A problem of the file itself still names the file.
     const ok = parseSets(['seed=3']);
     if (!ok.ok) throw new Error('bad --set');
-    expect(() => validateScenario(parseScenarioText(gossip.replace('fanout: 2', 'fanot: 2')), BUILTIN_DRIVERS, '/bundled/g.yaml', ok.overrides)).toThrow(/^\/bundled\/g\.yaml: /);
+    expect(() =>
+      validateScenario(parseScenarioText(gossip.replace('fanout: 2', 'fanot: 2')), BUILTIN_DRIVERS, '/bundled/g.yaml', ok.overrides),
+    ).toThrow(/^\/bundled\/g\.yaml: /);
   });
 });
 
@@ -157,11 +216,19 @@ describe('ranges and the work estimate', () => {
     expect(problems(gossip, ['network.link.latency_ms=1e308'])).toEqual(['network.link.latency_ms: expected a number <= 3600000, got 1e+308']);
     expect(problems(gossip, ['network.link.bandwidth_bps=1e-300'])).toEqual(['network.link.bandwidth_bps: expected a number >= 1, got 1e-300']);
     expect(problems(gossip, ['protocol.gossip.interval_s=1e-300'])).toEqual(['protocol.gossip.interval_s: expected a number >= 1e-9, got 1e-300']);
-    expect(problems(gossip, ['protocol.gossip.anti_entropy.interval_s=1e308'])).toEqual(['protocol.gossip.anti_entropy.interval_s: expected a number <= 1000000, got 1e+308']);
-    expect(problems(gossip, ['protocol.gossip.anti_entropy.interval_s=1e-300'])).toEqual(['protocol.gossip.anti_entropy.interval_s: expected 0 (off) or at least 1e-9 (1 ns)']);
-    expect(problems(gossip, ['protocol.gossip.clock.max_offset_ms=1e308'])).toEqual(['protocol.gossip.clock.max_offset_ms: expected a number <= 3600000, got 1e+308']);
+    expect(problems(gossip, ['protocol.gossip.anti_entropy.interval_s=1e308'])).toEqual([
+      'protocol.gossip.anti_entropy.interval_s: expected a number <= 1000000, got 1e+308',
+    ]);
+    expect(problems(gossip, ['protocol.gossip.anti_entropy.interval_s=1e-300'])).toEqual([
+      'protocol.gossip.anti_entropy.interval_s: expected 0 (off) or at least 1e-9 (1 ns)',
+    ]);
+    expect(problems(gossip, ['protocol.gossip.clock.max_offset_ms=1e308'])).toEqual([
+      'protocol.gossip.clock.max_offset_ms: expected a number <= 3600000, got 1e+308',
+    ]);
     expect(problems(tcp, ['protocol.tcp.initial_window=1e9'])).toEqual(['protocol.tcp.initial_window: expected a number <= 10000, got 1000000000']);
-    expect(problems(tcp, ['protocol.tcp.bottleneck.bandwidth_bps=1e308'])).toEqual(['protocol.tcp.bottleneck.bandwidth_bps: expected a number <= 1000000000000, got 1e+308']);
+    expect(problems(tcp, ['protocol.tcp.bottleneck.bandwidth_bps=1e308'])).toEqual([
+      'protocol.tcp.bottleneck.bandwidth_bps: expected a number <= 1000000000000, got 1e+308',
+    ]);
   });
 
   it('a scenario estimated at an enormous number of events is refused with the estimate and the key', () => {
@@ -170,7 +237,9 @@ describe('ranges and the work estimate', () => {
     ]);
     const fast = problems(tcp, ['protocol.tcp.bottleneck.bandwidth_bps=1e12', 'protocol.tcp.bottleneck.loss=0', 'duration_s=30']);
     expect(fast).toHaveLength(1);
-    expect(fast[0]).toMatch(/^protocol\.tcp\.bottleneck\.bandwidth_bps: the run is estimated at 1\.0e10 events \(1000000000000 bit\/s for 30 s in 1500-byte packets, 4 events each\)/);
+    expect(fast[0]).toMatch(
+      /^protocol\.tcp\.bottleneck\.bandwidth_bps: the run is estimated at 1\.0e10 events \(1000000000000 bit\/s for 30 s in 1500-byte packets, 4 events each\)/,
+    );
     // With loss, the window (Mathis et al.), not the link, bounds the rate: the same link is fine.
     expect(problems(tcp, ['protocol.tcp.bottleneck.bandwidth_bps=1e12', 'duration_s=30'])).toEqual([]);
   });

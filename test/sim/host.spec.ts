@@ -138,6 +138,74 @@ describe('SimHost with a ping-pong node', () => {
     expect(sim.pending).toBe(0);
   });
 
+  describe('lazy deadlines (one kernel event per timer, moved only earlier)', () => {
+    /** Counts the host's timer schedules and every cancel on the simulator. */
+    function counting() {
+      const h = setup();
+      const counts = { schedules: 0, cancels: 0 };
+      const schedule = h.sim.schedule.bind(h.sim);
+      const cancel = h.sim.cancel.bind(h.sim);
+      h.sim.schedule = ((at: Time, fn: (a: unknown) => void, arg: unknown, label?: string) => {
+        if (label === 'host.timer') counts.schedules++;
+        return schedule(at, fn, arg, label);
+      }) as typeof h.sim.schedule;
+      h.sim.cancel = (id) => {
+        counts.cancels++;
+        return cancel(id);
+      };
+      return { ...h, counts };
+    }
+
+    it('moving a pending timer later schedules nothing; it fires once, at the last deadline', () => {
+      const { sim, host, pp, counts } = counting();
+      host.call(1, { op: 'set-timer', timer: 'x', atNs: 10 * MS });
+      for (const t of [20, 30, 40]) host.call(1, { op: 'set-timer', timer: 'x', atNs: t * MS });
+      expect(counts).toEqual({ schedules: 1, cancels: 0 });
+      expect(sim.pending).toBe(1);
+      sim.run({ until: 39 * MS });
+      expect(pp(1).timersFired).toEqual([]); // the event at 10 ms found the deadline later and waited
+      expect(counts).toEqual({ schedules: 2, cancels: 0 });
+      sim.run();
+      expect(pp(1).timersFired).toEqual(['x@40']);
+      expect(sim.pending).toBe(0);
+    });
+
+    it('moving a pending timer earlier replaces its event; the old event never fires it', () => {
+      const { sim, host, pp, counts } = counting();
+      host.call(1, { op: 'set-timer', timer: 'x', atNs: 50 * MS });
+      host.call(1, { op: 'set-timer', timer: 'x', atNs: 20 * MS });
+      expect(counts).toEqual({ schedules: 2, cancels: 1 });
+      expect(sim.pending).toBe(1);
+      sim.run();
+      expect(pp(1).timersFired).toEqual(['x@20']);
+    });
+
+    it("a cancelled timer's event fires and does nothing; setting it again later reuses that event", () => {
+      const { sim, host, pp, counts } = counting();
+      host.call(1, { op: 'set-timer', timer: 'x', atNs: 10 * MS });
+      host.call(1, { op: 'cancel-timer', timer: 'x' });
+      expect(counts.cancels).toBe(0);
+      sim.run({ until: 12 * MS });
+      expect(pp(1).timersFired).toEqual([]);
+      host.call(1, { op: 'set-timer', timer: 'x', atNs: 30 * MS }); // no event pending: a new one
+      host.call(1, { op: 'cancel-timer', timer: 'x' });
+      host.call(1, { op: 'set-timer', timer: 'x', atNs: 35 * MS }); // the pending one (30 ms) will wait
+      expect(counts).toEqual({ schedules: 2, cancels: 0 });
+      sim.run();
+      expect(pp(1).timersFired).toEqual(['x@35']);
+    });
+
+    it('a timer restarted on every message (a retransmission timer) costs one event per expiry, not per restart', () => {
+      const { sim, host, pp, counts } = counting();
+      // 1000 restarts, 1 ms apart, each 100 ms ahead: the event re-schedules itself about every 100 ms.
+      for (let i = 0; i < 1000; i++) sim.schedule(i * MS, () => host.call(1, { op: 'set-timer', timer: 'rto', atNs: sim.now + 100 * MS }), undefined);
+      sim.run();
+      expect(pp(1).timersFired).toEqual(['rto@1099']);
+      expect(counts.cancels).toBe(0);
+      expect(counts.schedules).toBeLessThanOrEqual(12);
+    });
+  });
+
   it('a timer can be set again from its own handler (the ping timer) and by a call while pending', () => {
     const { sim, host, pp } = setup();
     host.startAll();
@@ -147,7 +215,7 @@ describe('SimHost with a ping-pong node', () => {
     expect(pp(0).timersFired).toEqual(['ping@10', 'ping@16', 'ping@26', 'ping@36']);
   });
 
-  it('a crash stops the node\'s timers, drops its traffic and discards queued actions', () => {
+  it("a crash stops the node's timers, drops its traffic and discards queued actions", () => {
     const { sim, net, host, pp } = setup();
     host.startAll();
     sim.run({ until: 31 * MS }); // ping 3 was sent at 30 and is in flight; its pong would come at 32
@@ -327,7 +395,12 @@ describe('SimHost timers under random crashes and restarts', () => {
         const net = new Network<TMsg>(sim, { nodes: n, defaultLink: { latency: { dist: 'uniform', minNs: 0, maxNs: 2 * MS } } });
         const all: TimerNode[] = [];
         const host: SimHost<TMsg, TCall, unknown> = new SimHost<TMsg, TCall, unknown>(sim, net, (id) => {
-          const node = new TimerNode(id, n, () => host, () => net.isUp(id));
+          const node = new TimerNode(
+            id,
+            n,
+            () => host,
+            () => net.isUp(id),
+          );
           all.push(node);
           return node;
         });
@@ -335,26 +408,30 @@ describe('SimHost timers under random crashes and restarts', () => {
         const current = (id: number): TimerNode => host.node(id) as TimerNode;
         const ops = [...opsRaw].sort((a, b) => a.atNs - b.atNs);
         for (const { atNs, op } of ops) {
-          sim.schedule(atNs, () => {
-            const id = op.node % n;
-            switch (op.op) {
-              case 'set':
-                if (net.isUp(id)) host.call(id, { op: 'set', timer: op.timer, atNs: Math.max(0, sim.now + op.deltaNs) });
-                break;
-              case 'cancel':
-                if (net.isUp(id)) host.call(id, { op: 'cancel', timer: op.timer });
-                break;
-              case 'crash':
-                // Either way the node's pending timers are gone for good.
-                current(id).expected.clear();
-                if (op.networkOnly) net.crash(id);
-                else host.crash(id);
-                break;
-              case 'restart':
-                host.restart(id, op.keepState);
-                break;
-            }
-          }, undefined);
+          sim.schedule(
+            atNs,
+            () => {
+              const id = op.node % n;
+              switch (op.op) {
+                case 'set':
+                  if (net.isUp(id)) host.call(id, { op: 'set', timer: op.timer, atNs: Math.max(0, sim.now + op.deltaNs) });
+                  break;
+                case 'cancel':
+                  if (net.isUp(id)) host.call(id, { op: 'cancel', timer: op.timer });
+                  break;
+                case 'crash':
+                  // Either way the node's pending timers are gone for good.
+                  current(id).expected.clear();
+                  if (op.networkOnly) net.crash(id);
+                  else host.crash(id);
+                  break;
+                case 'restart':
+                  host.restart(id, op.keepState);
+                  break;
+              }
+            },
+            undefined,
+          );
         }
         sim.run();
         const errors = all.flatMap((node) => node.errors.map((e) => `node ${node.id}: ${e}`));

@@ -24,10 +24,15 @@ export { RttEstimator, type RttEstimatorOptions } from './rtt-estimator.js';
 export {
   TcpSender,
   type SenderConfig,
-  type SenderOutput,
   type SenderStats,
+  type SenderTimerNames,
   type TcpEvent,
   type TcpTraceRecord,
+  type TcpTxRecord,
+  type TraceGate,
 } from './sender.js';
 export { TcpReceiver, type ReceiverConfig } from './receiver.js';
+export { TcpStack } from './stack.js';
+export { ActionBuffer } from './action-buffer.js';
+export type { TcpPacket } from './packet.js';
 export { jainIndex, mathisBps, padhyeBps, type PadhyeParams } from './models.js';

@@ -5,18 +5,27 @@
  * starts at or before rcvNxt and ends after it advances rcvNxt; data buffered
  * out of order (a sorted list of disjoint byte ranges) that then touches
  * rcvNxt is delivered too, and the application receives each byte exactly
- * once, in order, through `deliver(start, end)`. ACKs are cumulative (the
+ * once, in order (bytes [0, rcvNxt) are delivered). ACKs are cumulative (the
  * ACK number is rcvNxt). RFC 5681 section 4.2: an out-of-order segment, a
  * duplicate, or a segment that fills a gap is acknowledged at once (the
  * first two give the sender its duplicate ACKs); in-order segments are
  * acknowledged at once, or with delayed ACKs every second full segment or
  * when the delayed-ACK timer (default 200 ms) expires.
  *
- * Inputs: {@link TcpReceiver.onSegment}, {@link TcpReceiver.onDelayedAckTimer};
- * each returns the ACK number to send now, or -1. The driver reads
- * {@link TcpReceiver.delackDeadlineNs} after each input to arm its timer.
+ * It is a sans-I/O {@link ProtocolNode}: a data segment or the delayed-ACK
+ * timer goes in; out come `send` (an ACK to the peer), at most one timer
+ * action per input (only when the delayed-ACK deadline comes before the
+ * pending timer; one that fires early is set again), and, while the
+ * `trace` gate is active, a `deliver` trace action (flow, start, end) per
+ * in-order delivery to the application. The actions come from a reused
+ * {@link ActionBuffer}: consume them before the next input.
+ * {@link TcpReceiver.onSegment} and {@link TcpReceiver.onDelayedAckTimer} are
+ * the bare transitions (they return the ACK number to send now, or -1).
  */
-import type { Time } from '../sans-io.js';
+import type { Action, NodeId, ProtocolNode, Time } from '../sans-io.js';
+import { ActionBuffer } from './action-buffer.js';
+import type { TcpPacket } from './packet.js';
+import type { TraceGate } from './sender.js';
 
 /** Configuration of a {@link TcpReceiver}. */
 export interface ReceiverConfig {
@@ -24,12 +33,22 @@ export interface ReceiverConfig {
   readonly delayedAck?: boolean;
   /** Delayed-ACK timeout (ns). Default 200 ms. */
   readonly delayedAckNs?: Time;
-  /** The application: receives bytes [start, end) in order, each exactly once. */
-  readonly deliver?: (start: number, end: number) => void;
+  /** Flow id, put in ACKs and `deliver` traces. Default 0. */
+  readonly flow?: number;
+  /** Where ACKs go (the sender's node). Default 0. */
+  readonly peer?: NodeId;
+  /** Size of an ACK on the wire (bytes). Default 40. */
+  readonly headerBytes?: number;
+  /** Name of the delayed-ACK timer. Default `delack`. */
+  readonly timer?: string;
+  /** The action queue (shared with other machines of a {@link TcpStack}). Default: its own. */
+  readonly actions?: ActionBuffer<TcpPacket>;
+  /** Emit a `deliver` trace action per in-order delivery while this gate is active. Default: never. */
+  readonly trace?: TraceGate;
 }
 
-/** A TCP receiver with an out-of-order buffer. */
-export class TcpReceiver {
+/** A TCP receiver with an out-of-order buffer, a sans-I/O protocol node. */
+export class TcpReceiver implements ProtocolNode<TcpPacket> {
   /** Next byte expected (the cumulative ACK number). */
   rcvNxt = 0;
   /** When the delayed ACK must be sent (ns), or -1. */
@@ -44,7 +63,17 @@ export class TcpReceiver {
 
   private readonly delayed: boolean;
   private readonly delayNs: Time;
-  private readonly deliver: ((start: number, end: number) => void) | undefined;
+  /** Flow id. */
+  readonly flow: number;
+  /** The sender's node. */
+  readonly peer: NodeId;
+  /** Name of the delayed-ACK timer. */
+  readonly timer: string;
+  private readonly headerBytes: number;
+  private readonly out: ActionBuffer<TcpPacket>;
+  private readonly trace: TraceGate | undefined;
+  /** When the driver's delayed-ACK timer fires (ns), or -1 when none is pending. */
+  private armedNs: Time = -1;
   private pending = 0; // in-order segments not yet acknowledged (delayed ACKs)
   private oooStart: number[] = [];
   private oooEnd: number[] = [];
@@ -52,7 +81,52 @@ export class TcpReceiver {
   constructor(config: ReceiverConfig = {}) {
     this.delayed = config.delayedAck ?? false;
     this.delayNs = config.delayedAckNs ?? 200_000_000;
-    this.deliver = config.deliver;
+    this.flow = config.flow ?? 0;
+    this.peer = config.peer ?? 0;
+    this.headerBytes = config.headerBytes ?? 40;
+    this.timer = config.timer ?? 'delack';
+    this.out = config.actions ?? new ActionBuffer<TcpPacket>();
+    this.trace = config.trace;
+  }
+
+  /** Nothing to do at the first start; after a restart that kept its state, tells the driver the delayed-ACK deadline again. */
+  start(): void {
+    this.armedNs = -1; // a crash stopped the driver's timer
+    this.flushTimer();
+  }
+
+  /** A data segment arrived (ACKs sent to a receiver are ignored): acknowledges it now or arms the delayed ACK. */
+  handleMessage(_from: NodeId, msg: TcpPacket, now: Time): void {
+    if (msg.len === 0) return;
+    const ack = this.onSegment(msg.seq, msg.len, now);
+    if (ack >= 0) this.sendAck(ack);
+    this.flushTimer();
+  }
+
+  /** The delayed-ACK timer fired. */
+  handleTimer(timer: string, now: Time): void {
+    if (timer !== this.timer) return;
+    this.armedNs = -1; // the driver's timer fired: none is pending now
+    const ack = this.onDelayedAckTimer(now);
+    if (ack >= 0) this.sendAck(ack);
+    this.flushTimer();
+  }
+
+  /** The actions queued since the last poll (reused: consume them before the next input). */
+  pollActions(): readonly Action<TcpPacket>[] {
+    return this.out.poll();
+  }
+
+  private sendAck(ack: number): void {
+    this.out.send(this.peer, { flow: this.flow, seq: ack, len: 0 }, this.headerBytes);
+  }
+
+  /** Lazy re-arm, as the sender's: the driver's timer moves only earlier; one that fires early is set again. */
+  private flushTimer(): void {
+    const d = this.delackDeadlineNs;
+    if (d < 0 || (this.armedNs >= 0 && this.armedNs <= d)) return;
+    this.out.setTimer(this.timer, d);
+    this.armedNs = d;
   }
 
   /** Bytes held out of order. */
@@ -79,7 +153,8 @@ export class TcpReceiver {
     this.rcvNxt = end;
     const hadGap = this.oooStart.length > 0;
     if (hadGap) this.pullBuffered();
-    if (this.deliver !== undefined) this.deliver(from, this.rcvNxt);
+    const trace = this.trace;
+    if (trace !== undefined && trace.active) this.out.trace('deliver', { flow: this.flow, start: from, end: this.rcvNxt });
     if (hadGap || !this.delayed) return this.ackNow();
     if (++this.pending >= 2) return this.ackNow();
     if (this.delackDeadlineNs < 0) this.delackDeadlineNs = now + this.delayNs;

@@ -12,16 +12,19 @@
  * transmit while the bytes in flight (`sndNxt - sndUna`) after the segment
  * do not exceed cwnd (no receiver window: the receiver buffers everything).
  *
- * Every input emits one trace record (after the segments it sent), named
- * by what happened: ack, dupack, fast_retransmit, recovery_exit, timeout.
- *
- * Inputs: {@link TcpSender.start} (the application has data), {@link
- * TcpSender.onAck} (a cumulative ACK arrived), {@link TcpSender.onTimeout}
- * (the driver's timer reached {@link TcpSender.rtoDeadlineNs}). Outputs: calls
- * to the injected {@link SenderOutput.transmit} and the timer deadline the
- * driver reads after every input (one timer, re-armed lazily: the driver
- * keeps a single kernel event and moves it only when the deadline moves
- * earlier, as real stacks do). Trace records go to an optional TraceSource.
+ * It is a sans-I/O {@link ProtocolNode}: a message (an ACK), a timer (`open`,
+ * the application starts sending; `rto`, the retransmission timer) or a call
+ * goes in, actions come out: `send` (a data segment to the peer), `set-timer`
+ * (at most one per input, and only when the retransmission deadline comes
+ * earlier than the pending timer: a timer that fires early is set again for
+ * the deadline, so restarting the timer on every ACK costs nothing), and,
+ * when someone listens (the `trace` gate of the config), `trace` actions.
+ * Every input emits one `cwnd` trace record (after the segments it sent),
+ * named by what happened: ack, dupack, fast_retransmit, recovery_exit,
+ * timeout; every segment sent is followed by a `tx` record of the state right
+ * after it, which the driver turns into a `drop` row when the network dropped
+ * that segment. The actions come from a reused {@link ActionBuffer}: consume
+ * them before the next input.
  *
  * ACK processing (RFC 5681 section 3.2, RFC 6582 section 3.2):
  * - ACK below sndUna: stale, ignored.
@@ -60,16 +63,18 @@
  *   recover = highTx - 1 (RFC 6582 3.2 step 4), back off the RTO, go back to
  *   sndUna and resend.
  */
-import type { Time, TraceSink } from '../sans-io.js';
+import type { Action, NodeId, ProtocolNode, Time } from '../sans-io.js';
+import { ActionBuffer } from './action-buffer.js';
 import { congestionState, createControlBlock, type CongestionState, type TcpControlBlock } from './control-block.js';
 import type { CongestionOps } from './congestion/ops.js';
+import type { TcpPacket } from './packet.js';
 import { RttEstimator, type RttEstimatorOptions } from './rtt-estimator.js';
 
-/** What a trace record reports. `drop` is emitted by the path when the network drops one of the flow's data segments. */
+/** What a trace record reports. `drop` marks a segment the network dropped when it was sent (the driver knows). */
 export type TcpEvent = 'ack' | 'dupack' | 'fast_retransmit' | 'timeout' | 'recovery_exit' | 'drop';
 
-/** One row of the cwnd trace: the sender's state right after an ACK or an event. */
-export interface TcpTraceRecord {
+/** One row of the cwnd trace: the sender's state right after an ACK or an event (a type, so it is a trace action's data). */
+export type TcpTraceRecord = {
   readonly timeNs: Time;
   readonly flow: number;
   readonly event: TcpEvent;
@@ -84,12 +89,27 @@ export interface TcpTraceRecord {
   /** 0 before the first RTT sample. */
   readonly srttNs: number;
   readonly rtoNs: Time;
+};
+
+/** The `tx` trace record: the state right after a segment was sent, and the segment. Its event is `drop` (the driver emits it only for dropped segments). */
+export type TcpTxRecord = TcpTraceRecord & {
+  readonly seq: number;
+  readonly len: number;
+  /** 1 when some of the bytes were sent before. */
+  readonly retransmission: number;
+};
+
+/** Whether anyone listens to the node's trace actions (checked before building a record: the cwnd trace is hot). */
+export interface TraceGate {
+  readonly active: boolean;
 }
 
-/** Where the sender's segments go. */
-export interface SenderOutput {
-  /** Sends bytes [seq, seq + len); `retransmission` when some of them were sent before. */
-  transmit(seq: number, len: number, retransmission: boolean): void;
+/** Timer names of a sender (a {@link TcpStack} gives each flow its own). */
+export interface SenderTimerNames {
+  /** The application starts sending. Default `open`. */
+  readonly open: string;
+  /** The retransmission timer. Default `rto`. */
+  readonly rto: string;
 }
 
 /** Configuration of a {@link TcpSender}. */
@@ -104,10 +124,20 @@ export interface SenderConfig {
   readonly ops: CongestionOps;
   /** RTO estimator settings (minimum RTO default 1 s). */
   readonly rtt?: RttEstimatorOptions;
-  /** Flow id put in trace records. Default 0. */
+  /** Flow id, put in packets and trace records. Default 0. */
   readonly flow?: number;
-  /** Trace source that receives a record per ACK and per event. */
-  readonly trace?: TraceSink<TcpTraceRecord>;
+  /** Where data segments go (the receiver's node). Default 0. */
+  readonly peer?: NodeId;
+  /** TCP/IP header bytes added to each segment's size on the wire. Default 40. */
+  readonly headerBytes?: number;
+  /** When the application starts sending (ns; `start` sets the `open` timer for it). Default 0. */
+  readonly startNs?: Time;
+  /** Timer names. Default `open` and `rto`. */
+  readonly timers?: SenderTimerNames;
+  /** The action queue (shared with other machines of a {@link TcpStack}). Default: its own. */
+  readonly actions?: ActionBuffer<TcpPacket>;
+  /** Emit `cwnd` and `tx` trace actions while this gate is active. Default: never. */
+  readonly trace?: TraceGate;
 }
 
 /** Counters of one sender. */
@@ -129,8 +159,10 @@ export interface SenderStats {
   completedNs: Time;
 }
 
-/** A TCP sender (Tahoe, Reno or NewReno by its {@link CongestionOps}). */
-export class TcpSender {
+const DEFAULT_TIMERS: SenderTimerNames = { open: 'open', rto: 'rto' };
+
+/** A TCP sender (Tahoe, Reno or NewReno by its {@link CongestionOps}), a sans-I/O protocol node. */
+export class TcpSender implements ProtocolNode<TcpPacket> {
   /** The control block the congestion-control algorithm works on. */
   readonly tcb: TcpControlBlock;
   /** The RFC 6298 estimator. */
@@ -164,12 +196,22 @@ export class TcpSender {
   dupacks = 0;
   /** When the retransmission timer expires (ns), or -1 when it is off. */
   rtoDeadlineNs: Time = -1;
+  /** Flow id. */
+  readonly flow: number;
+  /** The receiver's node. */
+  readonly peer: NodeId;
+  /** Timer names. */
+  readonly timers: SenderTimerNames;
 
   private readonly ops: CongestionOps;
   private readonly mss: number;
+  private readonly headerBytes: number;
   private readonly totalBytes: number;
-  private readonly flow: number;
-  private readonly trace: TraceSink<TcpTraceRecord> | undefined;
+  private readonly startNs: Time;
+  private readonly out: ActionBuffer<TcpPacket>;
+  private readonly trace: TraceGate | undefined;
+  /** When the driver's retransmission timer fires (ns), or -1 when none is pending. */
+  private armedNs: Time = -1;
   private firstPartialAck = false;
   private started = false;
   // Per segment (index k = seq / mss, slot k & mask): first-transmission time and "was retransmitted".
@@ -177,15 +219,17 @@ export class TcpSender {
   private retx: Uint8Array = new Uint8Array(64);
   private mask = 63;
 
-  constructor(
-    config: SenderConfig,
-    private readonly out: SenderOutput,
-  ) {
+  constructor(config: SenderConfig) {
     this.ops = config.ops;
     this.mss = config.mssBytes;
     this.totalBytes = config.totalBytes;
     if (!(this.totalBytes >= 0)) throw new RangeError(`totalBytes must be >= 0, got ${this.totalBytes}`);
     this.flow = config.flow ?? 0;
+    this.peer = config.peer ?? 0;
+    this.headerBytes = config.headerBytes ?? 40;
+    this.startNs = config.startNs ?? 0;
+    this.timers = config.timers ?? DEFAULT_TIMERS;
+    this.out = config.actions ?? new ActionBuffer<TcpPacket>();
     this.trace = config.trace;
     this.tcb = createControlBlock(config.mssBytes, config.initialWindowSegments);
     this.rtt = new RttEstimator(config.rtt);
@@ -196,17 +240,56 @@ export class TcpSender {
     return this.sndUna >= this.totalBytes;
   }
 
+  /** True once the application started sending. */
+  get opened(): boolean {
+    return this.started;
+  }
+
   /** The traced congestion state. */
   get state(): CongestionState {
     return congestionState(this.tcb);
   }
 
-  /** The application has data: send the initial window. */
+  /**
+   * The node starts (or restarts after a crash that kept its state): sets the `open` timer for the
+   * application's start, or, once open, tells the driver the retransmission deadline again (a crash
+   * stopped the driver's timers; a deadline already past fires at once).
+   */
   start(now: Time): void {
+    if (!this.started) {
+      this.out.setTimer(this.timers.open, this.startNs > now ? this.startNs : now);
+      return;
+    }
+    this.armedNs = -1; // the crash stopped the driver's timer
+    this.flushTimer();
+  }
+
+  /** An ACK arrived (data segments sent to a sender are ignored). */
+  handleMessage(_from: NodeId, msg: TcpPacket, now: Time): void {
+    if (msg.len === 0) this.onAck(msg.seq, now);
+  }
+
+  /** The `open` or the `rto` timer fired. */
+  handleTimer(timer: string, now: Time): void {
+    if (timer === this.timers.rto) {
+      this.armedNs = -1; // the driver's timer fired: none is pending now
+      if (this.rtoDeadlineNs >= 0 && now < this.rtoDeadlineNs) this.flushTimer();
+      else this.onTimeout(now);
+    } else if (timer === this.timers.open) this.open(now);
+  }
+
+  /** The actions queued since the last poll (reused: consume them before the next input). */
+  pollActions(): readonly Action<TcpPacket>[] {
+    return this.out.poll();
+  }
+
+  /** The application has data: send the initial window (the `open` timer calls this). */
+  open(now: Time): void {
     if (this.started) return;
     this.started = true;
     if (this.done) this.stats.completedNs = now;
     this.sendData(now);
+    this.flushTimer();
   }
 
   /** A cumulative ACK (next byte expected by the receiver) arrived. */
@@ -231,6 +314,7 @@ export class TcpSender {
       } else {
         this.emit(now, 'dupack');
       }
+      this.flushTimer();
       return;
     }
 
@@ -287,9 +371,10 @@ export class TcpSender {
     }
     this.sendData(now);
     this.emit(now, event);
+    this.flushTimer();
   }
 
-  /** The retransmission timer fired at `now` (the driver calls this at or after {@link rtoDeadlineNs}). */
+  /** The retransmission timer fired at `now` (ignored before {@link rtoDeadlineNs}). */
   onTimeout(now: Time): void {
     if (this.rtoDeadlineNs < 0 || now < this.rtoDeadlineNs) return;
     const tcb = this.tcb;
@@ -314,14 +399,13 @@ export class TcpSender {
     this.rtoDeadlineNs = -1;
     this.sendData(now); // resends sndUna and restarts the timer (5.4, 5.6)
     this.emit(now, 'timeout');
+    this.flushTimer();
   }
 
-  /** Emits a trace record of the current state with `event` (the path uses it for `drop`). */
-  emit(now: Time, event: TcpEvent): void {
-    const trace = this.trace;
-    if (trace === undefined || !trace.active) return;
+  /** The record of the current state with `event`. */
+  record(now: Time, event: TcpEvent): TcpTraceRecord {
     const tcb = this.tcb;
-    trace.emit({
+    return {
       timeNs: now,
       flow: this.flow,
       event,
@@ -334,7 +418,26 @@ export class TcpSender {
       dupacks: this.dupacks,
       srttNs: this.rtt.srttNs,
       rtoNs: this.rtt.rtoNs,
-    });
+    };
+  }
+
+  private emit(now: Time, event: TcpEvent): void {
+    const trace = this.trace;
+    if (trace === undefined || !trace.active) return;
+    this.out.trace('cwnd', this.record(now, event));
+  }
+
+  /**
+   * Lazy re-arm (as real stacks do): the driver's timer is moved only when the deadline comes
+   * earlier than the time it will fire, or when none is pending. A timer that fires before the
+   * deadline (which RFC 6298 5.3 moved later on every ACK since) is set again for it; one that
+   * fires with no deadline (5.2 turned the timer off) does nothing.
+   */
+  private flushTimer(): void {
+    const d = this.rtoDeadlineNs;
+    if (d < 0 || (this.armedNs >= 0 && this.armedNs <= d)) return;
+    this.out.setTimer(this.timers.rto, d);
+    this.armedNs = d;
   }
 
   private fastRetransmit(now: Time): void {
@@ -398,7 +501,12 @@ export class TcpSender {
     this.stats.bytesSent += len;
     if (seq === this.sndNxt) this.sndNxt = seq + len;
     if (this.rtoDeadlineNs < 0) this.rtoDeadlineNs = now + this.rtt.rtoNs; // RFC 6298 5.1
-    this.out.transmit(seq, len, isRetx);
+    this.out.send(this.peer, { flow: this.flow, seq, len }, len + this.headerBytes);
+    const trace = this.trace;
+    if (trace !== undefined && trace.active) {
+      const tx: TcpTxRecord = { ...this.record(now, 'drop'), seq, len, retransmission: isRetx ? 1 : 0 };
+      this.out.trace('tx', tx);
+    }
   }
 
   /** Doubles the per-segment ring, keeping the outstanding segments at their new slots. */

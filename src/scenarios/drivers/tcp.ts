@@ -1,6 +1,20 @@
 /**
- * The `tcp` scenario driver: TCP flows (Tahoe, Reno, NewReno) sharing one
- * bottleneck, from the `protocol.tcp` section of a scenario file.
+ * The `tcp` scenario driver: TCP flows (Tahoe, Reno, NewReno), from the
+ * `protocol.tcp` section of a scenario file, on one of two paths:
+ *
+ * - the dumbbell (no `network:` section): every flow shares the bottleneck
+ *   `protocol.tcp.bottleneck`, ACKs return on per-flow links (`return_path`
+ *   plus the flow's `extra_rtt_ms`);
+ * - the scenario's network (a `network:` section): each flow names its
+ *   sender and receiver nodes (`from`, `to`); data segments take the link
+ *   from → to and ACKs the link to → from, with everything a link has
+ *   (bandwidth, queue, latency, jitter, loss, duplication, per-link
+ *   overrides), and every fault verb applies (partition / repair, hold /
+ *   release, crash / restart of an endpoint, set_loss, set_latency_ms).
+ *   Flows between the same two nodes share those links and their queues.
+ *   `bottleneck`, `return_path`, `extra_rtt_ms` and `preset` describe the
+ *   dumbbell and are refused there; an endpoint restarts with its state
+ *   (`keep_state: false` is refused: desim models no connection reset).
  *
  * Section (every key optional, snake_case with units; defaults below):
  *
@@ -16,7 +30,7 @@
  *     min_rto_s: 1
  *     delayed_ack: false
  *     delayed_ack_ms: 200
- *     flows: [{ variant: reno, start_s: 0, extra_rtt_ms: 0, bytes: unlimited, name: flow0 }]
+ *     flows: [{ variant: reno, start_s: 0, extra_rtt_ms: 0, bytes: unlimited, name: flow0, from: A, to: B }]
  * ```
  *
  * Writes `trace-cwnd.csv` (one row per ACK and per event of every flow) when
@@ -33,11 +47,15 @@ import { Simulator } from '../../kernel/simulator.js';
 import { formatSeconds, milliseconds, seconds } from '../../kernel/time.js';
 import { VARIANTS } from '../../protocols/tcp/congestion/index.js';
 import { rfc5681InitialWindow, rfc6928InitialWindow } from '../../protocols/tcp/control-block.js';
-import { Dumbbell, type FlowSummary } from '../../sim/dumbbell.js';
+import { Dumbbell } from '../../sim/dumbbell.js';
+import { TcpFlows, type FlowSummary } from '../../sim/tcp-flows.js';
+import { scheduleFaults } from '../../net/faults.js';
+import type { TcpPacket } from '../../protocols/tcp/packet.js';
 import { jainIndex, mathisBps, padhyeBps } from '../../protocols/tcp/models.js';
 import type { TcpTraceRecord } from '../../protocols/tcp/sender.js';
-import type { Issue, ProtocolDriver, RunContext, RunResult, ScenarioFor, WorkEstimate } from '../driver.js';
-import { toLossSpec } from '../network-section.js';
+import type { Issue, LinkSection, NetworkSection, ProtocolDriver, RunContext, RunResult, ScenarioFor, WorkEstimate } from '../driver.js';
+import { unknownNode } from '../loader.js';
+import { buildNetwork, toLossSpec, toTimedFaults } from '../network-section.js';
 import { bandwidthBps, delayMs, lossSchema, positiveMs, positiveS, queueLimit, timeS } from '../schema.js';
 
 /** Largest initial window, in segments (RFC 6928's 10, times a thousand). */
@@ -54,6 +72,10 @@ const flowSchema = z.strictObject({
   extra_rtt_ms: delayMs().default(0),
   /** Bytes to send, or `unlimited`. */
   bytes: z.union([z.int().min(0).max(Number.MAX_SAFE_INTEGER), z.literal('unlimited')]).default('unlimited'),
+  /** With a `network:` section: the sender's node. */
+  from: z.string().optional(),
+  /** With a `network:` section: the receiver's node. */
+  to: z.string().optional(),
 });
 
 const tcpSectionShape = z.strictObject({
@@ -83,7 +105,10 @@ const tcpSectionShape = z.strictObject({
   delayed_ack: z.boolean().default(false),
   // RFC 1122 (4.2.3.2): the delay must be less than 0.5 seconds.
   delayed_ack_ms: positiveMs(500).default(200),
-  flows: z.array(flowSchema).min(1).default([{ variant: 'reno', start_s: 0, extra_rtt_ms: 0, bytes: 'unlimited' }]),
+  flows: z
+    .array(flowSchema)
+    .min(1)
+    .default([{ variant: 'reno', start_s: 0, extra_rtt_ms: 0, bytes: 'unlimited' }]),
 });
 
 /**
@@ -202,8 +227,59 @@ export function buildDumbbell(sim: Simulator, s: TcpSettings): Dumbbell {
   });
 }
 
+/** True when the scenario's flows run on its `network:` section rather than on the dumbbell. */
+export function onNetwork(scenario: { readonly network: NetworkSection }): boolean {
+  return scenario.network.nodes.length > 0;
+}
+
+/** The link section in force from `from` to `to`: the default link with every matching override applied in order. */
+export function linkBetween(section: NetworkSection, from: string, to: string): LinkSection {
+  let link: LinkSection = { ...section.link };
+  for (const l of section.links) {
+    if ((l.from === from && l.to === to) || (l.both_ways && l.from === to && l.to === from)) {
+      const patch: Record<string, unknown> = { ...l };
+      delete patch['from'];
+      delete patch['to'];
+      delete patch['both_ways'];
+      link = { ...link, ...Object.fromEntries(Object.entries(patch).filter(([, v]) => v !== undefined)) };
+    }
+  }
+  return link;
+}
+
+/** The flows of a scenario on its network, with the faults scheduled; the scenario's seed goes to the simulator. */
+export function buildNetworkFlows(sim: Simulator, scenario: ScenarioFor<TcpSettings, unknown>): TcpFlows {
+  const s = scenario.settings;
+  const { net, ids } = buildNetwork<TcpPacket>(sim, scenario.network, { perLinkCounters: false });
+  const node = (name: string | undefined): number => ids.get(name ?? '') as number;
+  const flows = new TcpFlows(sim, net, {
+    flows: s.flows.map((f) => ({
+      variant: f.variant,
+      sender: node(f.from),
+      receiver: node(f.to),
+      startNs: seconds(f.start_s),
+      totalBytes: f.bytes === 'unlimited' ? Infinity : f.bytes,
+    })),
+    mssBytes: s.mss_bytes,
+    headerBytes: s.header_bytes,
+    initialWindowSegments: initialWindowSegments(s),
+    minRtoNs: seconds(s.min_rto_s),
+    delayedAck: s.delayed_ack,
+    delayedAckNs: milliseconds(s.delayed_ack_ms),
+  });
+  scheduleFaults(sim, net, toTimedFaults(scenario.faults, ids), {
+    crash: (id) => flows.crash(id),
+    restart: (id, keepState) => flows.restart(id, keepState),
+  });
+  return flows;
+}
+
 /** Whole-run results of a TCP scenario (what `metrics` carries), computed from the per-flow summaries. */
-export function tcpMetrics(s: TcpSettings, flows: readonly FlowSummary[]): Record<string, number> {
+export function tcpMetrics(
+  s: TcpSettings,
+  flows: readonly FlowSummary[],
+  configuredLoss: number | object = s.bottleneck.loss,
+): Record<string, number> {
   let goodput = 0;
   let throughput = 0;
   let retransmits = 0;
@@ -243,8 +319,8 @@ export function tcpMetrics(s: TcpSettings, flows: readonly FlowSummary[]): Recor
   };
   const only = flows.length === 1 ? flows[0] : undefined;
   if (only !== undefined) {
-    const loss = s.bottleneck.loss;
-    const p = typeof loss === 'number' && loss > 0 ? loss : m['loss_event_rate'] as number;
+    const loss = configuredLoss;
+    const p = typeof loss === 'number' && loss > 0 ? loss : (m['loss_event_rate'] as number);
     const rttS = Number.isFinite(only.meanRttNs) ? only.meanRttNs / 1e9 : only.baseRttNs / 1e9;
     const t0S = only.meanTimeoutRtoNs / 1e9;
     const b = s.delayed_ack ? 2 : 1;
@@ -260,7 +336,6 @@ export function tcpMetrics(s: TcpSettings, flows: readonly FlowSummary[]): Recor
   return m;
 }
 
-
 function rateText(bps: number): string {
   if (!Number.isFinite(bps)) return 'n/a';
   if (bps >= 1e9) return `${(bps / 1e9).toFixed(3)} Gbps`;
@@ -268,10 +343,14 @@ function rateText(bps: number): string {
   return `${(bps / 1e3).toFixed(1)} kbps`;
 }
 
-/** Runs a parsed TCP section for `durationS` seconds; `ctx` supplies the seed, traces and progress. */
-export function runTcp(s: TcpSettings, durationS: number, ctx: RunContext): RunResult {
+/**
+ * Runs a parsed TCP section for `durationS` seconds on the dumbbell, or on the scenario's network
+ * (with its faults) when `scenario` has one; `ctx` supplies the seed, traces and progress.
+ */
+export function runTcp(s: TcpSettings, durationS: number, ctx: RunContext, scenario?: ScenarioFor<TcpSettings, unknown>): RunResult {
   const sim = new Simulator({ seed: ctx.seed });
-  const bed = buildDumbbell(sim, s);
+  const network = scenario !== undefined && onNetwork(scenario);
+  const bed = network ? buildNetworkFlows(sim, scenario) : buildDumbbell(sim, s).flows;
   const csv = ctx.openTrace('cwnd', CWND_TRACE_COLUMNS);
   if (csv !== undefined) {
     const names = s.flows.map((_, i) => flowName(s, i));
@@ -303,7 +382,13 @@ export function runTcp(s: TcpSettings, durationS: number, ctx: RunContext): RunR
     ctx.progress(i / steps);
   }
   const flows = bed.summary(endNs);
-  const metrics = tcpMetrics(s, flows);
+  const only = s.flows.length === 1 ? s.flows[0] : undefined;
+  const loss = network
+    ? only !== undefined && scenario !== undefined
+      ? (linkBetween(scenario.network, only.from ?? '', only.to ?? '').loss ?? 0)
+      : 0
+    : s.bottleneck.loss;
+  const metrics = tcpMetrics(s, flows, loss);
   const rows = flows.map((f, i) => [
     flowName(s, i),
     f.variant,
@@ -323,8 +408,9 @@ export function runTcp(s: TcpSettings, durationS: number, ctx: RunContext): RunR
     f.completedNs >= 0 ? formatSeconds(f.completedNs) : '',
   ]);
   const variants = [...new Set(flows.map((f) => f.variant))].join('/');
+  const path = network ? `on the network (${s.flows.map((f) => `${f.from}->${f.to}`).join(', ')})` : `over ${rateText(s.bottleneck.bandwidth_bps)}`;
   let headline =
-    `${flows.length} ${variants} flow${flows.length === 1 ? '' : 's'} over ${rateText(s.bottleneck.bandwidth_bps)}` +
+    `${flows.length} ${variants} flow${flows.length === 1 ? '' : 's'} ${path}` +
     `, ${durationS} s: goodput ${rateText(metrics['goodput_bps'] as number)}` +
     `, ${metrics['fast_retransmits']} fast retransmits, ${metrics['timeouts']} timeouts`;
   if (flows.length === 1) {
@@ -336,10 +422,18 @@ export function runTcp(s: TcpSettings, durationS: number, ctx: RunContext): RunR
   return { metrics, tables: { flows: { columns: FLOW_TABLE_COLUMNS, rows } }, headline };
 }
 
+/** The dumbbell's keys as the schema fills them when the file leaves them out. */
+const DUMBBELL_DEFAULTS = tcpSectionShape.parse({});
+
+function sameJson(a: unknown, b: unknown): boolean {
+  return JSON.stringify(a) === JSON.stringify(b);
+}
+
 /** Checks that need the whole scenario. */
 function checkTcp(scenario: ScenarioFor<TcpSettings, never>): Issue[] {
   const issues: Issue[] = [];
-  scenario.settings.flows.forEach((f, i) => {
+  const s = scenario.settings;
+  s.flows.forEach((f, i) => {
     if (f.start_s >= scenario.duration_s) {
       issues.push({
         path: `protocol.tcp.flows[${i}].start_s`,
@@ -347,14 +441,49 @@ function checkTcp(scenario: ScenarioFor<TcpSettings, never>): Issue[] {
       });
     }
   });
-  // The dumbbell is built from protocol.tcp alone: a network or faults section would be silently ignored.
-  if (scenario.network.nodes.length > 0) {
-    issues.push({ path: 'network', message: 'TCP scenarios do not use the network section yet (the dumbbell comes from protocol.tcp.bottleneck and return_path): remove it' });
+  if (onNetwork(scenario)) {
+    // The path is the network's links: the dumbbell's keys would be silently ignored.
+    const names = new Set(scenario.network.nodes);
+    const dumbbell = "describes the dumbbell; with a network section the path is the network's links";
+    if (s.preset !== undefined) issues.push({ path: 'protocol.tcp.preset', message: `${dumbbell}: remove it` });
+    if (!sameJson(s.bottleneck, DUMBBELL_DEFAULTS.bottleneck))
+      issues.push({ path: 'protocol.tcp.bottleneck', message: `${dumbbell} (set the link from sender to receiver under network.links): remove it` });
+    if (!sameJson(s.return_path, DUMBBELL_DEFAULTS.return_path))
+      issues.push({ path: 'protocol.tcp.return_path', message: `${dumbbell} (set the link from receiver to sender under network.links): remove it` });
+    s.flows.forEach((f, i) => {
+      const p = `protocol.tcp.flows[${i}]`;
+      if (f.extra_rtt_ms !== 0) issues.push({ path: `${p}.extra_rtt_ms`, message: `${dumbbell} (set the latency of the flow's links): remove it` });
+      if (f.from === undefined) issues.push({ path: `${p}.from`, message: 'required with a network section: the node the sender runs on' });
+      else if (!names.has(f.from)) issues.push({ path: `${p}.from`, message: unknownNode(f.from, names) });
+      if (f.to === undefined) issues.push({ path: `${p}.to`, message: 'required with a network section: the node the receiver runs on' });
+      else if (!names.has(f.to)) issues.push({ path: `${p}.to`, message: unknownNode(f.to, names) });
+      if (f.from !== undefined && f.from === f.to) issues.push({ path: `${p}.to`, message: `expected a node other than from (${f.from})` });
+    });
+    const ends = new Set(s.flows.flatMap((f) => [f.from, f.to]));
+    scenario.network.nodes.forEach((n, i) => {
+      if (!ends.has(n))
+        issues.push({ path: `network.nodes[${i}]`, message: `node ${n} runs no TCP end (a flow's from or to): remove it, it would carry nothing` });
+    });
+    scenario.faults.forEach((f, i) => {
+      if ('restart' in f && f.keep_state === false && ends.has(f.restart)) {
+        issues.push({
+          path: `faults[${i}].keep_state`,
+          message: `node ${f.restart} runs a TCP end, which restarts with its state (desim models no connection reset): remove keep_state: false`,
+        });
+      }
+    });
+  } else {
+    s.flows.forEach((f, i) => {
+      for (const key of ['from', 'to'] as const) {
+        if (f[key] !== undefined)
+          issues.push({
+            path: `protocol.tcp.flows[${i}].${key}`,
+            message: 'names a node of the network section, and there is none (the dumbbell places flows itself): add a network section or remove it',
+          });
+      }
+    });
   }
-  if (scenario.faults.length > 0) {
-    issues.push({ path: 'faults', message: 'TCP scenarios do not apply faults yet: remove the faults section (loss and delay are set in protocol.tcp.bottleneck and return_path)' });
-  }
-  const names = scenario.settings.flows.map((_, i) => flowName(scenario.settings, i));
+  const names = s.flows.map((_, i) => flowName(s, i));
   names.forEach((n, i) => {
     if (names.indexOf(n) !== i) issues.push({ path: `protocol.tcp.flows[${i}].name`, message: `duplicate flow name '${n}'` });
   });
@@ -371,6 +500,35 @@ export function estimateTcp(scenario: ScenarioFor<TcpSettings, never>): WorkEsti
   const s = scenario.settings;
   const d = scenario.duration_s;
   const packetBits = 8 * (s.mss_bytes + s.header_bytes);
+  const iw = initialWindowSegments(s);
+  const iwTerm = { events: 2 * iw * s.flows.length, path: 'protocol.tcp.initial_window', why: `${s.flows.length} flows x initial_window ${iw}` };
+  if (onNetwork(scenario)) {
+    // Per flow: the rate of its data link, at most the Mathis rate at its loss, and at most its bytes.
+    let events = 0;
+    let largest = -1;
+    let path = 'network.link.bandwidth_bps';
+    let why = '';
+    s.flows.forEach((f, i) => {
+      const link = linkBetween(scenario.network, f.from ?? '', f.to ?? '');
+      const back = linkBetween(scenario.network, f.to ?? '', f.from ?? '');
+      let rate = link.bandwidth_bps ?? Infinity;
+      const loss = link.loss;
+      const lat = (l: LinkSection): number => (typeof l.latency_ms === 'number' ? l.latency_ms : 0);
+      const rttS = (lat(link) + lat(back)) / 1000;
+      if (typeof loss === 'number' && loss > 0 && rttS > 0) rate = Math.min(rate, (4 * 8 * s.mss_bytes * Math.sqrt(3 / (2 * loss))) / rttS);
+      let e = (4 * rate * d) / packetBits;
+      if (f.bytes !== 'unlimited') e = Math.min(e, 4 * Math.ceil(f.bytes / s.mss_bytes) * 10);
+      if (!(e <= largest)) {
+        largest = e;
+        path = Number.isFinite(e) ? 'network.link.bandwidth_bps' : `protocol.tcp.flows[${i}].bytes`;
+        why = Number.isFinite(e)
+          ? `${fmt.float(rate, 4)} bit/s for ${d} s on ${f.from} -> ${f.to}, 4 events a packet`
+          : `an unlimited flow on a link without bandwidth_bps or loss (${f.from} -> ${f.to}) grows its window without bound`;
+      }
+      events += e;
+    });
+    return [{ events, path, why }, iwTerm];
+  }
   const loss = s.bottleneck.loss;
   let rate = s.bottleneck.bandwidth_bps;
   if (typeof loss === 'number' && loss > 0) {
@@ -381,10 +539,13 @@ export function estimateTcp(scenario: ScenarioFor<TcpSettings, never>): WorkEsti
     }
     rate = Math.min(rate, cap);
   }
-  const iw = initialWindowSegments(s);
   return [
-    { events: (4 * rate * d) / packetBits, path: 'protocol.tcp.bottleneck.bandwidth_bps', why: `${fmt.float(rate, 4)} bit/s for ${d} s in ${s.mss_bytes + s.header_bytes}-byte packets, 4 events each` },
-    { events: 2 * iw * s.flows.length, path: 'protocol.tcp.initial_window', why: `${s.flows.length} flows x initial_window ${iw}` },
+    {
+      events: (4 * rate * d) / packetBits,
+      path: 'protocol.tcp.bottleneck.bandwidth_bps',
+      why: `${fmt.float(rate, 4)} bit/s for ${d} s in ${s.mss_bytes + s.header_bytes}-byte packets, 4 events each`,
+    },
+    iwTerm,
   ];
 }
 
@@ -396,5 +557,5 @@ export const tcpDriver: ProtocolDriver<TcpSettings, never> = {
   traces: ['cwnd'],
   check: checkTcp,
   estimate: estimateTcp,
-  run: (scenario, ctx) => runTcp(scenario.settings, scenario.duration_s, ctx),
+  run: (scenario, ctx) => runTcp(scenario.settings, scenario.duration_s, ctx, scenario),
 };

@@ -3,33 +3,43 @@ import { TcpReceiver } from '../../../src/protocols/tcp/index.js';
 
 const MS = 1_000_000;
 
+/** A receiver driven directly; `got` lists the in-order deliveries, read from its `deliver` trace actions. */
 function withApp(delayedAck = false) {
-  const got: [number, number][] = [];
-  const r = new TcpReceiver({ delayedAck, deliver: (s, e) => got.push([s, e]) });
-  return { r, got };
+  const gotList: [number, number][] = [];
+  const r = new TcpReceiver({ delayedAck, trace: { active: true } });
+  return {
+    r,
+    get got(): [number, number][] {
+      for (const a of r.pollActions())
+        if (a.type === 'trace' && a.name === 'deliver') gotList.push([a.data['start'] as number, a.data['end'] as number]);
+      return gotList;
+    },
+  };
 }
 
 describe('TcpReceiver', () => {
   it('acknowledges in-order data cumulatively', () => {
-    const { r, got } = withApp();
+    const app = withApp();
+    const r = app.r;
     expect(r.onSegment(0, 1000, 0)).toBe(1000);
     expect(r.onSegment(1000, 1000, 1)).toBe(2000);
-    expect(got).toEqual([
+    expect(app.got).toEqual([
       [0, 1000],
       [1000, 2000],
     ]);
   });
 
   it('sends an immediate duplicate ACK per out-of-order segment and delivers when the gap fills', () => {
-    const { r, got } = withApp(true); // out-of-order handling is immediate even with delayed ACKs
+    const app = withApp(true);
+    const r = app.r; // out-of-order handling is immediate even with delayed ACKs
     expect(r.onSegment(0, 1000, 0)).toBe(-1);
     expect(r.onSegment(2000, 1000, 1)).toBe(1000);
     expect(r.onSegment(4000, 1000, 2)).toBe(1000);
     expect(r.onSegment(3000, 1000, 3)).toBe(1000);
     expect(r.bufferedBytes).toBe(3000);
-    expect(got).toEqual([[0, 1000]]);
+    expect(app.got).toEqual([[0, 1000]]);
     expect(r.onSegment(1000, 1000, 4)).toBe(5000); // fills the gap: immediate ACK of everything
-    expect(got).toEqual([
+    expect(app.got).toEqual([
       [0, 1000],
       [1000, 5000],
     ]);
@@ -37,7 +47,8 @@ describe('TcpReceiver', () => {
   });
 
   it('acknowledges duplicates at once and never delivers a byte twice', () => {
-    const { r, got } = withApp();
+    const app = withApp();
+    const r = app.r;
     r.onSegment(0, 1000, 0);
     expect(r.onSegment(0, 1000, 1)).toBe(1000);
     expect(r.duplicateSegments).toBe(1);
@@ -46,13 +57,14 @@ describe('TcpReceiver', () => {
     expect(r.bufferedBytes).toBe(1000);
     r.onSegment(500, 2000, 4); // overlaps delivered data and ends before the buffered range
     expect(r.onSegment(2500, 1000, 5)).toBe(4000);
-    const bytes = got.reduce((n, [s, e]) => n + e - s, 0);
+    const bytes = app.got.reduce((n, [s, e]) => n + e - s, 0);
     expect(bytes).toBe(4000);
-    for (let i = 1; i < got.length; i++) expect(got[i]?.[0]).toBe(got[i - 1]?.[1]);
+    for (let i = 1; i < app.got.length; i++) expect(app.got[i]?.[0]).toBe(app.got[i - 1]?.[1]);
   });
 
   it('delays ACKs: every second segment, or when the timer expires', () => {
-    const { r } = withApp(true);
+    const app = withApp(true);
+    const r = app.r;
     expect(r.onSegment(0, 1000, 0)).toBe(-1);
     expect(r.delackDeadlineNs).toBe(200 * MS);
     expect(r.onSegment(1000, 1000, 10 * MS)).toBe(2000);

@@ -1,7 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { TraceSource, collect } from '../../../src/kernel/trace.js';
-import { TcpSender, congestionOps, type TcpTraceRecord, type Variant } from '../../../src/protocols/tcp/index.js';
+import { TcpSender, congestionOps, type TcpTraceRecord, type TcpTxRecord, type Variant } from '../../../src/protocols/tcp/index.js';
 import { fcParams } from '../../fc.js';
 
 const MSS = 1000;
@@ -14,22 +13,51 @@ interface Tx {
   retx: boolean;
 }
 
+/**
+ * A sender driven directly (no simulator): `sent` and `records` are read from its actions, drained
+ * on each access. The `tx` records that follow each segment must match it and the state after it.
+ */
 function setup(variant: Variant, iw = 10, totalBytes = Infinity) {
-  const sent: Tx[] = [];
-  const trace = new TraceSource<TcpTraceRecord>('t');
-  const records = collect(trace);
-  const s = new TcpSender(
-    { mssBytes: MSS, initialWindowSegments: iw, totalBytes, ops: congestionOps(variant), trace },
-    { transmit: (seq, len, retx) => sent.push({ seq, len, retx }) },
-  );
-  const last = (): TcpTraceRecord => records[records.length - 1] as TcpTraceRecord;
-  return { s, sent, records, last };
+  const sentList: Tx[] = [];
+  const recordList: TcpTraceRecord[] = [];
+  const s = new TcpSender({ mssBytes: MSS, initialWindowSegments: iw, totalBytes, ops: congestionOps(variant), peer: 1, trace: { active: true } });
+  const drain = (): void => {
+    let last: Tx | undefined;
+    for (const a of s.pollActions()) {
+      if (a.type === 'send') {
+        expect(a.to).toBe(1);
+        expect(a.sizeBytes).toBe(a.msg.len + 40);
+        last = { seq: a.msg.seq, len: a.msg.len, retx: a.msg.seq < 0 };
+        sentList.push(last);
+      } else if (a.type === 'trace' && a.name === 'cwnd') recordList.push(a.data as TcpTraceRecord);
+      else if (a.type === 'trace' && a.name === 'tx') {
+        const tx = a.data as TcpTxRecord;
+        expect(last).toBeDefined();
+        expect([tx.seq, tx.len, tx.event]).toEqual([last?.seq, last?.len, 'drop']);
+        (last as Tx).retx = tx.retransmission === 1;
+        last = undefined;
+      }
+    }
+  };
+  const h = {
+    s,
+    get sent(): Tx[] {
+      drain();
+      return sentList;
+    },
+    get records(): TcpTraceRecord[] {
+      drain();
+      return recordList;
+    },
+    last: (): TcpTraceRecord => h.records[h.records.length - 1] as TcpTraceRecord,
+  };
+  return h;
 }
 
 /** Sends 10 segments (0..9000), acks the first (slow start sends 10000 and 11000), then three duplicate ACKs of 1000. */
 function toFastRetransmit(variant: Variant) {
   const h = setup(variant);
-  h.s.start(0);
+  h.s.open(0);
   expect(h.sent.map((t) => t.seq)).toEqual([0, 1000, 2000, 3000, 4000, 5000, 6000, 7000, 8000, 9000]);
   h.s.onAck(1000, 100 * MS);
   expect(h.s.tcb.cwnd).toBe(11 * MSS);
@@ -144,7 +172,7 @@ describe('TcpSender, hand-worked sequences', () => {
 
   it("RTO: back-off doubles, ssthresh is set once, and Karn's rule skips retransmitted segments", () => {
     const h = setup('reno', 4);
-    h.s.start(0);
+    h.s.open(0);
     h.s.onAck(1000, 100 * MS); // sample 100 ms; RTO = max(1 s, 300 ms) = 1 s
     expect(h.s.rtt.srttNs).toBe(100 * MS);
     expect(h.s.rtoDeadlineNs).toBe(1100 * MS);
@@ -189,7 +217,7 @@ describe('TcpSender, hand-worked sequences', () => {
 
   it('ignores stale ACKs, ACKs of unsent data, and duplicates when nothing is outstanding', () => {
     const h = setup('reno', 2, 2000);
-    h.s.start(0);
+    h.s.open(0);
     h.s.onAck(5000, 10 * MS);
     expect(h.s.sndUna).toBe(0);
     h.s.onAck(2000, 100 * MS);
@@ -205,7 +233,7 @@ describe('TcpSender, hand-worked sequences', () => {
 
   it('sends a short last segment and finishes a finite transfer', () => {
     const h = setup('newreno', 3, 2500);
-    h.s.start(0);
+    h.s.open(0);
     expect(h.sent).toEqual([
       { seq: 0, len: 1000, retx: false },
       { seq: 1000, len: 1000, retx: false },
@@ -226,7 +254,7 @@ describe('TcpSender, RFC conformance of loss recovery', () => {
     it(`${variant}: no fast retransmit after an RTO on duplicate ACKs at or below recover (RFC 6582 3.2 step 2 and section 4)`, () => {
       const h = setup(variant, 10);
       const s = h.s;
-      s.start(0); // 0..9000; 0, 1000, 3000 and 6000 are lost
+      s.open(0); // 0..9000; 0, 1000, 3000 and 6000 are lost
       for (let i = 0; i < 6; i++) s.onAck(0, (100 + i) * MS); // from 2000, 4000, 5000, 7000, 8000, 9000
       // Third duplicate: fast retransmit of 0 (lost again); ssthresh = 10000 / 2; inflation sends 10000.
       expect(s.stats.fastRetransmits).toBe(1);
@@ -287,7 +315,7 @@ describe('TcpSender, RFC conformance of loss recovery', () => {
   it('newreno: one retransmission per partial ACK; recovery ends only when an ACK covers recover (RFC 6582 3.2 steps 2-3)', () => {
     const h = setup('newreno', 10);
     const s = h.s;
-    s.start(0); // 0..9000; 0, 3000 and 9000 are lost
+    s.open(0); // 0..9000; 0, 3000 and 9000 are lost
     for (let i = 0; i < 7; i++) s.onAck(0, (100 + i) * MS); // from 1000, 2000, 4000..8000
     expect(h.last().event).toBe('dupack');
     expect(s.recover).toBe(9999);
@@ -314,9 +342,7 @@ describe('TcpSender, RFC conformance of loss recovery', () => {
     // after the first hole, so it gets its three duplicate ACKs); the receiver ACKs every segment.
     const window = fc.integer({ min: 4, max: 40 });
     const scenario = window
-      .chain((iw) =>
-        fc.record({ iw: fc.constant(iw), lost: fc.uniqueArray(fc.nat(iw - 1), { minLength: 1, maxLength: iw - 3 }) }),
-      )
+      .chain((iw) => fc.record({ iw: fc.constant(iw), lost: fc.uniqueArray(fc.nat(iw - 1), { minLength: 1, maxLength: iw - 3 }) }))
       .filter(({ iw, lost }) => iw - 1 - Math.min(...lost) - (lost.length - 1) >= 3);
     fc.assert(
       fc.property(scenario, ({ iw, lost }) => {
@@ -329,7 +355,7 @@ describe('TcpSender, RFC conformance of loss recovery', () => {
         const pump = (): void => {
           for (; nextPushed < h.sent.length; nextPushed++) path.push(h.sent[nextPushed] as Tx);
         };
-        s.start(0);
+        s.open(0);
         pump();
         let now = 0;
         let recoverAtEntry = -1;
