@@ -16,6 +16,7 @@ import type { FaultEntry, Issue, NetworkSection, ProtocolDriver, ScenarioFor } f
 import { ScenarioError } from './errors.js';
 import { defaultNodeNames } from './network-section.js';
 import { applyOverrides, formatPath, type Override } from './overrides.js';
+import { expandNodeRange, looksLikeNodeRange } from './ranges.js';
 import { faultSchema, scenarioSchema } from './schema.js';
 
 /** A validated scenario with every default filled in, plus where it came from. */
@@ -161,9 +162,11 @@ export function checkScenario(
     if (!o.ok) return { ok: false, issues: o.issues };
     input = o.value;
   }
+  const ranges = expandNodeRanges(input);
+  input = ranges.value;
   const schema = scenarioSchema(drivers);
   const parsed = schema.safeParse(input, { reportInput: true });
-  const issues: Issue[] = [];
+  const issues: Issue[] = [...ranges.issues];
   if (!parsed.success) issues.push(...zodIssues(parsed.error.issues, [], schema));
   // Protocol section and workload entries go to the driver's schemas (also when the top level has problems).
   const obj = (input ?? {}) as Record<string, unknown>;
@@ -216,6 +219,56 @@ export function checkScenario(
   issues.push(...semanticIssues(scenario).filter((i) => !sections.has(i.path)), ...own);
   if (issues.length === 0) issues.push(...workIssues(scenario, options.maxEvents ?? MAX_EVENTS));
   return issues.length > 0 ? { ok: false, issues: dedupe(issues) } : { ok: true, scenario };
+}
+
+const isMapping = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
+
+/**
+ * Expands node ranges (`n0..n24`) in node lists: `network.nodes` (names
+ * defined there) and the groups of `partition` and `hold` faults (checked
+ * against the nodes). A bad range (reversed, mixed prefixes, unknown nodes)
+ * is an issue at its path and stays as written (the node checks then skip it).
+ */
+function expandNodeRanges(input: unknown): { value: unknown; issues: Issue[] } {
+  if (!isMapping(input)) return { value: input, issues: [] };
+  const issues: Issue[] = [];
+  let out: Record<string, unknown> = input;
+  const expandList = (list: readonly unknown[], names: ReadonlySet<string> | undefined, path: string): unknown[] =>
+    list.flatMap((n, k) => {
+      const r = typeof n === 'string' ? expandNodeRange(n, names) : undefined;
+      if (r === undefined) return [n];
+      if (!r.ok) {
+        issues.push({ path: `${path}[${k}]`, message: r.message });
+        return [n];
+      }
+      return r.nodes;
+    });
+  const net = input['network'];
+  let names: Set<string> | undefined;
+  if (isMapping(net) && Array.isArray(net['nodes'])) {
+    const nodes = expandList(net['nodes'], undefined, 'network.nodes');
+    out = { ...out, network: { ...net, nodes } };
+    if (nodes.every((n) => typeof n === 'string')) names = new Set(nodes as string[]);
+  } else if (isMapping(net) && typeof net['nodes'] === 'number' && Number.isInteger(net['nodes']) && net['nodes'] >= 1 && net['nodes'] <= 1_000_000) {
+    names = new Set(defaultNodeNames(net['nodes']));
+  }
+  const faults = input['faults'];
+  if (Array.isArray(faults)) {
+    out = {
+      ...out,
+      faults: faults.map((f, i) => {
+        if (!isMapping(f)) return f;
+        let g: Record<string, unknown> = f;
+        for (const verb of ['partition', 'hold']) {
+          const groups = f[verb];
+          if (!Array.isArray(groups)) continue;
+          g = { ...g, [verb]: groups.map((grp, gi) => (Array.isArray(grp) ? expandList(grp, names, `faults[${i}].${verb}[${gi}]`) : grp)) };
+        }
+        return g;
+      }),
+    };
+  }
+  return { value: out, issues };
 }
 
 /** Refuses a scenario whose estimated event count is above `max`, naming the estimate and the key of its largest term. */
@@ -323,7 +376,8 @@ function semanticIssues(s: { network: NetworkSection; faults: readonly (FaultEnt
       const seen = new Map<string, number>();
       gs.forEach((g, gi) =>
         g.forEach((n, ni) => {
-          known(n, `${p}.${verb}[${gi}][${ni}]`);
+          // A node range left in a group was refused where it was expanded.
+          if (!looksLikeNodeRange(n)) known(n, `${p}.${verb}[${gi}][${ni}]`);
           const prev = seen.get(n);
           if (prev !== undefined && prev !== gi) issues.push({ path: `${p}.${verb}[${gi}][${ni}]`, message: `node ${n} is in two groups: groups must not overlap` });
           seen.set(n, gi);
