@@ -9,7 +9,8 @@
  * whole file (node names, overlapping groups, the driver's own checks).
  */
 import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, isAbsolute, relative, resolve } from 'node:path';
 import { parseDocument } from 'yaml';
 import type { z } from 'zod';
 import type { FaultEntry, Issue, NetworkSection, ProtocolDriver, ScenarioFor } from './driver.js';
@@ -25,8 +26,62 @@ export interface Scenario extends ScenarioFor<unknown, unknown> {
   readonly driver: ProtocolDriver;
 }
 
-/** Reads and parses a scenario file to a plain object (no validation yet). Throws {@link ScenarioError}. */
+/**
+ * Reads and parses a scenario file to a plain object (no validation yet),
+ * with its `extends:` chain merged in (see {@link resolveExtends}). Throws
+ * {@link ScenarioError}.
+ */
 export function readScenarioFile(file: string): unknown {
+  return resolveExtends(readDocument(file), file);
+}
+
+/** The most files one `extends:` chain may hold. */
+export const MAX_EXTENDS_DEPTH = 32;
+
+/**
+ * Merges a scenario's `extends: base.yaml` (a path relative to `file`) into
+ * it, recursively: the base's own `extends` first. Mappings merge key by key
+ * (the extending file wins), lists and scalars replace the base's whole. A
+ * cycle is refused naming the chain, a missing base naming the file and the
+ * field. Returns `doc` unchanged when it has no `extends`.
+ * @param chain the files (absolute) that extend this one, outermost first
+ */
+export function resolveExtends(doc: unknown, file: string, chain: readonly string[] = []): unknown {
+  if (doc === null || typeof doc !== 'object' || Array.isArray(doc) || !('extends' in doc)) return doc;
+  const { extends: ext, ...own } = doc as Record<string, unknown>;
+  const here = resolve(file);
+  const shown = (f: string): string => {
+    const r = relative(process.cwd(), f);
+    return r !== '' && !r.startsWith('..') && !isAbsolute(r) ? r : f;
+  };
+  if (typeof ext !== 'string' || ext === '') {
+    throw new ScenarioError(file, [{ path: 'extends', message: `expected the path of a base scenario file (relative to this file), got ${ext === '' ? '""' : describe(ext)}` }]);
+  }
+  const base = isAbsolute(ext) ? ext : resolve(dirname(here), ext);
+  const files = [...chain, here];
+  if (files.includes(base)) {
+    throw new ScenarioError(file, [{ path: 'extends', message: `extends itself through a cycle: ${[...files, base].map(shown).join(' -> ')}` }]);
+  }
+  if (files.length >= MAX_EXTENDS_DEPTH) throw new ScenarioError(file, [{ path: 'extends', message: `more than ${MAX_EXTENDS_DEPTH} files in the extends chain` }]);
+  if (!existsSync(base)) {
+    throw new ScenarioError(file, [{ path: 'extends', message: `no such file ${JSON.stringify(ext)} (looked for ${shown(base)}, relative to this file)` }]);
+  }
+  return deepMerge(resolveExtends(readDocument(base), base, files), own);
+}
+
+/** `over` merged onto `base`: mappings key by key, anything else (lists included) replaced by `over`'s. */
+function deepMerge(base: unknown, over: unknown): unknown {
+  if (base === null || typeof base !== 'object' || Array.isArray(base) || over === null || typeof over !== 'object' || Array.isArray(over)) return over;
+  const out: Record<string, unknown> = { ...(base as Record<string, unknown>) };
+  for (const [k, v] of Object.entries(over as Record<string, unknown>)) {
+    // defineProperty: a `__proto__` key stays a plain key (the schema refuses it) and never sets the prototype.
+    Object.defineProperty(out, k, { value: Object.hasOwn(out, k) ? deepMerge(out[k], v) : v, enumerable: true, writable: true, configurable: true });
+  }
+  return out;
+}
+
+/** Reads and parses one file (no `extends`). */
+function readDocument(file: string): unknown {
   let bytes: Buffer;
   try {
     bytes = readFileSync(file);

@@ -24,7 +24,7 @@ import { z } from 'zod';
 import { bundledScenarios, resolveScenarioPath } from './bundled.js';
 import type { Issue } from './driver.js';
 import { ScenarioError } from './errors.js';
-import { didYouMean, readScenarioFile, zodIssues } from './loader.js';
+import { didYouMean, readScenarioFile, resolveExtends, zodIssues } from './loader.js';
 import { formatPath, parsePath, pathProblem, type Override, type Variation } from './overrides.js';
 import { expandRange, MAX_RANGE_COUNT, parseRangeText } from './ranges.js';
 import type { SweepMode } from './sweep.js';
@@ -124,6 +124,15 @@ export function loadPlan(planFile: string, doc: unknown = readScenarioFile(planF
   }
   if (issues.length > 0) throw new ScenarioError(planFile, issues);
   if (!embedded) raw = readScenarioFile(scenarioFile);
+  else {
+    try {
+      raw = resolveExtends(raw, planFile);
+    } catch (err) {
+      // The embedded scenario's `extends` is the plan's field `scenario.extends`.
+      if (err instanceof ScenarioError && err.file === planFile) throw new ScenarioError(planFile, err.issues.map((i) => ({ ...i, path: `scenario.${i.path}` })));
+      throw err;
+    }
+  }
   return {
     planFile,
     scenarioFile,
