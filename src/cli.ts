@@ -31,6 +31,7 @@ import type { RunWorkerData, RunWorkerError } from './scenarios/run-worker.js';
 import { scenarioJsonSchema } from './scenarios/schema.js';
 import { mergeSweeps, runSweep, SweepRunError, type SweepMode } from './scenarios/sweep.js';
 import { isPlan, loadPlan } from './scenarios/plan.js';
+import { TABLE_FORMATS, tableOfFolder, type TableFormat } from './scenarios/table.js';
 import { clusterCommand, kvCommand, nodeCommand } from './cli/net-commands.js';
 
 const EXIT_BAD_INPUT = 2;
@@ -447,6 +448,22 @@ runs one, "desim <command> --help" explains a command with examples.`,
     async (argv) => {
       const written = await replotFolder(argv.dir);
       process.stdout.write(`wrote ${written.map((f) => join(argv.dir, f)).join(' ')}\n`);
+    },
+  )
+  .command(
+    'table <dir>',
+    'Print a sweep\'s aggregate (or a run\'s summary) as a LaTeX (booktabs), Markdown or CSV table: mean ± 95% CI, units in the header',
+    (y) =>
+      y
+        .positional('dir', { type: 'string', demandOption: true, describe: 'a sweep folder (aggregate.csv) or a run folder (summary.csv)' })
+        .option('metrics', { type: 'string', describe: 'comma-separated metrics, in the order to show (default: all)' })
+        .option('format', { type: 'string', choices: TABLE_FORMATS, default: 'latex', describe: 'latex (needs \\usepackage{booktabs}), markdown or csv' })
+        .example('$0 table results/tcp-mathis-padhye-sweep --metrics goodput_bps,timeouts', 'a booktabs tabular on stdout')
+        .example('$0 table results/tcp-original --format markdown', 'a run\'s metrics, one per row'),
+    async (argv) => {
+      const metrics = argv.metrics?.split(',').map((m) => m.trim()).filter((m) => m !== '');
+      const text = await tableOfFolder(argv.dir, { format: argv.format as TableFormat, ...(metrics !== undefined ? { metrics } : {}) });
+      process.stdout.write(text);
     },
   )
   .command(
