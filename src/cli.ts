@@ -32,6 +32,7 @@ import { scenarioJsonSchema } from './scenarios/schema.js';
 import { mergeSweeps, runSweep, SweepRunError, type SweepMode } from './scenarios/sweep.js';
 import { isPlan, loadPlan } from './scenarios/plan.js';
 import { TABLE_FORMATS, tableOfFolder, type TableFormat } from './scenarios/table.js';
+import { writeReport } from './scenarios/report.js';
 import { clusterCommand, kvCommand, nodeCommand } from './cli/net-commands.js';
 
 const EXIT_BAD_INPUT = 2;
@@ -464,6 +465,19 @@ runs one, "desim <command> --help" explains a command with examples.`,
       const metrics = argv.metrics?.split(',').map((m) => m.trim()).filter((m) => m !== '');
       const text = await tableOfFolder(argv.dir, { format: argv.format as TableFormat, ...(metrics !== undefined ? { metrics } : {}) });
       process.stdout.write(text);
+    },
+  )
+  .command(
+    'report <dir>',
+    'Write DIR/report.html: one self-contained page with the scenario, meta.json, tables, interactive figures and links to every CSV',
+    (y) =>
+      y
+        .positional('dir', { type: 'string', demandOption: true, describe: 'a run or sweep folder desim wrote' })
+        .example('$0 report results/tcp-original', 'results/tcp-original/report.html, works offline')
+        .epilogue('The figures are the plots\' Vega-Lite specs with their data, drawn in the browser by the vega and vega-lite bundles copied into the page: tooltips on hover, drag to pan, scroll to zoom.'),
+    async (argv) => {
+      exitOnSignals();
+      process.stdout.write(`wrote ${await writeReport(argv.dir)}\n`);
     },
   )
   .command(
