@@ -5,7 +5,9 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { fcParams } from '../fc.js';
 import { ScenarioError } from '../../src/scenarios/errors.js';
 import { parseVaries } from '../../src/scenarios/overrides.js';
 import { isPlan, loadPlan } from '../../src/scenarios/plan.js';
@@ -50,6 +52,28 @@ describe('value ranges', () => {
     expect(parseRangeText('1..2 lin x')).toMatchObject({ ok: false, message: expect.stringContaining('whole number') });
     expect(expandRange({ from: 2, to: 2, count: 3 })).toMatchObject({ ok: false, message: expect.stringContaining('equal') });
     expect(parseRangeText('reno')).toBeUndefined();
+  });
+
+  it('property: a valid range has count values, exact ends, strictly monotone, and the text and mapping forms agree', () => {
+    fc.assert(
+      fc.property(
+        fc.double({ min: 1e-6, max: 1e6, noNaN: true }),
+        fc.double({ min: 1e-6, max: 1e6, noNaN: true }),
+        fc.integer({ min: 2, max: 50 }),
+        fc.constantFrom('lin' as const, 'log' as const),
+        (from, to, count, scale) => {
+          const r = expandRange({ from, to, count, scale });
+          if (!r.ok) return; // refused (equal ends, or too dense for the rounding): nothing to check
+          expect(r.values).toHaveLength(count);
+          expect(r.values[0]).toBe(from);
+          expect(r.values[count - 1]).toBe(to);
+          const dir = Math.sign(to - from);
+          for (let i = 1; i < count; i++) expect(Math.sign((r.values[i] as number) - (r.values[i - 1] as number))).toBe(dir);
+          expect(parseRangeText(`${from}..${to} ${scale} ${count}`)).toEqual(r);
+        },
+      ),
+      fcParams({ numRuns: 300 }),
+    );
   });
 
   it('gives --vary the same values as a plan range', () => {
