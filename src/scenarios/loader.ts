@@ -301,9 +301,9 @@ function expandNodeRanges(input: unknown): { value: unknown; issues: Issue[] } {
   const net = input['network'];
   let names: Set<string> | undefined;
   if (isMapping(net) && Array.isArray(net['nodes'])) {
-    const nodes = expandList(net['nodes'], undefined, 'network.nodes');
+    const nodes = expandList(net['nodes'] as unknown[], undefined, 'network.nodes');
     out = { ...out, network: { ...net, nodes } };
-    if (nodes.every((n) => typeof n === 'string')) names = new Set(nodes as string[]);
+    if (nodes.every((n): n is string => typeof n === 'string')) names = new Set(nodes);
   } else if (isMapping(net) && typeof net['nodes'] === 'number' && Number.isInteger(net['nodes']) && net['nodes'] >= 1 && net['nodes'] <= 1_000_000) {
     names = new Set(defaultNodeNames(net['nodes']));
   }
@@ -311,13 +311,13 @@ function expandNodeRanges(input: unknown): { value: unknown; issues: Issue[] } {
   if (Array.isArray(faults)) {
     out = {
       ...out,
-      faults: faults.map((f, i) => {
+      faults: (faults as unknown[]).map((f, i) => {
         if (!isMapping(f)) return f;
         let g: Record<string, unknown> = f;
         for (const verb of ['partition', 'hold']) {
           const groups = f[verb];
           if (!Array.isArray(groups)) continue;
-          g = { ...g, [verb]: groups.map((grp, gi) => (Array.isArray(grp) ? expandList(grp, names, `faults[${i}].${verb}[${gi}]`) : grp)) };
+          g = { ...g, [verb]: (groups as unknown[]).map((grp, gi) => (Array.isArray(grp) ? expandList(grp as unknown[], names, `faults[${i}].${verb}[${gi}]`) : grp)) };
         }
         return g;
       }),

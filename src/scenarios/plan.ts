@@ -100,7 +100,10 @@ export function loadPlan(planFile: string, doc: unknown = readScenarioFile(planF
     if (values !== undefined) variations.push({ path, text: formatPath(path), values });
   }
   if (p.mode === 'zip' && new Set(variations.map((v) => v.values.length)).size > 1) {
-    issues.push({ path: 'mode', message: `zip takes the i-th value of every vary list, so the lists must be equally long; got ${variations.map((v) => `${v.text}: ${v.values.length}`).join(', ')}` });
+    issues.push({
+      path: 'mode',
+      message: `zip takes the i-th value of every vary list, so the lists must be equally long; got ${variations.map((v) => `${v.text}: ${v.values.length}`).join(', ')}`,
+    });
   }
   const seen = new Map<string, string>();
   for (const v of variations) {
@@ -129,7 +132,11 @@ export function loadPlan(planFile: string, doc: unknown = readScenarioFile(planF
       raw = resolveExtends(raw, planFile);
     } catch (err) {
       // The embedded scenario's `extends` is the plan's field `scenario.extends`.
-      if (err instanceof ScenarioError && err.file === planFile) throw new ScenarioError(planFile, err.issues.map((i) => ({ ...i, path: `scenario.${i.path}` })));
+      if (err instanceof ScenarioError && err.file === planFile)
+        throw new ScenarioError(
+          planFile,
+          err.issues.map((i) => ({ ...i, path: `scenario.${i.path}` })),
+        );
       throw err;
     }
   }
@@ -160,7 +167,10 @@ function varyValues(spec: unknown, at: string, issues: Issue[]): unknown[] | und
   if (typeof spec === 'string') {
     const r = parseRangeText(spec);
     if (r === undefined) {
-      issues.push({ path: at, message: `expected a list of values, a range such as "0.001..0.05 log 8", or {from, to, scale, count}; got ${JSON.stringify(spec)} (a single value belongs under set:)` });
+      issues.push({
+        path: at,
+        message: `expected a list of values, a range such as "0.001..0.05 log 8", or {from, to, scale, count}; got ${JSON.stringify(spec)} (a single value belongs under set:)`,
+      });
       return undefined;
     }
     if (!r.ok) issues.push({ path: at, message: r.message });
@@ -172,11 +182,17 @@ function varyValues(spec: unknown, at: string, issues: Issue[]): unknown[] | und
       issues.push(...zodIssues(parsed.error.issues, [], rangeSchema).map((i) => ({ ...i, path: i.path === '' ? at : `${at}.${i.path}` })));
       return undefined;
     }
-    const r = expandRange(parsed.data, `${parsed.data.from}..${parsed.data.to} ${parsed.data.scale}${parsed.data.count !== undefined ? ` ${parsed.data.count}` : ''}`);
+    const r = expandRange(
+      parsed.data,
+      `${parsed.data.from}..${parsed.data.to} ${parsed.data.scale}${parsed.data.count !== undefined ? ` ${parsed.data.count}` : ''}`,
+    );
     if (!r.ok) issues.push({ path: at, message: r.message });
     return r.ok ? r.values : undefined;
   }
-  issues.push({ path: at, message: `expected a list of values, a range such as "0.001..0.05 log 8", or {from, to, scale, count}; got ${JSON.stringify(spec)} (a single value belongs under set:)` });
+  issues.push({
+    path: at,
+    message: `expected a list of values, a range such as "0.001..0.05 log 8", or {from, to, scale, count}; got ${JSON.stringify(spec)} (a single value belongs under set:)`,
+  });
   return undefined;
 }
 

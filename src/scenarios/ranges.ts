@@ -38,8 +38,12 @@ export function parseRangeText(text: string): { ok: true; values: number[] } | {
   const m = RANGE_TEXT.exec(text);
   if (m === null) return undefined;
   const count = m[4] === undefined ? undefined : Number(m[4]);
-  if (m[4] !== undefined && !Number.isInteger(count)) return { ok: false, message: `range ${JSON.stringify(text.trim())}: the count must be a whole number, got ${JSON.stringify(m[4])}` };
-  return expandRange({ from: Number(m[1]), to: Number(m[2]), scale: (m[3] ?? 'lin') as 'lin' | 'log', ...(count !== undefined ? { count } : {}) }, text.trim());
+  if (m[4] !== undefined && !Number.isInteger(count))
+    return { ok: false, message: `range ${JSON.stringify(text.trim())}: the count must be a whole number, got ${JSON.stringify(m[4])}` };
+  return expandRange(
+    { from: Number(m[1]), to: Number(m[2]), scale: (m[3] ?? 'lin') as 'lin' | 'log', ...(count !== undefined ? { count } : {}) },
+    text.trim(),
+  );
 }
 
 /** The values of a range, or why it is refused. `label` names it in messages. */
@@ -51,10 +55,12 @@ export function expandRange(r: RangeSpec, label = `${r.from}..${r.to}`): { ok: t
   if (from === to) return bad('from and to are equal: list the one value instead');
   let count = r.count;
   if (count === undefined) {
-    if (scale === 'log' || !Number.isInteger(from) || !Number.isInteger(to)) return bad(`give a count (e.g. ${label} ${scale} 8): only whole-number ends step by 1 without one`);
+    if (scale === 'log' || !Number.isInteger(from) || !Number.isInteger(to))
+      return bad(`give a count (e.g. ${label} ${scale} 8): only whole-number ends step by 1 without one`);
     count = Math.abs(to - from) + 1;
   }
-  if (!Number.isInteger(count) || count < 2 || count > MAX_RANGE_COUNT) return bad(`the count must be a whole number from 2 to ${MAX_RANGE_COUNT}, got ${count}`);
+  if (!Number.isInteger(count) || count < 2 || count > MAX_RANGE_COUNT)
+    return bad(`the count must be a whole number from 2 to ${MAX_RANGE_COUNT}, got ${count}`);
   if (scale === 'log' && !(from > 0 && to > 0)) return bad('a log range needs both ends > 0');
   const values: number[] = [];
   for (let i = 0; i < count; i++) {
@@ -86,7 +92,10 @@ export function looksLikeNodeRange(text: string): boolean {
  * names. Undefined when `text` is no range or is itself a node name; else the
  * names, or why the range is refused (reversed, mixed prefixes, unknown nodes).
  */
-export function expandNodeRange(text: string, names: ReadonlySet<string> | undefined): { ok: true; nodes: string[] } | { ok: false; message: string } | undefined {
+export function expandNodeRange(
+  text: string,
+  names: ReadonlySet<string> | undefined,
+): { ok: true; nodes: string[] } | { ok: false; message: string } | undefined {
   if (names?.has(text) === true) return undefined;
   const m = NODE_RANGE.exec(text);
   if (m === null) return undefined;
@@ -103,8 +112,13 @@ export function expandNodeRange(text: string, names: ReadonlySet<string> | undef
   if (names !== undefined) {
     const unknown = nodes.filter((n) => !names.has(n));
     if (unknown.length > 0) {
-      const shown = unknown.slice(0, 3).map((n) => JSON.stringify(n)).join(', ');
-      return bad(`unknown node${unknown.length > 1 ? 's' : ''} ${shown}${unknown.length > 3 ? `, ... (${unknown.length} in all)` : ''} (${names.size} nodes)`);
+      const shown = unknown
+        .slice(0, 3)
+        .map((n) => JSON.stringify(n))
+        .join(', ');
+      return bad(
+        `unknown node${unknown.length > 1 ? 's' : ''} ${shown}${unknown.length > 3 ? `, ... (${unknown.length} in all)` : ''} (${names.size} nodes)`,
+      );
     }
   }
   return { ok: true, nodes };

@@ -76,7 +76,11 @@ export function interactive(spec: Record<string, unknown>): Record<string, unkno
     if (out['mark'] !== undefined) {
       const mark = out['mark'];
       out['mark'] = typeof mark === 'string' ? { type: mark, tooltip: true } : { tooltip: true, ...(mark as Record<string, unknown>) };
-      if (zoom) out['params'] = [...((out['params'] as unknown[] | undefined) ?? []), { name: `desim_zoom_${zooms++}`, select: { type: 'interval', encodings: ['x', 'y'] }, bind: 'scales' }];
+      if (zoom)
+        out['params'] = [
+          ...((out['params'] as unknown[] | undefined) ?? []),
+          { name: `desim_zoom_${zooms++}`, select: { type: 'interval', encodings: ['x', 'y'] }, bind: 'scales' },
+        ];
       return out;
     }
     if (Array.isArray(out['layer'])) out['layer'] = (out['layer'] as Record<string, unknown>[]).map((l, i) => walk(l, zoom && i === 0));
@@ -100,6 +104,8 @@ export function browserBundles(): { vega: string; vegaLite: string } {
   return { vega: read('vega', 'vega.min.js'), vegaLite: read('vega-lite', 'vega-lite.min.js') };
 }
 
+/** A JSON value as plain text ('' for none). */
+const text = (v: unknown): string => (typeof v === 'string' ? v : v === undefined || v === null ? '' : JSON.stringify(v));
 const esc = (s: string): string => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
 /** Text safe inside a `<script>` element: no `</script` and no `<!--` (equivalent JavaScript). */
 const scriptSafe = (s: string): string => s.replace(/<\/(script)/gi, '<\\/$1').replace(/<!--/g, '<\\!--');
@@ -107,7 +113,10 @@ const hrefOf = (name: string): string => name.split('/').map(encodeURIComponent)
 
 function htmlTable(header: readonly string[], rows: readonly (readonly string[])[], file: string): string {
   const shown = rows.slice(0, MAX_REPORT_ROWS);
-  const more = rows.length > shown.length ? `<p class="note">First ${shown.length} of ${rows.length} rows; all are in <a href="${hrefOf(file)}">${esc(file)}</a>.</p>` : '';
+  const more =
+    rows.length > shown.length
+      ? `<p class="note">First ${shown.length} of ${rows.length} rows; all are in <a href="${hrefOf(file)}">${esc(file)}</a>.</p>`
+      : '';
   const numeric = (c: string): boolean => c !== '' && Number.isFinite(Number(c));
   return (
     `<div class="table"><table><thead><tr>${header.map((h) => `<th>${esc(h)}</th>`).join('')}</tr></thead><tbody>` +
@@ -124,42 +133,69 @@ export async function reportHtml(dir: string): Promise<string> {
   const parsedSweep = sweepJson !== undefined ? (JSON.parse(sweepJson) as Record<string, unknown>) : undefined;
   const kind = parsedSweep !== undefined ? 'sweep' : 'run';
   const scenario = parsedMeta?.['scenario'] as Record<string, unknown> | undefined;
-  const name = String((kind === 'sweep' ? parsedSweep?.['scenario'] : scenario?.['name']) ?? dir);
+  const name = text(kind === 'sweep' ? parsedSweep?.['scenario'] : scenario?.['name']) || dir;
   const figures = (await reportFigures(dir, { title: name })).map((f) => ({ name: f.name, spec: interactive(f.spec) }));
-  const csvs = readdirSync(dir).filter((f) => f.endsWith('.csv')).sort();
+  const csvs = readdirSync(dir)
+    .filter((f) => f.endsWith('.csv'))
+    .sort();
 
   const sections: string[] = [];
   const facts: [string, string][] = [];
   if (kind === 'sweep' && parsedSweep !== undefined) {
     const values = (parsedSweep['values'] ?? {}) as Record<string, unknown[]>;
-    facts.push(['scenario', String(parsedSweep['scenario'] ?? '')]);
-    for (const v of (parsedSweep['vary'] as string[] | undefined) ?? []) facts.push([`varied: ${v}`, (values[v] ?? []).map((x) => (typeof x === 'string' ? x : JSON.stringify(x))).join(', ')]);
-    facts.push(['mode', String(parsedSweep['mode'] ?? 'product')], ['replications', String(parsedSweep['reps'] ?? '')], ['runs', String(parsedSweep['runs'] ?? '')]);
+    facts.push(['scenario', text(parsedSweep['scenario'])]);
+    for (const v of (parsedSweep['vary'] as string[] | undefined) ?? [])
+      facts.push([`varied: ${v}`, (values[v] ?? []).map((x) => (typeof x === 'string' ? x : JSON.stringify(x))).join(', ')]);
+    facts.push(['mode', text(parsedSweep['mode'] ?? 'product')], ['replications', text(parsedSweep['reps'])], ['runs', text(parsedSweep['runs'])]);
     const plan = parsedSweep['plan'] as { file?: unknown } | undefined;
-    if (plan?.file !== undefined) facts.push(['plan file', String(plan.file)]);
-    facts.push(['desim', String(parsedSweep['desim_version'] ?? '')]);
+    if (plan?.file !== undefined) facts.push(['plan file', text(plan.file)]);
+    facts.push(['desim', text(parsedSweep['desim_version'])]);
   } else if (parsedMeta !== undefined) {
     if (typeof scenario?.['description'] === 'string' && scenario['description'] !== '') facts.push(['description', scenario['description']]);
-    facts.push(['seed', String(parsedMeta['seed'] ?? '')], ['replication', String(parsedMeta['replication'] ?? '')], ['duration', `${String(scenario?.['duration_s'] ?? '')} s`]);
-    facts.push(['protocol', Object.keys((scenario?.['protocol'] ?? {}) as object).join(', ')], ['scenario hash', String(parsedMeta['scenario_hash'] ?? '')], ['desim', String(parsedMeta['desim_version'] ?? '')]);
+    facts.push(
+      ['seed', text(parsedMeta['seed'])],
+      ['replication', text(parsedMeta['replication'])],
+      ['duration', `${text(scenario?.['duration_s'])} s`],
+    );
+    facts.push(
+      ['protocol', Object.keys((scenario?.['protocol'] ?? {})).join(', ')],
+      ['scenario hash', text(parsedMeta['scenario_hash'])],
+      ['desim', text(parsedMeta['desim_version'])],
+    );
   }
   sections.push(`<section><table class="facts">${facts.map(([k, v]) => `<tr><th>${esc(k)}</th><td>${esc(v)}</td></tr>`).join('')}</table></section>`);
   if (figures.length > 0) {
     sections.push(
       `<section><h2>Figures</h2><p class="note">Hover for values; drag to pan, scroll to zoom, double-click to reset.</p><div class="figures">${figures
-        .map((f, i) => `<figure><div class="desim-chart" id="chart-${i}" data-name="${esc(f.name)}"></div><figcaption>${esc(f.name)}</figcaption></figure>`)
+        .map(
+          (f, i) =>
+            `<figure><div class="desim-chart" id="chart-${i}" data-name="${esc(f.name)}"></div><figcaption>${esc(f.name)}</figcaption></figure>`,
+        )
         .join('')}</div></section>`,
     );
   }
-  const tableFiles = ['aggregate.csv', 'summary.csv', ...csvs.filter((f) => !f.startsWith('trace-') && f !== 'summary.csv' && f !== 'aggregate.csv')].filter((f) => csvs.includes(f));
+  const tableFiles = [
+    'aggregate.csv',
+    'summary.csv',
+    ...csvs.filter((f) => !f.startsWith('trace-') && f !== 'summary.csv' && f !== 'aggregate.csv'),
+  ].filter((f) => csvs.includes(f));
   for (const f of tableFiles) {
     const { header, rows } = await readCsv(join(dir, f));
     if (f !== 'summary.csv' && f !== 'aggregate.csv' && rows.length > SMALL_TABLE_ROWS) continue;
     sections.push(`<section><h2><a href="${hrefOf(f)}">${esc(f)}</a></h2>${htmlTable(header, rows, f)}</section>`);
   }
-  if (kind === 'sweep') sections.push(`<section><h2>sweep.json</h2><details><summary>what was swept, and the plan</summary><pre>${esc(sweepJson ?? '')}</pre></details></section>`);
-  else sections.push(`<section><h2>Scenario</h2><details><summary>the resolved scenario, every default filled in</summary><pre>${esc(JSON.stringify(scenario ?? {}, null, 2))}</pre></details></section>`);
-  if (meta !== undefined) sections.push(`<section><h2>meta.json</h2><details><summary>seed, versions, hash and the resolved scenario</summary><pre>${esc(meta)}</pre></details></section>`);
+  if (kind === 'sweep')
+    sections.push(
+      `<section><h2>sweep.json</h2><details><summary>what was swept, and the plan</summary><pre>${esc(sweepJson ?? '')}</pre></details></section>`,
+    );
+  else
+    sections.push(
+      `<section><h2>Scenario</h2><details><summary>the resolved scenario, every default filled in</summary><pre>${esc(JSON.stringify(scenario ?? {}, null, 2))}</pre></details></section>`,
+    );
+  if (meta !== undefined)
+    sections.push(
+      `<section><h2>meta.json</h2><details><summary>seed, versions, hash and the resolved scenario</summary><pre>${esc(meta)}</pre></details></section>`,
+    );
   const others = ['meta.json', 'sweep.json'].filter((f) => existsSync(join(dir, f)));
   sections.push(
     `<section><h2>Files</h2><ul class="files">${csvs.map((f) => `<li><a class="csv" href="${hrefOf(f)}">${esc(f)}</a></li>`).join('')}${others
@@ -226,11 +262,16 @@ export async function writeReport(dir: string): Promise<string> {
   const s = inspectOutDir(dir);
   if (s.state === 'missing') throw new OutputError(dir, 'no such folder');
   if (s.state !== 'desim' || (s.kind !== 'run' && s.kind !== 'sweep')) {
-    throw new OutputError(dir, 'is not a run or sweep folder that desim wrote (no meta.json or sweep.json of desim); desim writes reports only into its own results folders');
+    throw new OutputError(
+      dir,
+      'is not a run or sweep folder that desim wrote (no meta.json or sweep.json of desim); desim writes reports only into its own results folders',
+    );
   }
-  if (s.kind === 'sweep' && !existsSync(join(dir, 'aggregate.csv'))) throw new OutputError(dir, 'holds a sweep that is not complete (no aggregate.csv yet): finish it with --resume, or merge its shards, first');
+  if (s.kind === 'sweep' && !existsSync(join(dir, 'aggregate.csv')))
+    throw new OutputError(dir, 'holds a sweep that is not complete (no aggregate.csv yet): finish it with --resume, or merge its shards, first');
   const path = join(dir, REPORT_FILE);
-  if (existsSync(path) && !s.owned.has(REPORT_FILE)) throw new OutputError(path, 'exists and desim did not write it; move it away to let desim write the report');
+  if (existsSync(path) && !s.owned.has(REPORT_FILE))
+    throw new OutputError(path, 'exists and desim did not write it; move it away to let desim write the report');
   const html = await reportHtml(dir);
   const tmp = tempDirIn(dir, dir);
   try {

@@ -148,7 +148,10 @@ function pickMetrics(all: readonly string[], wanted: readonly string[] | undefin
     .filter((m) => !all.includes(m))
     .map((m) => {
       const hint = didYouMean(m, all);
-      return { path: m, message: `unknown metric${hint !== undefined ? `; did you mean ${JSON.stringify(hint)}?` : ''} (metrics: ${all.join(', ')})` };
+      return {
+        path: m,
+        message: `unknown metric${hint !== undefined ? `; did you mean ${JSON.stringify(hint)}?` : ''} (metrics: ${all.join(', ')})`,
+      };
     });
   if (issues.length > 0) throw new ScenarioError('--metrics', issues);
   return [...wanted];
@@ -177,7 +180,12 @@ async function sweepModel(dir: string, path: string, wanted: readonly string[] |
   const scales = metrics.map((m) => scaleFor(unitOf(m), Math.max(...rows.map((r) => Math.abs(num(r[at(`${m}_mean`)]))).filter(Number.isFinite))));
   metrics.forEach((m, k) => {
     const label = (scales[k] as { label: string }).label;
-    columns.push({ name: m, header: label === '' ? shortName(unitOf(m).core) : `${shortName(unitOf(m).core)} [${label}]`, numeric: true, metric: true });
+    columns.push({
+      name: m,
+      header: label === '' ? shortName(unitOf(m).core) : `${shortName(unitOf(m).core)} [${label}]`,
+      numeric: true,
+      metric: true,
+    });
   });
   const out: Cell[][] = rows.map((r) => [
     ...vary.map((v) => ({ text: r[at(v)] ?? '' })),
@@ -241,7 +249,11 @@ function formatTable(model: Model, format: TableFormat, dir: string): string {
       `|${model.columns.map((c) => (c.numeric ? '---:' : '---')).join('|')}|`,
       ...model.rows.map((r) => `| ${r.map(cell).join(' | ')} |`),
     ];
-    return lines.join('\n') + '\n' + (model.kind === 'sweep' ? '\nMean ± half-width of the 95% confidence interval (Student t) over the runs of each row.\n' : '');
+    return (
+      lines.join('\n') +
+      '\n' +
+      (model.kind === 'sweep' ? '\nMean ± half-width of the 95% confidence interval (Student t) over the runs of each row.\n' : '')
+    );
   }
   // LaTeX with booktabs: numbers in math mode, everything else escaped.
   const cell = (c: Cell): string => ('text' in c ? latexText(c.text) : c.half !== undefined ? `$${c.mean} \\pm ${c.half}$` : `$${c.mean}$`);

@@ -24,7 +24,8 @@ function desim(args: string[]) {
 
 const chromium = findChromium();
 const ci = process.env['CI'] === 'true';
-if (chromium === undefined && !ci) console.log('report.spec: Chromium not found (Debian: apt-get install chromium): skipping the browser checks of report.html');
+if (chromium === undefined && !ci)
+  console.log('report.spec: Chromium not found (Debian: apt-get install chromium): skipping the browser checks of report.html');
 
 interface PageCheck {
   charts: { name: string; rendered: string | null; marks: number }[];
@@ -59,7 +60,9 @@ async function openReport(browser: Browser, file: string, screenshot?: string) {
   await browser.send('Page.navigate', { url: pathToFileURL(file).href }, session);
   // Wait for the page's own signal that every chart settled; no short limit (the test has none either).
   for (;;) {
-    const state = await browser.evaluate<string | null>(session, "document.body ? document.body.getAttribute('data-charts') : null").catch(() => null);
+    const state = await browser
+      .evaluate<string | null>(session, "document.body ? document.body.getAttribute('data-charts') : null")
+      .catch(() => null);
     if (state === 'done') break;
     await new Promise((r) => setTimeout(r, 200));
   }
@@ -99,7 +102,7 @@ describe('desim report', () => {
     await browser?.close();
   });
 
-  it('writes one self-contained page per folder, recorded in the folder\'s marker, with links to every CSV', () => {
+  it("writes one self-contained page per folder, recorded in the folder's marker, with links to every CSV", () => {
     for (const d of ['run', 'gossip', 'sweep']) {
       const html = readFileSync(join(dir, d, 'report.html'), 'utf8');
       // Nothing loaded from elsewhere: no src= or stylesheet links, the bundles inline.
@@ -124,29 +127,37 @@ describe('desim report', () => {
     expect(none.stderr).toBe('desim: nowhere: no such folder\n');
   });
 
-  it.skipIf(chromium === undefined && !ci)('renders in headless Chromium with no network: every chart has marks, no console errors, every CSV link resolves', async () => {
-    expect(chromium, 'CI=true: Chromium must be installed (.ci/run installs it)').toBeDefined();
-    for (const d of ['run', 'gossip', 'sweep']) {
-      const shot = join(dir, `${d}.png`);
-      const { check, errors, requests } = await openReport(browser as Browser, resolve(dir, d, 'report.html'), shot);
-      expect(errors, `${d}: console errors`).toEqual([]);
-      expect(check.charts.length, `${d}: charts`).toBeGreaterThan(0);
-      for (const c of check.charts) {
-        expect(c.rendered, `${d}/${c.name}`).toBe('ok');
-        expect(c.marks, `${d}/${c.name}: mark elements`).toBeGreaterThan(0);
+  it.skipIf(chromium === undefined && !ci)(
+    'renders in headless Chromium with no network: every chart has marks, no console errors, every CSV link resolves',
+    async () => {
+      expect(chromium, 'CI=true: Chromium must be installed (.ci/run installs it)').toBeDefined();
+      for (const d of ['run', 'gossip', 'sweep']) {
+        const shot = join(dir, `${d}.png`);
+        const { check, errors, requests } = await openReport(browser as Browser, resolve(dir, d, 'report.html'), shot);
+        expect(errors, `${d}: console errors`).toEqual([]);
+        expect(check.charts.length, `${d}: charts`).toBeGreaterThan(0);
+        for (const c of check.charts) {
+          expect(c.rendered, `${d}/${c.name}`).toBe('ok');
+          expect(c.marks, `${d}/${c.name}: mark elements`).toBeGreaterThan(0);
+        }
+        const csvs = readdirSync(join(dir, d))
+          .filter((f) => f.endsWith('.csv'))
+          .sort();
+        const linked = [...new Set(check.links.map((h) => fileURLToPath(h)))];
+        for (const f of linked) expect(existsSync(f), f).toBe(true);
+        expect(csvs.every((f) => linked.includes(resolve(dir, d, f)))).toBe(true);
+        expect(
+          requests.filter((u) => !/^(file|data|about|blob):/.test(u)),
+          `${d}: requests`,
+        ).toEqual([]);
+        expect(readFileSync(shot).subarray(1, 4).toString()).toBe('PNG');
+        // DESIM_REPORT_SCREENSHOT=path keeps the sweep's screenshot (docs/report-screenshot.png).
+        const keep = process.env['DESIM_REPORT_SCREENSHOT'];
+        if (d === 'sweep' && keep !== undefined) copyFileSync(shot, keep);
       }
-      const csvs = readdirSync(join(dir, d)).filter((f) => f.endsWith('.csv')).sort();
-      const linked = [...new Set(check.links.map((h) => fileURLToPath(h)))];
-      for (const f of linked) expect(existsSync(f), f).toBe(true);
-      expect(csvs.every((f) => linked.includes(resolve(dir, d, f)))).toBe(true);
-      expect(requests.filter((u) => !/^(file|data|about|blob):/.test(u)), `${d}: requests`).toEqual([]);
-      expect(readFileSync(shot).subarray(1, 4).toString()).toBe('PNG');
-      // DESIM_REPORT_SCREENSHOT=path keeps the sweep's screenshot (docs/report-screenshot.png).
-      const keep = process.env['DESIM_REPORT_SCREENSHOT'];
-      if (d === 'sweep' && keep !== undefined) copyFileSync(shot, keep);
-    }
-    // A sweep report draws one chart per non-model metric of the sweep.
-    const sweepMetrics = (JSON.parse(readFileSync(join(dir, 'sweep', 'sweep.json'), 'utf8')) as { metrics: string[] }).metrics;
-    expect(sweepMetrics.length).toBeGreaterThan(5);
-  });
+      // A sweep report draws one chart per non-model metric of the sweep.
+      const sweepMetrics = (JSON.parse(readFileSync(join(dir, 'sweep', 'sweep.json'), 'utf8')) as { metrics: string[] }).metrics;
+      expect(sweepMetrics.length).toBeGreaterThan(5);
+    },
+  );
 });

@@ -42,7 +42,14 @@ export class Browser {
       this.buffer += chunk;
       let end: number;
       while ((end = this.buffer.indexOf('\0')) >= 0) {
-        const msg = JSON.parse(this.buffer.slice(0, end)) as { id?: number; method?: string; params?: Record<string, unknown>; result?: Record<string, unknown>; error?: { message: string }; sessionId?: string };
+        const msg = JSON.parse(this.buffer.slice(0, end)) as {
+          id?: number;
+          method?: string;
+          params?: Record<string, unknown>;
+          result?: Record<string, unknown>;
+          error?: { message: string };
+          sessionId?: string;
+        };
         this.buffer = this.buffer.slice(end + 1);
         if (msg.id !== undefined) {
           const p = this.pending.get(msg.id);
@@ -104,13 +111,18 @@ export class Browser {
 
   /** Evaluates an expression in the page and returns its value (JSON-serialisable). */
   async evaluate<T>(sessionId: string, expression: string): Promise<T> {
-    const r = (await this.send('Runtime.evaluate', { expression, returnByValue: true, awaitPromise: true }, sessionId)) as { result: { value: T }; exceptionDetails?: { text: string } };
+    const r = (await this.send('Runtime.evaluate', { expression, returnByValue: true, awaitPromise: true }, sessionId)) as {
+      result: { value: T };
+      exceptionDetails?: { text: string };
+    };
     if (r.exceptionDetails !== undefined) throw new Error(`evaluate: ${r.exceptionDetails.text}`);
     return r.result.value;
   }
 
   async close(): Promise<void> {
-    const exited = new Promise<void>((r) => (this.child.exitCode !== null || this.child.signalCode !== null ? r() : this.child.once('exit', () => r())));
+    const exited = new Promise<void>((r) =>
+      this.child.exitCode !== null || this.child.signalCode !== null ? r() : this.child.once('exit', () => r()),
+    );
     // Browser.close may never be answered (the pipe closes first): wait for the process instead.
     void this.send('Browser.close').catch(() => undefined);
     const timer = new Promise<void>((r) => setTimeout(r, 30_000).unref());

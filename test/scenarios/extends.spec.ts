@@ -72,15 +72,19 @@ describe('extends', () => {
 
   it('refuses a missing base naming the file and the field, and a base that is not a path', () => {
     const f = put('orphan.yaml', 'extends: nowhere.yaml\nname: x\n');
-    expect(problem(() => readScenarioFile(f))).toBe(`${f}: extends: no such file "nowhere.yaml" (looked for ${join(dir, 'nowhere.yaml')}, relative to this file)`);
+    expect(problem(() => readScenarioFile(f))).toBe(
+      `${f}: extends: no such file "nowhere.yaml" (looked for ${join(dir, 'nowhere.yaml')}, relative to this file)`,
+    );
     const g = put('num.yaml', 'extends: 3\n');
     expect(problem(() => readScenarioFile(g))).toBe(`${g}: extends: expected the path of a base scenario file (relative to this file), got 3`);
     // A problem inside the base names the base.
     put('broken.yaml', 'name: [\n');
-    expect(problem(() => readScenarioFile(put('uses-broken.yaml', 'extends: broken.yaml\n')))).toContain(`${join(dir, 'broken.yaml')}: YAML syntax error`);
+    expect(problem(() => readScenarioFile(put('uses-broken.yaml', 'extends: broken.yaml\n')))).toContain(
+      `${join(dir, 'broken.yaml')}: YAML syntax error`,
+    );
   });
 
-  it('works in a plan\'s embedded scenario, relative to the plan, with errors at scenario.extends', () => {
+  it("works in a plan's embedded scenario, relative to the plan, with errors at scenario.extends", () => {
     const p = put('plan.yaml', 'scenario: { extends: bases/toy.yaml, name: planned }\nvary: { seed: [1, 2] }\n');
     const plan = loadPlan(p);
     expect((plan.raw as { name: string; duration_s: number }).name).toBe('planned');

@@ -110,10 +110,7 @@ describe('sweep plans', () => {
       'bad.yaml',
       'scenario: tcp-mathis-padhy\nrep: 3\nmode: zipped\nvary:\n  protocol.tcp.bottleneck.loss: { from: 0, to: 0.05, scale: log, count: 8 }\n  a.__proto__.b: [1]\n  x.y: 7\n  z: { from: 1, to: 2, scael: log }\n',
     );
-    expect(issuesOf(() => loadPlan(f))).toEqual([
-      'mode: expected "product" or "zip", got "zipped"',
-      'rep: unknown key; did you mean "reps"?',
-    ]);
+    expect(issuesOf(() => loadPlan(f))).toEqual(['mode: expected "product" or "zip", got "zipped"', 'rep: unknown key; did you mean "reps"?']);
     const g = planFile(
       'bad2.yaml',
       'scenario: tcp-mathis-padhy\nvary:\n  protocol.tcp.bottleneck.loss: { from: 0, to: 0.05, scale: log, count: 8 }\n  a.__proto__.b: [1]\n  x.y: 7\n  z: { from: 1, to: 2, scael: log }\n',

@@ -17,7 +17,10 @@ const sweep = join(dir, 'sweep');
 const run = join(dir, 'run');
 mkdirSync(sweep);
 mkdirSync(run);
-writeFileSync(join(sweep, 'sweep.json'), JSON.stringify({ vary: ['protocol.tcp.bottleneck.loss', 'protocol.tcp.flows[0].variant'], metrics: ['goodput_bps', 'timeouts', 'mean_rtt_s'] }));
+writeFileSync(
+  join(sweep, 'sweep.json'),
+  JSON.stringify({ vary: ['protocol.tcp.bottleneck.loss', 'protocol.tcp.flows[0].variant'], metrics: ['goodput_bps', 'timeouts', 'mean_rtt_s'] }),
+);
 writeFileSync(
   join(sweep, 'aggregate.csv'),
   [
@@ -30,12 +33,19 @@ writeFileSync(
 writeFileSync(join(run, 'summary.csv'), 'scenario,seed,replication,goodput_bps,timeouts,residue_frac\ntcp-original,1,0,879912.5,0,0.0125\n');
 
 /** Splits a LaTeX row on & that are not escaped. */
-const cells = (row: string): string[] => row.replace(/\s*\\\\$/, '').split(/(?<!\\)&/).map((c) => c.trim());
+const cells = (row: string): string[] =>
+  row
+    .replace(/\s*\\\\$/, '')
+    .split(/(?<!\\)&/)
+    .map((c) => c.trim());
 
 describe('desim table', () => {
   it('writes a booktabs tabular: rules in order, one cell per column in every row, units in the header, mean ± CI', async () => {
     const tex = await tableOfFolder(sweep, { format: 'latex', metrics: ['goodput_bps', 'timeouts', 'mean_rtt_s'] });
-    const lines = tex.trim().split('\n').filter((l) => !l.startsWith('%'));
+    const lines = tex
+      .trim()
+      .split('\n')
+      .filter((l) => !l.startsWith('%'));
     expect(lines[0]).toBe('\\begin{tabular}{rlrrrr}');
     expect(lines[1]).toBe('\\toprule');
     expect(lines[3]).toBe('\\midrule');
@@ -57,16 +67,27 @@ describe('desim table', () => {
 
   it('writes Markdown and CSV (full precision, base units, one half-width column per metric)', async () => {
     const md = await tableOfFolder(sweep, { format: 'markdown', metrics: ['goodput_bps'] });
-    expect(md.split('\n').slice(0, 4)).toEqual(['| loss | flows[0].variant | runs | goodput [Mbit/s] |', '|---:|---|---:|---:|', '| 0.001 | reno | 5 | 4.61 ± 0.26 |', '| 0.05 | new_reno&co | 5 | 0.40 ± 0.20 |']);
+    expect(md.split('\n').slice(0, 4)).toEqual([
+      '| loss | flows[0].variant | runs | goodput [Mbit/s] |',
+      '|---:|---|---:|---:|',
+      '| 0.001 | reno | 5 | 4.61 ± 0.26 |',
+      '| 0.05 | new_reno&co | 5 | 0.40 ± 0.20 |',
+    ]);
     const csv = await tableOfFolder(sweep, { format: 'csv', metrics: ['timeouts'] });
-    expect(csv).toBe('protocol.tcp.bottleneck.loss,protocol.tcp.flows[0].variant,runs,timeouts_mean,timeouts_ci95_half\n0.001,reno,5,0,0\n0.05,new_reno&co,5,15.5,6.353\n');
+    expect(csv).toBe(
+      'protocol.tcp.bottleneck.loss,protocol.tcp.flows[0].variant,runs,timeouts_mean,timeouts_ci95_half\n0.001,reno,5,0,0\n0.05,new_reno&co,5,15.5,6.353\n',
+    );
   });
 
   it('gives a run folder one row per metric, and refuses unknown metrics with a did-you-mean', async () => {
     const md = await tableOfFolder(run, { format: 'markdown' });
-    expect(md).toBe('| metric | unit | value |\n|---|---|---:|\n| goodput | kbit/s | 879.9 |\n| timeouts |  | 0 |\n| residue | fraction | 0.0125 |\n');
+    expect(md).toBe(
+      '| metric | unit | value |\n|---|---|---:|\n| goodput | kbit/s | 879.9 |\n| timeouts |  | 0 |\n| residue | fraction | 0.0125 |\n',
+    );
     await expect(tableOfFolder(run, { format: 'latex', metrics: ['goodput'] })).rejects.toThrow(ScenarioError);
-    await expect(tableOfFolder(run, { format: 'latex', metrics: ['goodput'] })).rejects.toThrow('goodput: unknown metric; did you mean "goodput_bps"?');
+    await expect(tableOfFolder(run, { format: 'latex', metrics: ['goodput'] })).rejects.toThrow(
+      'goodput: unknown metric; did you mean "goodput_bps"?',
+    );
     await expect(tableOfFolder(dir, { format: 'latex' })).rejects.toThrow('holds neither aggregate.csv');
   });
 
