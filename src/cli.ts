@@ -39,7 +39,10 @@ import { replotFolder } from './scenarios/replot.js';
 import { runScenario, withSeed } from './scenarios/runner.js';
 import type { RunWorkerData, RunWorkerError } from './scenarios/run-worker.js';
 import { scenarioJsonSchema } from './scenarios/schema.js';
-import { mergeSweeps, runSweep, SweepRunError } from './scenarios/sweep.js';
+import { mergeSweeps, runSweep, SweepRunError, type SweepMode } from './scenarios/sweep.js';
+import { isPlan, loadPlan } from './scenarios/plan.js';
+import { TABLE_FORMATS, tableOfFolder, type TableFormat } from './scenarios/table.js';
+import { writeReport } from './scenarios/report.js';
 import { clusterCommand, kvCommand, nodeCommand } from './cli/net-commands.js';
 
 const EXIT_BAD_INPUT = 2;
@@ -169,6 +172,16 @@ async function load(file: string, sets: readonly string[] | undefined, loadModul
   const overrides = overridesFrom(sets);
   if (loadModules) return loadScenarioFile(file, overrides);
   return validateScenario(readScenarioFile(file), [...BUILTIN_DRIVERS], file, overrides);
+}
+
+/** Runs a sweep; with a plan, a problem of the scenario it names is reported as the plan's (the plan file, then the scenario file). */
+async function runSweepFromPlan<T>(planFile: string | undefined, run: () => Promise<T>): Promise<T> {
+  try {
+    return await run();
+  } catch (err) {
+    if (planFile !== undefined && err instanceof ScenarioError && err.file !== planFile) throw new ScenarioError(`${planFile} (scenario ${err.file})`, err.issues);
+    throw err;
+  }
 }
 
 function printBench(name: string, fields: Record<string, number>, json: boolean): void {
@@ -336,17 +349,13 @@ runs one, "desim <command> --help" explains a command with examples.`,
   )
   .command(
     'sweep <file>',
-    'Run the cartesian product of --vary values x --reps replications, in parallel',
+    'Run the cartesian product of --vary values x --reps replications (or a plan file), in parallel',
     (y) =>
       withScenarioArgs(y)
-        .option('vary', {
-          type: 'string',
-          array: true,
-          demandOption: true,
-          requiresArg: true,
-          describe: 'path=v1,v2,... (repeatable; the first varies slowest)',
-        })
-        .option('reps', { type: 'number', default: 1, describe: 'replications per combination (each gets its own derived seed)' })
+        .positional('file', { type: 'string', demandOption: true, describe: 'scenario file or bundled name (with --vary), or a sweep plan file (scenario, vary, reps, mode)' })
+        .option('vary', { type: 'string', array: true, requiresArg: true, describe: 'path=v1,v2,... or path=FROM..TO [lin|log] [COUNT] (repeatable; the first varies slowest)' })
+        .option('mode', { type: 'string', choices: ['product', 'zip'], describe: 'product: every combination (default); zip: the i-th value of every --vary together' })
+        .option('reps', { type: 'number', describe: 'replications per combination (each gets its own derived seed; default 1)' })
         .option('jobs', { type: 'number', describe: 'worker threads (default: all cores)' })
         .option('shard', { type: 'string', describe: 'run only share I of N (I/N, 0-based); default from SLURM_ARRAY_TASK_ID/COUNT' })
         .option('out', { type: 'string', describe: 'sweep folder (default: results/<scenario name>-sweep)' })
@@ -359,14 +368,35 @@ runs one, "desim <command> --help" explains a command with examples.`,
         .option('quiet', { type: 'boolean', default: false, describe: 'no progress on stderr' })
         .example('$0 sweep tcp-mathis-padhye --vary protocol.tcp.bottleneck.loss=0.001,0.01 --reps 5', '2 values x 5 replications on all cores')
         .example('$0 sweep my.yaml --vary a.b=1,2 --shard 0/4 --out part0', 'one of four shards; combine with desim merge')
+        .example('$0 sweep tcp-mathis-padhye --vary "protocol.tcp.bottleneck.loss=0.001..0.05 log 8"', '8 loss rates spaced geometrically')
+        .example('$0 sweep plan.yaml', 'the sweep a plan file describes (see README, "Sweep plans")')
         .epilogue(
           'Each finished run is saved at once in --out/runs/. A folder that already holds a sweep is refused unless you say --resume (keep its runs; the sweep must be the same) or --overwrite (start again). Ctrl-C finishes the runs in flight and keeps them; a second Ctrl-C stops at once. --jobs above the number of cores is lowered to it.',
         ),
     async (argv) => {
-      const file = resolveScenarioPath(argv.file);
-      const raw = readScenarioFile(file);
-      const v = parseVaries(argv.vary);
-      if (!v.ok) throw new ScenarioError('--vary', v.issues);
+      const given = resolveScenarioPath(argv.file);
+      const doc = readScenarioFile(given);
+      let file = given;
+      let raw = doc;
+      let sets = overridesFrom(argv.set);
+      let variations;
+      let reps = argv.reps ?? 1;
+      let mode: SweepMode = (argv.mode as SweepMode | undefined) ?? 'product';
+      let plan: unknown;
+      if (isPlan(doc)) {
+        const clash = [argv.vary !== undefined ? '--vary' : '', argv.reps !== undefined ? '--reps' : '', argv.mode !== undefined ? '--mode' : ''].filter((f) => f !== '');
+        if (clash.length > 0) throw new UsageError(`${given} is a sweep plan: it gives vary, reps and mode itself; drop ${clash.join(', ')} (or edit the plan)`);
+        const p = loadPlan(given, doc);
+        ({ raw, variations, reps, mode } = p);
+        file = p.scenarioFile;
+        sets = [...p.sets, ...sets];
+        plan = p.record;
+      } else {
+        if (argv.vary === undefined) throw new UsageError(`${given}: a scenario needs --vary path=values (or give a sweep plan file)`);
+        const v = parseVaries(argv.vary);
+        if (!v.ok) throw new ScenarioError('--vary', v.issues);
+        variations = v.variations;
+      }
       const jobs = jobsOption(argv.jobs);
       const name = (raw as { name?: unknown }).name;
       const outDir = argv.out ?? join('results', `${typeof name === 'string' ? name : 'sweep'}-sweep`);
@@ -385,13 +415,16 @@ runs one, "desim <command> --help" explains a command with examples.`,
       process.on('SIGINT', onSignal);
       process.on('SIGTERM', onSignal);
       const show = progressPrinter(`sweep ${outDir}`, argv.quiet);
-      const report = await runSweep({
+      const drivers = await driversFor(raw, file, sets, variations);
+      const report = await runSweepFromPlan(plan !== undefined ? given : undefined, () => runSweep({
         raw,
         file,
-        drivers: await driversFor(raw, file, overridesFrom(argv.set), v.variations),
-        sets: overridesFrom(argv.set),
-        variations: v.variations,
-        reps: argv.reps,
+        drivers,
+        sets,
+        variations,
+        reps,
+        mode,
+        ...(plan !== undefined ? { plan } : {}),
         outDir,
         ...(jobs !== undefined ? { jobs } : {}),
         ...(shard !== undefined ? { shard } : {}),
@@ -399,7 +432,7 @@ runs one, "desim <command> --help" explains a command with examples.`,
         overwrite: argv.overwrite,
         onProgress: (p) => show(p.done, p.total),
         shouldStop: () => stop,
-      });
+      }));
       process.off('SIGINT', onSignal);
       process.off('SIGTERM', onSignal);
       if (stop) {
@@ -444,6 +477,35 @@ runs one, "desim <command> --help" explains a command with examples.`,
     async (argv) => {
       const written = await replotFolder(argv.dir);
       process.stdout.write(`wrote ${written.map((f) => join(argv.dir, f)).join(' ')}\n`);
+    },
+  )
+  .command(
+    'table <dir>',
+    'Print a sweep\'s aggregate (or a run\'s summary) as a LaTeX (booktabs), Markdown or CSV table: mean ± 95% CI, units in the header',
+    (y) =>
+      y
+        .positional('dir', { type: 'string', demandOption: true, describe: 'a sweep folder (aggregate.csv) or a run folder (summary.csv)' })
+        .option('metrics', { type: 'string', describe: 'comma-separated metrics, in the order to show (default: all)' })
+        .option('format', { type: 'string', choices: TABLE_FORMATS, default: 'latex', describe: 'latex (needs \\usepackage{booktabs}), markdown or csv' })
+        .example('$0 table results/tcp-mathis-padhye-sweep --metrics goodput_bps,timeouts', 'a booktabs tabular on stdout')
+        .example('$0 table results/tcp-original --format markdown', 'a run\'s metrics, one per row'),
+    async (argv) => {
+      const metrics = argv.metrics?.split(',').map((m) => m.trim()).filter((m) => m !== '');
+      const text = await tableOfFolder(argv.dir, { format: argv.format as TableFormat, ...(metrics !== undefined ? { metrics } : {}) });
+      process.stdout.write(text);
+    },
+  )
+  .command(
+    'report <dir>',
+    'Write DIR/report.html: one self-contained page with the scenario, meta.json, tables, interactive figures and links to every CSV',
+    (y) =>
+      y
+        .positional('dir', { type: 'string', demandOption: true, describe: 'a run or sweep folder desim wrote' })
+        .example('$0 report results/tcp-original', 'results/tcp-original/report.html, works offline')
+        .epilogue('The figures are the plots\' Vega-Lite specs with their data, drawn in the browser by the vega and vega-lite bundles copied into the page: tooltips on hover, drag to pan, scroll to zoom.'),
+    async (argv) => {
+      exitOnSignals();
+      process.stdout.write(`wrote ${await writeReport(argv.dir)}\n`);
     },
   )
   .command(

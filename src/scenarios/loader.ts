@@ -9,13 +9,15 @@
  * whole file (node names, overlapping groups, the driver's own checks).
  */
 import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, isAbsolute, relative, resolve } from 'node:path';
 import { parseDocument } from 'yaml';
 import type { z } from 'zod';
 import type { FaultEntry, Issue, NetworkSection, ProtocolDriver, ScenarioFor } from './driver.js';
 import { ScenarioError } from './errors.js';
 import { defaultNodeNames } from './network-section.js';
 import { applyOverrides, formatPath, type Override } from './overrides.js';
+import { expandNodeRange, looksLikeNodeRange } from './ranges.js';
 import { faultSchema, scenarioSchema } from './schema.js';
 
 /** A validated scenario with every default filled in, plus where it came from. */
@@ -24,8 +26,62 @@ export interface Scenario extends ScenarioFor<unknown, unknown> {
   readonly driver: ProtocolDriver;
 }
 
-/** Reads and parses a scenario file to a plain object (no validation yet). Throws {@link ScenarioError}. */
+/**
+ * Reads and parses a scenario file to a plain object (no validation yet),
+ * with its `extends:` chain merged in (see {@link resolveExtends}). Throws
+ * {@link ScenarioError}.
+ */
 export function readScenarioFile(file: string): unknown {
+  return resolveExtends(readDocument(file), file);
+}
+
+/** The most files one `extends:` chain may hold. */
+export const MAX_EXTENDS_DEPTH = 32;
+
+/**
+ * Merges a scenario's `extends: base.yaml` (a path relative to `file`) into
+ * it, recursively: the base's own `extends` first. Mappings merge key by key
+ * (the extending file wins), lists and scalars replace the base's whole. A
+ * cycle is refused naming the chain, a missing base naming the file and the
+ * field. Returns `doc` unchanged when it has no `extends`.
+ * @param chain the files (absolute) that extend this one, outermost first
+ */
+export function resolveExtends(doc: unknown, file: string, chain: readonly string[] = []): unknown {
+  if (doc === null || typeof doc !== 'object' || Array.isArray(doc) || !('extends' in doc)) return doc;
+  const { extends: ext, ...own } = doc as Record<string, unknown>;
+  const here = resolve(file);
+  const shown = (f: string): string => {
+    const r = relative(process.cwd(), f);
+    return r !== '' && !r.startsWith('..') && !isAbsolute(r) ? r : f;
+  };
+  if (typeof ext !== 'string' || ext === '') {
+    throw new ScenarioError(file, [{ path: 'extends', message: `expected the path of a base scenario file (relative to this file), got ${ext === '' ? '""' : describe(ext)}` }]);
+  }
+  const base = isAbsolute(ext) ? ext : resolve(dirname(here), ext);
+  const files = [...chain, here];
+  if (files.includes(base)) {
+    throw new ScenarioError(file, [{ path: 'extends', message: `extends itself through a cycle: ${[...files, base].map(shown).join(' -> ')}` }]);
+  }
+  if (files.length >= MAX_EXTENDS_DEPTH) throw new ScenarioError(file, [{ path: 'extends', message: `more than ${MAX_EXTENDS_DEPTH} files in the extends chain` }]);
+  if (!existsSync(base)) {
+    throw new ScenarioError(file, [{ path: 'extends', message: `no such file ${JSON.stringify(ext)} (looked for ${shown(base)}, relative to this file)` }]);
+  }
+  return deepMerge(resolveExtends(readDocument(base), base, files), own);
+}
+
+/** `over` merged onto `base`: mappings key by key, anything else (lists included) replaced by `over`'s. */
+function deepMerge(base: unknown, over: unknown): unknown {
+  if (base === null || typeof base !== 'object' || Array.isArray(base) || over === null || typeof over !== 'object' || Array.isArray(over)) return over;
+  const out: Record<string, unknown> = { ...(base as Record<string, unknown>) };
+  for (const [k, v] of Object.entries(over as Record<string, unknown>)) {
+    // defineProperty: a `__proto__` key stays a plain key (the schema refuses it) and never sets the prototype.
+    Object.defineProperty(out, k, { value: Object.hasOwn(out, k) ? deepMerge(out[k], v) : v, enumerable: true, writable: true, configurable: true });
+  }
+  return out;
+}
+
+/** Reads and parses one file (no `extends`). */
+function readDocument(file: string): unknown {
   let bytes: Buffer;
   try {
     bytes = readFileSync(file);
@@ -161,9 +217,11 @@ export function checkScenario(
     if (!o.ok) return { ok: false, issues: o.issues };
     input = o.value;
   }
+  const ranges = expandNodeRanges(input);
+  input = ranges.value;
   const schema = scenarioSchema(drivers);
   const parsed = schema.safeParse(input, { reportInput: true });
-  const issues: Issue[] = [];
+  const issues: Issue[] = [...ranges.issues];
   if (!parsed.success) issues.push(...zodIssues(parsed.error.issues, [], schema));
   // Protocol section and workload entries go to the driver's schemas (also when the top level has problems).
   const obj = (input ?? {}) as Record<string, unknown>;
@@ -216,6 +274,56 @@ export function checkScenario(
   issues.push(...semanticIssues(scenario).filter((i) => !sections.has(i.path)), ...own);
   if (issues.length === 0) issues.push(...workIssues(scenario, options.maxEvents ?? MAX_EVENTS));
   return issues.length > 0 ? { ok: false, issues: dedupe(issues) } : { ok: true, scenario };
+}
+
+const isMapping = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
+
+/**
+ * Expands node ranges (`n0..n24`) in node lists: `network.nodes` (names
+ * defined there) and the groups of `partition` and `hold` faults (checked
+ * against the nodes). A bad range (reversed, mixed prefixes, unknown nodes)
+ * is an issue at its path and stays as written (the node checks then skip it).
+ */
+function expandNodeRanges(input: unknown): { value: unknown; issues: Issue[] } {
+  if (!isMapping(input)) return { value: input, issues: [] };
+  const issues: Issue[] = [];
+  let out: Record<string, unknown> = input;
+  const expandList = (list: readonly unknown[], names: ReadonlySet<string> | undefined, path: string): unknown[] =>
+    list.flatMap((n, k) => {
+      const r = typeof n === 'string' ? expandNodeRange(n, names) : undefined;
+      if (r === undefined) return [n];
+      if (!r.ok) {
+        issues.push({ path: `${path}[${k}]`, message: r.message });
+        return [n];
+      }
+      return r.nodes;
+    });
+  const net = input['network'];
+  let names: Set<string> | undefined;
+  if (isMapping(net) && Array.isArray(net['nodes'])) {
+    const nodes = expandList(net['nodes'] as unknown[], undefined, 'network.nodes');
+    out = { ...out, network: { ...net, nodes } };
+    if (nodes.every((n): n is string => typeof n === 'string')) names = new Set(nodes);
+  } else if (isMapping(net) && typeof net['nodes'] === 'number' && Number.isInteger(net['nodes']) && net['nodes'] >= 1 && net['nodes'] <= 1_000_000) {
+    names = new Set(defaultNodeNames(net['nodes']));
+  }
+  const faults = input['faults'];
+  if (Array.isArray(faults)) {
+    out = {
+      ...out,
+      faults: (faults as unknown[]).map((f, i) => {
+        if (!isMapping(f)) return f;
+        let g: Record<string, unknown> = f;
+        for (const verb of ['partition', 'hold']) {
+          const groups = f[verb];
+          if (!Array.isArray(groups)) continue;
+          g = { ...g, [verb]: (groups as unknown[]).map((grp, gi) => (Array.isArray(grp) ? expandList(grp as unknown[], names, `faults[${i}].${verb}[${gi}]`) : grp)) };
+        }
+        return g;
+      }),
+    };
+  }
+  return { value: out, issues };
 }
 
 /** Refuses a scenario whose estimated event count is above `max`, naming the estimate and the key of its largest term. */
@@ -323,7 +431,8 @@ function semanticIssues(s: { network: NetworkSection; faults: readonly (FaultEnt
       const seen = new Map<string, number>();
       gs.forEach((g, gi) =>
         g.forEach((n, ni) => {
-          known(n, `${p}.${verb}[${gi}][${ni}]`);
+          // A node range left in a group was refused where it was expanded.
+          if (!looksLikeNodeRange(n)) known(n, `${p}.${verb}[${gi}][${ni}]`);
           const prev = seen.get(n);
           if (prev !== undefined && prev !== gi) issues.push({ path: `${p}.${verb}[${gi}][${ni}]`, message: `node ${n} is in two groups: groups must not overlap` });
           seen.set(n, gi);

@@ -11,6 +11,7 @@
  */
 import { parse as parseYaml } from 'yaml';
 import type { Issue } from './driver.js';
+import { parseRangeText } from './ranges.js';
 
 /** One path segment: an object key or a list index. */
 export type PathSegment = string | number;
@@ -134,14 +135,20 @@ function splitValues(s: string): string[] {
   return out.map((v) => v.trim());
 }
 
-/** Parses `--vary` arguments. */
+/** Parses `--vary` arguments: `path=v1,v2,...` or `path=from..to [lin|log] [count]` (see ranges.ts). */
 export function parseVaries(args: readonly string[]): { ok: true; variations: Variation[] } | { ok: false; issues: Issue[] } {
   const variations: Variation[] = [];
   const issues: Issue[] = [];
   for (const a of args) {
     const eq = a.indexOf('=');
     const path = eq > 0 ? parsePath(a.slice(0, eq)) : undefined;
-    const raw = eq > 0 ? splitValues(a.slice(eq + 1)) : [];
+    // `path=0.001..0.05 log 8`: a range, parsed as a plan file's `vary:` entry is.
+    const range = eq > 0 ? parseRangeText(a.slice(eq + 1)) : undefined;
+    if (range !== undefined && !range.ok) {
+      issues.push({ path: '', message: `${JSON.stringify(a)}: ${range.message}` });
+      continue;
+    }
+    const raw = range !== undefined ? range.values.map(String) : eq > 0 ? splitValues(a.slice(eq + 1)) : [];
     if (path === undefined || raw.length === 0 || raw.some((v) => v === '')) {
       issues.push({ path: '', message: badPath(a, eq, 'path=v1,v2,... (e.g. protocol.tcp.bottleneck.loss=0.001,0.01)') });
       continue;
@@ -152,7 +159,7 @@ export function parseVaries(args: readonly string[]): { ok: true; variations: Va
       issues.push({ path: '', message: `${text} is varied twice` });
       continue;
     }
-    variations.push({ path, text, values: raw.map(parseValue) });
+    variations.push({ path, text, values: range !== undefined ? range.values : raw.map(parseValue) });
   }
   return issues.length > 0 ? { ok: false, issues } : { ok: true, variations };
 }

@@ -1,5 +1,7 @@
 /**
- * Parameter sweeps: the cartesian product of varied values × replications.
+ * Parameter sweeps: the cartesian product of varied values × replications
+ * (mode `product`), or the varied lists taken side by side (mode `zip`: the
+ * i-th combination takes the i-th value of every list) × replications.
  *
  * Theory of operation. Runs are enumerated in a fixed order (the first `--vary`
  * changes slowest, replications fastest) and numbered `r0000`, `r0001`, ...
@@ -74,11 +76,24 @@ export interface SweepIdentity {
   readonly files?: readonly string[];
   /** Whether the sweep draws its plots (the scenario's `outputs.plots`; absent in desim 0.1: true). */
   readonly plots?: boolean;
+  /** How the varied lists combine; absent means `product`. */
+  readonly mode?: SweepMode;
+  /** The plan file the sweep was started from, as parsed (absent for a `--vary` command line). */
+  readonly plan?: unknown;
+}
+
+/** How varied lists combine: every combination (`product`) or side by side (`zip`, lists of equal length). */
+export type SweepMode = 'product' | 'zip';
+
+/** The number of parameter combinations of a sweep. */
+export function combinations(lengths: readonly number[], mode: SweepMode = 'product'): number {
+  if (mode === 'zip') return lengths.length === 0 ? 1 : Math.min(...lengths);
+  return lengths.reduce((n, l) => n * l, 1);
 }
 
 /** True when two sweep.json files describe the same sweep (metrics and files aside). */
 function sameSweep(a: SweepIdentity, b: SweepIdentity): boolean {
-  const key = (x: SweepIdentity) => canonicalJson([x.scenario, x.base_hash, x.vary, x.values, x.reps, x.runs, x.desim_version]);
+  const key = (x: SweepIdentity) => canonicalJson([x.scenario, x.base_hash, x.vary, x.values, x.reps, x.runs, x.desim_version, x.mode ?? 'product']);
   return key(a) === key(b);
 }
 
@@ -95,7 +110,8 @@ function readIdentity(dir: string): SweepIdentity {
   if (!Array.isArray(id.vary) || !id.vary.every((v) => typeof v === 'string')) bad('"vary" is not a list of names');
   if (typeof id.values !== 'object' || id.values === null || !id.vary.every((v) => Array.isArray(id.values[v]) && (id.values[v] as unknown[]).length > 0)) bad('"values" does not match "vary"');
   if (!Number.isSafeInteger(id.reps) || id.reps < 1) bad('"reps" is not a whole number >= 1');
-  const expected = id.vary.reduce((n, v) => n * (id.values[v] as unknown[]).length, id.reps);
+  if (id.mode !== undefined && id.mode !== 'product' && id.mode !== 'zip') bad('"mode" is not product or zip');
+  const expected = combinations(id.vary.map((v) => (id.values[v] as unknown[]).length), id.mode) * id.reps;
   if (id.runs !== expected || expected > MAX_RUNS) bad(`"runs" is not reps times the number of combinations (${expected})`);
   return id;
 }
@@ -139,6 +155,10 @@ export interface SweepOptions {
   readonly sets: readonly Override[];
   readonly variations: readonly Variation[];
   readonly reps: number;
+  /** How the variations combine. Default `product`. */
+  readonly mode?: SweepMode;
+  /** The plan file's content, recorded in sweep.json (see plan.ts). */
+  readonly plan?: unknown;
   readonly outDir: string;
   /** Worker threads; 1 runs in this thread. Default: all cores. */
   readonly jobs?: number;
@@ -192,11 +212,12 @@ export function deriveSeed(baseSeed: number, params: Readonly<Record<string, unk
 }
 
 /** Enumerates the runs of a sweep in their fixed order. */
-export function planRuns(baseSeed: number, variations: readonly Variation[], reps: number): SweepRun[] {
+export function planRuns(baseSeed: number, variations: readonly Variation[], reps: number, mode: SweepMode = 'product'): SweepRun[] {
   const runs: SweepRun[] = [];
-  const total = variations.reduce((n, v) => n * v.values.length, 1) * reps;
+  const total = combinations(variations.map((v) => v.values.length), mode) * reps;
   const width = Math.max(4, String(total - 1).length);
   const combo = (i: number): unknown[] => {
+    if (mode === 'zip') return variations.map((v) => v.values[i]);
     const vals: unknown[] = [];
     let rest = i;
     for (let k = variations.length - 1; k >= 0; k--) {
@@ -215,9 +236,15 @@ export function planRuns(baseSeed: number, variations: readonly Variation[], rep
   return runs;
 }
 
-/** The same parameter varied twice, or the same value listed twice for one parameter. */
-function duplicateVariations(variations: readonly Variation[]): Issue[] {
+/** The same parameter varied twice, the same value listed twice for one parameter (product), or lists of different lengths (zip). */
+function duplicateVariations(variations: readonly Variation[], mode: SweepMode): Issue[] {
   const issues: Issue[] = [];
+  if (mode === 'zip') {
+    const lengths = new Set(variations.map((v) => v.values.length));
+    if (lengths.size > 1) {
+      issues.push({ path: '--vary', message: `mode zip takes the i-th value of every list, so the lists must be equally long; got ${variations.map((v) => `${v.text}: ${v.values.length}`).join(', ')}` });
+    }
+  }
   const paths = new Map<string, string>();
   for (const v of variations) {
     if (v.path.length === 1 && v.path[0] === 'seed') {
@@ -229,7 +256,8 @@ function duplicateVariations(variations: readonly Variation[]): Issue[] {
     if (prev !== undefined) issues.push({ path: '--vary', message: `${v.text} is varied twice (also as ${prev}); give all its values in one --vary` });
     paths.set(key, v.text);
     const values = new Map<string, unknown>();
-    for (const x of v.values) {
+    // In zip mode a value may repeat in one list (the combinations differ); identical combinations are caught below.
+    for (const x of mode === 'zip' ? [] : v.values) {
       const k = canonicalJson(x);
       if (values.has(k)) issues.push({ path: '--vary', message: `${v.text}: the value ${JSON.stringify(x)} is listed twice; replications come from --reps` });
       values.set(k, x);
@@ -296,6 +324,8 @@ export function rerunCommand(file: string, sets: readonly Override[], variations
 function identity(opts: SweepOptions, name: string, baseHash: string, total: number, metrics: readonly string[], plots: boolean): SweepIdentity {
   return {
     plots,
+    ...(opts.mode === 'zip' ? { mode: 'zip' as const } : {}),
+    ...(opts.plan !== undefined ? { plan: opts.plan } : {}),
     [OUTPUT_MARKER]: 'sweep',
     scenario: name,
     base_hash: baseHash,
@@ -313,16 +343,18 @@ export async function runSweep(opts: SweepOptions): Promise<SweepReport> {
   if (!Number.isInteger(opts.reps) || opts.reps < 1) throw new ScenarioError('--reps', [{ path: '--reps', message: `expected an integer >= 1, got ${opts.reps}` }]);
   const base = checkScenario(opts.raw, opts.drivers, opts.sets);
   if (!base.ok) throw new ScenarioError(opts.file, base.issues);
-  const runs = planRuns(base.scenario.seed, opts.variations, opts.reps);
+  const mode = opts.mode ?? 'product';
+  const issues: Issue[] = [...duplicateVariations(opts.variations, mode)];
+  if (issues.length > 0) throw new ScenarioError(opts.file, issues);
+  const runs = planRuns(base.scenario.seed, opts.variations, opts.reps, mode);
   // Validate every parameter combination first: bad values fail before any work. Two combinations
   // that resolve to the same scenario would be counted as replications of each other: refused.
-  const issues: Issue[] = [...duplicateVariations(opts.variations)];
   const seen = new Map<string, string>();
   for (let i = 0; i < runs.length && issues.length === 0; i += opts.reps) {
     const r = checkScenario(opts.raw, opts.drivers, runOverrides(opts.sets, opts.variations, runs[i] as SweepRun));
     const label = opts.variations.map((v, k) => `${v.text}=${JSON.stringify((runs[i] as SweepRun).values[k])}`).join(' ');
     if (!r.ok) {
-      issues.push(...r.issues.map((x) => ({ path: x.path, message: `${x.message} (with --vary ${label})` })));
+      issues.push(...r.issues.map((x) => ({ path: x.path, message: `${x.message} (with ${opts.plan !== undefined ? 'the plan\'s vary' : '--vary'} ${label})` })));
       continue;
     }
     const h = scenarioHash(r.scenario);
