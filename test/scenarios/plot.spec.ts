@@ -5,23 +5,15 @@ import fc from 'fast-check';
 import * as vega from 'vega';
 import { afterAll, describe, expect, it } from 'vitest';
 import { toCsv } from '../../src/io/csv.js';
-import { bucketKeep } from '../../src/scenarios/plot-data.js';
-import { textWidthPx } from '../../src/scenarios/plot-text.js';
-import {
-  MAX_TRACE_POINTS_PER_SERIES,
-  callsSpec,
-  cwndSpec,
-  infectionSpec,
-  modelLabel,
-  plotDirectory,
-  readAggregate,
-  readCallsTrace,
-  readCwndTrace,
-  readInfectionTrace,
-  readableName,
-  renderVegaLite,
-  sweepMetricSpec,
-} from '../../src/scenarios/plot.js';
+import { plotDirectory } from '../../src/scenarios/plot.js';
+import { bucketKeep, MAX_TRACE_POINTS_PER_SERIES } from '../../src/scenarios/plots/data.js';
+import { infectionSpec, readInfectionTrace } from '../../src/scenarios/plots/gossip.js';
+import { callsSpec, readCallsTrace } from '../../src/scenarios/plots/module.js';
+import { renderVegaLite } from '../../src/scenarios/plots/render.js';
+import { readableName } from '../../src/scenarios/plots/style.js';
+import { modelLabel, readAggregate, sweepMetricSpec } from '../../src/scenarios/plots/sweep.js';
+import { cwndSpec, readCwndTrace } from '../../src/scenarios/plots/tcp.js';
+import { textWidthPx } from '../../src/scenarios/plots/text.js';
 import { fcParams } from '../fc.js';
 import { CWND_COLUMNS, cwndRows, writeCwndTrace, writeInfectionTrace, writeSweep } from './fixtures/plot/make-fixtures.js';
 
