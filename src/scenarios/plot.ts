@@ -22,6 +22,7 @@ import { OutputError } from './errors.js';
 import { writeFileAtomic } from './files.js';
 import { gossipFigures } from './plots/gossip.js';
 import { moduleFigures } from './plots/module.js';
+import { type PlotFormat, svgToPdf, svgToPng } from './plots/formats.js';
 import { renderVegaLite } from './plots/render.js';
 import type { FigureOptions, PlotRecipe } from './plots/style.js';
 import { sweepFigures } from './plots/sweep.js';
@@ -43,6 +44,10 @@ export interface PlotOptions extends FigureOptions {
   readonly replaceable?: (name: string) => boolean;
   /** Where to write the plot files. Default: the folder the CSVs are read from. */
   readonly into?: string;
+  /** The file formats of each figure, in this order. Default: `['svg']`. */
+  readonly formats?: readonly PlotFormat[];
+  /** Also write each figure's Vega-Lite spec, data inline, as `<name>.vl.json` (for restyling). Default: false. */
+  readonly spec?: boolean;
 }
 
 /** The recipes, in the order their figures are written. */
@@ -50,9 +55,11 @@ const RECIPES: readonly PlotRecipe[] = [tcpFigures, gossipFigures, moduleFigures
 
 /**
  * Renders every plot that the CSV files in `dir` support and writes
- * `<name>.svg` next to them, atomically (temporary file + rename).
- * @returns the written file names (not paths), in a fixed order: `cwnd.svg`,
- *   `infection.svg`, `calls.svg`, then one per sweep metric in `sweep.json` order
+ * `<name>.svg` (and the other {@link PlotOptions.formats}) next to them,
+ * atomically (temporary file + rename).
+ * @returns the written file names (not paths), in a fixed order: figure by
+ *   figure (`cwnd`, `infection`, `calls`, then one per sweep metric in `sweep.json`
+ *   order), each in the order of `formats`, then its `.vl.json`
  */
 export async function plotDirectory(dir: string, options: PlotOptions = {}): Promise<string[]> {
   if (options.title === undefined) {
@@ -60,16 +67,23 @@ export async function plotDirectory(dir: string, options: PlotOptions = {}): Pro
     if (title !== undefined) options = { ...options, title };
   }
   const written: string[] = [];
-  const emit = async (name: string, spec: object): Promise<void> => {
+  const emit = (name: string, content: string | Buffer): void => {
     const path = join(options.into ?? dir, name);
     if (options.replaceable !== undefined && existsSync(path) && !options.replaceable(name)) {
       throw new OutputError(path, `exists and desim did not write it; move it away to let desim draw ${name}`);
     }
-    writeFileAtomic(path, await renderVegaLite(spec));
+    writeFileAtomic(path, content);
     written.push(name);
   };
+  const formats = options.formats ?? ['svg'];
   for (const recipe of RECIPES) {
-    for (const figure of await recipe(dir, options)) await emit(`${figure.name}.svg`, figure.spec);
+    for (const figure of await recipe(dir, options)) {
+      const svg = await renderVegaLite(figure.spec);
+      for (const format of formats) {
+        emit(`${figure.name}.${format}`, format === 'svg' ? svg : format === 'png' ? await svgToPng(svg) : await svgToPdf(svg));
+      }
+      if (options.spec === true) emit(`${figure.name}.vl.json`, `${JSON.stringify(figure.spec, null, 2)}\n`);
+    }
   }
   return written;
 }

@@ -11,9 +11,10 @@ import { join } from 'node:path';
 import { OutputError } from './errors.js';
 import { dropTemp, inspectOutDir, readJsonFile, tempDirIn, writeFileAtomic } from './files.js';
 import { plotDirectory } from './plot.js';
+import type { PlotFormat } from './plots/formats.js';
 
 /** Redraws the plots of `dir`; returns the files written. Throws {@link OutputError} for a folder that is not desim's or has nothing to plot. */
-export async function replotFolder(dir: string): Promise<string[]> {
+export async function replotFolder(dir: string, options: { readonly formats?: readonly PlotFormat[]; readonly spec?: boolean } = {}): Promise<string[]> {
   const s = inspectOutDir(dir);
   if (s.state === 'missing') throw new OutputError(dir, 'no such folder');
   if (s.state !== 'desim' || (s.kind !== 'run' && s.kind !== 'sweep')) {
@@ -21,7 +22,7 @@ export async function replotFolder(dir: string): Promise<string[]> {
   }
   const tmp = tempDirIn(dir, dir);
   try {
-    const written = await plotDirectory(dir, { into: tmp });
+    const written = await plotDirectory(dir, { into: tmp, ...options });
     if (written.length === 0) {
       throw new OutputError(dir, "has no CSV file that desim knows how to plot (trace-cwnd.csv, trace-infection.csv or a sweep's aggregate.csv); runs without traces have nothing to draw");
     }

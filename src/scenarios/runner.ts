@@ -22,6 +22,7 @@ import { resolvedScenario, scenarioHash, type Scenario } from './loader.js';
 import { DESIM_VERSION } from './package-info.js';
 import { runPipeline } from './pipeline.js';
 import { plotDirectory } from './plot.js';
+import type { PlotFormat } from './plots/formats.js';
 
 /** Options of {@link runScenario}. */
 export interface RunScenarioOptions {
@@ -46,6 +47,8 @@ export interface RunScenarioOptions {
    * thread, with {@link executeScenario}.
    */
   readonly execute?: (scenario: Scenario, dir: string) => Promise<RunResult>;
+  /** Formats of the plots (when the scenario draws plots). Default: `['svg']`. */
+  readonly plotFormats?: readonly PlotFormat[];
 }
 
 /** What a run wrote. */
@@ -104,7 +107,7 @@ export async function runScenario(scenario: Scenario, options: RunScenarioOption
     for (const [name, table] of Object.entries(r.tables ?? {})) {
       writeFileAtomic(join(tmp, `${name}.csv`), toCsv(table.columns, table.rows));
     }
-    if (scenario.outputs.plots) await plotDirectory(tmp, { title: scenario.name });
+    if (scenario.outputs.plots) await plotDirectory(tmp, { title: scenario.name, ...(options.plotFormats === undefined ? {} : { formats: options.plotFormats }) });
     const meta = {
       [OUTPUT_MARKER]: 'run',
       desim_version: DESIM_VERSION,

@@ -34,6 +34,7 @@ import { canonicalJson, checkScenario, scenarioHash } from './loader.js';
 import type { Override, Variation } from './overrides.js';
 import { DESIM_VERSION } from './package-info.js';
 import { plotDirectory } from './plot.js';
+import type { PlotFormat } from './plots/formats.js';
 import { executeScenario, withSeed } from './runner.js';
 import { summarize } from './stats.js';
 
@@ -157,6 +158,8 @@ export interface SweepOptions {
   readonly onProgress?: (p: { done: number; total: number; cached: number }) => void;
   /** Stops scheduling new runs when it returns true (SIGINT). */
   readonly shouldStop?: () => boolean;
+  /** Formats of the plots (when the scenario draws plots). Default: `['svg']`. */
+  readonly plotFormats?: readonly PlotFormat[];
 }
 
 /** What {@link runSweep} did. */
@@ -403,7 +406,7 @@ export async function runSweep(opts: SweepOptions): Promise<SweepReport> {
     // eslint-disable-next-line @typescript-eslint/only-throw-error -- the first worker failure, rethrown as caught
     if (failure !== undefined) throw failure;
   }
-  const complete = await finalizeSweep(opts.outDir);
+  const complete = await finalizeSweep(opts.outDir, opts.plotFormats);
   return {
     outDir: opts.outDir,
     total: runs.length,
@@ -493,11 +496,11 @@ function groupRecords(records: readonly RunRecord[], vary: readonly string[]): M
  * Writes summary.csv, aggregate.csv and the plots when every run of the sweep
  * in `dir` is present. Returns false (writing nothing) while runs are missing.
  */
-export async function finalizeSweep(dir: string): Promise<boolean> {
+export async function finalizeSweep(dir: string, plotFormats?: readonly PlotFormat[]): Promise<boolean> {
   const ident = readIdentity(dir);
   const records = readRecords(dir);
   if (records.length < ident.runs) return false;
-  await writeSweepTables(dir, ident, records, (name) => (ident.files ?? []).includes(name));
+  await writeSweepTables(dir, ident, records, (name) => (ident.files ?? []).includes(name), plotFormats);
   return true;
 }
 
@@ -507,7 +510,13 @@ export async function finalizeSweep(dir: string): Promise<boolean> {
  * sweep.json before any of them is moved into `dir`, so that an interrupted
  * sweep never leaves a file of desim's that its marker does not name.
  */
-async function writeSweepTables(dir: string, ident: SweepIdentity, records: readonly RunRecord[], replaceable: (name: string) => boolean): Promise<void> {
+async function writeSweepTables(
+  dir: string,
+  ident: SweepIdentity,
+  records: readonly RunRecord[],
+  replaceable: (name: string) => boolean,
+  plotFormats?: readonly PlotFormat[],
+): Promise<void> {
   const metrics = Object.keys(records[0]?.metrics ?? {});
   const vary = ident.vary;
   const cell = (v: unknown): Cell => (typeof v === 'number' || typeof v === 'string' || typeof v === 'boolean' ? v : JSON.stringify(v));
@@ -536,7 +545,7 @@ async function writeSweepTables(dir: string, ident: SweepIdentity, records: read
     );
     // The plots read the metrics from sweep.json beside aggregate.csv.
     writeFileAtomic(join(tmp, 'sweep.json'), JSON.stringify({ ...ident, metrics }, null, 2) + '\n');
-    const plots = ident.plots === false ? [] : await plotDirectory(tmp, { title: ident.scenario });
+    const plots = ident.plots === false ? [] : await plotDirectory(tmp, { title: ident.scenario, ...(plotFormats === undefined ? {} : { formats: plotFormats }) });
     const files = ['aggregate.csv', 'summary.csv', ...plots].sort();
     const inTheWay = files.filter((f) => existsSync(join(dir, f)) && !replaceable(f));
     if (inTheWay.length > 0) {
