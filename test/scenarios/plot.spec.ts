@@ -171,14 +171,41 @@ describe('cwnd.svg', () => {
     expect(readdirSync(dir).sort()).toEqual(['cwnd.svg', 'trace-cwnd.csv']);
   });
 
-  it('uses seconds and a legend per flow when there are several flows', async () => {
+  it('uses seconds and a legend per flow when there are two flows', async () => {
     const dir = freshDir();
-    writeCwndTrace(dir, { flows: 3, rtts: 40, lossProb: 0.01, timeoutProb: 0.1 });
+    writeCwndTrace(dir, { flows: 2, rtts: 40, lossProb: 0.01, timeoutProb: 0.1 });
     await plotDirectory(dir);
     const svg = read(dir, 'cwnd.svg');
     expectSvg(svg);
-    for (const text of ['Time (s)', 'Flow 0', 'Flow 1', 'Flow 2']) expect(svg).toContain(`>${text}<`);
+    for (const text of ['Time (s)', 'Flow 0', 'Flow 1', 'Congestion window (packets)']) expect(svg).toContain(`>${text}<`);
     expect(svg).not.toContain('Time (RTTs)');
+    expect(svg).not.toContain('One panel per flow');
+  });
+
+  it('draws small multiples with more than two flows: one panel per flow, one time axis', async () => {
+    const dir = freshDir();
+    const rows = writeCwndTrace(dir, { flows: 4, rtts: 40, lossProb: 0.01, timeoutProb: 0.1 });
+    const data = await readCwndTrace(join(dir, 'trace-cwnd.csv'));
+    const spec = cwndSpec(data) as {
+      vconcat: { title: { text: string }; layer: { transform: { filter: unknown }[]; encoding: { x: { axis?: unknown } } }[] }[];
+      resolve: unknown;
+    };
+    expect(spec.vconcat.map((p) => p.title.text)).toEqual(['Flow 0', 'Flow 1', 'Flow 2', 'Flow 3']);
+    spec.vconcat.forEach((panel, k) => {
+      for (const l of panel.layer) expect(l.transform[0]?.filter).toEqual({ field: 'flow', equal: `Flow ${k}` });
+      // Only the bottom panel labels the shared time axis.
+      expect(panel.layer[0]?.encoding.x.axis).toEqual(k === 3 ? undefined : { title: null, labels: false });
+    });
+    expect(spec.resolve).toEqual({ scale: { x: 'shared', y: 'independent' } });
+    expect(await warningsOf(spec)).toEqual([]);
+    await plotDirectory(dir);
+    const svg = read(dir, 'cwnd.svg');
+    expectSvg(svg);
+    expect(count(svg, '>Time (s)<')).toBe(1);
+    expect(count(svg, '>cwnd (packets)<')).toBe(4);
+    expect(svg).toContain('>One panel per flow; shared time axis<');
+    // Every marker is still drawn, in its flow's panel.
+    expect(count(svg, 'event: Fast retransmit"')).toBe(rows.filter((r) => r[12] === 'fast_retransmit').length);
   });
 
   it('omits legend entries for events that never happen', async () => {
@@ -332,18 +359,52 @@ describe('sweep plots (aggregate.csv)', () => {
     expect(await warningsOf(spec)).toEqual([]);
   });
 
-  it('draws one series per value of the second varied parameter', async () => {
+  it('draws one panel per value of the second varied parameter, on shared axes', async () => {
     const dir = freshDir();
     writeSweep(dir, true);
     await plotDirectory(dir);
     const svg = read(dir, 'timeouts.svg');
     expectSvg(svg);
-    for (const text of ['Variant', 'tahoe', 'reno', 'newreno']) expect(svg).toContain(`>${text}<`);
+    for (const text of ['Variant = tahoe', 'Variant = reno', 'Variant = newreno', 'one panel per variant']) expect(svg).toContain(text);
     const goodput = read(dir, 'goodput_bps.svg');
-    for (const text of ['Model', 'Mathis et al. 1997', 'Padhye et al. 1998']) expect(goodput).toContain(`>${text}<`);
+    for (const text of ['Variant = tahoe', 'Mathis et al. 1997', 'Padhye et al. 1998']) expect(goodput).toContain(`>${text}<`);
     const table = await readAggregate(join(dir, 'aggregate.csv'), join(dir, 'sweep.json'));
-    expect(await warningsOf(sweepMetricSpec(table, 'goodput_bps') as object)).toEqual([]);
+    const spec = sweepMetricSpec(table, 'goodput_bps') as { concat: { layer: { transform?: { filter: unknown }[] }[] }[]; resolve: unknown };
+    expect(spec.concat).toHaveLength(3);
+    // Each panel shows only its variant's points and model curves.
+    for (const [k, variant] of ['tahoe', 'reno', 'newreno'].entries()) {
+      for (const l of spec.concat[k]?.layer ?? []) expect(l.transform?.[0]?.filter).toEqual({ field: 'panel', equal: variant });
+    }
+    expect(spec.resolve).toEqual({ scale: { x: 'shared', y: 'shared' } });
+    expect(await warningsOf(spec)).toEqual([]);
     expect(await warningsOf(sweepMetricSpec(table, 'timeouts') as object)).toEqual([]);
+  });
+
+  it('colours the third varied parameter within each panel', async () => {
+    const dir = freshDir();
+    const cols = ['protocol.loss', 'protocol.mode', 'protocol.size_bytes', 'runs', 'x_mean', 'x_sd', 'x_ci95_lo', 'x_ci95_hi'];
+    const rows = [];
+    for (const mode of ['push', 'pull']) for (const size of [1, 2]) for (const loss of [0.1, 0.2]) rows.push([loss, mode, size, 3, loss * size, 0.1, loss * size - 0.2, loss * size + 0.2]);
+    writeFileSync(join(dir, 'aggregate.csv'), toCsv(cols, rows));
+    const table = await readAggregate(join(dir, 'aggregate.csv'), join(dir, 'sweep.json'));
+    const spec = sweepMetricSpec(table, 'x') as { concat: unknown[] };
+    expect(spec.concat).toHaveLength(2);
+    await plotDirectory(dir);
+    const svg = read(dir, 'x.svg');
+    for (const text of ['Mode = push', 'Mode = pull', 'Size (bytes)']) expect(svg).toContain(`>${text}<`);
+  });
+
+  it('draws the error bars over the points, and says when they are narrower than the dots', async () => {
+    const dir = freshDir();
+    const cols = ['p', 'runs', 'wide_mean', 'wide_sd', 'wide_ci95_lo', 'wide_ci95_hi', 'tight_mean', 'tight_sd', 'tight_ci95_lo', 'tight_ci95_hi'];
+    writeFileSync(join(dir, 'aggregate.csv'), toCsv(cols, [[1, 5, 10, 3, 6, 14, 10, 0.01, 9.99, 10.01], [2, 5, 20, 3, 16, 24, 20, 0.01, 19.99, 20.01]]));
+    const table = await readAggregate(join(dir, 'aggregate.csv'), join(dir, 'sweep.json'));
+    const marks = (metric: string): string[] =>
+      (sweepMetricSpec(table, metric) as { layer: { mark: { type: string } }[] }).layer.map((l) => l.mark.type);
+    expect(marks('wide')).toEqual(['line', 'point', 'errorbar']);
+    await plotDirectory(dir);
+    expect(read(dir, 'tight.svg')).toContain('bars: 95% confidence interval (narrower than the dots)');
+    expect(read(dir, 'wide.svg')).not.toContain('narrower than the dots');
   });
 
   it('without sweep.json infers the parameters (columns before runs) and metrics (*_mean)', async () => {
@@ -367,16 +428,13 @@ describe('sweep plots (aggregate.csv)', () => {
     expect(los('skew_s')).toEqual([-3, 0]);
   });
 
-  it('centres a constant metric on a readable axis instead of a one-value domain', async () => {
+  it('does not plot a constant metric (same mean everywhere, no spread), but plots one with spread', async () => {
     const dir = freshDir();
-    const cols = ['p', 'runs', 'jain_index_mean', 'jain_index_sd', 'jain_index_ci95_lo', 'jain_index_ci95_hi'];
-    writeFileSync(join(dir, 'aggregate.csv'), toCsv(cols, [[0.01, 3, 1, 0, 1, 1], [0.02, 3, 1, 0, 1, 1]]));
+    const cols = ['p', 'runs', ...['jain_index', 'skew_s'].flatMap((m) => [`${m}_mean`, `${m}_sd`, `${m}_ci95_lo`, `${m}_ci95_hi`])];
+    writeFileSync(join(dir, 'aggregate.csv'), toCsv(cols, [[0.01, 3, 1, 0, 1, 1, 2, 1, 1, 3], [0.02, 3, 1, 0, 1, 1, 2, 1, 1, 3]]));
     const table = await readAggregate(join(dir, 'aggregate.csv'), join(dir, 'sweep.json'));
-    const spec = sweepMetricSpec(table, 'jain_index') as { layer: { encoding: { y: { scale: { domain?: number[] } } } }[] };
-    expect(spec.layer[0]?.encoding.y.scale.domain).toEqual([0.9, 1.1]);
-    await plotDirectory(dir);
-    const svg = read(dir, 'jain_index.svg');
-    for (const text of ['0.90', '1.00', '1.10', 'Jain index']) expect(svg).toContain(`>${text}<`);
+    expect(sweepMetricSpec(table, 'jain_index')).toBeUndefined();
+    expect(await plotDirectory(dir)).toEqual(['skew_s.svg']);
   });
 
   it('uses a linear x axis for a narrow positive range and a categorical one for strings', async () => {
@@ -386,7 +444,7 @@ describe('sweep plots (aggregate.csv)', () => {
     const table = await readAggregate(join(dir, 'aggregate.csv'), join(dir, 'sweep.json'));
     const spec = sweepMetricSpec(table, 'messages_per_node') as { layer: { encoding: { x: { scale?: { type?: string }; title: string } } }[] };
     expect(spec.layer[0]?.encoding.x.scale?.type).toBeUndefined();
-    expect(spec.layer[0]?.encoding.x.title).toBe('Latency (ms)');
+    expect(spec.layer[0]?.encoding.x.title).toBe('Link 0 latency (ms)');
     expect(await plotDirectory(dir)).toEqual(['messages_per_node.svg']);
     expect(read(dir, 'messages_per_node.svg')).toContain('>Messages per node<');
 
@@ -407,6 +465,9 @@ describe('names and determinism', () => {
     expect(readableName('mean_rtt_s')).toBe('Mean RTT (s)');
     expect(readableName('residue_frac')).toBe('Residue (fraction)');
     expect(readableName('goodput_over_padhye')).toBe('Goodput / Padhye');
+    // An indexed parent says which one: a per-flow parameter names its flow.
+    expect(readableName('protocol.tcp.flows[3].extra_rtt_ms')).toBe('Flow 3 extra RTT (ms)');
+    expect(readableName('protocol.tcp.flows[0].variant')).toBe('Flow 0 variant');
     expect(modelLabel('model_mathis_bps')).toBe('Mathis et al. 1997');
     expect(modelLabel('model_padhye_bps')).toBe('Padhye et al. 1998');
     expect(modelLabel('model_cubic_bps')).toBe('Model: Cubic');

@@ -147,14 +147,16 @@ const WORDS: Readonly<Record<string, string>> = {
 /**
  * A readable axis title for a metric or parameter name with its unit:
  * `goodput_bps` → `Goodput (bit/s)`, `protocol.tcp.bottleneck.loss` →
- * `Bottleneck loss rate`, `network.links[0].latency_ms` → `Latency (ms)`.
+ * `Bottleneck loss rate`, `network.links[0].latency_ms` → `Link 0 latency (ms)`.
  */
 export function readableName(name: string): string {
   const segments = name.split('.');
   const last = (segments[segments.length - 1] ?? name).replace(/\[\d+\]$/, '');
   const parentRaw = segments.length >= 2 ? (segments[segments.length - 2] ?? '') : '';
   const generic = new Set(['protocol', 'network', 'workload', 'tcp', 'gossip', 'link', 'links', 'defaults', 'default', 'scenario', 'faults', 'outputs']);
-  const parent = /\[\d+\]$/.test(parentRaw) || generic.has(parentRaw) ? '' : parentRaw;
+  // An indexed parent names which one: `flows[3].extra_rtt_ms` → `Flow 3 extra RTT (ms)`.
+  const indexed = /^([A-Za-z_]+?)s?\[(\d+)\]$/.exec(parentRaw);
+  const parent = indexed !== null ? `${indexed[1] ?? ''}_${indexed[2] ?? ''}` : generic.has(parentRaw) ? '' : parentRaw;
   let core = last;
   let unit: string | undefined;
   for (const [suffix, label] of UNIT_SUFFIXES) {

@@ -7,7 +7,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { col, num, readCsv } from './data.js';
-import { capitalise, header, PALETTE, readableName, topLevel, type Figure, type FigureOptions } from './style.js';
+import { capitalise, header, PALETTE, paperConfig, PLOT_HEIGHT_PX, PLOT_WIDTH_PX, readableName, topLevel, type Figure, type FigureOptions } from './style.js';
 
 /** The figures of a sweep: one per metric of `aggregate.csv` with a finite mean, in `sweep.json` order; model columns are drawn as curves, not figures. */
 export async function sweepFigures(dir: string, options: FigureOptions): Promise<Figure[]> {
@@ -90,7 +90,10 @@ export function sweepMetricSpec(table: SweepTable, metric: string, options: Figu
   const hiAt = col(h, `${metric}_ci95_hi`);
   const runsAt = col(h, 'runs');
   const xAt = xName === undefined ? -1 : col(h, xName);
-  const seriesParams = table.vary.slice(1).map((v) => ({ name: v, at: col(h, v) }));
+  // The second varied parameter makes panels (small multiples); the others, coloured series within each panel.
+  const facetName = table.vary[1];
+  const facetAt = facetName === undefined ? -1 : col(h, facetName);
+  const seriesParams = table.vary.slice(2).map((v) => ({ name: v, at: col(h, v) }));
   const seriesOf = (row: readonly string[]): string =>
     seriesParams.length === 1
       ? (row[seriesParams[0]?.at ?? -1] ?? '')
@@ -106,8 +109,10 @@ export function sweepMetricSpec(table: SweepTable, metric: string, options: Figu
       ? h.filter((c) => /^model_.*_bps_mean$/.test(c)).map((c) => c.slice(0, -'_mean'.length))
       : [];
   const simLabel = 'Simulation';
-  const points: { x: number | string; series: string; y: number; lo?: number; hi?: number }[] = [];
-  const modelPoints: { x: number | string; series: string; source: string; y: number }[] = [];
+  const panelOf = (row: readonly string[]): string => (facetAt >= 0 ? (row[facetAt] ?? '') : '');
+  const panelValues = distinctValues(table.rows.map(panelOf)).values;
+  const points: { x: number | string; panel: string; series: string; y: number; lo?: number; hi?: number }[] = [];
+  const modelPoints: { x: number | string; panel: string; series: string; source: string; y: number }[] = [];
   const runs: number[] = [];
   table.rows.forEach((row, i) => {
     const xv = xNumeric ? num(xCells[i]) : (xCells[i] ?? '');
@@ -116,15 +121,18 @@ export function sweepMetricSpec(table: SweepTable, metric: string, options: Figu
     if (Number.isFinite(y)) {
       const lo = loAt >= 0 ? num(row[loAt]) : Number.NaN;
       const hi = hiAt >= 0 ? num(row[hiAt]) : Number.NaN;
-      points.push({ x: xv, series: s, y, ...(Number.isFinite(lo) && Number.isFinite(hi) ? { lo, hi } : {}) });
+      points.push({ x: xv, panel: panelOf(row), series: s, y, ...(Number.isFinite(lo) && Number.isFinite(hi) ? { lo, hi } : {}) });
       if (runsAt >= 0 && Number.isFinite(num(row[runsAt]))) runs.push(num(row[runsAt]));
     }
     for (const m of models) {
       const my = num(row[col(h, `${m}_mean`)]);
-      if (Number.isFinite(my)) modelPoints.push({ x: xv, series: s, source: modelLabel(m), y: my });
+      if (Number.isFinite(my)) modelPoints.push({ x: xv, panel: panelOf(row), series: s, source: modelLabel(m), y: my });
     }
   });
   if (points.length === 0) return undefined;
+  // A metric that is the same everywhere, with no spread (e.g. Jain's index of one flow), says nothing as a plot.
+  const y0 = points[0]?.y;
+  if (points.every((p) => p.y === y0 && (p.lo === undefined || p.lo === y0) && (p.hi === undefined || p.hi === y0))) return undefined;
   const modelNames = models.map(modelLabel).filter((m) => modelPoints.some((p) => p.source === m));
   const withModels = modelNames.length > 0;
 
@@ -145,9 +153,6 @@ export function sweepMetricSpec(table: SweepTable, metric: string, options: Figu
     // Error bars reaching zero or below are clipped at the bottom of a log axis.
     for (const p of points) if (p.lo !== undefined && p.lo < yDomain[0]) p.lo = yDomain[0];
   }
-  const yValues = [...ys, ...points.flatMap((p) => (p.lo === undefined || p.hi === undefined ? [] : [p.lo, p.hi]))];
-  const yFlat = !yLog && Math.min(...yValues) === Math.max(...yValues);
-  const yFlatPad = yFlat ? Math.abs(yValues[0] ?? 0) * 0.1 || 1 : 0;
   if (!yLog && points.every((p) => p.y >= 0)) {
     // A metric whose means are all >= 0 (counts, rates, times) cannot be negative: the normal-approximation
     // interval is clipped at 0 rather than stretching the axis below zero.
@@ -163,19 +168,16 @@ export function sweepMetricSpec(table: SweepTable, metric: string, options: Figu
         type: 'quantitative',
         title: readableName(xName ?? ''),
         scale: xLog ? { type: 'log', nice: false, padding: 12 } : { zero: false, nice: true, padding: 12 },
-        // On a log axis, ticks at the swept values (when few) label every point; else about six ticks.
-        axis: xLog ? (xDistinct.values.length <= 12 ? { values: xDistinct.values.map(num) } : { tickCount: 6 }) : {},
+        // Ticks at the swept values (when few) label every point; else about six ticks.
+        axis:
+          xDistinct.values.length <= (xLog ? 12 : 8) ? { values: xDistinct.values.map(num) } : xLog ? { tickCount: 6 } : { tickCount: 8 },
       }
     : { field: 'x', type: 'ordinal', title: xName === undefined ? null : readableName(xName), sort: xDistinct.values, axis: { labelAngle: 0 } };
   const yEnc: Record<string, unknown> = {
     field: 'y',
     type: 'quantitative',
     title: readableName(metric),
-    scale: yLog
-      ? { type: 'log', domain: yDomain, nice: false }
-      : yFlat // a constant metric (e.g. Jain's index of one flow): centre it instead of a one-value axis
-        ? { domain: [(yValues[0] ?? 0) - yFlatPad, (yValues[0] ?? 0) + yFlatPad], nice: true }
-        : { zero: false, nice: true },
+    scale: yLog ? { type: 'log', domain: yDomain, nice: false } : { zero: false, nice: true },
     ...(yFormat === undefined ? {} : { axis: { format: yFormat } }),
   };
   const seriesTitle = seriesParams.length === 1 ? readableName(seriesParams[0]?.name ?? '') : 'Parameters';
@@ -189,8 +191,7 @@ export function sweepMetricSpec(table: SweepTable, metric: string, options: Figu
       }
     : undefined;
 
-  const layer: unknown[] = [];
-  // Without a second parameter, one legend names the sources: simulation (point) and each model (dashed line).
+  // Without a series parameter, one legend names the sources: simulation (point) and each model (dashed line).
   const sources = [simLabel, ...modelNames];
   const dashes: number[][] = [[1, 0], [7, 3], [2, 2], [8, 3, 2, 3], [4, 4]];
   const sourceLegend = { orient: 'bottom', symbolOpacity: 1 };
@@ -217,61 +218,108 @@ export function sweepMetricSpec(table: SweepTable, metric: string, options: Figu
   };
   const simColor = colorBySeries ?? (withModels ? sourceColor : { value: PALETTE[0] });
   const sim = points.map((p) => ({ ...p, source: simLabel }));
-  // Simulation: error bars, points, and (without models) a connecting line.
-  if (points.some((p) => p.lo !== undefined)) {
+  const hasIntervals = points.some((p) => p.lo !== undefined);
+  /** The layers of one panel (`panel` undefined: the only one). */
+  const layersFor = (panel: string | undefined): unknown[] => {
+    const only = (extra: unknown[] = []): { transform?: unknown[] } => {
+      const filters = [...(panel === undefined ? [] : [{ filter: { field: 'panel', equal: panel } }]), ...extra];
+      return filters.length === 0 ? {} : { transform: filters };
+    };
+    const layer: unknown[] = [];
+    if (withModels) {
+      // Model curves first, so that the simulation's points are drawn on top of them.
+      layer.push({
+        data: { name: 'models' },
+        ...only(),
+        mark: { type: 'line', strokeWidth: 1.75 },
+        encoding: hasSeries
+          ? {
+              x: xEnc,
+              y: yEnc,
+              color: { field: 'series', type: 'nominal' },
+              detail: { field: 'series', type: 'nominal' },
+              strokeDash: {
+                field: 'source',
+                type: 'nominal',
+                title: 'Model',
+                scale: { domain: modelNames, range: modelNames.map((_, i) => dashes[Math.min(i + 1, dashes.length - 1)] ?? [1, 0]) },
+                legend: { orient: 'bottom', symbolType: 'stroke', symbolStrokeColor: '#333' },
+              },
+            }
+          : { x: xEnc, y: yEnc, color: sourceColor, strokeDash: sourceDash },
+      });
+    }
+    // Simulation: (without models) a connecting line, the points, then the error bars over them, so that an
+    // interval shorter than a dot still shows.
+    if (!withModels && xNumeric) {
+      layer.push({
+        data: { name: 'sim' },
+        ...only(),
+        mark: { type: 'line', strokeWidth: 1.5 },
+        encoding: { x: xEnc, y: yEnc, color: simColor, detail: { field: 'series', type: 'nominal' } },
+      });
+    }
     layer.push({
       data: { name: 'sim' },
-      transform: [{ filter: 'isValid(datum.lo)' }],
-      mark: { type: 'errorbar', ticks: { size: 8 }, thickness: 1.5 },
-      encoding: { x: xEnc, y: { ...yEnc, field: 'lo' }, y2: { field: 'hi' }, color: simColor },
+      ...only(),
+      mark: { type: 'point', filled: true, size: 40, opacity: 0.85 },
+      encoding: {
+        x: xEnc,
+        y: yEnc,
+        color: simColor,
+        detail: { field: 'series', type: 'nominal' },
+        ...(withModels && !hasSeries ? { shape: sourceShape } : {}),
+      },
     });
-  }
-  if (!withModels && xNumeric) {
-    layer.push({
-      data: { name: 'sim' },
-      mark: { type: 'line', strokeWidth: 1.5 },
-      encoding: { x: xEnc, y: yEnc, color: simColor, detail: { field: 'series', type: 'nominal' } },
-    });
-  }
-  layer.push({
-    data: { name: 'sim' },
-    mark: { type: 'point', filled: true, size: 55, opacity: 1 },
-    encoding: {
-      x: xEnc,
-      y: yEnc,
-      color: simColor,
-      detail: { field: 'series', type: 'nominal' },
-      ...(withModels && !hasSeries ? { shape: sourceShape } : {}),
-    },
-  });
-  if (withModels) {
-    // Model curves go first so that the simulation's points are drawn on top of them.
-    layer.unshift({
-      data: { name: 'models' },
-      mark: { type: 'line', strokeWidth: 1.75 },
-      encoding: hasSeries
-        ? {
-            x: xEnc,
-            y: yEnc,
-            color: { field: 'series', type: 'nominal' },
-            detail: { field: 'series', type: 'nominal' },
-            strokeDash: {
-              field: 'source',
-              type: 'nominal',
-              title: 'Model',
-              scale: { domain: modelNames, range: modelNames.map((_, i) => dashes[Math.min(i + 1, dashes.length - 1)] ?? [1, 0]) },
-              legend: { orient: 'bottom', symbolType: 'stroke', symbolStrokeColor: '#333' },
-            },
-          }
-        : { x: xEnc, y: yEnc, color: sourceColor, strokeDash: sourceDash },
-    });
-  }
+    if (hasIntervals) {
+      layer.push({
+        data: { name: 'sim' },
+        ...only([{ filter: 'isValid(datum.lo)' }]),
+        mark: { type: 'errorbar', ticks: { size: 10 }, thickness: 1.75 },
+        encoding: { x: xEnc, y: { ...yEnc, field: 'lo' }, y2: { field: 'hi' }, color: simColor },
+      });
+    }
+    return layer;
+  };
+  const narrowNote = hasIntervals && intervalsBelowPx(points, yLog, yDomain, 7) ? ' (narrower than the dots)' : '';
   const runsNote =
     runs.length === 0
       ? undefined
       : Math.min(...runs) === Math.max(...runs)
-        ? `Mean of ${Math.min(...runs)} runs per point; bars: 95% confidence interval`
-        : `Mean of ${Math.min(...runs)}–${Math.max(...runs)} runs per point; bars: 95% confidence interval`;
+        ? `Mean of ${Math.min(...runs)} runs per point; bars: 95% confidence interval${narrowNote}`
+        : `Mean of ${Math.min(...runs)}–${Math.max(...runs)} runs per point; bars: 95% confidence interval${narrowNote}`;
   const title = `${readableName(metric).replace(/ \(.*\)$/, '')} vs ${xName === undefined ? 'run' : readableName(xName).replace(/ \(.*\)$/, '').toLowerCase()}`;
-  return topLevel(header(title, options, runsNote), { sim, models: modelPoints }, layer);
+  const datasets = { sim, models: modelPoints };
+  if (facetName === undefined || facetAt < 0) return topLevel(header(title, options, runsNote), datasets, layersFor(undefined));
+  // Small multiples: one panel per value of the second parameter, on shared axes.
+  const columns = panelValues.length <= 3 ? panelValues.length : panelValues.length === 4 ? 2 : 3;
+  const gap = 24;
+  const width = Math.max(180, Math.floor((PLOT_WIDTH_PX - gap * (columns - 1)) / columns));
+  const height = columns === 1 ? PLOT_HEIGHT_PX : Math.max(180, Math.round(PLOT_HEIGHT_PX * 0.7));
+  const facetTitle = readableName(facetName);
+  return {
+    $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
+    title: header(title, options, [runsNote, `one panel per ${facetTitle.replace(/ \(.*\)$/, '').toLowerCase()}`].filter((t) => t !== undefined).join('; ')),
+    config: paperConfig(),
+    datasets,
+    columns,
+    spacing: gap,
+    concat: panelValues.map((value) => ({
+      width,
+      height,
+      title: { text: `${facetTitle} = ${value}`, fontSize: 13, fontWeight: 'bold', anchor: 'start', offset: 6 },
+      layer: layersFor(value),
+    })),
+    resolve: { scale: { x: 'shared', y: 'shared' } },
+  };
+}
+
+/** True when every confidence interval spans fewer than `px` pixels of the plot's height. */
+function intervalsBelowPx(points: readonly { lo?: number; hi?: number; y: number }[], log: boolean, domain: readonly [number, number] | undefined, px: number): boolean {
+  const f = log ? Math.log : (v: number): number => v;
+  const values = points.flatMap((p) => [p.y, p.lo ?? p.y, p.hi ?? p.y]).filter((v) => !log || v > 0);
+  const lo = domain !== undefined ? f(domain[0]) : Math.min(...values.map(f));
+  const hi = domain !== undefined ? f(domain[1]) : Math.max(...values.map(f));
+  if (!(hi > lo)) return false;
+  return points.every((p) => p.lo === undefined || p.hi === undefined || ((f(p.hi) - f(Math.max(p.lo, log ? Number.MIN_VALUE : p.lo))) / (hi - lo)) * PLOT_HEIGHT_PX < px);
 }

@@ -7,13 +7,17 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { bucketKeep, col, MAX_TRACE_POINTS_PER_SERIES, num, streamCsv } from './data.js';
-import { header, PALETTE, topLevel, type Figure, type FigureOptions } from './style.js';
+import { faultLayers, faultRows, readFaultEpisodes, type FaultEpisode } from './faults.js';
+import { header, PALETTE, paperConfig, PLOT_WIDTH_PX, topLevel, type Figure, type FigureOptions } from './style.js';
+
+/** With more flows than this, the cwnd plot becomes small multiples: one panel per flow. */
+export const MAX_FLOWS_ON_ONE_PLOT = 2;
 
 /** The figures of a TCP run: `cwnd` when the folder has a cwnd trace with a plottable row. */
 export async function tcpFigures(dir: string, options: FigureOptions): Promise<Figure[]> {
   const path = join(dir, 'trace-cwnd.csv');
   if (!existsSync(path)) return [];
-  const spec = cwndSpec(await readCwndTrace(path), options);
+  const spec = cwndSpec(await readCwndTrace(path), options, readFaultEpisodes(dir));
   return spec === undefined ? [] : [{ name: 'cwnd', spec }];
 }
 
@@ -29,6 +33,8 @@ export interface CwndPlotData {
   readonly flows: readonly string[];
   /** True when x is time in RTTs (single flow with a time_rtt column), else time in seconds. */
   readonly xInRtts: boolean;
+  /** Seconds per unit of x: the RTT when {@link CwndPlotData.xInRtts}, else 1. */
+  readonly secondsPerX: number;
   /** Rows kept, in file order. */
   readonly rows: readonly CwndRow[];
   /** Data rows in the file. */
@@ -121,11 +127,16 @@ export async function readCwndTrace(path: string): Promise<CwndPlotData> {
       });
     }
   }
-  return { flows: flowIds, xInRtts, rows, totalRows };
+  let secondsPerX = 1;
+  if (xInRtts && firstFlow !== undefined) {
+    const i = firstFlow.timeS.findIndex((t, k) => t > 0 && (firstFlow.timeRtt[k] ?? 0) > 0);
+    if (i >= 0) secondsPerX = (firstFlow.timeS[i] ?? 1) / (firstFlow.timeRtt[i] ?? 1);
+  }
+  return { flows: flowIds, xInRtts, secondsPerX, rows, totalRows };
 }
 
 /** The Vega-Lite spec of cwnd.svg, or undefined when the trace has no plottable row. */
-export function cwndSpec(data: CwndPlotData, options: FigureOptions = {}): Record<string, unknown> | undefined {
+export function cwndSpec(data: CwndPlotData, options: FigureOptions = {}, episodes: readonly FaultEpisode[] = []): Record<string, unknown> | undefined {
   const finite = data.rows.filter((r) => Number.isFinite(r.x) && Number.isFinite(r.cwndPkts));
   if (finite.length === 0) return undefined;
   const multi = data.flows.length > 1;
@@ -160,8 +171,9 @@ export function cwndSpec(data: CwndPlotData, options: FigureOptions = {}): Recor
   const flowDomain = data.flows.map(flowLabel);
   const seriesDomain = lines.some((l) => l.series === 'ssthresh') ? ['cwnd', 'ssthresh'] : ['cwnd'];
   const xTitle = data.xInRtts ? 'Time (RTTs)' : 'Time (s)';
+  const panels = data.flows.length > MAX_FLOWS_ON_ONE_PLOT;
   const x = { field: 'x', type: 'quantitative', title: xTitle, scale: { zero: true, nice: false } };
-  const y = { field: 'y', type: 'quantitative', title: 'Congestion window (packets)', scale: { zero: true } };
+  const y = { field: 'y', type: 'quantitative', title: panels ? 'cwnd (packets)' : 'Congestion window (packets)', scale: { zero: true } };
   const color = multi
     ? {
         field: 'flow',
@@ -169,46 +181,73 @@ export function cwndSpec(data: CwndPlotData, options: FigureOptions = {}): Recor
         title: null,
         scale: { domain: flowDomain, range: [...PALETTE] },
         // Flows above the plot, line styles and markers below: each row stays within the plot's width.
-        legend: { orient: 'top', symbolType: 'stroke', columns: Math.min(6, flowDomain.length) },
+        // Small multiples name the flow above each panel instead.
+        legend: panels ? null : { orient: 'top', symbolType: 'stroke', columns: Math.min(6, flowDomain.length) },
       }
     : { value: PALETTE[0] };
-  const layer: unknown[] = [
-    {
-      data: { name: 'lines' },
-      mark: { type: 'line', interpolate: 'step-after', strokeWidth: 1.5 },
-      encoding: {
-        x,
-        y,
-        color,
-        detail: { field: 'flow', type: 'nominal' },
-        order: { field: 'i', type: 'quantitative' },
-        strokeDash: {
-          field: 'series',
-          type: 'nominal',
-          title: null,
-          scale: { domain: seriesDomain, range: [[1, 0], [6, 4]].slice(0, seriesDomain.length) },
-          legend: { orient: 'bottom', symbolType: 'stroke', symbolStrokeColor: '#333' },
-        },
+  const strokeDash = {
+    field: 'series',
+    type: 'nominal',
+    title: null,
+    scale: { domain: seriesDomain, range: [[1, 0], [6, 4]].slice(0, seriesDomain.length) },
+    legend: { orient: 'bottom', symbolType: 'stroke', symbolStrokeColor: '#333' },
+  };
+  const shape = {
+    field: 'event',
+    type: 'nominal',
+    title: null,
+    scale: { domain: markerDefs.map((m) => m.label), range: markerDefs.map((m) => m.shape) },
+    legend: { orient: 'bottom', symbolFillColor: multi ? '#333' : '#c0392b', symbolStrokeColor: multi ? '#333' : '#c0392b' },
+  };
+  const dataLayers = (xEnc: Record<string, unknown>, flow?: string): unknown[] => {
+    const only = flow === undefined ? {} : { transform: [{ filter: { field: 'flow', equal: flow } }] };
+    const layer: unknown[] = [
+      {
+        data: { name: 'lines' },
+        ...only,
+        mark: { type: 'line', interpolate: 'step-after', strokeWidth: 1.5 },
+        encoding: { x: xEnc, y, color, detail: { field: 'flow', type: 'nominal' }, order: { field: 'i', type: 'quantitative' }, strokeDash },
       },
-    },
-  ];
-  if (markers.length > 0) {
-    layer.push({
-      data: { name: 'markers' },
-      mark: { type: 'point', filled: true, size: 80, opacity: 1, stroke: 'white', strokeWidth: 0.8 },
-      encoding: {
-        x,
-        y,
-        color: multi ? { field: 'flow', type: 'nominal' } : { value: '#c0392b' },
-        shape: {
-          field: 'event',
-          type: 'nominal',
-          title: null,
-          scale: { domain: markerDefs.map((m) => m.label), range: markerDefs.map((m) => m.shape) },
-          legend: { orient: 'bottom', symbolFillColor: multi ? '#333' : '#c0392b', symbolStrokeColor: multi ? '#333' : '#c0392b' },
-        },
-      },
-    });
+    ];
+    if (markers.length > 0) {
+      layer.push({
+        data: { name: 'markers' },
+        ...only,
+        mark: { type: 'point', filled: true, size: 80, opacity: 1, stroke: 'white', strokeWidth: 0.8 },
+        encoding: { x: xEnc, y, color: multi ? { field: 'flow', type: 'nominal' } : { value: '#c0392b' }, shape },
+      });
+    }
+    return layer;
+  };
+  const secondsToX = (t: number): number => t / data.secondsPerX;
+  const xMax = Math.max(...finite.map((r) => r.x));
+  const faults = faultRows(episodes, secondsToX, xMax > 0 ? PLOT_WIDTH_PX / xMax : 1);
+  const datasets = faults.length === 0 ? { lines, markers } : { lines, markers, faults };
+  if (!panels) {
+    return topLevel(header('Congestion window', options), datasets, [...(faults.length === 0 ? [] : faultLayers(x)), ...dataLayers(x)]);
   }
-  return topLevel(header('Congestion window', options), { lines, markers }, layer);
+  // Small multiples: one panel per flow on a shared time axis, each with its own window scale, so that one
+  // flow's slow-start overshoot does not flatten the others. The time axis is labelled under the last panel;
+  // fault labels are written in the first.
+  const panelHeight = Math.max(70, Math.min(140, Math.round(480 / data.flows.length)));
+  const vconcat = flowDomain.map((flow, k) => {
+    const last = k === flowDomain.length - 1;
+    const xEnc = last ? x : { ...x, axis: { title: null, labels: false } };
+    const bands = faults.length === 0 ? [] : faultLayers(xEnc).slice(0, k === 0 ? 3 : 1);
+    return {
+      width: PLOT_WIDTH_PX,
+      height: panelHeight,
+      title: { text: flow, fontSize: 13, fontWeight: 'bold', color: PALETTE[k % PALETTE.length], offset: 4 },
+      layer: [...bands, ...dataLayers(xEnc, flow)],
+    };
+  });
+  return {
+    $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
+    title: header('Congestion window', options, 'One panel per flow; shared time axis'),
+    config: paperConfig(),
+    datasets,
+    vconcat,
+    spacing: 10,
+    resolve: { scale: { x: 'shared', y: 'independent' } },
+  };
 }
