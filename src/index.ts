@@ -36,6 +36,7 @@ export { BUILTIN_DRIVERS, driversFor } from './scenarios/drivers/index.js';
 export { gossipDriver } from './scenarios/drivers/gossip.js';
 export { tcpDriver } from './scenarios/drivers/tcp.js';
 export { moduleDriver, runModuleScenario, type ClusterView, type NodeContext, type UserProtocolModule } from './scenarios/drivers/module.js';
-export { plotDirectory } from './scenarios/plot.js';
+export { plotDirectory, type PlotOptions } from './scenarios/plot.js';
+export type { PlotFormat } from './scenarios/plots/formats.js';
 export { renderVegaLite } from './scenarios/plots/render.js';
 export { summarize, tQuantile975 } from './scenarios/stats.js';

@@ -66,6 +66,10 @@ export async function plotDirectory(dir: string, options: PlotOptions = {}): Pro
     const title = titleFromFolder(dir);
     if (title !== undefined) options = { ...options, title };
   }
+  if (options.scenario === undefined) {
+    const scenario = readRecordedScenario(dir);
+    if (scenario !== undefined) options = { ...options, scenario };
+  }
   const written: string[] = [];
   const emit = (name: string, content: string | Buffer): void => {
     const path = join(options.into ?? dir, name);
@@ -108,4 +112,20 @@ function titleFromFolder(dir: string): string | undefined {
     fromJson('sweep.json', (j) => j['scenario']) ??
     fromJson('meta.json', (j) => (j['scenario'] as Record<string, unknown> | undefined)?.['name'])
   );
+}
+
+/**
+ * The resolved scenario recorded in the folder's `meta.json` (a run's), so
+ * that `desim plot DIR` draws the same fault bands and node rows as the run.
+ * Undefined without a readable one.
+ */
+export function readRecordedScenario(dir: string): Record<string, unknown> | undefined {
+  const path = join(dir, 'meta.json');
+  if (!existsSync(path)) return undefined;
+  try {
+    const scenario = (JSON.parse(readFileSync(path, 'utf8')) as { scenario?: unknown }).scenario;
+    return typeof scenario === 'object' && scenario !== null && !Array.isArray(scenario) ? (scenario as Record<string, unknown>) : undefined;
+  } catch {
+    return undefined; // a damaged meta.json only costs the fault bands and the node rows
+  }
 }

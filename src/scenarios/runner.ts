@@ -107,7 +107,8 @@ export async function runScenario(scenario: Scenario, options: RunScenarioOption
     for (const [name, table] of Object.entries(r.tables ?? {})) {
       writeFileAtomic(join(tmp, `${name}.csv`), toCsv(table.columns, table.rows));
     }
-    if (scenario.outputs.plots) await plotDirectory(tmp, { title: scenario.name, ...(options.plotFormats === undefined ? {} : { formats: options.plotFormats }) });
+    // meta.json is written after the plots (it lists them): the plots get the resolved scenario directly.
+    if (scenario.outputs.plots) await plotDirectory(tmp, { title: scenario.name, scenario: resolvedScenario(scenario), ...(options.plotFormats === undefined ? {} : { formats: options.plotFormats }) });
     const meta = {
       [OUTPUT_MARKER]: 'run',
       desim_version: DESIM_VERSION,

@@ -1,5 +1,5 @@
 /**
- * Fault episodes for time plots: read from the scenario recorded with the run
+ * Fault episodes for time plots: taken from the scenario recorded with the run
  * (`meta.json` → `scenario.faults`), drawn as shaded, labelled bands under the
  * data of every plot whose x axis is time.
  *
@@ -9,8 +9,6 @@
  * `set_latency_ms` last until the next change of the same verb on the same
  * links; a change back to the base link's value ends an episode and starts none.
  */
-import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
 
 /** One shaded band: [startS, endS] in seconds of simulated time. */
 export interface FaultEpisode {
@@ -22,16 +20,8 @@ export interface FaultEpisode {
 
 type FaultEntry = Record<string, unknown> & { at_s?: unknown };
 
-/** The fault episodes of the run in `dir`, in order of start; none without a readable `meta.json`. */
-export function readFaultEpisodes(dir: string): FaultEpisode[] {
-  const path = join(dir, 'meta.json');
-  if (!existsSync(path)) return [];
-  let scenario: Record<string, unknown> | undefined;
-  try {
-    scenario = (JSON.parse(readFileSync(path, 'utf8')) as { scenario?: Record<string, unknown> }).scenario;
-  } catch {
-    return []; // a damaged meta.json only costs the bands
-  }
+/** The fault episodes of a run's resolved scenario (`meta.json` → `scenario`), in order of start; none without one. */
+export function scenarioFaultEpisodes(scenario: Readonly<Record<string, unknown>> | undefined): FaultEpisode[] {
   if (scenario === undefined || !Array.isArray(scenario['faults'])) return [];
   const durationS = typeof scenario['duration_s'] === 'number' ? scenario['duration_s'] : Number.NaN;
   const link = ((scenario['network'] as Record<string, unknown> | undefined)?.['link'] ?? {}) as Record<string, unknown>;

@@ -14,10 +14,10 @@
  *
  * Fault episodes of the run are shaded on both.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { bucketKeep, col, MAX_TRACE_POINTS_PER_SERIES, num, readCsv, streamCsv } from './data.js';
-import { faultLayers, faultRows, readFaultEpisodes, type FaultEpisode } from './faults.js';
+import { faultLayers, faultRows, scenarioFaultEpisodes, type FaultEpisode } from './faults.js';
 import { header, PALETTE, PLOT_WIDTH_PX, topLevel, type Figure, type FigureOptions } from './style.js';
 
 /** At most this many keys of the infection trace get a line. */
@@ -28,12 +28,12 @@ export const MAX_TIMELINE_NODES = 30;
 
 /** The figures of a gossip run: `infection` (per write, or per key without the deliveries trace), then `deliveries` for small runs. */
 export async function gossipFigures(dir: string, options: FigureOptions): Promise<Figure[]> {
-  const episodes = readFaultEpisodes(dir);
+  const episodes = scenarioFaultEpisodes(options.scenario);
   const figures: Figure[] = [];
   const updatesPath = join(dir, 'updates.csv');
   const deliveriesPath = join(dir, 'trace-deliveries.csv');
   const infectionPath = join(dir, 'trace-infection.csv');
-  const run = readRunNodes(dir);
+  const run = runNodes(options.scenario);
   const perUpdate = existsSync(updatesPath) && existsSync(deliveriesPath) && run !== undefined;
   let infection: InfectionPlotData | undefined;
   if (perUpdate) infection = await readUpdateCurves(updatesPath, deliveriesPath, run);
@@ -55,28 +55,22 @@ export interface RunNodes {
   readonly durationS: number;
 }
 
-/** Reads node names and restarts from the folder's meta.json; undefined without a readable one. */
-export function readRunNodes(dir: string): RunNodes | undefined {
-  const path = join(dir, 'meta.json');
-  if (!existsSync(path)) return undefined;
-  try {
-    const scenario = (JSON.parse(readFileSync(path, 'utf8')) as { scenario?: Record<string, unknown> }).scenario ?? {};
-    const declared = (scenario['network'] as { nodes?: unknown } | undefined)?.nodes;
-    const nodes = Array.isArray(declared)
-      ? declared.map(String)
-      : typeof declared === 'number'
-        ? Array.from({ length: declared }, (_, i) => `n${i}`)
-        : undefined;
-    if (nodes === undefined || nodes.length === 0) return undefined;
-    const faults = Array.isArray(scenario['faults']) ? (scenario['faults'] as Record<string, unknown>[]) : [];
-    const freshRestarts = faults
-      .filter((f) => typeof f['restart'] === 'string' && f['keep_state'] === false)
-      .map((f) => ({ timeS: Number(f['at_s']), node: String(f['restart']) }));
-    const durationS = typeof scenario['duration_s'] === 'number' ? scenario['duration_s'] : Number.NaN;
-    return { nodes, freshRestarts, durationS };
-  } catch {
-    return undefined;
-  }
+/** Node names and restarts without state from a run's resolved scenario; undefined without one that names its nodes. */
+export function runNodes(scenario: Readonly<Record<string, unknown>> | undefined): RunNodes | undefined {
+  if (scenario === undefined) return undefined;
+  const declared = (scenario['network'] as { nodes?: unknown } | undefined)?.nodes;
+  const nodes = Array.isArray(declared)
+    ? declared.map(String)
+    : typeof declared === 'number' && Number.isInteger(declared) && declared > 0
+      ? Array.from({ length: declared }, (_, i) => `n${i}`)
+      : undefined;
+  if (nodes === undefined || nodes.length === 0) return undefined;
+  const faults = Array.isArray(scenario['faults']) ? (scenario['faults'] as Record<string, unknown>[]) : [];
+  const freshRestarts = faults
+    .filter((f) => typeof f['restart'] === 'string' && f['keep_state'] === false)
+    .map((f) => ({ timeS: Number(f['at_s']), node: String(f['restart']) }));
+  const durationS = typeof scenario['duration_s'] === 'number' ? scenario['duration_s'] : Number.NaN;
+  return { nodes, freshRestarts, durationS };
 }
 
 /** One write of updates.csv, with the label its curve gets. */
@@ -289,6 +283,8 @@ export function timelineSpec(data: TimelineData, options: FigureOptions = {}, ep
           legend: { orient: 'bottom', columns: 1, symbolType: 'circle' },
         },
         shape,
+        // A diamond looks smaller than a circle of the same area: the writes get a larger one.
+        size: { condition: { test: "datum.kind === 'Write'", value: 200 }, value: 110 },
         tooltip,
       },
     },

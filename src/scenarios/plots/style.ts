@@ -11,6 +11,12 @@ export interface FigureOptions {
    * for none.
    */
   readonly title?: string;
+  /**
+   * The run's fully resolved scenario, as recorded in `meta.json` (`scenario`):
+   * time plots take their fault bands from it, gossip plots the node names.
+   * Absent for sweeps.
+   */
+  readonly scenario?: Readonly<Record<string, unknown>>;
 }
 
 /** One figure a recipe draws: the file stem (`cwnd` → `cwnd.svg`) and its Vega-Lite spec, data inline. */

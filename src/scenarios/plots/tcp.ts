@@ -7,7 +7,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { bucketKeep, col, MAX_TRACE_POINTS_PER_SERIES, num, streamCsv } from './data.js';
-import { faultLayers, faultRows, readFaultEpisodes, type FaultEpisode } from './faults.js';
+import { faultLayers, faultRows, scenarioFaultEpisodes, type FaultEpisode } from './faults.js';
 import { header, PALETTE, paperConfig, PLOT_WIDTH_PX, topLevel, type Figure, type FigureOptions } from './style.js';
 
 /** With more flows than this, the cwnd plot becomes small multiples: one panel per flow. */
@@ -17,7 +17,7 @@ export const MAX_FLOWS_ON_ONE_PLOT = 2;
 export async function tcpFigures(dir: string, options: FigureOptions): Promise<Figure[]> {
   const path = join(dir, 'trace-cwnd.csv');
   if (!existsSync(path)) return [];
-  const spec = cwndSpec(await readCwndTrace(path), options, readFaultEpisodes(dir));
+  const spec = cwndSpec(await readCwndTrace(path), options, scenarioFaultEpisodes(options.scenario));
   return spec === undefined ? [] : [{ name: 'cwnd', spec }];
 }
 

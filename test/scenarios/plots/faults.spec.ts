@@ -2,8 +2,8 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { plotDirectory } from '../../../src/scenarios/plot.js';
-import { faultEpisodes, faultRows, readFaultEpisodes } from '../../../src/scenarios/plots/faults.js';
+import { plotDirectory, readRecordedScenario } from '../../../src/scenarios/plot.js';
+import { faultEpisodes, faultRows, scenarioFaultEpisodes } from '../../../src/scenarios/plots/faults.js';
 import { readCwndTrace, cwndSpec } from '../../../src/scenarios/plots/tcp.js';
 import { writeCwndTrace, writeInfectionTrace } from '../fixtures/plot/make-fixtures.js';
 
@@ -84,9 +84,10 @@ describe('fault episodes', () => {
 
   it('reads nothing from a folder without meta.json or with a damaged one', () => {
     const dir = freshDir();
-    expect(readFaultEpisodes(dir)).toEqual([]);
+    expect(readRecordedScenario(dir)).toBeUndefined();
+    expect(scenarioFaultEpisodes(undefined)).toEqual([]);
     writeFileSync(join(dir, 'meta.json'), '{not json');
-    expect(readFaultEpisodes(dir)).toEqual([]);
+    expect(readRecordedScenario(dir)).toBeUndefined();
   });
 });
 
@@ -98,7 +99,7 @@ describe('fault bands on time plots', () => {
     const data = await readCwndTrace(join(dir, 'trace-cwnd.csv'));
     expect(data.xInRtts).toBe(true);
     expect(data.secondsPerX).toBeCloseTo(0.1, 9);
-    const spec = cwndSpec(data, {}, readFaultEpisodes(dir)) as { datasets: { faults: { x: number; x2: number; label: string }[] } };
+    const spec = cwndSpec(data, {}, scenarioFaultEpisodes(readRecordedScenario(dir))) as { datasets: { faults: { x: number; x2: number; label: string }[] } };
     expect(spec.datasets.faults).toHaveLength(1);
     expect(spec.datasets.faults[0]?.x).toBeCloseTo(5, 9);
     expect(spec.datasets.faults[0]?.x2).toBeCloseTo(8, 9);

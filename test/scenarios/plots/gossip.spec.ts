@@ -3,8 +3,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { toCsv } from '../../../src/io/csv.js';
-import { plotDirectory } from '../../../src/scenarios/plot.js';
-import { infectionSpec, readRunNodes, readTimeline, readUpdateCurves } from '../../../src/scenarios/plots/gossip.js';
+import { plotDirectory, readRecordedScenario } from '../../../src/scenarios/plot.js';
+import { resolveScenarioPath } from '../../../src/scenarios/bundled.js';
+import { BUILTIN_DRIVERS } from '../../../src/scenarios/drivers/index.js';
+import { loadScenario } from '../../../src/scenarios/loader.js';
+import { runScenario } from '../../../src/scenarios/runner.js';
+import { infectionSpec, readTimeline, readUpdateCurves, runNodes } from '../../../src/scenarios/plots/gossip.js';
 
 const root = mkdtempSync(join(tmpdir(), 'desim-gossip-plot-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
@@ -60,7 +64,7 @@ function gossipRun(nodes: unknown = ['A', 'B', 'C', 'D']): string {
 describe('infection curves per write', () => {
   it('starts a curve at each write; a second write to the key does not drop the first to 0', async () => {
     const dir = gossipRun();
-    const run = readRunNodes(dir);
+    const run = runNodes(readRecordedScenario(dir));
     expect(run).toEqual({ nodes: ['A', 'B', 'C', 'D'], freshRestarts: [{ timeS: 3, node: 'D' }], durationS: 4 });
     const data = await readUpdateCurves(join(dir, 'updates.csv'), join(dir, 'trace-deliveries.csv'), run!);
     expect(data.keys).toEqual(['color by A at 1 s', 'color by B at 2 s']);
@@ -82,14 +86,26 @@ describe('infection curves per write', () => {
 
   it('expands a node count into the names n0..n(N-1)', () => {
     const dir = gossipRun(3);
-    expect(readRunNodes(dir)?.nodes).toEqual(['n0', 'n1', 'n2']);
+    expect(runNodes(readRecordedScenario(dir))?.nodes).toEqual(['n0', 'n1', 'n2']);
+  });
+});
+
+describe('a gossip run draws from its own scenario (meta.json is written after the plots)', () => {
+  it('gossip-partition-heal: one curve per write and the partition band, as `desim plot` redraws them', async () => {
+    const out = join(root, `run${dirCount++}`);
+    await runScenario(loadScenario(resolveScenarioPath('gossip-partition-heal'), BUILTIN_DRIVERS), { outDir: out });
+    const drawn = readFileSync(join(out, 'infection.svg'), 'utf8');
+    for (const text of ['Partition halves', 'Write', 'Fraction of nodes storing it (or newer)']) expect(drawn).toContain(`>${text}<`);
+    expect(readFileSync(join(out, 'deliveries.svg'), 'utf8')).toContain('>n19<');
+    await plotDirectory(out);
+    expect(readFileSync(join(out, 'infection.svg'), 'utf8')).toBe(drawn);
   });
 });
 
 describe('delivery timeline', () => {
   it('marks each write at its writer, each delivery of the write that arrived, and each read', async () => {
     const dir = gossipRun();
-    const run = readRunNodes(dir)!;
+    const run = runNodes(readRecordedScenario(dir))!;
     const data = await readTimeline(join(dir, 'updates.csv'), join(dir, 'trace-deliveries.csv'), join(dir, 'reads.csv'), run);
     expect(data.points.map((p) => [p.timeS, p.node, p.kind, p.update])).toEqual([
       [1, 'A', 'Write', 'color by A at 1 s'],
