@@ -4,7 +4,7 @@
  *   summary.csv       one row: scenario, seed, replication, then the driver's metrics
  *   <table>.csv       the driver's tables (e.g. flows.csv, reads.csv)
  *   trace-<name>.csv  the traces the scenario's `outputs.traces` asks for
- *   *.svg             plots rendered from those CSVs (see plot.ts)
+ *   *.svg             plots rendered from those CSVs (see plot.ts and plots/)
  *   meta.json         seed, replication, scenario hash, desim and Node versions, the resolved scenario
  *
  * Everything is written into a temporary folder and put in place at the end,

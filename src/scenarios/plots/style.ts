@@ -47,8 +47,10 @@ export const PALETTE = [
   '#bab0ac',
 ] as const;
 
+/** The font of every figure: the text measure (`text.ts`) uses Helvetica metrics, and PDFs use Helvetica. */
 export const FONT = 'Helvetica, Arial, sans-serif';
 
+/** The Vega-Lite `config` of every figure: white background, Helvetica, titles, axes and legends at paper sizes. */
 export function paperConfig(): Record<string, unknown> {
   return {
     font: FONT,
@@ -97,6 +99,7 @@ export function paperConfig(): Record<string, unknown> {
   };
 }
 
+/** The title block: `title`, then the scenario name (`options.title`) and the caption as subtitle lines. */
 export function header(title: string, options: FigureOptions, caption?: string): Record<string, unknown> {
   const subtitle: string[] = [];
   if (options.title !== undefined && options.title !== '') subtitle.push(options.title);
@@ -104,6 +107,7 @@ export function header(title: string, options: FigureOptions, caption?: string):
   return subtitle.length === 0 ? { text: title } : { text: title, subtitle };
 }
 
+/** A single-view figure of {@link PLOT_WIDTH_PX} × {@link PLOT_HEIGHT_PX} with the shared look; data in named `datasets`. */
 export function topLevel(
   title: Record<string, unknown>,
   datasets: Record<string, unknown[]>,
