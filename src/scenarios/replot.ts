@@ -24,7 +24,7 @@ export async function replotFolder(dir: string, options: { readonly formats?: re
   try {
     const written = await plotDirectory(dir, { into: tmp, ...options });
     if (written.length === 0) {
-      throw new OutputError(dir, "has no CSV file that desim knows how to plot (trace-cwnd.csv, trace-infection.csv, trace-deliveries.csv with updates.csv, or a sweep's aggregate.csv); runs without traces have nothing to draw");
+      throw new OutputError(dir, "has no CSV file that desim knows how to plot (trace-cwnd.csv, trace-infection.csv, trace-deliveries.csv with updates.csv, trace-calls.csv, or a sweep's aggregate.csv); runs without traces have nothing to draw");
     }
     const inTheWay = written.filter((f) => existsSync(join(dir, f)) && !s.owned.has(f));
     if (inTheWay.length > 0) throw new OutputError(dir, `holds ${inTheWay.join(', ')}, which desim did not write; move ${inTheWay.length === 1 ? 'it' : 'them'} away to let desim draw there`);

@@ -1,12 +1,13 @@
 /**
  * The plot recipe of protocol modules: `trace-calls.csv` → `calls.svg`, the
  * client calls made so far, one step line per node (first ten nodes), failed
- * calls marked.
+ * calls marked, the run's fault episodes shaded.
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { bucketKeep, col, MAX_TRACE_POINTS_PER_SERIES, num, streamCsv } from './data.js';
-import { header, PALETTE, topLevel, type Figure, type FigureOptions } from './style.js';
+import { faultLayers, faultRows, scenarioFaultEpisodes, type FaultEpisode } from './faults.js';
+import { header, PALETTE, PLOT_WIDTH_PX, topLevel, type Figure, type FigureOptions } from './style.js';
 
 /** At most this many nodes of the calls trace get a line. */
 export const MAX_CALL_NODES = 10;
@@ -15,7 +16,7 @@ export const MAX_CALL_NODES = 10;
 export async function moduleFigures(dir: string, options: FigureOptions): Promise<Figure[]> {
   const path = join(dir, 'trace-calls.csv');
   if (!existsSync(path)) return [];
-  const spec = callsSpec(await readCallsTrace(path), options);
+  const spec = callsSpec(await readCallsTrace(path), options, scenarioFaultEpisodes(options.scenario));
   return spec === undefined ? [] : [{ name: 'calls', spec }];
 }
 
@@ -69,7 +70,7 @@ export async function readCallsTrace(path: string): Promise<CallsPlotData> {
 }
 
 /** The Vega-Lite spec of calls.svg, or undefined when the trace has no call. */
-export function callsSpec(data: CallsPlotData, options: FigureOptions = {}): Record<string, unknown> | undefined {
+export function callsSpec(data: CallsPlotData, options: FigureOptions = {}, episodes: readonly FaultEpisode[] = []): Record<string, unknown> | undefined {
   const points = data.rows.filter((r) => Number.isFinite(r.timeS)).map((r, i) => ({ i, x: r.timeS, node: r.node, y: r.calls, failed: r.failed }));
   if (points.length === 0) return undefined;
   const failed = points.filter((p) => p.failed);
@@ -86,7 +87,11 @@ export function callsSpec(data: CallsPlotData, options: FigureOptions = {}): Rec
         legend: { orient: 'bottom', columns: Math.min(5, data.nodes.length), symbolType: 'stroke' },
       }
     : { value: PALETTE[0] };
+  const xMin = Math.min(...points.map((p) => p.x), ...episodes.map((e) => e.startS));
+  const xMax = Math.max(...points.map((p) => p.x), ...episodes.map((e) => e.endS));
+  const faults = faultRows(episodes, (t) => t - xMin, xMax > xMin ? PLOT_WIDTH_PX / (xMax - xMin) : 1).map((f) => ({ ...f, x: f.x + xMin, x2: f.x2 + xMin }));
   const layer: unknown[] = [
+    ...(faults.length === 0 ? [] : faultLayers(x)),
     {
       data: { name: 'points' },
       mark: { type: 'line', interpolate: 'step-after', strokeWidth: 2 },
@@ -100,5 +105,7 @@ export function callsSpec(data: CallsPlotData, options: FigureOptions = {}): Rec
       encoding: { x, y },
     });
   }
-  return topLevel(header('Client calls', options, note), failed.length > 0 ? { points, failed } : { points }, layer);
+  const datasets: Record<string, unknown[]> = failed.length > 0 ? { points, failed } : { points };
+  if (faults.length > 0) datasets['faults'] = faults;
+  return topLevel(header('Client calls', options, note), datasets, layer);
 }

@@ -119,6 +119,14 @@ describe('fault bands on time plots', () => {
     expect(svg.split('fill="#9e9e9e"').length - 1).toBe(3);
   });
 
+  it('shades faults on the client calls of a protocol module run', async () => {
+    const dir = freshDir();
+    writeFileSync(join(dir, 'trace-calls.csv'), 'time_s,node,call,reply,error\n0.1,A,1,1,\n0.9,B,2,,node is down\n');
+    writeMeta(dir, [{ at_s: 0.3, partition: [['A'], ['B']] }, { at_s: 0.6, repair: 'all' }], 1);
+    expect(await plotDirectory(dir)).toEqual(['calls.svg']);
+    expect(readFileSync(join(dir, 'calls.svg'), 'utf8')).toContain('>Partition<');
+  });
+
   it('shades faults on the infection curve', async () => {
     const dir = freshDir();
     writeInfectionTrace(dir, 1);
