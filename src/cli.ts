@@ -106,7 +106,12 @@ function exitOnSignals(stop: () => Promise<unknown> = async () => {}): () => voi
 }
 
 /** Runs the simulation of `desim run` in a worker thread, so a signal can stop it (see run-worker.ts). */
-function workerExecutor(file: string, overrides: RunWorkerData['overrides'], onProgress: (f: number) => void, track: (w: Worker | undefined) => void) {
+function workerExecutor(
+  file: string,
+  overrides: RunWorkerData['overrides'],
+  onProgress: (f: number) => void,
+  track: (w: Worker | undefined) => void,
+) {
   return (scenario: Scenario, dir: string): Promise<RunResult> =>
     new Promise((resolve, reject) => {
       const data: RunWorkerData = { file, overrides, seed: scenario.seed, dir };
@@ -217,7 +222,8 @@ function parseShard(text: string | undefined): { index: number; count: number } 
     const m = /^(\d+)\/(\d+)$/.exec(text);
     const index = Number(m?.[1]);
     const count = Number(m?.[2]);
-    if (m === null || count < 1 || index >= count) throw new UsageError(`--shard: expected I/N with 0 <= I < N (e.g. 0/4), got ${JSON.stringify(text)}`);
+    if (m === null || count < 1 || index >= count)
+      throw new UsageError(`--shard: expected I/N with 0 <= I < N (e.g. 0/4), got ${JSON.stringify(text)}`);
     return { index, count };
   }
   const id = process.env['SLURM_ARRAY_TASK_ID'];
@@ -227,7 +233,9 @@ function parseShard(text: string | undefined): { index: number; count: number } 
     const index = Number(id) - min;
     const count = Number(n);
     if (!Number.isInteger(index) || !Number.isInteger(count) || index < 0 || index >= count) {
-      throw new UsageError(`Slurm array variables do not make a shard: SLURM_ARRAY_TASK_ID=${id}, SLURM_ARRAY_TASK_COUNT=${n}, SLURM_ARRAY_TASK_MIN=${min}`);
+      throw new UsageError(
+        `Slurm array variables do not make a shard: SLURM_ARRAY_TASK_ID=${id}, SLURM_ARRAY_TASK_COUNT=${n}, SLURM_ARRAY_TASK_MIN=${min}`,
+      );
     }
     return { index, count };
   }
@@ -270,7 +278,7 @@ runs one, "desim <command> --help" explains a command with examples.`,
     'Run a scenario; write summary.csv, trace-*.csv, *.svg and meta.json',
     (y) =>
       withScenarioArgs(y)
-        .option('seed', { type: 'number', describe: 'root seed (default: the scenario\'s seed)' })
+        .option('seed', { type: 'number', describe: "root seed (default: the scenario's seed)" })
         .option('out', { type: 'string', describe: 'results folder (default: results/<scenario name>). desim replaces only a folder it wrote' })
         .option('overwrite', {
           type: 'boolean',
@@ -290,7 +298,8 @@ runs one, "desim <command> --help" explains a command with examples.`,
       const overrides = overridesFrom(argv.set);
       let scenario = await loadScenarioFile(file, overrides);
       if (argv.seed !== undefined) {
-        if (!Number.isInteger(argv.seed) || argv.seed < 0 || argv.seed >= 2 ** 32) throw new UsageError(`--seed: expected an integer in [0, 2^32), got ${argv.seed}`);
+        if (!Number.isInteger(argv.seed) || argv.seed < 0 || argv.seed >= 2 ** 32)
+          throw new UsageError(`--seed: expected an integer in [0, 2^32), got ${argv.seed}`);
         scenario = withSeed(scenario, argv.seed);
       }
       const outDir = argv.out ?? join('results', scenario.name);
@@ -320,7 +329,8 @@ runs one, "desim <command> --help" explains a command with examples.`,
         .option('load-modules', {
           type: 'boolean',
           default: false,
-          describe: 'also import the protocol module (protocol.module.path) and check its exports; this executes its code, so only for files you trust',
+          describe:
+            'also import the protocol module (protocol.module.path) and check its exports; this executes its code, so only for files you trust',
         })
         .example('$0 validate my.yaml', 'prints "my.yaml: ok" or every problem with its path')
         .example('$0 validate untrusted.yaml', 'safe on files you did not write: imports nothing'),
@@ -336,7 +346,13 @@ runs one, "desim <command> --help" explains a command with examples.`,
     'Run the cartesian product of --vary values x --reps replications, in parallel',
     (y) =>
       withScenarioArgs(y)
-        .option('vary', { type: 'string', array: true, demandOption: true, requiresArg: true, describe: 'path=v1,v2,... (repeatable; the first varies slowest)' })
+        .option('vary', {
+          type: 'string',
+          array: true,
+          demandOption: true,
+          requiresArg: true,
+          describe: 'path=v1,v2,... (repeatable; the first varies slowest)',
+        })
         .option('reps', { type: 'number', default: 1, describe: 'replications per combination (each gets its own derived seed)' })
         .option('jobs', { type: 'number', describe: 'worker threads (default: all cores)' })
         .option('shard', { type: 'string', describe: 'run only share I of N (I/N, 0-based); default from SLURM_ARRAY_TASK_ID/COUNT' })
@@ -371,7 +387,9 @@ runs one, "desim <command> --help" explains a command with examples.`,
           process.exit(130);
         }
         stop = true;
-        process.stderr.write('\ndesim: interrupted; finishing the runs in flight (Ctrl-C again to abort now). Finished runs are kept: rerun with --resume.\n');
+        process.stderr.write(
+          '\ndesim: interrupted; finishing the runs in flight (Ctrl-C again to abort now). Finished runs are kept: rerun with --resume.\n',
+        );
       };
       process.on('SIGINT', onSignal);
       process.on('SIGTERM', onSignal);
@@ -400,7 +418,9 @@ runs one, "desim <command> --help" explains a command with examples.`,
       }
       const share = shard !== undefined ? ` (shard ${shard.index}/${shard.count})` : '';
       process.stdout.write(`sweep: ${report.ran} runs done, ${report.resumed} resumed, of ${report.total}${share}\n`);
-      process.stdout.write(report.complete ? `wrote ${slash(outDir)} ${report.files.join(' ')}\n` : `partial: merge the shards with: desim merge DIR... --out DIR\n`);
+      process.stdout.write(
+        report.complete ? `wrote ${slash(outDir)} ${report.files.join(' ')}\n` : `partial: merge the shards with: desim merge DIR... --out DIR\n`,
+      );
       for (const w of report.warnings) process.stderr.write(`desim: warning: ${w}\n`);
     },
   )
@@ -411,7 +431,11 @@ runs one, "desim <command> --help" explains a command with examples.`,
       y
         .positional('dirs', { type: 'string', array: true, demandOption: true, describe: 'shard folders' })
         .option('out', { type: 'string', demandOption: true, describe: 'merged sweep folder: must not exist yet, or be empty' })
-        .option('overwrite', { type: 'boolean', default: false, describe: 'replace --out if it is a merged sweep that desim wrote and holds nothing else' })
+        .option('overwrite', {
+          type: 'boolean',
+          default: false,
+          describe: 'replace --out if it is a merged sweep that desim wrote and holds nothing else',
+        })
         .example('$0 merge part0 part1 part2 --out all', 'summary.csv and aggregate.csv as if run unsharded')
         .epilogue('Nothing is written unless every run of the sweep is in exactly one of the folders; missing or overlapping runs exit 2.'),
     async (argv) => {
@@ -425,9 +449,13 @@ runs one, "desim <command> --help" explains a command with examples.`,
     'Render the plots of a run or sweep folder from its CSV files',
     (y) =>
       y
-        .positional('dir', { type: 'string', demandOption: true, describe: 'a results folder desim wrote (a run\'s or a sweep\'s)' })
+        .positional('dir', { type: 'string', demandOption: true, describe: "a results folder desim wrote (a run's or a sweep's)" })
         .option('format', FORMAT_OPTION)
-        .option('spec', { type: 'boolean', default: false, describe: 'also write each figure\'s Vega-Lite spec, data inline, as <name>.vl.json (restyle it, render it with any Vega-Lite tool)' })
+        .option('spec', {
+          type: 'boolean',
+          default: false,
+          describe: "also write each figure's Vega-Lite spec, data inline, as <name>.vl.json (restyle it, render it with any Vega-Lite tool)",
+        })
         .example('$0 plot results/tcp-original', 'cwnd.svg from trace-cwnd.csv')
         .example('$0 plot results/tcp-original --format pdf,png --spec', 'cwnd.pdf, cwnd.png and cwnd.vl.json'),
     async (argv) => {
@@ -438,7 +466,13 @@ runs one, "desim <command> --help" explains a command with examples.`,
   .command(
     'schema',
     'Print the JSON Schema of scenario files (for editor completion and checks)',
-    (y) => y.option('out', { type: 'string', describe: 'write to a file instead of stdout (an existing file is replaced only if it is a schema desim wrote)' }).example('$0 schema --out desim.schema.json', ''),
+    (y) =>
+      y
+        .option('out', {
+          type: 'string',
+          describe: 'write to a file instead of stdout (an existing file is replaced only if it is a schema desim wrote)',
+        })
+        .example('$0 schema --out desim.schema.json', ''),
     (argv) => {
       const text = JSON.stringify(scenarioJsonSchema(BUILTIN_DRIVERS), null, 2) + '\n';
       if (argv.out === undefined) {
@@ -453,7 +487,8 @@ runs one, "desim <command> --help" explains a command with examples.`,
         } catch {
           title = undefined;
         }
-        if (title !== 'desim scenario') throw new OutputError(argv.out, 'exists and is not a schema desim wrote; desim will not replace it: choose another --out');
+        if (title !== 'desim scenario')
+          throw new OutputError(argv.out, 'exists and is not a schema desim wrote; desim will not replace it: choose another --out');
       }
       writeFileAtomic(argv.out, text);
     },
@@ -483,7 +518,12 @@ runs one, "desim <command> --help" explains a command with examples.`,
         const file = resolveScenarioPath(name);
         const scenario = await load(file, []);
         const outDir = join(argv.out, scenario.name);
-        const execute = workerExecutor(file, [], () => {}, (w) => (worker = w));
+        const execute = workerExecutor(
+          file,
+          [],
+          () => {},
+          (w) => (worker = w),
+        );
         const report = await runScenario(scenario, { outDir, scenarioFile: file, execute });
         process.stdout.write(`${scenario.name}: ${report.result.headline}\n  wrote ${outDir}/ ${report.files.join(' ')}\n`);
       }
@@ -509,7 +549,11 @@ runs one, "desim <command> --help" explains a command with examples.`,
     'Measure simulator speed (prints wall-clock figures; the only command that reads the clock)',
     (y) =>
       y
-        .positional('what', { choices: ['kernel', 'gossip', 'tcp', 'all', 'udp'] as const, default: 'all' as const, describe: 'which benchmark (all = the three simulator ones; udp starts real nodes)' })
+        .positional('what', {
+          choices: ['kernel', 'gossip', 'tcp', 'all', 'udp'] as const,
+          default: 'all' as const,
+          describe: 'which benchmark (all = the three simulator ones; udp starts real nodes)',
+        })
         .option('json', { type: 'boolean', default: false, describe: 'print a JSON object instead of key=value' })
         .option('duration', { type: 'number', default: 3, describe: 'udp: seconds per phase (0.5..600)' })
         .option('concurrency', { type: 'number', default: 64, describe: 'udp: requests in flight (1..1024)' })
@@ -522,7 +566,8 @@ runs one, "desim <command> --help" explains a command with examples.`,
     async (argv) => {
       if (argv.what === 'udp') {
         if (!(argv.duration >= 0.5 && argv.duration <= 600)) throw new UsageError(`--duration must be in 0.5..600 s, got ${argv.duration}`);
-        if (!(Number.isInteger(argv.concurrency) && argv.concurrency >= 1 && argv.concurrency <= 1024)) throw new UsageError(`--concurrency must be an integer in 1..1024, got ${argv.concurrency}`);
+        if (!(Number.isInteger(argv.concurrency) && argv.concurrency >= 1 && argv.concurrency <= 1024))
+          throw new UsageError(`--concurrency must be an integer in 1..1024, got ${argv.concurrency}`);
         const cliPath = process.argv[1];
         if (cliPath === undefined) throw new UsageError('cannot find the desim script to start nodes with');
         const r = await benchUdp({ cliPath, durationS: argv.duration, concurrency: argv.concurrency, memory: argv.memory, plain: argv.plain });
@@ -539,7 +584,8 @@ runs one, "desim <command> --help" explains a command with examples.`,
       }
       if (all || argv.what === 'gossip') {
         const r = benchGossip();
-        if (argv.json) printBench('gossip_100k', { wall_s: r.wallS, events_per_s: Math.round(r.eventsPerS), peak_rss_mb: Math.round(r.peakRssMb) }, true);
+        if (argv.json)
+          printBench('gossip_100k', { wall_s: r.wallS, events_per_s: Math.round(r.eventsPerS), peak_rss_mb: Math.round(r.peakRssMb) }, true);
         else process.stdout.write(formatGossipBench(r) + '\n');
       }
       if (all || argv.what === 'tcp') {

@@ -23,13 +23,45 @@ export * from './protocols/gossip/index.js';
 export * from './protocols/tcp/index.js';
 
 // Scenarios: loading, validating, running, sweeping, plotting.
-export type { Issue, ProtocolDriver, RunContext, RunResult, ScenarioFor, Table, LinkSection, NetworkSection, FaultEntry, DelayDist, GilbertElliott } from './scenarios/driver.js';
+export type {
+  Issue,
+  ProtocolDriver,
+  RunContext,
+  RunResult,
+  ScenarioFor,
+  Table,
+  LinkSection,
+  NetworkSection,
+  FaultEntry,
+  DelayDist,
+  GilbertElliott,
+} from './scenarios/driver.js';
 export { OutputError, ScenarioError, formatIssue } from './scenarios/errors.js';
-export { checkScenario, loadScenario, parseScenarioText, readScenarioFile, resolvedScenario, scenarioHash, validateScenario, type Scenario } from './scenarios/loader.js';
+export {
+  checkScenario,
+  loadScenario,
+  parseScenarioText,
+  readScenarioFile,
+  resolvedScenario,
+  scenarioHash,
+  validateScenario,
+  type Scenario,
+} from './scenarios/loader.js';
 export { parseSets, parseVaries, type Override, type Variation } from './scenarios/overrides.js';
 export { buildWorld, runPipeline, type Attached, type Recipe, type World, type WorldOptions } from './scenarios/pipeline.js';
 export { executeScenario, runScenario, withSeed, type RunReport, type RunScenarioOptions } from './scenarios/runner.js';
-export { deriveSeed, finalizeSweep, mergeSweeps, planRuns, runSweep, SweepRunError, type SweepOptions, type SweepReport, type SweepRun, type RunRecord } from './scenarios/sweep.js';
+export {
+  deriveSeed,
+  finalizeSweep,
+  mergeSweeps,
+  planRuns,
+  runSweep,
+  SweepRunError,
+  type SweepOptions,
+  type SweepReport,
+  type SweepRun,
+  type RunRecord,
+} from './scenarios/sweep.js';
 export { scenarioJsonSchema } from './scenarios/schema.js';
 export { buildNetwork, toTimedFaults } from './scenarios/network-section.js';
 export { BUILTIN_DRIVERS, driversFor } from './scenarios/drivers/index.js';

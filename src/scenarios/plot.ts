@@ -109,8 +109,7 @@ function titleFromFolder(dir: string): string | undefined {
     }
   };
   return (
-    fromJson('sweep.json', (j) => j['scenario']) ??
-    fromJson('meta.json', (j) => (j['scenario'] as Record<string, unknown> | undefined)?.['name'])
+    fromJson('sweep.json', (j) => j['scenario']) ?? fromJson('meta.json', (j) => (j['scenario'] as Record<string, unknown> | undefined)?.['name'])
   );
 }
 

@@ -102,13 +102,21 @@ export async function runScenario(scenario: Scenario, options: RunScenarioOption
     const metricNames = Object.keys(r.metrics);
     writeFileAtomic(
       join(tmp, 'summary.csv'),
-      toCsv(['scenario', 'seed', 'replication', ...metricNames], [[scenario.name, scenario.seed, replication, ...metricNames.map((m) => r.metrics[m] as Cell)]]),
+      toCsv(
+        ['scenario', 'seed', 'replication', ...metricNames],
+        [[scenario.name, scenario.seed, replication, ...metricNames.map((m) => r.metrics[m] as Cell)]],
+      ),
     );
     for (const [name, table] of Object.entries(r.tables ?? {})) {
       writeFileAtomic(join(tmp, `${name}.csv`), toCsv(table.columns, table.rows));
     }
     // meta.json is written after the plots (it lists them): the plots get the resolved scenario directly.
-    if (scenario.outputs.plots) await plotDirectory(tmp, { title: scenario.name, scenario: resolvedScenario(scenario), ...(options.plotFormats === undefined ? {} : { formats: options.plotFormats }) });
+    if (scenario.outputs.plots)
+      await plotDirectory(tmp, {
+        title: scenario.name,
+        scenario: resolvedScenario(scenario),
+        ...(options.plotFormats === undefined ? {} : { formats: options.plotFormats }),
+      });
     const meta = {
       [OUTPUT_MARKER]: 'run',
       desim_version: DESIM_VERSION,

@@ -42,7 +42,21 @@ describe('figure formats on the command line', () => {
   });
 
   it('sweep --format png draws PNG figures only', () => {
-    const r = desim(['sweep', 'tcp-original', '--vary', 'protocol.tcp.bottleneck.loss=0.01,0.02', '--reps', '2', '--jobs', '1', '--format', 'png', '--out', 'sweep', '--quiet']);
+    const r = desim([
+      'sweep',
+      'tcp-original',
+      '--vary',
+      'protocol.tcp.bottleneck.loss=0.01,0.02',
+      '--reps',
+      '2',
+      '--jobs',
+      '1',
+      '--format',
+      'png',
+      '--out',
+      'sweep',
+      '--quiet',
+    ]);
     expect(r.code).toBe(0);
     const files = readdirSync(join(dir, 'sweep'));
     expect(files).toContain('goodput_bps.png');
@@ -50,7 +64,10 @@ describe('figure formats on the command line', () => {
   });
 
   it('refuses an unknown format with exit 2 before running anything', () => {
-    for (const args of [['run', 'tcp-original', '--out', 'never'], ['plot', 'run']]) {
+    for (const args of [
+      ['run', 'tcp-original', '--out', 'never'],
+      ['plot', 'run'],
+    ]) {
       const r = desim([...args, '--format', 'svg,gif']);
       expect(r.code).toBe(2);
       expect(r.err).toContain('--format: expected a comma-separated list of svg, png, pdf, got "svg,gif"');

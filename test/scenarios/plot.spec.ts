@@ -54,7 +54,12 @@ describe('renderVegaLite', () => {
   const spec = {
     width: 200,
     height: 100,
-    data: { values: [{ a: 1, b: 2 }, { a: 2, b: 5 }] },
+    data: {
+      values: [
+        { a: 1, b: 2 },
+        { a: 2, b: 5 },
+      ],
+    },
     mark: 'line',
     encoding: { x: { field: 'a', type: 'quantitative', title: 'Alpha (s)' }, y: { field: 'b', type: 'quantitative' } },
   };
@@ -68,7 +73,11 @@ describe('renderVegaLite', () => {
   });
 
   it('does not depend on earlier or concurrent renders (Vega numbers clip paths process-wide)', async () => {
-    const clipped = { ...spec, mark: { type: 'line', clip: true }, encoding: { ...spec.encoding, x: { ...spec.encoding.x, scale: { domain: [1, 1.5] } } } };
+    const clipped = {
+      ...spec,
+      mark: { type: 'line', clip: true },
+      encoding: { ...spec.encoding, x: { ...spec.encoding.x, scale: { domain: [1, 1.5] } } },
+    };
     const first = await renderVegaLite(clipped);
     expect(first).toContain('clip-path="url(#clip1)"');
     const [a, b] = await Promise.all([renderVegaLite(clipped), renderVegaLite(clipped)]);
@@ -102,7 +111,12 @@ describe('text measurement without canvas', () => {
     const spec = {
       width: 200,
       height: 100,
-      data: { values: [{ a: 1, b: 1000000 }, { a: 2, b: 2000000 }] },
+      data: {
+        values: [
+          { a: 1, b: 1000000 },
+          { a: 2, b: 2000000 },
+        ],
+      },
       mark: 'point',
       encoding: { x: { field: 'a', type: 'quantitative' }, y: { field: 'b', type: 'quantitative', title: 'Why' } },
     };
@@ -159,7 +173,16 @@ describe('cwnd.svg', () => {
     expect(await plotDirectory(dir, { title: 'reno-2pct' })).toEqual(['cwnd.svg']);
     const svg = read(dir, 'cwnd.svg');
     expectSvg(svg);
-    for (const text of ['Congestion window', 'reno-2pct', 'Time (RTTs)', 'Congestion window (packets)', 'cwnd', 'ssthresh', 'Fast retransmit', 'Timeout']) {
+    for (const text of [
+      'Congestion window',
+      'reno-2pct',
+      'Time (RTTs)',
+      'Congestion window (packets)',
+      'cwnd',
+      'ssthresh',
+      'Fast retransmit',
+      'Timeout',
+    ]) {
       expect(svg).toContain(`>${text}<`);
     }
     const fastRetransmits = rows.filter((r) => r[12] === 'fast_retransmit').length;
@@ -249,8 +272,21 @@ describe('cwnd.svg', () => {
 
   it('treats an empty ssthresh cell as infinite (no dashed line before the first loss)', async () => {
     const dir = freshDir();
-    const r = (t: number, cwnd: number, ssthresh: number | '', event: string): (string | number)[] =>
-      [t, t / 0.1, 0, cwnd, cwnd * 1460, ssthresh, 'slow_start', 0, 0, 0, 0.1, 1, event];
+    const r = (t: number, cwnd: number, ssthresh: number | '', event: string): (string | number)[] => [
+      t,
+      t / 0.1,
+      0,
+      cwnd,
+      cwnd * 1460,
+      ssthresh,
+      'slow_start',
+      0,
+      0,
+      0,
+      0.1,
+      1,
+      event,
+    ];
     writeFileSync(
       join(dir, 'trace-cwnd.csv'),
       toCsv(CWND_COLUMNS, [r(0.1, 2, '', 'ack'), r(0.2, 4, '', 'ack'), r(0.3, 5, 2, 'fast_retransmit'), r(0.4, 2, 2, 'recovery_exit')]),
@@ -301,15 +337,18 @@ describe('infection.svg', () => {
 });
 
 describe('calls.svg (a protocol module run)', () => {
-  it('counts each node\'s calls over time, one step line per node, and marks failed calls', async () => {
+  it("counts each node's calls over time, one step line per node, and marks failed calls", async () => {
     const dir = freshDir();
     writeFileSync(
       join(dir, 'trace-calls.csv'),
-      toCsv(['time_s', 'node', 'call', 'reply', 'error'], [
-        ['0.1', 'A', '{"op":"ping"}', '1', ''],
-        ['0.5', 'B', '7', '', 'node is down'],
-        ['0.9', 'A', '"x"', '2', ''],
-      ]),
+      toCsv(
+        ['time_s', 'node', 'call', 'reply', 'error'],
+        [
+          ['0.1', 'A', '{"op":"ping"}', '1', ''],
+          ['0.5', 'B', '7', '', 'node is down'],
+          ['0.9', 'A', '"x"', '2', ''],
+        ],
+      ),
     );
     const data = await readCallsTrace(join(dir, 'trace-calls.csv'));
     expect(data.nodes).toEqual(['A', 'B']);
@@ -351,7 +390,9 @@ describe('sweep plots (aggregate.csv)', () => {
     expect(timeouts).not.toContain('Mathis');
 
     const table = await readAggregate(join(dir, 'aggregate.csv'), join(dir, 'sweep.json'));
-    const spec = sweepMetricSpec(table, 'goodput_bps') as { layer: { encoding: { x: { scale: { type?: string } }; y: { scale: { type?: string } } } }[] };
+    const spec = sweepMetricSpec(table, 'goodput_bps') as {
+      layer: { encoding: { x: { scale: { type?: string } }; y: { scale: { type?: string } } } }[];
+    };
     for (const l of spec.layer) {
       expect(l.encoding.x.scale.type).toBe('log');
       expect(l.encoding.y.scale.type).toBe('log');
@@ -384,7 +425,9 @@ describe('sweep plots (aggregate.csv)', () => {
     const dir = freshDir();
     const cols = ['protocol.loss', 'protocol.mode', 'protocol.size_bytes', 'runs', 'x_mean', 'x_sd', 'x_ci95_lo', 'x_ci95_hi'];
     const rows = [];
-    for (const mode of ['push', 'pull']) for (const size of [1, 2]) for (const loss of [0.1, 0.2]) rows.push([loss, mode, size, 3, loss * size, 0.1, loss * size - 0.2, loss * size + 0.2]);
+    for (const mode of ['push', 'pull'])
+      for (const size of [1, 2])
+        for (const loss of [0.1, 0.2]) rows.push([loss, mode, size, 3, loss * size, 0.1, loss * size - 0.2, loss * size + 0.2]);
     writeFileSync(join(dir, 'aggregate.csv'), toCsv(cols, rows));
     const table = await readAggregate(join(dir, 'aggregate.csv'), join(dir, 'sweep.json'));
     const spec = sweepMetricSpec(table, 'x') as { concat: unknown[] };
@@ -397,7 +440,13 @@ describe('sweep plots (aggregate.csv)', () => {
   it('draws the error bars over the points, and says when they are narrower than the dots', async () => {
     const dir = freshDir();
     const cols = ['p', 'runs', 'wide_mean', 'wide_sd', 'wide_ci95_lo', 'wide_ci95_hi', 'tight_mean', 'tight_sd', 'tight_ci95_lo', 'tight_ci95_hi'];
-    writeFileSync(join(dir, 'aggregate.csv'), toCsv(cols, [[1, 5, 10, 3, 6, 14, 10, 0.01, 9.99, 10.01], [2, 5, 20, 3, 16, 24, 20, 0.01, 19.99, 20.01]]));
+    writeFileSync(
+      join(dir, 'aggregate.csv'),
+      toCsv(cols, [
+        [1, 5, 10, 3, 6, 14, 10, 0.01, 9.99, 10.01],
+        [2, 5, 20, 3, 16, 24, 20, 0.01, 19.99, 20.01],
+      ]),
+    );
     const table = await readAggregate(join(dir, 'aggregate.csv'), join(dir, 'sweep.json'));
     const marks = (metric: string): string[] =>
       (sweepMetricSpec(table, metric) as { layer: { mark: { type: string } }[] }).layer.map((l) => l.mark.type);
@@ -420,7 +469,13 @@ describe('sweep plots (aggregate.csv)', () => {
   it('clips confidence intervals at 0 for metrics whose means are all >= 0, not for signed metrics', async () => {
     const dir = freshDir();
     const cols = ['p', 'runs', ...['timeouts', 'skew_s'].flatMap((m) => [`${m}_mean`, `${m}_sd`, `${m}_ci95_lo`, `${m}_ci95_hi`])];
-    writeFileSync(join(dir, 'aggregate.csv'), toCsv(cols, [[1, 3, 0.5, 1, -1.9, 2.9, -1, 1, -3, 1], [2, 3, 3, 1, 1, 5, 2, 1, 0, 4]]));
+    writeFileSync(
+      join(dir, 'aggregate.csv'),
+      toCsv(cols, [
+        [1, 3, 0.5, 1, -1.9, 2.9, -1, 1, -3, 1],
+        [2, 3, 3, 1, 1, 5, 2, 1, 0, 4],
+      ]),
+    );
     const table = await readAggregate(join(dir, 'aggregate.csv'), join(dir, 'sweep.json'));
     const los = (metric: string): number[] =>
       (sweepMetricSpec(table, metric) as { datasets: { sim: { lo: number }[] } }).datasets.sim.map((p) => p.lo);
@@ -431,7 +486,13 @@ describe('sweep plots (aggregate.csv)', () => {
   it('does not plot a constant metric (same mean everywhere, no spread), but plots one with spread', async () => {
     const dir = freshDir();
     const cols = ['p', 'runs', ...['jain_index', 'skew_s'].flatMap((m) => [`${m}_mean`, `${m}_sd`, `${m}_ci95_lo`, `${m}_ci95_hi`])];
-    writeFileSync(join(dir, 'aggregate.csv'), toCsv(cols, [[0.01, 3, 1, 0, 1, 1, 2, 1, 1, 3], [0.02, 3, 1, 0, 1, 1, 2, 1, 1, 3]]));
+    writeFileSync(
+      join(dir, 'aggregate.csv'),
+      toCsv(cols, [
+        [0.01, 3, 1, 0, 1, 1, 2, 1, 1, 3],
+        [0.02, 3, 1, 0, 1, 1, 2, 1, 1, 3],
+      ]),
+    );
     const table = await readAggregate(join(dir, 'aggregate.csv'), join(dir, 'sweep.json'));
     expect(sweepMetricSpec(table, 'jain_index')).toBeUndefined();
     expect(await plotDirectory(dir)).toEqual(['skew_s.svg']);
@@ -439,8 +500,22 @@ describe('sweep plots (aggregate.csv)', () => {
 
   it('uses a linear x axis for a narrow positive range and a categorical one for strings', async () => {
     const dir = freshDir();
-    const cols = ['network.links[0].latency_ms', 'runs', 'messages_per_node_mean', 'messages_per_node_sd', 'messages_per_node_ci95_lo', 'messages_per_node_ci95_hi'];
-    writeFileSync(join(dir, 'aggregate.csv'), toCsv(cols, [[5, 3, 10, 1, 9, 11], [10, 3, 12, 1, 11, 13], [50, 3, 15, 2, 13, 17]]));
+    const cols = [
+      'network.links[0].latency_ms',
+      'runs',
+      'messages_per_node_mean',
+      'messages_per_node_sd',
+      'messages_per_node_ci95_lo',
+      'messages_per_node_ci95_hi',
+    ];
+    writeFileSync(
+      join(dir, 'aggregate.csv'),
+      toCsv(cols, [
+        [5, 3, 10, 1, 9, 11],
+        [10, 3, 12, 1, 11, 13],
+        [50, 3, 15, 2, 13, 17],
+      ]),
+    );
     const table = await readAggregate(join(dir, 'aggregate.csv'), join(dir, 'sweep.json'));
     const spec = sweepMetricSpec(table, 'messages_per_node') as { layer: { encoding: { x: { scale?: { type?: string }; title: string } } }[] };
     expect(spec.layer[0]?.encoding.x.scale?.type).toBeUndefined();
@@ -450,7 +525,13 @@ describe('sweep plots (aggregate.csv)', () => {
 
     const byVariant = freshDir();
     const vcols = ['protocol.tcp.variant', 'runs', 'goodput_bps_mean', 'goodput_bps_sd', 'goodput_bps_ci95_lo', 'goodput_bps_ci95_hi'];
-    writeFileSync(join(byVariant, 'aggregate.csv'), toCsv(vcols, [['reno', 2, 1e6, 1e4, 9e5, 1.1e6], ['tahoe', 2, 8e5, 1e4, 7e5, 9e5]]));
+    writeFileSync(
+      join(byVariant, 'aggregate.csv'),
+      toCsv(vcols, [
+        ['reno', 2, 1e6, 1e4, 9e5, 1.1e6],
+        ['tahoe', 2, 8e5, 1e4, 7e5, 9e5],
+      ]),
+    );
     await plotDirectory(byVariant);
     const svg = read(byVariant, 'goodput_bps.svg');
     expectSvg(svg);
@@ -514,7 +595,10 @@ describe('names and determinism', () => {
 
     const sweep = freshDir();
     writeSweep(sweep, false);
-    writeFileSync(join(sweep, 'sweep.json'), JSON.stringify({ scenario: 'tcp-mathis-padhye', vary: ['protocol.tcp.bottleneck.loss'], metrics: ['goodput_bps'] }));
+    writeFileSync(
+      join(sweep, 'sweep.json'),
+      JSON.stringify({ scenario: 'tcp-mathis-padhye', vary: ['protocol.tcp.bottleneck.loss'], metrics: ['goodput_bps'] }),
+    );
     expect(await plotDirectory(sweep)).toEqual(['goodput_bps.svg']);
     expect(read(sweep, 'goodput_bps.svg')).toContain('>tcp-mathis-padhye<');
     // Model curves come from the model_*_bps columns even when sweep.json does not list them.

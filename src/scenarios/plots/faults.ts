@@ -67,7 +67,8 @@ export function faultEpisodes(faults: readonly FaultEntry[], durationS: number, 
     const at = Number(f.at_s);
     if (!Number.isFinite(at)) return;
     const name = typeof f['name'] === 'string' ? f['name'] : '';
-    if (f['partition'] !== undefined) open.push({ kind: 'partition', key: name, startS: at, label: name === '' ? 'Partition' : `Partition ${name}`, order });
+    if (f['partition'] !== undefined)
+      open.push({ kind: 'partition', key: name, startS: at, label: name === '' ? 'Partition' : `Partition ${name}`, order });
     else if (f['hold'] !== undefined) open.push({ kind: 'hold', key: name, startS: at, label: name === '' ? 'Hold' : `Hold ${name}`, order });
     else if (f['repair'] !== undefined) close((o) => o.kind === 'partition' && (f['repair'] === 'all' || o.key === f['repair']), at);
     else if (f['release'] !== undefined) close((o) => o.kind === 'hold' && (f['release'] === 'all' || o.key === f['release']), at);

@@ -104,7 +104,10 @@ export async function svgToPdf(svg: string): Promise<Buffer> {
  */
 function solidDashesRemoved(svg: string): string {
   return svg.replace(/ stroke-dasharray="([^"]*)"/g, (attr, value: string) => {
-    const lengths = value.split(/[\s,]+/).filter((s) => s !== '').map(Number);
+    const lengths = value
+      .split(/[\s,]+/)
+      .filter((s) => s !== '')
+      .map(Number);
     return lengths.some((x, i) => i % 2 === 1 && x > 0) ? attr : '';
   });
 }

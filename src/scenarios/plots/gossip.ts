@@ -91,7 +91,13 @@ async function readUpdates(path: string): Promise<UpdateRow[]> {
     const node = r[at.node] ?? '';
     const key = r[at.key] ?? '';
     const op = at.op >= 0 ? (r[at.op] ?? 'put') : 'put';
-    return { timeS, node, key, version: num(r[at.version]), label: `${key}${op === 'put' ? '' : ` (${op})`} by ${node} at ${+timeS.toPrecision(6)} s` };
+    return {
+      timeS,
+      node,
+      key,
+      version: num(r[at.version]),
+      label: `${key}${op === 'put' ? '' : ` (${op})`} by ${node} at ${+timeS.toPrecision(6)} s`,
+    };
   });
 }
 
@@ -121,11 +127,26 @@ async function replayStores(
     deliveriesPath,
     (c) => {
       const stamp: Stamp = [num(c[at.version]), c[at.origin] ?? ''];
-      events.push({ t: num(c[at.t]), node: c[at.node] ?? '', key: c[at.key] ?? '', stamp, via: at.via >= 0 ? (c[at.via] ?? '') : '', seq: events.length });
+      events.push({
+        t: num(c[at.t]),
+        node: c[at.node] ?? '',
+        key: c[at.key] ?? '',
+        stamp,
+        via: at.via >= 0 ? (c[at.via] ?? '') : '',
+        seq: events.length,
+      });
     },
     (h) => {
-      at = { t: col(h, 'time_s'), node: col(h, 'node'), key: col(h, 'key'), origin: col(h, 'origin'), version: col(h, 'version'), via: col(h, 'via') };
-      if (at.t < 0 || at.node < 0 || at.key < 0 || at.version < 0) throw new Error(`plot: ${deliveriesPath} needs columns time_s, node, key and version`);
+      at = {
+        t: col(h, 'time_s'),
+        node: col(h, 'node'),
+        key: col(h, 'key'),
+        origin: col(h, 'origin'),
+        version: col(h, 'version'),
+        via: col(h, 'via'),
+      };
+      if (at.t < 0 || at.node < 0 || at.key < 0 || at.version < 0)
+        throw new Error(`plot: ${deliveriesPath} needs columns time_s, node, key and version`);
     },
   );
   for (const r of run.freshRestarts) events.push({ t: r.timeS, node: r.node, key: '', stamp: undefined, via: 'restart', seq: events.length });
@@ -149,7 +170,7 @@ async function replayStores(
   for (const e of events) {
     if (!Number.isFinite(e.t)) continue;
     let mine = held.get(e.node);
-    if (mine === undefined) held.set(e.node, (mine = new Map()));
+    if (mine === undefined) held.set(e.node, (mine = new Map<string, Stamp>()));
     if (e.stamp === undefined) {
       for (const [key, from] of mine) change(e.t, e.node, key, from, NONE, e.via);
       mine.clear();
@@ -185,7 +206,8 @@ export async function readUpdateCurves(updatesPath: string, deliveriesPath: stri
   const rows: { timeS: number; key: string; fraction: number }[] = [];
   series.forEach((s, j) => {
     const label = (updates[j] as UpdateRow).label;
-    for (const i of bucketKeep(s.t, s.f, MAX_TRACE_POINTS_PER_SERIES)) rows.push({ timeS: s.t[i] ?? Number.NaN, key: label, fraction: s.f[i] ?? Number.NaN });
+    for (const i of bucketKeep(s.t, s.f, MAX_TRACE_POINTS_PER_SERIES))
+      rows.push({ timeS: s.t[i] ?? Number.NaN, key: label, fraction: s.f[i] ?? Number.NaN });
   });
   return { keys: updates.map((u) => u.label), totalKeys: all.length, rows, perWrite: true, endS: run.durationS };
 }
@@ -248,7 +270,11 @@ const TIMELINE_SHAPES: Readonly<Record<string, string>> = {
 };
 
 /** The Vega-Lite spec of deliveries.svg, or undefined when nothing happened. */
-export function timelineSpec(data: TimelineData, options: FigureOptions = {}, episodes: readonly FaultEpisode[] = []): Record<string, unknown> | undefined {
+export function timelineSpec(
+  data: TimelineData,
+  options: FigureOptions = {},
+  episodes: readonly FaultEpisode[] = [],
+): Record<string, unknown> | undefined {
   if (data.points.length === 0) return undefined;
   const endS = Number.isFinite(data.durationS) ? data.durationS : Math.max(...data.points.map((p) => p.timeS));
   const kinds = Object.keys(TIMELINE_SHAPES).filter((k) => data.points.some((p) => p.kind === k));
@@ -290,7 +316,12 @@ export function timelineSpec(data: TimelineData, options: FigureOptions = {}, ep
     },
   ];
   if (data.points.some((p) => p.update === 'Read')) {
-    layer.push({ data: { name: 'points' }, transform: [{ filter: "datum.update === 'Read'" }], mark: { ...mark, color: '#555555' }, encoding: { x, y, shape, tooltip } });
+    layer.push({
+      data: { name: 'points' },
+      transform: [{ filter: "datum.update === 'Read'" }],
+      mark: { ...mark, color: '#555555' },
+      encoding: { x, y, shape, tooltip },
+    });
   }
   const points = data.points.map((p) => ({ x: p.timeS, node: p.node, kind: p.kind, update: p.update }));
   const faultNote = episodes.length === 0 ? undefined : `Shaded: ${episodes.map((e) => e.label).join(', ')}`;
@@ -352,7 +383,11 @@ export async function readInfectionTrace(path: string): Promise<InfectionPlotDat
 }
 
 /** The Vega-Lite spec of infection.svg, or undefined when the trace has no plottable row. */
-export function infectionSpec(data: InfectionPlotData, options: FigureOptions = {}, episodes: readonly FaultEpisode[] = []): Record<string, unknown> | undefined {
+export function infectionSpec(
+  data: InfectionPlotData,
+  options: FigureOptions = {},
+  episodes: readonly FaultEpisode[] = [],
+): Record<string, unknown> | undefined {
   const points = data.rows
     .filter((r) => Number.isFinite(r.timeS) && Number.isFinite(r.fraction))
     .map((r, i) => ({ i, x: r.timeS, key: r.key, y: r.fraction }));
@@ -379,7 +414,11 @@ export function infectionSpec(data: InfectionPlotData, options: FigureOptions = 
           : `Key: ${data.keys[0] ?? ''}`;
   const x = { field: 'x', type: 'quantitative', title: 'Time (s)', scale: { zero: false, nice: false, padding: 10 } };
   const xMin = Math.min(tFirst, ...episodes.map((e) => e.startS));
-  const faults = faultRows(episodes, (t) => t - xMin, tEnd > xMin ? PLOT_WIDTH_PX / (tEnd - xMin) : 1).map((f) => ({ ...f, x: f.x + xMin, x2: f.x2 + xMin }));
+  const faults = faultRows(episodes, (t) => t - xMin, tEnd > xMin ? PLOT_WIDTH_PX / (tEnd - xMin) : 1).map((f) => ({
+    ...f,
+    x: f.x + xMin,
+    x2: f.x2 + xMin,
+  }));
   const layer = [
     ...(faults.length === 0 ? [] : faultLayers(x)),
     {
@@ -400,7 +439,11 @@ export function infectionSpec(data: InfectionPlotData, options: FigureOptions = 
               type: 'nominal',
               title: data.perWrite === true ? 'Write' : 'Key',
               scale: { domain: [...data.keys], range: [...PALETTE] },
-              legend: { orient: 'bottom', columns: data.perWrite === true ? Math.min(2, data.keys.length) : Math.min(5, data.keys.length), symbolType: 'stroke' },
+              legend: {
+                orient: 'bottom',
+                columns: data.perWrite === true ? Math.min(2, data.keys.length) : Math.min(5, data.keys.length),
+                symbolType: 'stroke',
+              },
             }
           : { value: PALETTE[0] },
         detail: { field: 'key', type: 'nominal' },

@@ -70,12 +70,21 @@ export async function readCallsTrace(path: string): Promise<CallsPlotData> {
 }
 
 /** The Vega-Lite spec of calls.svg, or undefined when the trace has no call. */
-export function callsSpec(data: CallsPlotData, options: FigureOptions = {}, episodes: readonly FaultEpisode[] = []): Record<string, unknown> | undefined {
+export function callsSpec(
+  data: CallsPlotData,
+  options: FigureOptions = {},
+  episodes: readonly FaultEpisode[] = [],
+): Record<string, unknown> | undefined {
   const points = data.rows.filter((r) => Number.isFinite(r.timeS)).map((r, i) => ({ i, x: r.timeS, node: r.node, y: r.calls, failed: r.failed }));
   if (points.length === 0) return undefined;
   const failed = points.filter((p) => p.failed);
   const multi = data.nodes.length > 1;
-  const note = data.totalNodes > data.nodes.length ? `First ${data.nodes.length} of ${data.totalNodes} nodes` : multi ? undefined : `Node: ${data.nodes[0] ?? ''}`;
+  const note =
+    data.totalNodes > data.nodes.length
+      ? `First ${data.nodes.length} of ${data.totalNodes} nodes`
+      : multi
+        ? undefined
+        : `Node: ${data.nodes[0] ?? ''}`;
   const x = { field: 'x', type: 'quantitative', title: 'Time (s)', scale: { zero: false, nice: false, padding: 10 } };
   const y = { field: 'y', type: 'quantitative', title: 'Client calls so far', scale: { zero: true }, axis: { tickMinStep: 1 } };
   const color = multi
@@ -89,7 +98,11 @@ export function callsSpec(data: CallsPlotData, options: FigureOptions = {}, epis
     : { value: PALETTE[0] };
   const xMin = Math.min(...points.map((p) => p.x), ...episodes.map((e) => e.startS));
   const xMax = Math.max(...points.map((p) => p.x), ...episodes.map((e) => e.endS));
-  const faults = faultRows(episodes, (t) => t - xMin, xMax > xMin ? PLOT_WIDTH_PX / (xMax - xMin) : 1).map((f) => ({ ...f, x: f.x + xMin, x2: f.x2 + xMin }));
+  const faults = faultRows(episodes, (t) => t - xMin, xMax > xMin ? PLOT_WIDTH_PX / (xMax - xMin) : 1).map((f) => ({
+    ...f,
+    x: f.x + xMin,
+    x2: f.x2 + xMin,
+  }));
   const layer: unknown[] = [
     ...(faults.length === 0 ? [] : faultLayers(x)),
     {

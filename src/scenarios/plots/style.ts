@@ -34,18 +34,7 @@ export const PLOT_WIDTH_PX = 560;
 export const PLOT_HEIGHT_PX = 320;
 
 /** The categorical palette (Tableau 10, Vega's default), fixed here so colours never depend on a Vega default. */
-export const PALETTE = [
-  '#4c78a8',
-  '#f58518',
-  '#e45756',
-  '#72b7b2',
-  '#54a24b',
-  '#eeca3b',
-  '#b279a2',
-  '#ff9da6',
-  '#9d755d',
-  '#bab0ac',
-] as const;
+export const PALETTE = ['#4c78a8', '#f58518', '#e45756', '#72b7b2', '#54a24b', '#eeca3b', '#b279a2', '#ff9da6', '#9d755d', '#bab0ac'] as const;
 
 /** The font of every figure: the text measure (`text.ts`) uses Helvetica metrics, and PDFs use Helvetica. */
 export const FONT = 'Helvetica, Arial, sans-serif';
@@ -163,7 +152,20 @@ export function readableName(name: string): string {
   const segments = name.split('.');
   const last = (segments[segments.length - 1] ?? name).replace(/\[\d+\]$/, '');
   const parentRaw = segments.length >= 2 ? (segments[segments.length - 2] ?? '') : '';
-  const generic = new Set(['protocol', 'network', 'workload', 'tcp', 'gossip', 'link', 'links', 'defaults', 'default', 'scenario', 'faults', 'outputs']);
+  const generic = new Set([
+    'protocol',
+    'network',
+    'workload',
+    'tcp',
+    'gossip',
+    'link',
+    'links',
+    'defaults',
+    'default',
+    'scenario',
+    'faults',
+    'outputs',
+  ]);
   // An indexed parent names which one: `flows[3].extra_rtt_ms` → `Flow 3 extra RTT (ms)`.
   const indexed = /^([A-Za-z_]+?)s?\[(\d+)\]$/.exec(parentRaw);
   const parent = indexed !== null ? `${indexed[1] ?? ''}_${indexed[2] ?? ''}` : generic.has(parentRaw) ? '' : parentRaw;
@@ -177,9 +179,7 @@ export function readableName(name: string): string {
     }
   }
   if (core === 'loss') core = 'loss_rate';
-  const words = [...(parent === '' ? [] : parent.split(/[_-]/)), ...core.split('_')]
-    .filter((w) => w !== '')
-    .map((w) => WORDS[w.toLowerCase()] ?? w);
+  const words = [...(parent === '' ? [] : parent.split(/[_-]/)), ...core.split('_')].filter((w) => w !== '').map((w) => WORDS[w.toLowerCase()] ?? w);
   const text = capitalise(words.join(' '));
   return unit === undefined ? text : `${text} (${unit})`;
 }
@@ -187,4 +187,3 @@ export function readableName(name: string): string {
 export function capitalise(s: string): string {
   return s.length === 0 ? s : `${s.charAt(0).toUpperCase()}${s.slice(1)}`;
 }
-

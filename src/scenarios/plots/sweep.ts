@@ -7,7 +7,18 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { col, num, readCsv } from './data.js';
-import { capitalise, header, PALETTE, paperConfig, PLOT_HEIGHT_PX, PLOT_WIDTH_PX, readableName, topLevel, type Figure, type FigureOptions } from './style.js';
+import {
+  capitalise,
+  header,
+  PALETTE,
+  paperConfig,
+  PLOT_HEIGHT_PX,
+  PLOT_WIDTH_PX,
+  readableName,
+  topLevel,
+  type Figure,
+  type FigureOptions,
+} from './style.js';
 
 /** The figures of a sweep: one per metric of `aggregate.csv` with a finite mean, in `sweep.json` order; model columns are drawn as curves, not figures. */
 export async function sweepFigures(dir: string, options: FigureOptions): Promise<Figure[]> {
@@ -104,10 +115,7 @@ export function sweepMetricSpec(table: SweepTable, metric: string, options: Figu
   const series = distinctValues(table.rows.map(seriesOf));
   const hasSeries = seriesParams.length > 0;
 
-  const models =
-    metric === 'goodput_bps'
-      ? h.filter((c) => /^model_.*_bps_mean$/.test(c)).map((c) => c.slice(0, -'_mean'.length))
-      : [];
+  const models = metric === 'goodput_bps' ? h.filter((c) => /^model_.*_bps_mean$/.test(c)).map((c) => c.slice(0, -'_mean'.length)) : [];
   const simLabel = 'Simulation';
   const panelOf = (row: readonly string[]): string => (facetAt >= 0 ? (row[facetAt] ?? '') : '');
   const panelValues = distinctValues(table.rows.map(panelOf)).values;
@@ -169,8 +177,7 @@ export function sweepMetricSpec(table: SweepTable, metric: string, options: Figu
         title: readableName(xName ?? ''),
         scale: xLog ? { type: 'log', nice: false, padding: 12 } : { zero: false, nice: true, padding: 12 },
         // Ticks at the swept values (when few) label every point; else about six ticks.
-        axis:
-          xDistinct.values.length <= (xLog ? 12 : 8) ? { values: xDistinct.values.map(num) } : xLog ? { tickCount: 6 } : { tickCount: 8 },
+        axis: xDistinct.values.length <= (xLog ? 12 : 8) ? { values: xDistinct.values.map(num) } : xLog ? { tickCount: 6 } : { tickCount: 8 },
       }
     : { field: 'x', type: 'ordinal', title: xName === undefined ? null : readableName(xName), sort: xDistinct.values, axis: { labelAngle: 0 } };
   const yEnc: Record<string, unknown> = {
@@ -193,7 +200,13 @@ export function sweepMetricSpec(table: SweepTable, metric: string, options: Figu
 
   // Without a series parameter, one legend names the sources: simulation (point) and each model (dashed line).
   const sources = [simLabel, ...modelNames];
-  const dashes: number[][] = [[1, 0], [7, 3], [2, 2], [8, 3, 2, 3], [4, 4]];
+  const dashes: number[][] = [
+    [1, 0],
+    [7, 3],
+    [2, 2],
+    [8, 3, 2, 3],
+    [4, 4],
+  ];
   const sourceLegend = { orient: 'bottom', symbolOpacity: 1 };
   const sourceColor = {
     field: 'source',
@@ -288,7 +301,13 @@ export function sweepMetricSpec(table: SweepTable, metric: string, options: Figu
       : Math.min(...runs) === Math.max(...runs)
         ? `Mean of ${Math.min(...runs)} runs per point; bars: 95% confidence interval${narrowNote}`
         : `Mean of ${Math.min(...runs)}–${Math.max(...runs)} runs per point; bars: 95% confidence interval${narrowNote}`;
-  const title = `${readableName(metric).replace(/ \(.*\)$/, '')} vs ${xName === undefined ? 'run' : readableName(xName).replace(/ \(.*\)$/, '').toLowerCase()}`;
+  const title = `${readableName(metric).replace(/ \(.*\)$/, '')} vs ${
+    xName === undefined
+      ? 'run'
+      : readableName(xName)
+          .replace(/ \(.*\)$/, '')
+          .toLowerCase()
+  }`;
   const datasets = { sim, models: modelPoints };
   if (facetName === undefined || facetAt < 0) return topLevel(header(title, options, runsNote), datasets, layersFor(undefined));
   // Small multiples: one panel per value of the second parameter, on shared axes.
@@ -299,7 +318,11 @@ export function sweepMetricSpec(table: SweepTable, metric: string, options: Figu
   const facetTitle = readableName(facetName);
   return {
     $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
-    title: header(title, options, [runsNote, `one panel per ${facetTitle.replace(/ \(.*\)$/, '').toLowerCase()}`].filter((t) => t !== undefined).join('; ')),
+    title: header(
+      title,
+      options,
+      [runsNote, `one panel per ${facetTitle.replace(/ \(.*\)$/, '').toLowerCase()}`].filter((t) => t !== undefined).join('; '),
+    ),
     config: paperConfig(),
     datasets,
     columns,
@@ -315,11 +338,19 @@ export function sweepMetricSpec(table: SweepTable, metric: string, options: Figu
 }
 
 /** True when every confidence interval spans fewer than `px` pixels of the plot's height. */
-function intervalsBelowPx(points: readonly { lo?: number; hi?: number; y: number }[], log: boolean, domain: readonly [number, number] | undefined, px: number): boolean {
+function intervalsBelowPx(
+  points: readonly { lo?: number; hi?: number; y: number }[],
+  log: boolean,
+  domain: readonly [number, number] | undefined,
+  px: number,
+): boolean {
   const f = log ? Math.log : (v: number): number => v;
   const values = points.flatMap((p) => [p.y, p.lo ?? p.y, p.hi ?? p.y]).filter((v) => !log || v > 0);
   const lo = domain !== undefined ? f(domain[0]) : Math.min(...values.map(f));
   const hi = domain !== undefined ? f(domain[1]) : Math.max(...values.map(f));
   if (!(hi > lo)) return false;
-  return points.every((p) => p.lo === undefined || p.hi === undefined || ((f(p.hi) - f(Math.max(p.lo, log ? Number.MIN_VALUE : p.lo))) / (hi - lo)) * PLOT_HEIGHT_PX < px);
+  return points.every(
+    (p) =>
+      p.lo === undefined || p.hi === undefined || ((f(p.hi) - f(Math.max(p.lo, log ? Number.MIN_VALUE : p.lo))) / (hi - lo)) * PLOT_HEIGHT_PX < px,
+  );
 }

@@ -76,32 +76,36 @@ export async function readCwndTrace(path: string): Promise<CwndPlotData> {
   const flows = new Map<string, FlowColumns>();
   let totalRows = 0;
   let idx = { timeS: -1, timeRtt: -1, flow: -1, cwnd: -1, ssthresh: -1, event: -1 };
-  await streamCsv(path, (cells) => {
-    totalRows++;
-    const flow = idx.flow >= 0 ? (cells[idx.flow] ?? '') : '';
-    let f = flows.get(flow);
-    if (f === undefined) {
-      f = { timeS: [], timeRtt: [], cwnd: [], ssthresh: [], event: [], always: [] };
-      flows.set(flow, f);
-    }
-    const event = idx.event >= 0 ? (cells[idx.event] ?? '') : '';
-    if (alwaysKept(event)) f.always.push(f.event.length);
-    f.timeS.push(num(cells[idx.timeS]));
-    f.timeRtt.push(idx.timeRtt >= 0 ? num(cells[idx.timeRtt]) : Number.NaN);
-    f.cwnd.push(num(cells[idx.cwnd]));
-    f.ssthresh.push(idx.ssthresh >= 0 ? num(cells[idx.ssthresh]) : Number.NaN);
-    f.event.push(event);
-  }, (head) => {
-    idx = {
-      timeS: col(head, 'time_s'),
-      timeRtt: col(head, 'time_rtt'),
-      flow: col(head, 'flow'),
-      cwnd: col(head, 'cwnd_pkts'),
-      ssthresh: col(head, 'ssthresh_pkts'),
-      event: col(head, 'event'),
-    };
-    if (idx.timeS < 0 || idx.cwnd < 0) throw new Error(`plot: ${path} needs columns time_s and cwnd_pkts`);
-  });
+  await streamCsv(
+    path,
+    (cells) => {
+      totalRows++;
+      const flow = idx.flow >= 0 ? (cells[idx.flow] ?? '') : '';
+      let f = flows.get(flow);
+      if (f === undefined) {
+        f = { timeS: [], timeRtt: [], cwnd: [], ssthresh: [], event: [], always: [] };
+        flows.set(flow, f);
+      }
+      const event = idx.event >= 0 ? (cells[idx.event] ?? '') : '';
+      if (alwaysKept(event)) f.always.push(f.event.length);
+      f.timeS.push(num(cells[idx.timeS]));
+      f.timeRtt.push(idx.timeRtt >= 0 ? num(cells[idx.timeRtt]) : Number.NaN);
+      f.cwnd.push(num(cells[idx.cwnd]));
+      f.ssthresh.push(idx.ssthresh >= 0 ? num(cells[idx.ssthresh]) : Number.NaN);
+      f.event.push(event);
+    },
+    (head) => {
+      idx = {
+        timeS: col(head, 'time_s'),
+        timeRtt: col(head, 'time_rtt'),
+        flow: col(head, 'flow'),
+        cwnd: col(head, 'cwnd_pkts'),
+        ssthresh: col(head, 'ssthresh_pkts'),
+        event: col(head, 'event'),
+      };
+      if (idx.timeS < 0 || idx.cwnd < 0) throw new Error(`plot: ${path} needs columns time_s and cwnd_pkts`);
+    },
+  );
   const flowIds = [...flows.keys()];
   const single = flowIds.length === 1;
   const firstFlow = flows.get(flowIds[0] ?? '');
@@ -136,7 +140,11 @@ export async function readCwndTrace(path: string): Promise<CwndPlotData> {
 }
 
 /** The Vega-Lite spec of cwnd.svg, or undefined when the trace has no plottable row. */
-export function cwndSpec(data: CwndPlotData, options: FigureOptions = {}, episodes: readonly FaultEpisode[] = []): Record<string, unknown> | undefined {
+export function cwndSpec(
+  data: CwndPlotData,
+  options: FigureOptions = {},
+  episodes: readonly FaultEpisode[] = [],
+): Record<string, unknown> | undefined {
   const finite = data.rows.filter((r) => Number.isFinite(r.x) && Number.isFinite(r.cwndPkts));
   if (finite.length === 0) return undefined;
   const multi = data.flows.length > 1;
@@ -149,9 +157,7 @@ export function cwndSpec(data: CwndPlotData, options: FigureOptions = {}, episod
   const lines: { i: number; x: number; flow: string; series: string; y: number }[] = [];
   for (const series of ['cwnd', 'ssthresh'] as const) {
     for (const [flow, flowRows] of byFlow) {
-      const pts = flowRows
-        .map((r) => ({ x: r.x, y: series === 'cwnd' ? r.cwndPkts : r.ssthreshPkts }))
-        .filter((p) => Number.isFinite(p.y));
+      const pts = flowRows.map((r) => ({ x: r.x, y: series === 'cwnd' ? r.cwndPkts : r.ssthreshPkts })).filter((p) => Number.isFinite(p.y));
       pts.forEach((p, i) => {
         if (i === 0 || i === pts.length - 1 || p.y !== pts[i - 1]?.y) {
           lines.push({ i: lines.length, x: p.x, flow: flowLabel(flow), series, y: p.y });
@@ -189,7 +195,13 @@ export function cwndSpec(data: CwndPlotData, options: FigureOptions = {}, episod
     field: 'series',
     type: 'nominal',
     title: null,
-    scale: { domain: seriesDomain, range: [[1, 0], [6, 4]].slice(0, seriesDomain.length) },
+    scale: {
+      domain: seriesDomain,
+      range: [
+        [1, 0],
+        [6, 4],
+      ].slice(0, seriesDomain.length),
+    },
     legend: { orient: 'bottom', symbolType: 'stroke', symbolStrokeColor: '#333' },
   };
   const shape = {

@@ -17,7 +17,10 @@ function freshDir(): string {
 }
 
 function writeMeta(dir: string, faults: unknown[], durationS: number, extra: Record<string, unknown> = {}): void {
-  writeFileSync(join(dir, 'meta.json'), JSON.stringify({ desim_output: 'run', scenario: { name: 'faulty', duration_s: durationS, faults, ...extra } }));
+  writeFileSync(
+    join(dir, 'meta.json'),
+    JSON.stringify({ desim_output: 'run', scenario: { name: 'faulty', duration_s: durationS, faults, ...extra } }),
+  );
 }
 
 describe('fault episodes', () => {
@@ -95,11 +98,20 @@ describe('fault bands on time plots', () => {
   it('shades and labels the faults of meta.json on the cwnd plot, converted to RTTs', async () => {
     const dir = freshDir();
     writeCwndTrace(dir, { flows: 1, rtts: 30, lossProb: 0.02, timeoutProb: 0.1 });
-    writeMeta(dir, [{ at_s: 0.5, partition: [['s'], ['r']], name: 'cut' }, { at_s: 0.8, repair: 'cut' }], 3);
+    writeMeta(
+      dir,
+      [
+        { at_s: 0.5, partition: [['s'], ['r']], name: 'cut' },
+        { at_s: 0.8, repair: 'cut' },
+      ],
+      3,
+    );
     const data = await readCwndTrace(join(dir, 'trace-cwnd.csv'));
     expect(data.xInRtts).toBe(true);
     expect(data.secondsPerX).toBeCloseTo(0.1, 9);
-    const spec = cwndSpec(data, {}, scenarioFaultEpisodes(readRecordedScenario(dir))) as { datasets: { faults: { x: number; x2: number; label: string }[] } };
+    const spec = cwndSpec(data, {}, scenarioFaultEpisodes(readRecordedScenario(dir))) as {
+      datasets: { faults: { x: number; x2: number; label: string }[] };
+    };
     expect(spec.datasets.faults).toHaveLength(1);
     expect(spec.datasets.faults[0]?.x).toBeCloseTo(5, 9);
     expect(spec.datasets.faults[0]?.x2).toBeCloseTo(8, 9);
@@ -112,7 +124,14 @@ describe('fault bands on time plots', () => {
   it('shades faults on every panel of a small-multiple cwnd plot and labels them once', async () => {
     const dir = freshDir();
     writeCwndTrace(dir, { flows: 3, rtts: 30, lossProb: 0.02, timeoutProb: 0.1 });
-    writeMeta(dir, [{ at_s: 1, crash: 'r' }, { at_s: 2, restart: 'r', keep_state: true }], 3);
+    writeMeta(
+      dir,
+      [
+        { at_s: 1, crash: 'r' },
+        { at_s: 2, restart: 'r', keep_state: true },
+      ],
+      3,
+    );
     await plotDirectory(dir);
     const svg = readFileSync(join(dir, 'cwnd.svg'), 'utf8');
     expect(svg.split('>Crash r<').length - 1).toBe(2); // the label and its white outline, in the first panel only
@@ -122,7 +141,14 @@ describe('fault bands on time plots', () => {
   it('shades faults on the client calls of a protocol module run', async () => {
     const dir = freshDir();
     writeFileSync(join(dir, 'trace-calls.csv'), 'time_s,node,call,reply,error\n0.1,A,1,1,\n0.9,B,2,,node is down\n');
-    writeMeta(dir, [{ at_s: 0.3, partition: [['A'], ['B']] }, { at_s: 0.6, repair: 'all' }], 1);
+    writeMeta(
+      dir,
+      [
+        { at_s: 0.3, partition: [['A'], ['B']] },
+        { at_s: 0.6, repair: 'all' },
+      ],
+      1,
+    );
     expect(await plotDirectory(dir)).toEqual(['calls.svg']);
     expect(readFileSync(join(dir, 'calls.svg'), 'utf8')).toContain('>Partition<');
   });

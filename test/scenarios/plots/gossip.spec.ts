@@ -14,7 +14,20 @@ const root = mkdtempSync(join(tmpdir(), 'desim-gossip-plot-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 let dirCount = 0;
 
-const UPDATE_COLUMNS = ['written_s', 'node', 'key', 'op', 'version', 't_ave_s', 't_last_s', 't_all_s', 'residue_frac', 'rumor_messages', 'rumor_bytes', 'lost'];
+const UPDATE_COLUMNS = [
+  'written_s',
+  'node',
+  'key',
+  'op',
+  'version',
+  't_ave_s',
+  't_last_s',
+  't_all_s',
+  'residue_frac',
+  'rumor_messages',
+  'rumor_bytes',
+  'lost',
+];
 const DELIVERY_COLUMNS = ['time_s', 'node', 'key', 'origin', 'version', 'via'];
 
 /**
@@ -70,14 +83,26 @@ describe('infection curves per write', () => {
     expect(data.keys).toEqual(['color by A at 1 s', 'color by B at 2 s']);
     const curve = (label: string): [number, number][] => data.rows.filter((r) => r.key === label).map((r) => [r.timeS, r.fraction]);
     // First write: A, B, C store it; D stores the newer one at 2.3 s (so also "it or newer"); D forgets at 3 s.
-    expect(curve('color by A at 1 s')).toEqual([[1, 0.25], [1.1, 0.5], [1.2, 0.75], [2.3, 1], [3, 0.75]]);
-    expect(curve('color by B at 2 s')).toEqual([[2, 0.25], [2.1, 0.5], [2.2, 0.75], [2.3, 1], [3, 0.75]]);
+    expect(curve('color by A at 1 s')).toEqual([
+      [1, 0.25],
+      [1.1, 0.5],
+      [1.2, 0.75],
+      [2.3, 1],
+      [3, 0.75],
+    ]);
+    expect(curve('color by B at 2 s')).toEqual([
+      [2, 0.25],
+      [2.1, 0.5],
+      [2.2, 0.75],
+      [2.3, 1],
+      [3, 0.75],
+    ]);
     const spec = infectionSpec(data) as { layer: { encoding: { y: { title: string }; color: { title: string } } }[] };
     expect(spec.layer[0]?.encoding.y.title).toBe('Fraction of nodes storing it (or newer)');
     expect(spec.layer[0]?.encoding.color.title).toBe('Write');
   });
 
-  it('draws infection.svg per write, with the run\'s faults, when the deliveries trace is there', async () => {
+  it("draws infection.svg per write, with the run's faults, when the deliveries trace is there", async () => {
     const dir = gossipRun();
     expect(await plotDirectory(dir)).toEqual(['infection.svg', 'deliveries.svg']);
     const svg = readFileSync(join(dir, 'infection.svg'), 'utf8');
