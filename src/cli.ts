@@ -35,6 +35,7 @@ import { OutputError, ScenarioError } from './scenarios/errors.js';
 import { removeActiveTempDirs, writeFileAtomic } from './scenarios/files.js';
 import { readScenarioFile, validateScenario, type Scenario } from './scenarios/loader.js';
 import { parseSets, parseVaries } from './scenarios/overrides.js';
+import { type PlotFormat, parseFormats } from './scenarios/plots/formats.js';
 import { replotFolder } from './scenarios/replot.js';
 import { runScenario, withSeed } from './scenarios/runner.js';
 import type { RunWorkerData, RunWorkerError } from './scenarios/run-worker.js';
@@ -264,6 +265,20 @@ function parseShard(text: string | undefined): { index: number; count: number } 
   return undefined;
 }
 
+/** `--format`: the figure formats, e.g. `svg,png,pdf`. */
+function formatsOption(text: string): PlotFormat[] {
+  const r = parseFormats(text);
+  if (!r.ok) throw new UsageError(`--format: ${r.message}`);
+  return r.formats;
+}
+
+const FORMAT_OPTION = {
+  type: 'string',
+  default: 'svg',
+  requiresArg: true,
+  describe: 'figure formats, comma-separated: svg (vector, for the web), png (2x raster, for slides), pdf (vector, for LaTeX)',
+} as const;
+
 const withScenarioArgs = <T>(y: Argv<T>) =>
   y
     .positional('file', { type: 'string', demandOption: true, describe: 'scenario file (YAML or JSON), or the name of a bundled scenario' })
@@ -294,12 +309,14 @@ runs one, "desim <command> --help" explains a command with examples.`,
           describe: 'write into an existing folder that desim did not write; files desim did not write are never deleted or replaced',
         })
         .option('quiet', { type: 'boolean', default: false, describe: 'no progress on stderr' })
+        .option('format', FORMAT_OPTION)
         .example('$0 run gossip-original', 'the 3-node demo of the original program')
         .example('$0 run my.yaml --seed 7 --set protocol.tcp.bottleneck.loss=0.01 --out /tmp/r', 'override the seed and one field')
         .epilogue(
           'The results folder is written to a temporary folder and put in place when the run ends. An existing folder is replaced only if desim wrote it (its meta.json says so) and holds nothing else; any other folder is refused with exit 2 unless --overwrite is given. Ctrl-C stops the run, removes the temporary folder and exits 130.',
         ),
     async (argv) => {
+      const plotFormats = formatsOption(argv.format);
       const file = resolveScenarioPath(argv.file);
       const overrides = overridesFrom(argv.set);
       let scenario = await loadScenarioFile(file, overrides);
@@ -315,7 +332,7 @@ runs one, "desim <command> --help" explains a command with examples.`,
       const release = exitOnSignals(async () => worker?.terminate());
       const onProgress = (f: number): void => show(Math.round(f * 100), 100);
       const execute = workerExecutor(file, overrides, onProgress, (w) => (worker = w));
-      const report = await runScenario(scenario, { outDir, scenarioFile: file, overwrite: argv.overwrite, execute });
+      const report = await runScenario(scenario, { outDir, scenarioFile: file, overwrite: argv.overwrite, execute, plotFormats });
       release();
       process.stdout.write(`${scenario.name}: ${report.result.headline}\n`);
       process.stdout.write(`wrote ${slash(outDir)} ${report.files.join(' ')}
@@ -366,6 +383,7 @@ runs one, "desim <command> --help" explains a command with examples.`,
           describe: "start again in a folder that holds a sweep (deleting desim's files there only), or write into a folder desim did not write",
         })
         .option('quiet', { type: 'boolean', default: false, describe: 'no progress on stderr' })
+        .option('format', FORMAT_OPTION)
         .example('$0 sweep tcp-mathis-padhye --vary protocol.tcp.bottleneck.loss=0.001,0.01 --reps 5', '2 values x 5 replications on all cores')
         .example('$0 sweep my.yaml --vary a.b=1,2 --shard 0/4 --out part0', 'one of four shards; combine with desim merge')
         .example('$0 sweep tcp-mathis-padhye --vary "protocol.tcp.bottleneck.loss=0.001..0.05 log 8"', '8 loss rates spaced geometrically')
@@ -374,6 +392,7 @@ runs one, "desim <command> --help" explains a command with examples.`,
           'Each finished run is saved at once in --out/runs/. A folder that already holds a sweep is refused unless you say --resume (keep its runs; the sweep must be the same) or --overwrite (start again). Ctrl-C finishes the runs in flight and keeps them; a second Ctrl-C stops at once. --jobs above the number of cores is lowered to it.',
         ),
     async (argv) => {
+      const plotFormats = formatsOption(argv.format);
       const given = resolveScenarioPath(argv.file);
       const doc = readScenarioFile(given);
       let file = given;
@@ -432,6 +451,7 @@ runs one, "desim <command> --help" explains a command with examples.`,
         overwrite: argv.overwrite,
         onProgress: (p) => show(p.done, p.total),
         shouldStop: () => stop,
+        plotFormats,
       }));
       process.off('SIGINT', onSignal);
       process.off('SIGTERM', onSignal);
@@ -469,13 +489,20 @@ runs one, "desim <command> --help" explains a command with examples.`,
   )
   .command(
     'plot <dir>',
-    'Render the SVG plots of a run or sweep folder from its CSV files',
+    'Render the plots of a run or sweep folder from its CSV files',
     (y) =>
       y
         .positional('dir', { type: 'string', demandOption: true, describe: "a results folder desim wrote (a run's or a sweep's)" })
-        .example('$0 plot results/tcp-original', 'cwnd.svg from trace-cwnd.csv'),
+        .option('format', FORMAT_OPTION)
+        .option('spec', {
+          type: 'boolean',
+          default: false,
+          describe: "also write each figure's Vega-Lite spec, data inline, as <name>.vl.json (restyle it, render it with any Vega-Lite tool)",
+        })
+        .example('$0 plot results/tcp-original', 'cwnd.svg from trace-cwnd.csv')
+        .example('$0 plot results/tcp-original --format pdf,png --spec', 'cwnd.pdf, cwnd.png and cwnd.vl.json'),
     async (argv) => {
-      const written = await replotFolder(argv.dir);
+      const written = await replotFolder(argv.dir, { formats: formatsOption(argv.format), spec: argv.spec });
       process.stdout.write(`wrote ${written.map((f) => join(argv.dir, f)).join(' ')}\n`);
     },
   )

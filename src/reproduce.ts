@@ -29,7 +29,8 @@ import { GOSSIP_REPORTS, gossipValidationReport } from './validation/gossip.js';
 /** What the README shows: published file name → where reproduce wrote it, relative to its root. */
 export const PUBLISHED_FILES: Readonly<Record<string, string>> = {
   'tcp-original-cwnd.svg': 'tcp-original/cwnd.svg',
-  'gossip-original-infection.svg': 'gossip-original/infection.svg',
+  'gossip-original-deliveries.svg': 'gossip-original/deliveries.svg',
+  'gossip-partition-heal-infection.svg': 'gossip-partition-heal/infection.svg',
   'tcp-four-flows-cwnd.svg': 'tcp-four-flows/cwnd.svg',
   'gossip-10k-infection.svg': 'gossip-10k/infection.svg',
   'tcp-mathis-padhye-sweep-goodput_bps.svg': 'tcp-mathis-padhye-sweep/goodput_bps.svg',

@@ -7,7 +7,7 @@
  * and the workload to the driver's zod schemas, then calls `run` with a
  * context that opens trace CSVs inside the run's (temporary) output folder.
  * Plots are not the driver's business: the runner renders them from the CSVs
- * it finds (see `plot.ts`), which is also what `desim plot DIR` does.
+ * it finds (see `plot.ts` and the recipes in `plots/`), which is also what `desim plot DIR` does.
  * A driver with a `recipe` runs through the one scenario pipeline
  * (`pipeline.ts`), which builds the simulator, network, faults, workload and
  * progress for every protocol alike.

@@ -11,22 +11,36 @@ import { join } from 'node:path';
 import { OutputError } from './errors.js';
 import { dropTemp, inspectOutDir, readJsonFile, tempDirIn, writeFileAtomic } from './files.js';
 import { plotDirectory } from './plot.js';
+import type { PlotFormat } from './plots/formats.js';
 
 /** Redraws the plots of `dir`; returns the files written. Throws {@link OutputError} for a folder that is not desim's or has nothing to plot. */
-export async function replotFolder(dir: string): Promise<string[]> {
+export async function replotFolder(
+  dir: string,
+  options: { readonly formats?: readonly PlotFormat[]; readonly spec?: boolean } = {},
+): Promise<string[]> {
   const s = inspectOutDir(dir);
   if (s.state === 'missing') throw new OutputError(dir, 'no such folder');
   if (s.state !== 'desim' || (s.kind !== 'run' && s.kind !== 'sweep')) {
-    throw new OutputError(dir, 'is not a run or sweep folder that desim wrote (no meta.json or sweep.json of desim); desim plots and writes only into its own results folders');
+    throw new OutputError(
+      dir,
+      'is not a run or sweep folder that desim wrote (no meta.json or sweep.json of desim); desim plots and writes only into its own results folders',
+    );
   }
   const tmp = tempDirIn(dir, dir);
   try {
-    const written = await plotDirectory(dir, { into: tmp });
+    const written = await plotDirectory(dir, { into: tmp, ...options });
     if (written.length === 0) {
-      throw new OutputError(dir, "has no CSV file that desim knows how to plot (trace-cwnd.csv, trace-infection.csv or a sweep's aggregate.csv); runs without traces have nothing to draw");
+      throw new OutputError(
+        dir,
+        "has no CSV file that desim knows how to plot (trace-cwnd.csv, trace-infection.csv, trace-deliveries.csv with updates.csv, trace-calls.csv, or a sweep's aggregate.csv); runs without traces have nothing to draw",
+      );
     }
     const inTheWay = written.filter((f) => existsSync(join(dir, f)) && !s.owned.has(f));
-    if (inTheWay.length > 0) throw new OutputError(dir, `holds ${inTheWay.join(', ')}, which desim did not write; move ${inTheWay.length === 1 ? 'it' : 'them'} away to let desim draw there`);
+    if (inTheWay.length > 0)
+      throw new OutputError(
+        dir,
+        `holds ${inTheWay.join(', ')}, which desim did not write; move ${inTheWay.length === 1 ? 'it' : 'them'} away to let desim draw there`,
+      );
     const marker = join(dir, s.kind === 'sweep' ? 'sweep.json' : 'meta.json');
     const json = readJsonFile<Record<string, unknown>>(marker, "it is desim's record of the folder");
     const listed = Array.isArray(json['files']) ? (json['files'] as unknown[]).filter((f): f is string => typeof f === 'string') : [];

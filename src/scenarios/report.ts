@@ -24,8 +24,8 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { OutputError } from './errors.js';
 import { dropTemp, inspectOutDir, readJsonFile, tempDirIn, writeFileAtomic } from './files.js';
-import { readCsv } from './plot-data.js';
-import { cwndSpec, infectionSpec, readAggregate, readCwndTrace, readInfectionTrace, sweepMetricSpec, type PlotOptions } from './plot.js';
+import { plotFigures, type PlotOptions } from './plot.js';
+import { readCsv } from './plots/data.js';
 
 /** The file `desim report` writes. */
 export const REPORT_FILE = 'report.html';
@@ -42,30 +42,10 @@ export interface ReportFigure {
 
 /**
  * The Vega-Lite specs of a folder's figures, from the plot recipes (the same
- * specs the SVGs are rendered from): cwnd, infection, one per sweep metric.
+ * specs the SVGs are rendered from), in the order `desim plot` draws them.
  */
 export async function reportFigures(dir: string, options: PlotOptions = {}): Promise<ReportFigure[]> {
-  const out: ReportFigure[] = [];
-  const cwnd = join(dir, 'trace-cwnd.csv');
-  if (existsSync(cwnd)) {
-    const spec = cwndSpec(await readCwndTrace(cwnd), options);
-    if (spec !== undefined) out.push({ name: 'cwnd', spec });
-  }
-  const infection = join(dir, 'trace-infection.csv');
-  if (existsSync(infection)) {
-    const spec = infectionSpec(await readInfectionTrace(infection), options);
-    if (spec !== undefined) out.push({ name: 'infection', spec });
-  }
-  const aggregate = join(dir, 'aggregate.csv');
-  if (existsSync(aggregate)) {
-    const table = await readAggregate(aggregate, join(dir, 'sweep.json'));
-    for (const metric of table.metrics) {
-      if (metric.startsWith('model_')) continue;
-      const spec = sweepMetricSpec(table, metric, options);
-      if (spec !== undefined) out.push({ name: metric, spec });
-    }
-  }
-  return out;
+  return (await plotFigures(dir, options)).map((f) => ({ name: f.name, spec: f.spec }));
 }
 
 /** Adds tooltips to every mark and zoom/pan (an interval selection bound to the scales) to the first unit of each view. */

@@ -4,7 +4,7 @@
  *   summary.csv       one row: scenario, seed, replication, then the driver's metrics
  *   <table>.csv       the driver's tables (e.g. flows.csv, reads.csv)
  *   trace-<name>.csv  the traces the scenario's `outputs.traces` asks for
- *   *.svg             plots rendered from those CSVs (see plot.ts)
+ *   *.svg             plots rendered from those CSVs (see plot.ts and plots/)
  *   meta.json         seed, replication, scenario hash, desim and Node versions, the resolved scenario
  *
  * Everything is written into a temporary folder and put in place at the end,
@@ -22,6 +22,7 @@ import { resolvedScenario, scenarioHash, type Scenario } from './loader.js';
 import { DESIM_VERSION } from './package-info.js';
 import { runPipeline } from './pipeline.js';
 import { plotDirectory } from './plot.js';
+import type { PlotFormat } from './plots/formats.js';
 
 /** Options of {@link runScenario}. */
 export interface RunScenarioOptions {
@@ -46,6 +47,8 @@ export interface RunScenarioOptions {
    * thread, with {@link executeScenario}.
    */
   readonly execute?: (scenario: Scenario, dir: string) => Promise<RunResult>;
+  /** Formats of the plots (when the scenario draws plots). Default: `['svg']`. */
+  readonly plotFormats?: readonly PlotFormat[];
 }
 
 /** What a run wrote. */
@@ -99,12 +102,21 @@ export async function runScenario(scenario: Scenario, options: RunScenarioOption
     const metricNames = Object.keys(r.metrics);
     writeFileAtomic(
       join(tmp, 'summary.csv'),
-      toCsv(['scenario', 'seed', 'replication', ...metricNames], [[scenario.name, scenario.seed, replication, ...metricNames.map((m) => r.metrics[m] as Cell)]]),
+      toCsv(
+        ['scenario', 'seed', 'replication', ...metricNames],
+        [[scenario.name, scenario.seed, replication, ...metricNames.map((m) => r.metrics[m] as Cell)]],
+      ),
     );
     for (const [name, table] of Object.entries(r.tables ?? {})) {
       writeFileAtomic(join(tmp, `${name}.csv`), toCsv(table.columns, table.rows));
     }
-    if (scenario.outputs.plots) await plotDirectory(tmp, { title: scenario.name });
+    // meta.json is written after the plots (it lists them): the plots get the resolved scenario directly.
+    if (scenario.outputs.plots)
+      await plotDirectory(tmp, {
+        title: scenario.name,
+        scenario: resolvedScenario(scenario),
+        ...(options.plotFormats === undefined ? {} : { formats: options.plotFormats }),
+      });
     const meta = {
       [OUTPUT_MARKER]: 'run',
       desim_version: DESIM_VERSION,

@@ -31,11 +31,24 @@ import { toCsv, type Cell } from '../io/csv.js';
 import type { Issue, ProtocolDriver } from './driver.js';
 import { OutputError, ScenarioError } from './errors.js';
 import { describeFsError, tmpSuffix } from '../io/fs.js';
-import { checkOutDir, dropTemp, inspectOutDir, makeDirs, OUTPUT_MARKER, readJsonFile, removeOwnedFiles, RUN_RECORD, tempDirIn, writeFileAtomic, writeOutputFolder } from './files.js';
+import {
+  checkOutDir,
+  dropTemp,
+  inspectOutDir,
+  makeDirs,
+  OUTPUT_MARKER,
+  readJsonFile,
+  removeOwnedFiles,
+  RUN_RECORD,
+  tempDirIn,
+  writeFileAtomic,
+  writeOutputFolder,
+} from './files.js';
 import { canonicalJson, checkScenario, scenarioHash } from './loader.js';
 import type { Override, Variation } from './overrides.js';
 import { DESIM_VERSION } from './package-info.js';
 import { plotDirectory } from './plot.js';
+import type { PlotFormat } from './plots/formats.js';
 import { executeScenario, withSeed } from './runner.js';
 import { summarize } from './stats.js';
 
@@ -97,7 +110,7 @@ function sameSweep(a: SweepIdentity, b: SweepIdentity): boolean {
   return key(a) === key(b);
 }
 
-const SWEEP_JSON_HELP = 'it is desim\'s record of what the folder holds: restore it, or start the sweep again in another --out';
+const SWEEP_JSON_HELP = "it is desim's record of what the folder holds: restore it, or start the sweep again in another --out";
 const RUN_JSON_HELP = 'delete this file and rerun the sweep with --resume to redo that run';
 
 function readIdentity(dir: string): SweepIdentity {
@@ -108,7 +121,12 @@ function readIdentity(dir: string): SweepIdentity {
   };
   if (typeof id !== 'object' || id === null || Array.isArray(id)) bad('not an object');
   if (!Array.isArray(id.vary) || !id.vary.every((v) => typeof v === 'string')) bad('"vary" is not a list of names');
-  if (typeof id.values !== 'object' || id.values === null || !id.vary.every((v) => Array.isArray(id.values[v]) && (id.values[v] as unknown[]).length > 0)) bad('"values" does not match "vary"');
+  if (
+    typeof id.values !== 'object' ||
+    id.values === null ||
+    !id.vary.every((v) => Array.isArray(id.values[v]) && (id.values[v] as unknown[]).length > 0)
+  )
+    bad('"values" does not match "vary"');
   if (!Number.isSafeInteger(id.reps) || id.reps < 1) bad('"reps" is not a whole number >= 1');
   if (id.mode !== undefined && id.mode !== 'product' && id.mode !== 'zip') bad('"mode" is not product or zip');
   const expected = combinations(id.vary.map((v) => (id.values[v] as unknown[]).length), id.mode) * id.reps;
@@ -127,7 +145,8 @@ function createExclusive(path: string, text: string, dir: string): void {
   try {
     linkSync(tmp, path);
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'EEXIST') throw new OutputError(dir, 'another sweep started writing this folder at the same time; use another --out');
+    if ((err as NodeJS.ErrnoException).code === 'EEXIST')
+      throw new OutputError(dir, 'another sweep started writing this folder at the same time; use another --out');
     throw new OutputError(path, `cannot write: ${describeFsError(err)}`);
   } finally {
     rmSync(tmp, { force: true });
@@ -177,6 +196,8 @@ export interface SweepOptions {
   readonly onProgress?: (p: { done: number; total: number; cached: number }) => void;
   /** Stops scheduling new runs when it returns true (SIGINT). */
   readonly shouldStop?: () => boolean;
+  /** Formats of the plots (when the scenario draws plots). Default: `['svg']`. */
+  readonly plotFormats?: readonly PlotFormat[];
 }
 
 /** What {@link runSweep} did. */
@@ -207,7 +228,9 @@ export class SweepRunError extends Error {
 
 /** The seed of one run: the first 32 bits of sha256(base seed, parameter values, replication). */
 export function deriveSeed(baseSeed: number, params: Readonly<Record<string, unknown>>, rep: number): number {
-  const h = createHash('sha256').update(`desim-run\u0000${baseSeed}\u0000${canonicalJson(params)}\u0000${rep}`).digest();
+  const h = createHash('sha256')
+    .update(`desim-run\u0000${baseSeed}\u0000${canonicalJson(params)}\u0000${rep}`)
+    .digest();
   return h.readUInt32BE(0);
 }
 
@@ -248,18 +271,24 @@ function duplicateVariations(variations: readonly Variation[], mode: SweepMode):
   const paths = new Map<string, string>();
   for (const v of variations) {
     if (v.path.length === 1 && v.path[0] === 'seed') {
-      issues.push({ path: '--vary', message: 'seed cannot be varied: every replication gets its own seed derived from the scenario\'s; use --reps for more, and --set seed=N for another base seed' });
+      issues.push({
+        path: '--vary',
+        message:
+          "seed cannot be varied: every replication gets its own seed derived from the scenario's; use --reps for more, and --set seed=N for another base seed",
+      });
       continue;
     }
     const key = canonicalJson(v.path);
     const prev = paths.get(key);
-    if (prev !== undefined) issues.push({ path: '--vary', message: `${v.text} is varied twice (also as ${prev}); give all its values in one --vary` });
+    if (prev !== undefined)
+      issues.push({ path: '--vary', message: `${v.text} is varied twice (also as ${prev}); give all its values in one --vary` });
     paths.set(key, v.text);
     const values = new Map<string, unknown>();
     // In zip mode a value may repeat in one list (the combinations differ); identical combinations are caught below.
     for (const x of mode === 'zip' ? [] : v.values) {
       const k = canonicalJson(x);
-      if (values.has(k)) issues.push({ path: '--vary', message: `${v.text}: the value ${JSON.stringify(x)} is listed twice; replications come from --reps` });
+      if (values.has(k))
+        issues.push({ path: '--vary', message: `${v.text}: the value ${JSON.stringify(x)} is listed twice; replications come from --reps` });
       values.set(k, x);
     }
   }
@@ -340,7 +369,8 @@ function identity(opts: SweepOptions, name: string, baseHash: string, total: num
 
 /** Runs (this shard of) a sweep. Throws {@link ScenarioError} before running anything if any run's scenario is invalid. */
 export async function runSweep(opts: SweepOptions): Promise<SweepReport> {
-  if (!Number.isInteger(opts.reps) || opts.reps < 1) throw new ScenarioError('--reps', [{ path: '--reps', message: `expected an integer >= 1, got ${opts.reps}` }]);
+  if (!Number.isInteger(opts.reps) || opts.reps < 1)
+    throw new ScenarioError('--reps', [{ path: '--reps', message: `expected an integer >= 1, got ${opts.reps}` }]);
   const base = checkScenario(opts.raw, opts.drivers, opts.sets);
   if (!base.ok) throw new ScenarioError(opts.file, base.issues);
   const mode = opts.mode ?? 'product';
@@ -372,14 +402,18 @@ export async function runSweep(opts: SweepOptions): Promise<SweepReport> {
   makeDirs(runsDir);
   if (!existsSync(idPath)) createExclusive(idPath, JSON.stringify(ident0, null, 2) + '\n', opts.outDir);
 
-  const mine = opts.shard === undefined ? runs : runs.filter((r) => r.index % (opts.shard as { count: number }).count === (opts.shard as { index: number }).index);
+  const mine =
+    opts.shard === undefined
+      ? runs
+      : runs.filter((r) => r.index % (opts.shard as { count: number }).count === (opts.shard as { index: number }).index);
   const done = new Set<string>();
   if (opts.resume === true) {
     for (const r of mine) {
       const f = join(runsDir, `${r.runId}.json`);
       if (!existsSync(f)) continue;
       const rec = readRunRecord(f);
-      if (rec.seed !== r.seed) throw new ScenarioError(opts.outDir, [{ path: `runs/${r.runId}.json`, message: 'belongs to a different sweep; refusing to mix results' }]);
+      if (rec.seed !== r.seed)
+        throw new ScenarioError(opts.outDir, [{ path: `runs/${r.runId}.json`, message: 'belongs to a different sweep; refusing to mix results' }]);
       done.add(r.runId);
     }
   }
@@ -435,7 +469,7 @@ export async function runSweep(opts: SweepOptions): Promise<SweepReport> {
     // eslint-disable-next-line @typescript-eslint/only-throw-error -- the first worker failure, rethrown as caught
     if (failure !== undefined) throw failure;
   }
-  const complete = await finalizeSweep(opts.outDir);
+  const complete = await finalizeSweep(opts.outDir, opts.plotFormats);
   return {
     outDir: opts.outDir,
     total: runs.length,
@@ -450,7 +484,9 @@ export async function runSweep(opts: SweepOptions): Promise<SweepReport> {
 function workerUrl(): string {
   const here = fileURLToPath(import.meta.url);
   // Under a TypeScript loader (tests) this module is src/scenarios/sweep.ts; workers run the built JS.
-  return here.endsWith('.ts') ? here.replace(/src[\\/]scenarios[\\/]sweep\.ts$/, 'dist/src/scenarios/sweep-worker.js') : here.replace(/sweep\.js$/, 'sweep-worker.js');
+  return here.endsWith('.ts')
+    ? here.replace(/src[\\/]scenarios[\\/]sweep\.ts$/, 'dist/src/scenarios/sweep-worker.js')
+    : here.replace(/sweep\.js$/, 'sweep-worker.js');
 }
 
 /**
@@ -468,7 +504,10 @@ function prepareSweepDir(opts: SweepOptions, ident: SweepIdentity): void {
     const saved = existsSync(join(dir, 'runs')) ? readdirSync(join(dir, 'runs')).filter((f) => RUN_RECORD.test(f)).length : 0;
     if (opts.resume === true) {
       if (!sameSweep(old, ident)) {
-        throw new OutputError(dir, 'holds a different sweep (scenario, overrides, --vary, --reps or desim version changed); refusing to mix results: use another --out');
+        throw new OutputError(
+          dir,
+          'holds a different sweep (scenario, overrides, --vary, --reps or desim version changed); refusing to mix results: use another --out',
+        );
       }
       return;
     }
@@ -485,10 +524,10 @@ function prepareSweepDir(opts: SweepOptions, ident: SweepIdentity): void {
   const checked = checkOutDir(dir, 'sweep', { flag: '--out', overwrite: opts.overwrite === true });
   if (checked.state === 'foreign') {
     const clash = ['sweep.json', 'summary.csv', 'aggregate.csv', 'runs'].filter((f) => existsSync(join(dir, f)));
-    if (clash.length > 0) throw new OutputError(dir, `holds ${clash.join(', ')}, which desim did not write and a sweep would replace; use another --out`);
+    if (clash.length > 0)
+      throw new OutputError(dir, `holds ${clash.join(', ')}, which desim did not write and a sweep would replace; use another --out`);
   }
 }
-
 
 /** Warnings for a complete sweep whose replications gave identical metrics (nothing random in the scenario). */
 function identicalReplicationWarnings(dir: string): string[] {
@@ -506,7 +545,11 @@ function identicalReplicationWarnings(dir: string): string[] {
 
 function readRecords(dir: string): RunRecord[] {
   const runsDir = join(dir, 'runs');
-  const files = existsSync(runsDir) ? readdirSync(runsDir).filter((f) => RUN_RECORD.test(f)).sort() : [];
+  const files = existsSync(runsDir)
+    ? readdirSync(runsDir)
+        .filter((f) => RUN_RECORD.test(f))
+        .sort()
+    : [];
   return files.map((f) => readRunRecord(join(runsDir, f)));
 }
 
@@ -525,11 +568,11 @@ function groupRecords(records: readonly RunRecord[], vary: readonly string[]): M
  * Writes summary.csv, aggregate.csv and the plots when every run of the sweep
  * in `dir` is present. Returns false (writing nothing) while runs are missing.
  */
-export async function finalizeSweep(dir: string): Promise<boolean> {
+export async function finalizeSweep(dir: string, plotFormats?: readonly PlotFormat[]): Promise<boolean> {
   const ident = readIdentity(dir);
   const records = readRecords(dir);
   if (records.length < ident.runs) return false;
-  await writeSweepTables(dir, ident, records, (name) => (ident.files ?? []).includes(name));
+  await writeSweepTables(dir, ident, records, (name) => (ident.files ?? []).includes(name), plotFormats);
   return true;
 }
 
@@ -539,7 +582,13 @@ export async function finalizeSweep(dir: string): Promise<boolean> {
  * sweep.json before any of them is moved into `dir`, so that an interrupted
  * sweep never leaves a file of desim's that its marker does not name.
  */
-async function writeSweepTables(dir: string, ident: SweepIdentity, records: readonly RunRecord[], replaceable: (name: string) => boolean): Promise<void> {
+async function writeSweepTables(
+  dir: string,
+  ident: SweepIdentity,
+  records: readonly RunRecord[],
+  replaceable: (name: string) => boolean,
+  plotFormats?: readonly PlotFormat[],
+): Promise<void> {
   const metrics = Object.keys(records[0]?.metrics ?? {});
   const vary = ident.vary;
   const cell = (v: unknown): Cell => (typeof v === 'number' || typeof v === 'string' || typeof v === 'boolean' ? v : JSON.stringify(v));
@@ -568,11 +617,17 @@ async function writeSweepTables(dir: string, ident: SweepIdentity, records: read
     );
     // The plots read the metrics from sweep.json beside aggregate.csv.
     writeFileAtomic(join(tmp, 'sweep.json'), JSON.stringify({ ...ident, metrics }, null, 2) + '\n');
-    const plots = ident.plots === false ? [] : await plotDirectory(tmp, { title: ident.scenario });
+    const plots =
+      ident.plots === false
+        ? []
+        : await plotDirectory(tmp, { title: ident.scenario, ...(plotFormats === undefined ? {} : { formats: plotFormats }) });
     const files = ['aggregate.csv', 'summary.csv', ...plots].sort();
     const inTheWay = files.filter((f) => existsSync(join(dir, f)) && !replaceable(f));
     if (inTheWay.length > 0) {
-      throw new OutputError(dir, `holds ${inTheWay.join(', ')}, which desim did not write and the sweep would replace; move ${inTheWay.length === 1 ? 'it' : 'them'} away, then rerun with --resume`);
+      throw new OutputError(
+        dir,
+        `holds ${inTheWay.join(', ')}, which desim did not write and the sweep would replace; move ${inTheWay.length === 1 ? 'it' : 'them'} away, then rerun with --resume`,
+      );
     }
     const listed = [...new Set([...(ident.files ?? []), ...files])].sort();
     writeFileAtomic(join(dir, 'sweep.json'), JSON.stringify({ ...ident, metrics, files: listed }, null, 2) + '\n');
@@ -588,13 +643,20 @@ async function writeSweepTables(dir: string, ident: SweepIdentity, records: read
  * written) when the folders hold different sweeps, overlap, miss runs, or when
  * `outDir` is not empty (unless it is desim's merged sweep and `overwrite` is set).
  */
-export async function mergeSweeps(dirs: readonly string[], outDir: string, options: { readonly overwrite?: boolean } = {}): Promise<{ files: string[] }> {
+export async function mergeSweeps(
+  dirs: readonly string[],
+  outDir: string,
+  options: { readonly overwrite?: boolean } = {},
+): Promise<{ files: string[] }> {
   if (dirs.length === 0) throw new ScenarioError('merge', [{ path: '', message: 'expected at least one sweep folder' }]);
   const target = inspectOutDir(outDir);
   if (target.state !== 'missing' && target.state !== 'empty') {
     const ours = target.state === 'desim' && target.kind === 'sweep' && target.foreign.length === 0;
     if (!ours || options.overwrite !== true) {
-      throw new OutputError(outDir, `is not empty; merge writes only a new folder: use another --out${ours ? ', or --overwrite to replace this merged sweep' : ''}`);
+      throw new OutputError(
+        outDir,
+        `is not empty; merge writes only a new folder: use another --out${ours ? ', or --overwrite to replace this merged sweep' : ''}`,
+      );
     }
   }
   let ident: SweepIdentity | undefined;
@@ -605,7 +667,8 @@ export async function mergeSweeps(dirs: readonly string[], outDir: string, optio
     if (seenDirs.has(real)) throw new ScenarioError('merge', [{ path: d, message: `given twice (also as ${seenDirs.get(real)})` }]);
     seenDirs.set(real, d);
     const out = resolve(outDir);
-    if (real === out || out.startsWith(real + sep) || real.startsWith(out + sep)) throw new ScenarioError('merge', [{ path: d, message: 'is, holds or lies inside the --out folder' }]);
+    if (real === out || out.startsWith(real + sep) || real.startsWith(out + sep))
+      throw new ScenarioError('merge', [{ path: d, message: 'is, holds or lies inside the --out folder' }]);
     if (!existsSync(join(d, 'sweep.json'))) throw new ScenarioError(d, [{ path: 'sweep.json', message: 'not a sweep folder (no sweep.json)' }]);
     const id = readIdentity(d);
     if (ident !== undefined && !sameSweep(id, ident)) {
@@ -614,12 +677,16 @@ export async function mergeSweeps(dirs: readonly string[], outDir: string, optio
     ident ??= id;
     const runsDir = join(d, 'runs');
     if (!existsSync(runsDir)) continue;
-    for (const f of readdirSync(runsDir).filter((x) => RUN_RECORD.test(x)).sort()) {
+    for (const f of readdirSync(runsDir)
+      .filter((x) => RUN_RECORD.test(x))
+      .sort()) {
       readRunRecord(join(runsDir, f));
       const text = readFileSync(join(runsDir, f), 'utf8');
       const prev = recs.get(f);
       if (prev !== undefined) {
-        throw new ScenarioError(d, [{ path: `runs/${f}`, message: `is also in ${prev.from}: shards must not overlap (merge each shard folder once)` }]);
+        throw new ScenarioError(d, [
+          { path: `runs/${f}`, message: `is also in ${prev.from}: shards must not overlap (merge each shard folder once)` },
+        ]);
       }
       recs.set(f, { text, from: d });
     }
@@ -632,7 +699,10 @@ export async function mergeSweeps(dirs: readonly string[], outDir: string, optio
   if (extra.length > 0) throw new ScenarioError('merge', [{ path: extra[0] as string, message: `is not a run of this ${id.runs}-run sweep` }]);
   if (missing.length > 0) {
     throw new ScenarioError('merge', [
-      { path: '', message: `${missing.length} of ${id.runs} runs are missing (${missing.slice(0, 5).join(', ')}${missing.length > 5 ? ', ...' : ''}); run their shards, then merge again. Nothing was written.` },
+      {
+        path: '',
+        message: `${missing.length} of ${id.runs} runs are missing (${missing.slice(0, 5).join(', ')}${missing.length > 5 ? ', ...' : ''}); run their shards, then merge again. Nothing was written.`,
+      },
     ]);
   }
   const files = await writeOutputFolder(outDir, 'sweep', { flag: '--out', overwrite: options.overwrite === true }, async (tmp) => {
@@ -641,7 +711,12 @@ export async function mergeSweeps(dirs: readonly string[], outDir: string, optio
     delete (clean as { files?: unknown }).files;
     writeFileAtomic(join(tmp, 'sweep.json'), JSON.stringify(clean, null, 2) + '\n');
     for (const [f, r] of recs) writeFileAtomic(join(tmp, 'runs', f), r.text);
-    await writeSweepTables(tmp, clean, expected.map((f) => JSON.parse((recs.get(f) as { text: string }).text) as RunRecord), () => false);
+    await writeSweepTables(
+      tmp,
+      clean,
+      expected.map((f) => JSON.parse((recs.get(f) as { text: string }).text) as RunRecord),
+      () => false,
+    );
   });
   return { files: files.filter((f) => f !== 'runs') };
 }

@@ -17,7 +17,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ScenarioError } from './errors.js';
 import { didYouMean } from './loader.js';
-import { num, readCsv } from './plot-data.js';
+import { num, readCsv } from './plots/data.js';
 
 /** Output formats of {@link formatTable}. */
 export const TABLE_FORMATS = ['latex', 'markdown', 'csv'] as const;

@@ -5,23 +5,15 @@ import fc from 'fast-check';
 import * as vega from 'vega';
 import { afterAll, describe, expect, it } from 'vitest';
 import { toCsv } from '../../src/io/csv.js';
-import { bucketKeep } from '../../src/scenarios/plot-data.js';
-import { textWidthPx } from '../../src/scenarios/plot-text.js';
-import {
-  MAX_TRACE_POINTS_PER_SERIES,
-  callsSpec,
-  cwndSpec,
-  infectionSpec,
-  modelLabel,
-  plotDirectory,
-  readAggregate,
-  readCallsTrace,
-  readCwndTrace,
-  readInfectionTrace,
-  readableName,
-  renderVegaLite,
-  sweepMetricSpec,
-} from '../../src/scenarios/plot.js';
+import { plotDirectory } from '../../src/scenarios/plot.js';
+import { bucketKeep, MAX_TRACE_POINTS_PER_SERIES } from '../../src/scenarios/plots/data.js';
+import { infectionSpec, readInfectionTrace } from '../../src/scenarios/plots/gossip.js';
+import { callsSpec, readCallsTrace } from '../../src/scenarios/plots/module.js';
+import { renderVegaLite } from '../../src/scenarios/plots/render.js';
+import { readableName } from '../../src/scenarios/plots/style.js';
+import { modelLabel, readAggregate, sweepMetricSpec } from '../../src/scenarios/plots/sweep.js';
+import { cwndSpec, readCwndTrace } from '../../src/scenarios/plots/tcp.js';
+import { textWidthPx } from '../../src/scenarios/plots/text.js';
 import { fcParams } from '../fc.js';
 import { CWND_COLUMNS, cwndRows, writeCwndTrace, writeInfectionTrace, writeSweep } from './fixtures/plot/make-fixtures.js';
 
@@ -62,7 +54,12 @@ describe('renderVegaLite', () => {
   const spec = {
     width: 200,
     height: 100,
-    data: { values: [{ a: 1, b: 2 }, { a: 2, b: 5 }] },
+    data: {
+      values: [
+        { a: 1, b: 2 },
+        { a: 2, b: 5 },
+      ],
+    },
     mark: 'line',
     encoding: { x: { field: 'a', type: 'quantitative', title: 'Alpha (s)' }, y: { field: 'b', type: 'quantitative' } },
   };
@@ -76,7 +73,11 @@ describe('renderVegaLite', () => {
   });
 
   it('does not depend on earlier or concurrent renders (Vega numbers clip paths process-wide)', async () => {
-    const clipped = { ...spec, mark: { type: 'line', clip: true }, encoding: { ...spec.encoding, x: { ...spec.encoding.x, scale: { domain: [1, 1.5] } } } };
+    const clipped = {
+      ...spec,
+      mark: { type: 'line', clip: true },
+      encoding: { ...spec.encoding, x: { ...spec.encoding.x, scale: { domain: [1, 1.5] } } },
+    };
     const first = await renderVegaLite(clipped);
     expect(first).toContain('clip-path="url(#clip1)"');
     const [a, b] = await Promise.all([renderVegaLite(clipped), renderVegaLite(clipped)]);
@@ -110,7 +111,12 @@ describe('text measurement without canvas', () => {
     const spec = {
       width: 200,
       height: 100,
-      data: { values: [{ a: 1, b: 1000000 }, { a: 2, b: 2000000 }] },
+      data: {
+        values: [
+          { a: 1, b: 1000000 },
+          { a: 2, b: 2000000 },
+        ],
+      },
       mark: 'point',
       encoding: { x: { field: 'a', type: 'quantitative' }, y: { field: 'b', type: 'quantitative', title: 'Why' } },
     };
@@ -167,7 +173,16 @@ describe('cwnd.svg', () => {
     expect(await plotDirectory(dir, { title: 'reno-2pct' })).toEqual(['cwnd.svg']);
     const svg = read(dir, 'cwnd.svg');
     expectSvg(svg);
-    for (const text of ['Congestion window', 'reno-2pct', 'Time (RTTs)', 'Congestion window (packets)', 'cwnd', 'ssthresh', 'Fast retransmit', 'Timeout']) {
+    for (const text of [
+      'Congestion window',
+      'reno-2pct',
+      'Time (RTTs)',
+      'Congestion window (packets)',
+      'cwnd',
+      'ssthresh',
+      'Fast retransmit',
+      'Timeout',
+    ]) {
       expect(svg).toContain(`>${text}<`);
     }
     const fastRetransmits = rows.filter((r) => r[12] === 'fast_retransmit').length;
@@ -179,14 +194,41 @@ describe('cwnd.svg', () => {
     expect(readdirSync(dir).sort()).toEqual(['cwnd.svg', 'trace-cwnd.csv']);
   });
 
-  it('uses seconds and a legend per flow when there are several flows', async () => {
+  it('uses seconds and a legend per flow when there are two flows', async () => {
     const dir = freshDir();
-    writeCwndTrace(dir, { flows: 3, rtts: 40, lossProb: 0.01, timeoutProb: 0.1 });
+    writeCwndTrace(dir, { flows: 2, rtts: 40, lossProb: 0.01, timeoutProb: 0.1 });
     await plotDirectory(dir);
     const svg = read(dir, 'cwnd.svg');
     expectSvg(svg);
-    for (const text of ['Time (s)', 'Flow 0', 'Flow 1', 'Flow 2']) expect(svg).toContain(`>${text}<`);
+    for (const text of ['Time (s)', 'Flow 0', 'Flow 1', 'Congestion window (packets)']) expect(svg).toContain(`>${text}<`);
     expect(svg).not.toContain('Time (RTTs)');
+    expect(svg).not.toContain('One panel per flow');
+  });
+
+  it('draws small multiples with more than two flows: one panel per flow, one time axis', async () => {
+    const dir = freshDir();
+    const rows = writeCwndTrace(dir, { flows: 4, rtts: 40, lossProb: 0.01, timeoutProb: 0.1 });
+    const data = await readCwndTrace(join(dir, 'trace-cwnd.csv'));
+    const spec = cwndSpec(data) as {
+      vconcat: { title: { text: string }; layer: { transform: { filter: unknown }[]; encoding: { x: { axis?: unknown } } }[] }[];
+      resolve: unknown;
+    };
+    expect(spec.vconcat.map((p) => p.title.text)).toEqual(['Flow 0', 'Flow 1', 'Flow 2', 'Flow 3']);
+    spec.vconcat.forEach((panel, k) => {
+      for (const l of panel.layer) expect(l.transform[0]?.filter).toEqual({ field: 'flow', equal: `Flow ${k}` });
+      // Only the bottom panel labels the shared time axis.
+      expect(panel.layer[0]?.encoding.x.axis).toEqual(k === 3 ? undefined : { title: null, labels: false });
+    });
+    expect(spec.resolve).toEqual({ scale: { x: 'shared', y: 'independent' } });
+    expect(await warningsOf(spec)).toEqual([]);
+    await plotDirectory(dir);
+    const svg = read(dir, 'cwnd.svg');
+    expectSvg(svg);
+    expect(count(svg, '>Time (s)<')).toBe(1);
+    expect(count(svg, '>cwnd (packets)<')).toBe(4);
+    expect(svg).toContain('>One panel per flow; shared time axis<');
+    // Every marker is still drawn, in its flow's panel.
+    expect(count(svg, 'event: Fast retransmit"')).toBe(rows.filter((r) => r[12] === 'fast_retransmit').length);
   });
 
   it('omits legend entries for events that never happen', async () => {
@@ -230,8 +272,21 @@ describe('cwnd.svg', () => {
 
   it('treats an empty ssthresh cell as infinite (no dashed line before the first loss)', async () => {
     const dir = freshDir();
-    const r = (t: number, cwnd: number, ssthresh: number | '', event: string): (string | number)[] =>
-      [t, t / 0.1, 0, cwnd, cwnd * 1460, ssthresh, 'slow_start', 0, 0, 0, 0.1, 1, event];
+    const r = (t: number, cwnd: number, ssthresh: number | '', event: string): (string | number)[] => [
+      t,
+      t / 0.1,
+      0,
+      cwnd,
+      cwnd * 1460,
+      ssthresh,
+      'slow_start',
+      0,
+      0,
+      0,
+      0.1,
+      1,
+      event,
+    ];
     writeFileSync(
       join(dir, 'trace-cwnd.csv'),
       toCsv(CWND_COLUMNS, [r(0.1, 2, '', 'ack'), r(0.2, 4, '', 'ack'), r(0.3, 5, 2, 'fast_retransmit'), r(0.4, 2, 2, 'recovery_exit')]),
@@ -282,15 +337,18 @@ describe('infection.svg', () => {
 });
 
 describe('calls.svg (a protocol module run)', () => {
-  it('counts each node\'s calls over time, one step line per node, and marks failed calls', async () => {
+  it("counts each node's calls over time, one step line per node, and marks failed calls", async () => {
     const dir = freshDir();
     writeFileSync(
       join(dir, 'trace-calls.csv'),
-      toCsv(['time_s', 'node', 'call', 'reply', 'error'], [
-        ['0.1', 'A', '{"op":"ping"}', '1', ''],
-        ['0.5', 'B', '7', '', 'node is down'],
-        ['0.9', 'A', '"x"', '2', ''],
-      ]),
+      toCsv(
+        ['time_s', 'node', 'call', 'reply', 'error'],
+        [
+          ['0.1', 'A', '{"op":"ping"}', '1', ''],
+          ['0.5', 'B', '7', '', 'node is down'],
+          ['0.9', 'A', '"x"', '2', ''],
+        ],
+      ),
     );
     const data = await readCallsTrace(join(dir, 'trace-calls.csv'));
     expect(data.nodes).toEqual(['A', 'B']);
@@ -332,7 +390,9 @@ describe('sweep plots (aggregate.csv)', () => {
     expect(timeouts).not.toContain('Mathis');
 
     const table = await readAggregate(join(dir, 'aggregate.csv'), join(dir, 'sweep.json'));
-    const spec = sweepMetricSpec(table, 'goodput_bps') as { layer: { encoding: { x: { scale: { type?: string } }; y: { scale: { type?: string } } } }[] };
+    const spec = sweepMetricSpec(table, 'goodput_bps') as {
+      layer: { encoding: { x: { scale: { type?: string } }; y: { scale: { type?: string } } } }[];
+    };
     for (const l of spec.layer) {
       expect(l.encoding.x.scale.type).toBe('log');
       expect(l.encoding.y.scale.type).toBe('log');
@@ -340,18 +400,60 @@ describe('sweep plots (aggregate.csv)', () => {
     expect(await warningsOf(spec)).toEqual([]);
   });
 
-  it('draws one series per value of the second varied parameter', async () => {
+  it('draws one panel per value of the second varied parameter, on shared axes', async () => {
     const dir = freshDir();
     writeSweep(dir, true);
     await plotDirectory(dir);
     const svg = read(dir, 'timeouts.svg');
     expectSvg(svg);
-    for (const text of ['Variant', 'tahoe', 'reno', 'newreno']) expect(svg).toContain(`>${text}<`);
+    for (const text of ['Variant = tahoe', 'Variant = reno', 'Variant = newreno', 'one panel per variant']) expect(svg).toContain(text);
     const goodput = read(dir, 'goodput_bps.svg');
-    for (const text of ['Model', 'Mathis et al. 1997', 'Padhye et al. 1998']) expect(goodput).toContain(`>${text}<`);
+    for (const text of ['Variant = tahoe', 'Mathis et al. 1997', 'Padhye et al. 1998']) expect(goodput).toContain(`>${text}<`);
     const table = await readAggregate(join(dir, 'aggregate.csv'), join(dir, 'sweep.json'));
-    expect(await warningsOf(sweepMetricSpec(table, 'goodput_bps') as object)).toEqual([]);
+    const spec = sweepMetricSpec(table, 'goodput_bps') as { concat: { layer: { transform?: { filter: unknown }[] }[] }[]; resolve: unknown };
+    expect(spec.concat).toHaveLength(3);
+    // Each panel shows only its variant's points and model curves.
+    for (const [k, variant] of ['tahoe', 'reno', 'newreno'].entries()) {
+      for (const l of spec.concat[k]?.layer ?? []) expect(l.transform?.[0]?.filter).toEqual({ field: 'panel', equal: variant });
+    }
+    expect(spec.resolve).toEqual({ scale: { x: 'shared', y: 'shared' } });
+    expect(await warningsOf(spec)).toEqual([]);
     expect(await warningsOf(sweepMetricSpec(table, 'timeouts') as object)).toEqual([]);
+  });
+
+  it('colours the third varied parameter within each panel', async () => {
+    const dir = freshDir();
+    const cols = ['protocol.loss', 'protocol.mode', 'protocol.size_bytes', 'runs', 'x_mean', 'x_sd', 'x_ci95_lo', 'x_ci95_hi'];
+    const rows = [];
+    for (const mode of ['push', 'pull'])
+      for (const size of [1, 2])
+        for (const loss of [0.1, 0.2]) rows.push([loss, mode, size, 3, loss * size, 0.1, loss * size - 0.2, loss * size + 0.2]);
+    writeFileSync(join(dir, 'aggregate.csv'), toCsv(cols, rows));
+    const table = await readAggregate(join(dir, 'aggregate.csv'), join(dir, 'sweep.json'));
+    const spec = sweepMetricSpec(table, 'x') as { concat: unknown[] };
+    expect(spec.concat).toHaveLength(2);
+    await plotDirectory(dir);
+    const svg = read(dir, 'x.svg');
+    for (const text of ['Mode = push', 'Mode = pull', 'Size (bytes)']) expect(svg).toContain(`>${text}<`);
+  });
+
+  it('draws the error bars over the points, and says when they are narrower than the dots', async () => {
+    const dir = freshDir();
+    const cols = ['p', 'runs', 'wide_mean', 'wide_sd', 'wide_ci95_lo', 'wide_ci95_hi', 'tight_mean', 'tight_sd', 'tight_ci95_lo', 'tight_ci95_hi'];
+    writeFileSync(
+      join(dir, 'aggregate.csv'),
+      toCsv(cols, [
+        [1, 5, 10, 3, 6, 14, 10, 0.01, 9.99, 10.01],
+        [2, 5, 20, 3, 16, 24, 20, 0.01, 19.99, 20.01],
+      ]),
+    );
+    const table = await readAggregate(join(dir, 'aggregate.csv'), join(dir, 'sweep.json'));
+    const marks = (metric: string): string[] =>
+      (sweepMetricSpec(table, metric) as { layer: { mark: { type: string } }[] }).layer.map((l) => l.mark.type);
+    expect(marks('wide')).toEqual(['line', 'point', 'errorbar']);
+    await plotDirectory(dir);
+    expect(read(dir, 'tight.svg')).toContain('bars: 95% confidence interval (narrower than the dots)');
+    expect(read(dir, 'wide.svg')).not.toContain('narrower than the dots');
   });
 
   it('without sweep.json infers the parameters (columns before runs) and metrics (*_mean)', async () => {
@@ -367,7 +469,13 @@ describe('sweep plots (aggregate.csv)', () => {
   it('clips confidence intervals at 0 for metrics whose means are all >= 0, not for signed metrics', async () => {
     const dir = freshDir();
     const cols = ['p', 'runs', ...['timeouts', 'skew_s'].flatMap((m) => [`${m}_mean`, `${m}_sd`, `${m}_ci95_lo`, `${m}_ci95_hi`])];
-    writeFileSync(join(dir, 'aggregate.csv'), toCsv(cols, [[1, 3, 0.5, 1, -1.9, 2.9, -1, 1, -3, 1], [2, 3, 3, 1, 1, 5, 2, 1, 0, 4]]));
+    writeFileSync(
+      join(dir, 'aggregate.csv'),
+      toCsv(cols, [
+        [1, 3, 0.5, 1, -1.9, 2.9, -1, 1, -3, 1],
+        [2, 3, 3, 1, 1, 5, 2, 1, 0, 4],
+      ]),
+    );
     const table = await readAggregate(join(dir, 'aggregate.csv'), join(dir, 'sweep.json'));
     const los = (metric: string): number[] =>
       (sweepMetricSpec(table, metric) as { datasets: { sim: { lo: number }[] } }).datasets.sim.map((p) => p.lo);
@@ -375,32 +483,55 @@ describe('sweep plots (aggregate.csv)', () => {
     expect(los('skew_s')).toEqual([-3, 0]);
   });
 
-  it('centres a constant metric on a readable axis instead of a one-value domain', async () => {
+  it('does not plot a constant metric (same mean everywhere, no spread), but plots one with spread', async () => {
     const dir = freshDir();
-    const cols = ['p', 'runs', 'jain_index_mean', 'jain_index_sd', 'jain_index_ci95_lo', 'jain_index_ci95_hi'];
-    writeFileSync(join(dir, 'aggregate.csv'), toCsv(cols, [[0.01, 3, 1, 0, 1, 1], [0.02, 3, 1, 0, 1, 1]]));
+    const cols = ['p', 'runs', ...['jain_index', 'skew_s'].flatMap((m) => [`${m}_mean`, `${m}_sd`, `${m}_ci95_lo`, `${m}_ci95_hi`])];
+    writeFileSync(
+      join(dir, 'aggregate.csv'),
+      toCsv(cols, [
+        [0.01, 3, 1, 0, 1, 1, 2, 1, 1, 3],
+        [0.02, 3, 1, 0, 1, 1, 2, 1, 1, 3],
+      ]),
+    );
     const table = await readAggregate(join(dir, 'aggregate.csv'), join(dir, 'sweep.json'));
-    const spec = sweepMetricSpec(table, 'jain_index') as { layer: { encoding: { y: { scale: { domain?: number[] } } } }[] };
-    expect(spec.layer[0]?.encoding.y.scale.domain).toEqual([0.9, 1.1]);
-    await plotDirectory(dir);
-    const svg = read(dir, 'jain_index.svg');
-    for (const text of ['0.90', '1.00', '1.10', 'Jain index']) expect(svg).toContain(`>${text}<`);
+    expect(sweepMetricSpec(table, 'jain_index')).toBeUndefined();
+    expect(await plotDirectory(dir)).toEqual(['skew_s.svg']);
   });
 
   it('uses a linear x axis for a narrow positive range and a categorical one for strings', async () => {
     const dir = freshDir();
-    const cols = ['network.links[0].latency_ms', 'runs', 'messages_per_node_mean', 'messages_per_node_sd', 'messages_per_node_ci95_lo', 'messages_per_node_ci95_hi'];
-    writeFileSync(join(dir, 'aggregate.csv'), toCsv(cols, [[5, 3, 10, 1, 9, 11], [10, 3, 12, 1, 11, 13], [50, 3, 15, 2, 13, 17]]));
+    const cols = [
+      'network.links[0].latency_ms',
+      'runs',
+      'messages_per_node_mean',
+      'messages_per_node_sd',
+      'messages_per_node_ci95_lo',
+      'messages_per_node_ci95_hi',
+    ];
+    writeFileSync(
+      join(dir, 'aggregate.csv'),
+      toCsv(cols, [
+        [5, 3, 10, 1, 9, 11],
+        [10, 3, 12, 1, 11, 13],
+        [50, 3, 15, 2, 13, 17],
+      ]),
+    );
     const table = await readAggregate(join(dir, 'aggregate.csv'), join(dir, 'sweep.json'));
     const spec = sweepMetricSpec(table, 'messages_per_node') as { layer: { encoding: { x: { scale?: { type?: string }; title: string } } }[] };
     expect(spec.layer[0]?.encoding.x.scale?.type).toBeUndefined();
-    expect(spec.layer[0]?.encoding.x.title).toBe('Latency (ms)');
+    expect(spec.layer[0]?.encoding.x.title).toBe('Link 0 latency (ms)');
     expect(await plotDirectory(dir)).toEqual(['messages_per_node.svg']);
     expect(read(dir, 'messages_per_node.svg')).toContain('>Messages per node<');
 
     const byVariant = freshDir();
     const vcols = ['protocol.tcp.variant', 'runs', 'goodput_bps_mean', 'goodput_bps_sd', 'goodput_bps_ci95_lo', 'goodput_bps_ci95_hi'];
-    writeFileSync(join(byVariant, 'aggregate.csv'), toCsv(vcols, [['reno', 2, 1e6, 1e4, 9e5, 1.1e6], ['tahoe', 2, 8e5, 1e4, 7e5, 9e5]]));
+    writeFileSync(
+      join(byVariant, 'aggregate.csv'),
+      toCsv(vcols, [
+        ['reno', 2, 1e6, 1e4, 9e5, 1.1e6],
+        ['tahoe', 2, 8e5, 1e4, 7e5, 9e5],
+      ]),
+    );
     await plotDirectory(byVariant);
     const svg = read(byVariant, 'goodput_bps.svg');
     expectSvg(svg);
@@ -415,6 +546,9 @@ describe('names and determinism', () => {
     expect(readableName('mean_rtt_s')).toBe('Mean RTT (s)');
     expect(readableName('residue_frac')).toBe('Residue (fraction)');
     expect(readableName('goodput_over_padhye')).toBe('Goodput / Padhye');
+    // An indexed parent says which one: a per-flow parameter names its flow.
+    expect(readableName('protocol.tcp.flows[3].extra_rtt_ms')).toBe('Flow 3 extra RTT (ms)');
+    expect(readableName('protocol.tcp.flows[0].variant')).toBe('Flow 0 variant');
     expect(modelLabel('model_mathis_bps')).toBe('Mathis et al. 1997');
     expect(modelLabel('model_padhye_bps')).toBe('Padhye et al. 1998');
     expect(modelLabel('model_cubic_bps')).toBe('Model: Cubic');
@@ -461,7 +595,10 @@ describe('names and determinism', () => {
 
     const sweep = freshDir();
     writeSweep(sweep, false);
-    writeFileSync(join(sweep, 'sweep.json'), JSON.stringify({ scenario: 'tcp-mathis-padhye', vary: ['protocol.tcp.bottleneck.loss'], metrics: ['goodput_bps'] }));
+    writeFileSync(
+      join(sweep, 'sweep.json'),
+      JSON.stringify({ scenario: 'tcp-mathis-padhye', vary: ['protocol.tcp.bottleneck.loss'], metrics: ['goodput_bps'] }),
+    );
     expect(await plotDirectory(sweep)).toEqual(['goodput_bps.svg']);
     expect(read(sweep, 'goodput_bps.svg')).toContain('>tcp-mathis-padhye<');
     // Model curves come from the model_*_bps columns even when sweep.json does not list them.

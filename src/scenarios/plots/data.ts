@@ -105,3 +105,6 @@ function thinEvenly(n: number, maxPoints: number): number[] {
   if (kept[kept.length - 1] !== n - 1) kept.push(n - 1);
   return kept;
 }
+
+/** At most this many `ack`-like rows of a trace are plotted per series (cwnd per flow, infection per curve). */
+export const MAX_TRACE_POINTS_PER_SERIES = 4000;
