@@ -180,7 +180,8 @@ async function runSweepFromPlan<T>(planFile: string | undefined, run: () => Prom
   try {
     return await run();
   } catch (err) {
-    if (planFile !== undefined && err instanceof ScenarioError && err.file !== planFile) throw new ScenarioError(`${planFile} (scenario ${err.file})`, err.issues);
+    if (planFile !== undefined && err instanceof ScenarioError && err.file !== planFile)
+      throw new ScenarioError(`${planFile} (scenario ${err.file})`, err.issues);
     throw err;
   }
 }
@@ -369,9 +370,22 @@ runs one, "desim <command> --help" explains a command with examples.`,
     'Run the cartesian product of --vary values x --reps replications (or a plan file), in parallel',
     (y) =>
       withScenarioArgs(y)
-        .positional('file', { type: 'string', demandOption: true, describe: 'scenario file or bundled name (with --vary), or a sweep plan file (scenario, vary, reps, mode)' })
-        .option('vary', { type: 'string', array: true, requiresArg: true, describe: 'path=v1,v2,... or path=FROM..TO [lin|log] [COUNT] (repeatable; the first varies slowest)' })
-        .option('mode', { type: 'string', choices: ['product', 'zip'], describe: 'product: every combination (default); zip: the i-th value of every --vary together' })
+        .positional('file', {
+          type: 'string',
+          demandOption: true,
+          describe: 'scenario file or bundled name (with --vary), or a sweep plan file (scenario, vary, reps, mode)',
+        })
+        .option('vary', {
+          type: 'string',
+          array: true,
+          requiresArg: true,
+          describe: 'path=v1,v2,... or path=FROM..TO [lin|log] [COUNT] (repeatable; the first varies slowest)',
+        })
+        .option('mode', {
+          type: 'string',
+          choices: ['product', 'zip'],
+          describe: 'product: every combination (default); zip: the i-th value of every --vary together',
+        })
         .option('reps', { type: 'number', describe: 'replications per combination (each gets its own derived seed; default 1)' })
         .option('jobs', { type: 'number', describe: 'worker threads (default: all cores)' })
         .option('shard', { type: 'string', describe: 'run only share I of N (I/N, 0-based); default from SLURM_ARRAY_TASK_ID/COUNT' })
@@ -403,8 +417,13 @@ runs one, "desim <command> --help" explains a command with examples.`,
       let mode: SweepMode = (argv.mode as SweepMode | undefined) ?? 'product';
       let plan: unknown;
       if (isPlan(doc)) {
-        const clash = [argv.vary !== undefined ? '--vary' : '', argv.reps !== undefined ? '--reps' : '', argv.mode !== undefined ? '--mode' : ''].filter((f) => f !== '');
-        if (clash.length > 0) throw new UsageError(`${given} is a sweep plan: it gives vary, reps and mode itself; drop ${clash.join(', ')} (or edit the plan)`);
+        const clash = [
+          argv.vary !== undefined ? '--vary' : '',
+          argv.reps !== undefined ? '--reps' : '',
+          argv.mode !== undefined ? '--mode' : '',
+        ].filter((f) => f !== '');
+        if (clash.length > 0)
+          throw new UsageError(`${given} is a sweep plan: it gives vary, reps and mode itself; drop ${clash.join(', ')} (or edit the plan)`);
         const p = loadPlan(given, doc);
         ({ raw, variations, reps, mode } = p);
         file = p.scenarioFile;
@@ -435,24 +454,26 @@ runs one, "desim <command> --help" explains a command with examples.`,
       process.on('SIGTERM', onSignal);
       const show = progressPrinter(`sweep ${outDir}`, argv.quiet);
       const drivers = await driversFor(raw, file, sets, variations);
-      const report = await runSweepFromPlan(plan !== undefined ? given : undefined, () => runSweep({
-        raw,
-        file,
-        drivers,
-        sets,
-        variations,
-        reps,
-        mode,
-        ...(plan !== undefined ? { plan } : {}),
-        outDir,
-        ...(jobs !== undefined ? { jobs } : {}),
-        ...(shard !== undefined ? { shard } : {}),
-        resume: argv.resume,
-        overwrite: argv.overwrite,
-        onProgress: (p) => show(p.done, p.total),
-        shouldStop: () => stop,
-        plotFormats,
-      }));
+      const report = await runSweepFromPlan(plan !== undefined ? given : undefined, () =>
+        runSweep({
+          raw,
+          file,
+          drivers,
+          sets,
+          variations,
+          reps,
+          mode,
+          ...(plan !== undefined ? { plan } : {}),
+          outDir,
+          ...(jobs !== undefined ? { jobs } : {}),
+          ...(shard !== undefined ? { shard } : {}),
+          resume: argv.resume,
+          overwrite: argv.overwrite,
+          onProgress: (p) => show(p.done, p.total),
+          shouldStop: () => stop,
+          plotFormats,
+        }),
+      );
       process.off('SIGINT', onSignal);
       process.off('SIGTERM', onSignal);
       if (stop) {
@@ -508,16 +529,24 @@ runs one, "desim <command> --help" explains a command with examples.`,
   )
   .command(
     'table <dir>',
-    'Print a sweep\'s aggregate (or a run\'s summary) as a LaTeX (booktabs), Markdown or CSV table: mean ± 95% CI, units in the header',
+    "Print a sweep's aggregate (or a run's summary) as a LaTeX (booktabs), Markdown or CSV table: mean ± 95% CI, units in the header",
     (y) =>
       y
         .positional('dir', { type: 'string', demandOption: true, describe: 'a sweep folder (aggregate.csv) or a run folder (summary.csv)' })
         .option('metrics', { type: 'string', describe: 'comma-separated metrics, in the order to show (default: all)' })
-        .option('format', { type: 'string', choices: TABLE_FORMATS, default: 'latex', describe: 'latex (needs \\usepackage{booktabs}), markdown or csv' })
+        .option('format', {
+          type: 'string',
+          choices: TABLE_FORMATS,
+          default: 'latex',
+          describe: 'latex (needs \\usepackage{booktabs}), markdown or csv',
+        })
         .example('$0 table results/tcp-mathis-padhye-sweep --metrics goodput_bps,timeouts', 'a booktabs tabular on stdout')
-        .example('$0 table results/tcp-original --format markdown', 'a run\'s metrics, one per row'),
+        .example('$0 table results/tcp-original --format markdown', "a run's metrics, one per row"),
     async (argv) => {
-      const metrics = argv.metrics?.split(',').map((m) => m.trim()).filter((m) => m !== '');
+      const metrics = argv.metrics
+        ?.split(',')
+        .map((m) => m.trim())
+        .filter((m) => m !== '');
       const text = await tableOfFolder(argv.dir, { format: argv.format as TableFormat, ...(metrics !== undefined ? { metrics } : {}) });
       process.stdout.write(text);
     },
@@ -529,7 +558,9 @@ runs one, "desim <command> --help" explains a command with examples.`,
       y
         .positional('dir', { type: 'string', demandOption: true, describe: 'a run or sweep folder desim wrote' })
         .example('$0 report results/tcp-original', 'results/tcp-original/report.html, works offline')
-        .epilogue('The figures are the plots\' Vega-Lite specs with their data, drawn in the browser by the vega and vega-lite bundles copied into the page: tooltips on hover, drag to pan, scroll to zoom.'),
+        .epilogue(
+          "The figures are the plots' Vega-Lite specs with their data, drawn in the browser by the vega and vega-lite bundles copied into the page: tooltips on hover, drag to pan, scroll to zoom.",
+        ),
     async (argv) => {
       exitOnSignals();
       process.stdout.write(`wrote ${await writeReport(argv.dir)}\n`);

@@ -7,7 +7,13 @@ import ts from 'typescript';
 import { describe, expect, it } from 'vitest';
 
 function undocumented(entry: string): string[] {
-  const program = ts.createProgram([entry], { module: ts.ModuleKind.NodeNext, moduleResolution: ts.ModuleResolutionKind.NodeNext, target: ts.ScriptTarget.ES2022, strict: true, skipLibCheck: true });
+  const program = ts.createProgram([entry], {
+    module: ts.ModuleKind.NodeNext,
+    moduleResolution: ts.ModuleResolutionKind.NodeNext,
+    target: ts.ScriptTarget.ES2022,
+    strict: true,
+    skipLibCheck: true,
+  });
   const checker = program.getTypeChecker();
   const source = program.getSourceFile(entry);
   if (source === undefined) throw new Error(`cannot read ${entry}`);
@@ -16,7 +22,9 @@ function undocumented(entry: string): string[] {
   const missing: string[] = [];
   for (const exp of checker.getExportsOfModule(moduleSymbol)) {
     const target = exp.flags & ts.SymbolFlags.Alias ? checker.getAliasedSymbol(exp) : exp;
-    const documented = (target.declarations ?? []).some((d) => ts.getJSDocCommentsAndTags(d).length > 0 || (ts.isVariableDeclaration(d) && ts.getJSDocCommentsAndTags(d.parent.parent).length > 0));
+    const documented = (target.declarations ?? []).some(
+      (d) => ts.getJSDocCommentsAndTags(d).length > 0 || (ts.isVariableDeclaration(d) && ts.getJSDocCommentsAndTags(d.parent.parent).length > 0),
+    );
     if (!documented) missing.push(exp.getName());
   }
   return missing.sort();

@@ -316,7 +316,14 @@ describe('architecture: the layer table', () => {
     expect(findLayerViolations('src/sim/x.ts', "import { runScenario } from '../scenarios/runner.js';")).toEqual([
       '1: layer-order: sim imports scenarios (../scenarios/runner.js)',
     ]);
-    expect(findLayerViolations('src/cli/x.ts', "import { runScenario } from '../scenarios/runner.js';\nimport { startCluster } from '../transport/cluster.js';")).toEqual([]);
-    expect(findLayerViolations('src/gadgets/x.ts', "import { x } from './y.js';")).toEqual(['1: unknown-layer: src/gadgets is not in the layer table']);
+    expect(
+      findLayerViolations(
+        'src/cli/x.ts',
+        "import { runScenario } from '../scenarios/runner.js';\nimport { startCluster } from '../transport/cluster.js';",
+      ),
+    ).toEqual([]);
+    expect(findLayerViolations('src/gadgets/x.ts', "import { x } from './y.js';")).toEqual([
+      '1: unknown-layer: src/gadgets is not in the layer table',
+    ]);
   });
 });

@@ -54,13 +54,19 @@ function layerTableOfArchitectureTest(): Map<string, { uses: string[]; node: boo
   const sf = ts.createSourceFile(file, readFileSync(file, 'utf8'), ts.ScriptTarget.ES2022, true, ts.ScriptKind.TS);
   const out = new Map<string, { uses: string[]; node: boolean }>();
   const visit = (n: ts.Node): void => {
-    if (ts.isVariableDeclaration(n) && n.name.getText(sf) === 'LAYERS' && n.initializer !== undefined && ts.isObjectLiteralExpression(n.initializer)) {
+    if (
+      ts.isVariableDeclaration(n) &&
+      n.name.getText(sf) === 'LAYERS' &&
+      n.initializer !== undefined &&
+      ts.isObjectLiteralExpression(n.initializer)
+    ) {
       for (const p of n.initializer.properties) {
         if (!ts.isPropertyAssignment(p) || !ts.isObjectLiteralExpression(p.initializer)) continue;
         const row = { uses: [] as string[], node: false };
         for (const f of p.initializer.properties) {
           if (!ts.isPropertyAssignment(f)) continue;
-          if (f.name.getText(sf) === 'uses' && ts.isArrayLiteralExpression(f.initializer)) row.uses = f.initializer.elements.filter(ts.isStringLiteral).map((e) => e.text);
+          if (f.name.getText(sf) === 'uses' && ts.isArrayLiteralExpression(f.initializer))
+            row.uses = f.initializer.elements.filter(ts.isStringLiteral).map((e) => e.text);
           if (f.name.getText(sf) === 'node') row.node = f.initializer.kind === ts.SyntaxKind.TrueKeyword;
         }
         out.set(p.name.getText(sf).replace(/^['"]|['"]$/g, ''), row);
@@ -94,7 +100,12 @@ describe('docs/architecture.md', () => {
   });
 
   it('the comparison above sees a missing layer, an extra import and a wrong node: column', () => {
-    const doc = ['| Layer | May import | `node:` | Rule |', '| --- | --- | --- | --- |', '| `kernel` | (nothing) | no | clock |', '| `net` | `kernel`, `io` | yes | links |'].join('\n');
+    const doc = [
+      '| Layer | May import | `node:` | Rule |',
+      '| --- | --- | --- | --- |',
+      '| `kernel` | (nothing) | no | clock |',
+      '| `net` | `kernel`, `io` | yes | links |',
+    ].join('\n');
     expect(Object.fromEntries(layerTableOfDoc(doc))).toEqual({ kernel: { uses: [], node: false }, net: { uses: ['kernel', 'io'], node: true } });
     expect(layerTableOfArchitectureTest().get('kernel')).toEqual({ uses: [], node: false });
   });

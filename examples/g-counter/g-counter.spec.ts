@@ -34,7 +34,16 @@ describe('G-counter', () => {
   it('the broken merge (larger total wins) loses increments, and desim run replays the counterexample', () => {
     let failure: PropertyFailure | undefined;
     try {
-      checkProtocol({ module: gCounter, modulePath: built, cases, duration_s: 5, options: { merge: 'larger-total' }, counterexampleDir: dir, name: 'g-counter-broken', params });
+      checkProtocol({
+        module: gCounter,
+        modulePath: built,
+        cases,
+        duration_s: 5,
+        options: { merge: 'larger-total' },
+        counterexampleDir: dir,
+        name: 'g-counter-broken',
+        params,
+      });
     } catch (err) {
       if (!(err instanceof PropertyFailure)) throw err;
       failure = err;
@@ -42,7 +51,9 @@ describe('G-counter', () => {
     expect(failure?.message).toMatch(/property failed after \d+ cases \(fast-check seed \d+/);
     expect(failure?.violation).toMatch(/reads \d+, but \d+ increments were accepted/);
     // The replay writes its folder and exits 1: the invariant is still violated.
-    const replay = spawnSync(process.execPath, ['dist/src/cli.js', 'run', failure?.scenarioFile ?? '', '--out', join(dir, 'replay')], { encoding: 'utf8' });
+    const replay = spawnSync(process.execPath, ['dist/src/cli.js', 'run', failure?.scenarioFile ?? '', '--out', join(dir, 'replay')], {
+      encoding: 'utf8',
+    });
     expect(replay.stdout).toContain(`INVARIANT VIOLATED: ${failure?.violation}`);
     expect(replay.stderr).toContain(`desim: invariant violated: ${failure?.violation}`);
     expect(replay.status).toBe(1);

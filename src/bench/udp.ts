@@ -59,10 +59,13 @@ export interface UdpBenchResult {
 export async function freeUdpPorts(n: number): Promise<number[]> {
   const sockets = Array.from({ length: n }, () => dgram.createSocket('udp4'));
   const ports = await Promise.all(
-    sockets.map((s) => new Promise<number>((resolve, reject) => {
-      s.once('error', reject);
-      s.bind(0, '127.0.0.1', () => resolve(s.address().port));
-    })),
+    sockets.map(
+      (s) =>
+        new Promise<number>((resolve, reject) => {
+          s.once('error', reject);
+          s.bind(0, '127.0.0.1', () => resolve(s.address().port));
+        }),
+    ),
   );
   await Promise.all(sockets.map((s) => new Promise<void>((resolve) => s.close(() => resolve()))));
   return ports;
@@ -102,7 +105,14 @@ async function phase(
   );
   const elapsedS = Number(process.hrtime.bigint() - t0) / 1e9;
   latencies.sort((a, b) => a - b);
-  return { name, ops: latencies.length, errors, opsPerS: latencies.length / elapsedS, p50Ms: quantile(latencies, 0.5), p99Ms: quantile(latencies, 0.99) };
+  return {
+    name,
+    ops: latencies.length,
+    errors,
+    opsPerS: latencies.length / elapsedS,
+    p50Ms: quantile(latencies, 0.5),
+    p99Ms: quantile(latencies, 0.99),
+  };
 }
 
 /** Runs the three phases against a fresh 3-node cluster, then stops it and removes its data. */
@@ -119,13 +129,24 @@ export async function benchUdp(opts: UdpBenchOptions): Promise<UdpBenchResult> {
   let failed = '';
   const children = addrs.map((a, i) => {
     const name = String.fromCharCode(65 + i);
-    const peers = addrs.filter((_, j) => j !== i).map((p) => `${p.host}:${p.port}`).join(',');
+    const peers = addrs
+      .filter((_, j) => j !== i)
+      .map((p) => `${p.host}:${p.port}`)
+      .join(',');
     const args = ['node', '--id', name, '--listen', `${a.host}:${a.port}`, '--peers', peers];
     if (opts.memory !== true) args.push('--data', path.join(dataDir, `${name}.json`));
-    args.push('--interval', String(opts.intervalMs ?? 100), '--seed', `bench-${name}`, ...(keyring !== undefined ? ['--key-file', keyFile] : []), ...(opts.nodeArgs ?? []));
+    args.push(
+      '--interval',
+      String(opts.intervalMs ?? 100),
+      '--seed',
+      `bench-${name}`,
+      ...(keyring !== undefined ? ['--key-file', keyFile] : []),
+      ...(opts.nodeArgs ?? []),
+    );
     const child = spawn(process.execPath, [opts.cliPath, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
     const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-    if (child.stdout !== null) createInterface({ input: child.stdout }).on('line', (line) => line.includes('"event":"listening"') && listening.add(name));
+    if (child.stdout !== null)
+      createInterface({ input: child.stdout }).on('line', (line) => line.includes('"event":"listening"') && listening.add(name));
     const stderr: string[] = [];
     if (child.stderr !== null) createInterface({ input: child.stderr }).on('line', (line) => stderr.push(line));
     child.once('exit', (code) => (failed ||= `node ${name} exited (${String(code)}): ${stderr.slice(-3).join(' / ')}`));
@@ -134,7 +155,13 @@ export async function benchUdp(opts: UdpBenchOptions): Promise<UdpBenchResult> {
   // One client (socket) per request stream, stream w talking to node w mod 3.
   const clients = Array.from(
     { length: concurrency },
-    (_, w) => new KvClient({ node: addrs[w % addrs.length] as (typeof addrs)[number], timeoutMs: 2000, retries: 2, ...(keyring !== undefined ? { keyring } : {}) }),
+    (_, w) =>
+      new KvClient({
+        node: addrs[w % addrs.length] as (typeof addrs)[number],
+        timeoutMs: 2000,
+        retries: 2,
+        ...(keyring !== undefined ? { keyring } : {}),
+      }),
   );
   try {
     for (let i = 0; i < 600 && listening.size < 3; i++) {
@@ -155,7 +182,9 @@ export async function benchUdp(opts: UdpBenchOptions): Promise<UdpBenchResult> {
       if (mine.length === 0) return;
       if ((await c.get(mine[(n * 7919) % mine.length] as string)) === undefined) throw new Error('missing');
     });
-    const putRepl = await phase('put_replicated2', clients, concurrency, durationMs, (c, w, n) => c.put(`r${w}-${n}`, n, { replicas: 2, timeoutMs: 5000 }));
+    const putRepl = await phase('put_replicated2', clients, concurrency, durationMs, (c, w, n) =>
+      c.put(`r${w}-${n}`, n, { replicas: 2, timeoutMs: 5000 }),
+    );
     let records = 0;
     let batches = 0;
     for (const c of clients.slice(0, addrs.length)) {

@@ -57,7 +57,13 @@ async function guarded(body: () => Promise<void>): Promise<void> {
   try {
     await body();
   } catch (err) {
-    if (err instanceof UsageError || err instanceof AddressError || err instanceof KvRequestError || err instanceof RangeError || err instanceof KeyFileError) {
+    if (
+      err instanceof UsageError ||
+      err instanceof AddressError ||
+      err instanceof KvRequestError ||
+      err instanceof RangeError ||
+      err instanceof KeyFileError
+    ) {
       fail(err.message, EXIT.usage);
     }
     if (err instanceof DataLockedError || err instanceof DataPathError) fail(err.message, EXIT.usage);
@@ -118,20 +124,39 @@ export const nodeCommand: CommandModule<object, NodeArgs> = {
     y
       .option('id', { type: 'string', demandOption: true, describe: 'node name (A, B, ...), used in logs and the state file' })
       .option('listen', { type: 'string', demandOption: true, describe: 'address to bind, HOST:PORT (e.g. 127.0.0.1:5001)' })
-      .option('peers', { type: 'string', default: '', describe: 'the other nodes, comma-separated HOST:PORT (every node must be given the same member set)' })
-      .option('interval', { type: 'number', describe: 'gossip round length, ms (default: the preset\'s, 1000)' })
+      .option('peers', {
+        type: 'string',
+        default: '',
+        describe: 'the other nodes, comma-separated HOST:PORT (every node must be given the same member set)',
+      })
+      .option('interval', { type: 'number', describe: "gossip round length, ms (default: the preset's, 1000)" })
       .option('anti-entropy', { type: 'number', describe: 'anti-entropy period, ms; 0 turns it off (default: 10 rounds)' })
-      .option('fanout', { type: 'number', describe: 'peers contacted per round (default: the preset\'s)' })
+      .option('fanout', { type: 'number', describe: "peers contacted per round (default: the preset's)" })
       .option('preset', { type: 'string', choices: PRESET_NAMES, default: 'default', describe: 'gossip preset' })
-      .option('data', { type: 'string', describe: 'state file FILE (with FILE.wal, the write-ahead log, and FILE.lock): writes are answered once on disk' })
-      .option('seed', { type: 'string', describe: 'seed of the node\'s random choices (default: random)' })
+      .option('data', {
+        type: 'string',
+        describe: 'state file FILE (with FILE.wal, the write-ahead log, and FILE.lock): writes are answered once on disk',
+      })
+      .option('seed', { type: 'string', describe: "seed of the node's random choices (default: random)" })
       .option('verbose', { type: 'boolean', default: false, describe: 'log every dropped datagram on stderr' })
-      .option('key-file', { type: 'string', describe: 'keyring: one 32-byte key per line (hex or base64); the first seals, all open; reread on SIGHUP' })
+      .option('key-file', {
+        type: 'string',
+        describe: 'keyring: one 32-byte key per line (hex or base64); the first seals, all open; reread on SIGHUP',
+      })
       .option('insecure', { type: 'boolean', default: false, describe: 'allow --listen on a non-loopback address without --key-file' })
-      .option('client-rate', { type: 'number', describe: 'client requests per second accepted from one source address; 0 = unlimited (default 1000)' })
-      .option('max-ahead', { type: 'number', describe: 'drop versions stamped more than this many ms ahead of this node\'s clock (default 500)' })
-      .option('rumor-budget', { type: 'number', describe: `rumor datagrams sent per peer and round (least sent, newest first; the rest wait); 0 = no budget (default ${REAL_NODE_RUMOR_BUDGET})` })
-      .example('$0 node --id A --listen 127.0.0.1:5001 --peers 127.0.0.1:5002 --key-file cluster.key', 'a node whose datagrams are sealed with AES-256-GCM')
+      .option('client-rate', {
+        type: 'number',
+        describe: 'client requests per second accepted from one source address; 0 = unlimited (default 1000)',
+      })
+      .option('max-ahead', { type: 'number', describe: "drop versions stamped more than this many ms ahead of this node's clock (default 500)" })
+      .option('rumor-budget', {
+        type: 'number',
+        describe: `rumor datagrams sent per peer and round (least sent, newest first; the rest wait); 0 = no budget (default ${REAL_NODE_RUMOR_BUDGET})`,
+      })
+      .example(
+        '$0 node --id A --listen 127.0.0.1:5001 --peers 127.0.0.1:5002 --key-file cluster.key',
+        'a node whose datagrams are sealed with AES-256-GCM',
+      )
       .example('$0 node --id A --listen 127.0.0.1:5001 --peers 127.0.0.1:5002,127.0.0.1:5003', 'node A of the 3-node demo'),
   handler: (argv) =>
     guarded(async () => {
@@ -142,7 +167,8 @@ export const nodeCommand: CommandModule<object, NodeArgs> = {
       } catch (err) {
         throw new UsageError(`--peers: ${(err as Error).message}`);
       }
-      if (argv.fanout !== undefined && (!Number.isInteger(argv.fanout) || argv.fanout < 1)) throw new UsageError(`--fanout must be an integer >= 1, got ${argv.fanout}`);
+      if (argv.fanout !== undefined && (!Number.isInteger(argv.fanout) || argv.fanout < 1))
+        throw new UsageError(`--fanout must be an integer >= 1, got ${argv.fanout}`);
       const budget = argv['rumor-budget'];
       if (budget !== undefined && !(Number.isInteger(budget) && budget >= 0 && budget <= 1_000_000)) {
         throw new UsageError(`--rumor-budget must be an integer in [0, 1000000] (0 = no budget), got ${budget}`);
@@ -156,7 +182,8 @@ export const nodeCommand: CommandModule<object, NodeArgs> = {
         maxAheadMs: positiveMs('max-ahead', argv['max-ahead']),
       });
       const clientRate = argv['client-rate'];
-      if (clientRate !== undefined && !(Number.isFinite(clientRate) && clientRate >= 0)) throw new UsageError(`--client-rate must be a number >= 0, got ${clientRate}`);
+      if (clientRate !== undefined && !(Number.isFinite(clientRate) && clientRate >= 0))
+        throw new UsageError(`--client-rate must be a number >= 0, got ${clientRate}`);
       const keyFile = argv['key-file'];
       const keyring = keyringOf(keyFile);
       if (keyring === undefined && !isLoopback(listen.host) && !argv.insecure) {
@@ -217,9 +244,12 @@ export const nodeCommand: CommandModule<object, NodeArgs> = {
           '\n',
       );
       if (running.tornBytes > 0) process.stderr.write(`[${name}] dropped a torn last log record (${running.tornBytes} bytes, never acknowledged)\n`);
-      if (running.removedTemp.length > 0) process.stderr.write(`[${name}] removed temporary files of an interrupted save: ${running.removedTemp.join(', ')}\n`);
+      if (running.removedTemp.length > 0)
+        process.stderr.write(`[${name}] removed temporary files of an interrupted save: ${running.removedTemp.join(', ')}\n`);
       if (running.previousId !== undefined) {
-        process.stderr.write(`[${name}] the data was written as node id ${running.previousId}; the member set changed, this node is now id ${running.membership.self} (versions are kept)\n`);
+        process.stderr.write(
+          `[${name}] the data was written as node id ${running.previousId}; the member set changed, this node is now id ${running.membership.self} (versions are kept)\n`,
+        );
       }
       // Ctrl-C in `desim cluster` reaches a node twice (SIGINT from the terminal, SIGTERM from the
       // cluster): the first signal starts the stop, later ones are ignored so the flush completes.
@@ -274,15 +304,21 @@ export function parseAck(text: string | undefined, timeoutMs: number): KvAck | u
   if (text === undefined || text === 'local') return undefined;
   const m = /^replicated:(\d+)$/.exec(text);
   const n = m === null ? NaN : Number(m[1]);
-  if (!Number.isInteger(n) || n < 1 || n > MAX_ACK_REPLICAS) throw new UsageError(`--ack must be local or replicated:N with N in 1..${MAX_ACK_REPLICAS}, got ${JSON.stringify(text)}`);
-  if (!Number.isInteger(timeoutMs) || timeoutMs < 1 || timeoutMs > 600_000) throw new UsageError(`--ack-timeout must be an integer number of ms in 1..600000, got ${timeoutMs}`);
+  if (!Number.isInteger(n) || n < 1 || n > MAX_ACK_REPLICAS)
+    throw new UsageError(`--ack must be local or replicated:N with N in 1..${MAX_ACK_REPLICAS}, got ${JSON.stringify(text)}`);
+  if (!Number.isInteger(timeoutMs) || timeoutMs < 1 || timeoutMs > 600_000)
+    throw new UsageError(`--ack-timeout must be an integer number of ms in 1..600000, got ${timeoutMs}`);
   return n === 1 ? undefined : { replicas: n, timeoutMs };
 }
 
 function ackOptions<T>(y: Argv<T>): Argv<T> {
   return y
     .option('ack', { type: 'string', default: 'local', describe: 'answer when: local = on disk at the node; replicated:N = N nodes hold the write' })
-    .option('ack-timeout', { type: 'number', default: 2000, describe: 'with replicated:N, give up waiting after this many ms (1..600000) and report how many nodes confirmed' });
+    .option('ack-timeout', {
+      type: 'number',
+      default: 2000,
+      describe: 'with replicated:N, give up waiting after this many ms (1..600000) and report how many nodes confirmed',
+    });
 }
 
 function kvOptions<T>(y: Argv<T>): Argv<T> {
@@ -290,7 +326,7 @@ function kvOptions<T>(y: Argv<T>): Argv<T> {
     .option('node', { type: 'string', default: '127.0.0.1:5001', describe: 'the node to ask, HOST:PORT' })
     .option('timeout', { type: 'number', default: 500, describe: 'wait per attempt, ms' })
     .option('retries', { type: 'number', default: 3, describe: 'attempts after the first' })
-    .option('key-file', { type: 'string', describe: 'the cluster\'s keyring (see desim node --key-file)' });
+    .option('key-file', { type: 'string', describe: "the cluster's keyring (see desim node --key-file)" });
 }
 
 async function withClient(argv: KvArgs, fn: (c: KvClient) => Promise<void>): Promise<void> {
@@ -298,7 +334,12 @@ async function withClient(argv: KvArgs, fn: (c: KvClient) => Promise<void>): Pro
     if (!(argv.timeout > 0)) throw new UsageError(`--timeout must be > 0 ms, got ${argv.timeout}`);
     if (!Number.isInteger(argv.retries) || argv.retries < 0) throw new UsageError(`--retries must be an integer >= 0, got ${argv.retries}`);
     const keyring = keyringOf(argv['key-file']);
-    const client = new KvClient({ node: address(argv.node, 'node'), timeoutMs: argv.timeout, retries: argv.retries, ...(keyring !== undefined ? { keyring } : {}) });
+    const client = new KvClient({
+      node: address(argv.node, 'node'),
+      timeoutMs: argv.timeout,
+      retries: argv.retries,
+      ...(keyring !== undefined ? { keyring } : {}),
+    });
     try {
       await fn(client);
     } finally {
@@ -336,7 +377,11 @@ export const kvCommand: CommandModule<object, KvArgs> = {
           ackOptions(kvOptions(b))
             .positional('key', { type: 'string', demandOption: true })
             .positional('value', { type: 'string', demandOption: true })
-            .option('json', { type: 'boolean', default: false, describe: 'parse VALUE as JSON (number, boolean, null, string)' }) as unknown as Argv<KvArgs>,
+            .option('json', {
+              type: 'boolean',
+              default: false,
+              describe: 'parse VALUE as JSON (number, boolean, null, string)',
+            }) as unknown as Argv<KvArgs>,
         handler: (argv) =>
           withClient(argv, async (c) => {
             const ack = parseAck(argv.ack, argv['ack-timeout'] ?? 2000);
@@ -366,7 +411,7 @@ export const kvCommand: CommandModule<object, KvArgs> = {
       })
       .command<KvArgs>({
         command: 'stats',
-        describe: 'Print the node\'s counters: messages in/out, dropped datagrams by reason, keys, peers seen',
+        describe: "Print the node's counters: messages in/out, dropped datagrams by reason, keys, peers seen",
         builder: (b: Argv<object>) =>
           kvOptions(b).option('json', { type: 'boolean', default: false, describe: 'print one JSON object' }) as unknown as Argv<KvArgs>,
         handler: (argv) =>
@@ -410,7 +455,7 @@ export const clusterCommand: CommandModule<object, ClusterArgs> = {
       .option('base-port', { type: 'number', default: 5001, describe: 'port of node A; node i listens on base-port + i' })
       .option('interval', { type: 'number', describe: 'gossip round length, ms (passed to every node)' })
       .option('anti-entropy', { type: 'number', describe: 'anti-entropy period, ms (passed to every node)' })
-      .option('data-dir', { type: 'string', describe: 'keep node X\'s store in DIR/X.json' })
+      .option('data-dir', { type: 'string', describe: "keep node X's store in DIR/X.json" })
       .option('verbose', { type: 'boolean', default: false, describe: 'nodes log every dropped datagram' })
       .option('key-file', { type: 'string', describe: 'keyring passed to every node (see desim node --key-file)' })
       .example('$0 cluster', 'nodes A, B, C on 127.0.0.1:5001..5003'),

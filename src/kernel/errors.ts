@@ -19,10 +19,7 @@ export class SimulationError extends Error {
   readonly label: string | undefined;
 
   constructor(message: string, ctx: SimulationErrorContext, options?: { cause?: unknown }) {
-    super(
-      `${message} (at t=${formatSeconds(ctx.timeNs)} s, seed ${ctx.seed}, event ${ctx.label ?? '<unlabelled>'})`,
-      options,
-    );
+    super(`${message} (at t=${formatSeconds(ctx.timeNs)} s, seed ${ctx.seed}, event ${ctx.label ?? '<unlabelled>'})`, options);
     this.timeNs = ctx.timeNs;
     this.seed = ctx.seed;
     this.label = ctx.label;

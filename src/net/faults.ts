@@ -79,12 +79,7 @@ export function applyFault<P>(net: Network<P>, fault: Fault, names: Map<string, 
 }
 
 /** Schedules every fault at its time (faults at the same time apply in list order). */
-export function scheduleFaults<P>(
-  sim: Simulator,
-  net: Network<P>,
-  faults: readonly TimedFault[],
-  hooks: FaultHooks = {},
-): void {
+export function scheduleFaults<P>(sim: Simulator, net: Network<P>, faults: readonly TimedFault[], hooks: FaultHooks = {}): void {
   const names = new Map<string, number>();
   for (const f of faults) {
     sim.schedule(

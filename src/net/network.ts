@@ -467,15 +467,7 @@ export class Network<P = unknown> {
     else if (this.dispatcher !== undefined) this.dispatcher(p.to, p.from, p.payload, p.sizeBytes);
   }
 
-  private drop(
-    c: LinkCounters | undefined,
-    cause: DropCause,
-    id: number,
-    from: NodeId,
-    to: NodeId,
-    sizeBytes: number,
-    sentNs: Time,
-  ): void {
+  private drop(c: LinkCounters | undefined, cause: DropCause, id: number, from: NodeId, to: NodeId, sizeBytes: number, sentNs: Time): void {
     bump(this.total, cause);
     if (c !== undefined) bump(c, cause);
     if (this.packets.active) {

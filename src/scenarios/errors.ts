@@ -25,5 +25,4 @@ export function formatIssue(i: Issue): string {
   return i.path === '' ? i.message : `${i.path}: ${i.message}`;
 }
 
-
 export { OutputError } from '../io/fs.js';

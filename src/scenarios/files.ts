@@ -104,7 +104,9 @@ export function tempDirIn(parent: string, target: string): string {
   makeDirs(parent);
   removeTempDirs(parent);
   // A short stem: the name must fit in 255 bytes whatever the target's name.
-  const stem = basename(resolve(target)).slice(0, 40).replace(/[^A-Za-z0-9._-]/g, '_');
+  const stem = basename(resolve(target))
+    .slice(0, 40)
+    .replace(/[^A-Za-z0-9._-]/g, '_');
   const tmp = join(parent, `.${stem}.${tmpSuffix('tmp')}`);
   try {
     mkdirSync(tmp);
@@ -193,7 +195,11 @@ export function inspectOutDir(dir: string): OutDirState {
   const meta = isFile('meta.json') ? parseMarker(join(dir, 'meta.json')) : undefined;
   const kindOf = (v: unknown): OutputKind | undefined => (v === 'run' || v === 'validation' || v === 'published' ? v : undefined);
   // desim 0.1 wrote meta.json without the signature field: desim_version and the file list mark it.
-  if (meta !== undefined && typeof meta['desim_version'] === 'string' && (kindOf(meta[OUTPUT_MARKER]) !== undefined || Array.isArray(meta['files']))) {
+  if (
+    meta !== undefined &&
+    typeof meta['desim_version'] === 'string' &&
+    (kindOf(meta[OUTPUT_MARKER]) !== undefined || Array.isArray(meta['files']))
+  ) {
     const kind = kindOf(meta[OUTPUT_MARKER]) ?? 'run';
     const listed = new Set([...listedNames(meta['files']), 'meta.json']);
     const owned = new Set(entries.filter((e) => listed.has(e.name) && !e.isSymbolicLink()).map((e) => e.name));
@@ -207,7 +213,8 @@ export function inspectOutDir(dir: string): OutDirState {
     for (const e of entries) {
       if (e.name === 'runs' && e.isDirectory()) {
         owned.add('runs');
-        for (const r of entriesOf(join(dir, 'runs'))) if (!(RUN_RECORD.test(r.name) && r.isFile()) && !ownTemp(r.name)) foreign.push(`runs/${r.name}`);
+        for (const r of entriesOf(join(dir, 'runs')))
+          if (!(RUN_RECORD.test(r.name) && r.isFile()) && !ownTemp(r.name)) foreign.push(`runs/${r.name}`);
       } else if (listed.has(e.name) && !e.isSymbolicLink()) owned.add(e.name);
       else foreign.push(e.name);
     }
@@ -242,7 +249,12 @@ function swappable(dir: string): boolean {
  * folder must carry if it already exists and is to be replaced. Returns the
  * entries written.
  */
-export async function writeOutputFolder(dir: string, kind: OutputKind, policy: OutputPolicy, fill: (tmp: string) => Promise<void>): Promise<string[]> {
+export async function writeOutputFolder(
+  dir: string,
+  kind: OutputKind,
+  policy: OutputPolicy,
+  fill: (tmp: string) => Promise<void>,
+): Promise<string[]> {
   const before = checkOutDir(dir, kind, policy);
   const swap = (before.state === 'missing' || (before.state === 'desim' && before.foreign.length === 0)) && swappable(dir);
   const tmp = swap ? tempDirIn(dirname(resolve(dir)), dir) : tempDirIn(dir, dir);
@@ -258,7 +270,10 @@ export async function writeOutputFolder(dir: string, kind: OutputKind, policy: O
     const foreign = new Set(now.state === 'desim' || now.state === 'foreign' ? now.foreign.map((f) => f.split('/')[0]) : []);
     const clash = written.filter((f) => foreign.has(f));
     if (clash.length > 0) {
-      throw new OutputError(dir, `holds ${listSome(clash)}, which desim did not write and would replace; move ${clash.length === 1 ? 'it' : 'them'} away or use another ${policy.flag}`);
+      throw new OutputError(
+        dir,
+        `holds ${listSome(clash)}, which desim did not write and would replace; move ${clash.length === 1 ? 'it' : 'them'} away or use another ${policy.flag}`,
+      );
     }
     const folders = written.filter((f) => lstatSync(join(tmp, f)).isDirectory() && lstatOrUndefined(join(dir, f)) !== undefined);
     if (folders.length > 0) throw new OutputError(dir, `already holds ${listSome(folders)}; use another ${policy.flag}`);
@@ -267,7 +282,8 @@ export async function writeOutputFolder(dir: string, kind: OutputKind, policy: O
     const order = [...written.filter((f) => f !== 'meta.json'), ...written.filter((f) => f === 'meta.json')];
     try {
       for (const f of order) renameSync(join(tmp, f), join(dir, f));
-      if (now.state === 'desim') for (const old of now.owned) if (!written.includes(old) && old !== 'meta.json') rmSync(join(dir, old), { force: true });
+      if (now.state === 'desim')
+        for (const old of now.owned) if (!written.includes(old) && old !== 'meta.json') rmSync(join(dir, old), { force: true });
     } catch (err) {
       throw new OutputError(dir, `cannot put the results in place: ${describeFsError(err)}`);
     }

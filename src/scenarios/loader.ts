@@ -55,23 +55,29 @@ export function resolveExtends(doc: unknown, file: string, chain: readonly strin
     return r !== '' && !r.startsWith('..') && !isAbsolute(r) ? r : f;
   };
   if (typeof ext !== 'string' || ext === '') {
-    throw new ScenarioError(file, [{ path: 'extends', message: `expected the path of a base scenario file (relative to this file), got ${ext === '' ? '""' : describe(ext)}` }]);
+    throw new ScenarioError(file, [
+      { path: 'extends', message: `expected the path of a base scenario file (relative to this file), got ${ext === '' ? '""' : describe(ext)}` },
+    ]);
   }
   const base = isAbsolute(ext) ? ext : resolve(dirname(here), ext);
   const files = [...chain, here];
   if (files.includes(base)) {
     throw new ScenarioError(file, [{ path: 'extends', message: `extends itself through a cycle: ${[...files, base].map(shown).join(' -> ')}` }]);
   }
-  if (files.length >= MAX_EXTENDS_DEPTH) throw new ScenarioError(file, [{ path: 'extends', message: `more than ${MAX_EXTENDS_DEPTH} files in the extends chain` }]);
+  if (files.length >= MAX_EXTENDS_DEPTH)
+    throw new ScenarioError(file, [{ path: 'extends', message: `more than ${MAX_EXTENDS_DEPTH} files in the extends chain` }]);
   if (!existsSync(base)) {
-    throw new ScenarioError(file, [{ path: 'extends', message: `no such file ${JSON.stringify(ext)} (looked for ${shown(base)}, relative to this file)` }]);
+    throw new ScenarioError(file, [
+      { path: 'extends', message: `no such file ${JSON.stringify(ext)} (looked for ${shown(base)}, relative to this file)` },
+    ]);
   }
   return deepMerge(resolveExtends(readDocument(base), base, files), own);
 }
 
 /** `over` merged onto `base`: mappings key by key, anything else (lists included) replaced by `over`'s. */
 function deepMerge(base: unknown, over: unknown): unknown {
-  if (base === null || typeof base !== 'object' || Array.isArray(base) || over === null || typeof over !== 'object' || Array.isArray(over)) return over;
+  if (base === null || typeof base !== 'object' || Array.isArray(base) || over === null || typeof over !== 'object' || Array.isArray(over))
+    return over;
   const out: Record<string, unknown> = { ...(base as Record<string, unknown>) };
   for (const [k, v] of Object.entries(over as Record<string, unknown>)) {
     // defineProperty: a `__proto__` key stays a plain key (the schema refuses it) and never sets the prototype.
@@ -87,7 +93,8 @@ function readDocument(file: string): unknown {
     bytes = readFileSync(file);
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
-    const why = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a directory, expected a scenario file' : `cannot read (${code ?? String(err)})`;
+    const why =
+      code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a directory, expected a scenario file' : `cannot read (${code ?? String(err)})`;
     throw new ScenarioError(file, [{ path: '', message: why }]);
   }
   let text: string;
@@ -116,7 +123,7 @@ export function parseScenarioText(text: string, file = '<text>'): unknown {
       doc.errors.map((e) => {
         const pos = e.linePos?.[0];
         const where = pos !== undefined ? `line ${pos.line}, column ${pos.col}: ` : '';
-        return { path: "", message: `YAML syntax error: ${where}${(e.message.split("\n")[0] ?? "").replace(/ at line \d+, column \d+:?$/, "")}` };
+        return { path: '', message: `YAML syntax error: ${where}${(e.message.split('\n')[0] ?? '').replace(/ at line \d+, column \d+:?$/, '')}` };
       }),
     );
   }
@@ -125,7 +132,9 @@ export function parseScenarioText(text: string, file = '<text>'): unknown {
     value = doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT });
   } catch (err) {
     if (err instanceof ReferenceError && /alias/i.test(err.message)) {
-      throw new ScenarioError(file, [{ path: '', message: `YAML: too many alias expansions (more than ${MAX_ALIAS_COUNT}): refusing a document that expands like an alias bomb` }]);
+      throw new ScenarioError(file, [
+        { path: '', message: `YAML: too many alias expansions (more than ${MAX_ALIAS_COUNT}): refusing a document that expands like an alias bomb` },
+      ]);
     }
     if (err instanceof RangeError) throw new ScenarioError(file, [{ path: '', message: tooDeep }]);
     throw err;
@@ -226,7 +235,8 @@ export function checkScenario(
   // Protocol section and workload entries go to the driver's schemas (also when the top level has problems).
   const obj = (input ?? {}) as Record<string, unknown>;
   const protocol = obj['protocol'];
-  const driverName = protocol !== null && typeof protocol === 'object' ? Object.keys(protocol).find((k) => drivers.some((d) => d.name === k)) : undefined;
+  const driverName =
+    protocol !== null && typeof protocol === 'object' ? Object.keys(protocol).find((k) => drivers.some((d) => d.name === k)) : undefined;
   const driver = drivers.find((d) => d.name === driverName);
   // Entry i of the file stays at index i (undefined when invalid), so later messages name the right entry.
   const workload: unknown[] = [];
@@ -244,16 +254,20 @@ export function checkScenario(
   if (!parsed.success || issues.length > 0 || driver === undefined) {
     // Report the cross-field problems too, as far as the parts they need are valid.
     issues.push(...partialSemanticIssues(obj, workload));
-    return { ok: false, issues: dedupe(issues.length > 0 ? issues : [{ path: 'protocol', message: `expected one of ${drivers.map((d) => d.name).join(', ')}` }]) };
+    return {
+      ok: false,
+      issues: dedupe(issues.length > 0 ? issues : [{ path: 'protocol', message: `expected one of ${drivers.map((d) => d.name).join(', ')}` }]),
+    };
   }
   const s = parsed.data;
-  const network: NetworkSection = s.network === undefined
-    ? { nodes: [], link: {}, links: [] }
-    : {
-        nodes: typeof s.network.nodes === 'number' ? defaultNodeNames(s.network.nodes) : s.network.nodes,
-        link: s.network.link,
-        links: s.network.links,
-      } as NetworkSection;
+  const network: NetworkSection =
+    s.network === undefined
+      ? { nodes: [], link: {}, links: [] }
+      : ({
+          nodes: typeof s.network.nodes === 'number' ? defaultNodeNames(s.network.nodes) : s.network.nodes,
+          link: s.network.link,
+          links: s.network.links,
+        } as NetworkSection);
   const settings = (s.protocol as Record<string, unknown>)[driver.name];
   const scenario: Scenario = {
     name: s.name,
@@ -317,7 +331,12 @@ function expandNodeRanges(input: unknown): { value: unknown; issues: Issue[] } {
         for (const verb of ['partition', 'hold']) {
           const groups = f[verb];
           if (!Array.isArray(groups)) continue;
-          g = { ...g, [verb]: (groups as unknown[]).map((grp, gi) => (Array.isArray(grp) ? expandList(grp as unknown[], names, `faults[${i}].${verb}[${gi}]`) : grp)) };
+          g = {
+            ...g,
+            [verb]: (groups as unknown[]).map((grp, gi) =>
+              Array.isArray(grp) ? expandList(grp as unknown[], names, `faults[${i}].${verb}[${gi}]`) : grp,
+            ),
+          };
         }
         return g;
       }),
@@ -357,7 +376,10 @@ function traceIssues(outputs: unknown, driver: ProtocolDriver): Issue[] {
     if (typeof t !== 'string' || known.includes(t)) return;
     const hint = didYouMean(t, known);
     const list = known.length > 0 ? `${driver.name} writes ${known.join(', ')}` : `${driver.name} writes no traces`;
-    issues.push({ path: `outputs.traces[${i}]`, message: `unknown trace ${JSON.stringify(t)}${hint !== undefined ? `; did you mean ${JSON.stringify(hint)}?` : ''} (${list})` });
+    issues.push({
+      path: `outputs.traces[${i}]`,
+      message: `unknown trace ${JSON.stringify(t)}${hint !== undefined ? `; did you mean ${JSON.stringify(hint)}?` : ''} (${list})`,
+    });
   });
   return issues;
 }
@@ -381,7 +403,12 @@ function partialSemanticIssues(obj: Record<string, unknown>, workload: readonly 
   return semanticIssues({ network: { nodes, link: {}, links: [] }, faults, duration_s: duration, workload });
 }
 
-function semanticIssues(s: { network: NetworkSection; faults: readonly (FaultEntry | undefined)[]; duration_s: number; workload: readonly unknown[] }): Issue[] {
+function semanticIssues(s: {
+  network: NetworkSection;
+  faults: readonly (FaultEntry | undefined)[];
+  duration_s: number;
+  workload: readonly unknown[];
+}): Issue[] {
   const issues: Issue[] = [];
   const names = new Set<string>();
   s.network.nodes.forEach((n, i) => {
@@ -397,7 +424,8 @@ function semanticIssues(s: { network: NetworkSection; faults: readonly (FaultEnt
   });
   const checkDist = (d: unknown, path: string): void => {
     const u = d as { dist?: string; min_ms?: number; max_ms?: number };
-    if (u?.dist === 'uniform' && (u.min_ms ?? 0) > (u.max_ms ?? 0)) issues.push({ path, message: `expected min_ms <= max_ms, got ${u.min_ms} > ${u.max_ms}` });
+    if (u?.dist === 'uniform' && (u.min_ms ?? 0) > (u.max_ms ?? 0))
+      issues.push({ path, message: `expected min_ms <= max_ms, got ${u.min_ms} > ${u.max_ms}` });
   };
   checkDist(s.network.link.latency_ms, 'network.link.latency_ms');
   s.network.links.forEach((l, i) => checkDist(l.latency_ms, `network.links[${i}].latency_ms`));
@@ -406,7 +434,8 @@ function semanticIssues(s: { network: NetworkSection; faults: readonly (FaultEnt
     if (typeof node === 'string') known(node, `workload[${i}].node`);
     // An entry after the end would never happen: refused, as faults are.
     const at = (w as { at_s?: unknown } | null)?.at_s;
-    if (typeof at === 'number' && at > s.duration_s) issues.push({ path: `workload[${i}].at_s`, message: `expected a time <= duration_s (${s.duration_s}), got ${at}` });
+    if (typeof at === 'number' && at > s.duration_s)
+      issues.push({ path: `workload[${i}].at_s`, message: `expected a time <= duration_s (${s.duration_s}), got ${at}` });
   });
   // Names that repair and release refer to: partitions and holds given a name.
   const partitions = new Set<string>();
@@ -419,7 +448,10 @@ function semanticIssues(s: { network: NetworkSection; faults: readonly (FaultEnt
     if (name === 'all' || set.has(name)) return;
     const hint = didYouMean(name, [...set]);
     const list = set.size === 0 ? `no ${kind} has a name: give one \`name:\`` : `named ${kind}s: ${[...set].join(', ')}`;
-    issues.push({ path, message: `unknown ${kind} ${JSON.stringify(name)}${hint !== undefined ? `; did you mean ${JSON.stringify(hint)}?` : ''} (${verb} takes a ${kind} name or all; ${list})` });
+    issues.push({
+      path,
+      message: `unknown ${kind} ${JSON.stringify(name)}${hint !== undefined ? `; did you mean ${JSON.stringify(hint)}?` : ''} (${verb} takes a ${kind} name or all; ${list})`,
+    });
   };
   s.faults.forEach((f, i) => {
     if (f === undefined) return;
@@ -434,7 +466,8 @@ function semanticIssues(s: { network: NetworkSection; faults: readonly (FaultEnt
           // A node range left in a group was refused where it was expanded.
           if (!looksLikeNodeRange(n)) known(n, `${p}.${verb}[${gi}][${ni}]`);
           const prev = seen.get(n);
-          if (prev !== undefined && prev !== gi) issues.push({ path: `${p}.${verb}[${gi}][${ni}]`, message: `node ${n} is in two groups: groups must not overlap` });
+          if (prev !== undefined && prev !== gi)
+            issues.push({ path: `${p}.${verb}[${gi}][${ni}]`, message: `node ${n} is in two groups: groups must not overlap` });
           seen.set(n, gi);
         }),
       );
@@ -468,7 +501,8 @@ function semanticIssues(s: { network: NetworkSection; faults: readonly (FaultEnt
     }
     const ended = 'repair' in f ? ['partition', f.repair] : 'release' in f ? ['hold', f.release] : undefined;
     if (ended !== undefined) {
-      for (const k of [...inForce.keys()]) if (k === `${ended[0]}:${ended[1]}` || (ended[1] === 'all' && k.startsWith(`${ended[0]}:`))) inForce.delete(k);
+      for (const k of [...inForce.keys()])
+        if (k === `${ended[0]}:${ended[1]}` || (ended[1] === 'all' && k.startsWith(`${ended[0]}:`))) inForce.delete(k);
     }
   }
   if (s.faults.length > 0 && s.network.nodes.length === 0) {
@@ -513,7 +547,9 @@ export function didYouMean(word: string, candidates: readonly string[]): string 
 
 /** Optimal string alignment distance: insertions, deletions, substitutions and swaps of neighbours. */
 function editDistance(a: string, b: string): number {
-  const rows: number[][] = Array.from({ length: a.length + 1 }, (_, i) => Array.from({ length: b.length + 1 }, (_, j) => (i === 0 ? j : j === 0 ? i : 0)));
+  const rows: number[][] = Array.from({ length: a.length + 1 }, (_, i) =>
+    Array.from({ length: b.length + 1 }, (_, j) => (i === 0 ? j : j === 0 ? i : 0)),
+  );
   for (let i = 1; i <= a.length; i++) {
     const row = rows[i] as number[];
     const up = rows[i - 1] as number[];
@@ -549,14 +585,23 @@ export function zodIssues(issues: readonly ZIssue[], prefix: readonly PropertyKe
       case 'invalid_union': {
         if (i.errors.length === 0) {
           const opts = (i as { options?: unknown[] }).options;
-          out.push({ path: formatPath(path), message: `expected one of ${(opts ?? []).map((o) => JSON.stringify(o)).join(', ')}, got ${describe(input)}` });
+          out.push({
+            path: formatPath(path),
+            message: `expected one of ${(opts ?? []).map((o) => JSON.stringify(o)).join(', ')}, got ${describe(input)}`,
+          });
           break;
         }
         // The branch whose type matched (no root-level type error) explains the problem best.
         const deep = i.errors.filter((b) => !b.some((e) => e.path.length === 0 && e.code === 'invalid_type'));
         if (deep.length > 0) {
           const best = deep.reduce((a, b) => (b.length < a.length ? b : a));
-          out.push(...zodIssues(best.map((e) => ({ ...e, path: [...i.path, ...e.path] })), prefix, schema));
+          out.push(
+            ...zodIssues(
+              best.map((e) => ({ ...e, path: [...i.path, ...e.path] })),
+              prefix,
+              schema,
+            ),
+          );
         } else {
           const types = i.errors.flatMap((b) => b.filter((e) => e.code === 'invalid_type').map((e) => (e as { expected: string }).expected));
           out.push({ path: formatPath(path), message: `expected ${[...new Set(types)].map(article).join(' or ')}, got ${describe(input)}` });
@@ -564,7 +609,10 @@ export function zodIssues(issues: readonly ZIssue[], prefix: readonly PropertyKe
         break;
       }
       case 'invalid_type':
-        out.push({ path: formatPath(path), message: input === undefined ? `required: expected ${article(i.expected)}` : `expected ${article(i.expected)}, got ${describe(input)}` });
+        out.push({
+          path: formatPath(path),
+          message: input === undefined ? `required: expected ${article(i.expected)}` : `expected ${article(i.expected)}, got ${describe(input)}`,
+        });
         break;
       case 'too_small':
       case 'too_big': {
@@ -587,12 +635,13 @@ export function zodIssues(issues: readonly ZIssue[], prefix: readonly PropertyKe
       case 'not_multiple_of':
         out.push({ path: formatPath(path), message: `expected a multiple of ${i.divisor}, got ${describe(input)}` });
         break;
-      case 'invalid_format': {
-        // A regex with its own message says what is allowed; zod's default ("Invalid string") does not.
-        const own = i.format === 'regex' && !/^Invalid/.test(i.message) ? i.message : `expected ${i.format}`;
-        out.push({ path: formatPath(path), message: `${own}, got ${describe(input)}` });
-        break;
-      }
+      case 'invalid_format':
+        {
+          // A regex with its own message says what is allowed; zod's default ("Invalid string") does not.
+          const own = i.format === 'regex' && !/^Invalid/.test(i.message) ? i.message : `expected ${i.format}`;
+          out.push({ path: formatPath(path), message: `${own}, got ${describe(input)}` });
+          break;
+        }
         break;
       default:
         out.push({ path: formatPath(path), message: i.message });
@@ -675,7 +724,10 @@ function dedupe(issues: Issue[]): Issue[] {
 
 /** A stable identity of a resolved scenario: sha256 of its canonical JSON (sorted keys), first 16 hex digits. */
 export function scenarioHash(s: Scenario): string {
-  return createHash('sha256').update(canonicalJson(resolvedScenario(s))).digest('hex').slice(0, 16);
+  return createHash('sha256')
+    .update(canonicalJson(resolvedScenario(s)))
+    .digest('hex')
+    .slice(0, 16);
 }
 
 /** The scenario as plain data with defaults filled in (what `meta.json` records). */
@@ -702,7 +754,12 @@ function sortKeys(v: unknown): unknown {
   if (Array.isArray(v)) return v.map(sortKeys);
   if (v !== null && typeof v === 'object') {
     const o = v as Record<string, unknown>;
-    return Object.fromEntries(Object.keys(o).sort().filter((k) => o[k] !== undefined).map((k) => [k, sortKeys(o[k])]));
+    return Object.fromEntries(
+      Object.keys(o)
+        .sort()
+        .filter((k) => o[k] !== undefined)
+        .map((k) => [k, sortKeys(o[k])]),
+    );
   }
   if (typeof v === 'number' && !Number.isFinite(v)) return String(v);
   return v;

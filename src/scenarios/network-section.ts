@@ -109,7 +109,10 @@ export function toTimedFaults(entries: readonly FaultEntry[], ids: ReadonlyMap<s
     if ('crash' in e) return { atNs, fault: { type: 'crash', node: id(e.crash) } };
     if ('restart' in e) return { atNs, fault: { type: 'restart', node: id(e.restart), keepState: e.keep_state ?? true } };
     if ('set_latency_ms' in e) {
-      return { atNs, fault: { type: 'latency', a: id(e.between[0]), b: id(e.between[1]), latency: toDelaySpec(e.set_latency_ms), oneWay: e.one_way ?? false } };
+      return {
+        atNs,
+        fault: { type: 'latency', a: id(e.between[0]), b: id(e.between[1]), latency: toDelaySpec(e.set_latency_ms), oneWay: e.one_way ?? false },
+      };
     }
     return { atNs, fault: { type: 'loss', a: id(e.between[0]), b: id(e.between[1]), loss: toLossSpec(e.set_loss), oneWay: e.one_way ?? false } };
   });

@@ -114,7 +114,8 @@ function badPath(arg: string, eq: number, expected: string): string {
   const why = eq > 0 ? pathProblem(arg.slice(0, eq)) : undefined;
   if (why !== undefined) return `${JSON.stringify(arg)}: ${why}`;
   const big = eq > 0 ? /\d{7,}/.exec(arg.slice(0, eq)) : null;
-  if (big !== null && Number(big[0]) > MAX_PATH_INDEX) return `${JSON.stringify(arg)}: list index ${big[0]} is out of range (at most ${MAX_PATH_INDEX})`;
+  if (big !== null && Number(big[0]) > MAX_PATH_INDEX)
+    return `${JSON.stringify(arg)}: list index ${big[0]} is out of range (at most ${MAX_PATH_INDEX})`;
   return `expected ${expected}, got ${JSON.stringify(arg)}`;
 }
 
@@ -185,7 +186,10 @@ export function applyOverrides(raw: unknown, overrides: readonly Override[]): { 
         cur[seg] = child;
       }
       if (child === null || typeof child !== 'object' || (typeof nextSeg === 'number' && !Array.isArray(child))) {
-        issues.push({ path: formatPath(o.path.slice(0, i + 1)), message: `cannot set ${o.text}: ${formatPath(o.path.slice(0, i + 1))} is not ${typeof nextSeg === 'number' ? 'a list' : 'a mapping'}` });
+        issues.push({
+          path: formatPath(o.path.slice(0, i + 1)),
+          message: `cannot set ${o.text}: ${formatPath(o.path.slice(0, i + 1))} is not ${typeof nextSeg === 'number' ? 'a list' : 'a mapping'}`,
+        });
         bad = true;
         break;
       }

@@ -138,7 +138,7 @@ export async function reportHtml(dir: string): Promise<string> {
       ['duration', `${text(scenario?.['duration_s'])} s`],
     );
     facts.push(
-      ['protocol', Object.keys((scenario?.['protocol'] ?? {})).join(', ')],
+      ['protocol', Object.keys(scenario?.['protocol'] ?? {}).join(', ')],
       ['scenario hash', text(parsedMeta['scenario_hash'])],
       ['desim', text(parsedMeta['desim_version'])],
     );

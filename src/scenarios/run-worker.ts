@@ -45,7 +45,12 @@ if (port !== null) {
     const e = err instanceof Error ? err : new Error(String(err));
     const error: RunWorkerError =
       err instanceof SimulationError
-        ? { kind: 'simulation', message: e.message, seed: err.seed, ...(err.cause instanceof Error && err.cause.stack !== undefined ? { stack: err.cause.stack } : {}) }
+        ? {
+            kind: 'simulation',
+            message: e.message,
+            seed: err.seed,
+            ...(err.cause instanceof Error && err.cause.stack !== undefined ? { stack: err.cause.stack } : {}),
+          }
         : { kind: 'other', message: e.message, ...(e.stack !== undefined ? { stack: e.stack } : {}) };
     port.postMessage({ error });
   }

@@ -92,7 +92,14 @@ export const linkSchema = z.strictObject(linkFields);
 export const networkSchema = z.strictObject({
   nodes: z.union([
     z.int().min(1).max(1_000_000),
-    z.array(z.string().min(1).regex(/^[A-Za-z0-9_.:-]+$/, 'expected a name of letters, digits, _ . : -')).min(1),
+    z
+      .array(
+        z
+          .string()
+          .min(1)
+          .regex(/^[A-Za-z0-9_.:-]+$/, 'expected a name of letters, digits, _ . : -'),
+      )
+      .min(1),
   ]),
   link: linkSchema.default({}),
   links: z
@@ -144,10 +151,7 @@ export const faultSchema = z
     if (verbs.length !== 1) {
       ctx.addIssue({
         code: 'custom',
-        message:
-          verbs.length === 0
-            ? `expected one of ${FAULT_VERBS.join(', ')}`
-            : `expected exactly one verb, got ${verbs.join(' and ')}`,
+        message: verbs.length === 0 ? `expected one of ${FAULT_VERBS.join(', ')}` : `expected exactly one verb, got ${verbs.join(' and ')}`,
       });
       return;
     }
@@ -177,9 +181,16 @@ export function scenarioSchema(drivers: readonly ProtocolDriver[]) {
     name: z
       .string()
       .max(100)
-      .regex(/^[A-Za-z0-9][A-Za-z0-9_.-]*$/, 'expected 1 to 100 letters, digits, _ . or -, starting with a letter or digit (it names the output folder: no / or spaces)'),
+      .regex(
+        /^[A-Za-z0-9][A-Za-z0-9_.-]*$/,
+        'expected 1 to 100 letters, digits, _ . or -, starting with a letter or digit (it names the output folder: no / or spaces)',
+      ),
     description: z.string().default(''),
-    seed: z.int().min(0).max(2 ** 32 - 1).default(1),
+    seed: z
+      .int()
+      .min(0)
+      .max(2 ** 32 - 1)
+      .default(1),
     duration_s: positiveS(),
     network: networkSchema.optional(),
     protocol: z.strictObject(protocolShape).superRefine((p, ctx) => {
@@ -195,7 +206,10 @@ export function scenarioSchema(drivers: readonly ProtocolDriver[]) {
 /** The JSON Schema of scenario files (for editors), with every driver's section and workload entries. */
 export function scenarioJsonSchema(drivers: readonly ProtocolDriver[]): object {
   const base = scenarioSchema(drivers);
-  const workloadEntry = drivers.length === 1 ? (drivers[0] as ProtocolDriver).workloadSchema : z.union(drivers.map((d) => d.workloadSchema) as unknown as [z.ZodType, z.ZodType]);
+  const workloadEntry =
+    drivers.length === 1
+      ? (drivers[0] as ProtocolDriver).workloadSchema
+      : z.union(drivers.map((d) => d.workloadSchema) as unknown as [z.ZodType, z.ZodType]);
   const withWorkload = base.extend({ workload: z.array(workloadEntry).default([]) });
   const js = z.toJSONSchema(withWorkload, { io: 'input', unrepresentable: 'any' }) as Record<string, unknown>;
   return { ...js, title: 'desim scenario' };

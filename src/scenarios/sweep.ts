@@ -129,7 +129,11 @@ function readIdentity(dir: string): SweepIdentity {
     bad('"values" does not match "vary"');
   if (!Number.isSafeInteger(id.reps) || id.reps < 1) bad('"reps" is not a whole number >= 1');
   if (id.mode !== undefined && id.mode !== 'product' && id.mode !== 'zip') bad('"mode" is not product or zip');
-  const expected = combinations(id.vary.map((v) => (id.values[v] as unknown[]).length), id.mode) * id.reps;
+  const expected =
+    combinations(
+      id.vary.map((v) => (id.values[v] as unknown[]).length),
+      id.mode,
+    ) * id.reps;
   if (id.runs !== expected || expected > MAX_RUNS) bad(`"runs" is not reps times the number of combinations (${expected})`);
   return id;
 }
@@ -237,7 +241,11 @@ export function deriveSeed(baseSeed: number, params: Readonly<Record<string, unk
 /** Enumerates the runs of a sweep in their fixed order. */
 export function planRuns(baseSeed: number, variations: readonly Variation[], reps: number, mode: SweepMode = 'product'): SweepRun[] {
   const runs: SweepRun[] = [];
-  const total = combinations(variations.map((v) => v.values.length), mode) * reps;
+  const total =
+    combinations(
+      variations.map((v) => v.values.length),
+      mode,
+    ) * reps;
   const width = Math.max(4, String(total - 1).length);
   const combo = (i: number): unknown[] => {
     if (mode === 'zip') return variations.map((v) => v.values[i]);
@@ -265,7 +273,10 @@ function duplicateVariations(variations: readonly Variation[], mode: SweepMode):
   if (mode === 'zip') {
     const lengths = new Set(variations.map((v) => v.values.length));
     if (lengths.size > 1) {
-      issues.push({ path: '--vary', message: `mode zip takes the i-th value of every list, so the lists must be equally long; got ${variations.map((v) => `${v.text}: ${v.values.length}`).join(', ')}` });
+      issues.push({
+        path: '--vary',
+        message: `mode zip takes the i-th value of every list, so the lists must be equally long; got ${variations.map((v) => `${v.text}: ${v.values.length}`).join(', ')}`,
+      });
     }
   }
   const paths = new Map<string, string>();
@@ -384,7 +395,9 @@ export async function runSweep(opts: SweepOptions): Promise<SweepReport> {
     const r = checkScenario(opts.raw, opts.drivers, runOverrides(opts.sets, opts.variations, runs[i] as SweepRun));
     const label = opts.variations.map((v, k) => `${v.text}=${JSON.stringify((runs[i] as SweepRun).values[k])}`).join(' ');
     if (!r.ok) {
-      issues.push(...r.issues.map((x) => ({ path: x.path, message: `${x.message} (with ${opts.plan !== undefined ? 'the plan\'s vary' : '--vary'} ${label})` })));
+      issues.push(
+        ...r.issues.map((x) => ({ path: x.path, message: `${x.message} (with ${opts.plan !== undefined ? "the plan's vary" : '--vary'} ${label})` })),
+      );
       continue;
     }
     const h = scenarioHash(r.scenario);

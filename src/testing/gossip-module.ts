@@ -28,7 +28,15 @@ import { GossipNode, type Via } from '../protocols/gossip/node.js';
 import { compareVersion, type Entry } from '../protocols/gossip/store.js';
 import type { GossipMessage, KvCall, KvReply } from '../protocols/gossip/wire.js';
 import type { NodeId } from '../net/network.js';
-import { DELIVERY_COLUMNS, deliveryRow, drawClocks, GOSSIP_CLOCK_STREAM, gossipSectionSchema, toGossipConfig, type GossipClocks } from '../scenarios/drivers/gossip.js';
+import {
+  DELIVERY_COLUMNS,
+  deliveryRow,
+  drawClocks,
+  GOSSIP_CLOCK_STREAM,
+  gossipSectionSchema,
+  toGossipConfig,
+  type GossipClocks,
+} from '../scenarios/drivers/gossip.js';
 import type { ClusterView, NodeContext } from '../scenarios/drivers/module.js';
 
 interface Stored {
@@ -111,7 +119,9 @@ export function problems(view: ClusterView<GossipMessage, KvCall, KvReply>): str
   for (const c of st?.collected ?? []) {
     for (const s of stored) {
       if (s.node === c.node && s.t >= c.t && s.e.key === c.e.key && compareVersion(s.e.ts, s.e.origin, c.e.ts, c.e.origin) < 0) {
-        out.push(`${view.names[c.node] ?? c.node}.${c.e.key}: brought back ${version(s.e)} at ${s.t / 1e9} s after collecting the tombstone ${version(c.e)} at ${c.t / 1e9} s`);
+        out.push(
+          `${view.names[c.node] ?? c.node}.${c.e.key}: brought back ${version(s.e)} at ${s.t / 1e9} s after collecting the tombstone ${version(c.e)} at ${c.t / 1e9} s`,
+        );
       }
     }
   }

@@ -67,7 +67,8 @@ export function nodeName(i: number): string {
 
 /** The `desim node` arguments of each member of an N-node cluster. */
 export function clusterPlan(opts: Omit<ClusterOptions, 'cliPath' | 'onLine'>): { name: string; address: UdpAddress; args: string[] }[] {
-  if (!Number.isInteger(opts.nodes) || opts.nodes < 1 || opts.nodes > 26) throw new RangeError(`--nodes must be an integer in 1..26, got ${opts.nodes}`);
+  if (!Number.isInteger(opts.nodes) || opts.nodes < 1 || opts.nodes > 26)
+    throw new RangeError(`--nodes must be an integer in 1..26, got ${opts.nodes}`);
   if (!Number.isInteger(opts.basePort) || opts.basePort < 1 || opts.basePort + opts.nodes - 1 > 65535) {
     throw new RangeError(`--base-port must leave room for ${opts.nodes} ports below 65536, got ${opts.basePort}`);
   }
@@ -75,7 +76,10 @@ export function clusterPlan(opts: Omit<ClusterOptions, 'cliPath' | 'onLine'>): {
   const addrs = Array.from({ length: opts.nodes }, (_, i) => ({ host, port: opts.basePort + i }));
   return addrs.map((address, i) => {
     const name = nodeName(i);
-    const peers = addrs.filter((_, j) => j !== i).map(formatAddress).join(',');
+    const peers = addrs
+      .filter((_, j) => j !== i)
+      .map(formatAddress)
+      .join(',');
     const args = ['node', '--id', name, '--listen', formatAddress(address), '--peers', peers];
     if (opts.dataDir !== undefined) args.push('--data', path.join(opts.dataDir, `${name}.json`));
     args.push(...(opts.nodeArgs ?? []));
@@ -115,7 +119,10 @@ export function startCluster(opts: ClusterOptions): Cluster {
       });
       child.once('exit', (code, signal) => {
         const how = code ?? signal ?? 'unknown';
-        if (!listening.has(name)) readyReject(new Error(`node ${name} (${formatAddress(address)}) exited before it was listening (${typeof how === 'number' ? `code ${how}` : how})`));
+        if (!listening.has(name))
+          readyReject(
+            new Error(`node ${name} (${formatAddress(address)}) exited before it was listening (${typeof how === 'number' ? `code ${how}` : how})`),
+          );
         opts.onLine(name, 'cluster', `exited (${typeof how === 'number' ? `code ${how}` : how})`);
         resolve(how);
       });

@@ -161,7 +161,9 @@ export class Keyring {
       if (/^[0-9a-fA-F]{64}$/.test(line)) key = Buffer.from(line, 'hex');
       else if (/^[A-Za-z0-9+/]{43}=$/.test(line)) key = Buffer.from(line, 'base64');
       if (key === undefined || key.length !== KEY_BYTES) {
-        throw new KeyFileError(`${file}:${i + 1}: expected a ${KEY_BYTES}-byte key as 64 hex digits or 44 base64 characters (e.g. from: openssl rand -base64 32)`);
+        throw new KeyFileError(
+          `${file}:${i + 1}: expected a ${KEY_BYTES}-byte key as 64 hex digits or 44 base64 characters (e.g. from: openssl rand -base64 32)`,
+        );
       }
       const k = key.toString('hex');
       if (seen.has(k)) throw new KeyFileError(`${file}:${i + 1}: this key is already listed above`);

@@ -88,7 +88,8 @@ export function gossipClientService(node: GossipNode, membership?: Membership, g
       const call = m.call;
       if (gate !== undefined && (call.op === 'put' || call.op === 'delete')) {
         const refused = gate.refuse();
-        if (refused !== undefined) return { type: 'client-reply', id: m.id, reply: { op: call.op, ok: false, error: `write refused: ${refused} (reads still work)` } };
+        if (refused !== undefined)
+          return { type: 'client-reply', id: m.id, reply: { op: call.op, ok: false, error: `write refused: ${refused} (reads still work)` } };
       }
       let reply: KvReply = node.handleCall(call, nowNs);
       if (reply.ok && reply.op === 'stats') {
@@ -107,7 +108,11 @@ export function gossipClientService(node: GossipNode, membership?: Membership, g
       if (settled === undefined) return { type: 'client-reply', id: m.id, reply };
       return settled.then(
         (): GossipMessage => ({ type: 'client-reply', id: m.id, reply: ok }),
-        (err: unknown): GossipMessage => ({ type: 'client-reply', id: m.id, reply: { op: ok.op, ok: false, error: err instanceof Error ? err.message : String(err) } }),
+        (err: unknown): GossipMessage => ({
+          type: 'client-reply',
+          id: m.id,
+          reply: { op: ok.op, ok: false, error: err instanceof Error ? err.message : String(err) },
+        }),
       );
     },
   };
@@ -269,7 +274,9 @@ export async function startGossipNode(opts: GossipUdpOptions): Promise<RunningGo
       lastLocal = undefined;
       const replicas = call.ack?.replicas ?? 1;
       if (replicas > peerCount + 1) {
-        return Promise.reject(new Error(`ack replicated:${replicas} asks for more nodes than the cluster has (${peerCount + 1}); the write was taken by this node`));
+        return Promise.reject(
+          new Error(`ack replicated:${replicas} asks for more nodes than the cluster has (${peerCount + 1}); the write was taken by this node`),
+        );
       }
       const confirmed = tracker.wait(call.key, reply.ts, reply.origin, replicas - 1, call.ack?.timeoutMs ?? 0);
       if (local === undefined && replicas <= 1) return undefined;
@@ -365,9 +372,7 @@ export function gossipConfigFromCli(o: GossipCliOptions): GossipConfig {
   const base = resolveConfig(o.preset ?? 'default');
   const intervalNs = o.intervalMs !== undefined ? Math.round(o.intervalMs * NS_PER_MS) : base.intervalNs;
   const antiEntropyIntervalNs =
-    o.antiEntropyMs !== undefined
-      ? Math.round(o.antiEntropyMs * NS_PER_MS)
-      : Math.round((base.antiEntropyIntervalNs * intervalNs) / base.intervalNs);
+    o.antiEntropyMs !== undefined ? Math.round(o.antiEntropyMs * NS_PER_MS) : Math.round((base.antiEntropyIntervalNs * intervalNs) / base.intervalNs);
   return {
     ...base,
     intervalNs,

@@ -117,7 +117,8 @@ export class KvClient {
     }
     await this.bind();
     const ring = this.opts.keyring;
-    const wrap = (): Uint8Array => (ring !== undefined ? ring.seal(bytes, Date.now(), mtu + SEALED_OVERHEAD) : framePlain(bytes, mtu + SEALED_OVERHEAD));
+    const wrap = (): Uint8Array =>
+      ring !== undefined ? ring.seal(bytes, Date.now(), mtu + SEALED_OVERHEAD) : framePlain(bytes, mtu + SEALED_OVERHEAD);
     // A replicated write is answered only after its ack wait: each attempt waits that much longer.
     const ackMs = (call.op === 'put' || call.op === 'delete') && call.ack !== undefined ? call.ack.timeoutMs : 0;
     const timeoutMs = (this.opts.timeoutMs ?? 500) + ackMs;

@@ -12,7 +12,9 @@ export class DataLockedError extends PersistError {
     readonly lockFile: string,
     readonly holderPid: number,
   ) {
-    super(`${lockFile}: the data file is in use by process ${holderPid}; stop that node first (or remove the lock file if that process is not a desim node)`);
+    super(
+      `${lockFile}: the data file is in use by process ${holderPid}; stop that node first (or remove the lock file if that process is not a desim node)`,
+    );
   }
 }
 

@@ -56,7 +56,8 @@ import { framePlain, isEnvelope, isSealed, openPlain, SEALED_OVERHEAD, type Keyr
 export const MAX_DATAGRAM_BYTES = 1472;
 
 /** Why a datagram was dropped (each reason has a counter). */
-export type DropReason = 'malformed' | 'oversized' | 'foreign_version' | 'unknown_peer' | 'unauthenticated' | 'replay' | 'client_overload' | 'amplification';
+export type DropReason =
+  'malformed' | 'oversized' | 'foreign_version' | 'unknown_peer' | 'unauthenticated' | 'replay' | 'client_overload' | 'amplification';
 
 /** Turns protocol messages into datagrams and back. `decode` throws on anything invalid. */
 export interface Codec<M> {
@@ -369,10 +370,16 @@ export class UdpHost<M, C = never, R = unknown> {
     const ring = this.keyring;
     if (ring !== undefined) {
       const r = ring.open(bytes);
-      if (!r.ok) return this.drop(r.reason, from, r.reason === 'unauthenticated' ? (isSealed(bytes) ? 'sealed with an unknown key, or altered' : 'not sealed') : 'bad envelope');
+      if (!r.ok)
+        return this.drop(
+          r.reason,
+          from,
+          r.reason === 'unauthenticated' ? (isSealed(bytes) ? 'sealed with an unknown key, or altered' : 'not sealed') : 'bad envelope',
+        );
       const wall = this.wallMs();
       const window = this.opts.replayWindowMs ?? REPLAY_WINDOW_MS;
-      if (!(Math.abs(wall - r.sentAtMs) <= window)) return this.drop('replay', from, `stamped ${Math.round(wall - r.sentAtMs)} ms from this node's clock (window ${window} ms)`);
+      if (!(Math.abs(wall - r.sentAtMs) <= window))
+        return this.drop('replay', from, `stamped ${Math.round(wall - r.sentAtMs)} ms from this node's clock (window ${window} ms)`);
       payload = r.payload;
       nonce = { id: r.nonce, sentAtMs: r.sentAtMs };
     } else if (isEnvelope(bytes)) {
@@ -542,7 +549,11 @@ export class UdpHost<M, C = never, R = unknown> {
     const ring = this.keyring;
     const out = ring !== undefined ? ring.seal(payload, this.wallMs()) : r.framed ? framePlain(payload) : payload;
     if (out.length > r.requestBytes) {
-      return this.drop('amplification', r.from, `reply of ${out.length} bytes withheld: larger than the ${r.requestBytes}-byte request (clients pad their requests)`);
+      return this.drop(
+        'amplification',
+        r.from,
+        `reply of ${out.length} bytes withheld: larger than the ${r.requestBytes}-byte request (clients pad their requests)`,
+      );
     }
     this.sendBytes(out, r.from);
   }

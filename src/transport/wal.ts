@@ -124,9 +124,12 @@ export function decodeWal(bytes: Buffer, file: string): WalContents {
     const rec = crc32(payload) === bytes.readUInt32BE(pos + 4) ? decodePayload(payload) : undefined;
     if (rec === undefined) {
       if (end === bytes.length || allZero(bytes, end)) return torn();
-      throw new PersistError(`${file}: corrupt write-ahead log at byte ${pos} (checksum mismatch, ${bytes.length - end} bytes follow); left untouched`);
+      throw new PersistError(
+        `${file}: corrupt write-ahead log at byte ${pos} (checksum mismatch, ${bytes.length - end} bytes follow); left untouched`,
+      );
     }
-    if (rec.lsn <= lastLsn) throw new PersistError(`${file}: corrupt write-ahead log at byte ${pos} (sequence number ${rec.lsn} after ${lastLsn}); left untouched`);
+    if (rec.lsn <= lastLsn)
+      throw new PersistError(`${file}: corrupt write-ahead log at byte ${pos} (sequence number ${rec.lsn} after ${lastLsn}); left untouched`);
     lastLsn = rec.lsn;
     records.push(rec);
     pos = end;

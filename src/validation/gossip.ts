@@ -418,7 +418,7 @@ export function gossipValidationReport(name: GossipReport): string {
       );
     case 'gossip-demers-feedback-counter-no-reset':
       return formatDemersTable(
-        'Table 1 with counter_reset: false (k unnecessary contacts in all, desim\'s earlier rule), n = 1000',
+        "Table 1 with counter_reset: false (k unnecessary contacts in all, desim's earlier rule), n = 1000",
         demersTable('feedback-counter', 1000, 50, 'demers-no-reset', { counterReset: false }),
       );
     case 'gossip-pittel':

@@ -49,7 +49,14 @@ describe('desim CLI', () => {
   });
 
   it('exits 2 with every problem, file and path named, no stack trace and no output folder', () => {
-    writeFileSync(join(dir, 'bad.yaml'), counterScenario().replace('duration_s: 2', 'duration_s: -2').replace('latency_ms: 2', 'latency_ms: -5').replace('node: B,', 'node: Q,').replace('seed: 5', 'sed: 5'));
+    writeFileSync(
+      join(dir, 'bad.yaml'),
+      counterScenario()
+        .replace('duration_s: 2', 'duration_s: -2')
+        .replace('latency_ms: 2', 'latency_ms: -5')
+        .replace('node: B,', 'node: Q,')
+        .replace('seed: 5', 'sed: 5'),
+    );
     const r = desim(['run', 'bad.yaml', '--out', 'never']);
     expect(r.code).toBe(2);
     expect(r.err).toContain('bad.yaml: 4 problems');
@@ -100,7 +107,8 @@ describe('desim CLI', () => {
   it('--help teaches with examples', () => {
     const top = desim(['--help']);
     expect(top.code).toBe(0);
-    for (const cmd of ['run <file>', 'sweep <file>', 'validate <file>', 'merge <dirs..>', 'plot <dir>', 'schema', 'bench [what]']) expect(top.out).toContain(cmd);
+    for (const cmd of ['run <file>', 'sweep <file>', 'validate <file>', 'merge <dirs..>', 'plot <dir>', 'schema', 'bench [what]'])
+      expect(top.out).toContain(cmd);
     const sweep = desim(['sweep', '--help']);
     expect(sweep.out).toContain('Examples:');
     expect(sweep.out).toContain('--shard');
@@ -110,7 +118,9 @@ describe('desim CLI', () => {
     const r = desim(['schema']);
     expect(r.code).toBe(0);
     const schema = JSON.parse(r.out) as { properties: Record<string, unknown>; additionalProperties: boolean };
-    expect(Object.keys(schema.properties)).toEqual(expect.arrayContaining(['name', 'seed', 'duration_s', 'network', 'protocol', 'workload', 'faults', 'outputs']));
+    expect(Object.keys(schema.properties)).toEqual(
+      expect.arrayContaining(['name', 'seed', 'duration_s', 'network', 'protocol', 'workload', 'faults', 'outputs']),
+    );
     expect(schema.additionalProperties).toBe(false);
   });
 });

@@ -31,7 +31,7 @@ const temps = (dir: string) => readdirSync(dir).filter((f) => f.includes('.tmp-'
 const SWEEP = ['sweep', 'tcp-original', '--vary', 'protocol.tcp.bottleneck.loss=0.01,0.02', '--set', 'outputs.plots=false', '--quiet'];
 
 describe('--out never destroys what desim did not write', () => {
-  it('refuses a folder with the user\'s files (exit 2, names the folder and the flags), and --overwrite writes beside them', () => {
+  it("refuses a folder with the user's files (exit 2, names the folder and the flags), and --overwrite writes beside them", () => {
     const d = fresh();
     mkdirSync(join(d, 'p'));
     writeFileSync(join(d, 'p', 'thesis.tex'), 'x\n');
@@ -141,7 +141,10 @@ describe('what an attacker or a careless script could try', () => {
     expect(readFileSync(join(d, 'B', 'victim.txt'), 'utf8')).toBe('x');
 
     mkdirSync(join(d, 'S'));
-    writeFileSync(join(d, 'S', 'sweep.json'), JSON.stringify({ desim_version: 'x', vary: ['a'], values: { a: [1] }, reps: 1, runs: 1, files: ['../victim.txt'] }));
+    writeFileSync(
+      join(d, 'S', 'sweep.json'),
+      JSON.stringify({ desim_version: 'x', vary: ['a'], values: { a: [1] }, reps: 1, runs: 1, files: ['../victim.txt'] }),
+    );
     desim(d, [...SWEEP, '--out', 'S', '--overwrite']);
     expect(readFileSync(join(d, 'B', 'victim.txt'), 'utf8')).toBe('x');
 
@@ -220,7 +223,7 @@ describe('interrupted runs leave no litter', () => {
 });
 
 describe('sweeps and merge keep what they do not own', () => {
-  it('sweep refuses a folder with the user\'s runs/ and an interrupted sweep without --resume; --overwrite keeps the user\'s files', () => {
+  it("sweep refuses a folder with the user's runs/ and an interrupted sweep without --resume; --overwrite keeps the user's files", () => {
     const d = fresh();
     mkdirSync(join(d, 'p', 'runs'), { recursive: true });
     writeFileSync(join(d, 'p', 'runs', 'mine.txt'), 'keep');
@@ -248,7 +251,17 @@ describe('sweeps and merge keep what they do not own', () => {
 
   it('merge writes only what its inputs hold, refuses a non-empty target, and writes nothing for missing or overlapping shards', () => {
     const d = fresh();
-    const big = ['sweep', 'tcp-original', '--vary', 'protocol.tcp.bottleneck.loss=0.01,0.02,0.03', '--reps', '2', '--set', 'outputs.plots=false', '--quiet'];
+    const big = [
+      'sweep',
+      'tcp-original',
+      '--vary',
+      'protocol.tcp.bottleneck.loss=0.01,0.02,0.03',
+      '--reps',
+      '2',
+      '--set',
+      'outputs.plots=false',
+      '--quiet',
+    ];
     expect(desim(d, [...big, '--shard', '0/2', '--out', 'a0']).code).toBe(0);
     expect(desim(d, [...big, '--shard', '1/2', '--out', 'a1']).code).toBe(0);
     expect(desim(d, [...SWEEP, '--out', 'b']).code).toBe(0);
@@ -271,12 +284,20 @@ describe('sweeps and merge keep what they do not own', () => {
     expect(existsSync(join(d, 'm'))).toBe(false);
 
     expect(desim(d, ['merge', 'a0', 'a1', '--out', 'm']).code).toBe(0);
-    expect(readFileSync(join(d, 'm', 'summary.csv'), 'utf8').trim().split('\n')).toHaveLength(7);
+    expect(
+      readFileSync(join(d, 'm', 'summary.csv'), 'utf8')
+        .trim()
+        .split('\n'),
+    ).toHaveLength(7);
     // A second, smaller sweep merged into the same folder is refused: its rows would mix with the first's.
     const into = desim(d, ['merge', 'b', '--out', 'm']);
     expect(into.code).toBe(2);
     expect(into.err).toContain('m: is not empty');
-    expect(readFileSync(join(d, 'm', 'summary.csv'), 'utf8').trim().split('\n')).toHaveLength(7);
+    expect(
+      readFileSync(join(d, 'm', 'summary.csv'), 'utf8')
+        .trim()
+        .split('\n'),
+    ).toHaveLength(7);
     // A stray run record in a shard is not counted.
     writeFileSync(join(d, 'a1', 'runs', 'r0009.json'), readFileSync(join(d, 'a1', 'runs', 'r0001.json')));
     const stray = desim(d, ['merge', 'a0', 'a1', '--out', 'm2']);
@@ -318,7 +339,13 @@ describe('sweeps and merge keep what they do not own', () => {
 describe('sweep inputs that would silently mislead', () => {
   it('refuses duplicate --vary values (numeric or textual) and a parameter varied twice', () => {
     const d = fresh();
-    for (const vary of [['protocol.tcp.flows[0].variant=reno,reno'], ['protocol.tcp.bottleneck.loss=0.02,0.02,2e-2'], ['seed=1,1'], ['seed=1,2'], ['seed=1', 'seed=2']]) {
+    for (const vary of [
+      ['protocol.tcp.flows[0].variant=reno,reno'],
+      ['protocol.tcp.bottleneck.loss=0.02,0.02,2e-2'],
+      ['seed=1,1'],
+      ['seed=1,2'],
+      ['seed=1', 'seed=2'],
+    ]) {
       const r = desim(d, ['sweep', 'tcp-original', ...vary.flatMap((v) => ['--vary', v]), '--out', 'never']);
       expect(r.code, vary.join(' ')).toBe(2);
       expect(existsSync(join(d, 'never'))).toBe(false);
@@ -327,7 +354,21 @@ describe('sweep inputs that would silently mislead', () => {
 
   it('warns when every replication is identical, and caps --jobs at the core count with a note', () => {
     const d = fresh();
-    const r = desim(d, ['sweep', 'tcp-original', '--vary', 'protocol.tcp.bottleneck.loss=0', '--reps', '3', '--jobs', '1000', '--set', 'outputs.plots=false', '--quiet', '--out', 's']);
+    const r = desim(d, [
+      'sweep',
+      'tcp-original',
+      '--vary',
+      'protocol.tcp.bottleneck.loss=0',
+      '--reps',
+      '3',
+      '--jobs',
+      '1000',
+      '--set',
+      'outputs.plots=false',
+      '--quiet',
+      '--out',
+      's',
+    ]);
     expect(r.code).toBe(0);
     expect(r.err).toMatch(/--jobs 1000 lowered to \d+, the number of cores here/);
     expect(r.err).toContain('gave identical metrics in all 3 replications');

@@ -20,7 +20,9 @@ describe('golden results of the original demos', () => {
   for (const name of ['gossip-original', 'tcp-original']) {
     it(`${name}: every committed CSV is reproduced byte for byte`, async () => {
       const golden = join('test', 'fixtures', 'golden', name);
-      const csvs = readdirSync(golden).filter((f) => f.endsWith('.csv')).sort();
+      const csvs = readdirSync(golden)
+        .filter((f) => f.endsWith('.csv'))
+        .sort();
       expect(csvs).toEqual(expect.arrayContaining(['summary.csv']));
       expect(csvs.some((f) => f.startsWith('trace-'))).toBe(true);
       const out = join(tmp, name);

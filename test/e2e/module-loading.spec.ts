@@ -48,7 +48,10 @@ const metricOf = (folder: string, column: string): string => {
 mkdirSync(join(dir, 'sub'));
 writeFileSync(join(dir, 'sub', 'a.mjs'), moduleSource(1));
 writeFileSync(join(dir, 'sub', 'b.mjs'), moduleSource(2));
-writeFileSync(join(dir, 'sub', 'evil.mjs'), moduleSource(3, `import { writeFileSync } from 'node:fs';\nwriteFileSync(new URL('./pwned', import.meta.url), 'ran');`));
+writeFileSync(
+  join(dir, 'sub', 'evil.mjs'),
+  moduleSource(3, `import { writeFileSync } from 'node:fs';\nwriteFileSync(new URL('./pwned', import.meta.url), 'ran');`),
+);
 writeFileSync(join(dir, 'sub', 'broken.mjs'), moduleSource(4) + `export function invariant() { return 'always broken'; }\n`);
 writeFileSync(join(dir, 'sub', 'a.yaml'), scenario('./a.mjs'));
 writeFileSync(join(dir, 'sub', 'evil.yaml'), scenario('./evil.mjs', 'evil'));
@@ -88,7 +91,9 @@ describe('protocol modules on the command line', { timeout: 600_000 }, () => {
       const r = desim(['sweep', 'sub/a.yaml', '--vary', 'protocol.module.path=./a.mjs,./b.mjs', '--jobs', jobs, '--out', out, '--quiet']);
       expect(r.err).toBe('');
       expect(r.code).toBe(0);
-      const rows = readFileSync(join(dir, out, 'summary.csv'), 'utf8').trim().split('\n');
+      const rows = readFileSync(join(dir, out, 'summary.csv'), 'utf8')
+        .trim()
+        .split('\n');
       const head = (rows[0] as string).split(',');
       expect(rows.slice(1).map((row) => [row.split(',')[head.indexOf('protocol.module.path')], row.split(',')[head.indexOf('which')]])).toEqual([
         ['./a.mjs', '1'],
@@ -124,7 +129,15 @@ describe('protocol modules on the command line', { timeout: 600_000 }, () => {
       checkProtocol({
         module: gCounter,
         modulePath: 'dist/examples/g-counter/g-counter.js',
-        cases: clusterCaseArb({ minNodes: 3, maxNodes: 4, call: fc.constant({ op: 'incr' as const }), healBy_s: 1, minCalls: 2, maxCalls: 4, kinds: ['partition'] }),
+        cases: clusterCaseArb({
+          minNodes: 3,
+          maxNodes: 4,
+          call: fc.constant({ op: 'incr' as const }),
+          healBy_s: 1,
+          minCalls: 2,
+          maxCalls: 4,
+          kinds: ['partition'],
+        }),
         duration_s: 3,
         options: { merge: 'larger-total' },
         counterexampleDir: cexDir,

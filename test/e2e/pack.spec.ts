@@ -19,8 +19,16 @@ describe('npm pack', () => {
     const app = join(dir, 'app');
     execFileSync('mkdir', ['-p', app]);
     writeFileSync(join(app, 'package.json'), JSON.stringify({ name: 'app', private: true, type: 'module' }));
-    const fcVersion = (JSON.parse(execFileSync(npm, ['ls', 'fast-check', '--json'], { cwd: resolve('.'), encoding: 'utf8' })) as { dependencies: Record<string, { version: string }> }).dependencies['fast-check']?.version;
-    execFileSync(npm, ['install', '--prefer-offline', '--no-audit', '--no-fund', '--ignore-scripts', join(dir, tgz as string), `fast-check@${fcVersion}`], { cwd: app, stdio: 'pipe' });
+    const fcVersion = (
+      JSON.parse(execFileSync(npm, ['ls', 'fast-check', '--json'], { cwd: resolve('.'), encoding: 'utf8' })) as {
+        dependencies: Record<string, { version: string }>;
+      }
+    ).dependencies['fast-check']?.version;
+    execFileSync(
+      npm,
+      ['install', '--prefer-offline', '--no-audit', '--no-fund', '--ignore-scripts', join(dir, tgz as string), `fast-check@${fcVersion}`],
+      { cwd: app, stdio: 'pipe' },
+    );
     writeFileSync(
       join(app, 'main.mjs'),
       `import { Simulator, Network, seconds, loadScenario, BUILTIN_DRIVERS, executeScenario } from 'desim';

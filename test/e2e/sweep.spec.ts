@@ -11,7 +11,19 @@ import { describe, expect, it } from 'vitest';
 
 const CLI = resolve('dist/src/cli.js');
 const dir = mkdtempSync(join(tmpdir(), 'desim-sweep-'));
-const SWEEP = ['sweep', 'tcp-mathis-padhye', '--set', 'duration_s=600', '--vary', 'protocol.tcp.bottleneck.loss=0.005,0.01,0.02', '--vary', 'protocol.tcp.flows[0].variant=reno,newreno', '--reps', '2', '--quiet'];
+const SWEEP = [
+  'sweep',
+  'tcp-mathis-padhye',
+  '--set',
+  'duration_s=600',
+  '--vary',
+  'protocol.tcp.bottleneck.loss=0.005,0.01,0.02',
+  '--vary',
+  'protocol.tcp.flows[0].variant=reno,newreno',
+  '--reps',
+  '2',
+  '--quiet',
+];
 
 function desim(args: string[], env: Record<string, string> = {}) {
   const r = spawnSync(process.execPath, [CLI, ...args], { cwd: dir, encoding: 'utf8', env: { ...process.env, ...env } });
@@ -28,7 +40,9 @@ describe('desim sweep', () => {
   it('gives byte-identical tables with --jobs 1, --jobs 2, and three shards merged (also via Slurm array variables)', () => {
     desim([...SWEEP, '--jobs', '1', '--out', 'j1']);
     const expected = tables('j1');
-    expect(expected.summary.split('\n')[0]).toBe('run_id,rep,seed,protocol.tcp.bottleneck.loss,protocol.tcp.flows[0].variant,' + expected.summary.split('\n')[0]?.split(',').slice(5).join(','));
+    expect(expected.summary.split('\n')[0]).toBe(
+      'run_id,rep,seed,protocol.tcp.bottleneck.loss,protocol.tcp.flows[0].variant,' + expected.summary.split('\n')[0]?.split(',').slice(5).join(','),
+    );
     expect(expected.summary.trim().split('\n')).toHaveLength(1 + 12);
     expect(expected.aggregate.trim().split('\n')).toHaveLength(1 + 6);
 

@@ -35,7 +35,16 @@ outputs: { traces: none, plots: false }
 // Each test spawns the CLI a few times; on a busy shared machine that can take minutes, so no tight limit.
 describe('bad input through the CLI', { timeout: 600_000 }, () => {
   it('a YAML alias bomb and deep nesting exit 2 naming the file', () => {
-    const bomb = ['a: &a [x, x, x, x, x, x, x, x, x, x]', ...Array.from({ length: 8 }, (_, i) => `${String.fromCharCode(98 + i)}: &${String.fromCharCode(98 + i)} [${Array(10).fill('*' + String.fromCharCode(97 + i)).join(', ')}]`)].join('\n');
+    const bomb = [
+      'a: &a [x, x, x, x, x, x, x, x, x, x]',
+      ...Array.from(
+        { length: 8 },
+        (_, i) =>
+          `${String.fromCharCode(98 + i)}: &${String.fromCharCode(98 + i)} [${Array(10)
+            .fill('*' + String.fromCharCode(97 + i))
+            .join(', ')}]`,
+      ),
+    ].join('\n');
     writeFileSync(join(dir, 'bomb.yaml'), bomb);
     const b = desim(['validate', 'bomb.yaml']);
     expect(b.code).toBe(2);
@@ -63,11 +72,18 @@ describe('bad input through the CLI', { timeout: 600_000 }, () => {
     expect(far.err).toContain('desim: --set: "workload[99999999].at_s=1": list index 99999999 is out of range (at most 1000000)');
     const past = desim(['validate', 'g.yaml', '--set', 'workload[9].at_s=1']);
     expect(past.code).toBe(2);
-    expect(past.err).toContain('--set workload[9].at_s=1: workload[9]: cannot set workload[9].at_s: workload has 2 entries, so the index can be at most 2');
+    expect(past.err).toContain(
+      '--set workload[9].at_s=1: workload[9]: cannot set workload[9].at_s: workload has 2 entries, so the index can be at most 2',
+    );
   });
 
   it('validate and run refuse the same out-of-range values with the field named', () => {
-    for (const set of ['duration_s=1e9', 'network.link.latency_ms=1e308', 'protocol.gossip.interval_s=1e-300', 'protocol.gossip.anti_entropy.interval_s=1e-9']) {
+    for (const set of [
+      'duration_s=1e9',
+      'network.link.latency_ms=1e308',
+      'protocol.gossip.interval_s=1e-300',
+      'protocol.gossip.anti_entropy.interval_s=1e-9',
+    ]) {
       const field = set.slice(0, set.indexOf('='));
       const v = desim(['validate', 'g.yaml', '--set', set]);
       const r = desim(['run', 'g.yaml', '--set', set, '--out', 'never']);

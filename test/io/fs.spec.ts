@@ -115,7 +115,9 @@ describe('one atomic write', () => {
   it('only src/io/fs.ts (and the log rotation) combine an fsync with a rename', () => {
     const root = join(import.meta.dirname, '..', '..');
     const walk = (d: string): string[] =>
-      readdirSync(d, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? walk(join(d, e.name)) : e.name.endsWith('.ts') ? [join(d, e.name)] : []));
+      readdirSync(d, { withFileTypes: true }).flatMap((e) =>
+        e.isDirectory() ? walk(join(d, e.name)) : e.name.endsWith('.ts') ? [join(d, e.name)] : [],
+      );
     const both = walk(join(root, 'src'))
       .filter((f) => fsyncsAndRenames(readFileSync(f, 'utf8')))
       .map((f) => relative(root, f).split('\\').join('/'))
@@ -126,6 +128,6 @@ describe('one atomic write', () => {
   it('the check sees the copies this replaced (sync and promise forms), not a plain write', () => {
     expect(fsyncsAndRenames('fsyncSync(this.fd);\ncloseSync(this.fd);\nrenameSync(this.tmpPath, this.path);')).toBe(true);
     expect(fsyncsAndRenames('await fh.sync();\nawait fh.close();\nawait fs.rename(tmp, file);')).toBe(true);
-    expect(fsyncsAndRenames("writeFileSync(path, text);\nrenameSync(a, b); // a folder move")).toBe(false);
+    expect(fsyncsAndRenames('writeFileSync(path, text);\nrenameSync(a, b); // a folder move')).toBe(false);
   });
 });

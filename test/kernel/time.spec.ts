@@ -1,16 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import {
-  MAX_TIME,
-  NS_PER_S,
-  formatSeconds,
-  isTime,
-  microseconds,
-  milliseconds,
-  seconds,
-  toMilliseconds,
-  toSeconds,
-} from '../../src/kernel/time.js';
+import { MAX_TIME, NS_PER_S, formatSeconds, isTime, microseconds, milliseconds, seconds, toMilliseconds, toSeconds } from '../../src/kernel/time.js';
 import { fcParams } from '../fc.js';
 
 /** Parses a decimal seconds string into exact nanoseconds (BigInt arithmetic, no floats). */

@@ -103,7 +103,10 @@ function runChecked(sc: NetScenario): PacketEvent[] {
     if (ev.kind === 'deliver') {
       expect(net.isPartitioned(ev.from, ev.to), where).toBe(false);
       expect(net.isUp(ev.to), where).toBe(true);
-      expect(holds.some((r) => ruleMatches(r, ev.from, ev.to)), where).toBe(false);
+      expect(
+        holds.some((r) => ruleMatches(r, ev.from, ev.to)),
+        where,
+      ).toBe(false);
       expect(ev.timeNs - ev.sentNs, where).toBeGreaterThanOrEqual(minTransit.get(ev.packetId) as number);
       t.delivered++;
       t.bytesDelivered += ev.sizeBytes;

@@ -14,9 +14,7 @@ function setup(nodes = 2, defaultLink = {}): { sim: Simulator; net: Network<stri
 }
 
 const outcome = (trace: readonly PacketEvent[]): string[] =>
-  trace
-    .filter((e) => e.kind !== 'send')
-    .map((e) => `${e.packetId}:${e.kind}${e.cause === undefined ? '' : `:${e.cause}`}@${e.timeNs / MS}`);
+  trace.filter((e) => e.kind !== 'send').map((e) => `${e.packetId}:${e.kind}${e.cause === undefined ? '' : `:${e.cause}`}@${e.timeNs / MS}`);
 
 describe('Network basics', () => {
   it('delivers after the latency and counts it', () => {

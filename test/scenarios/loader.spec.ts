@@ -49,7 +49,9 @@ describe('scenario validation', () => {
 
   it('names an unknown key with a did-you-mean', () => {
     expect(problems(edit('duration_s: 2', 'duraton_s: 2'))).toContain('duraton_s: unknown key; did you mean "duration_s"?');
-    expect(problems(edit('{ pings_per_s: 50 }', '{ ping_per_s: 50 }'))).toContain('protocol.toy.ping_per_s: unknown key; did you mean "pings_per_s"?');
+    expect(problems(edit('{ pings_per_s: 50 }', '{ ping_per_s: 50 }'))).toContain(
+      'protocol.toy.ping_per_s: unknown key; did you mean "pings_per_s"?',
+    );
     expect(problems(edit('jitter_ms: 1', 'jiter_ms: 1'))).toContain('network.link.jiter_ms: unknown key; did you mean "jitter_ms"?');
   });
 
@@ -65,16 +67,17 @@ describe('scenario validation', () => {
     const crashD = problems(edit('crash: C', 'crash: D'));
     expect(crashD, JSON.stringify(crashD)).toContain('faults[2].crash: unknown node "D" (nodes: A, B, C)');
     expect(problems(edit('node: B, op', 'node: b, op'))).toContain('workload[0].node: unknown node "b"; did you mean "B"?');
-    expect(problems(edit('[[A], [B, C]]', '[[A, B], [B, C]]'))).toContain('faults[0].partition[1][0]: node B is in two groups: groups must not overlap');
+    expect(problems(edit('[[A], [B, C]]', '[[A, B], [B, C]]'))).toContain(
+      'faults[0].partition[1][0]: node B is in two groups: groups must not overlap',
+    );
   });
 
   it('reports every problem of a file at once', () => {
     const bad = toyYaml.replace('duration_s: 2', 'duration_s: -1').replace('latency_ms: 5', 'latency_ms: -5').replace('crash: C', 'crash: Z');
     const p = problems(bad);
-    expect(p).toEqual(expect.arrayContaining([
-      'duration_s: expected a number >= 1e-9, got -1',
-      'network.link.latency_ms: expected a number >= 0, got -5',
-    ]));
+    expect(p).toEqual(
+      expect.arrayContaining(['duration_s: expected a number >= 1e-9, got -1', 'network.link.latency_ms: expected a number >= 0, got -5']),
+    );
     expect(p.length).toBeGreaterThanOrEqual(2);
   });
 
@@ -93,7 +96,12 @@ describe('scenario validation', () => {
 
   it('applies --set overrides before validation, and validates them', () => {
     expect(problems(toyYaml, ['protocol.toy.pings_per_s=-1'])).toContain('protocol.toy.pings_per_s: expected a number > 0, got -1');
-    const s = validateScenario(parseScenarioText(toyYaml), drivers, 'x', (parseSets(['seed=9', 'faults[2].crash=B']) as { ok: true; overrides: never[] }).overrides);
+    const s = validateScenario(
+      parseScenarioText(toyYaml),
+      drivers,
+      'x',
+      (parseSets(['seed=9', 'faults[2].crash=B']) as { ok: true; overrides: never[] }).overrides,
+    );
     expect(s.seed).toBe(9);
     expect(s.faults[2]).toMatchObject({ crash: 'B' });
   });

@@ -141,7 +141,11 @@ const FIXTURES: Record<string, Record<string, unknown>> = {
       {
         name: `fuzz-link-${d.dist}`,
         duration_s: 2,
-        network: { nodes: ['A', 'B'], link: { latency_ms: d, ...(i === 0 ? { loss: ge } : {}) }, links: [{ from: 'A', to: 'B', latency_ms: 2, loss: 0.1 }] },
+        network: {
+          nodes: ['A', 'B'],
+          link: { latency_ms: d, ...(i === 0 ? { loss: ge } : {}) },
+          links: [{ from: 'A', to: 'B', latency_ms: 2, loss: 0.1 }],
+        },
         protocol: { gossip: {} },
         workload: [{ at_s: 0.1, node: 'A', op: 'put', key: 'k', value: true }],
       },
@@ -160,7 +164,13 @@ const FIXTURES: Record<string, Record<string, unknown>> = {
 };
 
 /** Every number in a fixture: its path, and its pattern in the same form as {@link numericFields}. */
-function fixtureLeaves(v: unknown, path: PathSegment[], pattern: string, discriminators: ReadonlySet<string>, out: { path: PathSegment[]; pattern: string }[]): void {
+function fixtureLeaves(
+  v: unknown,
+  path: PathSegment[],
+  pattern: string,
+  discriminators: ReadonlySet<string>,
+  out: { path: PathSegment[]; pattern: string }[],
+): void {
   if (typeof v === 'number') out.push({ path, pattern });
   else if (Array.isArray(v)) v.forEach((x, i) => fixtureLeaves(x, [...path, i], `${pattern}[]`, discriminators, out));
   else if (v !== null && typeof v === 'object') {
@@ -212,7 +222,10 @@ describe('numeric fields of the scenario schema', () => {
         if (!r.ok) {
           refused++;
           const last = String(c.path[c.path.length - 1]);
-          const named = r.issues.some((i) => i.path === text || i.path.startsWith(text) || text.startsWith(i.path + '.') || i.message.includes(last) || i.message.includes(text));
+          const named = r.issues.some(
+            (i) =>
+              i.path === text || i.path.startsWith(text) || text.startsWith(i.path + '.') || i.message.includes(last) || i.message.includes(text),
+          );
           if (!named) failures.push(`${label}: refused without naming the field: ${JSON.stringify(r.issues)}`);
           continue;
         }

@@ -30,7 +30,20 @@ if (!vary.ok) throw new Error('bad vary');
 const variations = vary.variations;
 
 // Names desim writes, and a few of the user's own.
-const NAMES = ['p', 'q', 'runs', 'meta.json', 'sweep.json', 'summary.csv', 'aggregate.csv', 'r0000.json', 'trace-pings.csv', 'sent.svg', 'notes.txt', 'results'];
+const NAMES = [
+  'p',
+  'q',
+  'runs',
+  'meta.json',
+  'sweep.json',
+  'summary.csv',
+  'aggregate.csv',
+  'r0000.json',
+  'trace-pings.csv',
+  'sent.svg',
+  'notes.txt',
+  'results',
+];
 const nameArb = fc.constantFrom(...NAMES);
 const entryArb = fc.record({ path: fc.array(nameArb, { minLength: 1, maxLength: 3 }), dir: fc.boolean(), content: fc.string({ maxLength: 20 }) });
 
@@ -97,7 +110,10 @@ async function runCase(entries: readonly { path: string[]; dir: boolean; content
       expect(readFileSync(p, 'utf8'), `${after}: user file ${rel} changed`).toBe(content);
     }
     for (const rel of userDirs) expect(statSync(join(root, rel)).isDirectory(), `${after}: user folder ${rel}`).toBe(true);
-    expect(walk(root).filter((p) => /\.(tmp|old)-/.test(p)), `${after}: temporary files left`).toEqual([]);
+    expect(
+      walk(root).filter((p) => /\.(tmp|old)-/.test(p)),
+      `${after}: temporary files left`,
+    ).toEqual([]);
   };
   check('setup');
 
@@ -123,14 +139,26 @@ async function runCase(entries: readonly { path: string[]; dir: boolean; content
         case 'sweep': {
           let calls = 0;
           await runSweep({
-            raw, file: 'toy.yaml', drivers, sets: [], variations, reps: 1, jobs: 1,
-            outDir: join(root, pick(c.target)), resume: c.resume, overwrite: c.overwrite,
+            raw,
+            file: 'toy.yaml',
+            drivers,
+            sets: [],
+            variations,
+            reps: 1,
+            jobs: 1,
+            outDir: join(root, pick(c.target)),
+            resume: c.resume,
+            overwrite: c.overwrite,
             ...(c.stopAfter > 0 ? { shouldStop: () => ++calls > c.stopAfter } : {}),
           });
           break;
         }
         case 'merge':
-          await mergeSweeps(c.inputs.map((i) => join(root, pick(i))), join(root, pick(c.target)), { overwrite: c.overwrite });
+          await mergeSweeps(
+            c.inputs.map((i) => join(root, pick(i))),
+            join(root, pick(c.target)),
+            { overwrite: c.overwrite },
+          );
           break;
         case 'plot':
           await replotFolder(join(root, pick(c.target)));

@@ -25,7 +25,11 @@ describe('override paths', () => {
     const raw = { workload: [{ at_s: 1 }, { at_s: 2 }] };
     const far = applyOverrides(raw, [{ path: ['workload', 99_999_999, 'at_s'], value: 1, text: 'workload[99999999].at_s' }]);
     expect(far.ok).toBe(false);
-    if (!far.ok) expect(far.issues[0]).toEqual({ path: 'workload[99999999]', message: 'cannot set workload[99999999].at_s: workload has 2 entries, so the index can be at most 2 (a new last entry)' });
+    if (!far.ok)
+      expect(far.issues[0]).toEqual({
+        path: 'workload[99999999]',
+        message: 'cannot set workload[99999999].at_s: workload has 2 entries, so the index can be at most 2 (a new last entry)',
+      });
     const next = applyOverrides(raw, [{ path: ['workload', 2, 'at_s'], value: 3, text: 'workload[2].at_s' }]);
     expect(next).toEqual({ ok: true, value: { workload: [{ at_s: 1 }, { at_s: 2 }, { at_s: 3 }] } });
     const leaf = applyOverrides(raw, [{ path: ['workload', 5], value: 3, text: 'workload[5]' }]);
@@ -44,7 +48,10 @@ describe('override paths', () => {
     expect(parsePath('3.a')).toBeUndefined();
     expect(parsePath('a.3b')).toBeUndefined();
     const v = parseVaries(['protocol.tcp.flows.0.variant=reno,tahoe']);
-    expect(v).toEqual({ ok: true, variations: [{ path: ['protocol', 'tcp', 'flows', 0, 'variant'], text: 'protocol.tcp.flows[0].variant', values: ['reno', 'tahoe'] }] });
+    expect(v).toEqual({
+      ok: true,
+      variations: [{ path: ['protocol', 'tcp', 'flows', 0, 'variant'], text: 'protocol.tcp.flows[0].variant', values: ['reno', 'tahoe'] }],
+    });
     expect(parseVaries(['a.0.b=1,2', 'a[0].b=3,4'])).toMatchObject({ ok: false, issues: [{ message: 'a[0].b is varied twice' }] });
   });
 });

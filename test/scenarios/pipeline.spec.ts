@@ -43,7 +43,12 @@ function pingRecipe(name: string, nodes: readonly NodeId[], log: Log): Recipe<un
   return {
     name,
     attach(world) {
-      const host = new SimHost<string, 'count', number>(world.sim, world.net as never, (id) => new Pinger(nodes[(nodes.indexOf(id) + 1) % nodes.length] as NodeId), nodes);
+      const host = new SimHost<string, 'count', number>(
+        world.sim,
+        world.net as never,
+        (id) => new Pinger(nodes[(nodes.indexOf(id) + 1) % nodes.length] as NodeId),
+        nodes,
+      );
       const mine = (id: NodeId): boolean => nodes.includes(id);
       log.events.push(`${name}: attach at ${world.sim.now}`);
       return {
@@ -65,7 +70,11 @@ function pingRecipe(name: string, nodes: readonly NodeId[], log: Log): Recipe<un
         },
         finish: () => {
           const pongs = nodes.reduce((a, id) => a + (host.node(id) as Pinger).pongs, 0);
-          return { metrics: { pongs, sent_on_shared_net: world.net.total.sent }, headline: `${pongs} pongs`, tables: { t: { columns: ['x'], rows: [[pongs]] } } };
+          return {
+            metrics: { pongs, sent_on_shared_net: world.net.total.sent },
+            headline: `${pongs} pongs`,
+            tables: { t: { columns: ['x'], rows: [[pongs]] } },
+          };
         },
       };
     },
@@ -96,9 +105,22 @@ describe('runPipeline', () => {
   it('starts nodes at time 0 before any event, applies a fault before a workload entry of the same time, and reports progress in 20 steps', () => {
     const log: Log = { events: [] };
     const progress: number[] = [];
-    const s = scenario({ workload: [{ at_s: 0, node: 'a' }, { at_s: 1, node: 'a' }], faults: [{ at_s: 0, crash: 'e' }] });
+    const s = scenario({
+      workload: [
+        { at_s: 0, node: 'a' },
+        { at_s: 1, node: 'a' },
+      ],
+      faults: [{ at_s: 0, crash: 'e' }],
+    });
     runPipeline(s, ctx(progress), [pingRecipe('p', [0, 1, 2, 3, 4], log)]);
-    expect(log.events.slice(0, 6)).toEqual(['p: attach at 0', 'p: start at 0', 'p: fault crash at 0', 'p: crash 4 at 0', 'p: call a at 0 -> 0', 'p: call a at 1000000000 -> 9']);
+    expect(log.events.slice(0, 6)).toEqual([
+      'p: attach at 0',
+      'p: start at 0',
+      'p: fault crash at 0',
+      'p: crash 4 at 0',
+      'p: call a at 0 -> 0',
+      'p: call a at 1000000000 -> 9',
+    ]);
     expect(progress).toHaveLength(PROGRESS_STEPS);
     expect(progress.at(-1)).toBe(1);
   });
@@ -135,7 +157,13 @@ describe('runPipeline', () => {
   it('merges one result as it is, and joins violations of several with the recipe names', () => {
     const one = { metrics: { x: 1 }, headline: 'h' };
     expect(mergeResults(['a'], [one])).toBe(one);
-    const m = mergeResults(['a', 'b'], [{ ...one, violation: 'bad' }, { metrics: { x: 2 }, headline: 'g', violation: 'worse' }]);
+    const m = mergeResults(
+      ['a', 'b'],
+      [
+        { ...one, violation: 'bad' },
+        { metrics: { x: 2 }, headline: 'g', violation: 'worse' },
+      ],
+    );
     expect(m.metrics).toEqual({ a_x: 1, b_x: 2 });
     expect(m.violation).toBe('a: bad; b: worse');
   });

@@ -51,7 +51,15 @@ describe('runScenario', () => {
     const out = join(root, 'keep');
     await runScenario(scenario, { outDir: out });
     const before = readAll(out);
-    const broken = { ...scenario, driver: { ...toyDriver, run: () => { throw new Error('boom'); } } };
+    const broken = {
+      ...scenario,
+      driver: {
+        ...toyDriver,
+        run: () => {
+          throw new Error('boom');
+        },
+      },
+    };
     await expect(runScenario(broken, { outDir: out })).rejects.toThrow('boom');
     expect(readAll(out)).toEqual(before);
     expect(readdirSync(root).filter((f) => f.includes('.tmp-'))).toEqual([]);
@@ -69,7 +77,15 @@ describe('sweeps', () => {
   const vary = parseVaries(['protocol.toy.pings_per_s=20,40,80', 'network.link.loss=0,0.3']);
   if (!vary.ok) throw new Error('bad vary');
   const base = (outDir: string, extra: Partial<SweepOptions> = {}): SweepOptions => ({
-    raw, file: 'toy.yaml', drivers, sets: [], variations: vary.variations, reps: 2, outDir, jobs: 1, ...extra,
+    raw,
+    file: 'toy.yaml',
+    drivers,
+    sets: [],
+    variations: vary.variations,
+    reps: 2,
+    outDir,
+    jobs: 1,
+    ...extra,
   });
 
   it('derives seeds from parameters and replication, not from run order', () => {
@@ -91,7 +107,9 @@ describe('sweeps', () => {
     const files = readAll(whole);
     expect(Object.keys(files)).toEqual(expect.arrayContaining(['aggregate.csv', 'summary.csv', 'sweep.json', 'runs']));
     expect(files['summary.csv']?.split('\n')[0]).toBe('run_id,rep,seed,protocol.toy.pings_per_s,network.link.loss,sent,delivered,mean_latency_s');
-    expect(files['aggregate.csv']?.split('\n')[0]).toMatch(/^protocol\.toy\.pings_per_s,network\.link\.loss,runs,sent_mean,sent_sd,sent_ci95_lo,sent_ci95_hi,/);
+    expect(files['aggregate.csv']?.split('\n')[0]).toMatch(
+      /^protocol\.toy\.pings_per_s,network\.link\.loss,runs,sent_mean,sent_sd,sent_ci95_lo,sent_ci95_hi,/,
+    );
     expect(files['aggregate.csv']?.split('\n').filter((l) => l !== '')).toHaveLength(7);
 
     const shards = [0, 1, 2].map((i) => join(root, `sw-shard${i}`));
@@ -127,7 +145,9 @@ describe('sweeps', () => {
     const bad = parseVaries(['network.link.loss=0.1,2']);
     if (!bad.ok) throw new Error('bad vary');
     const out = join(root, 'sw-bad');
-    await expect(runSweep(base(out, { variations: bad.variations }))).rejects.toThrow(/network\.link\.loss: expected a number <= 1, got 2 \(with --vary network\.link\.loss=2\)/);
+    await expect(runSweep(base(out, { variations: bad.variations }))).rejects.toThrow(
+      /network\.link\.loss: expected a number <= 1, got 2 \(with --vary network\.link\.loss=2\)/,
+    );
     expect(existsSync(join(out, 'runs'))).toBe(false);
   });
 });

@@ -54,7 +54,10 @@ describe('Dumbbell', () => {
     const cfg: DumbbellConfig = {
       bottleneck: { bandwidthBps: 100e6, delayNs: 10 * MS, queuePackets: 1000 },
       returnPath: { delayNs: 5 * MS },
-      flows: [{ variant: 'reno', totalBytes: 200_000 }, { variant: 'reno', totalBytes: 200_000, extraRttNs: 40 * MS }],
+      flows: [
+        { variant: 'reno', totalBytes: 200_000 },
+        { variant: 'reno', totalBytes: 200_000, extraRttNs: 40 * MS },
+      ],
     };
     const r = run(cfg, 5);
     const ser = Math.round((1500 * 8 * 1e9) / 100e6);

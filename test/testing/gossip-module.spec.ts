@@ -58,7 +58,11 @@ function gossipScenario(clock: Record<string, unknown>): Record<string, unknown>
 function moduleForm(s: Record<string, unknown>): Record<string, unknown> {
   const protocol = s['protocol'] as { gossip: Record<string, unknown> };
   const workload = s['workload'] as { at_s: number; node: string }[];
-  return { ...s, protocol: { module: { path: './gossip-module.js', options: protocol.gossip } }, workload: workload.map(({ at_s, node, ...call }) => ({ at_s, node, call })) };
+  return {
+    ...s,
+    protocol: { module: { path: './gossip-module.js', options: protocol.gossip } },
+    workload: workload.map(({ at_s, node, ...call }) => ({ at_s, node, call })),
+  };
 }
 
 /** Runs the scenario as `desim run` does: with `cli` the built CLI on a YAML file (needs `npm run build`), else its library call. */
@@ -75,7 +79,9 @@ async function viaDesimRun(s: Record<string, unknown>, name: string, cli = false
     if (!checked.ok) throw new Error(JSON.stringify(checked.issues));
     await runScenario(checked.scenario, { outDir: out });
   }
-  const reads = parse(readFileSync(join(out, 'reads.csv'), 'utf8')).slice(1).map((r) => r.slice(0, 5));
+  const reads = parse(readFileSync(join(out, 'reads.csv'), 'utf8'))
+    .slice(1)
+    .map((r) => r.slice(0, 5));
   return { deliveries: readFileSync(join(out, 'trace-deliveries.csv'), 'utf8'), reads };
 }
 
@@ -85,7 +91,13 @@ function viaDesimTesting(s: Record<string, unknown>): { deliveries: string; read
     .filter((c) => c.call.op === 'get' && c.reply !== undefined)
     .map((c) => {
       const r = c.reply as { found: boolean; value: unknown };
-      return [formatSeconds(c.timeNs), view.names[c.node] as string, (c.call as { key: string }).key, r.found ? JSON.stringify(r.value) : '', String(r.found)];
+      return [
+        formatSeconds(c.timeNs),
+        view.names[c.node] as string,
+        (c.call as { key: string }).key,
+        r.found ? JSON.stringify(r.value) : '',
+        String(r.found),
+      ];
     });
   return { deliveries: gossipModule.deliveriesCsv(view), reads };
 }

@@ -18,7 +18,12 @@ describe('addresses', () => {
 
   it('gives every member the same ids whichever member computes them', () => {
     const a = parseAddressList('127.0.0.1:10000,127.0.0.1:9000,127.0.0.2:1');
-    const views = a.map((self, i) => buildMembership(self, a.filter((_, j) => j !== i)));
+    const views = a.map((self, i) =>
+      buildMembership(
+        self,
+        a.filter((_, j) => j !== i),
+      ),
+    );
     for (const v of views) expect(v.members.map(formatAddress)).toEqual(['127.0.0.1:9000', '127.0.0.1:10000', '127.0.0.2:1']);
     expect(views.map((v) => v.self)).toEqual([1, 0, 2]);
     expect(views[1]?.peers).toEqual([1, 2]);

@@ -33,11 +33,27 @@ const addr = (i: number): string => `127.0.0.1:${ports[i]}`;
 const NAMES = ['A', 'B', 'C'];
 
 function startNode(i: number, extra: string[] = []): Proc {
-  const peers = [0, 1, 2].filter((j) => j !== i).map(addr).join(',');
+  const peers = [0, 1, 2]
+    .filter((j) => j !== i)
+    .map(addr)
+    .join(',');
   return run([
-    'node', '--id', NAMES[i] as string, '--listen', addr(i), '--peers', peers,
-    '--interval', String(INTERVAL_MS), '--anti-entropy', String(AE_MS),
-    '--data', path.join(dir, `${NAMES[i]}.json`), '--seed', `test-${i}`, ...extra,
+    'node',
+    '--id',
+    NAMES[i] as string,
+    '--listen',
+    addr(i),
+    '--peers',
+    peers,
+    '--interval',
+    String(INTERVAL_MS),
+    '--anti-entropy',
+    String(AE_MS),
+    '--data',
+    path.join(dir, `${NAMES[i]}.json`),
+    '--seed',
+    `test-${i}`,
+    ...extra,
   ]);
 }
 
@@ -117,7 +133,17 @@ describe('a 3-process cluster on loopback', () => {
   it('a node restarted without its data stamps new writes after older ones (wall-clock offset + HLC)', async () => {
     const [pa, pb] = (await freeUdpPorts(2)) as [number, number];
     const nodeArgs = (id: string, me: number, peer: number): string[] => [
-      'node', '--id', id, '--listen', `127.0.0.1:${me}`, '--peers', `127.0.0.1:${peer}`, '--interval', String(INTERVAL_MS), '--anti-entropy', String(AE_MS),
+      'node',
+      '--id',
+      id,
+      '--listen',
+      `127.0.0.1:${me}`,
+      '--peers',
+      `127.0.0.1:${peer}`,
+      '--interval',
+      String(INTERVAL_MS),
+      '--anti-entropy',
+      String(AE_MS),
     ];
     const a = run(nodeArgs('A', pa, pb));
     let b = run(nodeArgs('B', pb, pa));

@@ -102,9 +102,27 @@ describe('kv put && kill -9', () => {
 
 describe('kv put --ack replicated:N', () => {
   it('exits 0 once N processes hold the write, and 4 with the count when fewer can', async () => {
-    const peers = (i: number): string => [0, 1, 2].filter((j) => j !== i).map(addr).join(',');
+    const peers = (i: number): string =>
+      [0, 1, 2]
+        .filter((j) => j !== i)
+        .map(addr)
+        .join(',');
     const procs = [0, 1, 2].map((i) =>
-      run(['node', '--id', `R${i}`, '--listen', addr(i), '--peers', peers(i), '--interval', '100', '--data', path.join(dir, 'repl', `R${i}.json`), '--seed', `r${i}`]),
+      run([
+        'node',
+        '--id',
+        `R${i}`,
+        '--listen',
+        addr(i),
+        '--peers',
+        peers(i),
+        '--interval',
+        '100',
+        '--data',
+        path.join(dir, 'repl', `R${i}.json`),
+        '--seed',
+        `r${i}`,
+      ]),
     );
     await Promise.all(procs.map((p) => waitListening(p)));
     const all = await runToEnd(['kv', 'put', '--node', addr(0), '--ack', 'replicated:3', '--ack-timeout', '20000', 'everywhere', 'yes']);
@@ -125,7 +143,12 @@ describe('kv put --ack replicated:N', () => {
 function canMountReadOnly(): boolean {
   const probe = path.join(tmpdir(), `desim-ro-probe-${process.pid}`);
   spawnSync('mkdir', ['-p', probe]);
-  const r = spawnSync('unshare', ['-rm', 'sh', '-c', `mount -t tmpfs -o size=1m tmpfs ${probe} && mount -o remount,ro ${probe} && ! touch ${probe}/x 2>/dev/null`]);
+  const r = spawnSync('unshare', [
+    '-rm',
+    'sh',
+    '-c',
+    `mount -t tmpfs -o size=1m tmpfs ${probe} && mount -o remount,ro ${probe} && ! touch ${probe}/x 2>/dev/null`,
+  ]);
   spawnSync('rmdir', [probe]);
   return r.status === 0;
 }

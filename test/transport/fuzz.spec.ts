@@ -33,12 +33,32 @@ const ref = fc.record({ key, ts: fc.nat({ max: 2 ** 40 }), origin: fc.nat({ max:
 const message: fc.Arbitrary<GossipMessage> = fc.oneof(
   fc.record({ type: fc.constant('rumor' as const), rumors: fc.array(entry, { maxLength: 5 }), pull: fc.boolean(), reply: fc.boolean() }),
   fc.record({ type: fc.constant('feedback' as const), known: fc.array(ref, { maxLength: 5 }) }),
-  fc.record({ type: fc.constant('digest' as const), buckets: fc.constantFrom(64, 32), start: fc.constant(0), hashes: fc.array(fc.nat({ max: 0xffffffff }), { maxLength: 32 }) }),
-  fc.record({ type: fc.constant('summary' as const), buckets: fc.constant(64), bucket: fc.nat({ max: 63 }), first: fc.boolean(), last: fc.boolean(), items: fc.array(ref, { maxLength: 5 }) }),
+  fc.record({
+    type: fc.constant('digest' as const),
+    buckets: fc.constantFrom(64, 32),
+    start: fc.constant(0),
+    hashes: fc.array(fc.nat({ max: 0xffffffff }), { maxLength: 32 }),
+  }),
+  fc.record({
+    type: fc.constant('summary' as const),
+    buckets: fc.constant(64),
+    bucket: fc.nat({ max: 63 }),
+    first: fc.boolean(),
+    last: fc.boolean(),
+    items: fc.array(ref, { maxLength: 5 }),
+  }),
   fc.record({ type: fc.constant('delta' as const), entries: fc.array(entry, { maxLength: 5 }) }),
   fc.record({ type: fc.constant('request' as const), keys: fc.array(key, { maxLength: 5 }) }),
-  fc.record({ type: fc.constant('client-request' as const), id: fc.nat({ max: 0xffffffff }), call: fc.oneof(fc.record({ op: fc.constant('get' as const), key }), fc.constant({ op: 'stats' as const })) }),
-  fc.record({ type: fc.constant('client-reply' as const), id: fc.nat(), reply: fc.constant({ op: 'put' as const, ok: true as const, ts: 1, origin: 0 }) }),
+  fc.record({
+    type: fc.constant('client-request' as const),
+    id: fc.nat({ max: 0xffffffff }),
+    call: fc.oneof(fc.record({ op: fc.constant('get' as const), key }), fc.constant({ op: 'stats' as const })),
+  }),
+  fc.record({
+    type: fc.constant('client-reply' as const),
+    id: fc.nat(),
+    reply: fc.constant({ op: 'put' as const, ok: true as const, ts: 1, origin: 0 }),
+  }),
 );
 
 type Kind = 'random' | 'truncated' | 'mutated' | 'oversized' | 'foreign' | 'valid';
@@ -92,7 +112,19 @@ describe('a live node under fuzzed datagrams', () => {
   it('stays up, counts the garbage as dropped and keeps answering', async () => {
     ensureBuilt();
     const [nodePort, memberPort] = (await freeUdpPorts(2)) as [number, number];
-    const proc = run(['node', '--id', 'F', '--listen', `127.0.0.1:${nodePort}`, '--peers', `127.0.0.1:${memberPort}`, '--interval', '100', '--seed', 'fuzz']);
+    const proc = run([
+      'node',
+      '--id',
+      'F',
+      '--listen',
+      `127.0.0.1:${nodePort}`,
+      '--peers',
+      `127.0.0.1:${memberPort}`,
+      '--interval',
+      '100',
+      '--seed',
+      'fuzz',
+    ]);
     const member = await bound(memberPort);
     const stranger = await bound(0);
     // Short attempts, many retries: a request lost in a full socket buffer is simply sent again (same id).

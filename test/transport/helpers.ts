@@ -12,12 +12,26 @@ export async function freeConsecutivePorts(n: number): Promise<number> {
     if (base + n - 1 > 65535) continue;
     const sockets = Array.from({ length: n }, () => dgram.createSocket('udp4'));
     const ok = await Promise.all(
-      sockets.map((s, i) => new Promise<boolean>((resolve) => {
-        s.once('error', () => resolve(false));
-        s.bind(base + i, '127.0.0.1', () => resolve(true));
-      })),
+      sockets.map(
+        (s, i) =>
+          new Promise<boolean>((resolve) => {
+            s.once('error', () => resolve(false));
+            s.bind(base + i, '127.0.0.1', () => resolve(true));
+          }),
+      ),
     );
-    await Promise.all(sockets.map((s) => new Promise<void>((resolve) => { try { s.close(() => resolve()); } catch { resolve(); } })));
+    await Promise.all(
+      sockets.map(
+        (s) =>
+          new Promise<void>((resolve) => {
+            try {
+              s.close(() => resolve());
+            } catch {
+              resolve();
+            }
+          }),
+      ),
+    );
     if (ok.every(Boolean)) return base;
   }
   throw new Error(`no ${n} consecutive free UDP ports found`);

@@ -228,7 +228,13 @@ describe('DurableStore', () => {
     await writeFile(path.join(dir, 'A.json.wal.tmp-12345-0-7@host-1'), 'not the state file');
     const { store, recovered } = await DurableStore.open({ file });
     expect([...recovered.removedTemp].sort()).toEqual(['.A.json.tmp-12345', 'A.json.tmp-12345-0-7@host-1']);
-    expect((await readdir(dir)).sort()).toEqual(['.A.json.tmp-x', '.B.json.tmp-12345', 'A.json.lock', 'A.json.wal', 'A.json.wal.tmp-12345-0-7@host-1']);
+    expect((await readdir(dir)).sort()).toEqual([
+      '.A.json.tmp-x',
+      '.B.json.tmp-12345',
+      'A.json.lock',
+      'A.json.wal',
+      'A.json.wal.tmp-12345-0-7@host-1',
+    ]);
     await store.close();
   });
 

@@ -47,14 +47,18 @@ export function ensureBuilt(): void {
       break;
     } catch {
       // Another worker is building; a lock older than two minutes is stale.
-      if (i > 1200 || Date.now() - (statSync(lock, { throwIfNoEntry: false })?.mtimeMs ?? Date.now()) > 120_000) rmSync(lock, { recursive: true, force: true });
+      if (i > 1200 || Date.now() - (statSync(lock, { throwIfNoEntry: false })?.mtimeMs ?? Date.now()) > 120_000)
+        rmSync(lock, { recursive: true, force: true });
       sleepSync(100);
     }
   }
   try {
     // Emits even if files outside ours have type errors; the freshness check below is what matters.
     if (!isFresh()) {
-      spawnSync(process.execPath, [path.join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', path.join(ROOT, 'tsconfig.build.json')], { cwd: ROOT, stdio: 'ignore' });
+      spawnSync(process.execPath, [path.join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', path.join(ROOT, 'tsconfig.build.json')], {
+        cwd: ROOT,
+        stdio: 'ignore',
+      });
     }
   } finally {
     rmSync(lock, { recursive: true, force: true });

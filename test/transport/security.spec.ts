@@ -47,10 +47,25 @@ async function keyFile(name: string, keys: readonly Buffer[]): Promise<string> {
 
 function startNodes(ports: readonly number[], which: readonly number[], extra: readonly string[] = [], interval = INTERVAL_MS): Proc[] {
   return which.map((i) => {
-    const peers = ports.filter((_, j) => j !== i).map((p) => `127.0.0.1:${p}`).join(',');
+    const peers = ports
+      .filter((_, j) => j !== i)
+      .map((p) => `127.0.0.1:${p}`)
+      .join(',');
     return run([
-      'node', '--id', String.fromCharCode(65 + i), '--listen', `127.0.0.1:${ports[i]}`, '--peers', peers,
-      '--interval', String(interval), '--anti-entropy', String(AE_MS), '--seed', `sec-${i}`, ...extra,
+      'node',
+      '--id',
+      String.fromCharCode(65 + i),
+      '--listen',
+      `127.0.0.1:${ports[i]}`,
+      '--peers',
+      peers,
+      '--interval',
+      String(interval),
+      '--anti-entropy',
+      String(AE_MS),
+      '--seed',
+      `sec-${i}`,
+      ...extra,
     ]);
   });
 }
@@ -73,7 +88,8 @@ async function exchange(port: number, payloads: readonly Uint8Array[], settle: (
   return got;
 }
 
-const req = (id: number, call: Extract<GossipMessage, { type: 'client-request' }>['call']): Uint8Array => encode({ type: 'client-request', id, call });
+const req = (id: number, call: Extract<GossipMessage, { type: 'client-request' }>['call']): Uint8Array =>
+  encode({ type: 'client-request', id, call });
 
 describe('bounded clocks on real nodes', () => {
   it('the forged-timestamp datagram of the issue no longer stops replication, and its sender is named', async () => {
@@ -81,7 +97,12 @@ describe('bounded clocks on real nodes', () => {
     const ports = await freeUdpPorts(3);
     const [a, c] = startNodes(ports, [0, 2]) as [Proc, Proc];
     await Promise.all([waitListening(a), waitListening(c)]);
-    const forged = encode({ type: 'rumor', rumors: [{ key: 'k', value: 'forged', ts: MAX_ACCEPTED_TS, origin: 1, deleted: false }], pull: false, reply: false });
+    const forged = encode({
+      type: 'rumor',
+      rumors: [{ key: 'k', value: 'forged', ts: MAX_ACCEPTED_TS, origin: 1, deleted: false }],
+      pull: false,
+      reply: false,
+    });
     await sendRaw(ports[0] as number, [forged], ports[1]);
     const ca = client(ports[0] as number);
     const cc = client(ports[2] as number);
@@ -119,7 +140,12 @@ describe('a keyed cluster', () => {
     await eventually('v1 on C', async () => ((await c2.get('k')) === 'v1' ? true : undefined));
 
     // Plain put, padded plain put, put sealed with a wrong key, a plain rumor from member B's port (B stopped).
-    const evil = encode({ type: 'rumor', rumors: [{ key: 'k', value: 'evil', ts: Date.now() * 1e6 % 2 ** 51, origin: 1, deleted: false }], pull: false, reply: false });
+    const evil = encode({
+      type: 'rumor',
+      rumors: [{ key: 'k', value: 'evil', ts: (Date.now() * 1e6) % 2 ** 51, origin: 1, deleted: false }],
+      pull: false,
+      reply: false,
+    });
     const plainPut = req(1, { op: 'put', key: 'k', value: 'evil' });
     const wrong = new Keyring([K_WRONG]).seal(plainPut, Date.now(), 1446);
     const tampered = Uint8Array.from(ring.seal(plainPut, Date.now(), 1446));
@@ -143,7 +169,9 @@ describe('a keyed cluster', () => {
 
     // Replay: a captured sealed put, sent again from another address after a later write, is refused.
     const captured = ring.seal(req(77, { op: 'put', key: 'r', value: 'old' }), Date.now(), 1446);
-    const first = await exchange(ports[0] as number, [captured], (got) => eventually('the reply to the captured put', () => (got.length > 0 ? true : undefined)));
+    const first = await exchange(ports[0] as number, [captured], (got) =>
+      eventually('the reply to the captured put', () => (got.length > 0 ? true : undefined)),
+    );
     expect(first.length).toBe(1);
     expect(await c0.get('r')).toBe('old');
     await c0.put('r', 'new');
@@ -198,10 +226,15 @@ describe('a keyed cluster', () => {
     await writer;
     const readers = ports.map((p) => client(p, ring));
     for (const [i, r] of readers.entries()) {
-      await eventually(`all ${acked.length} acknowledged writes on node ${i}`, async () => {
-        for (const k of acked) if ((await r.get(k)) === undefined) return undefined;
-        return true;
-      }, 100, 200);
+      await eventually(
+        `all ${acked.length} acknowledged writes on node ${i}`,
+        async () => {
+          for (const k of acked) if ((await r.get(k)) === undefined) return undefined;
+          return true;
+        },
+        100,
+        200,
+      );
     }
     const stats = await Promise.all(readers.map((r) => r.stats()));
     for (const s of stats) expect(s['dropped_unauthenticated']).toBe(0);
@@ -221,7 +254,12 @@ describe('no amplification', () => {
     expect(p.stderr.join('\n')).toMatch(/warning: no --key-file: datagrams are not authenticated/);
     const c = client(port);
     await c.put('big', 'x'.repeat(1000));
-    const small = [req(1, { op: 'stats' }), req(2, { op: 'get', key: 'big' }), req(3, { op: 'get', key: 'nope' }), req(4, { op: 'put', key: 'y', value: 1 })];
+    const small = [
+      req(1, { op: 'stats' }),
+      req(2, { op: 'get', key: 'big' }),
+      req(3, { op: 'get', key: 'nope' }),
+      req(4, { op: 'put', key: 'y', value: 1 }),
+    ];
     const sizes = small.map((b) => b.length);
     expect(sizes[0]).toBe(9); // the issue's 9-byte stats request
     const got = await exchange(port, small, () => c.stats());
@@ -272,7 +310,9 @@ describe('fair under floods', () => {
     const latencies = await Promise.all(during);
     flood.close();
     const fmt = (xs: number[]): string => xs.map((x) => x.toFixed(0)).join(', ');
-    console.log(`flood: 20000 sealed puts in ${floodS.toFixed(1)} s from one source; get latency from another source, ms: during the flood [${fmt(latencies)}], right after [${fmt(after)}]`);
+    console.log(
+      `flood: 20000 sealed puts in ${floodS.toFixed(1)} s from one source; get latency from another source, ms: during the flood [${fmt(latencies)}], right after [${fmt(after)}]`,
+    );
     const s = await getter.stats();
     const gossip = await client(ports[1] as number, ring, 500, 100).stats();
     console.log(

@@ -13,10 +13,7 @@ import { framePlain, openPlain } from '../../src/transport/envelope.js';
 
 export type ToyCall = { op: 'put'; key: string; value: string } | { op: 'get'; key: string } | { op: 'stats' };
 export type ToyReply = { found: boolean; value?: string; stats?: Record<string, number> };
-export type ToyMsg =
-  | { t: 'kv'; key: string; value: string }
-  | { t: 'req'; id: number; call: ToyCall }
-  | { t: 'rep'; id: number; reply: ToyReply };
+export type ToyMsg = { t: 'kv'; key: string; value: string } | { t: 'req'; id: number; call: ToyCall } | { t: 'rep'; id: number; reply: ToyReply };
 
 export class ToyNode implements ProtocolNode<ToyMsg, ToyCall, ToyReply> {
   readonly store = new Map<string, string>();

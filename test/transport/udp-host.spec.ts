@@ -21,10 +21,21 @@ async function cluster(n: number, intervalMs = 50): Promise<{ hosts: Host[]; nod
   const made: Host[] = [];
   for (let i = 0; i < n; i++) {
     const self = addrs[i] as UdpAddress;
-    const membership = buildMembership(self, addrs.filter((_, j) => j !== i));
+    const membership = buildMembership(
+      self,
+      addrs.filter((_, j) => j !== i),
+    );
     const node = new ToyNode(membership.peers, intervalMs * MS);
     const log: HostLogEvent[] = [];
-    const host: Host = new UdpHost({ name: `N${i}`, listen: self, membership, node, codec: toyCodec, client: toyClient(node), onLog: (e) => log.push(e) });
+    const host: Host = new UdpHost({
+      name: `N${i}`,
+      listen: self,
+      membership,
+      node,
+      codec: toyCodec,
+      client: toyClient(node),
+      onLog: (e) => log.push(e),
+    });
     nodes.push(node);
     logs.push(log);
     made.push(host);
@@ -58,20 +69,35 @@ describe('UdpHost', () => {
   });
 
   it('fires timers repeatedly', async () => {
-    const { hosts: [h] } = await cluster(2, 10);
+    const {
+      hosts: [h],
+    } = await cluster(2, 10);
     await eventually('three timer firings', () => ((h?.counters.timers_fired ?? 0) >= 3 ? true : undefined));
     expect(h?.counters.handler_errors).toBe(0);
   });
 
   it('counts and drops oversized, malformed and unknown-peer datagrams and keeps serving', async () => {
-    const { hosts: [h0, h1], addrs, logs } = await cluster(2);
+    const {
+      hosts: [h0, h1],
+      addrs,
+      logs,
+    } = await cluster(2);
     const h = h0 as Host;
     const port = (addrs[0] as UdpAddress).port;
     // A well-formed peer message from an address outside the cluster.
     await sendRaw(port, [enc({ t: 'kv', key: 'k', value: 'v' })]);
     // Bad encodings, from the other member's own port (closed first so we can bind it).
     await (h1 as Host).close();
-    await sendRaw(port, [new Uint8Array([1, 2, 3]), new TextEncoder().encode('{"t": "kv", "key": 1}'), new Uint8Array(0), enc({ t: 'kv', key: 'k', value: 'v' }).subarray(0, 9)], (addrs[1] as UdpAddress).port);
+    await sendRaw(
+      port,
+      [
+        new Uint8Array([1, 2, 3]),
+        new TextEncoder().encode('{"t": "kv", "key": 1}'),
+        new Uint8Array(0),
+        enc({ t: 'kv', key: 'k', value: 'v' }).subarray(0, 9),
+      ],
+      (addrs[1] as UdpAddress).port,
+    );
     // Oversized: beyond the MTU plus the largest envelope overhead.
     await sendRaw(port, [new Uint8Array(MAX_DATAGRAM_BYTES + SEALED_OVERHEAD + 1).fill(0x7b)]);
     await eventually('all drops counted', () => {
@@ -84,11 +110,22 @@ describe('UdpHost', () => {
     expect(await toyCall(port, 5, { op: 'put', key: 'still', value: 'alive' })).toEqual({ found: true });
     expect(await toyCall(port, 6, { op: 'get', key: 'still' })).toEqual({ found: true, value: 'alive' });
     const stats = (await toyCall(port, 7, { op: 'stats' }))?.stats ?? {};
-    expect(stats).toMatchObject({ keys: 1, dropped_malformed: 4, dropped_oversized: 1, dropped_unknown_peer: 1, dropped_foreign_version: 0, peers_total: 1 });
+    expect(stats).toMatchObject({
+      keys: 1,
+      dropped_malformed: 4,
+      dropped_oversized: 1,
+      dropped_unknown_peer: 1,
+      dropped_foreign_version: 0,
+      peers_total: 1,
+    });
   });
 
   it('answers a retried request from its reply cache without applying it twice', async () => {
-    const { hosts: [h0], addrs, nodes } = await cluster(1);
+    const {
+      hosts: [h0],
+      addrs,
+      nodes,
+    } = await cluster(1);
     const h = h0 as Host;
     const port = (addrs[0] as UdpAddress).port;
     const put = enc({ t: 'req', id: 42, call: { op: 'put', key: 'k', value: 'v' } });
@@ -100,7 +137,11 @@ describe('UdpHost', () => {
   });
 
   it('survives a node that throws, counting the error', async () => {
-    const { hosts: [h0], addrs, nodes } = await cluster(1);
+    const {
+      hosts: [h0],
+      addrs,
+      nodes,
+    } = await cluster(1);
     const h = h0 as Host;
     (nodes[0] as ToyNode).handleCall = () => {
       throw new Error('boom');

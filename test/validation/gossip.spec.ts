@@ -88,6 +88,8 @@ describe('gossip validation (aligned rounds, no loss)', () => {
 
   it('a spread is a deterministic function of its seed', () => {
     expect(spreadOnce(200, { k: 2 }, 'demers-feedback-counter', 'same')).toEqual(spreadOnce(200, { k: 2 }, 'demers-feedback-counter', 'same'));
-    expect(spreadOnce(200, { k: 2 }, 'demers-pull-feedback-counter', 'same')).toEqual(spreadOnce(200, { k: 2 }, 'demers-pull-feedback-counter', 'same'));
+    expect(spreadOnce(200, { k: 2 }, 'demers-pull-feedback-counter', 'same')).toEqual(
+      spreadOnce(200, { k: 2 }, 'demers-pull-feedback-counter', 'same'),
+    );
   });
 });

@@ -152,13 +152,18 @@ export function answerDigest(store: Store, msg: Msg<'digest'>, mtuBytes: number)
     const pages = paginate(items, (r) => summaryItemSize(r, true), LIST_OVERHEAD_SUMMARY, mtuBytes);
     if (pages.length === 0) pages.push([]);
     for (let p = 0; p < pages.length; p++) {
-      out.push({ type: 'summary', buckets: store.buckets, bucket: b, first: p === 0, last: p === pages.length - 1, items: pages[p] as (VersionRef | Entry)[] });
+      out.push({
+        type: 'summary',
+        buckets: store.buckets,
+        bucket: b,
+        first: p === 0,
+        last: p === pages.length - 1,
+        items: pages[p] as (VersionRef | Entry)[],
+      });
     }
   }
   return out ?? NONE;
 }
-
-
 
 /**
  * A's answer to a summary page: deltas to push and keys to request. `mode`

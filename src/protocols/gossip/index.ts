@@ -11,4 +11,14 @@ export { SkewedClock, type ClockKind, type ClockParams } from './clock.js';
 export { Store, MergeResult, compareVersion, newer, type Entry, type Value } from './store.js';
 export { RumorList, type HotRumor } from './rumor.js';
 export { answerDigest, answerRequest, answerSummary, buildDigests, paginate } from './anti-entropy.js';
-export { WireError, decode, encode, encodedSize, type GossipMessage, type KvCall, type KvReply, type VersionRef, type WireErrorReason } from './wire.js';
+export {
+  WireError,
+  decode,
+  encode,
+  encodedSize,
+  type GossipMessage,
+  type KvCall,
+  type KvReply,
+  type VersionRef,
+  type WireErrorReason,
+} from './wire.js';

@@ -356,8 +356,7 @@ export class GossipNode implements ProtocolNode<GossipMessage, KvCall, KvReply> 
     }
     this.rumors = new RumorList(c.feedback, c.stop, c.k, c.counterReset);
     this.gossipPhaseNs = c.phase === 'aligned' ? 0 : Math.floor(this.rng.uniform() * c.intervalNs);
-    this.aePhaseNs =
-      c.antiEntropyIntervalNs > 0 && c.antiEntropyPhase === 'random' ? Math.floor(this.rng.uniform() * c.antiEntropyIntervalNs) : 0;
+    this.aePhaseNs = c.antiEntropyIntervalNs > 0 && c.antiEntropyPhase === 'random' ? Math.floor(this.rng.uniform() * c.antiEntropyIntervalNs) : 0;
     this.maxEntryBytes = c.mtuBytes - LIST_OVERHEAD_RUMOR;
     this.maxAheadUnits = this.clock.units(c.maxAheadNs);
     if (options.snapshot !== undefined) this.restore(options.snapshot);
@@ -646,10 +645,12 @@ export class GossipNode implements ProtocolNode<GossipMessage, KvCall, KvReply> 
 
   private write(key: string, value: Value, deleted: boolean, now: Time): KvReply {
     const op = deleted ? 'delete' : 'put';
-    if (typeof key !== 'string' || utf8Length(key) > MAX_KEY_BYTES) return { op, ok: false, error: `key must be a string of at most ${MAX_KEY_BYTES} UTF-8 bytes` };
+    if (typeof key !== 'string' || utf8Length(key) > MAX_KEY_BYTES)
+      return { op, ok: false, error: `key must be a string of at most ${MAX_KEY_BYTES} UTF-8 bytes` };
     if (!isValue(value)) return { op, ok: false, error: 'value must be a string, a finite number, a boolean or null' };
     const e: Entry = { key, value, ts: this.clock.stamp(now), origin: this.id, deleted };
-    if (entrySize(e) > this.maxEntryBytes) return { op, ok: false, error: `entry of ${entrySize(e)} bytes does not fit the ${this.config.mtuBytes}-byte MTU` };
+    if (entrySize(e) > this.maxEntryBytes)
+      return { op, ok: false, error: `entry of ${entrySize(e)} bytes does not fit the ${this.config.mtuBytes}-byte MTU` };
     this.store.put(e);
     this.ghosts?.delete(key);
     this.track(e);
@@ -711,7 +712,12 @@ export class GossipNode implements ProtocolNode<GossipMessage, KvCall, KvReply> 
       const p = this.peers;
       this.otherPeerCount = p.length - (p[this.id] === this.id || p.includes(this.id) ? 1 : 0);
     }
-    (this.tombstoneAcks ??= new Map()).set(e.key, { e, bucket: bucketOf(e.key, this.store.buckets), bits: new Uint32Array((this.peers.length + 31) >>> 5), count: 0 });
+    (this.tombstoneAcks ??= new Map()).set(e.key, {
+      e,
+      bucket: bucketOf(e.key, this.store.buckets),
+      bits: new Uint32Array((this.peers.length + 31) >>> 5),
+      count: 0,
+    });
   }
 
   /** Records that peer `from` holds version (ts, origin) of `key`; a confirmation if it is at least our tombstone's. */
@@ -825,7 +831,8 @@ export class GossipNode implements ProtocolNode<GossipMessage, KvCall, KvReply> 
       for (const h of this.rumors.hot()) {
         const e = h.entry;
         if (h.sinceRound >= round) continue;
-        if (index !== undefined ? !index.has(versionId(e)) : !theirs.some((r) => r.key === e.key && r.ts === e.ts && r.origin === e.origin)) mine.push(e);
+        if (index !== undefined ? !index.has(versionId(e)) : !theirs.some((r) => r.key === e.key && r.ts === e.ts && r.origin === e.origin))
+          mine.push(e);
       }
       if (mine.length > 0) {
         scratchTarget[0] = from;

@@ -251,5 +251,4 @@ export class Store {
     out.sort((x, y) => (x.key < y.key ? -1 : x.key > y.key ? 1 : 0));
     return out;
   }
-
 }

@@ -132,7 +132,17 @@ export class WireError extends Error {
   }
 }
 
-const TYPE_CODES = { rumor: 1, feedback: 2, digest: 3, summary: 4, delta: 5, request: 6, learned: 7, 'client-request': 32, 'client-reply': 33 } as const;
+const TYPE_CODES = {
+  rumor: 1,
+  feedback: 2,
+  digest: 3,
+  summary: 4,
+  delta: 5,
+  request: 6,
+  learned: 7,
+  'client-request': 32,
+  'client-reply': 33,
+} as const;
 const OP_CODES = { put: 1, get: 2, delete: 3, stats: 4 } as const;
 /** Set in a put's or delete's op byte when an ack requirement follows. */
 const ACK_FLAG = 0x80;
@@ -398,8 +408,10 @@ export function encode(msg: GossipMessage): Uint8Array {
       if (c.op !== 'stats') w.str(c.key, 1);
       if (c.op === 'put') w.value(c.value, false);
       if (ack !== undefined) {
-        if (!(Number.isInteger(ack.replicas) && ack.replicas >= 1 && ack.replicas <= 255)) throw new RangeError(`wire: ack replicas ${ack.replicas} not in 1..255`);
-        if (!(Number.isInteger(ack.timeoutMs) && ack.timeoutMs >= 0 && ack.timeoutMs <= 0xffffffff)) throw new RangeError(`wire: ack timeout ${ack.timeoutMs} ms not in 0..2^32-1`);
+        if (!(Number.isInteger(ack.replicas) && ack.replicas >= 1 && ack.replicas <= 255))
+          throw new RangeError(`wire: ack replicas ${ack.replicas} not in 1..255`);
+        if (!(Number.isInteger(ack.timeoutMs) && ack.timeoutMs >= 0 && ack.timeoutMs <= 0xffffffff))
+          throw new RangeError(`wire: ack timeout ${ack.timeoutMs} ms not in 0..2^32-1`);
         w.u8(ack.replicas);
         w.u32(ack.timeoutMs);
       }

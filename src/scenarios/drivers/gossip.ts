@@ -232,7 +232,20 @@ export const INFECTION_COLUMNS = ['time_s', 'key', 'fraction_live_holding_newest
 /** Columns of the `reads` table. */
 export const READ_COLUMNS = ['time_s', 'node', 'key', 'value', 'found', 'stale'] as const;
 /** Columns of the `updates` table. */
-export const UPDATE_COLUMNS = ['written_s', 'node', 'key', 'op', 'version', 't_ave_s', 't_last_s', 't_all_s', 'residue_frac', 'rumor_messages', 'rumor_bytes', 'lost'] as const;
+export const UPDATE_COLUMNS = [
+  'written_s',
+  'node',
+  'key',
+  'op',
+  'version',
+  't_ave_s',
+  't_last_s',
+  't_all_s',
+  'residue_frac',
+  'rumor_messages',
+  'rumor_bytes',
+  'lost',
+] as const;
 /** The metrics, in order. */
 export const GOSSIP_METRICS = [
   'nodes',
@@ -452,9 +465,7 @@ function attachGossip(
     ]);
     const writes = [`${puts} put${puts === 1 ? '' : 's'}`, ...(deletes > 0 ? [`${deletes} delete${deletes === 1 ? '' : 's'}`] : [])].join(', ');
     const shownGets = gets.length <= 4 ? gets : [...gets.slice(0, 4), `... (${gets.length} gets)`];
-    const conv = converged
-      ? `converged at t=${formatSeconds(m.lastConvergedNs)} s`
-      : 'not converged at the end';
+    const conv = converged ? `converged at t=${formatSeconds(m.lastConvergedNs)} s` : 'not converged at the end';
     const lostText = sum.lost > 0 ? [`${sum.lost} write${sum.lost === 1 ? '' : 's'} lost`] : [];
     const headline = [`${n} nodes, ${writes}`, ...(shownGets.length > 0 ? [shownGets.join(' ')] : []), ...lostText, conv].join('; ');
     return {
@@ -476,7 +487,11 @@ function checkGossip(scenario: ScenarioFor<GossipSettings, GossipWorkload>): Iss
     if (!names.has(node)) issues.push({ path: `protocol.gossip.clock.nodes[${i}].node`, message: unknownNode(node, names) });
     // A later entry for the same node would replace this one, which would then do nothing.
     const later = clockNodes.indexOf(node, i + 1);
-    if (later >= 0) issues.push({ path: `protocol.gossip.clock.nodes[${i}].node`, message: `node ${JSON.stringify(node)} again in clock.nodes[${later}]: give each node one entry` });
+    if (later >= 0)
+      issues.push({
+        path: `protocol.gossip.clock.nodes[${i}].node`,
+        message: `node ${JSON.stringify(node)} again in clock.nodes[${later}]: give each node one entry`,
+      });
   });
   if (names.size < 2) issues.push({ path: 'network.nodes', message: 'gossip needs at least 2 nodes' });
   const g = scenario.settings;
@@ -502,14 +517,22 @@ export function estimateGossip(scenario: ScenarioFor<GossipSettings, GossipWorkl
   const writes = scenario.workload.filter((w) => w.op !== 'get').length;
   const terms: WorkEstimate[] = [];
   if (s.mode !== 'off' && s.timing === 'rounds' && (writes > 0 || s.mode === 'push-pull')) {
-    terms.push({ events: n * (d / s.interval_s) * (1 + 2 * s.fanout), path: 'protocol.gossip.interval_s', why: `${n} nodes x ${d} s / interval_s ${s.interval_s} x (1 + 2 x fanout ${s.fanout})` });
+    terms.push({
+      events: n * (d / s.interval_s) * (1 + 2 * s.fanout),
+      path: 'protocol.gossip.interval_s',
+      why: `${n} nodes x ${d} s / interval_s ${s.interval_s} x (1 + 2 x fanout ${s.fanout})`,
+    });
   }
   if (s.mode !== 'off' && s.timing === 'immediate') {
     terms.push({ events: writes * n * s.fanout * 2, path: 'protocol.gossip.fanout', why: `${writes} writes x ${n} nodes x fanout ${s.fanout} x 2` });
   }
   if (s.anti_entropy.interval_s > 0) {
     const ae = s.anti_entropy.interval_s;
-    terms.push({ events: n * (d / ae) * 5, path: 'protocol.gossip.anti_entropy.interval_s', why: `${n} nodes x ${d} s / anti_entropy.interval_s ${ae} x 5` });
+    terms.push({
+      events: n * (d / ae) * 5,
+      path: 'protocol.gossip.anti_entropy.interval_s',
+      why: `${n} nodes x ${d} s / anti_entropy.interval_s ${ae} x 5`,
+    });
   }
   return terms;
 }

@@ -7,11 +7,7 @@ import { loadModuleDriver, moduleDriver } from './module.js';
 import { tcpDriver } from './tcp.js';
 
 /** Built-in drivers; `module` is a placeholder that validates but needs {@link driversFor} to run. */
-export const BUILTIN_DRIVERS: readonly ProtocolDriver[] = [
-  gossipDriver,
-  tcpDriver,
-  moduleDriver(undefined),
-];
+export const BUILTIN_DRIVERS: readonly ProtocolDriver[] = [gossipDriver, tcpDriver, moduleDriver(undefined)];
 
 /**
  * The drivers for one scenario file: the built-ins, with the protocol module

@@ -72,7 +72,13 @@ export interface ClusterView<M, C, R> {
   readonly up: readonly boolean[];
   readonly names: readonly string[];
   /** Every client call made, with its reply, in time order. */
-  readonly calls: readonly { readonly timeNs: number; readonly node: NodeId; readonly call: C; readonly reply: R | undefined; readonly error?: string }[];
+  readonly calls: readonly {
+    readonly timeNs: number;
+    readonly node: NodeId;
+    readonly call: C;
+    readonly reply: R | undefined;
+    readonly error?: string;
+  }[];
   readonly net: Network<M>;
   readonly nowNs: number;
   /** The faults applied during the run, in order. */
@@ -148,12 +154,23 @@ export function moduleRecipe<M, C, R>(
           } catch (err) {
             error = err instanceof Error ? err.message : String(err);
           }
-          calls.push(error === undefined ? { timeNs: sim.now, node, call: w.call as C, reply } : { timeNs: sim.now, node, call: w.call as C, reply, error });
+          calls.push(
+            error === undefined ? { timeNs: sim.now, node, call: w.call as C, reply } : { timeNs: sim.now, node, call: w.call as C, reply, error },
+          );
           onCall?.(sim.now, node, w.call as C, reply, error);
         },
         start: () => host.startAll(),
         finish: () => {
-          const view: ClusterView<M, C, R> = { nodes: host.nodes, up: all.map((i) => net.isUp(i)), names, calls, net, nowNs: sim.now, faults: applied, shared };
+          const view: ClusterView<M, C, R> = {
+            nodes: host.nodes,
+            up: all.map((i) => net.isUp(i)),
+            names,
+            calls,
+            net,
+            nowNs: sim.now,
+            faults: applied,
+            shared,
+          };
           onView?.(view);
           return moduleResult(mod, view);
         },
@@ -202,8 +219,11 @@ export function moduleResult<M, C, R>(mod: UserProtocolModule<M, C, R>, view: Cl
  * runs each run's own module. `undefined`: the placeholder that validates
  * scenarios without importing anything (`desim validate` without `--load-modules`).
  */
-export function moduleDriver(mod: UserProtocolModule | ReadonlyMap<string, UserProtocolModule> | undefined): ProtocolDriver<ModuleSettings, ModuleWorkload> {
-  const moduleFor = (path: string): UserProtocolModule | undefined => (mod === undefined ? undefined : mod instanceof Map ? (mod as ReadonlyMap<string, UserProtocolModule>).get(path) : (mod as UserProtocolModule));
+export function moduleDriver(
+  mod: UserProtocolModule | ReadonlyMap<string, UserProtocolModule> | undefined,
+): ProtocolDriver<ModuleSettings, ModuleWorkload> {
+  const moduleFor = (path: string): UserProtocolModule | undefined =>
+    mod === undefined ? undefined : mod instanceof Map ? (mod as ReadonlyMap<string, UserProtocolModule>).get(path) : (mod as UserProtocolModule);
   return {
     name: 'module',
     schema: moduleSettingsSchema,
@@ -249,14 +269,17 @@ export async function importProtocolModule(path: string, baseDir: string, scenar
   const refuse = (message: string): never => {
     throw new ScenarioError(scenarioFile, [{ path: 'protocol.module.path', message }]);
   };
-  if (file !== undefined && !existsSync(file)) refuse(`no such file: ${file} (${JSON.stringify(path)} is resolved against the scenario file's folder)`);
+  if (file !== undefined && !existsSync(file))
+    refuse(`no such file: ${file} (${JSON.stringify(path)} is resolved against the scenario file's folder)`);
   let mod: Partial<UserProtocolModule> & { default?: Partial<UserProtocolModule> };
   try {
     mod = (await import(spec)) as typeof mod;
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     if (code === 'ERR_MODULE_NOT_FOUND' && file === undefined) {
-      return refuse(`cannot find package ${JSON.stringify(path)} (a file path starts with ./, ../ or /, and is resolved against the scenario file's folder)`);
+      return refuse(
+        `cannot find package ${JSON.stringify(path)} (a file path starts with ./, ../ or /, and is resolved against the scenario file's folder)`,
+      );
     }
     return refuse(`cannot import ${where}: ${err instanceof Error ? err.message.split('\n')[0] : String(err)}`);
   }

@@ -43,18 +43,23 @@ const entryArb: fc.Arbitrary<Entry> = fc
 describe('anti-entropy push-pull', () => {
   it('one session makes both stores equal, every message within the MTU', () => {
     fc.assert(
-      fc.property(fc.array(entryArb, { maxLength: 80 }), fc.array(entryArb, { maxLength: 80 }), fc.integer({ min: 1, max: 300 }), (ea, eb, buckets) => {
-        const a = new Store(buckets);
-        const b = new Store(buckets);
-        for (const e of ea) a.merge(e);
-        for (const e of eb) b.merge(e);
-        const msgs = reconcile(a, b);
-        expect(contents(a)).toEqual(contents(b));
-        for (const m of msgs) expect(encodedSize(m)).toBeLessThanOrEqual(MTU);
-        // In sync now: a second session is a digest and nothing else.
-        const again = reconcile(a, b);
-        expect(again.every((m) => m.type === 'digest')).toBe(true);
-      }),
+      fc.property(
+        fc.array(entryArb, { maxLength: 80 }),
+        fc.array(entryArb, { maxLength: 80 }),
+        fc.integer({ min: 1, max: 300 }),
+        (ea, eb, buckets) => {
+          const a = new Store(buckets);
+          const b = new Store(buckets);
+          for (const e of ea) a.merge(e);
+          for (const e of eb) b.merge(e);
+          const msgs = reconcile(a, b);
+          expect(contents(a)).toEqual(contents(b));
+          for (const m of msgs) expect(encodedSize(m)).toBeLessThanOrEqual(MTU);
+          // In sync now: a second session is a digest and nothing else.
+          const again = reconcile(a, b);
+          expect(again.every((m) => m.type === 'digest')).toBe(true);
+        },
+      ),
       fcParams({ numRuns: 200 }),
     );
   });

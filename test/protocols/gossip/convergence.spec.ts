@@ -26,7 +26,10 @@ const SETTLE_S = 180;
 const OPTIONS = { anti_entropy: { interval_s: 1 }, tombstone_gc_s: 'never' };
 
 const write = fc.oneof(
-  { weight: 3, arbitrary: fc.record({ op: fc.constant('put' as const), key: fc.constantFrom('a', 'b', 'c', 'd', 'e'), value: fc.integer({ min: 0, max: 999 }) }) },
+  {
+    weight: 3,
+    arbitrary: fc.record({ op: fc.constant('put' as const), key: fc.constantFrom('a', 'b', 'c', 'd', 'e'), value: fc.integer({ min: 0, max: 999 }) }),
+  },
   { weight: 1, arbitrary: fc.record({ op: fc.constant('delete' as const), key: fc.constantFrom('a', 'b', 'c', 'd', 'e') }) },
 );
 
@@ -43,7 +46,11 @@ const cases = clusterCaseArb({
   latency_ms: 5,
   options: fc.record({
     preset: fc.constantFrom('default', 'original', 'demers-feedback-counter', 'demers-blind-coin'),
-    clock: fc.record({ kind: fc.constantFrom('hlc', 'physical'), max_offset_ms: fc.integer({ min: 0, max: 200 }), max_drift_ppm: fc.integer({ min: 0, max: 500 }) }),
+    clock: fc.record({
+      kind: fc.constantFrom('hlc', 'physical'),
+      max_offset_ms: fc.integer({ min: 0, max: 200 }),
+      max_drift_ppm: fc.integer({ min: 0, max: 500 }),
+    }),
   }),
 });
 
@@ -109,7 +116,9 @@ describe('gossip convergence under faults (desim/testing)', () => {
     expect(failure?.message).toMatch(/property failed after \d+ cases \(fast-check seed \d+/);
     expect(failure?.violation).toMatch(/^\d+ problems, first: /);
     // The replay writes its folder and exits 1: the invariant is still violated.
-    const replay = spawnSync(process.execPath, ['dist/src/cli.js', 'run', failure?.scenarioFile ?? '', '--out', join(dir, 'replay')], { encoding: 'utf8' });
+    const replay = spawnSync(process.execPath, ['dist/src/cli.js', 'run', failure?.scenarioFile ?? '', '--out', join(dir, 'replay')], {
+      encoding: 'utf8',
+    });
     expect(replay.stdout).toContain(`INVARIANT VIOLATED: ${failure?.violation}`);
     expect(replay.stderr).toContain(`desim: invariant violated: ${failure?.violation}`);
     expect(replay.status).toBe(1);

@@ -96,10 +96,22 @@ workload:
     const preset = toGossipConfig(gossipDriver.schema.parse({ preset: 'demers-feedback-counter' }));
     expect(preset).toMatchObject({ counterReset: true, roundSemantics: 'synchronous', connectionLimit: Infinity, antiEntropyMode: 'push-pull' });
     const c = toGossipConfig(
-      gossipDriver.schema.parse({ mode: 'pull', counter_reset: false, round_semantics: 'relay', connection_limit: 1, anti_entropy: { mode: 'pull' } }),
+      gossipDriver.schema.parse({
+        mode: 'pull',
+        counter_reset: false,
+        round_semantics: 'relay',
+        connection_limit: 1,
+        anti_entropy: { mode: 'pull' },
+      }),
     );
     expect(c).toMatchObject({ mode: 'pull', counterReset: false, roundSemantics: 'relay', connectionLimit: 1, antiEntropyMode: 'pull' });
-    for (const bad of [{ connection_limit: 0 }, { connection_limit: 1.5 }, { counter_reset: 'yes' }, { round_semantics: 'async' }, { anti_entropy: { mode: 'both' } }]) {
+    for (const bad of [
+      { connection_limit: 0 },
+      { connection_limit: 1.5 },
+      { counter_reset: 'yes' },
+      { round_semantics: 'async' },
+      { anti_entropy: { mode: 'both' } },
+    ]) {
       expect(gossipDriver.schema.safeParse(bad).success).toBe(false);
     }
   });

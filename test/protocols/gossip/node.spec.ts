@@ -20,7 +20,12 @@ describe('GossipNode', () => {
     const n = node();
     n.start(0);
     n.pollActions();
-    const poison = { type: 'rumor', rumors: [{ key: 'k', value: 1, ts: Number.MAX_SAFE_INTEGER, origin: 1, deleted: false }], pull: false, reply: false };
+    const poison = {
+      type: 'rumor',
+      rumors: [{ key: 'k', value: 1, ts: Number.MAX_SAFE_INTEGER, origin: 1, deleted: false }],
+      pull: false,
+      reply: false,
+    };
     n.handleMessage(1, poison as GossipMessage, 0);
     expect(n.dropped.malformed).toBe(1);
     expect(n.store.size).toBe(0);
@@ -90,7 +95,11 @@ describe('GossipNode', () => {
     const n = node(1, resolveConfig('demers-feedback-counter', { intervalNs: S }));
     n.start(0);
     expect(n.pollActions().filter((a) => a.type === 'set-timer')).toEqual([]);
-    n.handleMessage(0, { type: 'rumor', rumors: [{ key: 'x', value: 1, ts: 5, origin: 0, deleted: false }], pull: false, reply: false }, 1_300_000_000);
+    n.handleMessage(
+      0,
+      { type: 'rumor', rumors: [{ key: 'x', value: 1, ts: 5, origin: 0, deleted: false }], pull: false, reply: false },
+      1_300_000_000,
+    );
     expect(n.pollActions()).toContainEqual({ type: 'set-timer', timer: 'gossip', atNs: 2 * S });
   });
 

@@ -12,7 +12,12 @@ const S = 1_000_000_000;
 const e: Entry = { key: 'k', value: 'v', ts: 5, origin: 3, deleted: false };
 
 function node(regossip: boolean): GossipNode {
-  const n = new GossipNode({ id: 0, peers: [0, 1, 2, 3, 4], rng: new Random('n0'), config: resolveConfig('default', { regossipAntiEntropy: regossip }) });
+  const n = new GossipNode({
+    id: 0,
+    peers: [0, 1, 2, 3, 4],
+    rng: new Random('n0'),
+    config: resolveConfig('default', { regossipAntiEntropy: regossip }),
+  });
   n.start(0);
   n.pollActions();
   return n;

@@ -19,7 +19,12 @@ const S = 1_000_000_000;
 const BIG = 'v'.repeat(400); // three such entries fill a 1400-byte message
 
 function node(preset: PresetName, overrides: Partial<GossipConfig>): GossipNode {
-  const n = new GossipNode({ id: 0, peers: [0, 1, 2], rng: new Random('n0'), config: resolveConfig(preset, { intervalNs: S, phase: 'aligned', ...overrides }) });
+  const n = new GossipNode({
+    id: 0,
+    peers: [0, 1, 2],
+    rng: new Random('n0'),
+    config: resolveConfig(preset, { intervalNs: S, phase: 'aligned', ...overrides }),
+  });
   n.start(0);
   for (let i = 0; i < 9; i++) n.put(`k${i}`, BIG, 10 + i); // k8 is the newest
   n.pollActions();
@@ -39,7 +44,11 @@ describe('rumor budget', () => {
   it('without one (the default) every hot rumor goes out every round, in the order they became hot', () => {
     const n = node('demers-feedback-counter', {});
     n.handleTimer('gossip', S);
-    expect(rumorPages(n)).toEqual([['k0', 'k1', 'k2'], ['k3', 'k4', 'k5'], ['k6', 'k7', 'k8']]);
+    expect(rumorPages(n)).toEqual([
+      ['k0', 'k1', 'k2'],
+      ['k3', 'k4', 'k5'],
+      ['k6', 'k7', 'k8'],
+    ]);
   });
 
   it('budget 1: one message per round, the newest unsent rumors first, then round-robin by sends (newest first among equals)', () => {
@@ -73,9 +82,15 @@ describe('rumor budget', () => {
   it('a pull answer is bounded the same way', () => {
     const n = node('demers-pull-feedback-counter', { rumorBudget: 2 });
     n.handleMessage(1, { type: 'rumor', rumors: [], pull: true, reply: false }, S + 1_000_000);
-    expect(rumorPages(n)).toEqual([['k8', 'k7', 'k6'], ['k5', 'k4', 'k3']]);
+    expect(rumorPages(n)).toEqual([
+      ['k8', 'k7', 'k6'],
+      ['k5', 'k4', 'k3'],
+    ]);
     n.handleMessage(2, { type: 'rumor', rumors: [], pull: true, reply: false }, S + 2_000_000);
-    expect(rumorPages(n)).toEqual([['k2', 'k1', 'k0'], ['k8', 'k7', 'k6']]);
+    expect(rumorPages(n)).toEqual([
+      ['k2', 'k1', 'k0'],
+      ['k8', 'k7', 'k6'],
+    ]);
   });
 
   it('is a scenario key: none by default, an integer in [1, 1000000], refused otherwise; the node refuses a bad value', () => {
@@ -94,7 +109,11 @@ describe('rumor budget', () => {
       nodes,
       seed: 7,
       link: { latency_ms: 5, loss: 0.05 },
-      workload: Array.from({ length: 120 }, (_, i) => ({ at_s: 1 + i / 100, node: nodes[i % 3] as string, call: { op: 'put', key: `k${i % 60}`, value: `${i}${BIG}` } })),
+      workload: Array.from({ length: 120 }, (_, i) => ({
+        at_s: 1 + i / 100,
+        node: nodes[i % 3] as string,
+        call: { op: 'put', key: `k${i % 60}`, value: `${i}${BIG}` },
+      })),
       faults: [],
     };
     const rumorMessages = (budget: number | 'none'): number => {

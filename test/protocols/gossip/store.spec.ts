@@ -4,7 +4,12 @@ import { MergeResult, Store, compareVersion, type Entry } from '../../../src/pro
 import { fcParams } from '../../fc.js';
 
 const entryArb: fc.Arbitrary<Entry> = fc
-  .record({ key: fc.constantFrom('a', 'b', 'c', 'd'), ts: fc.integer({ min: 0, max: 20 }), origin: fc.integer({ min: 0, max: 3 }), del: fc.boolean() })
+  .record({
+    key: fc.constantFrom('a', 'b', 'c', 'd'),
+    ts: fc.integer({ min: 0, max: 20 }),
+    origin: fc.integer({ min: 0, max: 3 }),
+    del: fc.boolean(),
+  })
   .map(({ key, ts, origin, del }) => ({ key, ts, origin, deleted: del, value: del ? null : `${key}${ts}/${origin}` }));
 
 function snapshot(s: Store): string[] {
@@ -29,7 +34,8 @@ describe('LWW store', () => {
         const a = new Store(4);
         const b = new Store(4);
         for (const e of entries) a.merge(e);
-        const shuffled = fc.sample(fc.shuffledSubarray(entries, { minLength: entries.length, maxLength: entries.length }), { numRuns: 1, seed })[0] ?? [];
+        const shuffled =
+          fc.sample(fc.shuffledSubarray(entries, { minLength: entries.length, maxLength: entries.length }), { numRuns: 1, seed })[0] ?? [];
         for (const e of shuffled) b.merge(e);
         for (const e of [...shuffled].reverse()) b.merge(e); // idempotent
         expect(snapshot(b)).toEqual(snapshot(a));

@@ -30,7 +30,14 @@ const dir = mkdtempSync(join(tmpdir(), 'gossip-tombstone-gc-'));
 const built = resolve('dist/src/testing/gossip-module.js');
 
 /** How a node is cut off from the rest between `from` and `to`. */
-function cutOff(kind: 'partition' | 'one_way' | 'hold' | 'crash', victims: readonly string[], rest: readonly string[], from: number, to: number, name: string): FaultEntry[] {
+function cutOff(
+  kind: 'partition' | 'one_way' | 'hold' | 'crash',
+  victims: readonly string[],
+  rest: readonly string[],
+  from: number,
+  to: number,
+  name: string,
+): FaultEntry[] {
   switch (kind) {
     case 'partition':
     case 'one_way':
@@ -115,7 +122,10 @@ describe('tombstone collection never resurrects a deleted value', () => {
 
   it('the same under random puts, deletes and faults (partitions, one-way, holds, crashes with state, loss, latency)', () => {
     const write = fc.oneof(
-      { weight: 2, arbitrary: fc.record({ op: fc.constant('put' as const), key: fc.constantFrom('a', 'b', 'c'), value: fc.integer({ min: 0, max: 99 }) }) },
+      {
+        weight: 2,
+        arbitrary: fc.record({ op: fc.constant('put' as const), key: fc.constantFrom('a', 'b', 'c'), value: fc.integer({ min: 0, max: 99 }) }),
+      },
       { weight: 1, arbitrary: fc.record({ op: fc.constant('delete' as const), key: fc.constantFrom('a', 'b', 'c') }) },
     );
     checkProtocol({

@@ -26,8 +26,20 @@ const reply: fc.Arbitrary<KvReply> = fc.oneof(
   fc.record({ op: fc.constantFrom('put' as const, 'delete' as const), ok: fc.constant(true as const), ts, origin }),
   fc.record({ op: fc.constant('get' as const), ok: fc.constant(true as const), found: fc.constant(true), value: scalar, ts, origin }),
   fc.constant({ op: 'get' as const, ok: true as const, found: false, value: null, ts: -1, origin: -1 }),
-  fc.record({ op: fc.constant('stats' as const), ok: fc.constant(true as const), stats: fc.dictionary(key.filter((k) => k !== '__proto__'), fc.double({ noNaN: true }), { maxKeys: 5 }) }),
-  fc.record({ op: fc.constantFrom('put' as const, 'get' as const, 'delete' as const, 'stats' as const), ok: fc.constant(false as const), error: fc.string({ maxLength: 40 }) }),
+  fc.record({
+    op: fc.constant('stats' as const),
+    ok: fc.constant(true as const),
+    stats: fc.dictionary(
+      key.filter((k) => k !== '__proto__'),
+      fc.double({ noNaN: true }),
+      { maxKeys: 5 },
+    ),
+  }),
+  fc.record({
+    op: fc.constantFrom('put' as const, 'get' as const, 'delete' as const, 'stats' as const),
+    ok: fc.constant(false as const),
+    error: fc.string({ maxLength: 40 }),
+  }),
 );
 const message: fc.Arbitrary<GossipMessage> = fc.oneof(
   fc.record({ type: fc.constant('rumor' as const), rumors: fc.array(entry, { maxLength: 5 }), pull: fc.boolean(), reply: fc.boolean() }),

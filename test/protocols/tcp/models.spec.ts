@@ -17,9 +17,7 @@ describe('throughput models', () => {
     expect(high / mathisBps(1460, 0.1, 0.05)).toBeLessThan(0.6);
     // A longer T0 and delayed ACKs both lower the prediction; a small receiver window caps it.
     expect(padhyeBps({ mssBytes: 1460, rttS: 0.1, p: 0.05, t0S: 3 })).toBeLessThan(high);
-    expect(padhyeBps({ mssBytes: 1460, rttS: 0.1, p: 0.01, t0S: 1, b: 2 })).toBeLessThan(
-      padhyeBps({ mssBytes: 1460, rttS: 0.1, p: 0.01, t0S: 1 }),
-    );
+    expect(padhyeBps({ mssBytes: 1460, rttS: 0.1, p: 0.01, t0S: 1, b: 2 })).toBeLessThan(padhyeBps({ mssBytes: 1460, rttS: 0.1, p: 0.01, t0S: 1 }));
     const capped = padhyeBps({ mssBytes: 1460, rttS: 0.1, p: 1e-5, t0S: 1, wmax: 10 });
     expect(capped).toBeLessThanOrEqual((10 * 1460 * 8) / 0.1);
     expect(capped).toBeGreaterThan(0.8 * ((10 * 1460 * 8) / 0.1));

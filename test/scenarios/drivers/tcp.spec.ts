@@ -6,13 +6,7 @@ import { parse as parseYaml } from 'yaml';
 import { afterAll, describe, expect, it } from 'vitest';
 import { CsvWriter } from '../../../src/io/csv.js';
 import type { RunContext, RunResult, ScenarioFor } from '../../../src/scenarios/driver.js';
-import {
-  CWND_TRACE_COLUMNS,
-  FLOW_TABLE_COLUMNS,
-  ORIGINAL_PRESET,
-  tcpDriver,
-  type TcpSettings,
-} from '../../../src/scenarios/drivers/tcp.js';
+import { CWND_TRACE_COLUMNS, FLOW_TABLE_COLUMNS, ORIGINAL_PRESET, tcpDriver, type TcpSettings } from '../../../src/scenarios/drivers/tcp.js';
 import { VALIDATION_SECTION } from '../../../src/validation/tcp.js';
 
 const BUNDLED = join(import.meta.dirname, '../../../src/scenarios/bundled');
@@ -123,9 +117,7 @@ describe('tcp driver: running tcp-original (Reno, 2% loss, 30 RTTs)', () => {
   const col = (name: string): number => CWND_TRACE_COLUMNS.indexOf(name as (typeof CWND_TRACE_COLUMNS)[number]);
 
   it('writes trace-cwnd.csv with exactly the documented columns', () => {
-    expect(lines[0]).toBe(
-      'time_s,time_rtt,flow,cwnd_pkts,cwnd_bytes,ssthresh_pkts,state,snd_una,snd_nxt,dupacks,srtt_s,rto_s,event',
-    );
+    expect(lines[0]).toBe('time_s,time_rtt,flow,cwnd_pkts,cwnd_bytes,ssthresh_pkts,state,snd_una,snd_nxt,dupacks,srtt_s,rto_s,event');
     expect(rows.length).toBeGreaterThan(20);
   });
 
