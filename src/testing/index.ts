@@ -11,16 +11,17 @@
  *   writes the shrunk counterexample as a scenario file that `desim run`
  *   replays exactly, and throws an error naming the file and the seed.
  */
-import { existsSync, mkdirSync, statSync, writeFileSync } from 'node:fs';
-import { isAbsolute, join, relative, resolve, sep } from 'node:path';
+import { existsSync, statSync } from 'node:fs';
+import { isAbsolute, relative, resolve, sep } from 'node:path';
 import fc from 'fast-check';
-import { stringify as toYaml } from 'yaml';
+import { failWithCounterexample, PropertyFailure } from './counterexample.js';
 import type { FaultEntry, LinkSection } from '../scenarios/driver.js';
 import { moduleDriver, runModuleScenario, type ClusterView, type ModuleWorkload, type UserProtocolModule } from '../scenarios/drivers/module.js';
 import { ScenarioError } from '../scenarios/errors.js';
 import { canonicalJson, checkScenario } from '../scenarios/loader.js';
 import { defaultNodeNames } from '../scenarios/network-section.js';
 
+export { PropertyFailure };
 export type { ClusterView, NodeContext, UserProtocolModule } from '../scenarios/drivers/module.js';
 export type { FaultEntry, LinkSection } from '../scenarios/driver.js';
 
@@ -297,19 +298,6 @@ function modulePathFrom(modulePath: string, dir: string): string {
   return rel.startsWith('../') ? rel : `./${rel}`;
 }
 
-/** Thrown by {@link checkProtocol} when the property fails. */
-export class PropertyFailure extends Error {
-  override readonly name = 'PropertyFailure';
-  constructor(
-    message: string,
-    readonly scenarioFile: string,
-    readonly seed: number,
-    readonly violation: string,
-  ) {
-    super(message);
-  }
-}
-
 /**
  * Checks a property over generated cases. On failure, writes the shrunk
  * counterexample as a scenario file and throws {@link PropertyFailure}:
@@ -335,17 +323,7 @@ export function checkProtocol<M, C, R>(opts: CheckProtocolOptions<M, C, R>): voi
     description: `Shrunk counterexample of ${opts.name} (fast-check seed ${details.seed}, path ${details.counterexamplePath ?? ''})`,
     ...(opts.options !== undefined ? { options: opts.options } : {}),
   });
-  mkdirSync(opts.counterexampleDir, { recursive: true });
-  const file = join(opts.counterexampleDir, `${opts.name}.counterexample.yaml`);
-  writeFileSync(file, `# ${String(scenario['description'])}\n# replay: desim run ${file}\n` + toYaml(scenario, { aliasDuplicateObjects: false }));
-  const violation = details.errorInstance instanceof Error ? details.errorInstance.message : String(details.errorInstance);
-  throw new PropertyFailure(
-    `${opts.name}: property failed after ${details.numRuns} cases (fast-check seed ${details.seed}, path ${details.counterexamplePath ?? ''}, shrunk ${details.numShrinks} times)\n` +
-      `  violation: ${violation}\n  counterexample: ${JSON.stringify(c)}\n  written to ${file}; replay with: desim run ${file}`,
-    file,
-    details.seed,
-    violation,
-  );
+  failWithCounterexample(opts.name, opts.counterexampleDir, scenario, details, c);
 }
 
 export {

@@ -19,10 +19,7 @@
  * writes the shrunk counterexample as a scenario file that `desim run`
  * replays, and throws a {@link PropertyFailure} naming the file and the seed.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import fc from 'fast-check';
-import { stringify as toYaml } from 'yaml';
 import { Simulator } from '../kernel/simulator.js';
 import { seconds } from '../kernel/time.js';
 import { VARIANTS, type Variant } from '../protocols/tcp/congestion/index.js';
@@ -31,7 +28,8 @@ import type { FaultEntry, LinkSection, ScenarioFor } from '../scenarios/driver.j
 import { buildNetworkFlows, tcpDriver, type TcpSettings } from '../scenarios/drivers/tcp.js';
 import { ScenarioError } from '../scenarios/errors.js';
 import { checkScenario } from '../scenarios/loader.js';
-import { faultScheduleArb, PropertyFailure, type FaultKind } from './index.js';
+import { failWithCounterexample } from './counterexample.js';
+import { faultScheduleArb, type FaultKind } from './index.js';
 
 /** One generated TCP case: a flow from A to B, its link (both ways) and a fault schedule. */
 export interface TcpCase {
@@ -194,15 +192,5 @@ export function checkTcpDelivery(opts: CheckTcpDeliveryOptions): { numRuns: numb
     duration_s: duration,
     description: `Shrunk counterexample of ${opts.name} (fast-check seed ${details.seed}, path ${details.counterexamplePath ?? ''})`,
   });
-  mkdirSync(opts.counterexampleDir, { recursive: true });
-  const file = join(opts.counterexampleDir, `${opts.name}.counterexample.yaml`);
-  writeFileSync(file, `# ${String(scenario['description'])}\n# replay: desim run ${file}\n` + toYaml(scenario, { aliasDuplicateObjects: false }));
-  const violation = details.errorInstance instanceof Error ? details.errorInstance.message : String(details.errorInstance);
-  throw new PropertyFailure(
-    `${opts.name}: property failed after ${details.numRuns} cases (fast-check seed ${details.seed}, path ${details.counterexamplePath ?? ''}, shrunk ${details.numShrinks} times)\n` +
-      `  violation: ${violation}\n  counterexample: ${JSON.stringify(c)}\n  written to ${file}; replay with: desim run ${file}`,
-    file,
-    details.seed,
-    violation,
-  );
+  return failWithCounterexample(opts.name, opts.counterexampleDir, scenario, details, c);
 }
