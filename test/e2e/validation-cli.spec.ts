@@ -95,10 +95,10 @@ describe('bad input through the CLI', { timeout: 600_000 }, () => {
     expect(existsSync(join(dir, 'never'))).toBe(false);
   });
 
-  it('a TCP scenario with faults, a typo of a partition name and a misspelt trace are refused', () => {
+  it('faults on a TCP dumbbell (no network section), a typo of a partition name and a misspelt trace are refused', () => {
     const tcp = desim(['validate', 'tcp-original', '--set', 'faults=[{at_s: 1, crash: n0}]']);
     expect(tcp.code).toBe(2);
-    expect(tcp.err).toContain('faults: TCP scenarios do not apply faults yet');
+    expect(tcp.err).toContain('faults: faults need a network section with nodes');
     const repair = desim(['validate', 'gossip-partition-heal', '--set', 'faults[1].repair=halvs']);
     expect(repair.code).toBe(2);
     expect(repair.err).toContain('faults[1].repair: unknown partition "halvs"; did you mean "halves"?');
