@@ -72,29 +72,11 @@ export interface FlowConfig {
   readonly extraRttNs?: Time;
 }
 
-/** Configuration of a {@link Dumbbell}. */
-export interface DumbbellConfig {
+/** Configuration of a {@link Dumbbell}: the path, its flows, and the settings every {@link TcpFlows} takes. */
+export interface DumbbellConfig extends Omit<TcpFlowsConfig, 'flows'> {
   readonly bottleneck: BottleneckConfig;
   readonly returnPath: ReturnPathConfig;
   readonly flows: readonly FlowConfig[];
-  /** SMSS, payload bytes per segment. Default 1460. */
-  readonly mssBytes?: number;
-  /** TCP/IP header bytes added to every segment on the wire; an ACK is this size. Default 40. */
-  readonly headerBytes?: number;
-  /** Initial window (segments). Default 3 (RFC 5681 for MSS 1460). */
-  readonly initialWindowSegments?: number;
-  /** Minimum RTO (ns). Default 1 s. */
-  readonly minRtoNs?: Time;
-  /** Delayed ACKs at the receivers. Default false. */
-  readonly delayedAck?: boolean;
-  /** Delayed-ACK timeout (ns). Default 200 ms. */
-  readonly delayedAckNs?: Time;
-  /** Drops a data segment before the network sees it: (flow, seq, transmission number from 1). */
-  readonly dropData?: (flow: number, seq: number, transmission: number) => boolean;
-  /** Drops an ACK before the network sees it: (flow, ack number, index of the ACK of this flow from 1). */
-  readonly dropAck?: (flow: number, ack: number, index: number) => boolean;
-  /** The receiving application of each flow: bytes [start, end) in order. */
-  readonly deliver?: (flow: number, start: number, end: number) => void;
   /** Per-link counters in the network (costs a map lookup per packet). Default false. */
   readonly perLinkCounters?: boolean;
 }
