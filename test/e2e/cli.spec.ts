@@ -48,6 +48,34 @@ describe('desim CLI', () => {
     expect(meta['node_version']).toBe(process.versions.node);
   });
 
+  it("writes a module's own trace actions to trace-node.csv, one row per field, and only when asked", () => {
+    copyFileSync(resolve('test/fixtures/modules/tracer.mjs'), join(dir, 'tracer.mjs'));
+    const yaml = (traces: string) =>
+      `name: tracer\nduration_s: 1.2\nnetwork: { nodes: [A, B] }\nprotocol: { module: { path: ./tracer.mjs } }\noutputs: { traces: ${traces} }\n`;
+    writeFileSync(join(dir, 'tracer.yaml'), yaml('[node]'));
+    const r = desim(['run', 'tracer.yaml', '--out', 'tracer-out']);
+    expect(r.err).toBe('');
+    expect(r.code).toBe(0);
+    expect(
+      readFileSync(join(dir, 'tracer-out', 'trace-node.csv'), 'utf8')
+        .trim()
+        .split('\n'),
+    ).toEqual([
+      'time_s,node,name,field,value',
+      '0.5,A,tick,count,1',
+      '0.5,A,tick,even,false',
+      '0.5,B,tick,count,1',
+      '0.5,B,tick,even,false',
+      '1,A,tick,count,2',
+      '1,A,tick,even,true',
+      '1,B,tick,count,2',
+      '1,B,tick,even,true',
+    ]);
+    writeFileSync(join(dir, 'tracer.yaml'), yaml('[calls]'));
+    expect(desim(['run', 'tracer.yaml', '--out', 'tracer-calls']).code).toBe(0);
+    expect(existsSync(join(dir, 'tracer-calls', 'trace-node.csv'))).toBe(false);
+  });
+
   it('exits 2 with every problem, file and path named, no stack trace and no output folder', () => {
     writeFileSync(
       join(dir, 'bad.yaml'),

@@ -18,12 +18,12 @@ import { existsSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { z } from 'zod';
-import { fmt } from '../../io/csv.js';
+import { fmt, type CsvWriter } from '../../io/csv.js';
 import type { Random } from '../../kernel/random.js';
 import type { Fault } from '../../net/faults.js';
 import type { Network, NodeId } from '../../net/network.js';
 import type { ProtocolNode } from '../../protocols/sans-io.js';
-import { SimHost } from '../../sim/host.js';
+import { SimHost, type NodeTraceEvent } from '../../sim/host.js';
 import type { ProtocolDriver, RunContext, RunResult, ScenarioFor } from '../driver.js';
 import { ScenarioError } from '../errors.js';
 import { unknownNode } from '../loader.js';
@@ -124,6 +124,7 @@ export function moduleRecipe<M, C, R>(
   mod: UserProtocolModule<M, C, R>,
   onView?: (view: ClusterView<M, C, R>) => void,
   onCall?: CallListener<C, R>,
+  onTrace?: (event: NodeTraceEvent) => void,
 ): Recipe<ModuleSettings, ModuleWorkload> {
   return {
     name: 'module',
@@ -139,6 +140,7 @@ export function moduleRecipe<M, C, R>(
       const factory = (id: NodeId): ProtocolNode<M, C, R> =>
         mod.createNode(id, { peers: all.filter((p) => p !== id), names, rng: stream(`node:${names[id] ?? id}`), stream, options, shared });
       const host = new SimHost<M, C, R>(sim, net, factory);
+      if (onTrace !== undefined) host.traces.connect(onTrace);
       const applied: AppliedFault[] = [];
       const calls: { timeNs: number; node: NodeId; call: C; reply: R | undefined; error?: string }[] = [];
       return {
@@ -228,7 +230,7 @@ export function moduleDriver(
     name: 'module',
     schema: moduleSettingsSchema,
     workloadSchema: moduleWorkloadSchema,
-    traces: ['calls'],
+    traces: ['calls', 'node'],
     check(s) {
       const names = new Set(s.network.nodes);
       const issues = s.workload.flatMap((w, i) => (names.has(w.node) ? [] : [{ path: `workload[${i}].node`, message: unknownNode(w.node, names) }]));
@@ -244,8 +246,21 @@ export function moduleDriver(
     const mod = moduleFor(path);
     if (mod === undefined) throw new Error(`protocol module ${path} was not loaded (use loadModuleDriver)`);
     const trace = ctx.openTrace('calls', ['time_s', 'node', 'call', 'reply', 'error']);
-    return moduleRecipe(mod, undefined, (t, node, call, reply, error) =>
-      trace?.write([fmt.seconds(t), names[node] ?? '', JSON.stringify(call), reply === undefined ? '' : JSON.stringify(reply), error ?? '']),
+    // The nodes' own `trace` actions, one row per field (long form: a node may trace any fields).
+    // The file is opened at the first such action, so a module that traces nothing writes none.
+    let nodeTrace: CsvWriter | undefined | null = null;
+    return moduleRecipe(
+      mod,
+      undefined,
+      (t, node, call, reply, error) =>
+        trace?.write([fmt.seconds(t), names[node] ?? '', JSON.stringify(call), reply === undefined ? '' : JSON.stringify(reply), error ?? '']),
+      (e) => {
+        if (nodeTrace === null) nodeTrace = ctx.openTrace('node', ['time_s', 'node', 'name', 'field', 'value']);
+        if (nodeTrace === undefined) return;
+        const time = fmt.seconds(e.timeNs);
+        const node = names[e.node] ?? '';
+        for (const field of Object.keys(e.data)) nodeTrace.write([time, node, e.name, field, String(e.data[field])]);
+      },
     );
   }
 }
