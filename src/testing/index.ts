@@ -10,6 +10,11 @@
  * - {@link checkProtocol} runs a property over many cases; on failure it
  *   writes the shrunk counterexample as a scenario file that `desim run`
  *   replays exactly, and throws an error naming the file and the seed.
+ *
+ * The guide's third tutorial, "Your own protocol with a property test",
+ * walks through a module and its property test.
+ *
+ * @module desim/testing
  */
 import { existsSync, statSync } from 'node:fs';
 import { isAbsolute, relative, resolve, sep } from 'node:path';
