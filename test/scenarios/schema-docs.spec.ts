@@ -66,6 +66,17 @@ describe('JSON Schema descriptions', () => {
     expect(fieldDoc('no.such.key')).toBeUndefined();
   });
 
+  it('a unit in the key name (_s, _ms, _bps, _bytes, _ppm, _packets) is the unit the description gives', () => {
+    const SUFFIX: Record<string, string> = { _s: 's', _ms: 'ms', _bps: 'bit/s', _bytes: 'bytes', _ppm: 'ppm', _packets: 'packets' };
+    const wrong = schemaKeys(schema).flatMap(({ path, node }) => {
+      const suffix = /(_s|_ms|_bps|_bytes|_ppm|_packets)$/.exec(path)?.[1];
+      if (suffix === undefined || !isNumericNode(node)) return [];
+      const unit = /Unit: ([^.]+)\./.exec(String(node['description']))?.[1];
+      return unit === SUFFIX[suffix] ? [] : [`${path}: ${String(unit)}`];
+    });
+    expect(wrong).toEqual([]);
+  });
+
   it('every entry of the table is used by some key (no stale descriptions)', () => {
     const used = new Set(schemaKeys(schema).map(({ path }) => fieldDoc(path)));
     expect(
