@@ -568,7 +568,7 @@ runs one, "desim <command> --help" explains a command with examples.`,
   )
   .command(
     'schema',
-    'Print the JSON Schema of scenario files (for editor completion and checks)',
+    'Print the JSON Schema of scenario files (for editor completion, checks and hover help: every key with its description, unit and range)',
     (y) =>
       y
         .option('out', {

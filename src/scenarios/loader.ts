@@ -28,7 +28,7 @@ export interface Scenario extends ScenarioFor<unknown, unknown> {
 
 /**
  * Reads and parses a scenario file to a plain object (no validation yet),
- * with its `extends:` chain merged in (see {@link resolveExtends}). Throws
+ * with its `extends:` chain merged in (see `resolveExtends` below). Throws
  * {@link ScenarioError}.
  */
 export function readScenarioFile(file: string): unknown {
@@ -209,7 +209,7 @@ export const MAX_EVENTS = 1e9;
 
 /** Options of {@link checkScenario}. */
 export interface CheckOptions {
-  /** Refuse scenarios estimated to take more kernel events than this. Default {@link MAX_EVENTS}. */
+  /** Refuse scenarios estimated to take more kernel events than this. Default `MAX_EVENTS` (10^9). */
   readonly maxEvents?: number;
 }
 

@@ -7,6 +7,7 @@
  */
 import { z } from 'zod';
 import type { ProtocolDriver } from './driver.js';
+import { describeJsonSchema } from './schema-docs.js';
 
 /*
  * Ranges. Every number in a scenario has one, here in the schema (so `desim
@@ -203,7 +204,10 @@ export function scenarioSchema(drivers: readonly ProtocolDriver[]) {
   });
 }
 
-/** The JSON Schema of scenario files (for editors), with every driver's section and workload entries. */
+/**
+ * The JSON Schema of scenario files (for editors), with every driver's section and workload entries,
+ * and a description of every key with its unit, range and default (see schema-docs.ts).
+ */
 export function scenarioJsonSchema(drivers: readonly ProtocolDriver[]): object {
   const base = scenarioSchema(drivers);
   const workloadEntry =
@@ -212,5 +216,5 @@ export function scenarioJsonSchema(drivers: readonly ProtocolDriver[]): object {
       : z.union(drivers.map((d) => d.workloadSchema) as unknown as [z.ZodType, z.ZodType]);
   const withWorkload = base.extend({ workload: z.array(workloadEntry).default([]) });
   const js = z.toJSONSchema(withWorkload, { io: 'input', unrepresentable: 'any' }) as Record<string, unknown>;
-  return { ...js, title: 'desim scenario' };
+  return describeJsonSchema({ ...js, title: 'desim scenario' });
 }

@@ -10,6 +10,11 @@
  * - {@link checkProtocol} runs a property over many cases; on failure it
  *   writes the shrunk counterexample as a scenario file that `desim run`
  *   replays exactly, and throws an error naming the file and the seed.
+ *
+ * The guide's third tutorial, "Your own protocol with a property test",
+ * walks through a module and its property test.
+ *
+ * @module desim/testing
  */
 import { existsSync, statSync } from 'node:fs';
 import { isAbsolute, relative, resolve, sep } from 'node:path';
@@ -302,6 +307,23 @@ function modulePathFrom(modulePath: string, dir: string): string {
  * Checks a property over generated cases. On failure, writes the shrunk
  * counterexample as a scenario file and throws {@link PropertyFailure}:
  * `desim run <file>` replays it exactly.
+ *
+ * @example In a vitest test (the guide's third tutorial has the whole module and test)
+ * ```ts
+ * import fc from 'fast-check';
+ * import { checkProtocol, clusterCaseArb } from 'desim/testing';
+ * import * as maxRegister from './max-register.js';
+ *
+ * checkProtocol({
+ *   name: 'max-register',
+ *   module: maxRegister, // exports createNode and invariant
+ *   modulePath: './max-register.js', // what the counterexample file names
+ *   cases: clusterCaseArb({ call: fc.record({ op: fc.constant('write'), value: fc.nat() }), healBy_s: 2 }),
+ *   duration_s: 5, // faults heal by 2 s, then 3 s to converge
+ *   counterexampleDir: 'counterexamples',
+ *   params: { seed: 42, numRuns: 50 },
+ * });
+ * ```
  */
 export function checkProtocol<M, C, R>(opts: CheckProtocolOptions<M, C, R>): void {
   const property = opts.property ?? opts.module.invariant?.bind(opts.module);

@@ -93,7 +93,7 @@ export interface GossipConfig {
    * wait for a later round. Bounds a node's rumor traffic per round whatever
    * its write load. Default Infinity (no budget: every hot rumor every
    * round, the model of the papers); real nodes default to
-   * {@link REAL_NODE_RUMOR_BUDGET}.
+   * `REAL_NODE_RUMOR_BUDGET` (8) in src/transport.
    */
   readonly rumorBudget: number;
   /** Probability that a node that learned a rumor forwards it, for `once`. Default 0.5. */

@@ -10,7 +10,6 @@ export { PRESETS, PRESET_NAMES, resolveConfig, type PresetName } from './presets
 export { SkewedClock, type ClockKind, type ClockParams } from './clock.js';
 export { Store, MergeResult, compareVersion, newer, type Entry, type Value } from './store.js';
 export { RumorList, type HotRumor } from './rumor.js';
-export { answerDigest, answerRequest, answerSummary, buildDigests, paginate } from './anti-entropy.js';
 export {
   WireError,
   decode,
