@@ -5,6 +5,18 @@
  * kept informed of writes, deliveries, crashes and restarts. The scenario
  * driver, the benchmark, the validation tables and the tests all build their
  * clusters here.
+ *
+ * Wrong keys. A real node (`desim node --key-file`) drops every datagram
+ * that does not open with a key of its keyring and counts it
+ * (`dropped_unauthenticated`). The cluster models a node given a wrong key
+ * file (`wrongKey`): each such node seals with a key of its own, which no
+ * other node holds, so the network still carries its datagrams (they are
+ * sent, traced and delivered as usual) but the receiving host drops them
+ * before the protocol sees them, and the wrong-key node drops everything it
+ * receives the same way. Its client calls still work (a client with its
+ * key), so its writes stay on it alone. The drops are counted per receiving
+ * node ({@link GossipCluster.unauthenticated}). Without wrong keys the nodes
+ * are bound to the host directly, as before.
  */
 import type { Simulator } from '../kernel/simulator.js';
 import type { Network, NodeId } from '../net/network.js';
@@ -13,6 +25,7 @@ import type { GossipConfig } from '../protocols/gossip/config.js';
 import { GossipMetrics, type GossipMetricsOptions } from './gossip-metrics.js';
 import { GossipNode } from '../protocols/gossip/node.js';
 import type { GossipMessage, KvCall, KvReply } from '../protocols/gossip/wire.js';
+import type { ProtocolNode } from '../protocols/sans-io.js';
 
 /** Options of {@link GossipCluster}. */
 export interface GossipClusterOptions {
@@ -28,6 +41,11 @@ export interface GossipClusterOptions {
    * deterministic, since events run in a fixed order).
    */
   readonly rng?: 'per-node' | 'shared';
+  /**
+   * Nodes whose key no other node holds (default none): datagrams between
+   * one of them and any other node are dropped and counted by the receiver.
+   */
+  readonly wrongKey?: readonly NodeId[];
 }
 
 /** Gossip nodes on every node of a simulated network. */
@@ -35,6 +53,9 @@ export class GossipCluster {
   readonly host: SimHost<GossipMessage, KvCall, KvReply>;
   readonly metrics: GossipMetrics;
   readonly peers: readonly NodeId[];
+  /** Datagrams each node dropped because they were sealed with another key (all zero without wrong keys). */
+  readonly unauthenticated: Float64Array;
+  private readonly gossip: GossipNode[] = [];
 
   constructor(
     readonly sim: Simulator,
@@ -49,8 +70,16 @@ export class GossipCluster {
     const offset = options.clockOffsetNs;
     const drift = options.clockDriftPpm;
     const shared = options.rng === 'shared' ? sim.rng.stream('gossip.nodes') : undefined;
+    this.unauthenticated = new Float64Array(n);
+    // The key each node seals with: 0 is the cluster's, a wrong-key node's is its own (id + 1).
+    const keys = new Float64Array(n);
+    for (const id of options.wrongKey ?? []) {
+      if (!Number.isInteger(id) || id < 0 || id >= n) throw new RangeError(`GossipCluster: wrongKey node ${id} is not a node of the network`);
+      keys[id] = id + 1;
+    }
+    const anyWrong = (options.wrongKey ?? []).length > 0;
     this.host = new SimHost<GossipMessage, KvCall, KvReply>(sim, net, (id) => {
-      return new GossipNode({
+      const g = new GossipNode({
         id,
         peers,
         rng: shared ?? sim.rng.stream(`gossip.node:${id}`),
@@ -59,7 +88,34 @@ export class GossipCluster {
         clockDriftPpm: drift === undefined ? 0 : drift(id),
         observer: this.metrics,
       });
+      this.gossip[id] = g;
+      return anyWrong ? this.authenticating(id, g, keys) : g;
     });
+  }
+
+  /** `g` behind the receiving host's key check: a datagram sealed with another key never reaches it. */
+  private authenticating(id: NodeId, g: GossipNode, keys: Float64Array): ProtocolNode<GossipMessage, KvCall, KvReply> {
+    const drops = this.unauthenticated;
+    return {
+      start: (now) => g.start(now),
+      handleTimer: (timer, now) => g.handleTimer(timer, now),
+      handleCall: (call, now) => g.handleCall(call, now),
+      pollActions: () => g.pollActions(),
+      handleMessage: (from, msg, now) => {
+        if (keys[from] !== keys[id]) {
+          drops[id] = (drops[id] as number) + 1;
+          return;
+        }
+        g.handleMessage(from, msg, now);
+      },
+    };
+  }
+
+  /** Datagrams dropped by all nodes because they were sealed with another key. */
+  get unauthenticatedTotal(): number {
+    let sum = 0;
+    for (const d of this.unauthenticated) sum += d;
+    return sum;
   }
 
   /** Number of nodes. */
@@ -74,7 +130,8 @@ export class GossipCluster {
 
   /** The gossip node on network node `id` (a fresh object after a restart without state). */
   node(id: NodeId): GossipNode {
-    return this.host.node(id) as GossipNode;
+    this.host.node(id); // throws for a node the host does not run
+    return this.gossip[id] as GossipNode;
   }
 
   /** True when node `id` is up. */

@@ -67,6 +67,9 @@ function runState(ctx: NodeContext): RunState {
   let st = ctx.shared.get('gossip') as RunState | undefined;
   if (st === undefined) {
     const settings = gossipSectionSchema.parse(ctx.options);
+    // The wrong-key model lives in the cluster binding (GossipCluster), which this module's nodes do not go through.
+    if (settings.wrong_key.length > 0)
+      throw new RangeError('wrong_key is modelled by the gossip protocol of desim run, not by the gossip module of desim/testing');
     st = {
       config: toGossipConfig(settings),
       all: ctx.names.map((_, i) => i),

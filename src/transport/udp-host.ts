@@ -14,9 +14,11 @@
  * address, timers are (re)armed or cleared, `trace` goes to the log callback.
  *
  * Inputs are never trusted. A datagram is, in order: dropped as `oversized`
- * if it exceeds the MTU plus the envelope overhead; dropped as
- * `client_overload` if it comes from a non-member whose request queue is
- * full (before any other work); opened (`envelope.ts`): with a keyring only
+ * if it exceeds the MTU plus the envelope overhead; if it comes from a
+ * non-member, dropped as `client_overload` when that source's request queue
+ * is full or it is over its request rate, and otherwise queued as it is
+ * (nothing more is done with it until its turn, below); opened
+ * (`envelope.ts`): with a keyring only
  * sealed datagrams that authenticate with one of its keys are kept (the rest
  * are dropped as `unauthenticated`), and sealed datagrams stamped outside the
  * replay window are dropped as `replay`; without a keyring a padded plain
@@ -30,12 +32,14 @@
  * caught and counted (`handler_errors`), so no input can stop the node.
  *
  * Client requests. Each source address has its own bounded queue
- * (`clientQueuePerSource`, and `clientQueueTotal` over all sources); the
- * host serves the queues round-robin, one request per source per pass, at
- * most `clientBatch` requests per turn of the event loop, so peer datagrams
- * and other clients' requests are read between batches: a flood from one
- * source fills its own queue and is dropped there, it does not starve gets
- * from others or gossip. Requests carry ids; the last replies are cached per
+ * (`clientQueuePerSource`, and `clientQueueTotal` over all sources) of
+ * datagrams not yet opened; the host serves the queues round-robin, one
+ * datagram per source per pass, at most `clientBatch` per turn of the event
+ * loop (opening, decoding and answering each), so the socket is read
+ * between batches at little cost per datagram: a flood from one source
+ * fills its own queue and the rest of it is dropped on arrival, before any
+ * decryption, while a request from another source waits behind at most one
+ * of the flood's per pass. Requests carry ids; the last replies are cached per
  * (client address, id) so a retried request is answered again without
  * being applied twice. A sealed request whose nonce was already seen within
  * the replay window is dropped as `replay` (a captured put cannot be
@@ -109,7 +113,7 @@ export interface UdpHostOptions<M, C, R> {
   readonly clockNs?: () => number;
   /** Client replies remembered for retries (default 1024). */
   readonly replyCacheSize?: number;
-  /** Socket receive buffer to ask for, bytes (default 1 MiB; the OS may cap it, e.g. at Linux's net.core.rmem_max). */
+  /** Socket receive buffer to ask for, bytes (default {@link RECV_BUFFER_BYTES}; the OS may cap it, e.g. at Linux's net.core.rmem_max). */
   readonly recvBufferBytes?: number;
   /** Shared keys: with them every datagram is sealed and only sealed datagrams are accepted (see {@link UdpHost.setKeyring}). */
   readonly keyring?: Keyring;
@@ -121,7 +125,7 @@ export interface UdpHostOptions<M, C, R> {
   readonly clientQueuePerSource?: number;
   /** Client requests queued over all sources (default 4096). */
   readonly clientQueueTotal?: number;
-  /** Client requests served per turn of the event loop (default 64). */
+  /** Client requests served per turn of the event loop (default 16). */
   readonly clientBatch?: number;
   /**
    * Client requests accepted per second from one source address (token
@@ -130,6 +134,14 @@ export interface UdpHostOptions<M, C, R> {
    */
   readonly clientRatePerSource?: number;
 }
+
+/**
+ * Default socket receive buffer, bytes: 128 KiB (Linux counts about twice that, some 100 full
+ * datagrams). Enough for the bursts a node that keeps up sees; a larger buffer only lengthens the
+ * queue a request waits in when a flood outruns the node (measured: gets under a flood were
+ * answered 2-3 times sooner than with 1 MiB; see the README's Floods).
+ */
+export const RECV_BUFFER_BYTES = 128 * 1024;
 
 /** Default client requests per second accepted from one source address. */
 export const CLIENT_RATE_PER_SOURCE = 1000;
@@ -148,6 +160,12 @@ interface PendingRequest<M> {
   readonly requestBytes: number;
   readonly framed: boolean;
 }
+
+/**
+ * A datagram in a client queue: a non-member's datagram as read (opened and
+ * decoded only when its turn comes), or a member's request already decoded.
+ */
+type Queued<M> = { readonly from: string; readonly bytes: Uint8Array; readonly request?: PendingRequest<M> };
 
 /** The host's counters (all since start). */
 export interface HostCounters {
@@ -221,7 +239,7 @@ export class UdpHost<M, C = never, R = unknown> {
   private readonly socket: dgram.Socket;
   private readonly timers = new Map<string, NodeJS.Timeout>();
   private readonly replies = new Map<string, Uint8Array>();
-  private readonly clientQueues = new Map<string, PendingRequest<M>[]>();
+  private readonly clientQueues = new Map<string, Queued<M>[]>();
   private clientQueued = 0;
   private drainScheduled = false;
   private readonly nonces = new Map<string, number>();
@@ -283,7 +301,7 @@ export class UdpHost<M, C = never, R = unknown> {
     this.socket.on('error', (err) => this.log({ kind: 'error', where: 'socket', detail: err.message }));
     this.socket.on('message', (buf, rinfo) => this.onDatagram(buf, `${rinfo.address}:${rinfo.port}`));
     try {
-      this.socket.setRecvBufferSize(this.opts.recvBufferBytes ?? 1 << 20);
+      this.socket.setRecvBufferSize(this.opts.recvBufferBytes ?? RECV_BUFFER_BYTES);
     } catch (err) {
       this.log({ kind: 'error', where: 'socket', detail: `cannot set the receive buffer: ${message(err)}` });
     }
@@ -362,9 +380,18 @@ export class UdpHost<M, C = never, R = unknown> {
     if (bytes.length > this.maxBytes + SEALED_OVERHEAD) return this.drop('oversized', from, `${bytes.length} bytes`);
     const member = this.opts.membership.idOf(from);
     if (member === undefined && this.opts.client !== undefined) {
+      // A non-member can only be a client: queue the datagram as it is, and open it in its turn
+      // (drainClients). Reading stays cheap, so the socket buffer drains and a flood from one
+      // source fills its own queue, not the buffer other clients and peers share.
       if (this.queueFull(from)) return this.drop('client_overload', from, 'request queue full');
       if (!this.takeToken(from)) return this.drop('client_overload', from, 'over the per-source request rate');
+      return this.enqueue({ from, bytes });
     }
+    this.handleDatagram(bytes, from, member);
+  }
+
+  /** Opens, decodes and routes one datagram: a client request is queued (a member's) or answered (in its turn), the rest go to the node. */
+  private handleDatagram(bytes: Uint8Array, from: string, member: NodeId | undefined, inTurn = false): void {
     let payload: Uint8Array = bytes;
     let nonce: { id: string; sentAtMs: number } | undefined;
     const ring = this.keyring;
@@ -404,7 +431,9 @@ export class UdpHost<M, C = never, R = unknown> {
     }
     if (requestId !== undefined) {
       if (nonce !== undefined && !this.freshNonce(nonce.id, nonce.sentAtMs)) return this.drop('replay', from, 'a sealed request seen before');
-      return this.enqueue({ msg, id: requestId, from, requestBytes: bytes.length, framed: isEnvelope(bytes) });
+      const request: PendingRequest<M> = { msg, id: requestId, from, requestBytes: bytes.length, framed: isEnvelope(bytes) };
+      if (inTurn) return this.onClient(request);
+      return this.enqueue({ from, bytes, request });
     }
     const peer = member;
     if (peer === undefined || peer === this.opts.membership.self) return this.drop('unknown_peer', from, 'not a cluster member');
@@ -461,7 +490,7 @@ export class UdpHost<M, C = never, R = unknown> {
     return (q !== undefined && q.length >= (this.opts.clientQueuePerSource ?? 64)) || this.clientQueued >= (this.opts.clientQueueTotal ?? 4096);
   }
 
-  private enqueue(r: PendingRequest<M>): void {
+  private enqueue(r: Queued<M>): void {
     if (this.queueFull(r.from)) return this.drop('client_overload', r.from, 'request queue full');
     let q = this.clientQueues.get(r.from);
     if (q === undefined) {
@@ -480,14 +509,15 @@ export class UdpHost<M, C = never, R = unknown> {
   private drainClients(): void {
     this.drainScheduled = false;
     if (this.closed) return;
-    let budget = this.opts.clientBatch ?? 64;
+    let budget = this.opts.clientBatch ?? 16;
     while (budget > 0 && this.clientQueued > 0) {
       for (const [from, q] of this.clientQueues) {
         const r = q.shift();
         if (q.length === 0) this.clientQueues.delete(from);
         if (r === undefined) continue;
         this.clientQueued--;
-        this.onClient(r);
+        if (r.request !== undefined) this.onClient(r.request);
+        else this.handleDatagram(r.bytes, r.from, undefined, true);
         if (--budget === 0) break;
       }
     }

@@ -366,6 +366,22 @@ const BASES: Base[] = [
       workload: Array.from({ length: 12 }, (_, i) => ({ at_s: 0.1 + i / 1000, node: 'A', op: 'put', key: `b${i}`, value: 'x'.repeat(400) })),
     },
   },
+  // `wrong_key`: C's datagrams are refused by A and B and theirs by C, so C's write stays on C and A's never reaches it.
+  {
+    family: 'gossip',
+    label: 'gossip-wrong-key',
+    raw: {
+      ...common('keys-gossip-wrong-key', 3),
+      network: { nodes: ['A', 'B', 'C'] },
+      protocol: { gossip: { interval_s: 0.2, wrong_key: ['C'] } },
+      workload: [
+        { at_s: 0.1, node: 'A', op: 'put', key: 'a', value: 'from A' },
+        { at_s: 0.2, node: 'C', op: 'put', key: 'c', value: 'from C' },
+        { at_s: 2, node: 'B', op: 'get', key: 'c' },
+        { at_s: 2, node: 'C', op: 'get', key: 'a' },
+      ],
+    },
+  },
   // `preset` decides only the keys a file leaves out.
   {
     family: 'gossip',
@@ -573,6 +589,7 @@ const HINTS: Record<string, (raw: Raw, path: readonly PathSegment[], value: unkn
     ];
   },
   'protocol.gossip.clock.nodes[].node': (r, path, v) => [[{ path, value: otherNode(r, v as string) }]],
+  'protocol.gossip.wrong_key': (_r, path) => [[{ path, value: [] }], [{ path, value: ['B'] }]],
   // An MTU binds from below: the smallest allowed one (576 bytes, RFC 791's minimum datagram).
   'protocol.gossip.anti_entropy.mtu_bytes': (_r, path) => [[{ path, value: 576 }]],
   // A budget binds from below: one message per contact.

@@ -132,6 +132,10 @@ describe('keys that would do nothing are refused, naming the key', () => {
     expect(
       problems(gossip.replace('fanout: 2', 'fanout: 2, clock: { nodes: [{ node: A, offset_ms: 5 }, { node: B }, { node: A, drift_ppm: 3 }] }')),
     ).toEqual(['protocol.gossip.clock.nodes[0].node: node "A" again in clock.nodes[2]: give each node one entry']);
+    expect(problems(gossip.replace('fanout: 2', 'fanout: 2, wrong_key: [C, Z, C]'))).toEqual([
+      expect.stringMatching(/^protocol\.gossip\.wrong_key\[1\]: /),
+      'protocol.gossip.wrong_key[2]: node "C" is listed twice',
+    ]);
     expect(problems(gossip.replace('repair: split }', 'repair: split }\n  - { at_s: 4, set_latency_ms: 5, between: [B, B] }'))).toEqual([
       'faults[2].between: expected two different nodes, got B twice',
     ]);

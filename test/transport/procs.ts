@@ -83,7 +83,12 @@ const live = new Set<ChildProcess>();
  * wrapper that ends by exec-ing its arguments keeps the node's pid).
  */
 export function run(args: readonly string[], wrapper: readonly string[] = []): Proc {
-  const argv = [process.execPath, MAIN_JS, ...args];
+  return runScript(MAIN_JS, args, wrapper);
+}
+
+/** Starts `node script ...args` (see {@link run}), e.g. a test's own helper script. */
+export function runScript(script: string, args: readonly string[], wrapper: readonly string[] = []): Proc {
+  const argv = [process.execPath, script, ...args];
   const [exe, ...rest] = wrapper.length > 0 ? [...wrapper, ...argv] : argv;
   const child = spawn(exe as string, rest, { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
   live.add(child);

@@ -29,12 +29,22 @@
  *     regossip_anti_entropy: false # true: a version learned by anti-entropy becomes a hot rumor
  *     tombstone_gc_s: 300      # or "never"; collected once this old and confirmed by every peer
  *     clock: { kind: hlc, max_offset_ms: 0, max_drift_ppm: 0, max_ahead_ms: 500, nodes: [{ node: A, offset_ms: 5, drift_ppm: 100 }] }
+ *     wrong_key: []            # nodes given a key no other node holds (as `desim node --key-file` with another file)
  * ```
  *
  * Each node's clock offset and drift are drawn uniformly in ±max (stream
  * `gossip.clock`) unless `clock.nodes` sets them. `max_ahead_ms` (1 ns to 1 h) is the
  * bound on received timestamps (a version stamped further ahead of the
  * receiver's own clock is dropped and counted: see `GossipNode`).
+ *
+ * `wrong_key` lists nodes that seal their datagrams with a key of their own:
+ * every datagram between one of them and another node crosses the network
+ * and is dropped by the receiver, as a real node drops a datagram that does
+ * not authenticate (see `GossipCluster`). Such a node still takes client
+ * calls, so its writes stay on it and it learns nothing; the others never
+ * see its writes. Their drops are added to `packets_dropped`, and the
+ * headline gives their number. `converged` still asks every live node, so a
+ * wrong-key node that wrote, or missed a write, keeps it at 0.
  *
  * Workload entries: `{ at_s, node, op: put, key, value }`, `{ at_s, node,
  * op: get, key }`, `{ at_s, node, op: delete, key }` (a call at a node that
@@ -57,7 +67,8 @@
  * besides the writer, t_all over those every live node has; see
  * `metrics.ts`); messages_sent, bytes_sent (every
  * message of every type, encoded sizes); messages_per_node, bytes_per_node,
- * rumor_messages_per_node; packets_dropped (network drops, all causes);
+ * rumor_messages_per_node; packets_dropped (network drops, all causes, plus
+ * datagrams a receiver refused for a wrong key);
  * converged (1 when every live node holds the newest surviving version of
  * every key at the end); convergence_time_s (time of the last transition into that state
  * minus the time the last fault healed: the latest repair, release or
@@ -128,6 +139,7 @@ const gossipSectionShape = z.strictObject({
       )
       .default([]),
   }),
+  wrong_key: z.array(z.string()).default([]),
 });
 
 /** The parsed `protocol.gossip` section (every key resolved). */
@@ -160,6 +172,7 @@ export function presetSection(name: PresetName): Omit<GossipSettings, 'preset'> 
     },
     tombstone_gc_s: c.tombstoneGcNs === Infinity ? 'never' : c.tombstoneGcNs / 1e9,
     clock: { kind: c.clock, max_offset_ms: 0, max_drift_ppm: 0, max_ahead_ms: c.maxAheadNs / 1e6, nodes: [] },
+    wrong_key: [],
   };
 }
 
@@ -358,6 +371,7 @@ function attachGossip(
     config: toGossipConfig(s),
     clockOffsetNs: (id) => clocks.offsetsNs[id] as number,
     clockDriftPpm: (id) => clocks.driftsPpm[id] as number,
+    wrongKey: s.wrong_key.map((name) => world.ids.get(name) as number),
     metrics: {
       ...(hooks.onStored !== undefined ? { onStored: hooks.onStored } : {}),
       ...(deliveries !== undefined ? { onDelivery: (d) => deliveries.write(deliveryRow(names, d.timeNs, d.node, d.entry, d.via)) } : {}),
@@ -442,7 +456,7 @@ function attachGossip(
       messages_per_node: totals.messages / n,
       bytes_per_node: totals.bytes / n,
       rumor_messages_per_node: totals.rumor / n,
-      packets_dropped: droppedTotal(net.total),
+      packets_dropped: droppedTotal(net.total) + cluster.unauthenticatedTotal,
       converged: converged ? 1 : 0,
       convergence_time_s: convergenceS,
       stale_reads: stale,
@@ -467,7 +481,9 @@ function attachGossip(
     const shownGets = gets.length <= 4 ? gets : [...gets.slice(0, 4), `... (${gets.length} gets)`];
     const conv = converged ? `converged at t=${formatSeconds(m.lastConvergedNs)} s` : 'not converged at the end';
     const lostText = sum.lost > 0 ? [`${sum.lost} write${sum.lost === 1 ? '' : 's'} lost`] : [];
-    const headline = [`${n} nodes, ${writes}`, ...(shownGets.length > 0 ? [shownGets.join(' ')] : []), ...lostText, conv].join('; ');
+    const refused = cluster.unauthenticatedTotal;
+    const keyText = s.wrong_key.length > 0 ? [`${refused} datagram${refused === 1 ? '' : 's'} refused for a wrong key`] : [];
+    const headline = [`${n} nodes, ${writes}`, ...(shownGets.length > 0 ? [shownGets.join(' ')] : []), ...lostText, ...keyText, conv].join('; ');
     return {
       metrics,
       tables: { reads: { columns: READ_COLUMNS, rows: reads }, updates: { columns: UPDATE_COLUMNS, rows: updates } },
@@ -492,6 +508,12 @@ function checkGossip(scenario: ScenarioFor<GossipSettings, GossipWorkload>): Iss
         path: `protocol.gossip.clock.nodes[${i}].node`,
         message: `node ${JSON.stringify(node)} again in clock.nodes[${later}]: give each node one entry`,
       });
+  });
+  const wrong = scenario.settings.wrong_key;
+  wrong.forEach((node, i) => {
+    if (!names.has(node)) issues.push({ path: `protocol.gossip.wrong_key[${i}]`, message: unknownNode(node, names) });
+    else if (wrong.indexOf(node) < i)
+      issues.push({ path: `protocol.gossip.wrong_key[${i}]`, message: `node ${JSON.stringify(node)} is listed twice` });
   });
   if (names.size < 2) issues.push({ path: 'network.nodes', message: 'gossip needs at least 2 nodes' });
   const g = scenario.settings;
