@@ -115,6 +115,9 @@ export const FIELD_DOCS: Readonly<Record<string, FieldDoc>> = {
   },
   'protocol.gossip.connection_limit': { text: 'Rumor connections a node accepts per round, or none (no limit)', unit: 'connections per round' },
   'protocol.gossip.rumor_budget': { text: 'Most rumor messages a node sends per contact, or none (all, every round)', unit: 'messages per contact' },
+  'protocol.gossip.wrong_key': {
+    text: 'Nodes that seal their datagrams with a key no other node holds: every datagram between one of them and another node is dropped by the receiver',
+  },
   'protocol.gossip.forward_probability': { text: 'With stop: once, the probability of forwarding a rumor once', unit: PROBABILITY },
   'protocol.gossip.regossip_anti_entropy': { text: 'A version learned by anti-entropy becomes a hot rumor at the node that learned it' },
   'protocol.gossip.anti_entropy': { text: 'Periodic digest exchanges with one random peer' },
