@@ -537,18 +537,24 @@ function checkTcp(scenario: ScenarioFor<TcpSettings, never>): Issue[] {
     });
   }
   const sackFlows = s.flows.filter((f) => f.sack ?? s.sack).length;
-  for (const key of ['limited_transmit', 'prr'] as const) {
-    if (s[key] !== undefined && sackFlows === 0)
+  const sackOnly = (['limited_transmit', 'prr'] as const).filter((key) => s[key] !== undefined);
+  if (sackOnly.length > 0 && sackFlows === 0) {
+    for (const key of sackOnly)
       issues.push({
         path: `protocol.tcp.${key}`,
         message: "applies to SACK recovery, and no flow uses SACK: set sack: true (or a flow's sack) or remove it",
       });
+    issues.push({
+      path: 'protocol.tcp.sack',
+      message: `no flow uses SACK, yet ${sackOnly.join(' and ')} (SACK settings) are set: set sack: true or remove them`,
+    });
   }
   s.flows.forEach((f, i) => {
     if ((f.sack ?? s.sack) && f.variant === 'tahoe')
       issues.push({
-        path: f.sack === true ? `protocol.tcp.flows[${i}].sack` : `protocol.tcp.flows[${i}].variant`,
-        message: 'SACK recovery (RFC 6675) needs fast recovery, which tahoe has not: use reno or newreno, or sack: false for this flow',
+        path: `protocol.tcp.flows[${i}].variant`,
+        message:
+          'tahoe has no fast recovery, which SACK recovery (RFC 6675) needs, and this flow uses SACK: use reno or newreno, or set its sack: false',
       });
   });
   const names = s.flows.map((_, i) => flowName(s, i));
