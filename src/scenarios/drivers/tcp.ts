@@ -546,7 +546,7 @@ function checkTcp(scenario: ScenarioFor<TcpSettings, never>): Issue[] {
       });
     issues.push({
       path: 'protocol.tcp.sack',
-      message: `no flow uses SACK, yet ${sackOnly.join(' and ')} (SACK settings) are set: set sack: true or remove them`,
+      message: `no flow uses SACK, yet ${sackOnly.join(' and ')} ${sackOnly.length > 1 ? 'are' : 'is'} set (SACK only): set sack: true or remove ${sackOnly.length > 1 ? 'them' : 'it'}`,
     });
   }
   s.flows.forEach((f, i) => {
