@@ -22,7 +22,7 @@ import { DESIM_VERSION } from './scenarios/package-info.js';
 import { parseVaries } from './scenarios/overrides.js';
 import { runScenario } from './scenarios/runner.js';
 import { runSweep } from './scenarios/sweep.js';
-import { formatValidationTable, validationTable, VALIDATION_LOSS_RATES } from './validation/tcp.js';
+import { formatValidationTable, validationTable, VALIDATION_LOSS_RATES, VALIDATION_SACK_LOSS_RATES } from './validation/tcp.js';
 import { GOSSIP_REPORTS, gossipValidationReport } from './validation/gossip.js';
 
 /** Regenerates every README table and figure under `root`; `log` gets one line per step. */
@@ -64,7 +64,9 @@ export async function reproduce(root: string, log: (line: string) => void, jobs?
   log(`tcp-mathis-padhye-sweep: ${sweep.ran} runs; ${sweep.files.join(' ')}`);
   const tcp = formatValidationTable(validationTable());
   log(`validation/tcp-mathis-padhye.md:\n${tcp}`);
-  const tables: Record<string, string> = { 'tcp-mathis-padhye': tcp };
+  const tcpSack = formatValidationTable(validationTable({ sack: true }, VALIDATION_SACK_LOSS_RATES));
+  log(`validation/tcp-mathis-padhye-sack.md:\n${tcpSack}`);
+  const tables: Record<string, string> = { 'tcp-mathis-padhye': tcp, 'tcp-mathis-padhye-sack': tcpSack };
   for (const name of GOSSIP_REPORTS) {
     const text = gossipValidationReport(name);
     tables[name] = text;

@@ -36,6 +36,8 @@ export interface TcpBenchOptions {
   readonly loss?: number;
   readonly queuePackets?: number;
   readonly seed?: number;
+  /** SACK recovery (RFC 6675, limited transmit and PRR on). Default false: the benchmark's figure is without. */
+  readonly sack?: boolean;
 }
 
 /** Runs the TCP benchmark and measures wall time (bench is the only place desim reads a wall clock). */
@@ -52,6 +54,7 @@ export function benchTcp(options: TcpBenchOptions = {}): TcpBenchResult {
     },
     returnPath: { delayNs: milliseconds(rttMs / 2) },
     flows: [{ variant: 'reno' }],
+    sack: options.sack ?? false,
   });
   bed.start();
   const t0 = process.hrtime.bigint();

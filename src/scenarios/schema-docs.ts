@@ -160,6 +160,9 @@ export const FIELD_DOCS: Readonly<Record<string, FieldDoc>> = {
   'protocol.tcp.min_rto_s': { text: 'RFC 6298 minimum retransmission timeout', unit: 's' },
   'protocol.tcp.delayed_ack': { text: 'ACK every second segment, or after delayed_ack_ms' },
   'protocol.tcp.delayed_ack_ms': { text: 'Longest an ACK is delayed (RFC 1122: less than 500 ms)', unit: 'ms' },
+  'protocol.tcp.sack': { text: "SACK for every flow: RFC 2018 blocks and RFC 6675 recovery (a flow's own sack overrides it; refused on tahoe)" },
+  'protocol.tcp.limited_transmit': { text: 'With SACK: RFC 3042 limited transmit (unset: on); refused without a SACK flow' },
+  'protocol.tcp.prr': { text: 'With SACK: RFC 6937 Proportional Rate Reduction in recovery (unset: on); refused without a SACK flow' },
   'protocol.tcp.flows': { text: 'The TCP flows, one sender and receiver each' },
   'protocol.tcp.flows[].variant': { text: 'Congestion control: tahoe, reno or newreno' },
   'protocol.tcp.flows[].name': { text: 'Name in traces and tables (default flow<i>)' },
@@ -168,6 +171,7 @@ export const FIELD_DOCS: Readonly<Record<string, FieldDoc>> = {
   'protocol.tcp.flows[].bytes': { text: 'Bytes to send, or unlimited', unit: 'bytes' },
   'protocol.tcp.flows[].from': { text: "With a network section: the sender's node" },
   'protocol.tcp.flows[].to': { text: "With a network section: the receiver's node" },
+  'protocol.tcp.flows[].sack': { text: "SACK for this flow (default: the section's sack)" },
 
   // protocol.module
   'protocol.module': { text: 'Your own sans-I/O protocol module' },

@@ -70,6 +70,8 @@ export interface FlowConfig {
   readonly totalBytes?: number;
   /** Delay added to this flow's RTT, on its return link (ns). Default 0. */
   readonly extraRttNs?: Time;
+  /** SACK for this flow (overrides the config's `sack`). */
+  readonly sack?: boolean;
 }
 
 /** Configuration of a {@link Dumbbell}: the path, its flows, and the settings every {@link TcpFlows} takes. */
@@ -116,6 +118,7 @@ export class Dumbbell {
         receiver: RIGHT,
         ...(fc.startNs !== undefined ? { startNs: fc.startNs } : {}),
         ...(fc.totalBytes !== undefined ? { totalBytes: fc.totalBytes } : {}),
+        ...(fc.sack !== undefined ? { sack: fc.sack } : {}),
         dataLink: [LEFT, RIGHT] as const,
         ackLink: [d, s] as const,
       };

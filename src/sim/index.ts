@@ -5,5 +5,5 @@
  */
 export { SimHost, type NodeFactory, type NodeTraceEvent, type SimHostOptions } from './host.js';
 export { Dumbbell, type BottleneckConfig, type DumbbellConfig, type FlowConfig, type ReturnPathConfig } from './dumbbell.js';
-export { TcpFlows, type FlowSummary, type TcpFlowSpec, type TcpFlowsConfig } from './tcp-flows.js';
+export { TcpFlows, type FlowSummary, type TcpFlowSpec, type TcpFlowsConfig, type TcpSegmentRecord } from './tcp-flows.js';
 export { GossipMetrics, type DeliveryRecord, type GossipMetricsOptions, type UpdateRecord, type UpdateSummary } from './gossip-metrics.js';

@@ -17,7 +17,11 @@
  * sends is followed by a `tx` trace action with the sender's state right after
  * it, which is emitted as the drop row when that segment was dropped. Segments
  * lost later (a partition that starts while they fly, a receiver that is down
- * when they arrive) are not drop rows; the sender sees them as losses.
+ * when they arrive) are not drop rows; the sender sees them as losses. The
+ * same `tx` actions feed the segment trace ({@link TcpFlows.segments}, one
+ * record per data segment sent, with whether the network dropped it at once)
+ * while it has a listener, and SACK senders with PRR emit a `prr` record per
+ * ACK in recovery ({@link TcpFlows.prr}).
  */
 import type { Simulator } from '../kernel/simulator.js';
 import { TraceSource } from '../kernel/trace.js';
@@ -28,7 +32,7 @@ import { congestionOps, type Variant } from '../protocols/tcp/congestion/index.j
 import type { CongestionOps } from '../protocols/tcp/congestion/ops.js';
 import type { TcpPacket } from '../protocols/tcp/packet.js';
 import { TcpReceiver } from '../protocols/tcp/receiver.js';
-import { TcpSender, type TcpTraceRecord } from '../protocols/tcp/sender.js';
+import { TcpSender, type PrrRecord, type TcpTraceRecord, type TcpTxRecord, type TraceGate } from '../protocols/tcp/sender.js';
 import { TcpStack } from '../protocols/tcp/stack.js';
 import type { ProtocolNode } from '../protocols/sans-io.js';
 import { SimHost, type NodeTraceEvent } from './host.js';
@@ -49,7 +53,12 @@ export interface TcpFlowSpec {
   readonly dataLink?: readonly [NodeId, NodeId];
   /** The directed link ACKs take. Default [receiver, sender]. */
   readonly ackLink?: readonly [NodeId, NodeId];
+  /** SACK for this flow (overrides {@link TcpFlowsConfig.sack}). */
+  readonly sack?: boolean;
 }
+
+/** A record of the segment trace: a data segment sent, and whether the network dropped it at once. */
+export type TcpSegmentRecord = TcpTxRecord & { readonly dropped: boolean };
 
 /** Settings shared by every flow of a {@link TcpFlows}. */
 export interface TcpFlowsConfig {
@@ -66,6 +75,12 @@ export interface TcpFlowsConfig {
   readonly delayedAck?: boolean;
   /** Delayed-ACK timeout (ns). Default 200 ms. */
   readonly delayedAckNs?: Time;
+  /** SACK (RFC 2018 blocks, RFC 6675 recovery) for every flow that does not say otherwise. Default false. */
+  readonly sack?: boolean;
+  /** With SACK: RFC 3042 limited transmit. Default true. */
+  readonly limitedTransmit?: boolean;
+  /** With SACK: RFC 6937 Proportional Rate Reduction. Default true. */
+  readonly prr?: boolean;
   /** Drops a data segment before the network sees it: (flow, seq, transmission number from 1). */
   readonly dropData?: (flow: number, seq: number, transmission: number) => boolean;
   /** Drops an ACK before the network sees it: (flow, ack number, index of the ACK of this flow from 1). */
@@ -135,6 +150,10 @@ export class TcpFlows {
   readonly trace = new TraceSource<TcpTraceRecord>('tcp.cwnd');
   /** Bytes [start, end) of a flow delivered in order to its application. */
   readonly deliveries = new TraceSource<{ readonly flow: number; readonly start: number; readonly end: number }>('tcp.deliver');
+  /** One record per data segment sent (connect before {@link start}). */
+  readonly segments = new TraceSource<TcpSegmentRecord>('tcp.segments');
+  /** RFC 6937 state per ACK in recovery of SACK flows with PRR (connect before {@link start}). */
+  readonly prr = new TraceSource<PrrRecord>('tcp.prr');
   /** The host running the TCP nodes. */
   readonly host: SimHost<TcpPacket>;
   readonly mssBytes: number;
@@ -168,6 +187,13 @@ export class TcpFlows {
       if (b === undefined) buffers.set(n, (b = new ActionBuffer<TcpPacket>()));
       return b;
     };
+    const segments = this.segments;
+    const prr = this.prr;
+    const segmentGate: TraceGate = {
+      get active(): boolean {
+        return segments.active || prr.active;
+      },
+    };
     const machines = new Map<NodeId, (TcpSender | TcpReceiver)[]>();
     const add = (n: NodeId, m: TcpSender | TcpReceiver): void => {
       const list = machines.get(n);
@@ -177,6 +203,7 @@ export class TcpFlows {
     config.flows.forEach((fc, i) => {
       const ops = typeof fc.variant === 'string' ? congestionOps(fc.variant) : fc.variant;
       const shared = (n: NodeId): boolean => (ends.get(n) as number) > 1;
+      const sack = fc.sack ?? config.sack ?? false;
       const sender = new TcpSender({
         mssBytes: this.mssBytes,
         initialWindowSegments: config.initialWindowSegments ?? 3,
@@ -189,6 +216,8 @@ export class TcpFlows {
         startNs: fc.startNs ?? 0,
         actions: bufferAt(fc.sender),
         trace: this.trace,
+        segmentTrace: segmentGate,
+        ...(sack ? { sack: { limitedTransmit: config.limitedTransmit ?? true, prr: config.prr ?? true } } : {}),
         ...(shared(fc.sender) ? { timers: { open: `open:${i}`, rto: `rto:${i}` } } : {}),
       });
       const receiver = new TcpReceiver({
@@ -199,6 +228,7 @@ export class TcpFlows {
         headerBytes: this.headerBytes,
         actions: bufferAt(fc.receiver),
         trace: this.deliveries,
+        sack,
         ...(shared(fc.receiver) ? { timer: `delack:${i}` } : {}),
       });
       add(fc.sender, sender);
@@ -334,14 +364,19 @@ export class TcpFlows {
         this.trace.emit(e.data as TcpTraceRecord);
         break;
       case 'tx': {
-        const r = e.data as TcpTraceRecord;
+        const r = e.data as TcpTxRecord;
         const f = this.flowList[r.flow] as Flow;
-        if (f.lastDropped) {
+        const dropped = f.lastDropped;
+        if (dropped) {
           f.lastDropped = false;
           this.trace.emit(r);
         }
+        if (this.segments.active) this.segments.emit({ ...r, dropped });
         break;
       }
+      case 'prr':
+        this.prr.emit(e.data as PrrRecord);
+        break;
       case 'deliver': {
         const d = e.data as { flow: number; start: number; end: number };
         this.deliveries.emit(d);

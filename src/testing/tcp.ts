@@ -13,7 +13,10 @@
  *   and all of them by the end;
  * - the sender's invariants hold after every input and every segment sent:
  *   cwnd >= 1 MSS, snd_una <= snd_nxt, and no segment sent lies wholly below
- *   snd_una (no retransmission of cumulatively acknowledged data).
+ *   snd_una (no retransmission of cumulatively acknowledged data);
+ * - with SACK (the `sack` option draws SACK flows), every segment sent by
+ *   pipe other than the fast retransmit leaves pipe <= cwnd (RFC 6675 step C:
+ *   send only while cwnd - pipe >= 1 SMSS).
  *
  * {@link checkTcpDelivery} runs the property over many cases; on failure it
  * writes the shrunk counterexample as a scenario file that `desim run`
@@ -40,6 +43,8 @@ export interface TcpCase {
   readonly delayed_ack: boolean;
   readonly link: LinkSection;
   readonly faults: readonly FaultEntry[];
+  /** SACK (RFC 2018 / RFC 6675, with limited transmit and PRR) for the flow. Absent: off. */
+  readonly sack?: boolean;
 }
 
 /** Options of {@link tcpCaseArb}. */
@@ -58,6 +63,8 @@ export interface TcpCaseOptions {
   readonly healBy_s?: number;
   /** At most this many fault episodes. Default 3. */
   readonly maxFaults?: number;
+  /** Draw SACK flows (then give Reno or NewReno variants: Tahoe has no fast recovery for SACK). Default false. */
+  readonly sack?: boolean;
 }
 
 const KINDS: readonly FaultKind[] = ['partition', 'one_way', 'hold', 'crash', 'loss', 'latency'];
@@ -94,6 +101,7 @@ export function tcpCaseArb(opts: TcpCaseOptions = {}): fc.Arbitrary<TcpCase> {
       link: { latency_ms: LATENCY_MS, bandwidth_bps: 10_000_000, queue_packets: r.queue, loss: r.loss, jitter_ms: r.jitter, duplicate: r.duplicate },
       // A loss episode ends by restoring the link's own loss.
       faults: r.faults.map((f) => ('set_loss' in f && f.set_loss === 0 ? { ...f, set_loss: r.loss } : f)),
+      ...(opts.sack === true ? { sack: true } : {}),
     }));
 }
 
@@ -105,7 +113,13 @@ export function tcpCaseToScenario(c: TcpCase, opts: { name: string; duration_s: 
     seed: c.seed,
     duration_s: opts.duration_s,
     network: { nodes: ['A', 'B'], link: c.link },
-    protocol: { tcp: { mss_bytes: c.mss_bytes, delayed_ack: c.delayed_ack, flows: [{ variant: c.variant, from: 'A', to: 'B', bytes: c.bytes }] } },
+    protocol: {
+      tcp: {
+        mss_bytes: c.mss_bytes,
+        delayed_ack: c.delayed_ack,
+        flows: [{ variant: c.variant, from: 'A', to: 'B', bytes: c.bytes, ...(c.sack === true ? { sack: true } : {}) }],
+      },
+    },
     faults: c.faults,
     outputs: { traces: 'all', plots: false },
   };
@@ -150,6 +164,10 @@ export function runTcpCase(c: TcpCase, opts: { duration_s: number }): TcpCaseRes
       checkState(tx, `sending [${tx.seq}, ${tx.seq + tx.len})`);
       if (tx.seq < tx.sndUna)
         fail(`at ${tx.timeNs} ns: sent [${tx.seq}, ${tx.seq + tx.len}), below snd_una ${tx.sndUna} (cumulatively acknowledged)`);
+      if (tx.pipeBytes >= 0 && tx.kind !== 'fast' && tx.pipeBytes > tx.cwndBytes)
+        fail(
+          `at ${tx.timeNs} ns: sent [${tx.seq}, ${tx.seq + tx.len}) (${tx.kind}) with pipe ${tx.pipeBytes} > cwnd ${tx.cwndBytes} after it (RFC 6675 step C)`,
+        );
     }
   });
   flows.trace.connect(() => undefined); // tracing on: the sender emits its records

@@ -224,6 +224,10 @@ const tcpSection = {
   min_rto_s: 0.2,
   delayed_ack: true,
   delayed_ack_ms: 40,
+  // Both flows use SACK (a flow's own sack is tried in the Gilbert-Elliott base, whose one flow loses bursts).
+  sack: true,
+  limited_transmit: true,
+  prr: true,
   flows: [
     // f0 completes (its size acts); f1 sends until the end.
     { variant: 'reno', name: 'f0', start_s: 0, extra_rtt_ms: 5, bytes: 50_000 },
@@ -415,7 +419,10 @@ const BASES: Base[] = [
   {
     family: 'tcp',
     label: 'tcp-gilbert-elliott',
-    raw: { ...common('keys-tcp-gilbert-elliott', 2), protocol: { tcp: { bottleneck: { bandwidth_bps: 2e6, loss: ge }, return_path: { loss: ge } } } },
+    raw: {
+      ...common('keys-tcp-gilbert-elliott', 2),
+      protocol: { tcp: { bottleneck: { bandwidth_bps: 2e6, loss: ge }, return_path: { loss: ge }, flows: [{ variant: 'reno', sack: true }] } },
+    },
   },
   // `preset` fills the keys a file leaves out.
   { family: 'tcp', label: 'tcp-preset', raw: { ...common('keys-tcp-preset', 2), protocol: { tcp: { preset: 'original' } } } },

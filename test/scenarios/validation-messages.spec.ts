@@ -55,7 +55,7 @@ describe('references to names are checked, with a did-you-mean', () => {
     expect(problems(gossip.replace('traces: [deliveries]', 'traces: [delivery, infection]'))).toEqual([
       'outputs.traces[0]: unknown trace "delivery"; did you mean "deliveries"? (gossip writes deliveries, infection)',
     ]);
-    expect(problems(tcp + 'outputs: { traces: [cwnd, calls] }\n')).toEqual(['outputs.traces[1]: unknown trace "calls" (tcp writes cwnd)']);
+    expect(problems(tcp + 'outputs: { traces: [cwnd, calls] }\n')).toEqual(['outputs.traces[1]: unknown trace "calls" (tcp writes cwnd, segments)']);
   });
 
   it('nodes in clock settings and workload entries are checked', () => {

@@ -14,7 +14,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { VARIANTS } from '../../src/protocols/tcp/index.js';
 import { BUILTIN_DRIVERS } from '../../src/scenarios/drivers/index.js';
 import { parseScenarioText, validateScenario } from '../../src/scenarios/loader.js';
-import { PropertyFailure, checkTcpDelivery, runTcpCase, tcpCaseArb, type TcpCase } from '../../src/testing/index.js';
+import { PropertyFailure, checkTcpDelivery, runTcpCase, tcpCaseArb, tcpCaseToScenario, type TcpCase } from '../../src/testing/index.js';
 import { fcParams } from '../fc.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'desim-tcp-prop-'));
@@ -32,6 +32,24 @@ describe('desim/testing: TCP delivers every byte once, in order, under loss, reo
       expect(r.numRuns).toBe(80);
     });
   }
+
+  it('sack (reno and newreno, limited transmit and PRR on): 80 cases', () => {
+    const r = checkTcpDelivery({
+      name: 'tcp-sack',
+      counterexampleDir: tmp,
+      cases: tcpCaseArb({ variants: ['reno', 'newreno'], sack: true }),
+      params: fcParams({ numRuns: 80 }),
+    });
+    expect(r.numRuns).toBe(80);
+  });
+
+  it('a SACK case replays as a SACK flow (its scenario file says sack: true)', () => {
+    const cases = fc.sample(tcpCaseArb({ variants: ['reno', 'newreno'], sack: true }), { seed: 7, numRuns: 20 });
+    expect(cases.every((c) => c.sack === true && c.variant !== 'tahoe')).toBe(true);
+    const scenario = tcpCaseToScenario(cases[0] as TcpCase, { name: 'x', duration_s: 10 });
+    expect((scenario['protocol'] as { tcp: { flows: { sack?: boolean }[] } }).tcp.flows[0]?.sack).toBe(true);
+    expect(fc.sample(tcpCaseArb(), { seed: 7, numRuns: 20 }).some((c) => c.sack !== undefined)).toBe(false);
+  });
 
   it('the cases reach what they claim: heavy loss, timeouts, every fault kind', () => {
     const cases = fc.sample(tcpCaseArb(), { seed: 7, numRuns: 200 });

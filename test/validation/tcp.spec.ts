@@ -4,7 +4,13 @@
  * (>= 1000 loss events per loss rate) is cheap enough to run here.
  */
 import { describe, expect, it } from 'vitest';
-import { VALIDATION_LOSS_RATES, formatValidationTable, validationPasses, validationTable } from '../../src/validation/tcp.js';
+import {
+  VALIDATION_LOSS_RATES,
+  VALIDATION_SACK_LOSS_RATES,
+  formatValidationTable,
+  validationPasses,
+  validationTable,
+} from '../../src/validation/tcp.js';
 
 describe('Reno goodput against the analytic models', () => {
   const rows = validationTable({ minLossEvents: 1000 });
@@ -52,5 +58,35 @@ describe('Reno goodput against the analytic models', () => {
     expect(delayed[0]?.ratioMathis, table).toBeLessThan(1.2);
     // Half the ACKs: slower window growth than without delayed ACKs at the same p.
     expect(delayed[0]!.goodputBps).toBeLessThan(0.8 * rows[1]!.goodputBps);
+  });
+});
+
+describe('SACK Reno goodput against Mathis (p <= 0.01)', () => {
+  const reno = validationTable({ minLossEvents: 1000 }, VALIDATION_SACK_LOSS_RATES);
+  const sack = validationTable({ minLossEvents: 1000, sack: true }, VALIDATION_SACK_LOSS_RATES);
+  const table = formatValidationTable(sack);
+
+  it('runs SACK for at least 1000 loss events per loss rate and beats Reno at every one', () => {
+    expect(sack.map((r) => r.p)).toEqual(VALIDATION_SACK_LOSS_RATES);
+    sack.forEach((r, i) => {
+      expect(r.lossEvents).toBeGreaterThanOrEqual(1000);
+      expect(r.goodputBps, table).toBeGreaterThan((reno[i] as (typeof reno)[number]).goodputBps);
+      expect(r.criterion).toBe('1.0 <= goodput/Mathis <= 1.25');
+    });
+  });
+
+  it('stays near the square-root law (0.95 to 1.25 x Mathis); the 1.0 floor is met at p <= 0.002 (the README reports the misses)', () => {
+    for (const r of sack) {
+      expect(r.ratioMathis, table).toBeGreaterThanOrEqual(0.95);
+      expect(r.ratioMathis, table).toBeLessThanOrEqual(1.25);
+      expect(r.pass).toBe(validationPasses(r.p, r.ratioMathis, r.ratioPadhye, true));
+    }
+    expect(
+      sack.filter((r) => r.p <= 0.002).every((r) => r.pass),
+      table,
+    ).toBe(true);
+    expect(validationPasses(0.01, 0.99, 1, true)).toBe(false);
+    expect(validationPasses(0.01, 1.3, 1, true)).toBe(false);
+    expect(validationPasses(0.01, 1.1, 1, true)).toBe(true);
   });
 });

@@ -1,4 +1,4 @@
-/** Packet-level TCP (Tahoe, Reno, NewReno): the public exports of `src/protocols/tcp`. */
+/** Packet-level TCP (Tahoe, Reno, NewReno, SACK recovery): the public exports of `src/protocols/tcp`. */
 export {
   congestionState,
   createControlBlock,
@@ -26,10 +26,13 @@ export {
   type SenderConfig,
   type SenderStats,
   type SenderTimerNames,
+  type PrrRecord,
+  type SackOptions,
   type TcpEvent,
   type TcpTraceRecord,
   type TcpTxRecord,
   type TraceGate,
+  type TxKind,
 } from './sender.js';
 export { TcpReceiver, type ReceiverConfig } from './receiver.js';
 export { TcpStack } from './stack.js';

@@ -6,4 +6,10 @@ export interface TcpPacket {
   readonly seq: number;
   /** Payload bytes; 0 for an ACK. */
   readonly len: number;
+  /**
+   * SACK blocks of an ACK when the flow uses SACK (RFC 2018): [start0, end0, start1, end1, ...], byte
+   * ranges [start, end) held out of order, the block of the segment that triggered the ACK first,
+   * then the most recently reported ones. Absent on flows without SACK.
+   */
+  readonly sack?: readonly number[];
 }

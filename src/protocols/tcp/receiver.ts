@@ -21,6 +21,13 @@
  * {@link ActionBuffer}: consume them before the next input.
  * {@link TcpReceiver.onSegment} and {@link TcpReceiver.onDelayedAckTimer} are
  * the bare transitions (they return the ACK number to send now, or -1).
+ *
+ * SACK (RFC 2018), when on: every ACK carries up to 4 blocks of the data held
+ * out of order (3 when the timestamps option would share the header; desim
+ * models no timestamps, so `timestamps` only sets that limit). The first
+ * block holds the segment that triggered the ACK, unless it advanced rcvNxt;
+ * the others repeat the most recently reported blocks (section 4), each still
+ * a whole range of the buffer above rcvNxt. No D-SACK (RFC 2883).
  */
 import type { Action, NodeId, ProtocolNode, Time } from '../sans-io.js';
 import { ActionBuffer } from './action-buffer.js';
@@ -45,7 +52,13 @@ export interface ReceiverConfig {
   readonly actions?: ActionBuffer<TcpPacket>;
   /** Emit a `deliver` trace action per in-order delivery while this gate is active. Default: never. */
   readonly trace?: TraceGate;
+  /** Send SACK blocks (RFC 2018). Default false. */
+  readonly sack?: boolean;
+  /** With SACK: the timestamps option would be on, so at most 3 blocks fit (else 4, RFC 2018 section 3). Default false. */
+  readonly timestamps?: boolean;
 }
+
+const NO_BLOCKS: readonly number[] = Object.freeze([]);
 
 /** A TCP receiver with an out-of-order buffer, a sans-I/O protocol node. */
 export class TcpReceiver implements ProtocolNode<TcpPacket> {
@@ -77,6 +90,10 @@ export class TcpReceiver implements ProtocolNode<TcpPacket> {
   private pending = 0; // in-order segments not yet acknowledged (delayed ACKs)
   private oooStart: number[] = [];
   private oooEnd: number[] = [];
+  private readonly sack: boolean;
+  private readonly maxBlocks: number;
+  /** The blocks to report, most recent first: [start0, end0, ...] (SACK only). */
+  private recent: number[] = [];
 
   constructor(config: ReceiverConfig = {}) {
     this.delayed = config.delayedAck ?? false;
@@ -87,6 +104,13 @@ export class TcpReceiver implements ProtocolNode<TcpPacket> {
     this.timer = config.timer ?? 'delack';
     this.out = config.actions ?? new ActionBuffer<TcpPacket>();
     this.trace = config.trace;
+    this.sack = config.sack ?? false;
+    this.maxBlocks = config.timestamps === true ? 3 : 4;
+  }
+
+  /** The SACK blocks the next ACK carries (a copy): [start0, end0, ...], most recent first. */
+  sackBlocks(): number[] {
+    return this.recent.slice();
   }
 
   /** Nothing to do at the first start; after a restart that kept its state, tells the driver the delayed-ACK deadline again. */
@@ -118,7 +142,32 @@ export class TcpReceiver implements ProtocolNode<TcpPacket> {
   }
 
   private sendAck(ack: number): void {
-    this.out.send(this.peer, { flow: this.flow, seq: ack, len: 0 }, this.headerBytes);
+    if (this.sack) {
+      const sack = this.recent.length > 0 ? this.recent.slice() : NO_BLOCKS;
+      this.out.send(this.peer, { flow: this.flow, seq: ack, len: 0, sack }, this.headerBytes);
+    } else this.out.send(this.peer, { flow: this.flow, seq: ack, len: 0 }, this.headerBytes);
+  }
+
+  /** RFC 2018 section 4: the block [s, e) of the arriving segment first, then the earlier blocks it does not cover. */
+  private reportFirst(s: number, e: number): void {
+    const old = this.recent;
+    const next = [s, e];
+    for (let i = 0; i + 1 < old.length && next.length < 2 * this.maxBlocks; i += 2) {
+      const os = old[i] as number;
+      if (os >= s && os < e) continue; // merged into the first block
+      next.push(os, old[i + 1] as number);
+    }
+    this.recent = next;
+  }
+
+  /** Drops the reported blocks the cumulative ACK now covers. */
+  private dropCovered(): void {
+    if (this.recent.length === 0) return;
+    const kept: number[] = [];
+    for (let i = 0; i + 1 < this.recent.length; i += 2) {
+      if ((this.recent[i] as number) > this.rcvNxt) kept.push(this.recent[i] as number, this.recent[i + 1] as number);
+    }
+    this.recent = kept;
   }
 
   /** Lazy re-arm, as the sender's: the driver's timer moves only earlier; one that fires early is set again. */
@@ -146,13 +195,17 @@ export class TcpReceiver implements ProtocolNode<TcpPacket> {
       return this.ackNow();
     }
     if (seq > this.rcvNxt) {
-      this.insert(seq, end);
+      const i = this.insert(seq, end);
+      if (this.sack) this.reportFirst(this.oooStart[i] as number, this.oooEnd[i] as number);
       return this.ackNow(); // out of order: immediate duplicate ACK
     }
     const from = this.rcvNxt;
     this.rcvNxt = end;
     const hadGap = this.oooStart.length > 0;
-    if (hadGap) this.pullBuffered();
+    if (hadGap) {
+      this.pullBuffered();
+      if (this.sack) this.dropCovered();
+    }
     const trace = this.trace;
     if (trace !== undefined && trace.active) this.out.trace('deliver', { flow: this.flow, start: from, end: this.rcvNxt });
     if (hadGap || !this.delayed) return this.ackNow();
@@ -190,8 +243,8 @@ export class TcpReceiver implements ProtocolNode<TcpPacket> {
     }
   }
 
-  /** Adds [s, e) to the sorted, disjoint out-of-order ranges, merging overlaps and neighbours. */
-  private insert(s: number, e: number): void {
+  /** Adds [s, e) to the sorted, disjoint out-of-order ranges, merging overlaps and neighbours; returns the index of its range. */
+  private insert(s: number, e: number): number {
     const starts = this.oooStart;
     const ends = this.oooEnd;
     // Find the first range that ends at or after s (ranges usually arrive in order: search from the end).
@@ -207,5 +260,6 @@ export class TcpReceiver implements ProtocolNode<TcpPacket> {
     }
     starts.splice(i, j - i, ns);
     ends.splice(i, j - i, ne);
+    return i;
   }
 }

@@ -62,6 +62,21 @@
  *   in fast recovery (then ssthresh is kept), cwnd = 1 SMSS, leave recovery,
  *   recover = highTx - 1 (RFC 6582 3.2 step 4), back off the RTO, go back to
  *   sndUna and resend.
+ *
+ * SACK (config `sack`, Reno or NewReno windows): the ACKs carry RFC 2018
+ * blocks and a per-segment scoreboard replaces the algorithm's own recovery
+ * with RFC 6675's: a duplicate ACK is one that SACKs new data; recovery starts
+ * on the third or when the segment at sndUna IsLost (more than 2 SMSS SACKed
+ * above it), with RecoveryPoint = recover = highTx - 1; every ACK then sets
+ * pipe (SetPipe) and sends NextSeg (lost holes, new data, other holes, one
+ * rescue) while cwnd - pipe >= 1 SMSS; cwnd is ssthresh (RFC 6675 4.2) or,
+ * with PRR, pipe + sndcnt (RFC 6937 3.1, slow-start reduction bound); the
+ * ACK that covers RecoveryPoint leaves recovery with cwnd = ssthresh. Before
+ * recovery, RFC 3042 limited transmit sends new data by pipe on the first
+ * duplicate ACKs (RFC 6675 step 3). After a timeout the go-back-N skips
+ * SACKed segments. Every segment sent is a `tx` trace with its kind (see
+ * {@link TxKind}) when the cwnd or the segment trace listens; PRR adds a
+ * `prr` trace per ACK in recovery.
  */
 import type { Action, NodeId, ProtocolNode, Time } from '../sans-io.js';
 import { ActionBuffer } from './action-buffer.js';
@@ -91,13 +106,58 @@ export type TcpTraceRecord = {
   readonly rtoNs: Time;
 };
 
+/**
+ * Why a segment was sent: `new` (first transmission), `fast` (the fast retransmit that starts
+ * recovery), `rto` (a retransmission after a timeout: the timer's own and the go-back-N that follows),
+ * `partial` (NewReno's retransmission on a partial ACK), `sack` (an RFC 6675 NextSeg retransmission
+ * in SACK recovery), `rescue` (RFC 6675's rescue retransmission).
+ */
+export type TxKind = 'new' | 'fast' | 'rto' | 'partial' | 'sack' | 'rescue';
+
 /** The `tx` trace record: the state right after a segment was sent, and the segment. Its event is `drop` (the driver emits it only for dropped segments). */
 export type TcpTxRecord = TcpTraceRecord & {
   readonly seq: number;
   readonly len: number;
   /** 1 when some of the bytes were sent before. */
   readonly retransmission: number;
+  readonly kind: TxKind;
+  /** When the retransmission timer expires after this send (ns), as RFC 6298 5.1 leaves it. */
+  readonly rtoDeadlineNs: Time;
+  /** RFC 6675 pipe right after this send (bytes, the segment included), or -1 when the send was not governed by pipe. */
+  readonly pipeBytes: number;
 };
+
+/**
+ * The `prr` trace record: one per ACK a SACK sender with PRR handles in recovery (RFC 6937 section
+ * 3), written before the segments that ACK lets out. `sndcnt` is what the ACK allows; the sends that
+ * follow keep pipe within cwnd = pipe + sndcnt.
+ */
+export type PrrRecord = {
+  readonly timeNs: Time;
+  readonly flow: number;
+  /** 1 on the ACK that starts recovery (its fast retransmit may go out even when sndcnt is 0, as Linux does). */
+  readonly entry: number;
+  /** Bytes this ACK newly delivered: advance of sndUna plus the change in SACKed bytes. */
+  readonly deliveredBytes: number;
+  /** prr_delivered and prr_out (before this ACK's sends), RecoverFS, pipe, ssthresh (bytes). */
+  readonly prrDeliveredBytes: number;
+  readonly prrOutBytes: number;
+  readonly recoverFsBytes: number;
+  readonly pipeBytes: number;
+  readonly ssthreshBytes: number;
+  /** `prr` (pipe > ssthresh: proportional part) or `ssrb` (slow-start reduction bound). */
+  readonly mode: 'prr' | 'ssrb';
+  readonly sndcntBytes: number;
+  readonly segmentSize: number;
+};
+
+/** SACK settings of a {@link TcpSender} (RFC 2018, RFC 6675). */
+export interface SackOptions {
+  /** RFC 3042 limited transmit on the first two duplicate ACKs (as RFC 6675 section 5 step 3 words it, by pipe). */
+  readonly limitedTransmit: boolean;
+  /** RFC 6937 Proportional Rate Reduction in recovery (else RFC 6675: cwnd = ssthresh for the whole recovery). */
+  readonly prr: boolean;
+}
 
 /** Whether anyone listens to the node's trace actions (checked before building a record: the cwnd trace is hot). */
 export interface TraceGate {
@@ -138,6 +198,10 @@ export interface SenderConfig {
   readonly actions?: ActionBuffer<TcpPacket>;
   /** Emit `cwnd` and `tx` trace actions while this gate is active. Default: never. */
   readonly trace?: TraceGate;
+  /** Emit `tx` trace actions (and `prr` ones) while this gate is active, whatever `trace` says. Default: never. */
+  readonly segmentTrace?: TraceGate;
+  /** SACK loss recovery (RFC 6675) with these options, or none (the algorithm's own). Not with Tahoe. Default none. */
+  readonly sack?: SackOptions;
 }
 
 /** Counters of one sender. */
@@ -210,6 +274,9 @@ export class TcpSender implements ProtocolNode<TcpPacket> {
   private readonly startNs: Time;
   private readonly out: ActionBuffer<TcpPacket>;
   private readonly trace: TraceGate | undefined;
+  private readonly segmentTrace: TraceGate | undefined;
+  /** SACK settings, or undefined for the algorithm's own recovery. */
+  private readonly sack: SackOptions | undefined;
   /** When the driver's retransmission timer fires (ns), or -1 when none is pending. */
   private armedNs: Time = -1;
   private firstPartialAck = false;
@@ -218,6 +285,24 @@ export class TcpSender implements ProtocolNode<TcpPacket> {
   private sentAt: Float64Array = new Float64Array(64);
   private retx: Uint8Array = new Uint8Array(64);
   private mask = 63;
+  // SACK scoreboard (RFC 6675 section 3): per segment, 1 when SACKed; the SACKed bytes in [sndUna, highTx).
+  private sacked: Uint8Array = new Uint8Array(64);
+  private sackedBytes = 0;
+  private sackedSegs = 0;
+  /** Set by nextSeg when the segment it returns is the rescue retransmission. */
+  private nextRescue = false;
+  /** One past the highest byte SACKed (RFC 6675 HighSACK + 1), or 0. */
+  private highSack = 0;
+  /** One past the highest byte retransmitted in this recovery (RFC 6675 HighRxt + 1). */
+  private highRxt = 0;
+  /** RFC 6675 RescueRxt: the RecoveryPoint of the recovery that made its rescue retransmission, or -1. */
+  private rescueRxt = -1;
+  /** RFC 6675 pipe as last computed (bytes), or -1 outside a send governed by it (traced with each segment). */
+  private pipe = -1;
+  // RFC 6937 state: prr_delivered, prr_out, RecoverFS (bytes).
+  private prrDelivered = 0;
+  private prrOut = 0;
+  private recoverFs = 0;
 
   constructor(config: SenderConfig) {
     this.ops = config.ops;
@@ -231,6 +316,10 @@ export class TcpSender implements ProtocolNode<TcpPacket> {
     this.timers = config.timers ?? DEFAULT_TIMERS;
     this.out = config.actions ?? new ActionBuffer<TcpPacket>();
     this.trace = config.trace;
+    this.segmentTrace = config.segmentTrace;
+    this.sack = config.sack;
+    if (this.sack !== undefined && this.ops.recovery === 'none')
+      throw new RangeError(`SACK recovery needs fast recovery, which ${this.ops.name} does not have`);
     this.tcb = createControlBlock(config.mssBytes, config.initialWindowSegments);
     this.rtt = new RttEstimator(config.rtt);
   }
@@ -266,7 +355,7 @@ export class TcpSender implements ProtocolNode<TcpPacket> {
 
   /** An ACK arrived (data segments sent to a sender are ignored). */
   handleMessage(_from: NodeId, msg: TcpPacket, now: Time): void {
-    if (msg.len === 0) this.onAck(msg.seq, now);
+    if (msg.len === 0) this.onAck(msg.seq, now, msg.sack);
   }
 
   /** The `open` or the `rto` timer fired. */
@@ -292,9 +381,13 @@ export class TcpSender implements ProtocolNode<TcpPacket> {
     this.flushTimer();
   }
 
-  /** A cumulative ACK (next byte expected by the receiver) arrived. */
-  onAck(ack: number, now: Time): void {
+  /** A cumulative ACK (next byte expected by the receiver) arrived, with its SACK blocks if any. */
+  onAck(ack: number, now: Time, sackBlocks?: readonly number[]): void {
     if (ack > this.highTx || ack < this.sndUna) return; // acknowledges unsent data, or stale
+    if (this.sack !== undefined) {
+      this.onSackAck(ack, now, sackBlocks, this.sack);
+      return;
+    }
     const tcb = this.tcb;
     const mss = this.mss;
     if (ack === this.sndUna) {
@@ -320,25 +413,7 @@ export class TcpSender implements ProtocolNode<TcpPacket> {
 
     // New data acknowledged.
     const bytesAcked = ack - this.sndUna;
-    const kFirst = this.sndUna / mss;
-    const kLast = Math.ceil(ack / mss) - 1;
-    let karnOk = true;
-    for (let k = kFirst; k <= kLast; k++) {
-      if (this.retx[k & this.mask] === 1) {
-        karnOk = false;
-        break;
-      }
-    }
-    let rttNs = -1;
-    if (karnOk) {
-      rttNs = now - (this.sentAt[kLast & this.mask] as number);
-      this.rtt.sample(rttNs);
-      this.stats.rttSumNs += rttNs;
-      this.stats.rttSamples++;
-    }
-    this.sndUna = ack;
-    if (this.sndNxt < ack) this.sndNxt = ack;
-    if (this.ops.pktsAcked !== undefined) this.ops.pktsAcked(tcb, kLast - kFirst + 1, rttNs);
+    this.advance(ack, now);
 
     let restartTimer = true;
     let event: TcpEvent = 'ack';
@@ -351,12 +426,15 @@ export class TcpSender implements ProtocolNode<TcpPacket> {
         this.dupacks = 0;
         event = 'recovery_exit';
       } else {
-        // NewReno partial ACK, RFC 6582 3.2 step 3: resend the next hole, partial deflation.
-        this.transmit(this.sndUna, Math.min(mss, this.totalBytes - this.sndUna), now);
+        // NewReno partial ACK, RFC 6582 3.2 step 3: resend the next hole, partial deflation. The
+        // timer restarts on the first partial ACK only ("Impatient"), before the resend so that
+        // the resend's trace shows the deadline it leaves.
         tcb.cwnd = Math.max(tcb.cwnd - bytesAcked + (bytesAcked >= mss ? mss : 0), mss);
         this.dupacks = 0;
-        restartTimer = this.firstPartialAck; // RFC 6582 3.2 step 3 ("Impatient")
+        restartTimer = false;
+        if (this.firstPartialAck) this.rtoDeadlineNs = now + this.rtt.rtoNs; // RFC 6298 5.3
         this.firstPartialAck = false;
+        this.transmit(this.sndUna, Math.min(mss, this.totalBytes - this.sndUna), now, 'partial');
       }
     } else {
       this.dupacks = 0;
@@ -372,6 +450,278 @@ export class TcpSender implements ProtocolNode<TcpPacket> {
     this.sendData(now);
     this.emit(now, event);
     this.flushTimer();
+  }
+
+  /**
+   * An ACK of a SACK sender (RFC 6675 section 5; PRR per RFC 6937 section 3). The scoreboard takes
+   * the ACK's blocks first. A duplicate ACK is one that SACKs data not SACKed before (RFC 6675
+   * section 2); recovery starts on the third, or when the segment at sndUna IsLost (step 2), once
+   * sndUna is past `recover` (the RecoveryPoint of the last recovery or timeout). In recovery
+   * (steps A-C) the ACK that covers RecoveryPoint (= recover) ends it with cwnd = ssthresh; any other
+   * sets pipe and sends NextSeg while cwnd - pipe >= 1 SMSS, cwnd being ssthresh (RFC 6675 step 4.2)
+   * or, with PRR, pipe + sndcnt.
+   */
+  private onSackAck(ack: number, now: Time, blocks: readonly number[] | undefined, opts: SackOptions): void {
+    const tcb = this.tcb;
+    const sackedBefore = this.sackedBytes;
+    const bytesAcked = ack - this.sndUna;
+    if (bytesAcked > 0) this.advance(ack, now);
+    const newlySacked = blocks !== undefined && blocks.length > 0 ? this.updateScoreboard(blocks) : 0;
+    const delivered = bytesAcked + this.sackedBytes - sackedBefore; // RFC 6937 DeliveredData
+    if (bytesAcked === 0 && (this.highTx <= this.sndUna || newlySacked === 0)) return; // not a duplicate ACK
+
+    let event: TcpEvent = bytesAcked > 0 ? 'ack' : 'dupack';
+    if (bytesAcked > 0) {
+      if (this.sndUna >= this.highTx) {
+        this.rtoDeadlineNs = -1; // RFC 6298 5.2
+        if (this.done && this.stats.completedNs < 0) this.stats.completedNs = now;
+      } else this.rtoDeadlineNs = now + this.rtt.rtoNs; // RFC 6298 5.3
+    }
+    if (tcb.inRecovery) {
+      if (ack > this.recover) {
+        // RFC 6675 step A: the cumulative ACK covers RecoveryPoint; RFC 6937 ends with cwnd = ssthresh too.
+        tcb.cwnd = tcb.ssthresh;
+        tcb.inRecovery = false;
+        tcb.cwndCount = 0;
+        this.dupacks = 0;
+        event = 'recovery_exit';
+        this.sendData(now);
+      } else {
+        if (bytesAcked === 0) this.dupacks++;
+        this.recoverySend(now, delivered, opts, false); // steps B and C
+      }
+    } else {
+      if (bytesAcked > 0) {
+        this.dupacks = 0; // step 1
+        this.ops.increaseWindow(tcb, bytesAcked);
+      } else this.dupacks++;
+      // HighACK > RecoveryPoint: not while a timeout's go-back-N is still below its recover. (NewReno's
+      // stricter "covers more than recover" guards against duplicates of segments resent after a
+      // timeout; with SACK those SACK nothing new, so they are no duplicate ACKs at all, and the
+      // stricter test would wrongly refuse a loss of the first segment after a recovery.)
+      if ((this.dupacks >= 3 || this.isLost(this.sndUna)) && this.sndUna > this.recover && this.highTx > this.sndUna) {
+        this.enterSackRecovery(now, delivered, opts); // steps 2 and 4
+        event = 'fast_retransmit';
+      } else if (bytesAcked === 0) {
+        // Step 3 (RFC 3042 by pipe): new data while cwnd - pipe >= 1 SMSS; SACKed segments left the pipe.
+        if (opts.limitedTransmit && this.sndNxt === this.highTx) this.sendNewByPipe(now);
+      } else this.sendData(now);
+    }
+    this.pipe = -1;
+    this.emit(now, event);
+    this.flushTimer();
+  }
+
+  /** RFC 6675 step 4 (fast retransmit, loss recovery), with RFC 6937's initialisation when PRR is on. */
+  private enterSackRecovery(now: Time, delivered: number, opts: SackOptions): void {
+    const tcb = this.tcb;
+    this.stats.fastRetransmits++;
+    tcb.ssthresh = this.ops.ssThresh(tcb, this.flightSize()); // step 4.2 (RFC 5681 eq. 4)
+    this.recover = this.highTx - 1; // step 4.1: RecoveryPoint = HighData
+    tcb.inRecovery = true;
+    tcb.cwndCount = 0;
+    this.highRxt = this.sndUna;
+    this.rescueRxt = -1;
+    if (opts.prr) {
+      this.prrDelivered = 0;
+      this.prrOut = 0;
+      this.recoverFs = this.highTx - this.sndUna; // RFC 6937: RecoverFS = snd.nxt - snd.una
+    } else tcb.cwnd = tcb.ssthresh; // step 4.2
+    this.recoverySend(now, delivered, opts, true);
+  }
+
+  /**
+   * One ACK in SACK recovery: pipe (RFC 6675 SetPipe), cwnd by PRR (RFC 6937 section 3.1, with
+   * the slow-start reduction bound) when on, then step C: NextSeg while cwnd - pipe >= 1 SMSS. On
+   * entry the segment at sndUna goes first, whatever the window (RFC 6675 step 4.3; with PRR Linux's
+   * tcp_cwnd_reduction likewise lets the first segment of a recovery out).
+   */
+  private recoverySend(now: Time, delivered: number, opts: SackOptions, entry: boolean): void {
+    const tcb = this.tcb;
+    const mss = this.mss;
+    this.pipe = this.setPipe();
+    if (opts.prr) {
+      this.prrDelivered += delivered;
+      const ssthresh = tcb.ssthresh;
+      let sndcnt: number;
+      const proportional = this.pipe > ssthresh;
+      if (proportional) sndcnt = Math.ceil((this.prrDelivered * ssthresh) / this.recoverFs) - this.prrOut;
+      else sndcnt = Math.min(ssthresh - this.pipe, Math.max(this.prrDelivered - this.prrOut, delivered) + mss);
+      if (sndcnt < 0) sndcnt = 0;
+      const seg = this.segmentTrace;
+      if (seg !== undefined && seg.active) {
+        const r: PrrRecord = {
+          timeNs: now,
+          flow: this.flow,
+          entry: entry ? 1 : 0,
+          deliveredBytes: delivered,
+          prrDeliveredBytes: this.prrDelivered,
+          prrOutBytes: this.prrOut,
+          recoverFsBytes: this.recoverFs,
+          pipeBytes: this.pipe,
+          ssthreshBytes: ssthresh,
+          mode: proportional ? 'prr' : 'ssrb',
+          sndcntBytes: sndcnt,
+          segmentSize: mss,
+        };
+        this.out.trace('prr', r);
+      }
+      tcb.cwnd = this.pipe + sndcnt;
+    }
+    if (entry) {
+      const len = this.segmentLength(this.sndUna / mss);
+      this.pipe += len; // a lost segment is back in the pipe (it is now below HighRxt)
+      this.highRxt = this.sndUna + len;
+      if (opts.prr) this.prrOut += len;
+      this.transmit(this.sndUna, len, now, 'fast');
+    }
+    while (tcb.cwnd - this.pipe >= mss) {
+      const k = this.nextSeg();
+      if (k < 0) break;
+      const seq = k * mss;
+      let kind: TxKind;
+      let len: number;
+      if (seq >= this.highTx) {
+        if (seq >= this.totalBytes) break;
+        kind = 'new';
+        len = this.totalBytes - seq < mss ? this.totalBytes - seq : mss;
+      } else {
+        len = this.segmentLength(k);
+        if (this.nextRescue) {
+          kind = 'rescue';
+          this.rescueRxt = this.recover; // NextSeg rule 4: HighRxt is not updated
+        } else {
+          kind = 'sack';
+          if (seq + len > this.highRxt) this.highRxt = seq + len; // step C.2
+        }
+      }
+      this.pipe += len; // step C.3
+      if (opts.prr) this.prrOut += len;
+      this.transmit(seq, len, now, kind);
+    }
+  }
+
+  /** RFC 6675 step 3 (limited transmit, RFC 3042): previously unsent segments while cwnd - pipe >= 1 SMSS. */
+  private sendNewByPipe(now: Time): void {
+    const mss = this.mss;
+    this.highRxt = this.sndUna; // step 3.1: HighRxt = HighACK
+    this.pipe = this.setPipe();
+    while (this.tcb.cwnd - this.pipe >= mss && this.highTx < this.totalBytes) {
+      const len = this.totalBytes - this.highTx < mss ? this.totalBytes - this.highTx : mss;
+      this.pipe += len;
+      this.transmit(this.highTx, len, now, 'new');
+    }
+  }
+
+  /** Marks the segments the blocks cover entirely as SACKed; returns the bytes newly SACKed. */
+  private updateScoreboard(blocks: readonly number[]): number {
+    const mss = this.mss;
+    let newly = 0;
+    for (let i = 0; i + 1 < blocks.length; i += 2) {
+      const s = Math.max(blocks[i] as number, this.sndUna);
+      const e = Math.min(blocks[i + 1] as number, this.highTx);
+      for (let k = Math.ceil(s / mss); k * mss < e; k++) {
+        const len = this.segmentLength(k);
+        const end = k * mss + len;
+        if (end > e) break;
+        const slot = k & this.mask;
+        if (this.sacked[slot] === 1) continue;
+        this.sacked[slot] = 1;
+        this.sackedBytes += len;
+        this.sackedSegs++;
+        newly += len;
+        if (end > this.highSack) this.highSack = end;
+      }
+    }
+    return newly;
+  }
+
+  /**
+   * RFC 6675 IsLost for the segment at sndUna: DupThresh (3) SACKed segments above it, or more than
+   * (DupThresh - 1) * SMSS bytes SACKed above it (every SACKed byte is above sndUna).
+   */
+  private isLost(seq: number): boolean {
+    if (seq !== this.sndUna) throw new RangeError('isLost is asked about sndUna only');
+    return this.sackedSegs >= 3 || this.sackedBytes > 2 * this.mss;
+  }
+
+  /**
+   * RFC 6675 SetPipe: every outstanding segment not SACKed counts once unless IsLost, and once more
+   * if it was retransmitted in this recovery (it starts below HighRxt).
+   */
+  private setPipe(): number {
+    const mss = this.mss;
+    const una = this.sndUna;
+    const kUna = una / mss;
+    const kEnd = Math.ceil(this.highTx / mss);
+    let kHs = Math.ceil(this.highSack / mss);
+    if (kHs < kUna) kHs = kUna;
+    if (kHs > kEnd) kHs = kEnd;
+    // Above HighSACK nothing is SACKed or lost: count the bytes at once.
+    const top = kHs * mss > una ? kHs * mss : una;
+    let pipe = this.highTx > top ? this.highTx - top : 0;
+    const rxtTop = this.highRxt < this.highTx ? this.highRxt : this.highTx;
+    if (rxtTop > top) pipe += rxtTop - top;
+    let above = 0;
+    let aboveSegs = 0;
+    for (let k = kHs - 1; k >= kUna; k--) {
+      const len = this.segmentLength(k);
+      if (this.sacked[k & this.mask] === 1) {
+        above += len;
+        aboveSegs++;
+        continue;
+      }
+      if (aboveSegs < 3 && above <= 2 * mss) pipe += len;
+      if (k * mss < this.highRxt) pipe += len;
+    }
+    return pipe;
+  }
+
+  /**
+   * RFC 6675 NextSeg: the segment index to send next, or -1. Rule 1: the first segment at or above
+   * HighRxt, below HighSACK, not SACKed and IsLost; rule 2: new data; rule 3: the first segment at or
+   * above HighRxt, below HighSACK, not SACKed; rule 4: the rescue retransmission of the highest
+   * outstanding segment not SACKed, once per recovery (sets {@link nextRescue}).
+   */
+  private nextSeg(): number {
+    this.nextRescue = false;
+    const mss = this.mss;
+    const kUna = this.sndUna / mss;
+    const kHs = Math.ceil(this.highSack / mss);
+    let kFrom = Math.ceil(this.highRxt / mss);
+    if (kFrom < kUna) kFrom = kUna;
+    let belowBytes = 0;
+    let belowSegs = 0;
+    for (let k = kUna; k < kFrom && k < kHs; k++) {
+      if (this.sacked[k & this.mask] === 1) {
+        belowBytes += this.segmentLength(k);
+        belowSegs++;
+      }
+    }
+    let firstUnsacked = -1;
+    for (let k = kFrom; k < kHs; k++) {
+      if (this.sacked[k & this.mask] === 1) {
+        belowBytes += this.segmentLength(k);
+        belowSegs++;
+        continue;
+      }
+      // SACKed data above k only shrinks as k grows: if this one is not lost, no later one is.
+      if (this.sackedSegs - belowSegs >= 3 || this.sackedBytes - belowBytes > 2 * mss) return k; // rule 1
+      firstUnsacked = k;
+      break;
+    }
+    if (this.highTx < this.totalBytes) return this.highTx / mss; // rule 2
+    if (firstUnsacked >= 0) return firstUnsacked; // rule 3
+    if (this.rescueRxt < 0 || this.sndUna > this.rescueRxt) {
+      // Rule 4: one segment holding the highest outstanding byte not SACKed.
+      for (let k = Math.ceil(this.highTx / mss) - 1; k >= kUna; k--) {
+        if (this.sacked[k & this.mask] !== 1) {
+          this.nextRescue = true;
+          return k;
+        }
+      }
+    }
+    return -1;
   }
 
   /** The retransmission timer fired at `now` (ignored before {@link rtoDeadlineNs}). */
@@ -394,6 +744,7 @@ export class TcpSender implements ProtocolNode<TcpPacket> {
     tcb.cwndCount = 0;
     this.dupacks = 0;
     this.recover = this.highTx - 1; // RFC 6582 3.2 step 4
+    this.highRxt = this.sndUna;
     this.rtt.backoff(); // RFC 6298 5.5
     this.sndNxt = this.sndUna; // go back N
     this.rtoDeadlineNs = -1;
@@ -446,7 +797,7 @@ export class TcpSender implements ProtocolNode<TcpPacket> {
     tcb.ssthresh = this.ops.ssThresh(tcb, this.flightSize()); // RFC 5681 eq. 4
     if (this.ops.recovery !== 'reno') this.recover = this.highTx - 1; // RFC 6582 3.2 step 2 (and Tahoe, see above)
     tcb.cwndCount = 0;
-    this.transmit(this.sndUna, Math.min(this.mss, this.totalBytes - this.sndUna), now);
+    this.transmit(this.sndUna, Math.min(this.mss, this.totalBytes - this.sndUna), now, 'fast');
     if (this.ops.recovery === 'none') {
       // Tahoe: cwnd = one segment, slow start. As in 4.3BSD-Tahoe only the missing segment is resent
       // (snd_nxt is restored after it), and the duplicate-ACK count is not reset, so the rest of the
@@ -473,19 +824,27 @@ export class TcpSender implements ProtocolNode<TcpPacket> {
     return flight < this.tcb.cwnd ? flight : this.tcb.cwnd;
   }
 
-  /** Sends new (or, after go-back-N, old) segments while the window allows. */
+  /**
+   * Sends new (or, after go-back-N, old) segments while the window allows. With SACK the go-back-N
+   * skips segments the receiver SACKed (RFC 6675 section 5.1 lets the scoreboard guide the
+   * retransmissions after a timeout; desim's receiver never reneges, so the SACKed bits stay valid).
+   */
   private sendData(now: Time): void {
     const mss = this.mss;
     const total = this.totalBytes;
     const cwnd = this.tcb.cwnd;
+    const skipSacked = this.sackedBytes > 0;
     while (this.sndNxt < total) {
       const len = total - this.sndNxt < mss ? total - this.sndNxt : mss;
       if (this.sndNxt + len - this.sndUna > cwnd) break;
-      this.transmit(this.sndNxt, len, now);
+      if (this.sndNxt < this.highTx) {
+        if (skipSacked && this.sacked[(this.sndNxt / mss) & this.mask] === 1) this.sndNxt += len;
+        else this.transmit(this.sndNxt, len, now, 'rto');
+      } else this.transmit(this.sndNxt, len, now, 'new');
     }
   }
 
-  private transmit(seq: number, len: number, now: Time): void {
+  private transmit(seq: number, len: number, now: Time, kind: TxKind): void {
     const k = seq / this.mss;
     const isRetx = seq < this.highTx;
     if (isRetx) {
@@ -495,6 +854,7 @@ export class TcpSender implements ProtocolNode<TcpPacket> {
       if ((this.highTx - this.sndUna) / this.mss + 1 > this.mask) this.grow();
       this.sentAt[k & this.mask] = now;
       this.retx[k & this.mask] = 0;
+      this.sacked[k & this.mask] = 0;
       this.highTx = seq + len;
     }
     this.stats.segmentsSent++;
@@ -503,10 +863,61 @@ export class TcpSender implements ProtocolNode<TcpPacket> {
     if (this.rtoDeadlineNs < 0) this.rtoDeadlineNs = now + this.rtt.rtoNs; // RFC 6298 5.1
     this.out.send(this.peer, { flow: this.flow, seq, len }, len + this.headerBytes);
     const trace = this.trace;
-    if (trace !== undefined && trace.active) {
-      const tx: TcpTxRecord = { ...this.record(now, 'drop'), seq, len, retransmission: isRetx ? 1 : 0 };
+    const seg = this.segmentTrace;
+    if ((trace !== undefined && trace.active) || (seg !== undefined && seg.active)) {
+      const tx: TcpTxRecord = {
+        ...this.record(now, 'drop'),
+        seq,
+        len,
+        retransmission: isRetx ? 1 : 0,
+        kind,
+        rtoDeadlineNs: this.rtoDeadlineNs,
+        pipeBytes: this.pipe,
+      };
       this.out.trace('tx', tx);
     }
+  }
+
+  /**
+   * The cumulative ACK moved sndUna to `ack`: an RTT sample unless an acknowledged segment was
+   * retransmitted (Karn's rule), SACKed bits below `ack` leave the scoreboard, the algorithm hears of it.
+   */
+  private advance(ack: number, now: Time): void {
+    const mss = this.mss;
+    const kFirst = this.sndUna / mss;
+    const kLast = Math.ceil(ack / mss) - 1;
+    let karnOk = true;
+    for (let k = kFirst; k <= kLast; k++) {
+      if (this.retx[k & this.mask] === 1) {
+        karnOk = false;
+        break;
+      }
+    }
+    if (this.sackedBytes > 0) {
+      for (let k = kFirst; k <= kLast; k++) {
+        if (this.sacked[k & this.mask] === 1) {
+          this.sacked[k & this.mask] = 0;
+          this.sackedBytes -= this.segmentLength(k);
+          this.sackedSegs--;
+        }
+      }
+    }
+    let rttNs = -1;
+    if (karnOk) {
+      rttNs = now - (this.sentAt[kLast & this.mask] as number);
+      this.rtt.sample(rttNs);
+      this.stats.rttSumNs += rttNs;
+      this.stats.rttSamples++;
+    }
+    this.sndUna = ack;
+    if (this.sndNxt < ack) this.sndNxt = ack;
+    if (this.ops.pktsAcked !== undefined) this.ops.pktsAcked(this.tcb, kLast - kFirst + 1, rttNs);
+  }
+
+  /** Payload bytes of sent segment k (the last one of a finite transfer may be short). */
+  private segmentLength(k: number): number {
+    const start = k * this.mss;
+    return this.highTx - start < this.mss ? this.highTx - start : this.mss;
   }
 
   /** Doubles the per-segment ring, keeping the outstanding segments at their new slots. */
@@ -514,14 +925,17 @@ export class TcpSender implements ProtocolNode<TcpPacket> {
     const cap = (this.mask + 1) * 2;
     const sentAt = new Float64Array(cap);
     const retx = new Uint8Array(cap);
+    const sacked = new Uint8Array(cap);
     const mask = cap - 1;
     const kEnd = Math.ceil(this.highTx / this.mss);
     for (let k = this.sndUna / this.mss; k < kEnd; k++) {
       sentAt[k & mask] = this.sentAt[k & this.mask] as number;
       retx[k & mask] = this.retx[k & this.mask] as number;
+      sacked[k & mask] = this.sacked[k & this.mask] as number;
     }
     this.sentAt = sentAt;
     this.retx = retx;
+    this.sacked = sacked;
     this.mask = mask;
   }
 }

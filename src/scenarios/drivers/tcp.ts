@@ -30,11 +30,16 @@
  *     min_rto_s: 1
  *     delayed_ack: false
  *     delayed_ack_ms: 200
- *     flows: [{ variant: reno, start_s: 0, extra_rtt_ms: 0, bytes: unlimited, name: flow0, from: A, to: B }]
+ *     sack: false               # RFC 2018 / RFC 6675 SACK for every flow (a flow's own `sack` overrides it)
+ *     limited_transmit: true    # with SACK only: RFC 3042 (unset: on)
+ *     prr: true                 # with SACK only: RFC 6937 PRR (unset: on)
+ *     flows: [{ variant: reno, start_s: 0, extra_rtt_ms: 0, bytes: unlimited, name: flow0, from: A, to: B, sack: true }]
  * ```
  *
  * Writes `trace-cwnd.csv` (one row per ACK and per event of every flow) when
- * asked, returns whole-run metrics and a `flows` table. For a single flow
+ * asked, and `trace-segments.csv` (one row per data segment sent) only when
+ * `outputs.traces` names `segments` (`all` leaves it out: it is as long as the
+ * run has packets); returns whole-run metrics and a `flows` table. For a single flow
  * the metrics also carry the Mathis and Padhye model throughputs
  * (`model_mathis_bps`, `model_padhye_bps`) at the configured Bernoulli loss
  * rate (or the measured loss-event rate when the loss is not Bernoulli),
@@ -76,6 +81,8 @@ const flowSchema = z.strictObject({
   from: z.string().optional(),
   /** With a `network:` section: the receiver's node. */
   to: z.string().optional(),
+  /** SACK for this flow (default: the section's `sack`). */
+  sack: z.boolean().optional(),
 });
 
 const tcpSectionShape = z.strictObject({
@@ -105,6 +112,9 @@ const tcpSectionShape = z.strictObject({
   delayed_ack: z.boolean().default(false),
   // RFC 1122 (4.2.3.2): the delay must be less than 0.5 seconds.
   delayed_ack_ms: positiveMs(500).default(200),
+  sack: z.boolean().default(false),
+  limited_transmit: z.boolean().optional(),
+  prr: z.boolean().optional(),
   flows: z
     .array(flowSchema)
     .min(1)
@@ -165,6 +175,20 @@ export const CWND_TRACE_COLUMNS = [
   'event',
 ] as const;
 
+/** Columns of trace-segments.csv, in order. */
+export const SEGMENT_TRACE_COLUMNS = [
+  'time_s',
+  'flow',
+  'seq_bytes',
+  'len_bytes',
+  'kind',
+  'rto_deadline_s',
+  'cwnd_bytes',
+  'pipe_bytes',
+  'state',
+  'dropped',
+] as const;
+
 /** Columns of the `flows` table, in order. */
 export const FLOW_TABLE_COLUMNS = [
   'flow',
@@ -197,6 +221,11 @@ export function initialWindowSegments(s: TcpSettings): number {
   return s.initial_window;
 }
 
+/** The SACK settings of a parsed section, as {@link TcpFlows} takes them. */
+function sackSettings(s: TcpSettings): { sack: boolean; limitedTransmit: boolean; prr: boolean } {
+  return { sack: s.sack, limitedTransmit: s.limited_transmit ?? true, prr: s.prr ?? true };
+}
+
 /** Builds the dumbbell of a parsed section (the scenario's seed goes to the simulator). */
 export function buildDumbbell(sim: Simulator, s: TcpSettings): Dumbbell {
   return new Dumbbell(sim, {
@@ -217,6 +246,7 @@ export function buildDumbbell(sim: Simulator, s: TcpSettings): Dumbbell {
       startNs: seconds(f.start_s),
       totalBytes: f.bytes === 'unlimited' ? Infinity : f.bytes,
       extraRttNs: milliseconds(f.extra_rtt_ms),
+      ...(f.sack !== undefined ? { sack: f.sack } : {}),
     })),
     mssBytes: s.mss_bytes,
     headerBytes: s.header_bytes,
@@ -224,6 +254,7 @@ export function buildDumbbell(sim: Simulator, s: TcpSettings): Dumbbell {
     minRtoNs: seconds(s.min_rto_s),
     delayedAck: s.delayed_ack,
     delayedAckNs: milliseconds(s.delayed_ack_ms),
+    ...sackSettings(s),
   });
 }
 
@@ -259,6 +290,7 @@ export function buildNetworkFlows(sim: Simulator, scenario: ScenarioFor<TcpSetti
       receiver: node(f.to),
       startNs: seconds(f.start_s),
       totalBytes: f.bytes === 'unlimited' ? Infinity : f.bytes,
+      ...(f.sack !== undefined ? { sack: f.sack } : {}),
     })),
     mssBytes: s.mss_bytes,
     headerBytes: s.header_bytes,
@@ -266,6 +298,7 @@ export function buildNetworkFlows(sim: Simulator, scenario: ScenarioFor<TcpSetti
     minRtoNs: seconds(s.min_rto_s),
     delayedAck: s.delayed_ack,
     delayedAckNs: milliseconds(s.delayed_ack_ms),
+    ...sackSettings(s),
   });
   scheduleFaults(sim, net, toTimedFaults(scenario.faults, ids), {
     crash: (id) => flows.crash(id),
@@ -371,6 +404,26 @@ export function runTcp(s: TcpSettings, durationS: number, ctx: RunContext, scena
         formatSeconds(Math.round(r.srttNs)),
         formatSeconds(r.rtoNs),
         r.event,
+      ]);
+    });
+  }
+  // Not part of `all`: a row per segment sent; written when named.
+  const wanted = scenario?.outputs.traces;
+  const segCsv = Array.isArray(wanted) && wanted.includes('segments') ? ctx.openTrace('segments', SEGMENT_TRACE_COLUMNS) : undefined;
+  if (segCsv !== undefined) {
+    const names = s.flows.map((_, i) => flowName(s, i));
+    bed.segments.connect((r) => {
+      segCsv.write([
+        formatSeconds(r.timeNs),
+        names[r.flow],
+        r.seq,
+        r.len,
+        r.kind,
+        formatSeconds(r.rtoDeadlineNs),
+        r.cwndBytes,
+        r.pipeBytes >= 0 ? r.pipeBytes : '',
+        r.state,
+        r.dropped ? 1 : 0,
       ]);
     });
   }
@@ -483,6 +536,27 @@ function checkTcp(scenario: ScenarioFor<TcpSettings, never>): Issue[] {
       }
     });
   }
+  const sackFlows = s.flows.filter((f) => f.sack ?? s.sack).length;
+  const sackOnly = (['limited_transmit', 'prr'] as const).filter((key) => s[key] !== undefined);
+  if (sackOnly.length > 0 && sackFlows === 0) {
+    for (const key of sackOnly)
+      issues.push({
+        path: `protocol.tcp.${key}`,
+        message: "applies to SACK recovery, and no flow uses SACK: set sack: true (or a flow's sack) or remove it",
+      });
+    issues.push({
+      path: 'protocol.tcp.sack',
+      message: `no flow uses SACK, yet ${sackOnly.join(' and ')} ${sackOnly.length > 1 ? 'are' : 'is'} set (SACK only): set sack: true or remove ${sackOnly.length > 1 ? 'them' : 'it'}`,
+    });
+  }
+  s.flows.forEach((f, i) => {
+    if ((f.sack ?? s.sack) && f.variant === 'tahoe')
+      issues.push({
+        path: `protocol.tcp.flows[${i}].variant`,
+        message:
+          'tahoe has no fast recovery, which SACK recovery (RFC 6675) needs, and this flow uses SACK: use reno or newreno, or set its sack: false',
+      });
+  });
   const names = s.flows.map((_, i) => flowName(s, i));
   names.forEach((n, i) => {
     if (names.indexOf(n) !== i) issues.push({ path: `protocol.tcp.flows[${i}].name`, message: `duplicate flow name '${n}'` });
@@ -554,7 +628,7 @@ export const tcpDriver: ProtocolDriver<TcpSettings, never> = {
   name: 'tcp',
   schema: tcpSectionSchema,
   workloadSchema: tcpWorkloadSchema,
-  traces: ['cwnd'],
+  traces: ['cwnd', 'segments'],
   check: checkTcp,
   estimate: estimateTcp,
   run: (scenario, ctx) => runTcp(scenario.settings, scenario.duration_s, ctx, scenario),

@@ -74,4 +74,74 @@ describe('TcpReceiver', () => {
     expect(r.onDelayedAckTimer(220 * MS)).toBe(3000);
     expect(r.acksSent).toBe(2);
   });
+
+  describe('SACK blocks (RFC 2018)', () => {
+    /** The SACK blocks of the ACKs a receiver sends, one entry per ACK: [[start, end], ...]. */
+    function acks(r: TcpReceiver): number[][][] {
+      return r.pollActions().flatMap((a) => {
+        if (a.type !== 'send') return [];
+        const b = a.msg.sack ?? [];
+        const pairs: number[][] = [];
+        for (let i = 0; i + 1 < b.length; i += 2) pairs.push([b[i] as number, b[i + 1] as number]);
+        return [pairs];
+      });
+    }
+    const seg = (r: TcpReceiver, seq: number): void => r.handleMessage(1, { flow: 0, seq, len: 100 }, 0);
+
+    it('reports the block of the segment that triggered the ACK first, then the most recent others (section 4)', () => {
+      const r = new TcpReceiver({ sack: true });
+      seg(r, 0);
+      seg(r, 200); // hole at 100
+      seg(r, 400); // hole at 300
+      seg(r, 300); // fills 300: [200, 300), [300, 400) and [400, 500) make one block, reported first
+      seg(r, 700);
+      expect(acks(r)).toEqual([
+        [],
+        [[200, 300]],
+        [
+          [400, 500],
+          [200, 300],
+        ],
+        [[200, 500]],
+        [
+          [700, 800],
+          [200, 500],
+        ],
+      ]);
+    });
+
+    it('at most 4 blocks without timestamps, 3 with them (section 3); a segment that advances the ACK reports none of its own', () => {
+      const four = new TcpReceiver({ sack: true });
+      const three = new TcpReceiver({ sack: true, timestamps: true });
+      for (const r of [four, three]) for (const s of [0, 200, 400, 600, 800, 1000]) seg(r, s);
+      expect(acks(four).at(-1)).toEqual([
+        [1000, 1100],
+        [800, 900],
+        [600, 700],
+        [400, 500],
+      ]);
+      expect(acks(three).at(-1)).toEqual([
+        [1000, 1100],
+        [800, 900],
+        [600, 700],
+      ]);
+      seg(four, 100); // fills the first hole: rcvNxt 300, [200, 300) is no longer reported
+      expect(acks(four)).toEqual([
+        [
+          [1000, 1100],
+          [800, 900],
+          [600, 700],
+          [400, 500],
+        ],
+      ]);
+      expect(four.rcvNxt).toBe(300);
+    });
+
+    it('without SACK the ACKs carry no blocks at all', () => {
+      const r = new TcpReceiver();
+      seg(r, 0);
+      seg(r, 200);
+      for (const a of r.pollActions()) if (a.type === 'send') expect('sack' in a.msg).toBe(false);
+    });
+  });
 });

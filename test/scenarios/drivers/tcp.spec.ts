@@ -1,12 +1,19 @@
 import { createHash } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { afterAll, describe, expect, it } from 'vitest';
 import { CsvWriter } from '../../../src/io/csv.js';
 import type { RunContext, RunResult, ScenarioFor } from '../../../src/scenarios/driver.js';
-import { CWND_TRACE_COLUMNS, FLOW_TABLE_COLUMNS, ORIGINAL_PRESET, tcpDriver, type TcpSettings } from '../../../src/scenarios/drivers/tcp.js';
+import {
+  CWND_TRACE_COLUMNS,
+  FLOW_TABLE_COLUMNS,
+  ORIGINAL_PRESET,
+  SEGMENT_TRACE_COLUMNS,
+  tcpDriver,
+  type TcpSettings,
+} from '../../../src/scenarios/drivers/tcp.js';
 import { VALIDATION_SECTION } from '../../../src/validation/tcp.js';
 
 const BUNDLED = join(import.meta.dirname, '../../../src/scenarios/bundled');
@@ -185,5 +192,67 @@ describe('tcp driver: multi-flow scenarios', () => {
     expect(j).toBeGreaterThan(0.25);
     expect(j).toBeLessThanOrEqual(1);
     expect('model_mathis_bps' in r.result.metrics).toBe(false);
+  });
+});
+
+describe('tcp driver: SACK keys and trace-segments.csv', () => {
+  const base = (): ScenarioDoc => loadBundled('tcp-original').doc;
+  const check = (tcp: unknown): string[] => {
+    const settings = tcpDriver.schema.parse(tcp);
+    return (tcpDriver.check?.(scenarioOf(base(), settings)) ?? []).map((i) => i.path);
+  };
+
+  it('refuses SACK settings without a SACK flow (naming both keys), and SACK on Tahoe', () => {
+    expect(check({ limited_transmit: false })).toEqual(['protocol.tcp.limited_transmit', 'protocol.tcp.sack']);
+    expect(check({ prr: false, flows: [{ sack: false }] })).toEqual(['protocol.tcp.prr', 'protocol.tcp.sack']);
+    expect(check({ sack: true, prr: false, limited_transmit: false })).toEqual([]);
+    expect(check({ prr: false, flows: [{ variant: 'reno' }, { variant: 'newreno', sack: true }] })).toEqual([]);
+    expect(check({ sack: true, flows: [{ variant: 'tahoe' }] })).toEqual(['protocol.tcp.flows[0].variant']);
+    expect(check({ flows: [{ variant: 'tahoe', sack: true }] })).toEqual(['protocol.tcp.flows[0].variant']);
+    expect(check({ sack: true, flows: [{ variant: 'tahoe', sack: false }] })).toEqual([]);
+  });
+
+  function runWith(dir: string, tcp: Record<string, unknown>, traces: readonly string[] | 'all'): RunResult {
+    const doc = base();
+    const settings = tcpDriver.schema.parse({ ...(doc.protocol.tcp as Record<string, unknown>), ...tcp });
+    return runTo(dir, { ...scenarioOf(doc, settings), outputs: { traces, plots: false } }).result;
+  }
+
+  it('writes trace-segments.csv only when outputs.traces names it (all leaves it out), with the documented columns', () => {
+    runWith(join(tmp, 'seg-all'), { sack: true }, 'all');
+    expect(existsSync(join(tmp, 'seg-all', 'trace-segments.csv'))).toBe(false);
+    expect(existsSync(join(tmp, 'seg-all', 'trace-cwnd.csv'))).toBe(true);
+    runWith(join(tmp, 'seg'), { sack: true }, ['segments']);
+    const [header, ...rows] = readFileSync(join(tmp, 'seg', 'trace-segments.csv'), 'utf8')
+      .trim()
+      .split('\n');
+    expect(header).toBe(SEGMENT_TRACE_COLUMNS.join(','));
+    expect(header).toBe('time_s,flow,seq_bytes,len_bytes,kind,rto_deadline_s,cwnd_bytes,pipe_bytes,state,dropped');
+    const cells = rows.map((r) => r.split(','));
+    const kinds = new Set(cells.map((c) => c[4]));
+    expect([...kinds].every((k) => ['new', 'fast', 'rto', 'partial', 'sack', 'rescue'].includes(k as string))).toBe(true);
+    expect(kinds.has('new') && kinds.has('fast')).toBe(true);
+    // The deadline a send leaves is after it; 2% loss on the bottleneck drops some.
+    for (const c of cells) expect(Number(c[5])).toBeGreaterThan(Number(c[0]));
+    expect(cells.some((c) => c[9] === '1')).toBe(true);
+    // A SACK flow's recovery sends carry pipe; without SACK the column stays empty.
+    expect(cells.some((c) => c[8] === 'fast_recovery' && c[7] !== '')).toBe(true);
+    runWith(join(tmp, 'seg-off'), {}, ['segments']);
+    const off = readFileSync(join(tmp, 'seg-off', 'trace-segments.csv'), 'utf8')
+      .trim()
+      .split('\n')
+      .slice(1);
+    expect(off.every((r) => r.split(',')[7] === '')).toBe(true);
+    expect(off.length).toBeGreaterThan(20);
+  });
+
+  it('sack: true changes the run (SACK recovery) and leaves the cwnd trace of sack: false alone', () => {
+    const on = runWith(join(tmp, 'sack-on'), { sack: true }, ['cwnd']);
+    const off = runWith(join(tmp, 'sack-off'), { sack: false }, ['cwnd']);
+    const plain = runWith(join(tmp, 'sack-plain'), {}, ['cwnd']);
+    expect(readFileSync(join(tmp, 'sack-off', 'trace-cwnd.csv'), 'utf8')).toBe(readFileSync(join(tmp, 'sack-plain', 'trace-cwnd.csv'), 'utf8'));
+    expect(off.metrics).toEqual(plain.metrics);
+    expect(readFileSync(join(tmp, 'sack-on', 'trace-cwnd.csv'), 'utf8')).not.toBe(readFileSync(join(tmp, 'sack-off', 'trace-cwnd.csv'), 'utf8'));
+    expect(on.metrics['goodput_bps']).not.toBe(off.metrics['goodput_bps']);
   });
 });
