@@ -16,8 +16,8 @@
  * (where timeouts matter and Mathis over-predicts), goodput between
  * 0.8 x Padhye and 1.2 x Mathis.
  */
-import { Simulator } from '../kernel/simulator.js';
 import { seconds } from '../kernel/time.js';
+import { buildWorld, uniformNetwork } from '../scenarios/pipeline.js';
 import { buildDumbbell, tcpMetrics, tcpSectionSchema, type TcpSettings } from '../scenarios/drivers/tcp.js';
 
 /** The loss rates of the validation table. */
@@ -83,8 +83,9 @@ export function validateReno(p: number, options: ValidationOptions = {}): Valida
     bottleneck: { ...VALIDATION_SECTION.bottleneck, loss: p },
     delayed_ack: options.delayedAck ?? false,
   });
-  const sim = new Simulator({ seed: `${options.seed ?? 1}/p=${p}` });
-  const bed = buildDumbbell(sim, settings);
+  const world = buildWorld(`${options.seed ?? 1}/p=${p}`, uniformNetwork(0, {}), { perLinkCounters: false });
+  const sim = world.sim;
+  const bed = buildDumbbell(world, settings);
   bed.start();
   const sender = bed.sender(0);
   let t = 0;
