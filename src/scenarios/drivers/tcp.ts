@@ -488,10 +488,24 @@ function checkTcp(scenario: ScenarioFor<TcpSettings, never>): Issue[] {
       if (f.from !== undefined && f.from === f.to) issues.push({ path: `${p}.to`, message: `expected a node other than from (${f.from})` });
     });
     const ends = new Set(s.flows.flatMap((f) => [f.from, f.to]));
-    scenario.network.nodes.forEach((n, i) => {
-      if (!ends.has(n))
-        issues.push({ path: `network.nodes[${i}]`, message: `node ${n} runs no TCP end (a flow's from or to): remove it, it would carry nothing` });
-    });
+    // Beside another protocol (gossip), every node runs that protocol's node; alone, a node without a TCP end carries nothing.
+    const others = Object.keys(scenario.protocol).filter((k) => k !== 'tcp');
+    if (others.length === 0) {
+      scenario.network.nodes.forEach((n, i) => {
+        if (!ends.has(n))
+          issues.push({ path: `network.nodes[${i}]`, message: `node ${n} runs no TCP end (a flow's from or to): remove it, it would carry nothing` });
+      });
+    } else {
+      scenario.faults.forEach((f, i) => {
+        const verb = 'crash' in f ? 'crash' : 'restart' in f ? 'restart' : undefined;
+        const node = 'crash' in f ? f.crash : 'restart' in f ? f.restart : undefined;
+        if (verb !== undefined && node !== undefined && ends.has(node))
+          issues.push({
+            path: `faults[${i}].${verb}`,
+            message: `node ${node} runs a TCP end beside ${others.join(', ')}: a ${verb} of a node two protocols share is not supported yet (crash a node without a TCP end)`,
+          });
+      });
+    }
     scenario.faults.forEach((f, i) => {
       if ('restart' in f && f.keep_state === false && ends.has(f.restart)) {
         issues.push({
