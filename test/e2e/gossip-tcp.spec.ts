@@ -155,6 +155,12 @@ describe('gossip and TCP sharing one network', () => {
     expect(issuesOf(small())).toEqual([]);
   });
 
+  it('desim validate names both protocols (built CLI)', () => {
+    const r = spawnSync(process.execPath, [resolve('dist/src/cli.js'), 'validate', BUNDLED], { encoding: 'utf8' });
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).toContain(': ok (gossip + tcp, 6 nodes, 60 s)');
+  });
+
   it('gives the same sweep tables with --jobs 1 and --jobs 2 (built CLI)', () => {
     const cli = resolve('dist/src/cli.js');
     const args = ['sweep', BUNDLED, '--vary', 'protocol.tcp.flows[0].bytes=0,unlimited', '--reps', '2', '--quiet'];
