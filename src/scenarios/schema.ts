@@ -201,20 +201,15 @@ export function scenarioSchema(drivers: readonly ProtocolDriver[]) {
       .default(1),
     duration_s: positiveS(),
     network: networkSchema.optional(),
-    protocol: z
-      .strictObject(protocolShape)
-      .describe(
-        `exactly one protocol section (one of ${names.join(', ')}), or ${SHARED_PROTOCOLS.join(' and ')} together (TCP flows beside a gossip cluster, on one network)`,
-      )
-      .superRefine((p, ctx) => {
-        const set = Object.keys(p).filter((k) => (p as Record<string, unknown>)[k] !== undefined);
-        const shared = set.length === SHARED_PROTOCOLS.length && SHARED_PROTOCOLS.every((k) => set.includes(k));
-        if (set.length !== 1 && !shared)
-          ctx.addIssue({
-            code: 'custom',
-            message: `expected exactly one protocol section (one of ${names.join(', ')}), or ${SHARED_PROTOCOLS.join(' and ')} together (TCP flows beside a gossip cluster), got ${set.length === 0 ? 'none' : set.join(', ')}`,
-          });
-      }),
+    protocol: z.strictObject(protocolShape).superRefine((p, ctx) => {
+      const set = Object.keys(p).filter((k) => (p as Record<string, unknown>)[k] !== undefined);
+      const shared = set.length === SHARED_PROTOCOLS.length && SHARED_PROTOCOLS.every((k) => set.includes(k));
+      if (set.length !== 1 && !shared)
+        ctx.addIssue({
+          code: 'custom',
+          message: `expected exactly one protocol section (one of ${names.join(', ')}), or ${SHARED_PROTOCOLS.join(' and ')} together (TCP flows beside a gossip cluster), got ${set.length === 0 ? 'none' : set.join(', ')}`,
+        });
+    }),
     workload: z.array(z.unknown()).default([]),
     faults: z.array(faultSchema).default([]),
     outputs: outputsSchema.default({ traces: 'all', plots: true }),
