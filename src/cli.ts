@@ -362,7 +362,8 @@ runs one, "desim <command> --help" explains a command with examples.`,
       const file = resolveScenarioPath(argv.file);
       const s = await load(file, argv.set, argv.loadModules);
       const unloaded = s.driver.name === 'module' && !argv.loadModules ? '; protocol module not imported (--load-modules imports it)' : '';
-      process.stdout.write(`${file}: ok (${s.driver.name}, ${s.network.nodes.length} nodes, ${s.duration_s} s${unloaded})\n`);
+      const protocols = [s.driver, ...(s.companions ?? [])].map((d) => d.name).join(' + ');
+      process.stdout.write(`${file}: ok (${protocols}, ${s.network.nodes.length} nodes, ${s.duration_s} s${unloaded})\n`);
     },
   )
   .command(

@@ -4,6 +4,7 @@
  *
  *   results/<scenario>/                 every bundled scenario, run once
  *   results/tcp-mathis-padhye-sweep/    goodput against loss, 5 replications, with both model curves
+ *   results/gossip-tcp-shared-link-sweep/  gossip delays with and without the bulk TCP flow, 10 replications
  *   results/validation/tcp-mathis-padhye.md   the Reno vs Mathis/Padhye table (>= 1000 loss events per p)
  *   results/validation/gossip-*.md      the Demers et al. tables 1-3, Pittel, and rounds to reach
  *                                       everyone by push, pull and push-pull (rumors and anti-entropy)
@@ -35,6 +36,8 @@ export const PUBLISHED_FILES: Readonly<Record<string, string>> = {
   'gossip-10k-infection.svg': 'gossip-10k/infection.svg',
   'tcp-mathis-padhye-sweep-goodput_bps.svg': 'tcp-mathis-padhye-sweep/goodput_bps.svg',
   'tcp-mathis-padhye-sweep-aggregate.csv': 'tcp-mathis-padhye-sweep/aggregate.csv',
+  'gossip-tcp-shared-link-sweep-gossip_t_last_s.svg': 'gossip-tcp-shared-link-sweep/gossip_t_last_s.svg',
+  'gossip-tcp-shared-link-sweep-aggregate.csv': 'gossip-tcp-shared-link-sweep/aggregate.csv',
   'tcp-mathis-padhye.md': 'validation/tcp-mathis-padhye.md',
   ...Object.fromEntries(GOSSIP_REPORTS.map((name) => [`${name}.md`, `validation/${name}.md`])),
 };
@@ -46,22 +49,30 @@ export async function reproduce(root: string, log: (line: string) => void, jobs?
     const r = await runScenario(s, { outDir: join(root, s.name), scenarioFile: `src/scenarios/bundled/${name}.yaml` });
     log(`${s.name}: ${r.result.headline}`);
   }
-  const file = resolveScenarioPath('tcp-mathis-padhye');
-  const vary = parseVaries([`protocol.tcp.bottleneck.loss=${VALIDATION_LOSS_RATES.join(',')}`]);
-  if (!vary.ok) throw new Error('internal: bad --vary');
-  const sweep = await runSweep({
-    raw: readScenarioFile(file),
-    file,
-    drivers: BUILTIN_DRIVERS,
-    sets: [],
-    variations: vary.variations,
-    reps: 5,
-    outDir: join(root, 'tcp-mathis-padhye-sweep'),
-    // Regenerating is the point: a previous sweep of desim's there is started again (a folder of anyone else's is refused).
-    overwrite: inspectOutDir(join(root, 'tcp-mathis-padhye-sweep')).state === 'desim',
-    ...(jobs !== undefined ? { jobs } : {}),
-  });
-  log(`tcp-mathis-padhye-sweep: ${sweep.ran} runs; ${sweep.files.join(' ')}`);
+  const sweeps = [
+    { scenario: 'tcp-mathis-padhye', vary: `protocol.tcp.bottleneck.loss=${VALIDATION_LOSS_RATES.join(',')}`, reps: 5 },
+    // The bulk flow off (nothing to send) and on, on the link the gossip replicas share.
+    { scenario: 'gossip-tcp-shared-link', vary: 'protocol.tcp.flows[0].bytes=0,unlimited', reps: 10 },
+  ];
+  for (const sw of sweeps) {
+    const file = resolveScenarioPath(sw.scenario);
+    const vary = parseVaries([sw.vary]);
+    if (!vary.ok) throw new Error('internal: bad --vary');
+    const out = join(root, `${sw.scenario}-sweep`);
+    const sweep = await runSweep({
+      raw: readScenarioFile(file),
+      file,
+      drivers: BUILTIN_DRIVERS,
+      sets: [],
+      variations: vary.variations,
+      reps: sw.reps,
+      outDir: out,
+      // Regenerating is the point: a previous sweep of desim's there is started again (a folder of anyone else's is refused).
+      overwrite: inspectOutDir(out).state === 'desim',
+      ...(jobs !== undefined ? { jobs } : {}),
+    });
+    log(`${sw.scenario}-sweep: ${sweep.ran} runs; ${sweep.files.join(' ')}`);
+  }
   const tcp = formatValidationTable(validationTable());
   log(`validation/tcp-mathis-padhye.md:\n${tcp}`);
   const tcpSack = formatValidationTable(validationTable({ sack: true }, VALIDATION_SACK_LOSS_RATES));

@@ -4,9 +4,10 @@
  * packets per wall-clock second (the figure ns-3.37 reaches here is about
  * 50 thousand per second on the same scenario).
  */
-import { Simulator } from '../kernel/simulator.js';
 import { milliseconds, seconds } from '../kernel/time.js';
-import { Dumbbell } from '../sim/dumbbell.js';
+import type { Network } from '../net/network.js';
+import { buildWorld, uniformNetwork } from '../scenarios/pipeline.js';
+import { Dumbbell, type TcpPacket } from '../sim/dumbbell.js';
 
 /** What {@link benchTcp} measured. */
 export interface TcpBenchResult {
@@ -44,8 +45,10 @@ export interface TcpBenchOptions {
 export function benchTcp(options: TcpBenchOptions = {}): TcpBenchResult {
   const durationS = options.durationS ?? 60;
   const rttMs = options.rttMs ?? 10;
-  const sim = new Simulator({ seed: options.seed ?? 1, initialCapacity: 4096 });
+  const world = buildWorld(options.seed ?? 1, uniformNetwork(0, {}), { initialCapacity: 4096, perLinkCounters: false });
+  const sim = world.sim;
   const bed = new Dumbbell(sim, {
+    net: world.net as Network<TcpPacket>,
     bottleneck: {
       bandwidthBps: options.bandwidthBps ?? 1e9,
       delayNs: milliseconds(rttMs / 2),

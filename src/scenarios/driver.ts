@@ -98,7 +98,7 @@ export interface ProtocolDriver<S = unknown, W = unknown> {
   /**
    * Runs the scenario to its duration, synchronously; writes traces through
    * `ctx`. The runner calls it only for a driver without a {@link recipe}
-   * (one that builds its own simulator: TCP's dumbbell, for now).
+   * (one that builds its own simulator; every built-in driver has a recipe).
    */
   run(scenario: ScenarioFor<S, W>, ctx: RunContext): RunResult;
 }

@@ -18,12 +18,17 @@ import { ScenarioError } from './errors.js';
 import { defaultNodeNames } from './network-section.js';
 import { applyOverrides, formatPath, type Override } from './overrides.js';
 import { expandNodeRange, looksLikeNodeRange } from './ranges.js';
-import { faultSchema, scenarioSchema } from './schema.js';
+import { faultSchema, scenarioSchema, SHARED_PROTOCOLS } from './schema.js';
 
 /** A validated scenario with every default filled in, plus where it came from. */
 export interface Scenario extends ScenarioFor<unknown, unknown> {
-  /** The driver that runs it. */
+  /** The driver that runs it (and owns the workload). */
   readonly driver: ProtocolDriver;
+  /**
+   * Drivers whose sections run beside the driver's on the same network (TCP
+   * flows beside gossip, see {@link SHARED_PROTOCOLS}); empty or absent for one protocol.
+   */
+  readonly companions?: readonly ProtocolDriver[];
 }
 
 /**
@@ -235,9 +240,12 @@ export function checkScenario(
   // Protocol section and workload entries go to the driver's schemas (also when the top level has problems).
   const obj = (input ?? {}) as Record<string, unknown>;
   const protocol = obj['protocol'];
-  const driverName =
-    protocol !== null && typeof protocol === 'object' ? Object.keys(protocol).find((k) => drivers.some((d) => d.name === k)) : undefined;
+  const present = protocol !== null && typeof protocol === 'object' ? Object.keys(protocol).filter((k) => drivers.some((d) => d.name === k)) : [];
+  // Two sections that may share a run: the first of SHARED_PROTOCOLS owns the workload, the other runs beside it.
+  const shared = present.length === 2 && SHARED_PROTOCOLS.every((k) => present.includes(k));
+  const driverName = shared ? SHARED_PROTOCOLS[0] : present[0];
   const driver = drivers.find((d) => d.name === driverName);
+  const companions = shared ? drivers.filter((d) => d.name !== driverName && present.includes(d.name)) : [];
   // Entry i of the file stays at index i (undefined when invalid), so later messages name the right entry.
   const workload: unknown[] = [];
   if (driver !== undefined && Array.isArray(obj['workload'])) {
@@ -250,7 +258,7 @@ export function checkScenario(
       }
     });
   }
-  if (driver !== undefined) issues.push(...traceIssues(obj['outputs'], driver));
+  if (driver !== undefined) issues.push(...traceIssues(obj['outputs'], [driver, ...companions]));
   if (!parsed.success || issues.length > 0 || driver === undefined) {
     // Report the cross-field problems too, as far as the parts they need are valid.
     issues.push(...partialSemanticIssues(obj, workload));
@@ -268,21 +276,23 @@ export function checkScenario(
           link: s.network.link,
           links: s.network.links,
         } as NetworkSection);
-  const settings = (s.protocol as Record<string, unknown>)[driver.name];
+  const protocolSections = s.protocol as Record<string, unknown>;
+  const settings = protocolSections[driver.name];
   const scenario: Scenario = {
     name: s.name,
     description: s.description,
     seed: s.seed,
     duration_s: s.duration_s,
     network,
-    protocol: { [driver.name]: settings },
+    protocol: { [driver.name]: settings, ...Object.fromEntries(companions.map((c) => [c.name, protocolSections[c.name]])) },
     settings,
     workload,
     faults: s.faults as FaultEntry[],
     outputs: { traces: s.outputs.traces === 'none' ? [] : s.outputs.traces, plots: s.outputs.plots },
     driver,
+    ...(companions.length > 0 ? { companions } : {}),
   };
-  const own = driver.check?.(scenario) ?? [];
+  const own = [...(driver.check?.(scenario) ?? []), ...companions.flatMap((c) => c.check?.(companionView(scenario, c)) ?? [])];
   // The driver's word on a whole section (TCP: "no faults yet") replaces the generic one ("faults need a network").
   const sections = new Set(own.filter((i) => !i.path.includes('.') && !i.path.includes('[')).map((i) => i.path));
   issues.push(...semanticIssues(scenario).filter((i) => !sections.has(i.path)), ...own);
@@ -350,6 +360,7 @@ function workIssues(s: Scenario, max: number): Issue[] {
   const terms = [
     { events: s.workload.length + s.faults.length, path: 'workload', why: `${s.workload.length} workload entries and ${s.faults.length} faults` },
     ...(s.driver.estimate?.(s) ?? []),
+    ...(s.companions ?? []).flatMap((c) => c.estimate?.(companionView(s, c)) ?? []),
   ];
   const total = terms.reduce((sum, t) => sum + t.events, 0);
   if (total <= max && Number.isFinite(total)) return [];
@@ -366,10 +377,16 @@ function sci(n: number): string {
   return Number.isFinite(n) ? n.toExponential(1).replace('e+', 'e') : String(n);
 }
 
-/** `outputs.traces` names a trace the protocol does not write: refused with a did-you-mean (it would be silently missing). */
-function traceIssues(outputs: unknown, driver: ProtocolDriver): Issue[] {
+/** The scenario as companion `c` sees it: its own section as `settings`, and no workload (the driver owns it). */
+export function companionView(s: Scenario, c: ProtocolDriver): Scenario {
+  return { ...s, settings: s.protocol[c.name], workload: [], driver: c };
+}
+
+/** `outputs.traces` names a trace the protocols do not write: refused with a did-you-mean (it would be silently missing). */
+function traceIssues(outputs: unknown, protocols: readonly ProtocolDriver[]): Issue[] {
   const traces = (outputs as { traces?: unknown } | null | undefined)?.traces;
-  if (driver.traces === undefined || !Array.isArray(traces)) return [];
+  if (protocols.some((d) => d.traces === undefined) || !Array.isArray(traces)) return [];
+  const driver = { name: protocols.map((d) => d.name).join(' and '), traces: protocols.flatMap((d) => d.traces ?? []) };
   const known = driver.traces;
   const issues: Issue[] = [];
   traces.forEach((t, i) => {

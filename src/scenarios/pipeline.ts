@@ -23,12 +23,15 @@
  * route.
  *
  * Two recipes may share one world (say, gossip nodes and a bulk TCP flow on
- * the same links): each attaches to its own nodes of the same network, both
- * see the same faults, and their results are merged (metrics and tables get
- * the recipe's name as a prefix when there is more than one). A recipe that
- * shares the network runs its nodes on a subset (`new SimHost(sim, net,
- * factory, nodeIds)`) and ignores crashes and restarts of nodes it does not
- * run; `test/scenarios/pipeline.spec.ts` has two such recipes on one world.
+ * the same links): each attaches its nodes to the same network, both see the
+ * same faults, and their results are merged (metrics and tables get the
+ * recipe's name as a prefix when there is more than one). A recipe that runs
+ * its nodes on a subset (`new SimHost(sim, net, factory, nodeIds)`) ignores
+ * crashes and restarts of nodes it does not run. Recipes may also run on the
+ * same nodes: each is attached inside a {@link NodeDemux}, which then routes
+ * every packet to the recipe whose `owns` recognises it (gossip nodes and TCP
+ * ends on one node). `test/scenarios/pipeline.spec.ts` has two recipes on one
+ * world; `gossip-tcp-shared-link` is a bundled scenario with both.
  *
  * @example A recipe that runs a ping node on every network node:
  * ```ts
@@ -55,6 +58,7 @@ import { seconds } from '../kernel/time.js';
 import { scheduleFaults } from '../net/faults.js';
 import type { Fault } from '../net/faults.js';
 import { Network, type NodeId } from '../net/network.js';
+import { NodeDemux } from '../sim/node-demux.js';
 import type { LinkSection, NetworkSection, RunContext, RunResult, ScenarioFor, Table } from './driver.js';
 import { buildNetwork, defaultNodeNames, toLinkPatch, toTimedFaults } from './network-section.js';
 
@@ -148,6 +152,11 @@ export interface Recipe<S = unknown, W = unknown> {
   world?(scenario: ScenarioFor<S, W>): WorldOptions;
   /** Labels workload events in error messages (default `<name>.workload`). */
   readonly workloadLabel?: string;
+  /**
+   * Recognises the recipe's own messages, for a node it shares with another
+   * recipe (see {@link NodeDemux}). A recipe without it shares no node.
+   */
+  readonly owns?: (msg: unknown) => boolean;
   /** Puts the recipe's nodes on the world's network; opens traces through `ctx`. */
   attach(world: World, scenario: ScenarioFor<S, W>, ctx: RunContext): Attached<W>;
 }
@@ -169,9 +178,16 @@ export function preparePipeline<S, W>(scenario: ScenarioFor<S, W>, ctx: RunConte
   const world = buildWorld<unknown>(ctx.seed, scenario.network, first.world?.(scenario) ?? {});
   const { sim, net, ids } = world;
   // Each recipe sees its own protocol section as `settings` (the first: the scenario's driver).
-  const parts = recipes.map((r, i) =>
-    r.attach(world, i === 0 ? scenario : { ...scenario, settings: scenario.protocol[r.name] ?? scenario.settings }, ctx),
-  );
+  const attach = (r: Recipe<S, W>, i: number): Attached<W> =>
+    r.attach(world, i === 0 ? scenario : { ...scenario, settings: scenario.protocol[r.name] ?? scenario.settings }, ctx);
+  let parts: Attached<W>[];
+  if (recipes.length === 1) parts = [attach(first, 0)];
+  else {
+    // Several recipes: each one's receivers are recorded, then one per node routes packets by protocol.
+    const demux = new NodeDemux(net);
+    parts = recipes.map((r, i) => demux.bind(r.owns ?? (() => false), () => attach(r, i)));
+    demux.install();
+  }
 
   scheduleFaults(sim, net, toTimedFaults(scenario.faults, ids), {
     ...(parts.some((p) => p.onFault !== undefined) ? { before: (fault: Fault) => parts.forEach((p) => p.onFault?.(fault, sim.now)) } : {}),

@@ -82,7 +82,12 @@ export function executeScenario(scenario: Scenario, dir: string | undefined, onP
   let result: RunResult;
   try {
     const recipe = scenario.driver.recipe;
-    result = recipe !== undefined ? runPipeline(scenario, ctx, [recipe]) : scenario.driver.run(scenario, ctx);
+    const companions = (scenario.companions ?? []).map((c) => {
+      if (c.recipe === undefined) throw new Error(`internal: protocol ${c.name} runs beside ${scenario.driver.name} but has no recipe`);
+      return c.recipe;
+    });
+    if (companions.length > 0 && recipe === undefined) throw new Error(`internal: protocol ${scenario.driver.name} has companions but no recipe`);
+    result = recipe !== undefined ? runPipeline(scenario, ctx, [recipe, ...companions]) : scenario.driver.run(scenario, ctx);
   } catch (err) {
     for (const w of writers) w.abort();
     throw err;

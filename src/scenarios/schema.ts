@@ -173,6 +173,13 @@ export const outputsSchema = z.strictObject({
   plots: z.boolean().default(true),
 });
 
+/**
+ * The protocol sections that may share one run: gossip nodes on every network
+ * node and TCP flows between named nodes of the same network. The first owns
+ * the workload; each keeps its own traces, tables and metrics.
+ */
+export const SHARED_PROTOCOLS = ['gossip', 'tcp'] as const;
+
 /** Builds the whole scenario schema from the registered drivers. */
 export function scenarioSchema(drivers: readonly ProtocolDriver[]) {
   const protocolShape: Record<string, z.ZodType> = {};
@@ -196,7 +203,12 @@ export function scenarioSchema(drivers: readonly ProtocolDriver[]) {
     network: networkSchema.optional(),
     protocol: z.strictObject(protocolShape).superRefine((p, ctx) => {
       const set = Object.keys(p).filter((k) => (p as Record<string, unknown>)[k] !== undefined);
-      if (set.length !== 1) ctx.addIssue({ code: 'custom', message: `expected exactly one protocol section: one of ${names.join(', ')}` });
+      const shared = set.length === SHARED_PROTOCOLS.length && SHARED_PROTOCOLS.every((k) => set.includes(k));
+      if (set.length !== 1 && !shared)
+        ctx.addIssue({
+          code: 'custom',
+          message: `expected exactly one protocol section (one of ${names.join(', ')}), or ${SHARED_PROTOCOLS.join(' and ')} together (TCP flows beside a gossip cluster), got ${set.length === 0 ? 'none' : set.join(', ')}`,
+        });
     }),
     workload: z.array(z.unknown()).default([]),
     faults: z.array(faultSchema).default([]),

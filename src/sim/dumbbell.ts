@@ -79,8 +79,13 @@ export interface DumbbellConfig extends Omit<TcpFlowsConfig, 'flows'> {
   readonly bottleneck: BottleneckConfig;
   readonly returnPath: ReturnPathConfig;
   readonly flows: readonly FlowConfig[];
-  /** Per-link counters in the network (costs a map lookup per packet). Default false. */
+  /** Per-link counters in the network (costs a map lookup per packet). Default false. Ignored with {@link net}. */
   readonly perLinkCounters?: boolean;
+  /**
+   * An empty network (no nodes yet) to build the dumbbell on, such as the one
+   * a scenario pipeline's world holds; default a new one on `sim`.
+   */
+  readonly net?: Network<TcpPacket>;
 }
 
 const LEFT: NodeId = 0;
@@ -100,7 +105,11 @@ export class Dumbbell {
   ) {
     const b = config.bottleneck;
     const r = config.returnPath;
-    this.net = new Network<TcpPacket>(sim, { nodes: 2, perLinkCounters: config.perLinkCounters ?? false });
+    if (config.net !== undefined && config.net.nodeCount !== 0)
+      throw new RangeError(`Dumbbell: the network given has ${config.net.nodeCount} nodes, expected none`);
+    this.net = config.net ?? new Network<TcpPacket>(sim, { perLinkCounters: config.perLinkCounters ?? false });
+    this.net.addNode(); // LEFT
+    this.net.addNode(); // RIGHT
     this.net.setLink(LEFT, RIGHT, {
       latency: b.delayNs,
       bandwidthBps: b.bandwidthBps,
@@ -124,7 +133,7 @@ export class Dumbbell {
       };
     });
     const shared: Omit<TcpFlowsConfig, 'flows'> = { ...config };
-    for (const k of ['bottleneck', 'returnPath', 'flows', 'perLinkCounters']) delete (shared as Record<string, unknown>)[k];
+    for (const k of ['bottleneck', 'returnPath', 'flows', 'perLinkCounters', 'net']) delete (shared as Record<string, unknown>)[k];
     this.flows = new TcpFlows(sim, this.net, { ...shared, flows });
     this.mssBytes = this.flows.mssBytes;
     this.headerBytes = this.flows.headerBytes;

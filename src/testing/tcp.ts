@@ -23,12 +23,12 @@
  * replays, and throws a {@link PropertyFailure} naming the file and the seed.
  */
 import fc from 'fast-check';
-import { Simulator } from '../kernel/simulator.js';
-import { seconds } from '../kernel/time.js';
 import { VARIANTS, type Variant } from '../protocols/tcp/congestion/index.js';
 import type { TcpTraceRecord, TcpTxRecord } from '../protocols/tcp/sender.js';
-import type { FaultEntry, LinkSection, ScenarioFor } from '../scenarios/driver.js';
-import { buildNetworkFlows, tcpDriver, type TcpSettings } from '../scenarios/drivers/tcp.js';
+import type { TcpFlows } from '../sim/tcp-flows.js';
+import type { FaultEntry, LinkSection, RunContext, ScenarioFor } from '../scenarios/driver.js';
+import { tcpDriver, tcpRecipe, type TcpSettings } from '../scenarios/drivers/tcp.js';
+import { preparePipeline } from '../scenarios/pipeline.js';
 import { ScenarioError } from '../scenarios/errors.js';
 import { checkScenario } from '../scenarios/loader.js';
 import { failWithCounterexample } from './counterexample.js';
@@ -138,41 +138,55 @@ export function runTcpCase(c: TcpCase, opts: { duration_s: number }): TcpCaseRes
   const raw = tcpCaseToScenario(c, { name: 'case', duration_s: opts.duration_s });
   const checked = checkScenario(raw, [tcpDriver]);
   if (!checked.ok) throw new ScenarioError('<tcp case>', checked.issues);
-  const scenario = checked.scenario as unknown as ScenarioFor<TcpSettings, unknown>;
-  const sim = new Simulator({ seed: String(scenario.seed) });
-  const flows = buildNetworkFlows(sim, scenario);
+  const scenario = checked.scenario as unknown as ScenarioFor<TcpSettings, never>;
   const mss = c.mss_bytes;
   let violation: string | undefined;
   const fail = (what: string): void => {
     violation ??= what;
   };
   let next = 0;
-  flows.deliveries.connect((d) => {
-    if (d.start !== next) fail(`delivery [${d.start}, ${d.end}) at ${sim.now} ns, expected it to start at ${next}`);
-    if (!(d.end > d.start)) fail(`empty delivery [${d.start}, ${d.end}) at ${sim.now} ns`);
-    next = d.end;
-  });
+  let now = (): number => 0;
   const checkState = (r: TcpTraceRecord, what: string): void => {
     if (r.cwndBytes < mss) fail(`${what} at ${r.timeNs} ns: cwnd ${r.cwndBytes} < 1 MSS (${mss})`);
     if (r.sndUna > r.sndNxt) fail(`${what} at ${r.timeNs} ns: snd_una ${r.sndUna} > snd_nxt ${r.sndNxt}`);
   };
-  // Every record, including the tx record after each segment (the host listens to it for drop rows).
-  flows.host.traces.connect((e) => {
-    if (e.name === 'cwnd') checkState(e.data as TcpTraceRecord, `after ${(e.data as TcpTraceRecord).event}`);
-    else if (e.name === 'tx') {
-      const tx = e.data as TcpTxRecord;
-      checkState(tx, `sending [${tx.seq}, ${tx.seq + tx.len})`);
-      if (tx.seq < tx.sndUna)
-        fail(`at ${tx.timeNs} ns: sent [${tx.seq}, ${tx.seq + tx.len}), below snd_una ${tx.sndUna} (cumulatively acknowledged)`);
-      if (tx.pipeBytes >= 0 && tx.kind !== 'fast' && tx.pipeBytes > tx.cwndBytes)
-        fail(
-          `at ${tx.timeNs} ns: sent [${tx.seq}, ${tx.seq + tx.len}) (${tx.kind}) with pipe ${tx.pipeBytes} > cwnd ${tx.cwndBytes} after it (RFC 6675 step C)`,
-        );
-    }
-  });
-  flows.trace.connect(() => undefined); // tracing on: the sender emits its records
-  flows.start();
-  sim.run({ until: seconds(opts.duration_s) });
+  // The checks, connected once the flows are built and before anything runs.
+  const watch = (flows: TcpFlows): void => {
+    now = () => flows.sim.now;
+    flows.deliveries.connect((d) => {
+      if (d.start !== next) fail(`delivery [${d.start}, ${d.end}) at ${now()} ns, expected it to start at ${next}`);
+      if (!(d.end > d.start)) fail(`empty delivery [${d.start}, ${d.end}) at ${now()} ns`);
+      next = d.end;
+    });
+    // Every record, including the tx record after each segment (the host listens to it for drop rows).
+    flows.host.traces.connect((e) => {
+      if (e.name === 'cwnd') checkState(e.data as TcpTraceRecord, `after ${(e.data as TcpTraceRecord).event}`);
+      else if (e.name === 'tx') {
+        const tx = e.data as TcpTxRecord;
+        checkState(tx, `sending [${tx.seq}, ${tx.seq + tx.len})`);
+        if (tx.seq < tx.sndUna)
+          fail(`at ${tx.timeNs} ns: sent [${tx.seq}, ${tx.seq + tx.len}), below snd_una ${tx.sndUna} (cumulatively acknowledged)`);
+        if (tx.pipeBytes >= 0 && tx.kind !== 'fast' && tx.pipeBytes > tx.cwndBytes)
+          fail(
+            `at ${tx.timeNs} ns: sent [${tx.seq}, ${tx.seq + tx.len}) (${tx.kind}) with pipe ${tx.pipeBytes} > cwnd ${tx.cwndBytes} after it (RFC 6675 step C)`,
+          );
+      }
+    });
+    flows.trace.connect(() => undefined); // tracing on: the sender emits its records
+  };
+  // The pipeline `desim run` takes (the same world, faults and steps), without trace files.
+  let built: TcpFlows | undefined;
+  const ctx: RunContext = { seed: String(scenario.seed), openTrace: () => undefined, progress: () => undefined };
+  const run = preparePipeline(scenario, ctx, [
+    tcpRecipe({
+      onFlows: (f) => {
+        built = f;
+        watch(f);
+      },
+    }),
+  ]);
+  const flows = built as unknown as TcpFlows;
+  run.run();
   const sender = flows.sender(0);
   const receiver = flows.receiver(0);
   if (next !== c.bytes) fail(`delivered ${next} of ${c.bytes} bytes by ${opts.duration_s} s`);

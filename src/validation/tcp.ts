@@ -23,8 +23,8 @@
  * one recovery, so loss events are rarer than lost packets and goodput
  * should reach the square-root law computed with the packet loss rate.
  */
-import { Simulator } from '../kernel/simulator.js';
 import { seconds } from '../kernel/time.js';
+import { buildWorld, uniformNetwork } from '../scenarios/pipeline.js';
 import { buildDumbbell, tcpMetrics, tcpSectionSchema, type TcpSettings } from '../scenarios/drivers/tcp.js';
 
 /** The loss rates of the validation table. */
@@ -97,8 +97,9 @@ export function validateReno(p: number, options: ValidationOptions = {}): Valida
     delayed_ack: options.delayedAck ?? false,
     sack: options.sack ?? false,
   });
-  const sim = new Simulator({ seed: `${options.seed ?? 1}/p=${p}` });
-  const bed = buildDumbbell(sim, settings);
+  const world = buildWorld(`${options.seed ?? 1}/p=${p}`, uniformNetwork(0, {}), { perLinkCounters: false });
+  const sim = world.sim;
+  const bed = buildDumbbell(world, settings);
   bed.start();
   const sender = bed.sender(0);
   let t = 0;

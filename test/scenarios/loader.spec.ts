@@ -4,7 +4,10 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ScenarioError } from '../../src/scenarios/errors.js';
 import { loadScenario, parseScenarioText, validateScenario } from '../../src/scenarios/loader.js';
+import { milliseconds } from '../../src/kernel/time.js';
+import { linkBetween } from '../../src/scenarios/drivers/tcp.js';
 import { parseSets, parseVaries } from '../../src/scenarios/overrides.js';
+import { buildWorld } from '../../src/scenarios/pipeline.js';
 import { toyDriver, toyYaml } from './toy-driver.js';
 
 const drivers = [toyDriver];
@@ -70,6 +73,22 @@ describe('scenario validation', () => {
     expect(problems(edit('[[A], [B, C]]', '[[A, B], [B, C]]'))).toContain(
       'faults[0].partition[1][0]: node B is in two groups: groups must not overlap',
     );
+  });
+
+  it('merges overrides of one directed link in file order: each key from the last entry that sets it', () => {
+    const links = (entries: string): string => toyYaml.replace(/ {2}links:\n( {4}- .*\n)+/, `  links:\n${entries}`);
+    // both_ways defaults to true: the second entry sets A -> B's latency again, not its loss.
+    const s = validateScenario(
+      parseScenarioText(links('    - { from: A, to: B, latency_ms: 80, loss: 0.5 }\n    - { from: B, to: A, latency_ms: 30 }\n')),
+      drivers,
+    );
+    const { net, ids } = buildWorld(1, s.network);
+    const [a, b, c] = ['A', 'B', 'C'].map((n) => ids.get(n) as number) as [number, number, number];
+    expect(net.link(a, b)).toMatchObject({ latency: milliseconds(30), loss: 0.5 });
+    expect(net.link(b, a)).toMatchObject({ latency: milliseconds(30), loss: 0.5 });
+    expect(net.link(a, c).latency).toBe(milliseconds(5)); // the default link's
+    // TCP reads a link's settings the same way (its model loss and work estimate).
+    expect(linkBetween(s.network, 'A', 'B')).toMatchObject({ latency_ms: 30, loss: 0.5 });
   });
 
   it('reports every problem of a file at once', () => {

@@ -347,6 +347,8 @@ export function gossipRecipe(hooks: GossipRunHooks = {}): Recipe<GossipSettings,
       const n = scenario.network.nodes.length;
       return { initialCapacity: Math.min(1 << 20, 4 * n + 1024), perLinkCounters: n <= 1000 };
     },
+    // Every gossip message carries its type (rumor, digest, ...); a TCP segment has none.
+    owns: (msg) => typeof (msg as { type?: unknown } | null)?.type === 'string',
     attach: (world, scenario, ctx) => attachGossip(world as World<GossipMessage>, scenario, ctx, hooks),
   };
 }

@@ -48,19 +48,19 @@
  */
 import { z } from 'zod';
 import { fmt } from '../../io/csv.js';
-import { Simulator } from '../../kernel/simulator.js';
 import { formatSeconds, milliseconds, seconds } from '../../kernel/time.js';
 import { VARIANTS } from '../../protocols/tcp/congestion/index.js';
 import { rfc5681InitialWindow, rfc6928InitialWindow } from '../../protocols/tcp/control-block.js';
 import { Dumbbell } from '../../sim/dumbbell.js';
 import { TcpFlows, type FlowSummary } from '../../sim/tcp-flows.js';
-import { scheduleFaults } from '../../net/faults.js';
+import type { Network, NodeId } from '../../net/network.js';
 import type { TcpPacket } from '../../protocols/tcp/packet.js';
 import { jainIndex, mathisBps, padhyeBps } from '../../protocols/tcp/models.js';
 import type { TcpTraceRecord } from '../../protocols/tcp/sender.js';
 import type { Issue, LinkSection, NetworkSection, ProtocolDriver, RunContext, RunResult, ScenarioFor, WorkEstimate } from '../driver.js';
 import { unknownNode } from '../loader.js';
-import { buildNetwork, toLossSpec, toTimedFaults } from '../network-section.js';
+import { toLossSpec } from '../network-section.js';
+import { runPipeline, type Attached, type Recipe, type World } from '../pipeline.js';
 import { bandwidthBps, delayMs, lossSchema, positiveMs, positiveS, queueLimit, timeS } from '../schema.js';
 
 /** Largest initial window, in segments (RFC 6928's 10, times a thousand). */
@@ -226,9 +226,10 @@ function sackSettings(s: TcpSettings): { sack: boolean; limitedTransmit: boolean
   return { sack: s.sack, limitedTransmit: s.limited_transmit ?? true, prr: s.prr ?? true };
 }
 
-/** Builds the dumbbell of a parsed section (the scenario's seed goes to the simulator). */
-export function buildDumbbell(sim: Simulator, s: TcpSettings): Dumbbell {
-  return new Dumbbell(sim, {
+/** Builds the dumbbell of a parsed section on a world's (empty) network; the world's seed is the simulator's. */
+export function buildDumbbell(world: Pick<World, 'sim' | 'net'>, s: TcpSettings): Dumbbell {
+  return new Dumbbell(world.sim, {
+    net: world.net as Network<TcpPacket>,
     bottleneck: {
       bandwidthBps: s.bottleneck.bandwidth_bps,
       delayNs: milliseconds(s.bottleneck.delay_ms),
@@ -278,12 +279,11 @@ export function linkBetween(section: NetworkSection, from: string, to: string): 
   return link;
 }
 
-/** The flows of a scenario on its network, with the faults scheduled; the scenario's seed goes to the simulator. */
-export function buildNetworkFlows(sim: Simulator, scenario: ScenarioFor<TcpSettings, unknown>): TcpFlows {
+/** The flows of a scenario on a world built from its `network:` section (faults are the pipeline's business). */
+export function buildNetworkFlows(world: Pick<World, 'sim' | 'net' | 'ids'>, scenario: ScenarioFor<TcpSettings, unknown>): TcpFlows {
   const s = scenario.settings;
-  const { net, ids } = buildNetwork<TcpPacket>(sim, scenario.network, { perLinkCounters: false });
-  const node = (name: string | undefined): number => ids.get(name ?? '') as number;
-  const flows = new TcpFlows(sim, net, {
+  const node = (name: string | undefined): number => world.ids.get(name ?? '') as number;
+  return new TcpFlows(world.sim, world.net as Network<TcpPacket>, {
     flows: s.flows.map((f) => ({
       variant: f.variant,
       sender: node(f.from),
@@ -300,11 +300,6 @@ export function buildNetworkFlows(sim: Simulator, scenario: ScenarioFor<TcpSetti
     delayedAckNs: milliseconds(s.delayed_ack_ms),
     ...sackSettings(s),
   });
-  scheduleFaults(sim, net, toTimedFaults(scenario.faults, ids), {
-    crash: (id) => flows.crash(id),
-    restart: (id, keepState) => flows.restart(id, keepState),
-  });
-  return flows;
 }
 
 /** Whole-run results of a TCP scenario (what `metrics` carries), computed from the per-flow summaries. */
@@ -376,14 +371,40 @@ function rateText(bps: number): string {
   return `${(bps / 1e3).toFixed(1)} kbps`;
 }
 
+/** True when a TCP message is this driver's (a segment or an ACK), for a network TCP shares with another protocol. */
+export function isTcpPacket(msg: unknown): boolean {
+  if (typeof msg !== 'object' || msg === null) return false;
+  const m = msg as Partial<Record<keyof TcpPacket | 'type', unknown>>;
+  return typeof m.flow === 'number' && typeof m.seq === 'number' && typeof m.len === 'number' && m.type === undefined;
+}
+
+/** Extra observation points of {@link tcpRecipe} (`desim/testing` uses them; the driver passes none). */
+export interface TcpRunHooks {
+  /** Called with the flows once they are built, before anything runs (connect to their traces here). */
+  readonly onFlows?: (flows: TcpFlows) => void;
+}
+
 /**
- * Runs a parsed TCP section for `durationS` seconds on the dumbbell, or on the scenario's network
- * (with its faults) when `scenario` has one; `ctx` supplies the seed, traces and progress.
+ * The TCP recipe: the scenario's flows on the world's network (with a
+ * `network:` section), or on a dumbbell built on the world's empty network;
+ * the `cwnd` trace, the `flows` table, and the metrics of {@link tcpMetrics}.
+ * With a `network:` section the pipeline's faults reach the flows: a crash
+ * or restart of a node that runs a TCP end stops or restarts it.
  */
-export function runTcp(s: TcpSettings, durationS: number, ctx: RunContext, scenario?: ScenarioFor<TcpSettings, unknown>): RunResult {
-  const sim = new Simulator({ seed: ctx.seed });
-  const network = scenario !== undefined && onNetwork(scenario);
-  const bed = network ? buildNetworkFlows(sim, scenario) : buildDumbbell(sim, s).flows;
+export function tcpRecipe(hooks: TcpRunHooks = {}): Recipe<TcpSettings, never> {
+  return {
+    name: 'tcp',
+    world: () => ({ perLinkCounters: false }),
+    owns: isTcpPacket,
+    attach: (world, scenario, ctx) => attachTcp(world, scenario, ctx, hooks),
+  };
+}
+
+function attachTcp(world: World, scenario: ScenarioFor<TcpSettings, never>, ctx: RunContext, hooks: TcpRunHooks): Attached<never> {
+  const s = scenario.settings;
+  const network = onNetwork(scenario);
+  const bed = network ? buildNetworkFlows(world, scenario) : buildDumbbell(world, s).flows;
+  hooks.onFlows?.(bed);
   const csv = ctx.openTrace('cwnd', CWND_TRACE_COLUMNS);
   if (csv !== undefined) {
     const names = s.flows.map((_, i) => flowName(s, i));
@@ -408,7 +429,7 @@ export function runTcp(s: TcpSettings, durationS: number, ctx: RunContext, scena
     });
   }
   // Not part of `all`: a row per segment sent; written when named.
-  const wanted = scenario?.outputs.traces;
+  const wanted = scenario.outputs.traces;
   const segCsv = Array.isArray(wanted) && wanted.includes('segments') ? ctx.openTrace('segments', SEGMENT_TRACE_COLUMNS) : undefined;
   if (segCsv !== undefined) {
     const names = s.flows.map((_, i) => flowName(s, i));
@@ -427,20 +448,27 @@ export function runTcp(s: TcpSettings, durationS: number, ctx: RunContext, scena
       ]);
     });
   }
-  bed.start();
-  const endNs = seconds(durationS);
-  const steps = 20;
-  for (let i = 1; i <= steps; i++) {
-    sim.run({ until: Math.round((endNs * i) / steps) });
-    ctx.progress(i / steps);
-  }
-  const flows = bed.summary(endNs);
+  const runsEnd = (id: NodeId): boolean => bed.host.nodes[id] !== undefined;
+  return {
+    // Nodes without a TCP end are the network's (or another recipe's) to crash and restart.
+    crash: (id) => {
+      if (runsEnd(id)) bed.crash(id);
+    },
+    restart: (id, keepState) => {
+      if (runsEnd(id)) bed.restart(id, keepState);
+    },
+    start: () => bed.start(),
+    finish: () => tcpResult(scenario, bed.summary(seconds(scenario.duration_s))),
+  };
+}
+
+/** The metrics, `flows` table and headline of a TCP run whose flows ended with `flows`. */
+function tcpResult(scenario: ScenarioFor<TcpSettings, never>, flows: readonly FlowSummary[]): RunResult {
+  const s = scenario.settings;
+  const durationS = scenario.duration_s;
+  const network = onNetwork(scenario);
   const only = s.flows.length === 1 ? s.flows[0] : undefined;
-  const loss = network
-    ? only !== undefined && scenario !== undefined
-      ? (linkBetween(scenario.network, only.from ?? '', only.to ?? '').loss ?? 0)
-      : 0
-    : s.bottleneck.loss;
+  const loss = network ? (only !== undefined ? (linkBetween(scenario.network, only.from ?? '', only.to ?? '').loss ?? 0) : 0) : s.bottleneck.loss;
   const metrics = tcpMetrics(s, flows, loss);
   const rows = flows.map((f, i) => [
     flowName(s, i),
@@ -513,10 +541,24 @@ function checkTcp(scenario: ScenarioFor<TcpSettings, never>): Issue[] {
       if (f.from !== undefined && f.from === f.to) issues.push({ path: `${p}.to`, message: `expected a node other than from (${f.from})` });
     });
     const ends = new Set(s.flows.flatMap((f) => [f.from, f.to]));
-    scenario.network.nodes.forEach((n, i) => {
-      if (!ends.has(n))
-        issues.push({ path: `network.nodes[${i}]`, message: `node ${n} runs no TCP end (a flow's from or to): remove it, it would carry nothing` });
-    });
+    // Beside another protocol (gossip), every node runs that protocol's node; alone, a node without a TCP end carries nothing.
+    const others = Object.keys(scenario.protocol).filter((k) => k !== 'tcp');
+    if (others.length === 0) {
+      scenario.network.nodes.forEach((n, i) => {
+        if (!ends.has(n))
+          issues.push({ path: `network.nodes[${i}]`, message: `node ${n} runs no TCP end (a flow's from or to): remove it, it would carry nothing` });
+      });
+    } else {
+      scenario.faults.forEach((f, i) => {
+        const verb = 'crash' in f ? 'crash' : 'restart' in f ? 'restart' : undefined;
+        const node = 'crash' in f ? f.crash : 'restart' in f ? f.restart : undefined;
+        if (verb !== undefined && node !== undefined && ends.has(node))
+          issues.push({
+            path: `faults[${i}].${verb}`,
+            message: `node ${node} runs a TCP end beside ${others.join(', ')}: a ${verb} of a node two protocols share is not supported yet (crash a node without a TCP end)`,
+          });
+      });
+    }
     scenario.faults.forEach((f, i) => {
       if ('restart' in f && f.keep_state === false && ends.has(f.restart)) {
         issues.push({
@@ -631,5 +673,6 @@ export const tcpDriver: ProtocolDriver<TcpSettings, never> = {
   traces: ['cwnd', 'segments'],
   check: checkTcp,
   estimate: estimateTcp,
-  run: (scenario, ctx) => runTcp(scenario.settings, scenario.duration_s, ctx, scenario),
+  recipe: tcpRecipe(),
+  run: (scenario, ctx) => runPipeline(scenario, ctx, [tcpRecipe()]),
 };

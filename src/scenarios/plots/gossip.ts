@@ -30,7 +30,9 @@ export const MAX_TIMELINE_NODES = 30;
 export async function gossipFigures(dir: string, options: FigureOptions): Promise<Figure[]> {
   const episodes = scenarioFaultEpisodes(options.scenario);
   const figures: Figure[] = [];
-  const updatesPath = join(dir, 'updates.csv');
+  // A run with TCP beside gossip prefixes its tables with the protocol's name (gossip-updates.csv).
+  const table = (name: string): string => (existsSync(join(dir, `gossip-${name}.csv`)) ? join(dir, `gossip-${name}.csv`) : join(dir, `${name}.csv`));
+  const updatesPath = table('updates');
   const deliveriesPath = join(dir, 'trace-deliveries.csv');
   const infectionPath = join(dir, 'trace-infection.csv');
   const run = runNodes(options.scenario);
@@ -41,7 +43,7 @@ export async function gossipFigures(dir: string, options: FigureOptions): Promis
   const spec = infection === undefined ? undefined : infectionSpec(infection, options, episodes);
   if (spec !== undefined) figures.push({ name: 'infection', spec });
   if (perUpdate && run.nodes.length <= MAX_TIMELINE_NODES) {
-    const timeline = timelineSpec(await readTimeline(updatesPath, deliveriesPath, join(dir, 'reads.csv'), run), options, episodes);
+    const timeline = timelineSpec(await readTimeline(updatesPath, deliveriesPath, table('reads'), run), options, episodes);
     if (timeline !== undefined) figures.push({ name: 'deliveries', spec: timeline });
   }
   return figures;
