@@ -12,19 +12,72 @@ import { stringify } from 'csv-stringify/sync';
 import { formatSeconds, type Time } from '../kernel/time.js';
 import { AtomicFileWriter } from './fs.js';
 
-/** A CSV cell: strings are quoted as needed; numbers must be pre-formatted or integers. */
+/**
+ * A CSV cell. Strings are written as they are (quoted only where CSV needs
+ * it); numbers with {@link formatFloat}; booleans as `1` and `0`; `null`,
+ * `undefined`, `NaN` and infinities as an empty cell. These rules hold for
+ * every CSV desim writes (docs/outputs.md).
+ */
 export type Cell = string | number | boolean | null | undefined;
 
 /**
- * Deterministic rendering of a float: at most `digits` significant digits,
- * shortest form, no exponent for ordinary magnitudes. `NaN` and infinities are
- * rendered as empty cells by {@link CsvWriter}; here as `NaN`/`Infinity`.
+ * A number as a plain decimal: the shortest text that reads back as the same
+ * double (JavaScript's `String(x)`), with any exponent written out in digits
+ * (`6.1e-8` becomes `0.000000061`, `1e21` becomes `1000000000000000000000`),
+ * so that every CSV cell of desim uses one notation. `NaN` and infinities are
+ * returned as `NaN`/`Infinity` (CsvWriter writes them as empty cells).
+ */
+export function plainNumber(x: number): string {
+  if (!Number.isFinite(x)) return String(x);
+  const s = String(x);
+  const e = s.indexOf('e');
+  if (e < 0) return s;
+  const neg = s.startsWith('-');
+  const mantissa = s.slice(neg ? 1 : 0, e);
+  const exp = Number(s.slice(e + 1));
+  const dot = mantissa.indexOf('.');
+  const digits = dot < 0 ? mantissa : mantissa.slice(0, dot) + mantissa.slice(dot + 1);
+  // Position of the decimal point within `digits` once the exponent is applied.
+  const point = (dot < 0 ? mantissa.length : dot) + exp;
+  let out: string;
+  if (point <= 0) out = '0.' + '0'.repeat(-point) + digits;
+  else if (point >= digits.length) out = digits + '0'.repeat(point - digits.length);
+  else out = digits.slice(0, point) + '.' + digits.slice(point);
+  return neg ? '-' + out : out;
+}
+
+/**
+ * Deterministic rendering of a float: rounded to at most `digits` significant
+ * digits, then written as the shortest plain decimal of that rounded value,
+ * never with an exponent ({@link plainNumber}). Integers below 1e21 are
+ * written exactly. `NaN` and infinities are rendered as empty cells by
+ * {@link CsvWriter}; here as `NaN`/`Infinity`.
  */
 export function formatFloat(x: number, digits = 9): string {
   if (!Number.isFinite(x)) return String(x);
   if (Number.isInteger(x) && Math.abs(x) < 1e21) return String(x);
-  const r = Number(x.toPrecision(digits));
-  return String(r);
+  return plainNumber(Number(x.toPrecision(digits)));
+}
+
+/**
+ * A column name that R, pandas and pgfplots take as is: every run of
+ * characters other than ASCII letters, digits and `_` becomes one `_`, with
+ * none at either end (`protocol.tcp.flows[3].extra_rtt_ms` becomes
+ * `protocol_tcp_flows_3_extra_rtt_ms`). Used by `--columns safe`.
+ */
+export function safeColumnName(name: string): string {
+  return name.replace(/[^A-Za-z0-9_]+/g, '_').replace(/^_+|_+$/g, '');
+}
+
+/** How parameter columns are named: the parameter's path as given (`paths`) or {@link safeColumnName} (`safe`). */
+export type ColumnStyle = 'paths' | 'safe';
+
+/** The column names `--columns` accepts. */
+export const COLUMN_STYLES: readonly ColumnStyle[] = ['paths', 'safe'];
+
+/** The column of a parameter under a column style. */
+export function parameterColumn(path: string, style: ColumnStyle | undefined): string {
+  return style === 'safe' ? safeColumnName(path) : path;
 }
 
 /** Formatting helpers for cells. */
@@ -34,6 +87,12 @@ export const fmt = {
   /** A float with up to 9 significant digits. */
   float: (x: number, digits = 9): string => formatFloat(x, digits),
 };
+
+/** The header with each `--columns safe` parameter column renamed back to its parameter's path. */
+export function parameterPaths(header: readonly string[], vary: readonly string[]): string[] {
+  const byColumn = new Map(vary.map((v) => [safeColumnName(v), v]));
+  return header.map((c) => byColumn.get(c) ?? c);
+}
 
 /** Streams rows with a fixed header to a CSV file. */
 export class CsvWriter {
@@ -93,7 +152,7 @@ export class CsvWriter {
 function normalizeCell(c: Cell): string {
   if (c === null || c === undefined) return '';
   if (typeof c === 'number') return Number.isFinite(c) ? formatFloat(c) : '';
-  if (typeof c === 'boolean') return c ? 'true' : 'false';
+  if (typeof c === 'boolean') return c ? '1' : '0';
   return c;
 }
 
