@@ -554,10 +554,16 @@ runs one, "desim <command> --help" explains a command with examples.`,
           describe: "also write each figure's Vega-Lite spec, data inline, as <name>.vl.json (restyle it, render it with any Vega-Lite tool)",
         })
         .example('$0 plot results/tcp-original', 'cwnd.svg from trace-cwnd.csv')
-        .example('$0 plot results/tcp-original --format pdf,png --spec', 'cwnd.pdf, cwnd.png and cwnd.vl.json'),
+        .example('$0 plot results/tcp-original --format pdf,png --spec', 'cwnd.pdf, cwnd.png and cwnd.vl.json')
+        .epilogue(
+          'Figures an earlier plot or run wrote into the folder (as its meta.json or sweep.json records) that this plot does not draw, such as cwnd.png after --format svg, are removed; no other file is touched.',
+        ),
     async (argv) => {
-      const written = await replotFolder(argv.dir, { formats: formatsOption(argv.format), spec: argv.spec });
+      const removed: string[] = [];
+      const written = await replotFolder(argv.dir, { formats: formatsOption(argv.format), spec: argv.spec, onRemoved: (f) => removed.push(f) });
       process.stdout.write(`wrote ${written.map((f) => join(argv.dir, f)).join(' ')}\n`);
+      if (removed.length > 0)
+        process.stdout.write(`removed ${removed.map((f) => join(argv.dir, f)).join(' ')} (figures of an earlier plot that this one does not draw)\n`);
     },
   )
   .command(

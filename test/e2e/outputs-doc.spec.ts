@@ -33,7 +33,7 @@ function docTables(): Map<string, string[]> {
       tables.set((h[1] as string).trim(), current);
       continue;
     }
-    const row = /^\| `([^`]+)` \|/.exec(line);
+    const row = /^\|\s*`([^`]+)`\s*\|/.exec(line);
     if (row !== null && current !== undefined) current.push(row[1] as string);
   }
   return tables;
