@@ -47,6 +47,20 @@ export function plainNumber(x: number): string {
 }
 
 /**
+ * A value of any type as a cell, by the CSV rules: a string as it is, a number
+ * at full precision as a plain decimal ({@link plainNumber}: a user's value is
+ * not rounded), a boolean as 1/0, `null` or `undefined` as an empty cell, and
+ * anything else (an object or array) as JSON.
+ */
+export function valueCell(v: unknown): Cell {
+  if (v === null || v === undefined) return '';
+  if (typeof v === 'number') return Number.isFinite(v) ? plainNumber(v) : '';
+  if (typeof v === 'string' || typeof v === 'boolean') return v;
+  if (typeof v === 'bigint') return v.toString();
+  return JSON.stringify(v) ?? '';
+}
+
+/**
  * Deterministic rendering of a float: rounded to at most `digits` significant
  * digits, then written as the shortest plain decimal of that rounded value,
  * never with an exponent ({@link plainNumber}). Integers below 1e21 are

@@ -63,6 +63,7 @@ const RUN_FILES: Readonly<Record<string, string>> = {
   'trace-deliveries.csv': '`trace-deliveries.csv` (gossip)',
   'trace-infection.csv': '`trace-infection.csv` (gossip)',
   'trace-calls.csv': '`trace-calls.csv` (protocol module)',
+  'trace-node.csv': '`trace-node.csv` (protocol module)',
 };
 
 function runFolder(dir: string, label: string): Written[] {
@@ -120,6 +121,14 @@ outputs: { traces: all, plots: false }
   );
   await runScenario(await loadScenarioFile(moduleFile), { outDir: join(root, 'module') });
   out.push(...runFolder(join(root, 'module'), 'module'));
+  // A module whose nodes trace (trace-node.csv).
+  const tracerFile = join(root, 'tracer.yaml');
+  writeFileSync(
+    tracerFile,
+    `name: tracer\nduration_s: 1.2\nnetwork: { nodes: [A, B] }\nprotocol: { module: { path: ${JSON.stringify(resolve('test/fixtures/modules/tracer.mjs'))} } }\noutputs: { traces: all, plots: false }\n`,
+  );
+  await runScenario(await loadScenarioFile(tracerFile), { outDir: join(root, 'tracer') });
+  out.push(...runFolder(join(root, 'tracer'), 'tracer'));
 
   // A sweep of two parameters with replications, its shards merged, and its table as CSV.
   const file = resolveScenarioPath('tcp-original');
@@ -209,7 +218,7 @@ describe('docs/outputs.md', () => {
     const broken: string[] = [];
     for (const w of files) {
       w.header.forEach((c, i) => {
-        if (c === 'call' || c === 'reply' || c === 'error' || c === 'value') return;
+        if (c === 'call' || c === 'reply' || c === 'error' || (c === 'value' && !w.where.endsWith('trace-node.csv'))) return;
         for (const r of w.rows) {
           const cell = r[i] ?? '';
           if (/^-?\d+(\.\d+)?e[-+]?\d+$/i.test(cell) || /^(NaN|-?Infinity|true|false)$/.test(cell)) broken.push(`${w.where}: ${c} = ${cell}`);

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { parse } from 'csv-parse/sync';
 import fc from 'fast-check';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { CsvWriter, fmt, formatFloat, plainNumber, safeColumnName, toCsv } from '../../src/io/csv.js';
+import { CsvWriter, fmt, formatFloat, plainNumber, safeColumnName, toCsv, valueCell } from '../../src/io/csv.js';
 import { fcParams } from '../fc.js';
 
 let dir: string;
@@ -49,6 +49,12 @@ describe('formatFloat and fmt', () => {
       }),
       fcParams(),
     );
+  });
+
+  it('writes a value of any type by the same rules: plain strings, full-precision plain numbers, 1/0, empty for none', () => {
+    const cells = ['green', 1 / 3, 6.1e-8, true, false, null, undefined, NaN, { a: [1] }].map(valueCell);
+    expect(cells).toEqual(['green', '0.3333333333333333', '0.000000061', true, false, '', '', '', '{"a":[1]}']);
+    expect(toCsv(['a', 'b', 'c'], [[valueCell('green'), valueCell(true), valueCell(false)]])).toBe('a,b,c\ngreen,1,0\n');
   });
 
   it('safe column names keep letters, digits and underscores only', () => {

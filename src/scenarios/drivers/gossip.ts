@@ -65,7 +65,7 @@
  * failed_calls (calls at nodes that were down, or refused writes).
  */
 import { z } from 'zod';
-import { fmt, plainNumber } from '../../io/csv.js';
+import { fmt, valueCell } from '../../io/csv.js';
 import type { Cell } from '../../io/csv.js';
 import type { Random } from '../../kernel/random.js';
 import { formatSeconds, milliseconds, seconds } from '../../kernel/time.js';
@@ -273,9 +273,8 @@ export const GOSSIP_METRICS = [
  * the CSV number notation, a boolean as 1/0; empty when nothing was found
  * (or the value is `null` or the empty string: the `found` column tells them apart).
  */
-function valueCell(r: KvReply): string | number | boolean {
-  if (r.op !== 'get' || !r.ok || !r.found || r.value === null) return '';
-  return typeof r.value === 'number' ? plainNumber(r.value) : r.value;
+function readValueCell(r: KvReply): Cell {
+  return r.op === 'get' && r.ok && r.found ? valueCell(r.value) : '';
 }
 
 /** A read's value in the headline: JSON, so that `"1"` and `1` differ. */
@@ -413,7 +412,7 @@ function attachGossip(
     }
     if (isStale) stale++;
     const value = valueText(reply);
-    reads.push([formatSeconds(sim.now), w.node, w.key, valueCell(reply), reply.op === 'get' && reply.found, isStale]);
+    reads.push([formatSeconds(sim.now), w.node, w.key, readValueCell(reply), reply.op === 'get' && reply.found, isStale]);
     gets.push(`get@${w.node}=${value === '' ? 'NOT FOUND' : value}`);
   };
 
