@@ -27,7 +27,7 @@ import { MAX_PENDING, MIN_PENDING, benchKernel, benchKernelVsBare, defaultHoldEv
 import { benchTcp } from './bench/tcp.js';
 import { benchUdp } from './bench/udp.js';
 import { SimulationError } from './kernel/errors.js';
-import { COLUMN_STYLES } from './io/csv.js';
+import { COLUMN_STYLES } from './io/csv-format.js';
 import { reproduce } from './reproduce.js';
 import { bundledScenarios, resolveScenarioPath } from './scenarios/bundled.js';
 import type { RunResult } from './scenarios/driver.js';

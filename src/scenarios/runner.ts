@@ -15,7 +15,8 @@
  */
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { CsvWriter, parameterColumn, toCsv, type Cell, type ColumnStyle } from '../io/csv.js';
+import { parameterColumn, type ColumnStyle } from '../io/csv-format.js';
+import { CsvWriter, toCsv, type Cell } from '../io/csv.js';
 import { ScenarioError } from './errors.js';
 import type { RunContext, RunResult } from './driver.js';
 import { OUTPUT_MARKER, writeFileAtomic, writeOutputFolder } from './files.js';
@@ -53,7 +54,7 @@ export interface RunScenarioOptions {
   /**
    * summary.csv's metric names (`--columns`): as the driver or module names
    * them (`paths`, the default) or made safe for R and pgfplots (`safe`, see
-   * {@link safeColumnName}; only a protocol module's own metrics can differ).
+   * `safeColumnName`; only a protocol module's own metrics can differ).
    */
   readonly columns?: ColumnStyle;
 }

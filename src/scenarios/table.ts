@@ -15,7 +15,8 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { formatFloat, parameterPaths } from '../io/csv.js';
+import { parameterPaths } from '../io/csv-format.js';
+import { formatFloat } from '../io/csv.js';
 import { ScenarioError } from './errors.js';
 import { didYouMean } from './loader.js';
 import { num, readCsv } from './plots/data.js';

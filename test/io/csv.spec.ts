@@ -4,7 +4,8 @@ import { join } from 'node:path';
 import { parse } from 'csv-parse/sync';
 import fc from 'fast-check';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { CsvWriter, fmt, formatFloat, plainNumber, safeColumnName, toCsv, valueCell } from '../../src/io/csv.js';
+import { plainNumber, safeColumnName, valueCell } from '../../src/io/csv-format.js';
+import { CsvWriter, fmt, formatFloat, toCsv } from '../../src/io/csv.js';
 import { fcParams } from '../fc.js';
 
 let dir: string;

@@ -65,7 +65,8 @@
  * failed_calls (calls at nodes that were down, or refused writes).
  */
 import { z } from 'zod';
-import { fmt, valueCell } from '../../io/csv.js';
+import { valueCell } from '../../io/csv-format.js';
+import { fmt } from '../../io/csv.js';
 import type { Cell } from '../../io/csv.js';
 import type { Random } from '../../kernel/random.js';
 import { formatSeconds, milliseconds, seconds } from '../../kernel/time.js';

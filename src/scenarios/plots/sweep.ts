@@ -6,7 +6,7 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { parameterPaths } from '../../io/csv.js';
+import { parameterPaths } from '../../io/csv-format.js';
 import { col, num, readCsv } from './data.js';
 import {
   capitalise,
