@@ -4,7 +4,9 @@
  * from csv.ts, whose exports are part of the public API, so that these stay
  * internal.
  */
-import type { Cell } from './csv.js';
+import type { Cell, ColumnStyle } from './csv.js';
+
+export type { ColumnStyle } from './csv.js';
 
 /**
  * A number as a plain decimal: the shortest text that reads back as the same
@@ -55,9 +57,6 @@ export function valueCell(v: unknown): Cell {
 export function safeColumnName(name: string): string {
   return name.replace(/[^A-Za-z0-9_]+/g, '_').replace(/^_+|_+$/g, '');
 }
-
-/** How parameter columns are named: the parameter's path as given (`paths`) or {@link safeColumnName} (`safe`). */
-export type ColumnStyle = 'paths' | 'safe';
 
 /** The column names `--columns` accepts. */
 export const COLUMN_STYLES: readonly ColumnStyle[] = ['paths', 'safe'];

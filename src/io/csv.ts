@@ -34,6 +34,14 @@ export function formatFloat(x: number, digits = 9): string {
   return plainNumber(Number(x.toPrecision(digits)));
 }
 
+/**
+ * How `--columns` names columns whose names are not already safe (a sweep's
+ * parameter columns, a protocol module's own metrics): `paths`, the name as
+ * given (`protocol.tcp.flows[3].extra_rtt_ms`), or `safe`, letters, digits and
+ * `_` only (`protocol_tcp_flows_3_extra_rtt_ms`), for R and pgfplots.
+ */
+export type ColumnStyle = 'paths' | 'safe';
+
 /** Formatting helpers for cells. */
 export const fmt = {
   /** Integer nanoseconds rendered as exact seconds (for `*_s` columns). */
