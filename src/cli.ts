@@ -27,6 +27,7 @@ import { MAX_PENDING, MIN_PENDING, benchKernel, benchKernelVsBare, defaultHoldEv
 import { benchTcp } from './bench/tcp.js';
 import { benchUdp } from './bench/udp.js';
 import { SimulationError } from './kernel/errors.js';
+import { COLUMN_STYLES } from './io/csv-format.js';
 import { reproduce } from './reproduce.js';
 import { bundledScenarios, resolveScenarioPath } from './scenarios/bundled.js';
 import type { RunResult } from './scenarios/driver.js';
@@ -280,6 +281,14 @@ const FORMAT_OPTION = {
   describe: 'figure formats, comma-separated: svg (vector, for the web), png (2x raster, for slides), pdf (vector, for LaTeX)',
 } as const;
 
+const COLUMNS_OPTION = {
+  type: 'string',
+  choices: COLUMN_STYLES,
+  requiresArg: true,
+  describe:
+    'column names: paths (as given, e.g. protocol.tcp.flows[3].extra_rtt_ms) or safe (protocol_tcp_flows_3_extra_rtt_ms: letters, digits and _ only, for R and pgfplots)',
+} as const;
+
 const withScenarioArgs = <T>(y: Argv<T>) =>
   y
     .positional('file', { type: 'string', demandOption: true, describe: 'scenario file (YAML or JSON), or the name of a bundled scenario' })
@@ -311,6 +320,10 @@ runs one, "desim <command> --help" explains a command with examples.`,
         })
         .option('quiet', { type: 'boolean', default: false, describe: 'no progress on stderr' })
         .option('format', FORMAT_OPTION)
+        .option('columns', {
+          ...COLUMNS_OPTION,
+          describe: "summary.csv's metric names: paths (as the driver or module names them) or safe (letters, digits and _ only)",
+        })
         .example('$0 run gossip-original', 'the 3-node demo of the original program')
         .example('$0 run my.yaml --seed 7 --set protocol.tcp.bottleneck.loss=0.01 --out /tmp/r', 'override the seed and one field')
         .epilogue(
@@ -333,7 +346,15 @@ runs one, "desim <command> --help" explains a command with examples.`,
       const release = exitOnSignals(async () => worker?.terminate());
       const onProgress = (f: number): void => show(Math.round(f * 100), 100);
       const execute = workerExecutor(file, overrides, onProgress, (w) => (worker = w));
-      const report = await runScenario(scenario, { outDir, scenarioFile: file, overwrite: argv.overwrite, execute, plotFormats });
+      const columns = argv.columns;
+      const report = await runScenario(scenario, {
+        outDir,
+        scenarioFile: file,
+        overwrite: argv.overwrite,
+        execute,
+        plotFormats,
+        ...(columns !== undefined ? { columns } : {}),
+      });
       release();
       process.stdout.write(`${scenario.name}: ${report.result.headline}\n`);
       process.stdout.write(`wrote ${slash(outDir)} ${report.files.join(' ')}
@@ -399,6 +420,10 @@ runs one, "desim <command> --help" explains a command with examples.`,
         })
         .option('quiet', { type: 'boolean', default: false, describe: 'no progress on stderr' })
         .option('format', FORMAT_OPTION)
+        .option('columns', {
+          ...COLUMNS_OPTION,
+          describe: `parameter columns of summary.csv and aggregate.csv: ${COLUMNS_OPTION.describe.replace(/^column names: /, '')}; default: paths, or what a resumed sweep recorded`,
+        })
         .example('$0 sweep tcp-mathis-padhye --vary protocol.tcp.bottleneck.loss=0.001,0.01 --reps 5', '2 values x 5 replications on all cores')
         .example('$0 sweep my.yaml --vary a.b=1,2 --shard 0/4 --out part0', 'one of four shards; combine with desim merge')
         .example('$0 sweep tcp-mathis-padhye --vary "protocol.tcp.bottleneck.loss=0.001..0.05 log 8"', '8 loss rates spaced geometrically')
@@ -473,6 +498,7 @@ runs one, "desim <command> --help" explains a command with examples.`,
           onProgress: (p) => show(p.done, p.total),
           shouldStop: () => stop,
           plotFormats,
+          ...(argv.columns !== undefined ? { columns: argv.columns } : {}),
         }),
       );
       process.off('SIGINT', onSignal);
@@ -501,11 +527,18 @@ runs one, "desim <command> --help" explains a command with examples.`,
           default: false,
           describe: 'replace --out if it is a merged sweep that desim wrote and holds nothing else',
         })
+        .option('columns', {
+          ...COLUMNS_OPTION,
+          describe: `parameter columns: ${COLUMNS_OPTION.describe.replace(/^column names: /, '')}; default: as the shards recorded`,
+        })
         .example('$0 merge part0 part1 part2 --out all', 'summary.csv and aggregate.csv as if run unsharded')
         .epilogue('Nothing is written unless every run of the sweep is in exactly one of the folders; missing or overlapping runs exit 2.'),
     async (argv) => {
       exitOnSignals();
-      const r = await mergeSweeps(argv.dirs, argv.out, { overwrite: argv.overwrite });
+      const r = await mergeSweeps(argv.dirs, argv.out, {
+        overwrite: argv.overwrite,
+        ...(argv.columns !== undefined ? { columns: argv.columns } : {}),
+      });
       process.stdout.write(`wrote ${slash(argv.out)} ${r.files.join(' ')}\n`);
     },
   )
@@ -522,10 +555,16 @@ runs one, "desim <command> --help" explains a command with examples.`,
           describe: "also write each figure's Vega-Lite spec, data inline, as <name>.vl.json (restyle it, render it with any Vega-Lite tool)",
         })
         .example('$0 plot results/tcp-original', 'cwnd.svg from trace-cwnd.csv')
-        .example('$0 plot results/tcp-original --format pdf,png --spec', 'cwnd.pdf, cwnd.png and cwnd.vl.json'),
+        .example('$0 plot results/tcp-original --format pdf,png --spec', 'cwnd.pdf, cwnd.png and cwnd.vl.json')
+        .epilogue(
+          'Figures an earlier plot or run wrote into the folder (as its meta.json or sweep.json records) that this plot does not draw, such as cwnd.png after --format svg, are removed; no other file is touched.',
+        ),
     async (argv) => {
-      const written = await replotFolder(argv.dir, { formats: formatsOption(argv.format), spec: argv.spec });
+      const removed: string[] = [];
+      const written = await replotFolder(argv.dir, { formats: formatsOption(argv.format), spec: argv.spec, onRemoved: (f) => removed.push(f) });
       process.stdout.write(`wrote ${written.map((f) => join(argv.dir, f)).join(' ')}\n`);
+      if (removed.length > 0)
+        process.stdout.write(`removed ${removed.map((f) => join(argv.dir, f)).join(' ')} (figures of an earlier plot that this one does not draw)\n`);
     },
   )
   .command(

@@ -10,22 +10,37 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { stringify } from 'csv-stringify/sync';
 import { formatSeconds, type Time } from '../kernel/time.js';
+import { plainNumber } from './csv-format.js';
 import { AtomicFileWriter } from './fs.js';
 
-/** A CSV cell: strings are quoted as needed; numbers must be pre-formatted or integers. */
+/**
+ * A CSV cell. Strings are written as they are (quoted only where CSV needs
+ * it); numbers with {@link formatFloat}; booleans as `1` and `0`; `null`,
+ * `undefined`, `NaN` and infinities as an empty cell. These rules hold for
+ * every CSV desim writes (docs/outputs.md).
+ */
 export type Cell = string | number | boolean | null | undefined;
 
 /**
- * Deterministic rendering of a float: at most `digits` significant digits,
- * shortest form, no exponent for ordinary magnitudes. `NaN` and infinities are
- * rendered as empty cells by {@link CsvWriter}; here as `NaN`/`Infinity`.
+ * Deterministic rendering of a float: rounded to at most `digits` significant
+ * digits, then written as the shortest plain decimal of that rounded value,
+ * never with an exponent (`plainNumber` in csv-format.ts). Integers below 1e21 are
+ * written exactly. `NaN` and infinities are rendered as empty cells by
+ * {@link CsvWriter}; here as `NaN`/`Infinity`.
  */
 export function formatFloat(x: number, digits = 9): string {
   if (!Number.isFinite(x)) return String(x);
   if (Number.isInteger(x) && Math.abs(x) < 1e21) return String(x);
-  const r = Number(x.toPrecision(digits));
-  return String(r);
+  return plainNumber(Number(x.toPrecision(digits)));
 }
+
+/**
+ * How `--columns` names columns whose names are not already safe (a sweep's
+ * parameter columns, a protocol module's own metrics): `paths`, the name as
+ * given (`protocol.tcp.flows[3].extra_rtt_ms`), or `safe`, letters, digits and
+ * `_` only (`protocol_tcp_flows_3_extra_rtt_ms`), for R and pgfplots.
+ */
+export type ColumnStyle = 'paths' | 'safe';
 
 /** Formatting helpers for cells. */
 export const fmt = {
@@ -93,7 +108,7 @@ export class CsvWriter {
 function normalizeCell(c: Cell): string {
   if (c === null || c === undefined) return '';
   if (typeof c === 'number') return Number.isFinite(c) ? formatFloat(c) : '';
-  if (typeof c === 'boolean') return c ? 'true' : 'false';
+  if (typeof c === 'boolean') return c ? '1' : '0';
   return c;
 }
 

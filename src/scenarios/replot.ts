@@ -4,19 +4,30 @@
  * recorded in the folder's marker (`meta.json` or `sweep.json`) before they
  * are moved in, so an interrupted redraw never leaves a file of desim's that
  * the marker does not name. A folder desim did not write is refused, and so
- * is a plot file in the way that desim did not write.
+ * is a plot file in the way that desim did not write. Figures an earlier draw
+ * wrote there (named in the marker) that this draw does not write, such as
+ * `cwnd.png` after `--format svg`, are removed, so the folder shows only what
+ * the CSVs now give; nothing the marker does not name is ever removed.
  */
-import { existsSync, renameSync } from 'node:fs';
+import { existsSync, renameSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { OutputError } from './errors.js';
 import { dropTemp, inspectOutDir, readJsonFile, tempDirIn, writeFileAtomic } from './files.js';
 import { plotDirectory } from './plot.js';
 import type { PlotFormat } from './plots/formats.js';
 
+/** File names of figures desim draws: `<name>.svg`, `.png`, `.pdf` and the `--spec` file `<name>.vl.json`. */
+const FIGURE_FILE = /\.(svg|png|pdf|vl\.json)$/;
+
 /** Redraws the plots of `dir`; returns the files written. Throws {@link OutputError} for a folder that is not desim's or has nothing to plot. */
 export async function replotFolder(
   dir: string,
-  options: { readonly formats?: readonly PlotFormat[]; readonly spec?: boolean } = {},
+  options: {
+    readonly formats?: readonly PlotFormat[];
+    readonly spec?: boolean;
+    /** Told each earlier figure of desim's that was removed because this draw does not make it. */
+    readonly onRemoved?: (name: string) => void;
+  } = {},
 ): Promise<string[]> {
   const s = inspectOutDir(dir);
   if (s.state === 'missing') throw new OutputError(dir, 'no such folder');
@@ -47,6 +58,17 @@ export async function replotFolder(
     const missing = written.filter((f) => !listed.includes(f));
     if (missing.length > 0) writeFileAtomic(marker, JSON.stringify({ ...json, files: [...listed, ...missing].sort() }, null, 2) + '\n');
     for (const f of written) renameSync(join(tmp, f), join(dir, f));
+    // Earlier figures of desim's that this draw did not make: removed first, then unlisted (an
+    // interruption in between leaves the marker naming a file that is gone, never the reverse).
+    const stale = listed.filter((f) => FIGURE_FILE.test(f) && !written.includes(f) && s.owned.has(f));
+    if (stale.length > 0) {
+      for (const f of stale) {
+        rmSync(join(dir, f), { force: true });
+        options.onRemoved?.(f);
+      }
+      const kept = [...listed, ...missing].filter((f) => !stale.includes(f)).sort();
+      writeFileAtomic(marker, JSON.stringify({ ...json, files: kept }, null, 2) + '\n');
+    }
     return written;
   } finally {
     dropTemp(tmp);

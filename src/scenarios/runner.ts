@@ -15,7 +15,9 @@
  */
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { parameterColumn, type ColumnStyle } from '../io/csv-format.js';
 import { CsvWriter, toCsv, type Cell } from '../io/csv.js';
+import { ScenarioError } from './errors.js';
 import type { RunContext, RunResult } from './driver.js';
 import { OUTPUT_MARKER, writeFileAtomic, writeOutputFolder } from './files.js';
 import { resolvedScenario, scenarioHash, type Scenario } from './loader.js';
@@ -49,6 +51,12 @@ export interface RunScenarioOptions {
   readonly execute?: (scenario: Scenario, dir: string) => Promise<RunResult>;
   /** Formats of the plots (when the scenario draws plots). Default: `['svg']`. */
   readonly plotFormats?: readonly PlotFormat[];
+  /**
+   * summary.csv's metric names (`--columns`): as the driver or module names
+   * them (`paths`, the default) or made safe for R and pgfplots (`safe`, see
+   * `safeColumnName`; only a protocol module's own metrics can differ).
+   */
+  readonly columns?: ColumnStyle;
 }
 
 /** What a run wrote. */
@@ -105,10 +113,14 @@ export async function runScenario(scenario: Scenario, options: RunScenarioOption
     const r = options.execute !== undefined ? await options.execute(scenario, tmp) : executeScenario(scenario, tmp, options.onProgress);
     result = r;
     const metricNames = Object.keys(r.metrics);
+    const heads = metricNames.map((m) => parameterColumn(m, options.columns));
+    const clash = heads.find((h, i) => heads.indexOf(h) !== i || ['scenario', 'seed', 'replication'].includes(h));
+    if (clash !== undefined)
+      throw new ScenarioError('--columns', [{ path: '--columns', message: `two summary.csv columns would both be named ${clash}` }]);
     writeFileAtomic(
       join(tmp, 'summary.csv'),
       toCsv(
-        ['scenario', 'seed', 'replication', ...metricNames],
+        ['scenario', 'seed', 'replication', ...heads],
         [[scenario.name, scenario.seed, replication, ...metricNames.map((m) => r.metrics[m] as Cell)]],
       ),
     );
@@ -130,6 +142,7 @@ export async function runScenario(scenario: Scenario, options: RunScenarioOption
       scenario_hash: hash,
       seed: scenario.seed,
       replication,
+      ...(options.columns === 'safe' ? { columns: 'safe' } : {}),
       headline: r.headline,
       files: [...readdirSync(tmp), 'meta.json'].sort(),
       scenario: resolvedScenario(scenario),

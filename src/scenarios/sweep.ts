@@ -27,6 +27,7 @@ import { cpus } from 'node:os';
 import { existsSync, linkSync, readdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { join, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { parameterColumn, safeColumnName, type ColumnStyle } from '../io/csv-format.js';
 import { toCsv, type Cell } from '../io/csv.js';
 import type { Issue, ProtocolDriver } from './driver.js';
 import { OutputError, ScenarioError } from './errors.js';
@@ -93,6 +94,8 @@ export interface SweepIdentity {
   readonly mode?: SweepMode;
   /** The plan file the sweep was started from, as parsed (absent for a `--vary` command line). */
   readonly plan?: unknown;
+  /** How parameter columns are named in summary.csv and aggregate.csv (`--columns`); absent means `paths`. */
+  readonly columns?: ColumnStyle;
 }
 
 /** How varied lists combine: every combination (`product`) or side by side (`zip`, lists of equal length). */
@@ -202,6 +205,12 @@ export interface SweepOptions {
   readonly shouldStop?: () => boolean;
   /** Formats of the plots (when the scenario draws plots). Default: `['svg']`. */
   readonly plotFormats?: readonly PlotFormat[];
+  /**
+   * How parameter columns are named (`--columns`): `paths` (as given, e.g.
+   * `protocol.tcp.bottleneck.loss`) or `safe` (`protocol_tcp_bottleneck_loss`).
+   * Default: what the folder's sweep.json records when resuming, else `paths`.
+   */
+  readonly columns?: ColumnStyle;
 }
 
 /** What {@link runSweep} did. */
@@ -366,6 +375,7 @@ function identity(opts: SweepOptions, name: string, baseHash: string, total: num
     plots,
     ...(opts.mode === 'zip' ? { mode: 'zip' as const } : {}),
     ...(opts.plan !== undefined ? { plan: opts.plan } : {}),
+    ...(opts.columns === 'safe' ? { columns: 'safe' as const } : {}),
     [OUTPUT_MARKER]: 'sweep',
     scenario: name,
     base_hash: baseHash,
@@ -386,6 +396,7 @@ export async function runSweep(opts: SweepOptions): Promise<SweepReport> {
   if (!base.ok) throw new ScenarioError(opts.file, base.issues);
   const mode = opts.mode ?? 'product';
   const issues: Issue[] = [...duplicateVariations(opts.variations, mode)];
+  if (opts.columns === 'safe') issues.push(...safeColumnClashes(opts.variations.map((v) => v.text)));
   if (issues.length > 0) throw new ScenarioError(opts.file, issues);
   const runs = planRuns(base.scenario.seed, opts.variations, opts.reps, mode);
   // Validate every parameter combination first: bad values fail before any work. Two combinations
@@ -482,7 +493,7 @@ export async function runSweep(opts: SweepOptions): Promise<SweepReport> {
     // eslint-disable-next-line @typescript-eslint/only-throw-error -- the first worker failure, rethrown as caught
     if (failure !== undefined) throw failure;
   }
-  const complete = await finalizeSweep(opts.outDir, opts.plotFormats);
+  const complete = await finalizeSweep(opts.outDir, opts.plotFormats, opts.columns);
   return {
     outDir: opts.outDir,
     total: runs.length,
@@ -542,6 +553,27 @@ function prepareSweepDir(opts: SweepOptions, ident: SweepIdentity): void {
   }
 }
 
+/** The identity with another column style (`paths` is recorded as no `columns` key); unchanged when `columns` is undefined. */
+function withColumns(ident: SweepIdentity, columns: ColumnStyle | undefined): SweepIdentity {
+  if (columns === undefined) return ident;
+  const rest: { -readonly [K in keyof SweepIdentity]: SweepIdentity[K] } = { ...ident };
+  delete rest.columns;
+  return columns === 'safe' ? { ...rest, columns } : rest;
+}
+
+/** Parameters whose safe column names coincide (`a.b` and `a_b`): refused, since a table cannot hold both. */
+function safeColumnClashes(paths: readonly string[]): Issue[] {
+  const seen = new Map<string, string>();
+  const issues: Issue[] = [];
+  for (const p of paths) {
+    const c = safeColumnName(p);
+    const other = seen.get(c);
+    if (other !== undefined) issues.push({ path: '--columns', message: `${other} and ${p} both become column ${c}; use --columns paths` });
+    else seen.set(c, p);
+  }
+  return issues;
+}
+
 /** Warnings for a complete sweep whose replications gave identical metrics (nothing random in the scenario). */
 function identicalReplicationWarnings(dir: string): string[] {
   const ident = readIdentity(dir);
@@ -581,8 +613,8 @@ function groupRecords(records: readonly RunRecord[], vary: readonly string[]): M
  * Writes summary.csv, aggregate.csv and the plots when every run of the sweep
  * in `dir` is present. Returns false (writing nothing) while runs are missing.
  */
-export async function finalizeSweep(dir: string, plotFormats?: readonly PlotFormat[]): Promise<boolean> {
-  const ident = readIdentity(dir);
+export async function finalizeSweep(dir: string, plotFormats?: readonly PlotFormat[], columns?: ColumnStyle): Promise<boolean> {
+  const ident = withColumns(readIdentity(dir), columns);
   const records = readRecords(dir);
   if (records.length < ident.runs) return false;
   await writeSweepTables(dir, ident, records, (name) => (ident.files ?? []).includes(name), plotFormats);
@@ -604,13 +636,14 @@ async function writeSweepTables(
 ): Promise<void> {
   const metrics = Object.keys(records[0]?.metrics ?? {});
   const vary = ident.vary;
+  const head = vary.map((v) => parameterColumn(v, ident.columns));
   const cell = (v: unknown): Cell => (typeof v === 'number' || typeof v === 'string' || typeof v === 'boolean' ? v : JSON.stringify(v));
   const tmp = tempDirIn(dir, dir);
   try {
     writeFileAtomic(
       join(tmp, 'summary.csv'),
       toCsv(
-        ['run_id', 'rep', 'seed', ...vary, ...metrics],
+        ['run_id', 'rep', 'seed', ...head, ...metrics],
         records.map((r) => [r.run_id, r.rep, r.seed, ...vary.map((v) => cell(r.params[v])), ...metrics.map((m) => r.metrics[m] as Cell)]),
       ),
     );
@@ -626,7 +659,7 @@ async function writeSweepTables(
     }
     writeFileAtomic(
       join(tmp, 'aggregate.csv'),
-      toCsv([...vary, 'runs', ...metrics.flatMap((m) => [`${m}_mean`, `${m}_sd`, `${m}_ci95_lo`, `${m}_ci95_hi`])], aggRows),
+      toCsv([...head, 'runs', ...metrics.flatMap((m) => [`${m}_mean`, `${m}_sd`, `${m}_ci95_lo`, `${m}_ci95_hi`])], aggRows),
     );
     // The plots read the metrics from sweep.json beside aggregate.csv.
     writeFileAtomic(join(tmp, 'sweep.json'), JSON.stringify({ ...ident, metrics }, null, 2) + '\n');
@@ -659,7 +692,7 @@ async function writeSweepTables(
 export async function mergeSweeps(
   dirs: readonly string[],
   outDir: string,
-  options: { readonly overwrite?: boolean } = {},
+  options: { readonly overwrite?: boolean; readonly columns?: ColumnStyle } = {},
 ): Promise<{ files: string[] }> {
   if (dirs.length === 0) throw new ScenarioError('merge', [{ path: '', message: 'expected at least one sweep folder' }]);
   const target = inspectOutDir(outDir);
@@ -704,7 +737,11 @@ export async function mergeSweeps(
       recs.set(f, { text, from: d });
     }
   }
-  const id = ident as SweepIdentity;
+  const id = withColumns(ident as SweepIdentity, options.columns);
+  if (id.columns === 'safe') {
+    const clashes = safeColumnClashes(id.vary);
+    if (clashes.length > 0) throw new ScenarioError('merge', clashes);
+  }
   const width = Math.max(4, String(id.runs - 1).length);
   const expected = Array.from({ length: id.runs }, (_, i) => `r${String(i).padStart(width, '0')}.json`);
   const missing = expected.filter((r) => !recs.has(r)).map((f) => f.replace(/\.json$/, ''));

@@ -15,6 +15,8 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { parameterPaths } from '../io/csv-format.js';
+import { formatFloat } from '../io/csv.js';
 import { ScenarioError } from './errors.js';
 import { didYouMean } from './loader.js';
 import { num, readCsv } from './plots/data.js';
@@ -158,13 +160,17 @@ function pickMetrics(all: readonly string[], wanted: readonly string[] | undefin
 }
 
 async function sweepModel(dir: string, path: string, wanted: readonly string[] | undefined): Promise<Model> {
-  const { header, rows } = await readCsv(path);
+  const { header: written, rows } = await readCsv(path);
+  let header = written;
   const runsAt = header.indexOf('runs');
   let vary = runsAt >= 0 ? header.slice(0, runsAt) : [];
   const sweepJson = join(dir, 'sweep.json');
   if (existsSync(sweepJson)) {
     try {
-      const v = (JSON.parse(readFileSync(sweepJson, 'utf8')) as { vary?: unknown }).vary;
+      const parsed = JSON.parse(readFileSync(sweepJson, 'utf8')) as { vary?: unknown; columns?: unknown };
+      const v = parsed.vary;
+      // `--columns safe`: the table's headers name the parameters; its CSV keeps the folder's column names.
+      if (Array.isArray(v) && parsed.columns === 'safe') header = parameterPaths(written, v.map(String));
       if (Array.isArray(v)) vary = v.map(String).filter((x) => header.includes(x));
     } catch {
       // a damaged sweep.json only costs the parameter list, which the header also gives
@@ -197,13 +203,13 @@ async function sweepModel(dir: string, path: string, wanted: readonly string[] |
       return formatWithCi(mean, half);
     }),
   ]);
-  const rawHeader = [...vary, 'runs', ...metrics.flatMap((m) => [`${m}_mean`, `${m}_ci95_half`])];
+  const rawHeader = [...vary.map((v) => written[at(v)] ?? v), 'runs', ...metrics.flatMap((m) => [`${m}_mean`, `${m}_ci95_half`])];
   const raw = rows.map((r) => [
     ...vary.map((v) => r[at(v)] ?? ''),
     r[at('runs')] ?? '',
     ...metrics.flatMap((m) => {
       const half = (num(r[at(`${m}_ci95_hi`)]) - num(r[at(`${m}_ci95_lo`)])) / 2;
-      return [r[at(`${m}_mean`)] ?? '', Number.isFinite(half) ? String(Number(half.toPrecision(9))) : ''];
+      return [r[at(`${m}_mean`)] ?? '', Number.isFinite(half) ? formatFloat(half) : ''];
     }),
   ]);
   return { kind: 'sweep', columns, rows: out, raw, rawHeader };

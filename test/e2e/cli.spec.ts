@@ -63,13 +63,13 @@ describe('desim CLI', () => {
     ).toEqual([
       'time_s,node,name,field,value',
       '0.5,A,tick,count,1',
-      '0.5,A,tick,even,false',
+      '0.5,A,tick,even,0',
       '0.5,B,tick,count,1',
-      '0.5,B,tick,even,false',
+      '0.5,B,tick,even,0',
       '1,A,tick,count,2',
-      '1,A,tick,even,true',
+      '1,A,tick,even,1',
       '1,B,tick,count,2',
-      '1,B,tick,even,true',
+      '1,B,tick,even,1',
     ]);
     writeFileSync(join(dir, 'tracer.yaml'), yaml('[calls]'));
     expect(desim(['run', 'tracer.yaml', '--out', 'tracer-calls']).code).toBe(0);

@@ -57,6 +57,29 @@ describe('desim sweep', () => {
     expect(readdirSync(join(dir, 's2', 'runs')).sort()).toEqual(['r0002.json', 'r0005.json', 'r0008.json', 'r0011.json']);
     desim(['merge', 's0', 's1', 's2', '--out', 'merged']);
     expect(tables('merged')).toEqual(expected);
+
+    // --columns safe: the same tables with R- and pgfplots-safe parameter column names, whether the
+    // sweep or the merge asks for it; the figures still name the parameters by their paths.
+    const safe = (t: string) =>
+      t.replace('protocol.tcp.bottleneck.loss,protocol.tcp.flows[0].variant,', 'protocol_tcp_bottleneck_loss,protocol_tcp_flows_0_variant,');
+    const expectedSafe = { summary: safe(expected.summary), aggregate: safe(expected.aggregate) };
+    expect(expectedSafe.summary).not.toBe(expected.summary);
+    expect(expectedSafe.aggregate).not.toBe(expected.aggregate);
+    desim(['merge', 's0', 's1', 's2', '--out', 'merged-safe', '--columns', 'safe']);
+    expect(tables('merged-safe')).toEqual(expectedSafe);
+    desim([...SWEEP, '--jobs', '2', '--out', 'j2-safe', '--columns', 'safe']);
+    expect(tables('j2-safe')).toEqual(expectedSafe);
+    expect(readdirSync(join(dir, 'j2-safe')).filter((f) => f.endsWith('.svg'))).toEqual(
+      readdirSync(join(dir, 'j2')).filter((f) => f.endsWith('.svg')),
+    );
+    expect(readFileSync(join(dir, 'j2-safe', 'goodput_bps.svg'), 'utf8')).toBe(readFileSync(join(dir, 'j2', 'goodput_bps.svg'), 'utf8'));
+    const bad = spawnSync(process.execPath, [CLI, 'merge', 's0', 's1', 's2', '--out', 'merged-bad', '--columns', 'dots'], {
+      cwd: dir,
+      encoding: 'utf8',
+    });
+    expect(bad.status).toBe(2);
+    expect(bad.stderr).toMatch(/columns/);
+    expect(bad.stderr).not.toMatch(/\n\s+at /);
   });
 
   it('keeps finished runs on SIGINT, and --resume completes the same files', async () => {

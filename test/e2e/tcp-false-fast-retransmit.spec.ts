@@ -50,7 +50,13 @@ function check(csv: string): Finding {
     if (i < 0) throw new Error(`trace-cwnd.csv has no ${name} column`);
     return i;
   };
-  const [iTime, iEvent, iUna, iNxt, iDup] = ['time_s', 'event', 'snd_una', 'snd_nxt', 'dupacks'].map(col) as [number, number, number, number, number];
+  const [iTime, iEvent, iUna, iNxt, iDup] = ['time_s', 'event', 'snd_una_bytes', 'snd_nxt_bytes', 'dupacks'].map(col) as [
+    number,
+    number,
+    number,
+    number,
+    number,
+  ];
   const f: Finding = { timeouts: 0, fastRetransmits: 0, duplicatesAtRecoverPlusOne: 0, violations: [] };
   let highTx = 0;
   let recover = -Infinity; // of the last timeout

@@ -2,8 +2,11 @@ import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse } from 'csv-parse/sync';
+import fc from 'fast-check';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { plainNumber, safeColumnName, valueCell } from '../../src/io/csv-format.js';
 import { CsvWriter, fmt, formatFloat, toCsv } from '../../src/io/csv.js';
+import { fcParams } from '../fc.js';
 
 let dir: string;
 beforeEach(() => {
@@ -28,6 +31,39 @@ describe('formatFloat and fmt', () => {
     expect(fmt.float(Math.PI, 4)).toBe('3.142');
   });
 
+  it('never writes an exponent: tiny and huge values are plain decimals', () => {
+    expect(formatFloat(6.09143201e-8)).toBe('0.0000000609143201');
+    expect(formatFloat(0.0000160896907)).toBe('0.0000160896907');
+    expect(formatFloat(-1.23456789123e-10)).toBe('-0.000000000123456789');
+    expect(formatFloat(1.5e21)).toBe('1500000000000000000000');
+    expect(formatFloat(5e-324)).toBe('0.' + '0'.repeat(323) + '5');
+    expect(plainNumber(1e21)).toBe('1000000000000000000000');
+    expect(plainNumber(0.1 + 0.2)).toBe('0.30000000000000004'); // full round-trip precision
+  });
+
+  it('property: a formatted float has no exponent and reads back as the value rounded to 9 digits', () => {
+    fc.assert(
+      fc.property(fc.double({ noNaN: true, noDefaultInfinity: true }), (x) => {
+        const s = formatFloat(x);
+        expect(s).toMatch(/^-?\d+(\.\d+)?$/);
+        expect(Number(s)).toBe(Number.isInteger(x) && Math.abs(x) < 1e21 ? x : Number(x.toPrecision(9)));
+      }),
+      fcParams(),
+    );
+  });
+
+  it('writes a value of any type by the same rules: plain strings, full-precision plain numbers, 1/0, empty for none', () => {
+    const cells = ['green', 1 / 3, 6.1e-8, true, false, null, undefined, NaN, { a: [1] }].map(valueCell);
+    expect(cells).toEqual(['green', '0.3333333333333333', '0.000000061', true, false, '', '', '', '{"a":[1]}']);
+    expect(toCsv(['a', 'b', 'c'], [[valueCell('green'), valueCell(true), valueCell(false)]])).toBe('a,b,c\ngreen,1,0\n');
+  });
+
+  it('safe column names keep letters, digits and underscores only', () => {
+    expect(safeColumnName('protocol.tcp.flows[3].extra_rtt_ms')).toBe('protocol_tcp_flows_3_extra_rtt_ms');
+    expect(safeColumnName('protocol.gossip.fanout')).toBe('protocol_gossip_fanout');
+    expect(safeColumnName('network.links[0].loss')).toBe('network_links_0_loss');
+  });
+
   it('renders nanoseconds as exact seconds', () => {
     expect(fmt.seconds(0)).toBe('0');
     expect(fmt.seconds(1)).toBe('0.000000001');
@@ -50,10 +86,10 @@ describe('CsvWriter', () => {
     const text = readFileSync(path, 'utf8');
     expect(text).toBe(
       'time_s,name,value,ok,note\n' +
-        '1.5,plain,0.3,true,\n' +
-        '2,"has,comma",0.333333333,false,\n' +
-        '3,"has ""quote""",,false,"multi\nline"\n' +
-        '4, padded ,,true,\n',
+        '1.5,plain,0.3,1,\n' +
+        '2,"has,comma",0.333333333,0,\n' +
+        '3,"has ""quote""",,0,"multi\nline"\n' +
+        '4, padded ,,1,\n',
     );
     // A CSV reader gets the strings back unchanged.
     const records = parse<Record<string, string>>(text, { columns: true });

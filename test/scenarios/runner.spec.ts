@@ -6,6 +6,9 @@ import { parseScenarioText, validateScenario } from '../../src/scenarios/loader.
 import { parseVaries } from '../../src/scenarios/overrides.js';
 import { runScenario, withSeed } from '../../src/scenarios/runner.js';
 import { mergeSweeps, planRuns, runSweep, type SweepOptions } from '../../src/scenarios/sweep.js';
+import type { RunContext } from '../../src/scenarios/driver.js';
+import { readAggregate } from '../../src/scenarios/plots/sweep.js';
+import { tableOfFolder } from '../../src/scenarios/table.js';
 import { toyDriver, toyYaml } from './toy-driver.js';
 
 const drivers = [toyDriver];
@@ -63,6 +66,27 @@ describe('runScenario', () => {
     await expect(runScenario(broken, { outDir: out })).rejects.toThrow('boom');
     expect(readAll(out)).toEqual(before);
     expect(readdirSync(root).filter((f) => f.includes('.tmp-'))).toEqual([]);
+  });
+
+  it('--columns safe makes the metric names a protocol chose safe in summary.csv, and refuses two that would coincide', async () => {
+    const withMetrics = (extra: Record<string, number>) => ({
+      ...scenario,
+      driver: {
+        ...toyDriver,
+        run: (s: Parameters<typeof toyDriver.run>[0], ctx: RunContext) => ({ ...toyDriver.run(s, ctx), metrics: { sent: 1, ...extra } }),
+      },
+    });
+    const out = join(root, 'safe-run');
+    await runScenario(withMetrics({ 'latency p99 (s)': 0.5 }), { outDir: out, columns: 'safe' });
+    expect(readFileSync(join(out, 'summary.csv'), 'utf8')).toBe('scenario,seed,replication,sent,latency_p99_s\ntoy-run,3,0,1,0.5\n');
+    expect(JSON.parse(readFileSync(join(out, 'meta.json'), 'utf8'))).toMatchObject({ columns: 'safe' });
+    const plain = join(root, 'paths-run');
+    await runScenario(withMetrics({ 'latency p99 (s)': 0.5 }), { outDir: plain });
+    expect(readFileSync(join(plain, 'summary.csv'), 'utf8').split('\n')[0]).toBe('scenario,seed,replication,sent,latency p99 (s)');
+    await expect(runScenario(withMetrics({ 'a.b': 1, a_b: 2 }), { outDir: join(root, 'clash-run'), columns: 'safe' })).rejects.toThrow(
+      /two summary\.csv columns would both be named a_b/,
+    );
+    expect(existsSync(join(root, 'clash-run'))).toBe(false);
   });
 
   it('writes only the traces the scenario asks for', async () => {
@@ -131,6 +155,50 @@ describe('sweeps', () => {
     expect(again.resumed).toBe(5);
     expect(again.ran).toBe(7);
     expect(readAll(resumed)).toEqual(files);
+  });
+
+  it('--columns safe names parameter columns with letters, digits and _ only; tables, plots and merge follow', async () => {
+    const paths = join(root, 'sw-paths');
+    const safe = join(root, 'sw-safe');
+    await runSweep(base(paths));
+    await runSweep(base(safe, { columns: 'safe' }));
+    const p = readAll(paths);
+    const s = readAll(safe);
+    const rename = (t: string | undefined) =>
+      t?.replace('protocol.toy.pings_per_s,network.link.loss,', 'protocol_toy_pings_per_s,network_link_loss,');
+    expect(s['summary.csv']?.split('\n')[0]).toBe('run_id,rep,seed,protocol_toy_pings_per_s,network_link_loss,sent,delivered,mean_latency_s');
+    expect(s['summary.csv']).toBe(rename(p['summary.csv']));
+    expect(s['aggregate.csv']).toBe(rename(p['aggregate.csv']));
+    expect(JSON.parse(s['sweep.json'] ?? '{}')).toMatchObject({ columns: 'safe', vary: ['protocol.toy.pings_per_s', 'network.link.loss'] });
+    expect(JSON.parse(p['sweep.json'] ?? '{}')).not.toHaveProperty('columns');
+    // The figures and the LaTeX table name the parameters as before; the table's CSV keeps the folder's names.
+    expect((await readAggregate(join(safe, 'aggregate.csv'), join(safe, 'sweep.json'))).vary).toEqual([
+      'protocol.toy.pings_per_s',
+      'network.link.loss',
+    ]);
+    const body = async (d: string) => (await tableOfFolder(d, { format: 'latex' })).split('\n').filter((l) => !l.startsWith('%'));
+    expect(await body(safe)).toEqual(await body(paths));
+    const csv = await tableOfFolder(safe, { format: 'csv' });
+    expect(csv.split('\n')[0]).toMatch(/^protocol_toy_pings_per_s,network_link_loss,runs,sent_mean,sent_ci95_half,/);
+    expect(csv).toBe(rename(await tableOfFolder(paths, { format: 'csv' })));
+    // A merge can choose either style whatever its shards recorded.
+    const merged = join(root, 'sw-safe-merged');
+    await mergeSweeps([paths], merged, { columns: 'safe' });
+    expect(readAll(merged)['aggregate.csv']).toBe(s['aggregate.csv']);
+    const back = join(root, 'sw-paths-merged');
+    await mergeSweeps([safe], back, { columns: 'paths' });
+    expect(readAll(back)['summary.csv']).toBe(p['summary.csv']);
+    expect(JSON.parse(readAll(back)['sweep.json'] ?? '{}')).not.toHaveProperty('columns');
+  });
+
+  it('--columns safe refuses two parameters that would share a column, before running anything', async () => {
+    const clash = parseVaries(['protocol.toy.pings_per_s=20,40', 'protocol.toy.pings.per_s=1,2']);
+    if (!clash.ok) throw new Error('bad vary');
+    const out = join(root, 'sw-clash');
+    await expect(runSweep(base(out, { variations: clash.variations, columns: 'safe' }))).rejects.toThrow(
+      /protocol\.toy\.pings_per_s and protocol\.toy\.pings\.per_s both become column protocol_toy_pings_per_s/,
+    );
+    expect(existsSync(join(out, 'runs'))).toBe(false);
   });
 
   it('refuses to resume into a folder of a different sweep', async () => {

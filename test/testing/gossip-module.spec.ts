@@ -16,6 +16,8 @@ import { join } from 'node:path';
 import { parse } from 'csv-parse/sync';
 import { stringify as toYaml } from 'yaml';
 import { describe, expect, it } from 'vitest';
+import { valueCell } from '../../src/io/csv-format.js';
+import type { Cell } from '../../src/io/csv.js';
 import { formatSeconds } from '../../src/kernel/time.js';
 import { BUILTIN_DRIVERS } from '../../src/scenarios/drivers/index.js';
 import { checkScenario } from '../../src/scenarios/loader.js';
@@ -65,6 +67,11 @@ function moduleForm(s: Record<string, unknown>): Record<string, unknown> {
   };
 }
 
+/** A cell as reads.csv writes it (booleans 1/0). */
+function plainCell(c: Cell): string {
+  return typeof c === 'boolean' ? (c ? '1' : '0') : String(c ?? '');
+}
+
 /** Runs the scenario as `desim run` does: with `cli` the built CLI on a YAML file (needs `npm run build`), else its library call. */
 async function viaDesimRun(s: Record<string, unknown>, name: string, cli = false): Promise<{ deliveries: string; reads: string[][] }> {
   const out = join(tmp, name);
@@ -95,8 +102,8 @@ function viaDesimTesting(s: Record<string, unknown>): { deliveries: string; read
         formatSeconds(c.timeNs),
         view.names[c.node] as string,
         (c.call as { key: string }).key,
-        r.found ? JSON.stringify(r.value) : '',
-        String(r.found),
+        r.found ? plainCell(valueCell(r.value)) : '',
+        r.found ? '1' : '0',
       ];
     });
   return { deliveries: gossipModule.deliveriesCsv(view), reads };

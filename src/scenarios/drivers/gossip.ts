@@ -76,6 +76,7 @@
  * failed_calls (calls at nodes that were down, or refused writes).
  */
 import { z } from 'zod';
+import { valueCell } from '../../io/csv-format.js';
 import { fmt } from '../../io/csv.js';
 import type { Cell } from '../../io/csv.js';
 import type { Random } from '../../kernel/random.js';
@@ -238,8 +239,8 @@ export function toGossipConfig(s: GossipSettings): GossipConfig {
   };
 }
 
-/** Columns of trace-deliveries.csv. */
-export const DELIVERY_COLUMNS = ['time_s', 'node', 'key', 'origin', 'version', 'via'] as const;
+/** Columns of trace-deliveries.csv (`version_ns`: the write's timestamp, ns of the writer's clock). */
+export const DELIVERY_COLUMNS = ['time_s', 'node', 'key', 'origin', 'version_ns', 'via'] as const;
 /** Columns of trace-infection.csv. */
 export const INFECTION_COLUMNS = ['time_s', 'key', 'fraction_live_holding_newest'] as const;
 /** Columns of the `reads` table. */
@@ -250,7 +251,7 @@ export const UPDATE_COLUMNS = [
   'node',
   'key',
   'op',
-  'version',
+  'version_ns',
   't_ave_s',
   't_last_s',
   't_all_s',
@@ -281,6 +282,16 @@ export const GOSSIP_METRICS = [
   'failed_calls',
 ] as const;
 
+/**
+ * The value a read returned, as a plain cell: a string as it is, a number in
+ * the CSV number notation, a boolean as 1/0; empty when nothing was found
+ * (or the value is `null` or the empty string: the `found` column tells them apart).
+ */
+function readValueCell(r: KvReply): Cell {
+  return r.op === 'get' && r.ok && r.found ? valueCell(r.value) : '';
+}
+
+/** A read's value in the headline: JSON, so that `"1"` and `1` differ. */
 function valueText(r: KvReply): string {
   return r.op === 'get' && r.ok && r.found ? JSON.stringify(r.value) : '';
 }
@@ -418,7 +429,7 @@ function attachGossip(
     }
     if (isStale) stale++;
     const value = valueText(reply);
-    reads.push([formatSeconds(sim.now), w.node, w.key, value, reply.op === 'get' && reply.found, isStale]);
+    reads.push([formatSeconds(sim.now), w.node, w.key, readValueCell(reply), reply.op === 'get' && reply.found, isStale]);
     gets.push(`get@${w.node}=${value === '' ? 'NOT FOUND' : value}`);
   };
 
@@ -477,7 +488,7 @@ function attachGossip(
       fmt.float(m.residue(u), 6),
       u.messages,
       u.bytes,
-      m.lost(u) ? 1 : 0,
+      m.lost(u),
     ]);
     const writes = [`${puts} put${puts === 1 ? '' : 's'}`, ...(deletes > 0 ? [`${deletes} delete${deletes === 1 ? '' : 's'}`] : [])].join(', ');
     const shownGets = gets.length <= 4 ? gets : [...gets.slice(0, 4), `... (${gets.length} gets)`];

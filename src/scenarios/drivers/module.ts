@@ -18,6 +18,7 @@ import { existsSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { z } from 'zod';
+import { valueCell } from '../../io/csv-format.js';
 import { fmt, type CsvWriter } from '../../io/csv.js';
 import type { Random } from '../../kernel/random.js';
 import type { Fault } from '../../net/faults.js';
@@ -259,7 +260,7 @@ export function moduleDriver(
         if (nodeTrace === undefined) return;
         const time = fmt.seconds(e.timeNs);
         const node = names[e.node] ?? '';
-        for (const field of Object.keys(e.data)) nodeTrace.write([time, node, e.name, field, String(e.data[field])]);
+        for (const field of Object.keys(e.data)) nodeTrace.write([time, node, e.name, field, valueCell(e.data[field])]);
       },
     );
   }

@@ -86,8 +86,8 @@ interface UpdateRow {
 
 async function readUpdates(path: string): Promise<UpdateRow[]> {
   const { header: h, rows } = await readCsv(path);
-  const at = { t: col(h, 'written_s'), node: col(h, 'node'), key: col(h, 'key'), op: col(h, 'op'), version: col(h, 'version') };
-  if (at.t < 0 || at.node < 0 || at.key < 0 || at.version < 0) throw new Error(`plot: ${path} needs columns written_s, node, key and version`);
+  const at = { t: col(h, 'written_s'), node: col(h, 'node'), key: col(h, 'key'), op: col(h, 'op'), version: versionColumn(h) };
+  if (at.t < 0 || at.node < 0 || at.key < 0 || at.version < 0) throw new Error(`plot: ${path} needs columns written_s, node, key and version_ns`);
   return rows.map((r) => {
     const timeS = num(r[at.t]);
     const node = r[at.node] ?? '';
@@ -101,6 +101,12 @@ async function readUpdates(path: string): Promise<UpdateRow[]> {
       label: `${key}${op === 'put' ? '' : ` (${op})`} by ${node} at ${+timeS.toPrecision(6)} s`,
     };
   });
+}
+
+/** The version column: `version_ns`, or `version` in folders written before desim named its unit. */
+function versionColumn(h: readonly string[]): number {
+  const at = col(h, 'version_ns');
+  return at >= 0 ? at : col(h, 'version');
 }
 
 /** (version, origin) order of last-writer-wins: a node stores a write when its version of the key is this one or newer. */
@@ -144,11 +150,11 @@ async function replayStores(
         node: col(h, 'node'),
         key: col(h, 'key'),
         origin: col(h, 'origin'),
-        version: col(h, 'version'),
+        version: versionColumn(h),
         via: col(h, 'via'),
       };
       if (at.t < 0 || at.node < 0 || at.key < 0 || at.version < 0)
-        throw new Error(`plot: ${deliveriesPath} needs columns time_s, node, key and version`);
+        throw new Error(`plot: ${deliveriesPath} needs columns time_s, node, key and version_ns`);
     },
   );
   for (const r of run.freshRestarts) events.push({ t: r.timeS, node: r.node, key: '', stamp: undefined, via: 'restart', seq: events.length });

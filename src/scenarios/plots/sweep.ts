@@ -6,6 +6,7 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { parameterPaths } from '../../io/csv-format.js';
 import { col, num, readCsv } from './data.js';
 import {
   capitalise,
@@ -54,13 +55,16 @@ export interface SweepTable {
  * the metrics are the `<m>_mean` columns.
  */
 export async function readAggregate(aggregatePath: string, sweepJsonPath: string): Promise<SweepTable> {
-  const { header: head, rows } = await readCsv(aggregatePath);
+  const { header: written, rows } = await readCsv(aggregatePath);
+  let head = written;
   let vary: string[] | undefined;
   let metrics: string[] | undefined;
   if (existsSync(sweepJsonPath)) {
-    const parsed = JSON.parse(readFileSync(sweepJsonPath, 'utf8')) as { vary?: unknown; metrics?: unknown };
+    const parsed = JSON.parse(readFileSync(sweepJsonPath, 'utf8')) as { vary?: unknown; metrics?: unknown; columns?: unknown };
     if (Array.isArray(parsed.vary)) vary = parsed.vary.map(String);
     if (Array.isArray(parsed.metrics)) metrics = parsed.metrics.map(String);
+    // `--columns safe` renamed the parameter columns; the figures keep the parameters' own names.
+    if (parsed.columns === 'safe' && vary !== undefined) head = parameterPaths(written, vary);
   }
   const runsAt = head.indexOf('runs');
   vary ??= runsAt >= 0 ? head.slice(0, runsAt) : [];

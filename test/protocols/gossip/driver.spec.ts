@@ -40,7 +40,7 @@ describe('gossip driver', () => {
     const rows = result.tables?.['reads']?.rows ?? [];
     expect(rows.map((r) => r[3])).toEqual(['25.5', '25.5']);
     const deliveries = traces.get('deliveries') ?? '';
-    expect(deliveries.split('\n')[0]).toBe('time_s,node,key,origin,version,via');
+    expect(deliveries.split('\n')[0]).toBe('time_s,node,key,origin,version_ns,via');
     expect(deliveries).toContain(',B,temperature,A,');
     expect(traces.get('infection')?.split('\n')[0]).toBe('time_s,key,fraction_live_holding_newest');
     expect(traces.get('infection')).toContain('2.001,temperature,1');

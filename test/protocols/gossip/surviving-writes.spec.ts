@@ -51,7 +51,7 @@ outputs: { plots: false }
     expect(summary['lost_writes']).toBe('1');
     expect(summary['converged']).toBe('1');
     expect(summary['stale_reads']).toBe('0');
-    expect(reads.map((r) => r['value'])).toEqual(Array(5).fill('"early"'));
+    expect(reads.map((r) => r['value'])).toEqual(Array(5).fill('early'));
     // n0's write is the lost one; n1's earlier write reached every live node.
     const late = updates.find((u) => u['node'] === 'n0');
     const early = updates.find((u) => u['node'] === 'n1');
@@ -80,7 +80,7 @@ outputs: { plots: false }
 `,
     );
     const loser = updates.find((u) => u['node'] === 'n0');
-    expect(loser?.['version']).toBe(updates.find((u) => u['node'] === 'n1')?.['version']);
+    expect(loser?.['version_ns']).toBe(updates.find((u) => u['node'] === 'n1')?.['version_ns']);
     expect(loser?.['lost']).toBe('0');
     expect(Number(loser?.['t_last_s'])).toBeGreaterThan(0);
     expect(Number(loser?.['t_all_s'])).toBeGreaterThan(0);

@@ -43,12 +43,12 @@ describe('tcp-partition (bundled)', () => {
     expect(t2).toBeLessThan(repair); // the second retransmission is lost in the partition too
     expect(t3).toBeGreaterThan(repair);
     // Every timeout resends the same oldest unacknowledged segment.
-    expect(new Set(timeouts.map((r) => r['snd_una'])).size).toBe(1);
+    expect(new Set(timeouts.map((r) => r['snd_una_bytes'])).size).toBe(1);
     // Recovery: the ACK of that retransmission comes one RTT later, and the window grows again.
     const after = rows.filter((r) => ns(r['time_s'] as string) > t3);
     const firstAck = after.find((r) => r['event'] === 'ack') as Record<string, string>;
     expect(ns(firstAck['time_s'] as string) - t3).toBeLessThan(0.1 * S);
-    expect(Number(firstAck['snd_una'])).toBeGreaterThan(Number(timeouts[2]?.['snd_una']));
+    expect(Number(firstAck['snd_una_bytes'])).toBeGreaterThan(Number(timeouts[2]?.['snd_una_bytes']));
     expect(Math.max(...after.map((r) => Number(r['cwnd_pkts'])))).toBeGreaterThan(10);
     const flows = parseCsv<Record<string, string>>(readFileSync(join(out, 'flows.csv'), 'utf8'), { columns: true });
     expect(flows).toHaveLength(1);

@@ -19,7 +19,7 @@ const UPDATE_COLUMNS = [
   'node',
   'key',
   'op',
-  'version',
+  'version_ns',
   't_ave_s',
   't_last_s',
   't_all_s',
@@ -28,7 +28,7 @@ const UPDATE_COLUMNS = [
   'rumor_bytes',
   'lost',
 ];
-const DELIVERY_COLUMNS = ['time_s', 'node', 'key', 'origin', 'version', 'via'];
+const DELIVERY_COLUMNS = ['time_s', 'node', 'key', 'origin', 'version_ns', 'via'];
 
 /**
  * Four nodes; A writes color at 1 s, B overwrites it at 2 s; D restarts without state at 3 s. B reads at 2.5 s.
@@ -70,7 +70,7 @@ function gossipRun(nodes: unknown = ['A', 'B', 'C', 'D']): string {
       [2.4, 'D', 'color', 'A', 1e9, 'anti_entropy'],
     ]),
   );
-  writeFileSync(join(dir, 'reads.csv'), toCsv(['time_s', 'node', 'key', 'value', 'found', 'stale'], [[2.5, 'B', 'color', 'blue', 'true', 'false']]));
+  writeFileSync(join(dir, 'reads.csv'), toCsv(['time_s', 'node', 'key', 'value', 'found', 'stale'], [[2.5, 'B', 'color', 'blue', 1, 0]]));
   return dir;
 }
 
