@@ -29,6 +29,14 @@
  * default configuration and from a stream per configured link
  * (`net:<from>><to>`), so links with their own configuration are
  * independent of each other's traffic.
+ *
+ * Regions ({@link Network.setRegions}) describe a large network without a
+ * record per pair of nodes: nodes are cut into consecutive id ranges, and the
+ * links from region a to region b share one configuration (the default link
+ * with that pair's fields over it) and one stream (`net:region:<a>><b>`).
+ * Memory is one byte per node and one record per pair of regions. A link
+ * given its own configuration (setLink, or a latency or loss fault) takes
+ * precedence over its regions' pair.
  */
 import type { Random } from '../kernel/random.js';
 import type { Simulator } from '../kernel/simulator.js';
@@ -131,6 +139,8 @@ interface Rule {
 }
 
 const KEY_SPAN = 0x4000000; // 2^26 nodes
+/** Most regions {@link Network.setRegions} takes (a region id is one byte a node). */
+const MAX_REGIONS = 255;
 
 function newCounters(): LinkCounters {
   return {
@@ -177,6 +187,13 @@ export class Network<P = unknown> {
   private nextPacketId = 0;
   private flying = 0;
   private readonly deliverFn = (p: Packet<P>): void => this.arrive(p);
+  // Regions: the region of each node (ids below regionNodes), and per pair (a * regionCount + b) its patch, configuration and stream.
+  private nodeRegion: Uint8Array | undefined;
+  private regionNodes = 0;
+  private regionCount = 0;
+  private regionPatch: Partial<LinkConfig>[] = [];
+  private regionCfg: LinkConfig[] = [];
+  private regionRng: Random[] = [];
 
   constructor(
     private readonly sim: Simulator,
@@ -237,12 +254,60 @@ export class Network<P = unknown> {
 
   /** The configuration of the directed link (from, to). */
   link(from: NodeId, to: NodeId): LinkConfig {
-    return this.overrides.get(from * KEY_SPAN + to)?.cfg ?? this.defaultLink;
+    const o = this.overrides.get(from * KEY_SPAN + to);
+    if (o !== undefined) return o.cfg;
+    const pair = this.regionPair(from, to);
+    return pair < 0 ? this.defaultLink : (this.regionCfg[pair] as LinkConfig);
   }
 
-  /** Changes the default link (links with their own overrides keep them). */
+  /** Changes the default link (links with their own overrides keep them; region pairs keep their own fields over it). */
   setDefaultLink(patch: Partial<LinkConfig>): void {
     this.defaultLink = { ...this.defaultLink, ...patch };
+    this.regionCfg = this.regionPatch.map((p) => ({ ...this.defaultLink, ...p }));
+  }
+
+  /**
+   * Cuts the nodes into regions and gives each ordered pair of regions its
+   * link fields, over the default link. Region r is the nodes with ids in
+   * [starts[r], starts[r + 1]); `starts` begins at 0, strictly increases and
+   * ends at the node count, with at most {@link MAX_REGIONS} regions.
+   * `pairs[a * R + b]` (R regions) patches the links from region a to region
+   * b. Nodes added later belong to no region (they use the default link).
+   * Replaces earlier regions.
+   */
+  setRegions(starts: readonly number[], pairs: readonly Partial<LinkConfig>[]): void {
+    const r = starts.length - 1;
+    if (r < 1 || r > MAX_REGIONS) throw new RangeError(`setRegions: expected 1..${MAX_REGIONS} regions, got ${r}`);
+    if (starts[0] !== 0 || starts[r] !== this.count) {
+      throw new RangeError(`setRegions: starts must run from 0 to the node count ${this.count}, got ${starts[0]}..${starts[r]}`);
+    }
+    for (let i = 0; i < r; i++) {
+      const a = starts[i] as number;
+      const b = starts[i + 1] as number;
+      if (!Number.isInteger(b) || b <= a) throw new RangeError(`setRegions: starts must be strictly increasing integers, got ${a} then ${b}`);
+    }
+    if (pairs.length !== r * r) throw new RangeError(`setRegions: expected ${r * r} pairs for ${r} regions, got ${pairs.length}`);
+    const of = new Uint8Array(this.count);
+    for (let i = 0; i < r; i++) of.fill(i, starts[i], starts[i + 1]);
+    this.nodeRegion = of;
+    this.regionNodes = this.count;
+    this.regionCount = r;
+    this.regionPatch = pairs.map((p) => ({ ...p }));
+    this.regionCfg = this.regionPatch.map((p) => ({ ...this.defaultLink, ...p }));
+    this.regionRng = this.regionPatch.map((_, i) => (this.oneStream ? this.rng : this.sim.rng.stream(`net:region:${Math.floor(i / r)}>${i % r}`)));
+  }
+
+  /** The region of a node, or undefined when no regions are set (or the node was added after them). */
+  regionOf(node: NodeId): number | undefined {
+    this.checkNode(node);
+    return node < this.regionNodes ? this.nodeRegion?.[node] : undefined;
+  }
+
+  /** Index of the region pair of the link (from, to), or -1 when either end has no region. */
+  private regionPair(from: NodeId, to: NodeId): number {
+    const of = this.nodeRegion;
+    if (of === undefined || from >= this.regionNodes || to >= this.regionNodes) return -1;
+    return (of[from] as number) * this.regionCount + (of[to] as number);
   }
 
   /** Overrides fields of the directed link (from, to). */
@@ -379,8 +444,18 @@ export class Network<P = unknown> {
       return this.drop(c, 'partition', id, from, to, sizeBytes, now);
     }
     const o = this.overrides.size > 0 ? this.overrides.get(key) : undefined;
-    const cfg = o === undefined ? this.defaultLink : o.cfg;
-    const rng = o === undefined ? this.rng : o.rng;
+    let cfg = this.defaultLink;
+    let rng = this.rng;
+    if (o !== undefined) {
+      cfg = o.cfg;
+      rng = o.rng;
+    } else if (this.nodeRegion !== undefined) {
+      const pair = this.regionPair(from, to);
+      if (pair >= 0) {
+        cfg = this.regionCfg[pair] as LinkConfig;
+        rng = this.regionRng[pair] as Random;
+      }
+    }
     let depart = now;
     let state: LinkState | undefined;
     if (cfg.bandwidthBps !== Infinity || typeof cfg.loss !== 'number') state = this.linkState(key);

@@ -15,6 +15,7 @@
 import type { z } from 'zod';
 import type { CsvWriter, Cell } from '../io/csv.js';
 import type { Recipe } from './pipeline.js';
+import type { RegionsSection } from './regions.js';
 
 /** One validation problem: a path into the scenario (e.g. `workload[2].node`) and what was expected. */
 export interface Issue {
@@ -149,6 +150,8 @@ export interface NetworkSection {
   readonly nodes: readonly string[];
   readonly link: LinkSection;
   readonly links: readonly (LinkSection & { readonly from: string; readonly to: string; readonly both_ways: boolean })[];
+  /** Regions and their latency matrix, if the file has them. */
+  readonly regions?: RegionsSection;
 }
 
 /** A validated scenario, as a driver sees it (defaults filled in). */

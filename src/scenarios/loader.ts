@@ -18,6 +18,7 @@ import { ScenarioError } from './errors.js';
 import { defaultNodeNames } from './network-section.js';
 import { applyOverrides, formatPath, type Override } from './overrides.js';
 import { expandNodeRange, looksLikeNodeRange } from './ranges.js';
+import { regionIssues } from './regions.js';
 import { faultSchema, scenarioSchema, SHARED_PROTOCOLS } from './schema.js';
 
 /** A validated scenario with every default filled in, plus where it came from. */
@@ -275,6 +276,7 @@ export function checkScenario(
           nodes: typeof s.network.nodes === 'number' ? defaultNodeNames(s.network.nodes) : s.network.nodes,
           link: s.network.link,
           links: s.network.links,
+          ...(s.network.regions !== undefined ? { regions: s.network.regions } : {}),
         } as NetworkSection);
   const protocolSections = s.protocol as Record<string, unknown>;
   const settings = protocolSections[driver.name];
@@ -445,6 +447,11 @@ function semanticIssues(s: {
       issues.push({ path, message: `expected min_ms <= max_ms, got ${u.min_ms} > ${u.max_ms}` });
   };
   checkDist(s.network.link.latency_ms, 'network.link.latency_ms');
+  if (s.network.regions !== undefined) {
+    for (const r of regionIssues(s.network.regions, s.network.nodes.length)) {
+      issues.push({ path: formatPath(['network', 'regions', ...r.path]), message: r.message });
+    }
+  }
   s.network.links.forEach((l, i) => checkDist(l.latency_ms, `network.links[${i}].latency_ms`));
   s.workload.forEach((w, i) => {
     const node = (w as { node?: unknown } | null)?.node;

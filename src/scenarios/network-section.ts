@@ -8,6 +8,7 @@ import type { TimedFault } from '../net/faults.js';
 import type { DelaySpec, LinkConfig, LossSpec } from '../net/link.js';
 import { Network, type NodeId } from '../net/network.js';
 import type { DelayDist, FaultEntry, GilbertElliott, LinkSection, NetworkSection } from './driver.js';
+import { regionPairs, regionStarts } from './regions.js';
 
 /** The names a node count stands for in a scenario file: `n0`, `n1`, ... */
 export function defaultNodeNames(count: number): string[] {
@@ -59,7 +60,7 @@ export function toLinkPatch(s: LinkSection): Partial<LinkConfig> {
   return p;
 }
 
-/** Builds the network of a scenario: one node per name (ids in order), default link, overrides. */
+/** Builds the network of a scenario: one node per name (ids in order), default link, regions, overrides. */
 export function buildNetwork<P>(
   sim: Simulator,
   section: NetworkSection,
@@ -70,6 +71,7 @@ export function buildNetwork<P>(
     defaultLink: toLinkPatch(section.link),
     perLinkCounters: options.perLinkCounters ?? true,
   });
+  if (section.regions !== undefined) net.setRegions(regionStarts(section.regions, section.nodes.length), regionPairs(section.regions));
   const ids = new Map<string, NodeId>(section.nodes.map((n, i) => [n, i]));
   for (const l of section.links) {
     const from = ids.get(l.from) as NodeId;

@@ -54,6 +54,22 @@ export const FIELD_DOCS: Readonly<Record<string, FieldDoc>> = {
   'network.links[].from': { text: 'Node at the sending end of the overridden link' },
   'network.links[].to': { text: 'Node at the receiving end of the overridden link' },
   'network.links[].both_ways': { text: 'Override the reverse direction (to → from) too' },
+  'network.regions': {
+    text: 'Regions of a large network: nodes cut by fractions or first indices, a latency (and loss) per ordered pair of regions, no record per pair of nodes',
+  },
+  'network.regions.fractions': {
+    text: 'Share of the nodes in each region, in node order, summing to 1 (exactly one of fractions and first)',
+    unit: 'unitless (fraction)',
+  },
+  'network.regions.first': {
+    text: 'Node index where each region starts, from 0, increasing (exactly one of fractions and first)',
+    unit: 'unitless (node index)',
+  },
+  'network.regions.latency_ms': { text: 'Latency matrix: one row per region the links start from, one column per region they go to', unit: 'ms' },
+  'network.regions.loss': {
+    text: 'Loss between regions: one probability for every pair, or a matrix shaped as latency_ms; unset: the link loss',
+    unit: PROBABILITY,
+  },
   '*.latency_ms': { text: 'Propagation delay: a number of milliseconds, or a distribution { dist, ... }', unit: 'ms' },
   '*.jitter_ms': { text: 'Extra delay drawn uniformly in [0, jitter] per packet (reorders packets)', unit: 'ms' },
   '*.loss': { text: 'Packet loss: a probability, or a Gilbert-Elliott burst model { model: gilbert-elliott, ... }', unit: PROBABILITY },

@@ -89,6 +89,18 @@ const linkFields = {
 /** A link section (every field optional; unset fields keep the default link's value). */
 export const linkSchema = z.strictObject(linkFields);
 
+/** Most regions a scenario's network may have (a latency matrix of 64 x 64). */
+export const MAX_REGIONS = 64;
+const matrix = (cell: () => z.ZodNumber) => z.array(z.array(cell()).min(1).max(MAX_REGIONS)).min(1).max(MAX_REGIONS);
+
+/** Regions: nodes by fractions or first indices, a latency (and loss) per ordered pair of regions (checked further in regions.ts). */
+export const regionsSchema = z.strictObject({
+  fractions: z.array(z.number().gt(0).max(1)).min(1).max(MAX_REGIONS).optional(),
+  first: z.array(z.int().min(0).max(999_999)).min(1).max(MAX_REGIONS).optional(),
+  latency_ms: matrix(delayMs),
+  loss: z.union([prob(), matrix(prob)]).optional(),
+});
+
 /** The network section. */
 export const networkSchema = z.strictObject({
   nodes: z.union([
@@ -113,6 +125,7 @@ export const networkSchema = z.strictObject({
       }),
     )
     .default([]),
+  regions: regionsSchema.optional(),
 });
 
 const FAULT_VERBS = ['partition', 'repair', 'hold', 'release', 'crash', 'restart', 'set_latency_ms', 'set_loss'] as const;

@@ -281,13 +281,15 @@ describe('Simulator against a model', () => {
   // The same programs with the ladder forced on at a few events and tiny
   // buckets, so rungs are cut from the top, crowded buckets open finer rungs,
   // and the heap hands events to the ladder and takes them back, all many
-  // times per program, with ties, cancellations and reschedules from handlers.
+  // times per program, with ties, cancellations and reschedules from handlers;
+  // two of them deal the buckets of every rung (or of rungs over 16 events)
+  // across four lanes.
   for (const queue of [
-    { ladderAbove: 1, ladderBucket: 1 },
+    { ladderAbove: 1, ladderBucket: 1, ladderLanesFrom: 1 },
     { ladderAbove: 8, ladderBucket: 2 },
-    { ladderAbove: 64, ladderBucket: 4 },
+    { ladderAbove: 64, ladderBucket: 4, ladderLanesFrom: 16 },
   ]) {
-    it(`fires the same events in the same order with the ladder on (ladderAbove ${queue.ladderAbove}, ladderBucket ${queue.ladderBucket})`, () => {
+    it(`fires the same events in the same order with the ladder on (ladderAbove ${queue.ladderAbove}, ladderBucket ${queue.ladderBucket}, ladderLanesFrom ${queue.ladderLanesFrom ?? 'default'})`, () => {
       fc.assert(
         fc.property(fc.array(commandArb, { minLength: 1, maxLength: 25 }), (commands) => runProgram(commands, queue)),
         fcParams({ numRuns: 150 }),
@@ -351,7 +353,7 @@ describe('Simulator ladder queue at scale', () => {
     const heap = workload({ ladderAbove: Infinity });
     expect(heap.maxDepth).toBe(0);
     expect(heap.log.length).toBeGreaterThan(400_000);
-    for (const queue of [{}, { ladderAbove: 1000, ladderBucket: 1 }, { ladderAbove: 100_000, ladderBucket: 64 }]) {
+    for (const queue of [{}, { ladderAbove: 1000, ladderBucket: 1, ladderLanesFrom: 1 }, { ladderAbove: 100_000, ladderBucket: 64 }]) {
       const ladder = workload(queue);
       expect(ladder.log.length).toBe(heap.log.length);
       for (let i = 0; i < heap.log.length; i++) {
@@ -373,6 +375,8 @@ describe('Simulator ladder queue at scale', () => {
     expect(() => new Simulator({ ladderAbove: 2.5 })).toThrow(RangeError);
     expect(() => new Simulator({ ladderBucket: 0 })).toThrow(RangeError);
     expect(() => new Simulator({ ladderBucket: 2 ** 21 })).toThrow(RangeError);
+    expect(() => new Simulator({ ladderLanesFrom: 0 })).toThrow(RangeError);
+    expect(() => new Simulator({ ladderLanesFrom: 1.5 })).toThrow(RangeError);
   });
 });
 

@@ -169,7 +169,37 @@ const FAULTS = [
 ];
 
 /** Networks whose default link has each latency distribution (or Gilbert-Elliott loss). */
-const linkNetworks = dists.map((d, i) => ({ nodes: ['A', 'B', 'C'], link: { latency_ms: d, ...(i === 0 ? { loss: ge } : {}) } }));
+/** Regions by fractions (with a loss per pair) and by first indices (one loss for every pair): A in one region, B and C in the other. */
+const regionNetworks = [
+  {
+    nodes: ['A', 'B', 'C'],
+    regions: {
+      fractions: [0.34, 0.66],
+      latency_ms: [
+        [1, 8],
+        [12, 3],
+      ],
+      loss: [
+        [0, 0.2],
+        [0.1, 0],
+      ],
+    },
+  },
+  {
+    nodes: ['A', 'B', 'C'],
+    regions: {
+      first: [0, 1],
+      latency_ms: [
+        [1, 8],
+        [12, 3],
+      ],
+    },
+  },
+];
+const linkNetworks = [
+  ...dists.map((d, i) => ({ nodes: ['A', 'B', 'C'], link: { latency_ms: d, ...(i === 0 ? { loss: ge } : {}) } })),
+  ...regionNetworks,
+];
 
 const OUTPUTS = { traces: 'all', plots: false };
 
@@ -608,6 +638,17 @@ const HINTS: Record<string, (raw: Raw, path: readonly PathSegment[], value: unkn
   'network.link.queue_bytes': (_r, path) => [[{ path, value: 0 }]],
   'network.links[].queue_packets': (_r, path) => [[{ path, value: 0 }]],
   'network.links[].queue_bytes': (_r, path) => [[{ path, value: 0 }]],
+  // Another split of the nodes: half of the last region's share moves to the first; the regions after the first start one node later.
+  'network.regions.fractions': (_r, path, v) => {
+    const f = v as number[];
+    const half = (f[f.length - 1] as number) / 2;
+    return [[{ path, value: [(f[0] as number) + half, ...f.slice(1, -1), half] }]];
+  },
+  'network.regions.first': (_r, path, v) => [[{ path, value: (v as number[]).map((x, i) => (i === 0 ? x : x + 1)) }]],
+  'network.regions.latency_ms': (_r, path, v) => [[{ path, value: (v as number[][]).map((row) => row.map((ms) => 2 * ms + 1)) }]],
+  'network.regions.loss': (_r, path, v) => [
+    [{ path, value: Array.isArray(v) ? (v as number[][]).map((row) => row.map((p) => (p === 0 ? 0.3 : p / 2))) : 0.5 }],
+  ],
   // A probability on a link that carries few packets: every packet duplicated.
   'network.links[].duplicate': (_r, path) => [[{ path, value: 1 }]],
   // Collection needs every peer's confirmation, which takes a while: a bound beyond the run, or none.

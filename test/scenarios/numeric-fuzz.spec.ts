@@ -101,6 +101,44 @@ const FIXTURES: Record<string, Record<string, unknown>> = {
       { at_s: 1.8, set_loss: ge, between: ['B', 'C'], one_way: true },
     ],
   },
+  regionsByFraction: {
+    name: 'fuzz-regions-fractions',
+    duration_s: 2,
+    network: {
+      nodes: 4,
+      regions: {
+        fractions: [0.5, 0.5],
+        latency_ms: [
+          [1, 5],
+          [5, 1],
+        ],
+        loss: [
+          [0, 0.1],
+          [0.1, 0],
+        ],
+      },
+    },
+    protocol: { gossip: {} },
+    workload: [{ at_s: 0.1, node: 'n1', op: 'put', key: 'k', value: 'v' }],
+  },
+  regionsByFirst: {
+    name: 'fuzz-regions-first',
+    duration_s: 2,
+    network: {
+      nodes: 4,
+      regions: {
+        first: [0, 1, 3],
+        latency_ms: [
+          [1, 5, 9],
+          [5, 1, 4],
+          [9, 4, 1],
+        ],
+        loss: 0.05,
+      },
+    },
+    protocol: { gossip: {} },
+    workload: [{ at_s: 0.1, node: 'n1', op: 'put', key: 'k', value: 'v' }],
+  },
   gossipCount: {
     name: 'fuzz-count',
     duration_s: 2,
