@@ -64,6 +64,11 @@ const RUN_FILES: Readonly<Record<string, string>> = {
   'trace-infection.csv': '`trace-infection.csv` (gossip)',
   'trace-calls.csv': '`trace-calls.csv` (protocol module)',
   'trace-node.csv': '`trace-node.csv` (protocol module)',
+  'trace-segments.csv': '`trace-segments.csv` (TCP)',
+  // A run of gossip and TCP together prefixes its tables with the protocol.
+  'gossip-reads.csv': '`reads.csv` (gossip)',
+  'gossip-updates.csv': '`updates.csv` (gossip)',
+  'tcp-flows.csv': '`flows.csv` (TCP)',
 };
 
 function runFolder(dir: string, label: string): Written[] {
@@ -104,6 +109,12 @@ async function everything(): Promise<Written[]> {
     await runScenario(s, { outDir: dir });
     out.push(...runFolder(dir, name));
   }
+  // A TCP run that asks for the segment trace (`all` leaves it out).
+  const segFile = resolveScenarioPath('tcp-original');
+  const segRaw = readScenarioFile(segFile) as Record<string, unknown>;
+  const segShort = { ...segRaw, duration_s: 5, outputs: { traces: ['segments'], plots: false } };
+  await runScenario(validateScenario(segShort, await driversFor(segShort, segFile, []), segFile), { outDir: join(root, 'segments') });
+  out.push(...runFolder(join(root, 'segments'), 'segments'));
   // A protocol module with an invariant (the example G-Counter), for trace-calls.csv and the module metrics.
   const moduleFile = join(root, 'counter.yaml');
   writeFileSync(
@@ -172,6 +183,9 @@ function documentedAs(column: string, entries: readonly string[], written: Writt
   if (entries.includes('<parameter>') && written.parameters?.includes(column) === true) return '<parameter>';
   if (entries.includes('<metric>') && metrics.has(column)) return '<metric>';
   for (const e of entries) {
+    // `gossip_<metric>`: a metric of one protocol in a run of two, under its protocol's prefix.
+    const p = /^(\w+_)<metric>$/.exec(e);
+    if (p !== null && column.startsWith(p[1] as string) && metrics.has(column.slice((p[1] as string).length))) return e;
     const m = /^<metric>(_\w+)$/.exec(e);
     if (m !== null && column.endsWith(m[1] as string) && metrics.has(column.slice(0, -(m[1] as string).length))) return e;
   }
