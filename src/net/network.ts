@@ -123,12 +123,25 @@ interface Packet<P> {
 
 interface LinkState {
   busyUntil: Time;
-  /** Transmission start times and sizes of packets not yet started, FIFO (a ring would do; the queue is short). */
-  waitStart: number[];
-  waitBytes: number[];
+  /**
+   * Transmission start times and sizes of the packets not yet started, FIFO: a ring of `waiting`
+   * entries from `waitHead` (its length a power of two, doubled when full), so a send allocates nothing.
+   */
+  waitStart: Float64Array;
+  waitBytes: Float64Array;
   waitHead: number;
+  waiting: number;
   queuedBytes: number;
   geBad: boolean;
+}
+
+const RING_START = 16;
+
+/** A link with its own configuration and random stream, and its state once it carried a packet (the same object as in `states`). */
+interface Override {
+  readonly cfg: LinkConfig;
+  readonly rng: Random;
+  state: LinkState | undefined;
 }
 
 interface Rule {
@@ -173,7 +186,7 @@ export class Network<P = unknown> {
   private readonly rng: Random;
   private readonly oneStream: boolean;
   private defaultLink: LinkConfig;
-  private readonly overrides = new Map<number, { readonly cfg: LinkConfig; readonly rng: Random }>();
+  private readonly overrides = new Map<number, Override>();
   private readonly states = new Map<number, LinkState>();
   private readonly perLink: Map<number, LinkCounters> | undefined;
   private receivers: (Receiver<P> | undefined)[] = [];
@@ -315,8 +328,9 @@ export class Network<P = unknown> {
     this.checkNode(from);
     this.checkNode(to);
     const key = from * KEY_SPAN + to;
-    const rng = this.overrides.get(key)?.rng ?? (this.oneStream ? this.rng : this.sim.rng.stream(`net:${from}>${to}`));
-    this.overrides.set(key, { cfg: { ...this.link(from, to), ...patch }, rng });
+    const old = this.overrides.get(key);
+    const rng = old?.rng ?? (this.oneStream ? this.rng : this.sim.rng.stream(`net:${from}>${to}`));
+    this.overrides.set(key, { cfg: { ...this.link(from, to), ...patch }, rng, state: old?.state });
   }
 
   /** Sets the latency of both directions between a and b (or only a→b with `oneWay`). */
@@ -458,26 +472,28 @@ export class Network<P = unknown> {
     }
     let depart = now;
     let state: LinkState | undefined;
-    if (cfg.bandwidthBps !== Infinity || typeof cfg.loss !== 'number') state = this.linkState(key);
+    if (cfg.bandwidthBps !== Infinity || typeof cfg.loss !== 'number') {
+      if (o === undefined) state = this.linkState(key);
+      else if ((state = o.state) === undefined) state = o.state = this.linkState(key);
+    }
     if (cfg.bandwidthBps !== Infinity && state !== undefined) {
       // Packets whose transmission has started leave the waiting line.
-      while (state.waitHead < state.waitStart.length && (state.waitStart[state.waitHead] as number) <= now) {
+      const mask = state.waitStart.length - 1;
+      while (state.waiting > 0 && (state.waitStart[state.waitHead] as number) <= now) {
         state.queuedBytes -= state.waitBytes[state.waitHead] as number;
-        state.waitHead++;
-      }
-      if (state.waitHead > 64 && state.waitHead * 2 > state.waitStart.length) {
-        state.waitStart = state.waitStart.slice(state.waitHead);
-        state.waitBytes = state.waitBytes.slice(state.waitHead);
-        state.waitHead = 0;
+        state.waitHead = (state.waitHead + 1) & mask;
+        state.waiting--;
       }
       const start = state.busyUntil > now ? state.busyUntil : now;
       if (start > now) {
-        const waiting = state.waitStart.length - state.waitHead;
-        if (waiting >= cfg.queuePackets || state.queuedBytes + sizeBytes > cfg.queueBytes) {
+        if (state.waiting >= cfg.queuePackets || state.queuedBytes + sizeBytes > cfg.queueBytes) {
           return this.drop(c, 'queue', id, from, to, sizeBytes, now);
         }
-        state.waitStart.push(start);
-        state.waitBytes.push(sizeBytes);
+        if (state.waiting === state.waitStart.length) growRing(state);
+        const tail = (state.waitHead + state.waiting) & (state.waitStart.length - 1);
+        state.waitStart[tail] = start;
+        state.waitBytes[tail] = sizeBytes;
+        state.waiting++;
         state.queuedBytes += sizeBytes;
       }
       depart = start + Math.round((sizeBytes * 8 * 1e9) / cfg.bandwidthBps);
@@ -573,7 +589,15 @@ export class Network<P = unknown> {
   private linkState(key: number): LinkState {
     let s = this.states.get(key);
     if (s === undefined) {
-      s = { busyUntil: 0, waitStart: [], waitBytes: [], waitHead: 0, queuedBytes: 0, geBad: false };
+      s = {
+        busyUntil: 0,
+        waitStart: new Float64Array(RING_START),
+        waitBytes: new Float64Array(RING_START),
+        waitHead: 0,
+        waiting: 0,
+        queuedBytes: 0,
+        geBad: false,
+      };
       this.states.set(key, s);
     }
     return s;
@@ -607,6 +631,21 @@ export class Network<P = unknown> {
       throw new RangeError(`Network: no node ${node} (nodes are 0..${this.count - 1})`);
     }
   }
+}
+
+/** Doubles a full waiting-line ring, its entries moved to the front in FIFO order. */
+function growRing(s: LinkState): void {
+  const n = s.waitStart.length;
+  const start = new Float64Array(2 * n);
+  const bytes = new Float64Array(2 * n);
+  for (let i = 0; i < n; i++) {
+    const j = (s.waitHead + i) & (n - 1);
+    start[i] = s.waitStart[j] as number;
+    bytes[i] = s.waitBytes[j] as number;
+  }
+  s.waitStart = start;
+  s.waitBytes = bytes;
+  s.waitHead = 0;
 }
 
 function bump(c: LinkCounters, cause: DropCause): void {
