@@ -111,13 +111,15 @@ export interface NetworkOptions {
   readonly perLinkCounters?: boolean;
 }
 
+/** A packet in flight. Reused once its fate is decided (`recycle`): nothing outside the network holds one. */
 interface Packet<P> {
-  readonly id: number;
-  readonly from: NodeId;
-  readonly to: NodeId;
-  readonly payload: P;
-  readonly sizeBytes: number;
-  readonly sentNs: Time;
+  id: number;
+  from: NodeId;
+  to: NodeId;
+  /** undefined only while the packet waits in the free list. */
+  payload: P | undefined;
+  sizeBytes: number;
+  sentNs: Time;
   holdId: number;
 }
 
@@ -196,6 +198,8 @@ export class Network<P = unknown> {
   private partitions: Rule[] = [];
   private holds: Rule[] = [];
   private parked: Packet<P>[] = [];
+  /** Packets delivered or dropped on arrival, for reuse: a send then allocates nothing of the network's. */
+  private readonly spare: Packet<P>[] = [];
   private nextRuleId = 1;
   private nextPacketId = 0;
   private flying = 0;
@@ -500,13 +504,31 @@ export class Network<P = unknown> {
       state.busyUntil = depart;
     }
     if (this.lost(cfg.loss, state, rng)) return this.drop(c, 'loss', id, from, to, sizeBytes, now);
-    const packet: Packet<P> = { id, from, to, payload, sizeBytes, sentNs: now, holdId: 0 };
-    this.launch(packet, depart, cfg, rng);
+    this.launch(this.packet(id, from, to, payload, sizeBytes, now), depart, cfg, rng);
     if (cfg.duplicate > 0 && rng.bernoulli(cfg.duplicate)) {
       this.total.duplicated++;
       if (c !== undefined) c.duplicated++;
-      this.launch({ ...packet }, depart, cfg, rng);
+      this.launch(this.packet(id, from, to, payload, sizeBytes, now), depart, cfg, rng);
     }
+  }
+
+  private packet(id: number, from: NodeId, to: NodeId, payload: P, sizeBytes: number, sentNs: Time): Packet<P> {
+    const p = this.spare.pop();
+    if (p === undefined) return { id, from, to, payload, sizeBytes, sentNs, holdId: 0 };
+    p.id = id;
+    p.from = from;
+    p.to = to;
+    p.payload = payload;
+    p.sizeBytes = sizeBytes;
+    p.sentNs = sentNs;
+    p.holdId = 0;
+    return p;
+  }
+
+  /** Puts a packet whose fate is decided in the free list (without its payload, which may be garbage now). */
+  private recycle(p: Packet<P>): void {
+    p.payload = undefined;
+    this.spare.push(p);
   }
 
   private launch(packet: Packet<P>, depart: Time, cfg: LinkConfig, rng: Random): void {
@@ -523,7 +545,8 @@ export class Network<P = unknown> {
     const key = p.from * KEY_SPAN + p.to;
     if (this.partitions.length > 0 && this.matches(this.partitions, p.from, p.to) !== undefined) {
       this.flying--;
-      return this.drop(this.perLink?.get(key), 'partition', p.id, p.from, p.to, p.sizeBytes, p.sentNs);
+      this.drop(this.perLink?.get(key), 'partition', p.id, p.from, p.to, p.sizeBytes, p.sentNs);
+      return this.recycle(p);
     }
     if (this.holds.length > 0) {
       const rule = this.matches(this.holds, p.from, p.to);
@@ -534,7 +557,10 @@ export class Network<P = unknown> {
       }
     }
     this.flying--;
-    if (this.up[p.to] !== 1) return this.drop(this.perLink?.get(key), 'node_down', p.id, p.from, p.to, p.sizeBytes, p.sentNs);
+    if (this.up[p.to] !== 1) {
+      this.drop(this.perLink?.get(key), 'node_down', p.id, p.from, p.to, p.sizeBytes, p.sentNs);
+      return this.recycle(p);
+    }
     this.total.delivered++;
     this.total.bytesDelivered += p.sizeBytes;
     const c = this.perLink?.get(key);
@@ -553,9 +579,14 @@ export class Network<P = unknown> {
         sentNs: p.sentNs,
       });
     }
-    const r = this.receivers[p.to];
-    if (r !== undefined) r(p.from, p.payload, p.sizeBytes);
-    else if (this.dispatcher !== undefined) this.dispatcher(p.to, p.from, p.payload, p.sizeBytes);
+    const to = p.to;
+    const from = p.from;
+    const payload = p.payload as P;
+    const size = p.sizeBytes;
+    this.recycle(p); // before the receiver runs: its sends may take it
+    const r = this.receivers[to];
+    if (r !== undefined) r(from, payload, size);
+    else if (this.dispatcher !== undefined) this.dispatcher(to, from, payload, size);
   }
 
   private drop(c: LinkCounters | undefined, cause: DropCause, id: number, from: NodeId, to: NodeId, sizeBytes: number, sentNs: Time): void {
