@@ -114,8 +114,11 @@ export class SimHost<M, C = never, R = unknown> {
    */
   sink(id: NodeId): ActionSink<M> {
     this.node(id);
+    const transmit = this.transmit;
+    const net = this.net;
     return {
-      send: (to, msg, sizeBytes) => this.send(id, to, msg, sizeBytes),
+      send:
+        transmit !== undefined ? (to, msg, sizeBytes) => transmit(id, to, msg, sizeBytes) : (to, msg, sizeBytes) => net.send(id, to, msg, sizeBytes),
       setTimer: (timer, atNs) => this.setTimer(id, timer, atNs),
       cancelTimer: (timer) => {
         this.timerState(id, timer).deadline = -1;
@@ -220,12 +223,6 @@ export class SimHost<M, C = never, R = unknown> {
     }
     t.eventAt = at;
     t.eventId = this.sim.schedule(at, this.fireTimer, t, 'host.timer');
-  }
-
-  private send(id: NodeId, to: NodeId, msg: M, sizeBytes: number): void {
-    const transmit = this.transmit;
-    if (transmit === undefined) this.net.send(id, to, msg, sizeBytes);
-    else transmit(id, to, msg, sizeBytes);
   }
 
   private trace(id: NodeId, name: string, data: Readonly<Record<string, string | number | boolean>>): void {
