@@ -64,7 +64,7 @@ export * from './io/csv.js';
 export * from './net/index.js';
 
 // The sans-I/O contract and the simulator's driver for it.
-export type { Action, ProtocolNode, Rng } from './protocols/sans-io.js';
+export type { Action, ActionSink, ProtocolNode, Rng } from './protocols/sans-io.js';
 export { Outbox } from './protocols/sans-io.js';
 export * from './sim/index.js';
 

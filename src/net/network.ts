@@ -111,24 +111,39 @@ export interface NetworkOptions {
   readonly perLinkCounters?: boolean;
 }
 
+/** A packet in flight. Reused once its fate is decided (`recycle`): nothing outside the network holds one. */
 interface Packet<P> {
-  readonly id: number;
-  readonly from: NodeId;
-  readonly to: NodeId;
-  readonly payload: P;
-  readonly sizeBytes: number;
-  readonly sentNs: Time;
+  id: number;
+  from: NodeId;
+  to: NodeId;
+  /** undefined only while the packet waits in the free list. */
+  payload: P | undefined;
+  sizeBytes: number;
+  sentNs: Time;
   holdId: number;
 }
 
 interface LinkState {
   busyUntil: Time;
-  /** Transmission start times and sizes of packets not yet started, FIFO (a ring would do; the queue is short). */
-  waitStart: number[];
-  waitBytes: number[];
+  /**
+   * Transmission start times and sizes of the packets not yet started, FIFO: a ring of `waiting`
+   * entries from `waitHead` (its length a power of two, doubled when full), so a send allocates nothing.
+   */
+  waitStart: Float64Array;
+  waitBytes: Float64Array;
   waitHead: number;
+  waiting: number;
   queuedBytes: number;
   geBad: boolean;
+}
+
+const RING_START = 16;
+
+/** A link with its own configuration and random stream, and its state once it carried a packet (the same object as in `states`). */
+interface Override {
+  readonly cfg: LinkConfig;
+  readonly rng: Random;
+  state: LinkState | undefined;
 }
 
 interface Rule {
@@ -173,7 +188,7 @@ export class Network<P = unknown> {
   private readonly rng: Random;
   private readonly oneStream: boolean;
   private defaultLink: LinkConfig;
-  private readonly overrides = new Map<number, { readonly cfg: LinkConfig; readonly rng: Random }>();
+  private readonly overrides = new Map<number, Override>();
   private readonly states = new Map<number, LinkState>();
   private readonly perLink: Map<number, LinkCounters> | undefined;
   private receivers: (Receiver<P> | undefined)[] = [];
@@ -183,6 +198,8 @@ export class Network<P = unknown> {
   private partitions: Rule[] = [];
   private holds: Rule[] = [];
   private parked: Packet<P>[] = [];
+  /** Packets delivered or dropped on arrival, for reuse: a send then allocates nothing of the network's. */
+  private readonly spare: Packet<P>[] = [];
   private nextRuleId = 1;
   private nextPacketId = 0;
   private flying = 0;
@@ -315,8 +332,9 @@ export class Network<P = unknown> {
     this.checkNode(from);
     this.checkNode(to);
     const key = from * KEY_SPAN + to;
-    const rng = this.overrides.get(key)?.rng ?? (this.oneStream ? this.rng : this.sim.rng.stream(`net:${from}>${to}`));
-    this.overrides.set(key, { cfg: { ...this.link(from, to), ...patch }, rng });
+    const old = this.overrides.get(key);
+    const rng = old?.rng ?? (this.oneStream ? this.rng : this.sim.rng.stream(`net:${from}>${to}`));
+    this.overrides.set(key, { cfg: { ...this.link(from, to), ...patch }, rng, state: old?.state });
   }
 
   /** Sets the latency of both directions between a and b (or only a→b with `oneWay`). */
@@ -458,39 +476,59 @@ export class Network<P = unknown> {
     }
     let depart = now;
     let state: LinkState | undefined;
-    if (cfg.bandwidthBps !== Infinity || typeof cfg.loss !== 'number') state = this.linkState(key);
+    if (cfg.bandwidthBps !== Infinity || typeof cfg.loss !== 'number') {
+      if (o === undefined) state = this.linkState(key);
+      else if ((state = o.state) === undefined) state = o.state = this.linkState(key);
+    }
     if (cfg.bandwidthBps !== Infinity && state !== undefined) {
       // Packets whose transmission has started leave the waiting line.
-      while (state.waitHead < state.waitStart.length && (state.waitStart[state.waitHead] as number) <= now) {
+      const mask = state.waitStart.length - 1;
+      while (state.waiting > 0 && (state.waitStart[state.waitHead] as number) <= now) {
         state.queuedBytes -= state.waitBytes[state.waitHead] as number;
-        state.waitHead++;
-      }
-      if (state.waitHead > 64 && state.waitHead * 2 > state.waitStart.length) {
-        state.waitStart = state.waitStart.slice(state.waitHead);
-        state.waitBytes = state.waitBytes.slice(state.waitHead);
-        state.waitHead = 0;
+        state.waitHead = (state.waitHead + 1) & mask;
+        state.waiting--;
       }
       const start = state.busyUntil > now ? state.busyUntil : now;
       if (start > now) {
-        const waiting = state.waitStart.length - state.waitHead;
-        if (waiting >= cfg.queuePackets || state.queuedBytes + sizeBytes > cfg.queueBytes) {
+        if (state.waiting >= cfg.queuePackets || state.queuedBytes + sizeBytes > cfg.queueBytes) {
           return this.drop(c, 'queue', id, from, to, sizeBytes, now);
         }
-        state.waitStart.push(start);
-        state.waitBytes.push(sizeBytes);
+        if (state.waiting === state.waitStart.length) growRing(state);
+        const tail = (state.waitHead + state.waiting) & (state.waitStart.length - 1);
+        state.waitStart[tail] = start;
+        state.waitBytes[tail] = sizeBytes;
+        state.waiting++;
         state.queuedBytes += sizeBytes;
       }
       depart = start + Math.round((sizeBytes * 8 * 1e9) / cfg.bandwidthBps);
       state.busyUntil = depart;
     }
     if (this.lost(cfg.loss, state, rng)) return this.drop(c, 'loss', id, from, to, sizeBytes, now);
-    const packet: Packet<P> = { id, from, to, payload, sizeBytes, sentNs: now, holdId: 0 };
-    this.launch(packet, depart, cfg, rng);
+    this.launch(this.packet(id, from, to, payload, sizeBytes, now), depart, cfg, rng);
     if (cfg.duplicate > 0 && rng.bernoulli(cfg.duplicate)) {
       this.total.duplicated++;
       if (c !== undefined) c.duplicated++;
-      this.launch({ ...packet }, depart, cfg, rng);
+      this.launch(this.packet(id, from, to, payload, sizeBytes, now), depart, cfg, rng);
     }
+  }
+
+  private packet(id: number, from: NodeId, to: NodeId, payload: P, sizeBytes: number, sentNs: Time): Packet<P> {
+    const p = this.spare.pop();
+    if (p === undefined) return { id, from, to, payload, sizeBytes, sentNs, holdId: 0 };
+    p.id = id;
+    p.from = from;
+    p.to = to;
+    p.payload = payload;
+    p.sizeBytes = sizeBytes;
+    p.sentNs = sentNs;
+    p.holdId = 0;
+    return p;
+  }
+
+  /** Puts a packet whose fate is decided in the free list (without its payload, which may be garbage now). */
+  private recycle(p: Packet<P>): void {
+    p.payload = undefined;
+    this.spare.push(p);
   }
 
   private launch(packet: Packet<P>, depart: Time, cfg: LinkConfig, rng: Random): void {
@@ -507,7 +545,8 @@ export class Network<P = unknown> {
     const key = p.from * KEY_SPAN + p.to;
     if (this.partitions.length > 0 && this.matches(this.partitions, p.from, p.to) !== undefined) {
       this.flying--;
-      return this.drop(this.perLink?.get(key), 'partition', p.id, p.from, p.to, p.sizeBytes, p.sentNs);
+      this.drop(this.perLink?.get(key), 'partition', p.id, p.from, p.to, p.sizeBytes, p.sentNs);
+      return this.recycle(p);
     }
     if (this.holds.length > 0) {
       const rule = this.matches(this.holds, p.from, p.to);
@@ -518,7 +557,10 @@ export class Network<P = unknown> {
       }
     }
     this.flying--;
-    if (this.up[p.to] !== 1) return this.drop(this.perLink?.get(key), 'node_down', p.id, p.from, p.to, p.sizeBytes, p.sentNs);
+    if (this.up[p.to] !== 1) {
+      this.drop(this.perLink?.get(key), 'node_down', p.id, p.from, p.to, p.sizeBytes, p.sentNs);
+      return this.recycle(p);
+    }
     this.total.delivered++;
     this.total.bytesDelivered += p.sizeBytes;
     const c = this.perLink?.get(key);
@@ -537,9 +579,14 @@ export class Network<P = unknown> {
         sentNs: p.sentNs,
       });
     }
-    const r = this.receivers[p.to];
-    if (r !== undefined) r(p.from, p.payload, p.sizeBytes);
-    else if (this.dispatcher !== undefined) this.dispatcher(p.to, p.from, p.payload, p.sizeBytes);
+    const to = p.to;
+    const from = p.from;
+    const payload = p.payload as P;
+    const size = p.sizeBytes;
+    this.recycle(p); // before the receiver runs: its sends may take it
+    const r = this.receivers[to];
+    if (r !== undefined) r(from, payload, size);
+    else if (this.dispatcher !== undefined) this.dispatcher(to, from, payload, size);
   }
 
   private drop(c: LinkCounters | undefined, cause: DropCause, id: number, from: NodeId, to: NodeId, sizeBytes: number, sentNs: Time): void {
@@ -573,7 +620,15 @@ export class Network<P = unknown> {
   private linkState(key: number): LinkState {
     let s = this.states.get(key);
     if (s === undefined) {
-      s = { busyUntil: 0, waitStart: [], waitBytes: [], waitHead: 0, queuedBytes: 0, geBad: false };
+      s = {
+        busyUntil: 0,
+        waitStart: new Float64Array(RING_START),
+        waitBytes: new Float64Array(RING_START),
+        waitHead: 0,
+        waiting: 0,
+        queuedBytes: 0,
+        geBad: false,
+      };
       this.states.set(key, s);
     }
     return s;
@@ -607,6 +662,21 @@ export class Network<P = unknown> {
       throw new RangeError(`Network: no node ${node} (nodes are 0..${this.count - 1})`);
     }
   }
+}
+
+/** Doubles a full waiting-line ring, its entries moved to the front in FIFO order. */
+function growRing(s: LinkState): void {
+  const n = s.waitStart.length;
+  const start = new Float64Array(2 * n);
+  const bytes = new Float64Array(2 * n);
+  for (let i = 0; i < n; i++) {
+    const j = (s.waitHead + i) & (n - 1);
+    start[i] = s.waitStart[j] as number;
+    bytes[i] = s.waitBytes[j] as number;
+  }
+  s.waitStart = start;
+  s.waitBytes = bytes;
+  s.waitHead = 0;
 }
 
 function bump(c: LinkCounters, cause: DropCause): void {

@@ -70,8 +70,24 @@ export interface ProtocolNode<M, C = never, R = unknown> {
   pollActions(): readonly Action<M>[];
 }
 
+/**
+ * Takes a node's actions, one call per action. {@link Outbox} queues them for `pollActions`; a driver
+ * may also offer a sink that carries each out at once (SimHost's `sink(id)`), for a node whose
+ * outbox can forward to one: the actions, their order and their effects are the same.
+ */
+export interface ActionSink<M> {
+  /** A `send` action: `msg`, of `sizeBytes` on the wire, to node `to`. */
+  send(to: NodeId, msg: M, sizeBytes: number): void;
+  /** A `set-timer` action: `timer` fires at `atNs` (now if earlier), replacing its previous time. */
+  setTimer(timer: string, atNs: Time): void;
+  /** A `cancel-timer` action. */
+  cancelTimer(timer: string): void;
+  /** A `trace` action. */
+  trace(name: string, data: Readonly<Record<string, string | number | boolean>>): void;
+}
+
 /** A small helper a node can own to queue its actions. */
-export class Outbox<M> {
+export class Outbox<M> implements ActionSink<M> {
   private queue: Action<M>[] = [];
 
   send(to: NodeId, msg: M, sizeBytes: number): void {

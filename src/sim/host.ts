@@ -21,7 +21,7 @@ import type { Simulator, EventId } from '../kernel/simulator.js';
 import { TraceSource } from '../kernel/trace.js';
 import type { Time } from '../kernel/time.js';
 import type { Network, NodeId } from '../net/network.js';
-import type { Action, ProtocolNode } from '../protocols/sans-io.js';
+import type { Action, ActionSink, ProtocolNode } from '../protocols/sans-io.js';
 
 /** Builds the protocol node for network node `id`. Called at start and at each restart without state. */
 export type NodeFactory<M, C, R> = (id: NodeId) => ProtocolNode<M, C, R>;
@@ -104,6 +104,27 @@ export class SimHost<M, C = never, R = unknown> {
     const n = this.nodes[id];
     if (n === undefined) throw new RangeError(`SimHost: no protocol node on network node ${id}`);
     return n;
+  }
+
+  /**
+   * A sink that carries out node `id`'s actions at once, exactly as {@link SimHost} does with those
+   * it polls after an input, for a node whose outbox can forward to one (TCP's ActionBuffer): the
+   * same effects in the same order, without a queue, a poll and a dispatch per action. The node's
+   * actions must then come only while it handles an input from this host, as polled ones do.
+   */
+  sink(id: NodeId): ActionSink<M> {
+    this.node(id);
+    const transmit = this.transmit;
+    const net = this.net;
+    return {
+      send:
+        transmit !== undefined ? (to, msg, sizeBytes) => transmit(id, to, msg, sizeBytes) : (to, msg, sizeBytes) => net.send(id, to, msg, sizeBytes),
+      setTimer: (timer, atNs) => this.setTimer(id, timer, atNs),
+      cancelTimer: (timer) => {
+        this.timerState(id, timer).deadline = -1;
+      },
+      trace: (name, data) => this.trace(id, name, data),
+    };
   }
 
   /** Makes a client call on node `id` now and returns its reply. Throws if the node is down. */
@@ -202,6 +223,10 @@ export class SimHost<M, C = never, R = unknown> {
     }
     t.eventAt = at;
     t.eventId = this.sim.schedule(at, this.fireTimer, t, 'host.timer');
+  }
+
+  private trace(id: NodeId, name: string, data: Readonly<Record<string, string | number | boolean>>): void {
+    if (this.traces.active) this.traces.emit({ timeNs: this.sim.now, node: id, name, data });
   }
 
   private perform(id: NodeId, actions: readonly Action<M>[]): void {

@@ -253,6 +253,8 @@ export class TcpFlows {
       { transmit: this.transmit },
     );
     this.host.traces.connect((e) => this.onTrace(e));
+    // Actions go to the host as they are made: no queue, poll or dispatch per segment and per ACK.
+    for (const [n, b] of buffers) b.connect(this.host.sink(n));
   }
 
   /** Number of flows. */

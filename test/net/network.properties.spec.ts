@@ -330,15 +330,18 @@ describe('Observation does not perturb the network', () => {
 
 describe('A single FIFO bandwidth link', () => {
   it('delivers at exactly the queueing formula and drops exactly the packets the drop-tail limits exclude', () => {
+    // Up to 100 sends and 40 waiting packets: the waiting line's ring (16 to start) grows and wraps around.
+    // The link is the default one or an override, set again mid-run (its queue must survive that).
     const sendArb = fc.record({ atNs: fc.integer({ min: 0, max: 20_000_000 }), sizeBytes: fc.integer({ min: 1, max: 1500 }) });
     fc.assert(
       fc.property(
         fc.integer({ min: 100_000, max: 50_000_000 }),
         fc.integer({ min: 0, max: 5_000_000 }),
-        fc.oneof(fc.constant(Infinity), fc.integer({ min: 0, max: 6 })),
+        fc.oneof(fc.constant(Infinity), fc.integer({ min: 0, max: 6 }), fc.integer({ min: 7, max: 40 })),
         fc.oneof(fc.constant(Infinity), fc.integer({ min: 0, max: 5000 })),
-        fc.array(sendArb, { minLength: 1, maxLength: 60 }),
-        (bandwidthBps, latencyNs, queuePackets, queueBytes, sendsRaw) => {
+        fc.array(sendArb, { minLength: 1, maxLength: 100 }),
+        fc.boolean(),
+        (bandwidthBps, latencyNs, queuePackets, queueBytes, sendsRaw, override) => {
           const sends = [...sendsRaw].sort((a, b) => a.atNs - b.atNs);
           // The formula: a packet starts when the link is free (busyUntil) or now, whichever is later;
           // it waits in the queue if it cannot start now, and is dropped if the packets already waiting
@@ -361,7 +364,12 @@ describe('A single FIFO bandwidth link', () => {
           });
 
           const sim = new Simulator();
-          const net = new Network(sim, { nodes: 2, defaultLink: { latency: latencyNs, bandwidthBps, queuePackets, queueBytes } });
+          const link = { latency: latencyNs, bandwidthBps, queuePackets, queueBytes };
+          const net = new Network(sim, { nodes: 2, ...(override ? {} : { defaultLink: link }) });
+          if (override) {
+            net.setLink(0, 1, link);
+            sim.schedule(10_000_000, () => net.setLink(0, 1, { latency: latencyNs }), undefined);
+          }
           const got: string[] = [];
           net.packets.connect((ev) => {
             if (ev.kind === 'deliver') got.push(`${ev.packetId} deliver @${ev.timeNs}`);

@@ -100,6 +100,30 @@ describe('Drop-tail queue', () => {
     expect(outcome(trace)).toEqual(['2:drop:queue@0', '0:deliver@100', '1:deliver@200', '3:deliver@300']);
   });
 
+  it('keeps FIFO order and its limits when the waiting line wraps around and grows', () => {
+    // 100 ms a packet. At 550 ms packets 1..5 have left the line (6..9 wait), so the 26 accepted of
+    // the second burst wrap around the line's first 16 cells and make it grow; the 27th finds 30
+    // waiting. At 1550 ms packets up to 15 have left (20 wait): 10 more fit, the 11th is dropped.
+    const { sim, net, trace } = setup(2, { latency: 0, bandwidthBps: 8000, queuePackets: 30 });
+    const burst = (n: number): void => {
+      for (let i = 0; i < n; i++) net.send(0, 1, 'x', 100);
+    };
+    burst(10);
+    sim.schedule(550 * MS, burst, 27);
+    sim.schedule(1550 * MS, burst, 11);
+    sim.run();
+    const delivered = (from: number, to: number, slot = from): string[] =>
+      Array.from({ length: to - from }, (_, k) => `${from + k}:deliver@${(slot + k + 1) * 100}`);
+    expect(outcome(trace)).toEqual([
+      ...delivered(0, 5),
+      '36:drop:queue@550',
+      ...delivered(5, 15),
+      '47:drop:queue@1550',
+      ...delivered(15, 36),
+      ...delivered(37, 47, 36),
+    ]);
+  });
+
   it('with queuePackets 0, a packet sent while the link is busy is dropped, one sent when idle is not', () => {
     const { sim, net, trace } = setup(2, { latency: 0, bandwidthBps: 8000, queuePackets: 0 });
     net.send(0, 1, 'a', 100);

@@ -10,7 +10,8 @@ import { Simulator } from '../../src/kernel/simulator.js';
 import { collect } from '../../src/kernel/trace.js';
 import type { Time } from '../../src/kernel/time.js';
 import { Network, type NodeId } from '../../src/net/network.js';
-import { Outbox, type Action, type ProtocolNode } from '../../src/protocols/sans-io.js';
+import { Outbox, type Action, type ActionSink, type ProtocolNode } from '../../src/protocols/sans-io.js';
+import { ActionBuffer } from '../../src/protocols/tcp/action-buffer.js';
 import { SimHost } from '../../src/sim/host.js';
 import { fcParams } from '../fc.js';
 
@@ -22,8 +23,17 @@ type Call =
   | { readonly op: 'cancel-timer'; readonly timer: string }
   | { readonly op: 'stats' };
 
+/** Where a node queues its actions, and how its driver takes them. */
+interface Box<M> extends ActionSink<M> {
+  take(): readonly Action<M>[];
+}
+
+function outbox<M>(): Box<M> {
+  const o = new Outbox<M>();
+  return Object.assign(o, { take: () => o.drain() });
+}
+
 class PingPong implements ProtocolNode<Msg, Call, unknown> {
-  private readonly out = new Outbox<Msg>();
   seq = 0;
   starts = 0;
   readonly pongs: number[] = [];
@@ -34,6 +44,7 @@ class PingPong implements ProtocolNode<Msg, Call, unknown> {
     readonly id: NodeId,
     private readonly peer: NodeId,
     private readonly periodNs: Time,
+    readonly out: Box<Msg> = outbox<Msg>(),
   ) {}
 
   start(now: Time): void {
@@ -75,7 +86,7 @@ class PingPong implements ProtocolNode<Msg, Call, unknown> {
   }
 
   pollActions(): readonly Action<Msg>[] {
-    return this.out.drain();
+    return this.out.take();
   }
 }
 
@@ -280,6 +291,72 @@ describe('SimHost with a ping-pong node', () => {
     expect(pp(1)).toBe(built[2]);
     expect(pp(1).timersFired).toEqual([]);
     expect((built[1] as PingPong).timersFired).toEqual([]);
+  });
+
+  it("a node whose ActionBuffer is connected to the host's sink runs exactly as one the host polls", () => {
+    /** The same story (pings, timer moves and cancels, a crash, restarts with and without state) either way. */
+    function story(sinks: boolean) {
+      const sim = new Simulator({ seed: 3 });
+      const net = new Network<Msg>(sim, { nodes: 2, defaultLink: { latency: { dist: 'uniform', minNs: MS, maxNs: 3 * MS } } });
+      const built: PingPong[] = [];
+      const bufs: ActionBuffer<Msg>[] = [];
+      const ref: { host?: SimHost<Msg, Call, unknown> } = {}; // the factory runs inside the constructor
+      const make = (id: NodeId): PingPong => {
+        const buf = new ActionBuffer<Msg>();
+        bufs.push(buf);
+        const n = new PingPong(id, 1 - id, 7 * MS, Object.assign(buf, { take: () => buf.poll() }));
+        if (sinks && ref.host !== undefined) buf.connect(ref.host.sink(id));
+        built.push(n);
+        return n;
+      };
+      const h = new SimHost<Msg, Call, unknown>(sim, net, make);
+      ref.host = h;
+      if (sinks) bufs.forEach((b, i) => b.connect(h.sink(i)));
+      const traces = collect(h.traces);
+      h.startAll();
+      const at = (ms: number, f: () => void): void => void sim.schedule(ms * MS, f, undefined);
+      at(5, () => h.call(1, { op: 'set-timer', timer: 'x', atNs: 40 * MS }));
+      at(6, () => h.call(1, { op: 'set-timer', timer: 'x', atNs: 60 * MS }));
+      at(8, () => h.call(1, { op: 'set-timer', timer: 'y', atNs: 20 * MS }));
+      at(9, () => h.call(1, { op: 'cancel-timer', timer: 'y' }));
+      at(30, () => h.crash(0));
+      at(45, () => h.restart(0, true));
+      at(70, () => h.crash(1));
+      at(75, () => h.restart(1, false));
+      sim.run({ until: 120 * MS });
+      return {
+        traces,
+        nodes: built.map((n) => ({ id: n.id, fired: n.timersFired, pings: n.pings, pongs: n.pongs, starts: n.starts })),
+        fired: sim.fired,
+        pending: sim.pending,
+        total: { ...net.total },
+      };
+    }
+    const polled = story(false);
+    expect(polled.nodes.map((n) => n.pongs.length)).toEqual([13, 0, 0]); // the story did happen
+    expect(polled.nodes[1]?.fired).toEqual(['x@60']);
+    expect(story(true)).toEqual(polled);
+  });
+
+  it('an ActionBuffer refuses a sink while actions are queued, and polls nothing once connected', () => {
+    const buf = new ActionBuffer<Msg>();
+    buf.setTimer('t', 5);
+    const got: string[] = [];
+    const sink: ActionSink<Msg> = {
+      send: (to, msg) => got.push(`send ${to} ${msg.kind}`),
+      setTimer: (timer, atNs) => got.push(`set ${timer} ${atNs}`),
+      cancelTimer: (timer) => got.push(`cancel ${timer}`),
+      trace: (name) => got.push(`trace ${name}`),
+    };
+    expect(() => buf.connect(sink)).toThrow(/queued/);
+    expect(buf.poll()).toHaveLength(1);
+    buf.connect(sink);
+    buf.send(1, { kind: 'ping', seq: 1 }, 40);
+    buf.trace('a', {});
+    buf.setTimer('t', 7);
+    buf.cancelTimer('t');
+    expect(got).toEqual(['send 1 ping', 'trace a', 'set t 7', 'cancel t']);
+    expect(buf.poll()).toHaveLength(0);
   });
 
   it('rejects calls to a node without handleCall and to unknown nodes', () => {

@@ -12,8 +12,13 @@
  * Several state machines may share one buffer: a {@link TcpStack} hands its
  * buffer to the senders and receivers it hosts, so their actions come out in
  * the order they were queued without copying.
+ *
+ * A driver that carries actions out as they come (SimHost's `sink(id)`) can
+ * {@link ActionBuffer.connect} its sink: each action then goes straight to it,
+ * in the same order, and nothing is queued. That saves the queue, the poll and
+ * the driver's dispatch on the action's type, per segment and per ACK.
  */
-import type { Action, NodeId, Time } from '../sans-io.js';
+import type { Action, ActionSink, NodeId, Time } from '../sans-io.js';
 
 interface SendSlot<M> {
   readonly type: 'send';
@@ -42,7 +47,9 @@ interface TraceSlot {
 const EMPTY: readonly never[] = Object.freeze([]);
 
 /** A queue of actions whose objects are reused after each poll. */
-export class ActionBuffer<M> {
+export class ActionBuffer<M> implements ActionSink<M> {
+  /** Where actions go at once, when a driver connected a sink. */
+  private sink: ActionSink<M> | undefined = undefined;
   /** The queued actions are items[0 .. n). */
   private readonly items: Action<M>[] = [];
   private n = 0;
@@ -57,7 +64,18 @@ export class ActionBuffer<M> {
   private nCancels = 0;
   private nTraces = 0;
 
+  /**
+   * From now on hands every action to `sink` as it is made, instead of queuing it ({@link poll} then
+   * returns nothing). Throws if actions are queued: they would come out after newer ones.
+   */
+  connect(sink: ActionSink<M>): void {
+    if (this.n !== 0) throw new Error('ActionBuffer: connect with actions queued');
+    this.sink = sink;
+  }
+
   send(to: NodeId, msg: M, sizeBytes: number): void {
+    const sink = this.sink;
+    if (sink !== undefined) return sink.send(to, msg, sizeBytes);
     let s = this.sends[this.nSends];
     if (s === undefined) {
       s = { type: 'send', to, msg, sizeBytes };
@@ -72,6 +90,8 @@ export class ActionBuffer<M> {
   }
 
   setTimer(timer: string, atNs: Time): void {
+    const sink = this.sink;
+    if (sink !== undefined) return sink.setTimer(timer, atNs);
     let s = this.sets[this.nSets];
     if (s === undefined) {
       s = { type: 'set-timer', timer, atNs };
@@ -85,6 +105,8 @@ export class ActionBuffer<M> {
   }
 
   cancelTimer(timer: string): void {
+    const sink = this.sink;
+    if (sink !== undefined) return sink.cancelTimer(timer);
     let s = this.cancels[this.nCancels];
     if (s === undefined) {
       s = { type: 'cancel-timer', timer };
@@ -95,6 +117,8 @@ export class ActionBuffer<M> {
   }
 
   trace(name: string, data: Readonly<Record<string, string | number | boolean>>): void {
+    const sink = this.sink;
+    if (sink !== undefined) return sink.trace(name, data);
     let s = this.traces[this.nTraces];
     if (s === undefined) {
       s = { type: 'trace', name, data };
