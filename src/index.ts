@@ -88,6 +88,7 @@ export type {
   GilbertElliott,
   WorkEstimate,
 } from './scenarios/driver.js';
+export type { RegionsSection } from './scenarios/regions.js';
 export { OutputError, ScenarioError, formatIssue } from './scenarios/errors.js';
 export {
   checkScenario,

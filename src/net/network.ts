@@ -287,7 +287,7 @@ export class Network<P = unknown> {
    * Cuts the nodes into regions and gives each ordered pair of regions its
    * link fields, over the default link. Region r is the nodes with ids in
    * [starts[r], starts[r + 1]); `starts` begins at 0, strictly increases and
-   * ends at the node count, with at most {@link MAX_REGIONS} regions.
+   * ends at the node count, with at most 255 regions.
    * `pairs[a * R + b]` (R regions) patches the links from region a to region
    * b. Nodes added later belong to no region (they use the default link).
    * Replaces earlier regions.

@@ -27,7 +27,7 @@ export interface Scenario extends ScenarioFor<unknown, unknown> {
   readonly driver: ProtocolDriver;
   /**
    * Drivers whose sections run beside the driver's on the same network (TCP
-   * flows beside gossip, see {@link SHARED_PROTOCOLS}); empty or absent for one protocol.
+   * flows beside gossip, see `SHARED_PROTOCOLS` in the schema); empty or absent for one protocol.
    */
   readonly companions?: readonly ProtocolDriver[];
 }

@@ -154,7 +154,7 @@ export interface Recipe<S = unknown, W = unknown> {
   readonly workloadLabel?: string;
   /**
    * Recognises the recipe's own messages, for a node it shares with another
-   * recipe (see {@link NodeDemux}). A recipe without it shares no node.
+   * recipe (see `NodeDemux` in the simulation layer). A recipe without it shares no node.
    */
   readonly owns?: (msg: unknown) => boolean;
   /** Puts the recipe's nodes on the world's network; opens traces through `ctx`. */
