@@ -52,7 +52,7 @@ import { formatSeconds, milliseconds, seconds } from '../../kernel/time.js';
 import { VARIANTS } from '../../protocols/tcp/congestion/index.js';
 import { rfc5681InitialWindow, rfc6928InitialWindow } from '../../protocols/tcp/control-block.js';
 import { Dumbbell } from '../../sim/dumbbell.js';
-import { TcpFlows, type FlowSummary } from '../../sim/tcp-flows.js';
+import { TcpFlows, type FlowSummary, type TcpFlowsConfig } from '../../sim/tcp-flows.js';
 import type { Network, NodeId } from '../../net/network.js';
 import type { TcpPacket } from '../../protocols/tcp/packet.js';
 import { jainIndex, mathisBps, padhyeBps } from '../../protocols/tcp/models.js';
@@ -221,9 +221,19 @@ export function initialWindowSegments(s: TcpSettings): number {
   return s.initial_window;
 }
 
-/** The SACK settings of a parsed section, as {@link TcpFlows} takes them. */
-function sackSettings(s: TcpSettings): { sack: boolean; limitedTransmit: boolean; prr: boolean } {
-  return { sack: s.sack, limitedTransmit: s.limited_transmit ?? true, prr: s.prr ?? true };
+/** The settings every flow of a parsed section shares, as {@link TcpFlows} (and the dumbbell) take them. */
+function sharedFlowSettings(s: TcpSettings): Omit<TcpFlowsConfig, 'flows'> {
+  return {
+    mssBytes: s.mss_bytes,
+    headerBytes: s.header_bytes,
+    initialWindowSegments: initialWindowSegments(s),
+    minRtoNs: seconds(s.min_rto_s),
+    delayedAck: s.delayed_ack,
+    delayedAckNs: milliseconds(s.delayed_ack_ms),
+    sack: s.sack,
+    limitedTransmit: s.limited_transmit ?? true,
+    prr: s.prr ?? true,
+  };
 }
 
 /** Builds the dumbbell of a parsed section on a world's (empty) network; the world's seed is the simulator's. */
@@ -249,13 +259,7 @@ export function buildDumbbell(world: Pick<World, 'sim' | 'net'>, s: TcpSettings)
       extraRttNs: milliseconds(f.extra_rtt_ms),
       ...(f.sack !== undefined ? { sack: f.sack } : {}),
     })),
-    mssBytes: s.mss_bytes,
-    headerBytes: s.header_bytes,
-    initialWindowSegments: initialWindowSegments(s),
-    minRtoNs: seconds(s.min_rto_s),
-    delayedAck: s.delayed_ack,
-    delayedAckNs: milliseconds(s.delayed_ack_ms),
-    ...sackSettings(s),
+    ...sharedFlowSettings(s),
   });
 }
 
@@ -292,13 +296,7 @@ export function buildNetworkFlows(world: Pick<World, 'sim' | 'net' | 'ids'>, sce
       totalBytes: f.bytes === 'unlimited' ? Infinity : f.bytes,
       ...(f.sack !== undefined ? { sack: f.sack } : {}),
     })),
-    mssBytes: s.mss_bytes,
-    headerBytes: s.header_bytes,
-    initialWindowSegments: initialWindowSegments(s),
-    minRtoNs: seconds(s.min_rto_s),
-    delayedAck: s.delayed_ack,
-    delayedAckNs: milliseconds(s.delayed_ack_ms),
-    ...sackSettings(s),
+    ...sharedFlowSettings(s),
   });
 }
 
