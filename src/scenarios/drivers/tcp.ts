@@ -400,6 +400,17 @@ export function tcpMetrics(
     m['goodput_over_mathis'] = goodput / mathis;
     m['goodput_over_padhye'] = goodput / padhye;
   }
+  const [a, b] = flows;
+  if (flows.length === 2 && a !== undefined && b !== undefined) {
+    // RTT fairness of two flows: the first's goodput over the second's, beside the measured RTT ratio
+    // (the second's over the first's) to the power 1 (Mathis et al. 1997 at a common loss rate) and 2
+    // (Lakshman and Madhow 1997, drop-tail losses that hit both flows at once).
+    const rttRatio = b.meanRttNs / a.meanRttNs;
+    m['goodput_ratio'] = a.goodputBps / b.goodputBps;
+    m['rtt_ratio'] = rttRatio;
+    m['model_goodput_ratio_rtt1'] = rttRatio;
+    m['model_goodput_ratio_rtt2'] = rttRatio * rttRatio;
+  }
   return m;
 }
 
