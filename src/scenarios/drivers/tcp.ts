@@ -702,6 +702,9 @@ export function estimateTcp(scenario: ScenarioFor<TcpSettings, never>): WorkEsti
       const lat = (l: LinkSection): number => (typeof l.latency_ms === 'number' ? l.latency_ms : 0);
       const rttS = (lat(link) + lat(back)) / 1000;
       if (typeof loss === 'number' && loss > 0 && rttS > 0) rate = Math.min(rate, (4 * 8 * s.mss_bytes * Math.sqrt(3 / (2 * loss))) / rttS);
+      // A receive window caps the rate at rwnd per RTT.
+      const rwnd = f.rwnd_bytes ?? s.rwnd_bytes;
+      if (typeof rwnd === 'number' && rttS > 0) rate = Math.min(rate, (8 * rwnd) / rttS);
       let e = (4 * rate * d) / packetBits;
       if (f.bytes !== 'unlimited') e = Math.min(e, 4 * Math.ceil(f.bytes / s.mss_bytes) * 10);
       if (!(e <= largest)) {

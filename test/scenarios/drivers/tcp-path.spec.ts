@@ -73,4 +73,11 @@ describe('protocol.tcp path keys', () => {
     expect(problems({ flows, recovery_exit: 'linux', rwnd_bytes: 30_000 }, { network })).toEqual([]);
     expect(problems({ flows, return_path: { bandwidth_bps: 1e6 } }, { network }).map((p) => p.split(':')[0])).toEqual(['protocol.tcp.return_path']);
   });
+
+  it('on a network link without a bandwidth, a receive window bounds the work estimate (without one the run is refused as unbounded)', () => {
+    const network = { nodes: ['A', 'B'], link: { latency_ms: 10 } };
+    expect(problems({ flows: [{ from: 'A', to: 'B', rwnd_bytes: 65_535 }] }, { network })).toEqual([]);
+    expect(problems({ rwnd_bytes: 65_535, flows: [{ from: 'A', to: 'B' }] }, { network })).toEqual([]);
+    expect(problems({ flows: [{ from: 'A', to: 'B' }] }, { network }).map((p) => p.split(':')[0])).toEqual(['protocol.tcp.flows[0].bytes']);
+  });
 });
