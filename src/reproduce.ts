@@ -5,6 +5,8 @@
  *   results/<scenario>/                 every bundled scenario, run once
  *   results/tcp-mathis-padhye-sweep/    goodput against loss, 5 replications, with both model curves
  *   results/gossip-tcp-shared-link-sweep/  gossip delays with and without the bulk TCP flow, 10 replications
+ *   results/tcp-fairness-sweep/         Jain's index of two equal-RTT Reno flows against the bottleneck rate, 5 replications
+ *   results/tcp-rtt-fairness-sweep/     two Reno flows' goodput ratio against their RTT ratio, with the 1/RTT and 1/RTT^2 curves, 5 replications
  *   results/validation/tcp-mathis-padhye.md   the Reno vs Mathis/Padhye table (>= 1000 loss events per p)
  *   results/validation/gossip-*.md      the Demers et al. tables 1-3, Pittel, and rounds to reach
  *                                       everyone by push, pull and push-pull (rumors and anti-entropy)
@@ -38,6 +40,10 @@ export const PUBLISHED_FILES: Readonly<Record<string, string>> = {
   'tcp-mathis-padhye-sweep-aggregate.csv': 'tcp-mathis-padhye-sweep/aggregate.csv',
   'gossip-tcp-shared-link-sweep-gossip_t_last_s.svg': 'gossip-tcp-shared-link-sweep/gossip_t_last_s.svg',
   'gossip-tcp-shared-link-sweep-aggregate.csv': 'gossip-tcp-shared-link-sweep/aggregate.csv',
+  'tcp-fairness-sweep-jain_index.svg': 'tcp-fairness-sweep/jain_index.svg',
+  'tcp-fairness-sweep-aggregate.csv': 'tcp-fairness-sweep/aggregate.csv',
+  'tcp-rtt-fairness-sweep-goodput_ratio.svg': 'tcp-rtt-fairness-sweep/goodput_ratio.svg',
+  'tcp-rtt-fairness-sweep-aggregate.csv': 'tcp-rtt-fairness-sweep/aggregate.csv',
   'tcp-mathis-padhye.md': 'validation/tcp-mathis-padhye.md',
   ...Object.fromEntries(GOSSIP_REPORTS.map((name) => [`${name}.md`, `validation/${name}.md`])),
 };
@@ -53,6 +59,9 @@ export async function reproduce(root: string, log: (line: string) => void, jobs?
     { scenario: 'tcp-mathis-padhye', vary: `protocol.tcp.bottleneck.loss=${VALIDATION_LOSS_RATES.join(',')}`, reps: 5 },
     // The bulk flow off (nothing to send) and on, on the link the gossip replicas share.
     { scenario: 'gossip-tcp-shared-link', vary: 'protocol.tcp.flows[0].bytes=0,unlimited', reps: 10 },
+    // Two equal-RTT Reno flows at four bottleneck rates; and the second flow's RTT stretched from 40 to 240 ms.
+    { scenario: 'tcp-fairness', vary: 'protocol.tcp.bottleneck.bandwidth_bps=2000000,5000000,10000000,20000000', reps: 5 },
+    { scenario: 'tcp-rtt-fairness', vary: 'protocol.tcp.flows[1].extra_rtt_ms=0,20,40,60,100,140,200', reps: 5 },
   ];
   for (const sw of sweeps) {
     const file = resolveScenarioPath(sw.scenario);

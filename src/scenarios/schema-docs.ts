@@ -170,6 +170,14 @@ export const FIELD_DOCS: Readonly<Record<string, FieldDoc>> = {
   'protocol.tcp.return_path': { text: 'The ACK path of the dumbbell' },
   'protocol.tcp.return_path.delay_ms': { text: 'One-way delay of the ACK path', unit: 'ms' },
   'protocol.tcp.return_path.loss': { text: 'ACK loss: a probability or Gilbert-Elliott', unit: PROBABILITY },
+  'protocol.tcp.return_path.bandwidth_bps': {
+    text: "Rate of each flow's return link (unset: unlimited); ACKs then queue and leave spaced by their serialization time",
+    unit: 'bit/s',
+  },
+  'protocol.tcp.return_path.queue_packets': {
+    text: "Drop-tail queue of each flow's return link (unset: unlimited); needs bandwidth_bps",
+    unit: 'packets',
+  },
   'protocol.tcp.mss_bytes': { text: 'Segment payload', unit: 'bytes' },
   'protocol.tcp.header_bytes': { text: 'Per-packet header on the wire', unit: 'bytes' },
   'protocol.tcp.initial_window': { text: 'rfc5681 (2 to 4 segments by MSS), rfc6928 (10), or a number of segments', unit: 'segments' },
@@ -179,6 +187,11 @@ export const FIELD_DOCS: Readonly<Record<string, FieldDoc>> = {
   'protocol.tcp.sack': { text: "SACK for every flow: RFC 2018 blocks and RFC 6675 recovery (a flow's own sack overrides it; refused on tahoe)" },
   'protocol.tcp.limited_transmit': { text: 'With SACK: RFC 3042 limited transmit (unset: on); refused without a SACK flow' },
   'protocol.tcp.prr': { text: 'With SACK: RFC 6937 Proportional Rate Reduction in recovery (unset: on); refused without a SACK flow' },
+  'protocol.tcp.initial_ssthresh_pkts': { text: 'Initial slow-start threshold, or unlimited (RFC 5681 3.1: arbitrarily high)', unit: 'segments' },
+  'protocol.tcp.rwnd_bytes': { text: 'Receive window every receiver advertises, or unlimited; at least mss_bytes', unit: 'bytes' },
+  'protocol.tcp.recovery_exit': {
+    text: 'rfc: the ACK that ends fast recovery only deflates cwnd to ssthresh; linux: it also counts toward window growth (Linux, ns-3)',
+  },
   'protocol.tcp.flows': { text: 'The TCP flows, one sender and receiver each' },
   'protocol.tcp.flows[].variant': { text: 'Congestion control: tahoe, reno or newreno' },
   'protocol.tcp.flows[].name': { text: 'Name in traces and tables (default flow<i>)' },
@@ -188,6 +201,8 @@ export const FIELD_DOCS: Readonly<Record<string, FieldDoc>> = {
   'protocol.tcp.flows[].from': { text: "With a network section: the sender's node" },
   'protocol.tcp.flows[].to': { text: "With a network section: the receiver's node" },
   'protocol.tcp.flows[].sack': { text: "SACK for this flow (default: the section's sack)" },
+  'protocol.tcp.flows[].initial_ssthresh_pkts': { text: "Initial ssthresh of this flow (default: the section's)", unit: 'segments' },
+  'protocol.tcp.flows[].rwnd_bytes': { text: "Receive window of this flow's receiver (default: the section's)", unit: 'bytes' },
 
   // protocol.module
   'protocol.module': { text: 'Your own sans-I/O protocol module' },

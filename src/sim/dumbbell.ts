@@ -11,7 +11,14 @@
  * runs on S_i and its segments join the bottleneck queue when they are sent.
  * R hands each segment to its flow's receiver (all receivers run on R, in one
  * TCP stack). ACKs go back on each flow's own return link D_i → S_i, with the
- * return path's delay plus the flow's extra RTT, and the return path's loss.
+ * return path's delay plus the flow's extra RTT, the return path's loss and
+ * jitter, and, when the return path has a bandwidth, its serialization and
+ * drop-tail queue. The return links are per flow on purpose: the extra RTT
+ * lives there, and each models the receiver's own uplink (an asymmetric
+ * access link, as in RFC 3449), so the flows' ACKs do not compete with one
+ * another for it. A flow's ACKs queue behind one another there and leave
+ * spaced by the ACK's serialization time whenever they arrive faster than the
+ * link drains them: ACK compression (the sender then sends in bursts).
  * So flow i's base RTT is bottleneck delay + serialization + return delay +
  * extra RTT; flows with different RTTs share the queue, and the extra delay is
  * modelled on the flow's own return link.
@@ -58,6 +65,10 @@ export interface ReturnPathConfig {
   readonly loss?: LossSpec;
   /** Jitter (ns). Default 0. */
   readonly jitterNs?: Time;
+  /** Bandwidth of each flow's return link (bits per second). Default Infinity: no serialization, no queue. */
+  readonly bandwidthBps?: number;
+  /** Drop-tail queue of each flow's return link (ACKs waiting, not counting the one being sent). Default Infinity. */
+  readonly queuePackets?: number;
 }
 
 /** One flow. */
@@ -72,6 +83,10 @@ export interface FlowConfig {
   readonly extraRttNs?: Time;
   /** SACK for this flow (overrides the config's `sack`). */
   readonly sack?: boolean;
+  /** Initial ssthresh of this flow (segments; overrides the config's). */
+  readonly initialSsthreshSegments?: number;
+  /** Receive window of this flow (bytes; overrides the config's). */
+  readonly rwndBytes?: number;
 }
 
 /** Configuration of a {@link Dumbbell}: the path, its flows, and the settings every {@link TcpFlows} takes. */
@@ -120,7 +135,13 @@ export class Dumbbell {
     const flows = config.flows.map((fc) => {
       const s = this.net.addNode();
       const d = this.net.addNode();
-      this.net.setLink(d, s, { latency: r.delayNs + (fc.extraRttNs ?? 0), loss: r.loss ?? 0, jitterNs: r.jitterNs ?? 0 });
+      this.net.setLink(d, s, {
+        latency: r.delayNs + (fc.extraRttNs ?? 0),
+        loss: r.loss ?? 0,
+        jitterNs: r.jitterNs ?? 0,
+        ...(r.bandwidthBps !== undefined ? { bandwidthBps: r.bandwidthBps } : {}),
+        ...(r.queuePackets !== undefined ? { queuePackets: r.queuePackets } : {}),
+      });
       return {
         variant: fc.variant,
         sender: s,
@@ -128,6 +149,8 @@ export class Dumbbell {
         ...(fc.startNs !== undefined ? { startNs: fc.startNs } : {}),
         ...(fc.totalBytes !== undefined ? { totalBytes: fc.totalBytes } : {}),
         ...(fc.sack !== undefined ? { sack: fc.sack } : {}),
+        ...(fc.initialSsthreshSegments !== undefined ? { initialSsthreshSegments: fc.initialSsthreshSegments } : {}),
+        ...(fc.rwndBytes !== undefined ? { rwndBytes: fc.rwndBytes } : {}),
         dataLink: [LEFT, RIGHT] as const,
         ackLink: [d, s] as const,
       };

@@ -55,6 +55,10 @@ export interface TcpFlowSpec {
   readonly ackLink?: readonly [NodeId, NodeId];
   /** SACK for this flow (overrides {@link TcpFlowsConfig.sack}). */
   readonly sack?: boolean;
+  /** Initial ssthresh of this flow (segments; overrides {@link TcpFlowsConfig.initialSsthreshSegments}). */
+  readonly initialSsthreshSegments?: number;
+  /** Receive window of this flow (bytes; overrides {@link TcpFlowsConfig.rwndBytes}). */
+  readonly rwndBytes?: number;
 }
 
 /** A record of the segment trace: a data segment sent, and whether the network dropped it at once. */
@@ -81,6 +85,12 @@ export interface TcpFlowsConfig {
   readonly limitedTransmit?: boolean;
   /** With SACK: RFC 6937 Proportional Rate Reduction. Default true. */
   readonly prr?: boolean;
+  /** Initial ssthresh (segments). Default Infinity (RFC 5681 3.1: arbitrarily high). */
+  readonly initialSsthreshSegments?: number;
+  /** The window every receiver advertises (bytes). Default Infinity: none, the sender is bound by cwnd alone. */
+  readonly rwndBytes?: number;
+  /** Whether the ACK that ends fast recovery also counts toward window growth (`linux`) or not (`rfc`). Default `rfc`. */
+  readonly recoveryExit?: 'rfc' | 'linux';
   /** Drops a data segment before the network sees it: (flow, seq, transmission number from 1). */
   readonly dropData?: (flow: number, seq: number, transmission: number) => boolean;
   /** Drops an ACK before the network sees it: (flow, ack number, index of the ACK of this flow from 1). */
@@ -204,6 +214,8 @@ export class TcpFlows {
       const ops = typeof fc.variant === 'string' ? congestionOps(fc.variant) : fc.variant;
       const shared = (n: NodeId): boolean => (ends.get(n) as number) > 1;
       const sack = fc.sack ?? config.sack ?? false;
+      const rwndBytes = fc.rwndBytes ?? config.rwndBytes ?? Infinity;
+      const ssthreshSegments = fc.initialSsthreshSegments ?? config.initialSsthreshSegments ?? Infinity;
       const sender = new TcpSender({
         mssBytes: this.mssBytes,
         initialWindowSegments: config.initialWindowSegments ?? 3,
@@ -218,6 +230,9 @@ export class TcpFlows {
         trace: this.trace,
         segmentTrace: segmentGate,
         ...(sack ? { sack: { limitedTransmit: config.limitedTransmit ?? true, prr: config.prr ?? true } } : {}),
+        ...(ssthreshSegments !== Infinity ? { initialSsthreshBytes: ssthreshSegments * this.mssBytes } : {}),
+        ...(rwndBytes !== Infinity ? { rwndBytes } : {}),
+        ...(config.recoveryExit !== undefined ? { recoveryExit: config.recoveryExit } : {}),
         ...(shared(fc.sender) ? { timers: { open: `open:${i}`, rto: `rto:${i}` } } : {}),
       });
       const receiver = new TcpReceiver({
@@ -229,6 +244,7 @@ export class TcpFlows {
         actions: bufferAt(fc.receiver),
         trace: this.deliveries,
         sack,
+        ...(rwndBytes !== Infinity ? { rwndBytes } : {}),
         ...(shared(fc.receiver) ? { timer: `delack:${i}` } : {}),
       });
       add(fc.sender, sender);

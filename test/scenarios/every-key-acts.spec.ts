@@ -445,6 +445,28 @@ const BASES: Base[] = [
   })),
 
   { family: 'tcp', label: 'tcp', raw: { ...common('keys-tcp', 2), protocol: { tcp: tcpSection } } },
+  // The path settings: an ACK path slower than the ACKs (its queue overflows), a receive window, an initial ssthresh, Linux's recovery exit.
+  {
+    family: 'tcp',
+    label: 'tcp-path',
+    raw: {
+      ...common('keys-tcp-path', 3),
+      protocol: {
+        tcp: {
+          bottleneck: { bandwidth_bps: 2e6, delay_ms: 10, queue_packets: 20, loss: 0.02 },
+          return_path: { delay_ms: 10, bandwidth_bps: 20_000, queue_packets: 4 },
+          mss_bytes: 1000,
+          initial_ssthresh_pkts: 4,
+          rwnd_bytes: 8000,
+          recovery_exit: 'linux',
+          flows: [
+            { variant: 'reno', name: 'p0' },
+            { variant: 'newreno', name: 'p1', start_s: 0.3, initial_ssthresh_pkts: 6, rwnd_bytes: 3000 },
+          ],
+        },
+      },
+    },
+  },
   // Gilbert-Elliott loss on both paths.
   {
     family: 'tcp',

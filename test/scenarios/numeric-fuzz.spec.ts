@@ -167,6 +167,20 @@ const FIXTURES: Record<string, Record<string, unknown>> = {
       },
     },
   },
+  // The path settings: a return link with a rate and a queue, an initial ssthresh and a receive window (section and flow).
+  tcpPath: {
+    name: 'fuzz-tcp-path',
+    duration_s: 2,
+    protocol: {
+      tcp: {
+        bottleneck: { bandwidth_bps: 2e6, delay_ms: 10, queue_packets: 20 },
+        return_path: { delay_ms: 10, bandwidth_bps: 100_000, queue_packets: 10 },
+        initial_ssthresh_pkts: 10,
+        rwnd_bytes: 20_000,
+        flows: [{ variant: 'reno', initial_ssthresh_pkts: 5, rwnd_bytes: 10_000 }],
+      },
+    },
+  },
   tcpGe: {
     name: 'fuzz-tcp-ge',
     duration_s: 1,

@@ -616,3 +616,16 @@ describe('names and determinism', () => {
     expect(cwndRows(o)).toEqual(cwndRows(o));
   });
 });
+
+describe('sweep figures: model curves of a metric other than goodput', () => {
+  it('goodput_ratio carries its model_goodput_ratio_* curves; another metric none', async () => {
+    const csv = 'docs/results/tcp-rtt-fairness-sweep-aggregate.csv';
+    const table = await readAggregate(csv, join(freshDir(), 'sweep.json'));
+    const ratio = JSON.stringify(sweepMetricSpec(table, 'goodput_ratio'));
+    for (const label of [modelLabel('model_goodput_ratio_rtt1'), modelLabel('model_goodput_ratio_rtt2')]) expect(ratio).toContain(label);
+    expect(modelLabel('model_goodput_ratio_rtt2')).toBe('RTT ratio squared (Lakshman, Madhow)');
+    const rtt = JSON.stringify(sweepMetricSpec(table, 'rtt_ratio'));
+    expect(rtt).not.toContain('Lakshman');
+    expect(rtt).not.toContain('Mathis');
+  });
+});

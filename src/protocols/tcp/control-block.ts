@@ -18,7 +18,7 @@ export type CongestionState = 'slow_start' | 'congestion_avoidance' | 'fast_reco
 export interface TcpControlBlock {
   /** Congestion window (bytes). Never below one segment. */
   cwnd: number;
-  /** Slow-start threshold (bytes); `Infinity` until the first loss. */
+  /** Slow-start threshold (bytes); `Infinity` until the first loss unless an initial value is configured. */
   ssthresh: number;
   /** Sender maximum segment size, SMSS (bytes). */
   readonly segmentSize: number;
@@ -31,11 +31,15 @@ export interface TcpControlBlock {
   cwndCount: number;
 }
 
-/** Creates a control block with `cwnd = initialWindowSegments * segmentSize` and an infinite ssthresh. */
-export function createControlBlock(segmentSize: number, initialWindowSegments: number): TcpControlBlock {
+/**
+ * Creates a control block with `cwnd = initialWindowSegments * segmentSize` and ssthresh
+ * `initialSsthreshBytes`: by default infinite, RFC 5681 section 3.1's "arbitrarily high" initial value.
+ */
+export function createControlBlock(segmentSize: number, initialWindowSegments: number, initialSsthreshBytes = Infinity): TcpControlBlock {
   if (!(Number.isInteger(segmentSize) && segmentSize > 0)) throw new RangeError(`segmentSize must be a positive integer, got ${segmentSize}`);
   if (!(initialWindowSegments >= 1)) throw new RangeError(`initial window must be >= 1 segment, got ${initialWindowSegments}`);
-  return { cwnd: initialWindowSegments * segmentSize, ssthresh: Infinity, segmentSize, inRecovery: false, cwndCount: 0 };
+  if (!(initialSsthreshBytes > 0)) throw new RangeError(`initial ssthresh must be > 0 bytes, got ${initialSsthreshBytes}`);
+  return { cwnd: initialWindowSegments * segmentSize, ssthresh: initialSsthreshBytes, segmentSize, inRecovery: false, cwndCount: 0 };
 }
 
 /** The traced state of a control block. */

@@ -12,4 +12,9 @@ export interface TcpPacket {
    * then the most recently reported ones. Absent on flows without SACK.
    */
   readonly sack?: readonly number[];
+  /**
+   * The receive window an ACK advertises (bytes from its ACK number on, RFC 9293 SEG.WND, window
+   * scaling taken as done). Absent: unlimited (the receiver was given no window).
+   */
+  readonly wnd?: number;
 }

@@ -28,6 +28,11 @@
  * block holds the segment that triggered the ACK, unless it advanced rcvNxt;
  * the others repeat the most recently reported blocks (section 4), each still
  * a whole range of the buffer above rcvNxt. No D-SACK (RFC 2883).
+ *
+ * Receive window (config `rwndBytes`), when set: every ACK advertises it. The
+ * application reads in-order bytes at once, so the window does not close; it
+ * only bounds what the sender may have outstanding (out-of-order data is held
+ * whatever the window).
  */
 import type { Action, NodeId, ProtocolNode, Time } from '../sans-io.js';
 import { ActionBuffer } from './action-buffer.js';
@@ -56,6 +61,12 @@ export interface ReceiverConfig {
   readonly sack?: boolean;
   /** With SACK: the timestamps option would be on, so at most 3 blocks fit (else 4, RFC 2018 section 3). Default false. */
   readonly timestamps?: boolean;
+  /**
+   * The receive window every ACK advertises (bytes from its ACK number on). The application reads
+   * each byte as soon as it is in order, so the window stays this size and its right edge moves with
+   * the ACK number (never shrinks). Default Infinity: no window field at all.
+   */
+  readonly rwndBytes?: number;
 }
 
 const NO_BLOCKS: readonly number[] = Object.freeze([]);
@@ -94,6 +105,8 @@ export class TcpReceiver implements ProtocolNode<TcpPacket> {
   private readonly maxBlocks: number;
   /** The blocks to report, most recent first: [start0, end0, ...] (SACK only). */
   private recent: number[] = [];
+  /** The advertised window (bytes), or undefined for none. */
+  private readonly wnd: number | undefined;
 
   constructor(config: ReceiverConfig = {}) {
     this.delayed = config.delayedAck ?? false;
@@ -106,6 +119,9 @@ export class TcpReceiver implements ProtocolNode<TcpPacket> {
     this.trace = config.trace;
     this.sack = config.sack ?? false;
     this.maxBlocks = config.timestamps === true ? 3 : 4;
+    const rwnd = config.rwndBytes ?? Infinity;
+    if (!(rwnd > 0)) throw new RangeError(`rwndBytes must be > 0, got ${rwnd}`);
+    this.wnd = rwnd === Infinity ? undefined : rwnd;
   }
 
   /** The SACK blocks the next ACK carries (a copy): [start0, end0, ...], most recent first. */
@@ -142,10 +158,20 @@ export class TcpReceiver implements ProtocolNode<TcpPacket> {
   }
 
   private sendAck(ack: number): void {
+    const wnd = this.wnd;
     if (this.sack) {
       const sack = this.recent.length > 0 ? this.recent.slice() : NO_BLOCKS;
-      this.out.send(this.peer, { flow: this.flow, seq: ack, len: 0, sack }, this.headerBytes);
-    } else this.out.send(this.peer, { flow: this.flow, seq: ack, len: 0 }, this.headerBytes);
+      this.out.send(
+        this.peer,
+        wnd === undefined ? { flow: this.flow, seq: ack, len: 0, sack } : { flow: this.flow, seq: ack, len: 0, sack, wnd },
+        this.headerBytes,
+      );
+    } else
+      this.out.send(
+        this.peer,
+        wnd === undefined ? { flow: this.flow, seq: ack, len: 0 } : { flow: this.flow, seq: ack, len: 0, wnd },
+        this.headerBytes,
+      );
   }
 
   /** RFC 2018 section 4: the block [s, e) of the arriving segment first, then the earlier blocks it does not cover. */

@@ -10,7 +10,9 @@
  * the next byte to send and `highTx` the highest byte ever sent (snd_max);
  * `sndNxt < highTx` only after a timeout's go-back-N. The sender may
  * transmit while the bytes in flight (`sndNxt - sndUna`) after the segment
- * do not exceed cwnd (no receiver window: the receiver buffers everything).
+ * do not exceed min(cwnd, rwnd): rwnd is the window the last ACK advertised
+ * (config `rwndBytes` until then, as a handshake would have carried it;
+ * unlimited when the receiver advertises none).
  *
  * It is a sans-I/O {@link ProtocolNode}: a message (an ACK), a timer (`open`,
  * the application starts sending; `rto`, the retransmission timer) or a call
@@ -202,6 +204,16 @@ export interface SenderConfig {
   readonly segmentTrace?: TraceGate;
   /** SACK loss recovery (RFC 6675) with these options, or none (the algorithm's own). Not with Tahoe. Default none. */
   readonly sack?: SackOptions;
+  /** Initial ssthresh (bytes). Default Infinity (RFC 5681 3.1: "arbitrarily high"). */
+  readonly initialSsthreshBytes?: number;
+  /** The receiver's window before its first ACK says (bytes; the handshake's). Default Infinity. */
+  readonly rwndBytes?: number;
+  /**
+   * The ACK that ends fast recovery: `rfc` only deflates cwnd to ssthresh (RFC 5681 3.2 step 6,
+   * RFC 6582 3.2 step 3, RFC 6675 step A); `linux` then also lets it count toward window growth,
+   * as Linux and ns-3 do. Default `rfc`.
+   */
+  readonly recoveryExit?: 'rfc' | 'linux';
 }
 
 /** Counters of one sender. */
@@ -258,6 +270,8 @@ export class TcpSender implements ProtocolNode<TcpPacket> {
   recover = -Infinity;
   /** Duplicate ACKs counted since the last ACK of new data. */
   dupacks = 0;
+  /** The receive window the last ACK advertised (bytes; Infinity: none). */
+  sndWnd: number;
   /** When the retransmission timer expires (ns), or -1 when it is off. */
   rtoDeadlineNs: Time = -1;
   /** Flow id. */
@@ -300,6 +314,7 @@ export class TcpSender implements ProtocolNode<TcpPacket> {
   /** RFC 6675 pipe as last computed (bytes), or -1 outside a send governed by it (traced with each segment). */
   private pipe = -1;
   // RFC 6937 state: prr_delivered, prr_out, RecoverFS (bytes).
+  private readonly linuxExit: boolean;
   private prrDelivered = 0;
   private prrOut = 0;
   private recoverFs = 0;
@@ -320,7 +335,10 @@ export class TcpSender implements ProtocolNode<TcpPacket> {
     this.sack = config.sack;
     if (this.sack !== undefined && this.ops.recovery === 'none')
       throw new RangeError(`SACK recovery needs fast recovery, which ${this.ops.name} does not have`);
-    this.tcb = createControlBlock(config.mssBytes, config.initialWindowSegments);
+    this.tcb = createControlBlock(config.mssBytes, config.initialWindowSegments, config.initialSsthreshBytes ?? Infinity);
+    this.sndWnd = config.rwndBytes ?? Infinity;
+    if (!(this.sndWnd >= this.mss)) throw new RangeError(`rwndBytes must be >= one segment (${this.mss}), got ${this.sndWnd}`);
+    this.linuxExit = config.recoveryExit === 'linux';
     this.rtt = new RttEstimator(config.rtt);
   }
 
@@ -355,7 +373,9 @@ export class TcpSender implements ProtocolNode<TcpPacket> {
 
   /** An ACK arrived (data segments sent to a sender are ignored). */
   handleMessage(_from: NodeId, msg: TcpPacket, now: Time): void {
-    if (msg.len === 0) this.onAck(msg.seq, now, msg.sack);
+    if (msg.len !== 0) return;
+    if (msg.wnd !== undefined && msg.seq >= this.sndUna) this.sndWnd = msg.wnd; // the window of an ACK not stale
+    this.onAck(msg.seq, now, msg.sack);
   }
 
   /** The `open` or the `rto` timer fired. */
@@ -425,6 +445,7 @@ export class TcpSender implements ProtocolNode<TcpPacket> {
         tcb.cwndCount = 0;
         this.dupacks = 0;
         event = 'recovery_exit';
+        if (this.linuxExit) this.ops.increaseWindow(tcb, bytesAcked); // Linux, ns-3: the exit ACK counts
       } else {
         // NewReno partial ACK, RFC 6582 3.2 step 3: resend the next hole, partial deflation. The
         // timer restarts on the first partial ACK only ("Impatient"), before the resend so that
@@ -485,6 +506,7 @@ export class TcpSender implements ProtocolNode<TcpPacket> {
         tcb.cwndCount = 0;
         this.dupacks = 0;
         event = 'recovery_exit';
+        if (this.linuxExit && bytesAcked > 0) this.ops.increaseWindow(tcb, bytesAcked); // Linux, ns-3: the exit ACK counts
         this.sendData(now);
       } else {
         if (bytesAcked === 0) this.dupacks++;
@@ -585,6 +607,7 @@ export class TcpSender implements ProtocolNode<TcpPacket> {
         if (seq >= this.totalBytes) break;
         kind = 'new';
         len = this.totalBytes - seq < mss ? this.totalBytes - seq : mss;
+        if (seq + len - this.sndUna > this.sndWnd) break; // the receive window
       } else {
         len = this.segmentLength(k);
         if (this.nextRescue) {
@@ -608,6 +631,7 @@ export class TcpSender implements ProtocolNode<TcpPacket> {
     this.pipe = this.setPipe();
     while (this.tcb.cwnd - this.pipe >= mss && this.highTx < this.totalBytes) {
       const len = this.totalBytes - this.highTx < mss ? this.totalBytes - this.highTx : mss;
+      if (this.highTx + len - this.sndUna > this.sndWnd) break; // the receive window
       this.pipe += len;
       this.transmit(this.highTx, len, now, 'new');
     }
@@ -832,7 +856,7 @@ export class TcpSender implements ProtocolNode<TcpPacket> {
   private sendData(now: Time): void {
     const mss = this.mss;
     const total = this.totalBytes;
-    const cwnd = this.tcb.cwnd;
+    const cwnd = this.tcb.cwnd < this.sndWnd ? this.tcb.cwnd : this.sndWnd; // min(cwnd, rwnd)
     const skipSacked = this.sackedBytes > 0;
     while (this.sndNxt < total) {
       const len = total - this.sndNxt < mss ? total - this.sndNxt : mss;

@@ -23,7 +23,7 @@
  *   tcp:
  *     preset: original          # optional: fills unset keys with the original demo (Reno, 2% loss, 100 ms RTT, cwnd 1)
  *     bottleneck: { bandwidth_bps: 10000000, delay_ms: 50, queue_packets: 100, loss: 0, jitter_ms: 0 }
- *     return_path: { delay_ms: 50, loss: 0, jitter_ms: 0 }
+ *     return_path: { delay_ms: 50, loss: 0, jitter_ms: 0, bandwidth_bps: unlimited, queue_packets: unlimited }
  *     mss_bytes: 1460
  *     header_bytes: 40
  *     initial_window: rfc5681   # rfc5681 | rfc6928 | a number of segments
@@ -33,7 +33,11 @@
  *     sack: false               # RFC 2018 / RFC 6675 SACK for every flow (a flow's own `sack` overrides it)
  *     limited_transmit: true    # with SACK only: RFC 3042 (unset: on)
  *     prr: true                 # with SACK only: RFC 6937 PRR (unset: on)
- *     flows: [{ variant: reno, start_s: 0, extra_rtt_ms: 0, bytes: unlimited, name: flow0, from: A, to: B, sack: true }]
+ *     initial_ssthresh_pkts: unlimited  # or a number of segments (a flow's own overrides it)
+ *     rwnd_bytes: unlimited     # the receive window every receiver advertises (a flow's own overrides it)
+ *     recovery_exit: rfc        # rfc | linux: whether the ACK that ends fast recovery also grows the window
+ *     flows: [{ variant: reno, start_s: 0, extra_rtt_ms: 0, bytes: unlimited, name: flow0, from: A, to: B, sack: true,
+ *               initial_ssthresh_pkts: 20, rwnd_bytes: 65535 }]
  * ```
  *
  * Writes `trace-cwnd.csv` (one row per ACK and per event of every flow) when
@@ -65,6 +69,15 @@ import { bandwidthBps, delayMs, lossSchema, positiveMs, positiveS, queueLimit, t
 
 /** Largest initial window, in segments (RFC 6928's 10, times a thousand). */
 export const MAX_INITIAL_WINDOW = 10_000;
+/** Largest initial ssthresh, in segments. */
+export const MAX_INITIAL_SSTHRESH = 1_000_000_000;
+/** Largest receive window, in bytes: RFC 7323's, 65535 scaled by 2^14. */
+export const MAX_RWND_BYTES = 65535 * 2 ** 14;
+
+/** An initial ssthresh in segments (at least RFC 5681 eq. 4's floor of 2), or `unlimited`. */
+const ssthreshPkts = () => z.union([z.int().min(2).max(MAX_INITIAL_SSTHRESH), z.literal('unlimited')]);
+/** A receive window in bytes (at least one segment: checked against mss_bytes), or `unlimited`. */
+const rwndBytes = () => z.union([z.int().min(1).max(MAX_RWND_BYTES), z.literal('unlimited')]);
 
 const flowSchema = z.strictObject({
   /** Congestion control. */
@@ -83,6 +96,10 @@ const flowSchema = z.strictObject({
   to: z.string().optional(),
   /** SACK for this flow (default: the section's `sack`). */
   sack: z.boolean().optional(),
+  /** Initial ssthresh of this flow (default: the section's). */
+  initial_ssthresh_pkts: ssthreshPkts().optional(),
+  /** Receive window of this flow's receiver (default: the section's). */
+  rwnd_bytes: rwndBytes().optional(),
 });
 
 const tcpSectionShape = z.strictObject({
@@ -102,6 +119,10 @@ const tcpSectionShape = z.strictObject({
       delay_ms: delayMs().default(50),
       loss: lossSchema.default(0),
       jitter_ms: delayMs().default(0),
+      /** Unset: no serialization and no queue (the ACK path as before). */
+      bandwidth_bps: bandwidthBps().optional(),
+      /** Unset: unlimited. Needs bandwidth_bps. */
+      queue_packets: queueLimit().optional(),
     })
     .prefault({}),
   mss_bytes: z.int().min(1).max(65535).default(1460),
@@ -115,6 +136,9 @@ const tcpSectionShape = z.strictObject({
   sack: z.boolean().default(false),
   limited_transmit: z.boolean().optional(),
   prr: z.boolean().optional(),
+  initial_ssthresh_pkts: ssthreshPkts().default('unlimited'),
+  rwnd_bytes: rwndBytes().default('unlimited'),
+  recovery_exit: z.enum(['rfc', 'linux']).default('rfc'),
   flows: z
     .array(flowSchema)
     .min(1)
@@ -233,6 +257,19 @@ function sharedFlowSettings(s: TcpSettings): Omit<TcpFlowsConfig, 'flows'> {
     sack: s.sack,
     limitedTransmit: s.limited_transmit ?? true,
     prr: s.prr ?? true,
+    ...(s.initial_ssthresh_pkts !== 'unlimited' ? { initialSsthreshSegments: s.initial_ssthresh_pkts } : {}),
+    ...(s.rwnd_bytes !== 'unlimited' ? { rwndBytes: s.rwnd_bytes } : {}),
+    recoveryExit: s.recovery_exit,
+  };
+}
+
+/** A flow's own overrides of the section's initial ssthresh and receive window, as {@link TcpFlows} takes them. */
+function flowOverrides(f: TcpSettings['flows'][number]): { initialSsthreshSegments?: number; rwndBytes?: number } {
+  const ssthresh = f.initial_ssthresh_pkts;
+  const rwnd = f.rwnd_bytes;
+  return {
+    ...(ssthresh !== undefined ? { initialSsthreshSegments: ssthresh === 'unlimited' ? Infinity : ssthresh } : {}),
+    ...(rwnd !== undefined ? { rwndBytes: rwnd === 'unlimited' ? Infinity : rwnd } : {}),
   };
 }
 
@@ -251,6 +288,8 @@ export function buildDumbbell(world: Pick<World, 'sim' | 'net'>, s: TcpSettings)
       delayNs: milliseconds(s.return_path.delay_ms),
       loss: toLossSpec(s.return_path.loss),
       jitterNs: milliseconds(s.return_path.jitter_ms),
+      ...(s.return_path.bandwidth_bps !== undefined ? { bandwidthBps: s.return_path.bandwidth_bps } : {}),
+      ...(s.return_path.queue_packets !== undefined ? { queuePackets: s.return_path.queue_packets } : {}),
     },
     flows: s.flows.map((f) => ({
       variant: f.variant,
@@ -258,6 +297,7 @@ export function buildDumbbell(world: Pick<World, 'sim' | 'net'>, s: TcpSettings)
       totalBytes: f.bytes === 'unlimited' ? Infinity : f.bytes,
       extraRttNs: milliseconds(f.extra_rtt_ms),
       ...(f.sack !== undefined ? { sack: f.sack } : {}),
+      ...flowOverrides(f),
     })),
     ...sharedFlowSettings(s),
   });
@@ -295,6 +335,7 @@ export function buildNetworkFlows(world: Pick<World, 'sim' | 'net' | 'ids'>, sce
       startNs: seconds(f.start_s),
       totalBytes: f.bytes === 'unlimited' ? Infinity : f.bytes,
       ...(f.sack !== undefined ? { sack: f.sack } : {}),
+      ...flowOverrides(f),
     })),
     ...sharedFlowSettings(s),
   });
@@ -358,6 +399,17 @@ export function tcpMetrics(
     m['model_padhye_bps'] = padhye;
     m['goodput_over_mathis'] = goodput / mathis;
     m['goodput_over_padhye'] = goodput / padhye;
+  }
+  const [a, b] = flows;
+  if (flows.length === 2 && a !== undefined && b !== undefined) {
+    // RTT fairness of two flows: the first's goodput over the second's, beside the measured RTT ratio
+    // (the second's over the first's) to the power 1 (Mathis et al. 1997 at a common loss rate) and 2
+    // (Lakshman and Madhow 1997, drop-tail losses that hit both flows at once).
+    const rttRatio = b.meanRttNs / a.meanRttNs;
+    m['goodput_ratio'] = a.goodputBps / b.goodputBps;
+    m['rtt_ratio'] = rttRatio;
+    m['model_goodput_ratio_rtt1'] = rttRatio;
+    m['model_goodput_ratio_rtt2'] = rttRatio * rttRatio;
   }
   return m;
 }
@@ -597,6 +649,26 @@ function checkTcp(scenario: ScenarioFor<TcpSettings, never>): Issue[] {
           'tahoe has no fast recovery, which SACK recovery (RFC 6675) needs, and this flow uses SACK: use reno or newreno, or set its sack: false',
       });
   });
+  // A window below one segment would stall the flow (desim models no persist timer or silly-window avoidance).
+  const rwndIssue = (path: string, rwnd: number | 'unlimited' | undefined): void => {
+    if (typeof rwnd === 'number' && rwnd < s.mss_bytes)
+      issues.push({
+        path,
+        message: `expected at least one segment (mss_bytes ${s.mss_bytes}), got ${rwnd}: a smaller window never lets a full segment out`,
+      });
+  };
+  rwndIssue('protocol.tcp.rwnd_bytes', s.rwnd_bytes);
+  if (s.recovery_exit !== 'rfc' && s.flows.every((f) => f.variant === 'tahoe'))
+    issues.push({
+      path: 'protocol.tcp.recovery_exit',
+      message: 'tahoe has no fast recovery to exit, and every flow is tahoe: use reno or newreno, or remove it',
+    });
+  s.flows.forEach((f, i) => rwndIssue(`protocol.tcp.flows[${i}].rwnd_bytes`, f.rwnd_bytes));
+  if (s.return_path.queue_packets !== undefined && s.return_path.bandwidth_bps === undefined)
+    issues.push({
+      path: 'protocol.tcp.return_path.queue_packets',
+      message: 'a queue forms only behind a bandwidth, and return_path has none: set return_path.bandwidth_bps or remove it',
+    });
   const names = s.flows.map((_, i) => flowName(s, i));
   names.forEach((n, i) => {
     if (names.indexOf(n) !== i) issues.push({ path: `protocol.tcp.flows[${i}].name`, message: `duplicate flow name '${n}'` });
@@ -630,6 +702,9 @@ export function estimateTcp(scenario: ScenarioFor<TcpSettings, never>): WorkEsti
       const lat = (l: LinkSection): number => (typeof l.latency_ms === 'number' ? l.latency_ms : 0);
       const rttS = (lat(link) + lat(back)) / 1000;
       if (typeof loss === 'number' && loss > 0 && rttS > 0) rate = Math.min(rate, (4 * 8 * s.mss_bytes * Math.sqrt(3 / (2 * loss))) / rttS);
+      // A receive window caps the rate at rwnd per RTT.
+      const rwnd = f.rwnd_bytes ?? s.rwnd_bytes;
+      if (typeof rwnd === 'number' && rttS > 0) rate = Math.min(rate, (8 * rwnd) / rttS);
       let e = (4 * rate * d) / packetBits;
       if (f.bytes !== 'unlimited') e = Math.min(e, 4 * Math.ceil(f.bytes / s.mss_bytes) * 10);
       if (!(e <= largest)) {

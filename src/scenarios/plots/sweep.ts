@@ -76,6 +76,8 @@ export async function readAggregate(aggregatePath: string, sweepJsonPath: string
 const MODEL_LABELS: Readonly<Record<string, string>> = {
   model_mathis_bps: 'Mathis et al. 1997',
   model_padhye_bps: 'Padhye et al. 1998',
+  model_goodput_ratio_rtt1: 'RTT ratio (Mathis et al.)',
+  model_goodput_ratio_rtt2: 'RTT ratio squared (Lakshman, Madhow)',
 };
 
 /** Legend label of a `model_*` metric. */
@@ -119,7 +121,12 @@ export function sweepMetricSpec(table: SweepTable, metric: string, options: Figu
   const series = distinctValues(table.rows.map(seriesOf));
   const hasSeries = seriesParams.length > 0;
 
-  const models = metric === 'goodput_bps' ? h.filter((c) => /^model_.*_bps_mean$/.test(c)).map((c) => c.slice(0, -'_mean'.length)) : [];
+  // goodput_bps carries every model rate; another metric its own model_<metric>_* columns.
+  const models = (
+    metric === 'goodput_bps'
+      ? h.filter((c) => /^model_.*_bps_mean$/.test(c))
+      : h.filter((c) => c.startsWith(`model_${metric}_`) && c.endsWith('_mean'))
+  ).map((c) => c.slice(0, -'_mean'.length));
   const simLabel = 'Simulation';
   const panelOf = (row: readonly string[]): string => (facetAt >= 0 ? (row[facetAt] ?? '') : '');
   const panelValues = distinctValues(table.rows.map(panelOf)).values;
