@@ -73,7 +73,17 @@
  * pipe (SetPipe) and sends NextSeg (lost holes, new data, other holes, one
  * rescue) while cwnd - pipe >= 1 SMSS; cwnd is ssthresh (RFC 6675 4.2) or,
  * with PRR, pipe + sndcnt (RFC 6937 3.1, slow-start reduction bound); the
- * ACK that covers RecoveryPoint leaves recovery with cwnd = ssthresh. Before
+ * ACK that covers RecoveryPoint leaves recovery with cwnd = ssthresh. A
+ * retransmission lost in recovery is found without waiting for the timer, by
+ * Linux's lost-retransmit rule (`tcp_mark_lost_retrans` in
+ * net/ipv4/tcp_input.c, with FACK, as Linux had it before RACK replaced it):
+ * each retransmission remembers snd_nxt (here highTx) when it was sent, and is
+ * lost once the highest SACKed segment starts after that byte, i.e. once
+ * data sent after the retransmission reached the receiver first. The segment
+ * then leaves pipe (its retransmission no longer counts, RFC 6675 SetPipe
+ * (b)) and NextSeg sends it again before any other (the lowest lost segment
+ * first, as Linux's retransmit queue does). RFC 6675 itself leaves a lost
+ * retransmission to the retransmission timer. Before
  * recovery, RFC 3042 limited transmit sends new data by pipe on the first
  * duplicate ACKs (RFC 6675 step 3). After a timeout the go-back-N skips
  * SACKed segments. Every segment sent is a `tx` trace with its kind (see
@@ -233,6 +243,8 @@ export interface SenderStats {
   firstTimeouts: number;
   /** When every byte of a finite transfer was acknowledged (ns), or -1. */
   completedNs: Time;
+  /** SACK recovery: retransmissions found lost by the lost-retransmit rule (Linux's TCPLostRetransmit). */
+  lostRetransmits: number;
 }
 
 const DEFAULT_TIMERS: SenderTimerNames = { open: 'open', rto: 'rto' };
@@ -254,6 +266,7 @@ export class TcpSender implements ProtocolNode<TcpPacket> {
     firstTimeoutRtoSumNs: 0,
     firstTimeouts: 0,
     completedNs: -1,
+    lostRetransmits: 0,
   };
   /** Oldest unacknowledged byte. */
   sndUna = 0;
@@ -313,6 +326,14 @@ export class TcpSender implements ProtocolNode<TcpPacket> {
   private rescueRxt = -1;
   /** RFC 6675 pipe as last computed (bytes), or -1 outside a send governed by it (traced with each segment). */
   private pipe = -1;
+  // Lost-retransmit detection (Linux's tcp_mark_lost_retrans): per segment, highTx when it was last
+  // retransmitted in recovery (Linux keeps snd_nxt in the segment's ack_seq), and 1 once that
+  // retransmission is known lost (until it is sent again).
+  private rxtNxt: Float64Array = new Float64Array(64);
+  private rxtLost: Uint8Array = new Uint8Array(64);
+  private rxtLostSegs = 0;
+  /** The lowest rxtNxt of the retransmissions not known lost (Linux's lost_retrans_low), or Infinity. */
+  private lostRetransLow = Infinity;
   // RFC 6937 state: prr_delivered, prr_out, RecoverFS (bytes).
   private readonly linuxExit: boolean;
   private prrDelivered = 0;
@@ -488,6 +509,7 @@ export class TcpSender implements ProtocolNode<TcpPacket> {
     const bytesAcked = ack - this.sndUna;
     if (bytesAcked > 0) this.advance(ack, now);
     const newlySacked = blocks !== undefined && blocks.length > 0 ? this.updateScoreboard(blocks) : 0;
+    if (newlySacked > 0 && tcb.inRecovery) this.markLostRetransmits();
     const delivered = bytesAcked + this.sackedBytes - sackedBefore; // RFC 6937 DeliveredData
     if (bytesAcked === 0 && (this.highTx <= this.sndUna || newlySacked === 0)) return; // not a duplicate ACK
 
@@ -503,6 +525,7 @@ export class TcpSender implements ProtocolNode<TcpPacket> {
         // RFC 6675 step A: the cumulative ACK covers RecoveryPoint; RFC 6937 ends with cwnd = ssthresh too.
         tcb.cwnd = tcb.ssthresh;
         tcb.inRecovery = false;
+        this.forgetLostRetransmits();
         tcb.cwndCount = 0;
         this.dupacks = 0;
         event = 'recovery_exit';
@@ -544,6 +567,7 @@ export class TcpSender implements ProtocolNode<TcpPacket> {
     tcb.cwndCount = 0;
     this.highRxt = this.sndUna;
     this.rescueRxt = -1;
+    this.forgetLostRetransmits();
     if (opts.prr) {
       this.prrDelivered = 0;
       this.prrOut = 0;
@@ -595,6 +619,7 @@ export class TcpSender implements ProtocolNode<TcpPacket> {
       this.pipe += len; // a lost segment is back in the pipe (it is now below HighRxt)
       this.highRxt = this.sndUna + len;
       if (opts.prr) this.prrOut += len;
+      this.noteRetransmit(this.sndUna / mss);
       this.transmit(this.sndUna, len, now, 'fast');
     }
     while (tcb.cwnd - this.pipe >= mss) {
@@ -616,6 +641,7 @@ export class TcpSender implements ProtocolNode<TcpPacket> {
         } else {
           kind = 'sack';
           if (seq + len > this.highRxt) this.highRxt = seq + len; // step C.2
+          this.noteRetransmit(k);
         }
       }
       this.pipe += len; // step C.3
@@ -637,6 +663,51 @@ export class TcpSender implements ProtocolNode<TcpPacket> {
     }
   }
 
+  /** Segment k is retransmitted in recovery now: remember highTx for the lost-retransmit rule. */
+  private noteRetransmit(k: number): void {
+    const slot = k & this.mask;
+    if (this.rxtLost[slot] === 1) {
+      this.rxtLost[slot] = 0;
+      this.rxtLostSegs--;
+    }
+    this.rxtNxt[slot] = this.highTx;
+    if (this.highTx < this.lostRetransLow) this.lostRetransLow = this.highTx;
+  }
+
+  /**
+   * Linux's lost-retransmit rule (tcp_mark_lost_retrans, with FACK): a retransmission in recovery is
+   * lost when the highest SACKed segment starts after the snd_nxt it was sent with, i.e. when
+   * data sent after it arrived first (desim's links keep order). Every segment below HighRxt and not
+   * SACKed was retransmitted in this recovery (NextSeg passes over SACKed ones only).
+   */
+  private markLostRetransmits(): void {
+    const mss = this.mss;
+    const receivedUpto = (Math.ceil(this.highSack / mss) - 1) * mss; // tcp_highest_sack_seq: start of the highest SACKed segment
+    if (!(receivedUpto > this.lostRetransLow)) return;
+    let low = Infinity;
+    const kEnd = Math.ceil(this.highRxt / mss);
+    for (let k = this.sndUna / mss; k < kEnd; k++) {
+      const slot = k & this.mask;
+      if (this.sacked[slot] === 1 || this.rxtLost[slot] === 1) continue;
+      const sentWith = this.rxtNxt[slot] as number;
+      if (receivedUpto > sentWith) {
+        this.rxtLost[slot] = 1;
+        this.rxtLostSegs++;
+        this.stats.lostRetransmits++;
+      } else if (sentWith < low) low = sentWith;
+    }
+    this.lostRetransLow = low;
+  }
+
+  /** Leaving (or entering) recovery: no retransmission is known lost or watched any more. */
+  private forgetLostRetransmits(): void {
+    this.lostRetransLow = Infinity;
+    if (this.rxtLostSegs === 0) return;
+    const kEnd = Math.ceil(this.highTx / this.mss);
+    for (let k = this.sndUna / this.mss; k < kEnd; k++) this.rxtLost[k & this.mask] = 0;
+    this.rxtLostSegs = 0;
+  }
+
   /** Marks the segments the blocks cover entirely as SACKed; returns the bytes newly SACKed. */
   private updateScoreboard(blocks: readonly number[]): number {
     const mss = this.mss;
@@ -651,6 +722,10 @@ export class TcpSender implements ProtocolNode<TcpPacket> {
         const slot = k & this.mask;
         if (this.sacked[slot] === 1) continue;
         this.sacked[slot] = 1;
+        if (this.rxtLost[slot] === 1) {
+          this.rxtLost[slot] = 0;
+          this.rxtLostSegs--;
+        }
         this.sackedBytes += len;
         this.sackedSegs++;
         newly += len;
@@ -696,7 +771,7 @@ export class TcpSender implements ProtocolNode<TcpPacket> {
         continue;
       }
       if (aboveSegs < 3 && above <= 2 * mss) pipe += len;
-      if (k * mss < this.highRxt) pipe += len;
+      if (k * mss < this.highRxt && this.rxtLost[k & this.mask] !== 1) pipe += len; // a retransmission known lost is not in flight
     }
     return pipe;
   }
@@ -714,6 +789,10 @@ export class TcpSender implements ProtocolNode<TcpPacket> {
     const kHs = Math.ceil(this.highSack / mss);
     let kFrom = Math.ceil(this.highRxt / mss);
     if (kFrom < kUna) kFrom = kUna;
+    if (this.rxtLostSegs > 0) {
+      // Rule 1 for the segments below HighRxt whose retransmission is known lost: the lowest first.
+      for (let k = kUna; k < kFrom; k++) if (this.rxtLost[k & this.mask] === 1) return k;
+    }
     let belowBytes = 0;
     let belowSegs = 0;
     for (let k = kUna; k < kFrom && k < kHs; k++) {
@@ -769,6 +848,7 @@ export class TcpSender implements ProtocolNode<TcpPacket> {
     this.dupacks = 0;
     this.recover = this.highTx - 1; // RFC 6582 3.2 step 4
     this.highRxt = this.sndUna;
+    this.forgetLostRetransmits();
     this.rtt.backoff(); // RFC 6298 5.5
     this.sndNxt = this.sndUna; // go back N
     this.rtoDeadlineNs = -1;
@@ -879,6 +959,7 @@ export class TcpSender implements ProtocolNode<TcpPacket> {
       this.sentAt[k & this.mask] = now;
       this.retx[k & this.mask] = 0;
       this.sacked[k & this.mask] = 0;
+      this.rxtLost[k & this.mask] = 0;
       this.highTx = seq + len;
     }
     this.stats.segmentsSent++;
@@ -926,6 +1007,14 @@ export class TcpSender implements ProtocolNode<TcpPacket> {
         }
       }
     }
+    if (this.rxtLostSegs > 0) {
+      for (let k = kFirst; k <= kLast; k++) {
+        if (this.rxtLost[k & this.mask] === 1) {
+          this.rxtLost[k & this.mask] = 0;
+          this.rxtLostSegs--;
+        }
+      }
+    }
     let rttNs = -1;
     if (karnOk) {
       rttNs = now - (this.sentAt[kLast & this.mask] as number);
@@ -950,16 +1039,22 @@ export class TcpSender implements ProtocolNode<TcpPacket> {
     const sentAt = new Float64Array(cap);
     const retx = new Uint8Array(cap);
     const sacked = new Uint8Array(cap);
+    const rxtNxt = new Float64Array(cap);
+    const rxtLost = new Uint8Array(cap);
     const mask = cap - 1;
     const kEnd = Math.ceil(this.highTx / this.mss);
     for (let k = this.sndUna / this.mss; k < kEnd; k++) {
       sentAt[k & mask] = this.sentAt[k & this.mask] as number;
       retx[k & mask] = this.retx[k & this.mask] as number;
       sacked[k & mask] = this.sacked[k & this.mask] as number;
+      rxtNxt[k & mask] = this.rxtNxt[k & this.mask] as number;
+      rxtLost[k & mask] = this.rxtLost[k & this.mask] as number;
     }
     this.sentAt = sentAt;
     this.retx = retx;
     this.sacked = sacked;
+    this.rxtNxt = rxtNxt;
+    this.rxtLost = rxtLost;
     this.mask = mask;
   }
 }
