@@ -210,8 +210,10 @@ export interface SenderConfig {
   readonly actions?: ActionBuffer<TcpPacket>;
   /** Emit `cwnd` and `tx` trace actions while this gate is active. Default: never. */
   readonly trace?: TraceGate;
-  /** Emit `tx` trace actions (and `prr` ones) while this gate is active, whatever `trace` says. Default: never. */
+  /** Emit `tx` trace actions while this gate is active, whatever `trace` says. Default: never. */
   readonly segmentTrace?: TraceGate;
+  /** Emit `prr` trace actions while this gate is active. Default: `segmentTrace`. */
+  readonly prrTrace?: TraceGate;
   /** SACK loss recovery (RFC 6675) with these options, or none (the algorithm's own). Not with Tahoe. Default none. */
   readonly sack?: SackOptions;
   /** Initial ssthresh (bytes). Default Infinity (RFC 5681 3.1: "arbitrarily high"). */
@@ -248,6 +250,7 @@ export interface SenderStats {
 }
 
 const DEFAULT_TIMERS: SenderTimerNames = { open: 'open', rto: 'rto' };
+const NEVER: TraceGate = Object.freeze({ active: false });
 
 /** A TCP sender (Tahoe, Reno or NewReno by its {@link CongestionOps}), a sans-I/O protocol node. */
 export class TcpSender implements ProtocolNode<TcpPacket> {
@@ -300,8 +303,10 @@ export class TcpSender implements ProtocolNode<TcpPacket> {
   private readonly totalBytes: number;
   private readonly startNs: Time;
   private readonly out: ActionBuffer<TcpPacket>;
-  private readonly trace: TraceGate | undefined;
-  private readonly segmentTrace: TraceGate | undefined;
+  // The gates are read per segment: plain `active` fields (a TraceSource's), never undefined.
+  private readonly trace: TraceGate;
+  private readonly segmentTrace: TraceGate;
+  private readonly prrTrace: TraceGate;
   /** SACK settings, or undefined for the algorithm's own recovery. */
   private readonly sack: SackOptions | undefined;
   /** When the driver's retransmission timer fires (ns), or -1 when none is pending. */
@@ -351,8 +356,9 @@ export class TcpSender implements ProtocolNode<TcpPacket> {
     this.startNs = config.startNs ?? 0;
     this.timers = config.timers ?? DEFAULT_TIMERS;
     this.out = config.actions ?? new ActionBuffer<TcpPacket>();
-    this.trace = config.trace;
-    this.segmentTrace = config.segmentTrace;
+    this.trace = config.trace ?? NEVER;
+    this.segmentTrace = config.segmentTrace ?? NEVER;
+    this.prrTrace = config.prrTrace ?? this.segmentTrace;
     this.sack = config.sack;
     if (this.sack !== undefined && this.ops.recovery === 'none')
       throw new RangeError(`SACK recovery needs fast recovery, which ${this.ops.name} does not have`);
@@ -594,8 +600,7 @@ export class TcpSender implements ProtocolNode<TcpPacket> {
       if (proportional) sndcnt = Math.ceil((this.prrDelivered * ssthresh) / this.recoverFs) - this.prrOut;
       else sndcnt = Math.min(ssthresh - this.pipe, Math.max(this.prrDelivered - this.prrOut, delivered) + mss);
       if (sndcnt < 0) sndcnt = 0;
-      const seg = this.segmentTrace;
-      if (seg !== undefined && seg.active) {
+      if (this.prrTrace.active) {
         const r: PrrRecord = {
           timeNs: now,
           flow: this.flow,
@@ -877,8 +882,7 @@ export class TcpSender implements ProtocolNode<TcpPacket> {
   }
 
   private emit(now: Time, event: TcpEvent): void {
-    const trace = this.trace;
-    if (trace === undefined || !trace.active) return;
+    if (!this.trace.active) return;
     this.out.trace('cwnd', this.record(now, event));
   }
 
@@ -967,9 +971,7 @@ export class TcpSender implements ProtocolNode<TcpPacket> {
     if (seq === this.sndNxt) this.sndNxt = seq + len;
     if (this.rtoDeadlineNs < 0) this.rtoDeadlineNs = now + this.rtt.rtoNs; // RFC 6298 5.1
     this.out.send(this.peer, { flow: this.flow, seq, len }, len + this.headerBytes);
-    const trace = this.trace;
-    const seg = this.segmentTrace;
-    if ((trace !== undefined && trace.active) || (seg !== undefined && seg.active)) {
+    if (this.trace.active || this.segmentTrace.active) {
       const tx: TcpTxRecord = {
         ...this.record(now, 'drop'),
         seq,
