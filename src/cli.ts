@@ -714,6 +714,11 @@ runs one, "desim <command> --help" explains a command with examples.`,
           describe: 'kernel: also run a bare typed-array heap on the same model, interleaved with the kernel, and print the ratio',
         })
         .option('nodes', { type: 'number', describe: `gossip: cluster size (integer ${MIN_GOSSIP_NODES}..${MAX_GOSSIP_NODES}; default 100000)` })
+        .option('sack', {
+          type: 'boolean',
+          default: false,
+          describe: 'tcp: also run it with SACK recovery (RFC 6675, limited transmit, PRR) and print that line too (tcp_1g_sack)',
+        })
         .option('scaling', {
           type: 'boolean',
           default: false,
@@ -724,8 +729,10 @@ runs one, "desim <command> --help" explains a command with examples.`,
         .example('$0 bench gossip', 'one update spread to 100,000 nodes, then one anti-entropy round')
         .example('$0 bench gossip --scaling', 'the same at 10^4, 10^5 and 10^6 nodes')
         .example('$0 bench tcp', 'one Reno flow, 1 Gbps, 10 ms RTT, loss 1e-5, 60 s simulated')
+        .example('$0 bench tcp --sack', 'the same, then with SACK recovery on')
         .example('$0 bench udp', 'puts (ack local, ack replicated:2) and gets per second against a 3-node loopback cluster'),
     async (argv) => {
+      if (argv.sack && argv.what !== 'tcp' && argv.what !== 'all') throw new UsageError(`--sack applies to bench tcp (and all), not ${argv.what}`);
       if (argv.what === 'udp') {
         if (!(argv.duration >= 0.5 && argv.duration <= 600)) throw new UsageError(`--duration must be in 0.5..600 s, got ${argv.duration}`);
         if (!(Number.isInteger(argv.concurrency) && argv.concurrency >= 1 && argv.concurrency <= 1024))
@@ -803,7 +810,19 @@ runs one, "desim <command> --help" explains a command with examples.`,
       }
       if (all || argv.what === 'tcp') {
         const r = benchTcp();
-        printBench('tcp_1g', { wall_s: r.wallS, packets_per_s: Math.round(r.packetsPerS) }, argv.json);
+        printBench(
+          'tcp_1g',
+          { wall_s: r.wallS, packets_per_s: Math.round(r.packetsPerS), packets_per_cpu_s: Math.round(r.packetsPerCpuS) },
+          argv.json,
+        );
+        if (argv.sack) {
+          const s = benchTcp({ sack: true });
+          printBench(
+            'tcp_1g_sack',
+            { wall_s: s.wallS, packets_per_s: Math.round(s.packetsPerS), packets_per_cpu_s: Math.round(s.packetsPerCpuS) },
+            argv.json,
+          );
+        }
       }
     },
   )

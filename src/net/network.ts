@@ -440,9 +440,11 @@ export class Network<P = unknown> {
   /**
    * Sends `payload` (of `sizeBytes` on the wire) from `from` to `to`. Never
    * throws for network reasons (loss, queues, partitions, crashes are drops);
-   * throws a RangeError for a node id that does not exist.
+   * throws a RangeError for a node id that does not exist. Returns true when the
+   * packet is on its way (it may still be dropped on arrival: partition, crashed
+   * receiver), false when it was dropped at once (sender down, partition, queue, loss).
    */
-  send(from: NodeId, to: NodeId, payload: P, sizeBytes: number): void {
+  send(from: NodeId, to: NodeId, payload: P, sizeBytes: number): boolean {
     // A send to a node that does not exist is a protocol bug: fail loudly rather than count a drop.
     const toOk = (to | 0) === to && to >= 0 && to < this.count;
     if (!toOk || !((from | 0) === from && from >= 0 && from < this.count)) this.checkNode(toOk ? from : to);
@@ -510,6 +512,7 @@ export class Network<P = unknown> {
       if (c !== undefined) c.duplicated++;
       this.launch(this.packet(id, from, to, payload, sizeBytes, now), depart, cfg, rng);
     }
+    return true;
   }
 
   private packet(id: number, from: NodeId, to: NodeId, payload: P, sizeBytes: number, sentNs: Time): Packet<P> {
@@ -589,12 +592,14 @@ export class Network<P = unknown> {
     else if (this.dispatcher !== undefined) this.dispatcher(to, from, payload, size);
   }
 
-  private drop(c: LinkCounters | undefined, cause: DropCause, id: number, from: NodeId, to: NodeId, sizeBytes: number, sentNs: Time): void {
+  /** Counts and traces a drop; returns false (what {@link send} returns for a packet dropped at once). */
+  private drop(c: LinkCounters | undefined, cause: DropCause, id: number, from: NodeId, to: NodeId, sizeBytes: number, sentNs: Time): false {
     bump(this.total, cause);
     if (c !== undefined) bump(c, cause);
     if (this.packets.active) {
       this.packets.emit({ kind: 'drop', timeNs: this.sim.now, packetId: id, from, to, sizeBytes, sentNs, cause });
     }
+    return false;
   }
 
   private lost(loss: LossSpec, state: LinkState | undefined, rng: Random): boolean {

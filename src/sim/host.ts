@@ -65,6 +65,8 @@ export class SimHost<M, C = never, R = unknown> {
   /** Per node, the timer set last: TCP sets the same one (its RTO) on every ACK, so this skips the map. */
   private readonly lastTimer: (TimerState | undefined)[] = [];
   private readonly epochs: number[] = [];
+  /** 1 for a node that has a {@link sink}: its actions go there as they are made, so a message needs no poll after it. */
+  private readonly sunk: Uint8Array;
   private readonly fireTimer = (t: TimerState): void => this.onTimer(t);
   private readonly transmit: ((from: NodeId, to: NodeId, msg: M, sizeBytes: number) => void) | undefined;
 
@@ -79,6 +81,7 @@ export class SimHost<M, C = never, R = unknown> {
     options: SimHostOptions<M> = {},
   ) {
     this.transmit = options.transmit;
+    this.sunk = new Uint8Array(net.nodeCount);
     const ids = nodeIds ?? Array.from({ length: net.nodeCount }, (_, i) => i);
     for (const id of ids) {
       this.nodes[id] = factory(id);
@@ -110,10 +113,12 @@ export class SimHost<M, C = never, R = unknown> {
    * A sink that carries out node `id`'s actions at once, exactly as {@link SimHost} does with those
    * it polls after an input, for a node whose outbox can forward to one (TCP's ActionBuffer): the
    * same effects in the same order, without a queue, a poll and a dispatch per action. The node's
-   * actions must then come only while it handles an input from this host, as polled ones do.
+   * actions must then come only while it handles an input from this host, as polled ones do, and
+   * all through the sink: the host no longer polls the node after a message.
    */
   sink(id: NodeId): ActionSink<M> {
     this.node(id);
+    if (id < this.sunk.length) this.sunk[id] = 1;
     const transmit = this.transmit;
     const net = this.net;
     return {
@@ -171,6 +176,7 @@ export class SimHost<M, C = never, R = unknown> {
   private deliver(id: NodeId, from: NodeId, msg: M): void {
     const n = this.nodes[id] as ProtocolNode<M, C, R>;
     n.handleMessage(from, msg, this.sim.now);
+    if (this.sunk[id] === 1) return;
     const actions = n.pollActions();
     if (actions.length !== 0) this.perform(id, actions);
   }

@@ -32,7 +32,7 @@ import { congestionOps, type Variant } from '../protocols/tcp/congestion/index.j
 import type { CongestionOps } from '../protocols/tcp/congestion/ops.js';
 import type { TcpPacket } from '../protocols/tcp/packet.js';
 import { TcpReceiver } from '../protocols/tcp/receiver.js';
-import { TcpSender, type PrrRecord, type TcpTraceRecord, type TcpTxRecord, type TraceGate } from '../protocols/tcp/sender.js';
+import { TcpSender, type PrrRecord, type TcpTraceRecord, type TcpTxRecord } from '../protocols/tcp/sender.js';
 import { TcpStack } from '../protocols/tcp/stack.js';
 import type { ProtocolNode } from '../protocols/sans-io.js';
 import { SimHost, type NodeTraceEvent } from './host.js';
@@ -197,13 +197,6 @@ export class TcpFlows {
       if (b === undefined) buffers.set(n, (b = new ActionBuffer<TcpPacket>()));
       return b;
     };
-    const segments = this.segments;
-    const prr = this.prr;
-    const segmentGate: TraceGate = {
-      get active(): boolean {
-        return segments.active || prr.active;
-      },
-    };
     const machines = new Map<NodeId, (TcpSender | TcpReceiver)[]>();
     const add = (n: NodeId, m: TcpSender | TcpReceiver): void => {
       const list = machines.get(n);
@@ -228,7 +221,8 @@ export class TcpFlows {
         startNs: fc.startNs ?? 0,
         actions: bufferAt(fc.sender),
         trace: this.trace,
-        segmentTrace: segmentGate,
+        segmentTrace: this.segments,
+        prrTrace: this.prr,
         ...(sack ? { sack: { limitedTransmit: config.limitedTransmit ?? true, prr: config.prr ?? true } } : {}),
         ...(ssthreshSegments !== Infinity ? { initialSsthreshBytes: ssthreshSegments * this.mssBytes } : {}),
         ...(rwndBytes !== Infinity ? { rwndBytes } : {}),
@@ -269,8 +263,9 @@ export class TcpFlows {
       { transmit: this.transmit },
     );
     this.host.traces.connect((e) => this.onTrace(e));
-    // Actions go to the host as they are made: no queue, poll or dispatch per segment and per ACK.
-    for (const [n, b] of buffers) b.connect(this.host.sink(n));
+    // Actions go to the host as they are made: no queue, poll or dispatch per segment and per ACK;
+    // sends go straight to sendPacket (the host's sink would call it through its transmit option).
+    for (const [n, b] of buffers) b.connect({ ...this.host.sink(n), send: this.sendPacket });
   }
 
   /** Number of flows. */
@@ -350,8 +345,11 @@ export class TcpFlows {
     });
   }
 
+  /** The host's `transmit` option: {@link sendPacket}. */
+  private readonly transmit = (_from: NodeId, to: NodeId, p: TcpPacket, sizeBytes: number): void => this.sendPacket(to, p, sizeBytes);
+
   /** Carries out a send action: on the flow's data or ACK link, counting what the network drops at once. */
-  private readonly transmit = (_from: NodeId, _to: NodeId, p: TcpPacket, sizeBytes: number): void => {
+  private readonly sendPacket = (_to: NodeId, p: TcpPacket, sizeBytes: number): void => {
     const f = this.flowList[p.flow] as Flow;
     if (p.len === 0) {
       f.acks++;
@@ -368,12 +366,10 @@ export class TcpFlows {
         return;
       }
     }
-    // A packet the network takes is in flight (a duplicated one twice); one it drops at once is not.
-    const net = this.net;
-    const before = net.inFlight;
-    net.send(f.dataFrom, f.dataTo, p, sizeBytes);
-    f.lastDropped = net.inFlight === before;
-    if (f.lastDropped) f.dataDrops++;
+    // The network says whether it dropped the segment at once.
+    const dropped = !this.net.send(f.dataFrom, f.dataTo, p, sizeBytes);
+    f.lastDropped = dropped;
+    if (dropped) f.dataDrops++;
   };
 
   private onTrace(e: NodeTraceEvent): void {

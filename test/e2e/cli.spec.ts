@@ -105,6 +105,7 @@ describe('desim CLI', () => {
       [['sweep', 'counter.yaml', '--vary', 'seed'], /--vary: expected path=v1,v2/],
       [['sweep', 'counter.yaml', '--vary', 'seed=1,2', '--shard', '3/2'], /--shard: expected I\/N/],
       [['frobnicate'], /Unknown argument|Unknown command|Did you mean/i],
+      [['bench', 'kernel', '--sack'], /--sack applies to bench tcp \(and all\), not kernel/],
     ] as const;
     for (const [args, pattern] of cases) {
       const r = desim([...args]);

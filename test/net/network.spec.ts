@@ -60,6 +60,25 @@ describe('Network basics', () => {
     expect(new Set(delays).size).toBeGreaterThan(100);
   });
 
+  it('send says whether the packet is on its way: false for a drop at send time, true otherwise (even one dropped on arrival)', () => {
+    const { sim, net } = setup(3, { latency: 5 * MS, bandwidthBps: 8_000_000, queuePackets: 1 });
+    expect(net.send(0, 1, 'a', 1000)).toBe(true); // transmits at once
+    expect(net.send(0, 1, 'b', 1000)).toBe(true); // waits in the queue
+    expect(net.send(0, 1, 'c', 1000)).toBe(false); // queue full
+    net.setLossRate(0, 2, 1, true);
+    expect(net.send(0, 2, 'd', 10)).toBe(false);
+    const cut = net.partition([1], [2]);
+    expect(net.send(1, 2, 'e', 10)).toBe(false);
+    net.repair(cut);
+    net.crash(1);
+    expect(net.send(1, 2, 'f', 10)).toBe(false); // the sender is down
+    expect(net.send(2, 1, 'g', 10)).toBe(true); // dropped later, on arrival at a down node
+    sim.run();
+    // a, b and g were on their way and reach node 1 after its crash.
+    expect(net.total).toMatchObject({ sent: 7, delivered: 0 });
+    expect(net.inFlight).toBe(0);
+  });
+
   it('rejects unknown nodes in configuration and fault verbs', () => {
     const { net } = setup(2);
     expect(() => net.setLink(0, 2, { latency: 1 })).toThrow(RangeError);

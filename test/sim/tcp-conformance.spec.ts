@@ -359,3 +359,97 @@ describe('RFC 6937 section 3.1 (PRR): sndcnt within its bounds', () => {
     expect(modes.ssrb).toBeGreaterThan(20);
   });
 });
+
+describe("Lost retransmissions in SACK recovery (Linux's lost-retransmit rule, tcp_mark_lost_retrans)", () => {
+  /**
+   * The rule: a segment retransmitted in recovery remembers snd_nxt (the highest byte sent) at that
+   * moment; once the highest SACKed segment starts after it, data sent after the retransmission has
+   * arrived first, so the retransmission was lost (desim's links keep order) and the segment is sent
+   * again (kind `sack`) instead of waiting for the retransmission timer. RFC 6675 alone leaves it to
+   * the timer.
+   */
+  it('a fast retransmission dropped once more is sent again one round trip later, before the timer', () => {
+    const mss = 1000;
+    const { log, bed } = run(
+      {
+        bottleneck: { bandwidthBps: 100e6, delayNs: 10 * MS, queuePackets: 1000 },
+        returnPath: { delayNs: 10 * MS },
+        flows: [{ variant: 'reno', totalBytes: 60 * mss }],
+        mssBytes: mss,
+        initialWindowSegments: 20,
+        sack: true,
+        dropData: (_f, seq, n) => seq === 5 * mss && n <= 2,
+      },
+      5,
+    );
+    const retx = log.flatMap((e) => (e.t === 'seg' && e.r.kind !== 'new' ? [e.r] : []));
+    expect(retx.map((r) => `${r.kind}@${r.seq / mss}`)).toEqual(['fast@5', 'sack@5']);
+    const [fast, again] = retx as [TcpSegmentRecord, TcpSegmentRecord];
+    expect(fast.dropped).toBe(true);
+    expect(again.dropped).toBe(false);
+    // It waits for the SACK of data sent after the fast retransmission (one round trip of 20 ms at
+    // least) and comes long before the timer the fast retransmission left.
+    expect(again.timeNs - fast.timeNs).toBeGreaterThanOrEqual(20 * MS);
+    expect(again.timeNs).toBeLessThan(fast.rtoDeadlineNs);
+    const st = bed.sender(0).stats;
+    expect(st.timeouts).toBe(0);
+    expect(st.lostRetransmits).toBe(1);
+    expect(st.completedNs).toBeGreaterThan(0);
+  });
+
+  it('random loss: no retransmission is repeated unless it was dropped, and none that the rule finds waits for the timer', () => {
+    const { log, bed } = run(
+      {
+        bottleneck: { bandwidthBps: 50e6, delayNs: 20 * MS, queuePackets: 100, loss: 0.03 },
+        returnPath: { delayNs: 20 * MS },
+        flows: [{ variant: 'reno' }, { variant: 'newreno', extraRttNs: 30 * MS }],
+        initialWindowSegments: 10,
+        sack: true,
+      },
+      60,
+      3,
+    );
+    let repeated = 0;
+    for (const flow of [0, 1]) {
+      let highTx = 0;
+      // Per recovery: the last recovery retransmission of each segment.
+      let sent = new Map<number, TcpSegmentRecord>();
+      // Dropped recovery retransmissions not sent again yet, with snd_nxt when sent and when data sent
+      // after it (starting beyond that snd_nxt) first got through.
+      let lost: { r: TcpSegmentRecord; sndNxt: number; witnessNs: number }[] = [];
+      for (const e of ofFlow(log, flow)) {
+        if (e.t === 'seg') {
+          const r = e.r;
+          if (r.kind === 'fast') {
+            sent = new Map();
+            lost = [];
+          }
+          if (r.kind === 'fast' || r.kind === 'sack') {
+            const before = sent.get(r.seq);
+            if (before !== undefined) {
+              // The same recovery sends a segment twice only after the first copy was lost.
+              expect(before.dropped, `${r.kind}@${r.seq} at ${r.timeNs} ns, flow ${flow}, repeats one that arrived`).toBe(true);
+              repeated++;
+            }
+            sent.set(r.seq, r);
+            lost = lost.filter((l) => l.r.seq !== r.seq);
+            if (r.dropped) lost.push({ r, sndNxt: highTx, witnessNs: -1 });
+          }
+          if (!r.dropped) for (const l of lost) if (l.witnessNs < 0 && r.timeNs > l.r.timeNs && r.seq > l.sndNxt) l.witnessNs = r.timeNs;
+          highTx = Math.max(highTx, r.seq + r.len);
+        } else if (e.t === 'cwnd' && e.r.event === 'timeout') {
+          // A retransmission whose loss the rule could see half a second before the timer fired (the
+          // round trip is under 0.1 s) must have been sent again by then.
+          for (const l of lost)
+            expect(l.witnessNs < 0 || l.witnessNs > e.r.timeNs - S / 2, `lost ${l.r.kind}@${l.r.seq} waited for the timer, flow ${flow}`).toBe(true);
+          sent = new Map();
+          lost = [];
+        }
+      }
+    }
+    const stats = [bed.sender(0).stats, bed.sender(1).stats];
+    // The case occurs: lost retransmissions were found and sent again.
+    expect(repeated).toBeGreaterThan(5);
+    expect(stats[0]!.lostRetransmits + stats[1]!.lostRetransmits).toBe(repeated);
+  });
+});

@@ -73,7 +73,17 @@
  * pipe (SetPipe) and sends NextSeg (lost holes, new data, other holes, one
  * rescue) while cwnd - pipe >= 1 SMSS; cwnd is ssthresh (RFC 6675 4.2) or,
  * with PRR, pipe + sndcnt (RFC 6937 3.1, slow-start reduction bound); the
- * ACK that covers RecoveryPoint leaves recovery with cwnd = ssthresh. Before
+ * ACK that covers RecoveryPoint leaves recovery with cwnd = ssthresh. A
+ * retransmission lost in recovery is found without waiting for the timer, by
+ * Linux's lost-retransmit rule (`tcp_mark_lost_retrans` in
+ * net/ipv4/tcp_input.c, with FACK, as Linux had it before RACK replaced it):
+ * each retransmission remembers snd_nxt (here highTx) when it was sent, and is
+ * lost once the highest SACKed segment starts after that byte, i.e. once
+ * data sent after the retransmission reached the receiver first. The segment
+ * then leaves pipe (its retransmission no longer counts, RFC 6675 SetPipe
+ * (b)) and NextSeg sends it again before any other (the lowest lost segment
+ * first, as Linux's retransmit queue does). RFC 6675 itself leaves a lost
+ * retransmission to the retransmission timer. Before
  * recovery, RFC 3042 limited transmit sends new data by pipe on the first
  * duplicate ACKs (RFC 6675 step 3). After a timeout the go-back-N skips
  * SACKed segments. Every segment sent is a `tx` trace with its kind (see
@@ -200,8 +210,10 @@ export interface SenderConfig {
   readonly actions?: ActionBuffer<TcpPacket>;
   /** Emit `cwnd` and `tx` trace actions while this gate is active. Default: never. */
   readonly trace?: TraceGate;
-  /** Emit `tx` trace actions (and `prr` ones) while this gate is active, whatever `trace` says. Default: never. */
+  /** Emit `tx` trace actions while this gate is active, whatever `trace` says. Default: never. */
   readonly segmentTrace?: TraceGate;
+  /** Emit `prr` trace actions while this gate is active. Default: `segmentTrace`. */
+  readonly prrTrace?: TraceGate;
   /** SACK loss recovery (RFC 6675) with these options, or none (the algorithm's own). Not with Tahoe. Default none. */
   readonly sack?: SackOptions;
   /** Initial ssthresh (bytes). Default Infinity (RFC 5681 3.1: "arbitrarily high"). */
@@ -233,9 +245,12 @@ export interface SenderStats {
   firstTimeouts: number;
   /** When every byte of a finite transfer was acknowledged (ns), or -1. */
   completedNs: Time;
+  /** SACK recovery: retransmissions found lost by the lost-retransmit rule (Linux's TCPLostRetransmit). */
+  lostRetransmits: number;
 }
 
 const DEFAULT_TIMERS: SenderTimerNames = { open: 'open', rto: 'rto' };
+const NEVER: TraceGate = Object.freeze({ active: false });
 
 /** A TCP sender (Tahoe, Reno or NewReno by its {@link CongestionOps}), a sans-I/O protocol node. */
 export class TcpSender implements ProtocolNode<TcpPacket> {
@@ -254,6 +269,7 @@ export class TcpSender implements ProtocolNode<TcpPacket> {
     firstTimeoutRtoSumNs: 0,
     firstTimeouts: 0,
     completedNs: -1,
+    lostRetransmits: 0,
   };
   /** Oldest unacknowledged byte. */
   sndUna = 0;
@@ -287,8 +303,10 @@ export class TcpSender implements ProtocolNode<TcpPacket> {
   private readonly totalBytes: number;
   private readonly startNs: Time;
   private readonly out: ActionBuffer<TcpPacket>;
-  private readonly trace: TraceGate | undefined;
-  private readonly segmentTrace: TraceGate | undefined;
+  // The gates are read per segment: plain `active` fields (a TraceSource's), never undefined.
+  private readonly trace: TraceGate;
+  private readonly segmentTrace: TraceGate;
+  private readonly prrTrace: TraceGate;
   /** SACK settings, or undefined for the algorithm's own recovery. */
   private readonly sack: SackOptions | undefined;
   /** When the driver's retransmission timer fires (ns), or -1 when none is pending. */
@@ -313,6 +331,14 @@ export class TcpSender implements ProtocolNode<TcpPacket> {
   private rescueRxt = -1;
   /** RFC 6675 pipe as last computed (bytes), or -1 outside a send governed by it (traced with each segment). */
   private pipe = -1;
+  // Lost-retransmit detection (Linux's tcp_mark_lost_retrans): per segment, highTx when it was last
+  // retransmitted in recovery (Linux keeps snd_nxt in the segment's ack_seq), and 1 once that
+  // retransmission is known lost (until it is sent again).
+  private rxtNxt: Float64Array = new Float64Array(64);
+  private rxtLost: Uint8Array = new Uint8Array(64);
+  private rxtLostSegs = 0;
+  /** The lowest rxtNxt of the retransmissions not known lost (Linux's lost_retrans_low), or Infinity. */
+  private lostRetransLow = Infinity;
   // RFC 6937 state: prr_delivered, prr_out, RecoverFS (bytes).
   private readonly linuxExit: boolean;
   private prrDelivered = 0;
@@ -330,8 +356,9 @@ export class TcpSender implements ProtocolNode<TcpPacket> {
     this.startNs = config.startNs ?? 0;
     this.timers = config.timers ?? DEFAULT_TIMERS;
     this.out = config.actions ?? new ActionBuffer<TcpPacket>();
-    this.trace = config.trace;
-    this.segmentTrace = config.segmentTrace;
+    this.trace = config.trace ?? NEVER;
+    this.segmentTrace = config.segmentTrace ?? NEVER;
+    this.prrTrace = config.prrTrace ?? this.segmentTrace;
     this.sack = config.sack;
     if (this.sack !== undefined && this.ops.recovery === 'none')
       throw new RangeError(`SACK recovery needs fast recovery, which ${this.ops.name} does not have`);
@@ -488,6 +515,7 @@ export class TcpSender implements ProtocolNode<TcpPacket> {
     const bytesAcked = ack - this.sndUna;
     if (bytesAcked > 0) this.advance(ack, now);
     const newlySacked = blocks !== undefined && blocks.length > 0 ? this.updateScoreboard(blocks) : 0;
+    if (newlySacked > 0 && tcb.inRecovery) this.markLostRetransmits();
     const delivered = bytesAcked + this.sackedBytes - sackedBefore; // RFC 6937 DeliveredData
     if (bytesAcked === 0 && (this.highTx <= this.sndUna || newlySacked === 0)) return; // not a duplicate ACK
 
@@ -503,6 +531,7 @@ export class TcpSender implements ProtocolNode<TcpPacket> {
         // RFC 6675 step A: the cumulative ACK covers RecoveryPoint; RFC 6937 ends with cwnd = ssthresh too.
         tcb.cwnd = tcb.ssthresh;
         tcb.inRecovery = false;
+        this.forgetLostRetransmits();
         tcb.cwndCount = 0;
         this.dupacks = 0;
         event = 'recovery_exit';
@@ -544,6 +573,7 @@ export class TcpSender implements ProtocolNode<TcpPacket> {
     tcb.cwndCount = 0;
     this.highRxt = this.sndUna;
     this.rescueRxt = -1;
+    this.forgetLostRetransmits();
     if (opts.prr) {
       this.prrDelivered = 0;
       this.prrOut = 0;
@@ -570,8 +600,7 @@ export class TcpSender implements ProtocolNode<TcpPacket> {
       if (proportional) sndcnt = Math.ceil((this.prrDelivered * ssthresh) / this.recoverFs) - this.prrOut;
       else sndcnt = Math.min(ssthresh - this.pipe, Math.max(this.prrDelivered - this.prrOut, delivered) + mss);
       if (sndcnt < 0) sndcnt = 0;
-      const seg = this.segmentTrace;
-      if (seg !== undefined && seg.active) {
+      if (this.prrTrace.active) {
         const r: PrrRecord = {
           timeNs: now,
           flow: this.flow,
@@ -595,6 +624,7 @@ export class TcpSender implements ProtocolNode<TcpPacket> {
       this.pipe += len; // a lost segment is back in the pipe (it is now below HighRxt)
       this.highRxt = this.sndUna + len;
       if (opts.prr) this.prrOut += len;
+      this.noteRetransmit(this.sndUna / mss);
       this.transmit(this.sndUna, len, now, 'fast');
     }
     while (tcb.cwnd - this.pipe >= mss) {
@@ -616,6 +646,7 @@ export class TcpSender implements ProtocolNode<TcpPacket> {
         } else {
           kind = 'sack';
           if (seq + len > this.highRxt) this.highRxt = seq + len; // step C.2
+          this.noteRetransmit(k);
         }
       }
       this.pipe += len; // step C.3
@@ -637,6 +668,51 @@ export class TcpSender implements ProtocolNode<TcpPacket> {
     }
   }
 
+  /** Segment k is retransmitted in recovery now: remember highTx for the lost-retransmit rule. */
+  private noteRetransmit(k: number): void {
+    const slot = k & this.mask;
+    if (this.rxtLost[slot] === 1) {
+      this.rxtLost[slot] = 0;
+      this.rxtLostSegs--;
+    }
+    this.rxtNxt[slot] = this.highTx;
+    if (this.highTx < this.lostRetransLow) this.lostRetransLow = this.highTx;
+  }
+
+  /**
+   * Linux's lost-retransmit rule (tcp_mark_lost_retrans, with FACK): a retransmission in recovery is
+   * lost when the highest SACKed segment starts after the snd_nxt it was sent with, i.e. when
+   * data sent after it arrived first (desim's links keep order). Every segment below HighRxt and not
+   * SACKed was retransmitted in this recovery (NextSeg passes over SACKed ones only).
+   */
+  private markLostRetransmits(): void {
+    const mss = this.mss;
+    const receivedUpto = (Math.ceil(this.highSack / mss) - 1) * mss; // tcp_highest_sack_seq: start of the highest SACKed segment
+    if (!(receivedUpto > this.lostRetransLow)) return;
+    let low = Infinity;
+    const kEnd = Math.ceil(this.highRxt / mss);
+    for (let k = this.sndUna / mss; k < kEnd; k++) {
+      const slot = k & this.mask;
+      if (this.sacked[slot] === 1 || this.rxtLost[slot] === 1) continue;
+      const sentWith = this.rxtNxt[slot] as number;
+      if (receivedUpto > sentWith) {
+        this.rxtLost[slot] = 1;
+        this.rxtLostSegs++;
+        this.stats.lostRetransmits++;
+      } else if (sentWith < low) low = sentWith;
+    }
+    this.lostRetransLow = low;
+  }
+
+  /** Leaving (or entering) recovery: no retransmission is known lost or watched any more. */
+  private forgetLostRetransmits(): void {
+    this.lostRetransLow = Infinity;
+    if (this.rxtLostSegs === 0) return;
+    const kEnd = Math.ceil(this.highTx / this.mss);
+    for (let k = this.sndUna / this.mss; k < kEnd; k++) this.rxtLost[k & this.mask] = 0;
+    this.rxtLostSegs = 0;
+  }
+
   /** Marks the segments the blocks cover entirely as SACKed; returns the bytes newly SACKed. */
   private updateScoreboard(blocks: readonly number[]): number {
     const mss = this.mss;
@@ -651,6 +727,10 @@ export class TcpSender implements ProtocolNode<TcpPacket> {
         const slot = k & this.mask;
         if (this.sacked[slot] === 1) continue;
         this.sacked[slot] = 1;
+        if (this.rxtLost[slot] === 1) {
+          this.rxtLost[slot] = 0;
+          this.rxtLostSegs--;
+        }
         this.sackedBytes += len;
         this.sackedSegs++;
         newly += len;
@@ -696,7 +776,7 @@ export class TcpSender implements ProtocolNode<TcpPacket> {
         continue;
       }
       if (aboveSegs < 3 && above <= 2 * mss) pipe += len;
-      if (k * mss < this.highRxt) pipe += len;
+      if (k * mss < this.highRxt && this.rxtLost[k & this.mask] !== 1) pipe += len; // a retransmission known lost is not in flight
     }
     return pipe;
   }
@@ -714,6 +794,10 @@ export class TcpSender implements ProtocolNode<TcpPacket> {
     const kHs = Math.ceil(this.highSack / mss);
     let kFrom = Math.ceil(this.highRxt / mss);
     if (kFrom < kUna) kFrom = kUna;
+    if (this.rxtLostSegs > 0) {
+      // Rule 1 for the segments below HighRxt whose retransmission is known lost: the lowest first.
+      for (let k = kUna; k < kFrom; k++) if (this.rxtLost[k & this.mask] === 1) return k;
+    }
     let belowBytes = 0;
     let belowSegs = 0;
     for (let k = kUna; k < kFrom && k < kHs; k++) {
@@ -769,6 +853,7 @@ export class TcpSender implements ProtocolNode<TcpPacket> {
     this.dupacks = 0;
     this.recover = this.highTx - 1; // RFC 6582 3.2 step 4
     this.highRxt = this.sndUna;
+    this.forgetLostRetransmits();
     this.rtt.backoff(); // RFC 6298 5.5
     this.sndNxt = this.sndUna; // go back N
     this.rtoDeadlineNs = -1;
@@ -797,8 +882,7 @@ export class TcpSender implements ProtocolNode<TcpPacket> {
   }
 
   private emit(now: Time, event: TcpEvent): void {
-    const trace = this.trace;
-    if (trace === undefined || !trace.active) return;
+    if (!this.trace.active) return;
     this.out.trace('cwnd', this.record(now, event));
   }
 
@@ -879,6 +963,7 @@ export class TcpSender implements ProtocolNode<TcpPacket> {
       this.sentAt[k & this.mask] = now;
       this.retx[k & this.mask] = 0;
       this.sacked[k & this.mask] = 0;
+      this.rxtLost[k & this.mask] = 0;
       this.highTx = seq + len;
     }
     this.stats.segmentsSent++;
@@ -886,9 +971,7 @@ export class TcpSender implements ProtocolNode<TcpPacket> {
     if (seq === this.sndNxt) this.sndNxt = seq + len;
     if (this.rtoDeadlineNs < 0) this.rtoDeadlineNs = now + this.rtt.rtoNs; // RFC 6298 5.1
     this.out.send(this.peer, { flow: this.flow, seq, len }, len + this.headerBytes);
-    const trace = this.trace;
-    const seg = this.segmentTrace;
-    if ((trace !== undefined && trace.active) || (seg !== undefined && seg.active)) {
+    if (this.trace.active || this.segmentTrace.active) {
       const tx: TcpTxRecord = {
         ...this.record(now, 'drop'),
         seq,
@@ -926,6 +1009,14 @@ export class TcpSender implements ProtocolNode<TcpPacket> {
         }
       }
     }
+    if (this.rxtLostSegs > 0) {
+      for (let k = kFirst; k <= kLast; k++) {
+        if (this.rxtLost[k & this.mask] === 1) {
+          this.rxtLost[k & this.mask] = 0;
+          this.rxtLostSegs--;
+        }
+      }
+    }
     let rttNs = -1;
     if (karnOk) {
       rttNs = now - (this.sentAt[kLast & this.mask] as number);
@@ -950,16 +1041,22 @@ export class TcpSender implements ProtocolNode<TcpPacket> {
     const sentAt = new Float64Array(cap);
     const retx = new Uint8Array(cap);
     const sacked = new Uint8Array(cap);
+    const rxtNxt = new Float64Array(cap);
+    const rxtLost = new Uint8Array(cap);
     const mask = cap - 1;
     const kEnd = Math.ceil(this.highTx / this.mss);
     for (let k = this.sndUna / this.mss; k < kEnd; k++) {
       sentAt[k & mask] = this.sentAt[k & this.mask] as number;
       retx[k & mask] = this.retx[k & this.mask] as number;
       sacked[k & mask] = this.sacked[k & this.mask] as number;
+      rxtNxt[k & mask] = this.rxtNxt[k & this.mask] as number;
+      rxtLost[k & mask] = this.rxtLost[k & this.mask] as number;
     }
     this.sentAt = sentAt;
     this.retx = retx;
     this.sacked = sacked;
+    this.rxtNxt = rxtNxt;
+    this.rxtLost = rxtLost;
     this.mask = mask;
   }
 }
