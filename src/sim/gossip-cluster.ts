@@ -89,8 +89,12 @@ export class GossipCluster {
         observer: this.metrics,
       });
       this.gossip[id] = g;
+      // Restarts without state build nodes after the host exists; the first ones are connected below.
+      if (this.host !== undefined) g.connect(this.host.activeSink);
       return anyWrong ? this.authenticating(id, g, keys) : g;
     });
+    // Actions go straight to the host's shared sink: no action object per send or timer.
+    for (const g of this.gossip) g.connect(this.host.activeSink);
   }
 
   /** `g` behind the receiving host's key check: a datagram sealed with another key never reaches it. */

@@ -49,7 +49,7 @@
  * Randomness comes only from the `Random` given at construction, time only
  * from the `now` arguments.
  */
-import type { Action, NodeId, ProtocolNode, Rng as Random, Time } from '../sans-io.js';
+import type { Action, ActionSink, NodeId, ProtocolNode, Rng as Random, Time } from '../sans-io.js';
 import { answerDigest, answerRequest, answerSummary, buildDigests, digestHashOf, paginate } from './anti-entropy.js';
 import { SkewedClock } from './clock.js';
 import { DEFAULT_CONFIG, MIN_MTU_BYTES, type GossipConfig } from './config.js';
@@ -291,8 +291,11 @@ export class GossipNode implements ProtocolNode<GossipMessage, KvCall, KvReply> 
   private sentDelta = 0;
   private sentRequest = 0;
   private sentClientReply = 0;
-  private actions: Action<GossipMessage>[] = [];
-  private spareActions: Action<GossipMessage>[] = [];
+  /** Queued actions (created at the first one; never while a sink is connected) and the spare queue pollActions swaps in. */
+  private actions: Action<GossipMessage>[] | undefined;
+  private spareActions: Action<GossipMessage>[] | undefined;
+  /** Where actions go at once, when the driver connected a sink (see {@link GossipNode.connect}). */
+  private sink: ActionSink<GossipMessage> | undefined;
 
   private readonly peers: readonly NodeId[];
   private readonly rng: Random;
@@ -479,12 +482,23 @@ export class GossipNode implements ProtocolNode<GossipMessage, KvCall, KvReply> 
    */
   pollActions(): readonly Action<GossipMessage>[] {
     const q = this.actions;
-    if (q.length === 0) return NO_ACTIONS;
-    const spare = this.spareActions;
+    if (q === undefined || q.length === 0) return NO_ACTIONS;
+    const spare = this.spareActions ?? [];
     while (spare.length > 0) spare.pop(); // cheaper than `length = 0` for short arrays
     this.actions = spare;
     this.spareActions = q;
     return q;
+  }
+
+  /**
+   * From now on hands every action to `sink` as it is made, in the order made, instead of queuing
+   * it for {@link pollActions} (which then returns nothing): no object per send. The driver must
+   * carry out actions as a poll right after the input would (the simulator's host does: its shared
+   * sink knows which node's input it is handling). Throws if actions are queued.
+   */
+  connect(sink: ActionSink<GossipMessage>): void {
+    if (this.actions !== undefined && this.actions.length > 0) throw new Error('GossipNode: connect with actions queued');
+    this.sink = sink;
   }
 
   // ---- Direct API ----
@@ -621,11 +635,13 @@ export class GossipNode implements ProtocolNode<GossipMessage, KvCall, KvReply> 
       default:
         break;
     }
-    this.actions.push({ type: 'send', to, msg, sizeBytes: size });
+    if (this.sink !== undefined) this.sink.send(to, msg, size);
+    else (this.actions ??= []).push({ type: 'send', to, msg, sizeBytes: size });
   }
 
   private setTimer(timer: string, atNs: Time): void {
-    this.actions.push({ type: 'set-timer', timer, atNs });
+    if (this.sink !== undefined) this.sink.setTimer(timer, atNs);
+    else (this.actions ??= []).push({ type: 'set-timer', timer, atNs });
   }
 
   /** Messages this node sent, by type, and their bytes. */
