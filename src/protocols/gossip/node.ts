@@ -309,7 +309,7 @@ export class GossipNode implements ProtocolNode<GossipMessage, KvCall, KvReply> 
   /** Round index (floor((now - phase) / interval)) of `learnedThisRound`. */
   private learnedRound = -1;
   /** Versions this node learned by rumor during round `learnedRound`. */
-  private learnedThisRound: Entry[] = [];
+  private learnedThisRound: Entry[] | undefined;
   /** Round index of `connections`. */
   private connectionRound = -1;
   /** Rumor connections (pushes and pull requests) accepted in round `connectionRound`. */
@@ -870,6 +870,7 @@ export class GossipNode implements ProtocolNode<GossipMessage, KvCall, KvReply> 
     const round = this.roundOf(now);
     if (round !== this.learnedRound) return false;
     const l = this.learnedThisRound;
+    if (l === undefined) return false;
     for (let i = 0; i < l.length; i++) {
       const x = l[i] as Entry;
       if (x.key === e.key && x.ts === e.ts && x.origin === e.origin) return true;
@@ -903,12 +904,18 @@ export class GossipNode implements ProtocolNode<GossipMessage, KvCall, KvReply> 
 
   private noteLearned(e: Entry, now: Time): void {
     const round = this.roundOf(now);
+    const l = this.learnedThisRound;
+    if (l === undefined) {
+      // Most nodes learn one version in one round: an array of exactly one (an empty one grows to 17 cells).
+      this.learnedRound = round;
+      this.learnedThisRound = [e];
+      return;
+    }
     if (round !== this.learnedRound) {
       this.learnedRound = round;
-      const l = this.learnedThisRound;
       while (l.length > 0) l.pop();
     }
-    this.learnedThisRound.push(e);
+    l.push(e);
   }
 
   private gossipRound(now: Time): void {
