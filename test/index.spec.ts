@@ -16,6 +16,7 @@ describe('public API', () => {
       'DEFAULT_CONFIG',
       'DEFAULT_LINK',
       'DROP_CAUSES',
+      'DeferredStream',
       'Dumbbell',
       'GossipMetrics',
       'GossipNode',

@@ -141,8 +141,51 @@ export class RandomStreams {
     return s;
   }
 
+  /**
+   * The stream called `prefix` + `index`, created at its first draw: a node that never draws (most
+   * of a million gossip nodes with aligned rounds draw only once infected) costs one small object
+   * instead of a generator, its seed string and a cache entry. Its draws are those of
+   * `stream(prefix + index)`, whenever it is created.
+   */
+  deferred(prefix: string, index: number): DeferredStream {
+    return new DeferredStream(this, prefix, index);
+  }
+
   /** A fresh child root (its own namespace of streams) derived from (root seed, name). */
   fork(name: string): RandomStreams {
     return new RandomStreams(`${this.seed}/${name}`);
+  }
+}
+
+/** A named stream created at its first draw (see {@link RandomStreams.deferred}). */
+export class DeferredStream {
+  private s: Random | undefined;
+
+  constructor(
+    private readonly streams: RandomStreams,
+    private readonly prefix: string,
+    private readonly index: number,
+  ) {}
+
+  /** The stream itself (created now if it was not). */
+  get stream(): Random {
+    return (this.s ??= this.streams.stream(`${this.prefix}${this.index}`));
+  }
+
+  /** True once the stream exists. */
+  get created(): boolean {
+    return this.s !== undefined;
+  }
+
+  /** A uniform double in [0, 1), as {@link Random.uniform}. */
+  uniform(): number {
+    return this.stream.uniform();
+  }
+
+  /** True with probability `p`, as {@link Random.bernoulli}: p <= 0 or p >= 1 draws nothing (and creates nothing). */
+  bernoulli(p: number): boolean {
+    if (p <= 0) return false;
+    if (p >= 1) return true;
+    return this.stream.bernoulli(p);
   }
 }

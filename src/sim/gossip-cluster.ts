@@ -1,7 +1,7 @@
 /**
  * A gossip cluster on the simulated network: one {@link GossipNode} per
  * network node on a {@link SimHost}, every node's peers = every other node,
- * one random stream per node (`gossip.node:<id>`), and {@link GossipMetrics}
+ * one random stream per node (`gossip.node:<id>`, created at its first draw), and {@link GossipMetrics}
  * kept informed of writes, deliveries, crashes and restarts. The scenario
  * driver, the benchmark, the validation tables and the tests all build their
  * clusters here.
@@ -82,15 +82,20 @@ export class GossipCluster {
       const g = new GossipNode({
         id,
         peers,
-        rng: shared ?? sim.rng.stream(`gossip.node:${id}`),
+        // Created at the node's first draw: same draws, no generator for a node that never draws.
+        rng: shared ?? sim.rng.deferred('gossip.node:', id),
         config: options.config,
         clockOffsetNs: offset === undefined ? 0 : offset(id),
         clockDriftPpm: drift === undefined ? 0 : drift(id),
         observer: this.metrics,
       });
       this.gossip[id] = g;
+      // Restarts without state build nodes after the host exists; the first ones are connected below.
+      if (this.host !== undefined) g.connect(this.host.activeSink);
       return anyWrong ? this.authenticating(id, g, keys) : g;
     });
+    // Actions go straight to the host's shared sink: no action object per send or timer.
+    for (const g of this.gossip) g.connect(this.host.activeSink);
   }
 
   /** `g` behind the receiving host's key check: a datagram sealed with another key never reaches it. */

@@ -17,7 +17,7 @@
  * deadline (the event, if pending, fires and does nothing). A timer fires
  * once, at its last deadline, whatever the moves before.
  */
-import type { Simulator, EventId } from '../kernel/simulator.js';
+import type { Simulator } from '../kernel/simulator.js';
 import { TraceSource } from '../kernel/trace.js';
 import type { Time } from '../kernel/time.js';
 import type { Network, NodeId } from '../net/network.js';
@@ -34,19 +34,6 @@ export interface NodeTraceEvent {
   readonly data: Readonly<Record<string, string | number | boolean>>;
 }
 
-/** One timer of one node: its pending kernel event (if any) and its deadline. */
-interface TimerState {
-  readonly node: NodeId;
-  readonly timer: string;
-  /** The node's epoch when the timer was created (a crash starts a new epoch). */
-  readonly epoch: number;
-  /** Time of the pending kernel event, or -1 when none is pending. */
-  eventAt: Time;
-  eventId: EventId;
-  /** When the timer is due, or -1 when it is off. */
-  deadline: Time;
-}
-
 /** Options of a {@link SimHost}. */
 export interface SimHostOptions<M> {
   /**
@@ -61,14 +48,39 @@ export class SimHost<M, C = never, R = unknown> {
   /** Every `trace` action of every node. */
   readonly traces = new TraceSource<NodeTraceEvent>('host.trace');
   readonly nodes: ProtocolNode<M, C, R>[] = [];
-  private readonly timers: Map<string, TimerState>[] = [];
-  /** Per node, the timer set last: TCP sets the same one (its RTO) on every ACK, so this skips the map. */
-  private readonly lastTimer: (TimerState | undefined)[] = [];
-  private readonly epochs: number[] = [];
+  /**
+   * Timers as struct-of-arrays: timer name i of node id is cell `i * span + id` (span = largest node id
+   * + 1), that cell also the kernel event's argument, so a timer costs no object and a million nodes
+   * three numbers per name. `timerAt` is the time of the pending kernel event (-1: none),
+   * `timerEvent` its handle, `timerDeadline` when the timer is due (-1: off).
+   */
+  private readonly span: number;
+  private timerNames: string[] = [];
+  private timerAt: Float64Array<ArrayBuffer> = new Float64Array(0);
+  private timerEvent: Float64Array<ArrayBuffer> = new Float64Array(0);
+  private timerDeadline: Float64Array<ArrayBuffer> = new Float64Array(0);
+  private readonly fireTimer = (cell: number): void => this.onTimer(cell);
   /** 1 for a node that has a {@link sink}: its actions go there as they are made, so a message needs no poll after it. */
   private readonly sunk: Uint8Array;
-  private readonly fireTimer = (t: TimerState): void => this.onTimer(t);
   private readonly transmit: ((from: NodeId, to: NodeId, msg: M, sizeBytes: number) => void) | undefined;
+  /** The node whose input the host is handling now (-1: none), for {@link SimHost.activeSink}. */
+  private active = -1;
+  /**
+   * One sink for every node: it carries out the actions of the node whose input (message, timer, call
+   * or start) the host is handling now, at once and in order, exactly as the host carries out the
+   * actions it polls after that input. A node with many peers (gossip at 10^6 nodes) connects to it
+   * instead of queuing an action object per send; actions made outside an input throw.
+   */
+  readonly activeSink: ActionSink<M> = {
+    send: (to, msg, sizeBytes) => {
+      const id = this.activeNode();
+      if (this.transmit === undefined) this.net.send(id, to, msg, sizeBytes);
+      else this.transmit(id, to, msg, sizeBytes);
+    },
+    setTimer: (timer, atNs) => this.setTimer(this.activeNode(), timer, atNs),
+    cancelTimer: (timer) => this.cancelTimer(this.activeNode(), timer),
+    trace: (name, data) => this.trace(this.activeNode(), name, data),
+  };
 
   /**
    * @param nodeIds the network nodes to run a protocol node on (default: every node of the network)
@@ -83,11 +95,12 @@ export class SimHost<M, C = never, R = unknown> {
     this.transmit = options.transmit;
     this.sunk = new Uint8Array(net.nodeCount);
     const ids = nodeIds ?? Array.from({ length: net.nodeCount }, (_, i) => i);
+    let span = 0;
     for (const id of ids) {
       this.nodes[id] = factory(id);
-      this.timers[id] = new Map();
-      this.epochs[id] = 0;
+      if (id + 1 > span) span = id + 1;
     }
+    this.span = span;
     if (nodeIds === undefined) {
       // Every node is ours: one dispatcher rather than a closure per node (see Network.attachAll).
       for (const id of ids) net.detach(id);
@@ -125,9 +138,7 @@ export class SimHost<M, C = never, R = unknown> {
       send:
         transmit !== undefined ? (to, msg, sizeBytes) => transmit(id, to, msg, sizeBytes) : (to, msg, sizeBytes) => net.send(id, to, msg, sizeBytes),
       setTimer: (timer, atNs) => this.setTimer(id, timer, atNs),
-      cancelTimer: (timer) => {
-        this.timerState(id, timer).deadline = -1;
-      },
+      cancelTimer: (timer) => this.cancelTimer(id, timer),
       trace: (name, data) => this.trace(id, name, data),
     };
   }
@@ -137,9 +148,15 @@ export class SimHost<M, C = never, R = unknown> {
     const n = this.node(id);
     if (!this.net.isUp(id)) throw new Error(`SimHost: node ${id} is down`);
     if (n.handleCall === undefined) throw new Error(`SimHost: node ${id} accepts no calls`);
-    const r = n.handleCall(call, this.sim.now);
-    this.perform(id, n.pollActions());
-    return r;
+    const prev = this.active;
+    this.active = id;
+    try {
+      const r = n.handleCall(call, this.sim.now);
+      this.perform(id, n.pollActions());
+      return r;
+    } finally {
+      this.active = prev;
+    }
   }
 
   /**
@@ -169,66 +186,96 @@ export class SimHost<M, C = never, R = unknown> {
 
   private startNode(id: NodeId): void {
     const n = this.node(id);
+    this.active = id;
     n.start(this.sim.now);
     this.perform(id, n.pollActions());
+    this.active = -1;
   }
 
   private deliver(id: NodeId, from: NodeId, msg: M): void {
     const n = this.nodes[id] as ProtocolNode<M, C, R>;
+    this.active = id;
     n.handleMessage(from, msg, this.sim.now);
-    if (this.sunk[id] === 1) return;
-    const actions = n.pollActions();
-    if (actions.length !== 0) this.perform(id, actions);
+    if (this.sunk[id] !== 1) {
+      const actions = n.pollActions();
+      if (actions.length !== 0) this.perform(id, actions);
+    }
+    this.active = -1;
   }
 
-  private onTimer(t: TimerState): void {
-    t.eventAt = -1;
-    if (this.epochs[t.node] !== t.epoch || !this.net.isUp(t.node) || t.deadline < 0) return;
+  private activeNode(): NodeId {
+    const id = this.active;
+    if (id < 0) throw new Error('SimHost: an action on the shared sink outside an input the host handles');
+    return id;
+  }
+
+  private onTimer(cell: number): void {
+    this.timerAt[cell] = -1;
+    const span = this.span;
+    const node = cell % span;
+    const deadline = this.timerDeadline[cell] as number;
+    if (deadline < 0 || !this.net.isUp(node)) return;
     const now = this.sim.now;
-    if (now < t.deadline) {
+    if (now < deadline) {
       // Moved later while pending: wait for the deadline.
-      t.eventAt = t.deadline;
-      t.eventId = this.sim.schedule(t.deadline, this.fireTimer, t, 'host.timer');
+      this.timerAt[cell] = deadline;
+      this.timerEvent[cell] = this.sim.schedule(deadline, this.fireTimer, cell, 'host.timer');
       return;
     }
-    t.deadline = -1;
-    const n = this.nodes[t.node] as ProtocolNode<M, C, R>;
-    n.handleTimer(t.timer, now);
-    this.perform(t.node, n.pollActions());
+    this.timerDeadline[cell] = -1;
+    const n = this.nodes[node] as ProtocolNode<M, C, R>;
+    this.active = node;
+    n.handleTimer(this.timerNames[(cell - node) / span] as string, now);
+    this.perform(node, n.pollActions());
+    this.active = -1;
   }
 
+  /** Cancels every timer of node `id` (its pending kernel events too): none set before fires after. */
   private cancelTimers(id: NodeId): void {
-    const timers = this.timers[id] as Map<string, TimerState>;
-    for (const t of timers.values()) if (t.eventAt >= 0) this.sim.cancel(t.eventId);
-    timers.clear();
-    this.lastTimer[id] = undefined;
-    this.epochs[id] = (this.epochs[id] as number) + 1;
+    const at = this.timerAt;
+    for (let cell = id; cell < at.length; cell += this.span) {
+      if ((at[cell] as number) >= 0) this.sim.cancel(this.timerEvent[cell] as number);
+      at[cell] = -1;
+      this.timerDeadline[cell] = -1;
+    }
   }
 
-  private timerState(id: NodeId, timer: string): TimerState {
-    const last = this.lastTimer[id];
-    if (last !== undefined && last.timer === timer) return last;
-    const timers = this.timers[id] as Map<string, TimerState>;
-    let t = timers.get(timer);
-    if (t === undefined) {
-      t = { node: id, timer, epoch: this.epochs[id] as number, eventAt: -1, eventId: -1, deadline: -1 };
-      timers.set(timer, t);
+  /** The cell of (node `id`, `timer`): a name seen for the first time gets a row of cells, all off. */
+  private timerCell(id: NodeId, timer: string): number {
+    const names = this.timerNames;
+    let i = 0;
+    while (i < names.length && names[i] !== timer) i++;
+    if (i === names.length) {
+      this.checkTimerNode(id);
+      names.push(timer);
+      const cells = names.length * this.span;
+      this.timerAt = grown(this.timerAt, cells);
+      this.timerEvent = grown(this.timerEvent, cells);
+      this.timerDeadline = grown(this.timerDeadline, cells);
     }
-    this.lastTimer[id] = t;
-    return t;
+    return i * this.span + id;
+  }
+
+  private checkTimerNode(id: NodeId): void {
+    if (this.nodes[id] === undefined) throw new RangeError(`SimHost: no protocol node on network node ${id}`);
+  }
+
+  private cancelTimer(id: NodeId, timer: string): void {
+    this.timerDeadline[this.timerCell(id, timer)] = -1;
   }
 
   private setTimer(id: NodeId, timer: string, atNs: Time): void {
-    const t = this.timerState(id, timer);
+    const cell = this.timerCell(id, timer);
     const now = this.sim.now;
     const at = atNs < now ? now : atNs;
-    t.deadline = at;
-    if (t.eventAt >= 0) {
-      if (t.eventAt <= at) return; // the pending event comes first and will wait for the deadline
-      this.sim.cancel(t.eventId);
+    this.timerDeadline[cell] = at;
+    const pending = this.timerAt[cell] as number;
+    if (pending >= 0) {
+      if (pending <= at) return; // the pending event comes first and will wait for the deadline
+      this.sim.cancel(this.timerEvent[cell] as number);
     }
-    t.eventAt = at;
-    t.eventId = this.sim.schedule(at, this.fireTimer, t, 'host.timer');
+    this.timerAt[cell] = at;
+    this.timerEvent[cell] = this.sim.schedule(at, this.fireTimer, cell, 'host.timer');
   }
 
   private trace(id: NodeId, name: string, data: Readonly<Record<string, string | number | boolean>>): void {
@@ -248,7 +295,7 @@ export class SimHost<M, C = never, R = unknown> {
           this.setTimer(id, a.timer, a.atNs);
           break;
         case 'cancel-timer':
-          this.timerState(id, a.timer).deadline = -1;
+          this.cancelTimer(id, a.timer);
           break;
         case 'trace':
           if (this.traces.active) this.traces.emit({ timeNs: this.sim.now, node: id, name: a.name, data: a.data });
@@ -256,4 +303,11 @@ export class SimHost<M, C = never, R = unknown> {
       }
     }
   }
+}
+
+/** A copy of `a` with `cells` cells, the new ones -1 (off). */
+function grown(a: Float64Array<ArrayBuffer>, cells: number): Float64Array<ArrayBuffer> {
+  const b = new Float64Array(cells).fill(-1);
+  b.set(a);
+  return b;
 }

@@ -91,6 +91,22 @@ describe('RandomStreams', () => {
   });
 });
 
+describe('RandomStreams.deferred', () => {
+  it('draws exactly what the named stream draws, creates it only at the first draw, and a certain coin draws nothing', () => {
+    const a = new RandomStreams(7);
+    const b = new RandomStreams(7);
+    const d = a.deferred('gossip.node:', 12);
+    expect(d.bernoulli(0)).toBe(false);
+    expect(d.bernoulli(1)).toBe(true);
+    expect(d.created).toBe(false);
+    const direct = b.stream('gossip.node:12');
+    const got = [d.uniform(), d.bernoulli(0.5), d.uniform(), d.bernoulli(0.25)];
+    expect(got).toEqual([direct.uniform(), direct.bernoulli(0.5), direct.uniform(), direct.bernoulli(0.25)]);
+    expect(d.created).toBe(true);
+    expect(d.stream).toBe(a.stream('gossip.node:12')); // the cached stream of that name
+  });
+});
+
 describe('Random draws', () => {
   it('uniform() is in [0, 1) with mean 1/2 and variance 1/12', () => {
     const xs = draws(new Random('u'), N);

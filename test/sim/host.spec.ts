@@ -375,6 +375,44 @@ describe('SimHost with a ping-pong node', () => {
   });
 });
 
+describe('SimHost.activeSink', () => {
+  it('acts for the node whose input the host is handling (start, message, timer, call), and refuses an action outside one', () => {
+    const sim = new Simulator();
+    const net = new Network<Msg>(sim, { nodes: 3 });
+    const got: string[] = [];
+    const host: SimHost<Msg, Call, unknown> = new SimHost<Msg, Call, unknown>(sim, net, (id) => ({
+      start: (now) => host.activeSink.setTimer('t', now + (id + 1) * MS),
+      handleMessage: (from, msg, now) => {
+        got.push(`${now / MS} ms: ${id} got ${msg.kind} ${msg.seq} from ${from}`);
+        if (msg.kind === 'ping') host.activeSink.send(from, { kind: 'pong', seq: msg.seq }, 10);
+      },
+      handleTimer: (timer, now) => {
+        got.push(`${now / MS} ms: ${id} timer ${timer}`);
+        if (id === 2) host.activeSink.send(0, { kind: 'ping', seq: 7 }, 10);
+      },
+      handleCall: () => {
+        host.activeSink.send(2, { kind: 'ping', seq: id }, 10);
+        return undefined;
+      },
+      pollActions: () => [],
+    }));
+    host.startAll();
+    host.call(1, { op: 'stats' });
+    sim.run();
+    expect(got).toEqual([
+      '1 ms: 0 timer t',
+      '1 ms: 2 got ping 1 from 1',
+      '2 ms: 1 timer t',
+      '2 ms: 1 got pong 1 from 2',
+      '3 ms: 2 timer t',
+      '4 ms: 0 got ping 7 from 2',
+      '5 ms: 2 got pong 7 from 0',
+    ]);
+    expect(() => host.activeSink.send(1, { kind: 'ping', seq: 0 }, 10)).toThrow(/outside an input/);
+    expect(() => host.activeSink.setTimer('t', sim.now)).toThrow(/outside an input/);
+  });
+});
+
 // ---------------------------------------------------------------------------
 // Property: under random timer calls, crashes (host or network-only) and
 // restarts (with or without state), every timer a node receives is one that

@@ -49,7 +49,7 @@
  * Randomness comes only from the `Random` given at construction, time only
  * from the `now` arguments.
  */
-import type { Action, NodeId, ProtocolNode, Rng as Random, Time } from '../sans-io.js';
+import type { Action, ActionSink, NodeId, ProtocolNode, Rng as Random, Time } from '../sans-io.js';
 import { answerDigest, answerRequest, answerSummary, buildDigests, digestHashOf, paginate } from './anti-entropy.js';
 import { SkewedClock } from './clock.js';
 import { DEFAULT_CONFIG, MIN_MTU_BYTES, type GossipConfig } from './config.js';
@@ -291,8 +291,11 @@ export class GossipNode implements ProtocolNode<GossipMessage, KvCall, KvReply> 
   private sentDelta = 0;
   private sentRequest = 0;
   private sentClientReply = 0;
-  private actions: Action<GossipMessage>[] = [];
-  private spareActions: Action<GossipMessage>[] = [];
+  /** Queued actions (created at the first one; never while a sink is connected) and the spare queue pollActions swaps in. */
+  private actions: Action<GossipMessage>[] | undefined;
+  private spareActions: Action<GossipMessage>[] | undefined;
+  /** Where actions go at once, when the driver connected a sink (see {@link GossipNode.connect}). */
+  private sink: ActionSink<GossipMessage> | undefined;
 
   private readonly peers: readonly NodeId[];
   private readonly rng: Random;
@@ -306,7 +309,7 @@ export class GossipNode implements ProtocolNode<GossipMessage, KvCall, KvReply> 
   /** Round index (floor((now - phase) / interval)) of `learnedThisRound`. */
   private learnedRound = -1;
   /** Versions this node learned by rumor during round `learnedRound`. */
-  private learnedThisRound: Entry[] = [];
+  private learnedThisRound: Entry[] | undefined;
   /** Round index of `connections`. */
   private connectionRound = -1;
   /** Rumor connections (pushes and pull requests) accepted in round `connectionRound`. */
@@ -479,12 +482,23 @@ export class GossipNode implements ProtocolNode<GossipMessage, KvCall, KvReply> 
    */
   pollActions(): readonly Action<GossipMessage>[] {
     const q = this.actions;
-    if (q.length === 0) return NO_ACTIONS;
-    const spare = this.spareActions;
+    if (q === undefined || q.length === 0) return NO_ACTIONS;
+    const spare = this.spareActions ?? [];
     while (spare.length > 0) spare.pop(); // cheaper than `length = 0` for short arrays
     this.actions = spare;
     this.spareActions = q;
     return q;
+  }
+
+  /**
+   * From now on hands every action to `sink` as it is made, in the order made, instead of queuing
+   * it for {@link pollActions} (which then returns nothing): no object per send. The driver must
+   * carry out actions as a poll right after the input would (the simulator's host does: its shared
+   * sink knows which node's input it is handling). Throws if actions are queued.
+   */
+  connect(sink: ActionSink<GossipMessage>): void {
+    if (this.actions !== undefined && this.actions.length > 0) throw new Error('GossipNode: connect with actions queued');
+    this.sink = sink;
   }
 
   // ---- Direct API ----
@@ -621,11 +635,13 @@ export class GossipNode implements ProtocolNode<GossipMessage, KvCall, KvReply> 
       default:
         break;
     }
-    this.actions.push({ type: 'send', to, msg, sizeBytes: size });
+    if (this.sink !== undefined) this.sink.send(to, msg, size);
+    else (this.actions ??= []).push({ type: 'send', to, msg, sizeBytes: size });
   }
 
   private setTimer(timer: string, atNs: Time): void {
-    this.actions.push({ type: 'set-timer', timer, atNs });
+    if (this.sink !== undefined) this.sink.setTimer(timer, atNs);
+    else (this.actions ??= []).push({ type: 'set-timer', timer, atNs });
   }
 
   /** Messages this node sent, by type, and their bytes. */
@@ -854,6 +870,7 @@ export class GossipNode implements ProtocolNode<GossipMessage, KvCall, KvReply> 
     const round = this.roundOf(now);
     if (round !== this.learnedRound) return false;
     const l = this.learnedThisRound;
+    if (l === undefined) return false;
     for (let i = 0; i < l.length; i++) {
       const x = l[i] as Entry;
       if (x.key === e.key && x.ts === e.ts && x.origin === e.origin) return true;
@@ -887,12 +904,18 @@ export class GossipNode implements ProtocolNode<GossipMessage, KvCall, KvReply> 
 
   private noteLearned(e: Entry, now: Time): void {
     const round = this.roundOf(now);
+    const l = this.learnedThisRound;
+    if (l === undefined) {
+      // Most nodes learn one version in one round: an array of exactly one (an empty one grows to 17 cells).
+      this.learnedRound = round;
+      this.learnedThisRound = [e];
+      return;
+    }
     if (round !== this.learnedRound) {
       this.learnedRound = round;
-      const l = this.learnedThisRound;
       while (l.length > 0) l.pop();
     }
-    this.learnedThisRound.push(e);
+    l.push(e);
   }
 
   private gossipRound(now: Time): void {

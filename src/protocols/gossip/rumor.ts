@@ -66,6 +66,8 @@ export class RumorList {
    * a write flood answered feedback in quadratic time).
    */
   private byKey: Map<string, HotRumor> | undefined;
+  /** The only hot rumor while there has been no second key (`byKey` is then undefined): a node spreading one update keeps no Map. */
+  private one: HotRumor | undefined;
   /** Cached `entries()` result, dropped whenever the list changes. */
   private entriesCache: readonly Entry[] | undefined;
   private nextSeq = 0;
@@ -80,33 +82,52 @@ export class RumorList {
 
   /** Number of hot rumors. */
   get size(): number {
-    return this.byKey === undefined ? 0 : this.byKey.size;
+    return this.byKey !== undefined ? this.byKey.size : this.one !== undefined ? 1 : 0;
   }
 
   /** The hot rumors, in the order they became hot (do not add or remove while iterating). */
   hot(): Iterable<HotRumor> {
-    return this.byKey === undefined ? NONE : this.byKey.values();
+    return this.byKey !== undefined ? this.byKey.values() : this.one !== undefined ? [this.one] : NONE;
   }
 
   /** The hot rumor of `key`, if any. */
   get(key: string): HotRumor | undefined {
-    return this.byKey?.get(key);
+    if (this.byKey !== undefined) return this.byKey.get(key);
+    const one = this.one;
+    return one !== undefined && one.entry.key === key ? one : undefined;
   }
 
   /** The hot rumors' entries (an array that stays valid until the list changes: do not mutate). */
   entries(): readonly Entry[] {
-    return (this.entriesCache ??= this.byKey === undefined ? NO_ENTRIES : Array.from(this.byKey.values(), (h) => h.entry));
+    return (this.entriesCache ??=
+      this.byKey !== undefined ? Array.from(this.byKey.values(), (h) => h.entry) : this.one !== undefined ? [this.one.entry] : NO_ENTRIES);
   }
 
   /** Makes `e` a hot rumor (in round `round` of the node), replacing a hot rumor of the same key. */
   add(e: Entry, round = 0): void {
     this.entriesCache = undefined;
-    (this.byKey ??= new Map()).set(e.key, { entry: e, count: 0, sinceRound: round, contacts: 0, sends: 0, seq: this.nextSeq++ });
+    const h: HotRumor = { entry: e, count: 0, sinceRound: round, contacts: 0, sends: 0, seq: this.nextSeq++ };
+    if (this.byKey !== undefined) this.byKey.set(e.key, h);
+    else if (this.one === undefined || this.one.entry.key === e.key) this.one = h;
+    else {
+      this.byKey = new Map([
+        [this.one.entry.key, this.one],
+        [e.key, h],
+      ]);
+      this.one = undefined;
+    }
   }
 
   /** Every hot rumor was sent to `targets` peers (a push round). */
   sentAll(targets: number): void {
-    if (this.byKey === undefined || targets === 0) return;
+    if (targets === 0) return;
+    if (this.byKey === undefined) {
+      if (this.one !== undefined) {
+        this.one.contacts += targets;
+        this.one.sends++;
+      }
+      return;
+    }
     for (const h of this.byKey.values()) {
       h.contacts += targets;
       h.sends++;
@@ -117,7 +138,7 @@ export class RumorList {
   sent(sent: readonly Entry[], targets = 1): void {
     if (targets === 0) return;
     for (const e of sent) {
-      const h = this.byKey?.get(e.key);
+      const h = this.get(e.key);
       if (h !== undefined && h.entry === e) {
         h.contacts += targets;
         h.sends++;
@@ -131,9 +152,8 @@ export class RumorList {
    * TransmitLimitedQueue order). A new copy; `entries` is not changed.
    */
   transmitOrder(entries: readonly Entry[]): Entry[] {
-    const hot = this.byKey;
-    if (hot === undefined) return [...entries];
-    const hs = entries.map((e) => hot.get(e.key) as HotRumor);
+    if (this.size === 0) return [...entries];
+    const hs = entries.map((e) => this.get(e.key) as HotRumor);
     hs.sort((a, b) => a.sends - b.sends || b.seq - a.seq);
     return hs.map((h) => h.entry);
   }
@@ -144,31 +164,36 @@ export class RumorList {
    */
   settle(rng: Random): void {
     const hot = this.byKey;
-    if (hot === undefined) return;
-    if (this.stop === 'forever') {
-      for (const h of hot.values()) h.contacts = 0;
+    if (hot === undefined) {
+      if (this.one !== undefined && this.settleOne(this.one, rng)) {
+        this.one = undefined;
+        this.entriesCache = undefined;
+      }
       return;
     }
     for (const [key, h] of hot) {
-      const sent = h.contacts > 0;
-      let drop = false;
-      if (sent && this.stop === 'once') drop = true;
-      else if (sent && this.feedback === 'blind') {
-        h.count++;
-        drop = this.stop === 'counter' ? h.count >= this.k : rng.bernoulli(1 / this.k);
-      }
-      h.contacts = 0;
-      if (drop) {
+      if (this.settleOne(h, rng)) {
         hot.delete(key); // deleting the current entry keeps a Map iteration valid
         this.entriesCache = undefined;
       }
     }
   }
 
+  /** Settles one rumor's round; true when it is to be dropped. */
+  private settleOne(h: HotRumor, rng: Random): boolean {
+    const sent = h.contacts > 0;
+    h.contacts = 0;
+    if (this.stop === 'forever' || !sent) return false;
+    if (this.stop === 'once') return true;
+    if (this.feedback !== 'blind') return false;
+    h.count++;
+    return this.stop === 'counter' ? h.count >= this.k : rng.bernoulli(1 / this.k);
+  }
+
   /** Applies the feedback rules: the recipient already knew version (key, ts, origin). */
   unnecessary(key: string, ts: number, origin: number, rng: Random): void {
     if (this.feedback !== 'feedback' || this.stop === 'forever' || this.stop === 'once') return;
-    const h = this.byKey?.get(key);
+    const h = this.get(key);
     if (h === undefined || h.entry.ts !== ts || h.entry.origin !== origin) return;
     h.count++;
     const drop = this.stop === 'counter' ? h.count >= this.k : rng.bernoulli(1 / this.k);
@@ -178,7 +203,7 @@ export class RumorList {
   /** Applies the counter reset: the recipient did not know version (key, ts, origin) before. */
   necessary(key: string, ts: number, origin: number): void {
     if (!this.counterReset || this.feedback !== 'feedback' || this.stop !== 'counter') return;
-    const h = this.byKey?.get(key);
+    const h = this.get(key);
     if (h !== undefined && h.entry.ts === ts && h.entry.origin === origin) h.count = 0;
   }
 
@@ -189,18 +214,20 @@ export class RumorList {
    * spreading, and since it is never sent again no rule would ever retire it.
    */
   retireUnless(key: string, current: Entry | undefined): void {
-    const h = this.byKey?.get(key);
+    const h = this.get(key);
     if (h !== undefined && h.entry !== current) this.remove(key);
   }
 
   /** Forgets every hot rumor. */
   clear(): void {
     this.byKey?.clear();
+    this.one = undefined;
     this.entriesCache = undefined;
   }
 
   private remove(key: string): void {
-    this.byKey?.delete(key);
+    if (this.byKey !== undefined) this.byKey.delete(key);
+    else if (this.one?.entry.key === key) this.one = undefined;
     this.entriesCache = undefined;
   }
 }

@@ -94,12 +94,19 @@ export const MergeResult = { Stored: 0, Same: 1, Older: 2 } as const;
 /** One of the {@link MergeResult} values. */
 export type MergeResult = (typeof MergeResult)[keyof typeof MergeResult];
 
+const NO_ENTRIES: readonly Entry[] = Object.freeze([]);
+
 /** Stores up to this many keys keep no bucket table (hashes are computed on demand). */
 const SMALL_STORE = 32;
 
 /** A last-writer-wins map of entries with per-bucket hashes. */
 export class Store {
-  private readonly map = new Map<string, Entry>();
+  /**
+   * Entries by key, in insertion order; created at the second key. Until then the one entry is in
+   * `one`: at 10^6 replicas of one update a Map per replica was a tenth of the memory.
+   */
+  private map: Map<string, Entry> | undefined;
+  private one: Entry | undefined;
   private hashes: Uint32Array | undefined;
   private tombstones = 0;
 
@@ -108,7 +115,7 @@ export class Store {
 
   /** Number of keys held (tombstones included). */
   get size(): number {
-    return this.map.size;
+    return this.map !== undefined ? this.map.size : this.one !== undefined ? 1 : 0;
   }
 
   /** Number of tombstones held. */
@@ -118,19 +125,22 @@ export class Store {
 
   /** The entry of `key` (maybe a tombstone), or undefined. */
   entry(key: string): Entry | undefined {
-    return this.map.get(key);
+    if (this.map !== undefined) return this.map.get(key);
+    const one = this.one;
+    return one !== undefined && one.key === key ? one : undefined;
   }
 
   /** Every entry, in insertion order. */
   entries(): IterableIterator<Entry> {
-    return this.map.values();
+    if (this.map !== undefined) return this.map.values();
+    return (this.one === undefined ? NO_ENTRIES : [this.one]).values();
   }
 
   /** The hash of bucket `b` (0 when empty). */
   bucketHash(b: number): number {
     if (this.hashes !== undefined) return this.hashes[b] as number;
     let h = 0;
-    for (const e of this.map.values()) if (bucketOf(e.key, this.buckets) === b) h = (h ^ entryHash(e)) >>> 0;
+    for (const e of this.entries()) if (bucketOf(e.key, this.buckets) === b) h = (h ^ entryHash(e)) >>> 0;
     return h;
   }
 
@@ -149,15 +159,15 @@ export class Store {
       }
       return { indices, hashes };
     }
-    if (this.map.size <= 1) {
-      for (const e of this.map.values()) {
+    if (this.size <= 1) {
+      for (const e of this.entries()) {
         indices.push(bucketOf(e.key, this.buckets));
         hashes.push(entryHash(e));
       }
       return { indices, hashes };
     }
     const pairs: [number, number][] = [];
-    for (const e of this.map.values()) pairs.push([bucketOf(e.key, this.buckets), entryHash(e)]);
+    for (const e of this.entries()) pairs.push([bucketOf(e.key, this.buckets), entryHash(e)]);
     pairs.sort((x, y) => x[0] - y[0]);
     for (const [b, h] of pairs) {
       if (indices.length > 0 && indices[indices.length - 1] === b) hashes[hashes.length - 1] = ((hashes[hashes.length - 1] as number) ^ h) >>> 0;
@@ -175,7 +185,7 @@ export class Store {
    * @param gcBeforeTs tombstones with ts < this are refused (already expired); -Infinity keeps all
    */
   merge(e: Entry, gcBeforeTs = -Infinity): MergeResult {
-    const old = this.map.get(e.key);
+    const old = this.entry(e.key);
     if (old !== undefined) {
       if (old === e) return MergeResult.Same;
       const c = compareVersion(e.ts, e.origin, old.ts, old.origin);
@@ -188,7 +198,7 @@ export class Store {
   }
 
   /** Stores `e` unconditionally (a local write whose version is known to be the newest). */
-  put(e: Entry, old = this.map.get(e.key)): void {
+  put(e: Entry, old = this.entry(e.key)): void {
     const h = this.hashes;
     if (h !== undefined) {
       const b = bucketOf(e.key, this.buckets);
@@ -197,13 +207,27 @@ export class Store {
     }
     if (old !== undefined && old.deleted) this.tombstones--;
     if (e.deleted) this.tombstones++;
-    this.map.set(e.key, e);
-    if (h === undefined && this.map.size > SMALL_STORE) this.buildTable();
+    if (this.map !== undefined) this.map.set(e.key, e);
+    else if (this.one === undefined || this.one.key === e.key) this.one = e;
+    else {
+      this.map = new Map([
+        [this.one.key, this.one],
+        [e.key, e],
+      ]);
+      this.one = undefined;
+    }
+    if (h === undefined && this.size > SMALL_STORE) this.buildTable();
+  }
+
+  /** Forgets `key` (held). */
+  private forget(key: string): void {
+    if (this.map !== undefined) this.map.delete(key);
+    else this.one = undefined;
   }
 
   private buildTable(): void {
     const h = new Uint32Array(this.buckets);
-    for (const e of this.map.values()) {
+    for (const e of this.entries()) {
       const b = bucketOf(e.key, this.buckets);
       h[b] = ((h[b] as number) ^ entryHash(e)) >>> 0;
     }
@@ -214,17 +238,17 @@ export class Store {
   collect(beforeTs: number): string[] {
     const out: string[] = [];
     if (this.tombstones === 0) return out;
-    for (const e of this.map.values()) {
+    for (const e of this.entries()) {
       if (e.deleted && e.ts < beforeTs) out.push(e.key);
     }
     const h = this.hashes;
     for (const k of out) {
-      const e = this.map.get(k) as Entry;
+      const e = this.entry(k) as Entry;
       if (h !== undefined) {
         const b = bucketOf(k, this.buckets);
         h[b] = ((h[b] as number) ^ entryHash(e)) >>> 0;
       }
-      this.map.delete(k);
+      this.forget(k);
       this.tombstones--;
     }
     return out;
@@ -232,7 +256,7 @@ export class Store {
 
   /** Removes `key` whatever its version (a version found invalid after the fact). Returns true if it was held. */
   remove(key: string): boolean {
-    const e = this.map.get(key);
+    const e = this.entry(key);
     if (e === undefined) return false;
     const h = this.hashes;
     if (h !== undefined) {
@@ -240,14 +264,14 @@ export class Store {
       h[b] = ((h[b] as number) ^ entryHash(e)) >>> 0;
     }
     if (e.deleted) this.tombstones--;
-    this.map.delete(key);
+    this.forget(key);
     return true;
   }
 
   /** The entries of bucket `b`, sorted by key (code-unit order). */
   bucketEntries(b: number): Entry[] {
     const out: Entry[] = [];
-    for (const e of this.map.values()) if (bucketOf(e.key, this.buckets) === b) out.push(e);
+    for (const e of this.entries()) if (bucketOf(e.key, this.buckets) === b) out.push(e);
     out.sort((x, y) => (x.key < y.key ? -1 : x.key > y.key ? 1 : 0));
     return out;
   }

@@ -34,6 +34,38 @@ describe('GossipNode', () => {
     for (const a of sends(n.pollActions())) expect(() => encodedSize(a.msg)).not.toThrow();
   });
 
+  it('connected to a sink, hands it exactly the actions it would have queued, in order, and queues none', () => {
+    const config = resolveConfig('demers-feedback-counter', { antiEntropyIntervalNs: 5 * S });
+    const polled = node(0, config);
+    const direct = node(0, config);
+    const got: Action<GossipMessage>[] = [];
+    direct.connect({
+      send: (to, msg, sizeBytes) => got.push({ type: 'send', to, msg, sizeBytes }),
+      setTimer: (timer, atNs) => got.push({ type: 'set-timer', timer, atNs }),
+      cancelTimer: (timer) => got.push({ type: 'cancel-timer', timer }),
+      trace: (name, data) => got.push({ type: 'trace', name, data }),
+    });
+    const want: Action<GossipMessage>[] = [];
+    const inputs: ((n: GossipNode) => unknown)[] = [
+      (n) => n.start(0),
+      (n) => n.handleCall({ op: 'put', key: 'a', value: 1 }, S / 2),
+      (n) => n.handleTimer('gossip', S),
+      (n) =>
+        n.handleMessage(1, { type: 'rumor', rumors: [{ key: 'b', value: 2, ts: 3, origin: 1, deleted: false }], pull: false, reply: false }, S + 1),
+      (n) => n.handleMessage(2, { type: 'feedback', known: [{ key: 'a', ts: S / 2, origin: 0 }] }, S + 2),
+      (n) => n.handleTimer('gossip', 2 * S),
+      (n) => n.handleTimer('ae', 5 * S),
+    ];
+    for (const input of inputs) {
+      input(polled);
+      want.push(...polled.pollActions());
+      input(direct);
+      expect(direct.pollActions()).toEqual([]);
+    }
+    expect(want.filter((a) => a.type === 'send').length).toBeGreaterThanOrEqual(4);
+    expect(got).toEqual(want);
+  });
+
   it('never throws on bad messages: drops and counts them by reason', () => {
     const n = node();
     n.start(0);

@@ -5,6 +5,35 @@ import type { Entry } from '../../../src/protocols/gossip/store.js';
 
 const e = (key: string, ts: number): Entry => ({ key, value: ts, ts, origin: 0, deleted: false });
 
+describe('RumorList one-rumor form', () => {
+  it('a second key moves the rumors to a Map in the order they became hot; replacing and retiring work in both forms', () => {
+    const rng = new Random('t');
+    const r = new RumorList('feedback', 'counter', 2);
+    r.add(e('a', 1));
+    r.add(e('a', 2)); // replaces: still one rumor
+    expect(r.entries()).toEqual([e('a', 2)]);
+    r.sentAll(3);
+    expect(r.get('a')).toMatchObject({ contacts: 3, sends: 1 });
+    r.add(e('b', 1));
+    r.add(e('c', 1));
+    expect(r.entries().map((x) => x.key)).toEqual(['a', 'b', 'c']);
+    expect(r.get('a')).toMatchObject({ contacts: 3, sends: 1 });
+    r.retireUnless('b', undefined);
+    expect(r.entries().map((x) => x.key)).toEqual(['a', 'c']);
+    r.unnecessary('a', 2, 0, rng);
+    r.unnecessary('a', 2, 0, rng);
+    expect(r.entries().map((x) => x.key)).toEqual(['c']);
+    const one = new RumorList('blind', 'counter', 1);
+    one.add(e('x', 1));
+    one.settle(rng); // not sent: kept
+    expect(one.size).toBe(1);
+    one.sentAll(1);
+    one.settle(rng);
+    expect(one.size).toBe(0);
+    expect(one.entries()).toEqual([]);
+  });
+});
+
 describe('rumor stop rules (Demers et al. 1987)', () => {
   it('feedback + counter without reset: lose interest at exactly k unnecessary contacts in all; rounds alone do not count', () => {
     const rng = new Random('t');

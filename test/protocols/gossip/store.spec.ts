@@ -49,6 +49,32 @@ describe('LWW store', () => {
     );
   });
 
+  it('keeps the one-key form and the Map form alike: entries in insertion order, sizes and lookups as a Map model', () => {
+    const opArb = fc.oneof(
+      entryArb.map((e) => ({ op: 'merge' as const, e })),
+      fc.constantFrom('a', 'b', 'c', 'd').map((key) => ({ op: 'remove' as const, key })),
+    );
+    fc.assert(
+      fc.property(fc.array(opArb, { maxLength: 25 }), (ops) => {
+        const s = new Store(4);
+        const model = new Map<string, Entry>();
+        for (const o of ops) {
+          if (o.op === 'remove') {
+            expect(s.remove(o.key)).toBe(model.delete(o.key));
+          } else {
+            const old = model.get(o.e.key);
+            if (old === undefined || compareVersion(o.e.ts, o.e.origin, old.ts, old.origin) > 0) model.set(o.e.key, o.e);
+            s.merge(o.e);
+          }
+          expect([...s.entries()]).toEqual([...model.values()]);
+          expect(s.size).toBe(model.size);
+          for (const k of ['a', 'b', 'c', 'd']) expect(s.entry(k)).toBe(model.get(k));
+        }
+      }),
+      fcParams({ numRuns: 300 }),
+    );
+  });
+
   it('keeps tombstones against older puts, collects expired ones and refuses expired tombstones', () => {
     const s = new Store(2);
     s.merge({ key: 'k', value: 1, ts: 10, origin: 0, deleted: false });
