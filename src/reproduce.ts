@@ -36,6 +36,7 @@ export const PUBLISHED_FILES: Readonly<Record<string, string>> = {
   'gossip-partition-heal-infection.svg': 'gossip-partition-heal/infection.svg',
   'tcp-four-flows-cwnd.svg': 'tcp-four-flows/cwnd.svg',
   'gossip-10k-infection.svg': 'gossip-10k/infection.svg',
+  'gossip-1m-regions-infection.svg': 'gossip-1m-regions/infection.svg',
   'tcp-mathis-padhye-sweep-goodput_bps.svg': 'tcp-mathis-padhye-sweep/goodput_bps.svg',
   'tcp-mathis-padhye-sweep-aggregate.csv': 'tcp-mathis-padhye-sweep/aggregate.csv',
   'gossip-tcp-shared-link-sweep-gossip_t_last_s.svg': 'gossip-tcp-shared-link-sweep/gossip_t_last_s.svg',

@@ -152,6 +152,11 @@ export interface NetworkSection {
   readonly links: readonly (LinkSection & { readonly from: string; readonly to: string; readonly both_ways: boolean })[];
   /** Regions and their latency matrix, if the file has them. */
   readonly regions?: RegionsSection;
+  /**
+   * True when the file gave a count: `nodes` are then `n0` ... `n{N-1}`, looked
+   * up by parsing instead of a hash table per node, and `meta.json` records the count.
+   */
+  readonly counted?: true;
 }
 
 /** A validated scenario, as a driver sees it (defaults filled in). */

@@ -15,7 +15,7 @@ import { parseDocument } from 'yaml';
 import type { z } from 'zod';
 import type { FaultEntry, Issue, NetworkSection, ProtocolDriver, ScenarioFor } from './driver.js';
 import { ScenarioError } from './errors.js';
-import { defaultNodeNames } from './network-section.js';
+import { defaultNodeNames, defaultNodeNameSet, nodeNameSet } from './network-section.js';
 import { applyOverrides, formatPath, type Override } from './overrides.js';
 import { expandNodeRange, looksLikeNodeRange } from './ranges.js';
 import { regionIssues } from './regions.js';
@@ -277,6 +277,7 @@ export function checkScenario(
           link: s.network.link,
           links: s.network.links,
           ...(s.network.regions !== undefined ? { regions: s.network.regions } : {}),
+          ...(typeof s.network.nodes === 'number' ? { counted: true } : {}),
         } as NetworkSection);
   const protocolSections = s.protocol as Record<string, unknown>;
   const settings = protocolSections[driver.name];
@@ -325,13 +326,13 @@ function expandNodeRanges(input: unknown): { value: unknown; issues: Issue[] } {
       return r.nodes;
     });
   const net = input['network'];
-  let names: Set<string> | undefined;
+  let names: ReadonlySet<string> | undefined;
   if (isMapping(net) && Array.isArray(net['nodes'])) {
     const nodes = expandList(net['nodes'] as unknown[], undefined, 'network.nodes');
     out = { ...out, network: { ...net, nodes } };
     if (nodes.every((n): n is string => typeof n === 'string')) names = new Set(nodes);
   } else if (isMapping(net) && typeof net['nodes'] === 'number' && Number.isInteger(net['nodes']) && net['nodes'] >= 1 && net['nodes'] <= 1_000_000) {
-    names = new Set(defaultNodeNames(net['nodes']));
+    names = defaultNodeNameSet(net['nodes']);
   }
   const faults = input['faults'];
   if (Array.isArray(faults)) {
@@ -408,9 +409,9 @@ function partialSemanticIssues(obj: Record<string, unknown>, workload: readonly 
   const rawNodes = (obj['network'] as { nodes?: unknown } | undefined)?.nodes;
   const nodes =
     typeof rawNodes === 'number' && Number.isInteger(rawNodes) && rawNodes >= 1 && rawNodes <= 1_000_000
-      ? defaultNodeNames(rawNodes)
+      ? { nodes: defaultNodeNames(rawNodes), counted: true as const }
       : Array.isArray(rawNodes) && rawNodes.every((n) => typeof n === 'string')
-        ? rawNodes
+        ? { nodes: rawNodes }
         : undefined;
   if (nodes === undefined) return [];
   const rawFaults = Array.isArray(obj['faults']) ? (obj['faults'] as unknown[]) : [];
@@ -419,7 +420,7 @@ function partialSemanticIssues(obj: Record<string, unknown>, workload: readonly 
     return r.success ? (r.data as FaultEntry) : undefined;
   });
   const duration = typeof obj['duration_s'] === 'number' && obj['duration_s'] > 0 ? obj['duration_s'] : Infinity;
-  return semanticIssues({ network: { nodes, link: {}, links: [] }, faults, duration_s: duration, workload });
+  return semanticIssues({ network: { ...nodes, link: {}, links: [] }, faults, duration_s: duration, workload });
 }
 
 function semanticIssues(s: {
@@ -429,11 +430,16 @@ function semanticIssues(s: {
   workload: readonly unknown[];
 }): Issue[] {
   const issues: Issue[] = [];
-  const names = new Set<string>();
-  s.network.nodes.forEach((n, i) => {
-    if (names.has(n)) issues.push({ path: `network.nodes[${i}]`, message: `duplicate node name ${JSON.stringify(n)}` });
-    names.add(n);
-  });
+  let names: ReadonlySet<string>;
+  if (s.network.counted === true) names = nodeNameSet(s.network);
+  else {
+    const seen = new Set<string>();
+    s.network.nodes.forEach((n, i) => {
+      if (seen.has(n)) issues.push({ path: `network.nodes[${i}]`, message: `duplicate node name ${JSON.stringify(n)}` });
+      seen.add(n);
+    });
+    names = seen;
+  }
   const known = (n: string, path: string): void => {
     if (!names.has(n)) issues.push({ path, message: unknownNode(n, names) });
   };
@@ -537,7 +543,8 @@ function semanticIssues(s: {
 
 /** `unknown node "X" (nodes: A, B, C)` with a did-you-mean when one is close. */
 export function unknownNode(n: string, names: ReadonlySet<string>): string {
-  const hint = didYouMean(n, [...names]);
+  // Beyond 10,000 names the edit distance to each would cost seconds: no hint.
+  const hint = names.size <= 10_000 ? didYouMean(n, [...names]) : undefined;
   const list = names.size <= 10 ? ` (nodes: ${[...names].join(', ')})` : ` (${names.size} nodes)`;
   return `unknown node ${JSON.stringify(n)}${hint !== undefined ? `; did you mean ${JSON.stringify(hint)}?` : list}`;
 }
@@ -761,12 +768,18 @@ export function resolvedScenario(s: Scenario): Record<string, unknown> {
     description: s.description,
     seed: s.seed,
     duration_s: s.duration_s,
-    network: s.network,
+    network: resolvedNetwork(s.network),
     protocol: s.protocol,
     workload: s.workload,
     faults: s.faults,
     outputs: s.outputs,
   };
+}
+
+/** The network section as meta.json records it: a count in the file stays a count (not a million names). */
+function resolvedNetwork(n: NetworkSection): Record<string, unknown> {
+  const { counted, ...rest } = n;
+  return counted === true ? { ...rest, nodes: n.nodes.length } : rest;
 }
 
 /** JSON with object keys sorted at every level (arrays keep their order). */

@@ -15,6 +15,91 @@ export function defaultNodeNames(count: number): string[] {
   return Array.from({ length: count }, (_, i) => `n${i}`);
 }
 
+/** The id of `name` among the default names of `count` nodes (`n0` is 0), or -1 when it is not one of them. */
+export function defaultNodeId(name: string, count: number): number {
+  if (name.length < 2 || name.length > 17 || name.charCodeAt(0) !== 110 /* n */) return -1;
+  if (name.length > 2 && name.charCodeAt(1) === 48 /* no leading zero */) return -1;
+  let id = 0;
+  for (let i = 1; i < name.length; i++) {
+    const c = name.charCodeAt(i) - 48;
+    if (c < 0 || c > 9) return -1;
+    id = id * 10 + c;
+  }
+  return id < count ? id : -1;
+}
+
+/**
+ * The default names of `count` nodes as a set, without a string or an entry
+ * per node: `has` parses the name. Iterating makes the names one at a time.
+ */
+class DefaultNameSet implements ReadonlySet<string> {
+  constructor(readonly size: number) {}
+  has(name: string): boolean {
+    return defaultNodeId(name, this.size) >= 0;
+  }
+  *values(): SetIterator<string> {
+    for (let i = 0; i < this.size; i++) yield `n${i}`;
+  }
+  keys(): SetIterator<string> {
+    return this.values();
+  }
+  *entries(): SetIterator<[string, string]> {
+    for (const n of this.values()) yield [n, n];
+  }
+  forEach(fn: (value: string, key: string, set: ReadonlySet<string>) => void, thisArg?: unknown): void {
+    for (const n of this.values()) fn.call(thisArg, n, n, this);
+  }
+  [Symbol.iterator](): SetIterator<string> {
+    return this.values();
+  }
+}
+
+/** Ids of the default names of `count` nodes, by parsing (see {@link DefaultNameSet}). */
+class DefaultIdMap implements ReadonlyMap<string, NodeId> {
+  constructor(readonly size: number) {}
+  get(name: string): NodeId | undefined {
+    const id = defaultNodeId(name, this.size);
+    return id >= 0 ? id : undefined;
+  }
+  has(name: string): boolean {
+    return defaultNodeId(name, this.size) >= 0;
+  }
+  *keys(): MapIterator<string> {
+    for (let i = 0; i < this.size; i++) yield `n${i}`;
+  }
+  *values(): MapIterator<NodeId> {
+    for (let i = 0; i < this.size; i++) yield i;
+  }
+  *entries(): MapIterator<[string, NodeId]> {
+    for (let i = 0; i < this.size; i++) yield [`n${i}`, i];
+  }
+  forEach(fn: (value: NodeId, key: string, map: ReadonlyMap<string, NodeId>) => void, thisArg?: unknown): void {
+    for (let i = 0; i < this.size; i++) fn.call(thisArg, i, `n${i}`, this);
+  }
+  [Symbol.iterator](): MapIterator<[string, NodeId]> {
+    return this.entries();
+  }
+}
+
+/**
+ * The node names of a network section as a set. Names a count in the file
+ * stands for (`counted`) are looked up by parsing, so a million-node scenario
+ * costs no hash table of a million strings; listed names get a `Set`.
+ */
+export function nodeNameSet(section: Pick<NetworkSection, 'nodes' | 'counted'>): ReadonlySet<string> {
+  return section.counted === true ? defaultNodeNameSet(section.nodes.length) : new Set(section.nodes);
+}
+
+/** The default names of `count` nodes (`n0` ... `n{count-1}`) as a set that parses instead of hashing. */
+export function defaultNodeNameSet(count: number): ReadonlySet<string> {
+  return new DefaultNameSet(count);
+}
+
+/** Node ids by name (ids in the order of `nodes`), parsed for counted names as {@link nodeNameSet} does. */
+export function nodeIdMap(section: Pick<NetworkSection, 'nodes' | 'counted'>): ReadonlyMap<string, NodeId> {
+  return section.counted === true ? new DefaultIdMap(section.nodes.length) : new Map(section.nodes.map((n, i) => [n, i]));
+}
+
 /** A latency in ms (or a distribution in ms) as the network's ns {@link DelaySpec}. */
 export function toDelaySpec(d: number | DelayDist): DelaySpec {
   if (typeof d === 'number') return milliseconds(d);
@@ -72,7 +157,7 @@ export function buildNetwork<P>(
     perLinkCounters: options.perLinkCounters ?? true,
   });
   if (section.regions !== undefined) net.setRegions(regionStarts(section.regions, section.nodes.length), regionPairs(section.regions));
-  const ids = new Map<string, NodeId>(section.nodes.map((n, i) => [n, i]));
+  const ids = nodeIdMap(section);
   for (const l of section.links) {
     const from = ids.get(l.from) as NodeId;
     const to = ids.get(l.to) as NodeId;
@@ -92,8 +177,9 @@ export function toTimedFaults(entries: readonly FaultEntry[], ids: ReadonlyMap<s
   };
   const groups = (g: readonly (readonly string[])[]): [NodeId[], NodeId[]] => {
     const a = (g[0] ?? []).map(id);
-    // A single group is partitioned from every other node.
-    const b = g.length > 1 ? g.slice(1).flat().map(id) : [...ids.values()].filter((n) => !a.includes(n));
+    // A single group is partitioned from every other node (a set: a scan of `a` per node would be quadratic).
+    const inA = new Set(a);
+    const b = g.length > 1 ? g.slice(1).flat().map(id) : [...ids.values()].filter((n) => !inA.has(n));
     return [a, b];
   };
   return entries.map((e): TimedFault => {

@@ -45,7 +45,7 @@ import {
   writeFileAtomic,
   writeOutputFolder,
 } from './files.js';
-import { canonicalJson, checkScenario, scenarioHash } from './loader.js';
+import { canonicalJson, checkScenario, scenarioHash, type Scenario } from './loader.js';
 import type { Override, Variation } from './overrides.js';
 import { DESIM_VERSION } from './package-info.js';
 import { plotDirectory } from './plot.js';
@@ -399,10 +399,48 @@ export async function runSweep(opts: SweepOptions): Promise<SweepReport> {
   if (opts.columns === 'safe') issues.push(...safeColumnClashes(opts.variations.map((v) => v.text)));
   if (issues.length > 0) throw new ScenarioError(opts.file, issues);
   const runs = planRuns(base.scenario.seed, opts.variations, opts.reps, mode);
+  // The worker threads start now and load the drivers (a warm-up job each) while this thread
+  // validates every combination below, instead of after it: their start-up no longer delays the
+  // first runs. The pool is stopped however the sweep ends.
+  const wanted = Math.max(1, Math.min(opts.jobs ?? cpus().length, runs.length));
+  const pool = wanted > 1 ? await startPool(wanted) : undefined;
+  try {
+    return await sweepRuns(opts, base.scenario, runs, issues, pool);
+  } finally {
+    await pool?.pool.destroy();
+  }
+}
+
+/** A started worker pool of `threads` threads and its warm-up jobs (each loads the worker module and the drivers). */
+interface StartedPool {
+  readonly pool: Tinypool;
+  readonly threads: number;
+  readonly warm: Promise<unknown>;
+}
+type Tinypool = InstanceType<(typeof import('tinypool'))['default']>;
+
+async function startPool(threads: number): Promise<StartedPool> {
+  const { default: Tinypool } = await import('tinypool');
+  const pool = new Tinypool({ filename: workerUrl(), minThreads: threads, maxThreads: threads, isolateWorkers: false });
+  const warm = Promise.all(Array.from({ length: threads }, () => pool.run(null)));
+  // A failed warm-up shows again on the first real job; here it must not go unhandled.
+  warm.catch(() => {});
+  return { pool, threads, warm };
+}
+
+async function sweepRuns(
+  opts: SweepOptions,
+  baseScenario: Scenario,
+  runs: readonly SweepRun[],
+  issues: Issue[],
+  started: StartedPool | undefined,
+): Promise<SweepReport> {
   // Validate every parameter combination first: bad values fail before any work. Two combinations
   // that resolve to the same scenario would be counted as replications of each other: refused.
   const seen = new Map<string, string>();
   for (let i = 0; i < runs.length && issues.length === 0; i += opts.reps) {
+    // Let the pool's threads be handed their warm-up jobs meanwhile.
+    if (started !== undefined) await new Promise((resolve) => setImmediate(resolve));
     const r = checkScenario(opts.raw, opts.drivers, runOverrides(opts.sets, opts.variations, runs[i] as SweepRun));
     const label = opts.variations.map((v, k) => `${v.text}=${JSON.stringify((runs[i] as SweepRun).values[k])}`).join(' ');
     if (!r.ok) {
@@ -418,6 +456,7 @@ export async function runSweep(opts: SweepOptions): Promise<SweepReport> {
   }
   if (issues.length > 0) throw new ScenarioError(opts.file, issues);
 
+  const base = { scenario: baseScenario };
   const baseHash = scenarioHash(base.scenario);
   const runsDir = join(opts.outDir, 'runs');
   const idPath = join(opts.outDir, 'sweep.json');
@@ -461,8 +500,8 @@ export async function runSweep(opts: SweepOptions): Promise<SweepReport> {
     finished++;
     report();
   };
-  const jobs = Math.max(1, Math.min(opts.jobs ?? cpus().length, todo.length));
-  if (jobs <= 1) {
+  const jobs = Math.max(1, Math.min(started?.threads ?? 1, todo.length));
+  if (jobs <= 1 || started === undefined) {
     for (const run of todo) {
       // Let signal handlers run between runs (a SIGINT sets shouldStop).
       await new Promise((resolve) => setImmediate(resolve));
@@ -470,10 +509,10 @@ export async function runSweep(opts: SweepOptions): Promise<SweepReport> {
       save(executeRunCaught(jobOf(run), opts.drivers));
     }
   } else {
-    const { default: Tinypool } = await import('tinypool');
-    const pool = new Tinypool({ filename: workerUrl(), minThreads: jobs, maxThreads: jobs, isolateWorkers: false });
+    const pool = started.pool;
+    await started.warm;
     let failure: unknown;
-    try {
+    {
       let next = 0;
       const lane = async (): Promise<void> => {
         while (next < todo.length && opts.shouldStop?.() !== true && failure === undefined) {
@@ -487,8 +526,6 @@ export async function runSweep(opts: SweepOptions): Promise<SweepReport> {
         }
       };
       await Promise.all(Array.from({ length: jobs }, lane));
-    } finally {
-      await pool.destroy();
     }
     // eslint-disable-next-line @typescript-eslint/only-throw-error -- the first worker failure, rethrown as caught
     if (failure !== undefined) throw failure;

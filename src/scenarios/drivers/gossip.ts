@@ -90,6 +90,7 @@ import type { GossipMessage, KvReply } from '../../protocols/gossip/wire.js';
 import { droppedTotal, type NodeId } from '../../net/network.js';
 import type { Issue, ProtocolDriver, RunContext, RunResult, ScenarioFor, WorkEstimate } from '../driver.js';
 import { unknownNode } from '../loader.js';
+import { nodeNameSet } from '../network-section.js';
 import { runPipeline, type Attached, type Recipe, type World } from '../pipeline.js';
 import { delayMs, MAX_DELAY_MS, MAX_DRIFT_PPM, MAX_DURATION_S, MIN_TIME_S, positiveS, prob, timeS } from '../schema.js';
 
@@ -507,7 +508,7 @@ function attachGossip(
 
 function checkGossip(scenario: ScenarioFor<GossipSettings, GossipWorkload>): Issue[] {
   const issues: Issue[] = [];
-  const names = new Set(scenario.network.nodes);
+  const names = nodeNameSet(scenario.network);
   scenario.workload.forEach((w, i) => {
     if (!names.has(w.node)) issues.push({ path: `workload[${i}].node`, message: unknownNode(w.node, names) });
   });

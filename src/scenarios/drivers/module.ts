@@ -28,6 +28,7 @@ import { SimHost, type NodeTraceEvent } from '../../sim/host.js';
 import type { ProtocolDriver, RunContext, RunResult, ScenarioFor } from '../driver.js';
 import { ScenarioError } from '../errors.js';
 import { unknownNode } from '../loader.js';
+import { nodeNameSet } from '../network-section.js';
 import { runPipeline, type Recipe } from '../pipeline.js';
 import { timeS } from '../schema.js';
 
@@ -233,7 +234,7 @@ export function moduleDriver(
     workloadSchema: moduleWorkloadSchema,
     traces: ['calls', 'node'],
     check(s) {
-      const names = new Set(s.network.nodes);
+      const names = nodeNameSet(s.network);
       const issues = s.workload.flatMap((w, i) => (names.has(w.node) ? [] : [{ path: `workload[${i}].node`, message: unknownNode(w.node, names) }]));
       if (s.network.nodes.length === 0) issues.push({ path: 'network.nodes', message: 'a module protocol needs a network section with nodes' });
       return issues;

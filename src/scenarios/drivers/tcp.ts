@@ -63,7 +63,7 @@ import { jainIndex, mathisBps, padhyeBps } from '../../protocols/tcp/models.js';
 import type { TcpTraceRecord } from '../../protocols/tcp/sender.js';
 import type { Issue, LinkSection, NetworkSection, ProtocolDriver, RunContext, RunResult, ScenarioFor, WorkEstimate } from '../driver.js';
 import { unknownNode } from '../loader.js';
-import { toLossSpec } from '../network-section.js';
+import { nodeNameSet, toLossSpec } from '../network-section.js';
 import { runPipeline, type Attached, type Recipe, type World } from '../pipeline.js';
 import { bandwidthBps, delayMs, lossSchema, positiveMs, positiveS, queueLimit, timeS } from '../schema.js';
 
@@ -574,7 +574,7 @@ function checkTcp(scenario: ScenarioFor<TcpSettings, never>): Issue[] {
   });
   if (onNetwork(scenario)) {
     // The path is the network's links: the dumbbell's keys would be silently ignored.
-    const names = new Set(scenario.network.nodes);
+    const names = nodeNameSet(scenario.network);
     const dumbbell = "describes the dumbbell; with a network section the path is the network's links";
     if (s.preset !== undefined) issues.push({ path: 'protocol.tcp.preset', message: `${dumbbell}: remove it` });
     if (!sameJson(s.bottleneck, DUMBBELL_DEFAULTS.bottleneck))
