@@ -1,5 +1,5 @@
 /**
- * The `tcp` scenario driver: TCP flows (Tahoe, Reno, NewReno), from the
+ * The `tcp` scenario driver: TCP flows (Tahoe, Reno, NewReno, CUBIC), from the
  * `protocol.tcp` section of a scenario file, on one of two paths:
  *
  * - the dumbbell (no `network:` section): every flow shares the bottleneck
@@ -80,7 +80,7 @@ const ssthreshPkts = () => z.union([z.int().min(2).max(MAX_INITIAL_SSTHRESH), z.
 const rwndBytes = () => z.union([z.int().min(1).max(MAX_RWND_BYTES), z.literal('unlimited')]);
 
 const flowSchema = z.strictObject({
-  /** Congestion control. */
+  /** Congestion control: tahoe, reno, newreno or cubic (RFC 9438). */
   variant: z.enum(VARIANTS).default('reno'),
   /** Name in traces and tables. Default `flow<i>`. */
   name: z.string().min(1).optional(),
