@@ -384,6 +384,10 @@ export function tcpMetrics(
     mean_rtt_s: rttWeight > 0 ? rttWeighted / rttWeight / 1e9 : NaN,
     jain_index: jainIndex(flows.map((f) => f.goodputBps)),
   };
+  // CUBIC sharing a path with other variants: the fraction of the goodput the CUBIC flows got.
+  const cubicGoodput = flows.reduce((sum, f) => sum + (f.variant === 'cubic' ? f.goodputBps : 0), 0);
+  if (flows.some((f) => f.variant === 'cubic') && flows.some((f) => f.variant !== 'cubic'))
+    m['cubic_goodput_share'] = goodput > 0 ? cubicGoodput / goodput : NaN;
   const only = flows.length === 1 ? flows[0] : undefined;
   if (only !== undefined) {
     const loss = configuredLoss;
