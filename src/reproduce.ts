@@ -4,10 +4,12 @@
  *
  *   results/<scenario>/                 every bundled scenario, run once
  *   results/tcp-mathis-padhye-sweep/    goodput against loss, 5 replications, with both model curves
+ *   results/tcp-cubic-reno-sweep/       CUBIC's share of the goodput against Reno, by bandwidth, 5 replications
  *   results/gossip-tcp-shared-link-sweep/  gossip delays with and without the bulk TCP flow, 10 replications
  *   results/tcp-fairness-sweep/         Jain's index of two equal-RTT Reno flows against the bottleneck rate, 5 replications
  *   results/tcp-rtt-fairness-sweep/     two Reno flows' goodput ratio against their RTT ratio, with the 1/RTT and 1/RTT^2 curves, 5 replications
  *   results/validation/tcp-mathis-padhye.md   the Reno vs Mathis/Padhye table (>= 1000 loss events per p)
+ *   results/validation/tcp-cubic-response.md  CUBIC vs the RFC 8312 / RFC 9438 response function (>= 1000 loss events per point)
  *   results/validation/gossip-*.md      the Demers et al. tables 1-3, Pittel, and rounds to reach
  *                                       everyone by push, pull and push-pull (rumors and anti-entropy)
  *                                       at n = 100 ... 100,000 against the recurrences (several minutes)
@@ -26,6 +28,7 @@ import { parseVaries } from './scenarios/overrides.js';
 import { runScenario } from './scenarios/runner.js';
 import { runSweep } from './scenarios/sweep.js';
 import { formatValidationTable, validationTable, VALIDATION_LOSS_RATES, VALIDATION_SACK_LOSS_RATES } from './validation/tcp.js';
+import { cubicValidationTable, formatCubicValidationTable } from './validation/tcp.js';
 import { GOSSIP_REPORTS, gossipValidationReport } from './validation/gossip.js';
 
 /** Regenerates every README table and figure under `root`; `log` gets one line per step. */
@@ -46,6 +49,10 @@ export const PUBLISHED_FILES: Readonly<Record<string, string>> = {
   'tcp-rtt-fairness-sweep-goodput_ratio.svg': 'tcp-rtt-fairness-sweep/goodput_ratio.svg',
   'tcp-rtt-fairness-sweep-aggregate.csv': 'tcp-rtt-fairness-sweep/aggregate.csv',
   'tcp-mathis-padhye.md': 'validation/tcp-mathis-padhye.md',
+  'tcp-cubic-response.md': 'validation/tcp-cubic-response.md',
+  'tcp-cubic-reno-cwnd.svg': 'tcp-cubic-reno/cwnd.svg',
+  'tcp-cubic-reno-sweep-cubic_goodput_share.svg': 'tcp-cubic-reno-sweep/cubic_goodput_share.svg',
+  'tcp-cubic-reno-sweep-aggregate.csv': 'tcp-cubic-reno-sweep/aggregate.csv',
   ...Object.fromEntries(GOSSIP_REPORTS.map((name) => [`${name}.md`, `validation/${name}.md`])),
 };
 
@@ -58,6 +65,8 @@ export async function reproduce(root: string, log: (line: string) => void, jobs?
   }
   const sweeps = [
     { scenario: 'tcp-mathis-padhye', vary: `protocol.tcp.bottleneck.loss=${VALIDATION_LOSS_RATES.join(',')}`, reps: 5 },
+    // CUBIC against Reno on one bottleneck, as the bandwidth-delay product grows.
+    { scenario: 'tcp-cubic-reno', vary: 'protocol.tcp.bottleneck.bandwidth_bps=5000000,10000000,20000000,40000000', reps: 5 },
     // The bulk flow off (nothing to send) and on, on the link the gossip replicas share.
     { scenario: 'gossip-tcp-shared-link', vary: 'protocol.tcp.flows[0].bytes=0,unlimited', reps: 10 },
     // Two equal-RTT Reno flows at four bottleneck rates; and the second flow's RTT stretched from 40 to 240 ms.
@@ -88,6 +97,9 @@ export async function reproduce(root: string, log: (line: string) => void, jobs?
   const tcpSack = formatValidationTable(validationTable({ sack: true }, VALIDATION_SACK_LOSS_RATES));
   log(`validation/tcp-mathis-padhye-sack.md:\n${tcpSack}`);
   const tables: Record<string, string> = { 'tcp-mathis-padhye': tcp, 'tcp-mathis-padhye-sack': tcpSack };
+  const tcpCubic = formatCubicValidationTable(cubicValidationTable());
+  log(`validation/tcp-cubic-response.md:\n${tcpCubic}`);
+  tables['tcp-cubic-response'] = tcpCubic;
   for (const name of GOSSIP_REPORTS) {
     const text = gossipValidationReport(name);
     tables[name] = text;

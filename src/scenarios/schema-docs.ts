@@ -193,7 +193,9 @@ export const FIELD_DOCS: Readonly<Record<string, FieldDoc>> = {
     text: 'rfc: the ACK that ends fast recovery only deflates cwnd to ssthresh; linux: it also counts toward window growth (Linux, ns-3)',
   },
   'protocol.tcp.flows': { text: 'The TCP flows, one sender and receiver each' },
-  'protocol.tcp.flows[].variant': { text: 'Congestion control: tahoe, reno or newreno' },
+  'protocol.tcp.flows[].variant': {
+    text: 'Congestion control: tahoe, reno, newreno or cubic (RFC 9438, beta 0.7, C 0.4; NewReno recovery, RFC 6675 with sack)',
+  },
   'protocol.tcp.flows[].name': { text: 'Name in traces and tables (default flow<i>)' },
   'protocol.tcp.flows[].start_s': { text: 'When the application starts sending', unit: 's' },
   'protocol.tcp.flows[].extra_rtt_ms': { text: "Delay added to this flow's RTT, on its own return link", unit: 'ms' },

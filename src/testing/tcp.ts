@@ -49,7 +49,7 @@ export interface TcpCase {
 
 /** Options of {@link tcpCaseArb}. */
 export interface TcpCaseOptions {
-  /** Variants to draw from. Default all three. */
+  /** Variants to draw from. Default all of them (tahoe, reno, newreno, cubic). */
   readonly variants?: readonly Variant[];
   /** Largest transfer (bytes). Default 30,000. */
   readonly maxBytes?: number;
@@ -63,7 +63,7 @@ export interface TcpCaseOptions {
   readonly healBy_s?: number;
   /** At most this many fault episodes. Default 3. */
   readonly maxFaults?: number;
-  /** Draw SACK flows (then give Reno or NewReno variants: Tahoe has no fast recovery for SACK). Default false. */
+  /** Draw SACK flows (then give Reno, NewReno or CUBIC variants: Tahoe has no fast recovery for SACK). Default false. */
   readonly sack?: boolean;
 }
 

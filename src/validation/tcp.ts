@@ -24,6 +24,7 @@
  * should reach the square-root law computed with the packet loss rate.
  */
 import { seconds } from '../kernel/time.js';
+import { cubicAverageWindow, cubicRenoFriendlyWindow } from '../protocols/tcp/congestion/cubic.js';
 import { buildWorld, uniformNetwork } from '../scenarios/pipeline.js';
 import { buildDumbbell, tcpMetrics, tcpSectionSchema, type TcpSettings } from '../scenarios/drivers/tcp.js';
 
@@ -152,6 +153,153 @@ export function formatValidationTable(rows: readonly ValidationRow[]): string {
       `| ${r.p} | ${r.simulatedS} | ${r.lossEvents} | ${r.timeouts} | ${r.meanRttS.toFixed(4)} | ${r.t0S.toFixed(3)} | ` +
         `${(r.goodputBps / 1e6).toFixed(3)} | ${(r.mathisBps / 1e6).toFixed(3)} | ${(r.padhyeBps / 1e6).toFixed(3)} | ` +
         `${r.ratioMathis.toFixed(3)} | ${r.ratioPadhye.toFixed(3)} | ${r.pass ? 'yes' : 'NO'} |`,
+    );
+  }
+  return lines.join('\n');
+}
+
+/*
+ * CUBIC against its response function (RFC 8312 section 5.1, kept in RFC 9438 section 5.1): in its
+ * cubic region, with one loss every 1/p packets, CUBIC's average window is
+ * (C (3 + beta) / (4 (1 - beta)))^(1/4) * RTT^(3/4) / p^(3/4) segments, its throughput that much per
+ * RTT. The derivation counts the packets of one congestion epoch (from one window reduction to the
+ * next), so p is the loss-event rate: window reductions per data packet sent. With random loss and
+ * SACK several drops often fall in one recovery and make one event; the table gives the model at the
+ * measured event rate (the criterion) and at the configured drop rate p.
+ *
+ * The cubic region is where the cubic average window exceeds the Reno-friendly one, sqrt(3 / (2 p))
+ * segments (RFC 9438 section 4.3 makes CUBIC take the larger): RTT > about 1.22 p^(1/3) seconds. The
+ * sweep takes (RTT, p) points with the cubic window at least 1.4 times the Reno-friendly one (the
+ * `regionRatio` column), so the cubic curve governs; nearer the boundary the Reno-friendly estimate
+ * lifts the window above the model.
+ *
+ * Setup: the Reno table's (one flow, no delayed ACKs, MSS 1460 bytes, minimum RTO 1 s, a 1 Gbps
+ * bottleneck with a 10,000-packet queue so the window is loss-limited, Bernoulli loss p on data
+ * segments, none on ACKs), the RTT split evenly between the two directions, SACK recovery (RFC 6675
+ * with limited transmit and PRR, as Linux runs CUBIC), each run until at least `minLossEvents` loss
+ * events. The model uses the measured mean RTT. Criterion: goodput within 20% of the model at the
+ * measured loss-event rate.
+ */
+
+/** The (RTT s, p) points of the CUBIC table: all in the cubic region (see {@link cubicRegionRatio}). */
+export const CUBIC_VALIDATION_POINTS: readonly (readonly [number, number])[] = [
+  [0.1, 0.0001],
+  [0.2, 0.0005],
+  [0.2, 0.001],
+  [0.4, 0.001],
+  [0.4, 0.002],
+  [0.4, 0.005],
+  [0.8, 0.01],
+];
+
+/** The cubic average window over the Reno-friendly one at (RTT, p): above 1, the cubic region. */
+export function cubicRegionRatio(rttS: number, p: number): number {
+  return cubicAverageWindow(rttS, p) / cubicRenoFriendlyWindow(p);
+}
+
+/** One row of the CUBIC table. */
+export interface CubicValidationRow {
+  /** Configured base RTT (s) and Bernoulli loss probability of data segments. */
+  readonly rttS: number;
+  readonly p: number;
+  /** The cubic average window over the Reno-friendly one at the configured RTT and p. */
+  readonly regionRatio: number;
+  readonly simulatedS: number;
+  readonly dataPackets: number;
+  readonly lossEvents: number;
+  /** Loss events per data packet sent (the model's p). */
+  readonly lossEventRate: number;
+  readonly timeouts: number;
+  readonly meanRttS: number;
+  readonly goodputBps: number;
+  /** Mean window (segments per RTT) implied by the goodput: goodput * mean RTT / MSS. */
+  readonly windowSegs: number;
+  /** The response function's window at the mean RTT and the loss-event rate, and at the configured p. */
+  readonly modelWindowSegs: number;
+  readonly modelWindowAtPSegs: number;
+  /** windowSegs / modelWindowSegs (the criterion) and windowSegs / modelWindowAtPSegs. */
+  readonly ratio: number;
+  readonly ratioAtP: number;
+  readonly pass: boolean;
+}
+
+/** Options of {@link validateCubic}. */
+export interface CubicValidationOptions {
+  /** Run until at least this many loss events. Default 1000. */
+  readonly minLossEvents?: number;
+  /** Root seed. Default 1. */
+  readonly seed?: number;
+  /** Simulated time per step between loss-event checks (s). Default 50. */
+  readonly stepS?: number;
+  /** SACK recovery (RFC 6675, limited transmit and PRR). Default true. */
+  readonly sack?: boolean;
+}
+
+/** Runs one point of the CUBIC table. */
+export function validateCubic(rttS: number, p: number, options: CubicValidationOptions = {}): CubicValidationRow {
+  const minEvents = options.minLossEvents ?? 1000;
+  const stepNs = seconds(options.stepS ?? 50);
+  const oneWayMs = (rttS * 1000) / 2;
+  const settings: TcpSettings = tcpSectionSchema.parse({
+    ...VALIDATION_SECTION,
+    bottleneck: { ...VALIDATION_SECTION.bottleneck, delay_ms: oneWayMs, loss: p },
+    return_path: { ...VALIDATION_SECTION.return_path, delay_ms: oneWayMs },
+    flows: [{ variant: 'cubic', name: 'cubic' }],
+    sack: options.sack ?? true,
+  });
+  const world = buildWorld(`${options.seed ?? 1}/cubic/rtt=${rttS}/p=${p}`, uniformNetwork(0, {}), { perLinkCounters: false });
+  const bed = buildDumbbell(world, settings);
+  bed.start();
+  const sender = bed.sender(0);
+  let t = 0;
+  do {
+    t += stepNs;
+    world.sim.run({ until: t });
+  } while (sender.stats.fastRetransmits + sender.stats.firstTimeouts < minEvents);
+  const f = bed.summary(t)[0];
+  if (f === undefined) throw new Error('internal: the CUBIC validation run has no flow');
+  const meanRttS = f.meanRttNs / 1e9;
+  const lossEventRate = f.lossEvents / f.segmentsSent;
+  const windowSegs = (f.goodputBps * meanRttS) / (settings.mss_bytes * 8);
+  const modelWindowSegs = cubicAverageWindow(meanRttS, lossEventRate);
+  const modelWindowAtPSegs = cubicAverageWindow(meanRttS, p);
+  const ratio = windowSegs / modelWindowSegs;
+  return {
+    rttS,
+    p,
+    regionRatio: cubicRegionRatio(rttS, p),
+    simulatedS: t / 1e9,
+    dataPackets: f.segmentsSent,
+    lossEvents: f.lossEvents,
+    lossEventRate,
+    timeouts: f.timeouts,
+    meanRttS,
+    goodputBps: f.goodputBps,
+    windowSegs,
+    modelWindowSegs,
+    modelWindowAtPSegs,
+    ratio,
+    ratioAtP: windowSegs / modelWindowAtPSegs,
+    pass: ratio >= 0.8 && ratio <= 1.2,
+  };
+}
+
+/** The CUBIC table: every point of {@link CUBIC_VALIDATION_POINTS}. */
+export function cubicValidationTable(options: CubicValidationOptions = {}, points = CUBIC_VALIDATION_POINTS): CubicValidationRow[] {
+  return points.map(([rtt, p]) => validateCubic(rtt, p, options));
+}
+
+/** The CUBIC table as Markdown (for the README). */
+export function formatCubicValidationTable(rows: readonly CubicValidationRow[]): string {
+  const lines = [
+    '| RTT s | p | cubic / Reno-friendly | simulated s | loss events | event rate | timeouts | mean RTT s | goodput Mbps | window segs | model segs (event rate) | /model | model segs (p) | /model (p) | pass |',
+    '|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|',
+  ];
+  for (const r of rows) {
+    lines.push(
+      `| ${r.rttS} | ${r.p} | ${r.regionRatio.toFixed(2)} | ${r.simulatedS} | ${r.lossEvents} | ${r.lossEventRate.toPrecision(3)} | ${r.timeouts} | ` +
+        `${r.meanRttS.toFixed(4)} | ${(r.goodputBps / 1e6).toFixed(3)} | ${r.windowSegs.toFixed(1)} | ${r.modelWindowSegs.toFixed(1)} | ` +
+        `${r.ratio.toFixed(3)} | ${r.modelWindowAtPSegs.toFixed(1)} | ${r.ratioAtP.toFixed(3)} | ${r.pass ? 'yes' : 'NO'} |`,
     );
   }
   return lines.join('\n');

@@ -1,5 +1,5 @@
 /**
- * desim/testing's TCP delivery property, in CI: 240 cases, 80 per variant, each a small transfer
+ * desim/testing's TCP delivery property, in CI: 80 cases per variant (tahoe, reno, newreno, cubic) and 80 SACK ones, each a small transfer
  * over a link with up to 30% loss both ways, jitter (reordering), duplication and a drop-tail queue
  * of 2, 10 or 1000 packets, with partitions, holds, crashes, loss and latency episodes that heal.
  * Every byte must arrive exactly once and in order, and the sender's invariants must hold after
@@ -33,14 +33,20 @@ describe('desim/testing: TCP delivers every byte once, in order, under loss, reo
     });
   }
 
-  it('sack (reno and newreno, limited transmit and PRR on): 80 cases', () => {
+  it('sack (reno, newreno and cubic, limited transmit and PRR on): 80 cases', () => {
     const r = checkTcpDelivery({
       name: 'tcp-sack',
       counterexampleDir: tmp,
-      cases: tcpCaseArb({ variants: ['reno', 'newreno'], sack: true }),
+      cases: tcpCaseArb({ variants: ['reno', 'newreno', 'cubic'], sack: true }),
       params: fcParams({ numRuns: 80 }),
     });
     expect(r.numRuns).toBe(80);
+  });
+
+  it('every variant is drawn by default, cubic included', () => {
+    const drawn = new Set(fc.sample(tcpCaseArb(), { seed: 7, numRuns: 200 }).map((c) => c.variant));
+    expect([...drawn].sort()).toEqual([...VARIANTS].sort());
+    expect(drawn.has('cubic')).toBe(true);
   });
 
   it('a SACK case replays as a SACK flow (its scenario file says sack: true)', () => {

@@ -1,4 +1,4 @@
-/** Packet-level TCP (Tahoe, Reno, NewReno, SACK recovery): the public exports of `src/protocols/tcp`. */
+/** Packet-level TCP (Tahoe, Reno, NewReno, CUBIC, SACK recovery): the public exports of `src/protocols/tcp`. */
 export {
   congestionState,
   createControlBlock,
@@ -8,8 +8,15 @@ export {
   type TcpControlBlock,
 } from './control-block.js';
 export {
+  CUBIC_BETA,
+  CUBIC_C,
   VARIANTS,
   congestionOps,
+  createCubic,
+  cubicAverageWindow,
+  cubicK,
+  cubicRenoFriendlyWindow,
+  cubicWindow,
   newreno,
   reno,
   renoFamily,
@@ -17,6 +24,9 @@ export {
   renoSsThresh,
   tahoe,
   type CongestionOps,
+  type Cubic,
+  type CubicOptions,
+  type CubicState,
   type LossRecovery,
   type Variant,
 } from './congestion/index.js';

@@ -252,7 +252,7 @@ export interface SenderStats {
 const DEFAULT_TIMERS: SenderTimerNames = { open: 'open', rto: 'rto' };
 const NEVER: TraceGate = Object.freeze({ active: false });
 
-/** A TCP sender (Tahoe, Reno or NewReno by its {@link CongestionOps}), a sans-I/O protocol node. */
+/** A TCP sender (Tahoe, Reno, NewReno or CUBIC by its {@link CongestionOps}), a sans-I/O protocol node. */
 export class TcpSender implements ProtocolNode<TcpPacket> {
   /** The control block the congestion-control algorithm works on. */
   readonly tcb: TcpControlBlock;
@@ -472,7 +472,7 @@ export class TcpSender implements ProtocolNode<TcpPacket> {
         tcb.cwndCount = 0;
         this.dupacks = 0;
         event = 'recovery_exit';
-        if (this.linuxExit) this.ops.increaseWindow(tcb, bytesAcked); // Linux, ns-3: the exit ACK counts
+        if (this.linuxExit) this.ops.increaseWindow(tcb, bytesAcked, now); // Linux, ns-3: the exit ACK counts
       } else {
         // NewReno partial ACK, RFC 6582 3.2 step 3: resend the next hole, partial deflation. The
         // timer restarts on the first partial ACK only ("Impatient"), before the resend so that
@@ -486,7 +486,7 @@ export class TcpSender implements ProtocolNode<TcpPacket> {
       }
     } else {
       this.dupacks = 0;
-      this.ops.increaseWindow(tcb, bytesAcked);
+      this.ops.increaseWindow(tcb, bytesAcked, now);
     }
 
     if (this.sndUna >= this.highTx) {
@@ -535,7 +535,7 @@ export class TcpSender implements ProtocolNode<TcpPacket> {
         tcb.cwndCount = 0;
         this.dupacks = 0;
         event = 'recovery_exit';
-        if (this.linuxExit && bytesAcked > 0) this.ops.increaseWindow(tcb, bytesAcked); // Linux, ns-3: the exit ACK counts
+        if (this.linuxExit && bytesAcked > 0) this.ops.increaseWindow(tcb, bytesAcked, now); // Linux, ns-3: the exit ACK counts
         this.sendData(now);
       } else {
         if (bytesAcked === 0) this.dupacks++;
@@ -544,7 +544,7 @@ export class TcpSender implements ProtocolNode<TcpPacket> {
     } else {
       if (bytesAcked > 0) {
         this.dupacks = 0; // step 1
-        this.ops.increaseWindow(tcb, bytesAcked);
+        this.ops.increaseWindow(tcb, bytesAcked, now);
       } else this.dupacks++;
       // HighACK > RecoveryPoint: not while a timeout's go-back-N is still below its recover. (NewReno's
       // stricter "covers more than recover" guards against duplicates of segments resent after a
@@ -857,6 +857,7 @@ export class TcpSender implements ProtocolNode<TcpPacket> {
     this.rtt.backoff(); // RFC 6298 5.5
     this.sndNxt = this.sndUna; // go back N
     this.rtoDeadlineNs = -1;
+    if (this.ops.timeout !== undefined) this.ops.timeout(tcb);
     this.sendData(now); // resends sndUna and restarts the timer (5.4, 5.6)
     this.emit(now, 'timeout');
     this.flushTimer();

@@ -1,5 +1,5 @@
 /**
- * The `tcp` scenario driver: TCP flows (Tahoe, Reno, NewReno), from the
+ * The `tcp` scenario driver: TCP flows (Tahoe, Reno, NewReno, CUBIC), from the
  * `protocol.tcp` section of a scenario file, on one of two paths:
  *
  * - the dumbbell (no `network:` section): every flow shares the bottleneck
@@ -80,7 +80,7 @@ const ssthreshPkts = () => z.union([z.int().min(2).max(MAX_INITIAL_SSTHRESH), z.
 const rwndBytes = () => z.union([z.int().min(1).max(MAX_RWND_BYTES), z.literal('unlimited')]);
 
 const flowSchema = z.strictObject({
-  /** Congestion control. */
+  /** Congestion control: tahoe, reno, newreno or cubic (RFC 9438). */
   variant: z.enum(VARIANTS).default('reno'),
   /** Name in traces and tables. Default `flow<i>`. */
   name: z.string().min(1).optional(),
@@ -384,6 +384,10 @@ export function tcpMetrics(
     mean_rtt_s: rttWeight > 0 ? rttWeighted / rttWeight / 1e9 : NaN,
     jain_index: jainIndex(flows.map((f) => f.goodputBps)),
   };
+  // CUBIC sharing a path with other variants: the fraction of the goodput the CUBIC flows got.
+  const cubicGoodput = flows.reduce((sum, f) => sum + (f.variant === 'cubic' ? f.goodputBps : 0), 0);
+  if (flows.some((f) => f.variant === 'cubic') && flows.some((f) => f.variant !== 'cubic'))
+    m['cubic_goodput_share'] = goodput > 0 ? cubicGoodput / goodput : NaN;
   const only = flows.length === 1 ? flows[0] : undefined;
   if (only !== undefined) {
     const loss = configuredLoss;
