@@ -220,6 +220,10 @@ export const FIELD_DOCS: Readonly<Record<string, FieldDoc>> = {
   },
   'protocol.swim.awareness_max_multiplier': { text: "Lifeguard: a member's health score ranges over 0 to this - 1", unit: 'unitless (multiplier)' },
   'protocol.swim.reconnect_interval_s': { text: 'How often a member syncs its table with one member it holds dead; 0 turns it off', unit: 's' },
+  'protocol.swim.push_pull_interval_s': {
+    text: 'How often a member syncs its table with one random live member (times ceil(log2 n - 5) + 1 above 32 members); 0 turns it off',
+    unit: 's',
+  },
   'protocol.swim.phase': { text: 'aligned: every member starts its periods at multiples of T; random: each its own offset' },
   'protocol.swim.initial': { text: 'The group at time 0: all nodes, or the first N (the rest may join later)', unit: 'nodes' },
   'protocol.swim.seeds': { text: 'Nodes a joining or restarted member syncs with, in turn (default: the initial members)' },

@@ -229,6 +229,7 @@ const FIXTURES: Record<string, Record<string, unknown>> = {
         suspicion_max_timeout_mult: 4,
         awareness_max_multiplier: 4,
         reconnect_interval_s: 2,
+        push_pull_interval_s: 2,
         initial: 3,
         churn: { from_s: 1, to_s: 3, joins_per_second: 1, failures_per_second: 1 },
       },

@@ -71,7 +71,7 @@ describe('SwimCluster', () => {
 
   it('sends about two messages per member per period in a quiet group (a ping and an ack), whatever n', () => {
     for (const n of [10, 60]) {
-      const { sim, cluster } = group(n, 0, { reconnectIntervalNs: 0 });
+      const { sim, cluster } = group(n, 0, { reconnectIntervalNs: 0, pushPullIntervalNs: 0 });
       sim.run({ until: 30 * S });
       const perMemberPeriod = cluster.totalSent().messages / (cluster.metrics.memberTimeNs(sim.now) / S);
       expect(perMemberPeriod).toBeGreaterThan(1.8);

@@ -43,6 +43,13 @@ export interface SwimConfig {
    * 0 = off. Default 30 s (Serf's). The first comes 0.5 to 1.5 intervals after start, at random.
    */
   readonly reconnectIntervalNs: number;
+  /**
+   * Every this many ns (scaled up for large groups as memberlist's pushPullScale: times
+   * ceil(log2 n - log2 32) + 1 above 32 members) a member syncs its whole table with one random live
+   * member (memberlist's push-pull, default 30 s): the anti-entropy that repairs an update the
+   * piggybacking missed. 0 = off.
+   */
+  readonly pushPullIntervalNs: number;
   /** Phase of the periods. Default `random`. */
   readonly phase: SwimPhase;
 }
@@ -60,6 +67,7 @@ export const DEFAULT_SWIM_CONFIG: SwimConfig = {
   suspicionMaxTimeoutMult: 6,
   awarenessMaxMultiplier: 8,
   reconnectIntervalNs: 30_000_000_000,
+  pushPullIntervalNs: 30_000_000_000,
   phase: 'random',
 };
 
@@ -82,4 +90,10 @@ export function dynamicSuspicionTimeoutNs(minNs: number, maxNs: number, k: numbe
   if (k < 1) return minNs;
   const frac = Math.log(confirmations + 1) / Math.log(k + 1);
   return Math.max(minNs, Math.floor(maxNs - (maxNs - minNs) * frac));
+}
+
+/** The push-pull interval (ns) in a group of `n` members: memberlist's pushPullScale above 32 members. */
+export function pushPullIntervalNs(baseNs: number, n: number): number {
+  if (n <= 32) return baseNs;
+  return baseNs * (Math.ceil(Math.log2(n) - Math.log2(32)) + 1);
 }

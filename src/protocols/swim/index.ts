@@ -4,6 +4,6 @@
  */
 export { SwimNode } from './node.js';
 export type { ChangeVia, MemberInfo, MemberState, SwimCall, SwimCounters, SwimNodeOptions, SwimReply } from './node.js';
-export { DEFAULT_SWIM_CONFIG, dynamicSuspicionTimeoutNs, retransmitLimit, suspicionTimeoutNs } from './config.js';
+export { DEFAULT_SWIM_CONFIG, dynamicSuspicionTimeoutNs, pushPullIntervalNs, retransmitLimit, suspicionTimeoutNs } from './config.js';
 export type { SwimConfig, SwimPhase } from './config.js';
 export { HEADER_BYTES, UPDATE_BYTES, messageBytes, type SwimMessage, type Update, type UpdateKind } from './wire.js';

@@ -36,7 +36,9 @@
  * restarted member syncs again the same way, learns the incarnation at which
  * it was declared dead and refutes it with a higher one. Every
  * `reconnectIntervalNs` a member also syncs with one member it holds dead
- * (Serf's reconnect), so the sides of a healed partition merge again; a
+ * (Serf's reconnect), so the sides of a healed partition merge again, and
+ * every `pushPullIntervalNs` with one random live member (memberlist's
+ * push-pull anti-entropy: it repairs an update the piggybacking missed); a
  * table's `dead` records are merged as `suspect` (memberlist's push-pull), so
  * a live member gets the chance to refute. A graceful leave spreads `left`
  * (to k + 1 members at once) and the member goes silent.
@@ -55,7 +57,7 @@
  */
 import type { Action, NodeId, ProtocolNode, Rng, Time } from '../sans-io.js';
 import { Outbox } from '../sans-io.js';
-import { dynamicSuspicionTimeoutNs, retransmitLimit, suspicionTimeoutNs, type SwimConfig } from './config.js';
+import { dynamicSuspicionTimeoutNs, pushPullIntervalNs, retransmitLimit, suspicionTimeoutNs, type SwimConfig } from './config.js';
 import { messageBytes, type SwimMessage, type Update, type UpdateKind } from './wire.js';
 
 /** A member's state in a table. */
@@ -199,6 +201,7 @@ export class SwimNode implements ProtocolNode<SwimMessage, SwimCall, SwimReply> 
     // Reconnects at a random phase, so members do not all sync at one instant.
     if (this.config.reconnectIntervalNs > 0)
       this.out.setTimer('reconnect', now + Math.floor((0.5 + this.rng.uniform()) * this.config.reconnectIntervalNs));
+    if (this.config.pushPullIntervalNs > 0) this.out.setTimer('push-pull', now + Math.floor((0.5 + this.rng.uniform()) * this.pushPullNs()));
     if (this.suspicions.size > 0) this.armSuspicionTimer();
     if (restart || !this.joined) {
       // A restarted member syncs with a seed or a member it knew, to learn what the group thinks of it.
@@ -270,6 +273,10 @@ export class SwimNode implements ProtocolNode<SwimMessage, SwimCall, SwimReply> 
       case 'reconnect':
         this.reconnect();
         this.out.setTimer('reconnect', now + this.config.reconnectIntervalNs);
+        break;
+      case 'push-pull':
+        if (this.joined) this.trySync(false);
+        this.out.setTimer('push-pull', now + this.pushPullNs());
         break;
     }
   }
@@ -573,9 +580,10 @@ export class SwimNode implements ProtocolNode<SwimMessage, SwimCall, SwimReply> 
 
   // ---- join, sync, reconnect, leave ----------------------------------------
 
-  private trySync(): void {
+  /** Sends its table to a seed (joining) or to a random live member (push-pull, or no seeds). */
+  private trySync(useSeeds = true): void {
     let to: NodeId | undefined;
-    if (this.seeds.length > 0) {
+    if (useSeeds && this.seeds.length > 0) {
       to = this.seeds[this.seedIdx % this.seeds.length];
       this.seedIdx++;
     } else {
@@ -583,7 +591,7 @@ export class SwimNode implements ProtocolNode<SwimMessage, SwimCall, SwimReply> 
       to = live[Math.floor(this.rng.uniform() * live.length)];
     }
     if (to === undefined) {
-      this.joined = true; // alone: nothing to join
+      if (useSeeds) this.joined = true; // alone: nothing to join
       return;
     }
     this.send(to, { type: 'sync', reply: false, members: this.table(), updates: [] });
@@ -601,6 +609,8 @@ export class SwimNode implements ProtocolNode<SwimMessage, SwimCall, SwimReply> 
   private merge(from: NodeId, records: readonly Update[], now: Time): void {
     const joining = !this.joined;
     this.joined = true;
+    // A joiner announces itself (memberlist's join broadcasts the node's own alive).
+    if (joining) this.enqueue({ kind: 'alive', node: this.id, incarnation: this.incarnation, from: this.id });
     for (const r of records) {
       const u: Update = r.kind === 'dead' ? { kind: 'suspect', node: r.node, incarnation: r.incarnation, from } : r;
       // A joiner takes the table quietly (it would flood its piggybacks); the record about the sender always spreads.
@@ -628,7 +638,7 @@ export class SwimNode implements ProtocolNode<SwimMessage, SwimCall, SwimReply> 
     this.setState(this.id, LEFT, this.incarnation);
     this.emit(this.id, LEFT, this.incarnation, 'self');
     this.left = true;
-    for (const t of ['probe', 'ack', 'relay', 'suspect', 'reconnect']) this.out.cancelTimer(t);
+    for (const t of ['probe', 'ack', 'relay', 'suspect', 'reconnect', 'push-pull']) this.out.cancelTimer(t);
   }
 
   // ---- helpers ---------------------------------------------------------------
@@ -678,6 +688,10 @@ export class SwimNode implements ProtocolNode<SwimMessage, SwimCall, SwimReply> 
       if (s === ALIVE || s === SUSPECT) v.push(m);
     }
     return v;
+  }
+
+  private pushPullNs(): number {
+    return pushPullIntervalNs(this.config.pushPullIntervalNs, this.liveCount);
   }
 
   private addToProbeList(node: NodeId): void {

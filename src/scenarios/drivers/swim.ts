@@ -19,6 +19,7 @@
  *     suspicion_max_timeout_mult: 6    # Lifeguard: the longest timeout, in base timeouts
  *     awareness_max_multiplier: 8      # Lifeguard: health score 0 .. this - 1
  *     reconnect_interval_s: 30         # sync with a member held dead this often; 0 = off
+ *     push_pull_interval_s: 30         # sync with a random live member this often (scaled above 32 members); 0 = off
  *     phase: random                    # aligned | random
  *     initial: all                     # or N: the first N nodes form the group at time 0
  *     seeds: []                        # whom joiners sync with (default: the initial members)
@@ -73,6 +74,11 @@ const swimSectionShape = z.strictObject({
     .min(0)
     .max(MAX_DURATION_S)
     .default(D.reconnectIntervalNs / 1e9),
+  push_pull_interval_s: z
+    .number()
+    .min(0)
+    .max(MAX_DURATION_S)
+    .default(D.pushPullIntervalNs / 1e9),
   phase: z.enum(['aligned', 'random']).default(D.phase),
   initial: z.union([z.literal('all'), z.int().min(1).max(1_000_000)]).default('all'),
   seeds: z.array(z.string()).default([]),
@@ -115,6 +121,7 @@ export function toSwimConfig(s: SwimSettings): SwimConfig {
     suspicionMaxTimeoutMult: s.suspicion_max_timeout_mult,
     awarenessMaxMultiplier: s.awareness_max_multiplier,
     reconnectIntervalNs: seconds(s.reconnect_interval_s),
+    pushPullIntervalNs: seconds(s.push_pull_interval_s),
     phase: s.phase,
   };
 }

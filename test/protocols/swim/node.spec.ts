@@ -10,6 +10,7 @@ import type { Action } from '../../../src/protocols/sans-io.js';
 import {
   DEFAULT_SWIM_CONFIG,
   dynamicSuspicionTimeoutNs,
+  pushPullIntervalNs,
   retransmitLimit,
   suspicionTimeoutNs,
   type SwimConfig,
@@ -327,6 +328,23 @@ describe('SwimNode join and leave', () => {
     expect(d.pollActions()).toEqual([]);
     d.handleCall({ op: 'join', seeds: [1] }, 2);
     expect(sends(d.pollActions())).toMatchObject([{ to: 1, msg: { type: 'sync' } }]);
+  });
+
+  it('push-pull: every interval it sends its table to a random live member, who answers with its own', () => {
+    const m = member(0, 4, { pushPullIntervalNs: 30 * S });
+    m.start(0);
+    const at = timerAt(m.pollActions(), 'push-pull') as number;
+    expect(at).toBeGreaterThanOrEqual(15 * S);
+    expect(at).toBeLessThan(45 * S);
+    m.handleTimer('push-pull', at);
+    const acts = m.pollActions();
+    const [sync] = sends(acts);
+    expect(sync?.msg).toMatchObject({ type: 'sync', reply: false });
+    expect(sync?.msg.type === 'sync' ? sync.msg.members.length : 0).toBe(4);
+    expect(timerAt(acts, 'push-pull')).toBe(at + 30 * S);
+    expect(pushPullIntervalNs(30 * S, 32)).toBe(30 * S);
+    expect(pushPullIntervalNs(30 * S, 64)).toBe(60 * S);
+    expect(pushPullIntervalNs(30 * S, 1000)).toBe(6 * 30 * S);
   });
 
   it('lists its table through the members call', () => {
