@@ -29,6 +29,8 @@ export interface ChangeRecord {
   readonly atNs: number;
   /** A failure: first suspicion (or death) raised by a failed probe, or -1. */
   detectedNs: number;
+  /** A failure: first time a member declared it dead on its own (an expired suspicion, or a failed probe without suspicion), or -1. */
+  confirmedNs: number;
   /** First instant every live member held the new state, or -1. */
   allKnowNs: number;
 }
@@ -92,7 +94,7 @@ export class SwimMetrics {
       // It no longer counts as a knower of other changes.
       for (const o of this.open.values()) if (o.knowers.has(id)) o.liveKnowers--;
     }
-    const record: ChangeRecord = { kind, node: id, atNs: nowNs, detectedNs: -1, allKnowNs: -1 };
+    const record: ChangeRecord = { kind, node: id, atNs: nowNs, detectedNs: -1, confirmedNs: -1, allKnowNs: -1 };
     this.changes.push(record);
     this.open.set(id, { record, knowers: new Set(), liveKnowers: 0 });
     this.checkAll(nowNs);
@@ -111,6 +113,7 @@ export class SwimMetrics {
     if (o === undefined) return;
     const r = o.record;
     if (r.kind === 'fail' && r.detectedNs < 0 && via === 'probe' && (state === 'suspect' || state === 'dead')) r.detectedNs = nowNs;
+    if (r.kind === 'fail' && r.confirmedNs < 0 && originated && state === 'dead') r.confirmedNs = nowNs;
     const knows = r.kind === 'join' ? state === 'alive' || state === 'suspect' : state === 'dead' || state === 'left';
     const had = o.knowers.has(observer);
     if (knows && !had) {
