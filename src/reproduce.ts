@@ -10,6 +10,7 @@
  *   results/tcp-rtt-fairness-sweep/     two Reno flows' goodput ratio against their RTT ratio, with the 1/RTT and 1/RTT^2 curves, 5 replications
  *   results/validation/tcp-mathis-padhye.md   the Reno vs Mathis/Padhye table (>= 1000 loss events per p)
  *   results/validation/tcp-cubic-response.md  CUBIC vs the RFC 8312 / RFC 9438 response function (>= 1000 loss events per point)
+ *   results/validation/swim.md         SWIM's first detection, dissemination and message load at n = 100 ... 1,000
  *   results/validation/gossip-*.md      the Demers et al. tables 1-3, Pittel, and rounds to reach
  *                                       everyone by push, pull and push-pull (rumors and anti-entropy)
  *                                       at n = 100 ... 100,000 against the recurrences (several minutes)
@@ -30,6 +31,7 @@ import { runSweep } from './scenarios/sweep.js';
 import { formatValidationTable, validationTable, VALIDATION_LOSS_RATES, VALIDATION_SACK_LOSS_RATES } from './validation/tcp.js';
 import { cubicValidationTable, formatCubicValidationTable } from './validation/tcp.js';
 import { GOSSIP_REPORTS, gossipValidationReport } from './validation/gossip.js';
+import { swimValidationReport } from './validation/swim.js';
 
 /** Regenerates every README table and figure under `root`; `log` gets one line per step. */
 /** What the README shows: published file name → where reproduce wrote it, relative to its root. */
@@ -54,6 +56,7 @@ export const PUBLISHED_FILES: Readonly<Record<string, string>> = {
   'tcp-cubic-reno-sweep-cubic_goodput_share.svg': 'tcp-cubic-reno-sweep/cubic_goodput_share.svg',
   'tcp-cubic-reno-sweep-aggregate.csv': 'tcp-cubic-reno-sweep/aggregate.csv',
   ...Object.fromEntries(GOSSIP_REPORTS.map((name) => [`${name}.md`, `validation/${name}.md`])),
+  'swim.md': 'validation/swim.md',
 };
 
 export async function reproduce(root: string, log: (line: string) => void, jobs?: number, publish?: string): Promise<void> {
@@ -105,6 +108,9 @@ export async function reproduce(root: string, log: (line: string) => void, jobs?
     tables[name] = text;
     log(`validation/${name}.md:\n${text}`);
   }
+  const swim = swimValidationReport();
+  tables['swim'] = swim;
+  log(`validation/swim.md:\n${swim}`);
   await writeOutputFolder(join(root, 'validation'), 'validation', { flag: '--out' }, async (tmp) => {
     for (const [name, text] of Object.entries(tables)) writeFileAtomic(join(tmp, `${name}.md`), text + '\n');
     const files = [...Object.keys(tables).map((n) => `${n}.md`), 'meta.json'].sort();

@@ -14,6 +14,7 @@
  * - `trace-cwnd.csv` → `cwnd.svg` (TCP);
  * - `trace-infection.csv` → `infection.svg` (gossip);
  * - `trace-calls.csv` → `calls.svg` (protocol modules);
+ * - `trace-members.csv` → `members.svg` (swim);
  * - `aggregate.csv` (+ `sweep.json`) → `<metric>.svg` per metric (sweeps).
  */
 import { existsSync, readFileSync } from 'node:fs';
@@ -22,6 +23,7 @@ import { OutputError } from './errors.js';
 import { writeFileAtomic } from './files.js';
 import { gossipFigures } from './plots/gossip.js';
 import { moduleFigures } from './plots/module.js';
+import { swimFigures } from './plots/swim.js';
 import { type PlotFormat, svgToPdf, svgToPng } from './plots/formats.js';
 import { renderVegaLite } from './plots/render.js';
 import type { Figure, FigureOptions, PlotRecipe } from './plots/style.js';
@@ -51,7 +53,7 @@ export interface PlotOptions extends FigureOptions {
 }
 
 /** The recipes, in the order their figures are written. */
-const RECIPES: readonly PlotRecipe[] = [tcpFigures, gossipFigures, moduleFigures, sweepFigures];
+const RECIPES: readonly PlotRecipe[] = [tcpFigures, gossipFigures, moduleFigures, swimFigures, sweepFigures];
 
 /**
  * Renders every plot that the CSV files in `dir` support and writes

@@ -207,6 +207,33 @@ export const FIELD_DOCS: Readonly<Record<string, FieldDoc>> = {
   'protocol.tcp.flows[].rwnd_bytes': { text: "Receive window of this flow's receiver (default: the section's)", unit: 'bytes' },
 
   // protocol.module
+  'protocol.swim': { text: 'SWIM group membership and failure detection (Das et al. 2002), with Lifeguard as an option' },
+  'protocol.swim.interval_s': { text: 'The protocol period T: each member probes one member per period', unit: 's' },
+  'protocol.swim.probe_timeout_s': { text: 'Wait for a direct ack before asking others to probe; less than interval_s', unit: 's' },
+  'protocol.swim.indirect_checks': { text: 'k, the members asked to probe the target after a missed ack', unit: 'members' },
+  'protocol.swim.retransmit_mult': { text: 'lambda: each update is piggybacked lambda * ceil(log10(n + 1)) times', unit: 'unitless (multiplier)' },
+  'protocol.swim.max_piggyback': { text: 'Most updates carried by one message', unit: 'updates per message' },
+  'protocol.swim.suspicion': { text: 'A failed probe makes the target suspect, dead after a timeout; false: dead at once' },
+  'protocol.swim.suspicion_mult': { text: 'The suspicion timeout is suspicion_mult * max(1, log10 n) periods', unit: 'unitless (multiplier)' },
+  'protocol.swim.lifeguard': { text: "Lifeguard: local health multiplier, nacks, dynamic suspicion timeout (memberlist's)" },
+  'protocol.swim.suspicion_max_timeout_mult': {
+    text: 'Lifeguard: the suspicion timeout with no confirmation, in base timeouts',
+    unit: 'unitless (multiplier)',
+  },
+  'protocol.swim.awareness_max_multiplier': { text: "Lifeguard: a member's health score ranges over 0 to this - 1", unit: 'unitless (multiplier)' },
+  'protocol.swim.reconnect_interval_s': { text: 'How often a member syncs its table with one member it holds dead; 0 turns it off', unit: 's' },
+  'protocol.swim.push_pull_interval_s': {
+    text: 'How often a member syncs its table with one random live member (times ceil(log2 n - 5) + 1 above 32 members); 0 turns it off',
+    unit: 's',
+  },
+  'protocol.swim.phase': { text: 'aligned: every member starts its periods at multiples of T; random: each its own offset' },
+  'protocol.swim.initial': { text: 'The group at time 0: all nodes, or the first N (the rest may join later)', unit: 'nodes' },
+  'protocol.swim.seeds': { text: 'Nodes a joining or restarted member syncs with, in turn (default: the initial members)' },
+  'protocol.swim.churn': { text: 'Random joins and failures (Poisson processes) over [from_s, to_s)' },
+  'protocol.swim.churn.from_s': { text: 'Churn starts', unit: 's' },
+  'protocol.swim.churn.to_s': { text: 'Churn ends', unit: 's' },
+  'protocol.swim.churn.joins_per_second': { text: 'Rate of joins: a random node outside the group joins', unit: 'joins/s' },
+  'protocol.swim.churn.failures_per_second': { text: 'Rate of failures: a random live member crashes', unit: 'failures/s' },
   'protocol.module': { text: 'Your own sans-I/O protocol module' },
   'protocol.module.path': {
     text: 'ES module exporting createNode(id, ctx): a file (./, ../ or /, relative to the scenario file) or a package name',
@@ -216,7 +243,7 @@ export const FIELD_DOCS: Readonly<Record<string, FieldDoc>> = {
   // workload
   'workload[]*.at_s': { text: 'When the call is made, from the start of the run', unit: 's' },
   'workload[]*.node': { text: 'The node that takes the call' },
-  'workload[]*.op': { text: 'The operation: put, get or delete' },
+  'workload[]*.op': { text: 'The operation: put, get or delete (gossip); join or leave (swim)' },
   'workload[]*.key': { text: 'The key' },
   'workload[]*.value': { text: 'The value written: a JSON scalar (string, number, boolean or null)', unit: 'unitless (your value)' },
   'workload[]*.call': { text: "Passed to the node's handleCall" },

@@ -65,6 +65,8 @@ const RUN_FILES: Readonly<Record<string, string>> = {
   'trace-calls.csv': '`trace-calls.csv` (protocol module)',
   'trace-node.csv': '`trace-node.csv` (protocol module)',
   'trace-segments.csv': '`trace-segments.csv` (TCP)',
+  'changes.csv': '`changes.csv` (swim)',
+  'trace-members.csv': '`trace-members.csv` (swim)',
   // A run of gossip and TCP together prefixes its tables with the protocol.
   'gossip-reads.csv': '`reads.csv` (gossip)',
   'gossip-updates.csv': '`updates.csv` (gossip)',

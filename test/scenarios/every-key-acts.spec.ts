@@ -101,7 +101,7 @@ const MODULES = new Map<string, UserProtocolModule>([
 ]);
 const drivers: ProtocolDriver[] = BUILTIN_DRIVERS.map((d) => (d.name === 'module' ? (moduleDriver(MODULES) as ProtocolDriver) : d));
 
-type Family = 'gossip' | 'tcp' | 'module';
+type Family = 'gossip' | 'tcp' | 'module' | 'swim';
 type Raw = Record<string, unknown>;
 
 // ---------------------------------------------------------------- base scenarios
@@ -517,6 +517,39 @@ const BASES: Base[] = [
     label: `module-link-${i}`,
     raw: { ...common(`keys-module-link-${i}`, 3), network, protocol: { module: { path: './echo.js' } }, workload: moduleWorkload.slice(0, 2) },
   })),
+  // swim: every swim key set (Lifeguard on, so its two multipliers act), a join and a leave, churn that crashes and brings in nodes.
+  {
+    family: 'swim',
+    label: 'swim',
+    raw: {
+      ...common('keys-swim', 20),
+      network: { nodes: NODES, link: { latency_ms: 5, jitter_ms: 20, loss: 0.1 } },
+      protocol: {
+        swim: {
+          interval_s: 0.5,
+          probe_timeout_s: 0.05,
+          indirect_checks: 2,
+          retransmit_mult: 2,
+          max_piggyback: 1,
+          suspicion: true,
+          suspicion_mult: 3,
+          lifeguard: true,
+          suspicion_max_timeout_mult: 1,
+          awareness_max_multiplier: 2,
+          reconnect_interval_s: 2,
+          push_pull_interval_s: 3,
+          phase: 'random',
+          initial: 4,
+          seeds: ['A', 'C'],
+          churn: { from_s: 4, to_s: 14, joins_per_second: 0.3, failures_per_second: 0.3 },
+        },
+      },
+      workload: [
+        { at_s: 1, node: 'E', op: 'join' },
+        { at_s: 2, node: 'B', op: 'leave' },
+      ],
+    },
+  },
 ];
 
 // ---------------------------------------------------------------- the schema's keys
@@ -548,6 +581,7 @@ const leaves = [...SCHEMA.keys()].filter((p) => !containers.has(p));
 
 /** Which families a key belongs to: its own protocol's section and workload entries, or all of them. */
 function familiesOf(pattern: string): Family[] {
+  if (pattern.startsWith('protocol.swim.') || /^workload\[\]\{op=(join|leave)\}/.test(pattern)) return ['swim'];
   if (pattern.startsWith('protocol.gossip.') || pattern.startsWith('workload[]{op=')) return ['gossip'];
   if (pattern.startsWith('protocol.tcp.')) return ['tcp'];
   if (pattern.startsWith('protocol.module.') || pattern.startsWith('workload[].')) return ['module'];
@@ -690,6 +724,11 @@ const HINTS: Record<string, (raw: Raw, path: readonly PathSegment[], value: unkn
   'workload[]{op=put}.node': (r, path, v) => [[{ path, value: otherNode(r, v as string) }]],
   'workload[]{op=get}.node': (r, path, v) => [[{ path, value: otherNode(r, v as string) }]],
   'workload[]{op=delete}.node': (r, path, v) => [[{ path, value: otherNode(r, v as string) }]],
+  'protocol.swim.seeds': (_r, path) => [[{ path, value: ['B'] }]],
+  'workload[]{op=join}.node': (r, path, v) => [[{ path, value: otherNode(r, v as string) }]],
+  'workload[]{op=leave}.node': (r, path, v) => [[{ path, value: otherNode(r, v as string) }]],
+  'workload[]{op=join}.op': (_r, path) => [[{ path, value: 'leave' }]],
+  'workload[]{op=leave}.op': (_r, path) => [[{ path, value: 'join' }]],
   'workload[]{op=put}.key': (_r, path) => [[{ path, value: 'k-other' }]],
   'workload[]{op=get}.key': (_r, path) => [[{ path, value: 'k' }]],
   'workload[]{op=delete}.key': (_r, path) => [[{ path, value: 'j' }]],
@@ -859,7 +898,7 @@ describe('every key of a scenario acts or is refused', () => {
     }
   });
 
-  for (const family of ['gossip', 'tcp', 'module'] as const) {
+  for (const family of ['gossip', 'tcp', 'module', 'swim'] as const) {
     it(`${family}: each key set to another valid value changes the outputs, or the file is refused naming that key`, async () => {
       const failures: string[] = [];
       let acted = 0;
@@ -888,7 +927,7 @@ describe('every key of a scenario acts or is refused', () => {
       }
       expect(failures, `${acted} changes acted, ${refused} were refused naming their key`).toEqual([]);
       // Not vacuous: most changes act.
-      expect(acted).toBeGreaterThan({ gossip: 120, tcp: 30, module: 80 }[family]);
+      expect(acted).toBeGreaterThan({ gossip: 120, tcp: 30, module: 80, swim: 15 }[family]);
     });
   }
 });

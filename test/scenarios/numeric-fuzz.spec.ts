@@ -213,6 +213,32 @@ const FIXTURES: Record<string, Record<string, unknown>> = {
       { at_s: 0.5, node: 'B', call: 7 },
     ],
   },
+  swim: {
+    name: 'fuzz-swim',
+    duration_s: 4,
+    network: { nodes: ['A', 'B', 'C', 'D'], link: { latency_ms: 1 } },
+    protocol: {
+      swim: {
+        interval_s: 0.5,
+        probe_timeout_s: 0.1,
+        indirect_checks: 2,
+        retransmit_mult: 3,
+        max_piggyback: 4,
+        suspicion_mult: 3,
+        lifeguard: true,
+        suspicion_max_timeout_mult: 4,
+        awareness_max_multiplier: 4,
+        reconnect_interval_s: 2,
+        push_pull_interval_s: 2,
+        initial: 3,
+        churn: { from_s: 1, to_s: 3, joins_per_second: 1, failures_per_second: 1 },
+      },
+    },
+    workload: [
+      { at_s: 0.5, node: 'D', op: 'join' },
+      { at_s: 1.5, node: 'A', op: 'leave' },
+    ],
+  },
 };
 
 /** Every number in a fixture: its path, and its pattern in the same form as {@link numericFields}. */

@@ -4,10 +4,11 @@ import { readScenarioFile, validateScenario, type Scenario } from '../loader.js'
 import { applyOverrides, type Override, type Variation } from '../overrides.js';
 import { gossipDriver } from './gossip.js';
 import { loadModuleDriver, moduleDriver } from './module.js';
+import { swimDriver } from './swim.js';
 import { tcpDriver } from './tcp.js';
 
 /** Built-in drivers; `module` is a placeholder that validates but needs {@link driversFor} to run. */
-export const BUILTIN_DRIVERS: readonly ProtocolDriver[] = [gossipDriver, tcpDriver, moduleDriver(undefined)];
+export const BUILTIN_DRIVERS: readonly ProtocolDriver[] = [gossipDriver, tcpDriver, swimDriver, moduleDriver(undefined)];
 
 /**
  * The drivers for one scenario file: the built-ins, with the protocol module

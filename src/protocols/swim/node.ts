@@ -1,0 +1,731 @@
+/**
+ * A SWIM member (Das, Gupta and Motivala, "SWIM: Scalable Weakly-consistent
+ * Infection-style Process Group Membership Protocol", DSN 2002), with
+ * Lifeguard's refinements as an option (Dadgar, Phillips and Currey,
+ * "Lifeguard: Local Health Awareness for More Accurate Failure Detection", 2018).
+ *
+ * Theory of operation. Every protocol period T (timer `probe`) a member
+ * first judges the probe it started one period earlier, then probes the next
+ * member of its probe list: a shuffled list walked round-robin and shuffled
+ * again at its end, new members inserted at random places (section 4.3), so
+ * every member is probed within 2n - 1 periods. A probe is a `ping` that the
+ * target answers with an `ack`; without an ack within the probe timeout the
+ * member sends `ping-req` to k other members (section 3.1), which ping the
+ * target and relay its ack (with Lifeguard they send a `nack` when they hear
+ * nothing in time). A probe that got no ack by the end of its period has
+ * failed: the target becomes `suspect` (section 4.2), or `dead` at once
+ * without suspicion (section 3). A suspicion is confirmed `dead` when its
+ * timeout runs out (timer `suspect`) unless an `alive` with a higher
+ * incarnation arrives first: a member that hears it is suspected (or dead)
+ * refutes by raising its incarnation and spreading `alive` (section 4.2).
+ *
+ * Updates override by incarnation (section 4.2): alive(i) beats suspect(j) and
+ * alive(j) when i > j; suspect(i) beats alive(j) when i >= j and suspect(j)
+ * when i > j; dead and left beat alive and suspect when i >= j, and only an
+ * alive with a higher incarnation brings a dead member back.
+ *
+ * Dissemination (section 4.1): each update is queued and piggybacked on the
+ * next messages, those sent fewest times first, up to `maxPiggyback` per
+ * message, and dropped after lambda * ceil(log10(n + 1)) sends (memberlist's
+ * retransmit limit). When a member probes a suspect it puts the suspicion
+ * first, so the suspect learns it and can refute (Lifeguard's "buddy system").
+ *
+ * Joining: a member with no table sends a `sync` (its own `alive`) to a seed,
+ * which merges it, spreads the joiner's `alive` and answers with its whole
+ * table; the joiner retries the next seed each period until answered. A
+ * restarted member syncs again the same way, learns the incarnation at which
+ * it was declared dead and refutes it with a higher one. Every
+ * `reconnectIntervalNs` a member also syncs with one member it holds dead
+ * (Serf's reconnect), so the sides of a healed partition merge again, and
+ * every `pushPullIntervalNs` with one random live member (memberlist's
+ * push-pull anti-entropy: it repairs an update the piggybacking missed); a
+ * table's `dead` records are merged as `suspect` (memberlist's push-pull), so
+ * a live member gets the chance to refute. A graceful leave spreads `left`
+ * (to k + 1 members at once) and the member goes silent.
+ *
+ * Lifeguard (`lifeguard: true`): a local health score s in 0 .. max - 1
+ * stretches the member's own period and probe timeout by (s + 1) (section
+ * 4.1): +1 for a failed probe (less the nacks received: a nack shows the
+ * member itself is healthy), +1 for each suspicion about itself it refutes,
+ * -1 for each probe acked. The suspicion timeout starts at
+ * `suspicionMaxTimeoutMult` times the base and shrinks towards the base as
+ * k = suspicionMult - 2 other members independently suspect the same member
+ * (section 4.2).
+ *
+ * Members are NodeIds, as the driver maps them to network nodes or sockets;
+ * the tables are arrays indexed by NodeId, so keep ids small and dense.
+ */
+import type { Action, NodeId, ProtocolNode, Rng, Time } from '../sans-io.js';
+import { Outbox } from '../sans-io.js';
+import { dynamicSuspicionTimeoutNs, pushPullIntervalNs, retransmitLimit, suspicionTimeoutNs, type SwimConfig } from './config.js';
+import { messageBytes, type SwimMessage, type Update, type UpdateKind } from './wire.js';
+
+/** A member's state in a table. */
+export type MemberState = 'alive' | 'suspect' | 'dead' | 'left';
+
+const UNKNOWN = 0;
+const ALIVE = 1;
+const SUSPECT = 2;
+const DEAD = 3;
+const LEFT = 4;
+const STATE_NAMES: readonly (MemberState | undefined)[] = [undefined, 'alive', 'suspect', 'dead', 'left'];
+const KIND_CODES: Readonly<Record<UpdateKind, number>> = { alive: ALIVE, suspect: SUSPECT, dead: DEAD, left: LEFT };
+
+/** A client call: leave gracefully, join through seeds (a dormant or fresh member), or list the table. */
+export type SwimCall = { readonly op: 'leave' } | { readonly op: 'join'; readonly seeds: readonly NodeId[] } | { readonly op: 'members' };
+
+/** One row of {@link SwimNode.members}. */
+export interface MemberInfo {
+  readonly node: NodeId;
+  readonly state: MemberState;
+  readonly incarnation: number;
+}
+
+/** The reply to a {@link SwimCall}: the table for `members`, nothing otherwise. */
+export type SwimReply = readonly MemberInfo[] | undefined;
+
+/**
+ * How a member's state changed, in the `member` trace:
+ * `probe` (a failed probe: suspect, or dead without suspicion), `timeout` (a suspicion expired),
+ * `gossip` (an update heard), `sync` (a table merged), `self` (a refutation or a leave).
+ */
+export type ChangeVia = 'probe' | 'timeout' | 'gossip' | 'sync' | 'self';
+
+/** Construction options of a {@link SwimNode}. */
+export interface SwimNodeOptions {
+  /** The members this one knows alive at start (a bootstrapped group); itself may be included. */
+  readonly members?: readonly NodeId[];
+  /** Members to join through when it starts with no table (tried in turn, one per period). */
+  readonly seeds?: readonly NodeId[];
+  /** Start silent: do nothing until a `join` call (a node not yet in the group). */
+  readonly dormant?: boolean;
+  /** Emit a `member` trace on every change of the table (default true). */
+  readonly trace?: boolean;
+}
+
+/** Counters of a member's messages. */
+export interface SwimCounters {
+  sent: number;
+  bytesSent: number;
+  received: number;
+}
+
+interface Probe {
+  readonly target: NodeId;
+  readonly seq: number;
+  acked: boolean;
+  expectedNacks: number;
+  nacks: number;
+}
+
+interface Relay {
+  readonly seq: number;
+  readonly origSeq: number;
+  readonly requester: NodeId;
+  readonly deadline: Time;
+}
+
+interface Suspicion {
+  readonly incarnation: number;
+  readonly startNs: Time;
+  readonly minNs: number;
+  readonly maxNs: number;
+  readonly k: number;
+  readonly confirmers: NodeId[];
+  deadline: Time;
+}
+
+interface Broadcast {
+  readonly update: Update;
+  transmits: number;
+}
+
+/** One SWIM member. Inputs are the sans-I/O calls; see the module comment for the protocol. */
+export class SwimNode implements ProtocolNode<SwimMessage, SwimCall, SwimReply> {
+  private readonly out = new Outbox<SwimMessage>();
+  private state = new Uint8Array(16);
+  private inc = new Float64Array(16);
+  /** Every member ever heard of, in the order heard (iteration order of the table). */
+  private readonly known: NodeId[] = [];
+  private incarnation = 0;
+  /** Members alive or suspect, this one included. */
+  private liveCount = 1;
+  private probeList: NodeId[] = [];
+  private probeIdx = 0;
+  private probe: Probe | undefined;
+  private seq = 0;
+  private readonly relays: Relay[] = [];
+  private readonly relayBySeq = new Map<number, Relay>();
+  private readonly suspicions = new Map<NodeId, Suspicion>();
+  private broadcasts: Broadcast[] = [];
+  private health = 0;
+  private seeds: readonly NodeId[];
+  private seedIdx = 0;
+  private joined: boolean;
+  private dormant: boolean;
+  private left = false;
+  private started = false;
+  private readonly traceOn: boolean;
+  /** Messages this member sent and received. */
+  readonly counters: SwimCounters = { sent: 0, bytesSent: 0, received: 0 };
+
+  constructor(
+    readonly id: NodeId,
+    readonly config: SwimConfig,
+    private readonly rng: Rng,
+    options: SwimNodeOptions = {},
+  ) {
+    this.seeds = (options.seeds ?? []).filter((s) => s !== id);
+    this.dormant = options.dormant === true;
+    this.traceOn = options.trace !== false;
+    this.setState(id, ALIVE, 0);
+    for (const m of options.members ?? []) if (m !== id && this.stateOf(m) === UNKNOWN) this.setState(m, ALIVE, 0);
+    this.liveCount = this.countLive();
+    this.joined = this.liveCount > 1;
+  }
+
+  // ---- inputs -------------------------------------------------------------
+
+  start(now: Time): void {
+    if (this.dormant || this.left) return;
+    const restart = this.started;
+    this.started = true;
+    this.probe = undefined;
+    this.relays.length = 0;
+    this.relayBySeq.clear();
+    this.probeList = this.shuffled(this.liveMembers());
+    this.probeIdx = 0;
+    const T = this.config.probeIntervalNs;
+    const first = this.config.phase === 'aligned' ? Math.ceil((now + 1) / T) * T : now + Math.floor(this.rng.uniform() * T);
+    this.out.setTimer('probe', first);
+    // Reconnects at a random phase, so members do not all sync at one instant.
+    if (this.config.reconnectIntervalNs > 0)
+      this.out.setTimer('reconnect', now + Math.floor((0.5 + this.rng.uniform()) * this.config.reconnectIntervalNs));
+    if (this.config.pushPullIntervalNs > 0) this.out.setTimer('push-pull', now + Math.floor((0.5 + this.rng.uniform()) * this.pushPullNs()));
+    if (this.suspicions.size > 0) this.armSuspicionTimer();
+    if (restart || !this.joined) {
+      // A restarted member syncs with a seed or a member it knew, to learn what the group thinks of it.
+      this.joined = false;
+      this.trySync();
+    }
+  }
+
+  handleMessage(from: NodeId, msg: SwimMessage, now: Time): void {
+    if (this.dormant || this.left || !this.started) return;
+    this.counters.received++;
+    for (const u of msg.updates) this.apply(u, now, 'gossip', true);
+    switch (msg.type) {
+      case 'ping':
+        this.send(from, { type: 'ack', seq: msg.seq, updates: this.piggyback() });
+        break;
+      case 'ping-req': {
+        const seq = ++this.seq;
+        const relay: Relay = { seq, origSeq: msg.seq, requester: from, deadline: now + this.config.probeTimeoutNs };
+        this.relays.push(relay);
+        this.relayBySeq.set(seq, relay);
+        if (this.relays.length === 1) this.out.setTimer('relay', relay.deadline);
+        this.send(msg.target, { type: 'ping', seq, updates: this.piggyback() });
+        break;
+      }
+      case 'ack': {
+        const p = this.probe;
+        if (p !== undefined && p.seq === msg.seq) {
+          p.acked = true;
+          break;
+        }
+        const relay = this.relayBySeq.get(msg.seq);
+        if (relay !== undefined) {
+          this.relayBySeq.delete(msg.seq);
+          this.send(relay.requester, { type: 'ack', seq: relay.origSeq, updates: this.piggyback() });
+        }
+        break;
+      }
+      case 'nack': {
+        const p = this.probe;
+        if (p !== undefined && p.seq === msg.seq) p.nacks++;
+        break;
+      }
+      case 'sync':
+        this.merge(from, msg.members, now);
+        if (!msg.reply) this.send(from, { type: 'sync', reply: true, members: this.table(), updates: this.piggyback() });
+        break;
+    }
+  }
+
+  handleTimer(timer: string, now: Time): void {
+    if (this.dormant || this.left || !this.started) return;
+    switch (timer) {
+      case 'probe':
+        this.finishProbe(now);
+        if (!this.joined) this.trySync();
+        this.startProbe(now);
+        this.out.setTimer('probe', now + this.config.probeIntervalNs * (this.health + 1));
+        break;
+      case 'ack':
+        this.indirectProbe();
+        break;
+      case 'relay':
+        this.expireRelays(now);
+        break;
+      case 'suspect':
+        this.expireSuspicions(now);
+        break;
+      case 'reconnect':
+        this.reconnect();
+        this.out.setTimer('reconnect', now + this.config.reconnectIntervalNs);
+        break;
+      case 'push-pull':
+        if (this.joined) this.trySync(false);
+        this.out.setTimer('push-pull', now + this.pushPullNs());
+        break;
+    }
+  }
+
+  handleCall(call: SwimCall, now: Time): SwimReply {
+    switch (call.op) {
+      case 'members':
+        return this.members();
+      case 'join':
+        if (this.left) return undefined;
+        this.seeds = call.seeds.filter((s) => s !== this.id);
+        this.seedIdx = 0;
+        if (this.dormant) {
+          this.dormant = false;
+          this.start(now);
+        } else {
+          this.joined = false;
+          this.trySync();
+        }
+        return undefined;
+      case 'leave':
+        this.leave();
+        return undefined;
+    }
+  }
+
+  pollActions(): readonly Action<SwimMessage>[] {
+    return this.out.drain();
+  }
+
+  // ---- queries ------------------------------------------------------------
+
+  /** This member's incarnation number. */
+  get currentIncarnation(): number {
+    return this.incarnation;
+  }
+
+  /** The local health score (0 without Lifeguard). */
+  get healthScore(): number {
+    return this.health;
+  }
+
+  /** True once it left gracefully. */
+  get hasLeft(): boolean {
+    return this.left;
+  }
+
+  /** True while dormant (not yet joined by a call). */
+  get isDormant(): boolean {
+    return this.dormant;
+  }
+
+  /** The table: every member heard of (itself included), in the order heard. */
+  members(): MemberInfo[] {
+    const rows: MemberInfo[] = [];
+    for (const m of this.known) {
+      const s = this.stateOf(m);
+      rows.push({ node: m, state: STATE_NAMES[s] as MemberState, incarnation: m === this.id ? this.incarnation : (this.inc[m] as number) });
+    }
+    return rows;
+  }
+
+  /** The members it holds alive or suspect (itself included, unless it left), ascending. */
+  view(): NodeId[] {
+    const v: NodeId[] = [];
+    for (const m of this.known) {
+      const s = this.stateOf(m);
+      if (s === ALIVE || s === SUSPECT) v.push(m);
+    }
+    return v.sort((a, b) => a - b);
+  }
+
+  /** The state it holds for `node`, or undefined if it never heard of it. */
+  stateOfMember(node: NodeId): MemberState | undefined {
+    return STATE_NAMES[this.stateOf(node)];
+  }
+
+  /** Updates waiting to be piggybacked. */
+  get pendingBroadcasts(): number {
+    return this.broadcasts.length;
+  }
+
+  // ---- probing (sections 3.1, 4.3) -----------------------------------------
+
+  private startProbe(now: Time): void {
+    const target = this.nextTarget();
+    if (target === undefined) return;
+    const seq = ++this.seq;
+    this.probe = { target, seq, acked: false, expectedNacks: 0, nacks: 0 };
+    const updates = this.piggyback();
+    // Lifeguard's buddy system: a suspect probed hears the suspicion first.
+    const updatesFirst = this.stateOf(target) === SUSPECT ? withFirst(updates, this.suspectUpdate(target)) : updates;
+    this.send(target, { type: 'ping', seq, updates: updatesFirst });
+    this.out.setTimer('ack', now + this.config.probeTimeoutNs * (this.health + 1));
+  }
+
+  private suspectUpdate(node: NodeId): Update {
+    return { kind: 'suspect', node, incarnation: this.inc[node] as number, from: this.id };
+  }
+
+  private indirectProbe(): void {
+    const p = this.probe;
+    if (p === undefined || p.acked) return;
+    const helpers = this.randomMembers(this.config.indirectChecks, p.target);
+    for (const h of helpers) this.send(h, { type: 'ping-req', seq: p.seq, target: p.target, updates: this.piggyback() });
+    p.expectedNacks = this.config.lifeguard ? helpers.length : 0;
+  }
+
+  private finishProbe(now: Time): void {
+    const p = this.probe;
+    this.probe = undefined;
+    if (p === undefined) return;
+    if (p.acked) {
+      this.adjustHealth(-1);
+      return;
+    }
+    // Lifeguard section 4.1: a missed nack counts against this member's own health.
+    this.adjustHealth(p.expectedNacks > 0 ? p.expectedNacks - p.nacks : 1);
+    const s = this.stateOf(p.target);
+    if (s !== ALIVE && s !== SUSPECT) return;
+    const incarnation = this.inc[p.target] as number;
+    // A failed probe of a member already suspect is one more confirmation (Lifeguard section 4.2).
+    if (this.config.suspicion) this.apply({ kind: 'suspect', node: p.target, incarnation, from: this.id }, now, 'probe', true);
+    else this.apply({ kind: 'dead', node: p.target, incarnation, from: this.id }, now, 'probe', true);
+  }
+
+  private nextTarget(): NodeId | undefined {
+    for (let tries = 0; tries <= this.probeList.length; tries++) {
+      if (this.probeIdx >= this.probeList.length) {
+        this.probeList = this.shuffled(this.liveMembers());
+        this.probeIdx = 0;
+        if (this.probeList.length === 0) return undefined;
+      }
+      const m = this.probeList[this.probeIdx++] as NodeId;
+      const s = this.stateOf(m);
+      if (s === ALIVE || s === SUSPECT) return m;
+    }
+    return undefined;
+  }
+
+  private expireRelays(now: Time): void {
+    let i = 0;
+    while (i < this.relays.length && (this.relays[i] as Relay).deadline <= now) {
+      const r = this.relays[i] as Relay;
+      if (this.relayBySeq.delete(r.seq) && this.config.lifeguard) {
+        this.send(r.requester, { type: 'nack', seq: r.origSeq, updates: this.piggyback() });
+      }
+      i++;
+    }
+    this.relays.splice(0, i);
+    const head = this.relays[0];
+    if (head !== undefined) this.out.setTimer('relay', head.deadline);
+  }
+
+  private adjustHealth(delta: number): void {
+    if (!this.config.lifeguard) return;
+    this.health = Math.min(this.config.awarenessMaxMultiplier - 1, Math.max(0, this.health + delta));
+  }
+
+  // ---- suspicion (section 4.2; Lifeguard section 4.2) ----------------------
+
+  private startSuspicion(node: NodeId, incarnation: number, from: NodeId, now: Time): void {
+    const minNs = suspicionTimeoutNs(this.config, this.liveCount);
+    const maxNs = this.config.lifeguard ? minNs * this.config.suspicionMaxTimeoutMult : minNs;
+    let k = this.config.lifeguard ? this.config.suspicionMult - 2 : 0;
+    if (this.liveCount - 2 < k) k = 0;
+    const s: Suspicion = { incarnation, startNs: now, minNs, maxNs, k, confirmers: [from], deadline: now + maxNs };
+    this.suspicions.set(node, s);
+    this.armSuspicionTimer();
+  }
+
+  /** Another member suspects the same: with Lifeguard, one more independent confirmation shortens the timeout. True if it was new. */
+  private confirmSuspicion(node: NodeId, from: NodeId): boolean {
+    const s = this.suspicions.get(node);
+    if (s === undefined || s.confirmers.includes(from)) return false;
+    s.confirmers.push(from);
+    if (s.k > 0) {
+      s.deadline = s.startNs + dynamicSuspicionTimeoutNs(s.minNs, s.maxNs, s.k, s.confirmers.length - 1);
+      this.armSuspicionTimer();
+    }
+    return true;
+  }
+
+  private armSuspicionTimer(): void {
+    let first = Infinity;
+    for (const s of this.suspicions.values()) if (s.deadline < first) first = s.deadline;
+    if (first === Infinity) this.out.cancelTimer('suspect');
+    else this.out.setTimer('suspect', first);
+  }
+
+  private expireSuspicions(now: Time): void {
+    const due: [NodeId, Suspicion][] = [];
+    for (const [node, s] of this.suspicions) if (s.deadline <= now) due.push([node, s]);
+    for (const [node, s] of due) {
+      this.suspicions.delete(node);
+      if (this.stateOf(node) === SUSPECT && this.inc[node] === s.incarnation) {
+        this.apply({ kind: 'dead', node, incarnation: s.incarnation, from: this.id }, now, 'timeout', true);
+      }
+    }
+    this.armSuspicionTimer();
+  }
+
+  // ---- updates (section 4.2) -------------------------------------------------
+
+  /** Applies one update; `spread` queues it for piggybacking when it changed the table. */
+  private apply(u: Update, now: Time, via: ChangeVia, spread: boolean): void {
+    if (u.node === this.id) {
+      this.aboutSelf(u);
+      return;
+    }
+    const kind = KIND_CODES[u.kind];
+    const cur = this.stateOf(u.node);
+    const ci = cur === UNKNOWN ? -1 : (this.inc[u.node] as number);
+    const i = u.incarnation;
+    switch (kind) {
+      case ALIVE:
+        if (cur !== UNKNOWN && i <= ci) return;
+        this.change(u.node, ALIVE, i, now, via);
+        if (cur !== ALIVE && cur !== SUSPECT) this.addToProbeList(u.node);
+        break;
+      case SUSPECT:
+        if (cur === UNKNOWN || cur === DEAD || cur === LEFT) return;
+        if (cur === SUSPECT && i === ci) {
+          if (this.confirmSuspicion(u.node, u.from) && spread) this.enqueue(u);
+          return;
+        }
+        if (i < ci || (cur === SUSPECT && i <= ci)) return;
+        this.change(u.node, SUSPECT, i, now, via);
+        this.startSuspicion(u.node, i, u.from, now);
+        break;
+      case DEAD:
+      case LEFT:
+        if (cur === DEAD || cur === LEFT) {
+          if (i > ci) this.setState(u.node, cur, i);
+          return;
+        }
+        if (cur !== UNKNOWN && i < ci) return;
+        this.change(u.node, kind, i, now, via);
+        break;
+    }
+    if (spread) this.enqueue(u);
+  }
+
+  /** Refutes a suspicion, a death or a stale incarnation about this member (section 4.2). */
+  private aboutSelf(u: Update): void {
+    if (this.left) return;
+    if (u.kind === 'alive' && u.incarnation <= this.incarnation) return;
+    if (u.kind !== 'alive' && u.incarnation < this.incarnation) return;
+    this.incarnation = u.incarnation + 1;
+    this.inc[this.id] = this.incarnation;
+    if (u.kind !== 'alive') this.adjustHealth(1);
+    this.enqueue({ kind: 'alive', node: this.id, incarnation: this.incarnation, from: this.id });
+    this.emit(this.id, ALIVE, this.incarnation, 'self');
+  }
+
+  private change(node: NodeId, s: number, incarnation: number, now: Time, via: ChangeVia): void {
+    const before = this.stateOf(node);
+    if (before === SUSPECT && s !== SUSPECT && this.suspicions.delete(node)) this.armSuspicionTimer();
+    this.setState(node, s, incarnation);
+    const wasLive = before === ALIVE || before === SUSPECT;
+    const isLive = s === ALIVE || s === SUSPECT;
+    if (wasLive !== isLive) this.liveCount += isLive ? 1 : -1;
+    this.emit(node, s, incarnation, via);
+  }
+
+  private emit(node: NodeId, s: number, incarnation: number, via: ChangeVia): void {
+    if (this.traceOn) this.out.trace('member', { member: node, state: STATE_NAMES[s] as string, incarnation, via });
+  }
+
+  // ---- dissemination (section 4.1) -------------------------------------------
+
+  private enqueue(u: Update): void {
+    const q = this.broadcasts;
+    for (let j = 0; j < q.length; j++) {
+      if ((q[j] as Broadcast).update.node === u.node) {
+        q.splice(j, 1);
+        break;
+      }
+    }
+    q.push({ update: u, transmits: 0 });
+  }
+
+  /** Up to `maxPiggyback` queued updates for a message to `to`: fewest sends first, newest first among equals. */
+  private piggyback(): Update[] {
+    const q = this.broadcasts;
+    if (q.length === 0) return [];
+    const limit = retransmitLimit(this.config.retransmitMult, this.liveCount);
+    const order = q.map((b, j) => j).sort((a, b) => (q[a] as Broadcast).transmits - (q[b] as Broadcast).transmits || b - a);
+    const picked: Update[] = [];
+    let spent = false;
+    for (const j of order) {
+      if (picked.length >= this.config.maxPiggyback) break;
+      const b = q[j] as Broadcast;
+      picked.push(b.update);
+      b.transmits++;
+      if (b.transmits >= limit) spent = true;
+    }
+    if (spent) this.broadcasts = q.filter((b) => b.transmits < limit);
+    return picked;
+  }
+
+  // ---- join, sync, reconnect, leave ----------------------------------------
+
+  /** Sends its table to a seed (joining) or to a random live member (push-pull, or no seeds). */
+  private trySync(useSeeds = true): void {
+    let to: NodeId | undefined;
+    if (useSeeds && this.seeds.length > 0) {
+      to = this.seeds[this.seedIdx % this.seeds.length];
+      this.seedIdx++;
+    } else {
+      const live = this.liveMembers();
+      to = live[Math.floor(this.rng.uniform() * live.length)];
+    }
+    if (to === undefined) {
+      if (useSeeds) this.joined = true; // alone: nothing to join
+      return;
+    }
+    this.send(to, { type: 'sync', reply: false, members: this.table(), updates: [] });
+  }
+
+  private reconnect(): void {
+    const dead: NodeId[] = [];
+    for (const m of this.known) if (this.stateOf(m) === DEAD) dead.push(m);
+    if (dead.length === 0) return;
+    const to = dead[Math.floor(this.rng.uniform() * dead.length)] as NodeId;
+    this.send(to, { type: 'sync', reply: false, members: this.table(), updates: this.piggyback() });
+  }
+
+  /** Merges a table received from `from`: dead records as suspect (memberlist's push-pull), the rest as updates. */
+  private merge(from: NodeId, records: readonly Update[], now: Time): void {
+    const joining = !this.joined;
+    this.joined = true;
+    // A joiner announces itself (memberlist's join broadcasts the node's own alive).
+    if (joining) this.enqueue({ kind: 'alive', node: this.id, incarnation: this.incarnation, from: this.id });
+    for (const r of records) {
+      const u: Update = r.kind === 'dead' ? { kind: 'suspect', node: r.node, incarnation: r.incarnation, from } : r;
+      // A joiner takes the table quietly (it would flood its piggybacks); the record about the sender always spreads.
+      this.apply(u, now, 'sync', !joining || r.node === from);
+    }
+  }
+
+  private table(): Update[] {
+    const rows: Update[] = [];
+    for (const m of this.known) {
+      const s = this.stateOf(m);
+      const kind = STATE_NAMES[s] as UpdateKind;
+      rows.push({ kind, node: m, incarnation: m === this.id ? this.incarnation : (this.inc[m] as number), from: this.id });
+    }
+    return rows;
+  }
+
+  private leave(): void {
+    if (this.left || this.dormant) return;
+    const u: Update = { kind: 'left', node: this.id, incarnation: this.incarnation, from: this.id };
+    this.enqueue(u);
+    for (const m of this.randomMembers(this.config.indirectChecks + 1, this.id)) {
+      this.send(m, { type: 'ping', seq: ++this.seq, updates: withFirst(this.piggyback(), u) });
+    }
+    this.setState(this.id, LEFT, this.incarnation);
+    this.emit(this.id, LEFT, this.incarnation, 'self');
+    this.left = true;
+    for (const t of ['probe', 'ack', 'relay', 'suspect', 'reconnect', 'push-pull']) this.out.cancelTimer(t);
+  }
+
+  // ---- helpers ---------------------------------------------------------------
+
+  private send(to: NodeId, msg: SwimMessage): void {
+    const bytes = messageBytes(msg);
+    this.counters.sent++;
+    this.counters.bytesSent += bytes;
+    this.out.send(to, msg, bytes);
+  }
+
+  private stateOf(node: NodeId): number {
+    return node < this.state.length ? (this.state[node] as number) : UNKNOWN;
+  }
+
+  private setState(node: NodeId, s: number, incarnation: number): void {
+    if (node >= this.state.length) {
+      let len = this.state.length;
+      while (len <= node) len *= 2;
+      const st = new Uint8Array(len);
+      st.set(this.state);
+      const ic = new Float64Array(len);
+      ic.set(this.inc);
+      this.state = st;
+      this.inc = ic;
+    }
+    if (this.state[node] === UNKNOWN) this.known.push(node);
+    this.state[node] = s;
+    this.inc[node] = incarnation;
+  }
+
+  private countLive(): number {
+    let n = 0;
+    for (const m of this.known) {
+      const s = this.stateOf(m);
+      if (s === ALIVE || s === SUSPECT) n++;
+    }
+    return n;
+  }
+
+  /** Alive or suspect members other than this one, in table order. */
+  private liveMembers(): NodeId[] {
+    const v: NodeId[] = [];
+    for (const m of this.known) {
+      if (m === this.id) continue;
+      const s = this.stateOf(m);
+      if (s === ALIVE || s === SUSPECT) v.push(m);
+    }
+    return v;
+  }
+
+  private pushPullNs(): number {
+    return pushPullIntervalNs(this.config.pushPullIntervalNs, this.liveCount);
+  }
+
+  private addToProbeList(node: NodeId): void {
+    // Section 4.3: a new member goes to a uniformly random place of the list.
+    const at = this.probeIdx + Math.floor(this.rng.uniform() * (this.probeList.length - this.probeIdx + 1));
+    this.probeList.splice(at, 0, node);
+  }
+
+  /** Up to `k` distinct random alive members, neither this one nor `except`. */
+  private randomMembers(k: number, except: NodeId): NodeId[] {
+    const pool: NodeId[] = [];
+    for (const m of this.known) if (m !== this.id && m !== except && this.stateOf(m) === ALIVE) pool.push(m);
+    const n = Math.min(k, pool.length);
+    for (let j = 0; j < n; j++) {
+      const r = j + Math.floor(this.rng.uniform() * (pool.length - j));
+      const t = pool[j] as NodeId;
+      pool[j] = pool[r] as NodeId;
+      pool[r] = t;
+    }
+    return pool.slice(0, n);
+  }
+
+  private shuffled(xs: NodeId[]): NodeId[] {
+    for (let j = xs.length - 1; j > 0; j--) {
+      const r = Math.floor(this.rng.uniform() * (j + 1));
+      const t = xs[j] as NodeId;
+      xs[j] = xs[r] as NodeId;
+      xs[r] = t;
+    }
+    return xs;
+  }
+}
+
+function withFirst(updates: Update[], first: Update): Update[] {
+  const rest = updates.filter((u) => u.node !== first.node);
+  return [first, ...rest];
+}
