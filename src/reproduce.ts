@@ -8,6 +8,7 @@
  *   results/gossip-tcp-shared-link-sweep/  gossip delays with and without the bulk TCP flow, 10 replications
  *   results/tcp-fairness-sweep/         Jain's index of two equal-RTT Reno flows against the bottleneck rate, 5 replications
  *   results/tcp-rtt-fairness-sweep/     two Reno flows' goodput ratio against their RTT ratio, with the 1/RTT and 1/RTT^2 curves, 5 replications
+ *   results/tcp-aqm-sweep/              queueing delay and goodput under drop-tail, RED and CoDel, 5 replications
  *   results/validation/tcp-mathis-padhye.md   the Reno vs Mathis/Padhye table (>= 1000 loss events per p)
  *   results/validation/tcp-cubic-response.md  CUBIC vs the RFC 8312 / RFC 9438 response function (>= 1000 loss events per point)
  *   results/validation/swim.md         SWIM's first detection, dissemination and message load at n = 100 ... 1,000
@@ -55,6 +56,9 @@ export const PUBLISHED_FILES: Readonly<Record<string, string>> = {
   'tcp-cubic-reno-cwnd.svg': 'tcp-cubic-reno/cwnd.svg',
   'tcp-cubic-reno-sweep-cubic_goodput_share.svg': 'tcp-cubic-reno-sweep/cubic_goodput_share.svg',
   'tcp-cubic-reno-sweep-aggregate.csv': 'tcp-cubic-reno-sweep/aggregate.csv',
+  'tcp-aqm-sweep-queue_delay_s.svg': 'tcp-aqm-sweep/queue_delay_s.svg',
+  'tcp-aqm-sweep-goodput_bps.svg': 'tcp-aqm-sweep/goodput_bps.svg',
+  'tcp-aqm-sweep-aggregate.csv': 'tcp-aqm-sweep/aggregate.csv',
   ...Object.fromEntries(GOSSIP_REPORTS.map((name) => [`${name}.md`, `validation/${name}.md`])),
   'swim.md': 'validation/swim.md',
 };
@@ -75,6 +79,8 @@ export async function reproduce(root: string, log: (line: string) => void, jobs?
     // Two equal-RTT Reno flows at four bottleneck rates; and the second flow's RTT stretched from 40 to 240 ms.
     { scenario: 'tcp-fairness', vary: 'protocol.tcp.bottleneck.bandwidth_bps=2000000,5000000,10000000,20000000', reps: 5 },
     { scenario: 'tcp-rtt-fairness', vary: 'protocol.tcp.flows[1].extra_rtt_ms=0,20,40,60,100,140,200', reps: 5 },
+    // The same four flows under each queue discipline of the bottleneck.
+    { scenario: 'tcp-aqm', vary: 'protocol.tcp.bottleneck.aqm.kind=droptail,red,codel', reps: 5 },
   ];
   for (const sw of sweeps) {
     const file = resolveScenarioPath(sw.scenario);

@@ -3,6 +3,7 @@
  * scenario file can state them and `meta.json` can record them.
  */
 import type { Random } from '../kernel/random.js';
+import type { AqmSpec } from './aqm.js';
 
 /** A non-negative delay in nanoseconds: a constant, or a distribution drawn per packet. */
 export type DelaySpec =
@@ -91,6 +92,8 @@ export interface LinkConfig {
   readonly queuePackets: number;
   /** Drop-tail limit in bytes waiting behind the one being transmitted. */
   readonly queueBytes: number;
+  /** Queue discipline (RED, CoDel, or drop-tail through the managed queue) of a link with a finite bandwidth. Default none: drop-tail. */
+  readonly aqm?: AqmSpec;
 }
 
 /** Defaults: 1 ms latency, no jitter, no loss, infinite bandwidth and queue. */

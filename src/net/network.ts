@@ -30,6 +30,21 @@
  * (`net:<from>><to>`), so links with their own configuration are
  * independent of each other's traffic.
  *
+ * A link with a queue discipline (`aqm` in its configuration, and a finite
+ * bandwidth) takes another path, event-driven: its packets wait in a real
+ * FIFO and a departure event takes the next one when the link frees, so
+ * RED (on arrival) and CoDel (on departure, from the sojourn time) can drop
+ * or, for packets the {@link Network.setEcnMarker} marker calls ECN-capable,
+ * mark them (see aqm.ts). AQM drops are `queue` drops; the loss model is
+ * still decided on arrival (the packet still uses the queue and the link).
+ * `inFlight` then counts the packets in such a queue too. Drops and marks
+ * are emitted on {@link Network.queueEvents}, sojourn times summed in
+ * {@link Network.queueStats}. With `{ kind: 'droptail' }` the managed queue
+ * drops and delays exactly as the fast path, given a link with its own stream
+ * and a constant latency (its latency draws happen at departure), except that
+ * an arrival is scheduled at departure rather than at the send, so events at
+ * the same nanosecond may run in another order.
+ *
  * Regions ({@link Network.setRegions}) describe a large network without a
  * record per pair of nodes: nodes are cut into consecutive id ranges, and the
  * links from region a to region b share one configuration (the default link
@@ -43,6 +58,7 @@ import type { Simulator } from '../kernel/simulator.js';
 import { TraceSource } from '../kernel/trace.js';
 import { MAX_TIME, type Time } from '../kernel/time.js';
 import { DEFAULT_LINK, minDelay, sampleDelay, type DelaySpec, type LinkConfig, type LossSpec } from './link.js';
+import { codelDequeue, newCodelState, newRedState, redArrive, Verdict, type CodelQueue, type CodelState, type RedState } from './aqm.js';
 
 /** A node's identity on the network: a dense integer from 0. */
 export type NodeId = number;
@@ -85,6 +101,38 @@ export interface LinkCounters {
   dropNodeDown: number;
   bytesSent: number;
   bytesDelivered: number;
+}
+
+/** A drop or an ECN mark by a link's queue discipline, as emitted on {@link Network.queueEvents}. */
+export interface QueueEvent {
+  readonly timeNs: Time;
+  readonly from: NodeId;
+  readonly to: NodeId;
+  readonly action: 'drop' | 'mark';
+  readonly discipline: 'red' | 'codel';
+  /** RED: avg (packets) after this arrival; CoDel: NaN. */
+  readonly avgPackets: number;
+  /** Sojourn time of the packet (CoDel, ns), or -1 (RED decides on arrival). */
+  readonly sojournNs: number;
+  /** RED: packets since the last drop before this one; CoDel: its count at the drop (see aqm.ts). */
+  readonly count: number;
+  /** CoDel: drop_next when the drop was made (ns); RED: -1. */
+  readonly dropNextNs: number;
+  /** CoDel: whether it was in the dropping state before this drop (false: the drop that enters it). */
+  readonly dropping: boolean;
+}
+
+/** Sojourn times and actions of one link's managed queue (links with an `aqm`). */
+export interface QueueStats {
+  /** Packets that left the queue onto the link (sent), with their sojourn times (ns): sum and maximum. */
+  departed: number;
+  sojournSumNs: number;
+  sojournMaxNs: number;
+  /** Drops by the discipline (RED early or forced, CoDel) and by the queue limit. */
+  aqmDrops: number;
+  overflowDrops: number;
+  /** ECN CE marks. */
+  marks: number;
 }
 
 /** The function that receives a node's packets. */
@@ -139,6 +187,30 @@ interface LinkState {
 
 const RING_START = 16;
 
+/** A link with a queue discipline: its FIFO (undefined: a packet the loss model took, still using the queue) and state. */
+interface ManagedLink<P> extends CodelQueue {
+  readonly from: NodeId;
+  readonly to: NodeId;
+  cfg: LinkConfig;
+  rng: Random;
+  c: LinkCounters | undefined;
+  readonly pkts: (Packet<P> | undefined)[];
+  readonly enqNs: number[];
+  readonly sizes: number[];
+  head: number;
+  bytes: number;
+  busyUntil: Time;
+  geBad: boolean;
+  readonly red: RedState;
+  readonly codel: CodelState;
+  readonly uniform: () => number;
+  readonly stats: QueueStats;
+  /** The packet last popped, its size and sojourn. */
+  cur: Packet<P> | undefined;
+  curBytes: number;
+  curSojournNs: number;
+}
+
 /** A link with its own configuration and random stream, and its state once it carried a packet (the same object as in `states`). */
 interface Override {
   readonly cfg: LinkConfig;
@@ -184,6 +256,8 @@ export class Network<P = unknown> {
   readonly nodeStatus = new TraceSource<NodeStatusEvent>('net.node');
   /** Counters over all links. */
   readonly total: LinkCounters = newCounters();
+  /** Every drop and mark of a queue discipline (links with an `aqm`). */
+  readonly queueEvents = new TraceSource<QueueEvent>('net.queue');
 
   private readonly rng: Random;
   private readonly oneStream: boolean;
@@ -204,6 +278,9 @@ export class Network<P = unknown> {
   private nextPacketId = 0;
   private flying = 0;
   private readonly deliverFn = (p: Packet<P>): void => this.arrive(p);
+  private readonly managed = new Map<number, ManagedLink<P>>();
+  private readonly serviceFn = (l: ManagedLink<P>): void => this.service(l);
+  private ecnMarker: ((payload: P) => P | undefined) | undefined;
   // Regions: the region of each node (ids below regionNodes), and per pair (a * regionCount + b) its patch, configuration and stream.
   private nodeRegion: Uint8Array | undefined;
   private regionNodes = 0;
@@ -476,6 +553,7 @@ export class Network<P = unknown> {
         rng = this.regionRng[pair] as Random;
       }
     }
+    if (cfg.aqm !== undefined && cfg.bandwidthBps !== Infinity) return this.enqueue(key, cfg, rng, c, id, from, to, payload, sizeBytes, now);
     let depart = now;
     let state: LinkState | undefined;
     if (cfg.bandwidthBps !== Infinity || typeof cfg.loss !== 'number') {
@@ -602,7 +680,7 @@ export class Network<P = unknown> {
     return false;
   }
 
-  private lost(loss: LossSpec, state: LinkState | undefined, rng: Random): boolean {
+  private lost(loss: LossSpec, state: { geBad: boolean } | undefined, rng: Random): boolean {
     if (typeof loss === 'number') return loss > 0 && rng.bernoulli(loss);
     if (state === undefined) return false;
     // Gilbert-Elliott: step the chain, then lose with the state's probability.
@@ -637,6 +715,212 @@ export class Network<P = unknown> {
       this.states.set(key, s);
     }
     return s;
+  }
+
+  /**
+   * Sets how an AQM marks a packet ECN CE (RFC 3168): returns the marked payload, or undefined when
+   * the packet is not ECN-capable (then it is dropped). Without a marker every AQM action is a drop.
+   */
+  setEcnMarker(marker: ((payload: P) => P | undefined) | undefined): void {
+    this.ecnMarker = marker;
+  }
+
+  /** Sojourn times and actions of the managed queue of link (from, to), or undefined when it has none (or carried nothing). */
+  queueStats(from: NodeId, to: NodeId): Readonly<QueueStats> | undefined {
+    return this.managed.get(from * KEY_SPAN + to)?.stats;
+  }
+
+  /** Every link with a managed queue that carried traffic, with its stats, in first-use order. */
+  *managedQueues(): IterableIterator<{ from: NodeId; to: NodeId; stats: Readonly<QueueStats> }> {
+    for (const l of this.managed.values()) yield { from: l.from, to: l.to, stats: l.stats };
+  }
+
+  /** A send on a link with a queue discipline: RED's arrival test, the queue limit, the loss model, then the FIFO. Returns as {@link send}. */
+  private enqueue(
+    key: number,
+    cfg: LinkConfig,
+    rng: Random,
+    c: LinkCounters | undefined,
+    id: number,
+    from: NodeId,
+    to: NodeId,
+    payload: P,
+    size: number,
+    now: Time,
+  ): boolean {
+    const l = this.managedLink(key, from, to, cfg, rng);
+    l.c = c;
+    if (l.busyUntil <= now) this.service(l); // a departure due now goes first, as on the fast path
+    const busy = l.busyUntil > now;
+    const waiting = l.pkts.length - l.head;
+    const spec = cfg.aqm;
+    if (spec !== undefined && spec.kind === 'red') {
+      const idleNs = busy || waiting > 0 ? 0 : now - l.busyUntil;
+      const count = l.red.count;
+      const v = redArrive(spec, l.red, waiting, idleNs, (spec.meanPacketBytes * 8e9) / cfg.bandwidthBps, l.uniform);
+      if (v !== Verdict.Pass) {
+        const marked = v === Verdict.Mark && this.ecnMarker !== undefined ? this.ecnMarker(payload) : undefined;
+        const action = marked !== undefined ? 'mark' : 'drop';
+        if (this.queueEvents.active) {
+          this.queueEvents.emit({
+            timeNs: now,
+            from,
+            to,
+            action,
+            discipline: 'red',
+            avgPackets: l.red.avg,
+            sojournNs: -1,
+            count,
+            dropNextNs: -1,
+            dropping: false,
+          });
+        }
+        if (marked === undefined) {
+          l.stats.aqmDrops++;
+          return this.drop(c, 'queue', id, from, to, size, now);
+        }
+        l.stats.marks++;
+        payload = marked;
+      }
+    }
+    if (busy && (waiting >= cfg.queuePackets || l.bytes + size > cfg.queueBytes)) {
+      l.stats.overflowDrops++;
+      return this.drop(c, 'queue', id, from, to, size, now);
+    }
+    let p: Packet<P> | undefined;
+    const lost = this.lost(cfg.loss, l, rng);
+    if (lost) this.drop(c, 'loss', id, from, to, size, now);
+    else {
+      p = this.packet(id, from, to, payload, size, now);
+      this.flying++;
+    }
+    l.pkts.push(p);
+    l.enqNs.push(now);
+    l.sizes.push(size);
+    l.bytes += size;
+    if (!busy) this.service(l);
+    return !lost;
+  }
+
+  /** The link is free (or a packet arrived at an idle link): the discipline picks the next packet to send, if any. */
+  private service(l: ManagedLink<P>): void {
+    const now = this.sim.now;
+    if (l.busyUntil > now) return;
+    const spec = l.cfg.aqm;
+    const ok = spec !== undefined && spec.kind === 'codel' ? codelDequeue(spec, l.codel, l, now) : l.pop(now) >= 0;
+    if (!ok) return;
+    const st = l.stats;
+    st.departed++;
+    st.sojournSumNs += l.curSojournNs;
+    if (l.curSojournNs > st.sojournMaxNs) st.sojournMaxNs = l.curSojournNs;
+    const cfg = l.cfg;
+    const depart = now + Math.round((l.curBytes * 8 * 1e9) / cfg.bandwidthBps);
+    l.busyUntil = depart;
+    this.sim.schedule(depart, this.serviceFn, l, 'net.queue');
+    const p = l.cur;
+    l.cur = undefined;
+    if (p === undefined) return; // taken by the loss model on arrival: it used the link all the same
+    this.flying--;
+    const copy = cfg.duplicate > 0 ? this.packet(p.id, p.from, p.to, p.payload as P, p.sizeBytes, p.sentNs) : undefined;
+    this.launch(p, depart, cfg, l.rng);
+    if (copy !== undefined) {
+      if (l.rng.bernoulli(cfg.duplicate)) {
+        this.total.duplicated++;
+        if (l.c !== undefined) l.c.duplicated++;
+        this.launch(copy, depart, cfg, l.rng);
+      } else this.recycle(copy);
+    }
+  }
+
+  private managedLink(key: number, from: NodeId, to: NodeId, cfg: LinkConfig, rng: Random): ManagedLink<P> {
+    const l = this.managed.get(key);
+    if (l !== undefined) {
+      l.cfg = cfg;
+      l.rng = rng;
+      return l;
+    }
+    const aqmRng = this.oneStream ? this.rng : this.sim.rng.stream(`aqm:${from}>${to}`);
+    const link: ManagedLink<P> = {
+      from,
+      to,
+      cfg,
+      rng,
+      c: undefined,
+      pkts: [],
+      enqNs: [],
+      sizes: [],
+      head: 0,
+      bytes: 0,
+      busyUntil: 0,
+      geBad: false,
+      red: newRedState(),
+      codel: newCodelState(),
+      uniform: () => aqmRng.uniform(),
+      stats: { departed: 0, sojournSumNs: 0, sojournMaxNs: 0, aqmDrops: 0, overflowDrops: 0, marks: 0 },
+      cur: undefined,
+      curBytes: 0,
+      curSojournNs: 0,
+      get backlogBytes(): number {
+        return link.bytes;
+      },
+      get lastBytes(): number {
+        return link.curBytes;
+      },
+      pop(now: number): number {
+        if (link.head >= link.pkts.length) return -1;
+        const i = link.head++;
+        link.cur = link.pkts[i];
+        link.curBytes = link.sizes[i] as number;
+        link.curSojournNs = now - (link.enqNs[i] as number);
+        link.pkts[i] = undefined;
+        link.bytes -= link.curBytes;
+        if (link.head > 1024 && 2 * link.head > link.pkts.length) {
+          link.pkts.splice(0, link.head);
+          link.enqNs.splice(0, link.head);
+          link.sizes.splice(0, link.head);
+          link.head = 0;
+        }
+        return link.curSojournNs;
+      },
+      drop: (): void => {
+        this.codelEvent(link, 'drop');
+        link.stats.aqmDrops++;
+        const p = link.cur;
+        link.cur = undefined;
+        if (p === undefined) return;
+        this.flying--;
+        this.drop(link.c, 'queue', p.id, p.from, p.to, p.sizeBytes, p.sentNs);
+        this.recycle(p);
+      },
+      mark: (): boolean => {
+        const p = link.cur;
+        const marked = p !== undefined && this.ecnMarker !== undefined ? this.ecnMarker(p.payload as P) : undefined;
+        if (p === undefined || marked === undefined) return false;
+        this.codelEvent(link, 'mark');
+        link.stats.marks++;
+        p.payload = marked;
+        return true;
+      },
+    };
+    this.managed.set(key, link);
+    return link;
+  }
+
+  private codelEvent(l: ManagedLink<P>, action: 'drop' | 'mark'): void {
+    if (!this.queueEvents.active) return;
+    const st = l.codel;
+    this.queueEvents.emit({
+      timeNs: this.sim.now,
+      from: l.from,
+      to: l.to,
+      action,
+      discipline: 'codel',
+      avgPackets: NaN,
+      sojournNs: l.curSojournNs,
+      count: st.count,
+      dropNextNs: st.dropNextNs,
+      dropping: st.dropping,
+    });
   }
 
   private makeRule(a: readonly NodeId[], b: readonly NodeId[], oneWay: boolean, verb: string): Rule {

@@ -16,6 +16,7 @@ import type { z } from 'zod';
 import type { CsvWriter, Cell } from '../io/csv.js';
 import type { Recipe } from './pipeline.js';
 import type { RegionsSection } from './regions.js';
+import type { AqmSection } from './schema.js';
 
 /** One validation problem: a path into the scenario (e.g. `workload[2].node`) and what was expected. */
 export interface Issue {
@@ -113,6 +114,8 @@ export interface LinkSection {
   readonly bandwidth_bps?: number;
   readonly queue_packets?: number;
   readonly queue_bytes?: number;
+  /** Queue discipline (needs a bandwidth). */
+  readonly aqm?: AqmSection;
 }
 
 /** A latency distribution in a scenario file (milliseconds). */

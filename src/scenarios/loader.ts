@@ -299,6 +299,14 @@ export function checkScenario(
   // The driver's word on a whole section (TCP: "no faults yet") replaces the generic one ("faults need a network").
   const sections = new Set(own.filter((i) => !i.path.includes('.') && !i.path.includes('[')).map((i) => i.path));
   issues.push(...semanticIssues(scenario).filter((i) => !sections.has(i.path)), ...own);
+  // Queue disciplines act on the TCP flows (their metrics and ECN are the TCP driver's): refused on a network without them.
+  if (!present.includes('tcp')) {
+    const noTcp = 'a queue discipline is for TCP flows (protocol.tcp: it reports the queue delay and negotiates ECN): remove it';
+    if (scenario.network.link.aqm !== undefined) issues.push({ path: 'network.link.aqm', message: noTcp });
+    scenario.network.links.forEach((l, i) => {
+      if (l.aqm !== undefined) issues.push({ path: `network.links[${i}].aqm`, message: noTcp });
+    });
+  }
   if (issues.length === 0) issues.push(...workIssues(scenario, options.maxEvents ?? MAX_EVENTS));
   return issues.length > 0 ? { ok: false, issues: dedupe(issues) } : { ok: true, scenario };
 }
@@ -459,6 +467,13 @@ function semanticIssues(s: {
     }
   }
   s.network.links.forEach((l, i) => checkDist(l.latency_ms, `network.links[${i}].latency_ms`));
+  // A queue discipline works on the queue a finite bandwidth makes: without one it would do nothing.
+  const noQueue = 'a queue discipline needs a queue: set bandwidth_bps (an unset bandwidth is infinite, no packet ever waits)';
+  if (s.network.link.aqm !== undefined && s.network.link.bandwidth_bps === undefined) issues.push({ path: 'network.link.aqm', message: noQueue });
+  s.network.links.forEach((l, i) => {
+    if (l.aqm !== undefined && (l.bandwidth_bps ?? s.network.link.bandwidth_bps) === undefined)
+      issues.push({ path: `network.links[${i}].aqm`, message: noQueue });
+  });
   s.workload.forEach((w, i) => {
     const node = (w as { node?: unknown } | null)?.node;
     if (typeof node === 'string') known(node, `workload[${i}].node`);

@@ -5,9 +5,11 @@
 import type { Simulator } from '../kernel/simulator.js';
 import { milliseconds, seconds } from '../kernel/time.js';
 import type { TimedFault } from '../net/faults.js';
+import type { AqmSpec } from '../net/aqm.js';
 import type { DelaySpec, LinkConfig, LossSpec } from '../net/link.js';
 import { Network, type NodeId } from '../net/network.js';
 import type { DelayDist, FaultEntry, GilbertElliott, LinkSection, NetworkSection } from './driver.js';
+import type { AqmSection } from './schema.js';
 import { regionPairs, regionStarts } from './regions.js';
 
 /** The names a node count stands for in a scenario file: `n0`, `n1`, ... */
@@ -132,6 +134,27 @@ export function toLossSpec(l: number | GilbertElliott): LossSpec {
   };
 }
 
+/** A queue discipline section (ms, snake_case) as the network's {@link AqmSpec} (ns). */
+export function toAqmSpec(a: AqmSection): AqmSpec {
+  switch (a.kind) {
+    case 'droptail':
+      return { kind: 'droptail' };
+    case 'red':
+      return {
+        kind: 'red',
+        minThPackets: a.min_th_packets,
+        maxThPackets: a.max_th_packets,
+        maxP: a.max_p,
+        wq: a.w_q,
+        gentle: a.gentle,
+        meanPacketBytes: a.mean_packet_bytes,
+        ecn: a.ecn,
+      };
+    case 'codel':
+      return { kind: 'codel', targetNs: milliseconds(a.target_ms), intervalNs: milliseconds(a.interval_ms), ecn: a.ecn };
+  }
+}
+
 /** The fields a link section sets, as a partial {@link LinkConfig}. */
 export function toLinkPatch(s: LinkSection): Partial<LinkConfig> {
   const p: { -readonly [K in keyof LinkConfig]?: LinkConfig[K] } = {};
@@ -142,6 +165,7 @@ export function toLinkPatch(s: LinkSection): Partial<LinkConfig> {
   if (s.bandwidth_bps !== undefined) p.bandwidthBps = s.bandwidth_bps;
   if (s.queue_packets !== undefined) p.queuePackets = s.queue_packets;
   if (s.queue_bytes !== undefined) p.queueBytes = s.queue_bytes;
+  if (s.aqm !== undefined) p.aqm = toAqmSpec(s.aqm);
   return p;
 }
 

@@ -78,6 +78,19 @@ export const FIELD_DOCS: Readonly<Record<string, FieldDoc>> = {
   '*.queue_packets': { text: 'Drop-tail limit: packets waiting behind the one being sent; unset means infinite', unit: 'packets' },
   '*.queue_bytes': { text: 'Drop-tail limit in bytes of waiting packets; unset means infinite', unit: 'bytes' },
 
+  // Queue disciplines (network links, protocol.tcp.bottleneck).
+  '*.aqm': { text: 'Queue discipline of the link: droptail, red or codel (needs bandwidth_bps); unset: drop-tail' },
+  '*.aqm{*}.kind': { text: 'droptail (through the measured queue), red (Floyd and Jacobson 1993) or codel (RFC 8289)' },
+  '*.min_th_packets': { text: 'RED min_th: below this average queue nothing is dropped', unit: 'packets' },
+  '*.max_th_packets': { text: 'RED max_th: the average queue where the drop probability reaches max_p (more than min_th_packets)', unit: 'packets' },
+  '*.max_p': { text: 'RED max_p: the drop probability at max_th', unit: PROBABILITY },
+  '*.w_q': { text: 'RED w_q: weight of the EWMA of the queue length', unit: 'unitless (weight)' },
+  '*.gentle': { text: 'RED gentle: the probability ramps from max_p to 1 between max_th and 2 max_th instead of jumping to 1' },
+  '*.mean_packet_bytes': { text: "RED idle-time rule: the packet size s whose transmission time counts one 'packet' of idle time", unit: 'bytes' },
+  '*.target_ms': { text: 'CoDel target: the acceptable standing queueing delay (RFC 8289: 5 ms)', unit: 'ms' },
+  '*.interval_ms': { text: 'CoDel interval: how long the delay must stay above target before dropping (RFC 8289: 100 ms)', unit: 'ms' },
+  '*.aqm{*}.ecn': { text: 'Mark ECN-capable packets CE (RFC 3168) instead of dropping them' },
+
   // Latency distributions (network links, set_latency_ms).
   '*.dist': { text: 'The delay distribution: constant, uniform, exponential, normal, lognormal or pareto' },
   '*.ms': { text: 'The constant delay', unit: 'ms' },
@@ -205,6 +218,10 @@ export const FIELD_DOCS: Readonly<Record<string, FieldDoc>> = {
   'protocol.tcp.flows[].sack': { text: "SACK for this flow (default: the section's sack)" },
   'protocol.tcp.flows[].initial_ssthresh_pkts': { text: "Initial ssthresh of this flow (default: the section's)", unit: 'segments' },
   'protocol.tcp.flows[].rwnd_bytes': { text: "Receive window of this flow's receiver (default: the section's)", unit: 'bytes' },
+  'protocol.tcp.flows[].ecn': { text: "ECN for this flow (default: the section's ecn)" },
+  'protocol.tcp.ecn': {
+    text: "ECN (RFC 3168) for every flow: ECN-capable segments, ECE echoed until CWR, one window reduction per RTT (a flow's own ecn overrides it; needs a queue discipline with ecn: true)",
+  },
 
   // protocol.module
   'protocol.swim': { text: 'SWIM group membership and failure detection (Das et al. 2002), with Lifeguard as an option' },

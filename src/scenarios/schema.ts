@@ -76,6 +76,42 @@ export const gilbertElliottSchema = z.strictObject({
 /** Loss: a probability, or a Gilbert-Elliott model. */
 export const lossSchema = z.union([prob(), gilbertElliottSchema]);
 
+/**
+ * A queue discipline (link `aqm`, `protocol.tcp.bottleneck.aqm`): drop-tail, RED (Floyd and Jacobson
+ * 1993; defaults of ns-3's RedQueueDisc) or CoDel (RFC 8289's 5 ms and 100 ms). Needs a bandwidth.
+ */
+export const aqmSchema = z
+  .discriminatedUnion('kind', [
+    z.strictObject({ kind: z.literal('droptail') }),
+    z.strictObject({
+      kind: z.literal('red'),
+      min_th_packets: z.number().min(0).max(MAX_QUEUE).default(5),
+      max_th_packets: z.number().gt(0).max(MAX_QUEUE).default(15),
+      max_p: z.number().gt(0).max(1).default(0.02),
+      w_q: z.number().gt(0).max(1).default(0.002),
+      gentle: z.boolean().default(true),
+      mean_packet_bytes: z.int().min(1).max(1_000_000).default(500),
+      ecn: z.boolean().default(false),
+    }),
+    z.strictObject({
+      kind: z.literal('codel'),
+      target_ms: positiveMs().default(5),
+      interval_ms: positiveMs().default(100),
+      ecn: z.boolean().default(false),
+    }),
+  ])
+  .superRefine((a, ctx) => {
+    if (a.kind === 'red' && !(a.max_th_packets > a.min_th_packets))
+      ctx.addIssue({
+        code: 'custom',
+        path: ['max_th_packets'],
+        message: `expected more than min_th_packets (${a.min_th_packets}), got ${a.max_th_packets}`,
+      });
+  });
+
+/** A parsed queue discipline section. */
+export type AqmSection = z.output<typeof aqmSchema>;
+
 const linkFields = {
   latency_ms: latencySchema.optional(),
   jitter_ms: delayMs().optional(),
@@ -84,6 +120,7 @@ const linkFields = {
   bandwidth_bps: bandwidthBps().optional(),
   queue_packets: queueLimit().optional(),
   queue_bytes: queueLimit().optional(),
+  aqm: aqmSchema.optional(),
 };
 
 /** A link section (every field optional; unset fields keep the default link's value). */

@@ -23,6 +23,9 @@
  * extra RTT; flows with different RTTs share the queue, and the extra delay is
  * modelled on the flow's own return link.
  *
+ * The bottleneck may have a queue discipline (`aqm`: RED or CoDel, which
+ * can mark ECN-capable segments of flows with `ecn` instead of dropping).
+ *
  * Drops at the bottleneck (queue overflow or loss) are seen synchronously
  * (the network decides them inside `send`) and traced as `drop` events of
  * the flow. For tests, `dropData` / `dropAck` predicates drop chosen
@@ -31,6 +34,7 @@
 import type { Simulator } from '../kernel/simulator.js';
 import type { TraceSource } from '../kernel/trace.js';
 import type { Time } from '../kernel/time.js';
+import type { AqmSpec } from '../net/aqm.js';
 import type { LossSpec } from '../net/link.js';
 import { Network, type NodeId } from '../net/network.js';
 import type { Variant } from '../protocols/tcp/congestion/index.js';
@@ -55,6 +59,8 @@ export interface BottleneckConfig {
   readonly loss?: LossSpec;
   /** Extra delay drawn uniformly in [0, jitterNs] per packet (reorders). Default 0. */
   readonly jitterNs?: Time;
+  /** Queue discipline (RED, CoDel, or drop-tail through the managed queue). Default none: drop-tail on the fast path. */
+  readonly aqm?: AqmSpec;
 }
 
 /** The ACK path (each flow has its own return link). */
@@ -87,6 +93,8 @@ export interface FlowConfig {
   readonly initialSsthreshSegments?: number;
   /** Receive window of this flow (bytes; overrides the config's). */
   readonly rwndBytes?: number;
+  /** ECN for this flow (overrides the config's `ecn`). */
+  readonly ecn?: boolean;
 }
 
 /** Configuration of a {@link Dumbbell}: the path, its flows, and the settings every {@link TcpFlows} takes. */
@@ -131,6 +139,7 @@ export class Dumbbell {
       queuePackets: b.queuePackets,
       loss: b.loss ?? 0,
       jitterNs: b.jitterNs ?? 0,
+      ...(b.aqm !== undefined ? { aqm: b.aqm } : {}),
     });
     const flows = config.flows.map((fc) => {
       const s = this.net.addNode();
@@ -151,6 +160,7 @@ export class Dumbbell {
         ...(fc.sack !== undefined ? { sack: fc.sack } : {}),
         ...(fc.initialSsthreshSegments !== undefined ? { initialSsthreshSegments: fc.initialSsthreshSegments } : {}),
         ...(fc.rwndBytes !== undefined ? { rwndBytes: fc.rwndBytes } : {}),
+        ...(fc.ecn !== undefined ? { ecn: fc.ecn } : {}),
         dataLink: [LEFT, RIGHT] as const,
         ackLink: [d, s] as const,
       };

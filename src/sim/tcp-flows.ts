@@ -22,6 +22,10 @@
  * record per data segment sent, with whether the network dropped it at once)
  * while it has a listener, and SACK senders with PRR emit a `prr` record per
  * ACK in recovery ({@link TcpFlows.prr}).
+ *
+ * ECN (RFC 3168): flows with `ecn` send ECN-capable segments and react to
+ * ECE; the binding gives the network the marker its queue disciplines use
+ * (a TCP segment that is ECN-capable comes back as a copy with CE set).
  */
 import type { Simulator } from '../kernel/simulator.js';
 import { TraceSource } from '../kernel/trace.js';
@@ -59,6 +63,8 @@ export interface TcpFlowSpec {
   readonly initialSsthreshSegments?: number;
   /** Receive window of this flow (bytes; overrides {@link TcpFlowsConfig.rwndBytes}). */
   readonly rwndBytes?: number;
+  /** ECN for this flow (overrides {@link TcpFlowsConfig.ecn}). */
+  readonly ecn?: boolean;
 }
 
 /** A record of the segment trace: a data segment sent, and whether the network dropped it at once. */
@@ -91,6 +97,8 @@ export interface TcpFlowsConfig {
   readonly rwndBytes?: number;
   /** Whether the ACK that ends fast recovery also counts toward window growth (`linux`) or not (`rfc`). Default `rfc`. */
   readonly recoveryExit?: 'rfc' | 'linux';
+  /** ECN (RFC 3168) for every flow that does not say otherwise. Default false. */
+  readonly ecn?: boolean;
   /** Drops a data segment before the network sees it: (flow, seq, transmission number from 1). */
   readonly dropData?: (flow: number, seq: number, transmission: number) => boolean;
   /** Drops an ACK before the network sees it: (flow, ack number, index of the ACK of this flow from 1). */
@@ -128,6 +136,8 @@ export interface FlowSummary {
   readonly meanTimeoutRtoNs: number;
   /** Completion time of a finite transfer (ns), or -1. */
   readonly completedNs: Time;
+  /** Window reductions for ECN-Echo (RFC 3168). */
+  readonly ecnReductions: number;
 }
 
 class Flow {
@@ -152,6 +162,12 @@ class Flow {
   ) {
     this.txCount = countTx ? new Map() : undefined;
   }
+}
+
+/** RFC 3168 CE marking of a TCP segment: a marked copy of an ECN-capable one, undefined for any other message. */
+function markCe(p: TcpPacket): TcpPacket | undefined {
+  if (typeof p !== 'object' || p === null || p.ect !== true) return undefined;
+  return p.ce === true ? p : { ...p, ce: true };
 }
 
 /** TCP flows between nodes of a simulated network. */
@@ -209,6 +225,7 @@ export class TcpFlows {
       const sack = fc.sack ?? config.sack ?? false;
       const rwndBytes = fc.rwndBytes ?? config.rwndBytes ?? Infinity;
       const ssthreshSegments = fc.initialSsthreshSegments ?? config.initialSsthreshSegments ?? Infinity;
+      const ecn = fc.ecn ?? config.ecn ?? false;
       const sender = new TcpSender({
         mssBytes: this.mssBytes,
         initialWindowSegments: config.initialWindowSegments ?? 3,
@@ -227,6 +244,7 @@ export class TcpFlows {
         ...(ssthreshSegments !== Infinity ? { initialSsthreshBytes: ssthreshSegments * this.mssBytes } : {}),
         ...(rwndBytes !== Infinity ? { rwndBytes } : {}),
         ...(config.recoveryExit !== undefined ? { recoveryExit: config.recoveryExit } : {}),
+        ...(ecn ? { ecn } : {}),
         ...(shared(fc.sender) ? { timers: { open: `open:${i}`, rto: `rto:${i}` } } : {}),
       });
       const receiver = new TcpReceiver({
@@ -239,6 +257,7 @@ export class TcpFlows {
         trace: this.deliveries,
         sack,
         ...(rwndBytes !== Infinity ? { rwndBytes } : {}),
+        ...(ecn ? { ecn } : {}),
         ...(shared(fc.receiver) ? { timer: `delack:${i}` } : {}),
       });
       add(fc.sender, sender);
@@ -263,6 +282,7 @@ export class TcpFlows {
       { transmit: this.transmit },
     );
     this.host.traces.connect((e) => this.onTrace(e));
+    net.setEcnMarker(markCe);
     // Actions go to the host as they are made: no queue, poll or dispatch per segment and per ACK;
     // sends go straight to sendPacket (the host's sink would call it through its transmit option).
     for (const [n, b] of buffers) b.connect({ ...this.host.sink(n), send: this.sendPacket });
@@ -341,6 +361,7 @@ export class TcpFlows {
         meanRttNs: st.rttSamples > 0 ? st.rttSumNs / st.rttSamples : NaN,
         meanTimeoutRtoNs: st.firstTimeouts > 0 ? st.firstTimeoutRtoSumNs / st.firstTimeouts : f.sender.rtt.rtoNs,
         completedNs: st.completedNs,
+        ecnReductions: st.ecnReductions,
       };
     });
   }

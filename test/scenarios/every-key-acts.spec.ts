@@ -476,6 +476,55 @@ const BASES: Base[] = [
       protocol: { tcp: { bottleneck: { bandwidth_bps: 2e6, loss: ge }, return_path: { loss: ge }, flows: [{ variant: 'reno', sack: true }] } },
     },
   },
+  // Queue disciplines on the bottleneck: RED marking ECN for ECN flows (every RED key, and the ECN keys), and CoDel dropping.
+  {
+    family: 'tcp',
+    label: 'tcp-red',
+    raw: {
+      ...common('keys-tcp-red', 3),
+      protocol: {
+        tcp: {
+          bottleneck: {
+            bandwidth_bps: 2e6,
+            delay_ms: 10,
+            queue_packets: 60,
+            aqm: { kind: 'red', min_th_packets: 2, max_th_packets: 6, max_p: 0.1, w_q: 0.05, gentle: true, mean_packet_bytes: 500, ecn: true },
+          },
+          return_path: { delay_ms: 10 },
+          // Idle gaps (slow start, then a pause between the flows) make RED's idle-time rule act.
+          flows: [
+            { variant: 'reno', ecn: true, bytes: 40_000 },
+            { variant: 'newreno', start_s: 0.8, ecn: false },
+          ],
+        },
+      },
+    },
+  },
+  {
+    family: 'tcp',
+    label: 'tcp-codel',
+    raw: {
+      ...common('keys-tcp-codel', 3),
+      protocol: {
+        tcp: {
+          bottleneck: { bandwidth_bps: 2e6, delay_ms: 10, queue_packets: 60, aqm: { kind: 'codel', target_ms: 6, interval_ms: 20, ecn: false } },
+          return_path: { delay_ms: 10 },
+          flows: [{ variant: 'reno' }, { variant: 'newreno', start_s: 0.3 }],
+        },
+      },
+    },
+  },
+  // Drop-tail through the measured queue.
+  {
+    family: 'tcp',
+    label: 'tcp-droptail',
+    raw: {
+      ...common('keys-tcp-droptail', 2),
+      protocol: {
+        tcp: { bottleneck: { bandwidth_bps: 2e6, delay_ms: 10, queue_packets: 30, aqm: { kind: 'droptail' } }, flows: [{ variant: 'reno' }] },
+      },
+    },
+  },
   // `preset` fills the keys a file leaves out.
   { family: 'tcp', label: 'tcp-preset', raw: { ...common('keys-tcp-preset', 2), protocol: { tcp: { preset: 'original' } } } },
   // TCP on the shared network with its faults: a flow on every pair a link key or a fault touches, so each one shows.
@@ -483,6 +532,75 @@ const BASES: Base[] = [
     family: 'tcp',
     label: 'tcp-network',
     raw: { ...common('keys-tcp-network', 6), network: NETWORK, protocol: { tcp: tcpNetSection }, faults: FAULTS },
+  },
+  // Queue disciplines on the links of a network, each kind on the default link and on a pair, for ECN flows.
+  {
+    family: 'tcp',
+    label: 'tcp-network-aqm',
+    raw: {
+      ...common('keys-tcp-network-aqm', 3),
+      network: {
+        nodes: ['A', 'B', 'C'],
+        link: {
+          latency_ms: 10,
+          bandwidth_bps: 2e6,
+          queue_packets: 60,
+          aqm: { kind: 'red', min_th_packets: 2, max_th_packets: 6, max_p: 0.1, w_q: 0.05, gentle: true, mean_packet_bytes: 500, ecn: true },
+        },
+        links: [
+          { from: 'A', to: 'C', both_ways: false, aqm: { kind: 'codel', target_ms: 6, interval_ms: 20, ecn: true } },
+          {
+            from: 'C',
+            to: 'B',
+            both_ways: false,
+            aqm: { kind: 'red', min_th_packets: 2, max_th_packets: 6, max_p: 0.1, w_q: 0.05, gentle: true, mean_packet_bytes: 500, ecn: true },
+          },
+          { from: 'B', to: 'A', both_ways: false, aqm: { kind: 'droptail' } },
+        ],
+      },
+      protocol: {
+        tcp: {
+          ecn: true,
+          flows: [
+            { variant: 'reno', from: 'A', to: 'B', bytes: 40_000 },
+            { variant: 'reno', from: 'A', to: 'B', start_s: 0.8 },
+            { variant: 'reno', from: 'A', to: 'C' },
+            { variant: 'reno', from: 'C', to: 'B', start_s: 0.8 },
+            { variant: 'reno', from: 'B', to: 'A', start_s: 0.2 },
+          ],
+        },
+      },
+    },
+  },
+  {
+    family: 'tcp',
+    label: 'tcp-network-codel',
+    raw: {
+      ...common('keys-tcp-network-codel', 3),
+      network: {
+        nodes: ['A', 'B', 'C'],
+        link: { latency_ms: 10, bandwidth_bps: 2e6, queue_packets: 60, aqm: { kind: 'codel', target_ms: 6, interval_ms: 20, ecn: false } },
+        links: [{ from: 'A', to: 'C', aqm: { kind: 'droptail' } }],
+      },
+      protocol: {
+        tcp: {
+          flows: [
+            { variant: 'reno', from: 'A', to: 'B' },
+            { variant: 'reno', from: 'A', to: 'C' },
+            { variant: 'reno', from: 'B', to: 'A', start_s: 0.2 },
+          ],
+        },
+      },
+    },
+  },
+  {
+    family: 'tcp',
+    label: 'tcp-network-droptail',
+    raw: {
+      ...common('keys-tcp-network-droptail', 2),
+      network: { nodes: ['A', 'B'], link: { latency_ms: 10, bandwidth_bps: 2e6, queue_packets: 20, aqm: { kind: 'droptail' } } },
+      protocol: { tcp: { flows: [{ variant: 'reno', from: 'A', to: 'B' }] } },
+    },
   },
   ...linkNetworks.map((network, i) => ({
     family: 'tcp' as const,
@@ -585,6 +703,8 @@ function familiesOf(pattern: string): Family[] {
   if (pattern.startsWith('protocol.gossip.') || pattern.startsWith('workload[]{op=')) return ['gossip'];
   if (pattern.startsWith('protocol.tcp.')) return ['tcp'];
   if (pattern.startsWith('protocol.module.') || pattern.startsWith('workload[].')) return ['module'];
+  // A queue discipline is refused without TCP flows (the loader says so): its keys are TCP's.
+  if (/^network\.links?(\[\])?\.aqm/.test(pattern)) return ['tcp'];
   return ['gossip', 'tcp', 'module'];
 }
 
@@ -594,7 +714,8 @@ function baseKeys(v: unknown, path: PathSegment[] = [], pattern = '', out: { pat
     if (pattern === '' || containers.has(pattern)) v.forEach((x, i) => baseKeys(x, [...path, i], `${pattern}[]`, out));
   } else if (v !== null && typeof v === 'object') {
     const o = v as Raw;
-    const tag = Object.keys(o).find((k) => tags.has(k) && typeof o[k] === 'string');
+    // A tag only where the schema has a union picked by it (`kind` picks a queue discipline, not a clock).
+    const tag = Object.keys(o).find((k) => tags.has(k) && typeof o[k] === 'string' && SCHEMA.has(`${pattern}{${k}=${String(o[k])}}.${k}`));
     const here = tag !== undefined ? `${pattern}{${tag}=${String(o[tag])}}` : pattern;
     for (const [k, x] of Object.entries(o)) {
       const p = here === '' ? k : `${here}.${k}`;
@@ -751,6 +872,12 @@ const HINTS: Record<string, (raw: Raw, path: readonly PathSegment[], value: unkn
 /** The hints of the discriminators of distributions and loss models (one per place they occur). */
 function discriminatorHint(pattern: string): ((raw: Raw, path: readonly PathSegment[], value: unknown) => Change[][]) | undefined {
   if (/\{dist=[a-z]+\}\.dist$/.test(pattern)) return (_r, path, v) => [[{ path: path.slice(0, -1), value: OTHER_DIST[v as string] }]];
+  // Another queue discipline: its own keys are not the other's, so the whole section is replaced.
+  if (/\{kind=[a-z]+\}\.kind$/.test(pattern))
+    return (_r, path, v) =>
+      [{ kind: 'droptail' }, { kind: 'red', min_th_packets: 2, max_th_packets: 6, w_q: 0.05 }, { kind: 'codel', target_ms: 6, interval_ms: 20 }]
+        .filter((k) => k.kind !== v)
+        .map((k) => [{ path: path.slice(0, -1), value: k }]);
   // Gilbert-Elliott is the one loss model: its alternative is a plain probability.
   if (/\{model=gilbert-elliott\}\.model$/.test(pattern)) return (_r, path) => [[{ path: path.slice(0, -1), value: 0.2 }]];
   // The good state's loss: on the few packets of a small run, a loss that shows (half of them).

@@ -181,6 +181,62 @@ const FIXTURES: Record<string, Record<string, unknown>> = {
       },
     },
   },
+  tcpRed: {
+    name: 'fuzz-tcp-red',
+    duration_s: 2,
+    protocol: {
+      tcp: {
+        bottleneck: {
+          bandwidth_bps: 2e6,
+          queue_packets: 50,
+          aqm: { kind: 'red', min_th_packets: 2, max_th_packets: 6, max_p: 0.1, w_q: 0.05, mean_packet_bytes: 500 },
+        },
+        flows: [{ variant: 'reno' }, { variant: 'reno' }],
+      },
+    },
+  },
+  tcpCodel: {
+    name: 'fuzz-tcp-codel',
+    duration_s: 2,
+    protocol: {
+      tcp: {
+        bottleneck: { bandwidth_bps: 2e6, queue_packets: 50, aqm: { kind: 'codel', target_ms: 6, interval_ms: 20 } },
+        flows: [{ variant: 'reno' }, { variant: 'reno' }],
+      },
+    },
+  },
+  ...Object.fromEntries(
+    [
+      [
+        { kind: 'red', min_th_packets: 2, max_th_packets: 6, max_p: 0.1, w_q: 0.05, mean_packet_bytes: 500 },
+        { kind: 'codel', target_ms: 6, interval_ms: 20 },
+      ],
+      [
+        { kind: 'codel', target_ms: 6, interval_ms: 20 },
+        { kind: 'red', min_th_packets: 2, max_th_packets: 6, max_p: 0.1, w_q: 0.05, mean_packet_bytes: 500 },
+      ],
+    ].map(([link, pair], i) => [
+      `tcp-net-aqm-${i}`,
+      {
+        name: `fuzz-tcp-net-aqm-${i}`,
+        duration_s: 2,
+        network: {
+          nodes: ['A', 'B', 'C'],
+          link: { latency_ms: 5, bandwidth_bps: 2e6, queue_packets: 50, aqm: link },
+          links: [{ from: 'A', to: 'C', both_ways: false, aqm: pair }],
+        },
+        protocol: {
+          tcp: {
+            flows: [
+              { variant: 'reno', from: 'A', to: 'B' },
+              { variant: 'reno', from: 'A', to: 'C' },
+              { variant: 'reno', from: 'B', to: 'A' },
+            ],
+          },
+        },
+      },
+    ]),
+  ),
   tcpGe: {
     name: 'fuzz-tcp-ge',
     duration_s: 1,
@@ -253,7 +309,10 @@ function fixtureLeaves(
   else if (Array.isArray(v)) v.forEach((x, i) => fixtureLeaves(x, [...path, i], `${pattern}[]`, discriminators, out));
   else if (v !== null && typeof v === 'object') {
     const o = v as Record<string, unknown>;
-    const tag = Object.keys(o).find((k) => discriminators.has(k) && typeof o[k] === 'string');
+    // A tag only where the schema has a union picked by it (`kind` picks a queue discipline, not a clock).
+    const tag = Object.keys(o).find(
+      (k) => discriminators.has(k) && typeof o[k] === 'string' && [...schemaFields].some((f) => f.startsWith(`${pattern}{${k}=${String(o[k])}}`)),
+    );
     const here = tag !== undefined ? `${pattern}{${tag}=${String(o[tag])}}` : pattern;
     for (const [k, x] of Object.entries(o)) fixtureLeaves(x, [...path, k], here === '' ? k : `${here}.${k}`, discriminators, out);
   }

@@ -127,7 +127,7 @@ describe('keys that would do nothing are refused, naming the key', () => {
       'faults[2].keep_state: keep_state goes with restart, not crash (it would have no effect)',
     ]);
     expect(problems(gossip.replace('loss: 0 } }', 'loss: 0 }, links: [{ from: A, to: B, both_ways: false }] }'))).toEqual([
-      'network.links[0]: sets no link key (latency_ms, jitter_ms, loss, duplicate, bandwidth_bps, queue_packets, queue_bytes): it would change nothing',
+      'network.links[0]: sets no link key (latency_ms, jitter_ms, loss, duplicate, bandwidth_bps, queue_packets, queue_bytes, aqm): it would change nothing',
     ]);
     expect(
       problems(gossip.replace('fanout: 2', 'fanout: 2, clock: { nodes: [{ node: A, offset_ms: 5 }, { node: B }, { node: A, drift_ppm: 3 }] }')),

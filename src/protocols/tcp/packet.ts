@@ -17,4 +17,12 @@ export interface TcpPacket {
    * scaling taken as done). Absent: unlimited (the receiver was given no window).
    */
   readonly wnd?: number;
+  /** RFC 3168: ECN-capable transport (ECT), on the first transmission of a data segment of a flow that uses ECN. */
+  readonly ect?: boolean;
+  /** RFC 3168: Congestion Experienced, set by a queue discipline that marked this ECT segment instead of dropping it. */
+  readonly ce?: boolean;
+  /** RFC 3168: ECN-Echo, on ACKs of a receiver that saw CE, until it sees CWR. */
+  readonly ece?: boolean;
+  /** RFC 3168: Congestion Window Reduced, on the first new data segment after the sender reduced for an ECE. */
+  readonly cwr?: boolean;
 }

@@ -33,6 +33,10 @@
  * application reads in-order bytes at once, so the window does not close; it
  * only bounds what the sender may have outstanding (out-of-order data is held
  * whatever the window).
+ *
+ * ECN (RFC 3168 section 6.1.3), when on: a segment marked CE makes every ACK
+ * carry ECE until a segment with CWR arrives (a CWR segment that is itself
+ * marked CE starts the echo again).
  */
 import type { Action, NodeId, ProtocolNode, Time } from '../sans-io.js';
 import { ActionBuffer } from './action-buffer.js';
@@ -67,6 +71,8 @@ export interface ReceiverConfig {
    * the ACK number (never shrinks). Default Infinity: no window field at all.
    */
   readonly rwndBytes?: number;
+  /** ECN (RFC 3168): echo CE marks as ECE until CWR. Default false. */
+  readonly ecn?: boolean;
 }
 
 const NO_BLOCKS: readonly number[] = Object.freeze([]);
@@ -107,6 +113,9 @@ export class TcpReceiver implements ProtocolNode<TcpPacket> {
   private recent: number[] = [];
   /** The advertised window (bytes), or undefined for none. */
   private readonly wnd: number | undefined;
+  private readonly ecn: boolean;
+  /** RFC 3168: set ECE on ACKs (a CE mark seen, no CWR since). */
+  private echo = false;
 
   constructor(config: ReceiverConfig = {}) {
     this.delayed = config.delayedAck ?? false;
@@ -122,6 +131,7 @@ export class TcpReceiver implements ProtocolNode<TcpPacket> {
     const rwnd = config.rwndBytes ?? Infinity;
     if (!(rwnd > 0)) throw new RangeError(`rwndBytes must be > 0, got ${rwnd}`);
     this.wnd = rwnd === Infinity ? undefined : rwnd;
+    this.ecn = config.ecn ?? false;
   }
 
   /** The SACK blocks the next ACK carries (a copy): [start0, end0, ...], most recent first. */
@@ -138,6 +148,10 @@ export class TcpReceiver implements ProtocolNode<TcpPacket> {
   /** A data segment arrived (ACKs sent to a receiver are ignored): acknowledges it now or arms the delayed ACK. */
   handleMessage(_from: NodeId, msg: TcpPacket, now: Time): void {
     if (msg.len === 0) return;
+    if (this.ecn) {
+      if (msg.cwr === true) this.echo = false; // RFC 3168 6.1.3: CWR ends the echo
+      if (msg.ce === true) this.echo = true;
+    }
     const ack = this.onSegment(msg.seq, msg.len, now);
     if (ack >= 0) this.sendAck(ack);
     this.flushTimer();
@@ -159,7 +173,14 @@ export class TcpReceiver implements ProtocolNode<TcpPacket> {
 
   private sendAck(ack: number): void {
     const wnd = this.wnd;
-    if (this.sack) {
+    if (this.echo) {
+      const sack = this.sack ? (this.recent.length > 0 ? this.recent.slice() : NO_BLOCKS) : undefined;
+      this.out.send(
+        this.peer,
+        { flow: this.flow, seq: ack, len: 0, ece: true, ...(sack !== undefined ? { sack } : {}), ...(wnd !== undefined ? { wnd } : {}) },
+        this.headerBytes,
+      );
+    } else if (this.sack) {
       const sack = this.recent.length > 0 ? this.recent.slice() : NO_BLOCKS;
       this.out.send(
         this.peer,

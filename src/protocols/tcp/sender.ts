@@ -89,6 +89,16 @@
  * SACKed segments. Every segment sent is a `tx` trace with its kind (see
  * {@link TxKind}) when the cwnd or the segment trace listens; PRR adds a
  * `prr` trace per ACK in recovery.
+ *
+ * ECN (config `ecn`, RFC 3168 section 6.1): first transmissions of data
+ * segments are ECN-capable (retransmissions are not, section 6.1.5). An ACK
+ * with ECE reduces the window as a loss would, ssthresh by the algorithm's
+ * ssThresh and cwnd = ssthresh, without retransmitting anything, at most
+ * once per window of data: not in loss recovery, not for ACKs at or below
+ * `recover` (a loss in the same window reduced already), and only for an
+ * ACK beyond the highest byte sent at the last ECN reduction. The next new
+ * segment carries CWR. The reduction is traced as an `ecn` record before the
+ * record of the ACK that carried ECE.
  */
 import type { Action, NodeId, ProtocolNode, Time } from '../sans-io.js';
 import { ActionBuffer } from './action-buffer.js';
@@ -98,7 +108,7 @@ import type { TcpPacket } from './packet.js';
 import { RttEstimator, type RttEstimatorOptions } from './rtt-estimator.js';
 
 /** What a trace record reports. `drop` marks a segment the network dropped when it was sent (the driver knows). */
-export type TcpEvent = 'ack' | 'dupack' | 'fast_retransmit' | 'timeout' | 'recovery_exit' | 'drop';
+export type TcpEvent = 'ack' | 'dupack' | 'fast_retransmit' | 'timeout' | 'recovery_exit' | 'drop' | 'ecn';
 
 /** One row of the cwnd trace: the sender's state right after an ACK or an event (a type, so it is a trace action's data). */
 export type TcpTraceRecord = {
@@ -226,6 +236,8 @@ export interface SenderConfig {
    * as Linux and ns-3 do. Default `rfc`.
    */
   readonly recoveryExit?: 'rfc' | 'linux';
+  /** ECN (RFC 3168): send ECN-capable segments and react to ECE. Default false. */
+  readonly ecn?: boolean;
 }
 
 /** Counters of one sender. */
@@ -247,6 +259,8 @@ export interface SenderStats {
   completedNs: Time;
   /** SACK recovery: retransmissions found lost by the lost-retransmit rule (Linux's TCPLostRetransmit). */
   lostRetransmits: number;
+  /** Window reductions for ECN-Echo (RFC 3168). */
+  ecnReductions: number;
 }
 
 const DEFAULT_TIMERS: SenderTimerNames = { open: 'open', rto: 'rto' };
@@ -270,6 +284,7 @@ export class TcpSender implements ProtocolNode<TcpPacket> {
     firstTimeouts: 0,
     completedNs: -1,
     lostRetransmits: 0,
+    ecnReductions: 0,
   };
   /** Oldest unacknowledged byte. */
   sndUna = 0;
@@ -344,6 +359,11 @@ export class TcpSender implements ProtocolNode<TcpPacket> {
   private prrDelivered = 0;
   private prrOut = 0;
   private recoverFs = 0;
+  private readonly ecn: boolean;
+  /** RFC 3168: highTx at the last ECN reduction (an ECE reduces again only for an ACK beyond it). */
+  private ecnHigh = -Infinity;
+  /** RFC 3168: set CWR on the next new data segment. */
+  private cwrPending = false;
 
   constructor(config: SenderConfig) {
     this.ops = config.ops;
@@ -360,6 +380,7 @@ export class TcpSender implements ProtocolNode<TcpPacket> {
     this.segmentTrace = config.segmentTrace ?? NEVER;
     this.prrTrace = config.prrTrace ?? this.segmentTrace;
     this.sack = config.sack;
+    this.ecn = config.ecn ?? false;
     if (this.sack !== undefined && this.ops.recovery === 'none')
       throw new RangeError(`SACK recovery needs fast recovery, which ${this.ops.name} does not have`);
     this.tcb = createControlBlock(config.mssBytes, config.initialWindowSegments, config.initialSsthreshBytes ?? Infinity);
@@ -402,7 +423,25 @@ export class TcpSender implements ProtocolNode<TcpPacket> {
   handleMessage(_from: NodeId, msg: TcpPacket, now: Time): void {
     if (msg.len !== 0) return;
     if (msg.wnd !== undefined && msg.seq >= this.sndUna) this.sndWnd = msg.wnd; // the window of an ACK not stale
+    if (msg.ece === true && this.ecn) this.onEce(msg.seq, now);
     this.onAck(msg.seq, now, msg.sack);
+  }
+
+  /**
+   * An ACK with ECN-Echo (RFC 3168 section 6.1.2): reduce as for a loss, without retransmitting, at
+   * most once per window of data (see the theory of operation), before the ACK itself is processed.
+   */
+  onEce(ack: number, now: Time): void {
+    if (ack > this.highTx || ack < this.sndUna) return;
+    const tcb = this.tcb;
+    if (tcb.inRecovery || ack <= this.ecnHigh || ack - 1 <= this.recover) return;
+    tcb.ssthresh = this.ops.ssThresh(tcb, this.flightSize()); // as RFC 5681 eq. 4
+    tcb.cwnd = tcb.ssthresh > this.mss ? tcb.ssthresh : this.mss;
+    tcb.cwndCount = 0;
+    this.ecnHigh = this.highTx;
+    this.cwrPending = true;
+    this.stats.ecnReductions++;
+    this.emit(now, 'ecn');
   }
 
   /** The `open` or the `rto` timer fired. */
@@ -971,7 +1010,12 @@ export class TcpSender implements ProtocolNode<TcpPacket> {
     this.stats.bytesSent += len;
     if (seq === this.sndNxt) this.sndNxt = seq + len;
     if (this.rtoDeadlineNs < 0) this.rtoDeadlineNs = now + this.rtt.rtoNs; // RFC 6298 5.1
-    this.out.send(this.peer, { flow: this.flow, seq, len }, len + this.headerBytes);
+    if (this.ecn) {
+      // RFC 3168 6.1.5: retransmissions are not ECN-capable; 6.1.2: CWR on the first new segment after a reduction.
+      const cwr = this.cwrPending && !isRetx;
+      if (cwr) this.cwrPending = false;
+      this.out.send(this.peer, { flow: this.flow, seq, len, ect: !isRetx, ...(cwr ? { cwr } : {}) }, len + this.headerBytes);
+    } else this.out.send(this.peer, { flow: this.flow, seq, len }, len + this.headerBytes);
     if (this.trace.active || this.segmentTrace.active) {
       const tx: TcpTxRecord = {
         ...this.record(now, 'drop'),

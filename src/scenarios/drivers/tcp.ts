@@ -63,9 +63,9 @@ import { jainIndex, mathisBps, padhyeBps } from '../../protocols/tcp/models.js';
 import type { TcpTraceRecord } from '../../protocols/tcp/sender.js';
 import type { Issue, LinkSection, NetworkSection, ProtocolDriver, RunContext, RunResult, ScenarioFor, WorkEstimate } from '../driver.js';
 import { unknownNode } from '../loader.js';
-import { nodeNameSet, toLossSpec } from '../network-section.js';
+import { nodeNameSet, toAqmSpec, toLossSpec } from '../network-section.js';
 import { runPipeline, type Attached, type Recipe, type World } from '../pipeline.js';
-import { bandwidthBps, delayMs, lossSchema, positiveMs, positiveS, queueLimit, timeS } from '../schema.js';
+import { aqmSchema, type AqmSection, bandwidthBps, delayMs, lossSchema, positiveMs, positiveS, queueLimit, timeS } from '../schema.js';
 
 /** Largest initial window, in segments (RFC 6928's 10, times a thousand). */
 export const MAX_INITIAL_WINDOW = 10_000;
@@ -100,6 +100,8 @@ const flowSchema = z.strictObject({
   initial_ssthresh_pkts: ssthreshPkts().optional(),
   /** Receive window of this flow's receiver (default: the section's). */
   rwnd_bytes: rwndBytes().optional(),
+  /** ECN for this flow (default: the section's `ecn`). */
+  ecn: z.boolean().optional(),
 });
 
 const tcpSectionShape = z.strictObject({
@@ -112,6 +114,7 @@ const tcpSectionShape = z.strictObject({
       queue_packets: queueLimit().default(100),
       loss: lossSchema.default(0),
       jitter_ms: delayMs().default(0),
+      aqm: aqmSchema.optional(),
     })
     .prefault({}),
   return_path: z
@@ -139,6 +142,7 @@ const tcpSectionShape = z.strictObject({
   initial_ssthresh_pkts: ssthreshPkts().default('unlimited'),
   rwnd_bytes: rwndBytes().default('unlimited'),
   recovery_exit: z.enum(['rfc', 'linux']).default('rfc'),
+  ecn: z.boolean().optional(),
   flows: z
     .array(flowSchema)
     .min(1)
@@ -260,6 +264,7 @@ function sharedFlowSettings(s: TcpSettings): Omit<TcpFlowsConfig, 'flows'> {
     ...(s.initial_ssthresh_pkts !== 'unlimited' ? { initialSsthreshSegments: s.initial_ssthresh_pkts } : {}),
     ...(s.rwnd_bytes !== 'unlimited' ? { rwndBytes: s.rwnd_bytes } : {}),
     recoveryExit: s.recovery_exit,
+    ...(s.ecn !== undefined ? { ecn: s.ecn } : {}),
   };
 }
 
@@ -283,6 +288,7 @@ export function buildDumbbell(world: Pick<World, 'sim' | 'net'>, s: TcpSettings)
       queuePackets: s.bottleneck.queue_packets,
       loss: toLossSpec(s.bottleneck.loss),
       jitterNs: milliseconds(s.bottleneck.jitter_ms),
+      ...(s.bottleneck.aqm !== undefined ? { aqm: toAqmSpec(s.bottleneck.aqm) } : {}),
     },
     returnPath: {
       delayNs: milliseconds(s.return_path.delay_ms),
@@ -298,6 +304,7 @@ export function buildDumbbell(world: Pick<World, 'sim' | 'net'>, s: TcpSettings)
       extraRttNs: milliseconds(f.extra_rtt_ms),
       ...(f.sack !== undefined ? { sack: f.sack } : {}),
       ...flowOverrides(f),
+      ...(f.ecn !== undefined ? { ecn: f.ecn } : {}),
     })),
     ...sharedFlowSettings(s),
   });
@@ -336,6 +343,7 @@ export function buildNetworkFlows(world: Pick<World, 'sim' | 'net' | 'ids'>, sce
       totalBytes: f.bytes === 'unlimited' ? Infinity : f.bytes,
       ...(f.sack !== undefined ? { sack: f.sack } : {}),
       ...flowOverrides(f),
+      ...(f.ecn !== undefined ? { ecn: f.ecn } : {}),
     })),
     ...sharedFlowSettings(s),
   });
@@ -512,18 +520,54 @@ function attachTcp(world: World, scenario: ScenarioFor<TcpSettings, never>, ctx:
       if (runsEnd(id)) bed.restart(id, keepState);
     },
     start: () => bed.start(),
-    finish: () => tcpResult(scenario, bed.summary(seconds(scenario.duration_s))),
+    finish: () => tcpResult(scenario, bed.summary(seconds(scenario.duration_s)), queueMetrics(bed)),
+  };
+}
+
+/**
+ * Metrics of the links with a queue discipline (`aqm`), over all of them; none when no link has one
+ * (so runs without AQM keep their columns): mean and largest sojourn time in the queue of the
+ * packets that left it, drops by the discipline and by the queue limit, ECN marks, and the
+ * senders' ECN window reductions.
+ */
+export function queueMetrics(bed: TcpFlows): Record<string, number> {
+  let departed = 0;
+  let sum = 0;
+  let max = 0;
+  let aqmDrops = 0;
+  let overflow = 0;
+  let marks = 0;
+  let any = false;
+  for (const { stats } of bed.net.managedQueues()) {
+    any = true;
+    departed += stats.departed;
+    sum += stats.sojournSumNs;
+    max = Math.max(max, stats.sojournMaxNs);
+    aqmDrops += stats.aqmDrops;
+    overflow += stats.overflowDrops;
+    marks += stats.marks;
+  }
+  if (!any) return {};
+  let reductions = 0;
+  for (let i = 0; i < bed.flowCount; i++) reductions += bed.sender(i).stats.ecnReductions;
+  return {
+    queue_delay_s: departed > 0 ? sum / departed / 1e9 : NaN,
+    queue_delay_max_s: max / 1e9,
+    aqm_drops: aqmDrops,
+    queue_overflow_drops: overflow,
+    ecn_marks: marks,
+    ecn_reductions: reductions,
   };
 }
 
 /** The metrics, `flows` table and headline of a TCP run whose flows ended with `flows`. */
-function tcpResult(scenario: ScenarioFor<TcpSettings, never>, flows: readonly FlowSummary[]): RunResult {
+function tcpResult(scenario: ScenarioFor<TcpSettings, never>, flows: readonly FlowSummary[], queue: Record<string, number> = {}): RunResult {
   const s = scenario.settings;
   const durationS = scenario.duration_s;
   const network = onNetwork(scenario);
   const only = s.flows.length === 1 ? s.flows[0] : undefined;
   const loss = network ? (only !== undefined ? (linkBetween(scenario.network, only.from ?? '', only.to ?? '').loss ?? 0) : 0) : s.bottleneck.loss;
-  const metrics = tcpMetrics(s, flows, loss);
+  const metrics = { ...tcpMetrics(s, flows, loss), ...queue };
   const rows = flows.map((f, i) => [
     flowName(s, i),
     f.variant,
@@ -554,6 +598,7 @@ function tcpResult(scenario: ScenarioFor<TcpSettings, never>, flows: readonly Fl
   } else {
     headline += `; Jain index ${fmt.float(metrics['jain_index'] as number, 4)}`;
   }
+  if (queue['queue_delay_s'] !== undefined) headline += `; queue delay ${fmt.float(queue['queue_delay_s'] * 1000, 4)} ms`;
   return { metrics, tables: { flows: { columns: FLOW_TABLE_COLUMNS, rows } }, headline };
 }
 
@@ -673,6 +718,43 @@ function checkTcp(scenario: ScenarioFor<TcpSettings, never>): Issue[] {
       path: 'protocol.tcp.return_path.queue_packets',
       message: 'a queue forms only behind a bandwidth, and return_path has none: set return_path.bandwidth_bps or remove it',
     });
+  // ECN acts only where a queue discipline marks (aqm with ecn: true) and a flow negotiates it.
+  const aqms: { path: string; aqm: AqmSection }[] = onNetwork(scenario)
+    ? [
+        ...(scenario.network.link.aqm !== undefined ? [{ path: 'network.link.aqm', aqm: scenario.network.link.aqm }] : []),
+        ...scenario.network.links.flatMap((l, i) => (l.aqm !== undefined ? [{ path: `network.links[${i}].aqm`, aqm: l.aqm }] : [])),
+      ]
+    : s.bottleneck.aqm !== undefined
+      ? [{ path: 'protocol.tcp.bottleneck.aqm', aqm: s.bottleneck.aqm }]
+      : [];
+  const marking = aqms.filter((a) => a.aqm.kind !== 'droptail' && a.aqm.ecn);
+  const ecnFlows = s.flows.filter((f) => f.ecn ?? s.ecn ?? false).length;
+  if (ecnFlows > 0 && marking.length === 0) {
+    const path = s.ecn === true ? 'protocol.tcp.ecn' : `protocol.tcp.flows[${s.flows.findIndex((f) => f.ecn === true)}].ecn`;
+    const where = onNetwork(scenario) ? "a link's aqm" : 'bottleneck.aqm';
+    issues.push({
+      path,
+      message: `ECN acts only where a queue marks, and no queue discipline has ecn: true (set ${where}: { kind: red or codel, ecn: true }): remove it`,
+    });
+    for (const a of aqms)
+      issues.push({
+        path: a.path,
+        message: 'ECN flows send ECN-capable packets, and this discipline drops them: use red or codel with ecn: true, or remove ecn from the flows',
+      });
+  }
+  if (marking.length > 0 && ecnFlows === 0) {
+    if (s.ecn === false) issues.push({ path: 'protocol.tcp.ecn', message: 'a queue discipline marks ECN, and no flow uses ECN: set it to true' });
+    s.flows.forEach((f, i) => {
+      if (f.ecn === false)
+        issues.push({ path: `protocol.tcp.flows[${i}].ecn`, message: 'a queue discipline marks ECN, and no flow uses ECN: set it to true' });
+    });
+    for (const a of marking)
+      issues.push({
+        path: `${a.path}.ecn`,
+        message:
+          "marks ECN-capable packets, and no flow uses ECN (it would only drop): set protocol.tcp.ecn: true (or a flow's ecn), or ecn: false here",
+      });
+  }
   const names = s.flows.map((_, i) => flowName(s, i));
   names.forEach((n, i) => {
     if (names.indexOf(n) !== i) issues.push({ path: `protocol.tcp.flows[${i}].name`, message: `duplicate flow name '${n}'` });
