@@ -31,6 +31,7 @@ function flow(variant: string, goodputBps: number): FlowSummary {
     meanRttNs: 100 * MS,
     meanTimeoutRtoNs: 1000 * MS,
     completedNs: -1,
+    ecnReductions: 0,
   };
 }
 
