@@ -9,6 +9,7 @@
  *   results/tcp-fairness-sweep/         Jain's index of two equal-RTT Reno flows against the bottleneck rate, 5 replications
  *   results/tcp-rtt-fairness-sweep/     two Reno flows' goodput ratio against their RTT ratio, with the 1/RTT and 1/RTT^2 curves, 5 replications
  *   results/tcp-aqm-sweep/              queueing delay and goodput under drop-tail, RED and CoDel, 5 replications
+ *   results/swim-false-positives-sweep/ SWIM's false positives with and without suspicion and Lifeguard, 250 replications
  *   results/validation/tcp-mathis-padhye.md   the Reno vs Mathis/Padhye table (>= 1000 loss events per p)
  *   results/validation/tcp-cubic-response.md  CUBIC vs the RFC 8312 / RFC 9438 response function (>= 1000 loss events per point)
  *   results/validation/swim.md         SWIM's first detection, dissemination and message load at n = 100 ... 1,000
@@ -33,6 +34,18 @@ import { formatValidationTable, validationTable, VALIDATION_LOSS_RATES, VALIDATI
 import { cubicValidationTable, formatCubicValidationTable } from './validation/tcp.js';
 import { GOSSIP_REPORTS, gossipValidationReport } from './validation/gossip.js';
 import { swimValidationReport } from './validation/swim.js';
+
+/**
+ * SWIM's false positives under 5% loss and one slow member, with suspicion and Lifeguard each off and on.
+ * With suspicion on, a 300 s run has about one false death, so it takes some 250 replications per
+ * setting for the 95% confidence intervals of suspicion alone and of suspicion with Lifeguard to
+ * part (about 1,000 runs; a few seconds of CPU per hundred).
+ */
+export const SWIM_FALSE_POSITIVES_SWEEP = {
+  scenario: 'swim-false-positives',
+  vary: ['protocol.swim.suspicion=false,true', 'protocol.swim.lifeguard=false,true'],
+  reps: 250,
+} as const;
 
 /** Regenerates every README table and figure under `root`; `log` gets one line per step. */
 /** What the README shows: published file name → where reproduce wrote it, relative to its root. */
@@ -59,6 +72,8 @@ export const PUBLISHED_FILES: Readonly<Record<string, string>> = {
   'tcp-aqm-sweep-queue_delay_s.svg': 'tcp-aqm-sweep/queue_delay_s.svg',
   'tcp-aqm-sweep-goodput_bps.svg': 'tcp-aqm-sweep/goodput_bps.svg',
   'tcp-aqm-sweep-aggregate.csv': 'tcp-aqm-sweep/aggregate.csv',
+  'swim-false-positives-sweep-false-positives.svg': 'swim-false-positives-sweep/false-positives.svg',
+  'swim-false-positives-sweep-aggregate.csv': 'swim-false-positives-sweep/aggregate.csv',
   ...Object.fromEntries(GOSSIP_REPORTS.map((name) => [`${name}.md`, `validation/${name}.md`])),
   'swim.md': 'validation/swim.md',
 };
@@ -81,10 +96,11 @@ export async function reproduce(root: string, log: (line: string) => void, jobs?
     { scenario: 'tcp-rtt-fairness', vary: 'protocol.tcp.flows[1].extra_rtt_ms=0,20,40,60,100,140,200', reps: 5 },
     // The same four flows under each queue discipline of the bottleneck.
     { scenario: 'tcp-aqm', vary: 'protocol.tcp.bottleneck.aqm.kind=droptail,red,codel', reps: 5 },
+    SWIM_FALSE_POSITIVES_SWEEP,
   ];
   for (const sw of sweeps) {
     const file = resolveScenarioPath(sw.scenario);
-    const vary = parseVaries([sw.vary]);
+    const vary = parseVaries([sw.vary].flat());
     if (!vary.ok) throw new Error('internal: bad --vary');
     const out = join(root, `${sw.scenario}-sweep`);
     const sweep = await runSweep({

@@ -76,7 +76,7 @@ export class SwimCluster {
     this.host.traces.connect((e) => {
       if (e.name !== 'member') return;
       const d = e.data;
-      this.metrics.observe(e.node, d['member'] as number, d['state'] as string, d['via'] as string, e.timeNs);
+      this.metrics.observe(e.node, d['member'] as number, d['state'] as string, d['via'] as string, e.timeNs, d['incarnation'] as number);
     });
   }
 

@@ -11,6 +11,12 @@
  * - false positives: a member declaring a live member dead on its own (a
  *   failed probe without suspicion, or an expired suspicion), and false
  *   suspicions (a failed probe of a live member);
+ * - false deaths: the distinct (member, incarnation) pairs of live members
+ *   declared dead on some member's own evidence, i.e. how many times a live
+ *   member was put out of the group. Several members whose own suspicion
+ *   timers expire for the same suspicion (Lifeguard's timers differ by
+ *   member, so they rarely hear the first declaration in time) make several
+ *   false positives but one false death;
  * - the member-time the group lived, to turn message counts into messages per
  *   member per protocol period.
  *
@@ -46,6 +52,8 @@ export class SwimMetrics {
   readonly changes: ChangeRecord[] = [];
   falsePositives = 0;
   falseSuspicions = 0;
+  /** The `member:incarnation` pairs of live members declared dead on a member's own evidence. */
+  private readonly falseDeathKeys = new Set<string>();
   private readonly inGroup: Uint8Array;
   private groupSize = 0;
   private readonly open = new Map<NodeId, Open>();
@@ -54,6 +62,11 @@ export class SwimMetrics {
 
   constructor(n: number) {
     this.inGroup = new Uint8Array(n);
+  }
+
+  /** Distinct live members (at an incarnation) declared dead on a member's own evidence; see the module comment. */
+  get falseDeaths(): number {
+    return this.falseDeathKeys.size;
   }
 
   /** True when `id` is in the group and up. */
@@ -100,14 +113,16 @@ export class SwimMetrics {
     this.checkAll(nowNs);
   }
 
-  /** Observer `observer` now holds `member` in `state`, changed `via`. */
-  observe(observer: NodeId, member: NodeId, state: string, via: string, nowNs: number): void {
+  /** Observer `observer` now holds `member` in `state` at `incarnation`, changed `via`. */
+  observe(observer: NodeId, member: NodeId, state: string, via: string, nowNs: number, incarnation = 0): void {
     if (observer === member) return;
     const live = this.inGroup[member] === 1;
     const originated = via === 'probe' || via === 'timeout';
     if (originated && live && this.inGroup[observer] === 1) {
-      if (state === 'dead') this.falsePositives++;
-      else if (state === 'suspect') this.falseSuspicions++;
+      if (state === 'dead') {
+        this.falsePositives++;
+        this.falseDeathKeys.add(`${member}:${incarnation}`);
+      } else if (state === 'suspect') this.falseSuspicions++;
     }
     const o = this.open.get(member);
     if (o === undefined) return;

@@ -147,6 +147,9 @@ export const SWIM_METRICS = [
   'not_all_known',
   'false_suspicions',
   'false_positives',
+  'false_deaths',
+  'false_deaths_per_member_hour',
+  'false_suspicions_per_member_hour',
   'messages_per_member_per_period',
   'bytes_per_member_per_period',
   'packets_dropped',
@@ -275,6 +278,7 @@ function summarize(cluster: SwimCluster, names: readonly string[], periodNs: num
   }
   const T = periodNs / 1e9;
   const memberPeriods = m.memberTimeNs(nowNs) / periodNs;
+  const memberHours = m.memberTimeNs(nowNs) / 3.6e12;
   const sent = cluster.totalSent();
   const converged = cluster.converged();
   const metrics: Record<(typeof SWIM_METRICS)[number], number> = {
@@ -293,6 +297,9 @@ function summarize(cluster: SwimCluster, names: readonly string[], periodNs: num
     not_all_known: notAllKnown,
     false_suspicions: m.falseSuspicions,
     false_positives: m.falsePositives,
+    false_deaths: m.falseDeaths,
+    false_deaths_per_member_hour: memberHours > 0 ? m.falseDeaths / memberHours : NaN,
+    false_suspicions_per_member_hour: memberHours > 0 ? m.falseSuspicions / memberHours : NaN,
     messages_per_member_per_period: memberPeriods > 0 ? sent.messages / memberPeriods : NaN,
     bytes_per_member_per_period: memberPeriods > 0 ? sent.bytes / memberPeriods : NaN,
     packets_dropped: dropped,

@@ -116,6 +116,7 @@ export function topLevel(
 }
 
 const UNIT_SUFFIXES: readonly (readonly [string, string | undefined])[] = [
+  ['_per_member_hour', 'per member-hour'],
   ['_bps', 'bit/s'],
   ['_Bps', 'bytes/s'],
   ['_bytes', 'bytes'],
