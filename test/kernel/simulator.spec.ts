@@ -283,13 +283,19 @@ describe('Simulator against a model', () => {
   // and the heap hands events to the ladder and takes them back, all many
   // times per program, with ties, cancellations and reschedules from handlers;
   // two of them deal the buckets of every rung (or of rungs over 16 events)
-  // across four lanes.
+  // across four lanes; two cap a rung at 2 or 3 buckets, so buckets hold more
+  // than `ladderBucket` events and the crowding threshold grows with them.
   for (const queue of [
     { ladderAbove: 1, ladderBucket: 1, ladderLanesFrom: 1 },
     { ladderAbove: 8, ladderBucket: 2 },
     { ladderAbove: 64, ladderBucket: 4, ladderLanesFrom: 16 },
-  ]) {
-    it(`fires the same events in the same order with the ladder on (ladderAbove ${queue.ladderAbove}, ladderBucket ${queue.ladderBucket}, ladderLanesFrom ${queue.ladderLanesFrom ?? 'default'})`, () => {
+    { ladderAbove: 4, ladderBucket: 1, ladderMaxBuckets: 2 },
+    { ladderAbove: 16, ladderBucket: 1, ladderMaxBuckets: 3, ladderLanesFrom: 1 },
+  ] as const) {
+    const name = Object.entries(queue)
+      .map(([k, v]) => `${k} ${v}`)
+      .join(', ');
+    it(`fires the same events in the same order with the ladder on (${name})`, () => {
       fc.assert(
         fc.property(fc.array(commandArb, { minLength: 1, maxLength: 25 }), (commands) => runProgram(commands, queue)),
         fcParams({ numRuns: 150 }),
@@ -323,19 +329,21 @@ describe('Simulator ladder queue at scale', () => {
    * later, often at the same instant) and sometimes cancels a pending one. The
    * draws depend on the order of firing, so any reordering changes the log.
    */
-  function workload(queue: SimulatorOptions): { log: number[]; sim: Simulator; maxDepth: number; maxHeap: number } {
+  function workload(queue: SimulatorOptions): { log: number[]; sim: Simulator; maxDepth: number; maxHeap: number; maxBuckets: number } {
     const sim = new Simulator({ seed: 3, ...queue });
     const rng = sim.rng.stream('w');
     const log: number[] = [];
     const ids: EventId[] = [];
-    const white = sim as unknown as { depth: number; size: number };
+    const white = sim as unknown as { depth: number; size: number; rungBuckets: Int32Array };
     let maxDepth = 0;
+    let maxBuckets = 0;
     let maxHeap = 0;
     let next = 0;
     const fire = (k: number): void => {
       log.push(k, sim.now);
       maxDepth = Math.max(maxDepth, white.depth);
       maxHeap = Math.max(maxHeap, white.size);
+      for (let r = 0; r < white.depth; r++) maxBuckets = Math.max(maxBuckets, white.rungBuckets[r] as number);
       if (log.length > 400_000) return;
       const more = rng.int(0, 2);
       for (let i = 0; i < more; i++) {
@@ -346,14 +354,19 @@ describe('Simulator ladder queue at scale', () => {
     };
     for (let i = 0; i < 30_000; i++) ids.push(sim.schedule(rng.int(0, 2_000) * 1000, fire, next++));
     sim.run();
-    return { log, sim, maxDepth, maxHeap };
+    return { log, sim, maxDepth, maxHeap, maxBuckets };
   }
 
   it('fires the same events in the same order as the heap alone, with rungs opened, refilled and given back', () => {
     const heap = workload({ ladderAbove: Infinity });
     expect(heap.maxDepth).toBe(0);
     expect(heap.log.length).toBeGreaterThan(400_000);
-    for (const queue of [{}, { ladderAbove: 1000, ladderBucket: 1, ladderLanesFrom: 1 }, { ladderAbove: 100_000, ladderBucket: 64 }]) {
+    for (const queue of [
+      {},
+      { ladderAbove: 1000, ladderBucket: 1, ladderLanesFrom: 1 },
+      { ladderAbove: 100_000, ladderBucket: 64 },
+      { ladderAbove: 1000, ladderBucket: 1, ladderMaxBuckets: 64 },
+    ]) {
       const ladder = workload(queue);
       expect(ladder.log.length).toBe(heap.log.length);
       for (let i = 0; i < heap.log.length; i++) {
@@ -367,6 +380,9 @@ describe('Simulator ladder queue at scale', () => {
         expect(ladder.maxDepth).toBeGreaterThan(0);
         expect(ladder.maxHeap).toBeLessThan(heap.maxHeap / 4);
       }
+      // A rung has at most ladderMaxBuckets buckets (default 65,536, more than this workload needs).
+      if ('ladderMaxBuckets' in queue) expect(ladder.maxBuckets).toBe(queue.ladderMaxBuckets);
+      else if (queue.ladderBucket === 1) expect(ladder.maxBuckets).toBeGreaterThan(64);
     }
   });
 
@@ -377,6 +393,9 @@ describe('Simulator ladder queue at scale', () => {
     expect(() => new Simulator({ ladderBucket: 2 ** 21 })).toThrow(RangeError);
     expect(() => new Simulator({ ladderLanesFrom: 0 })).toThrow(RangeError);
     expect(() => new Simulator({ ladderLanesFrom: 1.5 })).toThrow(RangeError);
+    expect(() => new Simulator({ ladderMaxBuckets: 1 })).toThrow(RangeError);
+    expect(() => new Simulator({ ladderMaxBuckets: 2 ** 24 + 1 })).toThrow(RangeError);
+    expect(() => new Simulator({ ladderMaxBuckets: 100.5 })).toThrow(RangeError);
   });
 });
 
