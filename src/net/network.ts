@@ -266,6 +266,8 @@ export class Network<P = unknown> {
   private readonly states = new Map<number, LinkState>();
   private readonly perLink: Map<number, LinkCounters> | undefined;
   private receivers: (Receiver<P> | undefined)[] = [];
+  /** Nodes with a receiver of their own: with none (a host runs every node) a delivery reads no `receivers` cell. */
+  private attached = 0;
   private dispatcher: Dispatcher<P> | undefined;
   private up = new Uint8Array(16);
   private count = 0;
@@ -321,6 +323,7 @@ export class Network<P = unknown> {
     }
     this.up[id] = 1;
     this.receivers[id] = receiver;
+    if (receiver !== undefined) this.attached++;
     return id;
   }
 
@@ -337,12 +340,14 @@ export class Network<P = unknown> {
   /** Removes `node`'s own receiver (its packets then go to the {@link attachAll} dispatcher, if any). */
   detach(node: NodeId): void {
     this.checkNode(node);
+    if (this.receivers[node] !== undefined) this.attached--;
     this.receivers[node] = undefined;
   }
 
   /** Sets the function that receives `node`'s packets. */
   attach(node: NodeId, receiver: Receiver<P>): void {
     this.checkNode(node);
+    if (this.receivers[node] === undefined) this.attached++;
     this.receivers[node] = receiver;
   }
 
@@ -665,7 +670,7 @@ export class Network<P = unknown> {
     const payload = p.payload as P;
     const size = p.sizeBytes;
     this.recycle(p); // before the receiver runs: its sends may take it
-    const r = this.receivers[to];
+    const r = this.attached > 0 ? this.receivers[to] : undefined;
     if (r !== undefined) r(from, payload, size);
     else if (this.dispatcher !== undefined) this.dispatcher(to, from, payload, size);
   }
