@@ -16,6 +16,11 @@
  * event cancels that event and schedules a new one; cancelling only clears the
  * deadline (the event, if pending, fires and does nothing). A timer fires
  * once, at its last deadline, whatever the moves before.
+ *
+ * With `batchSends` the host opens the network's batch around each message
+ * and timer it hands a node ({@link Network.openBatch}), and resets it when it
+ * schedules a timer in between: a node's sends to one instant share a kernel
+ * event, delivered in the same order as with an event each.
  */
 import type { Simulator } from '../kernel/simulator.js';
 import { TraceSource } from '../kernel/trace.js';
@@ -46,6 +51,13 @@ export interface SimHostOptions<M> {
    * a binding that routes a flow over another link, or counts what the network dropped, does it here.
    */
   readonly transmit?: (from: NodeId, to: NodeId, msg: M, sizeBytes: number) => void;
+  /**
+   * Batch the sends a node makes while handling one message or timer that arrive at the same instant
+   * into one kernel event ({@link Network.openBatch}): fewer events, the same order of deliveries.
+   * Only for nodes whose hooks (observers) schedule no kernel events; never while the host's trace
+   * source has listeners, nor with `transmit`. Default false.
+   */
+  readonly batchSends?: boolean;
 }
 
 /** Runs a set of sans-I/O nodes on a simulated network. */
@@ -68,6 +80,9 @@ export class SimHost<M, C = never, R = unknown> {
   /** 1 for a node that has a {@link sink}: its actions go there as they are made, so a message needs no poll after it. */
   private readonly sunk: Uint8Array;
   private readonly transmit: ((from: NodeId, to: NodeId, msg: M, sizeBytes: number) => void) | undefined;
+  private readonly batchSends: boolean;
+  /** True while the network batches the sends of the input being handled. */
+  private batching = false;
   /** The node whose input the host is handling now (-1: none), for {@link SimHost.activeSink}. */
   private active = -1;
   /**
@@ -98,6 +113,7 @@ export class SimHost<M, C = never, R = unknown> {
     options: SimHostOptions<M> = {},
   ) {
     this.transmit = options.transmit;
+    this.batchSends = options.batchSends === true && options.transmit === undefined;
     this.sunk = new Uint8Array(net.nodeCount);
     const ids = nodeIds ?? Array.from({ length: net.nodeCount }, (_, i) => i);
     let span = 0;
@@ -200,12 +216,35 @@ export class SimHost<M, C = never, R = unknown> {
   private deliver(id: NodeId, from: NodeId, msg: M): void {
     const n = this.nodes[id] as ProtocolNode<M, C, R>;
     this.active = id;
+    if (this.openBatch()) {
+      try {
+        this.handleMessage(n, id, from, msg);
+      } finally {
+        this.closeBatch();
+      }
+    } else this.handleMessage(n, id, from, msg);
+    this.active = -1;
+  }
+
+  private handleMessage(n: ProtocolNode<M, C, R>, id: NodeId, from: NodeId, msg: M): void {
     n.handleMessage(from, msg, this.sim.now);
     if (this.sunk[id] !== 1) {
       const actions = n.pollActions();
       if (actions.length !== 0) this.perform(id, actions);
     }
-    this.active = -1;
+  }
+
+  /** Opens the network's batch for the input about to be handled, when this host batches sends; true if it did. */
+  private openBatch(): boolean {
+    if (!this.batchSends || this.traces.active) return false;
+    this.batching = true;
+    this.net.openBatch();
+    return true;
+  }
+
+  private closeBatch(): void {
+    this.batching = false;
+    this.net.closeBatch();
   }
 
   private activeNode(): NodeId {
@@ -232,8 +271,18 @@ export class SimHost<M, C = never, R = unknown> {
     t[r + T_DEADLINE] = -1;
     const n = this.nodes[node] as ProtocolNode<M, C, R>;
     this.active = node;
-    n.handleTimer(this.timerNames[(cell - node) / span] as string, now);
-    this.perform(node, n.pollActions());
+    const timer = this.timerNames[(cell - node) / span] as string;
+    if (this.openBatch()) {
+      try {
+        n.handleTimer(timer, now);
+        this.perform(node, n.pollActions());
+      } finally {
+        this.closeBatch();
+      }
+    } else {
+      n.handleTimer(timer, now);
+      this.perform(node, n.pollActions());
+    }
     this.active = -1;
   }
 
@@ -282,6 +331,8 @@ export class SimHost<M, C = never, R = unknown> {
     }
     t[r + T_AT] = at;
     t[r + T_EVENT] = this.sim.schedule(at, this.fireTimer, cell, 'host.timer');
+    // An event of ours in the middle of the input's sends: later sends must not join earlier batches.
+    if (this.batching) this.net.openBatch();
   }
 
   private trace(id: NodeId, name: string, data: Readonly<Record<string, string | number | boolean>>): void {
