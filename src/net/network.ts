@@ -45,6 +45,16 @@
  * an arrival is scheduled at departure rather than at the send, so events at
  * the same nanosecond may run in another order.
  *
+ * Packets in flight are numbers into typed arrays (no object per packet),
+ * and a kernel event delivers a packet and the packets batched behind it.
+ * Between {@link Network.openBatch} and {@link Network.closeBatch} (the
+ * simulator's host opens a batch around one node's handling of a message or
+ * timer), a send that arrives at the same instant as the packet whose event
+ * was scheduled last joins that event, so a gossip node's pushes to its
+ * fanout peers cost one event. Such a packet would have been the next event
+ * at that instant anyway, so deliveries keep their order; only the number of
+ * kernel events changes.
+ *
  * Regions ({@link Network.setRegions}) describe a large network without a
  * record per pair of nodes: nodes are cut into consecutive id ranges, and the
  * links from region a to region b share one configuration (the default link
@@ -159,17 +169,9 @@ export interface NetworkOptions {
   readonly perLinkCounters?: boolean;
 }
 
-/** A packet in flight. Reused once its fate is decided (`recycle`): nothing outside the network holds one. */
-interface Packet<P> {
-  id: number;
-  from: NodeId;
-  to: NodeId;
-  /** undefined only while the packet waits in the free list. */
-  payload: P | undefined;
-  sizeBytes: number;
-  sentNs: Time;
-  holdId: number;
-}
+/** No packet (end of a batch, an empty queue slot). */
+const NO_PACKET = -1;
+const PACKETS_START = 64;
 
 interface LinkState {
   busyUntil: Time;
@@ -188,13 +190,14 @@ interface LinkState {
 const RING_START = 16;
 
 /** A link with a queue discipline: its FIFO (undefined: a packet the loss model took, still using the queue) and state. */
-interface ManagedLink<P> extends CodelQueue {
+interface ManagedLink extends CodelQueue {
   readonly from: NodeId;
   readonly to: NodeId;
   cfg: LinkConfig;
   rng: Random;
   c: LinkCounters | undefined;
-  readonly pkts: (Packet<P> | undefined)[];
+  /** Packet numbers, or NO_PACKET for one the loss model took. */
+  readonly pkts: number[];
   readonly enqNs: number[];
   readonly sizes: number[];
   head: number;
@@ -205,8 +208,8 @@ interface ManagedLink<P> extends CodelQueue {
   readonly codel: CodelState;
   readonly uniform: () => number;
   readonly stats: QueueStats;
-  /** The packet last popped, its size and sojourn. */
-  cur: Packet<P> | undefined;
+  /** The packet last popped (NO_PACKET: none, or one the loss model took), its size and sojourn. */
+  cur: number;
   curBytes: number;
   curSojournNs: number;
 }
@@ -266,20 +269,46 @@ export class Network<P = unknown> {
   private readonly states = new Map<number, LinkState>();
   private readonly perLink: Map<number, LinkCounters> | undefined;
   private receivers: (Receiver<P> | undefined)[] = [];
+  /** Nodes with a receiver of their own: with none (a host runs every node) a delivery reads no `receivers` cell. */
+  private attached = 0;
   private dispatcher: Dispatcher<P> | undefined;
   private up = new Uint8Array(16);
   private count = 0;
   private partitions: Rule[] = [];
   private holds: Rule[] = [];
-  private parked: Packet<P>[] = [];
-  /** Packets delivered or dropped on arrival, for reuse: a send then allocates nothing of the network's. */
-  private readonly spare: Packet<P>[] = [];
+  private parked: number[] = [];
+  /**
+   * Packets in flight as struct-of-arrays, by packet number (no object per packet; the kernel event's
+   * argument is the number): send id, ends, size, send time, the hold that parked it, the next packet
+   * of its batch (NO_PACKET: last) and its payload (undefined while the number is free). Numbers whose
+   * packet's fate is decided go on a free stack, so a send allocates nothing once the arrays have grown
+   * to the most packets in flight.
+   */
+  private pkId = new Float64Array(PACKETS_START);
+  private pkFrom = new Int32Array(PACKETS_START);
+  private pkTo = new Int32Array(PACKETS_START);
+  private pkSize = new Float64Array(PACKETS_START);
+  private pkSent = new Float64Array(PACKETS_START);
+  private pkHold = new Int32Array(PACKETS_START);
+  private pkNext = new Int32Array(PACKETS_START);
+  private readonly pkPayload: (P | undefined)[] = [];
+  private pkFree = new Int32Array(PACKETS_START);
+  private pkFreeCount = 0;
+  /**
+   * Sends batched into one delivery event (see {@link Network.openBatch}): while open, the last packet
+   * of the batch whose event was scheduled last (NO_PACKET: none yet), its arrival time, and the
+   * kernel's pending count right after that event was scheduled, which any other schedule changes.
+   */
+  private batchOpen = false;
+  private batchTail = NO_PACKET;
+  private batchAt = -1;
+  private batchPending = -1;
   private nextRuleId = 1;
   private nextPacketId = 0;
   private flying = 0;
-  private readonly deliverFn = (p: Packet<P>): void => this.arrive(p);
-  private readonly managed = new Map<number, ManagedLink<P>>();
-  private readonly serviceFn = (l: ManagedLink<P>): void => this.service(l);
+  private readonly deliverFn = (p: number): void => this.arrive(p);
+  private readonly managed = new Map<number, ManagedLink>();
+  private readonly serviceFn = (l: ManagedLink): void => this.service(l);
   private ecnMarker: ((payload: P) => P | undefined) | undefined;
   // Regions: the region of each node (ids below regionNodes), and per pair (a * regionCount + b) its patch, configuration and stream.
   private nodeRegion: Uint8Array | undefined;
@@ -321,6 +350,7 @@ export class Network<P = unknown> {
     }
     this.up[id] = 1;
     this.receivers[id] = receiver;
+    if (receiver !== undefined) this.attached++;
     return id;
   }
 
@@ -337,12 +367,14 @@ export class Network<P = unknown> {
   /** Removes `node`'s own receiver (its packets then go to the {@link attachAll} dispatcher, if any). */
   detach(node: NodeId): void {
     this.checkNode(node);
+    if (this.receivers[node] !== undefined) this.attached--;
     this.receivers[node] = undefined;
   }
 
   /** Sets the function that receives `node`'s packets. */
   attach(node: NodeId, receiver: Receiver<P>): void {
     this.checkNode(node);
+    if (this.receivers[node] === undefined) this.attached++;
     this.receivers[node] = receiver;
   }
 
@@ -463,10 +495,11 @@ export class Network<P = unknown> {
     if (released.length === 0) return;
     const ids = new Set(released.map((r) => r.id));
     this.holds = this.holds.filter((r) => !ids.has(r.id));
-    const keep: Packet<P>[] = [];
+    const keep: number[] = [];
     for (const p of this.parked) {
-      if (ids.has(p.holdId)) {
-        p.holdId = 0;
+      if (ids.has(this.pkHold[p] as number)) {
+        this.pkHold[p] = 0;
+        this.pkNext[p] = NO_PACKET;
         this.sim.schedule(this.sim.now, this.deliverFn, p, 'net.release');
       } else keep.push(p);
     }
@@ -593,79 +626,153 @@ export class Network<P = unknown> {
     return true;
   }
 
-  private packet(id: number, from: NodeId, to: NodeId, payload: P, sizeBytes: number, sentNs: Time): Packet<P> {
-    const p = this.spare.pop();
-    if (p === undefined) return { id, from, to, payload, sizeBytes, sentNs, holdId: 0 };
-    p.id = id;
-    p.from = from;
-    p.to = to;
-    p.payload = payload;
-    p.sizeBytes = sizeBytes;
-    p.sentNs = sentNs;
-    p.holdId = 0;
+  /** A packet number for a new packet in flight (reused from the free stack when it can). */
+  private packet(id: number, from: NodeId, to: NodeId, payload: P, sizeBytes: number, sentNs: Time): number {
+    let p: number;
+    if (this.pkFreeCount > 0) p = this.pkFree[--this.pkFreeCount] as number;
+    else {
+      p = this.pkPayload.length;
+      if (p === this.pkId.length) this.growPackets();
+      this.pkPayload.push(undefined);
+    }
+    this.pkId[p] = id;
+    this.pkFrom[p] = from;
+    this.pkTo[p] = to;
+    this.pkPayload[p] = payload;
+    this.pkSize[p] = sizeBytes;
+    this.pkSent[p] = sentNs;
+    this.pkHold[p] = 0;
+    this.pkNext[p] = NO_PACKET;
     return p;
   }
 
-  /** Puts a packet whose fate is decided in the free list (without its payload, which may be garbage now). */
-  private recycle(p: Packet<P>): void {
-    p.payload = undefined;
-    this.spare.push(p);
+  private growPackets(): void {
+    const n = 2 * this.pkId.length;
+    const f64 = (a: Float64Array<ArrayBuffer>): Float64Array<ArrayBuffer> => {
+      const b = new Float64Array(n);
+      b.set(a);
+      return b;
+    };
+    const i32 = (a: Int32Array<ArrayBuffer>): Int32Array<ArrayBuffer> => {
+      const b = new Int32Array(n);
+      b.set(a);
+      return b;
+    };
+    this.pkId = f64(this.pkId);
+    this.pkFrom = i32(this.pkFrom);
+    this.pkTo = i32(this.pkTo);
+    this.pkSize = f64(this.pkSize);
+    this.pkSent = f64(this.pkSent);
+    this.pkHold = i32(this.pkHold);
+    this.pkNext = i32(this.pkNext);
+    this.pkFree = i32(this.pkFree);
   }
 
-  private launch(packet: Packet<P>, depart: Time, cfg: LinkConfig, rng: Random): void {
+  /** Frees a packet whose fate is decided (its payload dropped, as it may be garbage now). */
+  private recycle(p: number): void {
+    this.pkPayload[p] = undefined;
+    this.pkFree[this.pkFreeCount++] = p;
+  }
+
+  /**
+   * Starts batching sends: until {@link closeBatch}, a packet that arrives at the same instant as the
+   * last one that got a delivery event of its own joins that event instead of getting another (its
+   * packets are delivered in send order, one after the other, as their own events would have been).
+   * The caller promises that until it closes the batch nothing it runs schedules a kernel event at the
+   * arrival instant other than through this network's sends, or else closes the batch first (the
+   * simulator's host closes it when it sets a timer); as a guard, a send joins only when the kernel's
+   * pending count has not moved since the event it joins was scheduled, and never while the packet
+   * trace has listeners (they may schedule). Then the order of events is exactly the one without
+   * batching: only the number of kernel events differs.
+   */
+  openBatch(): void {
+    this.batchOpen = true;
+    this.batchTail = NO_PACKET;
+  }
+
+  /** Ends batching (see {@link openBatch}): the next send gets a delivery event of its own. */
+  closeBatch(): void {
+    this.batchOpen = false;
+    this.batchTail = NO_PACKET;
+  }
+
+  private launch(p: number, depart: Time, cfg: LinkConfig, rng: Random): void {
     let at = depart + sampleDelay(cfg.latency, rng);
     if (cfg.jitterNs > 0) at += Math.round(rng.range(0, cfg.jitterNs));
     this.flying++;
     // A heavy-tailed draw (pareto, lognormal) or a long queue on a slow link can land beyond the
     // last representable instant; such a packet arrives at MAX_TIME, after the end of any run.
-    this.sim.schedule(at < MAX_TIME ? at : MAX_TIME, this.deliverFn, packet, 'net.deliver');
+    if (at >= MAX_TIME) at = MAX_TIME;
+    if (this.batchOpen) {
+      const tail = this.batchTail;
+      if (tail !== NO_PACKET && at === this.batchAt && this.sim.pending === this.batchPending && !this.packets.active) {
+        // Joins the batch whose event was scheduled last: delivered right after its packets.
+        this.pkNext[tail] = p;
+        this.batchTail = p;
+        return;
+      }
+      this.sim.schedule(at, this.deliverFn, p, 'net.deliver');
+      this.batchTail = p;
+      this.batchAt = at;
+      this.batchPending = this.sim.pending;
+      return;
+    }
+    this.sim.schedule(at, this.deliverFn, p, 'net.deliver');
   }
 
-  private arrive(p: Packet<P>): void {
-    const now = this.sim.now;
-    const key = p.from * KEY_SPAN + p.to;
-    if (this.partitions.length > 0 && this.matches(this.partitions, p.from, p.to) !== undefined) {
+  /** A delivery event: packet `head` and the packets batched behind it, in send order. */
+  private arrive(head: number): void {
+    for (let p = head; p !== NO_PACKET;) {
+      const next = this.pkNext[p] as number;
+      this.arriveOne(p);
+      p = next;
+    }
+  }
+
+  private arriveOne(p: number): void {
+    const from = this.pkFrom[p] as number;
+    const to = this.pkTo[p] as number;
+    const key = from * KEY_SPAN + to;
+    if (this.partitions.length > 0 && this.matches(this.partitions, from, to) !== undefined) {
       this.flying--;
-      this.drop(this.perLink?.get(key), 'partition', p.id, p.from, p.to, p.sizeBytes, p.sentNs);
+      this.drop(this.perLink?.get(key), 'partition', this.pkId[p] as number, from, to, this.pkSize[p] as number, this.pkSent[p] as number);
       return this.recycle(p);
     }
     if (this.holds.length > 0) {
-      const rule = this.matches(this.holds, p.from, p.to);
+      const rule = this.matches(this.holds, from, to);
       if (rule !== undefined) {
-        p.holdId = rule.id;
+        this.pkHold[p] = rule.id;
         this.parked.push(p);
         return;
       }
     }
     this.flying--;
-    if (this.up[p.to] !== 1) {
-      this.drop(this.perLink?.get(key), 'node_down', p.id, p.from, p.to, p.sizeBytes, p.sentNs);
+    const size = this.pkSize[p] as number;
+    if (this.up[to] !== 1) {
+      this.drop(this.perLink?.get(key), 'node_down', this.pkId[p] as number, from, to, size, this.pkSent[p] as number);
       return this.recycle(p);
     }
     this.total.delivered++;
-    this.total.bytesDelivered += p.sizeBytes;
+    this.total.bytesDelivered += size;
     const c = this.perLink?.get(key);
     if (c !== undefined) {
       c.delivered++;
-      c.bytesDelivered += p.sizeBytes;
+      c.bytesDelivered += size;
     }
     if (this.packets.active) {
       this.packets.emit({
         kind: 'deliver',
-        timeNs: now,
-        packetId: p.id,
-        from: p.from,
-        to: p.to,
-        sizeBytes: p.sizeBytes,
-        sentNs: p.sentNs,
+        timeNs: this.sim.now,
+        packetId: this.pkId[p] as number,
+        from,
+        to,
+        sizeBytes: size,
+        sentNs: this.pkSent[p] as number,
       });
     }
-    const to = p.to;
-    const from = p.from;
-    const payload = p.payload as P;
-    const size = p.sizeBytes;
+    const payload = this.pkPayload[p] as P;
     this.recycle(p); // before the receiver runs: its sends may take it
-    const r = this.receivers[to];
+    const r = this.attached > 0 ? this.receivers[to] : undefined;
     if (r !== undefined) r(from, payload, size);
     else if (this.dispatcher !== undefined) this.dispatcher(to, from, payload, size);
   }
@@ -787,7 +894,7 @@ export class Network<P = unknown> {
       l.stats.overflowDrops++;
       return this.drop(c, 'queue', id, from, to, size, now);
     }
-    let p: Packet<P> | undefined;
+    let p = NO_PACKET;
     const lost = this.lost(cfg.loss, l, rng);
     if (lost) this.drop(c, 'loss', id, from, to, size, now);
     else {
@@ -803,7 +910,7 @@ export class Network<P = unknown> {
   }
 
   /** The link is free (or a packet arrived at an idle link): the discipline picks the next packet to send, if any. */
-  private service(l: ManagedLink<P>): void {
+  private service(l: ManagedLink): void {
     const now = this.sim.now;
     if (l.busyUntil > now) return;
     const spec = l.cfg.aqm;
@@ -818,12 +925,22 @@ export class Network<P = unknown> {
     l.busyUntil = depart;
     this.sim.schedule(depart, this.serviceFn, l, 'net.queue');
     const p = l.cur;
-    l.cur = undefined;
-    if (p === undefined) return; // taken by the loss model on arrival: it used the link all the same
+    l.cur = NO_PACKET;
+    if (p === NO_PACKET) return; // taken by the loss model on arrival: it used the link all the same
     this.flying--;
-    const copy = cfg.duplicate > 0 ? this.packet(p.id, p.from, p.to, p.payload as P, p.sizeBytes, p.sentNs) : undefined;
+    const copy =
+      cfg.duplicate > 0
+        ? this.packet(
+            this.pkId[p] as number,
+            this.pkFrom[p] as number,
+            this.pkTo[p] as number,
+            this.pkPayload[p] as P,
+            this.pkSize[p] as number,
+            this.pkSent[p] as number,
+          )
+        : NO_PACKET;
     this.launch(p, depart, cfg, l.rng);
-    if (copy !== undefined) {
+    if (copy !== NO_PACKET) {
       if (l.rng.bernoulli(cfg.duplicate)) {
         this.total.duplicated++;
         if (l.c !== undefined) l.c.duplicated++;
@@ -832,7 +949,7 @@ export class Network<P = unknown> {
     }
   }
 
-  private managedLink(key: number, from: NodeId, to: NodeId, cfg: LinkConfig, rng: Random): ManagedLink<P> {
+  private managedLink(key: number, from: NodeId, to: NodeId, cfg: LinkConfig, rng: Random): ManagedLink {
     const l = this.managed.get(key);
     if (l !== undefined) {
       l.cfg = cfg;
@@ -840,7 +957,7 @@ export class Network<P = unknown> {
       return l;
     }
     const aqmRng = this.oneStream ? this.rng : this.sim.rng.stream(`aqm:${from}>${to}`);
-    const link: ManagedLink<P> = {
+    const link: ManagedLink = {
       from,
       to,
       cfg,
@@ -857,7 +974,7 @@ export class Network<P = unknown> {
       codel: newCodelState(),
       uniform: () => aqmRng.uniform(),
       stats: { departed: 0, sojournSumNs: 0, sojournMaxNs: 0, aqmDrops: 0, overflowDrops: 0, marks: 0 },
-      cur: undefined,
+      cur: NO_PACKET,
       curBytes: 0,
       curSojournNs: 0,
       get backlogBytes(): number {
@@ -869,10 +986,10 @@ export class Network<P = unknown> {
       pop(now: number): number {
         if (link.head >= link.pkts.length) return -1;
         const i = link.head++;
-        link.cur = link.pkts[i];
+        link.cur = link.pkts[i] as number;
         link.curBytes = link.sizes[i] as number;
         link.curSojournNs = now - (link.enqNs[i] as number);
-        link.pkts[i] = undefined;
+        link.pkts[i] = NO_PACKET;
         link.bytes -= link.curBytes;
         if (link.head > 1024 && 2 * link.head > link.pkts.length) {
           link.pkts.splice(0, link.head);
@@ -886,19 +1003,27 @@ export class Network<P = unknown> {
         this.codelEvent(link, 'drop');
         link.stats.aqmDrops++;
         const p = link.cur;
-        link.cur = undefined;
-        if (p === undefined) return;
+        link.cur = NO_PACKET;
+        if (p === NO_PACKET) return;
         this.flying--;
-        this.drop(link.c, 'queue', p.id, p.from, p.to, p.sizeBytes, p.sentNs);
+        this.drop(
+          link.c,
+          'queue',
+          this.pkId[p] as number,
+          this.pkFrom[p] as number,
+          this.pkTo[p] as number,
+          this.pkSize[p] as number,
+          this.pkSent[p] as number,
+        );
         this.recycle(p);
       },
       mark: (): boolean => {
         const p = link.cur;
-        const marked = p !== undefined && this.ecnMarker !== undefined ? this.ecnMarker(p.payload as P) : undefined;
-        if (p === undefined || marked === undefined) return false;
+        const marked = p !== NO_PACKET && this.ecnMarker !== undefined ? this.ecnMarker(this.pkPayload[p] as P) : undefined;
+        if (p === NO_PACKET || marked === undefined) return false;
         this.codelEvent(link, 'mark');
         link.stats.marks++;
-        p.payload = marked;
+        this.pkPayload[p] = marked;
         return true;
       },
     };
@@ -906,7 +1031,7 @@ export class Network<P = unknown> {
     return link;
   }
 
-  private codelEvent(l: ManagedLink<P>, action: 'drop' | 'mark'): void {
+  private codelEvent(l: ManagedLink, action: 'drop' | 'mark'): void {
     if (!this.queueEvents.active) return;
     const st = l.codel;
     this.queueEvents.emit({

@@ -46,6 +46,12 @@ export interface GossipClusterOptions {
    * one of them and any other node are dropped and counted by the receiver.
    */
   readonly wrongKey?: readonly NodeId[];
+  /**
+   * Let a node's sends to one instant share one kernel event (default true; see
+   * `SimHostOptions.batchSends`): the same deliveries in the same order with fewer events.
+   * False gives one event per packet, for comparison.
+   */
+  readonly batchSends?: boolean;
 }
 
 /** Gossip nodes on every node of a simulated network. */
@@ -78,22 +84,29 @@ export class GossipCluster {
       keys[id] = id + 1;
     }
     const anyWrong = (options.wrongKey ?? []).length > 0;
-    this.host = new SimHost<GossipMessage, KvCall, KvReply>(sim, net, (id) => {
-      const g = new GossipNode({
-        id,
-        peers,
-        // Created at the node's first draw: same draws, no generator for a node that never draws.
-        rng: shared ?? sim.rng.deferred('gossip.node:', id),
-        config: options.config,
-        clockOffsetNs: offset === undefined ? 0 : offset(id),
-        clockDriftPpm: drift === undefined ? 0 : drift(id),
-        observer: this.metrics,
-      });
-      this.gossip[id] = g;
-      // Restarts without state build nodes after the host exists; the first ones are connected below.
-      if (this.host !== undefined) g.connect(this.host.activeSink);
-      return anyWrong ? this.authenticating(id, g, keys) : g;
-    });
+    this.host = new SimHost<GossipMessage, KvCall, KvReply>(
+      sim,
+      net,
+      (id) => {
+        const g = new GossipNode({
+          id,
+          peers,
+          // Created at the node's first draw: same draws, no generator for a node that never draws.
+          rng: shared ?? sim.rng.deferred('gossip.node:', id),
+          config: options.config,
+          clockOffsetNs: offset === undefined ? 0 : offset(id),
+          clockDriftPpm: drift === undefined ? 0 : drift(id),
+          observer: this.metrics,
+        });
+        this.gossip[id] = g;
+        // Restarts without state build nodes after the host exists; the first ones are connected below.
+        if (this.host !== undefined) g.connect(this.host.activeSink);
+        return anyWrong ? this.authenticating(id, g, keys) : g;
+      },
+      undefined,
+      // The nodes' only hook is the metrics, which schedule nothing: a node's sends to one instant may share a kernel event.
+      { batchSends: options.batchSends ?? true },
+    );
     // Actions go straight to the host's shared sink: no action object per send or timer.
     for (const g of this.gossip) g.connect(this.host.activeSink);
   }

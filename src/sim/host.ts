@@ -16,12 +16,22 @@
  * event cancels that event and schedules a new one; cancelling only clears the
  * deadline (the event, if pending, fires and does nothing). A timer fires
  * once, at its last deadline, whatever the moves before.
+ *
+ * With `batchSends` the host opens the network's batch around each message
+ * and timer it hands a node ({@link Network.openBatch}), and resets it when it
+ * schedules a timer in between: a node's sends to one instant share a kernel
+ * event, delivered in the same order as with an event each.
  */
 import type { Simulator } from '../kernel/simulator.js';
 import { TraceSource } from '../kernel/trace.js';
 import type { Time } from '../kernel/time.js';
 import type { Network, NodeId } from '../net/network.js';
 import type { Action, ActionSink, ProtocolNode } from '../protocols/sans-io.js';
+
+// Fields of a timer's record in SimHost.timers.
+const T_AT = 0;
+const T_EVENT = 1;
+const T_DEADLINE = 2;
 
 /** Builds the protocol node for network node `id`. Called at start and at each restart without state. */
 export type NodeFactory<M, C, R> = (id: NodeId) => ProtocolNode<M, C, R>;
@@ -41,6 +51,13 @@ export interface SimHostOptions<M> {
    * a binding that routes a flow over another link, or counts what the network dropped, does it here.
    */
   readonly transmit?: (from: NodeId, to: NodeId, msg: M, sizeBytes: number) => void;
+  /**
+   * Batch the sends a node makes while handling one message or timer that arrive at the same instant
+   * into one kernel event ({@link Network.openBatch}): fewer events, the same order of deliveries.
+   * Only for nodes whose hooks (observers) schedule no kernel events; never while the host's trace
+   * source has listeners, nor with `transmit`. Default false.
+   */
+  readonly batchSends?: boolean;
 }
 
 /** Runs a set of sans-I/O nodes on a simulated network. */
@@ -49,20 +66,23 @@ export class SimHost<M, C = never, R = unknown> {
   readonly traces = new TraceSource<NodeTraceEvent>('host.trace');
   readonly nodes: ProtocolNode<M, C, R>[] = [];
   /**
-   * Timers as struct-of-arrays: timer name i of node id is cell `i * span + id` (span = largest node id
-   * + 1), that cell also the kernel event's argument, so a timer costs no object and a million nodes
-   * three numbers per name. `timerAt` is the time of the pending kernel event (-1: none),
-   * `timerEvent` its handle, `timerDeadline` when the timer is due (-1: off).
+   * Timers as records in one typed array: timer name i of node id is cell `i * span + id` (span =
+   * largest node id + 1), that cell also the kernel event's argument, so a timer costs no object and a
+   * million nodes three numbers per name. Cell c keeps, side by side (`timers[3 * c + T_*]`, one cache
+   * line where three arrays took three: a timer's fire and re-arm read and write all three), the time
+   * of the pending kernel event (`T_AT`, -1: none), its handle (`T_EVENT`) and when the timer is due
+   * (`T_DEADLINE`, -1: off).
    */
   private readonly span: number;
   private timerNames: string[] = [];
-  private timerAt: Float64Array<ArrayBuffer> = new Float64Array(0);
-  private timerEvent: Float64Array<ArrayBuffer> = new Float64Array(0);
-  private timerDeadline: Float64Array<ArrayBuffer> = new Float64Array(0);
+  private timers: Float64Array<ArrayBuffer> = new Float64Array(0);
   private readonly fireTimer = (cell: number): void => this.onTimer(cell);
   /** 1 for a node that has a {@link sink}: its actions go there as they are made, so a message needs no poll after it. */
   private readonly sunk: Uint8Array;
   private readonly transmit: ((from: NodeId, to: NodeId, msg: M, sizeBytes: number) => void) | undefined;
+  private readonly batchSends: boolean;
+  /** True while the network batches the sends of the input being handled. */
+  private batching = false;
   /** The node whose input the host is handling now (-1: none), for {@link SimHost.activeSink}. */
   private active = -1;
   /**
@@ -93,6 +113,7 @@ export class SimHost<M, C = never, R = unknown> {
     options: SimHostOptions<M> = {},
   ) {
     this.transmit = options.transmit;
+    this.batchSends = options.batchSends === true && options.transmit === undefined;
     this.sunk = new Uint8Array(net.nodeCount);
     const ids = nodeIds ?? Array.from({ length: net.nodeCount }, (_, i) => i);
     let span = 0;
@@ -195,12 +216,35 @@ export class SimHost<M, C = never, R = unknown> {
   private deliver(id: NodeId, from: NodeId, msg: M): void {
     const n = this.nodes[id] as ProtocolNode<M, C, R>;
     this.active = id;
+    if (this.openBatch()) {
+      try {
+        this.handleMessage(n, id, from, msg);
+      } finally {
+        this.closeBatch();
+      }
+    } else this.handleMessage(n, id, from, msg);
+    this.active = -1;
+  }
+
+  private handleMessage(n: ProtocolNode<M, C, R>, id: NodeId, from: NodeId, msg: M): void {
     n.handleMessage(from, msg, this.sim.now);
     if (this.sunk[id] !== 1) {
       const actions = n.pollActions();
       if (actions.length !== 0) this.perform(id, actions);
     }
-    this.active = -1;
+  }
+
+  /** Opens the network's batch for the input about to be handled, when this host batches sends; true if it did. */
+  private openBatch(): boolean {
+    if (!this.batchSends || this.traces.active) return false;
+    this.batching = true;
+    this.net.openBatch();
+    return true;
+  }
+
+  private closeBatch(): void {
+    this.batching = false;
+    this.net.closeBatch();
   }
 
   private activeNode(): NodeId {
@@ -210,33 +254,45 @@ export class SimHost<M, C = never, R = unknown> {
   }
 
   private onTimer(cell: number): void {
-    this.timerAt[cell] = -1;
+    const t = this.timers;
+    const r = 3 * cell;
+    t[r + T_AT] = -1;
     const span = this.span;
     const node = cell % span;
-    const deadline = this.timerDeadline[cell] as number;
+    const deadline = t[r + T_DEADLINE] as number;
     if (deadline < 0 || !this.net.isUp(node)) return;
     const now = this.sim.now;
     if (now < deadline) {
       // Moved later while pending: wait for the deadline.
-      this.timerAt[cell] = deadline;
-      this.timerEvent[cell] = this.sim.schedule(deadline, this.fireTimer, cell, 'host.timer');
+      t[r + T_AT] = deadline;
+      t[r + T_EVENT] = this.sim.schedule(deadline, this.fireTimer, cell, 'host.timer');
       return;
     }
-    this.timerDeadline[cell] = -1;
+    t[r + T_DEADLINE] = -1;
     const n = this.nodes[node] as ProtocolNode<M, C, R>;
     this.active = node;
-    n.handleTimer(this.timerNames[(cell - node) / span] as string, now);
-    this.perform(node, n.pollActions());
+    const timer = this.timerNames[(cell - node) / span] as string;
+    if (this.openBatch()) {
+      try {
+        n.handleTimer(timer, now);
+        this.perform(node, n.pollActions());
+      } finally {
+        this.closeBatch();
+      }
+    } else {
+      n.handleTimer(timer, now);
+      this.perform(node, n.pollActions());
+    }
     this.active = -1;
   }
 
   /** Cancels every timer of node `id` (its pending kernel events too): none set before fires after. */
   private cancelTimers(id: NodeId): void {
-    const at = this.timerAt;
-    for (let cell = id; cell < at.length; cell += this.span) {
-      if ((at[cell] as number) >= 0) this.sim.cancel(this.timerEvent[cell] as number);
-      at[cell] = -1;
-      this.timerDeadline[cell] = -1;
+    const t = this.timers;
+    for (let r = 3 * id; r < t.length; r += 3 * this.span) {
+      if ((t[r + T_AT] as number) >= 0) this.sim.cancel(t[r + T_EVENT] as number);
+      t[r + T_AT] = -1;
+      t[r + T_DEADLINE] = -1;
     }
   }
 
@@ -248,10 +304,7 @@ export class SimHost<M, C = never, R = unknown> {
     if (i === names.length) {
       this.checkTimerNode(id);
       names.push(timer);
-      const cells = names.length * this.span;
-      this.timerAt = grown(this.timerAt, cells);
-      this.timerEvent = grown(this.timerEvent, cells);
-      this.timerDeadline = grown(this.timerDeadline, cells);
+      this.timers = grown(this.timers, 3 * names.length * this.span);
     }
     return i * this.span + id;
   }
@@ -261,21 +314,25 @@ export class SimHost<M, C = never, R = unknown> {
   }
 
   private cancelTimer(id: NodeId, timer: string): void {
-    this.timerDeadline[this.timerCell(id, timer)] = -1;
+    this.timers[3 * this.timerCell(id, timer) + T_DEADLINE] = -1;
   }
 
   private setTimer(id: NodeId, timer: string, atNs: Time): void {
     const cell = this.timerCell(id, timer);
+    const r = 3 * cell;
+    const t = this.timers;
     const now = this.sim.now;
     const at = atNs < now ? now : atNs;
-    this.timerDeadline[cell] = at;
-    const pending = this.timerAt[cell] as number;
+    t[r + T_DEADLINE] = at;
+    const pending = t[r + T_AT] as number;
     if (pending >= 0) {
       if (pending <= at) return; // the pending event comes first and will wait for the deadline
-      this.sim.cancel(this.timerEvent[cell] as number);
+      this.sim.cancel(t[r + T_EVENT] as number);
     }
-    this.timerAt[cell] = at;
-    this.timerEvent[cell] = this.sim.schedule(at, this.fireTimer, cell, 'host.timer');
+    t[r + T_AT] = at;
+    t[r + T_EVENT] = this.sim.schedule(at, this.fireTimer, cell, 'host.timer');
+    // An event of ours in the middle of the input's sends: later sends must not join earlier batches.
+    if (this.batching) this.net.openBatch();
   }
 
   private trace(id: NodeId, name: string, data: Readonly<Record<string, string | number | boolean>>): void {
@@ -305,7 +362,7 @@ export class SimHost<M, C = never, R = unknown> {
   }
 }
 
-/** A copy of `a` with `cells` cells, the new ones -1 (off). */
+/** A copy of `a` with `cells` numbers, the new ones -1 (off). */
 function grown(a: Float64Array<ArrayBuffer>, cells: number): Float64Array<ArrayBuffer> {
   const b = new Float64Array(cells).fill(-1);
   b.set(a);

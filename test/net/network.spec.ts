@@ -428,3 +428,74 @@ describe('sends to nodes that do not exist', () => {
     expect(net.total.sent).toBe(0);
   });
 });
+
+describe('Network batches', () => {
+  // No packet trace here: its listeners turn batching off (last test).
+  function plain(nodes: number): { sim: Simulator; net: Network<string>; got: string[] } {
+    const sim = new Simulator({ seed: 1 });
+    const net = new Network<string>(sim, { nodes, defaultLink: { latency: 5 * MS } });
+    const got: string[] = [];
+    net.attachAll((to, from, msg) => got.push(`${from}>${to}:${msg}@${sim.now / MS}`));
+    return { sim, net, got };
+  }
+
+  it("puts a batch's sends to one instant on one kernel event, delivered in send order", () => {
+    const { sim, net, got } = plain(4);
+    net.openBatch();
+    net.send(0, 1, 'a', 10);
+    net.send(0, 2, 'b', 10);
+    net.send(0, 3, 'c', 10);
+    net.closeBatch();
+    expect(sim.pending).toBe(1);
+    net.send(0, 1, 'd', 10); // batch closed: an event of its own
+    expect(sim.pending).toBe(2);
+    expect(net.inFlight).toBe(4);
+    sim.run();
+    expect(got).toEqual(['0>1:a@5', '0>2:b@5', '0>3:c@5', '0>1:d@5']);
+    expect(sim.fired).toBe(2);
+    expect(net.total.delivered).toBe(4);
+    expect(net.inFlight).toBe(0);
+  });
+
+  it('starts a new event when the arrival instant changes, or another event was scheduled in between', () => {
+    const { sim, net, got } = plain(3);
+    net.openBatch();
+    net.send(0, 1, 'a', 10);
+    net.setLinkLatency(0, 2, 7 * MS, true);
+    net.send(0, 2, 'b', 10); // another instant: its own event
+    net.send(0, 1, 'c', 10); // 5 ms again, but the event last scheduled is b's: its own event
+    sim.schedule(5 * MS, () => got.push(`x@${sim.now / MS}`), undefined, 'foreign');
+    net.send(0, 1, 'd', 10); // after a foreign event at the same instant: must not run before it
+    net.closeBatch();
+    expect(sim.pending).toBe(5);
+    sim.run();
+    expect(got).toEqual(['0>1:a@5', '0>1:c@5', 'x@5', '0>1:d@5', '0>2:b@7']);
+  });
+
+  it('checks every packet of a batch on arrival: partition, crash, hold and release', () => {
+    const { sim, net, got } = plain(4);
+    net.openBatch();
+    for (const to of [1, 2, 3]) net.send(0, to, `m${to}`, 10);
+    net.closeBatch();
+    expect(sim.pending).toBe(1);
+    sim.schedule(1 * MS, () => net.partition([0], [1]), undefined, 'cut');
+    sim.schedule(1 * MS, () => net.crash(2), undefined, 'crash');
+    const hold = net.hold([0], [3]);
+    sim.schedule(6 * MS, () => net.release(hold), undefined, 'release');
+    sim.run();
+    expect(got).toEqual(['0>3:m3@6']);
+    expect(net.total).toMatchObject({ sent: 3, delivered: 1, dropPartition: 1, dropNodeDown: 1 });
+    expect(net.inFlight).toBe(0);
+  });
+
+  it('does not batch while the packet trace has listeners (they may schedule events)', () => {
+    const { sim, net, got } = setup(3, { latency: 5 * MS });
+    net.openBatch();
+    net.send(0, 1, 'a', 10);
+    net.send(0, 2, 'b', 10);
+    net.closeBatch();
+    expect(sim.pending).toBe(2);
+    sim.run();
+    expect(got).toEqual(['0>1:a@5', '0>2:b@5']);
+  });
+});
