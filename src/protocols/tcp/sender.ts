@@ -860,8 +860,8 @@ export class TcpSender implements ProtocolNode<TcpPacket> {
     if (this.highTx < this.totalBytes) return this.highTx / mss; // rule 2
     if (firstUnsacked >= 0) return firstUnsacked; // rule 3
     if (this.rescueRxt < 0 || this.sndUna > this.rescueRxt) {
-      // Rule 4: one segment holding the highest outstanding byte not SACKed.
-      for (let k = Math.ceil(this.highTx / mss) - 1; k >= kUna; k--) {
+      // Rule 4: one segment holding the highest outstanding byte not SACKed, above HighRxt (S2 > HighRxt).
+      for (let k = Math.ceil(this.highTx / mss) - 1; k >= kFrom; k--) {
         if (this.sacked[k & this.mask] !== 1) {
           this.nextRescue = true;
           return k;
