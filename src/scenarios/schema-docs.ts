@@ -200,6 +200,9 @@ export const FIELD_DOCS: Readonly<Record<string, FieldDoc>> = {
   'protocol.tcp.sack': { text: "SACK for every flow: RFC 2018 blocks and RFC 6675 recovery (a flow's own sack overrides it; refused on tahoe)" },
   'protocol.tcp.limited_transmit': { text: 'With SACK: RFC 3042 limited transmit (unset: on); refused without a SACK flow' },
   'protocol.tcp.prr': { text: 'With SACK: RFC 6937 Proportional Rate Reduction in recovery (unset: on); refused without a SACK flow' },
+  'protocol.tcp.rack': {
+    text: "With SACK: RFC 8985 RACK-TLP, time-based loss detection and tail loss probe (unset: on; a flow's own rack overrides it); true refused without a SACK flow",
+  },
   'protocol.tcp.initial_ssthresh_pkts': { text: 'Initial slow-start threshold, or unlimited (RFC 5681 3.1: arbitrarily high)', unit: 'segments' },
   'protocol.tcp.rwnd_bytes': { text: 'Receive window every receiver advertises, or unlimited; at least mss_bytes', unit: 'bytes' },
   'protocol.tcp.recovery_exit': {
@@ -216,6 +219,7 @@ export const FIELD_DOCS: Readonly<Record<string, FieldDoc>> = {
   'protocol.tcp.flows[].from': { text: "With a network section: the sender's node" },
   'protocol.tcp.flows[].to': { text: "With a network section: the receiver's node" },
   'protocol.tcp.flows[].sack': { text: "SACK for this flow (default: the section's sack)" },
+  'protocol.tcp.flows[].rack': { text: "RACK-TLP for this flow (default: the section's rack); true refused without SACK" },
   'protocol.tcp.flows[].initial_ssthresh_pkts': { text: "Initial ssthresh of this flow (default: the section's)", unit: 'segments' },
   'protocol.tcp.flows[].rwnd_bytes': { text: "Receive window of this flow's receiver (default: the section's)", unit: 'bytes' },
   'protocol.tcp.flows[].ecn': { text: "ECN for this flow (default: the section's ecn)" },

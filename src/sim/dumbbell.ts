@@ -89,6 +89,8 @@ export interface FlowConfig {
   readonly extraRttNs?: Time;
   /** SACK for this flow (overrides the config's `sack`). */
   readonly sack?: boolean;
+  /** With SACK: RACK-TLP for this flow (overrides the config's `rack`). */
+  readonly rack?: boolean;
   /** Initial ssthresh of this flow (segments; overrides the config's). */
   readonly initialSsthreshSegments?: number;
   /** Receive window of this flow (bytes; overrides the config's). */
@@ -158,6 +160,7 @@ export class Dumbbell {
         ...(fc.startNs !== undefined ? { startNs: fc.startNs } : {}),
         ...(fc.totalBytes !== undefined ? { totalBytes: fc.totalBytes } : {}),
         ...(fc.sack !== undefined ? { sack: fc.sack } : {}),
+        ...(fc.rack !== undefined ? { rack: fc.rack } : {}),
         ...(fc.initialSsthreshSegments !== undefined ? { initialSsthreshSegments: fc.initialSsthreshSegments } : {}),
         ...(fc.rwndBytes !== undefined ? { rwndBytes: fc.rwndBytes } : {}),
         ...(fc.ecn !== undefined ? { ecn: fc.ecn } : {}),

@@ -59,6 +59,8 @@ export interface TcpFlowSpec {
   readonly ackLink?: readonly [NodeId, NodeId];
   /** SACK for this flow (overrides {@link TcpFlowsConfig.sack}). */
   readonly sack?: boolean;
+  /** With SACK: RFC 8985 RACK-TLP for this flow (overrides {@link TcpFlowsConfig.rack}). */
+  readonly rack?: boolean;
   /** Initial ssthresh of this flow (segments; overrides {@link TcpFlowsConfig.initialSsthreshSegments}). */
   readonly initialSsthreshSegments?: number;
   /** Receive window of this flow (bytes; overrides {@link TcpFlowsConfig.rwndBytes}). */
@@ -91,6 +93,8 @@ export interface TcpFlowsConfig {
   readonly limitedTransmit?: boolean;
   /** With SACK: RFC 6937 Proportional Rate Reduction. Default true. */
   readonly prr?: boolean;
+  /** With SACK: RFC 8985 RACK-TLP for every flow that does not say otherwise. Default false. */
+  readonly rack?: boolean;
   /** Initial ssthresh (segments). Default Infinity (RFC 5681 3.1: arbitrarily high). */
   readonly initialSsthreshSegments?: number;
   /** The window every receiver advertises (bytes). Default Infinity: none, the sender is bound by cwnd alone. */
@@ -240,7 +244,9 @@ export class TcpFlows {
         trace: this.trace,
         segmentTrace: this.segments,
         prrTrace: this.prr,
-        ...(sack ? { sack: { limitedTransmit: config.limitedTransmit ?? true, prr: config.prr ?? true } } : {}),
+        ...(sack
+          ? { sack: { limitedTransmit: config.limitedTransmit ?? true, prr: config.prr ?? true, rack: fc.rack ?? config.rack ?? false } }
+          : {}),
         ...(ssthreshSegments !== Infinity ? { initialSsthreshBytes: ssthreshSegments * this.mssBytes } : {}),
         ...(rwndBytes !== Infinity ? { rwndBytes } : {}),
         ...(config.recoveryExit !== undefined ? { recoveryExit: config.recoveryExit } : {}),

@@ -79,6 +79,8 @@ export interface ValidationOptions {
   readonly delayedAck?: boolean;
   /** SACK recovery (RFC 6675, limited transmit and PRR on). Default false. */
   readonly sack?: boolean;
+  /** With `sack`: RFC 8985 RACK-TLP (unset: the scenario default). */
+  readonly rack?: boolean;
 }
 
 /** The criterion of the acceptance test for loss rate p (SACK rows: 1.0 to 1.25 x Mathis for p <= 0.01). */
@@ -97,6 +99,7 @@ export function validateReno(p: number, options: ValidationOptions = {}): Valida
     bottleneck: { ...VALIDATION_SECTION.bottleneck, loss: p },
     delayed_ack: options.delayedAck ?? false,
     sack: options.sack ?? false,
+    ...(options.rack !== undefined ? { rack: options.rack } : {}),
   });
   const world = buildWorld(`${options.seed ?? 1}/p=${p}`, uniformNetwork(0, {}), { perLinkCounters: false });
   const sim = world.sim;

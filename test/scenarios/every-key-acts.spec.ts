@@ -258,6 +258,9 @@ const tcpSection = {
   sack: true,
   limited_transmit: true,
   prr: true,
+  // Off here: with RACK on, both recoveries of this short run start on the first SACK (RACK's reordering
+  // window is shorter than the gap after the lost segment), leaving limited transmit nothing to do.
+  rack: false,
   flows: [
     // f0 completes (its size acts); f1 sends until the end.
     { variant: 'reno', name: 'f0', start_s: 0, extra_rtt_ms: 5, bytes: 50_000 },
@@ -467,13 +470,15 @@ const BASES: Base[] = [
       },
     },
   },
-  // Gilbert-Elliott loss on both paths.
+  // Gilbert-Elliott loss on both paths (the flow's own RACK-TLP off: its bursts are where RACK acts).
   {
     family: 'tcp',
     label: 'tcp-gilbert-elliott',
     raw: {
       ...common('keys-tcp-gilbert-elliott', 2),
-      protocol: { tcp: { bottleneck: { bandwidth_bps: 2e6, loss: ge }, return_path: { loss: ge }, flows: [{ variant: 'reno', sack: true }] } },
+      protocol: {
+        tcp: { bottleneck: { bandwidth_bps: 2e6, loss: ge }, return_path: { loss: ge }, flows: [{ variant: 'reno', sack: true, rack: false }] },
+      },
     },
   },
   // Queue disciplines on the bottleneck: RED marking ECN for ECN flows (every RED key, and the ECN keys), and CoDel dropping.

@@ -63,6 +63,7 @@ describe('Reno goodput against the analytic models', () => {
 
 describe('SACK Reno goodput against Mathis (p <= 0.01)', () => {
   const reno = validationTable({ minLossEvents: 1000 }, VALIDATION_SACK_LOSS_RATES);
+  // RACK-TLP (RFC 8985) is on by default with SACK.
   const sack = validationTable({ minLossEvents: 1000, sack: true }, VALIDATION_SACK_LOSS_RATES);
   const table = formatValidationTable(sack);
 
@@ -85,11 +86,27 @@ describe('SACK Reno goodput against Mathis (p <= 0.01)', () => {
       sack.filter((r) => r.p <= 0.002).every((r) => r.pass),
       table,
     ).toBe(true);
-    // Lost retransmissions are found in recovery (Linux's lost-retransmit rule), not by the timer:
-    // before the rule these runs had 3, 2, 9 and 10 timeouts, after lost fast retransmissions.
+    // Lost retransmissions are found in recovery (RACK, or Linux's lost-retransmit rule without it), not
+    // by the timer: before either rule these runs had 3, 2, 9 and 10 timeouts, after lost fast retransmissions.
     for (const r of sack) expect(r.timeouts, table).toBeLessThanOrEqual(2);
     expect(validationPasses(0.01, 0.99, 1, true)).toBe(false);
     expect(validationPasses(0.01, 1.3, 1, true)).toBe(false);
     expect(validationPasses(0.01, 1.1, 1, true)).toBe(true);
+  });
+});
+
+describe('SACK Reno with and without RACK-TLP (p = 0.005 and 0.01, where the 1.0 floor is missed)', () => {
+  const ps = [0.005, 0.01];
+  const on = validationTable({ minLossEvents: 1000, sack: true, rack: true }, ps);
+  const off = validationTable({ minLossEvents: 1000, sack: true, rack: false }, ps);
+
+  it('RACK-TLP lifts goodput (it starts recovery sooner) and leaves no timeout', () => {
+    const table = `${formatValidationTable(on)}\n\nwithout RACK-TLP:\n${formatValidationTable(off)}`;
+    ps.forEach((_, i) => {
+      const a = on[i] as (typeof on)[number];
+      const b = off[i] as (typeof off)[number];
+      expect(a.goodputBps, table).toBeGreaterThan(b.goodputBps);
+      expect(a.timeouts, table).toBe(0);
+    });
   });
 });

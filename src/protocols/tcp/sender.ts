@@ -90,6 +90,24 @@
  * {@link TxKind}) when the cwnd or the segment trace listens; PRR adds a
  * `prr` trace per ACK in recovery.
  *
+ * RACK-TLP (SACK option `rack`, RFC 8985): every segment keeps the time it
+ * was last sent. RACK (section 6.2) takes from each ACK the most recently sent
+ * segment it delivered (RACK.xmit_ts, RACK.rtt) and marks lost every segment
+ * not SACKed that was sent before it and RACK.rtt + reo_wnd ago; reo_wnd is
+ * min_RTT / 4 (at most SRTT), or 0 in recovery or once DupThresh segments are
+ * SACKed while no reordering was seen. A segment that would be lost a little
+ * later sets the reordering timer. A mark starts recovery (beside RFC 6675's
+ * DupThresh rule, which stays), NextSeg rule 1 sends marked segments first,
+ * and pipe leaves them out; a retransmission marked lost replaces Linux's
+ * lost-retransmit rule, which runs only without RACK. TLP (section 7): with
+ * nothing SACKed, outside recovery and with no probe outstanding, the PTO is
+ * (re)started on each new send or ACK of new data for 2 SRTT (+ WCDelAckT
+ * with one segment in flight, never past the RTO); when it fires, one probe
+ * goes out regardless of cwnd (new data, else the highest segment again), the
+ * RTO restarts, and a retransmitted probe that repaired a loss reduces the
+ * window once. One driver timer (`rto`) serves the RTO, the RACK timer and
+ * the PTO, as Linux's retransmit timer does.
+ *
  * ECN (config `ecn`, RFC 3168 section 6.1): first transmissions of data
  * segments are ECN-capable (retransmissions are not, section 6.1.5). An ACK
  * with ECE reduces the window as a loss would, ssthresh by the algorithm's
@@ -108,7 +126,7 @@ import type { TcpPacket } from './packet.js';
 import { RttEstimator, type RttEstimatorOptions } from './rtt-estimator.js';
 
 /** What a trace record reports. `drop` marks a segment the network dropped when it was sent (the driver knows). */
-export type TcpEvent = 'ack' | 'dupack' | 'fast_retransmit' | 'timeout' | 'recovery_exit' | 'drop' | 'ecn';
+export type TcpEvent = 'ack' | 'dupack' | 'fast_retransmit' | 'timeout' | 'recovery_exit' | 'drop' | 'ecn' | 'tlp' | 'tlp_loss' | 'rack_timer';
 
 /** One row of the cwnd trace: the sender's state right after an ACK or an event (a type, so it is a trace action's data). */
 export type TcpTraceRecord = {
@@ -132,9 +150,10 @@ export type TcpTraceRecord = {
  * Why a segment was sent: `new` (first transmission), `fast` (the fast retransmit that starts
  * recovery), `rto` (a retransmission after a timeout: the timer's own and the go-back-N that follows),
  * `partial` (NewReno's retransmission on a partial ACK), `sack` (an RFC 6675 NextSeg retransmission
- * in SACK recovery), `rescue` (RFC 6675's rescue retransmission).
+ * in SACK recovery), `rescue` (RFC 6675's rescue retransmission), `tlp` (an RFC 8985 tail loss probe:
+ * new data, or the highest segment sent again).
  */
-export type TxKind = 'new' | 'fast' | 'rto' | 'partial' | 'sack' | 'rescue';
+export type TxKind = 'new' | 'fast' | 'rto' | 'partial' | 'sack' | 'rescue' | 'tlp';
 
 /** The `tx` trace record: the state right after a segment was sent, and the segment. Its event is `drop` (the driver emits it only for dropped segments). */
 export type TcpTxRecord = TcpTraceRecord & {
@@ -179,6 +198,11 @@ export interface SackOptions {
   readonly limitedTransmit: boolean;
   /** RFC 6937 Proportional Rate Reduction in recovery (else RFC 6675: cwnd = ssthresh for the whole recovery). */
   readonly prr: boolean;
+  /**
+   * RFC 8985 RACK-TLP: time-based loss detection (RACK) beside RFC 6675's DupThresh rule, in place of
+   * Linux's lost-retransmit rule, and the tail loss probe (TLP). Default false.
+   */
+  readonly rack?: boolean;
 }
 
 /** Whether anyone listens to the node's trace actions (checked before building a record: the cwnd trace is hot). */
@@ -261,9 +285,19 @@ export interface SenderStats {
   lostRetransmits: number;
   /** Window reductions for ECN-Echo (RFC 3168). */
   ecnReductions: number;
+  /** RFC 8985: tail loss probes sent. */
+  tlpProbes: number;
+  /** RFC 8985 section 7.4: window reductions because a retransmitted probe repaired a loss. */
+  tlpLossResponses: number;
+  /** RFC 8985 section 6.2 step 6: expirations of the RACK reordering timer that marked a segment lost. */
+  rackTimerLosses: number;
 }
 
 const DEFAULT_TIMERS: SenderTimerNames = { open: 'open', rto: 'rto' };
+/** RFC 8985 section 7.2: WCDelAckT, the worst-case delayed-ACK timer added to a one-segment flight's PTO (ns). */
+export const TLP_WC_DEL_ACK_NS = 200_000_000;
+/** The window of RACK's minimum-RTT filter (ns; Linux's tcp_min_rtt_wlen default, 300 s). */
+const RACK_MIN_RTT_WINDOW_NS = 300_000_000_000;
 const NEVER: TraceGate = Object.freeze({ active: false });
 
 /** A TCP sender (Tahoe, Reno, NewReno or CUBIC by its {@link CongestionOps}), a sans-I/O protocol node. */
@@ -285,6 +319,9 @@ export class TcpSender implements ProtocolNode<TcpPacket> {
     completedNs: -1,
     lostRetransmits: 0,
     ecnReductions: 0,
+    tlpProbes: 0,
+    tlpLossResponses: 0,
+    rackTimerLosses: 0,
   };
   /** Oldest unacknowledged byte. */
   sndUna = 0;
@@ -364,6 +401,35 @@ export class TcpSender implements ProtocolNode<TcpPacket> {
   private ecnHigh = -Infinity;
   /** RFC 3168: set CWR on the next new data segment. */
   private cwrPending = false;
+  // RFC 8985 RACK-TLP (config `sack.rack`). Per segment: when it was last sent (xmit_ts) and 1 when
+  // RACK found that transmission lost and it has not been sent again in this recovery (a
+  // retransmission below HighRxt found lost is marked in rxtLost instead).
+  private readonly rack: boolean;
+  private xmitAt: Float64Array = new Float64Array(64);
+  private rackLost: Uint8Array = new Uint8Array(64);
+  private rackLostSegs = 0;
+  /** RACK.xmit_ts and RACK.end_seq of the most recently sent segment delivered, RACK.rtt (ns), or -1 before any. */
+  private rackXmitNs = -1;
+  private rackEndSeq = 0;
+  private rackRttNs = 0;
+  /** RACK.min_RTT (ns) and when it was taken (a windowed minimum). */
+  private rackMinRttNs = Infinity;
+  private rackMinRttAtNs = 0;
+  /** RACK.fack (highest end sequence delivered) and RACK.reordering_seen. */
+  private rackFack = 0;
+  private reorderingSeen = false;
+  /** The newest valid segment this ACK delivered (xmit_ts, end_seq, rtt), or xmit -1 (RFC 8985 6.2 step 2). */
+  private ackXmitNs = -1;
+  private ackEndSeq = 0;
+  private ackRttNs = 0;
+  /** The RACK reordering timer and the TLP probe timeout (ns), or -1 when off. */
+  private rackDeadlineNs: Time = -1;
+  private ptoDeadlineNs: Time = -1;
+  /** TLP.end_seq (highTx right after the probe) or -1 when no probe is outstanding; TLP.is_retrans. */
+  private tlpEndSeq = -1;
+  private tlpIsRetrans = false;
+  /** Between a timeout and the ACK past its `recover` (RFC 8985's "RTO recovery"). */
+  private rtoRecovery = false;
 
   constructor(config: SenderConfig) {
     this.ops = config.ops;
@@ -380,6 +446,7 @@ export class TcpSender implements ProtocolNode<TcpPacket> {
     this.segmentTrace = config.segmentTrace ?? NEVER;
     this.prrTrace = config.prrTrace ?? this.segmentTrace;
     this.sack = config.sack;
+    this.rack = config.sack?.rack === true;
     this.ecn = config.ecn ?? false;
     if (this.sack !== undefined && this.ops.recovery === 'none')
       throw new RangeError(`SACK recovery needs fast recovery, which ${this.ops.name} does not have`);
@@ -448,7 +515,8 @@ export class TcpSender implements ProtocolNode<TcpPacket> {
   handleTimer(timer: string, now: Time): void {
     if (timer === this.timers.rto) {
       this.armedNs = -1; // the driver's timer fired: none is pending now
-      if (this.rtoDeadlineNs >= 0 && now < this.rtoDeadlineNs) this.flushTimer();
+      if (this.rack) this.onRackTlpTimer(now);
+      else if (this.rtoDeadlineNs >= 0 && now < this.rtoDeadlineNs) this.flushTimer();
       else this.onTimeout(now);
     } else if (timer === this.timers.open) this.open(now);
   }
@@ -464,6 +532,7 @@ export class TcpSender implements ProtocolNode<TcpPacket> {
     this.started = true;
     if (this.done) this.stats.completedNs = now;
     this.sendData(now);
+    if (this.rack) this.armPto(now);
     this.flushTimer();
   }
 
@@ -552,11 +621,18 @@ export class TcpSender implements ProtocolNode<TcpPacket> {
     const tcb = this.tcb;
     const sackedBefore = this.sackedBytes;
     const bytesAcked = ack - this.sndUna;
+    const highTxBefore = this.highTx;
     if (bytesAcked > 0) this.advance(ack, now);
-    const newlySacked = blocks !== undefined && blocks.length > 0 ? this.updateScoreboard(blocks) : 0;
-    if (newlySacked > 0 && tcb.inRecovery) this.markLostRetransmits();
+    const newlySacked = blocks !== undefined && blocks.length > 0 ? this.updateScoreboard(blocks, now) : 0;
+    if (this.rack) {
+      if (bytesAcked > 0 && this.rtoRecovery && ack > this.recover) this.rtoRecovery = false;
+      this.rackAfterAck(ack, bytesAcked, now);
+    } else if (newlySacked > 0 && tcb.inRecovery) this.markLostRetransmits();
     const delivered = bytesAcked + this.sackedBytes - sackedBefore; // RFC 6937 DeliveredData
-    if (bytesAcked === 0 && (this.highTx <= this.sndUna || newlySacked === 0)) return; // not a duplicate ACK
+    if (bytesAcked === 0 && (this.highTx <= this.sndUna || newlySacked === 0)) {
+      if (this.rack) this.flushTimer(); // the RACK timer may have moved
+      return; // not a duplicate ACK
+    }
 
     let event: TcpEvent = bytesAcked > 0 ? 'ack' : 'dupack';
     if (bytesAcked > 0) {
@@ -589,7 +665,8 @@ export class TcpSender implements ProtocolNode<TcpPacket> {
       // stricter "covers more than recover" guards against duplicates of segments resent after a
       // timeout; with SACK those SACK nothing new, so they are no duplicate ACKs at all, and the
       // stricter test would wrongly refuse a loss of the first segment after a recovery.)
-      if ((this.dupacks >= 3 || this.isLost(this.sndUna)) && this.sndUna > this.recover && this.highTx > this.sndUna) {
+      const lost = this.dupacks >= 3 || this.isLost(this.sndUna) || this.rackLostSegs > 0; // RFC 8985 6.2: or RACK found a loss
+      if (lost && this.sndUna > this.recover && this.highTx > this.sndUna) {
         this.enterSackRecovery(now, delivered, opts); // steps 2 and 4
         event = 'fast_retransmit';
       } else if (bytesAcked === 0) {
@@ -598,6 +675,11 @@ export class TcpSender implements ProtocolNode<TcpPacket> {
       } else this.sendData(now);
     }
     this.pipe = -1;
+    if (this.rack) {
+      // RFC 8985 7.2: (re)start the PTO after sending new data or on an ACK of new data.
+      if (bytesAcked > 0 || this.highTx > highTxBefore) this.armPto(now);
+      else if (!this.ptoAllowed()) this.ptoDeadlineNs = -1;
+    }
     this.emit(now, event);
     this.flushTimer();
   }
@@ -613,6 +695,11 @@ export class TcpSender implements ProtocolNode<TcpPacket> {
     this.highRxt = this.sndUna;
     this.rescueRxt = -1;
     this.forgetLostRetransmits();
+    if (this.rack) {
+      // No probe in recovery (RFC 8985 7.2); this reduction answers any loss a probe outstanding repaired.
+      this.ptoDeadlineNs = -1;
+      this.tlpEndSeq = -1;
+    }
     if (opts.prr) {
       this.prrDelivered = 0;
       this.prrOut = 0;
@@ -743,6 +830,230 @@ export class TcpSender implements ProtocolNode<TcpPacket> {
     this.lostRetransLow = low;
   }
 
+  /**
+   * RFC 8985 section 6.2 steps 1-3 for one segment this ACK delivered (cumulatively or by SACK):
+   * min_RTT, reordering (a segment below RACK.fack that was never retransmitted arrived late), and
+   * the candidate for RACK.xmit_ts / RACK.rtt, applied once per ACK by {@link rackAfterAck}.
+   */
+  private rackDelivered(k: number, now: Time): void {
+    const slot = k & this.mask;
+    const end = k * this.mss + this.segmentLength(k);
+    const retransmitted = this.retx[slot] === 1;
+    if (end > this.rackFack) this.rackFack = end;
+    else if (end < this.rackFack && !retransmitted) this.reorderingSeen = true; // step 3
+    const xmit = this.xmitAt[slot] as number;
+    const rtt = now - xmit;
+    if (retransmitted) {
+      // Step 2: the ACK may be for the original (no timestamps here): an RTT below min_RTT says so.
+      if (rtt < this.rackMinRttNs) return;
+    } else if (rtt <= this.rackMinRttNs || now - this.rackMinRttAtNs > RACK_MIN_RTT_WINDOW_NS) {
+      this.rackMinRttNs = rtt; // step 1, a windowed minimum (the window is Linux's, 300 s)
+      this.rackMinRttAtNs = now;
+    }
+    if (xmit > this.ackXmitNs || (xmit === this.ackXmitNs && end > this.ackEndSeq)) {
+      this.ackXmitNs = xmit;
+      this.ackEndSeq = end;
+      this.ackRttNs = rtt;
+    }
+  }
+
+  /**
+   * After an ACK's deliveries (RFC 8985 6.2 steps 2, 4, 5 and section 7.4): RACK.rtt is the RTT of
+   * the most recently sent segment the ACK delivered, RACK.xmit_ts/end_seq move forward to it; the
+   * TLP episode is closed or answered; losses are detected when anything is SACKed or in recovery.
+   */
+  private rackAfterAck(ack: number, bytesAcked: number, now: Time): void {
+    if (this.ackXmitNs >= 0) {
+      this.rackRttNs = this.ackRttNs;
+      if (this.ackXmitNs > this.rackXmitNs || (this.ackXmitNs === this.rackXmitNs && this.ackEndSeq > this.rackEndSeq)) {
+        this.rackXmitNs = this.ackXmitNs;
+        this.rackEndSeq = this.ackEndSeq;
+      }
+      this.ackXmitNs = -1;
+    }
+    if (this.tlpEndSeq >= 0 && ack >= this.tlpEndSeq) this.tlpOnAck(ack, bytesAcked, now);
+    if (this.sackedSegs > 0 || this.tcb.inRecovery || this.rackLostSegs > 0) this.rackDetectLoss(now);
+    else this.rackDeadlineNs = -1;
+  }
+
+  /**
+   * RFC 8985 section 7.4.2 on an ACK at or past TLP.end_seq: a probe of new data ends the episode
+   * (RACK finds any loss); a retransmitted probe that was cumulatively acknowledged past its end
+   * repaired a loss (desim's receiver sends no DSACK that could say both copies arrived), so the
+   * window is reduced as for any loss, once (ssthresh by the algorithm, cwnd = ssthresh, Linux's
+   * CWR); a pure duplicate ACK of it means original and probe both arrived.
+   */
+  private tlpOnAck(ack: number, bytesAcked: number, now: Time): void {
+    if (!this.tlpIsRetrans) {
+      this.tlpEndSeq = -1;
+      return;
+    }
+    if (ack > this.tlpEndSeq) {
+      this.tlpEndSeq = -1;
+      if (this.tcb.inRecovery) return;
+      const tcb = this.tcb;
+      tcb.ssthresh = this.ops.ssThresh(tcb, this.flightSize());
+      tcb.cwnd = tcb.ssthresh > this.mss ? tcb.ssthresh : this.mss;
+      tcb.cwndCount = 0;
+      this.stats.tlpLossResponses++;
+      this.emit(now, 'tlp_loss');
+    } else if (bytesAcked === 0) this.tlpEndSeq = -1;
+  }
+
+  /** RFC 8985 6.2 step 4: RACK.reo_wnd (no DSACK here, so reo_wnd_mult stays 1). */
+  private rackReoWnd(): number {
+    if (!this.reorderingSeen && (this.tcb.inRecovery || this.rtoRecovery || this.sackedSegs >= 3)) return 0;
+    const quarter = Math.floor(this.rackMinRttNs / 4);
+    const srtt = Math.floor(this.rtt.srttNs); // integer ns, as every deadline
+    return quarter < srtt ? quarter : srtt;
+  }
+
+  /**
+   * RFC 8985 6.2 step 5 (RACK_detect_loss): every segment not SACKed, sent before RACK's segment
+   * (by time, then end sequence), is lost once RACK.rtt + reo_wnd has passed since it was sent;
+   * the reordering timer is set for the earliest one still waiting. Returns whether it marked any.
+   * A retransmission of this recovery (below HighRxt) found lost is marked as a lost retransmission.
+   */
+  private rackDetectLoss(now: Time): boolean {
+    this.rackDeadlineNs = -1;
+    if (this.rackXmitNs < 0) return false;
+    const mss = this.mss;
+    const reo = this.rackReoWnd();
+    const inRecovery = this.tcb.inRecovery;
+    let timeout = 0;
+    let marked = false;
+    const kEnd = Math.ceil(this.highTx / mss);
+    for (let k = this.sndUna / mss; k < kEnd; k++) {
+      const slot = k & this.mask;
+      if (this.sacked[slot] === 1) continue;
+      const rxt = inRecovery && k * mss < this.highRxt;
+      if (rxt ? this.rxtLost[slot] === 1 : this.rackLost[slot] === 1) continue;
+      const xmit = this.xmitAt[slot] as number;
+      if (!(this.rackXmitNs > xmit || (this.rackXmitNs === xmit && this.rackEndSeq > k * mss + this.segmentLength(k)))) continue;
+      const remaining = xmit + this.rackRttNs + reo - now;
+      if (remaining > 0) {
+        if (remaining > timeout) timeout = remaining;
+        continue;
+      }
+      marked = true;
+      if (rxt) {
+        this.rxtLost[slot] = 1;
+        this.rxtLostSegs++;
+        this.stats.lostRetransmits++;
+      } else {
+        this.rackLost[slot] = 1;
+        this.rackLostSegs++;
+        if (this.retx[slot] === 1) this.stats.lostRetransmits++;
+      }
+    }
+    if (timeout > 0) this.rackDeadlineNs = now + timeout;
+    return marked;
+  }
+
+  /** A timeout: go-back-N resends everything not SACKed, so RACK's marks and the probe end (RFC 8985 6.3, 7). */
+  private rackOnTimeout(): void {
+    if (this.rackLostSegs > 0) {
+      const kEnd = Math.ceil(this.highTx / this.mss);
+      for (let k = this.sndUna / this.mss; k < kEnd; k++) this.rackLost[k & this.mask] = 0;
+      this.rackLostSegs = 0;
+    }
+    this.rackDeadlineNs = -1;
+    this.ptoDeadlineNs = -1;
+    this.tlpEndSeq = -1;
+    this.rtoRecovery = true;
+  }
+
+  /** RFC 8985 7.2: a probe may be scheduled (SACK is on here): no probe outstanding, not in recovery, nothing SACKed, data in flight. */
+  private ptoAllowed(): boolean {
+    return this.tlpEndSeq < 0 && !this.tcb.inRecovery && !this.rtoRecovery && this.sackedSegs === 0 && this.sndUna < this.highTx;
+  }
+
+  /**
+   * RFC 8985 7.2 (TLP_calc_PTO): PTO = 2 SRTT, plus WCDelAckT when one segment is in flight, 1 s
+   * before any RTT sample; never later than the retransmission timer.
+   */
+  private armPto(now: Time): void {
+    if (!this.ptoAllowed()) {
+      this.ptoDeadlineNs = -1;
+      return;
+    }
+    const srtt = Math.ceil(this.rtt.srttNs); // integer ns, as every deadline
+    let pto = srtt > 0 ? 2 * srtt : 1_000_000_000;
+    if (srtt > 0 && this.highTx - this.sndUna <= this.mss) pto += TLP_WC_DEL_ACK_NS;
+    let d = now + pto;
+    if (this.rtoDeadlineNs >= 0 && d > this.rtoDeadlineNs) d = this.rtoDeadlineNs;
+    this.ptoDeadlineNs = d;
+  }
+
+  /** The earliest of the retransmission, RACK and PTO deadlines, or -1. */
+  private nextDeadline(): Time {
+    let d = this.rtoDeadlineNs;
+    const r = this.rackDeadlineNs;
+    if (r >= 0 && (d < 0 || r < d)) d = r;
+    const p = this.ptoDeadlineNs;
+    if (p >= 0 && (d < 0 || p < d)) d = p;
+    return d;
+  }
+
+  /**
+   * The driver's timer of a RACK-TLP sender fired (one timer serves the RTO, the RACK reordering
+   * timer and the PTO, as Linux's retransmit timer does): the RACK timer first, then the probe
+   * (which, when due with the RTO, takes its place: RFC 8985 7.2), then the timeout.
+   */
+  private onRackTlpTimer(now: Time): void {
+    const d = this.nextDeadline();
+    if (d < 0) return;
+    if (now < d) {
+      this.flushTimer();
+      return;
+    }
+    if (this.rackDeadlineNs >= 0 && now >= this.rackDeadlineNs) this.onRackTimer(now);
+    else if (this.ptoDeadlineNs >= 0 && now >= this.ptoDeadlineNs) this.onPto(now);
+    else this.onTimeout(now);
+  }
+
+  /** RFC 8985 6.2 step 6: the reordering timer expired: detect losses again; a loss starts or feeds recovery. */
+  private onRackTimer(now: Time): void {
+    const opts = this.sack as SackOptions;
+    if (!this.rackDetectLoss(now)) {
+      this.flushTimer();
+      return;
+    }
+    this.stats.rackTimerLosses++;
+    if (this.tcb.inRecovery) this.recoverySend(now, 0, opts, false);
+    else if (this.sndUna > this.recover && this.highTx > this.sndUna) this.enterSackRecovery(now, 0, opts);
+    this.pipe = -1;
+    this.emit(now, 'rack_timer');
+    this.flushTimer();
+  }
+
+  /**
+   * RFC 8985 7.3 (TLP_send_probe): the PTO expired: send one new segment if the receive window lets
+   * it out (cwnd does not count), else the highest segment sent again; remember TLP.end_seq and
+   * whether it was a retransmission, and restart the retransmission timer.
+   */
+  private onPto(now: Time): void {
+    this.ptoDeadlineNs = -1;
+    if (!this.ptoAllowed()) {
+      this.flushTimer();
+      return;
+    }
+    const mss = this.mss;
+    const total = this.totalBytes;
+    const newLen = total - this.highTx < mss ? total - this.highTx : mss;
+    const isRetx = !(this.sndNxt === this.highTx && newLen > 0 && this.highTx + newLen - this.sndUna <= this.sndWnd);
+    this.rtoDeadlineNs = now + this.rtt.rtoNs; // 7.3: re-arm the retransmission timer (before the send, so its trace shows it)
+    if (isRetx) {
+      const k = Math.ceil(this.highTx / mss) - 1;
+      this.transmit(k * mss, this.segmentLength(k), now, 'tlp');
+    } else this.transmit(this.highTx, newLen, now, 'tlp');
+    this.tlpEndSeq = this.highTx;
+    this.tlpIsRetrans = isRetx;
+    this.stats.tlpProbes++;
+    this.emit(now, 'tlp');
+    this.flushTimer();
+  }
+
   /** Leaving (or entering) recovery: no retransmission is known lost or watched any more. */
   private forgetLostRetransmits(): void {
     this.lostRetransLow = Infinity;
@@ -753,7 +1064,7 @@ export class TcpSender implements ProtocolNode<TcpPacket> {
   }
 
   /** Marks the segments the blocks cover entirely as SACKed; returns the bytes newly SACKed. */
-  private updateScoreboard(blocks: readonly number[]): number {
+  private updateScoreboard(blocks: readonly number[], now: Time): number {
     const mss = this.mss;
     let newly = 0;
     for (let i = 0; i + 1 < blocks.length; i += 2) {
@@ -769,6 +1080,13 @@ export class TcpSender implements ProtocolNode<TcpPacket> {
         if (this.rxtLost[slot] === 1) {
           this.rxtLost[slot] = 0;
           this.rxtLostSegs--;
+        }
+        if (this.rack) {
+          this.rackDelivered(k, now);
+          if (this.rackLost[slot] === 1) {
+            this.rackLost[slot] = 0;
+            this.rackLostSegs--;
+          }
         }
         this.sackedBytes += len;
         this.sackedSegs++;
@@ -814,8 +1132,16 @@ export class TcpSender implements ProtocolNode<TcpPacket> {
         aboveSegs++;
         continue;
       }
-      if (aboveSegs < 3 && above <= 2 * mss) pipe += len;
+      if (aboveSegs < 3 && above <= 2 * mss && this.rackLost[k & this.mask] !== 1) pipe += len;
       if (k * mss < this.highRxt && this.rxtLost[k & this.mask] !== 1) pipe += len; // a retransmission known lost is not in flight
+    }
+    if (this.rack && (this.rackLostSegs > 0 || this.rxtLostSegs > 0)) {
+      // RACK may find segments above HighSACK lost (sent before a retransmission that arrived), and
+      // retransmissions of them: out of the pipe.
+      for (let k = kHs; k < kEnd; k++) {
+        if (this.rackLost[k & this.mask] === 1) pipe -= this.segmentLength(k);
+        if (k * mss < this.highRxt && this.rxtLost[k & this.mask] === 1) pipe -= this.segmentLength(k);
+      }
     }
     return pipe;
   }
@@ -852,16 +1178,24 @@ export class TcpSender implements ProtocolNode<TcpPacket> {
         belowSegs++;
         continue;
       }
+      if (this.rackLost[k & this.mask] === 1) return k; // rule 1, lost by RACK (RFC 8985 6.2 step 5)
       // SACKed data above k only shrinks as k grows: if this one is not lost, no later one is.
       if (this.sackedSegs - belowSegs >= 3 || this.sackedBytes - belowBytes > 2 * mss) return k; // rule 1
       firstUnsacked = k;
       break;
     }
+    if (this.rackLostSegs > 0 && firstUnsacked < 0) {
+      // Rule 1 for a segment RACK found lost above HighSACK. (Past a hole not lost NextSeg does not jump:
+      // every segment below HighRxt must have been retransmitted. Links keep order, so RACK's marks above
+      // HighRxt start at the lowest hole and this does not arise.)
+      const kEnd = Math.ceil(this.highTx / mss);
+      for (let k = kFrom > kHs ? kFrom : kHs; k < kEnd; k++) if (this.rackLost[k & this.mask] === 1) return k;
+    }
     if (this.highTx < this.totalBytes) return this.highTx / mss; // rule 2
     if (firstUnsacked >= 0) return firstUnsacked; // rule 3
     if (this.rescueRxt < 0 || this.sndUna > this.rescueRxt) {
-      // Rule 4: one segment holding the highest outstanding byte not SACKed.
-      for (let k = Math.ceil(this.highTx / mss) - 1; k >= kUna; k--) {
+      // Rule 4: one segment holding the highest outstanding byte not SACKed, above HighRxt (S2 > HighRxt).
+      for (let k = Math.ceil(this.highTx / mss) - 1; k >= kFrom; k--) {
         if (this.sacked[k & this.mask] !== 1) {
           this.nextRescue = true;
           return k;
@@ -893,6 +1227,7 @@ export class TcpSender implements ProtocolNode<TcpPacket> {
     this.recover = this.highTx - 1; // RFC 6582 3.2 step 4
     this.highRxt = this.sndUna;
     this.forgetLostRetransmits();
+    if (this.rack) this.rackOnTimeout();
     this.rtt.backoff(); // RFC 6298 5.5
     this.sndNxt = this.sndUna; // go back N
     this.rtoDeadlineNs = -1;
@@ -933,7 +1268,7 @@ export class TcpSender implements ProtocolNode<TcpPacket> {
    * fires with no deadline (5.2 turned the timer off) does nothing.
    */
   private flushTimer(): void {
-    const d = this.rtoDeadlineNs;
+    const d = this.rack ? this.nextDeadline() : this.rtoDeadlineNs;
     if (d < 0 || (this.armedNs >= 0 && this.armedNs <= d)) return;
     this.out.setTimer(this.timers.rto, d);
     this.armedNs = d;
@@ -1006,6 +1341,10 @@ export class TcpSender implements ProtocolNode<TcpPacket> {
       this.rxtLost[k & this.mask] = 0;
       this.highTx = seq + len;
     }
+    if (this.rack) {
+      this.xmitAt[k & this.mask] = now; // RFC 8985 6.1: the segment's (latest) transmission time
+      if (!isRetx) this.rackLost[k & this.mask] = 0;
+    }
     this.stats.segmentsSent++;
     this.stats.bytesSent += len;
     if (seq === this.sndNxt) this.sndNxt = seq + len;
@@ -1038,6 +1377,16 @@ export class TcpSender implements ProtocolNode<TcpPacket> {
     const mss = this.mss;
     const kFirst = this.sndUna / mss;
     const kLast = Math.ceil(ack / mss) - 1;
+    if (this.rack) {
+      for (let k = kFirst; k <= kLast; k++) {
+        const slot = k & this.mask;
+        if (this.sacked[slot] !== 1) this.rackDelivered(k, now); // a SACKed one was delivered before
+        if (this.rackLost[slot] === 1) {
+          this.rackLost[slot] = 0;
+          this.rackLostSegs--;
+        }
+      }
+    }
     let karnOk = true;
     for (let k = kFirst; k <= kLast; k++) {
       if (this.retx[k & this.mask] === 1) {
@@ -1088,6 +1437,8 @@ export class TcpSender implements ProtocolNode<TcpPacket> {
     const sacked = new Uint8Array(cap);
     const rxtNxt = new Float64Array(cap);
     const rxtLost = new Uint8Array(cap);
+    const xmitAt = new Float64Array(cap);
+    const rackLost = new Uint8Array(cap);
     const mask = cap - 1;
     const kEnd = Math.ceil(this.highTx / this.mss);
     for (let k = this.sndUna / this.mss; k < kEnd; k++) {
@@ -1096,12 +1447,16 @@ export class TcpSender implements ProtocolNode<TcpPacket> {
       sacked[k & mask] = this.sacked[k & this.mask] as number;
       rxtNxt[k & mask] = this.rxtNxt[k & this.mask] as number;
       rxtLost[k & mask] = this.rxtLost[k & this.mask] as number;
+      xmitAt[k & mask] = this.xmitAt[k & this.mask] as number;
+      rackLost[k & mask] = this.rackLost[k & this.mask] as number;
     }
     this.sentAt = sentAt;
     this.retx = retx;
     this.sacked = sacked;
     this.rxtNxt = rxtNxt;
     this.rxtLost = rxtLost;
+    this.xmitAt = xmitAt;
+    this.rackLost = rackLost;
     this.mask = mask;
   }
 }

@@ -33,6 +33,7 @@
  *     sack: false               # RFC 2018 / RFC 6675 SACK for every flow (a flow's own `sack` overrides it)
  *     limited_transmit: true    # with SACK only: RFC 3042 (unset: on)
  *     prr: true                 # with SACK only: RFC 6937 PRR (unset: on)
+ *     rack: false               # with SACK only: RFC 8985 RACK-TLP (a flow's own `rack` overrides it)
  *     initial_ssthresh_pkts: unlimited  # or a number of segments (a flow's own overrides it)
  *     rwnd_bytes: unlimited     # the receive window every receiver advertises (a flow's own overrides it)
  *     recovery_exit: rfc        # rfc | linux: whether the ACK that ends fast recovery also grows the window
@@ -96,6 +97,8 @@ const flowSchema = z.strictObject({
   to: z.string().optional(),
   /** SACK for this flow (default: the section's `sack`). */
   sack: z.boolean().optional(),
+  /** With SACK: RFC 8985 RACK-TLP for this flow (default: the section's `rack`). */
+  rack: z.boolean().optional(),
   /** Initial ssthresh of this flow (default: the section's). */
   initial_ssthresh_pkts: ssthreshPkts().optional(),
   /** Receive window of this flow's receiver (default: the section's). */
@@ -139,6 +142,7 @@ const tcpSectionShape = z.strictObject({
   sack: z.boolean().default(false),
   limited_transmit: z.boolean().optional(),
   prr: z.boolean().optional(),
+  rack: z.boolean().optional(),
   initial_ssthresh_pkts: ssthreshPkts().default('unlimited'),
   rwnd_bytes: rwndBytes().default('unlimited'),
   recovery_exit: z.enum(['rfc', 'linux']).default('rfc'),
@@ -249,6 +253,9 @@ export function initialWindowSegments(s: TcpSettings): number {
   return s.initial_window;
 }
 
+/** Whether a SACK flow runs RFC 8985 RACK-TLP when neither the section nor the flow says. */
+export const RACK_DEFAULT = true;
+
 /** The settings every flow of a parsed section shares, as {@link TcpFlows} (and the dumbbell) take them. */
 function sharedFlowSettings(s: TcpSettings): Omit<TcpFlowsConfig, 'flows'> {
   return {
@@ -261,6 +268,7 @@ function sharedFlowSettings(s: TcpSettings): Omit<TcpFlowsConfig, 'flows'> {
     sack: s.sack,
     limitedTransmit: s.limited_transmit ?? true,
     prr: s.prr ?? true,
+    rack: s.rack ?? RACK_DEFAULT,
     ...(s.initial_ssthresh_pkts !== 'unlimited' ? { initialSsthreshSegments: s.initial_ssthresh_pkts } : {}),
     ...(s.rwnd_bytes !== 'unlimited' ? { rwndBytes: s.rwnd_bytes } : {}),
     recoveryExit: s.recovery_exit,
@@ -303,6 +311,7 @@ export function buildDumbbell(world: Pick<World, 'sim' | 'net'>, s: TcpSettings)
       totalBytes: f.bytes === 'unlimited' ? Infinity : f.bytes,
       extraRttNs: milliseconds(f.extra_rtt_ms),
       ...(f.sack !== undefined ? { sack: f.sack } : {}),
+      ...(f.rack !== undefined ? { rack: f.rack } : {}),
       ...flowOverrides(f),
       ...(f.ecn !== undefined ? { ecn: f.ecn } : {}),
     })),
@@ -342,6 +351,7 @@ export function buildNetworkFlows(world: Pick<World, 'sim' | 'net' | 'ids'>, sce
       startNs: seconds(f.start_s),
       totalBytes: f.bytes === 'unlimited' ? Infinity : f.bytes,
       ...(f.sack !== undefined ? { sack: f.sack } : {}),
+      ...(f.rack !== undefined ? { rack: f.rack } : {}),
       ...flowOverrides(f),
       ...(f.ecn !== undefined ? { ecn: f.ecn } : {}),
     })),
@@ -679,6 +689,19 @@ function checkTcp(scenario: ScenarioFor<TcpSettings, never>): Issue[] {
   }
   const sackFlows = s.flows.filter((f) => f.sack ?? s.sack).length;
   const sackOnly = (['limited_transmit', 'prr'] as const).filter((key) => s[key] !== undefined);
+  // RACK-TLP needs SACK (RFC 8985 section 4: its loss detection reads the SACK scoreboard).
+  if (s.rack === true && sackFlows === 0)
+    issues.push({
+      path: 'protocol.tcp.rack',
+      message: "RACK-TLP (RFC 8985) reads SACK blocks, and no flow uses SACK: set sack: true (or a flow's sack) or remove it",
+    });
+  s.flows.forEach((f, i) => {
+    if (f.rack === true && !(f.sack ?? s.sack))
+      issues.push({
+        path: `protocol.tcp.flows[${i}].rack`,
+        message: 'RACK-TLP (RFC 8985) reads SACK blocks, and this flow does not use SACK: set its sack: true or remove it',
+      });
+  });
   if (sackOnly.length > 0 && sackFlows === 0) {
     for (const key of sackOnly)
       issues.push({

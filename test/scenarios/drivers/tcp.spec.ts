@@ -212,6 +212,14 @@ describe('tcp driver: SACK keys and trace-segments.csv', () => {
     expect(check({ sack: true, flows: [{ variant: 'tahoe', sack: false }] })).toEqual([]);
   });
 
+  it('refuses RACK-TLP without SACK (RFC 8985 reads SACK blocks), at the section or on a flow', () => {
+    expect(check({ rack: true })).toEqual(['protocol.tcp.rack']);
+    expect(check({ flows: [{ rack: true }] })).toEqual(['protocol.tcp.flows[0].rack']);
+    expect(check({ sack: true, flows: [{ rack: true, sack: false }] })).toEqual(['protocol.tcp.flows[0].rack']);
+    expect(check({ rack: false })).toEqual([]);
+    expect(check({ sack: true, rack: false, flows: [{ rack: true }] })).toEqual([]);
+  });
+
   function runWith(dir: string, tcp: Record<string, unknown>, traces: readonly string[] | 'all'): RunResult {
     const doc = base();
     const settings = tcpDriver.schema.parse({ ...(doc.protocol.tcp as Record<string, unknown>), ...tcp });
