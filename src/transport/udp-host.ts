@@ -28,7 +28,7 @@
  * {@link ClientService} recognises a client request it is queued (see
  * below), whatever the source address (clients use ephemeral ports);
  * otherwise it is dropped as `unknown_peer` unless its source address is a
- * cluster member, and handed to the node at once. Handler exceptions are
+ * cluster member (or the owner's `admit` makes it one: a SWIM join), and handed to the node at once. Handler exceptions are
  * caught and counted (`handler_errors`), so no input can stop the node.
  *
  * Client requests. Each source address has its own bounded queue
@@ -103,6 +103,12 @@ export interface UdpHostOptions<M, C, R> {
   readonly codec: Codec<M>;
   /** Which counter a codec error goes to (default: `malformed`). */
   readonly classifyDecodeError?: (err: unknown) => DropReason;
+  /**
+   * A message from an address outside the membership, once it authenticated and decoded (and is not a
+   * client request): the node id that address now has (the membership grew: a SWIM join), or undefined
+   * to drop it as `unknown_peer`. Without it every such message is dropped.
+   */
+  readonly admit?: (msg: M, from: string) => NodeId | undefined;
   /** Recognises and answers client requests; without it every datagram is a peer message. */
   readonly client?: ClientService<M>;
   /** Largest datagram sent or accepted, bytes (default {@link MAX_DATAGRAM_BYTES}; use the protocol's MTU). */
@@ -435,7 +441,16 @@ export class UdpHost<M, C = never, R = unknown> {
       if (inTurn) return this.onClient(request);
       return this.enqueue({ from, bytes, request });
     }
-    const peer = member;
+    let peer = member;
+    if (peer === undefined && this.opts.admit !== undefined) {
+      try {
+        peer = this.opts.admit(msg, from);
+      } catch (err) {
+        this.counters.handler_errors++;
+        this.log({ kind: 'error', where: 'admit', detail: message(err) });
+        return;
+      }
+    }
     if (peer === undefined || peer === this.opts.membership.self) return this.drop('unknown_peer', from, 'not a cluster member');
     this.counters.messages_in++;
     this.counters.bytes_in += bytes.length;
