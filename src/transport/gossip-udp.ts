@@ -216,7 +216,8 @@ export interface RunningGossipNode {
   /** Why the node cannot persist (it refuses writes), or undefined. */
   persistFailure(): string | undefined;
   /**
-   * Stops the timers, closes the socket and saves the store a last time.
+   * Leaves the SWIM group gracefully (the others list this node `left`), stops the timers, closes the
+   * socket once the leave is sent, and saves the store a last time.
    * Idempotent. Rejects with a `PersistError` when that last save failed.
    */
   stop(): Promise<void>;
@@ -430,6 +431,7 @@ export async function startGossipNode(opts: GossipUdpOptions): Promise<RunningGo
     stop: () => {
       stopping ??= (async () => {
         tracker.cancelAll();
+        host.input((now) => swim.leave(now)); // the others list it `left`, not dead
         await host.close();
         await durable?.close();
       })();

@@ -197,6 +197,12 @@ export class SwimDriver {
     this.collect();
   }
 
+  /** Leaves the group gracefully: `left` goes to k + 1 members at once, and the node goes silent. */
+  leave(now: Time): void {
+    this.node.handleCall({ op: 'leave' }, now);
+    this.collect();
+  }
+
   /** Admits a datagram's source address (a SWIM message from outside the book): its new id, or undefined at the cap. */
   admit(from: string): NodeId | undefined {
     const id = this.book.add(from);

@@ -260,6 +260,8 @@ export class UdpHost<M, C = never, R = unknown> {
   private readonly log: (e: HostLogEvent) => void;
   private bound: UdpAddress | undefined;
   private closed = false;
+  private sendsInFlight = 0;
+  private sendsDone: (() => void) | undefined;
 
   constructor(private readonly opts: UdpHostOptions<M, C, R>) {
     this.clock = opts.clockNs ?? monotonicClockNs();
@@ -327,7 +329,17 @@ export class UdpHost<M, C = never, R = unknown> {
       this.socket.close();
       return;
     }
+    // Datagrams already handed to the socket (a leave announced at shutdown) go out before it closes.
+    if (this.sendsInFlight > 0) await new Promise<void>((resolve) => (this.sendsDone = resolve));
     await new Promise<void>((resolve) => this.socket.close(() => resolve()));
+  }
+
+  /**
+   * Runs `fn` as an input of the node from outside (e.g. a graceful leave before {@link close}) and
+   * carries out the actions it queued, like any other input. Does nothing once closed.
+   */
+  input(fn: (nowNs: number) => void): void {
+    this.guard('input', () => fn(this.clock()));
   }
 
   /**
@@ -700,7 +712,9 @@ export class UdpHost<M, C = never, R = unknown> {
   private sendBytes(bytes: Uint8Array, to: string): void {
     if (this.closed) return;
     const i = to.lastIndexOf(':');
+    this.sendsInFlight++;
     this.socket.send(bytes, Number(to.slice(i + 1)), to.slice(0, i), (err) => {
+      if (--this.sendsInFlight === 0 && this.sendsDone !== undefined) this.sendsDone();
       if (err !== null && err !== undefined) {
         this.counters.send_errors++;
         this.log({ kind: 'error', where: 'send', detail: err.message });

@@ -56,6 +56,23 @@ describe('SWIM on UDP, in process', () => {
     expect(d.host.counters.handler_errors).toBe(0);
   });
 
+  it('a node stopped gracefully is listed as left, not dead', async () => {
+    const ports = await freeUdpPorts(2);
+    const a = await start('A', ports[0] as number);
+    const b = await startGossipNode({
+      name: 'B',
+      listen: local(ports[1] as number),
+      peers: [],
+      seed: 'swim-B',
+      swim: FAST,
+      join: [local(ports[0] as number)],
+    });
+    const bKey = formatAddress(local(ports[1] as number));
+    await eventually('B joined', () => (a.swim.members().some((m) => m.address === bKey && m.state === 'alive') ? true : undefined));
+    await b.stop();
+    await eventually('B left', () => (a.swim.members().some((m) => m.address === bKey && m.state === 'left') ? true : undefined));
+  });
+
   it('at the cap of its address book a node refuses a newcomer and counts it', async () => {
     const ports = await freeUdpPorts(3);
     const a = await start('A', ports[0] as number, { maxMembers: 2 });
