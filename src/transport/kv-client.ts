@@ -8,7 +8,8 @@
  * duplicates and garbage are ignored). On timeout the same datagram, same id,
  * is sent again; the node answers a retried id from its reply cache, so a put
  * is applied once even if its first reply was lost. After `1 + retries`
- * attempts the request fails with {@link KvTimeoutError}.
+ * attempts the request fails with {@link KvTimeoutError}. `members` speaks the SWIM wire
+ * (`swim-wire.ts`) the same way: a `members-request` per page of the table, a `members-reply` back.
  *
  * Envelopes (`envelope.ts`). With a keyring every attempt is sealed afresh
  * (a new nonce: the node drops a nonce it has seen as a replay) and only
