@@ -23,6 +23,8 @@ const SLOW = [
   'test/transport/fuzz.spec.ts',
   'test/transport/security.spec.ts',
   'test/transport/udp-host.spec.ts',
+  'test/transport/swim-udp.spec.ts',
+  'test/transport/swim-cli.spec.ts',
   'test/protocols/gossip/convergence.spec.ts',
   'examples/**/*.spec.ts',
 ];

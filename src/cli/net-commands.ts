@@ -1,6 +1,6 @@
 /**
  * The real-network commands, as yargs command modules for the CLI to
- * register: `desim node`, `desim kv put|get|del|stats`, `desim cluster`.
+ * register: `desim node`, `desim kv put|get|del|members|stats`, `desim cluster`.
  *
  * Only the handlers read the process (argv, signals), write to stdout and
  * stderr and set exit codes. Exit codes: 0 success; 1 `kv get` found nothing
@@ -17,13 +17,17 @@ import { PRESET_NAMES, type PresetName } from '../protocols/gossip/presets.js';
 import type { Value } from '../protocols/gossip/store.js';
 import type { KvAck } from '../protocols/gossip/wire.js';
 import { AddressError, formatAddress, parseAddress, parseAddressList, type UdpAddress } from '../transport/address.js';
-import { startCluster } from '../transport/cluster.js';
+import { nodeName, startCluster } from '../transport/cluster.js';
 import { gossipConfigFromCli, startGossipNode, type RunningGossipNode } from '../transport/gossip-udp.js';
 import { KvClient, KvRemoteError, KvRequestError, KvTimeoutError } from '../transport/kv-client.js';
 import { Keyring, KeyFileError } from '../transport/envelope.js';
 import { DataLockedError, PersistError } from '../transport/persist.js';
 import { DataPathError } from '../transport/persist-error.js';
 import type { HostLogEvent } from '../transport/udp-host.js';
+import { DEFAULT_SWIM_CONFIG, type SwimConfig } from '../protocols/swim/config.js';
+import { NS_PER_MS } from '../protocols/sans-io.js';
+import { DEFAULT_MAX_MEMBERS, MAX_MAX_MEMBERS } from '../transport/swim-udp.js';
+import type { MemberRow } from '../transport/swim-wire.js';
 
 /** Exit codes of the real-network commands. */
 export const EXIT = { ok: 0, notFound: 1, failed: 1, usage: 2, noReply: 3, remoteError: 4 } as const;
@@ -94,6 +98,37 @@ interface NodeArgs {
   'max-ahead'?: number | undefined;
   'client-rate'?: number | undefined;
   'rumor-budget'?: number | undefined;
+  join?: string | undefined;
+  'probe-interval'?: number | undefined;
+  'probe-timeout'?: number | undefined;
+  'suspicion-mult'?: number | undefined;
+  'max-members'?: number | undefined;
+}
+
+/** Range of `--probe-interval`, ms. */
+export const PROBE_INTERVAL_RANGE_MS = [10, 600_000] as const;
+
+/** The SWIM options of `desim node`, checked (usage errors name the flag and its range). */
+export function swimOptionsFromCli(o: {
+  probeIntervalMs?: number | undefined;
+  probeTimeoutMs?: number | undefined;
+  suspicionMult?: number | undefined;
+  maxMembers?: number | undefined;
+}): { swim: Partial<SwimConfig>; maxMembers: number } {
+  const [lo, hi] = PROBE_INTERVAL_RANGE_MS;
+  const interval = o.probeIntervalMs ?? DEFAULT_SWIM_CONFIG.probeIntervalNs / NS_PER_MS;
+  if (!(Number.isInteger(interval) && interval >= lo && interval <= hi))
+    throw new UsageError(`--probe-interval must be an integer number of ms in ${lo}..${hi}, got ${o.probeIntervalMs}`);
+  const timeout = o.probeTimeoutMs ?? Math.max(1, Math.floor(interval / 2));
+  if (!(Number.isInteger(timeout) && timeout >= 1 && timeout < interval))
+    throw new UsageError(`--probe-timeout must be an integer number of ms in 1..${interval - 1} (below --probe-interval), got ${o.probeTimeoutMs}`);
+  const mult = o.suspicionMult ?? DEFAULT_SWIM_CONFIG.suspicionMult;
+  if (!(Number.isInteger(mult) && mult >= 1 && mult <= 1000))
+    throw new UsageError(`--suspicion-mult must be an integer in 1..1000, got ${o.suspicionMult}`);
+  const maxMembers = o.maxMembers ?? DEFAULT_MAX_MEMBERS;
+  if (!(Number.isInteger(maxMembers) && maxMembers >= 2 && maxMembers <= MAX_MAX_MEMBERS))
+    throw new UsageError(`--max-members must be an integer in 2..${MAX_MAX_MEMBERS}, got ${o.maxMembers}`);
+  return { swim: { probeIntervalNs: interval * NS_PER_MS, probeTimeoutNs: timeout * NS_PER_MS, suspicionMult: mult }, maxMembers };
 }
 
 /** The keyring of `--key-file`, or undefined without the option. Throws {@link KeyFileError} (exit 2). */
@@ -153,6 +188,24 @@ export const nodeCommand: CommandModule<object, NodeArgs> = {
         type: 'number',
         describe: `rumor datagrams sent per peer and round (least sent, newest first; the rest wait); 0 = no budget (default ${REAL_NODE_RUMOR_BUDGET})`,
       })
+      .option('join', {
+        type: 'string',
+        describe: 'SWIM members to join through, comma-separated HOST:PORT; one is enough (the peers are tried too)',
+      })
+      .option('probe-interval', {
+        type: 'number',
+        describe: `SWIM protocol period T, ms: one probe per member per period (integer, ${PROBE_INTERVAL_RANGE_MS[0]}..${PROBE_INTERVAL_RANGE_MS[1]}; default 1000)`,
+      })
+      .option('probe-timeout', { type: 'number', describe: 'SWIM wait for a direct ack before indirect probes, ms (integer, 1..T-1; default T/2)' })
+      .option('suspicion-mult', {
+        type: 'number',
+        describe: 'a suspect is declared dead after suspicion-mult * max(1, log10 n) periods (integer, 1..1000; default 4)',
+      })
+      .option('max-members', {
+        type: 'number',
+        describe: `SWIM address book cap, this node included; at the cap new addresses are refused and counted (integer, 2..${MAX_MAX_MEMBERS}; default ${DEFAULT_MAX_MEMBERS})`,
+      })
+      .example('$0 node --id D --listen 127.0.0.1:5004 --join 127.0.0.1:5001', 'a fourth node that knows one member of the demo cluster')
       .example(
         '$0 node --id A --listen 127.0.0.1:5001 --peers 127.0.0.1:5002 --key-file cluster.key',
         'a node whose datagrams are sealed with AES-256-GCM',
@@ -180,6 +233,19 @@ export const nodeCommand: CommandModule<object, NodeArgs> = {
         antiEntropyMs: argv['anti-entropy'] === 0 ? 0 : positiveMs('anti-entropy', argv['anti-entropy']),
         fanout: argv.fanout,
         maxAheadMs: positiveMs('max-ahead', argv['max-ahead']),
+      });
+      let join: UdpAddress[];
+      try {
+        join = parseAddressList(argv.join ?? '');
+      } catch (err) {
+        throw new UsageError(`--join: ${(err as Error).message}`);
+      }
+      if (argv.join !== undefined && join.length === 0) throw new UsageError('--join: expected at least one HOST:PORT');
+      const { swim, maxMembers } = swimOptionsFromCli({
+        probeIntervalMs: argv['probe-interval'],
+        probeTimeoutMs: argv['probe-timeout'],
+        suspicionMult: argv['suspicion-mult'],
+        maxMembers: argv['max-members'],
       });
       const clientRate = argv['client-rate'];
       if (clientRate !== undefined && !(Number.isFinite(clientRate) && clientRate >= 0))
@@ -211,6 +277,9 @@ export const nodeCommand: CommandModule<object, NodeArgs> = {
         ...(argv.data !== undefined ? { dataFile: path.resolve(argv.data) } : {}),
         ...(keyring !== undefined ? { keyring } : {}),
         ...(clientRate !== undefined ? { clientRatePerSource: clientRate } : {}),
+        swim,
+        join,
+        maxMembers,
       });
       if (keyFile !== undefined) {
         // Key rotation without downtime: rewrite the key file, then SIGHUP every node.
@@ -236,6 +305,12 @@ export const nodeCommand: CommandModule<object, NodeArgs> = {
         loaded_entries: running.loadedEntries,
         seed,
         key_ids: keyring?.ids() ?? [],
+        join: join.map(formatAddress),
+        incarnation: running.swim.node.currentIncarnation,
+        probe_interval_ms: running.swim.config.probeIntervalNs / NS_PER_MS,
+        probe_timeout_ms: running.swim.config.probeTimeoutNs / NS_PER_MS,
+        suspicion_mult: running.swim.config.suspicionMult,
+        max_members: maxMembers,
       };
       process.stdout.write(JSON.stringify(ready) + '\n');
       process.stderr.write(
@@ -360,6 +435,15 @@ function parseValue(text: string, json: boolean): Value {
   throw new UsageError('--json: VALUE must be a JSON string, number, boolean or null (no objects or arrays)');
 }
 
+/** The member table as aligned text: a header line, then one line per member. */
+export function formatMembers(rows: readonly MemberRow[]): string {
+  const cells = [['address', 'state', 'incarnation'], ...rows.map((r) => [r.address, r.state, String(r.incarnation)])];
+  const widths = [0, 1].map((i) => Math.max(...cells.map((c) => (c[i] as string).length)));
+  return cells
+    .map((c) => `${(c[0] as string).padEnd(widths[0] as number)}  ${(c[1] as string).padEnd(widths[1] as number)}  ${c[2] as string}\n`)
+    .join('');
+}
+
 function printValue(v: Value, json: boolean): string {
   return typeof v === 'string' && !json ? v : JSON.stringify(v);
 }
@@ -367,7 +451,7 @@ function printValue(v: Value, json: boolean): string {
 /** `desim kv`: client of a running node. */
 export const kvCommand: CommandModule<object, KvArgs> = {
   command: 'kv <command>',
-  describe: 'Talk to a running node: put, get, del, stats',
+  describe: 'Talk to a running node: put, get, del, members, stats',
   builder: (y: Argv<object>) =>
     y
       .command<KvArgs>({
@@ -410,6 +494,21 @@ export const kvCommand: CommandModule<object, KvArgs> = {
         handler: (argv) => withClient(argv, async (c) => c.del(String(argv.key), parseAck(argv.ack, argv['ack-timeout'] ?? 2000))),
       })
       .command<KvArgs>({
+        command: 'members',
+        describe: "Print the node's SWIM member table: address, state (alive, suspect, dead, left), incarnation",
+        builder: (b: Argv<object>) =>
+          kvOptions(b).option('json', {
+            type: 'boolean',
+            default: false,
+            describe: 'print one JSON array of {address, state, incarnation}',
+          }) as unknown as Argv<KvArgs>,
+        handler: (argv) =>
+          withClient(argv, async (c) => {
+            const rows = await c.members();
+            process.stdout.write(argv.json ? JSON.stringify(rows) + '\n' : formatMembers(rows));
+          }),
+      })
+      .command<KvArgs>({
         command: 'stats',
         describe: "Print the node's counters: messages in/out, dropped datagrams by reason, keys, peers seen",
         builder: (b: Argv<object>) =>
@@ -425,7 +524,8 @@ export const kvCommand: CommandModule<object, KvArgs> = {
             for (const [k, v] of Object.entries(s)) process.stdout.write(`${k.padEnd(width)}  ${v}\n`);
           }),
       })
-      .demandCommand(1, 'Say which kv command: put, get, del or stats.')
+      .demandCommand(1, 'Say which kv command: put, get, del, members or stats.')
+      .example('$0 kv members --node 127.0.0.1:5001', "the node's member table")
       .example('$0 kv put --node 127.0.0.1:5001 temperature 25.5', 'store a string (answered once it is on disk at that node)')
       .example('$0 kv put --ack replicated:2 temperature 25.5', 'answered once two nodes hold it (exit 4 after --ack-timeout otherwise)')
       .example('$0 kv get --node 127.0.0.1:5003 temperature', 'prints 25.5, or "not found" on stderr with exit code 1')
@@ -443,6 +543,7 @@ interface ClusterArgs {
   'data-dir'?: string | undefined;
   verbose: boolean;
   'key-file'?: string | undefined;
+  'probe-interval'?: number | undefined;
 }
 
 /** `desim cluster`: the 3-node demo in one command. */
@@ -458,7 +559,12 @@ export const clusterCommand: CommandModule<object, ClusterArgs> = {
       .option('data-dir', { type: 'string', describe: "keep node X's store in DIR/X.json" })
       .option('verbose', { type: 'boolean', default: false, describe: 'nodes log every dropped datagram' })
       .option('key-file', { type: 'string', describe: 'keyring passed to every node (see desim node --key-file)' })
-      .example('$0 cluster', 'nodes A, B, C on 127.0.0.1:5001..5003'),
+      .option('probe-interval', {
+        type: 'number',
+        describe: `SWIM protocol period, ms, passed to every node (integer, ${PROBE_INTERVAL_RANGE_MS[0]}..${PROBE_INTERVAL_RANGE_MS[1]}; default 1000)`,
+      })
+      .example('$0 cluster', 'nodes A, B, C on 127.0.0.1:5001..5003')
+      .example('$0 node --id D --listen 127.0.0.1:5004 --join 127.0.0.1:5001', 'then, in another terminal: a fourth node joins'),
   handler: (argv) =>
     guarded(async () => {
       const cliPath = process.argv[1];
@@ -467,6 +573,10 @@ export const clusterCommand: CommandModule<object, ClusterArgs> = {
       if (argv.interval !== undefined) nodeArgs.push('--interval', String(positiveMs('interval', argv.interval)));
       if (argv['anti-entropy'] !== undefined) nodeArgs.push('--anti-entropy', String(argv['anti-entropy']));
       if (argv.verbose) nodeArgs.push('--verbose');
+      if (argv['probe-interval'] !== undefined) {
+        swimOptionsFromCli({ probeIntervalMs: argv['probe-interval'] }); // refused here, not by every node
+        nodeArgs.push('--probe-interval', String(argv['probe-interval']));
+      }
       if (argv['key-file'] !== undefined) {
         keyringOf(argv['key-file']); // a bad key file is a usage error here, not three failed nodes
         nodeArgs.push('--key-file', path.resolve(argv['key-file']));
@@ -488,6 +598,8 @@ export const clusterCommand: CommandModule<object, ClusterArgs> = {
         const a = formatAddress(first.address);
         const b = formatAddress((cluster.members[1] ?? first).address);
         process.stderr.write(`  desim kv put --node ${a} greeting hello\n  desim kv get --node ${b} greeting\n  desim kv stats --node ${b}\n`);
+        const next = `${first.address.host}:${first.address.port + cluster.members.length}`;
+        process.stderr.write(`  desim node --id ${nodeName(cluster.members.length)} --listen ${next} --join ${a}\n  desim kv members --node ${b}\n`);
       }
       process.stderr.write('Ctrl-C stops every node.\n');
       let stopping = false;

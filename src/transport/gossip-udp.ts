@@ -47,21 +47,45 @@ import { resolveConfig, type PresetName } from '../protocols/gossip/presets.js';
 import { GossipNode, type GossipNodeSnapshot } from '../protocols/gossip/node.js';
 import type { Entry } from '../protocols/gossip/store.js';
 import { decode, encode, WireError, type GossipMessage, type KvCall, type KvReply } from '../protocols/gossip/wire.js';
-import type { ProtocolNode } from '../protocols/sans-io.js';
-import { buildMembership, formatAddress, type Membership, type UdpAddress } from './address.js';
+import type { Action, ProtocolNode } from '../protocols/sans-io.js';
+import type { SwimConfig } from '../protocols/swim/config.js';
+import { AddressError, buildMembership, formatAddress, type Membership, type UdpAddress } from './address.js';
 import type { Keyring } from './envelope.js';
 import { DurableStore, PersistError } from './persist.js';
 import { AckTracker } from './replication.js';
 import type { IoFault } from './wal.js';
 import { UdpHost, type ClientService, type Codec, type DropReason, type HostLogEvent } from './udp-host.js';
+import { AddressBook, DEFAULT_MAX_MEMBERS, SWIM_TIMER_PREFIX, SwimDriver } from './swim-udp.js';
+import { decodeSwim, encodeSwim, isSwimPayload, SwimWireError, type SwimPacket } from './swim-wire.js';
 
 /** The gossip wire as a host codec. */
 export const gossipCodec: Codec<GossipMessage> = { encode, decode };
 
-/** A gossip `WireError` with reason `version` is a foreign version; every other decode failure is malformed. */
-export function classifyGossipError(err: unknown): DropReason {
-  return err instanceof WireError && err.reason === 'version' ? 'foreign_version' : 'malformed';
+/** What a real node's socket carries: gossip messages and SWIM packets (told apart by their magic bytes). */
+export type NodeMessage = GossipMessage | SwimPacket;
+
+/** True for the SWIM half of {@link NodeMessage}. */
+export function isSwimPacket(m: NodeMessage): m is SwimPacket {
+  return m.type === 'swim' || m.type === 'members-request' || m.type === 'members-reply';
 }
+
+/** The real node's codec: SWIM packets by `swim-wire.ts`, the rest by the gossip wire. */
+export const nodeCodec: Codec<NodeMessage> = {
+  encode: (m) => (isSwimPacket(m) ? encodeSwim(m) : encode(m)),
+  decode: (b) => (isSwimPayload(b) ? decodeSwim(b) : decode(b)),
+};
+
+/** A gossip `WireError` or a `SwimWireError` with reason `version` is a foreign version; every other decode failure is malformed. */
+export function classifyGossipError(err: unknown): DropReason {
+  return (err instanceof WireError || err instanceof SwimWireError) && err.reason === 'version' ? 'foreign_version' : 'malformed';
+}
+
+/**
+ * Rows of the member table per `kv members` reply: a full page takes 18 + 64 × 15 = 978 bytes
+ * (`swim-wire.ts`), below the padded
+ * request (no reply may be larger than its request); `kv members` asks page by page.
+ */
+export const MEMBER_ROWS_PER_REPLY = 64;
 
 /** What a write waits for before it is answered (the UDP node's persistence and replication). */
 export interface WriteGate {
@@ -159,12 +183,23 @@ export interface GossipUdpOptions {
   readonly keyring?: Keyring;
   /** Client requests per second accepted from one source address (default 1000; 0 = unlimited). */
   readonly clientRatePerSource?: number;
+  /** SWIM configuration (ns fields); missing fields take the SWIM defaults (memberlist's LAN profile). */
+  readonly swim?: Partial<SwimConfig>;
+  /** Members to join SWIM through (`--join`), tried before the peers. */
+  readonly join?: readonly UdpAddress[];
+  /** Most addresses SWIM's address book holds, this node's included (default {@link DEFAULT_MAX_MEMBERS}). */
+  readonly maxMembers?: number;
+  /** SWIM incarnation at start (default: the wall clock in ms since 1970, so a restart comes back higher). */
+  readonly incarnation?: number;
 }
 
 /** A started node. */
 export interface RunningGossipNode {
   readonly node: GossipNode;
-  readonly host: UdpHost<GossipMessage, KvCall, KvReply>;
+  /** The SWIM member running beside the store. */
+  readonly swim: SwimDriver;
+  readonly host: UdpHost<NodeMessage, KvCall, KvReply>;
+  /** The gossip member set (the store's peers). */
   readonly membership: Membership;
   /** The bound address. */
   readonly address: UdpAddress;
@@ -181,7 +216,8 @@ export interface RunningGossipNode {
   /** Why the node cannot persist (it refuses writes), or undefined. */
   persistFailure(): string | undefined;
   /**
-   * Stops the timers, closes the socket and saves the store a last time.
+   * Leaves the SWIM group gracefully (the others list this node `left`), stops the timers, closes the
+   * socket once the leave is sent, and saves the store a last time.
    * Idempotent. Rejects with a `PersistError` when that last save failed.
    */
   stop(): Promise<void>;
@@ -200,6 +236,25 @@ function isSnapshot(x: unknown): x is GossipNodeSnapshot {
  */
 export async function startGossipNode(opts: GossipUdpOptions): Promise<RunningGossipNode> {
   const membership = buildMembership(opts.listen, opts.peers);
+  const book = new AddressBook(membership, opts.maxMembers ?? DEFAULT_MAX_MEMBERS);
+  const seeds: number[] = [];
+  for (const j of opts.join ?? []) {
+    const key = formatAddress(j);
+    if (j.port === 0) throw new AddressError(`--join ${key}: port must not be 0`);
+    if (book.idOf(key) === book.self) throw new AddressError(`--join ${key} is this node's own address`);
+    const id = book.add(key);
+    if (id === undefined) throw new RangeError(`--max-members ${book.cap} leaves no room for --join ${key}`);
+    if (!seeds.includes(id)) seeds.push(id);
+  }
+  for (const p of membership.peers) if (!seeds.includes(p)) seeds.push(p);
+  const swim = new SwimDriver({
+    book,
+    seeds,
+    ...(opts.swim !== undefined ? { config: opts.swim } : {}),
+    incarnation: opts.incarnation ?? Date.now(),
+    rng: new RandomStreams(opts.seed).stream(`swim:${opts.name}`),
+    mtuBytes: resolveConfig('default').mtuBytes,
+  });
   let snapshot: GossipNodeSnapshot | undefined;
   let durable: DurableStore | undefined;
   let replayed: readonly Entry[] = [];
@@ -291,26 +346,61 @@ export async function startGossipNode(opts: GossipUdpOptions): Promise<RunningGo
         }
       })();
     },
-    stats: () => ({ ...durable?.stats(), acks_pending: tracker.pending }),
+    stats: () => ({ ...durable?.stats(), acks_pending: tracker.pending, ...swim.stats(), swim_gossip_from_non_peer: gossipFromNonPeer }),
   };
-  const watched: ProtocolNode<GossipMessage, KvCall, KvReply> = {
-    start: (now) => node.start(now),
-    handleTimer: (t, now) => node.handleTimer(t, now),
+  // The store gossips with its static peers only; SWIM's other members are not (yet) its peers.
+  const gossipPeers = new Set(membership.peers);
+  let gossipFromNonPeer = 0;
+  const watched: ProtocolNode<NodeMessage, KvCall, KvReply> = {
+    start: (now) => {
+      node.start(now);
+      swim.start(now);
+    },
+    handleTimer: (t, now) => (t.startsWith(SWIM_TIMER_PREFIX) ? swim.handleTimer(t, now) : node.handleTimer(t, now)),
     handleCall: (c, now) => node.handleCall(c, now),
-    pollActions: () => node.pollActions(),
+    pollActions: (): readonly Action<NodeMessage>[] => {
+      const g = node.pollActions();
+      const s = swim.pollActions();
+      return s.length === 0 ? g : g.length === 0 ? s : [...g, ...s];
+    },
     handleMessage: (from, msg, now) => {
+      if (msg.type === 'swim') return swim.handleMessage(from, msg.msg, now);
+      if (isSwimPacket(msg)) return; // a members request or reply from a peer: not a peer message
+      if (!gossipPeers.has(from)) {
+        gossipFromNonPeer++;
+        return;
+      }
       tracker.observe(from, msg);
       node.handleMessage(from, msg, now);
     },
   };
-  const host = new UdpHost<GossipMessage, KvCall, KvReply>({
+  const gossipService = gossipClientService(node, membership, gate);
+  const client: ClientService<NodeMessage> = {
+    requestId: (m) => (m.type === 'members-request' ? m.id : isSwimPacket(m) ? undefined : gossipService.requestId(m)),
+    answer: (m, nowNs, hostStats) => {
+      if (m.type === 'members-request') {
+        const rows = swim.members();
+        return {
+          type: 'members-reply',
+          id: m.id,
+          total: rows.length,
+          offset: m.offset,
+          rows: rows.slice(m.offset, m.offset + MEMBER_ROWS_PER_REPLY),
+        };
+      }
+      if (isSwimPacket(m)) throw new Error('not a client request');
+      return gossipService.answer(m, nowNs, hostStats);
+    },
+  };
+  const host = new UdpHost<NodeMessage, KvCall, KvReply>({
     name: opts.name,
     listen: opts.listen,
-    membership,
+    membership: book,
     node: watched,
-    codec: gossipCodec,
+    codec: nodeCodec,
     classifyDecodeError: classifyGossipError,
-    client: gossipClientService(node, membership, gate),
+    client,
+    admit: (msg, from) => (msg.type === 'swim' ? swim.admit(from) : undefined),
     ...(opts.keyring !== undefined ? { keyring: opts.keyring } : {}),
     ...(opts.clientRatePerSource !== undefined ? { clientRatePerSource: opts.clientRatePerSource } : {}),
     maxDatagramBytes: node.config.mtuBytes,
@@ -328,6 +418,7 @@ export async function startGossipNode(opts: GossipUdpOptions): Promise<RunningGo
   let stopping: Promise<void> | undefined;
   return {
     node,
+    swim,
     host,
     membership,
     address,
@@ -340,6 +431,7 @@ export async function startGossipNode(opts: GossipUdpOptions): Promise<RunningGo
     stop: () => {
       stopping ??= (async () => {
         tracker.cancelAll();
+        host.input((now) => swim.leave(now)); // the others list it `left`, not dead
         await host.close();
         await durable?.close();
       })();

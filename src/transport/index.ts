@@ -22,11 +22,15 @@ export {
   gossipClientService,
   gossipCodec,
   gossipConfigFromCli,
+  isSwimPacket,
+  nodeCodec,
+  MEMBER_ROWS_PER_REPLY,
   startGossipNode,
   wallClockEpochUs,
   TIMESTAMP_UNIT_NS,
   type GossipCliOptions,
   type GossipUdpOptions,
+  type NodeMessage,
   type RunningGossipNode,
 } from './gossip-udp.js';
 export { KvClient, KvRemoteError, KvRequestError, KvTimeoutError, type KvClientOptions } from './kv-client.js';
@@ -47,3 +51,24 @@ export {
 export { WriteAheadLog, crc32, decodeWal, encodeWalRecord, readWal, type IoFault, type WalContents, type WalRecord } from './wal.js';
 export { AckTracker } from './replication.js';
 export { clusterPlan, nodeName, startCluster, type Cluster, type ClusterMember, type ClusterOptions } from './cluster.js';
+export {
+  AddressBook,
+  DEFAULT_MAX_MEMBERS,
+  MAX_MAX_MEMBERS,
+  SwimDriver,
+  detectionBoundNs,
+  type SwimDriverCounters,
+  type SwimDriverOptions,
+} from './swim-udp.js';
+export {
+  SwimWireError,
+  decodeSwim,
+  encodeSwim,
+  isSwimPayload,
+  swimEncodedSize,
+  type MemberRow,
+  type MemberStateName,
+  type SwimPacket,
+  type SwimWireMessage,
+  type WireUpdate,
+} from './swim-wire.js';

@@ -8,7 +8,8 @@
  * duplicates and garbage are ignored). On timeout the same datagram, same id,
  * is sent again; the node answers a retried id from its reply cache, so a put
  * is applied once even if its first reply was lost. After `1 + retries`
- * attempts the request fails with {@link KvTimeoutError}.
+ * attempts the request fails with {@link KvTimeoutError}. `members` speaks the SWIM wire
+ * (`swim-wire.ts`) the same way: a `members-request` per page of the table, a `members-reply` back.
  *
  * Envelopes (`envelope.ts`). With a keyring every attempt is sealed afresh
  * (a new nonce: the node drops a nonce it has seen as a replay) and only
@@ -23,6 +24,10 @@ import type { Value } from '../protocols/gossip/store.js';
 import { decode, encode, encodedSize, type KvAck, type KvCall, type KvReply } from '../protocols/gossip/wire.js';
 import { formatAddress, type UdpAddress } from './address.js';
 import { framePlain, isEnvelope, isSealed, openPlain, SEALED_OVERHEAD, type Keyring } from './envelope.js';
+import { decodeSwim, encodeSwim, isSwimPayload, type MemberRow } from './swim-wire.js';
+
+/** Most pages `members` asks for (64 rows each): a table of at most 65,536 members. */
+const MAX_MEMBER_PAGES = 1024;
 
 /** Options of a {@link KvClient}. */
 export interface KvClientOptions {
@@ -53,10 +58,16 @@ export class KvRequestError extends Error {
   override readonly name = 'KvRequestError';
 }
 
+/** One page of a member table. */
+interface MembersPage {
+  readonly total: number;
+  readonly rows: readonly MemberRow[];
+}
+
 /** A UDP client of one node. Close it when done (it holds a socket). */
 export class KvClient {
   private readonly socket: dgram.Socket;
-  private readonly pending = new Map<number, (r: KvReply) => void>();
+  private readonly pending = new Map<number, (r: KvReply | MembersPage) => void>();
   private nextId = randomInt(0, 0xffffffff);
   private ready: Promise<void> | undefined;
   private closed = false;
@@ -98,13 +109,34 @@ export class KvClient {
   }
 
   /**
+   * The node's SWIM member table (address, state, incarnation), in address order: asked page by
+   * page, so a table of any size fits the datagrams. Rejects like {@link KvClient.call}.
+   */
+  async members(): Promise<MemberRow[]> {
+    const rows: MemberRow[] = [];
+    for (let page = 0; page < MAX_MEMBER_PAGES; page++) {
+      const id = this.takeId();
+      const reply = await this.exchange(id, encodeSwim({ type: 'members-request', id, offset: rows.length }), 0);
+      if (!('rows' in reply)) throw new KvRemoteError('the node answered a members request with a kv reply');
+      rows.push(...reply.rows);
+      if (reply.rows.length === 0 || rows.length >= reply.total) return rows;
+    }
+    return rows;
+  }
+
+  private takeId(): number {
+    const id = this.nextId;
+    this.nextId = (this.nextId + 1) >>> 0;
+    return id;
+  }
+
+  /**
    * Sends one call and resolves with the node's reply (ok or not). Rejects
    * with {@link KvTimeoutError} after all attempts, or {@link KvRequestError}
    * if the call does not fit in a datagram.
    */
   async call(call: KvCall): Promise<KvReply> {
-    const id = this.nextId;
-    this.nextId = (this.nextId + 1) >>> 0;
+    const id = this.takeId();
     const msg = { type: 'client-request', id, call } as const;
     const mtu = this.opts.mtuBytes ?? DEFAULT_CONFIG.mtuBytes;
     let bytes: Uint8Array;
@@ -115,17 +147,25 @@ export class KvClient {
     } catch (err) {
       throw new KvRequestError(err instanceof Error ? err.message : String(err));
     }
+    // A replicated write is answered only after its ack wait: each attempt waits that much longer.
+    const ackMs = (call.op === 'put' || call.op === 'delete') && call.ack !== undefined ? call.ack.timeoutMs : 0;
+    const reply = await this.exchange(id, bytes, ackMs);
+    if ('rows' in reply) throw new KvRemoteError('the node answered a kv request with a members reply');
+    return reply;
+  }
+
+  /** Sends `bytes` (request `id`), padded and sealed afresh per attempt, until a reply with that id comes back. */
+  private async exchange(id: number, bytes: Uint8Array, extraWaitMs: number): Promise<KvReply | MembersPage> {
+    const mtu = this.opts.mtuBytes ?? DEFAULT_CONFIG.mtuBytes;
     await this.bind();
     const ring = this.opts.keyring;
     const wrap = (): Uint8Array =>
       ring !== undefined ? ring.seal(bytes, Date.now(), mtu + SEALED_OVERHEAD) : framePlain(bytes, mtu + SEALED_OVERHEAD);
-    // A replicated write is answered only after its ack wait: each attempt waits that much longer.
-    const ackMs = (call.op === 'put' || call.op === 'delete') && call.ack !== undefined ? call.ack.timeoutMs : 0;
-    const timeoutMs = (this.opts.timeoutMs ?? 500) + ackMs;
+    const timeoutMs = (this.opts.timeoutMs ?? 500) + extraWaitMs;
     const attempts = 1 + (this.opts.retries ?? 3);
     try {
       for (let i = 0; i < attempts; i++) {
-        const reply = await new Promise<KvReply | undefined>((resolve) => {
+        const reply = await new Promise<KvReply | MembersPage | undefined>((resolve) => {
           const timer = setTimeout(() => resolve(undefined), timeoutMs);
           this.pending.set(id, (r) => {
             clearTimeout(timer);
@@ -172,17 +212,27 @@ export class KvClient {
       if (!r.ok) return;
       payload = r.payload;
     }
-    let msg: ReturnType<typeof decode>;
+    let id: number;
+    let reply: KvReply | MembersPage;
     try {
-      msg = decode(payload);
+      if (isSwimPayload(payload)) {
+        const p = decodeSwim(payload);
+        if (p.type !== 'members-reply') return;
+        id = p.id;
+        reply = p;
+      } else {
+        const msg = decode(payload);
+        if (msg.type !== 'client-reply') return;
+        id = msg.id;
+        reply = msg.reply;
+      }
     } catch {
       return;
     }
-    if (msg.type !== 'client-reply') return;
-    const resolve = this.pending.get(msg.id);
+    const resolve = this.pending.get(id);
     if (resolve === undefined) return;
-    this.pending.delete(msg.id);
-    resolve(msg.reply);
+    this.pending.delete(id);
+    resolve(reply);
   }
 
   private expectOk(r: KvReply): Exclude<KvReply, { ok: false }> {

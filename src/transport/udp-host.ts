@@ -28,7 +28,7 @@
  * {@link ClientService} recognises a client request it is queued (see
  * below), whatever the source address (clients use ephemeral ports);
  * otherwise it is dropped as `unknown_peer` unless its source address is a
- * cluster member, and handed to the node at once. Handler exceptions are
+ * cluster member (or the owner's `admit` makes it one: a SWIM join), and handed to the node at once. Handler exceptions are
  * caught and counted (`handler_errors`), so no input can stop the node.
  *
  * Client requests. Each source address has its own bounded queue
@@ -103,6 +103,12 @@ export interface UdpHostOptions<M, C, R> {
   readonly codec: Codec<M>;
   /** Which counter a codec error goes to (default: `malformed`). */
   readonly classifyDecodeError?: (err: unknown) => DropReason;
+  /**
+   * A message from an address outside the membership, once it authenticated and decoded (and is not a
+   * client request): the node id that address now has (the membership grew: a SWIM join), or undefined
+   * to drop it as `unknown_peer`. Without it every such message is dropped.
+   */
+  readonly admit?: (msg: M, from: string) => NodeId | undefined;
   /** Recognises and answers client requests; without it every datagram is a peer message. */
   readonly client?: ClientService<M>;
   /** Largest datagram sent or accepted, bytes (default {@link MAX_DATAGRAM_BYTES}; use the protocol's MTU). */
@@ -254,6 +260,8 @@ export class UdpHost<M, C = never, R = unknown> {
   private readonly log: (e: HostLogEvent) => void;
   private bound: UdpAddress | undefined;
   private closed = false;
+  private sendsInFlight = 0;
+  private sendsDone: (() => void) | undefined;
 
   constructor(private readonly opts: UdpHostOptions<M, C, R>) {
     this.clock = opts.clockNs ?? monotonicClockNs();
@@ -321,7 +329,17 @@ export class UdpHost<M, C = never, R = unknown> {
       this.socket.close();
       return;
     }
+    // Datagrams already handed to the socket (a leave announced at shutdown) go out before it closes.
+    if (this.sendsInFlight > 0) await new Promise<void>((resolve) => (this.sendsDone = resolve));
     await new Promise<void>((resolve) => this.socket.close(() => resolve()));
+  }
+
+  /**
+   * Runs `fn` as an input of the node from outside (e.g. a graceful leave before {@link close}) and
+   * carries out the actions it queued, like any other input. Does nothing once closed.
+   */
+  input(fn: (nowNs: number) => void): void {
+    this.guard('input', () => fn(this.clock()));
   }
 
   /**
@@ -435,7 +453,16 @@ export class UdpHost<M, C = never, R = unknown> {
       if (inTurn) return this.onClient(request);
       return this.enqueue({ from, bytes, request });
     }
-    const peer = member;
+    let peer = member;
+    if (peer === undefined && this.opts.admit !== undefined) {
+      try {
+        peer = this.opts.admit(msg, from);
+      } catch (err) {
+        this.counters.handler_errors++;
+        this.log({ kind: 'error', where: 'admit', detail: message(err) });
+        return;
+      }
+    }
     if (peer === undefined || peer === this.opts.membership.self) return this.drop('unknown_peer', from, 'not a cluster member');
     this.counters.messages_in++;
     this.counters.bytes_in += bytes.length;
@@ -685,7 +712,9 @@ export class UdpHost<M, C = never, R = unknown> {
   private sendBytes(bytes: Uint8Array, to: string): void {
     if (this.closed) return;
     const i = to.lastIndexOf(':');
+    this.sendsInFlight++;
     this.socket.send(bytes, Number(to.slice(i + 1)), to.slice(0, i), (err) => {
+      if (--this.sendsInFlight === 0 && this.sendsDone !== undefined) this.sendsDone();
       if (err !== null && err !== undefined) {
         this.counters.send_errors++;
         this.log({ kind: 'error', where: 'send', detail: err.message });

@@ -1,0 +1,378 @@
+/**
+ * SWIM membership on a real node: the simulator's very {@link SwimNode}, unchanged, driven beside the
+ * gossip store on the same socket ({@link UdpHost}), inside the same envelope, as its own message type
+ * (`swim-wire.ts`).
+ *
+ * Theory of operation. The node names members by local ids; this driver keeps the {@link AddressBook}
+ * that maps them to addresses (the gossip member list first, with the ids the store uses, then every
+ * address SWIM learns, in the order learned) and translates every message both ways: incoming
+ * addresses become ids (a new address gets the next id), outgoing ids become addresses. A datagram
+ * from an address outside the book is handed over only once it authenticated and decoded as SWIM
+ * (`UdpHost`'s `admit`), so a stranger cannot take a place in the book with garbage.
+ *
+ * Bounds. The book holds at most `maxMembers` addresses, this node's own included; SWIM never forgets
+ * a member (a dead one stays dead in its table), so an address, once in, keeps its place. At the cap
+ * a message from a new address is dropped (`unknown_peer`), an update about a new address is dropped
+ * from its message, and a ping-req naming one is dropped; each is counted in `swim_members_refused`.
+ * The node's own tables (its member table, the updates waiting to be piggybacked, its suspicions) are
+ * indexed by member, so they are bounded by the book. The one table that grows with traffic instead,
+ * the indirect probes it runs for others, is bounded here: at most `maxMembers` ping-reqs are taken
+ * per probe timeout (an honest member sends at most k per period), the rest counted in
+ * `swim_dropped_ping_req`.
+ *
+ * Incarnation. A restarted member must come back with an incarnation above any it had, or the group
+ * keeps the death it declared (section 4.2 of the SWIM paper: only an `alive` with a higher
+ * incarnation overrides `dead`). The driver starts the node at an incarnation derived from the wall
+ * clock, milliseconds since 1970, given to it as the group would: an `alive` about itself, which it
+ * refutes with that number plus one. Nothing is written, so a SIGKILL cannot lose it; a restart is
+ * higher than the run before unless that run refuted more than once per millisecond of its life, or
+ * the clock stepped back, and even then the restarted member hears the group's record of it at its
+ * first sync and refutes with one more.
+ *
+ * Joining. The node starts with an empty table and joins through its seeds (`--join`, then the
+ * gossip peers), one per period until one answers with its table (the sans-I/O node's own join).
+ * A table larger than one datagram is sent as several `sync` datagrams; only the first asks for the
+ * receiver's table back.
+ */
+import type { Action, NodeId, Rng, Time } from '../protocols/sans-io.js';
+import { DEFAULT_SWIM_CONFIG, suspicionTimeoutNs, type SwimConfig } from '../protocols/swim/config.js';
+import { SwimNode } from '../protocols/swim/node.js';
+import type { SwimMessage, Update } from '../protocols/swim/wire.js';
+import { formatAddress, type Membership, type UdpAddress } from './address.js';
+import {
+  MAX_WIRE_UPDATES,
+  SYNC_HEADER_BYTES,
+  WIRE_UPDATE_BYTES,
+  type MemberRow,
+  type SwimPacket,
+  type SwimWireMessage,
+  type WireUpdate,
+} from './swim-wire.js';
+
+/** Default cap of the address book (members known, this node included). */
+export const DEFAULT_MAX_MEMBERS = 1024;
+/** Largest `maxMembers`. */
+export const MAX_MAX_MEMBERS = 65536;
+/** Prefix of the SWIM node's timer names on the shared host (the gossip node has its own). */
+export const SWIM_TIMER_PREFIX = 'swim:';
+
+/**
+ * The gossip member list plus the addresses SWIM learned: a {@link Membership} that grows, up to a cap.
+ * Ids of the gossip members are those of `buildMembership` (the store's), the others follow in the order learned.
+ */
+export class AddressBook implements Membership {
+  private readonly addrs: UdpAddress[];
+  private readonly keys: string[];
+  private readonly ids = new Map<string, NodeId>();
+  readonly self: NodeId;
+  readonly peers: readonly NodeId[];
+
+  constructor(
+    base: Membership,
+    /** Most addresses held, this node's own included. */
+    readonly cap: number,
+  ) {
+    if (!Number.isInteger(cap) || cap < 2 || cap > MAX_MAX_MEMBERS)
+      throw new RangeError(`--max-members must be an integer in 2..${MAX_MAX_MEMBERS}, got ${cap}`);
+    if (base.members.length > cap)
+      throw new RangeError(`--max-members ${cap} is below the ${base.members.length} members given (this node and --peers)`);
+    this.addrs = [...base.members];
+    this.keys = this.addrs.map(formatAddress);
+    this.keys.forEach((k, i) => this.ids.set(k, i));
+    this.self = base.self;
+    this.peers = base.peers;
+  }
+
+  /** Every address, index = node id. */
+  get members(): readonly UdpAddress[] {
+    return this.addrs;
+  }
+
+  /** Number of addresses held. */
+  get size(): number {
+    return this.addrs.length;
+  }
+
+  idOf(key: string): NodeId | undefined {
+    return this.ids.get(key);
+  }
+
+  /** `host:port` of a node id. */
+  keyOf(id: NodeId): string | undefined {
+    return this.keys[id];
+  }
+
+  /** The id of `key`, given the next one if new; undefined when new and the book is full. */
+  add(key: string): NodeId | undefined {
+    const known = this.ids.get(key);
+    if (known !== undefined) return known;
+    if (this.addrs.length >= this.cap) return undefined;
+    const i = key.lastIndexOf(':');
+    const id = this.addrs.length;
+    this.addrs.push({ host: key.slice(0, i), port: Number(key.slice(i + 1)) });
+    this.keys.push(key);
+    this.ids.set(key, id);
+    return id;
+  }
+}
+
+/**
+ * A bound on the time from a member's crash to every other live member holding it dead, in ns, for a
+ * group of `n` members under `config` without Lifeguard and with no loss: each member probes every
+ * other within 2n - 1 periods (its shuffled round-robin list, section 4.3 of the SWIM paper), the probe
+ * fails at the end of its period (one more), and the suspicion it raises is confirmed after the
+ * suspicion timeout (suspicionMult * max(1, log10 n) periods, section 4.2); hearing another's
+ * suspicion or death first only brings it sooner. So (2n + suspicionMult * max(1, log10 n)) periods;
+ * with suspicion off, 2n periods.
+ */
+export function detectionBoundNs(config: SwimConfig, n: number): number {
+  return 2 * n * config.probeIntervalNs + (config.suspicion ? suspicionTimeoutNs(config, n) : 0);
+}
+
+/** Counters of the driver (in `kv stats`). */
+export interface SwimDriverCounters {
+  /** Messages, updates or ping-req targets dropped because the address book was full. */
+  swim_members_refused: number;
+  /** Ping-reqs dropped over the per-probe-timeout bound. */
+  swim_dropped_ping_req: number;
+  /** SWIM datagrams sent (a large sync counts once per datagram). */
+  swim_sent: number;
+  /** SWIM messages handed to the node. */
+  swim_received: number;
+}
+
+/** Options of a {@link SwimDriver}. */
+export interface SwimDriverOptions {
+  readonly book: AddressBook;
+  /** Full configuration (missing fields take {@link DEFAULT_SWIM_CONFIG}). */
+  readonly config?: Partial<SwimConfig>;
+  /** Addresses to join through, tried in turn (they must be in the book). */
+  readonly seeds: readonly NodeId[];
+  /** This node's incarnation at start (default: the wall clock, ms since 1970). */
+  readonly incarnation: number;
+  readonly rng: Rng;
+  /** Largest encoded SWIM message, bytes (the host's MTU). */
+  readonly mtuBytes: number;
+}
+
+/** A {@link SwimNode} on a real socket: address translation, bounds, chunked syncs. See the module comment. */
+export class SwimDriver {
+  readonly node: SwimNode;
+  readonly config: SwimConfig;
+  readonly counters: SwimDriverCounters = { swim_members_refused: 0, swim_dropped_ping_req: 0, swim_sent: 0, swim_received: 0 };
+  private readonly book: AddressBook;
+  private readonly seeds: readonly NodeId[];
+  private readonly startIncarnation: number;
+  private readonly mtu: number;
+  private out: Action<SwimPacket>[] = [];
+  private pingReqWindowStart = -Infinity;
+  private pingReqsInWindow = 0;
+
+  constructor(opts: SwimDriverOptions) {
+    this.config = { ...DEFAULT_SWIM_CONFIG, ...opts.config };
+    const c = this.config;
+    if (!(Number.isSafeInteger(c.probeIntervalNs) && c.probeIntervalNs > 0))
+      throw new RangeError(`the probe interval must be > 0, got ${c.probeIntervalNs} ns`);
+    if (!(Number.isSafeInteger(c.probeTimeoutNs) && c.probeTimeoutNs > 0 && c.probeTimeoutNs < c.probeIntervalNs))
+      throw new RangeError(
+        `the probe timeout must be > 0 and below the probe interval (${c.probeIntervalNs / 1e6} ms), got ${c.probeTimeoutNs / 1e6} ms`,
+      );
+    if (!Number.isSafeInteger(opts.incarnation) || opts.incarnation < 1)
+      throw new RangeError(`the incarnation must be an integer >= 1, got ${opts.incarnation}`);
+    this.book = opts.book;
+    this.seeds = opts.seeds;
+    this.startIncarnation = opts.incarnation;
+    this.mtu = opts.mtuBytes;
+    this.node = new SwimNode(opts.book.self, this.config, opts.rng, {});
+  }
+
+  /** Starts the node alone at its incarnation, then joins through the seeds. */
+  start(now: Time): void {
+    const self = this.book.self;
+    this.node.start(now); // no table, no seeds: it takes itself as the whole group
+    // The group's word about this member at startIncarnation - 1: it refutes with startIncarnation.
+    const claim: Update = { kind: 'alive', node: self, incarnation: this.startIncarnation - 1, from: self };
+    this.node.handleMessage(self, { type: 'ping', seq: 0, updates: [claim] }, now);
+    if (this.seeds.length > 0) this.node.handleCall({ op: 'join', seeds: this.seeds }, now);
+    this.collect();
+  }
+
+  /** Leaves the group gracefully: `left` goes to k + 1 members at once, and the node goes silent. */
+  leave(now: Time): void {
+    this.node.handleCall({ op: 'leave' }, now);
+    this.collect();
+  }
+
+  /** Admits a datagram's source address (a SWIM message from outside the book): its new id, or undefined at the cap. */
+  admit(from: string): NodeId | undefined {
+    const id = this.book.add(from);
+    if (id === undefined) this.counters.swim_members_refused++;
+    return id;
+  }
+
+  handleMessage(from: NodeId, msg: SwimWireMessage, now: Time): void {
+    const m = this.toNode(msg, now);
+    if (m === undefined) return;
+    this.counters.swim_received++;
+    this.node.handleMessage(from, m, now);
+    this.collect();
+  }
+
+  handleTimer(timer: string, now: Time): void {
+    this.node.handleTimer(timer.slice(SWIM_TIMER_PREFIX.length), now);
+    this.collect();
+  }
+
+  /** Actions queued since the last poll, translated for the host. */
+  pollActions(): readonly Action<SwimPacket>[] {
+    const q = this.out;
+    this.out = [];
+    return q;
+  }
+
+  /** The member table, by address (numeric order). */
+  members(): MemberRow[] {
+    const rows: MemberRow[] = [];
+    for (const m of this.node.members()) {
+      const address = this.book.keyOf(m.node);
+      if (address !== undefined) rows.push({ address, state: m.state, incarnation: m.incarnation });
+    }
+    return rows.sort((a, b) => compareKeys(a.address, b.address));
+  }
+
+  /** Figures for `kv stats`. */
+  stats(): Record<string, number> {
+    const by = { alive: 0, suspect: 0, dead: 0, left: 0 };
+    for (const m of this.node.members()) by[m.state]++;
+    return {
+      swim_incarnation: this.node.currentIncarnation,
+      swim_members_alive: by.alive,
+      swim_members_suspect: by.suspect,
+      swim_members_dead: by.dead,
+      swim_members_left: by.left,
+      swim_address_book: this.book.size,
+      swim_address_book_cap: this.book.cap,
+      ...this.counters,
+    };
+  }
+
+  // ---- translation ----------------------------------------------------------
+
+  private id(key: string): NodeId | undefined {
+    const id = this.book.add(key);
+    if (id === undefined) this.counters.swim_members_refused++;
+    return id;
+  }
+
+  private updatesIn(us: readonly WireUpdate[]): Update[] {
+    const out: Update[] = [];
+    for (const u of us) {
+      const node = this.id(u.node);
+      const from = node === undefined ? undefined : this.id(u.from);
+      if (node !== undefined && from !== undefined) out.push({ kind: u.kind, node, incarnation: u.incarnation, from });
+    }
+    return out;
+  }
+
+  private toNode(msg: SwimWireMessage, now: Time): SwimMessage | undefined {
+    switch (msg.type) {
+      case 'ping':
+      case 'ack':
+      case 'nack':
+        return { type: msg.type, seq: msg.seq, updates: this.updatesIn(msg.updates) };
+      case 'ping-req': {
+        if (now - this.pingReqWindowStart >= this.config.probeTimeoutNs) {
+          this.pingReqWindowStart = now;
+          this.pingReqsInWindow = 0;
+        }
+        if (++this.pingReqsInWindow > this.book.cap) {
+          this.counters.swim_dropped_ping_req++;
+          return undefined;
+        }
+        const target = this.id(msg.target);
+        if (target === undefined || target === this.book.self) return undefined;
+        return { type: 'ping-req', seq: msg.seq, target, updates: this.updatesIn(msg.updates) };
+      }
+      case 'sync':
+        return { type: 'sync', reply: msg.reply, members: this.updatesIn(msg.members), updates: this.updatesIn(msg.updates) };
+    }
+  }
+
+  private updatesOut(us: readonly Update[]): WireUpdate[] {
+    const out = this.allRows(us);
+    return out.length > MAX_WIRE_UPDATES ? out.slice(0, MAX_WIRE_UPDATES) : out;
+  }
+
+  private send(to: NodeId, msg: SwimWireMessage): void {
+    this.counters.swim_sent++;
+    this.out.push({ type: 'send', to, msg: { type: 'swim', msg }, sizeBytes: 0 });
+  }
+
+  /** Moves the node's actions to the host's queue, translated. */
+  private collect(): void {
+    for (const a of this.node.pollActions()) {
+      switch (a.type) {
+        case 'send':
+          if (a.to !== this.book.self) this.sendOut(a.to, a.msg);
+          break;
+        case 'set-timer':
+          this.out.push({ type: 'set-timer', timer: SWIM_TIMER_PREFIX + a.timer, atNs: a.atNs });
+          break;
+        case 'cancel-timer':
+          this.out.push({ type: 'cancel-timer', timer: SWIM_TIMER_PREFIX + a.timer });
+          break;
+        case 'trace': {
+          const member = a.data['member'];
+          const data = typeof member === 'number' ? { ...a.data, member: this.book.keyOf(member) ?? member } : a.data;
+          this.out.push({ type: 'trace', name: a.name, data });
+          break;
+        }
+      }
+    }
+  }
+
+  private sendOut(to: NodeId, msg: SwimMessage): void {
+    const updates = this.updatesOut(msg.updates);
+    switch (msg.type) {
+      case 'ping':
+      case 'ack':
+      case 'nack':
+        return this.send(to, { type: msg.type, seq: msg.seq, updates });
+      case 'ping-req': {
+        const target = this.book.keyOf(msg.target);
+        if (target !== undefined) this.send(to, { type: 'ping-req', seq: msg.seq, target, updates });
+        return;
+      }
+      case 'sync': {
+        // A table too large for one datagram goes as several; only the first asks for a reply.
+        const all = this.allRows(msg.members);
+        const first = Math.max(1, Math.floor((this.mtu - SYNC_HEADER_BYTES - WIRE_UPDATE_BYTES * updates.length) / WIRE_UPDATE_BYTES));
+        const rest = Math.max(1, Math.floor((this.mtu - SYNC_HEADER_BYTES) / WIRE_UPDATE_BYTES));
+        this.send(to, { type: 'sync', reply: msg.reply, members: all.slice(0, first), updates });
+        for (let i = first; i < all.length; i += rest) this.send(to, { type: 'sync', reply: true, members: all.slice(i, i + rest), updates: [] });
+        return;
+      }
+    }
+  }
+
+  private allRows(us: readonly Update[]): WireUpdate[] {
+    const out: WireUpdate[] = [];
+    for (const u of us) {
+      const node = this.book.keyOf(u.node);
+      const from = this.book.keyOf(u.from);
+      if (node !== undefined && from !== undefined) out.push({ kind: u.kind, node, incarnation: u.incarnation, from });
+    }
+    return out;
+  }
+}
+
+/** Orders `host:port` keys by IPv4 address, then port. */
+export function compareKeys(a: string, b: string): number {
+  const pa = a.split(/[.:]/).map(Number);
+  const pb = b.split(/[.:]/).map(Number);
+  for (let i = 0; i < 5; i++) {
+    const d = (pa[i] ?? 0) - (pb[i] ?? 0);
+    if (d !== 0) return d;
+  }
+  return 0;
+}

@@ -1,0 +1,332 @@
+/**
+ * The SWIM wire format of the real nodes: SWIM's messages (`protocols/swim/wire.ts`) with every member
+ * named by its UDP address instead of a node id, and the `kv members` request and reply. They travel on
+ * the gossip node's socket inside the same envelope (`envelope.ts`) as the gossip messages, told apart
+ * by their magic bytes.
+ *
+ * Why addresses: the sans-I/O {@link SwimNode} names members by small integers, and a node that joins
+ * through one seed cannot know the ids others gave to the rest. So ids stay local to each node (its
+ * address book, `swim-udp.ts`) and the wire carries addresses.
+ *
+ * Layout (big-endian). Header: magic `0x53 0x57` ("SW"), format version (1), type code.
+ * `addr` = IPv4 (4 bytes) + port (u16, not 0); `inc` = f64 holding an integer in [0, 2^53);
+ * `seq` likewise; an update = u8 kind (1 alive, 2 suspect, 3 dead, 4 left), addr member, inc, addr from
+ * (21 bytes); `updates` = u8 n, n × update.
+ *
+ * | code | type            | body                                                              |
+ * |------|-----------------|-------------------------------------------------------------------|
+ * | 1    | ping            | seq, updates                                                      |
+ * | 2    | ping-req        | seq, addr target, updates                                         |
+ * | 3    | ack             | seq, updates                                                      |
+ * | 4    | nack            | seq, updates                                                      |
+ * | 5    | sync            | u8 flags (1 reply), u16 m, m × update (the table), updates        |
+ * | 32   | members-request | u32 id, u32 offset                                                |
+ * | 33   | members-reply   | u32 id, u32 total, u32 offset, u16 n, n × (addr, u8 state, inc)    |
+ *
+ * {@link decodeSwim} throws {@link SwimWireError} on anything malformed, including trailing bytes.
+ */
+import type { UpdateKind } from '../protocols/swim/wire.js';
+
+/** Magic bytes of a SWIM datagram ("SW"); gossip messages start with "GS". */
+export const SWIM_MAGIC = [0x53, 0x57] as const;
+/** Version of this format. */
+export const SWIM_WIRE_VERSION = 1;
+/** Bytes of the header (magic, version, type). */
+export const SWIM_HEADER_BYTES = 4;
+/** Bytes of one update on the wire. */
+export const WIRE_UPDATE_BYTES = 21;
+/** Bytes of one row of a members reply. */
+export const MEMBER_ROW_BYTES = 15;
+/** Bytes of a sync message before its records: header, flags, u16 table length, u8 update count. */
+export const SYNC_HEADER_BYTES = SWIM_HEADER_BYTES + 4;
+/** Bytes of a members reply before its rows. */
+export const MEMBERS_REPLY_HEADER_BYTES = SWIM_HEADER_BYTES + 14;
+/** Most updates one message may carry (u8 count). */
+export const MAX_WIRE_UPDATES = 255;
+
+/** A membership update with its member and its author named by address (`host:port`). */
+export interface WireUpdate {
+  readonly kind: UpdateKind;
+  readonly node: string;
+  readonly incarnation: number;
+  readonly from: string;
+}
+
+/** A SWIM message as it travels between real nodes. */
+export type SwimWireMessage =
+  | { readonly type: 'ping'; readonly seq: number; readonly updates: readonly WireUpdate[] }
+  | { readonly type: 'ping-req'; readonly seq: number; readonly target: string; readonly updates: readonly WireUpdate[] }
+  | { readonly type: 'ack'; readonly seq: number; readonly updates: readonly WireUpdate[] }
+  | { readonly type: 'nack'; readonly seq: number; readonly updates: readonly WireUpdate[] }
+  | { readonly type: 'sync'; readonly reply: boolean; readonly members: readonly WireUpdate[]; readonly updates: readonly WireUpdate[] };
+
+/** A member's state as `kv members` shows it. */
+export type MemberStateName = 'alive' | 'suspect' | 'dead' | 'left';
+
+/** One row of `kv members`. */
+export interface MemberRow {
+  readonly address: string;
+  readonly state: MemberStateName;
+  readonly incarnation: number;
+}
+
+/** Everything with the SWIM magic: a peer's SWIM message, or a `kv members` request or reply. */
+export type SwimPacket =
+  | { readonly type: 'swim'; readonly msg: SwimWireMessage }
+  /** Asks for the member table from row `offset` (a client request: any source address). */
+  | { readonly type: 'members-request'; readonly id: number; readonly offset: number }
+  /** Rows `offset` .. `offset + rows.length - 1` of a table of `total` rows. */
+  | { readonly type: 'members-reply'; readonly id: number; readonly total: number; readonly offset: number; readonly rows: readonly MemberRow[] };
+
+/** Why a datagram is not a SWIM packet: `version` for another format version, `malformed` otherwise. */
+export class SwimWireError extends Error {
+  override readonly name = 'SwimWireError';
+  constructor(
+    readonly reason: 'malformed' | 'version',
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+const KINDS: readonly UpdateKind[] = ['alive', 'suspect', 'dead', 'left'];
+const STATES: readonly MemberStateName[] = ['alive', 'suspect', 'dead', 'left'];
+const MSG_CODES = { ping: 1, 'ping-req': 2, ack: 3, nack: 4, sync: 5 } as const;
+
+/** True when `bytes` starts with the SWIM magic (so it is not a gossip message). */
+export function isSwimPayload(bytes: Uint8Array): boolean {
+  return bytes.length >= 2 && bytes[0] === SWIM_MAGIC[0] && bytes[1] === SWIM_MAGIC[1];
+}
+
+/** The exact encoded size of `p`, bytes. */
+export function swimEncodedSize(p: SwimPacket): number {
+  switch (p.type) {
+    case 'members-request':
+      return SWIM_HEADER_BYTES + 8;
+    case 'members-reply':
+      return MEMBERS_REPLY_HEADER_BYTES + MEMBER_ROW_BYTES * p.rows.length;
+    case 'swim': {
+      const m = p.msg;
+      const ups = 1 + WIRE_UPDATE_BYTES * m.updates.length;
+      switch (m.type) {
+        case 'sync':
+          return SWIM_HEADER_BYTES + 3 + WIRE_UPDATE_BYTES * m.members.length + ups;
+        case 'ping-req':
+          return SWIM_HEADER_BYTES + 8 + 6 + ups;
+        default:
+          return SWIM_HEADER_BYTES + 8 + ups;
+      }
+    }
+  }
+}
+
+class Writer {
+  readonly buf: Buffer;
+  private at = 0;
+  constructor(size: number) {
+    this.buf = Buffer.alloc(size);
+  }
+  u8(v: number): void {
+    this.buf.writeUInt8(v, this.at);
+    this.at += 1;
+  }
+  u16(v: number): void {
+    this.buf.writeUInt16BE(v, this.at);
+    this.at += 2;
+  }
+  u32(v: number): void {
+    this.buf.writeUInt32BE(v, this.at);
+    this.at += 4;
+  }
+  int(v: number, what: string): void {
+    if (!Number.isSafeInteger(v) || v < 0) throw new RangeError(`${what} must be an integer in [0, 2^53), got ${v}`);
+    this.buf.writeDoubleBE(v, this.at);
+    this.at += 8;
+  }
+  addr(key: string): void {
+    const i = key.lastIndexOf(':');
+    const parts = key.slice(0, i).split('.').map(Number);
+    const port = Number(key.slice(i + 1));
+    if (
+      i <= 0 ||
+      parts.length !== 4 ||
+      parts.some((b) => !Number.isInteger(b) || b < 0 || b > 255) ||
+      !Number.isInteger(port) ||
+      port < 1 ||
+      port > 65535
+    )
+      throw new RangeError(`not an IPv4 HOST:PORT: ${key}`);
+    for (const b of parts) this.u8(b);
+    this.u16(port);
+  }
+  update(u: WireUpdate): void {
+    this.u8(KINDS.indexOf(u.kind) + 1);
+    this.addr(u.node);
+    this.int(u.incarnation, 'an incarnation');
+    this.addr(u.from);
+  }
+  updates(us: readonly WireUpdate[]): void {
+    if (us.length > MAX_WIRE_UPDATES) throw new RangeError(`at most ${MAX_WIRE_UPDATES} updates ride on one message, got ${us.length}`);
+    this.u8(us.length);
+    for (const u of us) this.update(u);
+  }
+}
+
+/** Encodes a SWIM packet. Throws a RangeError on a value the format cannot carry. */
+export function encodeSwim(p: SwimPacket): Uint8Array {
+  const w = new Writer(swimEncodedSize(p));
+  w.u8(SWIM_MAGIC[0]);
+  w.u8(SWIM_MAGIC[1]);
+  w.u8(SWIM_WIRE_VERSION);
+  switch (p.type) {
+    case 'members-request':
+      w.u8(32);
+      w.u32(p.id);
+      w.u32(p.offset);
+      break;
+    case 'members-reply':
+      w.u8(33);
+      w.u32(p.id);
+      w.u32(p.total);
+      w.u32(p.offset);
+      w.u16(p.rows.length);
+      for (const r of p.rows) {
+        w.addr(r.address);
+        w.u8(STATES.indexOf(r.state) + 1);
+        w.int(r.incarnation, 'an incarnation');
+      }
+      break;
+    case 'swim': {
+      const m = p.msg;
+      w.u8(MSG_CODES[m.type]);
+      switch (m.type) {
+        case 'sync':
+          w.u8(m.reply ? 1 : 0);
+          if (m.members.length > 0xffff) throw new RangeError(`a sync carries at most 65535 records, got ${m.members.length}`);
+          w.u16(m.members.length);
+          for (const u of m.members) w.update(u);
+          break;
+        case 'ping-req':
+          w.int(m.seq, 'a sequence number');
+          w.addr(m.target);
+          break;
+        default:
+          w.int(m.seq, 'a sequence number');
+      }
+      w.updates(m.updates);
+      break;
+    }
+  }
+  return w.buf;
+}
+
+class Reader {
+  private at = 0;
+  constructor(private readonly b: Buffer) {}
+  need(n: number): void {
+    if (this.at + n > this.b.length) throw new SwimWireError('malformed', `truncated at byte ${this.at}`);
+  }
+  u8(): number {
+    this.need(1);
+    return this.b.readUInt8(this.at++);
+  }
+  u16(): number {
+    this.need(2);
+    const v = this.b.readUInt16BE(this.at);
+    this.at += 2;
+    return v;
+  }
+  u32(): number {
+    this.need(4);
+    const v = this.b.readUInt32BE(this.at);
+    this.at += 4;
+    return v;
+  }
+  int(what: string): number {
+    this.need(8);
+    const v = this.b.readDoubleBE(this.at);
+    this.at += 8;
+    if (!Number.isSafeInteger(v) || v < 0) throw new SwimWireError('malformed', `${what} is not an integer in [0, 2^53)`);
+    return v;
+  }
+  addr(): string {
+    this.need(6);
+    const b = this.b;
+    const a = this.at;
+    const port = b.readUInt16BE(a + 4);
+    if (port === 0) throw new SwimWireError('malformed', `port 0 at byte ${a + 4}`);
+    this.at += 6;
+    return `${b[a]}.${b[a + 1]}.${b[a + 2]}.${b[a + 3]}:${port}`;
+  }
+  update(): WireUpdate {
+    const k = KINDS[this.u8() - 1];
+    if (k === undefined) throw new SwimWireError('malformed', 'unknown update kind');
+    return { kind: k, node: this.addr(), incarnation: this.int('an incarnation'), from: this.addr() };
+  }
+  updates(): WireUpdate[] {
+    const n = this.u8();
+    const out: WireUpdate[] = [];
+    for (let i = 0; i < n; i++) out.push(this.update());
+    return out;
+  }
+  end(): void {
+    if (this.at !== this.b.length) throw new SwimWireError('malformed', `${this.b.length - this.at} trailing bytes`);
+  }
+}
+
+/** Decodes a SWIM packet. Throws {@link SwimWireError} on anything malformed. */
+export function decodeSwim(bytes: Uint8Array): SwimPacket {
+  const b = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length);
+  if (b.length < SWIM_HEADER_BYTES || !isSwimPayload(b)) throw new SwimWireError('malformed', 'not a SWIM datagram');
+  if (b[2] !== SWIM_WIRE_VERSION) throw new SwimWireError('version', `SWIM wire version ${b[2]}, expected ${SWIM_WIRE_VERSION}`);
+  const r = new Reader(b.subarray(SWIM_HEADER_BYTES));
+  const code = b[3] as number;
+  let p: SwimPacket;
+  switch (code) {
+    case 1:
+    case 3:
+    case 4: {
+      const seq = r.int('a sequence number');
+      const type = code === 1 ? 'ping' : code === 3 ? 'ack' : 'nack';
+      p = { type: 'swim', msg: { type, seq, updates: r.updates() } };
+      break;
+    }
+    case 2: {
+      const seq = r.int('a sequence number');
+      const target = r.addr();
+      p = { type: 'swim', msg: { type: 'ping-req', seq, target, updates: r.updates() } };
+      break;
+    }
+    case 5: {
+      const flags = r.u8();
+      if (flags > 1) throw new SwimWireError('malformed', `unknown sync flags ${flags}`);
+      const m = r.u16();
+      const members: WireUpdate[] = [];
+      for (let i = 0; i < m; i++) members.push(r.update());
+      p = { type: 'swim', msg: { type: 'sync', reply: flags === 1, members, updates: r.updates() } };
+      break;
+    }
+    case 32:
+      p = { type: 'members-request', id: r.u32(), offset: r.u32() };
+      break;
+    case 33: {
+      const id = r.u32();
+      const total = r.u32();
+      const offset = r.u32();
+      const n = r.u16();
+      const rows: MemberRow[] = [];
+      for (let i = 0; i < n; i++) {
+        const address = r.addr();
+        const state = STATES[r.u8() - 1];
+        if (state === undefined) throw new SwimWireError('malformed', 'unknown member state');
+        rows.push({ address, state, incarnation: r.int('an incarnation') });
+      }
+      p = { type: 'members-reply', id, total, offset, rows };
+      break;
+    }
+    default:
+      throw new SwimWireError('malformed', `unknown SWIM message type ${code}`);
+  }
+  r.end();
+  return p;
+}

@@ -1,0 +1,167 @@
+/**
+ * SWIM on real sockets, in one process: a node joins through one seed, a node whose address book is
+ * full refuses newcomers (and says so in its counters), bad and unsealed SWIM datagrams are dropped
+ * and counted like any other, a ping-req flood is bounded, and a table larger than a datagram goes as
+ * several syncs, each within the MTU, only the first asking for a reply.
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+import { RandomStreams } from '../../src/kernel/random.js';
+import type { Action } from '../../src/protocols/sans-io.js';
+import { buildMembership, formatAddress, type UdpAddress } from '../../src/transport/address.js';
+import { Keyring } from '../../src/transport/envelope.js';
+import { startGossipNode, type GossipUdpOptions, type RunningGossipNode } from '../../src/transport/gossip-udp.js';
+import { AddressBook, detectionBoundNs, SwimDriver } from '../../src/transport/swim-udp.js';
+import { encodeSwim, swimEncodedSize, type SwimPacket, type WireUpdate } from '../../src/transport/swim-wire.js';
+import { DEFAULT_SWIM_CONFIG } from '../../src/protocols/swim/config.js';
+import { eventually, freeUdpPorts, sendRaw } from './helpers.js';
+
+const FAST = { probeIntervalNs: 100e6, probeTimeoutNs: 50e6 };
+const running: RunningGossipNode[] = [];
+
+afterEach(async () => {
+  for (const r of running.splice(0)) await r.stop();
+});
+
+const local = (port: number): UdpAddress => ({ host: '127.0.0.1', port });
+
+async function start(name: string, port: number, extra: Partial<GossipUdpOptions> = {}): Promise<RunningGossipNode> {
+  const r = await startGossipNode({ name, listen: local(port), peers: [], seed: `swim-${name}`, swim: FAST, ...extra });
+  running.push(r);
+  return r;
+}
+
+function view(r: RunningGossipNode): string {
+  return r.swim
+    .members()
+    .map((m) => `${m.address}=${m.state}`)
+    .join(' ');
+}
+
+describe('SWIM on UDP, in process', () => {
+  it('a node that knows one member joins, and every member lists all four alive', async () => {
+    const ports = await freeUdpPorts(4);
+    const addrs = ports.map(local);
+    const [a, b, c] = await Promise.all(
+      [0, 1, 2].map((i) => start('ABC'[i] as string, ports[i] as number, { peers: addrs.filter((_, j) => j !== i && j < 3) })),
+    );
+    const d = await start('D', ports[3] as number, { join: [addrs[0] as UdpAddress] });
+    const want = [...ports]
+      .sort((x, y) => x - y)
+      .map((p) => `127.0.0.1:${p}=alive`)
+      .join(' ');
+    for (const r of [a, b, c, d] as RunningGossipNode[]) await eventually(`${r.swim.node.id}'s view`, () => (view(r) === want ? true : undefined));
+    const s = d.swim.stats();
+    expect(s['swim_members_alive']).toBe(4);
+    expect(s['swim_members_refused']).toBe(0);
+    expect(d.host.counters.handler_errors).toBe(0);
+  });
+
+  it('a node stopped gracefully is listed as left, not dead', async () => {
+    const ports = await freeUdpPorts(2);
+    const a = await start('A', ports[0] as number);
+    const b = await startGossipNode({
+      name: 'B',
+      listen: local(ports[1] as number),
+      peers: [],
+      seed: 'swim-B',
+      swim: FAST,
+      join: [local(ports[0] as number)],
+    });
+    const bKey = formatAddress(local(ports[1] as number));
+    await eventually('B joined', () => (a.swim.members().some((m) => m.address === bKey && m.state === 'alive') ? true : undefined));
+    await b.stop();
+    await eventually('B left', () => (a.swim.members().some((m) => m.address === bKey && m.state === 'left') ? true : undefined));
+  });
+
+  it('at the cap of its address book a node refuses a newcomer and counts it', async () => {
+    const ports = await freeUdpPorts(3);
+    const a = await start('A', ports[0] as number, { maxMembers: 2 });
+    const b = await start('B', ports[1] as number, { join: [local(ports[0] as number)] });
+    await eventually('B admitted', () => (a.swim.members().length === 2 ? true : undefined));
+    const c = await start('C', ports[2] as number, { join: [local(ports[0] as number)] });
+    await eventually('C refused', () => ((a.swim.stats()['swim_members_refused'] ?? 0) > 0 ? true : undefined));
+    const listed = a.swim.members().map((m) => m.address);
+    expect([...listed].sort()).toEqual([formatAddress(local(ports[0] as number)), formatAddress(local(ports[1] as number))].sort());
+    expect(a.host.counters.dropped_unknown_peer).toBeGreaterThan(0);
+    // B, whose book has room, still learns nothing of C through A: A never took it in.
+    expect(b.swim.members().some((m) => m.address === formatAddress(local(ports[2] as number)))).toBe(false);
+    expect(c.swim.members()).toHaveLength(1);
+  });
+
+  it('drops a malformed SWIM datagram and, with a keyring, an unsealed one; members are untouched', async () => {
+    const [port] = (await freeUdpPorts(1)) as [number];
+    const ring = new Keyring([Buffer.alloc(32, 7)]);
+    const a = await start('A', port, { keyring: ring });
+    const ping = encodeSwim({
+      type: 'swim',
+      msg: { type: 'ping', seq: 1, updates: [{ kind: 'alive', node: '127.0.0.1:9', incarnation: 1, from: '127.0.0.1:9' }] },
+    });
+    await sendRaw(port, [ring.seal(Buffer.from([0x53, 0x57, 1, 1, 0, 0]), Date.now()), ping]);
+    await eventually('drops counted', () =>
+      a.host.counters.dropped_malformed >= 1 && a.host.counters.dropped_unauthenticated >= 1 ? true : undefined,
+    );
+    expect(a.swim.members()).toHaveLength(1);
+    expect(a.host.counters.handler_errors).toBe(0);
+  });
+});
+
+describe('SwimDriver', () => {
+  const self = local(6000);
+  function driver(cap: number, mtu = 1400): SwimDriver {
+    const book = new AddressBook(buildMembership(self, []), cap);
+    const d = new SwimDriver({ book, seeds: [], incarnation: 5, rng: new RandomStreams('t').stream('swim'), mtuBytes: mtu, config: FAST });
+    d.start(0);
+    d.pollActions();
+    return d;
+  }
+  const rows = (n: number): WireUpdate[] =>
+    Array.from({ length: n }, (_, i) => ({
+      kind: 'alive' as const,
+      node: `10.0.${i >> 8}.${i & 255}:7000`,
+      incarnation: 1,
+      from: `10.0.${i >> 8}.${i & 255}:7000`,
+    }));
+  const syncs = (acts: readonly Action<SwimPacket>[]): Extract<SwimPacket, { type: 'swim' }>['msg'][] =>
+    acts.flatMap((a) => (a.type === 'send' && a.msg.type === 'swim' && a.msg.msg.type === 'sync' ? [a.msg.msg] : []));
+
+  it('starts at its incarnation and states the detection bound from its configuration', () => {
+    const d = driver(10);
+    expect(d.node.currentIncarnation).toBe(5);
+    // 2n periods of probing plus the suspicion timeout (suspicionMult * max(1, log10 n) periods): n = 4, T = 100 ms.
+    expect(detectionBoundNs(d.config, 4)).toBe((8 + 4) * 100e6);
+    expect(detectionBoundNs({ ...DEFAULT_SWIM_CONFIG, suspicion: false }, 4)).toBe(8e9);
+  });
+
+  it('answers a 300-member table with several syncs, each within the MTU, all marked as replies', () => {
+    const d = driver(1000);
+    const from = d.admit('10.9.9.9:7000') as number;
+    d.handleMessage(from, { type: 'sync', reply: false, members: rows(300), updates: [] }, 1);
+    const out = syncs(d.pollActions());
+    expect(out.length).toBeGreaterThan(4);
+    for (const m of out) expect(swimEncodedSize({ type: 'swim', msg: m })).toBeLessThanOrEqual(1400);
+    expect(out.every((m) => m.type === 'sync' && m.reply)).toBe(true);
+    const listed = new Set(out.flatMap((m) => (m.type === 'sync' ? m.members.map((u) => u.node) : [])));
+    expect(listed.size).toBe(301); // the 300 and itself (the sender sent no record of itself)
+  });
+
+  it('a sync it starts goes as chunks of which only the first asks for a reply', () => {
+    const d = driver(1000);
+    const from = d.admit('10.9.9.9:7000') as number;
+    d.handleMessage(from, { type: 'sync', reply: true, members: rows(200), updates: [] }, 1);
+    d.pollActions();
+    d.handleTimer('swim:push-pull', 2);
+    const out = syncs(d.pollActions());
+    expect(out.length).toBeGreaterThan(1);
+    expect(out.map((m) => m.type === 'sync' && m.reply)).toEqual([false, ...out.slice(1).map(() => true)]);
+  });
+
+  it('refuses updates about new addresses at the cap, and bounds ping-reqs per probe timeout', () => {
+    const d = driver(3);
+    const from = d.admit('10.9.9.9:7000') as number;
+    d.handleMessage(from, { type: 'ping', seq: 1, updates: rows(5) }, 1);
+    expect(d.members()).toHaveLength(2);
+    expect(d.stats()['swim_members_refused']).toBeGreaterThan(0);
+    for (let i = 0; i < 10; i++) d.handleMessage(from, { type: 'ping-req', seq: i, target: '10.0.0.0:7000', updates: [] }, 2);
+    expect(d.stats()['swim_dropped_ping_req']).toBe(10 - 3);
+  });
+});
