@@ -49,6 +49,7 @@ import { canonicalJson, checkScenario, scenarioHash, type Scenario } from './loa
 import type { Override, Variation } from './overrides.js';
 import { DESIM_VERSION } from './package-info.js';
 import { threadCpuSeconds } from './cpu-time.js';
+import { RunQueue } from './run-queue.js';
 import { plotDirectory, type FigureRenderer } from './plot.js';
 import type { PlotFormat } from './plots/formats.js';
 import { executeScenario, withSeed } from './runner.js';
@@ -585,11 +586,13 @@ async function sweepRuns(
     const willDraw = baseScenario.outputs.plots && todo.length + done.size === runs.length;
     const preloads: Promise<unknown>[] = [];
     {
-      let next = 0;
+      // Longest runs first, as measured (run-queue.ts): the order decides when a run starts, never its results.
+      const queue = new RunQueue(todo, (r) => Math.floor(r.index / opts.reps));
       const lane = async (): Promise<void> => {
-        while (next < todo.length && opts.shouldStop?.() !== true && failure === undefined) {
-          const run = todo[next++] as SweepRun;
+        while (queue.size > 0 && opts.shouldStop?.() !== true && failure === undefined) {
+          const run = queue.next() as SweepRun;
           const answer = (await pool.run(jobOf(run))) as WorkerAnswer<RunRecord | RunFailure>;
+          queue.finished(run, answer.cpuS);
           profile?.({ kind: 'task', task: 'run', id: run.runId, thread: answer.thread, cpuS: answer.cpuS });
           try {
             save(answer.value);
@@ -597,7 +600,7 @@ async function sweepRuns(
             failure ??= err;
           }
         }
-        if (willDraw && failure === undefined && opts.shouldStop?.() !== true && next >= todo.length) {
+        if (willDraw && failure === undefined && opts.shouldStop?.() !== true && queue.size === 0) {
           preloads.push(
             (pool.run(null, { name: 'renderer' }) as Promise<WorkerAnswer<null>>).then(
               (a) => profile?.({ kind: 'task', task: 'renderer', id: '', thread: a.thread, cpuS: a.cpuS }),
