@@ -9,7 +9,11 @@
  * what follows. Parallel P is everything that can run beside other work: the
  * worker threads' time (their start-up, runs, figures) and the main thread's
  * during the runs. On n cores the sweep cannot take less than S + P/n; with
- * T1 = S + P the speed-up is at most T1 / (S + P/n). A busy machine stretches
+ * T1 = S + P the speed-up is at most T1 / (S + P/n). Node's own threads
+ * (garbage collection, compilation) are in none of these, only in the
+ * process's total, so the last line also gives that total over n, another
+ * floor on the wall time: with one JS thread busy they have a core to
+ * themselves, with n they compete. A busy machine stretches
  * wall time but hardly CPU time, so these figures mean something under load
  * where a wall-clock ratio does not.
  */
@@ -61,9 +65,12 @@ export class SweepProfile {
     const parallel = workers + duringRuns;
     const t1 = serial + parallel;
     const tn = serial + parallel / cores;
+    const u = process.cpuUsage();
+    const processS = (u.user + u.system) / 1e6;
     lines.push(
       `  serial ${f(serial)} (main thread outside the runs), parallel ${f(parallel)} (workers, and the main thread during the runs)`,
       `  Amdahl on ${cores} cores: at least ${f(tn)} s, speed-up at most ${f(t1 / tn)} over ${f(t1)} s of work`,
+      `  process ${f(processS)} (the threads above and Node's own: garbage collection, compilation): on ${cores} cores at least ${f(processS / cores)} s`,
     );
     return lines.map((l) => `${l}\n`).join('');
   }
