@@ -46,6 +46,7 @@ import { isPlan, loadPlan } from './scenarios/plan.js';
 import { TABLE_FORMATS, tableOfFolder, type TableFormat } from './scenarios/table.js';
 import { writeReport } from './scenarios/report.js';
 import { clusterCommand, kvCommand, nodeCommand } from './cli/net-commands.js';
+import { SweepProfile } from './cli/sweep-profile.js';
 
 const EXIT_BAD_INPUT = 2;
 
@@ -479,6 +480,7 @@ runs one, "desim <command> --help" explains a command with examples.`,
       process.on('SIGINT', onSignal);
       process.on('SIGTERM', onSignal);
       const show = progressPrinter(`sweep ${outDir}`, argv.quiet);
+      const profile = process.env['DESIM_PROFILE'] === '1' ? new SweepProfile() : undefined;
       const drivers = await driversFor(raw, file, sets, variations);
       const report = await runSweepFromPlan(plan !== undefined ? given : undefined, () =>
         runSweep({
@@ -499,8 +501,10 @@ runs one, "desim <command> --help" explains a command with examples.`,
           shouldStop: () => stop,
           plotFormats,
           ...(argv.columns !== undefined ? { columns: argv.columns } : {}),
+          ...(profile !== undefined ? { onProfile: profile.onEvent } : {}),
         }),
       );
+      if (profile !== undefined) process.stderr.write(profile.report(jobs !== undefined && jobs > 1 ? jobs : availableParallelism()));
       process.off('SIGINT', onSignal);
       process.off('SIGTERM', onSignal);
       if (stop) {

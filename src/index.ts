@@ -112,6 +112,7 @@ export {
   runSweep,
   SweepRunError,
   type SweepOptions,
+  type SweepProfileEvent,
   type SweepReport,
   type SweepRun,
   type RunRecord,
@@ -131,7 +132,7 @@ export {
   type NodeContext,
   type UserProtocolModule,
 } from './scenarios/drivers/module.js';
-export { plotDirectory, type PlotOptions } from './scenarios/plot.js';
+export { drawFigure, plotDirectory, type FigureRenderer, type PlotOptions } from './scenarios/plot.js';
 export type { PlotFormat } from './scenarios/plots/formats.js';
 export { renderVegaLite, type RenderOptions } from './scenarios/plots/render.js';
 export { summarize, tQuantile975 } from './scenarios/stats.js';

@@ -68,6 +68,7 @@ describe('public API', () => {
       'cubicWindow',
       'decode',
       'deriveSeed',
+      'drawFigure',
       'driversFor',
       'droppedTotal',
       'encode',

@@ -50,6 +50,31 @@ export interface PlotOptions extends FigureOptions {
   readonly formats?: readonly PlotFormat[];
   /** Also write each figure's Vega-Lite spec, data inline, as `<name>.vl.json` (for restyling). Default: false. */
   readonly spec?: boolean;
+  /**
+   * Draws the figures, e.g. on a sweep's worker threads: all are handed out at
+   * once and written in their fixed order when every one is drawn. Default:
+   * {@link drawFigure} in this thread, one figure at a time.
+   */
+  readonly renderer?: FigureRenderer;
+}
+
+/**
+ * Draws one figure: its Vega-Lite spec (data inline) in, the content of its
+ * file in each of `formats` out, in that order. Must give exactly what
+ * {@link drawFigure} gives.
+ */
+export type FigureRenderer = (spec: object, formats: readonly PlotFormat[]) => Promise<readonly (string | Uint8Array)[]>;
+
+/**
+ * Draws one figure in each of `formats` (SVG text; PNG and PDF bytes), in
+ * that order: what {@link plotDirectory} writes for it. The same spec gives
+ * the same bytes in any thread and whatever was drawn before.
+ */
+export async function drawFigure(spec: object, formats: readonly PlotFormat[]): Promise<(string | Buffer)[]> {
+  const svg = await renderVegaLite(spec);
+  const out: (string | Buffer)[] = [];
+  for (const format of formats) out.push(format === 'svg' ? svg : format === 'png' ? await svgToPng(svg) : await svgToPdf(svg));
+  return out;
 }
 
 /** The recipes, in the order their figures are written. */
@@ -66,7 +91,7 @@ const RECIPES: readonly PlotRecipe[] = [tcpFigures, gossipFigures, moduleFigures
 export async function plotDirectory(dir: string, options: PlotOptions = {}): Promise<string[]> {
   options = withFolderDefaults(dir, options);
   const written: string[] = [];
-  const emit = (name: string, content: string | Buffer): void => {
+  const emit = (name: string, content: string | Uint8Array): void => {
     const path = join(options.into ?? dir, name);
     if (options.replaceable !== undefined && existsSync(path) && !options.replaceable(name)) {
       throw new OutputError(path, `exists and desim did not write it; move it away to let desim draw ${name}`);
@@ -75,11 +100,13 @@ export async function plotDirectory(dir: string, options: PlotOptions = {}): Pro
     written.push(name);
   };
   const formats = options.formats ?? ['svg'];
-  for (const figure of await figuresOf(dir, options)) {
-    const svg = await renderVegaLite(figure.spec);
-    for (const format of formats) {
-      emit(`${figure.name}.${format}`, format === 'svg' ? svg : format === 'png' ? await svgToPng(svg) : await svgToPdf(svg));
-    }
+  const figures = await figuresOf(dir, options);
+  const renderer = options.renderer;
+  // With a renderer (worker threads) every figure is in flight at once; here, one at a time.
+  const drawn = renderer === undefined ? undefined : await Promise.all(figures.map((f) => renderer(f.spec, formats)));
+  for (const [i, figure] of figures.entries()) {
+    const files = drawn?.[i] ?? (await drawFigure(figure.spec, formats));
+    formats.forEach((format, k) => emit(`${figure.name}.${format}`, files[k] as string | Uint8Array));
     if (options.spec === true) emit(`${figure.name}.vl.json`, `${JSON.stringify(figure.spec, null, 2)}\n`);
   }
   return written;

@@ -48,7 +48,9 @@ import {
 import { canonicalJson, checkScenario, scenarioHash, type Scenario } from './loader.js';
 import type { Override, Variation } from './overrides.js';
 import { DESIM_VERSION } from './package-info.js';
-import { plotDirectory } from './plot.js';
+import { threadCpuSeconds } from './cpu-time.js';
+import { RunQueue } from './run-queue.js';
+import { plotDirectory, type FigureRenderer } from './plot.js';
 import type { PlotFormat } from './plots/formats.js';
 import { executeScenario, withSeed } from './runner.js';
 import { summarize } from './stats.js';
@@ -211,6 +213,43 @@ export interface SweepOptions {
    * Default: what the folder's sweep.json records when resuming, else `paths`.
    */
   readonly columns?: ColumnStyle;
+  /** Told where the CPU time goes, phase by phase and task by task (the CLI prints it under `DESIM_PROFILE=1`). Default: nothing is measured. */
+  readonly onProfile?: (event: SweepProfileEvent) => void;
+}
+
+/**
+ * One step of a sweep's profile, in CPU seconds of one thread (see
+ * `cpu-time.ts`; the whole process's where threads cannot be told apart).
+ * A `phase` is the calling thread's: `start-up` is all it used before
+ * {@link runSweep} was called (loading desim, reading the scenario), the
+ * others what it used in that phase of the sweep (`runs` includes waiting on
+ * the workers, `figures` drawing them when there are no workers). A `task` is
+ * a worker thread's (`thread` 0: the calling thread, with `--jobs 1`):
+ * `start-up` is all the thread used until it was ready (loading desim and the
+ * drivers), `renderer` loading the plotting engines while idle, `run` and
+ * `figure` one run or one figure.
+ */
+export type SweepProfileEvent =
+  | { readonly kind: 'phase'; readonly phase: 'start-up' | 'validate' | 'runs' | 'tables' | 'figures'; readonly cpuS: number }
+  | {
+      readonly kind: 'task';
+      readonly task: 'start-up' | 'renderer' | 'run' | 'figure';
+      readonly id: string;
+      readonly thread: number;
+      readonly cpuS: number;
+    };
+
+/** What a worker thread answers: the task's value and the CPU seconds the thread spent on it. */
+export interface WorkerAnswer<T> {
+  readonly value: T;
+  readonly cpuS: number;
+  readonly thread: number;
+}
+
+/** A figure for a worker thread to draw (see {@link FigureRenderer}). */
+export interface FigureTask {
+  readonly spec: object;
+  readonly formats: readonly PlotFormat[];
 }
 
 /** What {@link runSweep} did. */
@@ -390,6 +429,7 @@ function identity(opts: SweepOptions, name: string, baseHash: string, total: num
 
 /** Runs (this shard of) a sweep. Throws {@link ScenarioError} before running anything if any run's scenario is invalid. */
 export async function runSweep(opts: SweepOptions): Promise<SweepReport> {
+  opts.onProfile?.({ kind: 'phase', phase: 'start-up', cpuS: threadCpuSeconds() });
   if (!Number.isInteger(opts.reps) || opts.reps < 1)
     throw new ScenarioError('--reps', [{ path: '--reps', message: `expected an integer >= 1, got ${opts.reps}` }]);
   const base = checkScenario(opts.raw, opts.drivers, opts.sets);
@@ -403,7 +443,7 @@ export async function runSweep(opts: SweepOptions): Promise<SweepReport> {
   // validates every combination below, instead of after it: their start-up no longer delays the
   // first runs. The pool is stopped however the sweep ends.
   const wanted = Math.max(1, Math.min(opts.jobs ?? cpus().length, runs.length));
-  const pool = wanted > 1 ? await startPool(wanted) : undefined;
+  const pool = wanted > 1 ? await startPool(wanted, opts.onProfile) : undefined;
   try {
     return await sweepRuns(opts, base.scenario, runs, issues, pool);
   } finally {
@@ -419,13 +459,29 @@ interface StartedPool {
 }
 type Tinypool = InstanceType<(typeof import('tinypool'))['default']>;
 
-async function startPool(threads: number): Promise<StartedPool> {
+async function startPool(threads: number, onProfile: SweepOptions['onProfile']): Promise<StartedPool> {
   const { default: Tinypool } = await import('tinypool');
   const pool = new Tinypool({ filename: workerUrl(), minThreads: threads, maxThreads: threads, isolateWorkers: false });
-  const warm = Promise.all(Array.from({ length: threads }, () => pool.run(null)));
+  const warm = Promise.all(
+    Array.from({ length: threads }, async () => {
+      const a = (await pool.run(null)) as WorkerAnswer<null>;
+      onProfile?.({ kind: 'task', task: 'start-up', id: '', thread: a.thread, cpuS: a.cpuS });
+    }),
+  );
   // A failed warm-up shows again on the first real job; here it must not go unhandled.
   warm.catch(() => {});
   return { pool, threads, warm };
+}
+
+/** Draws figures on the pool's threads (the same bytes as drawing them here: see drawFigure). */
+function poolRenderer(pool: Tinypool, onProfile: SweepOptions['onProfile']): FigureRenderer {
+  let n = 0;
+  return async (spec, formats) => {
+    const id = `figure ${n++}`;
+    const a = (await pool.run({ spec, formats } satisfies FigureTask, { name: 'figure' })) as WorkerAnswer<Uint8Array[]>;
+    onProfile?.({ kind: 'task', task: 'figure', id, thread: a.thread, cpuS: a.cpuS });
+    return a.value;
+  };
 }
 
 async function sweepRuns(
@@ -437,6 +493,14 @@ async function sweepRuns(
 ): Promise<SweepReport> {
   // Validate every parameter combination first: bad values fail before any work. Two combinations
   // that resolve to the same scenario would be counted as replications of each other: refused.
+  const profile = opts.onProfile;
+  let phaseStart = profile === undefined ? 0 : threadCpuSeconds();
+  const phaseEnd = (phase: 'validate' | 'runs' | 'tables' | 'figures'): void => {
+    if (profile === undefined) return;
+    const now = threadCpuSeconds();
+    profile({ kind: 'phase', phase, cpuS: now - phaseStart });
+    phaseStart = now;
+  };
   const seen = new Map<string, string>();
   for (let i = 0; i < runs.length && issues.length === 0; i += opts.reps) {
     // Let the pool's threads be handed their warm-up jobs meanwhile.
@@ -481,6 +545,8 @@ async function sweepRuns(
     }
   }
   const todo = mine.filter((r) => !done.has(r.runId));
+  // Validation, and preparing the folder (reading resumed runs included).
+  phaseEnd('validate');
   let finished = 0;
   const report = (): void => opts.onProgress?.({ done: finished + done.size, total: mine.length, cached: done.size });
   report();
@@ -506,31 +572,52 @@ async function sweepRuns(
       // Let signal handlers run between runs (a SIGINT sets shouldStop).
       await new Promise((resolve) => setImmediate(resolve));
       if (opts.shouldStop?.() === true) break;
-      save(executeRunCaught(jobOf(run), opts.drivers));
+      const t0 = profile === undefined ? 0 : threadCpuSeconds();
+      const out = executeRunCaught(jobOf(run), opts.drivers);
+      profile?.({ kind: 'task', task: 'run', id: run.runId, thread: 0, cpuS: profile === undefined ? 0 : threadCpuSeconds() - t0 });
+      save(out);
     }
   } else {
     const pool = started.pool;
     await started.warm;
     let failure: unknown;
+    // A sweep that will be complete draws its figures on the pool: a thread left without runs at the
+    // tail loads the plotting engines meanwhile, so the figures start at once when the last run ends.
+    const willDraw = baseScenario.outputs.plots && todo.length + done.size === runs.length;
+    const preloads: Promise<unknown>[] = [];
     {
-      let next = 0;
+      // Longest runs first, as measured (run-queue.ts): the order decides when a run starts, never its results.
+      const queue = new RunQueue(todo, (r) => Math.floor(r.index / opts.reps));
       const lane = async (): Promise<void> => {
-        while (next < todo.length && opts.shouldStop?.() !== true && failure === undefined) {
-          const run = todo[next++] as SweepRun;
-          const out = (await pool.run(jobOf(run))) as RunRecord | RunFailure;
+        while (queue.size > 0 && opts.shouldStop?.() !== true && failure === undefined) {
+          const run = queue.next() as SweepRun;
+          const answer = (await pool.run(jobOf(run))) as WorkerAnswer<RunRecord | RunFailure>;
+          queue.finished(run, answer.cpuS);
+          profile?.({ kind: 'task', task: 'run', id: run.runId, thread: answer.thread, cpuS: answer.cpuS });
           try {
-            save(out);
+            save(answer.value);
           } catch (err) {
             failure ??= err;
           }
+        }
+        if (willDraw && failure === undefined && opts.shouldStop?.() !== true && queue.size === 0) {
+          preloads.push(
+            (pool.run(null, { name: 'renderer' }) as Promise<WorkerAnswer<null>>).then(
+              (a) => profile?.({ kind: 'task', task: 'renderer', id: '', thread: a.thread, cpuS: a.cpuS }),
+              () => {}, // a failed preload shows again when the figures are drawn
+            ),
+          );
         }
       };
       await Promise.all(Array.from({ length: jobs }, lane));
     }
     // eslint-disable-next-line @typescript-eslint/only-throw-error -- the first worker failure, rethrown as caught
     if (failure !== undefined) throw failure;
+    await Promise.all(preloads);
   }
-  const complete = await finalizeSweep(opts.outDir, opts.plotFormats, opts.columns);
+  phaseEnd('runs');
+  const renderer = started === undefined ? undefined : poolRenderer(started.pool, profile);
+  const complete = await finalizeSweep(opts.outDir, opts.plotFormats, opts.columns, renderer, profile === undefined ? undefined : phaseEnd);
   return {
     outDir: opts.outDir,
     total: runs.length,
@@ -650,11 +737,17 @@ function groupRecords(records: readonly RunRecord[], vary: readonly string[]): M
  * Writes summary.csv, aggregate.csv and the plots when every run of the sweep
  * in `dir` is present. Returns false (writing nothing) while runs are missing.
  */
-export async function finalizeSweep(dir: string, plotFormats?: readonly PlotFormat[], columns?: ColumnStyle): Promise<boolean> {
+export async function finalizeSweep(
+  dir: string,
+  plotFormats?: readonly PlotFormat[],
+  columns?: ColumnStyle,
+  renderer?: FigureRenderer,
+  phaseEnd?: (phase: 'tables' | 'figures') => void,
+): Promise<boolean> {
   const ident = withColumns(readIdentity(dir), columns);
   const records = readRecords(dir);
   if (records.length < ident.runs) return false;
-  await writeSweepTables(dir, ident, records, (name) => (ident.files ?? []).includes(name), plotFormats);
+  await writeSweepTables(dir, ident, records, (name) => (ident.files ?? []).includes(name), plotFormats, renderer, phaseEnd);
   return true;
 }
 
@@ -670,6 +763,8 @@ async function writeSweepTables(
   records: readonly RunRecord[],
   replaceable: (name: string) => boolean,
   plotFormats?: readonly PlotFormat[],
+  renderer?: FigureRenderer,
+  phaseEnd?: (phase: 'tables' | 'figures') => void,
 ): Promise<void> {
   const metrics = Object.keys(records[0]?.metrics ?? {});
   const vary = ident.vary;
@@ -700,10 +795,16 @@ async function writeSweepTables(
     );
     // The plots read the metrics from sweep.json beside aggregate.csv.
     writeFileAtomic(join(tmp, 'sweep.json'), JSON.stringify({ ...ident, metrics }, null, 2) + '\n');
+    phaseEnd?.('tables');
     const plots =
       ident.plots === false
         ? []
-        : await plotDirectory(tmp, { title: ident.scenario, ...(plotFormats === undefined ? {} : { formats: plotFormats }) });
+        : await plotDirectory(tmp, {
+            title: ident.scenario,
+            ...(plotFormats === undefined ? {} : { formats: plotFormats }),
+            ...(renderer === undefined ? {} : { renderer }),
+          });
+    phaseEnd?.('figures');
     const files = ['aggregate.csv', 'summary.csv', ...plots].sort();
     const inTheWay = files.filter((f) => existsSync(join(dir, f)) && !replaceable(f));
     if (inTheWay.length > 0) {

@@ -1,11 +1,12 @@
 /**
  * Sweeps through the built CLI: the same summary.csv and aggregate.csv with
  * --jobs 1, --jobs 2, three shards merged, and an interrupted (SIGINT) sweep
- * finished with --resume.
+ * finished with --resume; the same figures drawn on worker threads as in one;
+ * the CPU profile of DESIM_PROFILE=1.
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 
@@ -80,6 +81,38 @@ describe('desim sweep', () => {
     expect(bad.status).toBe(2);
     expect(bad.stderr).toMatch(/columns/);
     expect(bad.stderr).not.toMatch(/\n\s+at /);
+  });
+
+  it('draws the figures on the worker threads with the same bytes as in one thread, and profiles the CPU time under DESIM_PROFILE=1', () => {
+    const small = ['sweep', 'gossip-original', '--vary', 'protocol.gossip.fanout=2,3', '--reps', '2', '--format', 'svg,png', '--quiet'];
+    desim([...small, '--jobs', '1', '--out', 'fig1']);
+    const r = spawnSync(process.execPath, [CLI, ...small, '--jobs', '2', '--out', 'fig2'], {
+      cwd: dir,
+      encoding: 'utf8',
+      env: { ...process.env, DESIM_PROFILE: '1' },
+    });
+    expect(r.status).toBe(0);
+    // Every file, figures (SVG and PNG), tables, sweep.json and the run records, byte for byte.
+    const files = (d: string): string[] =>
+      readdirSync(join(dir, d), { recursive: true, encoding: 'utf8' })
+        .filter((f) => f.includes('.'))
+        .sort();
+    expect(files('fig2')).toEqual(files('fig1'));
+    expect(files('fig1').filter((f) => f.endsWith('.png'))).toHaveLength(5);
+    for (const f of files('fig1')) expect(readFileSync(join(dir, 'fig2', f)), f).toEqual(readFileSync(join(dir, 'fig1', f)));
+    // The profile: the main thread's phases, each worker's start-up, runs and figures, and the Amdahl bound.
+    expect(r.stderr).toMatch(/^desim profile: CPU seconds per thread/m);
+    expect(r.stderr).toMatch(/^ {2}main {6}start-up \d+\.\d\d, validate \d+\.\d\d, runs \d+\.\d\d, tables \d+\.\d\d, figures \d+\.\d\d, after /m);
+    if (availableParallelism() < 2) return; // --jobs 2 was lowered to 1: no worker threads to profile
+    const threads = [...r.stderr.matchAll(/^ {2}thread \d+ +start-up [\d.]+, (\d) runs [^;]*?(?:, (\d) figures [\d.]+)?; total/gm)];
+    expect(threads).toHaveLength(2);
+    expect(threads.reduce((n, m) => n + Number(m[1]), 0)).toBe(4);
+    expect(threads.reduce((n, m) => n + Number(m[2] ?? 0), 0)).toBe(5);
+    expect(r.stderr).toMatch(/^ {2}Amdahl on 2 cores: at least \d+\.\d\d s, speed-up at most \d\.\d\d over/m);
+    // Without it, no profile.
+    const quiet = spawnSync(process.execPath, [CLI, ...small, '--jobs', '2', '--out', 'fig3'], { cwd: dir, encoding: 'utf8' });
+    expect(quiet.status).toBe(0);
+    expect(quiet.stderr).not.toContain('profile');
   });
 
   it('keeps finished runs on SIGINT, and --resume completes the same files', async () => {

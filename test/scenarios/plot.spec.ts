@@ -5,7 +5,7 @@ import fc from 'fast-check';
 import * as vega from 'vega';
 import { afterAll, describe, expect, it } from 'vitest';
 import { toCsv } from '../../src/io/csv.js';
-import { plotDirectory } from '../../src/scenarios/plot.js';
+import { drawFigure, plotDirectory } from '../../src/scenarios/plot.js';
 import { bucketKeep, MAX_TRACE_POINTS_PER_SERIES } from '../../src/scenarios/plots/data.js';
 import { infectionSpec, readInfectionTrace } from '../../src/scenarios/plots/gossip.js';
 import { callsSpec, readCallsTrace } from '../../src/scenarios/plots/module.js';
@@ -627,5 +627,36 @@ describe('sweep figures: model curves of a metric other than goodput', () => {
     const rtt = JSON.stringify(sweepMetricSpec(table, 'rtt_ratio'));
     expect(rtt).not.toContain('Lakshman');
     expect(rtt).not.toContain('Mathis');
+  });
+});
+
+describe('plotDirectory with a renderer (figures drawn elsewhere, e.g. on worker threads)', () => {
+  it('hands every figure to the renderer at once and writes what it returns in the fixed order, the same bytes as drawing here', async () => {
+    const a = freshDir();
+    const b = freshDir();
+    writeSweep(a, true);
+    writeSweep(b, true);
+    const formats = ['svg', 'png'] as const;
+    const files = await plotDirectory(a, { formats });
+    let inFlight = 0;
+    let most = 0;
+    let n = 0;
+    const drawn = await plotDirectory(b, {
+      formats,
+      renderer: async (spec, f) => {
+        inFlight++;
+        most = Math.max(most, inFlight);
+        // Later figures finish first: the order of the files must not follow.
+        const delay = 40 - 10 * n++;
+        await new Promise((resolve) => setTimeout(resolve, Math.max(0, delay)));
+        const out = await drawFigure(spec, f);
+        inFlight--;
+        return out.map((x) => (typeof x === 'string' ? x : new Uint8Array(x))); // what comes back from a thread
+      },
+    });
+    expect(drawn).toEqual(files);
+    expect(files.length).toBeGreaterThanOrEqual(4);
+    expect(most).toBe(files.length / formats.length);
+    for (const f of files) expect(readFileSync(join(b, f)), f).toEqual(readFileSync(join(a, f)));
   });
 });

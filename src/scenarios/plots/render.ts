@@ -32,6 +32,11 @@ function loadEngines(): Promise<Engines> {
   return engines;
 }
 
+/** Loads vega and vega-lite now (a sweep's idle worker thread does, before its figures arrive). */
+export async function preloadRenderer(): Promise<void> {
+  await loadEngines();
+}
+
 /**
  * Compiles a Vega-Lite spec to Vega and renders it to SVG text, headlessly.
  * Deterministic: the same spec gives byte-identical SVG, whatever was rendered
