@@ -17,7 +17,7 @@ import type { Simulator } from '../kernel/simulator.js';
 import type { Network, NodeId } from '../net/network.js';
 import type { GossipConfig } from '../protocols/gossip/config.js';
 import type { SwimConfig } from '../protocols/swim/config.js';
-import { SwimStoreNode, type SwimStoreCall, type SwimStoreMessage, type SwimStoreReply } from '../protocols/swim-store/node.js';
+import { isSwimMessage, SwimStoreNode, type SwimStoreCall, type SwimStoreMessage, type SwimStoreReply } from '../protocols/swim-store/node.js';
 import { GossipMetrics, type GossipMetricsOptions } from './gossip-metrics.js';
 import { SimHost } from './host.js';
 import { SwimMetrics } from './swim-metrics.js';
@@ -46,6 +46,8 @@ export class SwimStoreCluster {
   /** Messages and bytes each network node sent (all its lives; both protocols). */
   readonly sent: Float64Array;
   readonly bytesSent: Float64Array;
+  private readonly swimSent = { messages: 0, bytes: 0 };
+  private readonly storeSent = { messages: 0, bytes: 0, rumor: 0 };
   private readonly initialSet: Uint8Array;
   private readonly seeds: readonly NodeId[];
   private readonly fresh: Uint8Array;
@@ -73,6 +75,8 @@ export class SwimStoreCluster {
     this.bytesSent = new Float64Array(n);
     const sent = this.sent;
     const bytes = this.bytesSent;
+    const swimSent = this.swimSent;
+    const storeSent = this.storeSent;
     const offset = options.clockOffsetNs;
     const drift = options.clockDriftPpm;
     const factory = (id: NodeId): SwimStoreNode => {
@@ -94,6 +98,14 @@ export class SwimStoreCluster {
       transmit: (from, to, msg, sizeBytes) => {
         sent[from] = (sent[from] as number) + 1;
         bytes[from] = (bytes[from] as number) + sizeBytes;
+        if (isSwimMessage(msg)) {
+          swimSent.messages++;
+          swimSent.bytes += sizeBytes;
+        } else {
+          storeSent.messages++;
+          storeSent.bytes += sizeBytes;
+          if (msg.type === 'rumor') storeSent.rumor++;
+        }
         net.send(from, to, msg, sizeBytes);
       },
     });
@@ -187,6 +199,16 @@ export class SwimStoreCluster {
     const live = this.liveMembers();
     const want = live.join(',');
     return live.every((id) => this.node(id).view().join(',') === want);
+  }
+
+  /** SWIM's messages and bytes sent by every node so far (all lives). */
+  swimTotals(): { messages: number; bytes: number } {
+    return { ...this.swimSent };
+  }
+
+  /** The store's messages, bytes and rumor messages sent by every node so far (all lives). */
+  storeTotals(): { messages: number; bytes: number; rumor: number } {
+    return { ...this.storeSent };
   }
 
   /** Messages sent by every node so far (both protocols). */
