@@ -19,7 +19,7 @@ import { defaultNodeNames, defaultNodeNameSet, nodeNameSet } from './network-sec
 import { applyOverrides, formatPath, type Override } from './overrides.js';
 import { expandNodeRange, looksLikeNodeRange } from './ranges.js';
 import { regionIssues } from './regions.js';
-import { faultSchema, scenarioSchema, SHARED_PROTOCOLS } from './schema.js';
+import { faultSchema, isProtocolPair, MEMBERSHIP_PROTOCOLS, scenarioSchema, SHARED_PROTOCOLS } from './schema.js';
 
 /** A validated scenario with every default filled in, plus where it came from. */
 export interface Scenario extends ScenarioFor<unknown, unknown> {
@@ -242,8 +242,8 @@ export function checkScenario(
   const obj = (input ?? {}) as Record<string, unknown>;
   const protocol = obj['protocol'];
   const present = protocol !== null && typeof protocol === 'object' ? Object.keys(protocol).filter((k) => drivers.some((d) => d.name === k)) : [];
-  // Two sections that may share a run: the first of SHARED_PROTOCOLS owns the workload, the other runs beside it.
-  const shared = present.length === 2 && SHARED_PROTOCOLS.every((k) => present.includes(k));
+  // Two sections that may share a run (SHARED_PROTOCOLS, MEMBERSHIP_PROTOCOLS): the first owns the workload, the other runs beside it.
+  const shared = isProtocolPair(present, SHARED_PROTOCOLS) || isProtocolPair(present, MEMBERSHIP_PROTOCOLS);
   const driverName = shared ? SHARED_PROTOCOLS[0] : present[0];
   const driver = drivers.find((d) => d.name === driverName);
   const companions = shared ? drivers.filter((d) => d.name !== driverName && present.includes(d.name)) : [];

@@ -40,7 +40,9 @@ export const FIELD_DOCS: Readonly<Record<string, FieldDoc>> = {
   seed: { text: 'Root seed of every random stream of the run; --seed overrides it', unit: 'unitless (integer)' },
   duration_s: { text: 'Simulated time the run lasts', unit: 's' },
   network: { text: 'Nodes and links (gossip and module protocols, and TCP flows placed on named nodes)' },
-  protocol: { text: 'The protocol to run: exactly one of its sections, or gossip and tcp together (TCP flows beside a gossip cluster)' },
+  protocol: {
+    text: "The protocol to run: exactly one of its sections, or gossip and tcp together (TCP flows beside a gossip cluster), or gossip and swim together (the store on SWIM's membership)",
+  },
   workload: { text: "Timed client calls; the entry format is the protocol's" },
   faults: { text: 'Timed fault verbs: each entry has at_s and exactly one verb' },
   outputs: { text: 'What the run writes besides summary.csv and meta.json' },

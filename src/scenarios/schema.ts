@@ -230,6 +230,18 @@ export const outputsSchema = z.strictObject({
  */
 export const SHARED_PROTOCOLS = ['gossip', 'tcp'] as const;
 
+/**
+ * The store on SWIM's membership: with both sections the gossip nodes' peers are the members SWIM holds
+ * live (`src/protocols/swim-store`). The gossip driver runs it and owns the workload (writes, reads, joins
+ * and leaves); the SWIM section configures the membership and reports its own metrics.
+ */
+export const MEMBERSHIP_PROTOCOLS = ['gossip', 'swim'] as const;
+
+/** True when `set` names exactly the sections of `pair`. */
+export function isProtocolPair(set: readonly string[], pair: readonly string[]): boolean {
+  return set.length === pair.length && pair.every((k) => set.includes(k));
+}
+
 /** Builds the whole scenario schema from the registered drivers. */
 export function scenarioSchema(drivers: readonly ProtocolDriver[]) {
   const protocolShape: Record<string, z.ZodType> = {};
@@ -253,11 +265,11 @@ export function scenarioSchema(drivers: readonly ProtocolDriver[]) {
     network: networkSchema.optional(),
     protocol: z.strictObject(protocolShape).superRefine((p, ctx) => {
       const set = Object.keys(p).filter((k) => (p as Record<string, unknown>)[k] !== undefined);
-      const shared = set.length === SHARED_PROTOCOLS.length && SHARED_PROTOCOLS.every((k) => set.includes(k));
+      const shared = isProtocolPair(set, SHARED_PROTOCOLS) || isProtocolPair(set, MEMBERSHIP_PROTOCOLS);
       if (set.length !== 1 && !shared)
         ctx.addIssue({
           code: 'custom',
-          message: `expected exactly one protocol section (one of ${names.join(', ')}), or ${SHARED_PROTOCOLS.join(' and ')} together (TCP flows beside a gossip cluster), got ${set.length === 0 ? 'none' : set.join(', ')}`,
+          message: `expected exactly one protocol section (one of ${names.join(', ')}), or ${SHARED_PROTOCOLS.join(' and ')} together (TCP flows beside a gossip cluster), or ${MEMBERSHIP_PROTOCOLS.join(' and ')} together (the store on SWIM's membership), got ${set.length === 0 ? 'none' : set.join(', ')}`,
         });
     }),
     workload: z.array(z.unknown()).default([]),

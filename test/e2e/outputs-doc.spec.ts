@@ -71,6 +71,8 @@ const RUN_FILES: Readonly<Record<string, string>> = {
   'gossip-reads.csv': '`reads.csv` (gossip)',
   'gossip-updates.csv': '`updates.csv` (gossip)',
   'tcp-flows.csv': '`flows.csv` (TCP)',
+  // And a run of gossip with SWIM (the store on SWIM's membership).
+  'swim-changes.csv': '`changes.csv` (swim)',
 };
 
 function runFolder(dir: string, label: string): Written[] {

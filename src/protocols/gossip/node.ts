@@ -131,8 +131,8 @@ const TIMER_GC = 'gc';
 interface TombstoneAcks {
   readonly e: Entry;
   readonly bucket: number;
-  /** One bit per peer, indexed by the peer's position in `peers`. */
-  readonly bits: Uint32Array;
+  /** One bit per peer, indexed by the peer's position in `peers` (remapped when {@link GossipNode.setPeers} changes them). */
+  bits: Uint32Array;
   count: number;
 }
 
@@ -297,7 +297,9 @@ export class GossipNode implements ProtocolNode<GossipMessage, KvCall, KvReply> 
   /** Where actions go at once, when the driver connected a sink (see {@link GossipNode.connect}). */
   private sink: ActionSink<GossipMessage> | undefined;
 
-  private readonly peers: readonly NodeId[];
+  private peers: readonly NodeId[];
+  /** Each peer's position in `peers`, once {@link setPeers} replaced the static list (undefined before). */
+  private peerIndex: Map<NodeId, number> | undefined;
   private readonly rng: Random;
   private readonly observer: GossipObserver | undefined;
   private readonly rumors: RumorList;
@@ -327,7 +329,7 @@ export class GossipNode implements ProtocolNode<GossipMessage, KvCall, KvReply> 
   private ghosts: Map<string, Ghost> | undefined;
   /** Versions the ghosts refused while handling the current message (answered with feedback). */
   private ghostRefused: Entry[] | undefined;
-  /** Distinct peers other than this node (computed at the first tombstone). */
+  /** Distinct peers other than this node (computed at the first tombstone, or by {@link setPeers}). */
   private otherPeerCount = -1;
 
   constructor(options: GossipNodeOptions) {
@@ -499,6 +501,53 @@ export class GossipNode implements ProtocolNode<GossipMessage, KvCall, KvReply> 
   connect(sink: ActionSink<GossipMessage>): void {
     if (this.actions !== undefined && this.actions.length > 0) throw new Error('GossipNode: connect with actions queued');
     this.sink = sink;
+  }
+
+  /**
+   * Replaces the peers the node gossips with and runs anti-entropy with, from now on: a membership
+   * protocol's view of the live members (see `src/protocols/swim-store`). The array is copied and
+   * duplicates dropped; it may hold this node's id (skipped) and may be empty (the node then sends
+   * nothing). A node never given new peers keeps its static list, and its behaviour and draws are
+   * exactly those of a node without this method.
+   *
+   * Tombstone confirmations follow the peers by id: a peer still in the set keeps its confirmation, a
+   * new peer starts unconfirmed, and a removed peer's confirmation is no longer needed. So a tombstone
+   * is collected once it is old enough and every *current* peer has confirmed it (see "Tombstone
+   * collection" below and the package README for what that rule cannot promise).
+   */
+  setPeers(peers: readonly NodeId[]): void {
+    const next: NodeId[] = [];
+    const index = new Map<NodeId, number>();
+    for (const p of peers) {
+      if (index.has(p)) continue;
+      index.set(p, next.length);
+      next.push(p);
+    }
+    const acks = this.tombstoneAcks;
+    if (acks !== undefined && acks.size > 0) {
+      // Positions in the old list, read before it is replaced.
+      const oldPos = next.map((p) => (p === this.id ? -1 : this.positionOf(p)));
+      for (const a of acks.values()) {
+        const bits = new Uint32Array((next.length + 31) >>> 5);
+        let count = 0;
+        for (let j = 0; j < next.length; j++) {
+          const i = oldPos[j] as number;
+          if (i < 0 || ((a.bits[i >>> 5] as number) & (1 << (i & 31))) === 0) continue;
+          bits[j >>> 5] = (bits[j >>> 5] as number) | (1 << (j & 31));
+          count++;
+        }
+        a.bits = bits;
+        a.count = count;
+      }
+    }
+    this.peers = next;
+    this.peerIndex = index;
+    this.otherPeerCount = next.length - (index.has(this.id) ? 1 : 0);
+  }
+
+  /** The peers the node gossips with now (the static list, or the last {@link setPeers}). */
+  get currentPeers(): readonly NodeId[] {
+    return this.peers;
   }
 
   // ---- Direct API ----
@@ -714,8 +763,9 @@ export class GossipNode implements ProtocolNode<GossipMessage, KvCall, KvReply> 
   // of it, or of older versions still in flight, are refused and answered
   // with feedback, which counts as the confirmation the sender still waits
   // for. Limits: without anti-entropy nothing confirms and tombstones stay; a
-  // peer that never comes back keeps them forever; a replica restarted
-  // without state forgets that it confirmed (see the package README).
+  // peer that never comes back keeps them forever (unless `setPeers` drops it:
+  // then only current peers must confirm); a replica restarted without state
+  // forgets that it confirmed (see the package README).
 
   /** Keeps the tombstone bookkeeping in step with a version just stored. */
   private track(e: Entry): void {
@@ -745,8 +795,7 @@ export class GossipNode implements ProtocolNode<GossipMessage, KvCall, KvReply> 
 
   private ack(a: TombstoneAcks, from: NodeId): void {
     if (from === this.id) return;
-    const p = this.peers;
-    const i = p[from] === from ? from : p.indexOf(from);
+    const i = this.positionOf(from);
     if (i < 0) return;
     const w = i >>> 5;
     const bit = 1 << (i & 31);
@@ -754,6 +803,14 @@ export class GossipNode implements ProtocolNode<GossipMessage, KvCall, KvReply> 
     if ((word & bit) !== 0) return;
     a.bits[w] = word | bit;
     a.count++;
+  }
+
+  /** `peer`'s position in `peers`, or -1. */
+  private positionOf(peer: NodeId): number {
+    const index = this.peerIndex;
+    if (index !== undefined) return index.get(peer) ?? -1;
+    const p = this.peers;
+    return p[peer] === peer ? peer : p.indexOf(peer);
   }
 
   /** A digest page from `from`: every tombstone whose bucket hashes equal ours is held there too. */

@@ -86,7 +86,11 @@ import { PRESETS, PRESET_NAMES, type PresetName } from '../../protocols/gossip/p
 import { GossipCluster } from '../../sim/gossip-cluster.js';
 import type { Via } from '../../protocols/gossip/node.js';
 import type { Entry } from '../../protocols/gossip/store.js';
-import type { GossipMessage, KvReply } from '../../protocols/gossip/wire.js';
+import type { GossipMessage, KvCall, KvReply } from '../../protocols/gossip/wire.js';
+import type { GossipMetrics, GossipMetricsOptions } from '../../sim/gossip-metrics.js';
+import type { SwimStoreCluster } from '../../sim/swim-store-cluster.js';
+import { buildMembershipStore } from './swim-store.js';
+import type { SwimSettings } from './swim.js';
 import { droppedTotal, type NodeId } from '../../net/network.js';
 import type { Issue, ProtocolDriver, RunContext, RunResult, ScenarioFor, WorkEstimate } from '../driver.js';
 import { unknownNode } from '../loader.js';
@@ -202,11 +206,13 @@ export const gossipSectionSchema = z.preprocess(applyPreset, gossipSectionShape)
 const scalar = z.union([z.string(), z.number(), z.boolean(), z.null()]);
 const base = { at_s: timeS(), node: z.string().min(1), key: z.string().min(1).max(255) };
 
-/** Schema of one workload entry. */
+/** Schema of one workload entry (`join` and `leave` need `protocol.swim` beside the section). */
 export const gossipWorkloadSchema = z.discriminatedUnion('op', [
   z.strictObject({ ...base, op: z.literal('put'), value: scalar }),
   z.strictObject({ ...base, op: z.literal('get') }),
   z.strictObject({ ...base, op: z.literal('delete') }),
+  z.strictObject({ at_s: timeS(), node: z.string().min(1), op: z.literal('join') }),
+  z.strictObject({ at_s: timeS(), node: z.string().min(1), op: z.literal('leave') }),
 ]);
 
 /** A parsed workload entry. */
@@ -347,6 +353,32 @@ export function deliveryRow(names: readonly string[], timeNs: number, node: Node
   return [formatSeconds(timeNs), names[node], entry.key, names[entry.origin], entry.ts, via];
 }
 
+/** What the recipe needs of its cluster: a {@link GossipCluster}, or the SWIM-backed store through {@link membershipAdapter}. */
+interface StoreCluster {
+  readonly metrics: GossipMetrics;
+  readonly unauthenticatedTotal: number;
+  call(id: NodeId, call: KvCall): KvReply | undefined;
+  crash(id: NodeId): void;
+  restart(id: NodeId, keepState: boolean): void;
+  isUp(id: NodeId): boolean;
+  start(): void;
+  sentTotals(): { messages: number; bytes: number; rumor: number };
+}
+
+/** The SWIM-backed store as a {@link StoreCluster}: the store's calls and counts (SWIM's messages are the SWIM recipe's). */
+function membershipAdapter(c: SwimStoreCluster): StoreCluster {
+  return {
+    metrics: c.metrics,
+    unauthenticatedTotal: 0,
+    call: (id, kv) => c.call(id, kv) as KvReply | undefined,
+    crash: (id) => c.crash(id),
+    restart: (id, keep) => c.restart(id, keep),
+    isUp: (id) => c.net.isUp(id),
+    start: () => c.start(),
+    sentTotals: () => c.storeTotals(),
+  };
+}
+
 /**
  * The gossip recipe: a {@link GossipCluster} on every node of the run's
  * network, the scenario's clocks, the `deliveries` and `infection` traces,
@@ -381,24 +413,31 @@ function attachGossip(
   const infection = ctx.openTrace('infection', INFECTION_COLUMNS);
   // The last point of each key's curve, so every curve can be carried to the end of the run.
   const infectionLast = new Map<string, { t: number; f: number }>();
-  const cluster = new GossipCluster(sim, net, {
+  const swim = scenario.protocol['swim'] as SwimSettings | undefined;
+  const metrics: GossipMetricsOptions = {
+    ...(hooks.onStored !== undefined ? { onStored: hooks.onStored } : {}),
+    ...(deliveries !== undefined ? { onDelivery: (d) => deliveries.write(deliveryRow(names, d.timeNs, d.node, d.entry, d.via)) } : {}),
+    ...(infection !== undefined
+      ? {
+          onInfection: (t: number, key: string, f: number) => {
+            infectionLast.set(key, { t, f });
+            infection.write([formatSeconds(t), key, fmt.float(f, 6)]);
+          },
+        }
+      : {}),
+  };
+  const storeOptions = {
     config: toGossipConfig(s),
-    clockOffsetNs: (id) => clocks.offsetsNs[id] as number,
-    clockDriftPpm: (id) => clocks.driftsPpm[id] as number,
-    wrongKey: s.wrong_key.map((name) => world.ids.get(name) as number),
-    metrics: {
-      ...(hooks.onStored !== undefined ? { onStored: hooks.onStored } : {}),
-      ...(deliveries !== undefined ? { onDelivery: (d) => deliveries.write(deliveryRow(names, d.timeNs, d.node, d.entry, d.via)) } : {}),
-      ...(infection !== undefined
-        ? {
-            onInfection: (t: number, key: string, f: number) => {
-              infectionLast.set(key, { t, f });
-              infection.write([formatSeconds(t), key, fmt.float(f, 6)]);
-            },
-          }
-        : {}),
-    },
-  });
+    clockOffsetNs: (id: NodeId) => clocks.offsetsNs[id] as number,
+    clockDriftPpm: (id: NodeId) => clocks.driftsPpm[id] as number,
+    metrics,
+  };
+  // With a `protocol.swim` section the store's peers are SWIM's view (see swim-store.ts); else every other node.
+  const membership = swim === undefined ? undefined : buildMembershipStore(world as unknown as World, swim, storeOptions);
+  const cluster: StoreCluster =
+    membership === undefined
+      ? new GossipCluster(sim, net, { ...storeOptions, wrongKey: s.wrong_key.map((name) => world.ids.get(name) as number) })
+      : membershipAdapter(membership);
 
   let lastHealNs = 0;
   for (const f of scenario.faults) {
@@ -413,6 +452,12 @@ function attachGossip(
   let deletes = 0;
   const call = (w: GossipWorkload): void => {
     const id = world.ids.get(w.node) as number;
+    if (w.op === 'join' || w.op === 'leave') {
+      // Checked: only with protocol.swim.
+      if (w.op === 'join') membership?.join(id);
+      else membership?.leave(id);
+      return;
+    }
     const reply = cluster.call(id, w.op === 'put' ? { op: 'put', key: w.key, value: w.value } : { op: w.op, key: w.key });
     if (reply === undefined || !reply.ok) {
       failed++;
@@ -523,7 +568,17 @@ function checkGossip(scenario: ScenarioFor<GossipSettings, GossipWorkload>): Iss
         message: `node ${JSON.stringify(node)} again in clock.nodes[${later}]: give each node one entry`,
       });
   });
+  const swim = scenario.protocol['swim'] !== undefined;
+  scenario.workload.forEach((w, i) => {
+    if (!swim && (w.op === 'join' || w.op === 'leave'))
+      issues.push({ path: `workload[${i}].op`, message: `${w.op} needs membership: add a protocol.swim section beside protocol.gossip` });
+  });
   const wrong = scenario.settings.wrong_key;
+  if (swim && wrong.length > 0)
+    issues.push({
+      path: 'protocol.gossip.wrong_key',
+      message: 'not supported with protocol.swim (the SWIM-backed store has no key check): remove it',
+    });
   wrong.forEach((node, i) => {
     if (!names.has(node)) issues.push({ path: `protocol.gossip.wrong_key[${i}]`, message: unknownNode(node, names) });
     else if (wrong.indexOf(node) < i)

@@ -47,7 +47,11 @@ import { formatSeconds, seconds } from '../../kernel/time.js';
 import { droppedTotal, type NodeId } from '../../net/network.js';
 import { DEFAULT_SWIM_CONFIG, type SwimConfig } from '../../protocols/swim/config.js';
 import type { SwimMessage } from '../../protocols/swim/wire.js';
+import type { TraceSource } from '../../kernel/trace.js';
+import type { NodeTraceEvent } from '../../sim/host.js';
 import { SwimCluster } from '../../sim/swim-cluster.js';
+import type { SwimMetrics } from '../../sim/swim-metrics.js';
+import { membershipStoreOf } from './swim-store.js';
 import type { Issue, ProtocolDriver, RunContext, RunResult, ScenarioFor, WorkEstimate } from '../driver.js';
 import { unknownNode } from '../loader.js';
 import { runPipeline, type Attached, type Recipe, type World } from '../pipeline.js';
@@ -174,7 +178,8 @@ export function swimRecipe(hooks: SwimRunHooks = {}): Recipe<SwimSettings, SwimW
   };
 }
 
-function initialCount(s: SwimSettings, n: number): number {
+/** The number of members at time 0 of a parsed section on `n` nodes. */
+export function initialCount(s: SwimSettings, n: number): number {
   return s.initial === 'all' ? n : Math.min(s.initial, n);
 }
 
@@ -186,21 +191,23 @@ function attachSwim(
 ): Attached<SwimWorkload> {
   const { sim, net, names } = world;
   const s = scenario.settings;
+  const T = seconds(s.interval_s);
+  const store = membershipStoreOf(world as unknown as World);
+  if (store !== undefined) {
+    // Beside protocol.gossip: the gossip recipe built the nodes (and takes faults and workload); report SWIM's part.
+    openMembersTrace(store.host.traces, names, ctx);
+    if (s.churn !== undefined) scheduleChurn(world, store, s.churn);
+    const group: Group = { metrics: store.membership, totalSent: () => store.swimTotals(), converged: () => store.viewsConverged() };
+    return { start: () => {}, finish: () => summarize(group, names, T, sim.now, droppedTotal(net.total)) };
+  }
   const n = names.length;
   const initial = Array.from({ length: initialCount(s, n) }, (_, i) => i);
   const seeds = s.seeds.map((name) => world.ids.get(name) as NodeId);
   const cluster = new SwimCluster(sim, net, { config: toSwimConfig(s), initial, ...(seeds.length > 0 ? { seeds } : {}) });
   hooks.onCluster?.(cluster);
-  const trace = ctx.openTrace('members', MEMBER_COLUMNS);
-  if (trace !== undefined) {
-    cluster.host.traces.connect((e) => {
-      if (e.name !== 'member') return;
-      const d = e.data;
-      trace.write([formatSeconds(e.timeNs), names[e.node], names[d['member'] as number], d['state'], d['incarnation'], d['via']]);
-    });
-  }
-  if (s.churn !== undefined) scheduleChurn(world, cluster, s.churn);
-  const T = seconds(s.interval_s);
+  openMembersTrace(cluster.host.traces, names, ctx);
+  if (s.churn !== undefined)
+    scheduleChurn(world, { isLive: (id) => cluster.metrics.isLive(id), join: (id) => cluster.join(id), crash: (id) => cluster.crash(id) }, s.churn);
   return {
     crash: (id) => cluster.crash(id),
     restart: (id, keep) => cluster.restart(id, keep),
@@ -214,13 +221,38 @@ function attachSwim(
   };
 }
 
-function scheduleChurn(world: World<SwimMessage>, cluster: SwimCluster, churn: NonNullable<SwimSettings['churn']>): void {
+/** Writes trace-members.csv from the `member` traces of a group's host. */
+function openMembersTrace(traces: TraceSource<NodeTraceEvent>, names: readonly string[], ctx: RunContext): void {
+  const trace = ctx.openTrace('members', MEMBER_COLUMNS);
+  if (trace === undefined) return;
+  traces.connect((e) => {
+    if (e.name !== 'member') return;
+    const d = e.data;
+    trace.write([formatSeconds(e.timeNs), names[e.node], names[d['member'] as number], d['state'], d['incarnation'], d['via']]);
+  });
+}
+
+/** What churn acts on: a SWIM group, alone or under the store. */
+interface Churnable {
+  isLive(id: NodeId): boolean;
+  join(id: NodeId): void;
+  crash(id: NodeId): void;
+}
+
+/** What the summary reads: the group's SWIM metrics, SWIM's messages and whether the views agree. */
+interface Group {
+  readonly metrics: SwimMetrics;
+  totalSent(): { messages: number; bytes: number };
+  converged(): boolean;
+}
+
+function scheduleChurn(world: World<SwimMessage>, cluster: Churnable, churn: NonNullable<SwimSettings['churn']>): void {
   const { sim } = world;
   const rng = sim.rng.stream('swim.churn');
   const n = world.net.nodeCount;
   const pick = (want: boolean): NodeId | undefined => {
     const pool: NodeId[] = [];
-    for (let id = 0; id < n; id++) if (cluster.metrics.isLive(id) === want) pool.push(id);
+    for (let id = 0; id < n; id++) if (cluster.isLive(id) === want) pool.push(id);
     return pool.length === 0 ? undefined : pool[Math.floor(rng.uniform() * pool.length)];
   };
   const events: { atNs: number; join: boolean }[] = [];
@@ -261,7 +293,7 @@ function max(xs: readonly number[]): number {
   return xs.length === 0 ? NaN : Math.max(...xs);
 }
 
-function summarize(cluster: SwimCluster, names: readonly string[], periodNs: number, nowNs: number, dropped: number): RunResult {
+function summarize(cluster: Group, names: readonly string[], periodNs: number, nowNs: number, dropped: number): RunResult {
   const m = cluster.metrics;
   const changes = m.changes;
   const detections: number[] = [];

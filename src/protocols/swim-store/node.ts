@@ -1,0 +1,277 @@
+/**
+ * SwimStoreNode: the gossip key-value store whose peers are the members SWIM
+ * holds live, as one sans-I/O {@link ProtocolNode}. The simulator's host and a
+ * UDP driver run the same class: it speaks only the sans-I/O contract.
+ *
+ * Theory of operation. The node owns a {@link SwimNode} (membership and
+ * failure detection) and a {@link GossipNode} (the store) and passes each
+ * input to one of them:
+ * - messages by their `type`: `ping`, `ping-req`, `ack`, `nack` and `sync`
+ *   are SWIM's, every other type is the store's (the two sets are disjoint,
+ *   so no header is added and sizes are each protocol's own);
+ * - timers by name: SWIM's carry the prefix `swim.` (the store's keep their
+ *   names), so the two timer sets can never collide;
+ * - client calls by `op`: `join`, `leave` and `members` are SWIM's, `put`,
+ *   `get`, `delete` and `stats` the store's (`stats` adds SWIM's counters).
+ * After each input it drains the inner node's actions into its own queue.
+ * Whenever SWIM's table changes (a `member` trace), the store's peers become
+ * SWIM's view: the members held **alive or suspect**. Suspects stay peers
+ * because SWIM treats a suspected member as still in the group until the
+ * suspicion is confirmed (Das et al. 2002, section 4.2), and memberlist's
+ * gossip targets likewise include suspect members: a falsely suspected
+ * member (the common case under loss, Lifeguard section 5) keeps receiving
+ * writes, and a tombstone waits for its confirmation. A crashed member stops
+ * being a peer when it is declared dead, after the suspicion timeout.
+ *
+ * Join and leave. A dormant node (not yet in the group) runs its store alone
+ * (its view is itself: it sends nothing) until a `join` call; SWIM then syncs
+ * with the seeds and the store gains peers as the table fills in. A graceful
+ * `leave` spreads SWIM's `left`, then the whole node goes silent: the store's
+ * timers are cancelled, messages and timers are ignored, reads still answer
+ * from the local store and writes are refused (nobody would receive them).
+ *
+ * Restart. With its state (the simulator keeps the object): `start` restarts
+ * both; SWIM syncs with a seed or a member it knew and refutes what the group
+ * declared it. From a {@link SwimStoreSnapshot} (a process restarted from
+ * disk): the store's entries and clock are restored and the members it last
+ * held live are added to its seeds, so it rejoins through any of them and
+ * refutes its death with a higher incarnation (SWIM's own state is not saved:
+ * the group tells it where it stands).
+ *
+ * SWIM's updates ride only on SWIM's own messages; piggybacking them on the
+ * store's gossip as well (issue 17's option) would need a field in the
+ * store's wire format and is not done.
+ */
+import type { GossipObserver, GossipNodeSnapshot } from '../gossip/node.js';
+import { GossipNode } from '../gossip/node.js';
+import type { GossipConfig } from '../gossip/config.js';
+import type { GossipMessage, KvCall, KvReply } from '../gossip/wire.js';
+import type { Action, NodeId, ProtocolNode, Rng, Time } from '../sans-io.js';
+import type { SwimConfig } from '../swim/config.js';
+import { SwimNode, type MemberInfo, type SwimCall, type SwimNodeOptions, type SwimReply } from '../swim/node.js';
+import type { SwimMessage } from '../swim/wire.js';
+
+/** A message of the SWIM-backed store: one of SWIM's or one of the store's. */
+export type SwimStoreMessage = SwimMessage | GossipMessage;
+/** A client call: the store's (`put`, `get`, `delete`, `stats`) or SWIM's (`join`, `leave`, `members`). */
+export type SwimStoreCall = KvCall | SwimCall;
+/** The reply to a {@link SwimStoreCall}. */
+export type SwimStoreReply = KvReply | SwimReply;
+
+const SWIM_TYPES: ReadonlySet<string> = new Set(['ping', 'ping-req', 'ack', 'nack', 'sync']);
+const SWIM_OPS: ReadonlySet<string> = new Set(['join', 'leave', 'members']);
+/** The prefix of SWIM's timer names. */
+export const SWIM_TIMER_PREFIX = 'swim.';
+const STORE_TIMERS = ['gossip', 'ae', 'gc'] as const;
+
+/** True when `msg` is one of SWIM's messages (by its `type`); anything else goes to the store. */
+export function isSwimMessage(msg: unknown): msg is SwimMessage {
+  const t = (msg as { type?: unknown } | null)?.type;
+  return typeof t === 'string' && SWIM_TYPES.has(t);
+}
+
+/** What a restart from disk keeps: the store's state and the members last held live (to rejoin through). */
+export interface SwimStoreSnapshot {
+  readonly format: 1;
+  readonly store: GossipNodeSnapshot;
+  /** The members the node held alive or suspect when the snapshot was taken (itself excluded). */
+  readonly members: readonly NodeId[];
+}
+
+/** Options of the {@link SwimStoreNode} constructor. */
+export interface SwimStoreNodeOptions {
+  /** This node's id: its SWIM member id and the origin id of its writes. */
+  readonly id: NodeId;
+  /** SWIM's configuration, random stream and start (members of a bootstrapped group, seeds, dormant). */
+  readonly swim: SwimNodeOptions & { readonly config: SwimConfig; readonly rng: Rng };
+  /** The store's random stream, configuration, clock and observer (as {@link GossipNode}'s options, without peers). */
+  readonly store: {
+    readonly rng: Rng;
+    readonly config?: Partial<GossipConfig>;
+    readonly clockOffsetNs?: number;
+    readonly clockDriftPpm?: number;
+    readonly timestampUnitNs?: number;
+    readonly timestampEpoch?: number;
+    readonly observer?: GossipObserver;
+  };
+  /** State to start from (a restart from disk). */
+  readonly snapshot?: SwimStoreSnapshot;
+}
+
+/** The gossip store on SWIM's view: see the module comment. */
+export class SwimStoreNode implements ProtocolNode<SwimStoreMessage, SwimStoreCall, SwimStoreReply> {
+  /** The membership half (read it; inputs go through this node). */
+  readonly swim: SwimNode;
+  /** The store half (read it; inputs go through this node). */
+  readonly store: GossipNode;
+  readonly id: NodeId;
+  private out: Action<SwimStoreMessage>[] = [];
+  private readonly traceMembers: boolean;
+  private left = false;
+  /** SWIM messages dropped because handling them threw (malformed). */
+  private swimDropped = 0;
+
+  constructor(options: SwimStoreNodeOptions) {
+    const { id, swim: s, store: g, snapshot } = options;
+    this.id = id;
+    this.traceMembers = s.trace !== false;
+    const seeds = [...(s.seeds ?? [])];
+    for (const m of snapshot?.members ?? []) if (m !== id && !seeds.includes(m)) seeds.push(m);
+    // SWIM always traces: its `member` trace is how this node learns that the view changed.
+    this.swim = new SwimNode(id, s.config, s.rng, {
+      ...(s.members !== undefined ? { members: s.members } : {}),
+      ...(seeds.length > 0 ? { seeds } : {}),
+      ...(s.dormant !== undefined ? { dormant: s.dormant } : {}),
+      trace: true,
+    });
+    this.store = new GossipNode({
+      id,
+      peers: this.swim.view(),
+      rng: g.rng,
+      ...(g.config !== undefined ? { config: g.config } : {}),
+      ...(g.clockOffsetNs !== undefined ? { clockOffsetNs: g.clockOffsetNs } : {}),
+      ...(g.clockDriftPpm !== undefined ? { clockDriftPpm: g.clockDriftPpm } : {}),
+      ...(g.timestampUnitNs !== undefined ? { timestampUnitNs: g.timestampUnitNs } : {}),
+      ...(g.timestampEpoch !== undefined ? { timestampEpoch: g.timestampEpoch } : {}),
+      ...(g.observer !== undefined ? { observer: g.observer } : {}),
+      ...(snapshot !== undefined ? { snapshot: snapshot.store } : {}),
+    });
+  }
+
+  // ---- ProtocolNode ----
+
+  start(now: Time): void {
+    if (this.left) return;
+    this.swim.start(now);
+    this.fromSwim();
+    this.store.start(now);
+    this.fromStore();
+  }
+
+  handleMessage(from: NodeId, msg: SwimStoreMessage, now: Time): void {
+    if (this.left) return;
+    if (isSwimMessage(msg)) {
+      try {
+        this.swim.handleMessage(from, msg, now);
+      } catch {
+        this.swimDropped++;
+      }
+      this.fromSwim();
+    } else {
+      this.store.handleMessage(from, msg, now);
+      this.fromStore();
+    }
+  }
+
+  handleTimer(timer: string, now: Time): void {
+    if (this.left) return;
+    if (timer.startsWith(SWIM_TIMER_PREFIX)) {
+      this.swim.handleTimer(timer.slice(SWIM_TIMER_PREFIX.length), now);
+      this.fromSwim();
+    } else {
+      this.store.handleTimer(timer, now);
+      this.fromStore();
+    }
+  }
+
+  handleCall(call: SwimStoreCall, now: Time): SwimStoreReply {
+    const op = (call as { op?: unknown } | null)?.op;
+    if (typeof op === 'string' && SWIM_OPS.has(op)) {
+      const reply = this.swim.handleCall(call as SwimCall, now);
+      this.fromSwim();
+      return reply;
+    }
+    const kv = call as KvCall;
+    if (this.left && (kv.op === 'put' || kv.op === 'delete')) return { op: kv.op, ok: false, error: 'this node left the group' };
+    const reply = this.store.handleCall(kv, now);
+    this.fromStore();
+    if (reply.op === 'stats' && reply.ok) return { ...reply, stats: { ...reply.stats, ...this.swimStats() } };
+    return reply;
+  }
+
+  pollActions(): readonly Action<SwimStoreMessage>[] {
+    const q = this.out;
+    if (q.length === 0) return q;
+    this.out = [];
+    return q;
+  }
+
+  // ---- queries ----
+
+  /** The members SWIM holds alive or suspect, ascending (itself included unless it left): the store's peers. */
+  view(): NodeId[] {
+    return this.swim.view();
+  }
+
+  /** SWIM's table. */
+  members(): MemberInfo[] {
+    return this.swim.members();
+  }
+
+  /** True once the node left gracefully. */
+  get hasLeft(): boolean {
+    return this.left;
+  }
+
+  /** The state a restart from disk needs (see {@link SwimStoreSnapshot}). */
+  snapshot(): SwimStoreSnapshot {
+    return { format: 1, store: this.store.snapshot(), members: this.swim.view().filter((m) => m !== this.id) };
+  }
+
+  // ---- internals ----
+
+  private swimStats(): Record<string, number> {
+    const c = this.swim.counters;
+    return {
+      members_live: this.swim.view().length,
+      incarnation: this.swim.currentIncarnation,
+      swim_messages_sent: c.sent,
+      swim_bytes_sent: c.bytesSent,
+      swim_messages_received: c.received,
+      swim_dropped: this.swimDropped,
+    };
+  }
+
+  /** Moves SWIM's actions to the queue (timers renamed); a change of its table updates the store's peers. */
+  private fromSwim(): void {
+    const actions = this.swim.pollActions();
+    let changed = false;
+    for (const a of actions) {
+      switch (a.type) {
+        case 'send':
+          this.out.push(a);
+          break;
+        case 'set-timer':
+          this.out.push({ type: 'set-timer', timer: SWIM_TIMER_PREFIX + a.timer, atNs: a.atNs });
+          break;
+        case 'cancel-timer':
+          this.out.push({ type: 'cancel-timer', timer: SWIM_TIMER_PREFIX + a.timer });
+          break;
+        case 'trace':
+          if (a.name === 'member') changed = true;
+          if (this.traceMembers || a.name !== 'member') this.out.push(a);
+          break;
+      }
+    }
+    if (this.swim.hasLeft && !this.left) {
+      this.left = true;
+      this.store.setPeers([]);
+      this.fromStore();
+      for (const t of STORE_TIMERS) this.out.push({ type: 'cancel-timer', timer: t });
+      return;
+    }
+    if (changed) this.updatePeers();
+  }
+
+  private fromStore(): void {
+    for (const a of this.store.pollActions()) this.out.push(a);
+  }
+
+  /** The store's peers := SWIM's view (when it differs). */
+  private updatePeers(): void {
+    const view = this.swim.view();
+    const cur = this.store.currentPeers;
+    if (view.length === cur.length && view.every((m, i) => cur[i] === m)) return;
+    this.store.setPeers(view);
+  }
+}
