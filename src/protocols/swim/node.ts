@@ -52,8 +52,15 @@
  * k = suspicionMult - 2 other members independently suspect the same member
  * (section 4.2).
  *
- * Members are NodeIds, as the driver maps them to network nodes or sockets;
- * the tables are arrays indexed by NodeId, so keep ids small and dense.
+ * Members are NodeIds, as the driver maps them to network nodes or sockets.
+ * Memory and time per member grow with its view, not with the group squared:
+ * a member's state is one byte per NodeId and its incarnation one byte,
+ * widened to 2, 4 or 8 only when an incarnation needs it (so keep ids small
+ * and dense); the order heard is a typed list, and the members a group was
+ * bootstrapped with are held once for every member built from the same
+ * list; the probe list is a typed array shuffled in place. Nothing scans the
+ * view per message: only the per-period probe list refill (once per walk of
+ * the list), the whole-table syncs and the reconnect choice do.
  */
 import type { Action, NodeId, ProtocolNode, Rng, Time } from '../sans-io.js';
 import { Outbox } from '../sans-io.js';
@@ -70,6 +77,24 @@ const DEAD = 3;
 const LEFT = 4;
 const STATE_NAMES: readonly (MemberState | undefined)[] = [undefined, 'alive', 'suspect', 'dead', 'left'];
 const KIND_CODES: Readonly<Record<UpdateKind, number>> = { alive: ALIVE, suspect: SUSPECT, dead: DEAD, left: LEFT };
+
+/** Incarnations, one element per NodeId: the narrowest width that holds every value seen. */
+type IncArray = Uint8Array | Uint16Array | Uint32Array | Float64Array;
+
+const NO_IDS = new Int32Array(0);
+/**
+ * Deduplicated copies of the member lists groups were bootstrapped with, keyed by the caller's
+ * array: the n members of a group built from one list share one copy (checked against the list
+ * at every construction, so a list changed in between gets a copy of its own).
+ */
+const sharedBases = new WeakMap<readonly NodeId[], Int32Array>();
+/** Scratch ids shared by every member: no method that fills it runs inside another. */
+let scratch = new Int32Array(64);
+
+function scratchFor(n: number): Int32Array {
+  if (scratch.length < n) scratch = new Int32Array(Math.max(n, 2 * scratch.length));
+  return scratch;
+}
 
 /** A client call: leave gracefully, join through seeds (a dormant or fresh member), or list the table. */
 export type SwimCall = { readonly op: 'leave' } | { readonly op: 'join'; readonly seeds: readonly NodeId[] } | { readonly op: 'members' };
@@ -143,14 +168,27 @@ interface Broadcast {
 /** One SWIM member. Inputs are the sans-I/O calls; see the module comment for the protocol. */
 export class SwimNode implements ProtocolNode<SwimMessage, SwimCall, SwimReply> {
   private readonly out = new Outbox<SwimMessage>();
+  /** State per NodeId (UNKNOWN .. LEFT). */
   private state = new Uint8Array(16);
-  private inc = new Float64Array(16);
-  /** Every member ever heard of, in the order heard (iteration order of the table). */
-  private readonly known: NodeId[] = [];
+  /** Incarnation per NodeId, widened as needed (see {@link setInc}). */
+  private inc: IncArray = new Uint8Array(16);
+  /** The largest value `inc` holds at its current width. */
+  private incMax = 0xff;
+  /**
+   * Every member ever heard of, in the order heard (iteration order of the table): this one,
+   * then `base` (the bootstrapped members, shared; this one skipped), then `own[0 .. ownLen)`.
+   */
+  private base: Int32Array = NO_IDS;
+  /** Index of this member in `base`, or -1. */
+  private selfInBase = -1;
+  private own: Int32Array = NO_IDS;
+  private ownLen = 0;
   private incarnation = 0;
   /** Members alive or suspect, this one included. */
   private liveCount = 1;
-  private probeList: NodeId[] = [];
+  /** The round-robin probe order (section 4.3): `probeList[0 .. probeLen)`, walked from `probeIdx`. */
+  private probeList: Int32Array = NO_IDS;
+  private probeLen = 0;
   private probeIdx = 0;
   private probe: Probe | undefined;
   private seq = 0;
@@ -178,10 +216,38 @@ export class SwimNode implements ProtocolNode<SwimMessage, SwimCall, SwimReply> 
     this.seeds = (options.seeds ?? []).filter((s) => s !== id);
     this.dormant = options.dormant === true;
     this.traceOn = options.trace !== false;
-    this.setState(id, ALIVE, 0);
-    for (const m of options.members ?? []) if (m !== id && this.stateOf(m) === UNKNOWN) this.setState(m, ALIVE, 0);
+    this.grow(id);
+    this.state[id] = ALIVE;
+    if (options.members !== undefined && options.members.length > 0) this.adoptBase(options.members);
     this.liveCount = this.countLive();
     this.joined = this.liveCount > 1;
+  }
+
+  /** Takes the bootstrapped members as alive, in order, without duplicates; shares the list's copy (see `sharedBases`). */
+  private adoptBase(members: readonly NodeId[]): void {
+    const firsts = scratchFor(members.length);
+    let len = 0;
+    let seenSelf = false;
+    for (const m of members) {
+      if (m === this.id) {
+        if (seenSelf) continue;
+        seenSelf = true;
+        this.selfInBase = len;
+      } else {
+        if (this.stateOf(m) !== UNKNOWN) continue;
+        this.grow(m);
+        this.state[m] = ALIVE;
+      }
+      firsts[len++] = m;
+    }
+    let base = sharedBases.get(members);
+    let same = base !== undefined && base.length === len;
+    for (let j = 0; same && j < len; j++) if ((base as Int32Array)[j] !== firsts[j]) same = false;
+    if (!same) {
+      base = firsts.slice(0, len);
+      sharedBases.set(members, base);
+    }
+    this.base = base as Int32Array;
   }
 
   // ---- inputs -------------------------------------------------------------
@@ -193,7 +259,7 @@ export class SwimNode implements ProtocolNode<SwimMessage, SwimCall, SwimReply> 
     this.probe = undefined;
     this.relays.length = 0;
     this.relayBySeq.clear();
-    this.probeList = this.shuffled(this.liveMembers());
+    this.refillProbeList();
     this.probeIdx = 0;
     const T = this.config.probeIntervalNs;
     const first = this.config.phase === 'aligned' ? Math.ceil((now + 1) / T) * T : now + Math.floor(this.rng.uniform() * T);
@@ -332,7 +398,8 @@ export class SwimNode implements ProtocolNode<SwimMessage, SwimCall, SwimReply> 
   /** The table: every member heard of (itself included), in the order heard. */
   members(): MemberInfo[] {
     const rows: MemberInfo[] = [];
-    for (const m of this.known) {
+    for (let i = 0, len = this.knownLen(); i < len; i++) {
+      const m = this.knownAt(i);
       const s = this.stateOf(m);
       rows.push({ node: m, state: STATE_NAMES[s] as MemberState, incarnation: m === this.id ? this.incarnation : (this.inc[m] as number) });
     }
@@ -342,7 +409,8 @@ export class SwimNode implements ProtocolNode<SwimMessage, SwimCall, SwimReply> 
   /** The members it holds alive or suspect (itself included, unless it left), ascending. */
   view(): NodeId[] {
     const v: NodeId[] = [];
-    for (const m of this.known) {
+    for (let i = 0, len = this.knownLen(); i < len; i++) {
+      const m = this.knownAt(i);
       const s = this.stateOf(m);
       if (s === ALIVE || s === SUSPECT) v.push(m);
     }
@@ -404,11 +472,11 @@ export class SwimNode implements ProtocolNode<SwimMessage, SwimCall, SwimReply> 
   }
 
   private nextTarget(): NodeId | undefined {
-    for (let tries = 0; tries <= this.probeList.length; tries++) {
-      if (this.probeIdx >= this.probeList.length) {
-        this.probeList = this.shuffled(this.liveMembers());
+    for (let tries = 0; tries <= this.probeLen; tries++) {
+      if (this.probeIdx >= this.probeLen) {
+        this.refillProbeList();
         this.probeIdx = 0;
-        if (this.probeList.length === 0) return undefined;
+        if (this.probeLen === 0) return undefined;
       }
       const m = this.probeList[this.probeIdx++] as NodeId;
       const s = this.stateOf(m);
@@ -472,7 +540,7 @@ export class SwimNode implements ProtocolNode<SwimMessage, SwimCall, SwimReply> 
     for (const [node, s] of this.suspicions) if (s.deadline <= now) due.push([node, s]);
     for (const [node, s] of due) {
       this.suspicions.delete(node);
-      if (this.stateOf(node) === SUSPECT && this.inc[node] === s.incarnation) {
+      if (this.stateOf(node) === SUSPECT && (this.inc[node] as number) === s.incarnation) {
         this.apply({ kind: 'dead', node, incarnation: s.incarnation, from: this.id }, now, 'timeout', true);
       }
     }
@@ -526,7 +594,7 @@ export class SwimNode implements ProtocolNode<SwimMessage, SwimCall, SwimReply> 
     if (u.kind === 'alive' && u.incarnation <= this.incarnation) return;
     if (u.kind !== 'alive' && u.incarnation < this.incarnation) return;
     this.incarnation = u.incarnation + 1;
-    this.inc[this.id] = this.incarnation;
+    this.setInc(this.id, this.incarnation);
     if (u.kind !== 'alive') this.adjustHealth(1);
     this.enqueue({ kind: 'alive', node: this.id, incarnation: this.incarnation, from: this.id });
     this.emit(this.id, ALIVE, this.incarnation, 'self');
@@ -587,8 +655,8 @@ export class SwimNode implements ProtocolNode<SwimMessage, SwimCall, SwimReply> 
       to = this.seeds[this.seedIdx % this.seeds.length];
       this.seedIdx++;
     } else {
-      const live = this.liveMembers();
-      to = live[Math.floor(this.rng.uniform() * live.length)];
+      const count = this.liveCount - (this.isLive(this.id) ? 1 : 0);
+      to = this.liveOther(Math.floor(this.rng.uniform() * count));
     }
     if (to === undefined) {
       if (useSeeds) this.joined = true; // alone: nothing to join
@@ -598,10 +666,14 @@ export class SwimNode implements ProtocolNode<SwimMessage, SwimCall, SwimReply> 
   }
 
   private reconnect(): void {
-    const dead: NodeId[] = [];
-    for (const m of this.known) if (this.stateOf(m) === DEAD) dead.push(m);
-    if (dead.length === 0) return;
-    const to = dead[Math.floor(this.rng.uniform() * dead.length)] as NodeId;
+    const dead = scratchFor(this.knownLen());
+    let count = 0;
+    for (let i = 0, len = this.knownLen(); i < len; i++) {
+      const m = this.knownAt(i);
+      if (this.stateOf(m) === DEAD) dead[count++] = m;
+    }
+    if (count === 0) return;
+    const to = dead[Math.floor(this.rng.uniform() * count)] as NodeId;
     this.send(to, { type: 'sync', reply: false, members: this.table(), updates: this.piggyback() });
   }
 
@@ -620,7 +692,8 @@ export class SwimNode implements ProtocolNode<SwimMessage, SwimCall, SwimReply> 
 
   private table(): Update[] {
     const rows: Update[] = [];
-    for (const m of this.known) {
+    for (let i = 0, len = this.knownLen(); i < len; i++) {
+      const m = this.knownAt(i);
       const s = this.stateOf(m);
       const kind = STATE_NAMES[s] as UpdateKind;
       rows.push({ kind, node: m, incarnation: m === this.id ? this.incarnation : (this.inc[m] as number), from: this.id });
@@ -654,40 +727,106 @@ export class SwimNode implements ProtocolNode<SwimMessage, SwimCall, SwimReply> 
     return node < this.state.length ? (this.state[node] as number) : UNKNOWN;
   }
 
+  private isLive(node: NodeId): boolean {
+    const s = this.stateOf(node);
+    return s === ALIVE || s === SUSPECT;
+  }
+
+  /** Makes room for `node` in the per-NodeId arrays (doubling). */
+  private grow(node: NodeId): void {
+    if (node < this.state.length) return;
+    let len = this.state.length;
+    while (len <= node) len *= 2;
+    const st = new Uint8Array(len);
+    st.set(this.state);
+    this.state = st;
+    const ic = newIncArray(this.incMax, len);
+    ic.set(this.inc);
+    this.inc = ic;
+  }
+
   private setState(node: NodeId, s: number, incarnation: number): void {
-    if (node >= this.state.length) {
-      let len = this.state.length;
-      while (len <= node) len *= 2;
-      const st = new Uint8Array(len);
-      st.set(this.state);
-      const ic = new Float64Array(len);
+    this.grow(node);
+    if (this.state[node] === UNKNOWN) this.pushKnown(node);
+    this.state[node] = s;
+    this.setInc(node, incarnation);
+  }
+
+  /** Stores an incarnation, first widening the array when the value does not fit (8, 16, 32 bits, then any number). */
+  private setInc(node: NodeId, incarnation: number): void {
+    if (this.incMax !== Infinity && !(Number.isInteger(incarnation) && incarnation >= 0 && incarnation <= this.incMax)) {
+      this.incMax =
+        !Number.isInteger(incarnation) || incarnation < 0
+          ? Infinity
+          : incarnation <= 0xffff
+            ? 0xffff
+            : incarnation <= 0xffffffff
+              ? 0xffffffff
+              : Infinity;
+      const ic = newIncArray(this.incMax, this.inc.length);
       ic.set(this.inc);
-      this.state = st;
       this.inc = ic;
     }
-    if (this.state[node] === UNKNOWN) this.known.push(node);
-    this.state[node] = s;
     this.inc[node] = incarnation;
+  }
+
+  private pushKnown(node: NodeId): void {
+    if (this.ownLen === this.own.length) {
+      const next = new Int32Array(Math.max(8, this.own.length + (this.own.length >> 1)));
+      next.set(this.own);
+      this.own = next;
+    }
+    this.own[this.ownLen++] = node;
+  }
+
+  /** How many members it ever heard of, itself included. */
+  private knownLen(): number {
+    return 1 + this.base.length - (this.selfInBase >= 0 ? 1 : 0) + this.ownLen;
+  }
+
+  /** The `i`-th member heard of (0: itself). */
+  private knownAt(i: number): NodeId {
+    if (i === 0) return this.id;
+    const inBase = this.base.length - (this.selfInBase >= 0 ? 1 : 0);
+    if (i <= inBase) {
+      const j = i - 1;
+      return this.base[this.selfInBase >= 0 && j >= this.selfInBase ? j + 1 : j] as NodeId;
+    }
+    return this.own[i - 1 - inBase] as NodeId;
   }
 
   private countLive(): number {
     let n = 0;
-    for (const m of this.known) {
-      const s = this.stateOf(m);
-      if (s === ALIVE || s === SUSPECT) n++;
-    }
+    for (let i = 0, len = this.knownLen(); i < len; i++) if (this.isLive(this.knownAt(i))) n++;
     return n;
   }
 
-  /** Alive or suspect members other than this one, in table order. */
-  private liveMembers(): NodeId[] {
-    const v: NodeId[] = [];
-    for (const m of this.known) {
-      if (m === this.id) continue;
-      const s = this.stateOf(m);
-      if (s === ALIVE || s === SUSPECT) v.push(m);
+  /** The `r`-th member alive or suspect other than this one, in table order, or undefined. */
+  private liveOther(r: number): NodeId | undefined {
+    for (let i = 0, len = this.knownLen(); i < len; i++) {
+      const m = this.knownAt(i);
+      if (m !== this.id && this.isLive(m) && r-- === 0) return m;
     }
-    return v;
+    return undefined;
+  }
+
+  /** A new walk of the probe list: the members alive or suspect, this one excepted, shuffled (Fisher-Yates). */
+  private refillProbeList(): void {
+    const need = this.knownLen();
+    if (this.probeList.length < need) this.probeList = new Int32Array(need + (need >> 3) + 8);
+    const xs = this.probeList;
+    let n = 0;
+    for (let i = 0, len = this.knownLen(); i < len; i++) {
+      const m = this.knownAt(i);
+      if (m !== this.id && this.isLive(m)) xs[n++] = m;
+    }
+    this.probeLen = n;
+    for (let j = n - 1; j > 0; j--) {
+      const r = Math.floor(this.rng.uniform() * (j + 1));
+      const t = xs[j] as NodeId;
+      xs[j] = xs[r] as NodeId;
+      xs[r] = t;
+    }
   }
 
   private pushPullNs(): number {
@@ -695,34 +834,46 @@ export class SwimNode implements ProtocolNode<SwimMessage, SwimCall, SwimReply> 
   }
 
   private addToProbeList(node: NodeId): void {
-    // Section 4.3: a new member goes to a uniformly random place of the list.
-    const at = this.probeIdx + Math.floor(this.rng.uniform() * (this.probeList.length - this.probeIdx + 1));
-    this.probeList.splice(at, 0, node);
+    // Section 4.3: a new member goes to a uniformly random place of the rest of the walk.
+    const at = this.probeIdx + Math.floor(this.rng.uniform() * (this.probeLen - this.probeIdx + 1));
+    if (this.probeLen === this.probeList.length) {
+      const next = new Int32Array(this.probeLen + (this.probeLen >> 3) + 8);
+      next.set(this.probeList);
+      this.probeList = next;
+    }
+    const xs = this.probeList;
+    xs.copyWithin(at + 1, at, this.probeLen);
+    xs[at] = node;
+    this.probeLen++;
   }
 
   /** Up to `k` distinct random alive members, neither this one nor `except`. */
   private randomMembers(k: number, except: NodeId): NodeId[] {
-    const pool: NodeId[] = [];
-    for (const m of this.known) if (m !== this.id && m !== except && this.stateOf(m) === ALIVE) pool.push(m);
-    const n = Math.min(k, pool.length);
+    const pool = scratchFor(this.knownLen());
+    let size = 0;
+    for (let i = 0, len = this.knownLen(); i < len; i++) {
+      const m = this.knownAt(i);
+      if (m !== this.id && m !== except && this.stateOf(m) === ALIVE) pool[size++] = m;
+    }
+    const n = Math.min(k, size);
     for (let j = 0; j < n; j++) {
-      const r = j + Math.floor(this.rng.uniform() * (pool.length - j));
+      const r = j + Math.floor(this.rng.uniform() * (size - j));
       const t = pool[j] as NodeId;
       pool[j] = pool[r] as NodeId;
       pool[r] = t;
     }
-    return pool.slice(0, n);
+    return Array.from(pool.subarray(0, n));
   }
+}
 
-  private shuffled(xs: NodeId[]): NodeId[] {
-    for (let j = xs.length - 1; j > 0; j--) {
-      const r = Math.floor(this.rng.uniform() * (j + 1));
-      const t = xs[j] as NodeId;
-      xs[j] = xs[r] as NodeId;
-      xs[r] = t;
-    }
-    return xs;
-  }
+function newIncArray(max: number, len: number): IncArray {
+  return max === 0xff
+    ? new Uint8Array(len)
+    : max === 0xffff
+      ? new Uint16Array(len)
+      : max === 0xffffffff
+        ? new Uint32Array(len)
+        : new Float64Array(len);
 }
 
 function withFirst(updates: Update[], first: Update): Update[] {

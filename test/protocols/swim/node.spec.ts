@@ -419,6 +419,37 @@ describe('SwimNode with Lifeguard (Dadgar et al. 2018)', () => {
   });
 });
 
+describe('SwimNode table storage (compact: one byte of state per member, incarnations widened on demand)', () => {
+  it('keeps incarnations exactly as they grow past 8, 16 and 32 bits, and the members heard before them', () => {
+    const m = member(0, 4);
+    m.start(0);
+    const incs = [200, 300, 70_000, 5_000_000_000, 2 ** 53 - 1];
+    let seq = 0;
+    for (const i of incs) {
+      m.handleMessage(1, { type: 'ping', seq: ++seq, updates: [{ kind: 'alive', node: 2, incarnation: i, from: 1 }] }, 10);
+      expect(m.members().find((r) => r.node === 2)).toEqual({ node: 2, state: 'alive', incarnation: i });
+      expect(m.members().find((r) => r.node === 3)).toEqual({ node: 3, state: 'alive', incarnation: 0 });
+    }
+    // A member heard of late, with a high id, joins the table at the end, in the order heard.
+    m.handleMessage(1, { type: 'ping', seq: seq + 1, updates: [{ kind: 'alive', node: 900, incarnation: 7, from: 1 }] }, 10);
+    expect(m.members().map((r) => r.node)).toEqual([0, 1, 2, 3, 900]);
+    expect(m.view()).toEqual([0, 1, 2, 3, 900]);
+  });
+
+  it('members built from one list each see that list, even when the list changes between them', () => {
+    const list = [3, 1, 3, 2, 0];
+    const a = new SwimNode(1, DEFAULT_SWIM_CONFIG, new Random('a'), { members: list });
+    const b = new SwimNode(3, DEFAULT_SWIM_CONFIG, new Random('b'), { members: list });
+    list.push(7);
+    const c = new SwimNode(2, DEFAULT_SWIM_CONFIG, new Random('c'), { members: list });
+    // Itself first, then the list in order without duplicates.
+    expect(a.members().map((r) => r.node)).toEqual([1, 3, 2, 0]);
+    expect(b.members().map((r) => r.node)).toEqual([3, 1, 2, 0]);
+    expect(c.members().map((r) => r.node)).toEqual([2, 3, 1, 0, 7]);
+    expect(a.view()).toEqual([0, 1, 2, 3]);
+  });
+});
+
 describe('SWIM configuration formulas (memberlist)', () => {
   it('retransmit limit, base suspicion timeout and the dynamic timeout', () => {
     expect(retransmitLimit(4, 9)).toBe(4);
