@@ -8,7 +8,10 @@
  * first judges the probe it started one period earlier, then probes the next
  * member of its probe list: a shuffled list walked round-robin and shuffled
  * again at its end, new members inserted at random places (section 4.3), so
- * every member is probed within 2n - 1 periods. A probe is a `ping` that the
+ * every member is probed within 2n - 1 periods. The shuffle is done as the
+ * list is walked: each probe draws its target uniformly from the members not
+ * yet probed in this walk (the same random order, one Fisher-Yates step per
+ * period), and a new member is added to those. A probe is a `ping` that the
  * target answers with an `ack`; without an ack within the probe timeout the
  * member sends `ping-req` to k other members (section 3.1), which ping the
  * target and relay its ack (with Lifeguard they send a `nack` when they hear
@@ -35,8 +38,10 @@
  * table; the joiner retries the next seed each period until answered. A
  * restarted member syncs again the same way, learns the incarnation at which
  * it was declared dead and refutes it with a higher one. Every
- * `reconnectIntervalNs` a member also syncs with one member it holds dead
- * (Serf's reconnect), so the sides of a healed partition merge again, and
+ * `reconnectIntervalNs` a member also syncs with one random member it holds
+ * dead, with probability (members held dead) / (members alive or suspect),
+ * as Serf's reconnect does, so the group as a whole tries each dead member
+ * about once per interval and the sides of a healed partition merge again, and
  * every `pushPullIntervalNs` with one random live member (memberlist's
  * push-pull anti-entropy: it repairs an update the piggybacking missed); a
  * table's `dead` records are merged as `suspect` (memberlist's push-pull), so
@@ -58,9 +63,12 @@
  * widened to 2, 4 or 8 only when an incarnation needs it (so keep ids small
  * and dense); the order heard is a typed list, and the members a group was
  * bootstrapped with are held once for every member built from the same
- * list; the probe list is a typed array shuffled in place. Nothing scans the
- * view per message: only the per-period probe list refill (once per walk of
- * the list), the whole-table syncs and the reconnect choice do.
+ * list; the probe list is a typed array shuffled in place; the members held
+ * dead are a list of their own. Nothing scans the view per message: only the
+ * probe list refill (once per walk of the list) and the whole-table syncs do.
+ * Indirect-probe helpers are drawn at random places of the table as
+ * memberlist's kRandomNodes draws them, with a scan only when few members
+ * qualify.
  */
 import type { Action, NodeId, ProtocolNode, Rng, Time } from '../sans-io.js';
 import { Outbox } from '../sans-io.js';
@@ -183,11 +191,17 @@ export class SwimNode implements ProtocolNode<SwimMessage, SwimCall, SwimReply> 
   private selfInBase = -1;
   private own: Int32Array = NO_IDS;
   private ownLen = 0;
+  /** The members held dead (not left), in no particular order, and each one's place in it. */
+  private readonly deadIds: NodeId[] = [];
+  private readonly deadAt = new Map<NodeId, number>();
   private incarnation = 0;
   /** Members alive or suspect, this one included. */
   private liveCount = 1;
-  /** The round-robin probe order (section 4.3): `probeList[0 .. probeLen)`, walked from `probeIdx`. */
-  private probeList: Int32Array = NO_IDS;
+  /**
+   * The round-robin probe order (section 4.3): `probeList[0 .. probeLen)`, walked from `probeIdx` and
+   * shuffled as it is walked (16-bit while every id fits).
+   */
+  private probeList: Uint16Array | Int32Array = NO_IDS;
   private probeLen = 0;
   private probeIdx = 0;
   private probe: Probe | undefined;
@@ -225,6 +239,9 @@ export class SwimNode implements ProtocolNode<SwimMessage, SwimCall, SwimReply> 
 
   /** Takes the bootstrapped members as alive, in order, without duplicates; shares the list's copy (see `sharedBases`). */
   private adoptBase(members: readonly NodeId[]): void {
+    let maxId = this.id;
+    for (const m of members) if (m > maxId) maxId = m;
+    this.grow(maxId, true);
     const firsts = scratchFor(members.length);
     let len = 0;
     let seenSelf = false;
@@ -478,7 +495,13 @@ export class SwimNode implements ProtocolNode<SwimMessage, SwimCall, SwimReply> 
         this.probeIdx = 0;
         if (this.probeLen === 0) return undefined;
       }
-      const m = this.probeList[this.probeIdx++] as NodeId;
+      // One Fisher-Yates step: the next target is a uniform draw from the rest of the walk.
+      const xs = this.probeList;
+      const i = this.probeIdx++;
+      const r = i + Math.floor(this.rng.uniform() * (this.probeLen - i));
+      const m = xs[r] as NodeId;
+      xs[r] = xs[i] as NodeId;
+      xs[i] = m;
       const s = this.stateOf(m);
       if (s === ALIVE || s === SUSPECT) return m;
     }
@@ -665,15 +688,15 @@ export class SwimNode implements ProtocolNode<SwimMessage, SwimCall, SwimReply> 
     this.send(to, { type: 'sync', reply: false, members: this.table(), updates: [] });
   }
 
+  /**
+   * Serf's reconnect (serf.go): with probability (members held dead) / (members alive or suspect, this
+   * one included), a sync with one member held dead, chosen at random.
+   */
   private reconnect(): void {
-    const dead = scratchFor(this.knownLen());
-    let count = 0;
-    for (let i = 0, len = this.knownLen(); i < len; i++) {
-      const m = this.knownAt(i);
-      if (this.stateOf(m) === DEAD) dead[count++] = m;
-    }
-    if (count === 0) return;
-    const to = dead[Math.floor(this.rng.uniform() * count)] as NodeId;
+    const failed = this.deadIds.length;
+    if (failed === 0) return;
+    if (this.rng.uniform() > failed / Math.max(1, this.liveCount)) return;
+    const to = this.deadIds[Math.floor(this.rng.uniform() * failed)] as NodeId;
     this.send(to, { type: 'sync', reply: false, members: this.table(), updates: this.piggyback() });
   }
 
@@ -732,11 +755,10 @@ export class SwimNode implements ProtocolNode<SwimMessage, SwimCall, SwimReply> 
     return s === ALIVE || s === SUSPECT;
   }
 
-  /** Makes room for `node` in the per-NodeId arrays (doubling). */
-  private grow(node: NodeId): void {
+  /** Makes room for `node` in the per-NodeId arrays: just enough if `exact`, else at least double. */
+  private grow(node: NodeId, exact = false): void {
     if (node < this.state.length) return;
-    let len = this.state.length;
-    while (len <= node) len *= 2;
+    const len = exact ? node + 1 : Math.max(node + 1, 2 * this.state.length);
     const st = new Uint8Array(len);
     st.set(this.state);
     this.state = st;
@@ -747,7 +769,13 @@ export class SwimNode implements ProtocolNode<SwimMessage, SwimCall, SwimReply> 
 
   private setState(node: NodeId, s: number, incarnation: number): void {
     this.grow(node);
-    if (this.state[node] === UNKNOWN) this.pushKnown(node);
+    const before = this.state[node] as number;
+    if (before === UNKNOWN) this.pushKnown(node);
+    if (before === DEAD && s !== DEAD) this.removeDead(node);
+    else if (s === DEAD && before !== DEAD) {
+      this.deadAt.set(node, this.deadIds.length);
+      this.deadIds.push(node);
+    }
     this.state[node] = s;
     this.setInc(node, incarnation);
   }
@@ -768,6 +796,16 @@ export class SwimNode implements ProtocolNode<SwimMessage, SwimCall, SwimReply> 
       this.inc = ic;
     }
     this.inc[node] = incarnation;
+  }
+
+  private removeDead(node: NodeId): void {
+    const at = this.deadAt.get(node) as number;
+    const last = this.deadIds.pop() as NodeId;
+    this.deadAt.delete(node);
+    if (last !== node) {
+      this.deadIds[at] = last;
+      this.deadAt.set(last, at);
+    }
   }
 
   private pushKnown(node: NodeId): void {
@@ -810,10 +848,18 @@ export class SwimNode implements ProtocolNode<SwimMessage, SwimCall, SwimReply> 
     return undefined;
   }
 
-  /** A new walk of the probe list: the members alive or suspect, this one excepted, shuffled (Fisher-Yates). */
+  /**
+   * A new walk of the probe list: the members alive or suspect, this one excepted, in table order;
+   * {@link nextTarget} shuffles it as it walks (a random permutation, one step per probe, so a group
+   * does not pay n shuffles of n members at start).
+   */
   private refillProbeList(): void {
     const need = this.knownLen();
-    if (this.probeList.length < need) this.probeList = new Int32Array(need + (need >> 3) + 8);
+    const wide = this.state.length > 0x10000;
+    if (this.probeList.length < need || wide !== this.probeList instanceof Int32Array) {
+      const size = need + (need >> 3) + 8;
+      this.probeList = wide ? new Int32Array(size) : new Uint16Array(size);
+    }
     const xs = this.probeList;
     let n = 0;
     for (let i = 0, len = this.knownLen(); i < len; i++) {
@@ -821,48 +867,57 @@ export class SwimNode implements ProtocolNode<SwimMessage, SwimCall, SwimReply> 
       if (m !== this.id && this.isLive(m)) xs[n++] = m;
     }
     this.probeLen = n;
-    for (let j = n - 1; j > 0; j--) {
-      const r = Math.floor(this.rng.uniform() * (j + 1));
-      const t = xs[j] as NodeId;
-      xs[j] = xs[r] as NodeId;
-      xs[r] = t;
-    }
   }
 
   private pushPullNs(): number {
     return pushPullIntervalNs(this.config.pushPullIntervalNs, this.liveCount);
   }
 
+  /**
+   * Section 4.3: a new member goes to a uniformly random place of the rest of the walk. The rest is
+   * drawn from at random as it is walked, so appending it does that.
+   */
   private addToProbeList(node: NodeId): void {
-    // Section 4.3: a new member goes to a uniformly random place of the rest of the walk.
-    const at = this.probeIdx + Math.floor(this.rng.uniform() * (this.probeLen - this.probeIdx + 1));
-    if (this.probeLen === this.probeList.length) {
-      const next = new Int32Array(this.probeLen + (this.probeLen >> 3) + 8);
-      next.set(this.probeList);
+    const xs = this.probeList;
+    if (this.probeLen === xs.length || (node > 0xffff && xs instanceof Uint16Array)) {
+      const size = this.probeLen + (this.probeLen >> 3) + 8;
+      const next = node > 0xffff || xs instanceof Int32Array ? new Int32Array(size) : new Uint16Array(size);
+      next.set(xs.subarray(0, this.probeLen));
       this.probeList = next;
     }
-    const xs = this.probeList;
-    xs.copyWithin(at + 1, at, this.probeLen);
-    xs[at] = node;
-    this.probeLen++;
+    this.probeList[this.probeLen++] = node;
   }
 
-  /** Up to `k` distinct random alive members, neither this one nor `except`. */
+  /**
+   * Up to `k` distinct random alive members, neither this one nor `except`: as memberlist's kRandomNodes,
+   * draws at random places of the table, skipping members that do not qualify or were drawn already;
+   * when a few tries per wanted member have not found them all (most of the table dead, or a small
+   * group), the rest come from a scan of the members that qualify.
+   */
   private randomMembers(k: number, except: NodeId): NodeId[] {
-    const pool = scratchFor(this.knownLen());
-    let size = 0;
-    for (let i = 0, len = this.knownLen(); i < len; i++) {
-      const m = this.knownAt(i);
-      if (m !== this.id && m !== except && this.stateOf(m) === ALIVE) pool[size++] = m;
+    const picked: NodeId[] = [];
+    const len = this.knownLen();
+    const tries = Math.min(3 * len, 8 * k + 8);
+    for (let t = 0; t < tries && picked.length < k; t++) {
+      const m = this.knownAt(Math.floor(this.rng.uniform() * len));
+      if (m !== this.id && m !== except && this.stateOf(m) === ALIVE && !picked.includes(m)) picked.push(m);
     }
-    const n = Math.min(k, size);
-    for (let j = 0; j < n; j++) {
+    if (picked.length === k) return picked;
+    const pool = scratchFor(len);
+    let size = 0;
+    for (let i = 0; i < len; i++) {
+      const m = this.knownAt(i);
+      if (m !== this.id && m !== except && this.stateOf(m) === ALIVE && !picked.includes(m)) pool[size++] = m;
+    }
+    const more = Math.min(k - picked.length, size);
+    for (let j = 0; j < more; j++) {
       const r = j + Math.floor(this.rng.uniform() * (size - j));
       const t = pool[j] as NodeId;
       pool[j] = pool[r] as NodeId;
       pool[r] = t;
+      picked.push(pool[j] as NodeId);
     }
-    return Array.from(pool.subarray(0, n));
+    return picked;
   }
 }
 

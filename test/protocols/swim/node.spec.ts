@@ -419,6 +419,55 @@ describe('SwimNode with Lifeguard (Dadgar et al. 2018)', () => {
   });
 });
 
+describe('SwimNode helpers and reconnection (memberlist kRandomNodes, Serf reconnect)', () => {
+  it('asks k distinct alive members to probe, never the target, itself or a member it holds dead', () => {
+    for (const n of [5, 8, 200]) {
+      for (let trial = 0; trial < 20; trial++) {
+        const m = new SwimNode(0, { ...DEFAULT_SWIM_CONFIG, phase: 'aligned' }, new Random(`helpers${n}:${trial}`), {
+          members: Array.from({ length: n }, (_, i) => i),
+        });
+        m.start(0);
+        // Members 1 and 2 are dead in its table.
+        m.handleMessage(3, { type: 'ping', seq: 1, updates: [1, 2].map((node) => ({ kind: 'dead' as const, node, incarnation: 0, from: 3 })) }, 1);
+        m.pollActions();
+        m.handleTimer('probe', T);
+        const ping = sends(m.pollActions()).find((s) => s.msg.type === 'ping') as Send;
+        m.handleTimer('ack', T + DEFAULT_SWIM_CONFIG.probeTimeoutNs);
+        const helpers = sends(m.pollActions()).map((s) => s.to);
+        expect(helpers).toHaveLength(Math.min(3, n - 4));
+        expect(new Set(helpers).size).toBe(helpers.length);
+        for (const h of helpers) expect([0, 1, 2, ping.to]).not.toContain(h);
+      }
+    }
+  });
+
+  it('tries a member it holds dead with probability dead / alive per interval (Serf), and always when as many are dead', () => {
+    const tries = (dead: number, n: number): number => {
+      const m = member(0, n);
+      m.start(0);
+      const updates = Array.from({ length: dead }, (_, j) => ({ kind: 'dead' as const, node: j + 1, incarnation: 0, from: n - 1 }));
+      m.handleMessage(n - 1, { type: 'ping', seq: 1, updates }, 1);
+      m.pollActions();
+      let syncs = 0;
+      for (let i = 1; i <= 400; i++) {
+        m.handleTimer('reconnect', i * 30 * S);
+        for (const s of sends(m.pollActions())) {
+          expect(s.msg.type).toBe('sync');
+          expect(s.to).toBeGreaterThanOrEqual(1);
+          expect(s.to).toBeLessThanOrEqual(dead);
+          syncs++;
+        }
+      }
+      return syncs;
+    };
+    // 1 dead of 11: p = 1/10, 400 tries: mean 40, sd 6.
+    expect(tries(1, 11)).toBeGreaterThan(20);
+    expect(tries(1, 11)).toBeLessThan(60);
+    expect(tries(5, 10)).toBe(400);
+    expect(tries(0, 10)).toBe(0);
+  });
+});
+
 describe('SwimNode table storage (compact: one byte of state per member, incarnations widened on demand)', () => {
   it('keeps incarnations exactly as they grow past 8, 16 and 32 bits, and the members heard before them', () => {
     const m = member(0, 4);
