@@ -12,7 +12,7 @@
  *   results/swim-false-positives-sweep/ SWIM's false positives with and without suspicion and Lifeguard, 250 replications
  *   results/validation/tcp-mathis-padhye.md   the Reno vs Mathis/Padhye table (>= 1000 loss events per p)
  *   results/validation/tcp-cubic-response.md  CUBIC vs the RFC 8312 / RFC 9438 response function (>= 1000 loss events per point)
- *   results/validation/swim.md         SWIM's first detection, dissemination and message load at n = 100 ... 1,000
+ *   results/validation/swim.md         SWIM's first detection, dissemination and message load at n = 100 ... 10,000
  *   results/validation/gossip-*.md      the Demers et al. tables 1-3, Pittel, and rounds to reach
  *                                       everyone by push, pull and push-pull (rumors and anti-entropy)
  *                                       at n = 100 ... 100,000 against the recurrences (several minutes)

@@ -24,7 +24,7 @@ const INITIAL = 6;
 const HEAL_S = 40;
 /**
  * The bound after healing: a false death is refuted through a reconnect (every 5 s, to a random member
- * held dead), an update the piggybacking missed is repaired by push-pull (every 30 s, with a random
+ * held dead, with probability dead / alive: in this small group about one try per dead member per 5 s), an update the piggybacking missed is repaired by push-pull (every 30 s, with a random
  * live member), and a suspicion runs out in 4 periods; 90 periods leave room for several rounds of each.
  * (Without push-pull, 300 cases found views that never converge: a join spread to all but one member.)
  */

@@ -38,9 +38,11 @@ export interface SwimConfig {
   /** Lifeguard: the local health score ranges over 0 .. this - 1. Default 8 (memberlist AwarenessMaxMultiplier). 1 to 1000. */
   readonly awarenessMaxMultiplier: number;
   /**
-   * Every this many ns a member sends its whole table to one member it holds dead (not left), as Serf
-   * reconnects to failed members (its reconnect_interval): two sides of a healed partition find each other again.
-   * 0 = off. Default 30 s (Serf's). The first comes 0.5 to 1.5 intervals after start, at random.
+   * Every this many ns a member sends its whole table to one random member it holds dead (not left), with
+   * probability (members held dead) / (members alive or suspect), as Serf reconnects to failed members (its
+   * reconnect_interval): the group tries each dead member about once per interval, and two sides of a healed
+   * partition find each other again. 0 = off. Default 30 s (Serf's). The first comes 0.5 to 1.5 intervals
+   * after start, at random.
    */
   readonly reconnectIntervalNs: number;
   /**

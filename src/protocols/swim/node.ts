@@ -8,7 +8,10 @@
  * first judges the probe it started one period earlier, then probes the next
  * member of its probe list: a shuffled list walked round-robin and shuffled
  * again at its end, new members inserted at random places (section 4.3), so
- * every member is probed within 2n - 1 periods. A probe is a `ping` that the
+ * every member is probed within 2n - 1 periods. The shuffle is done as the
+ * list is walked: each probe draws its target uniformly from the members not
+ * yet probed in this walk (the same random order, one Fisher-Yates step per
+ * period), and a new member is added to those. A probe is a `ping` that the
  * target answers with an `ack`; without an ack within the probe timeout the
  * member sends `ping-req` to k other members (section 3.1), which ping the
  * target and relay its ack (with Lifeguard they send a `nack` when they hear
@@ -35,8 +38,10 @@
  * table; the joiner retries the next seed each period until answered. A
  * restarted member syncs again the same way, learns the incarnation at which
  * it was declared dead and refutes it with a higher one. Every
- * `reconnectIntervalNs` a member also syncs with one member it holds dead
- * (Serf's reconnect), so the sides of a healed partition merge again, and
+ * `reconnectIntervalNs` a member also syncs with one random member it holds
+ * dead, with probability (members held dead) / (members alive or suspect),
+ * as Serf's reconnect does, so the group as a whole tries each dead member
+ * about once per interval and the sides of a healed partition merge again, and
  * every `pushPullIntervalNs` with one random live member (memberlist's
  * push-pull anti-entropy: it repairs an update the piggybacking missed); a
  * table's `dead` records are merged as `suspect` (memberlist's push-pull), so
@@ -52,8 +57,18 @@
  * k = suspicionMult - 2 other members independently suspect the same member
  * (section 4.2).
  *
- * Members are NodeIds, as the driver maps them to network nodes or sockets;
- * the tables are arrays indexed by NodeId, so keep ids small and dense.
+ * Members are NodeIds, as the driver maps them to network nodes or sockets.
+ * Memory and time per member grow with its view, not with the group squared:
+ * a member's state is one byte per NodeId and its incarnation one byte,
+ * widened to 2, 4 or 8 only when an incarnation needs it (so keep ids small
+ * and dense); the order heard is a typed list, and the members a group was
+ * bootstrapped with are held once for every member built from the same
+ * list; the probe list is a typed array shuffled in place; the members held
+ * dead are a list of their own. Nothing scans the view per message: only the
+ * probe list refill (once per walk of the list) and the whole-table syncs do.
+ * Indirect-probe helpers are drawn at random places of the table as
+ * memberlist's kRandomNodes draws them, with a scan only when few members
+ * qualify.
  */
 import type { Action, NodeId, ProtocolNode, Rng, Time } from '../sans-io.js';
 import { Outbox } from '../sans-io.js';
@@ -70,6 +85,24 @@ const DEAD = 3;
 const LEFT = 4;
 const STATE_NAMES: readonly (MemberState | undefined)[] = [undefined, 'alive', 'suspect', 'dead', 'left'];
 const KIND_CODES: Readonly<Record<UpdateKind, number>> = { alive: ALIVE, suspect: SUSPECT, dead: DEAD, left: LEFT };
+
+/** Incarnations, one element per NodeId: the narrowest width that holds every value seen. */
+type IncArray = Uint8Array | Uint16Array | Uint32Array | Float64Array;
+
+const NO_IDS = new Int32Array(0);
+/**
+ * Deduplicated copies of the member lists groups were bootstrapped with, keyed by the caller's
+ * array: the n members of a group built from one list share one copy (checked against the list
+ * at every construction, so a list changed in between gets a copy of its own).
+ */
+const sharedBases = new WeakMap<readonly NodeId[], Int32Array>();
+/** Scratch ids shared by every member: no method that fills it runs inside another. */
+let scratch = new Int32Array(64);
+
+function scratchFor(n: number): Int32Array {
+  if (scratch.length < n) scratch = new Int32Array(Math.max(n, 2 * scratch.length));
+  return scratch;
+}
 
 /** A client call: leave gracefully, join through seeds (a dormant or fresh member), or list the table. */
 export type SwimCall = { readonly op: 'leave' } | { readonly op: 'join'; readonly seeds: readonly NodeId[] } | { readonly op: 'members' };
@@ -143,14 +176,33 @@ interface Broadcast {
 /** One SWIM member. Inputs are the sans-I/O calls; see the module comment for the protocol. */
 export class SwimNode implements ProtocolNode<SwimMessage, SwimCall, SwimReply> {
   private readonly out = new Outbox<SwimMessage>();
+  /** State per NodeId (UNKNOWN .. LEFT). */
   private state = new Uint8Array(16);
-  private inc = new Float64Array(16);
-  /** Every member ever heard of, in the order heard (iteration order of the table). */
-  private readonly known: NodeId[] = [];
+  /** Incarnation per NodeId, widened as needed (see {@link setInc}). */
+  private inc: IncArray = new Uint8Array(16);
+  /** The largest value `inc` holds at its current width. */
+  private incMax = 0xff;
+  /**
+   * Every member ever heard of, in the order heard (iteration order of the table): this one,
+   * then `base` (the bootstrapped members, shared; this one skipped), then `own[0 .. ownLen)`.
+   */
+  private base: Int32Array = NO_IDS;
+  /** Index of this member in `base`, or -1. */
+  private selfInBase = -1;
+  private own: Int32Array = NO_IDS;
+  private ownLen = 0;
+  /** The members held dead (not left), in no particular order, and each one's place in it. */
+  private readonly deadIds: NodeId[] = [];
+  private readonly deadAt = new Map<NodeId, number>();
   private incarnation = 0;
   /** Members alive or suspect, this one included. */
   private liveCount = 1;
-  private probeList: NodeId[] = [];
+  /**
+   * The round-robin probe order (section 4.3): `probeList[0 .. probeLen)`, walked from `probeIdx` and
+   * shuffled as it is walked (16-bit while every id fits).
+   */
+  private probeList: Uint16Array | Int32Array = NO_IDS;
+  private probeLen = 0;
   private probeIdx = 0;
   private probe: Probe | undefined;
   private seq = 0;
@@ -178,10 +230,41 @@ export class SwimNode implements ProtocolNode<SwimMessage, SwimCall, SwimReply> 
     this.seeds = (options.seeds ?? []).filter((s) => s !== id);
     this.dormant = options.dormant === true;
     this.traceOn = options.trace !== false;
-    this.setState(id, ALIVE, 0);
-    for (const m of options.members ?? []) if (m !== id && this.stateOf(m) === UNKNOWN) this.setState(m, ALIVE, 0);
+    this.grow(id);
+    this.state[id] = ALIVE;
+    if (options.members !== undefined && options.members.length > 0) this.adoptBase(options.members);
     this.liveCount = this.countLive();
     this.joined = this.liveCount > 1;
+  }
+
+  /** Takes the bootstrapped members as alive, in order, without duplicates; shares the list's copy (see `sharedBases`). */
+  private adoptBase(members: readonly NodeId[]): void {
+    let maxId = this.id;
+    for (const m of members) if (m > maxId) maxId = m;
+    this.grow(maxId, true);
+    const firsts = scratchFor(members.length);
+    let len = 0;
+    let seenSelf = false;
+    for (const m of members) {
+      if (m === this.id) {
+        if (seenSelf) continue;
+        seenSelf = true;
+        this.selfInBase = len;
+      } else {
+        if (this.stateOf(m) !== UNKNOWN) continue;
+        this.grow(m);
+        this.state[m] = ALIVE;
+      }
+      firsts[len++] = m;
+    }
+    let base = sharedBases.get(members);
+    let same = base !== undefined && base.length === len;
+    for (let j = 0; same && j < len; j++) if ((base as Int32Array)[j] !== firsts[j]) same = false;
+    if (!same) {
+      base = firsts.slice(0, len);
+      sharedBases.set(members, base);
+    }
+    this.base = base as Int32Array;
   }
 
   // ---- inputs -------------------------------------------------------------
@@ -193,7 +276,7 @@ export class SwimNode implements ProtocolNode<SwimMessage, SwimCall, SwimReply> 
     this.probe = undefined;
     this.relays.length = 0;
     this.relayBySeq.clear();
-    this.probeList = this.shuffled(this.liveMembers());
+    this.refillProbeList();
     this.probeIdx = 0;
     const T = this.config.probeIntervalNs;
     const first = this.config.phase === 'aligned' ? Math.ceil((now + 1) / T) * T : now + Math.floor(this.rng.uniform() * T);
@@ -332,7 +415,8 @@ export class SwimNode implements ProtocolNode<SwimMessage, SwimCall, SwimReply> 
   /** The table: every member heard of (itself included), in the order heard. */
   members(): MemberInfo[] {
     const rows: MemberInfo[] = [];
-    for (const m of this.known) {
+    for (let i = 0, len = this.knownLen(); i < len; i++) {
+      const m = this.knownAt(i);
       const s = this.stateOf(m);
       rows.push({ node: m, state: STATE_NAMES[s] as MemberState, incarnation: m === this.id ? this.incarnation : (this.inc[m] as number) });
     }
@@ -342,7 +426,8 @@ export class SwimNode implements ProtocolNode<SwimMessage, SwimCall, SwimReply> 
   /** The members it holds alive or suspect (itself included, unless it left), ascending. */
   view(): NodeId[] {
     const v: NodeId[] = [];
-    for (const m of this.known) {
+    for (let i = 0, len = this.knownLen(); i < len; i++) {
+      const m = this.knownAt(i);
       const s = this.stateOf(m);
       if (s === ALIVE || s === SUSPECT) v.push(m);
     }
@@ -404,13 +489,19 @@ export class SwimNode implements ProtocolNode<SwimMessage, SwimCall, SwimReply> 
   }
 
   private nextTarget(): NodeId | undefined {
-    for (let tries = 0; tries <= this.probeList.length; tries++) {
-      if (this.probeIdx >= this.probeList.length) {
-        this.probeList = this.shuffled(this.liveMembers());
+    for (let tries = 0; tries <= this.probeLen; tries++) {
+      if (this.probeIdx >= this.probeLen) {
+        this.refillProbeList();
         this.probeIdx = 0;
-        if (this.probeList.length === 0) return undefined;
+        if (this.probeLen === 0) return undefined;
       }
-      const m = this.probeList[this.probeIdx++] as NodeId;
+      // One Fisher-Yates step: the next target is a uniform draw from the rest of the walk.
+      const xs = this.probeList;
+      const i = this.probeIdx++;
+      const r = i + Math.floor(this.rng.uniform() * (this.probeLen - i));
+      const m = xs[r] as NodeId;
+      xs[r] = xs[i] as NodeId;
+      xs[i] = m;
       const s = this.stateOf(m);
       if (s === ALIVE || s === SUSPECT) return m;
     }
@@ -472,7 +563,7 @@ export class SwimNode implements ProtocolNode<SwimMessage, SwimCall, SwimReply> 
     for (const [node, s] of this.suspicions) if (s.deadline <= now) due.push([node, s]);
     for (const [node, s] of due) {
       this.suspicions.delete(node);
-      if (this.stateOf(node) === SUSPECT && this.inc[node] === s.incarnation) {
+      if (this.stateOf(node) === SUSPECT && (this.inc[node] as number) === s.incarnation) {
         this.apply({ kind: 'dead', node, incarnation: s.incarnation, from: this.id }, now, 'timeout', true);
       }
     }
@@ -526,7 +617,7 @@ export class SwimNode implements ProtocolNode<SwimMessage, SwimCall, SwimReply> 
     if (u.kind === 'alive' && u.incarnation <= this.incarnation) return;
     if (u.kind !== 'alive' && u.incarnation < this.incarnation) return;
     this.incarnation = u.incarnation + 1;
-    this.inc[this.id] = this.incarnation;
+    this.setInc(this.id, this.incarnation);
     if (u.kind !== 'alive') this.adjustHealth(1);
     this.enqueue({ kind: 'alive', node: this.id, incarnation: this.incarnation, from: this.id });
     this.emit(this.id, ALIVE, this.incarnation, 'self');
@@ -587,8 +678,8 @@ export class SwimNode implements ProtocolNode<SwimMessage, SwimCall, SwimReply> 
       to = this.seeds[this.seedIdx % this.seeds.length];
       this.seedIdx++;
     } else {
-      const live = this.liveMembers();
-      to = live[Math.floor(this.rng.uniform() * live.length)];
+      const count = this.liveCount - (this.isLive(this.id) ? 1 : 0);
+      to = this.liveOther(Math.floor(this.rng.uniform() * count));
     }
     if (to === undefined) {
       if (useSeeds) this.joined = true; // alone: nothing to join
@@ -597,11 +688,15 @@ export class SwimNode implements ProtocolNode<SwimMessage, SwimCall, SwimReply> 
     this.send(to, { type: 'sync', reply: false, members: this.table(), updates: [] });
   }
 
+  /**
+   * Serf's reconnect (serf.go): with probability (members held dead) / (members alive or suspect, this
+   * one included), a sync with one member held dead, chosen at random.
+   */
   private reconnect(): void {
-    const dead: NodeId[] = [];
-    for (const m of this.known) if (this.stateOf(m) === DEAD) dead.push(m);
-    if (dead.length === 0) return;
-    const to = dead[Math.floor(this.rng.uniform() * dead.length)] as NodeId;
+    const failed = this.deadIds.length;
+    if (failed === 0) return;
+    if (this.rng.uniform() > failed / Math.max(1, this.liveCount)) return;
+    const to = this.deadIds[Math.floor(this.rng.uniform() * failed)] as NodeId;
     this.send(to, { type: 'sync', reply: false, members: this.table(), updates: this.piggyback() });
   }
 
@@ -620,7 +715,8 @@ export class SwimNode implements ProtocolNode<SwimMessage, SwimCall, SwimReply> 
 
   private table(): Update[] {
     const rows: Update[] = [];
-    for (const m of this.known) {
+    for (let i = 0, len = this.knownLen(); i < len; i++) {
+      const m = this.knownAt(i);
       const s = this.stateOf(m);
       const kind = STATE_NAMES[s] as UpdateKind;
       rows.push({ kind, node: m, incarnation: m === this.id ? this.incarnation : (this.inc[m] as number), from: this.id });
@@ -654,75 +750,185 @@ export class SwimNode implements ProtocolNode<SwimMessage, SwimCall, SwimReply> 
     return node < this.state.length ? (this.state[node] as number) : UNKNOWN;
   }
 
+  private isLive(node: NodeId): boolean {
+    const s = this.stateOf(node);
+    return s === ALIVE || s === SUSPECT;
+  }
+
+  /** Makes room for `node` in the per-NodeId arrays: just enough if `exact`, else at least double. */
+  private grow(node: NodeId, exact = false): void {
+    if (node < this.state.length) return;
+    const len = exact ? node + 1 : Math.max(node + 1, 2 * this.state.length);
+    const st = new Uint8Array(len);
+    st.set(this.state);
+    this.state = st;
+    const ic = newIncArray(this.incMax, len);
+    ic.set(this.inc);
+    this.inc = ic;
+  }
+
   private setState(node: NodeId, s: number, incarnation: number): void {
-    if (node >= this.state.length) {
-      let len = this.state.length;
-      while (len <= node) len *= 2;
-      const st = new Uint8Array(len);
-      st.set(this.state);
-      const ic = new Float64Array(len);
+    this.grow(node);
+    const before = this.state[node] as number;
+    if (before === UNKNOWN) this.pushKnown(node);
+    if (before === DEAD && s !== DEAD) this.removeDead(node);
+    else if (s === DEAD && before !== DEAD) {
+      this.deadAt.set(node, this.deadIds.length);
+      this.deadIds.push(node);
+    }
+    this.state[node] = s;
+    this.setInc(node, incarnation);
+  }
+
+  /** Stores an incarnation, first widening the array when the value does not fit (8, 16, 32 bits, then any number). */
+  private setInc(node: NodeId, incarnation: number): void {
+    if (this.incMax !== Infinity && !(Number.isInteger(incarnation) && incarnation >= 0 && incarnation <= this.incMax)) {
+      this.incMax =
+        !Number.isInteger(incarnation) || incarnation < 0
+          ? Infinity
+          : incarnation <= 0xffff
+            ? 0xffff
+            : incarnation <= 0xffffffff
+              ? 0xffffffff
+              : Infinity;
+      const ic = newIncArray(this.incMax, this.inc.length);
       ic.set(this.inc);
-      this.state = st;
       this.inc = ic;
     }
-    if (this.state[node] === UNKNOWN) this.known.push(node);
-    this.state[node] = s;
     this.inc[node] = incarnation;
+  }
+
+  private removeDead(node: NodeId): void {
+    const at = this.deadAt.get(node) as number;
+    const last = this.deadIds.pop() as NodeId;
+    this.deadAt.delete(node);
+    if (last !== node) {
+      this.deadIds[at] = last;
+      this.deadAt.set(last, at);
+    }
+  }
+
+  private pushKnown(node: NodeId): void {
+    if (this.ownLen === this.own.length) {
+      const next = new Int32Array(Math.max(8, this.own.length + (this.own.length >> 1)));
+      next.set(this.own);
+      this.own = next;
+    }
+    this.own[this.ownLen++] = node;
+  }
+
+  /** How many members it ever heard of, itself included. */
+  private knownLen(): number {
+    return 1 + this.base.length - (this.selfInBase >= 0 ? 1 : 0) + this.ownLen;
+  }
+
+  /** The `i`-th member heard of (0: itself). */
+  private knownAt(i: number): NodeId {
+    if (i === 0) return this.id;
+    const inBase = this.base.length - (this.selfInBase >= 0 ? 1 : 0);
+    if (i <= inBase) {
+      const j = i - 1;
+      return this.base[this.selfInBase >= 0 && j >= this.selfInBase ? j + 1 : j] as NodeId;
+    }
+    return this.own[i - 1 - inBase] as NodeId;
   }
 
   private countLive(): number {
     let n = 0;
-    for (const m of this.known) {
-      const s = this.stateOf(m);
-      if (s === ALIVE || s === SUSPECT) n++;
-    }
+    for (let i = 0, len = this.knownLen(); i < len; i++) if (this.isLive(this.knownAt(i))) n++;
     return n;
   }
 
-  /** Alive or suspect members other than this one, in table order. */
-  private liveMembers(): NodeId[] {
-    const v: NodeId[] = [];
-    for (const m of this.known) {
-      if (m === this.id) continue;
-      const s = this.stateOf(m);
-      if (s === ALIVE || s === SUSPECT) v.push(m);
+  /** The `r`-th member alive or suspect other than this one, in table order, or undefined. */
+  private liveOther(r: number): NodeId | undefined {
+    for (let i = 0, len = this.knownLen(); i < len; i++) {
+      const m = this.knownAt(i);
+      if (m !== this.id && this.isLive(m) && r-- === 0) return m;
     }
-    return v;
+    return undefined;
+  }
+
+  /**
+   * A new walk of the probe list: the members alive or suspect, this one excepted, in table order;
+   * {@link nextTarget} shuffles it as it walks (a random permutation, one step per probe, so a group
+   * does not pay n shuffles of n members at start).
+   */
+  private refillProbeList(): void {
+    const need = this.knownLen();
+    const wide = this.state.length > 0x10000;
+    if (this.probeList.length < need || wide !== this.probeList instanceof Int32Array) {
+      const size = need + (need >> 3) + 8;
+      this.probeList = wide ? new Int32Array(size) : new Uint16Array(size);
+    }
+    const xs = this.probeList;
+    let n = 0;
+    for (let i = 0, len = this.knownLen(); i < len; i++) {
+      const m = this.knownAt(i);
+      if (m !== this.id && this.isLive(m)) xs[n++] = m;
+    }
+    this.probeLen = n;
   }
 
   private pushPullNs(): number {
     return pushPullIntervalNs(this.config.pushPullIntervalNs, this.liveCount);
   }
 
+  /**
+   * Section 4.3: a new member goes to a uniformly random place of the rest of the walk. The rest is
+   * drawn from at random as it is walked, so appending it does that.
+   */
   private addToProbeList(node: NodeId): void {
-    // Section 4.3: a new member goes to a uniformly random place of the list.
-    const at = this.probeIdx + Math.floor(this.rng.uniform() * (this.probeList.length - this.probeIdx + 1));
-    this.probeList.splice(at, 0, node);
+    const xs = this.probeList;
+    if (this.probeLen === xs.length || (node > 0xffff && xs instanceof Uint16Array)) {
+      const size = this.probeLen + (this.probeLen >> 3) + 8;
+      const next = node > 0xffff || xs instanceof Int32Array ? new Int32Array(size) : new Uint16Array(size);
+      next.set(xs.subarray(0, this.probeLen));
+      this.probeList = next;
+    }
+    this.probeList[this.probeLen++] = node;
   }
 
-  /** Up to `k` distinct random alive members, neither this one nor `except`. */
+  /**
+   * Up to `k` distinct random alive members, neither this one nor `except`: as memberlist's kRandomNodes,
+   * draws at random places of the table, skipping members that do not qualify or were drawn already;
+   * when a few tries per wanted member have not found them all (most of the table dead, or a small
+   * group), the rest come from a scan of the members that qualify.
+   */
   private randomMembers(k: number, except: NodeId): NodeId[] {
-    const pool: NodeId[] = [];
-    for (const m of this.known) if (m !== this.id && m !== except && this.stateOf(m) === ALIVE) pool.push(m);
-    const n = Math.min(k, pool.length);
-    for (let j = 0; j < n; j++) {
-      const r = j + Math.floor(this.rng.uniform() * (pool.length - j));
+    const picked: NodeId[] = [];
+    const len = this.knownLen();
+    const tries = Math.min(3 * len, 8 * k + 8);
+    for (let t = 0; t < tries && picked.length < k; t++) {
+      const m = this.knownAt(Math.floor(this.rng.uniform() * len));
+      if (m !== this.id && m !== except && this.stateOf(m) === ALIVE && !picked.includes(m)) picked.push(m);
+    }
+    if (picked.length === k) return picked;
+    const pool = scratchFor(len);
+    let size = 0;
+    for (let i = 0; i < len; i++) {
+      const m = this.knownAt(i);
+      if (m !== this.id && m !== except && this.stateOf(m) === ALIVE && !picked.includes(m)) pool[size++] = m;
+    }
+    const more = Math.min(k - picked.length, size);
+    for (let j = 0; j < more; j++) {
+      const r = j + Math.floor(this.rng.uniform() * (size - j));
       const t = pool[j] as NodeId;
       pool[j] = pool[r] as NodeId;
       pool[r] = t;
+      picked.push(pool[j] as NodeId);
     }
-    return pool.slice(0, n);
+    return picked;
   }
+}
 
-  private shuffled(xs: NodeId[]): NodeId[] {
-    for (let j = xs.length - 1; j > 0; j--) {
-      const r = Math.floor(this.rng.uniform() * (j + 1));
-      const t = xs[j] as NodeId;
-      xs[j] = xs[r] as NodeId;
-      xs[r] = t;
-    }
-    return xs;
-  }
+function newIncArray(max: number, len: number): IncArray {
+  return max === 0xff
+    ? new Uint8Array(len)
+    : max === 0xffff
+      ? new Uint16Array(len)
+      : max === 0xffffffff
+        ? new Uint32Array(len)
+        : new Float64Array(len);
 }
 
 function withFirst(updates: Update[], first: Update): Update[] {

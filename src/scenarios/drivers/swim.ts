@@ -18,7 +18,7 @@
  *     lifeguard: false                 # local health multiplier, nacks, dynamic suspicion timeout
  *     suspicion_max_timeout_mult: 6    # Lifeguard: the longest timeout, in base timeouts
  *     awareness_max_multiplier: 8      # Lifeguard: health score 0 .. this - 1
- *     reconnect_interval_s: 30         # sync with a member held dead this often; 0 = off
+ *     reconnect_interval_s: 30         # sync with a member held dead this often (with probability dead / alive); 0 = off
  *     push_pull_interval_s: 30         # sync with a random live member this often (scaled above 32 members); 0 = off
  *     phase: random                    # aligned | random
  *     initial: all                     # or N: the first N nodes form the group at time 0

@@ -419,6 +419,86 @@ describe('SwimNode with Lifeguard (Dadgar et al. 2018)', () => {
   });
 });
 
+describe('SwimNode helpers and reconnection (memberlist kRandomNodes, Serf reconnect)', () => {
+  it('asks k distinct alive members to probe, never the target, itself or a member it holds dead', () => {
+    for (const n of [5, 8, 200]) {
+      for (let trial = 0; trial < 20; trial++) {
+        const m = new SwimNode(0, { ...DEFAULT_SWIM_CONFIG, phase: 'aligned' }, new Random(`helpers${n}:${trial}`), {
+          members: Array.from({ length: n }, (_, i) => i),
+        });
+        m.start(0);
+        // Members 1 and 2 are dead in its table.
+        m.handleMessage(3, { type: 'ping', seq: 1, updates: [1, 2].map((node) => ({ kind: 'dead' as const, node, incarnation: 0, from: 3 })) }, 1);
+        m.pollActions();
+        m.handleTimer('probe', T);
+        const ping = sends(m.pollActions()).find((s) => s.msg.type === 'ping') as Send;
+        m.handleTimer('ack', T + DEFAULT_SWIM_CONFIG.probeTimeoutNs);
+        const helpers = sends(m.pollActions()).map((s) => s.to);
+        expect(helpers).toHaveLength(Math.min(3, n - 4));
+        expect(new Set(helpers).size).toBe(helpers.length);
+        for (const h of helpers) expect([0, 1, 2, ping.to]).not.toContain(h);
+      }
+    }
+  });
+
+  it('tries a member it holds dead with probability dead / alive per interval (Serf), and always when as many are dead', () => {
+    const tries = (dead: number, n: number): number => {
+      const m = member(0, n);
+      m.start(0);
+      const updates = Array.from({ length: dead }, (_, j) => ({ kind: 'dead' as const, node: j + 1, incarnation: 0, from: n - 1 }));
+      m.handleMessage(n - 1, { type: 'ping', seq: 1, updates }, 1);
+      m.pollActions();
+      let syncs = 0;
+      for (let i = 1; i <= 400; i++) {
+        m.handleTimer('reconnect', i * 30 * S);
+        for (const s of sends(m.pollActions())) {
+          expect(s.msg.type).toBe('sync');
+          expect(s.to).toBeGreaterThanOrEqual(1);
+          expect(s.to).toBeLessThanOrEqual(dead);
+          syncs++;
+        }
+      }
+      return syncs;
+    };
+    // 1 dead of 11: p = 1/10, 400 tries: mean 40, sd 6.
+    expect(tries(1, 11)).toBeGreaterThan(20);
+    expect(tries(1, 11)).toBeLessThan(60);
+    expect(tries(5, 10)).toBe(400);
+    expect(tries(0, 10)).toBe(0);
+  });
+});
+
+describe('SwimNode table storage (compact: one byte of state per member, incarnations widened on demand)', () => {
+  it('keeps incarnations exactly as they grow past 8, 16 and 32 bits, and the members heard before them', () => {
+    const m = member(0, 4);
+    m.start(0);
+    const incs = [200, 300, 70_000, 5_000_000_000, 2 ** 53 - 1];
+    let seq = 0;
+    for (const i of incs) {
+      m.handleMessage(1, { type: 'ping', seq: ++seq, updates: [{ kind: 'alive', node: 2, incarnation: i, from: 1 }] }, 10);
+      expect(m.members().find((r) => r.node === 2)).toEqual({ node: 2, state: 'alive', incarnation: i });
+      expect(m.members().find((r) => r.node === 3)).toEqual({ node: 3, state: 'alive', incarnation: 0 });
+    }
+    // A member heard of late, with a high id, joins the table at the end, in the order heard.
+    m.handleMessage(1, { type: 'ping', seq: seq + 1, updates: [{ kind: 'alive', node: 900, incarnation: 7, from: 1 }] }, 10);
+    expect(m.members().map((r) => r.node)).toEqual([0, 1, 2, 3, 900]);
+    expect(m.view()).toEqual([0, 1, 2, 3, 900]);
+  });
+
+  it('members built from one list each see that list, even when the list changes between them', () => {
+    const list = [3, 1, 3, 2, 0];
+    const a = new SwimNode(1, DEFAULT_SWIM_CONFIG, new Random('a'), { members: list });
+    const b = new SwimNode(3, DEFAULT_SWIM_CONFIG, new Random('b'), { members: list });
+    list.push(7);
+    const c = new SwimNode(2, DEFAULT_SWIM_CONFIG, new Random('c'), { members: list });
+    // Itself first, then the list in order without duplicates.
+    expect(a.members().map((r) => r.node)).toEqual([1, 3, 2, 0]);
+    expect(b.members().map((r) => r.node)).toEqual([3, 1, 2, 0]);
+    expect(c.members().map((r) => r.node)).toEqual([2, 3, 1, 0, 7]);
+    expect(a.view()).toEqual([0, 1, 2, 3]);
+  });
+});
+
 describe('SWIM configuration formulas (memberlist)', () => {
   it('retransmit limit, base suspicion timeout and the dynamic timeout', () => {
     expect(retransmitLimit(4, 9)).toBe(4);
