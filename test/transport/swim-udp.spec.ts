@@ -149,6 +149,19 @@ describe('SwimDriver', () => {
     expect(detectionBoundNs({ ...DEFAULT_SWIM_CONFIG, suspicion: false }, 4)).toBe(8e9);
   });
 
+  it('hands the view over once per change of the member table: the members alive or suspect, by the book ids', () => {
+    const d = driver(10);
+    d.takeViewChange(); // its start (itself alive) was a change
+    expect(d.takeViewChange()).toBeUndefined();
+    const from = d.admit('10.9.9.9:7000') as number;
+    d.handleMessage(from, { type: 'ping', seq: 1, updates: rows(2) }, 1e6);
+    const ids = ['10.0.0.0:7000', '10.0.0.1:7000'].map((k) => d.admit(k) as number);
+    expect(d.takeViewChange()).toEqual([0, ...ids].sort((a, b) => a - b));
+    expect(d.takeViewChange()).toBeUndefined(); // nothing changed since
+    d.handleMessage(from, { type: 'ping', seq: 2, updates: [{ kind: 'dead', node: '10.0.0.1:7000', incarnation: 1, from: '10.9.9.9:7000' }] }, 2e6);
+    expect(d.takeViewChange()).toEqual([0, ids[0]]);
+  });
+
   it('answers a 300-member table with several syncs, each within the MTU, all marked as replies', () => {
     const d = driver(1000);
     const from = d.admit('10.9.9.9:7000') as number;
