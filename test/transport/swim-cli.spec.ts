@@ -3,7 +3,9 @@
  * started with `desim node --join` and only one member's address; `desim kv members` lists the table
  * as text and as JSON; a node killed with SIGKILL is declared dead by every other within the detection
  * bound of the configuration (plus slack for a busy machine: no tighter timing is asserted); restarted,
- * it rejoins with a higher incarnation. Bad SWIM flags exit with code 2 and no stack trace.
+ * it rejoins with a higher incarnation. A fourth node that joined by `--join` alone gets every key the
+ * cluster held before it came, by anti-entropy with the members SWIM gave it. Bad SWIM flags exit with
+ * code 2 and no stack trace.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_SWIM_CONFIG } from '../../src/protocols/swim/config.js';
