@@ -6,6 +6,19 @@
  * Ids: the node and its peers get the {@link NodeId}s of their sorted
  * addresses (`buildMembership`), the same at every node started with the
  * same member set, so origin ids (the last-writer-wins tie-break) agree.
+ * Members SWIM learns beyond them take the next ids, in the order this node
+ * learned them (`AddressBook`), so those ids are local to the node.
+ *
+ * Peers: the store gossips with, and runs anti-entropy with, its static
+ * `--peers` plus every member SWIM (`swim-udp.ts`, beside it on the same
+ * socket) holds alive or suspect, the rule `SwimStoreNode` follows in the
+ * simulator: after each SWIM input that changed the member table the store's
+ * peers are set again (`GossipNode.setPeers`; the tombstone rule then counts
+ * the new peers). A static peer stays a peer whatever SWIM says of it (as
+ * before SWIM); a member that joined by `--join` becomes a peer once SWIM
+ * admits it and stops being one when SWIM declares it dead or left. Gossip
+ * from an address that is not a peer now is counted in
+ * `swim_gossip_from_non_peer` and dropped.
  *
  * Time: the node's `now` (its timers) is a monotonic clock starting at 0
  * when the host starts. Its write timestamps come from its hybrid logical
@@ -47,7 +60,7 @@ import { resolveConfig, type PresetName } from '../protocols/gossip/presets.js';
 import { GossipNode, type GossipNodeSnapshot } from '../protocols/gossip/node.js';
 import type { Entry } from '../protocols/gossip/store.js';
 import { decode, encode, WireError, type GossipMessage, type KvCall, type KvReply } from '../protocols/gossip/wire.js';
-import type { Action, ProtocolNode } from '../protocols/sans-io.js';
+import type { Action, NodeId, ProtocolNode } from '../protocols/sans-io.js';
 import type { SwimConfig } from '../protocols/swim/config.js';
 import { AddressError, buildMembership, formatAddress, type Membership, type UdpAddress } from './address.js';
 import type { Keyring } from './envelope.js';
@@ -198,8 +211,10 @@ export interface RunningGossipNode {
   readonly node: GossipNode;
   /** The SWIM member running beside the store. */
   readonly swim: SwimDriver;
+  /** Node ids to addresses: the static members, then those SWIM learned (the ids of the store's peers). */
+  readonly book: AddressBook;
   readonly host: UdpHost<NodeMessage, KvCall, KvReply>;
-  /** The gossip member set (the store's peers). */
+  /** The static member set: this node and its `--peers` (the store also gossips with the members SWIM holds live; see the module comment). */
   readonly membership: Membership;
   /** The bound address. */
   readonly address: UdpAddress;
@@ -321,13 +336,27 @@ export async function startGossipNode(opts: GossipUdpOptions): Promise<RunningGo
     throw err;
   }
   const tracker = new AckTracker(node.store);
-  const peerCount = membership.peers.filter((p) => p !== membership.self).length;
+  // The store's peers: the static --peers, then the members SWIM holds alive or suspect (see syncPeers).
+  const staticPeers = new Set(membership.peers);
+  let gossipPeers: ReadonlySet<NodeId> = staticPeers;
+  let gossipFromNonPeer = 0;
+  /** Makes the store's peers follow SWIM's view after a SWIM input: static peers, then SWIM's other live members. */
+  const syncPeers = (): void => {
+    const view = swim.takeViewChange();
+    if (view === undefined) return;
+    const next = [...membership.peers];
+    for (const m of view) if (m !== membership.self && !staticPeers.has(m)) next.push(m);
+    if (next.length === gossipPeers.size && next.every((p) => gossipPeers.has(p))) return;
+    node.setPeers(next);
+    gossipPeers = new Set(next);
+  };
   const gate: WriteGate = {
     refuse: () => durable?.failure,
     settle: (call, reply) => {
       const local = lastLocal;
       lastLocal = undefined;
       const replicas = call.ack?.replicas ?? 1;
+      const peerCount = gossipPeers.size;
       if (replicas > peerCount + 1) {
         return Promise.reject(
           new Error(`ack replicated:${replicas} asks for more nodes than the cluster has (${peerCount + 1}); the write was taken by this node`),
@@ -346,17 +375,25 @@ export async function startGossipNode(opts: GossipUdpOptions): Promise<RunningGo
         }
       })();
     },
-    stats: () => ({ ...durable?.stats(), acks_pending: tracker.pending, ...swim.stats(), swim_gossip_from_non_peer: gossipFromNonPeer }),
+    stats: () => ({
+      ...durable?.stats(),
+      acks_pending: tracker.pending,
+      ...swim.stats(),
+      store_peers: gossipPeers.size,
+      swim_gossip_from_non_peer: gossipFromNonPeer,
+    }),
   };
-  // The store gossips with its static peers only; SWIM's other members are not (yet) its peers.
-  const gossipPeers = new Set(membership.peers);
-  let gossipFromNonPeer = 0;
   const watched: ProtocolNode<NodeMessage, KvCall, KvReply> = {
     start: (now) => {
       node.start(now);
       swim.start(now);
+      syncPeers();
     },
-    handleTimer: (t, now) => (t.startsWith(SWIM_TIMER_PREFIX) ? swim.handleTimer(t, now) : node.handleTimer(t, now)),
+    handleTimer: (t, now) => {
+      if (!t.startsWith(SWIM_TIMER_PREFIX)) return node.handleTimer(t, now);
+      swim.handleTimer(t, now);
+      syncPeers();
+    },
     handleCall: (c, now) => node.handleCall(c, now),
     pollActions: (): readonly Action<NodeMessage>[] => {
       const g = node.pollActions();
@@ -364,7 +401,10 @@ export async function startGossipNode(opts: GossipUdpOptions): Promise<RunningGo
       return s.length === 0 ? g : g.length === 0 ? s : [...g, ...s];
     },
     handleMessage: (from, msg, now) => {
-      if (msg.type === 'swim') return swim.handleMessage(from, msg.msg, now);
+      if (msg.type === 'swim') {
+        swim.handleMessage(from, msg.msg, now);
+        return syncPeers();
+      }
       if (isSwimPacket(msg)) return; // a members request or reply from a peer: not a peer message
       if (!gossipPeers.has(from)) {
         gossipFromNonPeer++;
@@ -374,7 +414,7 @@ export async function startGossipNode(opts: GossipUdpOptions): Promise<RunningGo
       node.handleMessage(from, msg, now);
     },
   };
-  const gossipService = gossipClientService(node, membership, gate);
+  const gossipService = gossipClientService(node, book, gate);
   const client: ClientService<NodeMessage> = {
     requestId: (m) => (m.type === 'members-request' ? m.id : isSwimPacket(m) ? undefined : gossipService.requestId(m)),
     answer: (m, nowNs, hostStats) => {
@@ -419,6 +459,7 @@ export async function startGossipNode(opts: GossipUdpOptions): Promise<RunningGo
   return {
     node,
     swim,
+    book,
     host,
     membership,
     address,

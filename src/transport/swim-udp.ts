@@ -33,6 +33,10 @@
  * gossip peers), one per period until one answers with its table (the sans-I/O node's own join).
  * A table larger than one datagram is sent as several `sync` datagrams; only the first asks for the
  * receiver's table back.
+ *
+ * The store's view. Every change of the member table (the node's `member` trace) marks the view
+ * changed; {@link SwimDriver.takeViewChange} hands the new view (the members held alive or suspect,
+ * by the book's ids, which are the store's) to the owner once, as `SwimStoreNode` does in the simulator.
  */
 import type { Action, NodeId, Rng, Time } from '../protocols/sans-io.js';
 import { DEFAULT_SWIM_CONFIG, suspicionTimeoutNs, type SwimConfig } from '../protocols/swim/config.js';
@@ -167,6 +171,7 @@ export class SwimDriver {
   private out: Action<SwimPacket>[] = [];
   private pingReqWindowStart = -Infinity;
   private pingReqsInWindow = 0;
+  private viewChanged = false;
 
   constructor(opts: SwimDriverOptions) {
     this.config = { ...DEFAULT_SWIM_CONFIG, ...opts.config };
@@ -221,6 +226,16 @@ export class SwimDriver {
   handleTimer(timer: string, now: Time): void {
     this.node.handleTimer(timer.slice(SWIM_TIMER_PREFIX.length), now);
     this.collect();
+  }
+
+  /**
+   * SWIM's view (members held alive or suspect, this node included, ascending ids) if the member table
+   * changed since the last call, else undefined. The ids are the book's, so the store's.
+   */
+  takeViewChange(): NodeId[] | undefined {
+    if (!this.viewChanged) return undefined;
+    this.viewChanged = false;
+    return this.node.view();
   }
 
   /** Actions queued since the last poll, translated for the host. */
@@ -322,6 +337,7 @@ export class SwimDriver {
           this.out.push({ type: 'cancel-timer', timer: SWIM_TIMER_PREFIX + a.timer });
           break;
         case 'trace': {
+          if (a.name === 'member') this.viewChanged = true;
           const member = a.data['member'];
           const data = typeof member === 'number' ? { ...a.data, member: this.book.keyOf(member) ?? member } : a.data;
           this.out.push({ type: 'trace', name: a.name, data });

@@ -3,7 +3,9 @@
  * started with `desim node --join` and only one member's address; `desim kv members` lists the table
  * as text and as JSON; a node killed with SIGKILL is declared dead by every other within the detection
  * bound of the configuration (plus slack for a busy machine: no tighter timing is asserted); restarted,
- * it rejoins with a higher incarnation. Bad SWIM flags exit with code 2 and no stack trace.
+ * it rejoins with a higher incarnation. A fourth node that joined by `--join` alone gets every key the
+ * cluster held before it came, by anti-entropy with the members SWIM gave it. Bad SWIM flags exit with
+ * code 2 and no stack trace.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_SWIM_CONFIG } from '../../src/protocols/swim/config.js';
@@ -128,10 +130,54 @@ describe('SWIM on loopback through the CLI', () => {
     await stop(d);
   });
 
-  // The second half of the loopback acceptance needs the store to gossip with the members SWIM holds
-  // alive (the sans-I/O composition is built separately, then wired into the UDP node). Until then a
-  // node that joins by --join has no store peers and receives no keys.
-  it.todo('the fourth node receives every key through anti-entropy (needs the store to gossip to SWIM members)');
+  it('a fourth node that joined by --join alone receives every key through anti-entropy', async () => {
+    // A cluster of its own, so this test does not depend on the one above.
+    const b2 = await freeConsecutivePorts(4);
+    const at = (i: number): string => `127.0.0.1:${b2 + i}`;
+    const c2 = run(['cluster', '--nodes', '3', '--base-port', String(b2), '--probe-interval', String(PERIOD_MS)]);
+    let e: Proc | undefined;
+    try {
+      await eventually('three nodes listening', () => {
+        if (c2.child.exitCode !== null) throw new Error(`cluster exited: ${c2.stderr.join('\n')}`);
+        return c2.stdout.filter((l) => l.includes('"event":"listening"')).length === 3 ? true : undefined;
+      });
+      const ks = [0, 1, 2].map((i) => {
+        const k = new KvClient({ node: { host: '127.0.0.1', port: b2 + i }, timeoutMs: 300, retries: 5 });
+        clients.push(k);
+        return k;
+      });
+      const keys = Array.from({ length: 12 }, (_, i) => `key-${i}`);
+      for (const [i, key] of keys.entries()) await (ks[i % 3] as KvClient).put(key, `value-${i}`);
+      // Every key at every member first, so the newcomer can only learn them by anti-entropy (rumors are over).
+      for (const [i, k] of ks.entries()) {
+        await eventually(`node ${'ABC'[i]} holds every key`, async () => {
+          for (const key of keys) if ((await k.get(key)) === undefined) return undefined;
+          return true;
+        });
+      }
+      e = run(['node', '--id', 'E', '--listen', at(3), '--join', at(0), '--probe-interval', String(PERIOD_MS), '--seed', 'swim-cli-E']);
+      const ready = await waitListening(e);
+      expect(ready['peers']).toEqual([]); // no static peer: only SWIM can give it any
+      const k4 = new KvClient({ node: { host: '127.0.0.1', port: b2 + 3 }, timeoutMs: 300, retries: 5 });
+      clients.push(k4);
+      await eventually('the fourth node holds every key', async () => {
+        for (const key of keys) if ((await k4.get(key)) === undefined) return undefined;
+        return true;
+      });
+      for (const [i, key] of keys.entries()) {
+        const r = await runToEnd(['kv', 'get', '--node', at(3), key]);
+        expect({ key, code: r.code, value: r.stdout.trim() }).toEqual({ key, code: 0, value: `value-${i}` });
+      }
+      // The member it joined through admitted it by SWIM before it heard from it, so took its gossip as a peer's.
+      const aStats = await (ks[0] as KvClient).stats();
+      expect(aStats['swim_gossip_from_non_peer']).toBe(0);
+      await stop(e);
+      e = undefined;
+    } finally {
+      if (e !== undefined) await stop(e, 'SIGKILL');
+      await stop(c2);
+    }
+  });
 
   it('refuses bad SWIM flags with exit code 2, the flag and its range, and no stack trace', async () => {
     const node = ['node', '--id', 'X', '--listen', '127.0.0.1:1'];

@@ -37,6 +37,11 @@ function view(r: RunningGossipNode): string {
     .join(' ');
 }
 
+/** The store's peers of a node, by address, sorted. */
+function storePeers(r: RunningGossipNode): string[] {
+  return r.node.currentPeers.map((id) => r.book.keyOf(id) ?? `?${id}`).sort();
+}
+
 describe('SWIM on UDP, in process', () => {
   it('a node that knows one member joins, and every member lists all four alive', async () => {
     const ports = await freeUdpPorts(4);
@@ -50,6 +55,16 @@ describe('SWIM on UDP, in process', () => {
       .map((p) => `127.0.0.1:${p}=alive`)
       .join(' ');
     for (const r of [a, b, c, d] as RunningGossipNode[]) await eventually(`${r.swim.node.id}'s view`, () => (view(r) === want ? true : undefined));
+    // The store's peers follow SWIM's view: D, with no --peers, gossips with A, B and C, and they with D.
+    for (const r of [a, b, c, d] as RunningGossipNode[]) {
+      const self = formatAddress(r.address);
+      const others = want
+        .split(' ')
+        .map((x) => x.slice(0, x.indexOf('=')))
+        .filter((x) => x !== self)
+        .sort();
+      await eventually(`${self}'s store peers`, () => (storePeers(r).join(' ') === others.join(' ') ? true : undefined));
+    }
     const s = d.swim.stats();
     expect(s['swim_members_alive']).toBe(4);
     expect(s['swim_members_refused']).toBe(0);
@@ -69,8 +84,10 @@ describe('SWIM on UDP, in process', () => {
     });
     const bKey = formatAddress(local(ports[1] as number));
     await eventually('B joined', () => (a.swim.members().some((m) => m.address === bKey && m.state === 'alive') ? true : undefined));
+    await eventually('B is a store peer of A', () => (storePeers(a).includes(bKey) ? true : undefined));
     await b.stop();
     await eventually('B left', () => (a.swim.members().some((m) => m.address === bKey && m.state === 'left') ? true : undefined));
+    expect(storePeers(a)).toEqual([]); // a member that left is no longer gossiped with
   });
 
   it('at the cap of its address book a node refuses a newcomer and counts it', async () => {
@@ -130,6 +147,19 @@ describe('SwimDriver', () => {
     // 2n periods of probing plus the suspicion timeout (suspicionMult * max(1, log10 n) periods): n = 4, T = 100 ms.
     expect(detectionBoundNs(d.config, 4)).toBe((8 + 4) * 100e6);
     expect(detectionBoundNs({ ...DEFAULT_SWIM_CONFIG, suspicion: false }, 4)).toBe(8e9);
+  });
+
+  it('hands the view over once per change of the member table: the members alive or suspect, by the book ids', () => {
+    const d = driver(10);
+    d.takeViewChange(); // its start (itself alive) was a change
+    expect(d.takeViewChange()).toBeUndefined();
+    const from = d.admit('10.9.9.9:7000') as number;
+    d.handleMessage(from, { type: 'ping', seq: 1, updates: rows(2) }, 1e6);
+    const ids = ['10.0.0.0:7000', '10.0.0.1:7000'].map((k) => d.admit(k) as number);
+    expect(d.takeViewChange()).toEqual([0, ...ids].sort((a, b) => a - b));
+    expect(d.takeViewChange()).toBeUndefined(); // nothing changed since
+    d.handleMessage(from, { type: 'ping', seq: 2, updates: [{ kind: 'dead', node: '10.0.0.1:7000', incarnation: 1, from: '10.9.9.9:7000' }] }, 2e6);
+    expect(d.takeViewChange()).toEqual([0, ids[0]]);
   });
 
   it('answers a 300-member table with several syncs, each within the MTU, all marked as replies', () => {
