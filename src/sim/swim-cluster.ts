@@ -20,6 +20,25 @@ import type { SwimMessage } from '../protocols/swim/wire.js';
 import { SimHost } from './host.js';
 import { SwimMetrics } from './swim-metrics.js';
 
+/**
+ * The members a cluster of `n` nodes starts with (default: every node), also as one byte per node, and the
+ * seeds a joining node contacts (default: those members). Throws a RangeError naming `who` for an
+ * initial member that is not a node of the network.
+ */
+export function initialMembers(
+  who: string,
+  n: number,
+  options: { readonly initial?: readonly NodeId[]; readonly seeds?: readonly NodeId[] },
+): { initial: readonly NodeId[]; initialSet: Uint8Array; seeds: readonly NodeId[] } {
+  const initial = options.initial ?? Array.from({ length: n }, (_, i) => i);
+  const initialSet = new Uint8Array(n);
+  for (const id of initial) {
+    if (!Number.isInteger(id) || id < 0 || id >= n) throw new RangeError(`${who}: initial member ${id} is not a node of the network`);
+    initialSet[id] = 1;
+  }
+  return { initial, initialSet, seeds: options.seeds ?? initial };
+}
+
 /** Options of a {@link SwimCluster}. */
 export interface SwimClusterOptions {
   readonly config: SwimConfig;
@@ -46,13 +65,9 @@ export class SwimCluster {
     readonly options: SwimClusterOptions,
   ) {
     const n = net.nodeCount;
-    const initial = options.initial ?? Array.from({ length: n }, (_, i) => i);
-    this.initialSet = new Uint8Array(n);
-    for (const id of initial) {
-      if (!Number.isInteger(id) || id < 0 || id >= n) throw new RangeError(`SwimCluster: initial member ${id} is not a node of the network`);
-      this.initialSet[id] = 1;
-    }
-    this.seeds = options.seeds ?? initial;
+    const { initial, initialSet, seeds } = initialMembers('SwimCluster', n, options);
+    this.initialSet = initialSet;
+    this.seeds = seeds;
     this.fresh = new Uint8Array(n);
     this.metrics = new SwimMetrics(n);
     this.sent = new Float64Array(n);

@@ -20,6 +20,7 @@ import type { SwimConfig } from '../protocols/swim/config.js';
 import { isSwimMessage, SwimStoreNode, type SwimStoreCall, type SwimStoreMessage, type SwimStoreReply } from '../protocols/swim-store/node.js';
 import { GossipMetrics, type GossipMetricsOptions } from './gossip-metrics.js';
 import { SimHost } from './host.js';
+import { initialMembers } from './swim-cluster.js';
 import { SwimMetrics } from './swim-metrics.js';
 
 /** Options of a {@link SwimStoreCluster}. */
@@ -60,13 +61,9 @@ export class SwimStoreCluster {
     readonly options: SwimStoreClusterOptions,
   ) {
     const n = net.nodeCount;
-    const initial = options.initial ?? Array.from({ length: n }, (_, i) => i);
-    this.initialSet = new Uint8Array(n);
-    for (const id of initial) {
-      if (!Number.isInteger(id) || id < 0 || id >= n) throw new RangeError(`SwimStoreCluster: initial member ${id} is not a node of the network`);
-      this.initialSet[id] = 1;
-    }
-    this.seeds = options.seeds ?? initial;
+    const { initial, initialSet, seeds } = initialMembers('SwimStoreCluster', n, options);
+    this.initialSet = initialSet;
+    this.seeds = seeds;
     this.fresh = new Uint8Array(n);
     this.membership = new SwimMetrics(n);
     this.metrics = new GossipMetrics(n, options.metrics ?? {});
