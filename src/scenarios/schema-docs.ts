@@ -250,6 +250,9 @@ export const FIELD_DOCS: Readonly<Record<string, FieldDoc>> = {
     unit: 's',
   },
   'protocol.swim.phase': { text: 'aligned: every member starts its periods at multiples of T; random: each its own offset' },
+  'protocol.swim.piggyback_on_store': {
+    text: "With protocol.gossip: SWIM's updates also ride on the store's gossip (default true); refused without protocol.gossip",
+  },
   'protocol.swim.initial': { text: 'The group at time 0: all nodes, or the first N (the rest may join later)', unit: 'nodes' },
   'protocol.swim.seeds': { text: 'Nodes a joining or restarted member syncs with, in turn (default: the initial members)' },
   'protocol.swim.churn': { text: 'Random joins and failures (Poisson processes) over [from_s, to_s)' },

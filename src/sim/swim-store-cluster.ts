@@ -12,12 +12,25 @@
  * through the seeds. The store's metrics count a node as live exactly while
  * SWIM's ground truth does (a member, and up): a dormant or departed node's
  * store is not expected to converge.
+ *
+ * Counting: a store message that carries SWIM's updates (`piggyback`) is one
+ * of the store's messages, of its own size; the header and updates it adds
+ * are SWIM's bytes (no SWIM message), so {@link swimTotals} is what
+ * membership costs whichever messages carry it.
  */
 import type { Simulator } from '../kernel/simulator.js';
 import type { Network, NodeId } from '../net/network.js';
 import type { GossipConfig } from '../protocols/gossip/config.js';
 import type { SwimConfig } from '../protocols/swim/config.js';
-import { isSwimMessage, SwimStoreNode, type SwimStoreCall, type SwimStoreMessage, type SwimStoreReply } from '../protocols/swim-store/node.js';
+import {
+  isPiggybackMessage,
+  isSwimMessage,
+  piggybackBytes,
+  SwimStoreNode,
+  type SwimStoreCall,
+  type SwimStoreMessage,
+  type SwimStoreReply,
+} from '../protocols/swim-store/node.js';
 import { GossipMetrics, type GossipMetricsOptions } from './gossip-metrics.js';
 import { SimHost } from './host.js';
 import { initialMembers } from './swim-cluster.js';
@@ -35,6 +48,8 @@ export interface SwimStoreClusterOptions {
   readonly clockOffsetNs?: (id: NodeId) => number;
   readonly clockDriftPpm?: (id: NodeId) => number;
   readonly metrics?: GossipMetricsOptions;
+  /** SWIM's updates ride on the store's gossip too (see `SwimStoreNode`). Default true. */
+  readonly piggybackOnStore?: boolean;
 }
 
 /** SWIM-backed store replicas on the nodes of a simulated network. */
@@ -47,7 +62,7 @@ export class SwimStoreCluster {
   /** Messages and bytes each network node sent (all its lives; both protocols). */
   readonly sent: Float64Array;
   readonly bytesSent: Float64Array;
-  private readonly swimSent = { messages: 0, bytes: 0 };
+  private readonly swimSent = { messages: 0, bytes: 0, carried: 0 };
   private readonly storeSent = { messages: 0, bytes: 0, rumor: 0 };
   private readonly initialSet: Uint8Array;
   private readonly seeds: readonly NodeId[];
@@ -89,6 +104,7 @@ export class SwimStoreCluster {
           clockDriftPpm: drift === undefined ? 0 : drift(id),
           observer: this.metrics,
         },
+        ...(options.piggybackOnStore !== undefined ? { piggybackOnStore: options.piggybackOnStore } : {}),
       });
     };
     this.host = new SimHost<SwimStoreMessage, SwimStoreCall, SwimStoreReply>(sim, net, factory, undefined, {
@@ -98,6 +114,14 @@ export class SwimStoreCluster {
         if (isSwimMessage(msg)) {
           swimSent.messages++;
           swimSent.bytes += sizeBytes;
+        } else if (isPiggybackMessage(msg)) {
+          // A store message carrying SWIM's updates: the store's message and bytes, SWIM's bytes for the updates it adds.
+          const swimBytes = piggybackBytes(0, msg.updates.length);
+          swimSent.bytes += swimBytes;
+          swimSent.carried += msg.updates.length;
+          storeSent.messages++;
+          storeSent.bytes += sizeBytes - swimBytes;
+          if (msg.store.type === 'rumor') storeSent.rumor++;
         } else {
           storeSent.messages++;
           storeSent.bytes += sizeBytes;
@@ -198,8 +222,11 @@ export class SwimStoreCluster {
     return live.every((id) => this.node(id).view().join(',') === want);
   }
 
-  /** SWIM's messages and bytes sent by every node so far (all lives). */
-  swimTotals(): { messages: number; bytes: number } {
+  /**
+   * SWIM's messages and bytes sent by every node so far (all lives): its own messages, plus the bytes its
+   * updates added to the store's messages that carried them (`carried`: how many updates rode so).
+   */
+  swimTotals(): { messages: number; bytes: number; carried: number } {
     return { ...this.swimSent };
   }
 

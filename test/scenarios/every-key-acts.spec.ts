@@ -673,6 +673,21 @@ const BASES: Base[] = [
       ],
     },
   },
+  // swim beside gossip: `piggyback_on_store` acts only there (refused in the plain swim base). The store's
+  // anti-entropy runs twice per SWIM period, so its messages carry SWIM's updates of the join and the leave.
+  {
+    family: 'swim',
+    label: 'swim-store',
+    raw: {
+      ...common('keys-swim-store', 20),
+      network: { nodes: NODES, link: { latency_ms: 5, jitter_ms: 20, loss: 0.1 } },
+      protocol: { gossip: { anti_entropy: { interval_s: 0.5 } }, swim: { piggyback_on_store: true } },
+      workload: [
+        { at_s: 1, node: 'E', op: 'join' },
+        { at_s: 2, node: 'B', op: 'leave' },
+      ],
+    },
+  },
 ];
 
 // ---------------------------------------------------------------- the schema's keys

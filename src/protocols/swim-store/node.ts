@@ -38,9 +38,26 @@
  * refutes its death with a higher incarnation (SWIM's own state is not saved:
  * the group tells it where it stands).
  *
- * SWIM's updates ride only on SWIM's own messages; piggybacking them on the
- * store's gossip as well (issue 17's option) would need a field in the
- * store's wire format and is not done.
+ * Piggybacking on the store's gossip (`piggybackOnStore`, default on). SWIM
+ * spreads its updates on its own messages (Das et al. 2002, section 4.1); a
+ * store that gossips more often than SWIM probes has more messages to carry
+ * them, as memberlist lets its user's broadcasts and its own share every
+ * packet. When SWIM has updates waiting, a peer-to-peer message of the store
+ * (`rumor`, `feedback`, `learned`, `digest`, `summary`, `delta`, `request`;
+ * never a `client-reply` or `client-request`) leaves wrapped in a
+ * {@link PiggybackMessage} with up to `maxPiggyback` of them, taken by
+ * {@link SwimNode.takeUpdates}: fewest sends first, each counted against the
+ * same retransmit limit lambda * ceil(log10(n + 1)) as on SWIM's own messages,
+ * so an update is sent that many times in all, whichever messages carry it.
+ * Only as many ride as keep the whole message within the store's `mtuBytes`
+ * (a full page of the store goes unwrapped). The receiver hands the updates
+ * to SWIM first ({@link SwimNode.receiveUpdates}: applied and spread as if
+ * they came on a ping), then the store message to the store. A node unwraps
+ * a `piggyback` whether or not it sends them itself. Size on the wire: the
+ * store message's own size, plus {@link PIGGYBACK_HEADER_BYTES} (a type
+ * code, a reserved byte and a u16 count of updates), plus
+ * {@link UPDATE_BYTES} per update (as in SWIM's messages); the store message
+ * comes last, so its own encoding runs to the end of the datagram.
  */
 import type { GossipObserver, GossipNodeSnapshot } from '../gossip/node.js';
 import { GossipNode } from '../gossip/node.js';
@@ -49,10 +66,17 @@ import type { GossipMessage, KvCall, KvReply } from '../gossip/wire.js';
 import type { Action, NodeId, ProtocolNode, Rng, Time } from '../sans-io.js';
 import type { SwimConfig } from '../swim/config.js';
 import { SwimNode, type MemberInfo, type SwimCall, type SwimNodeOptions, type SwimReply } from '../swim/node.js';
-import type { SwimMessage } from '../swim/wire.js';
+import { UPDATE_BYTES, type SwimMessage, type Update } from '../swim/wire.js';
 
-/** A message of the SWIM-backed store: one of SWIM's or one of the store's. */
-export type SwimStoreMessage = SwimMessage | GossipMessage;
+/** A store message carrying SWIM's updates (see the module comment). */
+export interface PiggybackMessage {
+  readonly type: 'piggyback';
+  readonly store: GossipMessage;
+  readonly updates: readonly Update[];
+}
+
+/** A message of the SWIM-backed store: one of SWIM's, one of the store's, or a store message carrying SWIM's updates. */
+export type SwimStoreMessage = SwimMessage | GossipMessage | PiggybackMessage;
 /** A client call: the store's (`put`, `get`, `delete`, `stats`) or SWIM's (`join`, `leave`, `members`). */
 export type SwimStoreCall = KvCall | SwimCall;
 /** The reply to a {@link SwimStoreCall}. */
@@ -60,6 +84,20 @@ export type SwimStoreReply = KvReply | SwimReply;
 
 const SWIM_TYPES: ReadonlySet<string> = new Set(['ping', 'ping-req', 'ack', 'nack', 'sync']);
 const SWIM_OPS: ReadonlySet<string> = new Set(['join', 'leave', 'members']);
+/** The store's peer-to-peer messages: the ones SWIM's updates may ride on (not a client's request or its reply). */
+const CARRIER_TYPES: ReadonlySet<string> = new Set(['rumor', 'feedback', 'learned', 'digest', 'summary', 'delta', 'request']);
+/** Bytes a {@link PiggybackMessage} adds besides its updates: a type code, a reserved byte, a u16 count of updates. */
+export const PIGGYBACK_HEADER_BYTES = 4;
+
+/** The size on the wire of `store` (of `storeBytes`) carrying `updates` updates. */
+export function piggybackBytes(storeBytes: number, updates: number): number {
+  return storeBytes + PIGGYBACK_HEADER_BYTES + UPDATE_BYTES * updates;
+}
+
+/** True when `msg` is a store message carrying SWIM's updates. */
+export function isPiggybackMessage(msg: unknown): msg is PiggybackMessage {
+  return (msg as { type?: unknown } | null)?.type === 'piggyback';
+}
 /** The prefix of SWIM's timer names. */
 export const SWIM_TIMER_PREFIX = 'swim.';
 const STORE_TIMERS = ['gossip', 'ae', 'gc'] as const;
@@ -96,6 +134,8 @@ export interface SwimStoreNodeOptions {
   };
   /** State to start from (a restart from disk). */
   readonly snapshot?: SwimStoreSnapshot;
+  /** Piggyback SWIM's waiting updates on the store's gossip (see the module comment). Default true. */
+  readonly piggybackOnStore?: boolean;
 }
 
 /** The gossip store on SWIM's view: see the module comment. */
@@ -108,13 +148,15 @@ export class SwimStoreNode implements ProtocolNode<SwimStoreMessage, SwimStoreCa
   private out: Action<SwimStoreMessage>[] = [];
   private readonly traceMembers: boolean;
   private left = false;
-  /** SWIM messages dropped because handling them threw (malformed). */
+  /** SWIM messages dropped because handling them threw (malformed), and piggybacked updates likewise. */
   private swimDropped = 0;
+  private readonly piggybackOnStore: boolean;
 
   constructor(options: SwimStoreNodeOptions) {
     const { id, swim: s, store: g, snapshot } = options;
     this.id = id;
     this.traceMembers = s.trace !== false;
+    this.piggybackOnStore = options.piggybackOnStore !== false;
     const seeds = [...(s.seeds ?? [])];
     for (const m of snapshot?.members ?? []) if (m !== id && !seeds.includes(m)) seeds.push(m);
     // SWIM always traces: its `member` trace is how this node learns that the view changed.
@@ -157,6 +199,22 @@ export class SwimStoreNode implements ProtocolNode<SwimStoreMessage, SwimStoreCa
         this.swimDropped++;
       }
       this.fromSwim();
+    } else if (isPiggybackMessage(msg)) {
+      const store = msg.store as unknown;
+      if (!Array.isArray(msg.updates) || isSwimMessage(store) || isPiggybackMessage(store) || typeof store !== 'object' || store === null) {
+        this.swimDropped++;
+        return;
+      }
+      // SWIM's updates first, as on SWIM's own messages: a joiner's `alive` makes it a peer before its gossip is handled.
+      try {
+        this.swim.receiveUpdates(from, msg.updates, now);
+      } catch {
+        this.swimDropped++;
+      }
+      this.fromSwim();
+      if (this.left) return;
+      this.store.handleMessage(from, msg.store, now);
+      this.fromStore();
     } else {
       this.store.handleMessage(from, msg, now);
       this.fromStore();
@@ -228,6 +286,8 @@ export class SwimStoreNode implements ProtocolNode<SwimStoreMessage, SwimStoreCa
       swim_messages_sent: c.sent,
       swim_bytes_sent: c.bytesSent,
       swim_messages_received: c.received,
+      swim_updates_on_store_sent: c.updatesCarriedOut,
+      swim_updates_on_store_received: c.updatesCarriedIn,
       swim_dropped: this.swimDropped,
     };
   }
@@ -263,8 +323,21 @@ export class SwimStoreNode implements ProtocolNode<SwimStoreMessage, SwimStoreCa
     if (changed) this.updatePeers();
   }
 
+  /** Moves the store's actions to the queue, its peer-to-peer messages carrying SWIM's waiting updates when there are any. */
   private fromStore(): void {
-    for (const a of this.store.pollActions()) this.out.push(a);
+    for (const a of this.store.pollActions()) {
+      if (a.type === 'send' && this.piggybackOnStore && this.swim.pendingBroadcasts > 0 && CARRIER_TYPES.has(a.msg.type)) {
+        // Only as many as keep the message within the store's MTU.
+        const room = Math.floor((this.store.config.mtuBytes - a.sizeBytes - PIGGYBACK_HEADER_BYTES) / UPDATE_BYTES);
+        const updates = room > 0 ? this.swim.takeUpdates(room) : [];
+        if (updates.length > 0) {
+          const msg: PiggybackMessage = { type: 'piggyback', store: a.msg, updates };
+          this.out.push({ type: 'send', to: a.to, msg, sizeBytes: piggybackBytes(a.sizeBytes, updates.length) });
+          continue;
+        }
+      }
+      this.out.push(a);
+    }
   }
 
   /** The store's peers := SWIM's view (when it differs). */

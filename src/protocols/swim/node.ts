@@ -32,6 +32,11 @@
  * message, and dropped after lambda * ceil(log10(n + 1)) sends (memberlist's
  * retransmit limit). When a member probes a suspect it puts the suspicion
  * first, so the suspect learns it and can refute (Lifeguard's "buddy system").
+ * Another protocol's messages may carry updates too, as memberlist's user
+ * broadcasts share its packets: {@link SwimNode.takeUpdates} hands some out
+ * from the same queue, by the same order and cap, each counted as one of the
+ * lambda * ceil(log10(n + 1)) sends, and {@link SwimNode.receiveUpdates}
+ * applies the ones such a message brought (see `swim-store`).
  *
  * Joining: a member with no table sends a `sync` (its own `alive`) to a seed,
  * which merges it, spreads the joiner's `alive` and answers with its whole
@@ -141,6 +146,14 @@ export interface SwimCounters {
   sent: number;
   bytesSent: number;
   received: number;
+  /** Messages of another protocol that carried this member's updates ({@link SwimNode.takeUpdates} calls that gave some). */
+  carriersOut: number;
+  /** Updates handed to other protocols' messages: each one counts against the retransmit limit as a send does. */
+  updatesCarriedOut: number;
+  /** Messages of another protocol whose updates this member received ({@link SwimNode.receiveUpdates}). */
+  carriersIn: number;
+  /** Updates received on other protocols' messages. */
+  updatesCarriedIn: number;
 }
 
 interface Probe {
@@ -219,7 +232,7 @@ export class SwimNode implements ProtocolNode<SwimMessage, SwimCall, SwimReply> 
   private started = false;
   private readonly traceOn: boolean;
   /** Messages this member sent and received. */
-  readonly counters: SwimCounters = { sent: 0, bytesSent: 0, received: 0 };
+  readonly counters: SwimCounters = { sent: 0, bytesSent: 0, received: 0, carriersOut: 0, updatesCarriedOut: 0, carriersIn: 0, updatesCarriedIn: 0 };
 
   constructor(
     readonly id: NodeId,
@@ -388,6 +401,38 @@ export class SwimNode implements ProtocolNode<SwimMessage, SwimCall, SwimReply> 
 
   pollActions(): readonly Action<SwimMessage>[] {
     return this.out.drain();
+  }
+
+  // ---- piggybacking on another protocol's messages (section 4.1; issue 17) ----
+
+  /**
+   * Takes updates from the broadcast queue for a message this member does not send itself (a store's
+   * gossip that travels to `to` anyway): up to `max` of them (at most `maxPiggyback`, the cap of SWIM's
+   * own messages), chosen as for SWIM's own messages (fewest sends first) and each counted as one
+   * send against the same retransmit limit lambda * ceil(log10(n + 1)). Empty while dormant, after a
+   * leave, or when nothing waits.
+   */
+  takeUpdates(max: number = this.config.maxPiggyback): Update[] {
+    if (this.dormant || this.left || !this.started || this.broadcasts.length === 0) return [];
+    const updates = this.piggyback(Math.min(max, this.config.maxPiggyback));
+    if (updates.length > 0) {
+      this.counters.carriersOut++;
+      this.counters.updatesCarriedOut += updates.length;
+    }
+    return updates;
+  }
+
+  /**
+   * Updates that arrived from `from` on another protocol's message: applied and spread exactly as if
+   * they had come on a SWIM message (an update that changes the table is queued to be piggybacked in
+   * turn). Ignored while dormant, after a leave, or before start, as SWIM's messages are. `from` is the
+   * relaying member; as on SWIM's own messages, each update is judged by its incarnation, not its relay.
+   */
+  receiveUpdates(from: NodeId, updates: readonly Update[], now: Time): void {
+    if (this.dormant || this.left || !this.started) return;
+    this.counters.carriersIn++;
+    this.counters.updatesCarriedIn += updates.length;
+    for (const u of updates) this.apply(u, now, 'gossip', true);
   }
 
   // ---- queries ------------------------------------------------------------
@@ -650,16 +695,16 @@ export class SwimNode implements ProtocolNode<SwimMessage, SwimCall, SwimReply> 
     q.push({ update: u, transmits: 0 });
   }
 
-  /** Up to `maxPiggyback` queued updates for a message to `to`: fewest sends first, newest first among equals. */
-  private piggyback(): Update[] {
+  /** Up to `max` (default `maxPiggyback`) queued updates for one message: fewest sends first, newest first among equals. */
+  private piggyback(max: number = this.config.maxPiggyback): Update[] {
     const q = this.broadcasts;
-    if (q.length === 0) return [];
+    if (q.length === 0 || max <= 0) return [];
     const limit = retransmitLimit(this.config.retransmitMult, this.liveCount);
     const order = q.map((b, j) => j).sort((a, b) => (q[a] as Broadcast).transmits - (q[b] as Broadcast).transmits || b - a);
     const picked: Update[] = [];
     let spent = false;
     for (const j of order) {
-      if (picked.length >= this.config.maxPiggyback) break;
+      if (picked.length >= max) break;
       const b = q[j] as Broadcast;
       picked.push(b.update);
       b.transmits++;

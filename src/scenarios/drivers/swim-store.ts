@@ -44,6 +44,7 @@ export function buildMembershipStore(
     clockOffsetNs: store.clockOffsetNs,
     clockDriftPpm: store.clockDriftPpm,
     metrics: store.metrics,
+    piggybackOnStore: swim.piggyback_on_store ?? true,
   });
   clusters.set(world, cluster);
   return cluster;

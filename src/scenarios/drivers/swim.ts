@@ -21,6 +21,7 @@
  *     reconnect_interval_s: 30         # sync with a member held dead this often (with probability dead / alive); 0 = off
  *     push_pull_interval_s: 30         # sync with a random live member this often (scaled above 32 members); 0 = off
  *     phase: random                    # aligned | random
+ *     piggyback_on_store: true         # with protocol.gossip only: updates ride on the store's gossip too
  *     initial: all                     # or N: the first N nodes form the group at time 0
  *     seeds: []                        # whom joiners sync with (default: the initial members)
  *     churn: { from_s: 10, to_s: 60, joins_per_second: 0.1, failures_per_second: 0.1 }   # default none
@@ -84,6 +85,8 @@ const swimSectionShape = z.strictObject({
     .max(MAX_DURATION_S)
     .default(D.pushPullIntervalNs / 1e9),
   phase: z.enum(['aligned', 'random']).default(D.phase),
+  // Optional, not defaulted: it acts only beside protocol.gossip (default true there) and is refused elsewhere.
+  piggyback_on_store: z.boolean().optional(),
   initial: z.union([z.literal('all'), z.int().min(1).max(1_000_000)]).default('all'),
   seeds: z.array(z.string()).default([]),
   churn: z
@@ -371,6 +374,11 @@ export function checkSwim(scenario: ScenarioFor<SwimSettings, SwimWorkload>): Is
   if (s.churn !== undefined && s.churn.to_s < s.churn.from_s)
     issues.push({ path: 'protocol.swim.churn.to_s', message: `expected at least from_s (${s.churn.from_s}), got ${s.churn.to_s}` });
   if (names.size < 2) issues.push({ path: 'network.nodes', message: 'swim needs at least 2 nodes' });
+  if (s.piggyback_on_store !== undefined && scenario.protocol['gossip'] === undefined)
+    issues.push({
+      path: 'protocol.swim.piggyback_on_store',
+      message: 'acts only on the store on SWIM (protocol.gossip beside protocol.swim): remove it, or add protocol.gossip',
+    });
   return issues;
 }
 

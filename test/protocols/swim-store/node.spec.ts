@@ -9,18 +9,34 @@ import { Random } from '../../../src/kernel/random.js';
 import { DEFAULT_CONFIG } from '../../../src/protocols/gossip/config.js';
 import type { KvReply } from '../../../src/protocols/gossip/wire.js';
 import type { Action } from '../../../src/protocols/sans-io.js';
-import { SWIM_TIMER_PREFIX, SwimStoreNode, isSwimMessage, type SwimStoreMessage } from '../../../src/protocols/swim-store/node.js';
+import {
+  PIGGYBACK_HEADER_BYTES,
+  SWIM_TIMER_PREFIX,
+  SwimStoreNode,
+  isSwimMessage,
+  type PiggybackMessage,
+  type SwimStoreMessage,
+} from '../../../src/protocols/swim-store/node.js';
+import { UPDATE_BYTES } from '../../../src/protocols/swim/wire.js';
 import { DEFAULT_SWIM_CONFIG } from '../../../src/protocols/swim/config.js';
 
 const S = 1_000_000_000;
 
-function make(id: number, extra: { members?: number[]; seeds?: number[]; dormant?: boolean } = {}): SwimStoreNode {
+function make(
+  id: number,
+  extra: { members?: number[]; seeds?: number[]; dormant?: boolean } = {},
+  options: { piggybackOnStore?: boolean; mtuBytes?: number } = {},
+): SwimStoreNode {
   return new SwimStoreNode({
     id,
     swim: { config: DEFAULT_SWIM_CONFIG, rng: new Random(`swim${id}`), ...extra },
-    store: { rng: new Random(`store${id}`), config: { ...DEFAULT_CONFIG, antiEntropyIntervalNs: S } },
+    store: { rng: new Random(`store${id}`), config: { ...DEFAULT_CONFIG, antiEntropyIntervalNs: S, mtuBytes: options.mtuBytes ?? 1400 } },
+    ...(options.piggybackOnStore !== undefined ? { piggybackOnStore: options.piggybackOnStore } : {}),
   });
 }
+
+/** Node 5 announced alive on a ping from node 1: an update waiting in `n`'s broadcast queue. */
+const ANNOUNCE: SwimStoreMessage = { type: 'ping', seq: 1, updates: [{ kind: 'alive', node: 5, incarnation: 0, from: 5 }] };
 
 const timers = (as: readonly Action<SwimStoreMessage>[]): string[] => as.flatMap((a) => (a.type === 'set-timer' ? [a.timer] : []));
 const sends = (as: readonly Action<SwimStoreMessage>[]): { to: number; type: string }[] =>
@@ -104,6 +120,108 @@ describe('SwimStoreNode', () => {
     expect(() => n.handleMessage(1, { type: 'ping' } as unknown as SwimStoreMessage, S)).not.toThrow();
     const stats = n.handleCall({ op: 'stats' }, S) as KvReply;
     expect(stats).toMatchObject({ ok: true, stats: { swim_dropped: 1, members_live: 2 } });
+  });
+
+  it("wraps the store's gossip around SWIM's waiting updates, and the receiver applies and spreads them", () => {
+    const a = make(0, { members: [0, 1, 2] });
+    a.start(0);
+    a.handleMessage(1, ANNOUNCE, S);
+    a.pollActions();
+    expect(a.swim.pendingBroadcasts).toBe(1);
+    a.handleTimer('ae', 2 * S);
+    const out = a.pollActions().flatMap((x) => (x.type === 'send' ? [x] : []));
+    expect(out).toHaveLength(1);
+    const send = out[0] as { to: number; msg: SwimStoreMessage; sizeBytes: number };
+    expect(send.msg.type).toBe('piggyback');
+    const msg = send.msg as PiggybackMessage;
+    expect(msg.store.type).toBe('digest');
+    expect(msg.updates).toEqual([{ kind: 'alive', node: 5, incarnation: 0, from: 5 }]);
+    // The same digest unwrapped, from the same node without piggybacking: its size plus the header and one update.
+    const plain = make(0, { members: [0, 1, 2] }, { piggybackOnStore: false });
+    plain.start(0);
+    plain.handleMessage(1, ANNOUNCE, S);
+    plain.pollActions();
+    plain.handleTimer('ae', 2 * S);
+    const plainSend = plain.pollActions().find((x) => x.type === 'send') as { msg: SwimStoreMessage; sizeBytes: number };
+    expect(plainSend.msg).toEqual(msg.store);
+    expect(send.sizeBytes).toBe(plainSend.sizeBytes + PIGGYBACK_HEADER_BYTES + UPDATE_BYTES);
+    expect(a.handleCall({ op: 'stats' }, 2 * S)).toMatchObject({ stats: { swim_updates_on_store_sent: 1, swim_updates_on_store_received: 0 } });
+
+    // The receiver learns node 5 (a peer of its store now), queues it to spread, and answers the digest as the store does.
+    const b = make(send.to, { members: [0, 1, 2] });
+    b.start(0);
+    b.pollActions();
+    b.handleMessage(0, msg, 2 * S);
+    expect(b.view()).toEqual([0, 1, 2, 5]);
+    expect(b.store.currentPeers).toEqual([0, 1, 2, 5]);
+    expect(b.swim.pendingBroadcasts).toBe(1);
+    expect(b.handleCall({ op: 'stats' }, 2 * S)).toMatchObject({ stats: { swim_updates_on_store_received: 1, swim_messages_received: 0 } });
+  });
+
+  it("leaves client replies, an empty queue and a switched-off node's gossip unwrapped", () => {
+    const a = make(0, { members: [0, 1, 2] });
+    a.start(0);
+    a.handleMessage(1, ANNOUNCE, S);
+    a.pollActions();
+    a.handleMessage(9, { type: 'client-request', id: 4, call: { op: 'get', key: 'k' } }, S);
+    expect(sends(a.pollActions())).toEqual([{ to: 9, type: 'client-reply' }]);
+    expect(a.swim.pendingBroadcasts).toBe(1);
+    const off = make(0, { members: [0, 1, 2] }, { piggybackOnStore: false });
+    off.start(0);
+    off.handleMessage(1, ANNOUNCE, S);
+    off.handleCall({ op: 'put', key: 'k', value: 1 }, S);
+    off.handleTimer('gossip', 2 * S);
+    off.handleTimer('ae', 2 * S);
+    const types = sends(off.pollActions()).map((x) => x.type);
+    expect(types).toContain('digest');
+    expect(types).not.toContain('piggyback');
+    // Once SWIM's queue is spent, the store's messages go plain again.
+    const c = make(0, { members: [0, 1, 2] });
+    c.start(0);
+    c.pollActions();
+    c.handleTimer('ae', 2 * S);
+    expect(sends(c.pollActions()).map((x) => x.type)).toEqual(['digest']);
+  });
+
+  it('keeps a wrapped message within the store MTU: a full page goes plain', () => {
+    const a = make(0, { members: [0, 1] }, { mtuBytes: 576 });
+    a.start(0);
+    a.handleMessage(1, ANNOUNCE, S);
+    a.pollActions();
+    // A rumor of one entry of key `k` and a 545-byte string is 569 bytes (7 of list header, 14 of key and version,
+    // 3 + 545 of value): within the MTU, with no room for the 4-byte header and a 16-byte update.
+    const VALUE_BYTES = 545;
+    expect(a.handleCall({ op: 'put', key: 'k', value: 'x'.repeat(VALUE_BYTES) }, S)).toMatchObject({ ok: true });
+    a.handleTimer('gossip', 2 * S);
+    const out = a.pollActions().flatMap((x) => (x.type === 'send' ? [x] : []));
+    // To each peer (1, and 5, which the announcement made one).
+    expect(out.map((x) => [x.to, x.msg.type, x.sizeBytes > 576 - PIGGYBACK_HEADER_BYTES - UPDATE_BYTES])).toEqual([
+      [1, 'rumor', true],
+      [5, 'rumor', true],
+    ]);
+    for (const x of out) expect(x.sizeBytes).toBeLessThanOrEqual(576);
+    expect(a.swim.pendingBroadcasts).toBe(1);
+    // A small rumor has room: it carries the update.
+    a.handleCall({ op: 'put', key: 'j', value: 1 }, 3 * S);
+    a.handleTimer('gossip', 4 * S);
+    expect(sends(a.pollActions()).map((x) => x.type)).toContain('piggyback');
+  });
+
+  it('unwraps a piggyback message even with piggybacking off, and drops a malformed one, counted', () => {
+    const b = make(1, { members: [0, 1, 2] }, { piggybackOnStore: false });
+    b.start(0);
+    b.pollActions();
+    const digest = { type: 'digest', buckets: 64, start: 0, hashes: [] } as unknown as PiggybackMessage['store'];
+    b.handleMessage(0, { type: 'piggyback', store: digest, updates: [{ kind: 'alive', node: 5, incarnation: 0, from: 5 }] }, S);
+    expect(b.view()).toEqual([0, 1, 2, 5]);
+    expect(() =>
+      b.handleMessage(0, { type: 'piggyback', store: { type: 'ping', seq: 1, updates: [] } } as unknown as SwimStoreMessage, S),
+    ).not.toThrow();
+    expect(() => b.handleMessage(0, { type: 'piggyback', store: digest, updates: 7 } as unknown as SwimStoreMessage, S)).not.toThrow();
+    expect(() =>
+      b.handleMessage(0, { type: 'piggyback', store: digest, updates: [{ kind: 'alive', node: 'x' }] } as unknown as SwimStoreMessage, S),
+    ).not.toThrow();
+    expect(b.handleCall({ op: 'stats' }, S)).toMatchObject({ stats: { swim_dropped: 3 } });
   });
 
   it('restarts from a snapshot with its entries, and rejoins through the members it last held live', () => {

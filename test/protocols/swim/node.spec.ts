@@ -256,6 +256,86 @@ describe('SwimNode dissemination (section 4.1)', () => {
   });
 });
 
+describe("SwimNode updates on another protocol's messages (takeUpdates, receiveUpdates)", () => {
+  it('takeUpdates gives at most the cap asked and maxPiggyback, fewest sends first, and counts them', () => {
+    const m = member(0, 30, { maxPiggyback: 3 });
+    m.start(0);
+    m.pollActions();
+    const ups: Update[] = [5, 6, 7, 8, 9].map((node) => ({ kind: 'suspect', node, incarnation: 0, from: 1 }));
+    m.receiveUpdates(1, ups, 1);
+    expect(m.counters).toMatchObject({ carriersIn: 1, updatesCarriedIn: 5, received: 0 });
+    const first = m.takeUpdates(10).map((u) => u.node);
+    expect(first).toHaveLength(3);
+    const second = m.takeUpdates(2).map((u) => u.node);
+    expect(second).toHaveLength(2);
+    // The two not yet taken come first.
+    expect(new Set([...first, ...second])).toEqual(new Set([5, 6, 7, 8, 9]));
+    expect(m.counters).toMatchObject({ carriersOut: 2, updatesCarriedOut: 5, sent: 0 });
+    // Nothing goes out on SWIM's own messages meanwhile: takeUpdates sends nothing itself.
+    expect(sends(m.pollActions())).toEqual([]);
+  });
+
+  it('receiveUpdates applies updates as a SWIM message would, and queues the changes to spread', () => {
+    const m = member(0, 4);
+    m.start(0);
+    m.pollActions();
+    m.receiveUpdates(
+      2,
+      [
+        { kind: 'alive', node: 9, incarnation: 0, from: 9 },
+        { kind: 'suspect', node: 1, incarnation: 0, from: 2 },
+      ],
+      5,
+    );
+    expect(m.stateOfMember(9)).toBe('alive');
+    expect(m.stateOfMember(1)).toBe('suspect');
+    expect(m.pendingBroadcasts).toBe(2);
+    expect(traces(m.pollActions()).map((t) => [t['member'], t['state'], t['via']])).toEqual([
+      [9, 'alive', 'gossip'],
+      [1, 'suspect', 'gossip'],
+    ]);
+    // A suspicion about itself is refuted, as on a ping.
+    m.receiveUpdates(2, [{ kind: 'suspect', node: 0, incarnation: 0, from: 2 }], 6);
+    expect(m.currentIncarnation).toBe(1);
+  });
+
+  it('the retransmit limit counts sends on SWIM messages and on other messages together', () => {
+    const n = 20;
+    const m = member(0, n);
+    m.start(0);
+    m.pollActions();
+    m.receiveUpdates(1, [{ kind: 'suspect', node: 5, incarnation: 0, from: 1 }], 1);
+    let onSwim = 0;
+    let onOther = 0;
+    for (let i = 0; i < 20; i++) {
+      if (m.takeUpdates().some((u) => u.node === 5)) onOther++;
+      m.handleMessage(2, { type: 'ping', seq: 10 + i, updates: [] }, 10 + i);
+      onSwim += sends(m.pollActions()).filter((s) => s.msg.updates.some((u) => u.node === 5)).length;
+    }
+    expect(retransmitLimit(4, n)).toBe(8);
+    expect(onSwim).toBe(4);
+    expect(onOther).toBe(4);
+    expect(m.pendingBroadcasts).toBe(0);
+    expect(m.takeUpdates()).toEqual([]);
+  });
+
+  it('takes and receives nothing while dormant or after leaving', () => {
+    const d = member(3, 0, {}, { dormant: true, members: [] });
+    d.start(0);
+    d.receiveUpdates(1, [{ kind: 'alive', node: 7, incarnation: 0, from: 7 }], 1);
+    expect(d.stateOfMember(7)).toBeUndefined();
+    expect(d.takeUpdates()).toEqual([]);
+    const m = member(0, 5);
+    m.start(0);
+    m.receiveUpdates(1, [{ kind: 'alive', node: 7, incarnation: 0, from: 7 }], 1);
+    m.handleCall({ op: 'leave' }, 2);
+    m.pollActions();
+    m.receiveUpdates(1, [{ kind: 'alive', node: 8, incarnation: 0, from: 8 }], 3);
+    expect(m.stateOfMember(8)).toBeUndefined();
+    expect(m.takeUpdates()).toEqual([]);
+  });
+});
+
 describe('SwimNode join and leave', () => {
   it('a new member syncs with its seed, which answers with its table and spreads the newcomer', () => {
     const seed = member(0, 4);

@@ -3,7 +3,8 @@
  * scenario file. A node that joins gets the keys written before it came, a
  * crashed member is detected and dropped from the store's peers, the store's
  * and SWIM's metrics are both reported (prefixed), the same scenario gives the
- * same results twice, and what cannot act is refused at its path.
+ * same results twice, SWIM's updates ride on the store's gossip unless
+ * `piggyback_on_store: false`, and what cannot act is refused at its path.
  */
 import { describe, expect, it } from 'vitest';
 import { BUILTIN_DRIVERS } from '../../../src/scenarios/drivers/index.js';
@@ -80,6 +81,19 @@ describe('gossip with swim: the store on SWIM membership', () => {
     const r = check({ ...base, protocol: { ...base.protocol, swim: { seeds: ['nope'] } } });
     expect(r.ok).toBe(false);
     if (!r.ok) expect(r.issues.map((i) => i.path)).toContain('protocol.swim.seeds[0]');
+  });
+
+  it("piggyback_on_store: on by default, off changes SWIM's byte count and nothing rides; refused without protocol.gossip", () => {
+    const on = run(base);
+    const explicit = run({ ...base, protocol: { ...base.protocol, swim: { initial: 6, piggyback_on_store: true } } });
+    const off = run({ ...base, protocol: { ...base.protocol, swim: { initial: 6, piggyback_on_store: false } } });
+    expect(explicit.metrics).toEqual(on.metrics);
+    expect(off.metrics).not.toEqual(on.metrics);
+    expect(off.metrics['swim_converged']).toBe(1);
+    expect(off.metrics['gossip_converged']).toBe(1);
+    const plain = check({ ...base, protocol: { swim: { piggyback_on_store: false } }, workload: [] });
+    expect(plain.ok).toBe(false);
+    if (!plain.ok) expect(plain.issues.map((i) => i.path)).toEqual(['protocol.swim.piggyback_on_store']);
   });
 
   it('still refuses swim beside tcp', () => {
