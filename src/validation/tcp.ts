@@ -23,6 +23,8 @@
  * one recovery, so loss events are rarer than lost packets and goodput
  * should reach the square-root law computed with the packet loss rate.
  */
+import { fileURLToPath } from 'node:url';
+import { Worker } from 'node:worker_threads';
 import { seconds } from '../kernel/time.js';
 import { cubicAverageWindow, cubicRenoFriendlyWindow } from '../protocols/tcp/congestion/cubic.js';
 import { buildWorld, uniformNetwork } from '../scenarios/pipeline.js';
@@ -33,6 +35,14 @@ export const VALIDATION_LOSS_RATES: readonly number[] = [0.001, 0.002, 0.005, 0.
 
 /** The loss rates of the SACK rows (the square-root regime, p <= 0.01). */
 export const VALIDATION_SACK_LOSS_RATES: readonly number[] = [0.001, 0.002, 0.005, 0.01];
+
+/**
+ * Loss events per SACK row in `desim reproduce`. A 1,000-event row moves by about
+ * ±2% from seed to seed, too much to place p = 0.005 and 0.01 on either side of
+ * the 1.0 x Mathis floor; 10,000 events narrow that to a few tenths of a percent,
+ * for about 11 CPU seconds for the four rows (half of it the p = 0.001 row).
+ */
+export const VALIDATION_SACK_MIN_LOSS_EVENTS = 10_000;
 
 /** The `protocol.tcp` section of the validation runs (loss set per run). */
 export const VALIDATION_SECTION = {
@@ -143,6 +153,48 @@ export function validateReno(p: number, options: ValidationOptions = {}): Valida
 /** The full validation table (every loss rate of {@link VALIDATION_LOSS_RATES}, >= 1000 loss events each). */
 export function validationTable(options: ValidationOptions = {}, ps: readonly number[] = VALIDATION_LOSS_RATES): ValidationRow[] {
   return ps.map((p) => validateReno(p, options));
+}
+
+/**
+ * {@link validationTable} with its rows in up to `jobs` worker threads, the
+ * first rows (the longest: the lowest p) first. Each row draws from its own
+ * stream (`seed/p=...`), so the rows are the same whatever `jobs`; with
+ * `jobs` <= 1 it runs them here, one after another.
+ */
+export async function validationTableInWorkers(options: ValidationOptions, ps: readonly number[], jobs: number): Promise<ValidationRow[]> {
+  if (jobs <= 1) return validationTable(options, ps);
+  const rows: ValidationRow[] = [];
+  let next = 0;
+  const lane = async (): Promise<void> => {
+    while (next < ps.length) {
+      const i = next++;
+      rows[i] = await validateRenoInWorker(ps[i] as number, options);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(jobs, ps.length) }, lane));
+  return rows;
+}
+
+/** What the main thread hands `tcp-worker.js`. */
+export interface ValidationWorkerData {
+  readonly p: number;
+  readonly options: ValidationOptions;
+}
+
+function validateRenoInWorker(p: number, options: ValidationOptions): Promise<ValidationRow> {
+  const here = fileURLToPath(import.meta.url);
+  // Under a TypeScript loader (tests) this module is src/validation/tcp.ts; workers run the built JS.
+  const file = here.endsWith('.ts')
+    ? here.replace(/src[\\/]validation[\\/]tcp\.ts$/, 'dist/src/validation/tcp-worker.js')
+    : here.replace(/tcp\.js$/, 'tcp-worker.js');
+  return new Promise((resolve, reject) => {
+    let row: ValidationRow | undefined;
+    const data: ValidationWorkerData = { p, options };
+    const worker = new Worker(file, { workerData: data });
+    worker.once('message', (r: ValidationRow) => (row = r));
+    worker.once('error', reject);
+    worker.once('exit', (code) => (row !== undefined ? resolve(row) : reject(new Error(`validation worker for p = ${p} exited with code ${code}`))));
+  });
 }
 
 /** The table as Markdown (for the README). */

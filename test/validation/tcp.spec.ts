@@ -3,13 +3,17 @@
  * Reno flow, no delayed ACKs, base RTT 100 ms, loss-limited. The full table
  * (>= 1000 loss events per loss rate) is cheap enough to run here.
  */
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import { PUBLISHED_FILES } from '../../src/reproduce.js';
 import {
   VALIDATION_LOSS_RATES,
   VALIDATION_SACK_LOSS_RATES,
+  VALIDATION_SACK_MIN_LOSS_EVENTS,
   formatValidationTable,
   validationPasses,
   validationTable,
+  validationTableInWorkers,
 } from '../../src/validation/tcp.js';
 
 describe('Reno goodput against the analytic models', () => {
@@ -108,5 +112,26 @@ describe('SACK Reno with and without RACK-TLP (p = 0.005 and 0.01, where the 1.0
       expect(a.goodputBps, table).toBeGreaterThan(b.goodputBps);
       expect(a.timeouts, table).toBe(0);
     });
+  });
+});
+
+describe("the README's SACK rows (reproduce: 10,000 loss events per p, one row per worker)", () => {
+  it('are the published table, each row over at least 10,000 loss events', () => {
+    expect(PUBLISHED_FILES['tcp-mathis-padhye-sack.md']).toBe('validation/tcp-mathis-padhye-sack.md');
+    const published = readFileSync('docs/results/tcp-mathis-padhye-sack.md', 'utf8').trimEnd();
+    expect(readFileSync('README.md', 'utf8')).toContain(published);
+    expect(VALIDATION_SACK_MIN_LOSS_EVENTS).toBeGreaterThanOrEqual(10_000);
+    const rows = published
+      .split('\n')
+      .slice(2)
+      .map((line) => line.split('|').map((cell) => cell.trim()));
+    expect(rows.map((r) => Number(r[1]))).toEqual(VALIDATION_SACK_LOSS_RATES);
+    for (const r of rows) expect(Number(r[3]), published).toBeGreaterThanOrEqual(VALIDATION_SACK_MIN_LOSS_EVENTS);
+  });
+
+  it('come out of worker threads as they do on one thread (each row has its own stream)', async () => {
+    const ps = [0.005, 0.01, 0.02];
+    const options = { sack: true, minLossEvents: 100 };
+    expect(await validationTableInWorkers(options, ps, 2)).toEqual(validationTable(options, ps));
   });
 });

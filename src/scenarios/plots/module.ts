@@ -6,8 +6,8 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { bucketKeep, col, MAX_TRACE_POINTS_PER_SERIES, num, streamCsv } from './data.js';
-import { faultLayers, faultRows, scenarioFaultEpisodes, type FaultEpisode } from './faults.js';
-import { header, PALETTE, PLOT_WIDTH_PX, topLevel, type Figure, type FigureOptions } from './style.js';
+import { scenarioFaultEpisodes, type FaultEpisode } from './faults.js';
+import { header, nodeColor, PALETTE, stepLinesByNode, topLevel, type Figure, type FigureOptions } from './style.js';
 
 /** At most this many nodes of the calls trace get a line. */
 export const MAX_CALL_NODES = 10;
@@ -85,32 +85,9 @@ export function callsSpec(
       : multi
         ? undefined
         : `Node: ${data.nodes[0] ?? ''}`;
-  const x = { field: 'x', type: 'quantitative', title: 'Time (s)', scale: { zero: false, nice: false, padding: 10 } };
   const y = { field: 'y', type: 'quantitative', title: 'Client calls so far', scale: { zero: true }, axis: { tickMinStep: 1 } };
-  const color = multi
-    ? {
-        field: 'node',
-        type: 'nominal',
-        title: 'Node',
-        scale: { domain: [...data.nodes], range: [...PALETTE] },
-        legend: { orient: 'bottom', columns: Math.min(5, data.nodes.length), symbolType: 'stroke' },
-      }
-    : { value: PALETTE[0] };
-  const xMin = Math.min(...points.map((p) => p.x), ...episodes.map((e) => e.startS));
-  const xMax = Math.max(...points.map((p) => p.x), ...episodes.map((e) => e.endS));
-  const faults = faultRows(episodes, (t) => t - xMin, xMax > xMin ? PLOT_WIDTH_PX / (xMax - xMin) : 1).map((f) => ({
-    ...f,
-    x: f.x + xMin,
-    x2: f.x2 + xMin,
-  }));
-  const layer: unknown[] = [
-    ...(faults.length === 0 ? [] : faultLayers(x)),
-    {
-      data: { name: 'points' },
-      mark: { type: 'line', interpolate: 'step-after', strokeWidth: 2 },
-      encoding: { x, y, color, detail: { field: 'node', type: 'nominal' }, order: { field: 'i', type: 'quantitative' } },
-    },
-  ];
+  const color = multi ? nodeColor(data.nodes) : { value: PALETTE[0] };
+  const { x, layers: layer, faults } = stepLinesByNode(points, episodes, y, color);
   if (failed.length > 0) {
     layer.push({
       data: { name: 'failed' },

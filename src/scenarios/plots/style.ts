@@ -3,6 +3,7 @@
  * readable axis titles with units derived from column names. Every recipe
  * builds its spec with {@link topLevel}, so all figures match.
  */
+import { faultLayers, faultRows, type FaultEpisode } from './faults.js';
 
 /** What every recipe may be told. */
 export interface FigureOptions {
@@ -113,6 +114,61 @@ export function topLevel(
     layer,
     ...(resolve === undefined ? {} : { resolve }),
   };
+}
+
+/** The colour encoding of one line per node: the palette in `nodes` order, a stroke legend below in up to five columns. */
+export function nodeColor(nodes: readonly string[]): Record<string, unknown> {
+  return {
+    field: 'node',
+    type: 'nominal',
+    title: 'Node',
+    scale: { domain: [...nodes], range: [...PALETTE] },
+    legend: { orient: 'bottom', columns: Math.min(5, nodes.length), symbolType: 'stroke' },
+  };
+}
+
+/** A point of {@link stepLinesByNode}: `i` orders each node's line, `x` is seconds of simulated time. */
+export interface NodeStepPoint {
+  readonly i: number;
+  readonly x: number;
+  readonly node: string;
+  readonly y: number;
+}
+
+/**
+ * The layers of a time plot with one step-after line per node: the run's fault
+ * bands first (drawn under the data, dataset `faults`), then the lines (dataset
+ * `points`, split by `node`, in `i` order). The x range spans the points and
+ * the fault episodes, so a band that starts before the first point or ends
+ * after the last is drawn whole.
+ * @param points the dataset `points`, at least one
+ * @param y the y encoding (its title and scale are the caller's)
+ * @param color the colour encoding, e.g. {@link nodeColor} or a fixed `{ value }` for one node
+ * @returns the shared x encoding, the layers, and the rows of the dataset `faults` (empty: leave the dataset out)
+ */
+export function stepLinesByNode(
+  points: readonly NodeStepPoint[],
+  episodes: readonly FaultEpisode[],
+  y: Record<string, unknown>,
+  color: Record<string, unknown>,
+): { x: Record<string, unknown>; layers: unknown[]; faults: { x: number; x2: number; label: string; labelY: number }[] } {
+  const x = { field: 'x', type: 'quantitative', title: 'Time (s)', scale: { zero: false, nice: false, padding: 10 } };
+  const xMin = Math.min(...points.map((p) => p.x), ...episodes.map((e) => e.startS));
+  const xMax = Math.max(...points.map((p) => p.x), ...episodes.map((e) => e.endS));
+  const faults = faultRows(episodes, (t) => t - xMin, xMax > xMin ? PLOT_WIDTH_PX / (xMax - xMin) : 1).map((f) => ({
+    ...f,
+    x: f.x + xMin,
+    x2: f.x2 + xMin,
+  }));
+  const layers: unknown[] = [
+    ...(faults.length === 0 ? [] : faultLayers(x)),
+    {
+      data: { name: 'points' },
+      mark: { type: 'line', interpolate: 'step-after', strokeWidth: 2 },
+      encoding: { x, y, color, detail: { field: 'node', type: 'nominal' }, order: { field: 'i', type: 'quantitative' } },
+    },
+  ];
+  return { x, layers, faults };
 }
 
 const UNIT_SUFFIXES: readonly (readonly [string, string | undefined])[] = [

@@ -14,8 +14,8 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { bucketKeep, col, MAX_TRACE_POINTS_PER_SERIES, num, streamCsv } from './data.js';
-import { faultLayers, faultRows, scenarioFaultEpisodes, type FaultEpisode } from './faults.js';
-import { header, PALETTE, PLOT_WIDTH_PX, readableName, topLevel, type Figure, type FigureOptions } from './style.js';
+import { scenarioFaultEpisodes, type FaultEpisode } from './faults.js';
+import { header, nodeColor, PALETTE, readableName, stepLinesByNode, topLevel, type Figure, type FigureOptions } from './style.js';
 import { readAggregate, type SweepTable } from './sweep.js';
 
 /** At most this many observers get a line. */
@@ -201,30 +201,8 @@ export function membersSpec(
   if (points.length === 0) return undefined;
   const nodes = [...new Set(points.map((p) => p.node))];
   const note = data.totalNodes > data.nodes.length ? `First ${data.nodes.length} of ${data.totalNodes} nodes` : undefined;
-  const x = { field: 'x', type: 'quantitative', title: 'Time (s)', scale: { zero: false, nice: false, padding: 10 } };
   const y = { field: 'y', type: 'quantitative', title: 'Members held dead or left', scale: { zero: true }, axis: { tickMinStep: 1 } };
-  const color = {
-    field: 'node',
-    type: 'nominal',
-    title: 'Node',
-    scale: { domain: nodes, range: [...PALETTE] },
-    legend: { orient: 'bottom', columns: Math.min(5, nodes.length), symbolType: 'stroke' },
-  };
-  const xMin = Math.min(...points.map((p) => p.x), ...episodes.map((e) => e.startS));
-  const xMax = Math.max(...points.map((p) => p.x), ...episodes.map((e) => e.endS));
-  const faults = faultRows(episodes, (t) => t - xMin, xMax > xMin ? PLOT_WIDTH_PX / (xMax - xMin) : 1).map((f) => ({
-    ...f,
-    x: f.x + xMin,
-    x2: f.x2 + xMin,
-  }));
-  const layer: unknown[] = [
-    ...(faults.length === 0 ? [] : faultLayers(x)),
-    {
-      data: { name: 'points' },
-      mark: { type: 'line', interpolate: 'step-after', strokeWidth: 2 },
-      encoding: { x, y, color, detail: { field: 'node', type: 'nominal' }, order: { field: 'i', type: 'quantitative' } },
-    },
-  ];
+  const { layers: layer, faults } = stepLinesByNode(points, episodes, y, nodeColor(nodes));
   const datasets: Record<string, unknown[]> = { points };
   if (faults.length > 0) datasets['faults'] = faults;
   return topLevel(header('Members held dead or left', options, note), datasets, layer);
