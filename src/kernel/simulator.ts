@@ -26,10 +26,11 @@
  * hold model (each event schedules one at now + Exp(mean)) the earliest
  * buckets hold several times the average (about ln(pending) times), and
  * those are the buckets that reach the heap; so cut, the heap keeps a few
- * events instead of about twenty at 10^4 pending, 10-15% more events per
- * CPU second there (see README "Performance"). Only the earliest bucket's events sit in the
- * heap, which stays at a few dozen entries, so a pop sifts through a few
- * cached levels instead of ~13 (10^4 pending) or ~20 (10^6). An event is
+ * events instead of about twenty at 10^4 pending, about a tenth more events
+ * per CPU second there (see README "Performance"). Only the earliest
+ * bucket's events sit in the heap, which stays at a few dozen entries, so a
+ * pop sifts through a few cached levels instead of ~13 (10^4 pending) or ~20
+ * (10^6). An event is
  * filed by its time alone: before `heapLimit` (the end of the bucket in the
  * heap) into the heap, else into the innermost rung whose range holds it,
  * else on the top. Every heap event is thus earlier than every laddered one,
@@ -54,8 +55,9 @@
  * 10^6 pending. Such a bucket opens a finer rung when it is emptied, like any
  * crowded one: its events are in the cache by then, and the heap again holds
  * a few. (The crowding threshold used to grow with a capped rung's buckets,
- * so the heap held those few hundred; the finer rung is 10-15% faster at
- * 10^6 pending in the hold model.)
+ * so the heap held those few hundred; the finer rung was 10-15% faster at
+ * 10^6 pending in a loop of both builds in one process, and within the noise
+ * in `desim bench kernel` runs on the loaded machine.)
  *
  * Cancelling marks the slot empty; the entry stays where it is until it
  * reaches the heap's top (or is moved between ladder lists), where it is
