@@ -19,11 +19,18 @@
  * Thng, ACM TOMACS 15(3), 2005). When the heap holds more than `ladderAbove`
  * events (default 4,096) they move to the ladder's top, an unsorted list.
  * Rungs of time buckets (unsorted lists of slots, linked through the slots'
- * `next` field) are cut from the top when the heap runs dry, about
- * `ladderBucket` events a bucket; a bucket holding many events at different
- * times opens a finer rung. Only the earliest bucket's events sit in the
- * heap, which stays at a few dozen entries, so a pop sifts through a few
- * cached levels instead of ~13 (10^4 pending) or ~20 (10^6). An event is
+ * `next` field) are cut from the top when the heap runs dry, four buckets
+ * per `ladderBucket` events; a bucket holding more than 32 × `ladderBucket`
+ * events at different times opens a finer rung. Four times as many buckets
+ * as the average asks for, because events crowd at a rung's front: in the
+ * hold model (each event schedules one at now + Exp(mean)) the earliest
+ * buckets hold several times the average (about ln(pending) times), and
+ * those are the buckets that reach the heap; so cut, the heap keeps a few
+ * events instead of about twenty at 10^4 pending, about a tenth more events
+ * per CPU second there (see README "Performance"). Only the earliest
+ * bucket's events sit in the heap, which stays at a few dozen entries, so a
+ * pop sifts through a few cached levels instead of ~13 (10^4 pending) or ~20
+ * (10^6). An event is
  * filed by its time alone: before `heapLimit` (the end of the bucket in the
  * heap) into the heap, else into the innermost rung whose range holds it,
  * else on the top. Every heap event is thus earlier than every laddered one,
@@ -40,15 +47,17 @@
  * bucket's events in turn across four lists, and emptying the bucket follows
  * the four side by side, so four reads are in flight at once.
  *
- * Every insert into a rung reads its bucket's list head. A rung cut with one
- * bucket per `ladderBucket` events would have 500,000 buckets at 10^6 pending
- * (8 MB of heads with four lanes), and each insert then missed the cache once
- * more. A rung has at most `ladderMaxBuckets` buckets (default 65,536, heads
- * of 1 MB at most); a larger rung puts more events in each bucket, and its
- * crowding threshold grows with them, so the heap holds a few hundred events
- * at 10^6 pending, still within the first-level cache. In the hold model
- * that made 10^6 pending events 10-20% faster per CPU second (see README
- * "Performance"), and changed nothing below 131,072 events.
+ * Every insert into a rung reads its bucket's list head. A rung cut that way
+ * would have 2,000,000 buckets at 10^6 pending (32 MB of heads with four
+ * lanes), and each insert then missed the cache once more. A rung has at most
+ * `ladderMaxBuckets` buckets (default 65,536, heads of 1 MB at most); a
+ * larger rung puts more events in each bucket, a few hundred at the front at
+ * 10^6 pending. Such a bucket opens a finer rung when it is emptied, like any
+ * crowded one: its events are in the cache by then, and the heap again holds
+ * a few. (The crowding threshold used to grow with a capped rung's buckets,
+ * so the heap held those few hundred; the finer rung was 10-15% faster at
+ * 10^6 pending in a loop of both builds in one process, and within the noise
+ * in `desim bench kernel` runs on the loaded machine.)
  *
  * Cancelling marks the slot empty; the entry stays where it is until it
  * reaches the heap's top (or is moved between ladder lists), where it is
@@ -97,10 +106,12 @@ export interface SimulatorOptions {
    */
   readonly ladderAbove?: number;
   /**
-   * Events per ladder bucket the rungs aim at (1..1,048,576), unless that needs
-   * more than `ladderMaxBuckets` buckets; a bucket with more than 32 times its
-   * rung's aim, at more than one instant, opens a finer rung. Default 2.
-   * Changes speed only.
+   * Scale of the ladder's buckets (1..1,048,576): a rung over `count` events
+   * has 4 × `count` / `ladderBucket` buckets (at least 2, at most
+   * `ladderMaxBuckets`), so that the crowded buckets at a rung's front hold
+   * about `ladderBucket` events; a bucket with more than 32 × `ladderBucket`
+   * events, at more than one instant, opens a finer rung. Default 2. Changes
+   * speed only.
    */
   readonly ladderBucket?: number;
   /**
@@ -126,6 +137,8 @@ const NONE = -1; // end of a slot list
 const LANES = 4; // lists (lanes) a bucket of a large rung is dealt across (see listToHeap)
 const MAX_RUNG_BUCKETS = 1 << 24;
 const MAX_DEPTH = 64; // each rung's buckets are at least 2x narrower than its parent's: 53 levels at most
+const RUNG_SPREAD = 4; // a rung has RUNG_SPREAD buckets per ladderBucket events (see the file's header)
+const CROWDED = 32; // a bucket with more than CROWDED * ladderBucket events opens a finer rung
 // Per slot, in `rec` (one Float64Array, 32 bytes a slot, so a slot's numbers share a cache line):
 const R_TIME = 0; // the event's time (while laddered)
 const R_SEQ = 1; // its sequence number (while laddered)
@@ -608,12 +621,12 @@ export class Simulator {
     return this.lane * (this.rungBuckets[r] as number) + b;
   }
 
-  /** Opens rung `depth` over [start, end) with about `count / ladderBucket` buckets. */
+  /** Opens rung `depth` over [start, end) with about `RUNG_SPREAD * count / ladderBucket` buckets. */
   private openRung(start: number, end: number, count: number): number {
     const r = this.depth++;
     if (r >= MAX_DEPTH) throw new Error('kernel: event ladder deeper than 64 rungs (a bug)');
     const span = end - start;
-    const want = Math.min(this.ladderMaxBuckets, Math.max(2, Math.ceil(count / this.ladderBucket)));
+    const want = Math.min(this.ladderMaxBuckets, Math.max(2, Math.ceil((RUNG_SPREAD * count) / this.ladderBucket)));
     const w = Math.max(1, Math.ceil(span / want));
     const n = Math.ceil(span / w);
     this.rungStart[r] = start;
@@ -621,7 +634,7 @@ export class Simulator {
     this.rungWidth[r] = w;
     this.rungBuckets[r] = n;
     this.rungCur[r] = -1;
-    this.rungCrowded[r] = 32 * Math.max(this.ladderBucket, count / n);
+    this.rungCrowded[r] = CROWDED * this.ladderBucket;
     let heads = this.rungHeads[r];
     const lanes = count >= this.ladderLanesFrom ? LANES : 1;
     this.rungLanes[r] = lanes;
