@@ -237,6 +237,14 @@ export class Simulator {
     return this.firedCount;
   }
 
+  /**
+   * Number of events scheduled so far (cancelled and fired ones included): a counter that only grows,
+   * so two equal readings mean that nothing was scheduled in between.
+   */
+  get scheduled(): number {
+    return this.seqCounter;
+  }
+
   /** Number of pending (scheduled, not cancelled, not yet fired) events. */
   get pending(): number {
     return this.live;

@@ -270,6 +270,23 @@ function runProgram(commands: readonly Command[], queue: SimulatorOptions = {}):
   for (let h = 0; h < 50; h++) expect(real.isPending(h)).toBe(false);
 }
 
+describe('Simulator.scheduled', () => {
+  it('counts every schedule, cancelled and fired ones too, and nothing else', () => {
+    const sim = new Simulator();
+    expect(sim.scheduled).toBe(0);
+    const a = sim.schedule(5, () => undefined, undefined);
+    sim.schedule(7, () => undefined, undefined);
+    expect(sim.scheduled).toBe(2);
+    sim.cancel(a);
+    expect(sim.scheduled).toBe(2);
+    sim.run();
+    expect(sim.scheduled).toBe(2);
+    expect(sim.pending).toBe(0);
+    sim.after(1, () => undefined, undefined);
+    expect(sim.scheduled).toBe(3);
+  });
+});
+
 describe('Simulator against a model', () => {
   it('fires exactly the non-cancelled events, in (time, scheduling order)', () => {
     fc.assert(
