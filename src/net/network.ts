@@ -51,9 +51,9 @@
  * simulator's host opens a batch around each message or timer it hands a
  * node), a send that arrives at the same instant as the delivery event the
  * network scheduled last joins that event, as long as the kernel has
- * scheduled nothing since and that event has not fired: a gossip node's
- * pushes to its fanout peers cost one event, and so do the replies of many
- * nodes to one instant. Such a packet would have been the next event at that
+ * scheduled nothing else at that instant since and that event has not fired:
+ * the pushes and replies of all the nodes of an aligned gossip round to one
+ * instant can share one event. Such a packet would have been the next event at that
  * instant anyway, so deliveries keep their order; only the number of kernel
  * events changes.
  *
@@ -299,14 +299,14 @@ export class Network<P = unknown> {
   /**
    * Sends batched into one delivery event (see {@link Network.openBatch}): the first and last packets
    * of the delivery event this network scheduled last (NO_PACKET: none, or it has fired), its arrival
-   * time, and the kernel's count of scheduled events right after it was scheduled, which any later
-   * schedule changes.
+   * time, and its kernel sequence number, which stays the last one at that instant
+   * ({@link Simulator.lastScheduledAt}) until anything else is scheduled there.
    */
   private batchOpen = false;
   private batchHead = NO_PACKET;
   private batchTail = NO_PACKET;
   private batchAt = -1;
-  private batchScheduled = -1;
+  private batchSeq = -1;
   private nextRuleId = 1;
   private nextPacketId = 0;
   private flying = 0;
@@ -682,12 +682,14 @@ export class Network<P = unknown> {
    * Starts batching sends: until {@link closeBatch}, a packet that arrives at the same instant as the
    * delivery event this network scheduled last joins that event instead of getting another (its
    * packets are delivered in send order, one after the other, as their own events would have been),
-   * provided the kernel has scheduled no event since that one ({@link Simulator.scheduled}) and that
-   * event has not fired yet; never while the packet trace has listeners. The packet's own event would
+   * provided the kernel has scheduled no other event at that instant since
+   * ({@link Simulator.lastScheduledAt}) and that event has not fired yet; never while the packet trace
+   * has listeners. The packet's own event would
    * then have been the next one at that instant, right behind the event it joins, so the order of
    * deliveries is exactly the one without batching: only the number of kernel events differs. The
    * event joined may have been scheduled while handling an earlier input (another node's message at
-   * the same instant): the replies of many nodes to one instant share one event.
+   * the same instant; events scheduled at other instants in between do not matter): the pushes and
+   * replies of many nodes to one instant share one event.
    */
   openBatch(): void {
     this.batchOpen = true;
@@ -707,17 +709,18 @@ export class Network<P = unknown> {
     if (at >= MAX_TIME) at = MAX_TIME;
     if (this.batchOpen) {
       const tail = this.batchTail;
-      if (tail !== NO_PACKET && at === this.batchAt && this.sim.scheduled === this.batchScheduled && !this.packets.active) {
-        // Joins the event scheduled last (still pending): delivered right after its packets.
+      if (tail !== NO_PACKET && at === this.batchAt && this.sim.lastScheduledAt(at) === this.batchSeq && !this.packets.active) {
+        // Joins the event scheduled last at that instant (still pending): delivered right after its packets.
         this.pkNext[tail] = p;
         this.batchTail = p;
         return;
       }
+      this.sim.recordInstants();
       this.sim.schedule(at, this.deliverFn, p, 'net.deliver');
       this.batchHead = p;
       this.batchTail = p;
       this.batchAt = at;
-      this.batchScheduled = this.sim.scheduled;
+      this.batchSeq = this.sim.scheduled - 1;
       return;
     }
     this.sim.schedule(at, this.deliverFn, p, 'net.deliver');

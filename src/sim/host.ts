@@ -19,8 +19,8 @@
  *
  * With `batchSends` the host opens the network's batch around each message
  * and timer it hands a node ({@link Network.openBatch}): sends to one instant
- * share a kernel event (a node's pushes to its peers, and the replies of the
- * nodes it reached while nothing else was scheduled), delivered in the same
+ * share a kernel event (the pushes and replies of all nodes to one instant,
+ * while nothing else is scheduled at that instant), delivered in the same
  * order as with an event each.
  */
 import type { Simulator } from '../kernel/simulator.js';
@@ -55,7 +55,7 @@ export interface SimHostOptions<M> {
   /**
    * Batch the sends the nodes make while handling messages and timers that arrive at the same instant
    * into one kernel event ({@link Network.openBatch}), a node's and, while the kernel schedules
-   * nothing else in between, the next nodes' too: fewer events, the same order of deliveries. Never
+   * nothing else at that instant, the next nodes' too: fewer events, the same order of deliveries. Never
    * while the host's trace source has listeners, nor with `transmit`. Default false.
    */
   readonly batchSends?: boolean;

@@ -287,6 +287,50 @@ describe('Simulator.scheduled', () => {
   });
 });
 
+describe('Simulator.lastScheduledAt', () => {
+  it('knows nothing before recordInstants, then the last event scheduled at each instant', () => {
+    const sim = new Simulator();
+    sim.schedule(5, () => undefined, undefined);
+    expect(sim.lastScheduledAt(5)).toBe(-1);
+    sim.recordInstants();
+    sim.schedule(5, () => undefined, undefined); // number 1
+    sim.schedule(9, () => undefined, undefined); // number 2
+    expect(sim.lastScheduledAt(5)).toBe(1);
+    expect(sim.lastScheduledAt(9)).toBe(2);
+    expect(sim.lastScheduledAt(7)).toBe(-1);
+    sim.schedule(5, () => undefined, undefined);
+    expect(sim.lastScheduledAt(5)).toBe(sim.scheduled - 1);
+  });
+
+  it('never names an event that is not the last one scheduled at that instant (a crowded table forgets instead)', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.oneof(fc.integer({ min: 0, max: 40 }), fc.integer({ min: 0, max: 2 ** 40 })), { minLength: 1, maxLength: 600 }),
+        (times) => {
+          const sim = new Simulator();
+          sim.recordInstants();
+          const last = new Map<number, number>();
+          let known = 0;
+          for (const at of times) {
+            sim.schedule(at, () => undefined, undefined);
+            last.set(at, sim.scheduled - 1);
+            expect(sim.lastScheduledAt(at)).toBe(sim.scheduled - 1);
+            for (const [t, seq] of last) {
+              const got = sim.lastScheduledAt(t);
+              if (got !== -1) {
+                expect(got).toBe(seq);
+                known++;
+              }
+            }
+          }
+          expect(known).toBeGreaterThan(0);
+        },
+      ),
+      fcParams({ numRuns: 60 }),
+    );
+  });
+});
+
 describe('Simulator against a model', () => {
   it('fires exactly the non-cancelled events, in (time, scheduling order)', () => {
     fc.assert(

@@ -472,7 +472,7 @@ describe('Network batches', () => {
     expect(got).toEqual(['0>1:a@5', '0>1:c@5', 'x@5', '0>1:d@5', '0>2:b@7']);
   });
 
-  it('lets a later batch join the event scheduled last, until the kernel schedules anything else or that event fires', () => {
+  it('lets a later batch join the event scheduled last at that instant, until anything else is scheduled there', () => {
     const { sim, net, got } = plain(4);
     net.openBatch();
     net.send(0, 1, 'a', 10);
@@ -481,14 +481,19 @@ describe('Network batches', () => {
     net.send(1, 2, 'b', 10);
     net.closeBatch();
     expect(sim.pending).toBe(1);
-    sim.schedule(1 * MS, () => got.push(`x@${sim.now / MS}`), undefined, 'foreign'); // another instant, but a schedule
+    sim.schedule(1 * MS, () => got.push(`x@${sim.now / MS}`), undefined, 'foreign'); // another instant: no matter
     net.openBatch();
-    net.send(2, 3, 'c', 10); // its own event: the kernel scheduled something since a's
+    net.send(2, 3, 'c', 10); // still joins a's event
     net.closeBatch();
-    expect(sim.pending).toBe(3);
+    expect(sim.pending).toBe(2);
+    sim.schedule(5 * MS, () => got.push(`y@${sim.now / MS}`), undefined, 'foreign'); // the same instant
+    net.openBatch();
+    net.send(3, 0, 'd', 10); // its own event, after y
+    net.closeBatch();
+    expect(sim.pending).toBe(4);
     sim.run();
-    expect(got).toEqual(['x@1', '0>1:a@5', '1>2:b@5', '2>3:c@5']);
-    expect(net.total.delivered).toBe(3);
+    expect(got).toEqual(['x@1', '0>1:a@5', '1>2:b@5', '2>3:c@5', 'y@5', '3>0:d@5']);
+    expect(net.total.delivered).toBe(4);
     expect(net.inFlight).toBe(0);
   });
 
