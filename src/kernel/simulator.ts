@@ -139,6 +139,7 @@ const MAX_RUNG_BUCKETS = 1 << 24;
 const MAX_DEPTH = 64; // each rung's buckets are at least 2x narrower than its parent's: 53 levels at most
 const RUNG_SPREAD = 4; // a rung has RUNG_SPREAD buckets per ladderBucket events (see the file's header)
 const CROWDED = 32; // a bucket with more than CROWDED * ladderBucket events opens a finer rung
+const INSTANT_BITS = 8; // the table of recorded instants (see recordInstants) has 2^8 entries
 // Per slot, in `rec` (one Float64Array, 32 bytes a slot, so a slot's numbers share a cache line):
 const R_TIME = 0; // the event's time (while laddered)
 const R_SEQ = 1; // its sequence number (while laddered)
@@ -204,6 +205,9 @@ export class Simulator {
   private readonly rungHeads: Int32Array[] = [];
   private readonly rungLanes = new Int32Array(MAX_DEPTH);
   private lane = 0; // the lane the last laddered event went to
+  // Recorded instants (see recordInstants): by a hash of the time, the last time scheduled and its sequence number.
+  private instantAt: Float64Array | undefined;
+  private instantSeq: Float64Array | undefined;
 
   constructor(options: SimulatorOptions = {}) {
     this.rng = new RandomStreams(options.seed ?? 1);
@@ -250,6 +254,36 @@ export class Simulator {
     return this.firedCount;
   }
 
+  /**
+   * Number of events scheduled so far (cancelled and fired ones included): a counter that only grows,
+   * so two equal readings mean that nothing was scheduled in between.
+   */
+  get scheduled(): number {
+    return this.seqCounter;
+  }
+
+  /**
+   * From now on, records for {@link lastScheduledAt} the last event scheduled at each instant, in a
+   * small table indexed by a hash of the time (two numbers written per schedule; off until called).
+   */
+  recordInstants(): void {
+    if (this.instantAt !== undefined) return;
+    this.instantAt = new Float64Array(1 << INSTANT_BITS).fill(-1);
+    this.instantSeq = new Float64Array(1 << INSTANT_BITS);
+  }
+
+  /**
+   * The sequence number of the last event scheduled at instant `at` (ns), or -1 when unknown: before
+   * {@link recordInstants}, or when a schedule at another instant took its entry in the table since.
+   * The event scheduled last has number `scheduled - 1`. A caller that remembers an event's number and
+   * finds it here again knows that nothing was scheduled at that instant since: whatever it would
+   * schedule there now would fire right after that event.
+   */
+  lastScheduledAt(at: Time): number {
+    const h = instantHash(at);
+    return this.instantAt !== undefined && this.instantAt[h] === at ? ((this.instantSeq as Float64Array)[h] as number) : -1;
+  }
+
   /** Number of pending (scheduled, not cancelled, not yet fired) events. */
   get pending(): number {
     return this.live;
@@ -277,12 +311,18 @@ export class Simulator {
     ev[3 * slot + 2] = label;
     this.live++;
     this.stored++;
+    const seq = this.seqCounter++;
+    if (this.instantAt !== undefined) {
+      const h = instantHash(at);
+      this.instantAt[h] = at;
+      (this.instantSeq as Float64Array)[h] = seq;
+    }
     if (at < this.heapLimit) {
       if (this.size >= this.hTime.length) this.growHeap();
-      this.siftUp(this.size++, at, this.seqCounter++, slot);
+      this.siftUp(this.size++, at, seq, slot);
       if (this.size > this.ladderAbove && this.heapLimit === Infinity) this.heapToLadder();
     } else {
-      this.ladderInsert(at, this.seqCounter++, slot);
+      this.ladderInsert(at, seq, slot);
     }
     return (this.rec[4 * slot + R_GEN] as number) * SLOT_SPAN + slot;
   }
@@ -828,4 +868,9 @@ export class Simulator {
     this.rec = r;
     this.freeSlots = f;
   }
+}
+
+/** Entry of instant `at` in the table of recorded instants: the top bits of its low 32 bits times a Fibonacci constant. */
+function instantHash(at: Time): number {
+  return Math.imul(at | 0, 0x9e3779b1) >>> (32 - INSTANT_BITS);
 }

@@ -48,12 +48,14 @@
  * Packets in flight are numbers into typed arrays (no object per packet),
  * and a kernel event delivers a packet and the packets batched behind it.
  * Between {@link Network.openBatch} and {@link Network.closeBatch} (the
- * simulator's host opens a batch around one node's handling of a message or
- * timer), a send that arrives at the same instant as the packet whose event
- * was scheduled last joins that event, so a gossip node's pushes to its
- * fanout peers cost one event. Such a packet would have been the next event
- * at that instant anyway, so deliveries keep their order; only the number of
- * kernel events changes.
+ * simulator's host opens a batch around each message or timer it hands a
+ * node), a send that arrives at the same instant as the delivery event the
+ * network scheduled last joins that event, as long as the kernel has
+ * scheduled nothing else at that instant since and that event has not fired:
+ * the pushes and replies of all the nodes of an aligned gossip round to one
+ * instant can share one event. Such a packet would have been the next event at that
+ * instant anyway, so deliveries keep their order; only the number of kernel
+ * events changes.
  *
  * Regions ({@link Network.setRegions}) describe a large network without a
  * record per pair of nodes: nodes are cut into consecutive id ranges, and the
@@ -295,14 +297,16 @@ export class Network<P = unknown> {
   private pkFree = new Int32Array(PACKETS_START);
   private pkFreeCount = 0;
   /**
-   * Sends batched into one delivery event (see {@link Network.openBatch}): while open, the last packet
-   * of the batch whose event was scheduled last (NO_PACKET: none yet), its arrival time, and the
-   * kernel's pending count right after that event was scheduled, which any other schedule changes.
+   * Sends batched into one delivery event (see {@link Network.openBatch}): the first and last packets
+   * of the delivery event this network scheduled last (NO_PACKET: none, or it has fired), its arrival
+   * time, and its kernel sequence number, which stays the last one at that instant
+   * ({@link Simulator.lastScheduledAt}) until anything else is scheduled there.
    */
   private batchOpen = false;
+  private batchHead = NO_PACKET;
   private batchTail = NO_PACKET;
   private batchAt = -1;
-  private batchPending = -1;
+  private batchSeq = -1;
   private nextRuleId = 1;
   private nextPacketId = 0;
   private flying = 0;
@@ -676,24 +680,24 @@ export class Network<P = unknown> {
 
   /**
    * Starts batching sends: until {@link closeBatch}, a packet that arrives at the same instant as the
-   * last one that got a delivery event of its own joins that event instead of getting another (its
-   * packets are delivered in send order, one after the other, as their own events would have been).
-   * The caller promises that until it closes the batch nothing it runs schedules a kernel event at the
-   * arrival instant other than through this network's sends, or else closes the batch first (the
-   * simulator's host closes it when it sets a timer); as a guard, a send joins only when the kernel's
-   * pending count has not moved since the event it joins was scheduled, and never while the packet
-   * trace has listeners (they may schedule). Then the order of events is exactly the one without
-   * batching: only the number of kernel events differs.
+   * delivery event this network scheduled last joins that event instead of getting another (its
+   * packets are delivered in send order, one after the other, as their own events would have been),
+   * provided the kernel has scheduled no other event at that instant since
+   * ({@link Simulator.lastScheduledAt}) and that event has not fired yet; never while the packet trace
+   * has listeners. The packet's own event would
+   * then have been the next one at that instant, right behind the event it joins, so the order of
+   * deliveries is exactly the one without batching: only the number of kernel events differs. The
+   * event joined may have been scheduled while handling an earlier input (another node's message at
+   * the same instant; events scheduled at other instants in between do not matter): the pushes and
+   * replies of many nodes to one instant share one event.
    */
   openBatch(): void {
     this.batchOpen = true;
-    this.batchTail = NO_PACKET;
   }
 
-  /** Ends batching (see {@link openBatch}): the next send gets a delivery event of its own. */
+  /** Ends batching (see {@link openBatch}): until the next {@link openBatch}, a send gets a delivery event of its own. */
   closeBatch(): void {
     this.batchOpen = false;
-    this.batchTail = NO_PACKET;
   }
 
   private launch(p: number, depart: Time, cfg: LinkConfig, rng: Random): void {
@@ -705,16 +709,18 @@ export class Network<P = unknown> {
     if (at >= MAX_TIME) at = MAX_TIME;
     if (this.batchOpen) {
       const tail = this.batchTail;
-      if (tail !== NO_PACKET && at === this.batchAt && this.sim.pending === this.batchPending && !this.packets.active) {
-        // Joins the batch whose event was scheduled last: delivered right after its packets.
+      if (tail !== NO_PACKET && at === this.batchAt && this.sim.lastScheduledAt(at) === this.batchSeq && !this.packets.active) {
+        // Joins the event scheduled last at that instant (still pending): delivered right after its packets.
         this.pkNext[tail] = p;
         this.batchTail = p;
         return;
       }
+      this.sim.recordInstants();
       this.sim.schedule(at, this.deliverFn, p, 'net.deliver');
+      this.batchHead = p;
       this.batchTail = p;
       this.batchAt = at;
-      this.batchPending = this.sim.pending;
+      this.batchSeq = this.sim.scheduled - 1;
       return;
     }
     this.sim.schedule(at, this.deliverFn, p, 'net.deliver');
@@ -722,6 +728,8 @@ export class Network<P = unknown> {
 
   /** A delivery event: packet `head` and the packets batched behind it, in send order. */
   private arrive(head: number): void {
+    // The batch's event fires: nothing may join it any more (its packets are being delivered).
+    if (head === this.batchHead) this.batchHead = this.batchTail = NO_PACKET;
     for (let p = head; p !== NO_PACKET;) {
       const next = this.pkNext[p] as number;
       this.arriveOne(p);

@@ -47,7 +47,7 @@ export interface GossipClusterOptions {
    */
   readonly wrongKey?: readonly NodeId[];
   /**
-   * Let a node's sends to one instant share one kernel event (default true; see
+   * Let sends to one instant share one kernel event (default true; see
    * `SimHostOptions.batchSends`): the same deliveries in the same order with fewer events.
    * False gives one event per packet, for comparison.
    */

@@ -18,9 +18,10 @@
  * once, at its last deadline, whatever the moves before.
  *
  * With `batchSends` the host opens the network's batch around each message
- * and timer it hands a node ({@link Network.openBatch}), and resets it when it
- * schedules a timer in between: a node's sends to one instant share a kernel
- * event, delivered in the same order as with an event each.
+ * and timer it hands a node ({@link Network.openBatch}): sends to one instant
+ * share a kernel event (the pushes and replies of all nodes to one instant,
+ * while nothing else is scheduled at that instant), delivered in the same
+ * order as with an event each.
  */
 import type { Simulator } from '../kernel/simulator.js';
 import { TraceSource } from '../kernel/trace.js';
@@ -52,10 +53,10 @@ export interface SimHostOptions<M> {
    */
   readonly transmit?: (from: NodeId, to: NodeId, msg: M, sizeBytes: number) => void;
   /**
-   * Batch the sends a node makes while handling one message or timer that arrive at the same instant
-   * into one kernel event ({@link Network.openBatch}): fewer events, the same order of deliveries.
-   * Only for nodes whose hooks (observers) schedule no kernel events; never while the host's trace
-   * source has listeners, nor with `transmit`. Default false.
+   * Batch the sends the nodes make while handling messages and timers that arrive at the same instant
+   * into one kernel event ({@link Network.openBatch}), a node's and, while the kernel schedules
+   * nothing else at that instant, the next nodes' too: fewer events, the same order of deliveries. Never
+   * while the host's trace source has listeners, nor with `transmit`. Default false.
    */
   readonly batchSends?: boolean;
 }
@@ -81,8 +82,6 @@ export class SimHost<M, C = never, R = unknown> {
   private readonly sunk: Uint8Array;
   private readonly transmit: ((from: NodeId, to: NodeId, msg: M, sizeBytes: number) => void) | undefined;
   private readonly batchSends: boolean;
-  /** True while the network batches the sends of the input being handled. */
-  private batching = false;
   /** The node whose input the host is handling now (-1: none), for {@link SimHost.activeSink}. */
   private active = -1;
   /**
@@ -237,13 +236,11 @@ export class SimHost<M, C = never, R = unknown> {
   /** Opens the network's batch for the input about to be handled, when this host batches sends; true if it did. */
   private openBatch(): boolean {
     if (!this.batchSends || this.traces.active) return false;
-    this.batching = true;
     this.net.openBatch();
     return true;
   }
 
   private closeBatch(): void {
-    this.batching = false;
     this.net.closeBatch();
   }
 
@@ -331,8 +328,6 @@ export class SimHost<M, C = never, R = unknown> {
     }
     t[r + T_AT] = at;
     t[r + T_EVENT] = this.sim.schedule(at, this.fireTimer, cell, 'host.timer');
-    // An event of ours in the middle of the input's sends: later sends must not join earlier batches.
-    if (this.batching) this.net.openBatch();
   }
 
   private trace(id: NodeId, name: string, data: Readonly<Record<string, string | number | boolean>>): void {

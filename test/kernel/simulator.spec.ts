@@ -270,6 +270,67 @@ function runProgram(commands: readonly Command[], queue: SimulatorOptions = {}):
   for (let h = 0; h < 50; h++) expect(real.isPending(h)).toBe(false);
 }
 
+describe('Simulator.scheduled', () => {
+  it('counts every schedule, cancelled and fired ones too, and nothing else', () => {
+    const sim = new Simulator();
+    expect(sim.scheduled).toBe(0);
+    const a = sim.schedule(5, () => undefined, undefined);
+    sim.schedule(7, () => undefined, undefined);
+    expect(sim.scheduled).toBe(2);
+    sim.cancel(a);
+    expect(sim.scheduled).toBe(2);
+    sim.run();
+    expect(sim.scheduled).toBe(2);
+    expect(sim.pending).toBe(0);
+    sim.after(1, () => undefined, undefined);
+    expect(sim.scheduled).toBe(3);
+  });
+});
+
+describe('Simulator.lastScheduledAt', () => {
+  it('knows nothing before recordInstants, then the last event scheduled at each instant', () => {
+    const sim = new Simulator();
+    sim.schedule(5, () => undefined, undefined);
+    expect(sim.lastScheduledAt(5)).toBe(-1);
+    sim.recordInstants();
+    sim.schedule(5, () => undefined, undefined); // number 1
+    sim.schedule(9, () => undefined, undefined); // number 2
+    expect(sim.lastScheduledAt(5)).toBe(1);
+    expect(sim.lastScheduledAt(9)).toBe(2);
+    expect(sim.lastScheduledAt(7)).toBe(-1);
+    sim.schedule(5, () => undefined, undefined);
+    expect(sim.lastScheduledAt(5)).toBe(sim.scheduled - 1);
+  });
+
+  it('never names an event that is not the last one scheduled at that instant (a crowded table forgets instead)', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.oneof(fc.integer({ min: 0, max: 40 }), fc.integer({ min: 0, max: 2 ** 40 })), { minLength: 1, maxLength: 600 }),
+        (times) => {
+          const sim = new Simulator();
+          sim.recordInstants();
+          const last = new Map<number, number>();
+          let known = 0;
+          for (const at of times) {
+            sim.schedule(at, () => undefined, undefined);
+            last.set(at, sim.scheduled - 1);
+            expect(sim.lastScheduledAt(at)).toBe(sim.scheduled - 1);
+            for (const [t, seq] of last) {
+              const got = sim.lastScheduledAt(t);
+              if (got !== -1) {
+                expect(got).toBe(seq);
+                known++;
+              }
+            }
+          }
+          expect(known).toBeGreaterThan(0);
+        },
+      ),
+      fcParams({ numRuns: 60 }),
+    );
+  });
+});
+
 describe('Simulator against a model', () => {
   it('fires exactly the non-cancelled events, in (time, scheduling order)', () => {
     fc.assert(

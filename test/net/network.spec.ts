@@ -472,6 +472,60 @@ describe('Network batches', () => {
     expect(got).toEqual(['0>1:a@5', '0>1:c@5', 'x@5', '0>1:d@5', '0>2:b@7']);
   });
 
+  it('lets a later batch join the event scheduled last at that instant, until anything else is scheduled there', () => {
+    const { sim, net, got } = plain(4);
+    net.openBatch();
+    net.send(0, 1, 'a', 10);
+    net.closeBatch();
+    net.openBatch(); // another input (say node 1's), nothing scheduled in between: joins a's event
+    net.send(1, 2, 'b', 10);
+    net.closeBatch();
+    expect(sim.pending).toBe(1);
+    sim.schedule(1 * MS, () => got.push(`x@${sim.now / MS}`), undefined, 'foreign'); // another instant: no matter
+    net.openBatch();
+    net.send(2, 3, 'c', 10); // still joins a's event
+    net.closeBatch();
+    expect(sim.pending).toBe(2);
+    sim.schedule(5 * MS, () => got.push(`y@${sim.now / MS}`), undefined, 'foreign'); // the same instant
+    net.openBatch();
+    net.send(3, 0, 'd', 10); // its own event, after y
+    net.closeBatch();
+    expect(sim.pending).toBe(4);
+    sim.run();
+    expect(got).toEqual(['x@1', '0>1:a@5', '1>2:b@5', '2>3:c@5', 'y@5', '3>0:d@5']);
+    expect(net.total.delivered).toBe(4);
+    expect(net.inFlight).toBe(0);
+  });
+
+  it('never joins an event that has fired: zero latency, sends from inside the delivery', () => {
+    const sim = new Simulator({ seed: 1 });
+    const net = new Network<string>(sim, { nodes: 3, defaultLink: { latency: 0 } });
+    const got: string[] = [];
+    net.attachAll((to, from, msg) => {
+      got.push(`${from}>${to}:${msg}@${sim.now}`);
+      // Node 1 answers at once, at this very instant, inside the batch event that delivered to it.
+      if (to === 1 && msg !== 'again') {
+        net.openBatch();
+        net.send(1, 2, `re-${msg}`, 10);
+        net.closeBatch();
+      }
+    });
+    net.openBatch();
+    net.send(0, 1, 'a', 10);
+    net.closeBatch();
+    sim.run();
+    // The reply is sent while its event's last packet is being delivered: it must get an event of its own.
+    expect(got).toEqual(['0>1:a@0', '1>2:re-a@0']);
+    net.openBatch();
+    net.send(0, 1, 'b', 10);
+    net.send(0, 1, 'c', 10);
+    net.closeBatch();
+    sim.run();
+    expect(got.slice(2)).toEqual(['0>1:b@0', '0>1:c@0', '1>2:re-b@0', '1>2:re-c@0']);
+    expect(net.total.delivered).toBe(6);
+    expect(net.inFlight).toBe(0);
+  });
+
   it('checks every packet of a batch on arrival: partition, crash, hold and release', () => {
     const { sim, net, got } = plain(4);
     net.openBatch();

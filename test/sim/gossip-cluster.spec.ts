@@ -1,6 +1,7 @@
 /**
- * The gossip cluster lets a node's sends to one instant share one kernel
- * event (`batchSends`, on by default). A property: whatever the preset, the
+ * The gossip cluster lets sends to one instant share one kernel event
+ * (`batchSends`, on by default): a node's, and the next nodes' while the
+ * kernel schedules nothing else at that instant. A property: whatever the preset, the
  * link model, the writes and a crash, a cluster with batched sends delivers the
  * same messages to the same nodes at the same times in the same order as one
  * with an event per packet, ends in the same state, and fires no more events.
@@ -116,8 +117,9 @@ describe('GossipCluster batchSends', () => {
     expect(batched.log.length).toBeGreaterThan(1000);
     expect(batched.log).toEqual(single.log);
     expect(batched.end).toBe(single.end);
-    // Each round's pushes (fanout 3) from one node share one event.
-    expect(batched.fired).toBeLessThan(0.9 * single.fired);
+    // The sends of all nodes to one instant share one event while nothing else is scheduled there
+    // (2553 against 4489 events; 3839 when only one node's sends could share an event).
+    expect(batched.fired).toBeLessThan(0.65 * single.fired);
   });
 
   it('whatever the preset, links, writes and crash: the same deliveries in the same order and the same end state', () => {
