@@ -5,9 +5,9 @@
  *
  * Ids: the node and its peers get the {@link NodeId}s of their sorted
  * addresses (`buildMembership`), the same at every node started with the
- * same member set, so origin ids (the last-writer-wins tie-break) agree.
- * Members SWIM learns beyond them take the next ids, in the order this node
- * learned them (`AddressBook`), so those ids are local to the node.
+ * same member set. Members SWIM learns beyond them take the next ids, in the
+ * order this node learned them (`AddressBook`), so those ids are local to
+ * the node; the origin ids of writes are not node ids (see below).
  *
  * Peers: the store gossips with, and runs anti-entropy with, its static
  * `--peers` plus every member SWIM (`swim-udp.ts`, beside it on the same
@@ -46,13 +46,29 @@
  * when its last save failed.
  *
  * The data holds versions, not the member set: a node restarted with a
- * different peer list (so a different node id) keeps its data. Versions keep
- * the origin ids they were written with; new writes carry the new id.
+ * different peer list (so a different node id) keeps its data.
+ *
+ * Origin ids. The origin id of a node's writes (the last-writer-wins
+ * tie-break after the timestamp, a u32 on the wire) is not its node id,
+ * which is local to its member list (a node that joined by `--join` is id 0
+ * in its own list, like another member in its own), but a random 32-bit
+ * number drawn at the node's first start and kept in the data file (with
+ * no `--data`, drawn again by each process), so two live writers share one
+ * only by chance: among n writers, with probability about n^2 / 2^33
+ * (1.2e-4 for 1,024), and even then only writes by that pair to one key in
+ * one microsecond tie. A hash of the node's address would need no storage,
+ * but an address is not one canonical string (a node listening on 0.0.0.0
+ * is known to others by another one) and two nodes may use one address in
+ * turn. An older data file, which holds none, gets a new id, saved with the
+ * next snapshot; so does a node killed before its first snapshot. Neither
+ * harms: its logged versions keep the origin they were written with, and
+ * its clock resumes after them, so its new writes are newer anyway.
  *
  * Acknowledgements: a put or delete with `ack.replicas` = N > 1 is answered
  * when N nodes hold it (see `replication.ts`), or with an error saying how
  * many did after `ack.timeoutMs`.
  */
+import { randomInt } from 'node:crypto';
 import { RandomStreams } from '../kernel/random.js';
 import { NS_PER_MS } from '../kernel/time.js';
 import { REAL_NODE_RUMOR_BUDGET, type GossipConfig } from '../protocols/gossip/config.js';
@@ -204,6 +220,11 @@ export interface GossipUdpOptions {
   readonly maxMembers?: number;
   /** SWIM incarnation at start (default: the wall clock in ms since 1970, so a restart comes back higher). */
   readonly incarnation?: number;
+  /**
+   * Origin id of this node's writes, 0..2^32 - 1, used when the data file holds none (a first start, an
+   * older data file, or no `dataFile`). Default: a random one (see the module comment).
+   */
+  readonly originId?: number;
 }
 
 /** A started node. */
@@ -226,6 +247,8 @@ export interface RunningGossipNode {
   readonly tornBytes: number;
   /** Orphaned temporary files removed at start. */
   readonly removedTemp: readonly string[];
+  /** The origin id of this node's writes: the data file's, else `originId`, else a new random one. */
+  readonly originId: number;
   /** The node id the data file was written under, when it differs from this node's (the member set changed). */
   readonly previousId: number | undefined;
   /** Why the node cannot persist (it refuses writes), or undefined. */
@@ -236,6 +259,16 @@ export interface RunningGossipNode {
    * Idempotent. Rejects with a `PersistError` when that last save failed.
    */
   stop(): Promise<void>;
+}
+
+/** True for an integer that fits the wire's u32 origin field. */
+function isOriginId(x: unknown): x is number {
+  return typeof x === 'number' && Number.isInteger(x) && x >= 0 && x <= 0xffffffff;
+}
+
+/** A random origin id (see the module comment). */
+export function randomOriginId(): number {
+  return randomInt(0, 0x1_0000_0000);
 }
 
 function isSnapshot(x: unknown): x is GossipNodeSnapshot {
@@ -276,6 +309,7 @@ export async function startGossipNode(opts: GossipUdpOptions): Promise<RunningGo
   let tornBytes = 0;
   let removedTemp: readonly string[] = [];
   let previousId: number | undefined;
+  let savedOrigin: number | undefined;
   if (opts.dataFile !== undefined) {
     const { store, recovered } = await DurableStore.open({
       file: opts.dataFile,
@@ -287,6 +321,10 @@ export async function startGossipNode(opts: GossipUdpOptions): Promise<RunningGo
       if (recovered.state !== undefined) {
         const snap = (recovered.state as { snapshot?: unknown }).snapshot;
         if (!isSnapshot(snap)) throw new PersistError(`${opts.dataFile}: not a gossip node snapshot; left untouched`);
+        const origin = (recovered.state as { origin?: unknown }).origin;
+        if (origin !== undefined && !isOriginId(origin))
+          throw new PersistError(`${opts.dataFile}: origin id ${JSON.stringify(origin)} is not an integer in [0, 4294967295]; left untouched`);
+        savedOrigin = origin;
         if (snap.id !== membership.self) previousId = snap.id;
         snapshot = snap;
       }
@@ -305,11 +343,17 @@ export async function startGossipNode(opts: GossipUdpOptions): Promise<RunningGo
     for (const e of replayed) if (e.ts > clockLastTs) clockLastTs = e.ts; // a loop: a long log would overflow Math.max's arguments
     snapshot = { format: 1, id: membership.self, entries, clockLastTs };
   }
+  if (opts.originId !== undefined && !isOriginId(opts.originId)) {
+    await durable?.close().catch(() => undefined);
+    throw new RangeError(`the origin id must be an integer in [0, 4294967295], got ${String(opts.originId)}`);
+  }
+  const originId = savedOrigin ?? opts.originId ?? randomOriginId();
   let lastLocal: Promise<void> | undefined;
   let node: GossipNode;
   try {
     node = new GossipNode({
       id: membership.self,
+      originId,
       peers: membership.peers,
       rng: new RandomStreams(opts.seed).stream(`node:${opts.name}`),
       config: { rumorBudget: REAL_NODE_RUMOR_BUDGET, ...opts.config },
@@ -446,7 +490,7 @@ export async function startGossipNode(opts: GossipUdpOptions): Promise<RunningGo
     maxDatagramBytes: node.config.mtuBytes,
     ...(opts.onLog !== undefined ? { onLog: opts.onLog } : {}),
   });
-  const state = (): object => ({ node: opts.name, address: formatAddress(opts.listen), snapshot: node.snapshot() });
+  const state = (): object => ({ node: opts.name, address: formatAddress(opts.listen), origin: originId, snapshot: node.snapshot() });
   let address: UdpAddress;
   try {
     address = await host.start();
@@ -467,6 +511,7 @@ export async function startGossipNode(opts: GossipUdpOptions): Promise<RunningGo
     replayedRecords: replayed.length,
     tornBytes,
     removedTemp,
+    originId,
     previousId,
     persistFailure: () => durable?.failure,
     stop: () => {

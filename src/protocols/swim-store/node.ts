@@ -80,8 +80,10 @@ export interface SwimStoreSnapshot {
 
 /** Options of the {@link SwimStoreNode} constructor. */
 export interface SwimStoreNodeOptions {
-  /** This node's id: its SWIM member id and the origin id of its writes. */
+  /** This node's id: its SWIM member id, and the origin id of its writes unless `originId` is given. */
   readonly id: NodeId;
+  /** The origin id of its writes, 0..2^32 - 1 (default `id`; see `GossipNodeOptions.originId`). */
+  readonly originId?: number;
   /** SWIM's configuration, random stream and start (members of a bootstrapped group, seeds, dormant). */
   readonly swim: SwimNodeOptions & { readonly config: SwimConfig; readonly rng: Rng };
   /** The store's random stream, configuration, clock and observer (as {@link GossipNode}'s options, without peers). */
@@ -126,6 +128,7 @@ export class SwimStoreNode implements ProtocolNode<SwimStoreMessage, SwimStoreCa
     });
     this.store = new GossipNode({
       id,
+      ...(options.originId !== undefined ? { originId: options.originId } : {}),
       peers: this.swim.view(),
       rng: g.rng,
       ...(g.config !== undefined ? { config: g.config } : {}),
