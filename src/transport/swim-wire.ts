@@ -25,7 +25,7 @@
  *
  * {@link decodeSwim} throws {@link SwimWireError} on anything malformed, including trailing bytes.
  */
-import type { UpdateKind } from '../protocols/swim/wire.js';
+import type { SwimMessage, Update, UpdateKind } from '../protocols/swim/wire.js';
 
 /** Magic bytes of a SWIM datagram ("SW"); gossip messages start with "GS". */
 export const SWIM_MAGIC = [0x53, 0x57] as const;
@@ -52,13 +52,17 @@ export interface WireUpdate {
   readonly from: string;
 }
 
-/** A SWIM message as it travels between real nodes. */
-export type SwimWireMessage =
-  | { readonly type: 'ping'; readonly seq: number; readonly updates: readonly WireUpdate[] }
-  | { readonly type: 'ping-req'; readonly seq: number; readonly target: string; readonly updates: readonly WireUpdate[] }
-  | { readonly type: 'ack'; readonly seq: number; readonly updates: readonly WireUpdate[] }
-  | { readonly type: 'nack'; readonly seq: number; readonly updates: readonly WireUpdate[] }
-  | { readonly type: 'sync'; readonly reply: boolean; readonly members: readonly WireUpdate[]; readonly updates: readonly WireUpdate[] };
+/** One of SWIM's messages with its member ids (`target`, and every update's `node` and `from`) as addresses. */
+type Addressed<M> = {
+  readonly [K in keyof M]: K extends 'target' ? string : M[K] extends readonly Update[] ? readonly WireUpdate[] : M[K];
+};
+
+/**
+ * A SWIM message as it travels between real nodes: each kind of the protocol's {@link SwimMessage},
+ * member ids replaced by addresses (derived, so a new kind there is a new kind here, and
+ * {@link MSG_CODES} and the encoder's switches do not compile until it has a code and a layout).
+ */
+export type SwimWireMessage = SwimMessage extends infer M ? (M extends SwimMessage ? Addressed<M> : never) : never;
 
 /** A member's state as `kv members` shows it. */
 export type MemberStateName = 'alive' | 'suspect' | 'dead' | 'left';
@@ -91,7 +95,19 @@ export class SwimWireError extends Error {
 
 const KINDS: readonly UpdateKind[] = ['alive', 'suspect', 'dead', 'left'];
 const STATES: readonly MemberStateName[] = ['alive', 'suspect', 'dead', 'left'];
-const MSG_CODES = { ping: 1, 'ping-req': 2, ack: 3, nack: 4, sync: 5 } as const;
+/** The type code of each of SWIM's message kinds (typed by the protocol's union: every kind needs one). */
+const MSG_CODES: Readonly<Record<SwimMessage['type'], number>> = { ping: 1, 'ping-req': 2, ack: 3, nack: 4, sync: 5 };
+/** Kind by type code (the decoder's table). */
+const MSG_KINDS: ReadonlyMap<number, SwimMessage['type']> = new Map(
+  (Object.keys(MSG_CODES) as SwimMessage['type'][]).map((t) => [MSG_CODES[t], t]),
+);
+/** Type codes of the `kv members` request and reply (not SWIM's). */
+const MEMBERS_REQUEST_CODE = 32;
+const MEMBERS_REPLY_CODE = 33;
+
+function unencoded(m: never): never {
+  throw new RangeError(`no wire layout for SWIM message ${JSON.stringify(m)}`);
+}
 
 /** True when `bytes` starts with the SWIM magic (so it is not a gossip message). */
 export function isSwimPayload(bytes: Uint8Array): boolean {
@@ -113,8 +129,12 @@ export function swimEncodedSize(p: SwimPacket): number {
           return SWIM_HEADER_BYTES + 3 + WIRE_UPDATE_BYTES * m.members.length + ups;
         case 'ping-req':
           return SWIM_HEADER_BYTES + 8 + 6 + ups;
-        default:
+        case 'ping':
+        case 'ack':
+        case 'nack':
           return SWIM_HEADER_BYTES + 8 + ups;
+        default:
+          return unencoded(m);
       }
     }
   }
@@ -180,12 +200,12 @@ export function encodeSwim(p: SwimPacket): Uint8Array {
   w.u8(SWIM_WIRE_VERSION);
   switch (p.type) {
     case 'members-request':
-      w.u8(32);
+      w.u8(MEMBERS_REQUEST_CODE);
       w.u32(p.id);
       w.u32(p.offset);
       break;
     case 'members-reply':
-      w.u8(33);
+      w.u8(MEMBERS_REPLY_CODE);
       w.u32(p.id);
       w.u32(p.total);
       w.u32(p.offset);
@@ -210,8 +230,13 @@ export function encodeSwim(p: SwimPacket): Uint8Array {
           w.int(m.seq, 'a sequence number');
           w.addr(m.target);
           break;
-        default:
+        case 'ping':
+        case 'ack':
+        case 'nack':
           w.int(m.seq, 'a sequence number');
+          break;
+        default:
+          unencoded(m);
       }
       w.updates(m.updates);
       break;
@@ -282,22 +307,20 @@ export function decodeSwim(bytes: Uint8Array): SwimPacket {
   const r = new Reader(b.subarray(SWIM_HEADER_BYTES));
   const code = b[3] as number;
   let p: SwimPacket;
-  switch (code) {
-    case 1:
-    case 3:
-    case 4: {
-      const seq = r.int('a sequence number');
-      const type = code === 1 ? 'ping' : code === 3 ? 'ack' : 'nack';
-      p = { type: 'swim', msg: { type, seq, updates: r.updates() } };
+  const kind = MSG_KINDS.get(code);
+  switch (kind) {
+    case 'ping':
+    case 'ack':
+    case 'nack':
+      p = { type: 'swim', msg: { type: kind, seq: r.int('a sequence number'), updates: r.updates() } };
       break;
-    }
-    case 2: {
+    case 'ping-req': {
       const seq = r.int('a sequence number');
       const target = r.addr();
       p = { type: 'swim', msg: { type: 'ping-req', seq, target, updates: r.updates() } };
       break;
     }
-    case 5: {
+    case 'sync': {
       const flags = r.u8();
       if (flags > 1) throw new SwimWireError('malformed', `unknown sync flags ${flags}`);
       const m = r.u16();
@@ -306,10 +329,22 @@ export function decodeSwim(bytes: Uint8Array): SwimPacket {
       p = { type: 'swim', msg: { type: 'sync', reply: flags === 1, members, updates: r.updates() } };
       break;
     }
-    case 32:
-      p = { type: 'members-request', id: r.u32(), offset: r.u32() };
+    case undefined:
+      p = decodeMembers(code, r);
       break;
-    case 33: {
+    default:
+      return unencoded(kind);
+  }
+  r.end();
+  return p;
+}
+
+/** Decodes a `kv members` request or reply (the codes that are not SWIM's). */
+function decodeMembers(code: number, r: Reader): SwimPacket {
+  switch (code) {
+    case MEMBERS_REQUEST_CODE:
+      return { type: 'members-request', id: r.u32(), offset: r.u32() };
+    case MEMBERS_REPLY_CODE: {
       const id = r.u32();
       const total = r.u32();
       const offset = r.u32();
@@ -321,12 +356,9 @@ export function decodeSwim(bytes: Uint8Array): SwimPacket {
         if (state === undefined) throw new SwimWireError('malformed', 'unknown member state');
         rows.push({ address, state, incarnation: r.int('an incarnation') });
       }
-      p = { type: 'members-reply', id, total, offset, rows };
-      break;
+      return { type: 'members-reply', id, total, offset, rows };
     }
     default:
       throw new SwimWireError('malformed', `unknown SWIM message type ${code}`);
   }
-  r.end();
-  return p;
 }
