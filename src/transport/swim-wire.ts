@@ -98,9 +98,7 @@ const STATES: readonly MemberStateName[] = ['alive', 'suspect', 'dead', 'left'];
 /** The type code of each of SWIM's message kinds (typed by the protocol's union: every kind needs one). */
 const MSG_CODES: Readonly<Record<SwimMessage['type'], number>> = { ping: 1, 'ping-req': 2, ack: 3, nack: 4, sync: 5 };
 /** Kind by type code (the decoder's table). */
-const MSG_KINDS: ReadonlyMap<number, SwimMessage['type']> = new Map(
-  (Object.keys(MSG_CODES) as SwimMessage['type'][]).map((t) => [MSG_CODES[t], t]),
-);
+const MSG_KINDS: ReadonlyMap<number, SwimMessage['type']> = new Map((Object.keys(MSG_CODES) as SwimMessage['type'][]).map((t) => [MSG_CODES[t], t]));
 /** Type codes of the `kv members` request and reply (not SWIM's). */
 const MEMBERS_REQUEST_CODE = 32;
 const MEMBERS_REPLY_CODE = 33;
@@ -192,6 +190,29 @@ class Writer {
   }
 }
 
+/**
+ * Encodes a block of SWIM updates (`updates` in the layout above: u8 n, n × 21 bytes), members by
+ * address (`SwimDriver.updatesOut` translates ids). The building block of any message that carries
+ * updates, such as updates riding on the store's gossip. Throws a RangeError past
+ * {@link MAX_WIRE_UPDATES} or on an address the format cannot carry.
+ */
+export function encodeUpdates(us: readonly WireUpdate[]): Uint8Array {
+  const w = new Writer(1 + WIRE_UPDATE_BYTES * us.length);
+  w.updates(us);
+  return w.buf;
+}
+
+/**
+ * Decodes the block of updates at the start of `bytes`: the updates and the bytes they took (the rest
+ * is the caller's). Throws {@link SwimWireError} on a truncated or malformed block.
+ */
+export function decodeUpdates(bytes: Uint8Array): { readonly updates: WireUpdate[]; readonly bytes: number } {
+  const b = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length);
+  const r = new Reader(b);
+  const updates = r.updates();
+  return { updates, bytes: r.offset };
+}
+
 /** Encodes a SWIM packet. Throws a RangeError on a value the format cannot carry. */
 export function encodeSwim(p: SwimPacket): Uint8Array {
   const w = new Writer(swimEncodedSize(p));
@@ -248,6 +269,10 @@ export function encodeSwim(p: SwimPacket): Uint8Array {
 class Reader {
   private at = 0;
   constructor(private readonly b: Buffer) {}
+  /** Bytes read so far. */
+  get offset(): number {
+    return this.at;
+  }
   need(n: number): void {
     if (this.at + n > this.b.length) throw new SwimWireError('malformed', `truncated at byte ${this.at}`);
   }

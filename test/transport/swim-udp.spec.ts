@@ -10,9 +10,10 @@ import type { Action } from '../../src/protocols/sans-io.js';
 import { buildMembership, formatAddress, type UdpAddress } from '../../src/transport/address.js';
 import { Keyring } from '../../src/transport/envelope.js';
 import { startGossipNode, type GossipUdpOptions, type RunningGossipNode } from '../../src/transport/gossip-udp.js';
-import { AddressBook, detectionBoundNs, SwimDriver } from '../../src/transport/swim-udp.js';
+import { AddressBook, detectionBoundNs, SwimDriver, type SwimStorePacket } from '../../src/transport/swim-udp.js';
 import { encodeSwim, swimEncodedSize, type SwimPacket, type WireUpdate } from '../../src/transport/swim-wire.js';
 import { DEFAULT_SWIM_CONFIG } from '../../src/protocols/swim/config.js';
+import { SWIM_TIMER_PREFIX } from '../../src/protocols/swim-store/node.js';
 import { eventually, freeUdpPorts, sendRaw } from './helpers.js';
 
 const FAST = { probeIntervalNs: 100e6, probeTimeoutNs: 50e6 };
@@ -37,9 +38,12 @@ function view(r: RunningGossipNode): string {
     .join(' ');
 }
 
-/** The store's peers of a node, by address, sorted. */
+/** The store's peers of a node but itself (SwimStoreNode's peers hold it, the store skips it), by address, sorted. */
 function storePeers(r: RunningGossipNode): string[] {
-  return r.node.currentPeers.map((id) => r.book.keyOf(id) ?? `?${id}`).sort();
+  return r.node.currentPeers
+    .filter((id) => id !== r.book.self)
+    .map((id) => r.book.keyOf(id) ?? `?${id}`)
+    .sort();
 }
 
 describe('SWIM on UDP, in process', () => {
@@ -138,7 +142,7 @@ describe('SwimDriver', () => {
       incarnation: 1,
       from: `10.0.${i >> 8}.${i & 255}:7000`,
     }));
-  const syncs = (acts: readonly Action<SwimPacket>[]): Extract<SwimPacket, { type: 'swim' }>['msg'][] =>
+  const syncs = (acts: readonly Action<SwimStorePacket>[]): Extract<SwimPacket, { type: 'swim' }>['msg'][] =>
     acts.flatMap((a) => (a.type === 'send' && a.msg.type === 'swim' && a.msg.msg.type === 'sync' ? [a.msg.msg] : []));
 
   it('starts at its incarnation and states the detection bound from its configuration', () => {
@@ -179,7 +183,7 @@ describe('SwimDriver', () => {
     const from = d.admit('10.9.9.9:7000') as number;
     d.handleMessage(from, { type: 'sync', reply: true, members: rows(200), updates: [] }, 1);
     d.pollActions();
-    d.handleTimer('swim:push-pull', 2);
+    d.handleTimer(`${SWIM_TIMER_PREFIX}push-pull`, 2);
     const out = syncs(d.pollActions());
     expect(out.length).toBeGreaterThan(1);
     expect(out.map((m) => m.type === 'sync' && m.reply)).toEqual([false, ...out.slice(1).map(() => true)]);

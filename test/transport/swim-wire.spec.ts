@@ -8,7 +8,9 @@ import { describe, expect, it } from 'vitest';
 import { classifyGossipError, nodeCodec } from '../../src/transport/gossip-udp.js';
 import {
   decodeSwim,
+  decodeUpdates,
   encodeSwim,
+  encodeUpdates,
   isSwimPayload,
   swimEncodedSize,
   SwimWireError,
@@ -70,6 +72,19 @@ describe('SWIM wire', () => {
         expect(isSwimPayload(bytes)).toBe(true);
         expect(decodeSwim(bytes)).toEqual(p);
         expect(nodeCodec.decode(bytes)).toEqual(p);
+      }),
+      fcParams(),
+    );
+  });
+
+  it('round-trips a block of updates, leaving the bytes after it to the caller; a truncated block is malformed', () => {
+    fc.assert(
+      fc.property(updates, fc.uint8Array({ maxLength: 8 }), (us, tail) => {
+        const block = encodeUpdates(us);
+        expect(block.length).toBe(1 + 21 * us.length);
+        const got = decodeUpdates(Buffer.concat([block, tail]));
+        expect(got).toEqual({ updates: us, bytes: block.length });
+        if (us.length > 0) expect(() => decodeUpdates(block.subarray(0, block.length - 1))).toThrow(SwimWireError);
       }),
       fcParams(),
     );

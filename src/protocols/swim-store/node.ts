@@ -15,7 +15,8 @@
  *   `get`, `delete` and `stats` the store's (`stats` adds SWIM's counters).
  * After each input it drains the inner node's actions into its own queue.
  * Whenever SWIM's table changes (a `member` trace), the store's peers become
- * SWIM's view: the members held **alive or suspect**. Suspects stay peers
+ * SWIM's view: the members held **alive or suspect** (plus `staticPeers`, if
+ * given: a real node's `--peers` stay peers whatever SWIM says). Suspects stay peers
  * because SWIM treats a suspected member as still in the group until the
  * suspicion is confirmed (Das et al. 2002, section 4.2), and memberlist's
  * gossip targets likewise include suspect members: a falsely suspected
@@ -84,6 +85,11 @@ export interface SwimStoreNodeOptions {
   readonly id: NodeId;
   /** The origin id of its writes, 0..2^32 - 1 (default `id`; see `GossipNodeOptions.originId`). */
   readonly originId?: number;
+  /**
+   * Members the store gossips with whatever SWIM says of them, beside SWIM's view (a real node's
+   * `--peers`). Default none: the store's peers are SWIM's view alone.
+   */
+  readonly staticPeers?: readonly NodeId[];
   /** SWIM's configuration, random stream and start (members of a bootstrapped group, seeds, dormant). */
   readonly swim: SwimNodeOptions & { readonly config: SwimConfig; readonly rng: Rng };
   /** The store's random stream, configuration, clock and observer (as {@link GossipNode}'s options, without peers). */
@@ -110,12 +116,14 @@ export class SwimStoreNode implements ProtocolNode<SwimStoreMessage, SwimStoreCa
   private out: Action<SwimStoreMessage>[] = [];
   private readonly traceMembers: boolean;
   private left = false;
+  private readonly staticPeers: readonly NodeId[];
   /** SWIM messages dropped because handling them threw (malformed). */
   private swimDropped = 0;
 
   constructor(options: SwimStoreNodeOptions) {
     const { id, swim: s, store: g, snapshot } = options;
     this.id = id;
+    this.staticPeers = options.staticPeers ?? [];
     this.traceMembers = s.trace !== false;
     const seeds = [...(s.seeds ?? [])];
     for (const m of snapshot?.members ?? []) if (m !== id && !seeds.includes(m)) seeds.push(m);
@@ -129,7 +137,7 @@ export class SwimStoreNode implements ProtocolNode<SwimStoreMessage, SwimStoreCa
     this.store = new GossipNode({
       id,
       ...(options.originId !== undefined ? { originId: options.originId } : {}),
-      peers: this.swim.view(),
+      peers: this.peersOf(this.swim.view()),
       rng: g.rng,
       ...(g.config !== undefined ? { config: g.config } : {}),
       ...(g.clockOffsetNs !== undefined ? { clockOffsetNs: g.clockOffsetNs } : {}),
@@ -270,9 +278,15 @@ export class SwimStoreNode implements ProtocolNode<SwimStoreMessage, SwimStoreCa
     for (const a of this.store.pollActions()) this.out.push(a);
   }
 
-  /** The store's peers := SWIM's view (when it differs). */
+  /** SWIM's view, then the static peers it lacks. */
+  private peersOf(view: NodeId[]): NodeId[] {
+    for (const p of this.staticPeers) if (!view.includes(p)) view.push(p);
+    return view;
+  }
+
+  /** The store's peers := SWIM's view and the static peers (when they differ). */
   private updatePeers(): void {
-    const view = this.swim.view();
+    const view = this.peersOf(this.swim.view());
     const cur = this.store.currentPeers;
     if (view.length === cur.length && view.every((m, i) => cur[i] === m)) return;
     this.store.setPeers(view);
