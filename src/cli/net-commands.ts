@@ -299,6 +299,7 @@ export const nodeCommand: CommandModule<object, NodeArgs> = {
         pid: process.pid,
         address: formatAddress(running.address),
         node_id: running.membership.self,
+        origin_id: running.originId,
         peers: peers.map(formatAddress),
         interval_ms: config.intervalNs / 1e6,
         anti_entropy_ms: config.antiEntropyIntervalNs / 1e6,
@@ -323,7 +324,7 @@ export const nodeCommand: CommandModule<object, NodeArgs> = {
         process.stderr.write(`[${name}] removed temporary files of an interrupted save: ${running.removedTemp.join(', ')}\n`);
       if (running.previousId !== undefined) {
         process.stderr.write(
-          `[${name}] the data was written as node id ${running.previousId}; the member set changed, this node is now id ${running.membership.self} (versions are kept)\n`,
+          `[${name}] the data was written as node id ${running.previousId}; the member set changed, this node is now id ${running.membership.self} (versions and origin id ${running.originId} are kept)\n`,
         );
       }
       // Ctrl-C in `desim cluster` reaches a node twice (SIGINT from the terminal, SIGTERM from the

@@ -1,24 +1,23 @@
 /**
- * A real gossip node: the simulator's very {@link GossipNode} on a UDP socket
- * ({@link UdpHost}), speaking the gossip wire format (`wire.ts`) to its peers
+ * A real gossip node: the simulator's very sans-I/O `SwimStoreNode` (the
+ * gossip store on SWIM's view) on a UDP socket ({@link UdpHost}), driven by
+ * {@link SwimDriver} (`swim-udp.ts`, SWIM's member ids to addresses), speaking
+ * the gossip wire format (`wire.ts`) and SWIM's (`swim-wire.ts`) to its peers
  * and to `desim kv` clients, with its store optionally persisted to a file.
  *
  * Ids: the node and its peers get the {@link NodeId}s of their sorted
  * addresses (`buildMembership`), the same at every node started with the
- * same member set, so origin ids (the last-writer-wins tie-break) agree.
- * Members SWIM learns beyond them take the next ids, in the order this node
- * learned them (`AddressBook`), so those ids are local to the node.
+ * same member set. Members SWIM learns beyond them take the next ids, in the
+ * order this node learned them (`AddressBook`), so those ids are local to
+ * the node; the origin ids of writes are not node ids (see below).
  *
  * Peers: the store gossips with, and runs anti-entropy with, its static
- * `--peers` plus every member SWIM (`swim-udp.ts`, beside it on the same
- * socket) holds alive or suspect, the rule `SwimStoreNode` follows in the
- * simulator: after each SWIM input that changed the member table the store's
- * peers are set again (`GossipNode.setPeers`; the tombstone rule then counts
- * the new peers). A static peer stays a peer whatever SWIM says of it (as
- * before SWIM); a member that joined by `--join` becomes a peer once SWIM
- * admits it and stops being one when SWIM declares it dead or left. Gossip
- * from an address that is not a peer now is counted in
- * `swim_gossip_from_non_peer` and dropped.
+ * `--peers` plus every member SWIM holds alive or suspect: `SwimStoreNode`'s
+ * rule, with the static peers as its `staticPeers`. A static peer stays a
+ * peer whatever SWIM says of it (as before SWIM); a member that joined by
+ * `--join` becomes a peer once SWIM admits it and stops being one when SWIM
+ * declares it dead or left. Gossip from an address that is not a peer now is
+ * counted in `swim_gossip_from_non_peer` and dropped.
  *
  * Time: the node's `now` (its timers) is a monotonic clock starting at 0
  * when the host starts. Its write timestamps come from its hybrid logical
@@ -31,6 +30,14 @@
  * version of the nodes started before it.) Versions stamped more than
  * `maxAheadNs` ahead of this clock are refused (`GossipNode`), so node clocks
  * must agree within that bound (500 ms by default: use NTP).
+ *
+ * The snapshot. The WAL and the snapshot file stay the source of truth: the
+ * file holds the store's {@link GossipNodeSnapshot} (entries and clock, the
+ * log replayed on top at start), which becomes the `store` of the node's
+ * `SwimStoreSnapshot`; its `members` (to rejoin through) are left empty,
+ * since member ids are local to a process: a restarted node rejoins through
+ * `--join` and `--peers`, and SWIM's own state is never saved (the group
+ * tells it where it stands, and its incarnation comes from the wall clock).
  *
  * Persistence (`--data FILE`, its directory created if needed; see
  * `persist.ts` and `wal.ts`): `FILE.lock` keeps a second process off the
@@ -46,21 +53,37 @@
  * when its last save failed.
  *
  * The data holds versions, not the member set: a node restarted with a
- * different peer list (so a different node id) keeps its data. Versions keep
- * the origin ids they were written with; new writes carry the new id.
+ * different peer list (so a different node id) keeps its data.
+ *
+ * Origin ids. The origin id of a node's writes (the last-writer-wins
+ * tie-break after the timestamp, a u32 on the wire) is not its node id,
+ * which is local to its member list (a node that joined by `--join` is id 0
+ * in its own list, like another member in its own), but a random 32-bit
+ * number drawn at the node's first start and kept in the data file (with
+ * no `--data`, drawn again by each process), so two live writers share one
+ * only by chance: among n writers, with probability about n^2 / 2^33
+ * (1.2e-4 for 1,024), and even then only writes by that pair to one key in
+ * one microsecond tie. A hash of the node's address would need no storage,
+ * but an address is not one canonical string (a node listening on 0.0.0.0
+ * is known to others by another one) and two nodes may use one address in
+ * turn. An older data file, which holds none, gets a new id, saved with the
+ * next snapshot; so does a node killed before its first snapshot. Neither
+ * harms: its logged versions keep the origin they were written with, and
+ * its clock resumes after them, so its new writes are newer anyway.
  *
  * Acknowledgements: a put or delete with `ack.replicas` = N > 1 is answered
  * when N nodes hold it (see `replication.ts`), or with an error saying how
  * many did after `ack.timeoutMs`.
  */
+import { randomInt } from 'node:crypto';
 import { RandomStreams } from '../kernel/random.js';
 import { NS_PER_MS } from '../kernel/time.js';
 import { REAL_NODE_RUMOR_BUDGET, type GossipConfig } from '../protocols/gossip/config.js';
 import { resolveConfig, type PresetName } from '../protocols/gossip/presets.js';
-import { GossipNode, type GossipNodeSnapshot } from '../protocols/gossip/node.js';
+import type { GossipNode, GossipNodeSnapshot } from '../protocols/gossip/node.js';
 import type { Entry } from '../protocols/gossip/store.js';
 import { decode, encode, WireError, type GossipMessage, type KvCall, type KvReply } from '../protocols/gossip/wire.js';
-import type { Action, NodeId, ProtocolNode } from '../protocols/sans-io.js';
+import type { NodeId, ProtocolNode } from '../protocols/sans-io.js';
 import type { SwimConfig } from '../protocols/swim/config.js';
 import { AddressError, buildMembership, formatAddress, type Membership, type UdpAddress } from './address.js';
 import type { Keyring } from './envelope.js';
@@ -68,18 +91,18 @@ import { DurableStore, PersistError } from './persist.js';
 import { AckTracker } from './replication.js';
 import type { IoFault } from './wal.js';
 import { UdpHost, type ClientService, type Codec, type DropReason, type HostLogEvent } from './udp-host.js';
-import { AddressBook, DEFAULT_MAX_MEMBERS, SWIM_TIMER_PREFIX, SwimDriver } from './swim-udp.js';
+import { AddressBook, DEFAULT_MAX_MEMBERS, SwimDriver, type SwimStorePacket } from './swim-udp.js';
 import { decodeSwim, encodeSwim, isSwimPayload, SwimWireError, type SwimPacket } from './swim-wire.js';
 
 /** The gossip wire as a host codec. */
 export const gossipCodec: Codec<GossipMessage> = { encode, decode };
 
 /** What a real node's socket carries: gossip messages and SWIM packets (told apart by their magic bytes). */
-export type NodeMessage = GossipMessage | SwimPacket;
+export type NodeMessage = SwimStorePacket;
 
 /** True for the SWIM half of {@link NodeMessage}. */
 export function isSwimPacket(m: NodeMessage): m is SwimPacket {
-  return m.type === 'swim' || m.type === 'members-request' || m.type === 'members-reply';
+  return m.type === 'swim' || m.type === 'piggyback' || m.type === 'members-request' || m.type === 'members-reply';
 }
 
 /** The real node's codec: SWIM packets by `swim-wire.ts`, the rest by the gossip wire. */
@@ -110,6 +133,13 @@ export interface WriteGate {
   stats(): Record<string, number>;
 }
 
+/** What {@link gossipClientService} calls: a {@link GossipNode}, or a node that holds one. */
+export interface KvService {
+  handleCall(call: KvCall, nowNs: number): KvReply;
+  /** Versions dropped for a timestamp too far ahead, by sender. */
+  readonly futureTimestampsBySender: ReadonlyMap<NodeId, number>;
+}
+
 /**
  * Answers `client-request` messages with the node's `handleCall`; stats merge
  * the host's figures and, given the membership, name the peers whose versions
@@ -117,7 +147,7 @@ export interface WriteGate {
  * With a `gate`, puts and deletes are refused while it says so, and answered
  * only once it settles.
  */
-export function gossipClientService(node: GossipNode, membership?: Membership, gate?: WriteGate): ClientService<GossipMessage> {
+export function gossipClientService(node: KvService, membership?: Membership, gate?: WriteGate): ClientService<GossipMessage> {
   return {
     requestId: (m) => (m.type === 'client-request' ? m.id : undefined),
     answer: (m, nowNs, hostStats): GossipMessage | Promise<GossipMessage> => {
@@ -204,6 +234,11 @@ export interface GossipUdpOptions {
   readonly maxMembers?: number;
   /** SWIM incarnation at start (default: the wall clock in ms since 1970, so a restart comes back higher). */
   readonly incarnation?: number;
+  /**
+   * Origin id of this node's writes, 0..2^32 - 1, used when the data file holds none (a first start, an
+   * older data file, or no `dataFile`). Default: a random one (see the module comment).
+   */
+  readonly originId?: number;
 }
 
 /** A started node. */
@@ -226,6 +261,8 @@ export interface RunningGossipNode {
   readonly tornBytes: number;
   /** Orphaned temporary files removed at start. */
   readonly removedTemp: readonly string[];
+  /** The origin id of this node's writes: the data file's, else `originId`, else a new random one. */
+  readonly originId: number;
   /** The node id the data file was written under, when it differs from this node's (the member set changed). */
   readonly previousId: number | undefined;
   /** Why the node cannot persist (it refuses writes), or undefined. */
@@ -236,6 +273,16 @@ export interface RunningGossipNode {
    * Idempotent. Rejects with a `PersistError` when that last save failed.
    */
   stop(): Promise<void>;
+}
+
+/** True for an integer that fits the wire's u32 origin field. */
+function isOriginId(x: unknown): x is number {
+  return typeof x === 'number' && Number.isInteger(x) && x >= 0 && x <= 0xffffffff;
+}
+
+/** A random origin id (see the module comment). */
+export function randomOriginId(): number {
+  return randomInt(0, 0x1_0000_0000);
 }
 
 function isSnapshot(x: unknown): x is GossipNodeSnapshot {
@@ -262,20 +309,13 @@ export async function startGossipNode(opts: GossipUdpOptions): Promise<RunningGo
     if (!seeds.includes(id)) seeds.push(id);
   }
   for (const p of membership.peers) if (!seeds.includes(p)) seeds.push(p);
-  const swim = new SwimDriver({
-    book,
-    seeds,
-    ...(opts.swim !== undefined ? { config: opts.swim } : {}),
-    incarnation: opts.incarnation ?? Date.now(),
-    rng: new RandomStreams(opts.seed).stream(`swim:${opts.name}`),
-    mtuBytes: resolveConfig('default').mtuBytes,
-  });
   let snapshot: GossipNodeSnapshot | undefined;
   let durable: DurableStore | undefined;
   let replayed: readonly Entry[] = [];
   let tornBytes = 0;
   let removedTemp: readonly string[] = [];
   let previousId: number | undefined;
+  let savedOrigin: number | undefined;
   if (opts.dataFile !== undefined) {
     const { store, recovered } = await DurableStore.open({
       file: opts.dataFile,
@@ -287,6 +327,10 @@ export async function startGossipNode(opts: GossipUdpOptions): Promise<RunningGo
       if (recovered.state !== undefined) {
         const snap = (recovered.state as { snapshot?: unknown }).snapshot;
         if (!isSnapshot(snap)) throw new PersistError(`${opts.dataFile}: not a gossip node snapshot; left untouched`);
+        const origin = (recovered.state as { origin?: unknown }).origin;
+        if (origin !== undefined && !isOriginId(origin))
+          throw new PersistError(`${opts.dataFile}: origin id ${JSON.stringify(origin)} is not an integer in [0, 4294967295]; left untouched`);
+        savedOrigin = origin;
         if (snap.id !== membership.self) previousId = snap.id;
         snapshot = snap;
       }
@@ -305,58 +349,71 @@ export async function startGossipNode(opts: GossipUdpOptions): Promise<RunningGo
     for (const e of replayed) if (e.ts > clockLastTs) clockLastTs = e.ts; // a loop: a long log would overflow Math.max's arguments
     snapshot = { format: 1, id: membership.self, entries, clockLastTs };
   }
+  if (opts.originId !== undefined && !isOriginId(opts.originId)) {
+    await durable?.close().catch(() => undefined);
+    throw new RangeError(`the origin id must be an integer in [0, 4294967295], got ${String(opts.originId)}`);
+  }
+  const originId = savedOrigin ?? opts.originId ?? randomOriginId();
   let lastLocal: Promise<void> | undefined;
-  let node: GossipNode;
+  let swim: SwimDriver;
   try {
-    node = new GossipNode({
-      id: membership.self,
-      peers: membership.peers,
-      rng: new RandomStreams(opts.seed).stream(`node:${opts.name}`),
-      config: { rumorBudget: REAL_NODE_RUMOR_BUDGET, ...opts.config },
-      clockOffsetNs: opts.clockOffsetNs ?? 0,
-      timestampUnitNs: TIMESTAMP_UNIT_NS,
-      timestampEpoch: opts.timestampEpochUs ?? wallClockEpochUs(),
-      ...(snapshot !== undefined ? { snapshot } : {}),
-      ...(durable !== undefined
-        ? {
-            observer: {
-              stored: (_node, entry, via) => {
-                const p = durable.log(entry);
-                // Learned versions: if this fails, the next successful compaction saves them. A local
-                // write's promise is also awaited by its client's answer (which reports the failure).
-                p.catch(() => undefined);
-                if (via === 'local') lastLocal = p;
+    swim = new SwimDriver({
+      book,
+      seeds,
+      ...(opts.swim !== undefined ? { config: opts.swim } : {}),
+      incarnation: opts.incarnation ?? Date.now(),
+      rng: new RandomStreams(opts.seed).stream(`swim:${opts.name}`),
+      mtuBytes: resolveConfig('default').mtuBytes,
+      originId,
+      staticPeers: membership.peers,
+      // The WAL and the snapshot file are the store's source of truth; SWIM's member ids are local and not saved.
+      ...(snapshot !== undefined ? { snapshot: { format: 1, store: snapshot, members: [] } } : {}),
+      store: {
+        rng: new RandomStreams(opts.seed).stream(`node:${opts.name}`),
+        config: { rumorBudget: REAL_NODE_RUMOR_BUDGET, ...opts.config },
+        clockOffsetNs: opts.clockOffsetNs ?? 0,
+        timestampUnitNs: TIMESTAMP_UNIT_NS,
+        timestampEpoch: opts.timestampEpochUs ?? wallClockEpochUs(),
+        ...(durable !== undefined
+          ? {
+              observer: {
+                stored: (_node, entry, via) => {
+                  const p = durable.log(entry);
+                  // Learned versions: if this fails, the next successful compaction saves them. A local
+                  // write's promise is also awaited by its client's answer (which reports the failure).
+                  p.catch(() => undefined);
+                  if (via === 'local') lastLocal = p;
+                },
               },
-            },
-          }
-        : {}),
+            }
+          : {}),
+      },
     });
   } catch (err) {
     await durable?.close().catch(() => undefined);
     throw err;
   }
+  const node = swim.core.store;
   const tracker = new AckTracker(node.store);
-  // The store's peers: the static --peers, then the members SWIM holds alive or suspect (see syncPeers).
-  const staticPeers = new Set(membership.peers);
-  let gossipPeers: ReadonlySet<NodeId> = staticPeers;
-  let gossipFromNonPeer = 0;
-  /** Makes the store's peers follow SWIM's view after a SWIM input: static peers, then SWIM's other live members. */
-  const syncPeers = (): void => {
-    const view = swim.takeViewChange();
-    if (view === undefined) return;
-    const next = [...membership.peers];
-    for (const m of view) if (m !== membership.self && !staticPeers.has(m)) next.push(m);
-    if (next.length === gossipPeers.size && next.every((p) => gossipPeers.has(p))) return;
-    node.setPeers(next);
-    gossipPeers = new Set(next);
+  // The store's peers (the static --peers and the members SWIM holds alive or suspect: SwimStoreNode's rule).
+  let peerArray: readonly NodeId[] | undefined;
+  let peerSet: ReadonlySet<NodeId> = new Set();
+  const gossipPeers = (): ReadonlySet<NodeId> => {
+    const cur = node.currentPeers;
+    if (cur !== peerArray) {
+      peerArray = cur;
+      peerSet = new Set(cur.filter((p) => p !== membership.self));
+    }
+    return peerSet;
   };
+  let gossipFromNonPeer = 0;
   const gate: WriteGate = {
     refuse: () => durable?.failure,
     settle: (call, reply) => {
       const local = lastLocal;
       lastLocal = undefined;
       const replicas = call.ack?.replicas ?? 1;
-      const peerCount = gossipPeers.size;
+      const peerCount = gossipPeers().size;
       if (replicas > peerCount + 1) {
         return Promise.reject(
           new Error(`ack replicated:${replicas} asks for more nodes than the cluster has (${peerCount + 1}); the write was taken by this node`),
@@ -379,42 +436,38 @@ export async function startGossipNode(opts: GossipUdpOptions): Promise<RunningGo
       ...durable?.stats(),
       acks_pending: tracker.pending,
       ...swim.stats(),
-      store_peers: gossipPeers.size,
+      store_peers: gossipPeers().size,
       swim_gossip_from_non_peer: gossipFromNonPeer,
     }),
   };
   const watched: ProtocolNode<NodeMessage, KvCall, KvReply> = {
-    start: (now) => {
-      node.start(now);
-      swim.start(now);
-      syncPeers();
-    },
-    handleTimer: (t, now) => {
-      if (!t.startsWith(SWIM_TIMER_PREFIX)) return node.handleTimer(t, now);
-      swim.handleTimer(t, now);
-      syncPeers();
-    },
-    handleCall: (c, now) => node.handleCall(c, now),
-    pollActions: (): readonly Action<NodeMessage>[] => {
-      const g = node.pollActions();
-      const s = swim.pollActions();
-      return s.length === 0 ? g : g.length === 0 ? s : [...g, ...s];
-    },
+    start: (now) => swim.start(now),
+    handleTimer: (t, now) => swim.handleTimer(t, now),
+    handleCall: (c, now) => swim.handleCall(c, now),
+    pollActions: () => swim.pollActions(),
     handleMessage: (from, msg, now) => {
-      if (msg.type === 'swim') {
-        swim.handleMessage(from, msg.msg, now);
-        return syncPeers();
-      }
-      if (isSwimPacket(msg)) return; // a members request or reply from a peer: not a peer message
-      if (!gossipPeers.has(from)) {
+      if (msg.type === 'swim') return swim.handleMessage(from, msg.msg, now);
+      if (msg.type !== 'piggyback' && isSwimPacket(msg)) return; // a members request or reply from a peer: not a peer message
+      // Store gossip, alone or with SWIM's updates riding on it, is taken from peers only.
+      if (!gossipPeers().has(from)) {
         gossipFromNonPeer++;
         return;
       }
+      if (msg.type === 'piggyback') {
+        tracker.observe(from, msg.store);
+        return swim.handlePiggyback(from, msg, now);
+      }
       tracker.observe(from, msg);
-      node.handleMessage(from, msg, now);
+      swim.handleStoreMessage(from, msg, now);
     },
   };
-  const gossipService = gossipClientService(node, book, gate);
+  const kv: KvService = {
+    handleCall: (c, now) => swim.handleCall(c, now),
+    get futureTimestampsBySender() {
+      return node.futureTimestampsBySender;
+    },
+  };
+  const gossipService = gossipClientService(kv, book, gate);
   const client: ClientService<NodeMessage> = {
     requestId: (m) => (m.type === 'members-request' ? m.id : isSwimPacket(m) ? undefined : gossipService.requestId(m)),
     answer: (m, nowNs, hostStats) => {
@@ -446,7 +499,7 @@ export async function startGossipNode(opts: GossipUdpOptions): Promise<RunningGo
     maxDatagramBytes: node.config.mtuBytes,
     ...(opts.onLog !== undefined ? { onLog: opts.onLog } : {}),
   });
-  const state = (): object => ({ node: opts.name, address: formatAddress(opts.listen), snapshot: node.snapshot() });
+  const state = (): object => ({ node: opts.name, address: formatAddress(opts.listen), origin: originId, snapshot: node.snapshot() });
   let address: UdpAddress;
   try {
     address = await host.start();
@@ -467,6 +520,7 @@ export async function startGossipNode(opts: GossipUdpOptions): Promise<RunningGo
     replayedRecords: replayed.length,
     tornBytes,
     removedTemp,
+    originId,
     previousId,
     persistFailure: () => durable?.failure,
     stop: () => {

@@ -30,6 +30,7 @@ export {
   TIMESTAMP_UNIT_NS,
   type GossipCliOptions,
   type GossipUdpOptions,
+  type KvService,
   type NodeMessage,
   type RunningGossipNode,
 } from './gossip-udp.js';
@@ -57,13 +58,17 @@ export {
   MAX_MAX_MEMBERS,
   SwimDriver,
   detectionBoundNs,
+  storeOut,
   type SwimDriverCounters,
   type SwimDriverOptions,
+  type SwimStorePacket,
 } from './swim-udp.js';
 export {
   SwimWireError,
   decodeSwim,
+  decodeUpdates,
   encodeSwim,
+  encodeUpdates,
   isSwimPayload,
   swimEncodedSize,
   type MemberRow,

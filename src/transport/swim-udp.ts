@@ -1,14 +1,22 @@
 /**
- * SWIM membership on a real node: the simulator's very {@link SwimNode}, unchanged, driven beside the
- * gossip store on the same socket ({@link UdpHost}), inside the same envelope, as its own message type
- * (`swim-wire.ts`).
+ * SWIM and the store on a real node: the simulator's very sans-I/O {@link SwimStoreNode}, unchanged, on
+ * a socket ({@link UdpHost}): SWIM's messages as their own message type (`swim-wire.ts`), the store's
+ * as the gossip wire, inside the same envelope. The store's peers follow SWIM's view inside the node,
+ * by the rule the simulator runs (plus the static `--peers`, its `staticPeers`), and its timer names
+ * are the node's own.
  *
  * Theory of operation. The node names members by local ids; this driver keeps the {@link AddressBook}
- * that maps them to addresses (the gossip member list first, with the ids the store uses, then every
- * address SWIM learns, in the order learned) and translates every message both ways: incoming
- * addresses become ids (a new address gets the next id), outgoing ids become addresses. A datagram
- * from an address outside the book is handed over only once it authenticated and decoded as SWIM
- * (`UdpHost`'s `admit`), so a stranger cannot take a place in the book with garbage.
+ * that maps them to addresses (the gossip member list first, then every address SWIM learns, in the
+ * order learned) and translates SWIM's messages both ways: incoming addresses become ids (a new
+ * address gets the next id), outgoing ids become addresses. The store's messages name no member (their
+ * versions carry origin ids, which are not node ids), so they pass as they are ({@link storeOut}); the
+ * host maps their source address to an id. A store message carrying SWIM's updates (the node's
+ * `piggyback`) travels as SWIM wire type 6: its updates translated like SWIM's, its store part as it is;
+ * updates that would take it past the MTU are left off (21 bytes each on the wire against the node's 16),
+ * and a store message with room for none goes alone. It is taken from store peers only, as store gossip
+ * is. A datagram from an address outside the book is handed over
+ * only once it authenticated and decoded as SWIM (`UdpHost`'s `admit`), so a stranger cannot take a
+ * place in the book with garbage.
  *
  * Bounds. The book holds at most `maxMembers` addresses, this node's own included; SWIM never forgets
  * a member (a dead one stays dead in its table), so an address, once in, keeps its place. At the cap
@@ -35,16 +43,25 @@
  * receiver's table back.
  *
  * The store's view. Every change of the member table (the node's `member` trace) marks the view
- * changed; {@link SwimDriver.takeViewChange} hands the new view (the members held alive or suspect,
- * by the book's ids, which are the store's) to the owner once, as `SwimStoreNode` does in the simulator.
+ * changed; {@link SwimDriver.takeViewChange} hands the new view (by the book's ids) to the owner once.
  */
+import { encodedSize, type GossipMessage, type KvCall, type KvReply } from '../protocols/gossip/wire.js';
 import type { Action, NodeId, Rng, Time } from '../protocols/sans-io.js';
+import {
+  isPiggybackMessage,
+  isSwimMessage,
+  SwimStoreNode,
+  type PiggybackMessage,
+  type SwimStoreNodeOptions,
+  type SwimStoreSnapshot,
+} from '../protocols/swim-store/node.js';
 import { DEFAULT_SWIM_CONFIG, suspicionTimeoutNs, type SwimConfig } from '../protocols/swim/config.js';
-import { SwimNode } from '../protocols/swim/node.js';
+import type { SwimNode } from '../protocols/swim/node.js';
 import type { SwimMessage, Update } from '../protocols/swim/wire.js';
 import { formatAddress, type Membership, type UdpAddress } from './address.js';
 import {
   MAX_WIRE_UPDATES,
+  PIGGYBACK_WIRE_OVERHEAD,
   SYNC_HEADER_BYTES,
   WIRE_UPDATE_BYTES,
   type MemberRow,
@@ -57,8 +74,6 @@ import {
 export const DEFAULT_MAX_MEMBERS = 1024;
 /** Largest `maxMembers`. */
 export const MAX_MAX_MEMBERS = 65536;
-/** Prefix of the SWIM node's timer names on the shared host (the gossip node has its own). */
-export const SWIM_TIMER_PREFIX = 'swim:';
 
 /**
  * The gossip member list plus the addresses SWIM learned: a {@link Membership} that grows, up to a cap.
@@ -145,6 +160,9 @@ export interface SwimDriverCounters {
   swim_received: number;
 }
 
+/** What the driver sends and receives: SWIM packets (members by address) and the store's gossip messages (no member ids in them). */
+export type SwimStorePacket = SwimPacket | GossipMessage;
+
 /** Options of a {@link SwimDriver}. */
 export interface SwimDriverOptions {
   readonly book: AddressBook;
@@ -157,18 +175,30 @@ export interface SwimDriverOptions {
   readonly rng: Rng;
   /** Largest encoded SWIM message, bytes (the host's MTU). */
   readonly mtuBytes: number;
+  /** The store half: its options as {@link SwimStoreNode}'s (default: a store with the gossip defaults on a stream of `rng`'s seed). */
+  readonly store?: SwimStoreNodeOptions['store'];
+  /** Origin id of the store's writes (see `GossipNodeOptions.originId`). */
+  readonly originId?: number;
+  /** The store's static peers (`--peers`), peers whatever SWIM says. */
+  readonly staticPeers?: readonly NodeId[];
+  /** The store's state at start (its entries and clock; see the module comment of `gossip-udp.ts`). */
+  readonly snapshot?: SwimStoreSnapshot;
 }
 
-/** A {@link SwimNode} on a real socket: address translation, bounds, chunked syncs. See the module comment. */
+/**
+ * The sans-I/O {@link SwimStoreNode} on a real socket: address translation of SWIM's messages, bounds,
+ * chunked syncs. See the module comment.
+ */
 export class SwimDriver {
-  readonly node: SwimNode;
+  /** The sans-I/O node: SWIM and the store on its view, as the simulator runs it. */
+  readonly core: SwimStoreNode;
   readonly config: SwimConfig;
   readonly counters: SwimDriverCounters = { swim_members_refused: 0, swim_dropped_ping_req: 0, swim_sent: 0, swim_received: 0 };
   private readonly book: AddressBook;
   private readonly seeds: readonly NodeId[];
   private readonly startIncarnation: number;
   private readonly mtu: number;
-  private out: Action<SwimPacket>[] = [];
+  private out: Action<SwimStorePacket>[] = [];
   private pingReqWindowStart = -Infinity;
   private pingReqsInWindow = 0;
   private viewChanged = false;
@@ -188,23 +218,36 @@ export class SwimDriver {
     this.seeds = opts.seeds;
     this.startIncarnation = opts.incarnation;
     this.mtu = opts.mtuBytes;
-    this.node = new SwimNode(opts.book.self, this.config, opts.rng, {});
+    // No table, no seeds: it takes itself as the whole group, then joins at `start`.
+    this.core = new SwimStoreNode({
+      id: opts.book.self,
+      ...(opts.originId !== undefined ? { originId: opts.originId } : {}),
+      ...(opts.staticPeers !== undefined ? { staticPeers: opts.staticPeers } : {}),
+      swim: { config: this.config, rng: opts.rng },
+      store: opts.store ?? { rng: opts.rng },
+      ...(opts.snapshot !== undefined ? { snapshot: opts.snapshot } : {}),
+    });
+  }
+
+  /** The membership half (read it). */
+  get node(): SwimNode {
+    return this.core.swim;
   }
 
   /** Starts the node alone at its incarnation, then joins through the seeds. */
   start(now: Time): void {
     const self = this.book.self;
-    this.node.start(now); // no table, no seeds: it takes itself as the whole group
+    this.core.start(now);
     // The group's word about this member at startIncarnation - 1: it refutes with startIncarnation.
     const claim: Update = { kind: 'alive', node: self, incarnation: this.startIncarnation - 1, from: self };
-    this.node.handleMessage(self, { type: 'ping', seq: 0, updates: [claim] }, now);
-    if (this.seeds.length > 0) this.node.handleCall({ op: 'join', seeds: this.seeds }, now);
+    this.core.handleMessage(self, { type: 'ping', seq: 0, updates: [claim] }, now);
+    if (this.seeds.length > 0) this.core.handleCall({ op: 'join', seeds: this.seeds }, now);
     this.collect();
   }
 
   /** Leaves the group gracefully: `left` goes to k + 1 members at once, and the node goes silent. */
   leave(now: Time): void {
-    this.node.handleCall({ op: 'leave' }, now);
+    this.core.handleCall({ op: 'leave' }, now);
     this.collect();
   }
 
@@ -215,31 +258,55 @@ export class SwimDriver {
     return id;
   }
 
+  /** A SWIM message from a peer (members by address). */
   handleMessage(from: NodeId, msg: SwimWireMessage, now: Time): void {
     const m = this.toNode(msg, now);
     if (m === undefined) return;
     this.counters.swim_received++;
-    this.node.handleMessage(from, m, now);
+    this.core.handleMessage(from, m, now);
     this.collect();
   }
 
-  handleTimer(timer: string, now: Time): void {
-    this.node.handleTimer(timer.slice(SWIM_TIMER_PREFIX.length), now);
+  /** A store message from a peer with SWIM's updates riding on it (members by address). */
+  handlePiggyback(from: NodeId, msg: { readonly updates: readonly WireUpdate[]; readonly store: GossipMessage }, now: Time): void {
+    this.core.handleMessage(from, { type: 'piggyback', store: msg.store, updates: this.updatesIn(msg.updates) }, now);
     this.collect();
+  }
+
+  /** A store message from a peer (it names no member: origin ids are not node ids). */
+  handleStoreMessage(from: NodeId, msg: GossipMessage, now: Time): void {
+    this.core.handleMessage(from, msg, now);
+    this.collect();
+  }
+
+  /** A timer of the node (the names are {@link SwimStoreNode}'s own). */
+  handleTimer(timer: string, now: Time): void {
+    this.core.handleTimer(timer, now);
+    this.collect();
+  }
+
+  /** A client call to the store. */
+  handleCall(call: KvCall, now: Time): KvReply {
+    // `stats` goes to the store alone: the owner adds SWIM's figures by this driver's names
+    // ({@link SwimDriver.stats}), and the core's copies of them would not fit the reply's datagram.
+    if (call.op === 'stats') return this.core.store.handleCall(call, now);
+    const reply = this.core.handleCall(call, now) as KvReply;
+    this.collect();
+    return reply;
   }
 
   /**
    * SWIM's view (members held alive or suspect, this node included, ascending ids) if the member table
-   * changed since the last call, else undefined. The ids are the book's, so the store's.
+   * changed since the last call, else undefined. The ids are the book's.
    */
   takeViewChange(): NodeId[] | undefined {
     if (!this.viewChanged) return undefined;
     this.viewChanged = false;
-    return this.node.view();
+    return this.core.view();
   }
 
   /** Actions queued since the last poll, translated for the host. */
-  pollActions(): readonly Action<SwimPacket>[] {
+  pollActions(): readonly Action<SwimStorePacket>[] {
     const q = this.out;
     this.out = [];
     return q;
@@ -248,7 +315,7 @@ export class SwimDriver {
   /** The member table, by address (numeric order). */
   members(): MemberRow[] {
     const rows: MemberRow[] = [];
-    for (const m of this.node.members()) {
+    for (const m of this.core.members()) {
       const address = this.book.keyOf(m.node);
       if (address !== undefined) rows.push({ address, state: m.state, incarnation: m.incarnation });
     }
@@ -258,9 +325,9 @@ export class SwimDriver {
   /** Figures for `kv stats`. */
   stats(): Record<string, number> {
     const by = { alive: 0, suspect: 0, dead: 0, left: 0 };
-    for (const m of this.node.members()) by[m.state]++;
+    for (const m of this.core.members()) by[m.state]++;
     return {
-      swim_incarnation: this.node.currentIncarnation,
+      swim_incarnation: this.core.swim.currentIncarnation,
       swim_members_alive: by.alive,
       swim_members_suspect: by.suspect,
       swim_members_dead: by.dead,
@@ -279,7 +346,8 @@ export class SwimDriver {
     return id;
   }
 
-  private updatesIn(us: readonly WireUpdate[]): Update[] {
+  /** SWIM updates from the wire: addresses to ids (a new address takes the next id; at the cap it is dropped and counted). */
+  updatesIn(us: readonly WireUpdate[]): Update[] {
     const out: Update[] = [];
     for (const u of us) {
       const node = this.id(u.node);
@@ -287,6 +355,12 @@ export class SwimDriver {
       if (node !== undefined && from !== undefined) out.push({ kind: u.kind, node, incarnation: u.incarnation, from });
     }
     return out;
+  }
+
+  /** SWIM updates for the wire: ids to addresses, at most {@link MAX_WIRE_UPDATES}. */
+  updatesOut(us: readonly Update[]): WireUpdate[] {
+    const out = this.allRows(us);
+    return out.length > MAX_WIRE_UPDATES ? out.slice(0, MAX_WIRE_UPDATES) : out;
   }
 
   private toNode(msg: SwimWireMessage, now: Time): SwimMessage | undefined {
@@ -313,28 +387,24 @@ export class SwimDriver {
     }
   }
 
-  private updatesOut(us: readonly Update[]): WireUpdate[] {
-    const out = this.allRows(us);
-    return out.length > MAX_WIRE_UPDATES ? out.slice(0, MAX_WIRE_UPDATES) : out;
-  }
-
   private send(to: NodeId, msg: SwimWireMessage): void {
     this.counters.swim_sent++;
     this.out.push({ type: 'send', to, msg: { type: 'swim', msg }, sizeBytes: 0 });
   }
 
-  /** Moves the node's actions to the host's queue, translated. */
+  /** Moves the node's actions to the host's queue: SWIM's messages translated, the store's as they are. */
   private collect(): void {
-    for (const a of this.node.pollActions()) {
+    for (const a of this.core.pollActions()) {
       switch (a.type) {
         case 'send':
-          if (a.to !== this.book.self) this.sendOut(a.to, a.msg);
+          if (isSwimMessage(a.msg)) {
+            if (a.to !== this.book.self) this.sendOut(a.to, a.msg);
+          } else if (isPiggybackMessage(a.msg)) this.sendPiggyback(a.to, a.msg, a.sizeBytes);
+          else this.out.push({ type: 'send', to: a.to, msg: storeOut(a.msg), sizeBytes: a.sizeBytes });
           break;
         case 'set-timer':
-          this.out.push({ type: 'set-timer', timer: SWIM_TIMER_PREFIX + a.timer, atNs: a.atNs });
-          break;
         case 'cancel-timer':
-          this.out.push({ type: 'cancel-timer', timer: SWIM_TIMER_PREFIX + a.timer });
+          this.out.push(a);
           break;
         case 'trace': {
           if (a.name === 'member') this.viewChanged = true;
@@ -347,6 +417,22 @@ export class SwimDriver {
     }
   }
 
+  /**
+   * A store message with SWIM's updates, members by address. An update takes 21 bytes here against the
+   * node's 16, so the updates that would take the datagram past the MTU are left off (SWIM counted them as
+   * sent: they still ride on its own messages until their retransmit budget is spent); with none left the
+   * store message goes alone.
+   */
+  private sendPiggyback(to: NodeId, msg: PiggybackMessage, sizeBytes: number): void {
+    const store = storeOut(msg.store);
+    const room = Math.floor((this.mtu - PIGGYBACK_WIRE_OVERHEAD - encodedSize(store)) / WIRE_UPDATE_BYTES);
+    const all = this.updatesOut(msg.updates);
+    const updates = room < all.length ? all.slice(0, Math.max(0, room)) : all;
+    if (updates.length === 0) this.out.push({ type: 'send', to, msg: store, sizeBytes });
+    else this.out.push({ type: 'send', to, msg: { type: 'piggyback', updates, store }, sizeBytes });
+  }
+
+  /** One of SWIM's messages as wire messages (a sync too large for one datagram as several). */
   private sendOut(to: NodeId, msg: SwimMessage): void {
     const updates = this.updatesOut(msg.updates);
     switch (msg.type) {
@@ -380,6 +466,17 @@ export class SwimDriver {
     }
     return out;
   }
+}
+
+/**
+ * A store message for the wire: as it is, since it names no member (its versions carry origin ids,
+ * which are the same everywhere, not node ids). A message kind that carries SWIM updates beside a
+ * store message goes out as this of its store part plus {@link SwimDriver.updatesOut} of its updates
+ * (and comes in through {@link SwimDriver.updatesIn}); its bytes are `encode` (gossip wire) of the one
+ * and `encodeUpdates` (`swim-wire.ts`) of the other.
+ */
+export function storeOut(msg: GossipMessage): GossipMessage {
+  return msg;
 }
 
 /** Orders `host:port` keys by IPv4 address, then port. */

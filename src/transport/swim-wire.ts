@@ -20,12 +20,25 @@
  * | 3    | ack             | seq, updates                                                      |
  * | 4    | nack            | seq, updates                                                      |
  * | 5    | sync            | u8 flags (1 reply), u16 m, m × update (the table), updates        |
+ * | 6    | piggyback       | updates, then one store message in the gossip wire, to the end    |
  * | 32   | members-request | u32 id, u32 offset                                                |
  * | 33   | members-reply   | u32 id, u32 total, u32 offset, u16 n, n × (addr, u8 state, inc)    |
  *
- * {@link decodeSwim} throws {@link SwimWireError} on anything malformed, including trailing bytes.
+ * `piggyback` is `SwimStoreNode`'s store message carrying SWIM's waiting updates (issue 17): the store
+ * part is a peer message of the gossip wire (`protocols/gossip/wire.ts`, its own magic and version), never
+ * a client request or reply.
+ *
+ * {@link decodeSwim} throws {@link SwimWireError} on anything malformed, including trailing bytes (a
+ * store part the gossip wire refuses too, with that refusal's reason: `version` or `malformed`).
  */
-import type { UpdateKind } from '../protocols/swim/wire.js';
+import {
+  decode as decodeGossip,
+  encode as encodeGossip,
+  encodedSize as gossipEncodedSize,
+  WireError,
+  type GossipMessage,
+} from '../protocols/gossip/wire.js';
+import type { SwimMessage, Update, UpdateKind } from '../protocols/swim/wire.js';
 
 /** Magic bytes of a SWIM datagram ("SW"); gossip messages start with "GS". */
 export const SWIM_MAGIC = [0x53, 0x57] as const;
@@ -52,13 +65,17 @@ export interface WireUpdate {
   readonly from: string;
 }
 
-/** A SWIM message as it travels between real nodes. */
-export type SwimWireMessage =
-  | { readonly type: 'ping'; readonly seq: number; readonly updates: readonly WireUpdate[] }
-  | { readonly type: 'ping-req'; readonly seq: number; readonly target: string; readonly updates: readonly WireUpdate[] }
-  | { readonly type: 'ack'; readonly seq: number; readonly updates: readonly WireUpdate[] }
-  | { readonly type: 'nack'; readonly seq: number; readonly updates: readonly WireUpdate[] }
-  | { readonly type: 'sync'; readonly reply: boolean; readonly members: readonly WireUpdate[]; readonly updates: readonly WireUpdate[] };
+/** One of SWIM's messages with its member ids (`target`, and every update's `node` and `from`) as addresses. */
+type Addressed<M> = {
+  readonly [K in keyof M]: K extends 'target' ? string : M[K] extends readonly Update[] ? readonly WireUpdate[] : M[K];
+};
+
+/**
+ * A SWIM message as it travels between real nodes: each kind of the protocol's {@link SwimMessage},
+ * member ids replaced by addresses (derived, so a new kind there is a new kind here, and
+ * {@link MSG_CODES} and the encoder's switches do not compile until it has a code and a layout).
+ */
+export type SwimWireMessage = SwimMessage extends infer M ? (M extends SwimMessage ? Addressed<M> : never) : never;
 
 /** A member's state as `kv members` shows it. */
 export type MemberStateName = 'alive' | 'suspect' | 'dead' | 'left';
@@ -73,6 +90,8 @@ export interface MemberRow {
 /** Everything with the SWIM magic: a peer's SWIM message, or a `kv members` request or reply. */
 export type SwimPacket =
   | { readonly type: 'swim'; readonly msg: SwimWireMessage }
+  /** A store message with SWIM's updates riding on it (members by address). */
+  | { readonly type: 'piggyback'; readonly updates: readonly WireUpdate[]; readonly store: GossipMessage }
   /** Asks for the member table from row `offset` (a client request: any source address). */
   | { readonly type: 'members-request'; readonly id: number; readonly offset: number }
   /** Rows `offset` .. `offset + rows.length - 1` of a table of `total` rows. */
@@ -91,7 +110,21 @@ export class SwimWireError extends Error {
 
 const KINDS: readonly UpdateKind[] = ['alive', 'suspect', 'dead', 'left'];
 const STATES: readonly MemberStateName[] = ['alive', 'suspect', 'dead', 'left'];
-const MSG_CODES = { ping: 1, 'ping-req': 2, ack: 3, nack: 4, sync: 5 } as const;
+/** The type code of each of SWIM's message kinds (typed by the protocol's union: every kind needs one). */
+const MSG_CODES: Readonly<Record<SwimMessage['type'], number>> = { ping: 1, 'ping-req': 2, ack: 3, nack: 4, sync: 5 };
+/** Kind by type code (the decoder's table). */
+const MSG_KINDS: ReadonlyMap<number, SwimMessage['type']> = new Map((Object.keys(MSG_CODES) as SwimMessage['type'][]).map((t) => [MSG_CODES[t], t]));
+/** Type codes of the `kv members` request and reply (not SWIM's). */
+const MEMBERS_REQUEST_CODE = 32;
+const MEMBERS_REPLY_CODE = 33;
+/** Type code of a store message carrying SWIM's updates. */
+const PIGGYBACK_CODE = 6;
+/** Bytes of a piggyback message besides its updates and its store part: the header and the u8 count. */
+export const PIGGYBACK_WIRE_OVERHEAD = SWIM_HEADER_BYTES + 1;
+
+function unencoded(m: never): never {
+  throw new RangeError(`no wire layout for SWIM message ${JSON.stringify(m)}`);
+}
 
 /** True when `bytes` starts with the SWIM magic (so it is not a gossip message). */
 export function isSwimPayload(bytes: Uint8Array): boolean {
@@ -105,6 +138,8 @@ export function swimEncodedSize(p: SwimPacket): number {
       return SWIM_HEADER_BYTES + 8;
     case 'members-reply':
       return MEMBERS_REPLY_HEADER_BYTES + MEMBER_ROW_BYTES * p.rows.length;
+    case 'piggyback':
+      return PIGGYBACK_WIRE_OVERHEAD + WIRE_UPDATE_BYTES * p.updates.length + gossipEncodedSize(p.store);
     case 'swim': {
       const m = p.msg;
       const ups = 1 + WIRE_UPDATE_BYTES * m.updates.length;
@@ -113,8 +148,12 @@ export function swimEncodedSize(p: SwimPacket): number {
           return SWIM_HEADER_BYTES + 3 + WIRE_UPDATE_BYTES * m.members.length + ups;
         case 'ping-req':
           return SWIM_HEADER_BYTES + 8 + 6 + ups;
-        default:
+        case 'ping':
+        case 'ack':
+        case 'nack':
           return SWIM_HEADER_BYTES + 8 + ups;
+        default:
+          return unencoded(m);
       }
     }
   }
@@ -170,22 +209,50 @@ class Writer {
     this.u8(us.length);
     for (const u of us) this.update(u);
   }
+  bytes(b: Uint8Array): void {
+    this.buf.set(b, this.at);
+    this.at += b.length;
+  }
+}
+
+/**
+ * Encodes a block of SWIM updates (`updates` in the layout above: u8 n, n × 21 bytes), members by
+ * address (`SwimDriver.updatesOut` translates ids). The building block of any message that carries
+ * updates, such as updates riding on the store's gossip. Throws a RangeError past
+ * {@link MAX_WIRE_UPDATES} or on an address the format cannot carry.
+ */
+export function encodeUpdates(us: readonly WireUpdate[]): Uint8Array {
+  const w = new Writer(1 + WIRE_UPDATE_BYTES * us.length);
+  w.updates(us);
+  return w.buf;
+}
+
+/**
+ * Decodes the block of updates at the start of `bytes`: the updates and the bytes they took (the rest
+ * is the caller's). Throws {@link SwimWireError} on a truncated or malformed block.
+ */
+export function decodeUpdates(bytes: Uint8Array): { readonly updates: WireUpdate[]; readonly bytes: number } {
+  const b = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length);
+  const r = new Reader(b);
+  const updates = r.updates();
+  return { updates, bytes: r.offset };
 }
 
 /** Encodes a SWIM packet. Throws a RangeError on a value the format cannot carry. */
 export function encodeSwim(p: SwimPacket): Uint8Array {
+  if (p.type === 'piggyback') return encodePiggyback(p.updates, p.store);
   const w = new Writer(swimEncodedSize(p));
   w.u8(SWIM_MAGIC[0]);
   w.u8(SWIM_MAGIC[1]);
   w.u8(SWIM_WIRE_VERSION);
   switch (p.type) {
     case 'members-request':
-      w.u8(32);
+      w.u8(MEMBERS_REQUEST_CODE);
       w.u32(p.id);
       w.u32(p.offset);
       break;
     case 'members-reply':
-      w.u8(33);
+      w.u8(MEMBERS_REPLY_CODE);
       w.u32(p.id);
       w.u32(p.total);
       w.u32(p.offset);
@@ -210,8 +277,13 @@ export function encodeSwim(p: SwimPacket): Uint8Array {
           w.int(m.seq, 'a sequence number');
           w.addr(m.target);
           break;
-        default:
+        case 'ping':
+        case 'ack':
+        case 'nack':
           w.int(m.seq, 'a sequence number');
+          break;
+        default:
+          unencoded(m);
       }
       w.updates(m.updates);
       break;
@@ -220,9 +292,28 @@ export function encodeSwim(p: SwimPacket): Uint8Array {
   return w.buf;
 }
 
+/** A piggyback message: the SWIM header and code, the updates, then the store message's own bytes. */
+function encodePiggyback(updates: readonly WireUpdate[], store: GossipMessage): Uint8Array {
+  if (store.type === 'client-request' || store.type === 'client-reply')
+    throw new RangeError('a piggyback message carries a peer message, not a client one');
+  const inner = encodeGossip(store);
+  const w = new Writer(PIGGYBACK_WIRE_OVERHEAD + WIRE_UPDATE_BYTES * updates.length + inner.length);
+  w.u8(SWIM_MAGIC[0]);
+  w.u8(SWIM_MAGIC[1]);
+  w.u8(SWIM_WIRE_VERSION);
+  w.u8(PIGGYBACK_CODE);
+  w.updates(updates);
+  w.bytes(inner);
+  return w.buf;
+}
+
 class Reader {
   private at = 0;
   constructor(private readonly b: Buffer) {}
+  /** Bytes read so far. */
+  get offset(): number {
+    return this.at;
+  }
   need(n: number): void {
     if (this.at + n > this.b.length) throw new SwimWireError('malformed', `truncated at byte ${this.at}`);
   }
@@ -282,22 +373,20 @@ export function decodeSwim(bytes: Uint8Array): SwimPacket {
   const r = new Reader(b.subarray(SWIM_HEADER_BYTES));
   const code = b[3] as number;
   let p: SwimPacket;
-  switch (code) {
-    case 1:
-    case 3:
-    case 4: {
-      const seq = r.int('a sequence number');
-      const type = code === 1 ? 'ping' : code === 3 ? 'ack' : 'nack';
-      p = { type: 'swim', msg: { type, seq, updates: r.updates() } };
+  const kind = MSG_KINDS.get(code);
+  switch (kind) {
+    case 'ping':
+    case 'ack':
+    case 'nack':
+      p = { type: 'swim', msg: { type: kind, seq: r.int('a sequence number'), updates: r.updates() } };
       break;
-    }
-    case 2: {
+    case 'ping-req': {
       const seq = r.int('a sequence number');
       const target = r.addr();
       p = { type: 'swim', msg: { type: 'ping-req', seq, target, updates: r.updates() } };
       break;
     }
-    case 5: {
+    case 'sync': {
       const flags = r.u8();
       if (flags > 1) throw new SwimWireError('malformed', `unknown sync flags ${flags}`);
       const m = r.u16();
@@ -306,10 +395,35 @@ export function decodeSwim(bytes: Uint8Array): SwimPacket {
       p = { type: 'swim', msg: { type: 'sync', reply: flags === 1, members, updates: r.updates() } };
       break;
     }
-    case 32:
-      p = { type: 'members-request', id: r.u32(), offset: r.u32() };
+    case undefined:
+      if (code === PIGGYBACK_CODE) {
+        const updates = r.updates();
+        let store: GossipMessage;
+        try {
+          store = decodeGossip(b.subarray(SWIM_HEADER_BYTES + r.offset));
+        } catch (err) {
+          if (err instanceof WireError) throw new SwimWireError(err.reason === 'version' ? 'version' : 'malformed', `its store part: ${err.message}`);
+          throw err;
+        }
+        if (store.type === 'client-request' || store.type === 'client-reply')
+          throw new SwimWireError('malformed', `a piggyback message carries a ${store.type}`);
+        return { type: 'piggyback', updates, store };
+      }
+      p = decodeMembers(code, r);
       break;
-    case 33: {
+    default:
+      return unencoded(kind);
+  }
+  r.end();
+  return p;
+}
+
+/** Decodes a `kv members` request or reply (the codes that are not SWIM's). */
+function decodeMembers(code: number, r: Reader): SwimPacket {
+  switch (code) {
+    case MEMBERS_REQUEST_CODE:
+      return { type: 'members-request', id: r.u32(), offset: r.u32() };
+    case MEMBERS_REPLY_CODE: {
       const id = r.u32();
       const total = r.u32();
       const offset = r.u32();
@@ -321,12 +435,9 @@ export function decodeSwim(bytes: Uint8Array): SwimPacket {
         if (state === undefined) throw new SwimWireError('malformed', 'unknown member state');
         rows.push({ address, state, incarnation: r.int('an incarnation') });
       }
-      p = { type: 'members-reply', id, total, offset, rows };
-      break;
+      return { type: 'members-reply', id, total, offset, rows };
     }
     default:
       throw new SwimWireError('malformed', `unknown SWIM message type ${code}`);
   }
-  r.end();
-  return p;
 }

@@ -13,7 +13,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { UdpAddress } from '../../src/transport/address.js';
 import { startGossipNode, type GossipUdpOptions, type RunningGossipNode } from '../../src/transport/gossip-udp.js';
 import { KvClient, KvRemoteError } from '../../src/transport/kv-client.js';
-import { DataLockedError } from '../../src/transport/persist.js';
+import { DataLockedError, loadState, saveState } from '../../src/transport/persist.js';
 import { readWal, type IoFault } from '../../src/transport/wal.js';
 import { eventually, freeUdpPorts } from './helpers.js';
 
@@ -137,6 +137,44 @@ describe('durable acknowledgements', () => {
     const later = await c.put('kept', 'newer');
     expect(later.ts).toBeGreaterThan(put.ts);
     expect(await c.get('kept')).toBe('newer');
+  });
+
+  it('the origin id of writes is kept in the data file across restarts and member-set changes; an older file gets a new one', async () => {
+    const [a, b, cc] = await freeUdpPorts(3);
+    const file = path.join(dir, 'origin.json');
+    const first = await start({ listen: loop(a as number), peers: [loop(b as number)], dataFile: file, originId: 0xfedcba98 });
+    expect(first.originId).toBe(0xfedcba98);
+    const put = await client(a as number).put('k', 1);
+    expect(put.origin).toBe(0xfedcba98);
+    await first.stop();
+    expect((await loadState(file)) as { origin?: unknown }).toMatchObject({ origin: 0xfedcba98 });
+    // Restarted with another member set (another node id) and another originId: the file's id wins.
+    const again = await start({ listen: loop(a as number), peers: [loop(cc as number), loop(b as number)], dataFile: file, originId: 7 });
+    expect(again.originId).toBe(0xfedcba98);
+    expect((await client(a as number).put('k', 2)).origin).toBe(0xfedcba98);
+    await again.stop();
+    // A data file of an older desim holds no origin id: it is read, and a new one is drawn and saved.
+    const state = (await loadState(file)) as Record<string, unknown> & { walLsn: number };
+    const older: Record<string, unknown> = { ...state };
+    delete older['origin'];
+    await saveState(file, older);
+    const fromOld = await start({ listen: loop(a as number), peers: [loop(b as number)], dataFile: file, originId: 12345 });
+    expect(fromOld.originId).toBe(12345);
+    expect(await client(a as number).get('k')).toBe(2);
+    await client(a as number).put('k', 3);
+    await fromOld.stop();
+    expect((await loadState(file)) as { origin?: unknown }).toMatchObject({ origin: 12345 });
+    // A bad origin id in the file is refused, the file left as it is.
+    await saveState(file, { ...older, origin: -1 });
+    await expect(start({ listen: loop(a as number), peers: [loop(b as number)], dataFile: file })).rejects.toThrow(/origin id -1 is not an integer/);
+  });
+
+  it('nodes without data draw random origin ids (distinct, in the u32 range)', async () => {
+    const [a, b] = await freeUdpPorts(2);
+    const x = await start({ listen: loop(a as number), peers: [loop(b as number)] });
+    const y = await start({ listen: loop(b as number), peers: [loop(a as number)] });
+    for (const n of [x, y]) expect(Number.isInteger(n.originId) && n.originId >= 0 && n.originId <= 0xffffffff).toBe(true);
+    expect(x.originId).not.toBe(y.originId); // equal with probability 2^-32
   });
 
   it('a second node cannot take a data file whose lock a running node holds', async () => {

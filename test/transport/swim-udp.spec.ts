@@ -10,9 +10,10 @@ import type { Action } from '../../src/protocols/sans-io.js';
 import { buildMembership, formatAddress, type UdpAddress } from '../../src/transport/address.js';
 import { Keyring } from '../../src/transport/envelope.js';
 import { startGossipNode, type GossipUdpOptions, type RunningGossipNode } from '../../src/transport/gossip-udp.js';
-import { AddressBook, detectionBoundNs, SwimDriver } from '../../src/transport/swim-udp.js';
-import { encodeSwim, swimEncodedSize, type SwimPacket, type WireUpdate } from '../../src/transport/swim-wire.js';
+import { AddressBook, detectionBoundNs, SwimDriver, type SwimStorePacket } from '../../src/transport/swim-udp.js';
+import { decodeSwim, encodeSwim, swimEncodedSize, type SwimPacket, type WireUpdate } from '../../src/transport/swim-wire.js';
 import { DEFAULT_SWIM_CONFIG } from '../../src/protocols/swim/config.js';
+import { SWIM_TIMER_PREFIX } from '../../src/protocols/swim-store/node.js';
 import { eventually, freeUdpPorts, sendRaw } from './helpers.js';
 
 const FAST = { probeIntervalNs: 100e6, probeTimeoutNs: 50e6 };
@@ -37,9 +38,12 @@ function view(r: RunningGossipNode): string {
     .join(' ');
 }
 
-/** The store's peers of a node, by address, sorted. */
+/** The store's peers of a node but itself (SwimStoreNode's peers hold it, the store skips it), by address, sorted. */
 function storePeers(r: RunningGossipNode): string[] {
-  return r.node.currentPeers.map((id) => r.book.keyOf(id) ?? `?${id}`).sort();
+  return r.node.currentPeers
+    .filter((id) => id !== r.book.self)
+    .map((id) => r.book.keyOf(id) ?? `?${id}`)
+    .sort();
 }
 
 describe('SWIM on UDP, in process', () => {
@@ -138,7 +142,7 @@ describe('SwimDriver', () => {
       incarnation: 1,
       from: `10.0.${i >> 8}.${i & 255}:7000`,
     }));
-  const syncs = (acts: readonly Action<SwimPacket>[]): Extract<SwimPacket, { type: 'swim' }>['msg'][] =>
+  const syncs = (acts: readonly Action<SwimStorePacket>[]): Extract<SwimPacket, { type: 'swim' }>['msg'][] =>
     acts.flatMap((a) => (a.type === 'send' && a.msg.type === 'swim' && a.msg.msg.type === 'sync' ? [a.msg.msg] : []));
 
   it('starts at its incarnation and states the detection bound from its configuration', () => {
@@ -179,10 +183,38 @@ describe('SwimDriver', () => {
     const from = d.admit('10.9.9.9:7000') as number;
     d.handleMessage(from, { type: 'sync', reply: true, members: rows(200), updates: [] }, 1);
     d.pollActions();
-    d.handleTimer('swim:push-pull', 2);
+    d.handleTimer(`${SWIM_TIMER_PREFIX}push-pull`, 2);
     const out = syncs(d.pollActions());
     expect(out.length).toBeGreaterThan(1);
     expect(out.map((m) => m.type === 'sync' && m.reply)).toEqual([false, ...out.slice(1).map(() => true)]);
+  });
+
+  it("SWIM's updates ride on the store's gossip by address, within the MTU, and the receiver learns the members", () => {
+    const a = driver(100);
+    const from = a.admit('10.9.9.9:7000') as number;
+    a.handleMessage(from, { type: 'ping', seq: 1, updates: rows(3) }, 1); // news to spread, and store peers
+    a.pollActions();
+    a.handleTimer('ae', 2); // the store's anti-entropy round: a peer message
+    const carried = a.pollActions().flatMap((x) => (x.type === 'send' && x.msg.type === 'piggyback' ? [x.msg] : []));
+    expect(carried.length).toBeGreaterThan(0);
+    const p = carried[0] as Extract<SwimPacket, { type: 'piggyback' }>;
+    expect(p.updates.map((u) => u.node)).toEqual(expect.arrayContaining(['10.0.0.0:7000', '10.0.0.1:7000']));
+    expect(encodeSwim(p).length).toBe(swimEncodedSize(p));
+    expect(swimEncodedSize(p)).toBeLessThanOrEqual(1400);
+    const b = driver(100);
+    const sender = b.admit('10.9.9.9:7000') as number; // b hears it from an address it knows
+    b.handlePiggyback(sender, decodeSwim(encodeSwim(p)) as typeof p, 3);
+    const known = b.members().map((m) => m.address);
+    for (const u of p.updates) expect(known).toContain(u.node);
+    // With room for no update (an MTU of 36 bytes: 5 of the piggyback header, 11 of an empty store's
+    // digest, 20 left, an update takes 21), the store message goes alone.
+    const tight = driver(100, 36);
+    tight.handleMessage(tight.admit('10.9.9.9:7000') as number, { type: 'ping', seq: 1, updates: rows(3) }, 1);
+    tight.pollActions();
+    tight.handleTimer('ae', 2);
+    const sends = tight.pollActions().filter((x) => x.type === 'send');
+    expect(sends.some((x) => x.type === 'send' && x.msg.type === 'piggyback')).toBe(false);
+    expect(sends.some((x) => x.type === 'send' && x.msg.type === 'digest')).toBe(true);
   });
 
   it('refuses updates about new addresses at the cap, and bounds ping-reqs per probe timeout', () => {

@@ -8,7 +8,9 @@ import { describe, expect, it } from 'vitest';
 import { classifyGossipError, nodeCodec } from '../../src/transport/gossip-udp.js';
 import {
   decodeSwim,
+  decodeUpdates,
   encodeSwim,
+  encodeUpdates,
   isSwimPayload,
   swimEncodedSize,
   SwimWireError,
@@ -43,6 +45,12 @@ const packet: fc.Arbitrary<SwimPacket> = fc.oneof(
     .record({ type: fc.constant('sync' as const), reply: fc.boolean(), members: fc.array(update, { maxLength: 40 }), updates })
     .map((msg) => ({ type: 'swim' as const, msg })),
   fc.record({ type: fc.constant('members-request' as const), id: fc.nat({ max: 0xffffffff }), offset: fc.nat({ max: 0xffffffff }) }),
+  // SWIM's updates riding on a store message (the store part in the gossip wire).
+  fc.record({
+    type: fc.constant('piggyback' as const),
+    updates,
+    store: fc.record({ type: fc.constant('request' as const), keys: fc.array(fc.string({ minLength: 1, maxLength: 20 }), { maxLength: 5 }) }),
+  }),
   fc.record({
     type: fc.constant('members-reply' as const),
     id: fc.nat({ max: 0xffffffff }),
@@ -70,6 +78,19 @@ describe('SWIM wire', () => {
         expect(isSwimPayload(bytes)).toBe(true);
         expect(decodeSwim(bytes)).toEqual(p);
         expect(nodeCodec.decode(bytes)).toEqual(p);
+      }),
+      fcParams(),
+    );
+  });
+
+  it('round-trips a block of updates, leaving the bytes after it to the caller; a truncated block is malformed', () => {
+    fc.assert(
+      fc.property(updates, fc.uint8Array({ maxLength: 8 }), (us, tail) => {
+        const block = encodeUpdates(us);
+        expect(block.length).toBe(1 + 21 * us.length);
+        const got = decodeUpdates(Buffer.concat([block, tail]));
+        expect(got).toEqual({ updates: us, bytes: block.length });
+        if (us.length > 0) expect(() => decodeUpdates(block.subarray(0, block.length - 1))).toThrow(SwimWireError);
       }),
       fcParams(),
     );
@@ -117,6 +138,19 @@ describe('SWIM wire', () => {
     frac.writeDoubleBE(1.5, 20);
     expect(reason(frac)).toBe('malformed');
     expect(reason(Buffer.from([0x53, 0x57, 1, 99]))).toBe('malformed');
+  });
+
+  it('a piggyback message carries a peer message of the store, never a client request or reply', () => {
+    const request = { type: 'client-request' as const, id: 1, call: { op: 'get' as const, key: 'k' } };
+    expect(() => encodeSwim({ type: 'piggyback', updates: [], store: request })).toThrow(RangeError);
+    // Hand-made: the SWIM header, code 6, no updates, then a gossip client request.
+    const inner = nodeCodec.encode(request);
+    expect(reason(Buffer.concat([Buffer.from([0x53, 0x57, 1, 6, 0]), inner]))).toBe('malformed');
+    // A store part of another gossip wire version is a foreign version, as a gossip datagram's would be.
+    const ok = encodeSwim({ type: 'piggyback', updates: [], store: { type: 'request', keys: ['k'] } });
+    const foreign = Buffer.from(ok);
+    foreign[7] = 99; // the store part's version byte (after its two magic bytes)
+    expect(reason(foreign)).toBe('version');
   });
 
   it('refuses to encode what the format cannot carry', () => {

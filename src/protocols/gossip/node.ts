@@ -99,8 +99,14 @@ export interface GossipNodeSnapshot {
 
 /** Options of the {@link GossipNode} constructor. */
 export interface GossipNodeOptions {
-  /** This node's id (also the origin id of its writes). */
+  /** This node's id (also the origin id of its writes unless `originId` is given). */
   readonly id: NodeId;
+  /**
+   * The origin id of this node's writes (the last-writer-wins tie-break after the timestamp), an
+   * integer in 0..2^32 - 1 (the wire's u32). Default `id`. Writers must have distinct origin ids: a
+   * real node, whose `id` is local to its member list, passes one that is the same everywhere.
+   */
+  readonly originId?: number;
   /** The peers it gossips with (may include `id`, which is skipped). The array is not copied. */
   readonly peers: readonly NodeId[];
   /** The node's random stream (peer choice, coins, tick phase). */
@@ -275,6 +281,8 @@ function isValidRef(r: unknown): r is VersionRef {
 /** One replica of the gossip key-value store. */
 export class GossipNode implements ProtocolNode<GossipMessage, KvCall, KvReply> {
   readonly id: NodeId;
+  /** The origin id of this node's writes (see {@link GossipNodeOptions.originId}). */
+  readonly originId: number;
   readonly config: GossipConfig;
   /** The replica's store (read it; write through put/delete). */
   readonly store: Store;
@@ -344,6 +352,9 @@ export class GossipNode implements ProtocolNode<GossipMessage, KvCall, KvReply> 
     if (!(c.maxAheadNs > 0)) throw new RangeError(`gossip: max ahead ${c.maxAheadNs} ns must be > 0`);
     this.config = c;
     this.id = options.id;
+    this.originId = options.originId ?? options.id;
+    if (!(Number.isInteger(this.originId) && this.originId >= 0 && this.originId <= 0xffffffff))
+      throw new RangeError(`gossip: origin id ${this.originId} must be an integer in [0, 4294967295]`);
     this.peers = options.peers;
     this.rng = options.rng;
     this.observer = options.observer;
@@ -713,7 +724,7 @@ export class GossipNode implements ProtocolNode<GossipMessage, KvCall, KvReply> 
     if (typeof key !== 'string' || utf8Length(key) > MAX_KEY_BYTES)
       return { op, ok: false, error: `key must be a string of at most ${MAX_KEY_BYTES} UTF-8 bytes` };
     if (!isValue(value)) return { op, ok: false, error: 'value must be a string, a finite number, a boolean or null' };
-    const e: Entry = { key, value, ts: this.clock.stamp(now), origin: this.id, deleted };
+    const e: Entry = { key, value, ts: this.clock.stamp(now), origin: this.originId, deleted };
     if (entrySize(e) > this.maxEntryBytes)
       return { op, ok: false, error: `entry of ${entrySize(e)} bytes does not fit the ${this.config.mtuBytes}-byte MTU` };
     this.store.put(e);

@@ -15,7 +15,8 @@
  *   `get`, `delete` and `stats` the store's (`stats` adds SWIM's counters).
  * After each input it drains the inner node's actions into its own queue.
  * Whenever SWIM's table changes (a `member` trace), the store's peers become
- * SWIM's view: the members held **alive or suspect**. Suspects stay peers
+ * SWIM's view: the members held **alive or suspect** (plus `staticPeers`, if
+ * given: a real node's `--peers` stay peers whatever SWIM says). Suspects stay peers
  * because SWIM treats a suspected member as still in the group until the
  * suspicion is confirmed (Das et al. 2002, section 4.2), and memberlist's
  * gossip targets likewise include suspect members: a falsely suspected
@@ -118,8 +119,15 @@ export interface SwimStoreSnapshot {
 
 /** Options of the {@link SwimStoreNode} constructor. */
 export interface SwimStoreNodeOptions {
-  /** This node's id: its SWIM member id and the origin id of its writes. */
+  /** This node's id: its SWIM member id, and the origin id of its writes unless `originId` is given. */
   readonly id: NodeId;
+  /** The origin id of its writes, 0..2^32 - 1 (default `id`; see `GossipNodeOptions.originId`). */
+  readonly originId?: number;
+  /**
+   * Members the store gossips with whatever SWIM says of them, beside SWIM's view (a real node's
+   * `--peers`). Default none: the store's peers are SWIM's view alone.
+   */
+  readonly staticPeers?: readonly NodeId[];
   /** SWIM's configuration, random stream and start (members of a bootstrapped group, seeds, dormant). */
   readonly swim: SwimNodeOptions & { readonly config: SwimConfig; readonly rng: Rng };
   /** The store's random stream, configuration, clock and observer (as {@link GossipNode}'s options, without peers). */
@@ -148,6 +156,7 @@ export class SwimStoreNode implements ProtocolNode<SwimStoreMessage, SwimStoreCa
   private out: Action<SwimStoreMessage>[] = [];
   private readonly traceMembers: boolean;
   private left = false;
+  private readonly staticPeers: readonly NodeId[];
   /** SWIM messages dropped because handling them threw (malformed), and piggybacked updates likewise. */
   private swimDropped = 0;
   private readonly piggybackOnStore: boolean;
@@ -155,6 +164,7 @@ export class SwimStoreNode implements ProtocolNode<SwimStoreMessage, SwimStoreCa
   constructor(options: SwimStoreNodeOptions) {
     const { id, swim: s, store: g, snapshot } = options;
     this.id = id;
+    this.staticPeers = options.staticPeers ?? [];
     this.traceMembers = s.trace !== false;
     this.piggybackOnStore = options.piggybackOnStore !== false;
     const seeds = [...(s.seeds ?? [])];
@@ -168,7 +178,8 @@ export class SwimStoreNode implements ProtocolNode<SwimStoreMessage, SwimStoreCa
     });
     this.store = new GossipNode({
       id,
-      peers: this.swim.view(),
+      ...(options.originId !== undefined ? { originId: options.originId } : {}),
+      peers: this.peersOf(this.swim.view()),
       rng: g.rng,
       ...(g.config !== undefined ? { config: g.config } : {}),
       ...(g.clockOffsetNs !== undefined ? { clockOffsetNs: g.clockOffsetNs } : {}),
@@ -340,9 +351,15 @@ export class SwimStoreNode implements ProtocolNode<SwimStoreMessage, SwimStoreCa
     }
   }
 
-  /** The store's peers := SWIM's view (when it differs). */
+  /** SWIM's view, then the static peers it lacks. */
+  private peersOf(view: NodeId[]): NodeId[] {
+    for (const p of this.staticPeers) if (!view.includes(p)) view.push(p);
+    return view;
+  }
+
+  /** The store's peers := SWIM's view and the static peers (when they differ). */
   private updatePeers(): void {
-    const view = this.swim.view();
+    const view = this.peersOf(this.swim.view());
     const cur = this.store.currentPeers;
     if (view.length === cur.length && view.every((m, i) => cur[i] === m)) return;
     this.store.setPeers(view);

@@ -81,6 +81,24 @@ describe('SwimStoreNode', () => {
     expect(n.view()).toEqual([0, 1, 5]);
   });
 
+  it('keeps static peers as store peers whatever SWIM says of them, and writes with its origin id', () => {
+    const n = new SwimStoreNode({
+      id: 0,
+      originId: 0xabcdef01,
+      staticPeers: [7, 2],
+      swim: { config: DEFAULT_SWIM_CONFIG, rng: new Random('swim0'), members: [0, 1, 2] },
+      store: { rng: new Random('store0'), config: { ...DEFAULT_CONFIG, antiEntropyIntervalNs: S } },
+    });
+    n.start(0);
+    n.pollActions();
+    expect(n.store.currentPeers).toEqual([0, 1, 2, 7]);
+    n.handleMessage(1, { type: 'ping', seq: 1, updates: [{ kind: 'dead', node: 2, incarnation: 0, from: 1 }] }, S);
+    n.handleMessage(1, { type: 'ping', seq: 2, updates: [{ kind: 'dead', node: 1, incarnation: 0, from: 1 }] }, S);
+    expect(n.view()).toEqual([0]);
+    expect(n.store.currentPeers).toEqual([0, 7, 2]);
+    expect(n.handleCall({ op: 'put', key: 'k', value: 1 }, 2 * S)).toMatchObject({ ok: true, origin: 0xabcdef01 });
+  });
+
   it('runs the store alone while dormant, and joins on a join call', () => {
     const n = make(3, { dormant: true });
     n.start(0);
