@@ -276,12 +276,15 @@ export class Simulator {
 
   /**
    * Takes the sequence number the next {@link schedule} would have used, for an event that
-   * {@link scheduleReserved} schedules later: it then fires exactly where an event scheduled now for
-   * the same time would have, among the events of its instant. The network uses it to keep only the
-   * first of a link's packets in flight in the queue (see net/network.ts). A number never used leaves
-   * a gap in the order, which changes nothing.
+   * {@link scheduleReserved} schedules later for time `at` (ns, >= now): it then fires exactly where an
+   * event scheduled now for `at` would have, among the events of its instant. The network uses it to
+   * keep only the first of a link's packets in flight in the queue (see net/network.ts). A number
+   * never used leaves a gap in the order, which changes nothing.
    */
-  reserveSeq(): number {
+  reserveSeq(at: Time): number {
+    if (!(at >= this.nowNs) || !isTime(at)) {
+      throw new RangeError(`reserveSeq: time ${at} ns is not an integer >= now (${this.nowNs} ns)`);
+    }
     return this.seqCounter++;
   }
 

@@ -751,7 +751,7 @@ export class Network<P = unknown> {
       const n = line.n;
       let mask = line.pk.length - 1;
       if (n === 0 || at >= (line.at[(line.head + n - 1) & mask] as number)) {
-        const seq = this.sim.reserveSeq();
+        const seq = this.sim.reserveSeq(at);
         if (n > mask) {
           growArrivalLine(line);
           mask = line.pk.length - 1;

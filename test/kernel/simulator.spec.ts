@@ -496,10 +496,10 @@ describe('Simulator reserved sequence numbers', () => {
       const sim = new Simulator(options);
       const log: string[] = [];
       sim.schedule(10, (s: string) => log.push(s), 'a');
-      const r = sim.reserveSeq(); // b's place: after a, before c
+      const r = sim.reserveSeq(10); // b's place: after a, before c
       sim.schedule(10, (s: string) => log.push(s), 'c');
       for (let i = 0; i < 20; i++) sim.schedule(20 + i, (s: string) => log.push(s), `x${i}`);
-      const r2 = sim.reserveSeq();
+      const r2 = sim.reserveSeq(40);
       sim.schedule(40, (s: string) => log.push(s), 'e');
       // b goes in before anything fired; d (reserved after the x events, before e) once x0 has fired,
       // before anything later than d: as a link's next packet, scheduled when the one before it arrives.
@@ -515,9 +515,10 @@ describe('Simulator reserved sequence numbers', () => {
     });
   }
 
-  it('refuses a number reserveSeq did not give, and a time in the past', () => {
+  it('refuses a number reserveSeq did not give, and a time in the past or not an integer', () => {
     const sim = new Simulator();
-    const r = sim.reserveSeq();
+    expect(() => sim.reserveSeq(1.5)).toThrow(/not an integer >= now/);
+    const r = sim.reserveSeq(0);
     expect(() => sim.scheduleReserved(0, r + 1, () => undefined, undefined)).toThrow(/not a sequence number reserveSeq gave/);
     expect(() => sim.scheduleReserved(0, -1, () => undefined, undefined)).toThrow(RangeError);
     expect(() => sim.scheduleReserved(0, 0.5, () => undefined, undefined)).toThrow(RangeError);
