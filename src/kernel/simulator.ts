@@ -327,6 +327,67 @@ export class Simulator {
     return (this.rec[4 * slot + R_GEN] as number) * SLOT_SPAN + slot;
   }
 
+  /**
+   * Takes the sequence number the next {@link schedule} would have used, for an event that
+   * {@link scheduleReserved} schedules later for time `at` (ns, >= now): it then fires exactly where an
+   * event scheduled now for `at` would have, among the events of its instant. The network uses it to
+   * keep only the first of a link's packets in flight in the queue (see net/network.ts). A number
+   * never used leaves a gap in the order, which changes nothing.
+   */
+  reserveSeq(at: Time): number {
+    if (!(at >= this.nowNs) || !isTime(at)) {
+      throw new RangeError(`reserveSeq: time ${at} ns is not an integer >= now (${this.nowNs} ns)`);
+    }
+    const seq = this.seqCounter++;
+    // A reserved number is a place among the events of `at`: lastScheduledAt must see it, or a caller
+    // could join an earlier event at `at` and fire ahead of the reserved one. (scheduleReserved, which
+    // uses an older number, records nothing.)
+    if (this.instantAt !== undefined) {
+      const h = instantHash(at);
+      this.instantAt[h] = at;
+      (this.instantSeq as Float64Array)[h] = seq;
+    }
+    return seq;
+  }
+
+  /**
+   * Schedules `fn(arg)` at `at` with a sequence number from {@link reserveSeq}, as if it had been
+   * scheduled when the number was taken. The caller must schedule it before the kernel fires any
+   * event that comes after it in (time, seq) order (for instance while handling an event that comes
+   * before it); an event scheduled later than that would fire out of order, which the kernel does
+   * not check.
+   */
+  scheduleReserved<A>(at: Time, seq: number, fn: EventHandler<A>, arg: A, label?: string): EventId {
+    if (!(at >= this.nowNs) || !isTime(at)) {
+      throw new RangeError(`scheduleReserved: time ${at} ns is not an integer >= now (${this.nowNs} ns)`);
+    }
+    if (!(Number.isInteger(seq) && seq >= 0 && seq < this.seqCounter)) {
+      throw new RangeError(`scheduleReserved: ${seq} is not a sequence number reserveSeq gave`);
+    }
+    let slot: number;
+    if (this.freeCount > 0) {
+      slot = this.freeSlots[--this.freeCount] as number;
+    } else {
+      slot = this.slotCount++;
+      if (slot >= SLOT_SPAN) throw new RangeError(`scheduleReserved: more than ${SLOT_SPAN} events pending`);
+      if (slot >= this.freeSlots.length) this.growSlots();
+    }
+    const ev = this.ev;
+    ev[3 * slot] = fn;
+    ev[3 * slot + 1] = arg;
+    ev[3 * slot + 2] = label;
+    this.live++;
+    this.stored++;
+    if (at < this.heapLimit) {
+      if (this.size >= this.hTime.length) this.growHeap();
+      this.siftUp(this.size++, at, seq, slot);
+      if (this.size > this.ladderAbove && this.heapLimit === Infinity) this.heapToLadder();
+    } else {
+      this.ladderInsert(at, seq, slot);
+    }
+    return (this.rec[4 * slot + R_GEN] as number) * SLOT_SPAN + slot;
+  }
+
   /** Schedules `fn(arg)` after `delay` ns (a non-negative integer). */
   after<A>(delay: Time, fn: EventHandler<A>, arg: A, label?: string): EventId {
     return this.schedule(this.nowNs + delay, fn, arg, label);

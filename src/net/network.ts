@@ -57,6 +57,18 @@
  * instant anyway, so deliveries keep their order; only the number of kernel
  * events changes.
  *
+ * On a link with its own configuration, packets usually arrive in the order
+ * they were sent (a FIFO queue and a constant latency). Such packets wait in
+ * the link's own arrival line, and only the first of them has a kernel event:
+ * when it fires it schedules the next one, with the sequence number the kernel
+ * reserved for that packet when it was sent ({@link Simulator.reserveSeq}),
+ * so every packet is delivered at the same instant and in the same order
+ * among that instant's events as with an event of its own, and the kernel's
+ * queue holds a couple of events per link instead of every packet in flight
+ * (a TCP flow's window). A packet that would arrive before the last one in
+ * the line (jitter, a latency draw, a latency lowered by a fault) gets an
+ * event of its own, as do the sends of a batch.
+ *
  * Regions ({@link Network.setRegions}) describe a large network without a
  * record per pair of nodes: nodes are cut into consecutive id ranges, and the
  * links from region a to region b share one configuration (the default link
@@ -221,6 +233,21 @@ interface Override {
   readonly cfg: LinkConfig;
   readonly rng: Random;
   state: LinkState | undefined;
+  /** Its arrival line, once it carried a packet (kept when the configuration changes, as `state`). */
+  line: ArrivalLine | undefined;
+}
+
+/**
+ * Packets in flight on one link, in send order, whose arrival times never decrease: a ring of `n`
+ * entries from `head` (its length a power of two, doubled when full) of packet number, arrival time
+ * and the kernel sequence number reserved at the send. Only the first has a kernel event.
+ */
+interface ArrivalLine {
+  pk: Int32Array<ArrayBuffer>;
+  at: Float64Array<ArrayBuffer>;
+  seq: Float64Array<ArrayBuffer>;
+  head: number;
+  n: number;
 }
 
 interface Rule {
@@ -311,6 +338,7 @@ export class Network<P = unknown> {
   private nextPacketId = 0;
   private flying = 0;
   private readonly deliverFn = (p: number): void => this.arrive(p);
+  private readonly lineFn = (line: ArrivalLine): void => this.arriveInLine(line);
   private readonly managed = new Map<number, ManagedLink>();
   private readonly serviceFn = (l: ManagedLink): void => this.service(l);
   private ecnMarker: ((payload: P) => P | undefined) | undefined;
@@ -447,7 +475,7 @@ export class Network<P = unknown> {
     const key = from * KEY_SPAN + to;
     const old = this.overrides.get(key);
     const rng = old?.rng ?? (this.oneStream ? this.rng : this.sim.rng.stream(`net:${from}>${to}`));
-    this.overrides.set(key, { cfg: { ...this.link(from, to), ...patch }, rng, state: old?.state });
+    this.overrides.set(key, { cfg: { ...this.link(from, to), ...patch }, rng, state: old?.state, line: old?.line });
   }
 
   /** Sets the latency of both directions between a and b (or only a→b with `oneWay`). */
@@ -621,11 +649,12 @@ export class Network<P = unknown> {
       state.busyUntil = depart;
     }
     if (this.lost(cfg.loss, state, rng)) return this.drop(c, 'loss', id, from, to, sizeBytes, now);
-    this.launch(this.packet(id, from, to, payload, sizeBytes, now), depart, cfg, rng);
+    const line = o === undefined ? undefined : (o.line ??= newArrivalLine());
+    this.launch(this.packet(id, from, to, payload, sizeBytes, now), depart, cfg, rng, line);
     if (cfg.duplicate > 0 && rng.bernoulli(cfg.duplicate)) {
       this.total.duplicated++;
       if (c !== undefined) c.duplicated++;
-      this.launch(this.packet(id, from, to, payload, sizeBytes, now), depart, cfg, rng);
+      this.launch(this.packet(id, from, to, payload, sizeBytes, now), depart, cfg, rng, line);
     }
     return true;
   }
@@ -700,7 +729,8 @@ export class Network<P = unknown> {
     this.batchOpen = false;
   }
 
-  private launch(p: number, depart: Time, cfg: LinkConfig, rng: Random): void {
+  /** Schedules the arrival of packet `p`: in the link's arrival `line` (if it has one) when it arrives no earlier than the line's last packet, else with an event of its own. */
+  private launch(p: number, depart: Time, cfg: LinkConfig, rng: Random, line?: ArrivalLine): void {
     let at = depart + sampleDelay(cfg.latency, rng);
     if (cfg.jitterNs > 0) at += Math.round(rng.range(0, cfg.jitterNs));
     this.flying++;
@@ -723,7 +753,34 @@ export class Network<P = unknown> {
       this.batchSeq = this.sim.scheduled - 1;
       return;
     }
+    if (line !== undefined) {
+      const n = line.n;
+      let mask = line.pk.length - 1;
+      if (n === 0 || at >= (line.at[(line.head + n - 1) & mask] as number)) {
+        const seq = this.sim.reserveSeq(at);
+        if (n > mask) {
+          growArrivalLine(line);
+          mask = line.pk.length - 1;
+        }
+        const i = (line.head + n) & mask;
+        line.pk[i] = p;
+        line.at[i] = at;
+        line.seq[i] = seq;
+        line.n = n + 1;
+        if (n === 0) this.sim.scheduleReserved(at, seq, this.lineFn, line, 'net.deliver');
+        return;
+      }
+    }
     this.sim.schedule(at, this.deliverFn, p, 'net.deliver');
+  }
+
+  /** The first packet of an arrival line arrives: the next one gets its event (with its reserved number), then this one is delivered. */
+  private arriveInLine(line: ArrivalLine): void {
+    const mask = line.pk.length - 1;
+    const p = line.pk[line.head] as number;
+    line.head = (line.head + 1) & mask;
+    if (--line.n > 0) this.sim.scheduleReserved(line.at[line.head] as number, line.seq[line.head] as number, this.lineFn, line, 'net.deliver');
+    this.arriveOne(p);
   }
 
   /** A delivery event: packet `head` and the packets batched behind it, in send order. */
@@ -1084,6 +1141,30 @@ export class Network<P = unknown> {
       throw new RangeError(`Network: no node ${node} (nodes are 0..${this.count - 1})`);
     }
   }
+}
+
+const LINE_START = 64;
+
+function newArrivalLine(): ArrivalLine {
+  return { pk: new Int32Array(LINE_START), at: new Float64Array(LINE_START), seq: new Float64Array(LINE_START), head: 0, n: 0 };
+}
+
+/** Doubles a full arrival line, its entries moved to the front in order. */
+function growArrivalLine(line: ArrivalLine): void {
+  const n = line.pk.length;
+  const pk = new Int32Array(2 * n);
+  const at = new Float64Array(2 * n);
+  const seq = new Float64Array(2 * n);
+  for (let i = 0; i < n; i++) {
+    const j = (line.head + i) & (n - 1);
+    pk[i] = line.pk[j] as number;
+    at[i] = line.at[j] as number;
+    seq[i] = line.seq[j] as number;
+  }
+  line.pk = pk;
+  line.at = at;
+  line.seq = seq;
+  line.head = 0;
 }
 
 /** Doubles a full waiting-line ring, its entries moved to the front in FIFO order. */

@@ -554,6 +554,44 @@ describe('Simulator.run options', () => {
   });
 });
 
+describe('Simulator reserved sequence numbers', () => {
+  for (const options of [{}, { ladderAbove: 1, ladderBucket: 1 }] as const) {
+    it(`fires an event scheduled later with a reserved number where it would have fired when reserved (${JSON.stringify(options)})`, () => {
+      const sim = new Simulator(options);
+      const log: string[] = [];
+      sim.schedule(10, (s: string) => log.push(s), 'a');
+      const r = sim.reserveSeq(10); // b's place: after a, before c
+      sim.schedule(10, (s: string) => log.push(s), 'c');
+      for (let i = 0; i < 20; i++) sim.schedule(20 + i, (s: string) => log.push(s), `x${i}`);
+      const r2 = sim.reserveSeq(40);
+      sim.schedule(40, (s: string) => log.push(s), 'e');
+      // b goes in before anything fired; d (reserved after the x events, before e) once x0 has fired,
+      // before anything later than d: as a link's next packet, scheduled when the one before it arrives.
+      sim.scheduleReserved(10, r, (s: string) => log.push(s), 'b');
+      sim.schedule(5, () => undefined, undefined);
+      sim.run({ until: 19 });
+      expect(log).toEqual(['a', 'b', 'c']);
+      sim.run({ until: 20 });
+      sim.scheduleReserved(40, r2, (s: string) => log.push(s), 'd');
+      sim.run();
+      expect(log.slice(3)).toEqual([...Array.from({ length: 20 }, (_, i) => `x${i}`), 'd', 'e']);
+      expect(sim.fired).toBe(26);
+    });
+  }
+
+  it('refuses a number reserveSeq did not give, and a time in the past or not an integer', () => {
+    const sim = new Simulator();
+    expect(() => sim.reserveSeq(1.5)).toThrow(/not an integer >= now/);
+    const r = sim.reserveSeq(0);
+    expect(() => sim.scheduleReserved(0, r + 1, () => undefined, undefined)).toThrow(/not a sequence number reserveSeq gave/);
+    expect(() => sim.scheduleReserved(0, -1, () => undefined, undefined)).toThrow(RangeError);
+    expect(() => sim.scheduleReserved(0, 0.5, () => undefined, undefined)).toThrow(RangeError);
+    sim.run({ until: 10 });
+    expect(() => sim.scheduleReserved(9, r, () => undefined, undefined)).toThrow(/not an integer >= now/);
+    expect(sim.pending).toBe(0);
+  });
+});
+
 describe('Simulator cancellation', () => {
   it('keeps a handle inert after its event fired, even when its slot is reused', () => {
     const sim = new Simulator();

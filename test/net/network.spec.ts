@@ -542,6 +542,20 @@ describe('Network batches', () => {
     expect(net.inFlight).toBe(0);
   });
 
+  it('never joins a batch across a packet that waits in an arrival line at the same instant', () => {
+    const { sim, net, got } = plain(4);
+    net.setLink(0, 1, { latency: 5 * MS }); // a link of its own: its packets wait in an arrival line
+    net.openBatch();
+    net.send(2, 3, 'a', 10); // the batch's event at 5 ms
+    net.closeBatch();
+    net.send(0, 1, 'L', 10); // in the line, with a place among 5 ms's events after a's
+    net.openBatch();
+    net.send(3, 2, 'c', 10); // 5 ms again: joining a's event would deliver it before L
+    net.closeBatch();
+    sim.run();
+    expect(got).toEqual(['2>3:a@5', '0>1:L@5', '3>2:c@5']);
+  });
+
   it('does not batch while the packet trace has listeners (they may schedule events)', () => {
     const { sim, net, got } = setup(3, { latency: 5 * MS });
     net.openBatch();
@@ -551,5 +565,65 @@ describe('Network batches', () => {
     expect(sim.pending).toBe(2);
     sim.run();
     expect(got).toEqual(['0>1:a@5', '0>2:b@5']);
+  });
+});
+
+describe('Network arrival lines (links with their own configuration)', () => {
+  it('keeps one kernel event per link, yet delivers in the order and at the instants of an event per packet', () => {
+    const { sim, net, got } = setup(3);
+    net.setLink(0, 1, { latency: 10 * MS });
+    net.setLink(2, 1, { latency: 4 * MS });
+    net.send(0, 1, 'a', 1);
+    net.send(0, 1, 'b', 1); // same instant as a: behind it in a's line
+    sim.schedule(10 * MS, () => got.push(`event@${sim.now / MS}`), undefined); // scheduled after b was sent: after b
+    sim.run({ until: 6 * MS });
+    net.send(2, 1, 'c', 1); // another link's packet at the same instant, sent later: after the event
+    net.send(0, 1, 'd', 1);
+    expect(net.inFlight).toBe(4);
+    expect(sim.pending).toBe(3); // a (for a, b and d), the event, c
+    sim.run();
+    expect(got).toEqual(['0>1:a@10', '0>1:b@10', 'event@10', '2>1:c@10', '0>1:d@16']);
+    expect(net.inFlight).toBe(0);
+  });
+
+  it('gives a packet that would overtake the line an event of its own: a latency lowered in flight, and jitter', () => {
+    const { sim, net, got } = setup(2);
+    net.setLink(0, 1, { latency: 10 * MS });
+    net.send(0, 1, 'slow', 1);
+    sim.run({ until: 1 * MS });
+    net.setLink(0, 1, { latency: 2 * MS });
+    net.send(0, 1, 'fast', 1);
+    net.send(0, 1, 'fast2', 1);
+    sim.run();
+    expect(got).toEqual(['0>1:fast@3', '0>1:fast2@3', '0>1:slow@10']);
+
+    const j = setup(2);
+    j.net.setLink(0, 1, { latency: 1 * MS, jitterNs: 4 * MS });
+    for (let i = 0; i < 200; i++) j.net.send(0, 1, String(i), 1);
+    j.sim.run();
+    const delivered = j.trace.filter((e) => e.kind === 'deliver');
+    expect(delivered).toHaveLength(200);
+    const times = delivered.map((e) => e.timeNs);
+    expect(times).toEqual([...times].sort((x, y) => x - y));
+    expect(new Set(times).size).toBeGreaterThan(100);
+  });
+
+  it('delivers a line through a hold and a crash as packets with events of their own', () => {
+    const { sim, net, got } = setup(2);
+    net.setLink(0, 1, { latency: 5 * MS, bandwidthBps: 8_000_000 }); // 1 byte per µs
+    for (let i = 0; i < 100; i++) net.send(0, 1, String(i), 1000); // packet i arrives at i + 6 ms
+    net.hold([0], [1]);
+    sim.run({ until: 50 * MS }); // 0..44 parked
+    net.release();
+    sim.run({ until: 50 * MS }); // delivered now, in arrival order
+    net.crash(1);
+    sim.run({ until: 80 * MS }); // 45..74 dropped
+    net.restart(1);
+    sim.run();
+    expect(got).toHaveLength(45 + 25);
+    expect(got.slice(0, 2)).toEqual(['0>1:0@50', '0>1:1@50']);
+    expect(got.slice(44, 46)).toEqual(['0>1:44@50', '0>1:75@81']);
+    expect(net.counters(0, 1)).toMatchObject({ sent: 100, delivered: 70, dropNodeDown: 30 });
+    expect(net.inFlight).toBe(0);
   });
 });
