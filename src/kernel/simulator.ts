@@ -297,34 +297,13 @@ export class Simulator {
     if (!(at >= this.nowNs) || !isTime(at)) {
       throw new RangeError(`schedule: time ${at} ns is not an integer >= now (${this.nowNs} ns)`);
     }
-    let slot: number;
-    if (this.freeCount > 0) {
-      slot = this.freeSlots[--this.freeCount] as number;
-    } else {
-      slot = this.slotCount++;
-      if (slot >= SLOT_SPAN) throw new RangeError(`schedule: more than ${SLOT_SPAN} events pending`);
-      if (slot >= this.freeSlots.length) this.growSlots();
-    }
-    const ev = this.ev;
-    ev[3 * slot] = fn;
-    ev[3 * slot + 1] = arg;
-    ev[3 * slot + 2] = label;
-    this.live++;
-    this.stored++;
     const seq = this.seqCounter++;
     if (this.instantAt !== undefined) {
       const h = instantHash(at);
       this.instantAt[h] = at;
       (this.instantSeq as Float64Array)[h] = seq;
     }
-    if (at < this.heapLimit) {
-      if (this.size >= this.hTime.length) this.growHeap();
-      this.siftUp(this.size++, at, seq, slot);
-      if (this.size > this.ladderAbove && this.heapLimit === Infinity) this.heapToLadder();
-    } else {
-      this.ladderInsert(at, seq, slot);
-    }
-    return (this.rec[4 * slot + R_GEN] as number) * SLOT_SPAN + slot;
+    return this.place(at, seq, fn, arg, label, 'schedule');
   }
 
   /**
@@ -364,12 +343,17 @@ export class Simulator {
     if (!(Number.isInteger(seq) && seq >= 0 && seq < this.seqCounter)) {
       throw new RangeError(`scheduleReserved: ${seq} is not a sequence number reserveSeq gave`);
     }
+    return this.place(at, seq, fn, arg, label, 'scheduleReserved');
+  }
+
+  /** Stores an event (a free slot, its handler, argument and label) and queues it at (`at`, `seq`); `who` names the caller in the error. */
+  private place<A>(at: Time, seq: number, fn: EventHandler<A>, arg: A, label: string | undefined, who: string): EventId {
     let slot: number;
     if (this.freeCount > 0) {
       slot = this.freeSlots[--this.freeCount] as number;
     } else {
       slot = this.slotCount++;
-      if (slot >= SLOT_SPAN) throw new RangeError(`scheduleReserved: more than ${SLOT_SPAN} events pending`);
+      if (slot >= SLOT_SPAN) throw new RangeError(`${who}: more than ${SLOT_SPAN} events pending`);
       if (slot >= this.freeSlots.length) this.growSlots();
     }
     const ev = this.ev;
