@@ -363,7 +363,8 @@ export async function startGossipNode(opts: GossipUdpOptions): Promise<RunningGo
       ...(opts.swim !== undefined ? { config: opts.swim } : {}),
       incarnation: opts.incarnation ?? Date.now(),
       rng: new RandomStreams(opts.seed).stream(`swim:${opts.name}`),
-      mtuBytes: resolveConfig('default').mtuBytes,
+      // The store's own MTU, which the host enforces on every datagram (SWIM's syncs and piggybacks too).
+      mtuBytes: opts.config?.mtuBytes ?? resolveConfig('default').mtuBytes,
       originId,
       staticPeers: membership.peers,
       // The WAL and the snapshot file are the store's source of truth; SWIM's member ids are local and not saved.
@@ -448,14 +449,23 @@ export async function startGossipNode(opts: GossipUdpOptions): Promise<RunningGo
     handleMessage: (from, msg, now) => {
       if (msg.type === 'swim') return swim.handleMessage(from, msg.msg, now);
       if (msg.type !== 'piggyback' && isSwimPacket(msg)) return; // a members request or reply from a peer: not a peer message
-      // Store gossip, alone or with SWIM's updates riding on it, is taken from peers only.
+      if (msg.type === 'piggyback') {
+        // SWIM's updates from a member in the book count, as on SWIM's own messages; the store part is
+        // taken from peers only, checked once the updates are in (a joiner's alive makes it one).
+        swim.handlePiggyback(from, msg, now, () => {
+          if (!gossipPeers().has(from)) {
+            gossipFromNonPeer++;
+            return false;
+          }
+          tracker.observe(from, msg.store);
+          return true;
+        });
+        return;
+      }
+      // Store gossip is taken from peers only.
       if (!gossipPeers().has(from)) {
         gossipFromNonPeer++;
         return;
-      }
-      if (msg.type === 'piggyback') {
-        tracker.observe(from, msg.store);
-        return swim.handlePiggyback(from, msg, now);
       }
       tracker.observe(from, msg);
       swim.handleStoreMessage(from, msg, now);

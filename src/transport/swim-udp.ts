@@ -225,6 +225,8 @@ export class SwimDriver {
       ...(opts.staticPeers !== undefined ? { staticPeers: opts.staticPeers } : {}),
       swim: { config: this.config, rng: opts.rng },
       store: opts.store ?? { rng: opts.rng },
+      // Updates riding on the store's gossip are taken as the wire will size them.
+      piggybackSizes: { headerBytes: PIGGYBACK_WIRE_OVERHEAD, updateBytes: WIRE_UPDATE_BYTES },
       ...(opts.snapshot !== undefined ? { snapshot: opts.snapshot } : {}),
     });
   }
@@ -267,10 +269,24 @@ export class SwimDriver {
     this.collect();
   }
 
-  /** A store message from a peer with SWIM's updates riding on it (members by address). */
-  handlePiggyback(from: NodeId, msg: { readonly updates: readonly WireUpdate[]; readonly store: GossipMessage }, now: Time): void {
-    this.core.handleMessage(from, { type: 'piggyback', store: msg.store, updates: this.updatesIn(msg.updates) }, now);
+  /**
+   * A store message with SWIM's updates riding on it (members by address), from a member in the book.
+   * The updates are applied first, as SWIM's own messages' are (so a joiner's `alive` makes it a store
+   * peer before its gossip is checked, as in the simulator); then the store part is handed over only if
+   * `takeStore()` says so (the owner's check that the sender is a store peer). True when it was.
+   */
+  handlePiggyback(
+    from: NodeId,
+    msg: { readonly updates: readonly WireUpdate[]; readonly store: GossipMessage },
+    now: Time,
+    takeStore: () => boolean,
+  ): boolean {
+    this.counters.swim_received++;
+    this.core.handleUpdates(from, this.updatesIn(msg.updates), now);
+    const take = takeStore();
+    if (take) this.core.handleMessage(from, msg.store, now);
     this.collect();
+    return take;
   }
 
   /** A store message from a peer (it names no member: origin ids are not node ids). */

@@ -195,15 +195,17 @@ describe('SwimDriver', () => {
     a.handleMessage(from, { type: 'ping', seq: 1, updates: rows(3) }, 1); // news to spread, and store peers
     a.pollActions();
     a.handleTimer('ae', 2); // the store's anti-entropy round: a peer message
-    const carried = a.pollActions().flatMap((x) => (x.type === 'send' && x.msg.type === 'piggyback' ? [x.msg] : []));
+    const carried = a.pollActions().flatMap((x) => (x.type === 'send' && x.msg.type === 'piggyback' ? [x] : []));
     expect(carried.length).toBeGreaterThan(0);
-    const p = carried[0] as Extract<SwimPacket, { type: 'piggyback' }>;
+    const p = carried[0]?.msg as Extract<SwimPacket, { type: 'piggyback' }>;
     expect(p.updates.map((u) => u.node)).toEqual(expect.arrayContaining(['10.0.0.0:7000', '10.0.0.1:7000']));
     expect(encodeSwim(p).length).toBe(swimEncodedSize(p));
+    // The node sized it as the wire does, so every update it took (and counted as sent) is on the wire.
+    expect(swimEncodedSize(p)).toBe(carried[0]?.type === 'send' ? carried[0].sizeBytes : -1);
     expect(swimEncodedSize(p)).toBeLessThanOrEqual(1400);
     const b = driver(100);
     const sender = b.admit('10.9.9.9:7000') as number; // b hears it from an address it knows
-    b.handlePiggyback(sender, decodeSwim(encodeSwim(p)) as typeof p, 3);
+    expect(b.handlePiggyback(sender, decodeSwim(encodeSwim(p)) as typeof p, 3, () => true)).toBe(true);
     const known = b.members().map((m) => m.address);
     for (const u of p.updates) expect(known).toContain(u.node);
     // With room for no update (an MTU of 36 bytes: 5 of the piggyback header, 11 of an empty store's
@@ -215,6 +217,24 @@ describe('SwimDriver', () => {
     const sends = tight.pollActions().filter((x) => x.type === 'send');
     expect(sends.some((x) => x.type === 'send' && x.msg.type === 'piggyback')).toBe(false);
     expect(sends.some((x) => x.type === 'send' && x.msg.type === 'digest')).toBe(true);
+  });
+
+  it("applies a piggyback's updates before the owner checks that the sender is a store peer", () => {
+    const b = driver(100);
+    const joiner = b.admit('10.9.9.9:7000') as number; // in the book, not yet a member
+    expect(b.core.store.currentPeers).not.toContain(joiner);
+    let peersAtCheck: readonly number[] = [];
+    const msg = {
+      updates: [{ kind: 'alive' as const, node: '10.9.9.9:7000', incarnation: 1, from: '10.9.9.9:7000' }],
+      store: { type: 'request' as const, keys: ['k'] },
+    };
+    const took = b.handlePiggyback(joiner, msg, 1, () => {
+      peersAtCheck = b.core.store.currentPeers;
+      return false;
+    });
+    expect(took).toBe(false);
+    expect(peersAtCheck).toContain(joiner); // its own alive made it a peer before the check
+    expect(b.members().map((m) => m.address)).toContain('10.9.9.9:7000');
   });
 
   it('refuses updates about new addresses at the cap, and bounds ping-reqs per probe timeout', () => {

@@ -144,6 +144,13 @@ export interface SwimStoreNodeOptions {
   readonly snapshot?: SwimStoreSnapshot;
   /** Piggyback SWIM's waiting updates on the store's gossip (see the module comment). Default true. */
   readonly piggybackOnStore?: boolean;
+  /**
+   * The bytes a piggyback message adds to its store message: a fixed header and so many per update
+   * (default {@link PIGGYBACK_HEADER_BYTES} and `UPDATE_BYTES`, the simulator's). A real node's driver
+   * gives its wire's, so that the updates taken (each counted against its retransmit limit) are those
+   * that fit the store's MTU on the wire.
+   */
+  readonly piggybackSizes?: { readonly headerBytes: number; readonly updateBytes: number };
 }
 
 /** The gossip store on SWIM's view: see the module comment. */
@@ -160,6 +167,8 @@ export class SwimStoreNode implements ProtocolNode<SwimStoreMessage, SwimStoreCa
   /** SWIM messages dropped because handling them threw (malformed), and piggybacked updates likewise. */
   private swimDropped = 0;
   private readonly piggybackOnStore: boolean;
+  private readonly pbHeader: number;
+  private readonly pbUpdate: number;
 
   constructor(options: SwimStoreNodeOptions) {
     const { id, swim: s, store: g, snapshot } = options;
@@ -167,6 +176,10 @@ export class SwimStoreNode implements ProtocolNode<SwimStoreMessage, SwimStoreCa
     this.staticPeers = options.staticPeers ?? [];
     this.traceMembers = s.trace !== false;
     this.piggybackOnStore = options.piggybackOnStore !== false;
+    this.pbHeader = options.piggybackSizes?.headerBytes ?? PIGGYBACK_HEADER_BYTES;
+    this.pbUpdate = options.piggybackSizes?.updateBytes ?? UPDATE_BYTES;
+    if (!(Number.isInteger(this.pbHeader) && this.pbHeader >= 0 && Number.isInteger(this.pbUpdate) && this.pbUpdate >= 1))
+      throw new RangeError(`piggybackSizes must be integers (header >= 0, update >= 1), got ${this.pbHeader} and ${this.pbUpdate}`);
     const seeds = [...(s.seeds ?? [])];
     for (const m of snapshot?.members ?? []) if (m !== id && !seeds.includes(m)) seeds.push(m);
     // SWIM always traces: its `member` trace is how this node learns that the view changed.
@@ -217,12 +230,7 @@ export class SwimStoreNode implements ProtocolNode<SwimStoreMessage, SwimStoreCa
         return;
       }
       // SWIM's updates first, as on SWIM's own messages: a joiner's `alive` makes it a peer before its gossip is handled.
-      try {
-        this.swim.receiveUpdates(from, msg.updates, now);
-      } catch {
-        this.swimDropped++;
-      }
-      this.fromSwim();
+      this.handleUpdates(from, msg.updates, now);
       if (this.left) return;
       this.store.handleMessage(from, msg.store, now);
       this.fromStore();
@@ -230,6 +238,21 @@ export class SwimStoreNode implements ProtocolNode<SwimStoreMessage, SwimStoreCa
       this.store.handleMessage(from, msg, now);
       this.fromStore();
     }
+  }
+
+  /**
+   * SWIM's updates that rode on a store message from `from`, applied and spread as if they had come on
+   * one of SWIM's messages (the first half of handling a {@link PiggybackMessage}; a real node's driver
+   * calls it alone when the store part is not to be taken). A malformed update is counted and dropped.
+   */
+  handleUpdates(from: NodeId, updates: readonly Update[], now: Time): void {
+    if (this.left) return;
+    try {
+      this.swim.receiveUpdates(from, updates, now);
+    } catch {
+      this.swimDropped++;
+    }
+    this.fromSwim();
   }
 
   handleTimer(timer: string, now: Time): void {
@@ -339,11 +362,11 @@ export class SwimStoreNode implements ProtocolNode<SwimStoreMessage, SwimStoreCa
     for (const a of this.store.pollActions()) {
       if (a.type === 'send' && this.piggybackOnStore && this.swim.pendingBroadcasts > 0 && CARRIER_TYPES.has(a.msg.type)) {
         // Only as many as keep the message within the store's MTU.
-        const room = Math.floor((this.store.config.mtuBytes - a.sizeBytes - PIGGYBACK_HEADER_BYTES) / UPDATE_BYTES);
+        const room = Math.floor((this.store.config.mtuBytes - a.sizeBytes - this.pbHeader) / this.pbUpdate);
         const updates = room > 0 ? this.swim.takeUpdates(room) : [];
         if (updates.length > 0) {
           const msg: PiggybackMessage = { type: 'piggyback', store: a.msg, updates };
-          this.out.push({ type: 'send', to: a.to, msg, sizeBytes: piggybackBytes(a.sizeBytes, updates.length) });
+          this.out.push({ type: 'send', to: a.to, msg, sizeBytes: a.sizeBytes + this.pbHeader + this.pbUpdate * updates.length });
           continue;
         }
       }
