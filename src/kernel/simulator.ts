@@ -298,11 +298,7 @@ export class Simulator {
       throw new RangeError(`schedule: time ${at} ns is not an integer >= now (${this.nowNs} ns)`);
     }
     const seq = this.seqCounter++;
-    if (this.instantAt !== undefined) {
-      const h = instantHash(at);
-      this.instantAt[h] = at;
-      (this.instantSeq as Float64Array)[h] = seq;
-    }
+    if (this.instantAt !== undefined) this.noteInstant(at, seq);
     return this.place(at, seq, fn, arg, label, 'schedule');
   }
 
@@ -321,11 +317,7 @@ export class Simulator {
     // A reserved number is a place among the events of `at`: lastScheduledAt must see it, or a caller
     // could join an earlier event at `at` and fire ahead of the reserved one. (scheduleReserved, which
     // uses an older number, records nothing.)
-    if (this.instantAt !== undefined) {
-      const h = instantHash(at);
-      this.instantAt[h] = at;
-      (this.instantSeq as Float64Array)[h] = seq;
-    }
+    if (this.instantAt !== undefined) this.noteInstant(at, seq);
     return seq;
   }
 
@@ -344,6 +336,13 @@ export class Simulator {
       throw new RangeError(`scheduleReserved: ${seq} is not a sequence number reserveSeq gave`);
     }
     return this.place(at, seq, fn, arg, label, 'scheduleReserved');
+  }
+
+  /** Records `seq` as the last number taken at instant `at` (see {@link recordInstants}). */
+  private noteInstant(at: Time, seq: number): void {
+    const h = instantHash(at);
+    (this.instantAt as Float64Array)[h] = at;
+    (this.instantSeq as Float64Array)[h] = seq;
   }
 
   /** Stores an event (a free slot, its handler, argument and label) and queues it at (`at`, `seq`); `who` names the caller in the error. */

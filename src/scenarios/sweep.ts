@@ -26,7 +26,6 @@ import { createHash } from 'node:crypto';
 import { cpus } from 'node:os';
 import { existsSync, linkSync, readdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { join, resolve, sep } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { parameterColumn, safeColumnName, type ColumnStyle } from '../io/csv-format.js';
 import { toCsv, type Cell } from '../io/csv.js';
 import type { Issue, ProtocolDriver } from './driver.js';
@@ -47,7 +46,7 @@ import {
 } from './files.js';
 import { canonicalJson, checkScenario, scenarioHash, type Scenario } from './loader.js';
 import type { Override, Variation } from './overrides.js';
-import { DESIM_VERSION } from './package-info.js';
+import { builtWorkerFile, DESIM_VERSION } from './package-info.js';
 import { threadCpuSeconds } from './cpu-time.js';
 import { RunQueue } from './run-queue.js';
 import { plotDirectory, type FigureRenderer } from './plot.js';
@@ -472,7 +471,7 @@ export const SWEEP_WORKER_YOUNG_GENERATION_MB = 96;
 /** The options of a sweep's worker pool of `threads` threads (exported for its test). */
 export function sweepPoolOptions(threads: number) {
   return {
-    filename: workerUrl(),
+    filename: builtWorkerFile(import.meta.url, 'sweep-worker.js'),
     minThreads: threads,
     maxThreads: threads,
     isolateWorkers: false,
@@ -648,14 +647,6 @@ async function sweepRuns(
     files: complete ? ['sweep.json', ...(readIdentity(opts.outDir).files ?? [])].sort() : ['sweep.json'],
     warnings: complete ? identicalReplicationWarnings(opts.outDir) : [],
   };
-}
-
-function workerUrl(): string {
-  const here = fileURLToPath(import.meta.url);
-  // Under a TypeScript loader (tests) this module is src/scenarios/sweep.ts; workers run the built JS.
-  return here.endsWith('.ts')
-    ? here.replace(/src[\\/]scenarios[\\/]sweep\.ts$/, 'dist/src/scenarios/sweep-worker.js')
-    : here.replace(/sweep\.js$/, 'sweep-worker.js');
 }
 
 /**

@@ -58,7 +58,6 @@ export {
   MAX_MAX_MEMBERS,
   SwimDriver,
   detectionBoundNs,
-  storeOut,
   type SwimDriverCounters,
   type SwimDriverOptions,
   type SwimStorePacket,

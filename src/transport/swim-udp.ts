@@ -9,7 +9,7 @@
  * that maps them to addresses (the gossip member list first, then every address SWIM learns, in the
  * order learned) and translates SWIM's messages both ways: incoming addresses become ids (a new
  * address gets the next id), outgoing ids become addresses. The store's messages name no member (their
- * versions carry origin ids, which are not node ids), so they pass as they are ({@link storeOut}); the
+ * versions carry origin ids, which are not node ids), so they pass as they are; the
  * host maps their source address to an id. A store message carrying SWIM's updates (the node's
  * `piggyback`) travels as SWIM wire type 6: its updates translated like SWIM's, its store part as it is;
  * updates that would take it past the MTU are left off (21 bytes each on the wire against the node's 16),
@@ -416,7 +416,7 @@ export class SwimDriver {
           if (isSwimMessage(a.msg)) {
             if (a.to !== this.book.self) this.sendOut(a.to, a.msg);
           } else if (isPiggybackMessage(a.msg)) this.sendPiggyback(a.to, a.msg, a.sizeBytes);
-          else this.out.push({ type: 'send', to: a.to, msg: storeOut(a.msg), sizeBytes: a.sizeBytes });
+          else this.out.push({ type: 'send', to: a.to, msg: a.msg, sizeBytes: a.sizeBytes });
           break;
         case 'set-timer':
         case 'cancel-timer':
@@ -440,7 +440,7 @@ export class SwimDriver {
    * store message goes alone.
    */
   private sendPiggyback(to: NodeId, msg: PiggybackMessage, sizeBytes: number): void {
-    const store = storeOut(msg.store);
+    const store = msg.store;
     const room = Math.floor((this.mtu - PIGGYBACK_WIRE_OVERHEAD - encodedSize(store)) / WIRE_UPDATE_BYTES);
     const all = this.updatesOut(msg.updates);
     const updates = room < all.length ? all.slice(0, Math.max(0, room)) : all;
@@ -482,17 +482,6 @@ export class SwimDriver {
     }
     return out;
   }
-}
-
-/**
- * A store message for the wire: as it is, since it names no member (its versions carry origin ids,
- * which are the same everywhere, not node ids). A message kind that carries SWIM updates beside a
- * store message goes out as this of its store part plus {@link SwimDriver.updatesOut} of its updates
- * (and comes in through {@link SwimDriver.updatesIn}); its bytes are `encode` (gossip wire) of the one
- * and `encodeUpdates` (`swim-wire.ts`) of the other.
- */
-export function storeOut(msg: GossipMessage): GossipMessage {
-  return msg;
 }
 
 /** Orders `host:port` keys by IPv4 address, then port. */

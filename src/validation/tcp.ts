@@ -23,10 +23,10 @@
  * one recovery, so loss events are rarer than lost packets and goodput
  * should reach the square-root law computed with the packet loss rate.
  */
-import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { seconds } from '../kernel/time.js';
 import { cubicAverageWindow, cubicRenoFriendlyWindow } from '../protocols/tcp/congestion/cubic.js';
+import { builtWorkerFile } from '../scenarios/package-info.js';
 import { buildWorld, uniformNetwork } from '../scenarios/pipeline.js';
 import { buildDumbbell, tcpMetrics, tcpSectionSchema, type TcpSettings } from '../scenarios/drivers/tcp.js';
 
@@ -182,11 +182,7 @@ export interface ValidationWorkerData {
 }
 
 function validateRenoInWorker(p: number, options: ValidationOptions): Promise<ValidationRow> {
-  const here = fileURLToPath(import.meta.url);
-  // Under a TypeScript loader (tests) this module is src/validation/tcp.ts; workers run the built JS.
-  const file = here.endsWith('.ts')
-    ? here.replace(/src[\\/]validation[\\/]tcp\.ts$/, 'dist/src/validation/tcp-worker.js')
-    : here.replace(/tcp\.js$/, 'tcp-worker.js');
+  const file = builtWorkerFile(import.meta.url, 'tcp-worker.js');
   return new Promise((resolve, reject) => {
     let row: ValidationRow | undefined;
     const data: ValidationWorkerData = { p, options };

@@ -60,9 +60,8 @@
  * {@link UPDATE_BYTES} per update (as in SWIM's messages); the store message
  * comes last, so its own encoding runs to the end of the datagram.
  */
-import type { GossipObserver, GossipNodeSnapshot } from '../gossip/node.js';
+import type { GossipNodeOptions, GossipNodeSnapshot } from '../gossip/node.js';
 import { GossipNode } from '../gossip/node.js';
-import type { GossipConfig } from '../gossip/config.js';
 import type { GossipMessage, KvCall, KvReply } from '../gossip/wire.js';
 import type { Action, NodeId, ProtocolNode, Rng, Time } from '../sans-io.js';
 import type { SwimConfig } from '../swim/config.js';
@@ -130,16 +129,8 @@ export interface SwimStoreNodeOptions {
   readonly staticPeers?: readonly NodeId[];
   /** SWIM's configuration, random stream and start (members of a bootstrapped group, seeds, dormant). */
   readonly swim: SwimNodeOptions & { readonly config: SwimConfig; readonly rng: Rng };
-  /** The store's random stream, configuration, clock and observer (as {@link GossipNode}'s options, without peers). */
-  readonly store: {
-    readonly rng: Rng;
-    readonly config?: Partial<GossipConfig>;
-    readonly clockOffsetNs?: number;
-    readonly clockDriftPpm?: number;
-    readonly timestampUnitNs?: number;
-    readonly timestampEpoch?: number;
-    readonly observer?: GossipObserver;
-  };
+  /** The store's random stream, configuration, clock and observer: {@link GossipNode}'s options but those this node sets. */
+  readonly store: Omit<GossipNodeOptions, 'id' | 'originId' | 'peers' | 'snapshot'>;
   /** State to start from (a restart from disk). */
   readonly snapshot?: SwimStoreSnapshot;
   /** Piggyback SWIM's waiting updates on the store's gossip (see the module comment). Default true. */
@@ -190,16 +181,10 @@ export class SwimStoreNode implements ProtocolNode<SwimStoreMessage, SwimStoreCa
       trace: true,
     });
     this.store = new GossipNode({
+      ...g,
       id,
       ...(options.originId !== undefined ? { originId: options.originId } : {}),
       peers: this.peersOf(this.swim.view()),
-      rng: g.rng,
-      ...(g.config !== undefined ? { config: g.config } : {}),
-      ...(g.clockOffsetNs !== undefined ? { clockOffsetNs: g.clockOffsetNs } : {}),
-      ...(g.clockDriftPpm !== undefined ? { clockDriftPpm: g.clockDriftPpm } : {}),
-      ...(g.timestampUnitNs !== undefined ? { timestampUnitNs: g.timestampUnitNs } : {}),
-      ...(g.timestampEpoch !== undefined ? { timestampEpoch: g.timestampEpoch } : {}),
-      ...(g.observer !== undefined ? { observer: g.observer } : {}),
       ...(snapshot !== undefined ? { snapshot: snapshot.store } : {}),
     });
   }
