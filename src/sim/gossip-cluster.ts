@@ -100,7 +100,7 @@ export class GossipCluster {
         });
         this.gossip[id] = g;
         // Restarts without state build nodes after the host exists; the first ones are connected below.
-        if (this.host !== undefined) g.connect(this.host.activeSink);
+        if (this.host !== undefined) g.connect(this.host.activeSinkFor(id));
         return anyWrong ? this.authenticating(id, g, keys) : g;
       },
       undefined,
@@ -108,7 +108,7 @@ export class GossipCluster {
       { batchSends: options.batchSends ?? true, batchTimers: options.batchSends ?? true },
     );
     // Actions go straight to the host's shared sink: no action object per send or timer.
-    for (const g of this.gossip) g.connect(this.host.activeSink);
+    for (const g of this.gossip) g.connect(this.host.activeSinkFor(g.id));
   }
 
   /** `g` behind the receiving host's key check: a datagram sealed with another key never reaches it. */

@@ -411,6 +411,28 @@ describe('SimHost.activeSink', () => {
     expect(() => host.activeSink.send(1, { kind: 'ping', seq: 0 }, 10)).toThrow(/outside an input/);
     expect(() => host.activeSink.setTimer('t', sim.now)).toThrow(/outside an input/);
   });
+
+  it('a node connected by activeSinkFor is not polled after a message or a timer; the others are', () => {
+    const sim = new Simulator();
+    const net = new Network<Msg>(sim, { nodes: 2 });
+    const polls = [0, 0];
+    const host: SimHost<Msg, Call, unknown> = new SimHost<Msg, Call, unknown>(sim, net, (id) => ({
+      start: (now) => host.activeSink.setTimer('t', now + MS),
+      handleMessage: () => undefined,
+      handleTimer: () => host.activeSink.send(1 - id, { kind: 'ping', seq: id }, 10),
+      pollActions: () => {
+        polls[id] = (polls[id] as number) + 1;
+        return [];
+      },
+    }));
+    expect(host.activeSinkFor(0)).toBe(host.activeSink);
+    expect(() => host.activeSinkFor(5)).toThrow(/no protocol node/);
+    host.startAll();
+    const afterStart = [...polls];
+    sim.run();
+    // Each node had one timer and one message: node 1 was polled after both, node 0 after neither.
+    expect([(polls[0] as number) - (afterStart[0] as number), (polls[1] as number) - (afterStart[1] as number)]).toEqual([0, 2]);
+  });
 });
 
 // ---------------------------------------------------------------------------
