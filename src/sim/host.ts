@@ -131,6 +131,8 @@ export class SimHost<M, C = never, R = unknown> {
   /** Fired groups, for reuse (their cell arrays are the large part). */
   private readonly spareGroups: TimerGroup[] = [];
   private readonly fireGroup = (g: TimerGroup): void => this.onGroup(g);
+  /** Timers that reached their node (a timer group's count, not one). */
+  timersFired = 0;
   /** The node whose input the host is handling now (-1: none), for {@link SimHost.activeSink}. */
   private active = -1;
   /**
@@ -328,6 +330,7 @@ export class SimHost<M, C = never, R = unknown> {
       return;
     }
     t[r + T_DEADLINE] = -1;
+    this.timersFired++;
     const n = this.nodes[node] as ProtocolNode<M, C, R>;
     this.active = node;
     const timer = this.timerNames[(cell - node) / span] as string;
