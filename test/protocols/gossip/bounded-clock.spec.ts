@@ -33,6 +33,29 @@ function node(id = 0, overrides = {}): GossipNode {
   return n;
 }
 
+describe('the HLC of a node observes what it receives', () => {
+  it('a timestamp received within the bound raises the clock: the next write and a snapshot are stamped after it; a physical clock ignores it', () => {
+    const ahead = 10 * S + 400 * MS; // within the default bound (500 ms) at 10 s
+    for (const kind of ['hlc', 'physical'] as const) {
+      const n = node(0, { clock: kind });
+      n.handleMessage(2, rumor({ key: 'a', value: 1, ts: ahead, origin: 2, deleted: false }), 10 * S);
+      n.handleMessage(1, rumor({ key: 'b', value: 1, ts: ahead - 5, origin: 1, deleted: false }), 10 * S);
+      expect(n.store.entry('a')?.ts).toBe(ahead);
+      const seen = n.clock.lastTs;
+      const snap = n.snapshot();
+      const w = n.put('c', 1, 10 * S + 1);
+      if (kind === 'hlc') {
+        expect(seen).toBe(ahead);
+        expect(snap.clockLastTs).toBe(ahead);
+        expect(w).toMatchObject({ ok: true, ts: ahead + 1 });
+      } else {
+        expect(seen).toBeLessThan(ahead);
+        expect(w).toMatchObject({ ok: true, ts: 10 * S + 1 });
+      }
+    }
+  });
+});
+
 describe('bounded clocks (max ahead)', () => {
   it('drops a version stamped beyond the bound, counts it by sender, and keeps stamping near its own clock', () => {
     const n = node(0);
