@@ -109,11 +109,16 @@ export class SimHost<M, C = never, R = unknown> {
    * (`T_DEADLINE`, -1: off).
    */
   private readonly span: number;
+  /** Protocol nodes the host runs. */
+  private readonly nodeTotal: number;
   private timerNames: string[] = [];
   private timers: Float64Array<ArrayBuffer> = new Float64Array(0);
   private readonly fireTimer = (cell: number): void => this.onTimer(cell);
   /** 1 for a node that has a {@link sink} or {@link activeSinkFor}: its actions go there as they are made, so a message or a timer needs no poll after it. */
   private readonly sunk: Uint8Array;
+  /** Nodes marked in {@link sunk}, and whether that is every node (then no input reads `sunk`: one cache miss less per input at 10^6 nodes). */
+  private sunkCount = 0;
+  private allSunk = false;
   private readonly transmit: ((from: NodeId, to: NodeId, msg: M, sizeBytes: number) => void) | undefined;
   private readonly batchSends: boolean;
   private readonly batchTimers: boolean;
@@ -174,6 +179,7 @@ export class SimHost<M, C = never, R = unknown> {
       if (id + 1 > span) span = id + 1;
     }
     this.span = span;
+    this.nodeTotal = ids.length;
     if (nodeIds === undefined) {
       // Every node is ours: one dispatcher rather than a closure per node (see Network.attachAll).
       for (const id of ids) net.detach(id);
@@ -208,14 +214,20 @@ export class SimHost<M, C = never, R = unknown> {
    * cache line per input at 10^6 nodes, to find it empty).
    */
   activeSinkFor(id: NodeId): ActionSink<M> {
-    this.node(id);
-    if (id < this.sunk.length) this.sunk[id] = 1;
+    this.markSunk(id);
     return this.activeSink;
   }
 
-  sink(id: NodeId): ActionSink<M> {
+  private markSunk(id: NodeId): void {
     this.node(id);
-    if (id < this.sunk.length) this.sunk[id] = 1;
+    if (this.sunk[id] === 1) return;
+    this.sunk[id] = 1;
+    this.sunkCount++;
+    this.allSunk = this.sunkCount === this.nodeTotal;
+  }
+
+  sink(id: NodeId): ActionSink<M> {
+    this.markSunk(id);
     const transmit = this.transmit;
     const net = this.net;
     return {
@@ -291,7 +303,7 @@ export class SimHost<M, C = never, R = unknown> {
 
   private handleMessage(n: ProtocolNode<M, C, R>, id: NodeId, from: NodeId, msg: M): void {
     n.handleMessage(from, msg, this.sim.now);
-    if (this.sunk[id] !== 1) {
+    if (!this.allSunk && this.sunk[id] !== 1) {
       const actions = n.pollActions();
       if (actions.length !== 0) this.perform(id, actions);
     }
@@ -337,13 +349,13 @@ export class SimHost<M, C = never, R = unknown> {
     if (this.openBatch()) {
       try {
         n.handleTimer(timer, now);
-        if (this.sunk[node] !== 1) this.perform(node, n.pollActions());
+        if (!this.allSunk && this.sunk[node] !== 1) this.perform(node, n.pollActions());
       } finally {
         this.closeBatch();
       }
     } else {
       n.handleTimer(timer, now);
-      if (this.sunk[node] !== 1) this.perform(node, n.pollActions());
+      if (!this.allSunk && this.sunk[node] !== 1) this.perform(node, n.pollActions());
     }
     this.active = -1;
   }
