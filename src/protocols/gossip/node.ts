@@ -107,7 +107,7 @@ export interface GossipNodeOptions {
    * real node, whose `id` is local to its member list, passes one that is the same everywhere.
    */
   readonly originId?: number;
-  /** The peers it gossips with (may include `id`, which is skipped). The array is not copied. */
+  /** The peers it gossips with (may include `id`, which is skipped). The array is not copied: do not change it afterwards (give new peers with {@link GossipNode.setPeers}). */
   readonly peers: readonly NodeId[];
   /** The node's random stream (peer choice, coins, tick phase). */
   readonly rng: Random;
@@ -218,6 +218,25 @@ function versionId(e: VersionRef): string {
   return `${e.ts}:${e.origin}:${e.key}`;
 }
 
+/** Peer lists already checked by {@link isIndexList}: 10^6 nodes share one list, checked once. */
+const indexLists = new WeakMap<readonly NodeId[], boolean>();
+
+/** True when `peers[i] === i` for every i. */
+function isIndexList(peers: readonly NodeId[]): boolean {
+  let known = indexLists.get(peers);
+  if (known === undefined) {
+    known = true;
+    for (let i = 0; i < peers.length; i++) {
+      if (peers[i] !== i) {
+        known = false;
+        break;
+      }
+    }
+    indexLists.set(peers, known);
+  }
+  return known;
+}
+
 /** Scratch array for peer choice (single-threaded, consumed before the next call). */
 const scratchPeers: NodeId[] = [];
 /** Scratch one-target list for a pull answer. */
@@ -302,6 +321,8 @@ export class GossipNode implements ProtocolNode<GossipMessage, KvCall, KvReply> 
   private sink: ActionSink<GossipMessage> | undefined;
   private readonly rng: Random;
   private peers: readonly NodeId[];
+  /** `peers[i] === i` for every i (every node of a simulated cluster): a peer is drawn without reading the list. */
+  private peersAreIndices: boolean;
   readonly id: NodeId;
   /** Round index (floor((now - phase) / interval)) of `learnedOne` and `learnedMore`. */
   private learnedRound = -1;
@@ -370,6 +391,7 @@ export class GossipNode implements ProtocolNode<GossipMessage, KvCall, KvReply> 
     if (!(Number.isInteger(this.originId) && this.originId >= 0 && this.originId <= 0xffffffff))
       throw new RangeError(`gossip: origin id ${this.originId} must be an integer in [0, 4294967295]`);
     this.peers = options.peers;
+    this.peersAreIndices = isIndexList(options.peers);
     this.rng = options.rng;
     this.observer = options.observer;
     this.store = new Store(c.digestBuckets);
@@ -567,6 +589,7 @@ export class GossipNode implements ProtocolNode<GossipMessage, KvCall, KvReply> 
       }
     }
     this.peers = next;
+    this.peersAreIndices = isIndexList(next);
     this.peerIndex = index;
     this.otherPeerCount = next.length - (index.has(this.id) ? 1 : 0);
   }
@@ -1135,7 +1158,9 @@ export class GossipNode implements ProtocolNode<GossipMessage, KvCall, KvReply> 
       while (out.length > 0) out.pop();
     }
     while (out.length < k) {
-      const p = peers[Math.floor(this.rng.uniform() * n)] as NodeId;
+      const i = Math.floor(this.rng.uniform() * n);
+      // The same draw either way; a list of 10^6 ids is one more cache miss per pick to read.
+      const p = this.peersAreIndices ? i : (peers[i] as NodeId);
       if (p === this.id || out.includes(p)) continue;
       out.push(p);
     }
