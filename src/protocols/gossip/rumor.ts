@@ -58,16 +58,28 @@ export interface HotRumor {
 
 /** The hot rumors of one node and its stop rule. */
 export class RumorList {
+  // Layout: what a round and a feedback read comes first, the single rumor's fields included (at 10^6
+  // nodes a HotRumor object of its own was one more cache miss per round and per feedback, and one
+  // more object per node to collect).
   /**
    * Hot rumors by key, in the order they became hot (a rumor that replaces
    * one of the same key keeps that key's place; Map order is insertion order),
-   * created at the first rumor. Every lookup is by key, so feedback about r
+   * created at the second key. Every lookup is by key, so feedback about r
    * rumors costs O(r), not O(r × hot) (a node with thousands of hot keys under
    * a write flood answered feedback in quadratic time).
    */
   private byKey: Map<string, HotRumor> | undefined;
-  /** The only hot rumor while there has been no second key (`byKey` is then undefined): a node spreading one update keeps no Map. */
-  private one: HotRumor | undefined;
+  /**
+   * The only hot rumor while there has been no second key (`byKey` is then undefined), as fields:
+   * its entry (undefined: none) and its {@link HotRumor} counters. A node spreading one update keeps
+   * no Map and no object per rumor.
+   */
+  private oneEntry: Entry | undefined;
+  private oneCount = 0;
+  private oneContacts = 0;
+  private oneSends = 0;
+  private oneSince = 0;
+  private oneSeq = 0;
   /** Cached `entries()` result, dropped whenever the list changes. */
   private entriesCache: readonly Entry[] | undefined;
   private nextSeq = 0;
@@ -82,49 +94,63 @@ export class RumorList {
 
   /** Number of hot rumors. */
   get size(): number {
-    return this.byKey !== undefined ? this.byKey.size : this.one !== undefined ? 1 : 0;
+    return this.byKey !== undefined ? this.byKey.size : this.oneEntry !== undefined ? 1 : 0;
   }
 
-  /** The hot rumors, in the order they became hot (do not add or remove while iterating). */
+  /** The hot rumors, in the order they became hot (do not add or remove while iterating; with one rumor, a copy). */
   hot(): Iterable<HotRumor> {
-    return this.byKey !== undefined ? this.byKey.values() : this.one !== undefined ? [this.one] : NONE;
+    return this.byKey !== undefined ? this.byKey.values() : this.oneEntry !== undefined ? [this.oneCopy(this.oneEntry)] : NONE;
   }
 
-  /** The hot rumor of `key`, if any. */
+  /** The hot rumor of `key`, if any (with one rumor, a copy: read it, the list does not see changes to it). */
   get(key: string): HotRumor | undefined {
     if (this.byKey !== undefined) return this.byKey.get(key);
-    const one = this.one;
-    return one !== undefined && one.entry.key === key ? one : undefined;
+    const one = this.oneEntry;
+    return one !== undefined && one.key === key ? this.oneCopy(one) : undefined;
   }
 
   /** The hot rumors' entries (an array that stays valid until the list changes: do not mutate). */
   entries(): readonly Entry[] {
-    return (this.entriesCache ??=
-      this.byKey !== undefined ? Array.from(this.byKey.values(), (h) => h.entry) : this.one !== undefined ? [this.one.entry] : NO_ENTRIES);
+    const cached = this.entriesCache;
+    if (cached !== undefined) return cached;
+    const one = this.oneEntry;
+    const list = this.byKey !== undefined ? Array.from(this.byKey.values(), (h) => h.entry) : one !== undefined ? singleList(one) : NO_ENTRIES;
+    this.entriesCache = list;
+    return list;
   }
 
   /** Makes `e` a hot rumor (in round `round` of the node), replacing a hot rumor of the same key. */
   add(e: Entry, round = 0): void {
     this.entriesCache = undefined;
-    const h: HotRumor = { entry: e, count: 0, sinceRound: round, contacts: 0, sends: 0, seq: this.nextSeq++ };
-    if (this.byKey !== undefined) this.byKey.set(e.key, h);
-    else if (this.one === undefined || this.one.entry.key === e.key) this.one = h;
-    else {
-      this.byKey = new Map([
-        [this.one.entry.key, this.one],
-        [e.key, h],
-      ]);
-      this.one = undefined;
+    const seq = this.nextSeq++;
+    if (this.byKey !== undefined) {
+      this.byKey.set(e.key, { entry: e, count: 0, sinceRound: round, contacts: 0, sends: 0, seq });
+      return;
     }
+    const one = this.oneEntry;
+    if (one !== undefined && one.key !== e.key) {
+      this.byKey = new Map([
+        [one.key, this.oneCopy(one)],
+        [e.key, { entry: e, count: 0, sinceRound: round, contacts: 0, sends: 0, seq }],
+      ]);
+      this.oneEntry = undefined;
+      return;
+    }
+    this.oneEntry = e;
+    this.oneCount = 0;
+    this.oneContacts = 0;
+    this.oneSends = 0;
+    this.oneSince = round;
+    this.oneSeq = seq;
   }
 
   /** Every hot rumor was sent to `targets` peers (a push round). */
   sentAll(targets: number): void {
     if (targets === 0) return;
     if (this.byKey === undefined) {
-      if (this.one !== undefined) {
-        this.one.contacts += targets;
-        this.one.sends++;
+      if (this.oneEntry !== undefined) {
+        this.oneContacts += targets;
+        this.oneSends++;
       }
       return;
     }
@@ -138,7 +164,14 @@ export class RumorList {
   sent(sent: readonly Entry[], targets = 1): void {
     if (targets === 0) return;
     for (const e of sent) {
-      const h = this.get(e.key);
+      if (this.byKey === undefined) {
+        if (this.oneEntry === e) {
+          this.oneContacts += targets;
+          this.oneSends++;
+        }
+        continue;
+      }
+      const h = this.byKey.get(e.key);
       if (h !== undefined && h.entry === e) {
         h.contacts += targets;
         h.sends++;
@@ -165,45 +198,63 @@ export class RumorList {
   settle(rng: Random): void {
     const hot = this.byKey;
     if (hot === undefined) {
-      if (this.one !== undefined && this.settleOne(this.one, rng)) {
-        this.one = undefined;
+      if (this.oneEntry === undefined) return;
+      const count = this.settled(this.oneContacts, this.oneCount, rng);
+      this.oneContacts = 0;
+      if (count < 0) {
+        this.oneEntry = undefined;
         this.entriesCache = undefined;
-      }
+      } else this.oneCount = count;
       return;
     }
     for (const [key, h] of hot) {
-      if (this.settleOne(h, rng)) {
+      const count = this.settled(h.contacts, h.count, rng);
+      h.contacts = 0;
+      if (count < 0) {
         hot.delete(key); // deleting the current entry keeps a Map iteration valid
         this.entriesCache = undefined;
-      }
+      } else h.count = count;
     }
   }
 
-  /** Settles one rumor's round; true when it is to be dropped. */
-  private settleOne(h: HotRumor, rng: Random): boolean {
-    const sent = h.contacts > 0;
-    h.contacts = 0;
-    if (this.stop === 'forever' || !sent) return false;
-    if (this.stop === 'once') return true;
-    if (this.feedback !== 'blind') return false;
-    h.count++;
-    return this.stop === 'counter' ? h.count >= this.k : rng.bernoulli(1 / this.k);
+  /** Settles one rumor's round, given its contacts in the round and its count: its new count, or -1 when it is to be dropped. */
+  private settled(contacts: number, count: number, rng: Random): number {
+    if (this.stop === 'forever' || contacts === 0) return count;
+    if (this.stop === 'once') return -1;
+    if (this.feedback !== 'blind') return count;
+    const c = count + 1;
+    const drop = this.stop === 'counter' ? c >= this.k : rng.bernoulli(1 / this.k);
+    return drop ? -1 : c;
   }
 
   /** Applies the feedback rules: the recipient already knew version (key, ts, origin). */
   unnecessary(key: string, ts: number, origin: number, rng: Random): void {
     if (this.feedback !== 'feedback' || this.stop === 'forever' || this.stop === 'once') return;
-    const h = this.get(key);
-    if (h === undefined || h.entry.ts !== ts || h.entry.origin !== origin) return;
-    h.count++;
-    const drop = this.stop === 'counter' ? h.count >= this.k : rng.bernoulli(1 / this.k);
+    let count: number;
+    const hot = this.byKey;
+    let h: HotRumor | undefined;
+    if (hot === undefined) {
+      const one = this.oneEntry;
+      if (one === undefined || one.key !== key || one.ts !== ts || one.origin !== origin) return;
+      count = ++this.oneCount;
+    } else {
+      h = hot.get(key);
+      if (h === undefined || h.entry.ts !== ts || h.entry.origin !== origin) return;
+      count = ++h.count;
+    }
+    const drop = this.stop === 'counter' ? count >= this.k : rng.bernoulli(1 / this.k);
     if (drop) this.remove(key);
   }
 
   /** Applies the counter reset: the recipient did not know version (key, ts, origin) before. */
   necessary(key: string, ts: number, origin: number): void {
     if (!this.counterReset || this.feedback !== 'feedback' || this.stop !== 'counter') return;
-    const h = this.get(key);
+    if (this.byKey === undefined) {
+      const one = this.oneEntry;
+      if (one !== undefined && one.key === key && one.ts === ts && one.origin === origin) this.oneCount = 0;
+      return;
+    }
+    const h = this.byKey.get(key);
     if (h !== undefined && h.entry.ts === ts && h.entry.origin === origin) h.count = 0;
   }
 
@@ -214,22 +265,39 @@ export class RumorList {
    * spreading, and since it is never sent again no rule would ever retire it.
    */
   retireUnless(key: string, current: Entry | undefined): void {
-    const h = this.get(key);
-    if (h !== undefined && h.entry !== current) this.remove(key);
+    const entry = this.byKey !== undefined ? this.byKey.get(key)?.entry : this.oneEntry?.key === key ? this.oneEntry : undefined;
+    if (entry !== undefined && entry !== current) this.remove(key);
   }
 
   /** Forgets every hot rumor. */
   clear(): void {
     this.byKey?.clear();
-    this.one = undefined;
+    this.oneEntry = undefined;
     this.entriesCache = undefined;
   }
 
   private remove(key: string): void {
     if (this.byKey !== undefined) this.byKey.delete(key);
-    else if (this.one?.entry.key === key) this.one = undefined;
+    else if (this.oneEntry?.key === key) this.oneEntry = undefined;
     this.entriesCache = undefined;
   }
+
+  /** The single rumor as a {@link HotRumor} object (a copy of its fields). */
+  private oneCopy(entry: Entry): HotRumor {
+    return { entry, count: this.oneCount, sinceRound: this.oneSince, contacts: this.oneContacts, sends: this.oneSends, seq: this.oneSeq };
+  }
+}
+
+/** One-entry lists, shared by every node whose single hot rumor is that entry (they are never mutated). */
+const singleLists = new WeakMap<Entry, readonly Entry[]>();
+
+function singleList(e: Entry): readonly Entry[] {
+  let l = singleLists.get(e);
+  if (l === undefined) {
+    l = [e];
+    singleLists.set(e, l);
+  }
+  return l;
 }
 
 const NONE: readonly HotRumor[] = Object.freeze([]);

@@ -1,7 +1,10 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { Random } from '../../../src/kernel/random.js';
+import type { Feedback, StopRule } from '../../../src/protocols/gossip/config.js';
 import { RumorList } from '../../../src/protocols/gossip/rumor.js';
 import type { Entry } from '../../../src/protocols/gossip/store.js';
+import { fcParams } from '../../fc.js';
 
 const e = (key: string, ts: number): Entry => ({ key, value: ts, ts, origin: 0, deleted: false });
 
@@ -137,5 +140,96 @@ describe('rumor stop rules (Demers et al. 1987)', () => {
       f.settle(rng);
     }
     expect(f.size).toBe(1);
+  });
+});
+
+describe('RumorList: one rumor in fields behaves as in the Map form', () => {
+  type Op =
+    | { op: 'add'; key: number; ts: number }
+    | { op: 'sentAll'; targets: number }
+    | { op: 'sent'; key: number; targets: number }
+    | { op: 'settle' }
+    | { op: 'unnecessary'; key: number; ts: number }
+    | { op: 'necessary'; key: number; ts: number }
+    | { op: 'retire'; key: number; keep: boolean };
+  const key = fc.integer({ min: 0, max: 2 });
+  const ts = fc.integer({ min: 1, max: 3 });
+  const opArb: fc.Arbitrary<Op> = fc.oneof(
+    fc.record({ op: fc.constant('add' as const), key, ts }),
+    fc.record({ op: fc.constant('sentAll' as const), targets: fc.integer({ min: 0, max: 3 }) }),
+    fc.record({ op: fc.constant('sent' as const), key, targets: fc.integer({ min: 0, max: 2 }) }),
+    fc.constant({ op: 'settle' as const }),
+    fc.record({ op: fc.constant('unnecessary' as const), key, ts }),
+    fc.record({ op: fc.constant('necessary' as const), key, ts }),
+    fc.record({ op: fc.constant('retire' as const), key, keep: fc.boolean() }),
+  );
+  const rules = fc.constantFrom(
+    ['feedback', 'counter', true],
+    ['feedback', 'counter', false],
+    ['feedback', 'coin', true],
+    ['blind', 'counter', true],
+    ['blind', 'coin', true],
+    ['feedback', 'once', true],
+    ['feedback', 'forever', true],
+  ) as fc.Arbitrary<[Feedback, StopRule, boolean]>;
+
+  it('whatever the stop rule and the operations: the same rumors, counters, transmit order and draws', () => {
+    fc.assert(
+      fc.property(rules, fc.integer({ min: 1, max: 3 }), fc.array(opArb, { maxLength: 40 }), ([feedback, stop, reset], k, ops) => {
+        const fields = new RumorList(feedback, stop, k, reset);
+        // The reference starts in the Map form (two keys added and retired) and stays in it.
+        const map = new RumorList(feedback, stop, k, reset);
+        map.add(e('\u0000x', 1));
+        map.add(e('\u0000y', 1));
+        map.retireUnless('\u0000x', undefined);
+        map.retireUnless('\u0000y', undefined);
+        const rngs = [new Random('a'), new Random('a')] as const;
+        const lists = [fields, map] as const;
+        const view = (r: RumorList): unknown =>
+          r.entries().map((x) => {
+            const h = r.get(x.key);
+            return [x.key, x.ts, h?.count, h?.contacts, h?.sends, h?.sinceRound];
+          });
+        for (const o of ops) {
+          for (let i = 0; i < 2; i++) {
+            const r = lists[i] as RumorList;
+            const rng = rngs[i] as Random;
+            const k = `k${'key' in o ? o.key : 0}`;
+            switch (o.op) {
+              case 'add':
+                r.add(e(k, o.ts), o.ts);
+                break;
+              case 'sentAll':
+                r.sentAll(o.targets);
+                break;
+              case 'sent': {
+                const h = r.get(k);
+                if (h !== undefined) r.sent([h.entry], o.targets);
+                break;
+              }
+              case 'settle':
+                r.settle(rng);
+                break;
+              case 'unnecessary':
+                r.unnecessary(k, o.ts, 0, rng);
+                break;
+              case 'necessary':
+                r.necessary(k, o.ts, 0);
+                break;
+              case 'retire':
+                r.retireUnless(k, o.keep ? r.get(k)?.entry : undefined);
+                break;
+            }
+          }
+          expect(view(fields)).toEqual(view(map));
+          expect(fields.size).toBe(map.size);
+          expect(fields.transmitOrder(fields.entries()).map((x) => x.key)).toEqual(map.transmitOrder(map.entries()).map((x) => x.key));
+          expect([...fields.hot()].map((h) => h.entry.key)).toEqual([...map.hot()].map((h) => h.entry.key));
+        }
+        // The same number of draws.
+        expect(rngs[0].uniform()).toBe(rngs[1].uniform());
+      }),
+      fcParams({ numRuns: 300 }),
+    );
   });
 });
