@@ -199,3 +199,24 @@ describe('property: one forged future timestamp never stops later writes from re
     );
   });
 });
+
+describe('a copy of the version a node stored last', () => {
+  it('is known without a merge while no tombstone was tracked; a tombstone collected and forgotten is stored again when it comes back', () => {
+    const gc = 1 * S;
+    const n = node(0, { tombstoneGcNs: gc });
+    const t: Entry = { key: 'k', value: null, ts: 5, origin: 1, deleted: true };
+    n.handleMessage(1, rumor(t), 10 * MS);
+    expect(n.store.entry('k')).toBe(t);
+    // Peers 1 and 2 confirm it (feedback: they hold it); once old enough the gc timer collects it.
+    n.handleMessage(1, { type: 'feedback', known: [t] }, 20 * MS);
+    n.handleMessage(2, { type: 'feedback', known: [t] }, 20 * MS);
+    n.handleTimer('gc', 2 * S);
+    expect(n.store.entry('k')).toBeUndefined();
+    // Its ghost refuses it for another gc period; after that it is stored again, as any tombstone is.
+    n.handleMessage(1, rumor(t), 2 * S + 10 * MS);
+    expect(n.store.entry('k')).toBeUndefined();
+    n.handleTimer('gc', 4 * S);
+    n.handleMessage(1, rumor(t), 4 * S + 10 * MS);
+    expect(n.store.entry('k')).toBe(t);
+  });
+});
