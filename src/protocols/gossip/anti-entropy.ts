@@ -69,15 +69,14 @@ export function paginate<T>(items: readonly T[], sizeOf: (x: T) => number, overh
  */
 export function buildDigests(store: Store, mtuBytes: number): readonly Msg<'digest'>[] {
   const buckets = store.buckets;
-  if (store.size === 1) {
+  const e = store.only();
+  if (e !== undefined) {
     // Replicas holding the same single version share one (immutable) digest.
-    for (const e of store.entries()) {
-      const cached = singleDigests.get(e);
-      if (cached !== undefined && (cached[0] as Msg<'digest'>).buckets === buckets) return cached;
-      const d = [{ type: 'digest', buckets, start: 0, count: buckets, indices: [bucketOf(e.key, buckets)], hashes: [entryHash(e)] }] as const;
-      singleDigests.set(e, d);
-      return d;
-    }
+    const cached = singleDigests.get(e);
+    if (cached !== undefined && (cached[0] as Msg<'digest'>).buckets === buckets) return cached;
+    const d = [{ type: 'digest', buckets, start: 0, count: buckets, indices: [bucketOf(e.key, buckets)], hashes: [entryHash(e)] }] as const;
+    singleDigests.set(e, d);
+    return d;
   }
   const sparse = store.sparseHashes();
   const n = sparse.indices.length;
@@ -99,12 +98,10 @@ export function buildDigests(store: Store, mtuBytes: number): readonly Msg<'dige
 export function differingBuckets(store: Store, msg: Msg<'digest'>): readonly number[] {
   // Fast path: an empty store against an empty sparse digest.
   if (store.size === 0 && msg.indices !== undefined && msg.hashes.every((h) => h === 0)) return NONE;
-  if (store.size === 1 && msg.indices !== undefined && msg.indices.length === 1 && (msg.count ?? msg.buckets - msg.start) === msg.buckets) {
+  const only = store.only();
+  if (only !== undefined && msg.indices !== undefined && msg.indices.length === 1 && (msg.count ?? msg.buckets - msg.start) === msg.buckets) {
     // One entry on each side (the common case of small stores in sync).
-    for (const e of store.entries()) {
-      const b = bucketOf(e.key, store.buckets);
-      if (msg.indices[0] === b && msg.hashes[0] === entryHash(e)) return NONE;
-    }
+    if (msg.indices[0] === bucketOf(only.key, store.buckets) && msg.hashes[0] === entryHash(only)) return NONE;
   }
   const mine = store.sparseHashes();
   const end = msg.start + (msg.indices === undefined ? msg.hashes.length : (msg.count ?? msg.buckets - msg.start));

@@ -130,6 +130,11 @@ export class Store {
     return one !== undefined && one.key === key ? one : undefined;
   }
 
+  /** The store's only entry when it holds exactly one (no iterator: anti-entropy asks this of every node each round). */
+  only(): Entry | undefined {
+    return this.map === undefined ? this.one : this.map.size === 1 ? (this.map.values().next().value) : undefined;
+  }
+
   /** Every entry, in insertion order. */
   entries(): IterableIterator<Entry> {
     if (this.map !== undefined) return this.map.values();

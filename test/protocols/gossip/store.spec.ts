@@ -91,3 +91,21 @@ describe('LWW store', () => {
     expect(s.size).toBe(0);
   });
 });
+
+describe('Store.only', () => {
+  it('is the single entry of a store that holds exactly one, in either form', () => {
+    const s = new Store(8);
+    const a: Entry = { key: 'a', value: 1, ts: 1, origin: 0, deleted: false };
+    const b: Entry = { key: 'b', value: 2, ts: 2, origin: 0, deleted: false };
+    expect(s.only()).toBeUndefined();
+    s.merge(a);
+    expect(s.only()).toBe(a);
+    s.merge(b); // the second key: a Map from now on
+    expect(s.only()).toBeUndefined();
+    s.remove('a');
+    expect(s.size).toBe(1);
+    expect(s.only()).toBe(b);
+    s.remove('b');
+    expect(s.only()).toBeUndefined();
+  });
+});
