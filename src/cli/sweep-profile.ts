@@ -70,7 +70,7 @@ export class SweepProfile {
     lines.push(
       `  serial ${f(serial)} (main thread outside the runs), parallel ${f(parallel)} (workers, and the main thread during the runs)`,
       `  Amdahl on ${cores} cores: at least ${f(tn)} s, speed-up at most ${f(t1 / tn)} over ${f(t1)} s of work`,
-      `  process ${f(processS)} (the threads above and Node's own: garbage collection, compilation): on ${cores} cores at least ${f(processS / cores)} s`,
+      `  process ${f(processS)}: the threads above ${f(t1)}, Node's own ${f(Math.max(0, processS - t1))} (garbage collection, compilation); on ${cores} cores at least ${f(processS / cores)} s`,
     );
     return lines.map((l) => `${l}\n`).join('');
   }

@@ -109,6 +109,14 @@ describe('desim sweep', () => {
     expect(threads.reduce((n, m) => n + Number(m[1]), 0)).toBe(4);
     expect(threads.reduce((n, m) => n + Number(m[2] ?? 0), 0)).toBe(5);
     expect(r.stderr).toMatch(/^ {2}Amdahl on 2 cores: at least \d+\.\d\d s, speed-up at most \d\.\d\d over/m);
+    // The whole process's CPU, split into the JavaScript threads above and Node's own (garbage collection, compilation).
+    const proc = /^ {2}process (\d+\.\d\d): the threads above (\d+\.\d\d), Node's own (\d+\.\d\d) \(/m.exec(r.stderr);
+    expect(proc).not.toBeNull();
+    const [whole, threadsS, ownS] = (proc as RegExpExecArray).slice(1).map(Number) as [number, number, number];
+    // They add up (Node's own is shown as 0 when the threads' 10 ms ticks round above the process's total).
+    if (ownS > 0) expect(Math.abs(threadsS + ownS - whole)).toBeLessThanOrEqual(0.011);
+    else expect(threadsS).toBeGreaterThanOrEqual(whole - 0.011);
+    expect(threadsS).toBeGreaterThan(0);
     // Without it, no profile.
     const quiet = spawnSync(process.execPath, [CLI, ...small, '--jobs', '2', '--out', 'fig3'], { cwd: dir, encoding: 'utf8' });
     expect(quiet.status).toBe(0);
