@@ -91,6 +91,13 @@ export interface SimHostOptions<M> {
   /**
    * Let timers due at one instant share one kernel event while nothing else is scheduled at that
    * instant (see {@link SimHost}): the same timers fire in the same order with fewer events. Default false.
+   *
+   * The nodes see exactly what they would with an event per timer; the kernel's own view differs.
+   * Its event counts (`fired`, `step`, `maxEvents`, a handler's `stop`) are per group, not per timer.
+   * A group whose timers were all cancelled or crashed still fires, doing nothing, so `peek` and
+   * `pending` count it and a run to idle may end at its instant rather than earlier. And if a
+   * timer's handler throws, the rest of its group is lost, where events of their own would stay
+   * pending. Outputs that read none of these (every scenario output: runs end at a time) are the same.
    */
   readonly batchTimers?: boolean;
 }
@@ -136,8 +143,8 @@ export class SimHost<M, C = never, R = unknown> {
   /** Fired groups, for reuse (their cell arrays are the large part). */
   private readonly spareGroups: TimerGroup[] = [];
   private readonly fireGroup = (g: TimerGroup): void => this.onGroup(g);
-  /** Timers that reached their node (a timer group's count, not one). */
-  timersFired = 0;
+  /** Timers that reached their node (see {@link timersFired}). */
+  private fired = 0;
   /** The node whose input the host is handling now (-1: none), for {@link SimHost.activeSink}. */
   private active = -1;
   /**
@@ -189,6 +196,11 @@ export class SimHost<M, C = never, R = unknown> {
     }
   }
 
+  /** Timers that reached their node (each timer of a group counts). */
+  get timersFired(): number {
+    return this.fired;
+  }
+
   /** Calls `start` on every node now (in id order). */
   startAll(): void {
     for (let id = 0; id < this.nodes.length; id++) if (this.nodes[id] !== undefined) this.startNode(id);
@@ -201,13 +213,6 @@ export class SimHost<M, C = never, R = unknown> {
     return n;
   }
 
-  /**
-   * A sink that carries out node `id`'s actions at once, exactly as {@link SimHost} does with those
-   * it polls after an input, for a node whose outbox can forward to one (TCP's ActionBuffer): the
-   * same effects in the same order, without a queue, a poll and a dispatch per action. The node's
-   * actions must then come only while it handles an input from this host, as polled ones do, and
-   * all through the sink: the host no longer polls the node after a message.
-   */
   /**
    * {@link activeSink}, for node `id` to connect to: the host then knows the node's actions all go
    * there, and no longer polls it after a message or a timer (a poll reads the node's queue, one more
@@ -226,6 +231,13 @@ export class SimHost<M, C = never, R = unknown> {
     this.allSunk = this.sunkCount === this.nodeTotal;
   }
 
+  /**
+   * A sink that carries out node `id`'s actions at once, exactly as {@link SimHost} does with those
+   * it polls after an input, for a node whose outbox can forward to one (TCP's ActionBuffer): the
+   * same effects in the same order, without a queue, a poll and a dispatch per action. The node's
+   * actions must then come only while it handles an input from this host, as polled ones do, and
+   * all through the sink: the host no longer polls the node after a message.
+   */
   sink(id: NodeId): ActionSink<M> {
     this.markSunk(id);
     const transmit = this.transmit;
@@ -342,7 +354,7 @@ export class SimHost<M, C = never, R = unknown> {
       return;
     }
     t[r + T_DEADLINE] = -1;
-    this.timersFired++;
+    this.fired++;
     const n = this.nodes[node] as ProtocolNode<M, C, R>;
     this.active = node;
     const timer = this.timerNames[(cell - node) / span] as string;

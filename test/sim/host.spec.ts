@@ -626,3 +626,36 @@ describe('SimHost timers under random crashes and restarts', () => {
     expect(grouped).toBeGreaterThan(100);
   });
 });
+
+describe('SimHost timer groups at an instant that has passed', () => {
+  it('a timer set for the instant of a group that already fired gets an event of its own, and fires', () => {
+    const sim = new Simulator();
+    const net = new Network<Msg>(sim, { nodes: 3 });
+    const fired: string[] = [];
+    const host: SimHost<Msg, Call, unknown> = new SimHost<Msg, Call, unknown>(
+      sim,
+      net,
+      (id) => ({
+        start: (now) => host.activeSink.setTimer('t', now + MS),
+        handleMessage: () => undefined,
+        handleTimer: (timer, now) => fired.push(`${now / MS} ms: ${id} ${timer}`),
+        handleCall: () => {
+          host.activeSink.setTimer('again', sim.now);
+          return undefined;
+        },
+        pollActions: () => [],
+      }),
+      undefined,
+      { batchTimers: true },
+    );
+    host.startAll();
+    sim.run({ until: MS }); // node 0's timer has an event of its own, nodes 1 and 2 share a group: all fire
+    expect(fired).toEqual(['1 ms: 0 t', '1 ms: 1 t', '1 ms: 2 t']);
+    expect(sim.fired).toBe(2);
+    // Now, at that same instant, two timers due now: they must not join the group that fired.
+    host.call(0, { op: 'stats' });
+    host.call(1, { op: 'stats' });
+    sim.run();
+    expect(fired.slice(3)).toEqual(['1 ms: 0 again', '1 ms: 1 again']);
+  });
+});

@@ -660,7 +660,7 @@ export class GossipNode implements ProtocolNode<GossipMessage, KvCall, KvReply> 
     return { format: 1, id: this.id, entries: [...this.store.entries()], clockLastTs: this.clock.lastTs };
   }
 
-  /** The node's clock, with every timestamp received so far observed. */
+  /** The node's clock, with every timestamp received so far observed (read it again after later receives: it is brought up to date here). */
   get clock(): SkewedClock {
     this.syncClock();
     return this.clk;

@@ -98,12 +98,12 @@ export class RumorList {
   }
 
   /** The hot rumors, in the order they became hot (do not add or remove while iterating; with one rumor, a copy). */
-  hot(): Iterable<HotRumor> {
+  hot(): Iterable<Readonly<HotRumor>> {
     return this.byKey !== undefined ? this.byKey.values() : this.oneEntry !== undefined ? [this.oneCopy(this.oneEntry)] : NONE;
   }
 
   /** The hot rumor of `key`, if any (with one rumor, a copy: read it, the list does not see changes to it). */
-  get(key: string): HotRumor | undefined {
+  get(key: string): Readonly<HotRumor> | undefined {
     if (this.byKey !== undefined) return this.byKey.get(key);
     const one = this.oneEntry;
     return one !== undefined && one.key === key ? this.oneCopy(one) : undefined;

@@ -36,23 +36,24 @@ function node(id = 0, overrides = {}): GossipNode {
 describe('the HLC of a node observes what it receives', () => {
   it('a timestamp received within the bound raises the clock: the next write and a snapshot are stamped after it; a physical clock ignores it', () => {
     const ahead = 10 * S + 400 * MS; // within the default bound (500 ms) at 10 s
-    for (const kind of ['hlc', 'physical'] as const) {
+    // A node that has received a version stamped `ahead` (and one a little older), then does `act` first.
+    const received = (kind: 'hlc' | 'physical'): GossipNode => {
       const n = node(0, { clock: kind });
       n.handleMessage(2, rumor({ key: 'a', value: 1, ts: ahead, origin: 2, deleted: false }), 10 * S);
       n.handleMessage(1, rumor({ key: 'b', value: 1, ts: ahead - 5, origin: 1, deleted: false }), 10 * S);
       expect(n.store.entry('a')?.ts).toBe(ahead);
-      const seen = n.clock.lastTs;
-      const snap = n.snapshot();
-      const w = n.put('c', 1, 10 * S + 1);
-      if (kind === 'hlc') {
-        expect(seen).toBe(ahead);
-        expect(snap.clockLastTs).toBe(ahead);
-        expect(w).toMatchObject({ ok: true, ts: ahead + 1 });
-      } else {
-        expect(seen).toBeLessThan(ahead);
-        expect(w).toMatchObject({ ok: true, ts: 10 * S + 1 });
-      }
-    }
+      return n;
+    };
+    // Each read first, on a node of its own: none of them may rely on another having brought the clock up to date.
+    expect(received('hlc').put('c', 1, 10 * S + 1)).toMatchObject({ ok: true, ts: ahead + 1 });
+    expect(received('hlc').snapshot().clockLastTs).toBe(ahead);
+    expect(received('hlc').clock.lastTs).toBe(ahead);
+    const restarted = received('hlc');
+    restarted.start(10 * S); // a restart with state: the restart check reads the clock too
+    expect(restarted.put('c', 1, 10 * S + 1)).toMatchObject({ ok: true, ts: ahead + 1 });
+    expect(received('physical').put('c', 1, 10 * S + 1)).toMatchObject({ ok: true, ts: 10 * S + 1 });
+    expect(received('physical').snapshot().clockLastTs).toBeLessThan(ahead);
+    expect(received('physical').clock.lastTs).toBeLessThan(ahead);
   });
 });
 
