@@ -707,7 +707,7 @@ export class GossipNode implements ProtocolNode<GossipMessage, KvCall, KvReply> 
       this.futureResets++;
     }
     let purge: Entry[] | undefined;
-    for (const e of this.store.entries()) if (e.ts > limit) (purge ??= []).push(e);
+    if (this.store.size > 0) for (const e of this.store.entries()) if (e.ts > limit) (purge ??= []).push(e);
     if (purge === undefined) return;
     for (const e of purge) {
       this.store.remove(e.key);
