@@ -457,6 +457,24 @@ describe('Network batches', () => {
     expect(net.inFlight).toBe(0);
   });
 
+  it("calls attachAll's warm hook with each next receiver of a batch before the current delivery, and only then", () => {
+    const sim = new Simulator({ seed: 1 });
+    const net = new Network<string>(sim, { nodes: 4, defaultLink: { latency: 5 * MS } });
+    const got: string[] = [];
+    net.attachAll(
+      (to, from, msg) => got.push(`${from}>${to}:${msg}`),
+      (to) => got.push(`warm ${to}`),
+    );
+    net.openBatch();
+    net.send(0, 3, 'a', 10);
+    net.send(0, 1, 'b', 10);
+    net.send(0, 2, 'c', 10);
+    net.closeBatch();
+    net.send(0, 1, 'd', 10); // an event of its own: nothing after it to warm
+    sim.run();
+    expect(got).toEqual(['warm 1', '0>3:a', 'warm 2', '0>1:b', '0>2:c', '0>1:d']);
+  });
+
   it('starts a new event when the arrival instant changes, or another event was scheduled in between', () => {
     const { sim, net, got } = plain(3);
     net.openBatch();
