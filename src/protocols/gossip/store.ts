@@ -132,7 +132,7 @@ export class Store {
 
   /** The store's only entry when it holds exactly one (no iterator: anti-entropy asks this of every node each round). */
   only(): Entry | undefined {
-    return this.map === undefined ? this.one : this.map.size === 1 ? (this.map.values().next().value) : undefined;
+    return this.map === undefined ? this.one : this.map.size === 1 ? this.map.values().next().value : undefined;
   }
 
   /** Every entry, in insertion order. */
