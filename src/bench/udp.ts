@@ -13,7 +13,7 @@
 import { spawn } from 'node:child_process';
 import dgram from 'node:dgram';
 import { createInterface } from 'node:readline';
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomInt } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -55,20 +55,40 @@ export interface UdpBenchResult {
   readonly recordsPerSync: number;
 }
 
-/** Returns `n` distinct UDP ports that were free on 127.0.0.1 a moment ago (bound together, then released). */
+/** Ports {@link freeUdpPorts} hands out: below Linux's default ephemeral range (32768–60999). */
+const LISTEN_PORT_MIN = 20_000;
+const LISTEN_PORT_MAX = 32_767;
+
+/**
+ * `n` distinct UDP ports on 127.0.0.1 that were free a moment ago, for nodes to listen on. They are
+ * drawn below the ephemeral range, from which the OS gives every socket bound to port 0 (each KV
+ * client's) its port: a port taken from there, checked and released, could be handed to a client of
+ * another process before the node binds it (tests running side by side hit this).
+ */
 export async function freeUdpPorts(n: number): Promise<number[]> {
-  const sockets = Array.from({ length: n }, () => dgram.createSocket('udp4'));
-  const ports = await Promise.all(
-    sockets.map(
-      (s) =>
-        new Promise<number>((resolve, reject) => {
-          s.once('error', reject);
-          s.bind(0, '127.0.0.1', () => resolve(s.address().port));
-        }),
-    ),
-  );
-  await Promise.all(sockets.map((s) => new Promise<void>((resolve) => s.close(() => resolve()))));
+  const ports: number[] = [];
+  for (let tries = 0; ports.length < n; tries++) {
+    if (tries >= 10_000) throw new Error(`freeUdpPorts: found ${ports.length} of ${n} free UDP ports in ${LISTEN_PORT_MIN}..${LISTEN_PORT_MAX}`);
+    const port = randomInt(LISTEN_PORT_MIN, LISTEN_PORT_MAX + 1);
+    if (!ports.includes(port) && (await udpPortFree(port))) ports.push(port);
+  }
   return ports;
+}
+
+/** True when a UDP socket can bind `port` on 127.0.0.1 now (it is released again at once). */
+function udpPortFree(port: number): Promise<boolean> {
+  const s = dgram.createSocket('udp4');
+  return new Promise<boolean>((resolve) => {
+    s.once('error', () => {
+      try {
+        s.close();
+      } catch {
+        // never bound: nothing to close
+      }
+      resolve(false);
+    });
+    s.bind(port, '127.0.0.1', () => s.close(() => resolve(true)));
+  });
 }
 
 /** The q-quantile (0..1) of sorted values, nearest rank. */
