@@ -68,6 +68,7 @@
  * A handler that throws aborts the run with a {@link SimulationError} carrying
  * the simulated time, the seed and the event's label.
  */
+import { INSTANT_BITS, instantHash } from './instants.js';
 import { SimulationError } from './errors.js';
 import { RandomStreams } from './random.js';
 import { MAX_TIME, isTime, type Time } from './time.js';
@@ -139,7 +140,6 @@ const MAX_RUNG_BUCKETS = 1 << 24;
 const MAX_DEPTH = 64; // each rung's buckets are at least 2x narrower than its parent's: 53 levels at most
 const RUNG_SPREAD = 4; // a rung has RUNG_SPREAD buckets per ladderBucket events (see the file's header)
 const CROWDED = 32; // a bucket with more than CROWDED * ladderBucket events opens a finer rung
-const INSTANT_BITS = 8; // the table of recorded instants (see recordInstants) has 2^8 entries
 // Per slot, in `rec` (one Float64Array, 32 bytes a slot, so a slot's numbers share a cache line):
 const R_TIME = 0; // the event's time (while laddered)
 const R_SEQ = 1; // its sequence number (while laddered)
@@ -912,9 +912,4 @@ export class Simulator {
     this.rec = r;
     this.freeSlots = f;
   }
-}
-
-/** Entry of instant `at` in the table of recorded instants: the top bits of its low 32 bits times a Fibonacci constant. */
-function instantHash(at: Time): number {
-  return Math.imul(at | 0, 0x9e3779b1) >>> (32 - INSTANT_BITS);
 }

@@ -30,6 +30,7 @@
  * event each; a timer moved earlier or cancelled stays in its group's list and is skipped there.
  */
 import type { Simulator } from '../kernel/simulator.js';
+import { INSTANT_BITS, instantHash } from '../kernel/instants.js';
 import { TraceSource } from '../kernel/trace.js';
 import type { Time } from '../kernel/time.js';
 import type { Network, NodeId } from '../net/network.js';
@@ -39,15 +40,6 @@ import type { Action, ActionSink, ProtocolNode } from '../protocols/sans-io.js';
 const T_AT = 0;
 const T_EVENT = 1;
 const T_DEADLINE = 2;
-
-/** Size of the table of recent timer instants (2^8 entries; see `SimHost.lastAt`). */
-const TIMER_INSTANT_BITS = 8;
-
-/** A time's entry in that table. */
-function timerInstantHash(at: Time): number {
-  // Mixes the high bits in: aligned rounds are whole seconds, whose low bits are all alike.
-  return (Math.imul((at % 0x100000000) ^ Math.floor(at / 0x100000000), 0x9e3779b1) >>> (32 - TIMER_INSTANT_BITS)) & ((1 << TIMER_INSTANT_BITS) - 1);
-}
 
 /** Timers due at one instant that share one kernel event (see `SimHostOptions.batchTimers`). */
 interface TimerGroup {
@@ -135,9 +127,9 @@ export class SimHost<M, C = never, R = unknown> {
    * A timer may join that event's group, or start one right after it, only while the kernel says
    * nothing else was scheduled at that instant since ({@link Simulator.lastScheduledAt}).
    */
-  private readonly lastAt: Float64Array = new Float64Array(1 << TIMER_INSTANT_BITS).fill(-1);
-  private readonly lastSeq: Float64Array = new Float64Array(1 << TIMER_INSTANT_BITS);
-  private readonly lastGroup: (TimerGroup | undefined)[] = new Array<TimerGroup | undefined>(1 << TIMER_INSTANT_BITS).fill(undefined);
+  private readonly lastAt: Float64Array = new Float64Array(1 << INSTANT_BITS).fill(-1);
+  private readonly lastSeq: Float64Array = new Float64Array(1 << INSTANT_BITS);
+  private readonly lastGroup: (TimerGroup | undefined)[] = new Array<TimerGroup | undefined>(1 << INSTANT_BITS).fill(undefined);
   /** Entries ever made in timer groups (see `TimerGroup.entries`). */
   private groupEntries = 0;
   /** Fired groups, for reuse (their cell arrays are the large part). */
@@ -226,6 +218,11 @@ export class SimHost<M, C = never, R = unknown> {
   activeSinkFor(id: NodeId): ActionSink<M> {
     this.markSunk(id);
     return this.activeSink;
+  }
+
+  /** Whether node `id`'s actions are polled after its inputs (it is not on a sink). */
+  private polled(id: NodeId): boolean {
+    return !this.allSunk && this.sunk[id] !== 1;
   }
 
   private markSunk(id: NodeId): void {
@@ -326,7 +323,7 @@ export class SimHost<M, C = never, R = unknown> {
 
   private handleMessage(n: ProtocolNode<M, C, R>, id: NodeId, from: NodeId, msg: M): void {
     n.handleMessage(from, msg, this.sim.now);
-    if (!this.allSunk && this.sunk[id] !== 1) {
+    if (this.polled(id)) {
       const actions = n.pollActions();
       if (actions.length !== 0) this.perform(id, actions);
     }
@@ -372,13 +369,13 @@ export class SimHost<M, C = never, R = unknown> {
     if (this.openBatch()) {
       try {
         n.handleTimer(timer, now);
-        if (!this.allSunk && this.sunk[node] !== 1) this.perform(node, n.pollActions());
+        if (this.polled(node)) this.perform(node, n.pollActions());
       } finally {
         this.closeBatch();
       }
     } else {
       n.handleTimer(timer, now);
-      if (!this.allSunk && this.sunk[node] !== 1) this.perform(node, n.pollActions());
+      if (this.polled(node)) this.perform(node, n.pollActions());
     }
     this.active = -1;
   }
@@ -439,7 +436,7 @@ export class SimHost<M, C = never, R = unknown> {
    */
   private scheduleTimer(cell: number, at: Time): number {
     if (!this.batchTimers) return this.sim.schedule(at, this.fireTimer, cell, 'host.timer');
-    const h = timerInstantHash(at);
+    const h = instantHash(at);
     if (this.lastAt[h] !== at || this.sim.lastScheduledAt(at) !== this.lastSeq[h]) {
       const id = this.sim.schedule(at, this.fireTimer, cell, 'host.timer');
       this.lastAt[h] = at;
@@ -478,7 +475,7 @@ export class SimHost<M, C = never, R = unknown> {
   /** A timer group's instant: its timers that are still due then, by this group, fire in the order they joined. */
   private onGroup(g: TimerGroup): void {
     // Nothing joins a group once it fires: a timer set for this instant now gets an event after it.
-    const h = timerInstantHash(g.at);
+    const h = instantHash(g.at);
     if (this.lastGroup[h] === g) {
       this.lastGroup[h] = undefined;
       this.lastAt[h] = -1;
