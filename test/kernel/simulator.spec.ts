@@ -175,9 +175,20 @@ class Model {
 // ---------------------------------------------------------------------------
 // The real kernel, driven by the same program.
 
+/**
+ * How the real kernel is handed events: 'arg', one shared handler and an argument per event (stored
+ * in the kernel's `ev` array); 'closure', a fresh closure per event and no argument, labelled one of
+ * three ways (the kernel interns the first 1,024 (handler, label) pairs and stores the rest in `ev`).
+ */
+type Form = 'arg' | 'closure';
+const CLOSURE_LABELS = ['test.a', undefined, 'test.b'] as const;
+
 class Real {
   readonly sim: Simulator;
-  constructor(queue: SimulatorOptions) {
+  constructor(
+    queue: SimulatorOptions,
+    private readonly form: Form = 'arg',
+  ) {
     this.sim = new Simulator({ seed: 7, initialCapacity: 16, ...queue });
   }
   private readonly handles: EventId[] = [];
@@ -217,7 +228,8 @@ class Real {
 
   private schedule(delay: number, body: readonly Action[]): void {
     const handle = this.handles.length;
-    this.handles.push(this.sim.after(delay, this.handler, { handle, body }, 'test.event'));
+    if (this.form === 'arg') this.handles.push(this.sim.after(delay, this.handler, { handle, body }, 'test.event'));
+    else this.handles.push(this.sim.after(delay, () => this.handler({ handle, body }), undefined, CLOSURE_LABELS[handle % 3]));
   }
 
   isPending(ref: number): boolean {
@@ -226,9 +238,9 @@ class Real {
   }
 }
 
-function runProgram(commands: readonly Command[], queue: SimulatorOptions = {}): void {
+function runProgram(commands: readonly Command[], queue: SimulatorOptions = {}, form: Form = 'arg'): void {
   const model = new Model();
-  const real = new Real(queue);
+  const real = new Real(queue, form);
   for (const [i, cmd] of commands.entries()) {
     const where = `after command ${i} (${cmd.c})`;
     switch (cmd.c) {
@@ -336,6 +348,15 @@ describe('Simulator against a model', () => {
     fc.assert(
       fc.property(fc.array(commandArb, { minLength: 1, maxLength: 25 }), (commands) => runProgram(commands)),
       fcParams({ numRuns: 150 }),
+    );
+  });
+
+  it('does the same with events given as closures without an argument (interned, then past the table in `ev`)', () => {
+    fc.assert(
+      fc.property(fc.array(commandArb, { minLength: 1, maxLength: 25 }), (commands) =>
+        runProgram(commands, { ladderAbove: 8, ladderBucket: 2, ladderLanesFrom: 16 }, 'closure'),
+      ),
+      fcParams({ numRuns: 100 }),
     );
   });
 
@@ -639,6 +660,74 @@ describe('Simulator cancellation', () => {
     sim.run();
     const expected = Array.from({ length: 1000 }, (_, k) => k * 10).sort((a, b) => (a % 97) - (b % 97) || a - b);
     expect(log).toEqual(expected);
+  });
+});
+
+describe('Simulator events without an argument (the kind table)', () => {
+  it('keeps nothing in the per-slot handler array for a repeated handler and label, and fires each with its own', () => {
+    const sim = new Simulator({ ladderAbove: 64 });
+    const ev = (): unknown[] => (sim as unknown as { ev: unknown[] }).ev; // white-box: the per-slot array
+    const log: string[] = [];
+    const tick = (): void => {
+      log.push(`tick@${sim.now}`);
+    };
+    const tock = (): void => {
+      log.push(`tock@${sim.now}`);
+    };
+    // Two handlers, each under two labels, alternating: four kinds, more than the cache's last entry.
+    for (let i = 0; i < 5000; i++) sim.schedule(1 + (i % 1000), i % 2 === 0 ? tick : tock, undefined, i % 4 < 2 ? 'l1' : undefined);
+    expect(ev().length).toBe(0);
+    const victim = sim.schedule(500, tick, undefined, 'l1');
+    expect(sim.cancel(victim)).toBe(true);
+    expect(sim.cancel(victim)).toBe(false);
+    expect(sim.isPending(victim)).toBe(false);
+    sim.run();
+    expect(log.length).toBe(5000);
+    expect(log.filter((x) => x.startsWith('tick')).length).toBe(2500);
+    expect(log[0]).toBe('tick@1');
+    expect(log[1]).toBe('tick@1'); // i = 0 and i = 1000 share time 1; FIFO order
+    expect(log[4]).toBe('tick@1');
+    expect(log[5]).toBe('tock@2');
+    expect(ev().length).toBe(0);
+  });
+
+  it('names the label of a failing event whichever way it was stored, past the 1,024 interned kinds too', () => {
+    for (const n of [3, 2000]) {
+      const sim = new Simulator({ seed: 5 });
+      let fired = 0;
+      // n distinct closures: the first 1,024 (handler, label) pairs are interned, the rest stored per slot.
+      for (let i = 0; i < n; i++) {
+        sim.schedule(
+          10 + i,
+          () => {
+            fired++;
+            if (i === n - 1) throw new Error(`last of ${n}`);
+          },
+          undefined,
+          `ev.${i}`,
+        );
+      }
+      let caught: unknown;
+      try {
+        sim.run();
+      } catch (e) {
+        caught = e;
+      }
+      expect(caught).toBeInstanceOf(SimulationError);
+      expect((caught as SimulationError).label).toBe(`ev.${n - 1}`);
+      expect(fired).toBe(n);
+      // An interned one, for the large case too.
+      const s2 = new Simulator();
+      const boom = (): void => {
+        throw new Error('boom');
+      };
+      s2.schedule(1, boom, undefined, 'interned');
+      s2.schedule(2, boom, undefined, 'other'); // the same handler under another label: another kind
+      s2.schedule(3, boom, undefined);
+      expect(() => s2.run()).toThrow(/interned/);
+      expect(() => s2.run()).toThrow(/other/);
+      expect(() => s2.run()).toThrow(/<unlabelled>/);
+    }
   });
 });
 
