@@ -23,7 +23,7 @@ import {
   gossipBenchFields,
   type GossipBenchFields,
 } from './bench/gossip.js';
-import { MAX_PENDING, MIN_PENDING, benchKernel, benchKernelVsBare, defaultHoldEvents } from './bench/kernel.js';
+import { MAX_PENDING, MIN_PENDING, benchKernel, benchKernelPopulations, benchKernelVsBare, defaultHoldEvents } from './bench/kernel.js';
 import { benchTcp } from './bench/tcp.js';
 import { benchUdp } from './bench/udp.js';
 import { SimulationError } from './kernel/errors.js';
@@ -709,7 +709,7 @@ runs one, "desim <command> --help" explains a command with examples.`,
         .option('pending', {
           type: 'number',
           array: true,
-          describe: `kernel: pending events of the hold model, one run each (integers ${MIN_PENDING}..${MAX_PENDING}; default 10000)`,
+          describe: `kernel: pending events of the hold model (integers ${MIN_PENDING}..${MAX_PENDING}; default 10000); several run side by side in alternating slices, and rate_vs_first compares each with the first`,
         })
         .option('events', { type: 'number', describe: 'kernel: events fired per run (integer 1..1e9; default max(2,000,000, 2 x pending))' })
         .option('baseline', {
@@ -759,11 +759,15 @@ runs one, "desim <command> --help" explains a command with examples.`,
         }
         if (argv.events !== undefined && !(Number.isInteger(argv.events) && argv.events >= 1 && argv.events <= 1e9))
           throw new UsageError(`--events must be an integer in 1..1e9, got ${argv.events}`);
+        const eventsOf = (p: number): number => argv.events ?? defaultHoldEvents(p);
+        // Several populations run side by side in alternating slices, so that rate_vs_first compares
+        // rates measured in the same minutes (see benchKernelPopulations).
+        const side = pendings.length > 1 ? benchKernelPopulations(pendings, eventsOf) : undefined;
         let first: number | undefined;
-        for (const p of pendings) {
-          const events = argv.events ?? defaultHoldEvents(p);
+        for (const [i, p] of pendings.entries()) {
+          const events = eventsOf(p);
           const r = argv.baseline ? benchKernelVsBare(events, p) : undefined;
-          const k = r?.kernel ?? benchKernel(events, p);
+          const k = side?.[i] ?? r?.kernel ?? benchKernel(events, p);
           first ??= k.eventsPerCpuS;
           const growth = pendings.length > 1 ? { rate_vs_first: k.eventsPerCpuS / first } : {};
           printBench(

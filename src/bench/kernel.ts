@@ -233,6 +233,47 @@ export function benchBareHeap(events = 2_000_000, pending = 10_000, seed: number
   return result(h, events, took.wallNs, took.cpuNs);
 }
 
+/**
+ * The kernel's hold model at several populations side by side in one process, so that the rates
+ * compare like {@link benchKernelVsBare}'s: all the models are built and warmed up (each fires
+ * `eventsOf(p) / slices` unmeasured events), then each fires its `eventsOf(p)` measured events in
+ * `slices` slices, the populations taking turns (which goes first rotates every slice). A slice is
+ * preceded by an unmeasured tenth of its events, which brings the model's own records back into the
+ * cache after the others' slices, as they are when it runs alone. On this shared machine the speed
+ * drifts by a fifth or more within minutes, so rates measured one after the other (as separate
+ * runs are) do not compare; rates measured in alternating slices do. All the models are in memory at
+ * once: each result's `peakRssMb` is the process's.
+ */
+export function benchKernelPopulations(
+  pendings: readonly number[],
+  eventsOf: (pending: number) => number = defaultHoldEvents,
+  seed: number | string = 1,
+  slices = 20,
+): KernelBenchResult[] {
+  const hs = pendings.map((p) => kernelHold(p, seed));
+  const sums = pendings.map(() => ({ wallNs: 0, cpuNs: 0 }));
+  const done = pendings.map(() => 0);
+  pendings.forEach((p, i) => (hs[i] as HoldRun).run(Math.ceil(eventsOf(p) / slices)));
+  for (let s = 0; s < slices; s++) {
+    for (let j = 0; j < hs.length; j++) {
+      const i = (s + j) % hs.length;
+      const h = hs[i] as HoldRun;
+      const total = eventsOf(pendings[i] as number);
+      const n = Math.floor((total * (s + 1)) / slices) - (done[i] as number);
+      done[i] = (done[i] as number) + n;
+      h.run(Math.ceil(n / 10));
+      const t = h.run(n);
+      const sum = sums[i] as { wallNs: number; cpuNs: number };
+      sum.wallNs += t.wallNs;
+      sum.cpuNs += t.cpuNs;
+    }
+  }
+  return hs.map((h, i) => {
+    const sum = sums[i] as { wallNs: number; cpuNs: number };
+    return result(h, eventsOf(pendings[i] as number), sum.wallNs, sum.cpuNs);
+  });
+}
+
 /** Both runs of {@link benchKernelVsBare}, and the kernel's rate as a fraction of the bare heap's. */
 export interface KernelVsBareResult {
   readonly kernel: KernelBenchResult;

@@ -1,6 +1,6 @@
 import { spawnSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
-import { benchBareHeap, benchKernel, benchKernelVsBare, defaultHoldEvents } from '../../src/bench/kernel.js';
+import { benchBareHeap, benchKernel, benchKernelPopulations, benchKernelVsBare, defaultHoldEvents } from '../../src/bench/kernel.js';
 import { MAIN_JS, ensureBuilt } from '../transport/procs.js';
 
 describe('kernel hold bench', () => {
@@ -28,6 +28,18 @@ describe('kernel hold bench', () => {
     expect(r.kernel.finalTimeNs).toBe(benchKernel(45_000, 1000, 1).finalTimeNs);
     expect(r.ratio).toBeCloseTo(r.kernel.eventsPerCpuS / r.bare.eventsPerCpuS, 12);
     expect(r.ratio).toBeGreaterThan(0);
+  });
+
+  it('runs several populations side by side: each fires its own events, after its warm-ups, as a plain run would', () => {
+    const [small, large] = benchKernelPopulations([100, 3000], (p) => (p === 100 ? 10_000 : 20_000), 'z', 4);
+    expect(small?.events).toBe(10_000);
+    expect(large?.events).toBe(20_000);
+    expect(small?.pending).toBe(100);
+    expect(large?.pending).toBe(3000);
+    // Warm-up of a slice's worth (2,500), then 4 slices of 2,500 each preceded by 250 unmeasured.
+    expect(small?.finalTimeNs).toBe(benchKernel(2_500 + 10_000 + 4 * 250, 100, 'z').finalTimeNs);
+    expect(large?.finalTimeNs).toBe(benchKernel(5_000 + 20_000 + 4 * 500, 3000, 'z').finalTimeNs);
+    expect(small?.eventsPerCpuS).toBeGreaterThan(0);
   });
 
   it('fires 2,000,000 events by default, or twice the population when larger', () => {
