@@ -410,7 +410,7 @@ runs one, "desim <command> --help" explains a command with examples.`,
           describe: 'product: every combination (default); zip: the i-th value of every --vary together',
         })
         .option('reps', { type: 'number', describe: 'replications per combination (each gets its own derived seed; default 1)' })
-        .option('jobs', { type: 'number', describe: 'worker threads (default: all cores)' })
+        .option('jobs', { type: 'number', describe: 'worker processes (default: all cores)' })
         .option('shard', { type: 'string', describe: 'run only share I of N (I/N, 0-based); default from SLURM_ARRAY_TASK_ID/COUNT' })
         .option('out', { type: 'string', describe: 'sweep folder (default: results/<scenario name>-sweep)' })
         .option('resume', { type: 'boolean', default: false, describe: 'keep finished runs of the same sweep in --out and run the rest' })
@@ -682,7 +682,7 @@ runs one, "desim <command> --help" explains a command with examples.`,
     (y) =>
       y
         .option('out', { type: 'string', default: 'results', describe: 'parent folder' })
-        .option('jobs', { type: 'number', describe: 'worker threads for the sweep' })
+        .option('jobs', { type: 'number', describe: 'worker processes for the sweep' })
         .option('publish', { type: 'string', describe: 'also copy the files the README shows into this folder (npm run reproduce: docs/results)' })
         .example('$0 reproduce', 'bundled scenarios, the Mathis/Padhye sweep and the validation tables, in several minutes')
         .example('$0 reproduce --publish docs/results', 'what npm run reproduce does in the repository'),

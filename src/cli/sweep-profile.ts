@@ -1,13 +1,15 @@
 /**
  * `DESIM_PROFILE=1 desim sweep ...`: where the sweep's CPU time went, thread
  * by thread, printed on stderr when the sweep ends, with the bound that the
- * serial part puts on the speed-up (Amdahl's law).
+ * serial part puts on the speed-up (Amdahl's law). The workers are
+ * processes: each is named `worker N` (in the order of their process ids),
+ * and the whole's CPU adds theirs to this process's.
  *
  * Serial S is the main thread's CPU time outside the runs phase: start-up,
  * validation, tables, figures (only drawing them in this thread with
  * `--jobs 1`; with workers only handing them out and writing the files), and
  * what follows. Parallel P is everything that can run beside other work: the
- * worker threads' time (their start-up, runs, figures) and the main thread's
+ * workers' JavaScript threads' time (their start-up, runs, figures) and the main thread's
  * during the runs. On n cores the sweep cannot take less than S + P/n; with
  * T1 = S + P the speed-up is at most T1 / (S + P/n). Node's own threads
  * (garbage collection, compilation) are in none of these, only in the
@@ -44,6 +46,8 @@ export class SweepProfile {
     const tasks = this.events.filter((e): e is Extract<SweepProfileEvent, { kind: 'task' }> => e.kind === 'task');
     const threads = [...new Set(tasks.map((t) => t.thread))].sort((a, b) => a - b);
     let workers = 0;
+    let workerProcesses = 0;
+    let n = 0;
     for (const th of threads) {
       const mine = tasks.filter((t) => t.thread === th);
       const sum = (kind: string): number => mine.filter((t) => t.task === kind).reduce((a, t) => a + t.cpuS, 0);
@@ -56,8 +60,12 @@ export class SweepProfile {
         count('figure') > 0 ? `${count('figure')} figures ${f(sum('figure'))}` : '',
       ].filter((p) => p !== '');
       const total = mine.reduce((a, t) => a + t.cpuS, 0);
-      if (th !== 0) workers += total;
-      lines.push(`  ${(th === 0 ? 'main' : `thread ${th}`).padEnd(10)}${parts.join(', ')}; total ${f(total)}`);
+      if (th !== 0) {
+        workers += total;
+        // A worker's process CPU only grows: its last answer has all of it (the pool stops it when the sweep ends).
+        workerProcesses += Math.max(total, ...mine.map((t) => t.processCpuS ?? 0));
+      }
+      lines.push(`  ${(th === 0 ? 'main' : `worker ${++n}`).padEnd(10)}${parts.join(', ')}; total ${f(total)}`);
     }
     // With --jobs 1 the runs are the main thread's own runs phase.
     const duringRuns = phases.get('runs') ?? 0;
@@ -66,11 +74,11 @@ export class SweepProfile {
     const t1 = serial + parallel;
     const tn = serial + parallel / cores;
     const u = process.cpuUsage();
-    const processS = (u.user + u.system) / 1e6;
+    const processS = (u.user + u.system) / 1e6 + workerProcesses;
     lines.push(
       `  serial ${f(serial)} (main thread outside the runs), parallel ${f(parallel)} (workers, and the main thread during the runs)`,
       `  Amdahl on ${cores} cores: at least ${f(tn)} s, speed-up at most ${f(t1 / tn)} over ${f(t1)} s of work`,
-      `  process ${f(processS)}: the threads above ${f(t1)}, Node's own ${f(Math.max(0, processS - t1))} (garbage collection, compilation); on ${cores} cores at least ${f(processS / cores)} s`,
+      `  processes ${f(processS)}: the threads above ${f(t1)}, Node's own ${f(Math.max(0, processS - t1))} (garbage collection, compilation); on ${cores} cores at least ${f(processS / cores)} s`,
     );
     return lines.map((l) => `${l}\n`).join('');
   }

@@ -1,6 +1,6 @@
 /**
  * The order in which a parallel sweep hands out its runs: longest first, as
- * far as it can tell, so that no worker thread idles at the tail while
+ * far as it can tell, so that no worker idles at the tail while
  * another finishes a long run it started last.
  *
  * Theory of operation. Run costs are not known before they run, but the

@@ -187,7 +187,7 @@ export interface SweepOptions {
   /** The plan file's content, recorded in sweep.json (see plan.ts). */
   readonly plan?: unknown;
   readonly outDir: string;
-  /** Worker threads; 1 runs in this thread. Default: all cores. */
+  /** Worker processes; 1 runs in this thread. Default: all cores. */
   readonly jobs?: number;
   /** Run only runs with index % count === index. */
   readonly shard?: { readonly index: number; readonly count: number };
@@ -223,10 +223,11 @@ export interface SweepOptions {
  * {@link runSweep} was called (loading desim, reading the scenario), the
  * others what it used in that phase of the sweep (`runs` includes waiting on
  * the workers, `figures` drawing them when there are no workers). A `task` is
- * a worker thread's (`thread` 0: the calling thread, with `--jobs 1`):
- * `start-up` is all the thread used until it was ready (loading desim and the
- * drivers), `renderer` loading the plotting engines while idle, `run` and
- * `figure` one run or one figure.
+ * a worker's (`thread`: the worker process's id; 0, the calling thread, with
+ * `--jobs 1`): `start-up` is all the worker used until it was ready (loading
+ * desim and the drivers), `renderer` loading the plotting engines while idle,
+ * `run` and `figure` one run or one figure; `processCpuS` is all the worker's
+ * process had used when it answered (its JavaScript thread and Node's own).
  */
 export type SweepProfileEvent =
   | { readonly kind: 'phase'; readonly phase: 'start-up' | 'validate' | 'runs' | 'tables' | 'figures'; readonly cpuS: number }
@@ -236,16 +237,21 @@ export type SweepProfileEvent =
       readonly id: string;
       readonly thread: number;
       readonly cpuS: number;
+      readonly processCpuS?: number;
     };
 
-/** What a worker thread answers: the task's value and the CPU seconds the thread spent on it. */
+/**
+ * What a worker answers: the task's value, the CPU seconds its JavaScript thread spent on it, the
+ * worker (its process id) and the CPU seconds its whole process has used so far.
+ */
 export interface WorkerAnswer<T> {
   readonly value: T;
   readonly cpuS: number;
   readonly thread: number;
+  readonly processCpuS: number;
 }
 
-/** A figure for a worker thread to draw (see {@link FigureRenderer}). */
+/** A figure for a worker to draw (see {@link FigureRenderer}). */
 export interface FigureTask {
   readonly spec: object;
   readonly formats: readonly PlotFormat[];
@@ -438,7 +444,7 @@ export async function runSweep(opts: SweepOptions): Promise<SweepReport> {
   if (opts.columns === 'safe') issues.push(...safeColumnClashes(opts.variations.map((v) => v.text)));
   if (issues.length > 0) throw new ScenarioError(opts.file, issues);
   const runs = planRuns(base.scenario.seed, opts.variations, opts.reps, mode);
-  // The worker threads start now and load the drivers (a warm-up job each) while this thread
+  // The workers start now and load the drivers (a warm-up job each) while this thread
   // validates every combination below, instead of after it: their start-up no longer delays the
   // first runs. The pool is stopped however the sweep ends.
   const wanted = Math.max(1, Math.min(opts.jobs ?? cpus().length, runs.length));
@@ -459,23 +465,38 @@ interface StartedPool {
 type Tinypool = InstanceType<(typeof import('tinypool'))['default']>;
 
 /**
- * The young generation of each sweep worker thread, in MiB: 96, that is two 32 MiB semi-spaces and
- * their large-object space, twice Node 20's default (48). A run allocates short-lived objects at a
- * high rate; with the default each worker scavenges twice as often and promotes more objects that
- * then die in the old generation, and on 2 cores the garbage collector's helper threads compete
- * with the other worker for CPU. Measured on the 30,000-node gossip sweep (see the README). Only
- * memory and garbage-collection work change, never a result. Costs about 50 MiB per worker.
+ * The semi-space of each sweep worker process, in MiB: 32, so a young generation of 96 MiB, twice
+ * Node 20's default (48). A run allocates short-lived objects at a high rate; with the default each
+ * worker scavenges twice as often and promotes more objects that then die in the old generation,
+ * and on 2 cores the garbage collector's helper threads compete with the other worker for CPU.
+ * Measured on the 30,000-node gossip sweep (see the README). Only memory and garbage-collection
+ * work change, never a result. Costs about 50 MiB per worker.
  */
-export const SWEEP_WORKER_YOUNG_GENERATION_MB = 96;
+export const SWEEP_WORKER_SEMI_SPACE_MB = 32;
 
-/** The options of a sweep's worker pool of `threads` threads (exported for its test). */
-export function sweepPoolOptions(threads: number) {
+/**
+ * The options of a sweep's worker pool of `workers` processes (exported for its test).
+ *
+ * Processes, not threads: in tinypool's worker threads V8 kept abandoning its optimized compilation
+ * of the network's queue code ("maps became deprecated during optimization", 267-696 times in a
+ * 6- or 12-run TCP sweep, against 0 in the main thread or in a process), so the runs ran on slower
+ * code while the compiler threads burnt CPU beside them. The same 12-run sweep with `--jobs 2`, four
+ * interleaved pairs (see the README): 12.3-17.1 s wall and 23.6-31.2 CPU s with processes, against
+ * 16.0-22.2 s and 29.3-42.5 CPU s with threads. A worker process inherits Node's flags (but not an
+ * inspector port) and the environment; results come back by structured clone ('advanced'
+ * serialization), so figures as bytes arrive intact.
+ */
+export function sweepPoolOptions(workers: number) {
+  const execArgv = process.execArgv.filter((a) => !/^--(inspect|debug)/.test(a));
   return {
     filename: builtWorkerFile(import.meta.url, 'sweep-worker.js'),
-    minThreads: threads,
-    maxThreads: threads,
+    runtime: 'child_process' as const,
+    serialization: 'advanced' as const,
+    env: Object.fromEntries(Object.entries(process.env).filter((e): e is [string, string] => e[1] !== undefined)),
+    execArgv: [...execArgv, `--max-semi-space-size=${SWEEP_WORKER_SEMI_SPACE_MB}`],
+    minThreads: workers,
+    maxThreads: workers,
     isolateWorkers: false,
-    resourceLimits: { maxYoungGenerationSizeMb: SWEEP_WORKER_YOUNG_GENERATION_MB },
   };
 }
 
@@ -485,7 +506,7 @@ async function startPool(threads: number, onProfile: SweepOptions['onProfile']):
   const warm = Promise.all(
     Array.from({ length: threads }, async () => {
       const a = (await pool.run(null)) as WorkerAnswer<null>;
-      onProfile?.({ kind: 'task', task: 'start-up', id: '', thread: a.thread, cpuS: a.cpuS });
+      onProfile?.({ kind: 'task', task: 'start-up', id: '', thread: a.thread, cpuS: a.cpuS, processCpuS: a.processCpuS });
     }),
   );
   // A failed warm-up shows again on the first real job; here it must not go unhandled.
@@ -499,7 +520,7 @@ function poolRenderer(pool: Tinypool, onProfile: SweepOptions['onProfile']): Fig
   return async (spec, formats) => {
     const id = `figure ${n++}`;
     const a = (await pool.run({ spec, formats } satisfies FigureTask, { name: 'figure' })) as WorkerAnswer<Uint8Array[]>;
-    onProfile?.({ kind: 'task', task: 'figure', id, thread: a.thread, cpuS: a.cpuS });
+    onProfile?.({ kind: 'task', task: 'figure', id, thread: a.thread, cpuS: a.cpuS, processCpuS: a.processCpuS });
     return a.value;
   };
 }
@@ -613,7 +634,7 @@ async function sweepRuns(
           const run = queue.next() as SweepRun;
           const answer = (await pool.run(jobOf(run))) as WorkerAnswer<RunRecord | RunFailure>;
           queue.finished(run, answer.cpuS);
-          profile?.({ kind: 'task', task: 'run', id: run.runId, thread: answer.thread, cpuS: answer.cpuS });
+          profile?.({ kind: 'task', task: 'run', id: run.runId, thread: answer.thread, cpuS: answer.cpuS, processCpuS: answer.processCpuS });
           try {
             save(answer.value);
           } catch (err) {
@@ -623,7 +644,7 @@ async function sweepRuns(
         if (willDraw && failure === undefined && opts.shouldStop?.() !== true && queue.size === 0) {
           preloads.push(
             (pool.run(null, { name: 'renderer' }) as Promise<WorkerAnswer<null>>).then(
-              (a) => profile?.({ kind: 'task', task: 'renderer', id: '', thread: a.thread, cpuS: a.cpuS }),
+              (a) => profile?.({ kind: 'task', task: 'renderer', id: '', thread: a.thread, cpuS: a.cpuS, processCpuS: a.processCpuS }),
               () => {}, // a failed preload shows again when the figures are drawn
             ),
           );

@@ -1,7 +1,7 @@
 /**
  * Sweeps through the built CLI: the same summary.csv and aggregate.csv with
  * --jobs 1, --jobs 2, three shards merged, and an interrupted (SIGINT) sweep
- * finished with --resume; the same figures drawn on worker threads as in one;
+ * finished with --resume; the same figures drawn on worker processes as in one;
  * the CPU profile of DESIM_PROFILE=1.
  */
 import { spawn, spawnSync } from 'node:child_process';
@@ -83,7 +83,7 @@ describe('desim sweep', () => {
     expect(bad.stderr).not.toMatch(/\n\s+at /);
   });
 
-  it('draws the figures on the worker threads with the same bytes as in one thread, and profiles the CPU time under DESIM_PROFILE=1', () => {
+  it('draws the figures on the worker processes with the same bytes as in one thread, and profiles the CPU time under DESIM_PROFILE=1', () => {
     const small = ['sweep', 'gossip-original', '--vary', 'protocol.gossip.fanout=2,3', '--reps', '2', '--format', 'svg,png', '--quiet'];
     desim([...small, '--jobs', '1', '--out', 'fig1']);
     const r = spawnSync(process.execPath, [CLI, ...small, '--jobs', '2', '--out', 'fig2'], {
@@ -103,14 +103,14 @@ describe('desim sweep', () => {
     // The profile: the main thread's phases, each worker's start-up, runs and figures, and the Amdahl bound.
     expect(r.stderr).toMatch(/^desim profile: CPU seconds per thread/m);
     expect(r.stderr).toMatch(/^ {2}main {6}start-up \d+\.\d\d, validate \d+\.\d\d, runs \d+\.\d\d, tables \d+\.\d\d, figures \d+\.\d\d, after /m);
-    if (availableParallelism() < 2) return; // --jobs 2 was lowered to 1: no worker threads to profile
-    const threads = [...r.stderr.matchAll(/^ {2}thread \d+ +start-up [\d.]+, (\d) runs [^;]*?(?:, (\d) figures [\d.]+)?; total/gm)];
+    if (availableParallelism() < 2) return; // --jobs 2 was lowered to 1: no workers to profile
+    const threads = [...r.stderr.matchAll(/^ {2}worker \d+ +start-up [\d.]+, (\d) runs [^;]*?(?:, (\d) figures [\d.]+)?; total/gm)];
     expect(threads).toHaveLength(2);
     expect(threads.reduce((n, m) => n + Number(m[1]), 0)).toBe(4);
     expect(threads.reduce((n, m) => n + Number(m[2] ?? 0), 0)).toBe(5);
     expect(r.stderr).toMatch(/^ {2}Amdahl on 2 cores: at least \d+\.\d\d s, speed-up at most \d\.\d\d over/m);
-    // The whole process's CPU, split into the JavaScript threads above and Node's own (garbage collection, compilation).
-    const proc = /^ {2}process (\d+\.\d\d): the threads above (\d+\.\d\d), Node's own (\d+\.\d\d) \(/m.exec(r.stderr);
+    // The processes' CPU (this one's and the workers'), split into the JavaScript threads above and Node's own (garbage collection, compilation).
+    const proc = /^ {2}processes (\d+\.\d\d): the threads above (\d+\.\d\d), Node's own (\d+\.\d\d) \(/m.exec(r.stderr);
     expect(proc).not.toBeNull();
     const [whole, threadsS, ownS] = (proc as RegExpExecArray).slice(1).map(Number) as [number, number, number];
     // They add up (Node's own is shown as 0 when the threads' 10 ms ticks round above the process's total).
@@ -143,5 +143,37 @@ describe('desim sweep', () => {
     const out = desim([...SWEEP, '--jobs', '2', '--resume', '--out', 'int']);
     expect(out).toContain(`${12 - saved} runs done, ${saved} resumed, of 12`);
     expect(tables('int')).toEqual(tables('j1'));
+  });
+
+  it('finishes the runs in flight on a Ctrl-C to the whole process group with worker processes', async () => {
+    if (process.platform === 'win32') return; // process groups: POSIX
+    // A terminal's Ctrl-C reaches the sweep and its workers alike; the workers ignore it, so the runs
+    // they hold finish and are saved.
+    const child = spawn(process.execPath, [CLI, ...SWEEP.filter((a) => a !== '--quiet'), '--jobs', '2', '--out', 'intg'], {
+      cwd: dir,
+      detached: true,
+    });
+    let stderr = '';
+    let doneAtSignal = -1;
+    const code = await new Promise<number | null>((done) => {
+      child.stderr.on('data', (d: Buffer) => {
+        stderr += d.toString();
+        const m = /: ([1-9])\/12 /.exec(stderr);
+        if (m !== null && doneAtSignal < 0) {
+          doneAtSignal = Number(m[1]);
+          process.kill(-(child.pid as number), 'SIGINT');
+        }
+      });
+      child.on('exit', (c) => done(c));
+    });
+    expect(code).toBe(130);
+    expect(stderr).toContain('finishing the runs in flight');
+    expect(stderr).not.toMatch(/exited unexpectedly|\n\s+at /);
+    const saved = readdirSync(join(dir, 'intg', 'runs')).length;
+    // The runs done when the signal came, and the two in flight then (unless the sweep was nearly over).
+    expect(saved).toBeGreaterThanOrEqual(Math.min(12, doneAtSignal + 2));
+    const out = desim([...SWEEP, '--jobs', '2', '--resume', '--out', 'intg']);
+    expect(out).toContain(`${12 - saved} runs done, ${saved} resumed, of 12`);
+    expect(tables('intg')).toEqual(tables('j1'));
   });
 });

@@ -1,15 +1,14 @@
 /**
- * The sweep's worker threads get a young generation twice Node's default (sweep.ts,
- * SWEEP_WORKER_YOUNG_GENERATION_MB): checked in a thread started with the pool's own options, whose
- * new space grows past the default's limit under a stream of short-lived allocations.
+ * The sweep's workers are processes (sweep.ts, sweepPoolOptions), each with a young generation twice
+ * Node's default (SWEEP_WORKER_SEMI_SPACE_MB): checked in a process started with the pool's own
+ * flags, whose new space grows past the default's limit under a stream of short-lived allocations.
  */
-import { Worker } from 'node:worker_threads';
+import { spawnSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
-import { SWEEP_WORKER_YOUNG_GENERATION_MB, sweepPoolOptions } from '../../src/scenarios/sweep.js';
+import { SWEEP_WORKER_SEMI_SPACE_MB, sweepPoolOptions } from '../../src/scenarios/sweep.js';
 
-/** Allocates short-lived objects (a few survive each scavenge) and answers its new space's size in MiB. */
+/** Allocates short-lived objects (a few survive each scavenge) and prints its new space's size in MiB. */
 const ALLOCATE = `
-const { parentPort, resourceLimits } = require('node:worker_threads');
 const v8 = require('node:v8');
 let keep = [];
 for (let i = 0; i < 2e6; i++) {
@@ -18,35 +17,32 @@ for (let i = 0; i < 2e6; i++) {
   if (keep.length > 300000) keep = [];
 }
 const space = v8.getHeapSpaceStatistics().find((s) => s.space_name === 'new_space');
-parentPort.postMessage({ newSpaceMb: space.space_size / 1048576, youngMb: resourceLimits.maxYoungGenerationSizeMb });
+console.log(space.space_size / 1048576);
 `;
 
-async function newSpaceMb(resourceLimits: { maxYoungGenerationSizeMb?: number } | undefined): Promise<{ newSpaceMb: number; youngMb: number }> {
-  const w = new Worker(ALLOCATE, { eval: true, ...(resourceLimits !== undefined ? { resourceLimits } : {}) });
-  try {
-    return await new Promise((resolve, reject) => {
-      w.once('message', resolve);
-      w.once('error', reject);
-    });
-  } finally {
-    await w.terminate();
-  }
+function newSpaceMb(execArgv: readonly string[]): number {
+  const r = spawnSync(process.execPath, [...execArgv, '-e', ALLOCATE], { encoding: 'utf8' });
+  expect(r.status, r.stderr).toBe(0);
+  return Number(r.stdout.trim());
 }
 
 describe('sweep worker pool', () => {
-  it('gives each worker the documented young generation', () => {
+  it('runs its workers as processes with the documented young generation, Node flags and environment', () => {
     const opts = sweepPoolOptions(2);
-    expect(opts.resourceLimits.maxYoungGenerationSizeMb).toBe(SWEEP_WORKER_YOUNG_GENERATION_MB);
+    expect(opts.runtime).toBe('child_process');
+    expect(opts.serialization).toBe('advanced');
     expect(opts.minThreads).toBe(2);
     expect(opts.maxThreads).toBe(2);
+    expect(opts.execArgv).toContain(`--max-semi-space-size=${SWEEP_WORKER_SEMI_SPACE_MB}`);
+    expect(opts.execArgv.some((a) => a.startsWith('--inspect'))).toBe(false);
+    expect(opts.env.PATH).toBe(process.env.PATH);
   });
 
-  it('lets a worker started with those limits grow its new space past the default', async () => {
-    const plain = await newSpaceMb(undefined);
-    const pool = await newSpaceMb(sweepPoolOptions(2).resourceLimits);
-    expect(pool.youngMb).toBe(SWEEP_WORKER_YOUNG_GENERATION_MB);
-    // Two semi-spaces of a third of the young generation each: 64 MiB at 96, against 32 by default.
-    expect(pool.newSpaceMb).toBe((SWEEP_WORKER_YOUNG_GENERATION_MB * 2) / 3);
-    expect(pool.newSpaceMb).toBeGreaterThan(plain.newSpaceMb);
+  it('lets a worker started with those flags grow its new space past the default', () => {
+    const plain = newSpaceMb([]);
+    const pool = newSpaceMb(sweepPoolOptions(2).execArgv.filter((a) => a.startsWith('--max-semi-space-size')));
+    // Two semi-spaces: 64 MiB at 32 MiB each, against 32 by default.
+    expect(pool).toBe(2 * SWEEP_WORKER_SEMI_SPACE_MB);
+    expect(pool).toBeGreaterThan(plain);
   });
 });
