@@ -663,6 +663,16 @@ describe('Simulator cancellation', () => {
   });
 });
 
+/** What `sim.run()` threw (undefined if it returned). */
+function runCaught(sim: Simulator): unknown {
+  try {
+    sim.run();
+  } catch (e) {
+    return e;
+  }
+  return undefined;
+}
+
 describe('Simulator events without an argument (the kind table)', () => {
   it('keeps nothing in the per-slot handler array for a repeated handler and label, and fires each with its own', () => {
     const sim = new Simulator({ ladderAbove: 64 });
@@ -707,27 +717,22 @@ describe('Simulator events without an argument (the kind table)', () => {
           `ev.${i}`,
         );
       }
-      let caught: unknown;
-      try {
-        sim.run();
-      } catch (e) {
-        caught = e;
-      }
+      const caught = runCaught(sim);
       expect(caught).toBeInstanceOf(SimulationError);
       expect((caught as SimulationError).label).toBe(`ev.${n - 1}`);
       expect(fired).toBe(n);
-      // An interned one, for the large case too.
-      const s2 = new Simulator();
-      const boom = (): void => {
-        throw new Error('boom');
-      };
-      s2.schedule(1, boom, undefined, 'interned');
-      s2.schedule(2, boom, undefined, 'other'); // the same handler under another label: another kind
-      s2.schedule(3, boom, undefined);
-      expect(() => s2.run()).toThrow(/interned/);
-      expect(() => s2.run()).toThrow(/other/);
-      expect(() => s2.run()).toThrow(/<unlabelled>/);
     }
+    // One handler under three labels: three kinds, each failing under its own label.
+    const sim = new Simulator();
+    const boom = (): void => {
+      throw new Error('boom');
+    };
+    sim.schedule(1, boom, undefined, 'interned');
+    sim.schedule(2, boom, undefined, 'other');
+    sim.schedule(3, boom, undefined);
+    expect(() => sim.run()).toThrow(/interned/);
+    expect(() => sim.run()).toThrow(/other/);
+    expect(() => sim.run()).toThrow(/<unlabelled>/);
   });
 });
 
@@ -746,12 +751,7 @@ describe('SimulationError', () => {
       'gossip.round',
     );
     sim.schedule(3_000_000_000, () => after.push('later'), undefined, 'later');
-    let caught: unknown;
-    try {
-      sim.run();
-    } catch (e) {
-      caught = e;
-    }
+    const caught = runCaught(sim);
     expect(caught).toBeInstanceOf(SimulationError);
     const err = caught as SimulationError;
     expect(err.timeNs).toBe(2_000_000_001);
