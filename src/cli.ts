@@ -231,7 +231,7 @@ function formatDuration(s: number): string {
   return `${Math.floor(s / 3600)} h ${Math.round((s % 3600) / 60)} min`;
 }
 
-/** `--jobs`: an integer >= 1, lowered to the number of cores (more threads only add memory and switching). */
+/** `--jobs`: an integer >= 1, lowered to the number of cores (more workers only add memory and switching). */
 function jobsOption(jobs: number | undefined): number | undefined {
   if (jobs === undefined) return undefined;
   if (!Number.isInteger(jobs) || jobs < 1) throw new UsageError(`--jobs: expected an integer >= 1, got ${jobs}`);
@@ -709,13 +709,14 @@ runs one, "desim <command> --help" explains a command with examples.`,
         .option('pending', {
           type: 'number',
           array: true,
-          describe: `kernel: pending events of the hold model (integers ${MIN_PENDING}..${MAX_PENDING}; default 10000); several run side by side in alternating slices, and rate_vs_first compares each with the first`,
+          describe: `kernel: pending events of the hold model (integers ${MIN_PENDING}..${MAX_PENDING}; default 10000); several run side by side in alternating slices, each slice after an unmeasured tenth of its events, and rate_vs_first compares each with the first`,
         })
         .option('events', { type: 'number', describe: 'kernel: events fired per run (integer 1..1e9; default max(2,000,000, 2 x pending))' })
         .option('baseline', {
           type: 'boolean',
           default: false,
-          describe: 'kernel: also run a bare typed-array heap on the same model, interleaved with the kernel, and print the ratio',
+          describe:
+            'kernel: also run a bare typed-array heap on the same model, interleaved with a kernel run of its own at each population, and print the ratio (kernel_vs_bare)',
         })
         .option('nodes', { type: 'number', describe: `gossip: cluster size (integer ${MIN_GOSSIP_NODES}..${MAX_GOSSIP_NODES}; default 100000)` })
         .option('sack', {

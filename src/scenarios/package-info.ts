@@ -20,7 +20,7 @@ export const BUNDLED_DIR: string = join(PACKAGE_ROOT, 'src', 'scenarios', 'bundl
 
 /**
  * The path of the built worker module `name` (e.g. `sweep-worker.js`) in the folder of the module at
- * `moduleUrl` (its `import.meta.url`). Worker threads run built JS: under a TypeScript loader (the
+ * `moduleUrl` (its `import.meta.url`). Workers (threads and processes) run built JS: under a TypeScript loader (the
  * tests) the module is `src/<layer>/<file>.ts` and the worker is taken from `dist/src/<layer>/`.
  */
 export function builtWorkerFile(moduleUrl: string, name: string): string {

@@ -51,7 +51,7 @@ export interface PlotOptions extends FigureOptions {
   /** Also write each figure's Vega-Lite spec, data inline, as `<name>.vl.json` (for restyling). Default: false. */
   readonly spec?: boolean;
   /**
-   * Draws the figures, e.g. on a sweep's worker threads: all are handed out at
+   * Draws the figures, e.g. on a sweep's workers: all are handed out at
    * once and written in their fixed order when every one is drawn. Default:
    * {@link drawFigure} in this thread, one figure at a time.
    */
@@ -102,7 +102,7 @@ export async function plotDirectory(dir: string, options: PlotOptions = {}): Pro
   const formats = options.formats ?? ['svg'];
   const figures = await figuresOf(dir, options);
   const renderer = options.renderer;
-  // With a renderer (worker threads) every figure is in flight at once; here, one at a time.
+  // With a renderer (a sweep's workers) every figure is in flight at once; here, one at a time.
   const drawn = renderer === undefined ? undefined : await Promise.all(figures.map((f) => renderer(f.spec, formats)));
   for (const [i, figure] of figures.entries()) {
     const files = drawn?.[i] ?? (await drawFigure(figure.spec, formats));

@@ -6,8 +6,9 @@
  * process's so far, for the sweep profile.
  *
  * A Ctrl-C in a terminal reaches every process of the group: the sweep (the parent) decides, finishing
- * the runs in flight on the first and stopping its workers on the second, so a worker ignores SIGINT.
- * A worker whose parent is gone exits.
+ * the runs in flight on the first and killing its workers on the second (or whenever it exits), so
+ * a worker ignores SIGINT. A worker whose parent vanished without that (SIGKILL) exits when its
+ * current run ends.
  */
 import { isMainThread, threadId } from 'node:worker_threads';
 import { threadCpuSeconds } from './cpu-time.js';

@@ -388,7 +388,7 @@ export function executeRun(job: RunJob, drivers: readonly ProtocolDriver[]): Run
   };
 }
 
-/** A run that threw: what the worker sends back instead of a record (errors lose their class between threads). */
+/** A run that threw: what the worker sends back instead of a record (errors lose their class between processes). */
 export interface RunFailure {
   readonly failed: { readonly run_id: string; readonly seed: number; readonly message: string };
 }
@@ -452,7 +452,10 @@ export async function runSweep(opts: SweepOptions): Promise<SweepReport> {
   try {
     return await sweepRuns(opts, base.scenario, runs, issues, pool);
   } finally {
-    await pool?.pool.destroy();
+    if (pool !== undefined) {
+      await pool.pool.destroy();
+      livePools.delete(pool.pool);
+    }
   }
 }
 
@@ -470,42 +473,122 @@ type Tinypool = InstanceType<(typeof import('tinypool'))['default']>;
  * worker scavenges twice as often and promotes more objects that then die in the old generation,
  * and on 2 cores the garbage collector's helper threads compete with the other worker for CPU.
  * Measured on the 30,000-node gossip sweep (see the README). Only memory and garbage-collection
- * work change, never a result. Costs about 50 MiB per worker.
+ * work change, never a result. Costs about 50 MiB per worker (beside the tens of MiB a Node process
+ * of its own costs).
  */
 export const SWEEP_WORKER_SEMI_SPACE_MB = 32;
+
+/**
+ * Node flags a worker process takes from the sweep's own (`process.execArgv`), with their values:
+ * memory limits, source maps, module resolution and loaders. Anything else (an inspector port, `-e`
+ * code, `--test`, `--watch`, `--cpu-prof`) would make the worker something other than a worker.
+ */
+const WORKER_FLAGS =
+  /^(--max-old-space-size|--max-semi-space-size|--stack-size|--enable-source-maps|--conditions|-C|--import|--loader|--experimental-loader|--require|-r|--no-warnings|--no-deprecation|--disable-warning)(=|$)/;
+const WORKER_FLAGS_WITH_VALUE = /^(--conditions|-C|--import|--loader|--experimental-loader|--require|-r|--disable-warning)$/;
+
+/** The flags of `execArgv` a sweep worker keeps (see WORKER_FLAGS), each with its value. */
+export function workerExecArgv(execArgv: readonly string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < execArgv.length; i++) {
+    const a = execArgv[i] as string;
+    if (!WORKER_FLAGS.test(a)) continue;
+    out.push(a);
+    if (WORKER_FLAGS_WITH_VALUE.test(a) && i + 1 < execArgv.length) out.push(execArgv[++i] as string);
+  }
+  return out;
+}
+
+/** NODE_OPTIONS without an inspector or debugger flag, which a second process cannot share. */
+function workerNodeOptions(v: string): string {
+  return v
+    .split(/\s+/)
+    .filter((o) => o !== '' && !/^--(inspect|debug)/.test(o))
+    .join(' ');
+}
 
 /**
  * The options of a sweep's worker pool of `workers` processes (exported for its test).
  *
  * Processes, not threads: in tinypool's worker threads V8 kept abandoning its optimized compilation
  * of the network's queue code ("maps became deprecated during optimization", 267-696 times in a
- * 6- or 12-run TCP sweep, against 0 in the main thread or in a process), so the runs ran on slower
- * code while the compiler threads burnt CPU beside them. The same 12-run sweep with `--jobs 2`, four
- * interleaved pairs (see the README): 12.3-17.1 s wall and 23.6-31.2 CPU s with processes, against
- * 16.0-22.2 s and 29.3-42.5 CPU s with threads. A worker process inherits Node's flags (but not an
- * inspector port) and the environment; results come back by structured clone ('advanced'
- * serialization), so figures as bytes arrive intact.
+ * 6- or 12-run TCP sweep, against 0-2 in the main thread and 1 in a worker process), so the runs ran
+ * on slower code while the compiler threads burnt CPU beside them. The 12-run TCP sweep of the
+ * README with `--jobs 2`, eight interleaved rounds: 12.3-16.2 s wall with processes, 14.0-21.7 s
+ * with threads. A worker process takes the sweep's memory and module flags (WORKER_FLAGS; the
+ * young generation first, so that a flag of the user's wins) and its environment (NODE_OPTIONS
+ * without an inspector); results come back by structured clone ('advanced' serialization), so
+ * figures as bytes arrive intact.
  */
-export function sweepPoolOptions(workers: number) {
-  const execArgv = process.execArgv.filter((a) => !/^--(inspect|debug)/.test(a));
+export function sweepPoolOptions(workers: number, execArgv: readonly string[] = process.execArgv, environment: NodeJS.ProcessEnv = process.env) {
+  const env = Object.fromEntries(Object.entries(environment).filter((e): e is [string, string] => e[1] !== undefined));
+  if (env['NODE_OPTIONS'] !== undefined) env['NODE_OPTIONS'] = workerNodeOptions(env['NODE_OPTIONS']);
   return {
     filename: builtWorkerFile(import.meta.url, 'sweep-worker.js'),
     runtime: 'child_process' as const,
     serialization: 'advanced' as const,
-    env: Object.fromEntries(Object.entries(process.env).filter((e): e is [string, string] => e[1] !== undefined)),
-    execArgv: [...execArgv, `--max-semi-space-size=${SWEEP_WORKER_SEMI_SPACE_MB}`],
+    env,
+    execArgv: [`--max-semi-space-size=${SWEEP_WORKER_SEMI_SPACE_MB}`, ...workerExecArgv(execArgv)],
     minThreads: workers,
     maxThreads: workers,
     isolateWorkers: false,
   };
 }
 
+/** Pools not yet destroyed: their worker processes are killed if this process exits first. */
+const livePools = new Set<Tinypool>();
+let exitHook = false;
+
+/**
+ * Kills the worker processes of every live pool. Runs when this process exits by any path (a second
+ * Ctrl-C, an error, process.exit): a worker ignores SIGINT and is busy for a whole run, so it would
+ * otherwise go on computing after the sweep is gone. (A sweep killed by SIGKILL runs no hook: each
+ * worker then exits when its current run ends, on losing its channel.)
+ */
+function killWorkers(): void {
+  for (const pool of livePools) {
+    for (const w of pool.threads) {
+      try {
+        process.kill(w.threadId, 'SIGKILL');
+      } catch {
+        // already gone
+      }
+    }
+  }
+}
+
+/** An error a worker process threw comes back as a plain {name, message, stack} object: an Error again (exported for its test). */
+export function asError(e: unknown): Error {
+  if (e instanceof Error) return e;
+  if (typeof e === 'object' && e !== null && typeof (e as { message?: unknown }).message === 'string') {
+    const err = new Error((e as { message: string }).message);
+    const name = (e as { name?: unknown }).name;
+    if (typeof name === 'string') err.name = name;
+    return err;
+  }
+  return new Error(String(e));
+}
+
+/** pool.run, with a worker's error as an Error. */
+async function onPool<T>(pool: Tinypool, task: unknown, name?: string): Promise<WorkerAnswer<T>> {
+  try {
+    return (await pool.run(task, name === undefined ? {} : { name })) as WorkerAnswer<T>;
+  } catch (e) {
+    throw asError(e);
+  }
+}
+
 async function startPool(threads: number, onProfile: SweepOptions['onProfile']): Promise<StartedPool> {
   const { default: Tinypool } = await import('tinypool');
   const pool = new Tinypool(sweepPoolOptions(threads));
+  livePools.add(pool);
+  if (!exitHook) {
+    process.on('exit', killWorkers);
+    exitHook = true;
+  }
   const warm = Promise.all(
     Array.from({ length: threads }, async () => {
-      const a = (await pool.run(null)) as WorkerAnswer<null>;
+      const a = await onPool<null>(pool, null);
       onProfile?.({ kind: 'task', task: 'start-up', id: '', thread: a.thread, cpuS: a.cpuS, processCpuS: a.processCpuS });
     }),
   );
@@ -519,7 +602,7 @@ function poolRenderer(pool: Tinypool, onProfile: SweepOptions['onProfile']): Fig
   let n = 0;
   return async (spec, formats) => {
     const id = `figure ${n++}`;
-    const a = (await pool.run({ spec, formats } satisfies FigureTask, { name: 'figure' })) as WorkerAnswer<Uint8Array[]>;
+    const a = await onPool<Uint8Array[]>(pool, { spec, formats } satisfies FigureTask, 'figure');
     onProfile?.({ kind: 'task', task: 'figure', id, thread: a.thread, cpuS: a.cpuS, processCpuS: a.processCpuS });
     return a.value;
   };
@@ -622,7 +705,7 @@ async function sweepRuns(
     const pool = started.pool;
     await started.warm;
     let failure: unknown;
-    // A sweep that will be complete draws its figures on the pool: a thread left without runs at the
+    // A sweep that will be complete draws its figures on the pool: a worker left without runs at the
     // tail loads the plotting engines meanwhile, so the figures start at once when the last run ends.
     const willDraw = baseScenario.outputs.plots && todo.length + done.size === runs.length;
     const preloads: Promise<unknown>[] = [];
@@ -632,7 +715,7 @@ async function sweepRuns(
       const lane = async (): Promise<void> => {
         while (queue.size > 0 && opts.shouldStop?.() !== true && failure === undefined) {
           const run = queue.next() as SweepRun;
-          const answer = (await pool.run(jobOf(run))) as WorkerAnswer<RunRecord | RunFailure>;
+          const answer = await onPool<RunRecord | RunFailure>(pool, jobOf(run));
           queue.finished(run, answer.cpuS);
           profile?.({ kind: 'task', task: 'run', id: run.runId, thread: answer.thread, cpuS: answer.cpuS, processCpuS: answer.processCpuS });
           try {
@@ -643,7 +726,7 @@ async function sweepRuns(
         }
         if (willDraw && failure === undefined && opts.shouldStop?.() !== true && queue.size === 0) {
           preloads.push(
-            (pool.run(null, { name: 'renderer' }) as Promise<WorkerAnswer<null>>).then(
+            onPool<null>(pool, null, 'renderer').then(
               (a) => profile?.({ kind: 'task', task: 'renderer', id: '', thread: a.thread, cpuS: a.cpuS, processCpuS: a.processCpuS }),
               () => {}, // a failed preload shows again when the figures are drawn
             ),

@@ -176,4 +176,71 @@ describe('desim sweep', () => {
     expect(out).toContain(`${12 - saved} runs done, ${saved} resumed, of 12`);
     expect(tables('intg')).toEqual(tables('j1'));
   });
+
+  it('stops its worker processes at once on a second Ctrl-C: none is left computing', async () => {
+    if (process.platform !== 'linux') return; // finds the workers by their environment in /proc
+    const tag = `desim-test-${process.pid}-${Date.now()}`;
+    // Runs of many seconds each (100 times the simulated time), so that a worker left alive would still be computing.
+    const long = SWEEP.map((a) => (a === 'duration_s=600' ? 'duration_s=60000' : a)).filter((a) => a !== '--quiet');
+    const child = spawn(process.execPath, [CLI, ...long, '--jobs', '2', '--out', 'int2'], {
+      cwd: dir,
+      detached: true,
+      env: { ...process.env, DESIM_TEST_TAG: tag },
+    });
+    const tagged = (): number[] =>
+      readdirSync('/proc')
+        .filter((p) => /^\d+$/.test(p))
+        .filter((p) => {
+          try {
+            return readFileSync(`/proc/${p}/environ`, 'latin1').includes(`DESIM_TEST_TAG=${tag}`);
+          } catch {
+            return false; // gone, or a zombie
+          }
+        })
+        .map(Number);
+    let stderr = '';
+    let signals = 0;
+    let gone = false;
+    const exited = new Promise<number | null>((done) =>
+      child.on('exit', (c) => {
+        gone = true;
+        done(c);
+      }),
+    );
+    child.stderr.on('data', (d: Buffer) => {
+      stderr += d.toString();
+      if (signals === 1 && stderr.includes('finishing the runs in flight')) {
+        signals = 2;
+        process.kill(-(child.pid as number), 'SIGINT');
+      }
+    });
+    /** CPU seconds a process has used (utime + stime, in ticks of 10 ms). */
+    const cpuS = (pid: number): number => {
+      try {
+        const st = readFileSync(`/proc/${pid}/stat`, 'utf8');
+        const f = st.slice(st.lastIndexOf(')') + 2).split(' ');
+        return (Number(f[11]) + Number(f[12])) / 100;
+      } catch {
+        return 0;
+      }
+    };
+    // Once both workers are well into a run (start-up costs them under a second of CPU), a first Ctrl-C.
+    let workers: number[] = [];
+    while (!gone && (workers.length < 2 || workers.some((p) => cpuS(p) < 1.5))) {
+      await new Promise((r) => setTimeout(r, 100));
+      workers = tagged().filter((p) => p !== child.pid);
+    }
+    signals = 1;
+    process.kill(-(child.pid as number), 'SIGINT');
+    expect(await exited).toBe(130);
+    expect(signals).toBe(2);
+    expect(workers).toHaveLength(2);
+    // SIGKILLed as the sweep exited (a worker left alive would be in a run of several seconds).
+    let left = tagged();
+    for (let i = 0; i < 20 && left.length > 0; i++) {
+      await new Promise((r) => setTimeout(r, 50));
+      left = tagged();
+    }
+    expect(left).toEqual([]);
+  });
 });

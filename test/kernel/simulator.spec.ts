@@ -178,9 +178,10 @@ class Model {
 /**
  * How the real kernel is handed events: 'arg', one shared handler and an argument per event (stored
  * in the kernel's `ev` array); 'closure', a fresh closure per event and no argument, labelled one of
- * three ways (the kernel interns the first 1,024 (handler, label) pairs and stores the rest in `ev`).
+ * three ways (the kernel interns the first 1,024 (handler, label) pairs and stores the rest in `ev`);
+ * 'mixed', the two in turn.
  */
-type Form = 'arg' | 'closure';
+type Form = 'arg' | 'closure' | 'mixed';
 const CLOSURE_LABELS = ['test.a', undefined, 'test.b'] as const;
 
 class Real {
@@ -228,7 +229,8 @@ class Real {
 
   private schedule(delay: number, body: readonly Action[]): void {
     const handle = this.handles.length;
-    if (this.form === 'arg') this.handles.push(this.sim.after(delay, this.handler, { handle, body }, 'test.event'));
+    if (this.form === 'arg' || (this.form === 'mixed' && handle % 2 === 0))
+      this.handles.push(this.sim.after(delay, this.handler, { handle, body }, 'test.event'));
     else this.handles.push(this.sim.after(delay, () => this.handler({ handle, body }), undefined, CLOSURE_LABELS[handle % 3]));
   }
 
@@ -356,6 +358,13 @@ describe('Simulator against a model', () => {
       fc.property(fc.array(commandArb, { minLength: 1, maxLength: 25 }), (commands) =>
         runProgram(commands, { ladderAbove: 8, ladderBucket: 2, ladderLanesFrom: 16 }, 'closure'),
       ),
+      fcParams({ numRuns: 100 }),
+    );
+  });
+
+  it('does the same with arguments and closures in turn, on the default queue', () => {
+    fc.assert(
+      fc.property(fc.array(commandArb, { minLength: 1, maxLength: 25 }), (commands) => runProgram(commands, {}, 'mixed')),
       fcParams({ numRuns: 100 }),
     );
   });
@@ -699,6 +708,19 @@ describe('Simulator events without an argument (the kind table)', () => {
     expect(log[4]).toBe('tick@1');
     expect(log[5]).toBe('tock@2');
     expect(ev().length).toBe(0);
+  });
+
+  it('lets go of every handler, argument and label stored per slot once its event fired or was cancelled', () => {
+    const sim = new Simulator({ ladderAbove: 16 });
+    const ev = (): unknown[] => (sim as unknown as { ev: unknown[] }).ev; // white-box: the per-slot array
+    const ids: EventId[] = [];
+    for (let i = 0; i < 200; i++) ids.push(sim.schedule(1 + (i % 50), (x: { i: number }) => x.i, { i }, `l${i % 3}`));
+    for (let i = 0; i < 2000; i++) sim.schedule(1 + (i % 7), () => undefined, undefined, `c${i}`); // past the kind table
+    expect(ev().some((x) => x !== undefined)).toBe(true);
+    for (let i = 0; i < 200; i += 3) sim.cancel(ids[i] as EventId);
+    sim.run();
+    expect(ev().length).toBeGreaterThan(0);
+    expect(ev().every((x) => x === undefined)).toBe(true);
   });
 
   it('names the label of a failing event whichever way it was stored, past the 1,024 interned kinds too', () => {

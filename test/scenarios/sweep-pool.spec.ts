@@ -5,7 +5,7 @@
  */
 import { spawnSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
-import { SWEEP_WORKER_SEMI_SPACE_MB, sweepPoolOptions } from '../../src/scenarios/sweep.js';
+import { SWEEP_WORKER_SEMI_SPACE_MB, asError, sweepPoolOptions, workerExecArgv } from '../../src/scenarios/sweep.js';
 
 /** Allocates short-lived objects (a few survive each scavenge) and prints its new space's size in MiB. */
 const ALLOCATE = `
@@ -33,9 +33,50 @@ describe('sweep worker pool', () => {
     expect(opts.serialization).toBe('advanced');
     expect(opts.minThreads).toBe(2);
     expect(opts.maxThreads).toBe(2);
-    expect(opts.execArgv).toContain(`--max-semi-space-size=${SWEEP_WORKER_SEMI_SPACE_MB}`);
-    expect(opts.execArgv.some((a) => a.startsWith('--inspect'))).toBe(false);
+    expect(opts.execArgv[0]).toBe(`--max-semi-space-size=${SWEEP_WORKER_SEMI_SPACE_MB}`);
     expect(opts.env.PATH).toBe(process.env.PATH);
+  });
+
+  it("keeps only the sweep's memory and module flags, with their values, and no inspector in NODE_OPTIONS", () => {
+    const given = [
+      '--inspect-port',
+      '9333',
+      '--max-old-space-size=8192',
+      '-e',
+      'console.log(1)',
+      '--import',
+      'tsx',
+      '--test',
+      '--enable-source-maps',
+      '--cpu-prof',
+      '--max-semi-space-size=64',
+      '-C',
+      'development',
+      '--watch',
+    ];
+    expect(workerExecArgv(given)).toEqual([
+      '--max-old-space-size=8192',
+      '--import',
+      'tsx',
+      '--enable-source-maps',
+      '--max-semi-space-size=64',
+      '-C',
+      'development',
+    ]);
+    const opts = sweepPoolOptions(2, given, { PATH: '/bin', NODE_OPTIONS: '--inspect=9229 --max-old-space-size=4096', UNSET: undefined });
+    // The pool's young generation first, so that the user's own flag, later, wins.
+    expect(opts.execArgv).toEqual([`--max-semi-space-size=${SWEEP_WORKER_SEMI_SPACE_MB}`, ...workerExecArgv(given)]);
+    expect(opts.env).toEqual({ PATH: '/bin', NODE_OPTIONS: '--max-old-space-size=4096' });
+  });
+
+  it('turns the plain object a worker process answers for an error back into an Error', () => {
+    const e = asError({ name: 'TypeError', message: 'boom', stack: 'TypeError: boom\n    at x' });
+    expect(e).toBeInstanceOf(Error);
+    expect(e.message).toBe('boom');
+    expect(e.name).toBe('TypeError');
+    const own = new RangeError('r');
+    expect(asError(own)).toBe(own);
+    expect(asError('text').message).toBe('text');
   });
 
   it('lets a worker started with those flags grow its new space past the default', () => {

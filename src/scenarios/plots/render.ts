@@ -32,7 +32,7 @@ function loadEngines(): Promise<Engines> {
   return engines;
 }
 
-/** Loads vega and vega-lite now (a sweep's idle worker thread does, before its figures arrive). */
+/** Loads vega and vega-lite now (a sweep's idle worker does, before its figures arrive). */
 export async function preloadRenderer(): Promise<void> {
   await loadEngines();
 }
