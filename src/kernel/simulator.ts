@@ -33,7 +33,7 @@
  * buckets hold several times the average (about ln(pending) times), and
  * those are the buckets that reach the heap; so cut, the heap keeps a few
  * events instead of about twenty at 10^4 pending, about a tenth more events
- * per CPU second there (see README "Performance"). Only the earliest
+ * per CPU second there (see docs/performance-history.md). Only the earliest
  * bucket's events sit in the heap, which stays at a few dozen entries, so a
  * pop sifts through a few cached levels instead of ~13 (10^4 pending) or ~20
  * (10^6). An event is

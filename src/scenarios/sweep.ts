@@ -472,7 +472,7 @@ type Tinypool = InstanceType<(typeof import('tinypool'))['default']>;
  * Node 20's default (48). A run allocates short-lived objects at a high rate; with the default each
  * worker scavenges twice as often and promotes more objects that then die in the old generation,
  * and on 2 cores the garbage collector's helper threads compete with the other worker for CPU.
- * Measured on the 30,000-node gossip sweep (see the README). Only memory and garbage-collection
+ * Measured on the 30,000-node gossip sweep (docs/performance-history.md). Only memory and garbage-collection
  * work change, never a result. Costs about 50 MiB per worker (beside the tens of MiB a Node process
  * of its own costs).
  */
