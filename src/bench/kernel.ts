@@ -73,6 +73,12 @@ function timed(f: () => void): Took {
   return { wallNs: wall, cpuNs: (c.user + c.system) * 1000 };
 }
 
+/** Adds a slice's times to a running sum. */
+function add(sum: { wallNs: number; cpuNs: number }, t: Took): void {
+  sum.wallNs += t.wallNs;
+  sum.cpuNs += t.cpuNs;
+}
+
 /** The hold model on the kernel, its `pending` events scheduled. */
 function kernelHold(pending: number, seed: number | string): HoldRun {
   const sim = new Simulator({ seed, initialCapacity: pending + 1 });
@@ -262,10 +268,7 @@ export function benchKernelPopulations(
       const n = Math.floor((total * (s + 1)) / slices) - (done[i] as number);
       done[i] = (done[i] as number) + n;
       h.run(Math.ceil(n / 10));
-      const t = h.run(n);
-      const sum = sums[i] as { wallNs: number; cpuNs: number };
-      sum.wallNs += t.wallNs;
-      sum.cpuNs += t.cpuNs;
+      add(sums[i] as { wallNs: number; cpuNs: number }, h.run(n));
     }
   }
   return hs.map((h, i) => {
@@ -295,10 +298,6 @@ export function benchKernelVsBare(events = 2_000_000, pending = 10_000, seed: nu
   const b = bareHold(pending, seed);
   const kSum = { wallNs: 0, cpuNs: 0 };
   const bSum = { wallNs: 0, cpuNs: 0 };
-  const add = (sum: { wallNs: number; cpuNs: number }, t: Took): void => {
-    sum.wallNs += t.wallNs;
-    sum.cpuNs += t.cpuNs;
-  };
   const warm = Math.ceil(events / slices);
   k.run(warm);
   b.run(warm);

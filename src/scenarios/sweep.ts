@@ -479,22 +479,38 @@ type Tinypool = InstanceType<(typeof import('tinypool'))['default']>;
 export const SWEEP_WORKER_SEMI_SPACE_MB = 32;
 
 /**
- * Node flags a worker process takes from the sweep's own (`process.execArgv`), with their values:
- * memory limits, source maps, module resolution and loaders. Anything else (an inspector port, `-e`
- * code, `--test`, `--watch`, `--cpu-prof`) would make the worker something other than a worker.
+ * Node flags a worker process takes from the sweep's own (`process.execArgv`): memory limits, source
+ * maps, module resolution and loaders; true for a flag whose value may come as the next argument.
+ * Anything else (an inspector port, `-e` code, `--test`, `--watch`, `--cpu-prof`) would make the
+ * worker something other than a worker.
  */
-const WORKER_FLAGS =
-  /^(--max-old-space-size|--max-semi-space-size|--stack-size|--enable-source-maps|--conditions|-C|--import|--loader|--experimental-loader|--require|-r|--no-warnings|--no-deprecation|--disable-warning)(=|$)/;
-const WORKER_FLAGS_WITH_VALUE = /^(--conditions|-C|--import|--loader|--experimental-loader|--require|-r|--disable-warning)$/;
+const WORKER_FLAGS: Readonly<Record<string, boolean>> = {
+  '--max-old-space-size': false,
+  '--max-semi-space-size': false,
+  '--stack-size': false,
+  '--enable-source-maps': false,
+  '--no-warnings': false,
+  '--no-deprecation': false,
+  '--conditions': true,
+  '-C': true,
+  '--import': true,
+  '--loader': true,
+  '--experimental-loader': true,
+  '--require': true,
+  '-r': true,
+  '--disable-warning': true,
+};
 
 /** The flags of `execArgv` a sweep worker keeps (see WORKER_FLAGS), each with its value. */
 export function workerExecArgv(execArgv: readonly string[]): string[] {
   const out: string[] = [];
   for (let i = 0; i < execArgv.length; i++) {
     const a = execArgv[i] as string;
-    if (!WORKER_FLAGS.test(a)) continue;
+    const eq = a.indexOf('=');
+    const name = eq < 0 ? a : a.slice(0, eq);
+    if (!Object.hasOwn(WORKER_FLAGS, name)) continue;
     out.push(a);
-    if (WORKER_FLAGS_WITH_VALUE.test(a) && i + 1 < execArgv.length) out.push(execArgv[++i] as string);
+    if (WORKER_FLAGS[name] === true && eq < 0 && i + 1 < execArgv.length) out.push(execArgv[++i] as string);
   }
   return out;
 }
@@ -569,6 +585,11 @@ export function asError(e: unknown): Error {
   return new Error(String(e));
 }
 
+/** The profile event of a worker's answer to a task. */
+function taskEvent(task: 'start-up' | 'renderer' | 'run' | 'figure', id: string, a: WorkerAnswer<unknown>): SweepProfileEvent {
+  return { kind: 'task', task, id, thread: a.thread, cpuS: a.cpuS, processCpuS: a.processCpuS };
+}
+
 /** pool.run, with a worker's error as an Error. */
 async function onPool<T>(pool: Tinypool, task: unknown, name?: string): Promise<WorkerAnswer<T>> {
   try {
@@ -589,7 +610,7 @@ async function startPool(threads: number, onProfile: SweepOptions['onProfile']):
   const warm = Promise.all(
     Array.from({ length: threads }, async () => {
       const a = await onPool<null>(pool, null);
-      onProfile?.({ kind: 'task', task: 'start-up', id: '', thread: a.thread, cpuS: a.cpuS, processCpuS: a.processCpuS });
+      onProfile?.(taskEvent('start-up', '', a));
     }),
   );
   // A failed warm-up shows again on the first real job; here it must not go unhandled.
@@ -603,7 +624,7 @@ function poolRenderer(pool: Tinypool, onProfile: SweepOptions['onProfile']): Fig
   return async (spec, formats) => {
     const id = `figure ${n++}`;
     const a = await onPool<Uint8Array[]>(pool, { spec, formats } satisfies FigureTask, 'figure');
-    onProfile?.({ kind: 'task', task: 'figure', id, thread: a.thread, cpuS: a.cpuS, processCpuS: a.processCpuS });
+    onProfile?.(taskEvent('figure', id, a));
     return a.value;
   };
 }
@@ -717,7 +738,7 @@ async function sweepRuns(
           const run = queue.next() as SweepRun;
           const answer = await onPool<RunRecord | RunFailure>(pool, jobOf(run));
           queue.finished(run, answer.cpuS);
-          profile?.({ kind: 'task', task: 'run', id: run.runId, thread: answer.thread, cpuS: answer.cpuS, processCpuS: answer.processCpuS });
+          profile?.(taskEvent('run', run.runId, answer));
           try {
             save(answer.value);
           } catch (err) {
@@ -727,7 +748,7 @@ async function sweepRuns(
         if (willDraw && failure === undefined && opts.shouldStop?.() !== true && queue.size === 0) {
           preloads.push(
             onPool<null>(pool, null, 'renderer').then(
-              (a) => profile?.({ kind: 'task', task: 'renderer', id: '', thread: a.thread, cpuS: a.cpuS, processCpuS: a.processCpuS }),
+              (a) => profile?.(taskEvent('renderer', '', a)),
               () => {}, // a failed preload shows again when the figures are drawn
             ),
           );
