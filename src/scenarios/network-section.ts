@@ -173,12 +173,13 @@ export function toLinkPatch(s: LinkSection): Partial<LinkConfig> {
 export function buildNetwork<P>(
   sim: Simulator,
   section: NetworkSection,
-  options: { perLinkCounters?: boolean } = {},
+  options: { perLinkCounters?: boolean; initialPackets?: number } = {},
 ): { net: Network<P>; ids: ReadonlyMap<string, NodeId> } {
   const net = new Network<P>(sim, {
     nodes: section.nodes.length,
     defaultLink: toLinkPatch(section.link),
     perLinkCounters: options.perLinkCounters ?? true,
+    ...(options.initialPackets !== undefined ? { initialPackets: options.initialPackets } : {}),
   });
   if (section.regions !== undefined) net.setRegions(regionStarts(section.regions, section.nodes.length), regionPairs(section.regions));
   const ids = nodeIdMap(section);

@@ -78,6 +78,8 @@ export interface WorldOptions {
   readonly initialCapacity?: number;
   /** Keep per-link counters (default true; costs memory for large networks). */
   readonly perLinkCounters?: boolean;
+  /** Packets in flight the network makes room for before the nodes exist (a hint; see `NetworkOptions.initialPackets`). */
+  readonly initialPackets?: number;
 }
 
 /** `n` nodes named `n0`, `n1`, ..., every link the same (for the validation tables and benchmarks). */
@@ -93,12 +95,20 @@ export interface UniformNetwork {
  */
 export function buildWorld<M>(seed: string | number, network: NetworkSection | UniformNetwork, options: WorldOptions = {}): World<M> {
   const sim = new Simulator({ seed, ...(options.initialCapacity !== undefined ? { initialCapacity: options.initialCapacity } : {}) });
-  const counters = options.perLinkCounters !== undefined ? { perLinkCounters: options.perLinkCounters } : {};
+  const counters = {
+    ...(options.perLinkCounters !== undefined ? { perLinkCounters: options.perLinkCounters } : {}),
+    ...(options.initialPackets !== undefined ? { initialPackets: options.initialPackets } : {}),
+  };
   if ('nodes' in network) {
     const { net, ids } = buildNetwork<M>(sim, network, counters);
     return { sim, net, names: network.nodes, ids };
   }
-  const net = new Network<M>(sim, { nodes: network.count, defaultLink: toLinkPatch(network.link), perLinkCounters: options.perLinkCounters ?? true });
+  const net = new Network<M>(sim, {
+    ...counters,
+    nodes: network.count,
+    defaultLink: toLinkPatch(network.link),
+    perLinkCounters: options.perLinkCounters ?? true,
+  });
   let names: readonly string[] | undefined;
   let ids: ReadonlyMap<string, NodeId> | undefined;
   return {

@@ -498,8 +498,9 @@ export class SimHost<M, C = never, R = unknown> {
       this.onTimer(cell);
     }
     g.n = 0;
-    // Keep a few for reuse, but not a million-cell group's arrays for the rest of the run.
-    if (this.spareGroups.length < 4 && g.cells.length <= 1 << 16) this.spareGroups.push(g);
+    // Keep a few for reuse, large ones too: a million-node round's group doubled its arrays to 12 MB
+    // each round, and every 64 MB of new array buffers made V8 mark the whole heap.
+    if (this.spareGroups.length < 4) this.spareGroups.push(g);
   }
 
   private trace(id: NodeId, name: string, data: Readonly<Record<string, string | number | boolean>>): void {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { Simulator } from '../../src/kernel/simulator.js';
 import { collect } from '../../src/kernel/trace.js';
-import { Network, type PacketEvent } from '../../src/net/network.js';
+import { MAX_INITIAL_PACKETS, Network, type PacketEvent } from '../../src/net/network.js';
 
 const MS = 1_000_000;
 
@@ -340,6 +340,31 @@ describe('Link configuration', () => {
     expect([...net.linkCounters()]).toEqual([]);
     expect(net.counters(0, 1).sent).toBe(0);
     expect(net.total).toMatchObject({ sent: 1, delivered: 1, bytesDelivered: 5 });
+  });
+
+  it('initialPackets is refused outside [1, 2^26] and changes no delivery, drop or packet id', () => {
+    const sim = new Simulator({ seed: 1 });
+    for (const bad of [0, -1, 1.5, Number.NaN, MAX_INITIAL_PACKETS + 1]) {
+      expect(() => new Network(sim, { nodes: 2, initialPackets: bad })).toThrow(/initialPackets .* must be an integer in \[1, 67108864\]/);
+    }
+    // A lossy, jittery burst that outgrows the default room (64) and a room of 5 several times over.
+    const run = (initialPackets?: number): string[] => {
+      const s = new Simulator({ seed: 7 });
+      const net = new Network<number>(s, {
+        nodes: 3,
+        defaultLink: { latency: MS, jitterNs: 3 * MS, loss: 0.2 },
+        ...(initialPackets === undefined ? {} : { initialPackets }),
+      });
+      const trace = collect(net.packets);
+      for (let i = 0; i < 500; i++) net.send(i % 3, (i + 1) % 3, i, 10 + (i % 7));
+      s.run();
+      return trace.map((e) => `${e.kind}:${e.packetId}:${e.from}>${e.to}@${e.timeNs}`);
+    };
+    const base = run();
+    expect(base.filter((e) => e.startsWith('deliver')).length).toBeGreaterThan(300);
+    expect(run(1)).toEqual(base);
+    expect(run(5)).toEqual(base);
+    expect(run(4096)).toEqual(base);
   });
 
   it('per-link counters equal the sums over the packets trace', () => {

@@ -389,7 +389,8 @@ export function gossipRecipe(hooks: GossipRunHooks = {}): Recipe<GossipSettings,
     name: 'gossip',
     world: (scenario) => {
       const n = scenario.network.nodes.length;
-      return { initialCapacity: Math.min(1 << 20, 4 * n + 1024), perLinkCounters: n <= 1000 };
+      // A round of fanout-3 pushes and their answers has up to about 2.4 n packets in flight.
+      return { initialCapacity: Math.min(1 << 20, 4 * n + 1024), initialPackets: Math.min(1 << 23, 3 * n + 1024), perLinkCounters: n <= 1000 };
     },
     // Every gossip message carries its type (rumor, digest, ...); a TCP segment has none.
     owns: (msg) => typeof (msg as { type?: unknown } | null)?.type === 'string',
