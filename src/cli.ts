@@ -19,8 +19,11 @@ import {
   MIN_GOSSIP_NODES,
   benchGossip,
   formatGossipBench,
+  MAX_SCALING_REPS,
+  formatGossipCostRatio,
   formatGossipScaling,
   gossipBenchFields,
+  gossipCostRatios,
   type GossipBenchFields,
 } from './bench/gossip.js';
 import { MAX_PENDING, MIN_PENDING, benchKernel, benchKernelPopulations, benchKernelVsBare, defaultHoldEvents } from './bench/kernel.js';
@@ -187,6 +190,21 @@ async function runSweepFromPlan<T>(planFile: string | undefined, run: () => Prom
     throw err;
   }
 }
+
+/** The benchmark each `desim bench` flag belongs to. */
+const BENCH_FLAG_OWNER: Readonly<Record<string, string>> = {
+  pending: 'kernel',
+  events: 'kernel',
+  baseline: 'kernel',
+  nodes: 'gossip',
+  scaling: 'gossip',
+  reps: 'gossip',
+  sack: 'tcp',
+  duration: 'udp',
+  concurrency: 'udp',
+  memory: 'udp',
+  plain: 'udp',
+};
 
 function printBench(name: string, fields: Record<string, number>, json: boolean): void {
   if (json) {
@@ -702,8 +720,8 @@ runs one, "desim <command> --help" explains a command with examples.`,
           describe: 'which benchmark (all = the three simulator ones; udp starts real nodes)',
         })
         .option('json', { type: 'boolean', default: false, describe: 'print a JSON object instead of key=value' })
-        .option('duration', { type: 'number', default: 3, describe: 'udp: seconds per phase (0.5..600)' })
-        .option('concurrency', { type: 'number', default: 64, describe: 'udp: requests in flight (1..1024)' })
+        .option('duration', { type: 'number', describe: 'udp: seconds per phase (0.5..600; default 3)' })
+        .option('concurrency', { type: 'number', describe: 'udp: requests in flight (1..1024; default 64)' })
         .option('memory', { type: 'boolean', default: false, describe: 'udp: nodes without --data (nothing durable), for comparison' })
         .option('plain', { type: 'boolean', default: false, describe: 'udp: no --key-file (by default a fresh random key seals every datagram)' })
         .option('pending', {
@@ -727,24 +745,52 @@ runs one, "desim <command> --help" explains a command with examples.`,
         .option('scaling', {
           type: 'boolean',
           default: false,
-          describe: 'gossip: 10^4, 10^5 and 10^6 nodes, each in a fresh process, with the cost per node and per event',
+          describe:
+            'gossip: 10^4, 10^5 and 10^6 nodes, each in a fresh process, with the cost per node and per event, then (gossip_cost_ratio) the cost per node of each size against the size before it',
+        })
+        .option('reps', {
+          type: 'number',
+          describe: `gossip --scaling: run the three sizes this many times in turn (integer 1..${MAX_SCALING_REPS}; default 1), so that each ratio compares runs made one after the other`,
         })
         .example('$0 bench kernel', 'hold model: 10,000 pending events, 2,000,000 fired')
         .example('$0 bench kernel --pending 10000 1000000 10000000 --baseline', 'how the queue grows, beside a bare heap')
         .example('$0 bench gossip', 'one update spread to 100,000 nodes, then one anti-entropy round')
         .example('$0 bench gossip --scaling', 'the same at 10^4, 10^5 and 10^6 nodes')
+        .example('$0 bench gossip --scaling --reps 3', 'three times in turn: the spread of three runs, each ratio within one turn')
         .example('$0 bench tcp', 'one Reno flow, 1 Gbps, 10 ms RTT, loss 1e-5, 60 s simulated')
         .example('$0 bench tcp --sack', 'the same, then with SACK recovery on')
         .example('$0 bench udp', 'puts (ack local, ack replicated:2) and gets per second against a 3-node loopback cluster'),
     async (argv) => {
-      if (argv.sack && argv.what !== 'tcp' && argv.what !== 'all') throw new UsageError(`--sack applies to bench tcp (and all), not ${argv.what}`);
+      // Every flag acts or is refused: one given to a benchmark that does not read it is an error.
+      const given: Record<string, boolean> = {
+        pending: argv.pending !== undefined,
+        events: argv.events !== undefined,
+        baseline: argv.baseline,
+        nodes: argv.nodes !== undefined,
+        scaling: argv.scaling,
+        reps: argv.reps !== undefined,
+        sack: argv.sack,
+        duration: argv.duration !== undefined,
+        concurrency: argv.concurrency !== undefined,
+        memory: argv.memory,
+        plain: argv.plain,
+      };
+      for (const [flag, on] of Object.entries(given)) {
+        const owner = BENCH_FLAG_OWNER[flag] as string;
+        if (on && argv.what !== owner && !(argv.what === 'all' && owner !== 'udp')) {
+          throw new UsageError(`--${flag} applies to bench ${owner}${owner === 'udp' ? '' : ' (and all)'}, not ${argv.what}`);
+        }
+      }
+      if (argv.reps !== undefined && !argv.scaling) throw new UsageError('--reps applies to bench gossip --scaling');
       if (argv.what === 'udp') {
-        if (!(argv.duration >= 0.5 && argv.duration <= 600)) throw new UsageError(`--duration must be in 0.5..600 s, got ${argv.duration}`);
-        if (!(Number.isInteger(argv.concurrency) && argv.concurrency >= 1 && argv.concurrency <= 1024))
-          throw new UsageError(`--concurrency must be an integer in 1..1024, got ${argv.concurrency}`);
+        const duration = argv.duration ?? 3;
+        const concurrency = argv.concurrency ?? 64;
+        if (!(duration >= 0.5 && duration <= 600)) throw new UsageError(`--duration must be in 0.5..600 s, got ${duration}`);
+        if (!(Number.isInteger(concurrency) && concurrency >= 1 && concurrency <= 1024))
+          throw new UsageError(`--concurrency must be an integer in 1..1024, got ${concurrency}`);
         const cliPath = process.argv[1];
         if (cliPath === undefined) throw new UsageError('cannot find the desim script to start nodes with');
-        const r = await benchUdp({ cliPath, durationS: argv.duration, concurrency: argv.concurrency, memory: argv.memory, plain: argv.plain });
+        const r = await benchUdp({ cliPath, durationS: duration, concurrency, memory: argv.memory, plain: argv.plain });
         for (const p of r.phases) {
           printBench(`udp_${p.name}`, { ops_per_s: Math.round(p.opsPerS), p50_ms: p.p50Ms, p99_ms: p.p99Ms, errors: p.errors }, argv.json);
         }
@@ -797,19 +843,35 @@ runs one, "desim <command> --help" explains a command with examples.`,
         if (argv.nodes !== undefined && !(Number.isInteger(argv.nodes) && argv.nodes >= MIN_GOSSIP_NODES && argv.nodes <= MAX_GOSSIP_NODES)) {
           throw new UsageError(`--nodes must be an integer in ${MIN_GOSSIP_NODES}..${MAX_GOSSIP_NODES}, got ${argv.nodes}`);
         }
+        if (argv.reps !== undefined) {
+          if (!(Number.isInteger(argv.reps) && argv.reps >= 1 && argv.reps <= MAX_SCALING_REPS))
+            throw new UsageError(`--reps must be an integer in 1..${MAX_SCALING_REPS}, got ${argv.reps}`);
+        }
+        if (argv.scaling && argv.nodes !== undefined)
+          throw new UsageError('--nodes and --scaling do not go together: --scaling runs 10^4, 10^5 and 10^6 nodes');
         if (argv.scaling) {
           const cliPath = process.argv[1];
           if (cliPath === undefined) throw new UsageError('cannot find the desim script to run each size in');
-          for (const n of GOSSIP_SCALING_NODES) {
-            // A fresh process per size, so each peak RSS is its own.
-            const out = execFileSync(process.execPath, [...process.execArgv, cliPath, 'bench', 'gossip', '--nodes', String(n), '--json'], {
-              encoding: 'utf8',
-              stdio: ['ignore', 'pipe', 'inherit'],
-              maxBuffer: 1 << 20,
-            });
-            const f = JSON.parse(out.trim()) as GossipBenchFields & { bench: string };
-            if (argv.json) process.stdout.write(JSON.stringify({ ...f, ...formatGossipScaling(f).costs }) + '\n');
-            else process.stdout.write(formatGossipScaling(f).line + '\n');
+          const reps = argv.reps ?? 1;
+          for (let rep = 1; rep <= reps; rep++) {
+            const runs: GossipBenchFields[] = [];
+            for (const n of GOSSIP_SCALING_NODES) {
+              // A fresh process per size, so each peak RSS is its own.
+              const out = execFileSync(process.execPath, [...process.execArgv, cliPath, 'bench', 'gossip', '--nodes', String(n), '--json'], {
+                encoding: 'utf8',
+                stdio: ['ignore', 'pipe', 'inherit'],
+                maxBuffer: 1 << 20,
+              });
+              const f = JSON.parse(out.trim()) as GossipBenchFields;
+              runs.push(f);
+              const repField = reps > 1 ? { rep } : {};
+              if (argv.json) process.stdout.write(JSON.stringify({ ...f, ...repField, ...formatGossipScaling(f).costs }) + '\n');
+              else process.stdout.write(formatGossipScaling(f).line + (reps > 1 ? ` rep=${rep}` : '') + '\n');
+            }
+            for (const r of gossipCostRatios(rep, runs)) {
+              if (argv.json) process.stdout.write(JSON.stringify({ bench: 'gossip_cost_ratio', ...r }) + '\n');
+              else process.stdout.write(formatGossipCostRatio(r) + '\n');
+            }
           }
         } else {
           const r = benchGossip(argv.nodes ?? 100_000);

@@ -22,6 +22,7 @@ describe('public API', () => {
       'Dumbbell',
       'GossipMetrics',
       'GossipNode',
+      'MAX_INITIAL_PACKETS',
       'MAX_TIME',
       'MIN_MTU_BYTES',
       'MergeResult',

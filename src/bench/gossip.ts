@@ -105,6 +105,46 @@ export function formatGossipScaling(f: GossipBenchFields): { line: string; costs
   return { line, costs };
 }
 
+/** Repetitions `desim bench gossip --scaling --reps` accepts. */
+export const MAX_SCALING_REPS = 20;
+
+/** How much more a node cost in the larger of two runs of one `--scaling` repetition than in the smaller. */
+export interface GossipCostRatio {
+  readonly rep: number;
+  readonly larger: number;
+  readonly smaller: number;
+  /** `wall_us_per_node` of the larger run ÷ that of the smaller. */
+  readonly wall_ratio: number;
+  /** The same with `cpu_us_per_node`. */
+  readonly cpu_ratio: number;
+}
+
+/**
+ * The cost ratio of each size to the size before it, within one repetition of `--scaling` (runs
+ * minutes apart on a shared machine differ by more than the ratio measures, so a ratio only ever
+ * compares runs of one repetition, made one after the other).
+ */
+export function gossipCostRatios(rep: number, runs: readonly GossipBenchFields[]): GossipCostRatio[] {
+  const out: GossipCostRatio[] = [];
+  for (let i = 1; i < runs.length; i++) {
+    const a = runs[i - 1] as GossipBenchFields;
+    const b = runs[i] as GossipBenchFields;
+    out.push({
+      rep,
+      larger: b.nodes,
+      smaller: a.nodes,
+      wall_ratio: b.wall_s / b.nodes / (a.wall_s / a.nodes),
+      cpu_ratio: b.cpu_s / b.nodes / (a.cpu_s / a.nodes),
+    });
+  }
+  return out;
+}
+
+/** The line `desim bench gossip --scaling` prints after each repetition, for each pair of sizes. */
+export function formatGossipCostRatio(r: GossipCostRatio): string {
+  return `gossip_cost_ratio rep=${r.rep} larger=${r.larger} smaller=${r.smaller} wall_ratio=${r.wall_ratio.toFixed(3)} cpu_ratio=${r.cpu_ratio.toFixed(3)}`;
+}
+
 /**
  * Runs the benchmark (the only place gossip code reads a wall clock).
  * @param rng `shared` (default: one random stream for all nodes, less memory and fewer cache misses) or `per-node`

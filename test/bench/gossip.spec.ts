@@ -1,5 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { benchGossip, formatGossipBench, formatGossipScaling, gossipBenchName } from '../../src/bench/gossip.js';
+import {
+  benchGossip,
+  formatGossipBench,
+  formatGossipCostRatio,
+  formatGossipScaling,
+  gossipBenchName,
+  gossipCostRatios,
+} from '../../src/bench/gossip.js';
 
 describe('gossip bench (small n)', () => {
   it('spreads the update to everyone, then runs one anti-entropy round of every node', () => {
@@ -36,6 +43,31 @@ describe('gossip bench output', () => {
     expect(costs).toEqual({ wall_us_per_node: 50, cpu_us_per_node: 80, cpu_ns_per_event: 4000 });
     expect(line).toBe(
       'gossip_10k wall_s=0.500 events_per_s=400000 peak_rss_mb=90 cpu_s=0.800 kernel_events=40 wall_us_per_node=50.00 cpu_us_per_node=80.00 cpu_ns_per_event=4000',
+    );
+  });
+
+  it('--scaling compares each size with the one before it, within one repetition', () => {
+    const run = (nodes: number, wall_s: number, cpu_s: number) => ({
+      bench: gossipBenchName(nodes),
+      nodes,
+      events: 16 * nodes,
+      kernel_events: 60,
+      wall_s,
+      events_per_s: 1,
+      peak_rss_mb: 1,
+      cpu_s,
+    });
+    const ratios = gossipCostRatios(2, [run(10_000, 0.1, 0.2), run(100_000, 1.5, 2), run(1_000_000, 18, 30)]);
+    expect(ratios.map((r) => [r.rep, r.larger, r.smaller])).toEqual([
+      [2, 100_000, 10_000],
+      [2, 1_000_000, 100_000],
+    ]);
+    expect(ratios[0]?.wall_ratio).toBeCloseTo(1.5, 12);
+    expect(ratios[0]?.cpu_ratio).toBeCloseTo(1, 12);
+    expect(ratios[1]?.wall_ratio).toBeCloseTo(1.2, 12);
+    expect(ratios[1]?.cpu_ratio).toBeCloseTo(1.5, 12);
+    expect(formatGossipCostRatio(ratios[1] as (typeof ratios)[number])).toBe(
+      'gossip_cost_ratio rep=2 larger=1000000 smaller=100000 wall_ratio=1.200 cpu_ratio=1.500',
     );
   });
 });

@@ -106,6 +106,12 @@ describe('desim CLI', () => {
       [['sweep', 'counter.yaml', '--vary', 'seed=1,2', '--shard', '3/2'], /--shard: expected I\/N/],
       [['frobnicate'], /Unknown argument|Unknown command|Did you mean/i],
       [['bench', 'kernel', '--sack'], /--sack applies to bench tcp \(and all\), not kernel/],
+      [['bench', 'kernel', '--scaling'], /--scaling applies to bench gossip \(and all\), not kernel/],
+      [['bench', 'tcp', '--pending', '10'], /--pending applies to bench kernel \(and all\), not tcp/],
+      [['bench', 'all', '--concurrency', '8'], /--concurrency applies to bench udp, not all/],
+      [['bench', 'gossip', '--reps', '3'], /--reps applies to bench gossip --scaling/],
+      [['bench', 'gossip', '--scaling', '--reps', '0'], /--reps must be an integer in 1\.\.20, got 0/],
+      [['bench', 'gossip', '--scaling', '--nodes', '1000'], /--nodes and --scaling do not go together/],
     ] as const;
     for (const [args, pattern] of cases) {
       const r = desim([...args]);
