@@ -14,16 +14,13 @@ import { Worker } from 'node:worker_threads';
 import yargs, { type Argv } from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import {
-  GOSSIP_SCALING_NODES,
   MAX_GOSSIP_NODES,
   MIN_GOSSIP_NODES,
   benchGossip,
   formatGossipBench,
   MAX_SCALING_REPS,
-  formatGossipCostRatio,
-  formatGossipScaling,
   gossipBenchFields,
-  gossipCostRatios,
+  gossipScaling,
   type GossipBenchFields,
 } from './bench/gossip.js';
 import { MAX_PENDING, MIN_PENDING, benchKernel, benchKernelPopulations, benchKernelVsBare, defaultHoldEvents } from './bench/kernel.js';
@@ -192,7 +189,7 @@ async function runSweepFromPlan<T>(planFile: string | undefined, run: () => Prom
 }
 
 /** The benchmark each `desim bench` flag belongs to. */
-const BENCH_FLAG_OWNER: Readonly<Record<string, string>> = {
+const BENCH_FLAG_OWNER = {
   pending: 'kernel',
   events: 'kernel',
   baseline: 'kernel',
@@ -204,7 +201,7 @@ const BENCH_FLAG_OWNER: Readonly<Record<string, string>> = {
   concurrency: 'udp',
   memory: 'udp',
   plain: 'udp',
-};
+} as const satisfies Readonly<Record<string, 'kernel' | 'gossip' | 'tcp' | 'udp'>>;
 
 function printBench(name: string, fields: Record<string, number>, json: boolean): void {
   if (json) {
@@ -720,23 +717,32 @@ runs one, "desim <command> --help" explains a command with examples.`,
           describe: 'which benchmark (all = the three simulator ones; udp starts real nodes)',
         })
         .option('json', { type: 'boolean', default: false, describe: 'print a JSON object instead of key=value' })
-        .option('duration', { type: 'number', describe: 'udp: seconds per phase (0.5..600; default 3)' })
-        .option('concurrency', { type: 'number', describe: 'udp: requests in flight (1..1024; default 64)' })
+        .option('duration', { type: 'number', requiresArg: true, describe: 'udp: seconds per phase (0.5..600; default 3)' })
+        .option('concurrency', { type: 'number', requiresArg: true, describe: 'udp: requests in flight (1..1024; default 64)' })
         .option('memory', { type: 'boolean', default: false, describe: 'udp: nodes without --data (nothing durable), for comparison' })
         .option('plain', { type: 'boolean', default: false, describe: 'udp: no --key-file (by default a fresh random key seals every datagram)' })
         .option('pending', {
           type: 'number',
           array: true,
+          requiresArg: true,
           describe: `kernel: pending events of the hold model (integers ${MIN_PENDING}..${MAX_PENDING}; default 10000); several run side by side in alternating slices, each slice after an unmeasured tenth of its events, and rate_vs_first compares each with the first`,
         })
-        .option('events', { type: 'number', describe: 'kernel: events fired per run (integer 1..1e9; default max(2,000,000, 2 x pending))' })
+        .option('events', {
+          type: 'number',
+          requiresArg: true,
+          describe: 'kernel: events fired per run (integer 1..1e9; default max(2,000,000, 2 x pending))',
+        })
         .option('baseline', {
           type: 'boolean',
           default: false,
           describe:
             'kernel: also run a bare typed-array heap on the same model, interleaved with a kernel run of its own at each population, and print the ratio (kernel_vs_bare)',
         })
-        .option('nodes', { type: 'number', describe: `gossip: cluster size (integer ${MIN_GOSSIP_NODES}..${MAX_GOSSIP_NODES}; default 100000)` })
+        .option('nodes', {
+          type: 'number',
+          requiresArg: true,
+          describe: `gossip: cluster size (integer ${MIN_GOSSIP_NODES}..${MAX_GOSSIP_NODES}; default 100000)`,
+        })
         .option('sack', {
           type: 'boolean',
           default: false,
@@ -750,6 +756,7 @@ runs one, "desim <command> --help" explains a command with examples.`,
         })
         .option('reps', {
           type: 'number',
+          requiresArg: true,
           describe: `gossip --scaling: run the three sizes this many times in turn (integer 1..${MAX_SCALING_REPS}; default 1), so that each ratio compares runs made one after the other`,
         })
         .example('$0 bench kernel', 'hold model: 10,000 pending events, 2,000,000 fired')
@@ -762,7 +769,7 @@ runs one, "desim <command> --help" explains a command with examples.`,
         .example('$0 bench udp', 'puts (ack local, ack replicated:2) and gets per second against a 3-node loopback cluster'),
     async (argv) => {
       // Every flag acts or is refused: one given to a benchmark that does not read it is an error.
-      const given: Record<string, boolean> = {
+      const given: Record<keyof typeof BENCH_FLAG_OWNER, boolean> = {
         pending: argv.pending !== undefined,
         events: argv.events !== undefined,
         baseline: argv.baseline,
@@ -775,19 +782,36 @@ runs one, "desim <command> --help" explains a command with examples.`,
         memory: argv.memory,
         plain: argv.plain,
       };
-      for (const [flag, on] of Object.entries(given)) {
-        const owner = BENCH_FLAG_OWNER[flag] as string;
+      for (const flag of Object.keys(given) as (keyof typeof BENCH_FLAG_OWNER)[]) {
+        const on = given[flag];
+        const owner: string = BENCH_FLAG_OWNER[flag];
         if (on && argv.what !== owner && !(argv.what === 'all' && owner !== 'udp')) {
           throw new UsageError(`--${flag} applies to bench ${owner}${owner === 'udp' ? '' : ' (and all)'}, not ${argv.what}`);
         }
       }
+      // Every value is checked before any benchmark runs (bench all never prints a figure, then fails).
       if (argv.reps !== undefined && !argv.scaling) throw new UsageError('--reps applies to bench gossip --scaling');
+      if (argv.reps !== undefined && !(Number.isInteger(argv.reps) && argv.reps >= 1 && argv.reps <= MAX_SCALING_REPS))
+        throw new UsageError(`--reps must be an integer in 1..${MAX_SCALING_REPS}, got ${argv.reps}`);
+      if (argv.nodes !== undefined && !(Number.isInteger(argv.nodes) && argv.nodes >= MIN_GOSSIP_NODES && argv.nodes <= MAX_GOSSIP_NODES)) {
+        throw new UsageError(`--nodes must be an integer in ${MIN_GOSSIP_NODES}..${MAX_GOSSIP_NODES}, got ${argv.nodes}`);
+      }
+      if (argv.scaling && argv.nodes !== undefined)
+        throw new UsageError('--nodes and --scaling do not go together: --scaling runs 10^4, 10^5 and 10^6 nodes');
+      const pendings = argv.pending ?? [10_000];
+      if (pendings.length === 0) throw new UsageError('--pending needs at least one population');
+      for (const p of pendings) {
+        if (!(Number.isInteger(p) && p >= MIN_PENDING && p <= MAX_PENDING))
+          throw new UsageError(`--pending must be integers in ${MIN_PENDING}..${MAX_PENDING}, got ${p}`);
+      }
+      if (argv.events !== undefined && !(Number.isInteger(argv.events) && argv.events >= 1 && argv.events <= 1e9))
+        throw new UsageError(`--events must be an integer in 1..1e9, got ${argv.events}`);
+      const duration = argv.duration ?? 3;
+      const concurrency = argv.concurrency ?? 64;
+      if (!(duration >= 0.5 && duration <= 600)) throw new UsageError(`--duration must be in 0.5..600 s, got ${duration}`);
+      if (!(Number.isInteger(concurrency) && concurrency >= 1 && concurrency <= 1024))
+        throw new UsageError(`--concurrency must be an integer in 1..1024, got ${concurrency}`);
       if (argv.what === 'udp') {
-        const duration = argv.duration ?? 3;
-        const concurrency = argv.concurrency ?? 64;
-        if (!(duration >= 0.5 && duration <= 600)) throw new UsageError(`--duration must be in 0.5..600 s, got ${duration}`);
-        if (!(Number.isInteger(concurrency) && concurrency >= 1 && concurrency <= 1024))
-          throw new UsageError(`--concurrency must be an integer in 1..1024, got ${concurrency}`);
         const cliPath = process.argv[1];
         if (cliPath === undefined) throw new UsageError('cannot find the desim script to start nodes with');
         const r = await benchUdp({ cliPath, durationS: duration, concurrency, memory: argv.memory, plain: argv.plain });
@@ -799,13 +823,6 @@ runs one, "desim <command> --help" explains a command with examples.`,
       }
       const all = argv.what === 'all';
       if (all || argv.what === 'kernel') {
-        const pendings = argv.pending ?? [10_000];
-        for (const p of pendings) {
-          if (!(Number.isInteger(p) && p >= MIN_PENDING && p <= MAX_PENDING))
-            throw new UsageError(`--pending must be integers in ${MIN_PENDING}..${MAX_PENDING}, got ${p}`);
-        }
-        if (argv.events !== undefined && !(Number.isInteger(argv.events) && argv.events >= 1 && argv.events <= 1e9))
-          throw new UsageError(`--events must be an integer in 1..1e9, got ${argv.events}`);
         const eventsOf = (p: number): number => argv.events ?? defaultHoldEvents(p);
         // Several populations run side by side in alternating slices, so that rate_vs_first compares
         // rates measured in the same minutes (see benchKernelPopulations).
@@ -840,39 +857,19 @@ runs one, "desim <command> --help" explains a command with examples.`,
         }
       }
       if (all || argv.what === 'gossip') {
-        if (argv.nodes !== undefined && !(Number.isInteger(argv.nodes) && argv.nodes >= MIN_GOSSIP_NODES && argv.nodes <= MAX_GOSSIP_NODES)) {
-          throw new UsageError(`--nodes must be an integer in ${MIN_GOSSIP_NODES}..${MAX_GOSSIP_NODES}, got ${argv.nodes}`);
-        }
-        if (argv.reps !== undefined) {
-          if (!(Number.isInteger(argv.reps) && argv.reps >= 1 && argv.reps <= MAX_SCALING_REPS))
-            throw new UsageError(`--reps must be an integer in 1..${MAX_SCALING_REPS}, got ${argv.reps}`);
-        }
-        if (argv.scaling && argv.nodes !== undefined)
-          throw new UsageError('--nodes and --scaling do not go together: --scaling runs 10^4, 10^5 and 10^6 nodes');
         if (argv.scaling) {
           const cliPath = process.argv[1];
           if (cliPath === undefined) throw new UsageError('cannot find the desim script to run each size in');
-          const reps = argv.reps ?? 1;
-          for (let rep = 1; rep <= reps; rep++) {
-            const runs: GossipBenchFields[] = [];
-            for (const n of GOSSIP_SCALING_NODES) {
-              // A fresh process per size, so each peak RSS is its own.
-              const out = execFileSync(process.execPath, [...process.execArgv, cliPath, 'bench', 'gossip', '--nodes', String(n), '--json'], {
+          // A fresh process per size, so each peak RSS is its own.
+          const runSize = (n: number): GossipBenchFields =>
+            JSON.parse(
+              execFileSync(process.execPath, [...process.execArgv, cliPath, 'bench', 'gossip', '--nodes', String(n), '--json'], {
                 encoding: 'utf8',
                 stdio: ['ignore', 'pipe', 'inherit'],
                 maxBuffer: 1 << 20,
-              });
-              const f = JSON.parse(out.trim()) as GossipBenchFields;
-              runs.push(f);
-              const repField = reps > 1 ? { rep } : {};
-              if (argv.json) process.stdout.write(JSON.stringify({ ...f, ...repField, ...formatGossipScaling(f).costs }) + '\n');
-              else process.stdout.write(formatGossipScaling(f).line + (reps > 1 ? ` rep=${rep}` : '') + '\n');
-            }
-            for (const r of gossipCostRatios(rep, runs)) {
-              if (argv.json) process.stdout.write(JSON.stringify({ bench: 'gossip_cost_ratio', ...r }) + '\n');
-              else process.stdout.write(formatGossipCostRatio(r) + '\n');
-            }
-          }
+              }).trim(),
+            ) as GossipBenchFields;
+          gossipScaling(argv.reps ?? 1, runSize, argv.json, (line) => process.stdout.write(line + '\n'));
         } else {
           const r = benchGossip(argv.nodes ?? 100_000);
           if (argv.json) process.stdout.write(JSON.stringify(gossipBenchFields(r)) + '\n');
@@ -908,7 +905,9 @@ runs one, "desim <command> --help" explains a command with examples.`,
   .version()
   .wrap(Math.min(110, process.stdout.columns ?? 100))
   .fail((msg, err) => {
-    if (err !== undefined && err !== null) fail(err);
+    // yargs's own parse errors (a flag without its value: requiresArg) are bad input, like its messages.
+    if (err !== undefined && err !== null && err.name !== 'YError') fail(err);
+    msg ??= err?.message ?? 'bad arguments';
     process.stderr.write(`desim: ${msg}\nrun "desim --help" for the commands, "desim <command> --help" for one\n`);
     process.exit(EXIT_BAD_INPUT);
   });

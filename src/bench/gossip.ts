@@ -140,9 +140,41 @@ export function gossipCostRatios(rep: number, runs: readonly GossipBenchFields[]
   return out;
 }
 
-/** The line `desim bench gossip --scaling` prints after each repetition, for each pair of sizes. */
-export function formatGossipCostRatio(r: GossipCostRatio): string {
-  return `gossip_cost_ratio rep=${r.rep} larger=${r.larger} smaller=${r.smaller} wall_ratio=${r.wall_ratio.toFixed(3)} cpu_ratio=${r.cpu_ratio.toFixed(3)}`;
+/** The line `desim bench gossip --scaling` prints after each repetition, for each pair of sizes (naming the repetition when there are several). */
+export function formatGossipCostRatio(r: GossipCostRatio, withRep: boolean): string {
+  return `gossip_cost_ratio${withRep ? ` rep=${r.rep}` : ''} larger=${r.larger} smaller=${r.smaller} wall_ratio=${r.wall_ratio.toFixed(3)} cpu_ratio=${r.cpu_ratio.toFixed(3)}`;
+}
+
+/**
+ * `desim bench gossip --scaling [--reps N]`: `reps` turns over `sizes`, each size run by `runSize`
+ * (the CLI runs each in a fresh process). After each run it writes the run's line (or JSON object)
+ * with its costs, after each turn one `gossip_cost_ratio` line per pair of consecutive sizes. With
+ * several turns every line and object names its turn (`rep`); with one, none does.
+ */
+export function gossipScaling(
+  reps: number,
+  runSize: (nodes: number) => GossipBenchFields,
+  json: boolean,
+  write: (line: string) => void,
+  sizes: readonly number[] = GOSSIP_SCALING_NODES,
+): void {
+  const tag = reps > 1;
+  for (let rep = 1; rep <= reps; rep++) {
+    const runs: GossipBenchFields[] = [];
+    for (const n of sizes) {
+      const f = runSize(n);
+      runs.push(f);
+      const { line, costs } = formatGossipScaling(f);
+      if (json) write(JSON.stringify({ ...f, ...costs, ...(tag ? { rep } : {}) }));
+      else write(line + (tag ? ` rep=${rep}` : ''));
+    }
+    for (const r of gossipCostRatios(rep, runs)) {
+      if (json) {
+        const { rep: turn, ...rest } = r;
+        write(JSON.stringify({ bench: 'gossip_cost_ratio', ...(tag ? { rep: turn } : {}), ...rest }));
+      } else write(formatGossipCostRatio(r, tag));
+    }
+  }
 }
 
 /**

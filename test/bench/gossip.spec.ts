@@ -6,6 +6,7 @@ import {
   formatGossipScaling,
   gossipBenchName,
   gossipCostRatios,
+  gossipScaling,
 } from '../../src/bench/gossip.js';
 
 describe('gossip bench (small n)', () => {
@@ -66,8 +67,58 @@ describe('gossip bench output', () => {
     expect(ratios[0]?.cpu_ratio).toBeCloseTo(1, 12);
     expect(ratios[1]?.wall_ratio).toBeCloseTo(1.2, 12);
     expect(ratios[1]?.cpu_ratio).toBeCloseTo(1.5, 12);
-    expect(formatGossipCostRatio(ratios[1] as (typeof ratios)[number])).toBe(
+    expect(formatGossipCostRatio(ratios[1] as (typeof ratios)[number], true)).toBe(
       'gossip_cost_ratio rep=2 larger=1000000 smaller=100000 wall_ratio=1.200 cpu_ratio=1.500',
     );
+    expect(formatGossipCostRatio(ratios[1] as (typeof ratios)[number], false)).toBe(
+      'gossip_cost_ratio larger=1000000 smaller=100000 wall_ratio=1.200 cpu_ratio=1.500',
+    );
+  });
+
+  it('--scaling --reps runs the sizes in turns and compares each pair within its turn, naming the turn only when there are several', () => {
+    const run = (nodes: number, wall_s: number) => ({
+      bench: gossipBenchName(nodes),
+      nodes,
+      events: 10 * nodes,
+      kernel_events: 60,
+      wall_s,
+      events_per_s: 1,
+      peak_rss_mb: 1,
+      cpu_s: wall_s,
+    });
+    // Turn 1 is slow at 1,000 nodes, turn 2 at 10,000: each ratio must use its own turn's runs.
+    const walls = [0.1, 2, 0.2, 1];
+    const asked: number[] = [];
+    const lines: string[] = [];
+    gossipScaling(
+      2,
+      (n) => {
+        asked.push(n);
+        return run(n, walls[asked.length - 1] as number);
+      },
+      false,
+      (l) => lines.push(l),
+      [1000, 10_000],
+    );
+    expect(asked).toEqual([1000, 10_000, 1000, 10_000]);
+    expect(lines).toHaveLength(6);
+    expect(lines[0]).toMatch(/^gossip_1k wall_s=0\.100 .* rep=1$/);
+    expect(lines[2]).toBe('gossip_cost_ratio rep=1 larger=10000 smaller=1000 wall_ratio=2.000 cpu_ratio=2.000');
+    expect(lines[5]).toBe('gossip_cost_ratio rep=2 larger=10000 smaller=1000 wall_ratio=0.500 cpu_ratio=0.500');
+
+    const json: string[] = [];
+    let i = 0;
+    gossipScaling(
+      1,
+      (n) => run(n, walls[i++] as number),
+      true,
+      (l) => json.push(l),
+      [1000, 10_000],
+    );
+    const objs = json.map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(objs.map((o) => o['bench'])).toEqual(['gossip_1k', 'gossip_10k', 'gossip_cost_ratio']);
+    expect(objs.every((o) => !('rep' in o))).toBe(true);
+    expect(objs[0]).toMatchObject({ nodes: 1000, wall_us_per_node: 100 });
+    expect(objs[2]).toEqual({ bench: 'gossip_cost_ratio', larger: 10_000, smaller: 1000, wall_ratio: 2, cpu_ratio: 2 });
   });
 });

@@ -389,7 +389,8 @@ export function gossipRecipe(hooks: GossipRunHooks = {}): Recipe<GossipSettings,
     name: 'gossip',
     world: (scenario) => {
       const n = scenario.network.nodes.length;
-      // A round of fanout-3 pushes and their answers has up to about 2.4 n packets in flight.
+      // Fanout-3 pushes and their answers have up to about 2.4 n packets in flight (measured at 10^4 to
+      // 10^6 nodes); other settings may need more, and the arrays then double from this room as usual.
       return { initialCapacity: Math.min(1 << 20, 4 * n + 1024), initialPackets: Math.min(1 << 23, 3 * n + 1024), perLinkCounters: n <= 1000 };
     },
     // Every gossip message carries its type (rumor, digest, ...); a TCP segment has none.
