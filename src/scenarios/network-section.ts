@@ -7,7 +7,7 @@ import { milliseconds, seconds } from '../kernel/time.js';
 import type { TimedFault } from '../net/faults.js';
 import type { AqmSpec } from '../net/aqm.js';
 import type { DelaySpec, LinkConfig, LossSpec } from '../net/link.js';
-import { Network, type NodeId } from '../net/network.js';
+import { Network, type NetworkOptions, type NodeId } from '../net/network.js';
 import type { DelayDist, FaultEntry, GilbertElliott, LinkSection, NetworkSection } from './driver.js';
 import type { AqmSection } from './schema.js';
 import { regionPairs, regionStarts } from './regions.js';
@@ -173,14 +173,9 @@ export function toLinkPatch(s: LinkSection): Partial<LinkConfig> {
 export function buildNetwork<P>(
   sim: Simulator,
   section: NetworkSection,
-  options: { perLinkCounters?: boolean; initialPackets?: number } = {},
+  options: Pick<NetworkOptions, 'perLinkCounters' | 'initialPackets'> = {},
 ): { net: Network<P>; ids: ReadonlyMap<string, NodeId> } {
-  const net = new Network<P>(sim, {
-    nodes: section.nodes.length,
-    defaultLink: toLinkPatch(section.link),
-    perLinkCounters: options.perLinkCounters ?? true,
-    ...(options.initialPackets !== undefined ? { initialPackets: options.initialPackets } : {}),
-  });
+  const net = new Network<P>(sim, { ...options, nodes: section.nodes.length, defaultLink: toLinkPatch(section.link) });
   if (section.regions !== undefined) net.setRegions(regionStarts(section.regions, section.nodes.length), regionPairs(section.regions));
   const ids = nodeIdMap(section);
   for (const l of section.links) {

@@ -94,21 +94,13 @@ export interface UniformNetwork {
  * ids are made only when asked for: 100,000 of them cost a benchmark time).
  */
 export function buildWorld<M>(seed: string | number, network: NetworkSection | UniformNetwork, options: WorldOptions = {}): World<M> {
-  const sim = new Simulator({ seed, ...(options.initialCapacity !== undefined ? { initialCapacity: options.initialCapacity } : {}) });
-  const counters = {
-    ...(options.perLinkCounters !== undefined ? { perLinkCounters: options.perLinkCounters } : {}),
-    ...(options.initialPackets !== undefined ? { initialPackets: options.initialPackets } : {}),
-  };
+  const { initialCapacity, ...netOptions } = options;
+  const sim = new Simulator({ seed, ...(initialCapacity !== undefined ? { initialCapacity } : {}) });
   if ('nodes' in network) {
-    const { net, ids } = buildNetwork<M>(sim, network, counters);
+    const { net, ids } = buildNetwork<M>(sim, network, netOptions);
     return { sim, net, names: network.nodes, ids };
   }
-  const net = new Network<M>(sim, {
-    ...counters,
-    nodes: network.count,
-    defaultLink: toLinkPatch(network.link),
-    perLinkCounters: options.perLinkCounters ?? true,
-  });
+  const net = new Network<M>(sim, { ...netOptions, nodes: network.count, defaultLink: toLinkPatch(network.link) });
   let names: readonly string[] | undefined;
   let ids: ReadonlyMap<string, NodeId> | undefined;
   return {
