@@ -269,6 +269,12 @@ interface Rule {
   readonly oneWay: boolean;
 }
 
+/**
+ * Receivers of a delivery batch whose objects the host's warm hook reads in one go (see
+ * {@link Network.attachAll}): enough misses in flight at once to hide most of their latency, few
+ * enough that the lines are still cached when their packets come.
+ */
+const WARM_GROUP = 8;
 const KEY_SPAN = 0x4000000; // 2^26 nodes
 /** Most regions {@link Network.setRegions} takes (a region id is one byte a node). */
 const MAX_REGIONS = 255;
@@ -314,9 +320,9 @@ export class Network<P = unknown> {
   private attached = 0;
   private dispatcher: Dispatcher<P> | undefined;
   /**
-   * Called with the receiver of the next packet of a batch before the current one is delivered
-   * (see {@link attachAll}): a host reads that node's object, so its cache miss overlaps this
-   * delivery's work instead of stalling the next one. It must change nothing.
+   * Called with the receivers of a batch's packets, a group of them at a time, 8 to 16 packets ahead
+   * of their delivery (see {@link attachAll}): a host reads those nodes' objects, so that their cache
+   * misses overlap one another instead of stalling one delivery each. It must change nothing.
    */
   private warm: ((to: NodeId) => void) | undefined;
   private up = new Uint8Array(16);
@@ -415,7 +421,10 @@ export class Network<P = unknown> {
    * Sets one function that receives the packets of every node without a
    * receiver of its own (see {@link attach}). A host running many nodes
    * uses this instead of a closure per node: one object fewer to touch per
-   * delivery, which matters at 100,000 nodes.
+   * delivery, which matters at 100,000 nodes. `warm`, if given, is called with
+   * the receivers of the packets of a delivery event, 8 to 16 ahead of their
+   * delivery; it must change nothing (a host reads each node's object, so
+   * that the node is in cache when its packet comes).
    */
   attachAll(dispatcher: Dispatcher<P>, warm?: (to: NodeId) => void): void {
     this.dispatcher = dispatcher;
@@ -814,12 +823,33 @@ export class Network<P = unknown> {
     // The batch's event fires: nothing may join it any more (its packets are being delivered).
     if (head === this.batchHead) this.batchHead = this.batchTail = NO_PACKET;
     const warm = this.warm;
+    // Receivers are warmed in groups, WARM_GROUP to 2 x WARM_GROUP packets ahead of their delivery.
+    let ahead = head;
+    let untilWarm = 0;
     for (let p = head; p !== NO_PACKET;) {
+      if (warm !== undefined && --untilWarm <= 0) {
+        ahead = this.warmAhead(warm, ahead, p === head ? 2 * WARM_GROUP : WARM_GROUP);
+        untilWarm = WARM_GROUP;
+      }
       const next = this.pkNext[p] as number;
-      if (warm !== undefined && next !== NO_PACKET) warm(this.pkTo[next] as number);
       this.arriveOne(p);
       p = next;
     }
+  }
+
+  /**
+   * Calls `warm` with the receivers of `count` packets of a batch from packet `from` on (fewer at its
+   * end), and returns the packet after them. The calls come one after the other, so the cache misses
+   * of their reads overlap one another (one stall for the group, where reading one receiver per
+   * delivery stalled each delivery: 20-30% of the run phase of a 10^6-node gossip run).
+   */
+  private warmAhead(warm: (to: NodeId) => void, from: number, count: number): number {
+    let q = from;
+    for (let j = 0; j < count && q !== NO_PACKET; j++) {
+      warm(this.pkTo[q] as number);
+      q = this.pkNext[q] as number;
+    }
+    return q;
   }
 
   private arriveOne(p: number): void {

@@ -36,6 +36,9 @@ import type { Time } from '../kernel/time.js';
 import type { Network, NodeId } from '../net/network.js';
 import type { Action, ActionSink, ProtocolNode } from '../protocols/sans-io.js';
 
+/** Timers of a group whose records and nodes are read ahead in one go (see {@link SimHost.onGroup}). */
+const WARM_GROUP = 8;
+
 // Fields of a timer's record in SimHost.timers.
 const T_AT = 0;
 const T_EVENT = 1;
@@ -482,13 +485,18 @@ export class SimHost<M, C = never, R = unknown> {
     }
     const at = g.at;
     const span = this.span;
+    let warmedTo = 0;
     for (let i = 0; i < g.n; i++) {
       const cell = g.cells[i] as number;
-      if (i + 1 < g.n) {
-        // The next timer's record and node, read now so their misses overlap this timer's work.
-        const next = g.cells[i + 1] as number;
-        if ((this.timers[3 * next] as number) === -2) this.warmed++;
-        this.warmNode(next % span);
+      if (i % WARM_GROUP === 0) {
+        // The records and nodes of the timers WARM_GROUP to 2 x WARM_GROUP ahead, read in one go so
+        // that their cache misses overlap one another (as the network warms a delivery batch).
+        const end = Math.min(g.n, i + 2 * WARM_GROUP);
+        for (; warmedTo < end; warmedTo++) {
+          const next = g.cells[warmedTo] as number;
+          if ((this.timers[3 * next] as number) === -2) this.warmed++;
+          this.warmNode(next % span);
+        }
       }
       const r = 3 * cell;
       // Read anew each time: a timer name seen for the first time grows the array.

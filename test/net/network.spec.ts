@@ -485,22 +485,23 @@ describe('Network batches', () => {
     expect(net.inFlight).toBe(0);
   });
 
-  it("calls attachAll's warm hook with each next receiver of a batch before the current delivery, and only then", () => {
+  it("calls attachAll's warm hook with a batch's receivers in groups of 8, 8 to 16 packets ahead of their delivery", () => {
     const sim = new Simulator({ seed: 1 });
-    const net = new Network<string>(sim, { nodes: 4, defaultLink: { latency: 5 * MS } });
+    const net = new Network<string>(sim, { nodes: 40, defaultLink: { latency: 5 * MS } });
     const got: string[] = [];
     net.attachAll(
       (to, from, msg) => got.push(`${from}>${to}:${msg}`),
       (to) => got.push(`warm ${to}`),
     );
+    const to = (i: number): number => 1 + ((i * 7) % 39);
     net.openBatch();
-    net.send(0, 3, 'a', 10);
-    net.send(0, 1, 'b', 10);
-    net.send(0, 2, 'c', 10);
+    for (let i = 0; i < 20; i++) net.send(0, to(i), `m${i}`, 10);
     net.closeBatch();
-    net.send(0, 1, 'd', 10); // an event of its own: nothing after it to warm
+    net.send(0, 5, 'last', 10); // an event of its own
     sim.run();
-    expect(got).toEqual(['warm 1', '0>3:a', 'warm 2', '0>1:b', '0>2:c', '0>1:d']);
+    const warm = (from: number, until: number): string[] => Array.from({ length: until - from }, (_, k) => `warm ${to(from + k)}`);
+    const deliver = (from: number, until: number): string[] => Array.from({ length: until - from }, (_, k) => `0>${to(from + k)}:m${from + k}`);
+    expect(got).toEqual([...warm(0, 16), ...deliver(0, 8), ...warm(16, 20), ...deliver(8, 20), 'warm 5', '0>5:last']);
   });
 
   it('starts a new event when the arrival instant changes, or another event was scheduled in between', () => {
