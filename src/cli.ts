@@ -29,7 +29,7 @@ import { benchUdp } from './bench/udp.js';
 import { SimulationError } from './kernel/errors.js';
 import { COLUMN_STYLES } from './io/csv-format.js';
 import { reproduce } from './reproduce.js';
-import { bundledScenarios, resolveScenarioPath } from './scenarios/bundled.js';
+import { bundledScenarios, recordedScenarioFile, resolveScenarioPath } from './scenarios/bundled.js';
 import type { RunResult } from './scenarios/driver.js';
 import { BUILTIN_DRIVERS, driversFor, loadScenarioFile } from './scenarios/drivers/index.js';
 import { OutputError, ScenarioError } from './scenarios/errors.js';
@@ -365,7 +365,7 @@ runs one, "desim <command> --help" explains a command with examples.`,
       const columns = argv.columns;
       const report = await runScenario(scenario, {
         outDir,
-        scenarioFile: file,
+        scenarioFile: recordedScenarioFile(file),
         overwrite: argv.overwrite,
         execute,
         plotFormats,
@@ -686,7 +686,7 @@ runs one, "desim <command> --help" explains a command with examples.`,
           () => {},
           (w) => (worker = w),
         );
-        const report = await runScenario(scenario, { outDir, scenarioFile: file, execute });
+        const report = await runScenario(scenario, { outDir, scenarioFile: recordedScenarioFile(file), execute });
         process.stdout.write(`${scenario.name}: ${report.result.headline}\n  wrote ${outDir}/ ${report.files.join(' ')}\n`);
       }
     },

@@ -22,7 +22,7 @@
  * shows are then copied into that one flat folder, which the repository keeps.
  */
 import { join } from 'node:path';
-import { resolveScenarioPath, bundledScenarios } from './scenarios/bundled.js';
+import { bundledScenarios, recordedScenarioFile, resolveScenarioPath } from './scenarios/bundled.js';
 import { BUILTIN_DRIVERS } from './scenarios/drivers/index.js';
 import { copyFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
@@ -92,7 +92,7 @@ export async function reproduce(root: string, log: (line: string) => void, jobs?
   for (const name of bundledScenarios()) {
     const file = resolveScenarioPath(name);
     const s = loadScenario(file, BUILTIN_DRIVERS);
-    const r = await runScenario(s, { outDir: join(root, s.name), scenarioFile: `src/scenarios/bundled/${name}.yaml` });
+    const r = await runScenario(s, { outDir: join(root, s.name), scenarioFile: recordedScenarioFile(file) });
     log(`${s.name}: ${r.result.headline}`);
   }
   const sweeps = [

@@ -15,6 +15,7 @@ import { parseDocument } from 'yaml';
 import type { z } from 'zod';
 import type { FaultEntry, Issue, NetworkSection, ProtocolDriver, ScenarioFor } from './driver.js';
 import { ScenarioError } from './errors.js';
+import { OUTPUT_MARKER } from './files.js';
 import { defaultNodeNames, defaultNodeNameSet, nodeNameSet } from './network-section.js';
 import { applyOverrides, formatPath, type Override } from './overrides.js';
 import { expandNodeRange, looksLikeNodeRange } from './ranges.js';
@@ -109,7 +110,22 @@ function readDocument(file: string): unknown {
   } catch {
     throw new ScenarioError(file, [{ path: '', message: 'not UTF-8 text (scenario files must be UTF-8 YAML or JSON)' }]);
   }
-  return parseScenarioText(text, file);
+  return recordedScenario(parseScenarioText(text, file), file);
+}
+
+/**
+ * A run's `meta.json` (desim's marker `desim_output: run`) stands for the
+ * scenario it records: the resolved scenario, seed and overrides included, so
+ * `desim run DIR/meta.json` replays the run. Any other document is returned as is.
+ */
+function recordedScenario(doc: unknown, file: string): unknown {
+  if (!isMapping(doc) || doc[OUTPUT_MARKER] !== 'run') return doc;
+  const scenario = doc['scenario'];
+  if (!isMapping(scenario))
+    throw new ScenarioError(file, [
+      { path: 'scenario', message: `expected the resolved scenario desim records in a run's meta.json (a mapping), got ${describe(scenario)}` },
+    ]);
+  return scenario;
 }
 
 /** Parses YAML or JSON text; syntax errors carry line and column. */
@@ -783,7 +799,8 @@ export function resolvedScenario(s: Scenario): Record<string, unknown> {
     description: s.description,
     seed: s.seed,
     duration_s: s.duration_s,
-    network: resolvedNetwork(s.network),
+    // No network section (a TCP dumbbell) is recorded as none, so that the record validates and replays.
+    ...(s.network.nodes.length > 0 ? { network: resolvedNetwork(s.network) } : {}),
     protocol: s.protocol,
     workload: s.workload,
     faults: s.faults,
