@@ -124,6 +124,10 @@ export async function reportHtml(dir: string): Promise<string> {
   if (kind === 'sweep' && parsedSweep !== undefined) {
     const values = (parsedSweep['values'] ?? {}) as Record<string, unknown[]>;
     facts.push(['scenario', text(parsedSweep['scenario'])]);
+    // What every run shares besides the scenario file: its overrides and the seed the runs' seeds derive from.
+    const sets = parsedSweep['set'];
+    if (Array.isArray(sets)) facts.push(['overrides', sets.length === 0 ? 'none' : sets.map((o) => `--set ${text(o)}`).join(' ')]);
+    if (parsedSweep['base_seed'] !== undefined) facts.push(['base seed', text(parsedSweep['base_seed'])]);
     for (const v of (parsedSweep['vary'] as string[] | undefined) ?? [])
       facts.push([`varied: ${v}`, (values[v] ?? []).map((x) => (typeof x === 'string' ? x : JSON.stringify(x))).join(', ')]);
     facts.push(['mode', text(parsedSweep['mode'] ?? 'product')], ['replications', text(parsedSweep['reps'])], ['runs', text(parsedSweep['runs'])]);

@@ -81,6 +81,13 @@ export interface SweepIdentity {
   /** The scenario's name (not its path: shards may run from different folders). */
   readonly scenario: string;
   readonly base_hash: string;
+  /**
+   * The `--set` overrides every run got, as given (`path=value`), in the order they
+   * apply: a plan's `set` first, then the command line's (absent in folders of earlier versions).
+   */
+  readonly set?: readonly string[];
+  /** The scenario's seed after the overrides: the base the runs' seeds derive from (absent in folders of earlier versions). */
+  readonly base_seed?: number;
   readonly vary: readonly string[];
   readonly values: Readonly<Record<string, readonly unknown[]>>;
   readonly reps: number;
@@ -133,6 +140,8 @@ function readIdentity(dir: string): SweepIdentity {
     bad('"values" does not match "vary"');
   if (!Number.isSafeInteger(id.reps) || id.reps < 1) bad('"reps" is not a whole number >= 1');
   if (id.mode !== undefined && id.mode !== 'product' && id.mode !== 'zip') bad('"mode" is not product or zip');
+  if (id.set !== undefined && (!Array.isArray(id.set) || !id.set.every((o) => typeof o === 'string'))) bad('"set" is not a list of path=value');
+  if (id.base_seed !== undefined && !Number.isSafeInteger(id.base_seed)) bad('"base_seed" is not a whole number');
   const expected =
     combinations(
       id.vary.map((v) => (id.values[v] as unknown[]).length),
@@ -414,15 +423,20 @@ export function rerunCommand(file: string, sets: readonly Override[], variations
   return args.map(shellWord).join(' ');
 }
 
-function identity(opts: SweepOptions, name: string, baseHash: string, total: number, metrics: readonly string[], plots: boolean): SweepIdentity {
+/** An override as the user gave it: the `--set` argument, or `path=value` (a plan's `set`, a library caller's override). */
+const overrideArg = (o: Override): string => o.arg ?? `${o.text}=${overrideText(o.value)}`;
+
+function identity(opts: SweepOptions, base: Scenario, baseHash: string, total: number, metrics: readonly string[]): SweepIdentity {
   return {
-    plots,
+    plots: base.outputs.plots,
     ...(opts.mode === 'zip' ? { mode: 'zip' as const } : {}),
     ...(opts.plan !== undefined ? { plan: opts.plan } : {}),
     ...(opts.columns === 'safe' ? { columns: 'safe' as const } : {}),
     [OUTPUT_MARKER]: 'sweep',
-    scenario: name,
+    scenario: base.name,
     base_hash: baseHash,
+    set: opts.sets.map(overrideArg),
+    base_seed: base.seed,
     vary: opts.variations.map((v) => v.text),
     values: Object.fromEntries(opts.variations.map((v) => [v.text, v.values])),
     reps: opts.reps,
@@ -669,7 +683,7 @@ async function sweepRuns(
   const baseHash = scenarioHash(base.scenario);
   const runsDir = join(opts.outDir, 'runs');
   const idPath = join(opts.outDir, 'sweep.json');
-  const ident0 = identity(opts, base.scenario.name, baseHash, runs.length, [], base.scenario.outputs.plots);
+  const ident0 = identity(opts, base.scenario, baseHash, runs.length, []);
   prepareSweepDir(opts, ident0);
   makeDirs(runsDir);
   if (!existsSync(idPath)) createExclusive(idPath, JSON.stringify(ident0, null, 2) + '\n', opts.outDir);

@@ -71,6 +71,10 @@ describe('desim sweep PLAN', () => {
     const sweep = JSON.parse(readFileSync(join(dir, 'from-plan', 'sweep.json'), 'utf8')) as Record<string, unknown>;
     expect(sweep['mode']).toBe('zip');
     expect(sweep['plan']).toMatchObject({ file: 'plan.yaml', content: { scenario: 'tcp-mathis-padhye', mode: 'zip', reps: 2 } });
+    // The plan's set and the command line's --set are recorded alike, with the base seed.
+    const args = JSON.parse(readFileSync(join(dir, 'from-args', 'sweep.json'), 'utf8')) as Record<string, unknown>;
+    expect([sweep['set'], sweep['base_seed']]).toEqual([['duration_s=30', 'outputs.plots=false'], 1]);
+    expect([args['set'], args['base_seed']]).toEqual([sweep['set'], sweep['base_seed']]);
   });
 
   it('refuses a bad plan up front: exit 2, the file, every field path, no stack trace', () => {

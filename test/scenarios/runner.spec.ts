@@ -1,9 +1,9 @@
-import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseScenarioText, validateScenario } from '../../src/scenarios/loader.js';
-import { parseVaries } from '../../src/scenarios/overrides.js';
+import { parseSets, parseVaries } from '../../src/scenarios/overrides.js';
 import { runScenario, withSeed } from '../../src/scenarios/runner.js';
 import { mergeSweeps, planRuns, runSweep, type SweepOptions } from '../../src/scenarios/sweep.js';
 import type { RunContext } from '../../src/scenarios/driver.js';
@@ -199,6 +199,54 @@ describe('sweeps', () => {
       /protocol\.toy\.pings_per_s and protocol\.toy\.pings\.per_s both become column protocol_toy_pings_per_s/,
     );
     expect(existsSync(join(out, 'runs'))).toBe(false);
+  });
+
+  it('records the --set overrides as given, in order, and the base seed in sweep.json; resume and merge check and keep them', async () => {
+    const given = ['duration_s=1.5', 'seed=11', 'network.link.jitter_ms=2.0'];
+    const sets = parseSets(given);
+    if (!sets.ok) throw new Error('bad set');
+    const out = join(root, 'sw-sets');
+    await runSweep(base(out, { sets: sets.overrides }));
+    const ident = JSON.parse(readAll(out)['sweep.json'] ?? '{}') as Record<string, unknown>;
+    expect(ident['set']).toEqual(given);
+    expect(ident['base_seed']).toBe(11);
+    // The runs' seeds derive from that base seed.
+    expect(readAll(out)['summary.csv']?.split('\n')[1]?.split(',')[2]).toBe(String(planRuns(11, vary.variations, 2)[0]?.seed));
+    // Without overrides: an empty list and the file's seed.
+    await runSweep(base(join(root, 'sw-no-sets'), { reps: 1 }));
+    const plain = JSON.parse(readAll(join(root, 'sw-no-sets'))['sweep.json'] ?? '{}') as Record<string, unknown>;
+    expect([plain['set'], plain['base_seed']]).toEqual([[], 3]);
+
+    // --resume refuses another --set (another value, or one left out).
+    const other = parseSets(['duration_s=1.5', 'seed=11', 'network.link.jitter_ms=3']);
+    if (!other.ok) throw new Error('bad set');
+    const part = join(root, 'sw-sets-part');
+    await runSweep(base(part, { sets: sets.overrides, shouldStop: () => true }));
+    await expect(runSweep(base(part, { sets: other.overrides, resume: true }))).rejects.toThrow(/refusing to mix/);
+    await expect(runSweep(base(part, { sets: sets.overrides.slice(0, 2), resume: true }))).rejects.toThrow(/refusing to mix/);
+
+    // merge refuses shards run with different overrides, and keeps them in the merged sweep.json.
+    const shard = (i: number, o: typeof sets.overrides) =>
+      runSweep(base(join(root, `sw-sets-shard${i}`), { sets: o, shard: { index: i, count: 2 } }));
+    await shard(0, sets.overrides);
+    await shard(1, other.overrides);
+    await expect(mergeSweeps([join(root, 'sw-sets-shard0'), join(root, 'sw-sets-shard1')], join(root, 'sw-sets-bad'))).rejects.toThrow(
+      /a different sweep/,
+    );
+    const again = join(root, 'sw-sets-shard1b');
+    await runSweep(base(again, { sets: sets.overrides, shard: { index: 1, count: 2 } }));
+    const merged = join(root, 'sw-sets-merged');
+    await mergeSweeps([join(root, 'sw-sets-shard0'), again], merged);
+    expect(readAll(merged)['summary.csv']).toBe(readAll(out)['summary.csv']);
+    expect(JSON.parse(readAll(merged)['sweep.json'] ?? '{}')).toMatchObject({ set: given, base_seed: 11 });
+    // A record whose set or base_seed is not what desim writes is named, not trusted.
+    for (const [key, value, why] of [
+      ['set', 'duration_s=1.5', '"set" is not a list of path=value'],
+      ['base_seed', 1.5, '"base_seed" is not a whole number'],
+    ] as const) {
+      writeFileSync(join(part, 'sweep.json'), JSON.stringify({ ...ident, runs: 12, [key]: value }));
+      await expect(runSweep(base(part, { sets: sets.overrides, resume: true }))).rejects.toThrow(`is not a desim sweep record (${why})`);
+    }
   });
 
   it('refuses to resume into a folder of a different sweep', async () => {
