@@ -12,7 +12,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, isAbsolute, relative, resolve } from 'node:path';
 import { parseDocument } from 'yaml';
-import type { z } from 'zod';
+import { z } from 'zod';
 import type { FaultEntry, Issue, NetworkSection, ProtocolDriver, ScenarioFor } from './driver.js';
 import { ScenarioError } from './errors.js';
 import { OUTPUT_MARKER } from './files.js';
@@ -21,6 +21,7 @@ import { applyOverrides, formatPath, type Override } from './overrides.js';
 import { expandNodeRange, looksLikeNodeRange } from './ranges.js';
 import { regionIssues } from './regions.js';
 import { faultSchema, isProtocolPair, MEMBERSHIP_PROTOCOLS, scenarioSchema, SHARED_PROTOCOLS } from './schema.js';
+import { numberRange } from './schema-docs.js';
 
 /** A validated scenario with every default filled in, plus where it came from. */
 export interface Scenario extends ScenarioFor<unknown, unknown> {
@@ -653,6 +654,20 @@ export function zodIssues(issues: readonly ZIssue[], prefix: readonly PropertyKe
           });
           break;
         }
+        // Only scalar branches, one of them a word (`none`, `never`, `all`): name every branch with its range.
+        const scalar = i.errors.every(
+          (b) => b.length > 0 && b.every((e) => e.path.length === 0 && (e.code === 'invalid_type' || e.code === 'invalid_value')),
+        );
+        const words = i.errors.flatMap((b) => b.flatMap((e) => (e.code === 'invalid_value' ? e.values : [])));
+        const alternatives = scalar && words.length > 0 ? describeAlternatives(nodesAt(schema, i.path)) : undefined;
+        if (alternatives !== undefined) {
+          out.push({
+            path: formatPath(path),
+            message:
+              input === undefined ? `required: expected ${alternatives}` : `expected ${alternatives}, got ${describe(input)}${hintFor(input, words)}`,
+          });
+          break;
+        }
         // The branch whose type matched (no root-level type error) explains the problem best.
         const deep = i.errors.filter((b) => !b.some((e) => e.path.length === 0 && e.code === 'invalid_type'));
         if (deep.length > 0) {
@@ -692,7 +707,10 @@ export function zodIssues(issues: readonly ZIssue[], prefix: readonly PropertyKe
         break;
       }
       case 'invalid_value':
-        out.push({ path: formatPath(path), message: `expected ${i.values.map((v) => JSON.stringify(v)).join(' or ')}, got ${describe(input)}` });
+        out.push({
+          path: formatPath(path),
+          message: `expected ${i.values.map((v) => JSON.stringify(v)).join(' or ')}, got ${describe(input)}${hintFor(input, i.values)}`,
+        });
         break;
       case 'not_multiple_of':
         out.push({ path: formatPath(path), message: `expected a multiple of ${i.divisor}, got ${describe(input)}` });
@@ -712,6 +730,61 @@ export function zodIssues(issues: readonly ZIssue[], prefix: readonly PropertyKe
   return out;
 }
 
+/** `; did you mean "x"?` when `given` is a string close to one of the string `values`, else ''. */
+function hintFor(given: unknown, values: readonly unknown[]): string {
+  if (typeof given !== 'string') return '';
+  const hint = didYouMean(
+    given,
+    values.filter((v): v is string => typeof v === 'string'),
+  );
+  return hint !== undefined && hint !== given ? `; did you mean ${JSON.stringify(hint)}?` : '';
+}
+
+/**
+ * The branches of a union as words: `an integer in [1, 1000000] or "none"`, each
+ * with its range (read from the schema, as `desim schema` shows it); undefined
+ * when a branch cannot be put in words.
+ */
+function describeAlternatives(branches: readonly unknown[]): string | undefined {
+  const words: string[] = [];
+  for (const b of branches) {
+    let js: Record<string, unknown>;
+    try {
+      js = z.toJSONSchema(b as z.ZodType, { io: 'input', unrepresentable: 'any' });
+    } catch {
+      return undefined;
+    }
+    const w = describeJsonType(js);
+    if (w === undefined) return undefined;
+    if (!words.includes(w)) words.push(w);
+  }
+  return words.length > 0 ? words.join(' or ') : undefined;
+}
+
+function describeJsonType(js: Record<string, unknown>): string | undefined {
+  if (js['const'] !== undefined) return JSON.stringify(js['const']);
+  if (Array.isArray(js['enum'])) return js['enum'].map((v) => JSON.stringify(v)).join(' or ');
+  const anyOf = js['anyOf'];
+  if (Array.isArray(anyOf)) {
+    const parts = anyOf.map((a) => (isMapping(a) ? describeJsonType(a) : undefined));
+    return parts.every((p): p is string => p !== undefined) ? parts.join(' or ') : undefined;
+  }
+  switch (js['type']) {
+    case 'number':
+    case 'integer':
+      return numberRange(js) ?? article(js['type'] === 'integer' ? 'int' : 'number');
+    case 'string':
+    case 'boolean':
+    case 'array':
+    case 'object':
+      return article(js['type']);
+    case 'null':
+      return 'null';
+    default:
+      return undefined;
+  }
+}
+
 function article(t: string): string {
   const word = t === 'int' ? 'integer' : t === 'array' ? 'list' : t === 'object' ? 'mapping' : t;
   return /^[aeiou]/.test(word) ? `an ${word}` : `a ${word}`;
@@ -727,18 +800,14 @@ function describe(v: unknown): string {
   return String(v);
 }
 
-/** The keys an object schema accepts at `path` (best effort through defaults, optionals, arrays, unions). */
-function keysAt(schema: z.ZodType, path: readonly PropertyKey[]): string[] {
+/** The schemas at `path` below `schema`, unwrapped (best effort through defaults, optionals, arrays, tuples, unions: each branch). */
+function nodesAt(schema: z.ZodType, path: readonly PropertyKey[]): unknown[] {
   let nodes: unknown[] = [schema];
-  for (const step of [...path, null]) {
+  for (const step of path) {
     const next: unknown[] = [];
     for (const n of nodes.flatMap(unwrap)) {
       const def = (n as { _zod?: { def?: Record<string, unknown> } })._zod?.def;
       if (def === undefined) continue;
-      if (step === null) {
-        if (def['type'] === 'object') next.push(n);
-        continue;
-      }
       if (def['type'] === 'object' && typeof step === 'string') {
         const shape = def['shape'] as Record<string, unknown>;
         if (shape[step] !== undefined) next.push(shape[step]);
@@ -747,8 +816,16 @@ function keysAt(schema: z.ZodType, path: readonly PropertyKey[]): string[] {
     }
     nodes = next;
   }
+  return nodes.flatMap(unwrap);
+}
+
+/** The keys an object schema accepts at `path` (best effort through defaults, optionals, arrays, unions). */
+function keysAt(schema: z.ZodType, path: readonly PropertyKey[]): string[] {
   const keys = new Set<string>();
-  for (const n of nodes) for (const k of Object.keys((n as { _zod: { def: { shape: object } } })._zod.def.shape)) keys.add(k);
+  for (const n of nodesAt(schema, path)) {
+    const def = (n as { _zod?: { def?: Record<string, unknown> } })._zod?.def;
+    if (def?.['type'] === 'object') for (const k of Object.keys(def['shape'] as object)) keys.add(k);
+  }
   return [...keys];
 }
 

@@ -287,7 +287,7 @@ export function isNumericNode(n: Json): boolean {
 }
 
 /** `a number in [0, 3600000]`, `an integer in [1, 65535]`, from the node or its first numeric union branch. */
-function rangeOf(n: Json): string | undefined {
+export function numberRange(n: Json): string | undefined {
   const t = n['type'];
   if (t === 'number' || t === 'integer' || (Array.isArray(t) && (t.includes('number') || t.includes('integer')))) {
     const num = (k: string): number | undefined => (typeof n[k] === 'number' ? n[k] : undefined);
@@ -297,7 +297,7 @@ function rangeOf(n: Json): string | undefined {
     return lo !== undefined && hi !== undefined ? `${t === 'integer' ? 'an integer' : 'a number'} in ${lo}, ${hi}` : undefined;
   }
   for (const a of [...((n['anyOf'] as Json[] | undefined) ?? []), ...((n['oneOf'] as Json[] | undefined) ?? [])]) {
-    const r = isObject(a) ? rangeOf(a) : undefined;
+    const r = isObject(a) ? numberRange(a) : undefined;
     if (r !== undefined) return r;
   }
   return undefined;
@@ -333,7 +333,7 @@ export function fieldDoc(path: string): FieldDoc | undefined {
 function describe(doc: FieldDoc, node: Json): string {
   const parts = [`${doc.text}.`];
   if (doc.unit !== undefined) parts.push(`Unit: ${doc.unit}.`);
-  const range = rangeOf(node);
+  const range = numberRange(node);
   if (range !== undefined) parts.push(`Range: ${range}.`);
   if (node['default'] !== undefined) parts.push(`Default: ${JSON.stringify(node['default'])}.`);
   return parts.join(' ');

@@ -166,6 +166,38 @@ describe('messages', () => {
     ]);
   });
 
+  it('a typo in a gossip preset is the one problem, with a did-you-mean; the other keys are not reported missing', () => {
+    expect(problems(gossip.replace('fanout: 2', 'preset: demers-feedback-countr'))).toEqual([
+      'protocol.gossip.preset: expected "default" or "original" or "demers-feedback-counter" or "demers-feedback-coin" or "demers-blind-counter" or "demers-blind-coin" or "infect-forever" or "push-pull" or "demers-pull-feedback-counter", got "demers-feedback-countr"; did you mean "demers-feedback-counter"?',
+    ]);
+    // A real problem beside the typo is still reported.
+    expect(problems(gossip.replace('fanout: 2', 'preset: orignal, fanout: 0'))).toEqual([
+      expect.stringMatching(/^protocol\.gossip\.preset: expected .*, got "orignal"; did you mean "original"\?$/),
+      'protocol.gossip.fanout: expected a number >= 1, got 0',
+    ]);
+    expect(problems(gossip, ['protocol.gossip.mode=pushh'])).toEqual([
+      'protocol.gossip.mode: expected "push" or "push-pull" or "pull" or "off", got "pushh"; did you mean "push"?',
+    ]);
+  });
+
+  it('a number-or-word key names both, with the range', () => {
+    expect(problems(gossip, ['protocol.gossip.connection_limit=unlimited'])).toEqual([
+      'protocol.gossip.connection_limit: expected an integer in [1, 1000000] or "none", got "unlimited"',
+    ]);
+    expect(problems(gossip, ['protocol.gossip.rumor_budget=2.5'])).toEqual([
+      'protocol.gossip.rumor_budget: expected an integer in [1, 1000000] or "none", got 2.5',
+    ]);
+    expect(problems(gossip, ['protocol.gossip.tombstone_gc_s=forever'])).toEqual([
+      'protocol.gossip.tombstone_gc_s: expected a number in [1e-9, 1000000] or "never", got "forever"',
+    ]);
+    expect(problems(gossip, ['protocol.gossip.tombstone_gc_s=nevr'])).toEqual([
+      'protocol.gossip.tombstone_gc_s: expected a number in [1e-9, 1000000] or "never", got "nevr"; did you mean "never"?',
+    ]);
+    expect(problems(tcp, ['protocol.tcp.initial_window=rfc5861'])).toEqual([
+      'protocol.tcp.initial_window: expected "rfc5681" or "rfc6928" or a number in [1, 10000], got "rfc5861"; did you mean "rfc5681"?',
+    ]);
+  });
+
   it('a bad name says what a name may be', () => {
     for (const name of ['a/b', "''", '"has space"', 'x'.repeat(101)]) {
       const p = problems(gossip.replace('name: g', `name: ${name}`));

@@ -190,8 +190,10 @@ function applyPreset(raw: unknown): unknown {
   const given = raw === undefined || raw === null ? {} : raw;
   if (!isRecord(given)) return raw;
   const name = given['preset'] ?? 'default';
-  if (typeof name !== 'string' || !(PRESET_NAMES as readonly string[]).includes(name)) return given;
-  const base = presetSection(name as PresetName);
+  // An unknown preset (a typo) is the one problem: the other unset keys come from the default
+  // preset, so that they are not each reported missing.
+  const known = typeof name === 'string' && (PRESET_NAMES as readonly string[]).includes(name);
+  const base = presetSection(known ? (name as PresetName) : 'default');
   const out: Record<string, unknown> = { ...base, ...given, preset: name };
   for (const key of ['anti_entropy', 'clock'] as const) {
     const g = given[key];
