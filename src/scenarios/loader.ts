@@ -647,10 +647,14 @@ export function zodIssues(issues: readonly ZIssue[], prefix: readonly PropertyKe
       }
       case 'invalid_union': {
         if (i.errors.length === 0) {
-          const opts = (i as { options?: unknown[] }).options;
+          const opts = (i as { options?: unknown[] }).options ?? [];
+          // A discriminated union (workload `op`, latency `dist`): the issue is at the tag, its input the whole entry.
+          const tag = (i as { discriminator?: unknown }).discriminator;
+          const given = typeof tag === 'string' && isMapping(input) ? input[tag] : input;
+          const expected = `one of ${opts.map((o) => JSON.stringify(o)).join(', ')}`;
           out.push({
             path: formatPath(path),
-            message: `expected one of ${(opts ?? []).map((o) => JSON.stringify(o)).join(', ')}, got ${describe(input)}`,
+            message: given === undefined ? `required: expected ${expected}` : `expected ${expected}, got ${describe(given)}${hintFor(given, opts)}`,
           });
           break;
         }

@@ -198,6 +198,20 @@ describe('messages', () => {
     ]);
   });
 
+  it('a workload op that is no op: the word it got, and a did-you-mean', () => {
+    expect(problems(gossip.replace('op: put', 'op: putt'))).toEqual([
+      'workload[0].op: expected one of "put", "get", "delete", "join", "leave", got "putt"; did you mean "put"?',
+    ]);
+    expect(problems(gossip.replace('op: put, ', ''))).toEqual(['workload[0].op: required: expected one of "put", "get", "delete", "join", "leave"']);
+    expect(problems(gossip.replace('op: put', 'op: [put]'))).toEqual([
+      'workload[0].op: expected one of "put", "get", "delete", "join", "leave", got a list of 1',
+    ]);
+    // Every tagged choice says so: a latency distribution's dist, a queue discipline's kind.
+    expect(problems(gossip.replace('latency_ms: 1', 'latency_ms: { dist: uniformm, min_ms: 1, max_ms: 2 }'))).toEqual([
+      'network.link.latency_ms.dist: expected one of "constant", "uniform", "exponential", "normal", "lognormal", "pareto", got "uniformm"; did you mean "uniform"?',
+    ]);
+  });
+
   it('a bad name says what a name may be', () => {
     for (const name of ['a/b', "''", '"has space"', 'x'.repeat(101)]) {
       const p = problems(gossip.replace('name: g', `name: ${name}`));
