@@ -34,7 +34,7 @@ import type { RunResult } from './scenarios/driver.js';
 import { BUILTIN_DRIVERS, driversFor, loadScenarioFile } from './scenarios/drivers/index.js';
 import { OutputError, ScenarioError } from './scenarios/errors.js';
 import { removeActiveTempDirs, writeFileAtomic } from './scenarios/files.js';
-import { readScenarioFile, validateScenario, type Scenario } from './scenarios/loader.js';
+import { readScenarioFile, scenarioSummary, validateScenario, type Scenario } from './scenarios/loader.js';
 import { parseSets, parseVaries } from './scenarios/overrides.js';
 import { type PlotFormat, parseFormats } from './scenarios/plots/formats.js';
 import { replotFolder } from './scenarios/replot.js';
@@ -399,8 +399,7 @@ runs one, "desim <command> --help" explains a command with examples.`,
       const file = resolveScenarioPath(argv.file);
       const s = await load(file, argv.set, argv.loadModules);
       const unloaded = s.driver.name === 'module' && !argv.loadModules ? '; protocol module not imported (--load-modules imports it)' : '';
-      const protocols = [s.driver, ...(s.companions ?? [])].map((d) => d.name).join(' + ');
-      process.stdout.write(`${file}: ok (${protocols}, ${s.network.nodes.length} nodes, ${s.duration_s} s${unloaded})\n`);
+      process.stdout.write(`${file}: ok (${scenarioSummary(s)}${unloaded})\n`);
     },
   )
   .command(

@@ -91,6 +91,12 @@ export interface ProtocolDriver<S = unknown, W = unknown> {
   /** Checks that need the whole scenario (e.g. a workload entry names an unknown node). */
   check?(scenario: ScenarioFor<S, W>): Issue[];
   /**
+   * The protocol's part of a valid scenario in a few words, which `desim validate`
+   * prints after the network's node count (`2 flows`; `1 flow on a dumbbell` when
+   * the scenario has no network). Default: nothing more.
+   */
+  summary?(scenario: ScenarioFor<S, W>): string;
+  /**
    * The protocol's recipe for the one scenario pipeline (see pipeline.ts):
    * when given, the runner builds the simulator and network, applies faults
    * and workload and reports progress, and the recipe adds only its nodes,

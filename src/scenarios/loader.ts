@@ -405,6 +405,21 @@ function sci(n: number): string {
   return Number.isFinite(n) ? n.toExponential(1).replace('e+', 'e') : String(n);
 }
 
+/**
+ * A valid scenario in a few words, as `desim validate` prints it: its protocols,
+ * the network's node count, what each driver adds (`tcp, 1 flow on a dumbbell,
+ * 3 s`; `gossip, 3 nodes, 12 s`).
+ */
+export function scenarioSummary(s: Scenario): string {
+  const drivers = [s.driver, ...(s.companions ?? [])];
+  const own = drivers.flatMap((d) => {
+    const words = d.summary?.(d === s.driver ? s : companionView(s, d));
+    return words === undefined || words === '' ? [] : [words];
+  });
+  const nodes = s.network.nodes.length > 0 ? [`${s.network.nodes.length} nodes`] : own.length > 0 ? [] : ['no network'];
+  return [drivers.map((d) => d.name).join(' + '), ...nodes, ...own, `${s.duration_s} s`].join(', ');
+}
+
 /** The scenario as companion `c` sees it: its own section as `settings`, and no workload (the driver owns it). */
 export function companionView(s: Scenario, c: ProtocolDriver): Scenario {
   return { ...s, settings: s.protocol[c.name], workload: [], driver: c };

@@ -3,9 +3,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ScenarioError } from '../../src/scenarios/errors.js';
-import { loadScenario, parseScenarioText, validateScenario } from '../../src/scenarios/loader.js';
+import { loadScenario, parseScenarioText, scenarioSummary, validateScenario } from '../../src/scenarios/loader.js';
 import { milliseconds } from '../../src/kernel/time.js';
 import { linkBetween } from '../../src/scenarios/drivers/tcp.js';
+import { BUILTIN_DRIVERS } from '../../src/scenarios/drivers/index.js';
+import { resolveScenarioPath } from '../../src/scenarios/bundled.js';
 import { parseSets, parseVaries } from '../../src/scenarios/overrides.js';
 import { buildWorld } from '../../src/scenarios/pipeline.js';
 import { toyDriver, toyYaml } from './toy-driver.js';
@@ -131,5 +133,17 @@ describe('scenario validation', () => {
     expect(parseVaries(['a.b='])).toMatchObject({ ok: false });
     expect(parseVaries(['a=1,,2'])).toMatchObject({ ok: false });
     expect(parseVaries(['a.b[1]=1,[2, 3],x'])).toEqual({ ok: true, variations: [{ path: ['a', 'b', 1], text: 'a.b[1]', values: [1, [2, 3], 'x'] }] });
+  });
+});
+
+describe('scenarioSummary', () => {
+  it('says what a scenario runs on: the nodes of its network, or the flows of a TCP dumbbell (which has no nodes to count)', () => {
+    const summary = (name: string) => scenarioSummary(loadScenario(resolveScenarioPath(name), BUILTIN_DRIVERS));
+    expect(summary('tcp-original')).toBe('tcp, 1 flow on a dumbbell, 3 s');
+    expect(summary('tcp-four-flows')).toBe('tcp, 4 flows on a dumbbell, 60 s');
+    expect(summary('tcp-partition')).toBe('tcp, 2 nodes, 1 flow, 30 s');
+    expect(summary('gossip-tcp-shared-link')).toBe('gossip + tcp, 6 nodes, 1 flow, 60 s');
+    expect(summary('gossip-original')).toBe('gossip, 3 nodes, 12 s');
+    expect(scenarioSummary(validateScenario(parseScenarioText(toyYaml), drivers))).toBe('toy, 3 nodes, 2 s');
   });
 });

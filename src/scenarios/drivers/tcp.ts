@@ -847,6 +847,13 @@ export function estimateTcp(scenario: ScenarioFor<TcpSettings, never>): WorkEsti
   ];
 }
 
+/** `2 flows` on a network; `1 flow on a dumbbell` (one shared bottleneck) without one. */
+function summarizeTcp(scenario: ScenarioFor<TcpSettings, never>): string {
+  const n = scenario.settings.flows.length;
+  const flows = `${n} flow${n === 1 ? '' : 's'}`;
+  return onNetwork(scenario) ? flows : `${flows} on a dumbbell`;
+}
+
 /** The `tcp` protocol driver. */
 export const tcpDriver: ProtocolDriver<TcpSettings, never> = {
   name: 'tcp',
@@ -855,6 +862,7 @@ export const tcpDriver: ProtocolDriver<TcpSettings, never> = {
   traces: ['cwnd', 'segments'],
   check: checkTcp,
   estimate: estimateTcp,
+  summary: summarizeTcp,
   recipe: tcpRecipe(),
   run: (scenario, ctx) => runPipeline(scenario, ctx, [tcpRecipe()]),
 };
