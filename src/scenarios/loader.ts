@@ -312,7 +312,13 @@ export function checkScenario(
     driver,
     ...(companions.length > 0 ? { companions } : {}),
   };
-  const own = [...(driver.check?.(scenario) ?? []), ...companions.flatMap((c) => c.check?.(companionView(scenario, c)) ?? [])];
+  // A protocol beside TCP's dumbbell has no nodes to run on: that is its one problem (not, say, "needs at least 2 nodes").
+  const homeless = besideDumbbell(scenario, raw, overrides);
+  const checked = (d: ProtocolDriver): Issue[] => {
+    const h = homeless.filter((i) => i.path === `protocol.${d.name}`);
+    return h.length > 0 ? h : (d.check?.(d === driver ? scenario : companionView(scenario, d)) ?? []);
+  };
+  const own = [driver, ...companions].flatMap(checked);
   // The driver's word on a whole section (TCP: "no faults yet") replaces the generic one ("faults need a network").
   const sections = new Set(own.filter((i) => !i.path.includes('.') && !i.path.includes('[')).map((i) => i.path));
   issues.push(...semanticIssues(scenario).filter((i) => !sections.has(i.path)), ...own);
@@ -418,6 +424,33 @@ export function scenarioSummary(s: Scenario): string {
   });
   const nodes = s.network.nodes.length > 0 ? [`${s.network.nodes.length} nodes`] : own.length > 0 ? [] : ['no network'];
   return [drivers.map((d) => d.name).join(' + '), ...nodes, ...own, `${s.duration_s} s`].join(', ');
+}
+
+/**
+ * A protocol section beside TCP in a scenario without a network section: the
+ * TCP flows run on the dumbbell, which has no nodes for the other protocol.
+ * Names the `--set` that added the section, when one did.
+ */
+function besideDumbbell(s: Scenario, raw: unknown, overrides: readonly Override[]): Issue[] {
+  const names = Object.keys(s.protocol);
+  if (s.network.nodes.length > 0 || !names.includes('tcp')) return [];
+  const inFile = isMapping(raw) && isMapping(raw['protocol']) ? raw['protocol'] : {};
+  return names
+    .filter((n) => n !== 'tcp')
+    .map((n) => {
+      const adder =
+        inFile[n] === undefined
+          ? [...overrides].reverse().find((o) => o.path[0] === 'protocol' && (o.path.length === 1 || o.path[1] === n))
+          : undefined;
+      const what =
+        adder !== undefined
+          ? `added by --set ${adder.arg ?? adder.text} to a scenario without a network section`
+          : 'beside tcp without a network section';
+      return {
+        path: `protocol.${n}`,
+        message: `${what}: the TCP flows run on the dumbbell, and ${n} runs on the nodes of a network section; to run both, add network.nodes and give each flow from and to (as the bundled gossip-tcp-shared-link does), else remove protocol.${n}`,
+      };
+    });
 }
 
 /** The scenario as companion `c` sees it: its own section as `settings`, and no workload (the driver owns it). */

@@ -103,6 +103,24 @@ ${faults}`;
     ]);
   });
 
+  it('a gossip section beside a TCP dumbbell is refused as that, naming the --set that added it', () => {
+    const why =
+      'the TCP flows run on the dumbbell, and gossip runs on the nodes of a network section; to run both, add network.nodes and give each flow from and to (as the bundled gossip-tcp-shared-link does), else remove protocol.gossip';
+    expect(problems(tcp, ['protocol.gossip.fanout=2'])).toEqual([
+      `protocol.gossip: added by --set protocol.gossip.fanout=2 to a scenario without a network section: ${why}`,
+    ]);
+    expect(problems(tcp.replace('{ tcp:', '{ gossip: { fanout: 2 }, tcp:'))).toEqual([
+      `protocol.gossip: beside tcp without a network section: ${why}`,
+    ]);
+    // With a network section the pair is valid as before.
+    expect(
+      problems(
+        tcp.replace('{ tcp: { bottleneck: { loss: 0.01 } } }', '{ gossip: { fanout: 2 }, tcp: { flows: [{ from: A, to: B }] } }') +
+          'network: { nodes: [A, B, C], link: { bandwidth_bps: 1000000 } }\n',
+      ),
+    ).toEqual([]);
+  });
+
   it('faults or flow nodes in a TCP scenario without a network (the dumbbell has no named nodes)', () => {
     expect(problems(tcp + 'faults: [{ at_s: 1, repair: all }]\n')).toEqual(['faults: faults need a network section with nodes']);
     expect(problems(tcp.replace('{ bottleneck: { loss: 0.01 } }', '{ flows: [{ from: A }] }'))).toEqual([
