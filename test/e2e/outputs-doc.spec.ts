@@ -4,7 +4,8 @@
  * `desim table --format csv` are run, and each CSV header they write is
  * checked against the file's table in the doc. A column the doc does not list
  * fails naming the file and the column; so does a column the doc lists that no
- * file has. The CSV rules the doc states (no exponent, no NaN, booleans 1/0)
+ * file has, and a cell of a label column (`variant`, `state`, `event`, ...)
+ * whose value its row does not list. The CSV rules the doc states (no exponent, no NaN, booleans 1/0)
  * are checked on every cell. Uses dist/ for the example module (npm test builds first).
  */
 import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -22,10 +23,17 @@ import { tableOfFolder } from '../../src/scenarios/table.js';
 
 const root = mkdtempSync(join(tmpdir(), 'desim-outputs-doc-'));
 
-/** The doc's tables: heading (`` `summary.csv` (run) ``) → the columns listed in its first cells. */
-function docTables(): Map<string, string[]> {
-  const tables = new Map<string, string[]>();
-  let current: string[] | undefined;
+/** One row of a table of the doc: the column, its unit and its meaning. */
+interface DocRow {
+  readonly column: string;
+  readonly unit: string;
+  readonly meaning: string;
+}
+
+/** The doc's tables: heading (`` `summary.csv` (run) ``) → its rows. */
+function docRows(): Map<string, DocRow[]> {
+  const tables = new Map<string, DocRow[]>();
+  let current: DocRow[] | undefined;
   for (const line of readFileSync('docs/outputs.md', 'utf8').split('\n')) {
     const h = /^### (.+)$/.exec(line);
     if (h !== null) {
@@ -33,10 +41,16 @@ function docTables(): Map<string, string[]> {
       tables.set((h[1] as string).trim(), current);
       continue;
     }
-    const row = /^\|\s*`([^`]+)`\s*\|/.exec(line);
-    if (row !== null && current !== undefined) current.push(row[1] as string);
+    const row = /^\|\s*`([^`]+)`\s*\|([^|]*)\|([^|]*)\|/.exec(line);
+    if (row !== null && current !== undefined)
+      current.push({ column: row[1] as string, unit: (row[2] as string).trim(), meaning: (row[3] as string).trim() });
   }
   return tables;
+}
+
+/** The doc's tables: heading → the columns listed in its first cells. */
+function docTables(): Map<string, string[]> {
+  return new Map([...docRows()].map(([doc, rows]) => [doc, rows.map((r) => r.column)]));
 }
 
 /** One CSV a reader gets: which table of the doc describes it, its header, its rows, and the names that fill `<parameter>`. */
@@ -197,10 +211,14 @@ function documentedAs(column: string, entries: readonly string[], written: Writt
   return undefined;
 }
 
+/** Every CSV of the runs above, made once for the tests below. */
+let written: Promise<Written[]> | undefined;
+const allFiles = (): Promise<Written[]> => (written ??= everything());
+
 describe('docs/outputs.md', () => {
   it('lists every column of every CSV desim writes, and no column that no file has', async () => {
     const tables = docTables();
-    const files = await everything();
+    const files = await allFiles();
     // The metrics a run's summary.csv may hold: what `<metric>` stands for in the sweep tables.
     const runSummary = tables.get('`summary.csv` (run)') ?? [];
     const metrics = new Set(runSummary.filter((c) => !c.startsWith('<') && !['scenario', 'seed', 'replication'].includes(c)));
@@ -245,5 +263,24 @@ describe('docs/outputs.md', () => {
       });
     }
     expect(broken.slice(0, 10), broken.slice(0, 10).join('\n')).toEqual([]);
+  });
+
+  it('lists every value a label column takes: each cell is one of the values in backticks on its row', async () => {
+    const rows = docRows();
+    const unlisted = new Set<string>();
+    for (const w of await allFiles()) {
+      for (const row of rows.get(w.doc) ?? []) {
+        if (row.unit !== 'label') continue;
+        const values = new Set([...row.meaning.matchAll(/`([^`]+)`/g)].map((m) => m[1] as string));
+        expect(values.size, `"### ${w.doc}": ${row.column} is a label but lists no value`).toBeGreaterThan(0);
+        const i = w.header.indexOf(row.column);
+        if (i < 0) continue;
+        for (const r of w.rows) {
+          const cell = r[i] ?? '';
+          if (!values.has(cell)) unlisted.add(`${w.where}: ${row.column} = ${cell} is not listed under "### ${w.doc}"`);
+        }
+      }
+    }
+    expect([...unlisted], [...unlisted].join('\n')).toEqual([]);
   });
 });
