@@ -53,7 +53,7 @@
  * Traces: `deliveries` (time_s, node, key, origin, version, via = rumor |
  * anti_entropy; version = the write's timestamp), `infection` (time_s, key,
  * fraction_live_holding_newest: one point per key and instant it changes).
- * Tables: `reads` (time_s, node, key, value as JSON, found, stale: the
+ * Tables: `reads` (time_s, node, key, value, value_type: its JSON type, found, stale: the
  * version read is not the newest surviving one at that time: the newest
  * version some node, live or crashed with its state, stores) and `updates` (one row per
  * write: t_ave_s, t_last_s, t_all_s, residue_frac, rumor_messages,
@@ -76,7 +76,7 @@
  * failed_calls (calls at nodes that were down, or refused writes).
  */
 import { z } from 'zod';
-import { valueCell } from '../../io/csv-format.js';
+import { valueCell, valueType } from '../../io/csv-format.js';
 import { fmt } from '../../io/csv.js';
 import type { Cell } from '../../io/csv.js';
 import type { Random } from '../../kernel/random.js';
@@ -251,7 +251,7 @@ export const DELIVERY_COLUMNS = ['time_s', 'node', 'key', 'origin', 'version_ns'
 /** Columns of trace-infection.csv. */
 export const INFECTION_COLUMNS = ['time_s', 'key', 'fraction_live_holding_newest'] as const;
 /** Columns of the `reads` table. */
-export const READ_COLUMNS = ['time_s', 'node', 'key', 'value', 'found', 'stale'] as const;
+export const READ_COLUMNS = ['time_s', 'node', 'key', 'value', 'value_type', 'found', 'stale'] as const;
 /** Columns of the `updates` table. */
 export const UPDATE_COLUMNS = [
   'written_s',
@@ -290,12 +290,13 @@ export const GOSSIP_METRICS = [
 ] as const;
 
 /**
- * The value a read returned, as a plain cell: a string as it is, a number in
- * the CSV number notation, a boolean as 1/0; empty when nothing was found
- * (or the value is `null` or the empty string: the `found` column tells them apart).
+ * The value a read returned, as two cells: the value, plain (a string as it
+ * is, a number at full precision, a boolean as 1/0, `null` empty), and its
+ * JSON type, which tells `"1"`, `1` and `true` apart, and `null` from `""`;
+ * both empty when nothing was found.
  */
-function readValueCell(r: KvReply): Cell {
-  return r.op === 'get' && r.ok && r.found ? valueCell(r.value) : '';
+function readValueCells(r: KvReply): [Cell, Cell] {
+  return r.op === 'get' && r.ok && r.found ? [valueCell(r.value), valueType(r.value)] : ['', ''];
 }
 
 /** A read's value in the headline: JSON, so that `"1"` and `1` differ. */
@@ -477,7 +478,7 @@ function attachGossip(
     }
     if (isStale) stale++;
     const value = valueText(reply);
-    reads.push([formatSeconds(sim.now), w.node, w.key, readValueCell(reply), reply.op === 'get' && reply.found, isStale]);
+    reads.push([formatSeconds(sim.now), w.node, w.key, ...readValueCells(reply), reply.op === 'get' && reply.found, isStale]);
     gets.push(`get@${w.node}=${value === '' ? 'NOT FOUND' : value}`);
   };
 
