@@ -19,7 +19,8 @@ import { readScenarioFile, validateScenario } from '../../src/scenarios/loader.j
 import { parseSets, parseVaries } from '../../src/scenarios/overrides.js';
 import { runScenario } from '../../src/scenarios/runner.js';
 import { mergeSweeps, runSweep } from '../../src/scenarios/sweep.js';
-import { tableOfFolder } from '../../src/scenarios/table.js';
+import { readableName } from '../../src/scenarios/plots/style.js';
+import { tableOfFolder, unitOf } from '../../src/scenarios/table.js';
 
 const root = mkdtempSync(join(tmpdir(), 'desim-outputs-doc-'));
 
@@ -53,6 +54,19 @@ function docRows(): Map<string, DocRow[]> {
   }
   return tables;
 }
+
+/** The doc's unit suffixes (the table under "Header"): unit as the tables write it → suffix. */
+function docSuffixes(): Map<string, string> {
+  const suffixes = new Map<string, string>();
+  for (const line of readFileSync('docs/outputs.md', 'utf8').split('\n')) {
+    const row = /^\s+\|\s*`(_\w+)`\s*\|([^|]*)\|/.exec(line);
+    if (row !== null) suffixes.set((row[2] as string).trim(), row[1] as string);
+  }
+  return suffixes;
+}
+
+/** The units of columns that have no unit suffix, as the doc's tables write them. */
+const UNITLESS = new Set(['count', 'name', 'label', 'ratio', '0/1', 'JSON', 'text']);
 
 /** The doc's tables: heading → the columns listed in its first cells. */
 function docTables(): Map<string, string[]> {
@@ -269,6 +283,32 @@ describe('docs/outputs.md', () => {
       });
     }
     expect(broken.slice(0, 10), broken.slice(0, 10).join('\n')).toEqual([]);
+  });
+
+  it('names every column with its unit: a unit suffix exactly when its row gives a unit, the one its unit has', () => {
+    const suffixes = docSuffixes();
+    expect(suffixes.get('s')).toBe('_s');
+    const all = [...suffixes.values()];
+    const wrong: string[] = [];
+    for (const [doc, rows] of docRows()) {
+      for (const { column, unit } of rows) {
+        // `<metric>_mean`, `gossip_<metric>`, `<parameter>`: the unit is the metric's or the parameter's.
+        if (column.includes('<')) continue;
+        // The longest suffix the name ends in (`_bytes_per_member_period`, not `_per_member_period`).
+        const has = all.filter((x) => column.endsWith(x) && column.length > x.length).sort((x, y) => y.length - x.length)[0];
+        const want = suffixes.get(unit);
+        const where = `"### ${doc}": ${column} (unit ${unit})`;
+        if (want !== undefined) {
+          if (has !== want) wrong.push(`${where} should end in ${want}`);
+          else if (unitOf(column).label === '') wrong.push(`${where}: desim table shows no unit for it`);
+          else if (!readableName(column).endsWith(')')) wrong.push(`${where}: figures show no unit for it (${readableName(column)})`);
+        } else if (UNITLESS.has(unit) || /^as |^the /.test(unit)) {
+          if (has !== undefined) wrong.push(`${where} is unitless but ends in the unit suffix ${has}`);
+          else if (unitOf(column).label !== '') wrong.push(`${where} is unitless but desim table shows the unit ${unitOf(column).label}`);
+        } else wrong.push(`${where}: the unit has no suffix in the doc's suffix table, and is none of ${[...UNITLESS].join(', ')}`);
+      }
+    }
+    expect(wrong, wrong.join('\n')).toEqual([]);
   });
 
   it('lists every value a label column takes: each cell is one of the values in backticks on its row', async () => {

@@ -52,7 +52,7 @@
  *
  * Traces: `deliveries` (time_s, node, key, origin, version, via = rumor |
  * anti_entropy; version = the write's timestamp), `infection` (time_s, key,
- * fraction_live_holding_newest: one point per key and instant it changes).
+ * live_holding_newest_frac: one point per key and instant it changes).
  * Tables: `reads` (time_s, node, key, value, value_type: its JSON type, found, stale: the
  * version read is not the newest surviving one at that time: the newest
  * version some node, live or crashed with its state, stores) and `updates` (one row per
@@ -65,8 +65,8 @@
  * restarted without state); t_ave_s, t_last_s, t_all_s, residue_frac (means
  * over the surviving writes: t_ave and t_last over those that reached a node
  * besides the writer, t_all over those every live node has; see
- * `metrics.ts`); messages_sent, bytes_sent (every
- * message of every type, encoded sizes); messages_per_node, bytes_per_node,
+ * `metrics.ts`); messages_sent, sent_bytes (every
+ * message of every type, encoded sizes); messages_per_node, sent_per_node_bytes,
  * rumor_messages_per_node; packets_dropped (network drops, all causes, plus
  * datagrams a receiver refused for a wrong key);
  * converged (1 when every live node holds the newest surviving version of
@@ -249,7 +249,7 @@ export function toGossipConfig(s: GossipSettings): GossipConfig {
 /** Columns of trace-deliveries.csv (`version_ns`: the write's timestamp, ns of the writer's clock). */
 export const DELIVERY_COLUMNS = ['time_s', 'node', 'key', 'origin', 'version_ns', 'via'] as const;
 /** Columns of trace-infection.csv. */
-export const INFECTION_COLUMNS = ['time_s', 'key', 'fraction_live_holding_newest'] as const;
+export const INFECTION_COLUMNS = ['time_s', 'key', 'live_holding_newest_frac'] as const;
 /** Columns of the `reads` table. */
 export const READ_COLUMNS = ['time_s', 'node', 'key', 'value', 'value_type', 'found', 'stale'] as const;
 /** Columns of the `updates` table. */
@@ -277,9 +277,9 @@ export const GOSSIP_METRICS = [
   't_all_s',
   'residue_frac',
   'messages_sent',
-  'bytes_sent',
+  'sent_bytes',
   'messages_per_node',
-  'bytes_per_node',
+  'sent_per_node_bytes',
   'rumor_messages_per_node',
   'packets_dropped',
   'converged',
@@ -514,9 +514,9 @@ function attachGossip(
       t_all_s: sum.tAllS,
       residue_frac: sum.residueFrac,
       messages_sent: totals.messages,
-      bytes_sent: totals.bytes,
+      sent_bytes: totals.bytes,
       messages_per_node: totals.messages / n,
-      bytes_per_node: totals.bytes / n,
+      sent_per_node_bytes: totals.bytes / n,
       rumor_messages_per_node: totals.rumor / n,
       packets_dropped: droppedTotal(net.total) + cluster.unauthenticatedTotal,
       converged: converged ? 1 : 0,

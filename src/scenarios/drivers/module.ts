@@ -205,7 +205,7 @@ export function moduleResult<M, C, R>(mod: UserProtocolModule<M, C, R>, view: Cl
     calls: view.calls.length,
     messages_sent: view.net.total.sent,
     messages_delivered: view.net.total.delivered,
-    bytes_sent: view.net.total.bytesSent,
+    sent_bytes: view.net.total.bytesSent,
     ...(mod.invariant !== undefined ? { invariant_ok: violation === undefined ? 1 : 0 } : {}),
     ...(mod.metrics?.(view) ?? {}),
   };

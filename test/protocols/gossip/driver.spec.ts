@@ -47,7 +47,7 @@ describe('gossip driver', () => {
     const deliveries = traces.get('deliveries') ?? '';
     expect(deliveries.split('\n')[0]).toBe('time_s,node,key,origin,version_ns,via');
     expect(deliveries).toContain(',B,temperature,A,');
-    expect(traces.get('infection')?.split('\n')[0]).toBe('time_s,key,fraction_live_holding_newest');
+    expect(traces.get('infection')?.split('\n')[0]).toBe('time_s,key,live_holding_newest_frac');
     expect(traces.get('infection')).toContain('2.001,temperature,1');
   });
 
