@@ -77,7 +77,7 @@ export const PUBLISHED_FILES: Readonly<Record<string, string>> = {
   'tcp-mathis-padhye-sack.md': 'validation/tcp-mathis-padhye-sack.md',
   'tcp-cubic-response.md': 'validation/tcp-cubic-response.md',
   'tcp-cubic-reno-cwnd.svg': 'tcp-cubic-reno/cwnd.svg',
-  'tcp-cubic-reno-sweep-cubic_goodput_share.svg': 'tcp-cubic-reno-sweep/cubic_goodput_share.svg',
+  'tcp-cubic-reno-sweep-cubic_goodput_frac.svg': 'tcp-cubic-reno-sweep/cubic_goodput_frac.svg',
   'tcp-cubic-reno-sweep-aggregate.csv': 'tcp-cubic-reno-sweep/aggregate.csv',
   'tcp-aqm-sweep-queue_delay_s.svg': 'tcp-aqm-sweep/queue_delay_s.svg',
   'tcp-aqm-sweep-goodput_bps.svg': 'tcp-aqm-sweep/goodput_bps.svg',

@@ -48,6 +48,25 @@ export function valueCell(v: unknown): Cell {
   return JSON.stringify(v) ?? '';
 }
 
+/** The JSON type of a value, as {@link valueType} names it. */
+export type ValueType = 'string' | 'number' | 'boolean' | 'null' | 'array' | 'object';
+
+/**
+ * The JSON type of a value, for the `value_type` cell beside its {@link valueCell}:
+ * `string`, `number`, `boolean`, `null`, `array` or `object` (`undefined`, and
+ * whatever JSON cannot hold, is `null`: its cell is empty too). The two cells
+ * together give the value back: `"1"`, `1` and `true` all have the cell `1`,
+ * and `null` and `""` both an empty one, but their types differ.
+ */
+export function valueType(v: unknown): ValueType {
+  if (typeof v === 'string') return 'string';
+  if (typeof v === 'boolean') return 'boolean';
+  if (typeof v === 'number' || typeof v === 'bigint') return 'number';
+  if (Array.isArray(v)) return 'array';
+  if (v !== null && typeof v === 'object') return 'object';
+  return 'null';
+}
+
 /**
  * A column name that R, pandas and pgfplots take as is: every run of
  * characters other than ASCII letters, digits and `_` becomes one `_`, with

@@ -8,7 +8,8 @@
  * half-width keeps two significant digits and the mean the same decimals. A
  * run folder gives one row per metric (its value). Units come from the
  * column-name suffixes (`_bps` bit/s, `_s` s, `_ms` ms, `_pkts` packets,
- * `_bytes` bytes, `_frac` a fraction, ...) and go in the header; bit rates and
+ * `_bytes` bytes, `_frac` a fraction, `_periods`, `_per_member_hour`, ...:
+ * docs/outputs.md) and go in the header; bit rates and
  * byte counts are scaled per column (kbit/s, Mbit/s, ...) so the numbers stay
  * short. The CSV format keeps full precision and base units, one mean and one
  * half-width column per metric. Pure: the same folder gives the same bytes.
@@ -42,7 +43,12 @@ export interface Unit {
   readonly scalable: boolean;
 }
 
+/** Longest first: `_bytes_per_member_period` before `_per_member_period`. docs/outputs.md lists those of desim's CSV files. */
 const SUFFIXES: readonly (readonly [string, string, boolean])[] = [
+  ['_bytes_per_member_period', 'B/member-period', true],
+  ['_per_member_period', '1/member-period', false],
+  ['_per_member_hour', '1/member-hour', false],
+  ['_periods', 'periods', false],
   ['_bps', 'bit/s', true],
   ['_bytes', 'B', true],
   ['_pkts', 'packets', false],
@@ -51,6 +57,7 @@ const SUFFIXES: readonly (readonly [string, string, boolean])[] = [
   ['_ns', 'ns', false],
   ['_s', 's', false],
   ['_frac', 'fraction', false],
+  ['_rtt', 'RTTs', false],
   ['_pct', '%', false],
   ['_ppm', 'ppm', false],
 ];

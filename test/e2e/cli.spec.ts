@@ -61,15 +61,15 @@ describe('desim CLI', () => {
         .trim()
         .split('\n'),
     ).toEqual([
-      'time_s,node,name,field,value',
-      '0.5,A,tick,count,1',
-      '0.5,A,tick,even,0',
-      '0.5,B,tick,count,1',
-      '0.5,B,tick,even,0',
-      '1,A,tick,count,2',
-      '1,A,tick,even,1',
-      '1,B,tick,count,2',
-      '1,B,tick,even,1',
+      'time_s,node,name,field,value,value_type',
+      '0.5,A,tick,count,1,number',
+      '0.5,A,tick,even,0,boolean',
+      '0.5,B,tick,count,1,number',
+      '0.5,B,tick,even,0,boolean',
+      '1,A,tick,count,2,number',
+      '1,A,tick,even,1,boolean',
+      '1,B,tick,count,2,number',
+      '1,B,tick,even,1,boolean',
     ]);
     writeFileSync(join(dir, 'tracer.yaml'), yaml('[calls]'));
     expect(desim(['run', 'tracer.yaml', '--out', 'tracer-calls']).code).toBe(0);

@@ -4,7 +4,8 @@
  * `desim table --format csv` are run, and each CSV header they write is
  * checked against the file's table in the doc. A column the doc does not list
  * fails naming the file and the column; so does a column the doc lists that no
- * file has. The CSV rules the doc states (no exponent, no NaN, booleans 1/0)
+ * file has, and a cell of a label column (`variant`, `state`, `event`, ...)
+ * whose value its row does not list. The CSV rules the doc states (no exponent, no NaN, booleans 1/0)
  * are checked on every cell. Uses dist/ for the example module (npm test builds first).
  */
 import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -18,14 +19,23 @@ import { readScenarioFile, validateScenario } from '../../src/scenarios/loader.j
 import { parseSets, parseVaries } from '../../src/scenarios/overrides.js';
 import { runScenario } from '../../src/scenarios/runner.js';
 import { mergeSweeps, runSweep } from '../../src/scenarios/sweep.js';
-import { tableOfFolder } from '../../src/scenarios/table.js';
+import { readableName } from '../../src/scenarios/plots/style.js';
+import { tableOfFolder, unitOf } from '../../src/scenarios/table.js';
 
 const root = mkdtempSync(join(tmpdir(), 'desim-outputs-doc-'));
 
-/** The doc's tables: heading (`` `summary.csv` (run) ``) → the columns listed in its first cells. */
-function docTables(): Map<string, string[]> {
-  const tables = new Map<string, string[]>();
-  let current: string[] | undefined;
+/** One row of a table of the doc: the column, its unit and its meaning. */
+interface DocRow {
+  readonly column: string;
+  readonly unit: string;
+  readonly meaning: string;
+  readonly emptyWhen: string;
+}
+
+/** The doc's tables: heading (`` `summary.csv` (run) ``) → its rows. */
+function docRows(): Map<string, DocRow[]> {
+  const tables = new Map<string, DocRow[]>();
+  let current: DocRow[] | undefined;
   for (const line of readFileSync('docs/outputs.md', 'utf8').split('\n')) {
     const h = /^### (.+)$/.exec(line);
     if (h !== null) {
@@ -33,10 +43,34 @@ function docTables(): Map<string, string[]> {
       tables.set((h[1] as string).trim(), current);
       continue;
     }
-    const row = /^\|\s*`([^`]+)`\s*\|/.exec(line);
-    if (row !== null && current !== undefined) current.push(row[1] as string);
+    const row = /^\|\s*`([^`]+)`\s*\|([^|]*)\|([^|]*)\|([^|]*)\|/.exec(line);
+    if (row !== null && current !== undefined)
+      current.push({
+        column: row[1] as string,
+        unit: (row[2] as string).trim(),
+        meaning: (row[3] as string).trim(),
+        emptyWhen: (row[4] as string).trim(),
+      });
   }
   return tables;
+}
+
+/** The doc's unit suffixes (the table under "Header"): unit as the tables write it → suffix. */
+function docSuffixes(): Map<string, string> {
+  const suffixes = new Map<string, string>();
+  for (const line of readFileSync('docs/outputs.md', 'utf8').split('\n')) {
+    const row = /^\s+\|\s*`(_\w+)`\s*\|([^|]*)\|/.exec(line);
+    if (row !== null) suffixes.set((row[2] as string).trim(), row[1] as string);
+  }
+  return suffixes;
+}
+
+/** The units of columns that have no unit suffix, as the doc's tables write them. */
+const UNITLESS = new Set(['count', 'name', 'label', 'ratio', '0/1', 'JSON', 'text']);
+
+/** The doc's tables: heading → the columns listed in its first cells. */
+function docTables(): Map<string, string[]> {
+  return new Map([...docRows()].map(([doc, rows]) => [doc, rows.map((r) => r.column)]));
 }
 
 /** One CSV a reader gets: which table of the doc describes it, its header, its rows, and the names that fill `<parameter>`. */
@@ -197,10 +231,14 @@ function documentedAs(column: string, entries: readonly string[], written: Writt
   return undefined;
 }
 
+/** Every CSV of the runs above, made once for the tests below. */
+let written: Promise<Written[]> | undefined;
+const allFiles = (): Promise<Written[]> => (written ??= everything());
+
 describe('docs/outputs.md', () => {
   it('lists every column of every CSV desim writes, and no column that no file has', async () => {
     const tables = docTables();
-    const files = await everything();
+    const files = await allFiles();
     // The metrics a run's summary.csv may hold: what `<metric>` stands for in the sweep tables.
     const runSummary = tables.get('`summary.csv` (run)') ?? [];
     const metrics = new Set(runSummary.filter((c) => !c.startsWith('<') && !['scenario', 'seed', 'replication'].includes(c)));
@@ -245,5 +283,51 @@ describe('docs/outputs.md', () => {
       });
     }
     expect(broken.slice(0, 10), broken.slice(0, 10).join('\n')).toEqual([]);
+  });
+
+  it('names every column with its unit: a unit suffix exactly when its row gives a unit, the one its unit has', () => {
+    const suffixes = docSuffixes();
+    expect(suffixes.get('s')).toBe('_s');
+    const all = [...suffixes.values()];
+    const wrong: string[] = [];
+    for (const [doc, rows] of docRows()) {
+      for (const { column, unit } of rows) {
+        // `<metric>_mean`, `gossip_<metric>`, `<parameter>`: the unit is the metric's or the parameter's.
+        if (column.includes('<')) continue;
+        // The longest suffix the name ends in (`_bytes_per_member_period`, not `_per_member_period`).
+        const has = all.filter((x) => column.endsWith(x) && column.length > x.length).sort((x, y) => y.length - x.length)[0];
+        const want = suffixes.get(unit);
+        const where = `"### ${doc}": ${column} (unit ${unit})`;
+        if (want !== undefined) {
+          if (has !== want) wrong.push(`${where} should end in ${want}`);
+          else if (unitOf(column).label === '') wrong.push(`${where}: desim table shows no unit for it`);
+          else if (!readableName(column).endsWith(')')) wrong.push(`${where}: figures show no unit for it (${readableName(column)})`);
+        } else if (UNITLESS.has(unit) || /^as |^the /.test(unit)) {
+          if (has !== undefined) wrong.push(`${where} is unitless but ends in the unit suffix ${has}`);
+          else if (unitOf(column).label !== '') wrong.push(`${where} is unitless but desim table shows the unit ${unitOf(column).label}`);
+        } else wrong.push(`${where}: the unit has no suffix in the doc's suffix table, and is none of ${[...UNITLESS].join(', ')}`);
+      }
+    }
+    expect(wrong, wrong.join('\n')).toEqual([]);
+  });
+
+  it('lists every value a label column takes: each cell is one of the values in backticks on its row', async () => {
+    const rows = docRows();
+    const unlisted = new Set<string>();
+    for (const w of await allFiles()) {
+      for (const row of rows.get(w.doc) ?? []) {
+        if (row.unit !== 'label') continue;
+        const values = new Set([...row.meaning.matchAll(/`([^`]+)`/g)].map((m) => m[1] as string));
+        expect(values.size, `"### ${w.doc}": ${row.column} is a label but lists no value`).toBeGreaterThan(0);
+        const i = w.header.indexOf(row.column);
+        if (i < 0) continue;
+        for (const r of w.rows) {
+          const cell = r[i] ?? '';
+          if (cell === '' && row.emptyWhen !== 'never') continue;
+          if (!values.has(cell)) unlisted.add(`${w.where}: ${row.column} = ${cell} is not listed under "### ${w.doc}"`);
+        }
+      }
+    }
+    expect([...unlisted], [...unlisted].join('\n')).toEqual([]);
   });
 });

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { parse } from 'csv-parse/sync';
 import fc from 'fast-check';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { plainNumber, safeColumnName, valueCell } from '../../src/io/csv-format.js';
+import { plainNumber, safeColumnName, valueCell, valueType } from '../../src/io/csv-format.js';
 import { CsvWriter, fmt, formatFloat, toCsv } from '../../src/io/csv.js';
 import { fcParams } from '../fc.js';
 
@@ -56,6 +56,14 @@ describe('formatFloat and fmt', () => {
     const cells = ['green', 1 / 3, 6.1e-8, true, false, null, undefined, NaN, { a: [1] }].map(valueCell);
     expect(cells).toEqual(['green', '0.3333333333333333', '0.000000061', true, false, '', '', '', '{"a":[1]}']);
     expect(toCsv(['a', 'b', 'c'], [[valueCell('green'), valueCell(true), valueCell(false)]])).toBe('a,b,c\ngreen,1,0\n');
+  });
+
+  it('names the JSON type of a value, which tells apart the values whose cells coincide', () => {
+    const values = ['1', 1, true, '', null, undefined, 10n, [1], { a: 1 }];
+    expect(values.map(valueType)).toEqual(['string', 'number', 'boolean', 'string', 'null', 'null', 'number', 'array', 'object']);
+    // "1", 1 and true share a cell, "" and null too: the pair (cell, type) does not.
+    const pairs = ['1', 1, true, '', null].map((v) => JSON.stringify([toCsv(['v'], [[valueCell(v)]]), valueType(v)]));
+    expect(new Set(pairs).size).toBe(5);
   });
 
   it('safe column names keep letters, digits and underscores only', () => {

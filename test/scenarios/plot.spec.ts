@@ -334,6 +334,18 @@ describe('infection.svg', () => {
     expect(svg).not.toContain('>key-10<');
     expect(await warningsOf(infectionSpec(data) as object)).toEqual([]);
   });
+
+  it('reads a trace written before its fraction column was renamed (fraction_live_holding_newest)', async () => {
+    const dir = freshDir();
+    writeInfectionTrace(dir, 2);
+    const path = join(dir, 'trace-infection.csv');
+    const text = readFileSync(path, 'utf8');
+    const current = await readInfectionTrace(path);
+    writeFileSync(path, text.replace('live_holding_newest_frac', 'fraction_live_holding_newest'));
+    expect(await readInfectionTrace(path)).toEqual(current);
+    writeFileSync(path, text.replace('live_holding_newest_frac', 'share'));
+    await expect(readInfectionTrace(path)).rejects.toThrow('needs columns time_s and live_holding_newest_frac');
+  });
 });
 
 describe('calls.svg (a protocol module run)', () => {

@@ -91,12 +91,34 @@ describe('desim table', () => {
     await expect(tableOfFolder(dir, { format: 'latex' })).rejects.toThrow('holds neither aggregate.csv');
   });
 
+  it('shows the unit of every gossip and SWIM metric of a run, byte counts scaled', async () => {
+    const gossip = join(dir, 'gossip-run');
+    mkdirSync(gossip);
+    writeFileSync(
+      join(gossip, 'summary.csv'),
+      'scenario,seed,replication,sent_bytes,sent_per_node_bytes,messages_per_member_period,sent_bytes_per_member_period,detection_time_mean_periods\ng,1,0,1234567,41152.23,2.05,65.6,1.77\n',
+    );
+    const md = await tableOfFolder(gossip, { format: 'markdown' });
+    expect(md.split('\n').slice(2, 7)).toEqual([
+      '| sent | MB | 1.235 |',
+      '| sent per node | kB | 41.15 |',
+      '| messages | 1/member-period | 2.05 |',
+      '| sent | B/member-period | 65.6 |',
+      '| detection time mean | periods | 1.77 |',
+    ]);
+  });
+
   it('reads units from suffixes and rounds to the CI', () => {
     expect(unitOf('goodput_bps').label).toBe('bit/s');
     expect(unitOf('t_last_s')).toEqual({ label: 's', core: 't_last', scalable: false });
     expect(unitOf('cwnd_pkts').label).toBe('packets');
     expect(unitOf('residue_frac').label).toBe('fraction');
     expect(unitOf('jain_index').label).toBe('');
+    expect(unitOf('sent_bytes')).toEqual({ label: 'B', core: 'sent', scalable: true });
+    expect(unitOf('sent_bytes_per_member_period')).toEqual({ label: 'B/member-period', core: 'sent', scalable: true });
+    expect(unitOf('messages_per_member_period')).toEqual({ label: '1/member-period', core: 'messages', scalable: false });
+    expect(unitOf('false_deaths_per_member_hour')).toEqual({ label: '1/member-hour', core: 'false_deaths', scalable: false });
+    expect(unitOf('detection_time_mean_periods')).toEqual({ label: 'periods', core: 'detection_time_mean', scalable: false });
     expect(formatWithCi(12.3456, 0.0123)).toEqual({ mean: '12.346', half: '0.012' });
     expect(formatWithCi(1234.5, 260)).toEqual({ mean: '1230', half: '260' });
     expect(formatWithCi(1234.5, 4)).toEqual({ mean: '1234.5', half: '4.0' });

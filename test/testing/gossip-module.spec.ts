@@ -16,7 +16,7 @@ import { join } from 'node:path';
 import { parse } from 'csv-parse/sync';
 import { stringify as toYaml } from 'yaml';
 import { describe, expect, it } from 'vitest';
-import { valueCell } from '../../src/io/csv-format.js';
+import { valueCell, valueType } from '../../src/io/csv-format.js';
 import type { Cell } from '../../src/io/csv.js';
 import { formatSeconds } from '../../src/kernel/time.js';
 import { BUILTIN_DRIVERS } from '../../src/scenarios/drivers/index.js';
@@ -88,7 +88,7 @@ async function viaDesimRun(s: Record<string, unknown>, name: string, cli = false
   }
   const reads = parse(readFileSync(join(out, 'reads.csv'), 'utf8'))
     .slice(1)
-    .map((r) => r.slice(0, 5));
+    .map((r) => r.slice(0, 6));
   return { deliveries: readFileSync(join(out, 'trace-deliveries.csv'), 'utf8'), reads };
 }
 
@@ -103,6 +103,7 @@ function viaDesimTesting(s: Record<string, unknown>): { deliveries: string; read
         view.names[c.node] as string,
         (c.call as { key: string }).key,
         r.found ? plainCell(valueCell(r.value)) : '',
+        r.found ? valueType(r.value) : '',
         r.found ? '1' : '0',
       ];
     });

@@ -52,8 +52,8 @@
  *
  * Traces: `deliveries` (time_s, node, key, origin, version, via = rumor |
  * anti_entropy; version = the write's timestamp), `infection` (time_s, key,
- * fraction_live_holding_newest: one point per key and instant it changes).
- * Tables: `reads` (time_s, node, key, value as JSON, found, stale: the
+ * live_holding_newest_frac: one point per key and instant it changes).
+ * Tables: `reads` (time_s, node, key, value, value_type: its JSON type, found, stale: the
  * version read is not the newest surviving one at that time: the newest
  * version some node, live or crashed with its state, stores) and `updates` (one row per
  * write: t_ave_s, t_last_s, t_all_s, residue_frac, rumor_messages,
@@ -65,8 +65,8 @@
  * restarted without state); t_ave_s, t_last_s, t_all_s, residue_frac (means
  * over the surviving writes: t_ave and t_last over those that reached a node
  * besides the writer, t_all over those every live node has; see
- * `metrics.ts`); messages_sent, bytes_sent (every
- * message of every type, encoded sizes); messages_per_node, bytes_per_node,
+ * `metrics.ts`); messages_sent, sent_bytes (every
+ * message of every type, encoded sizes); messages_per_node, sent_per_node_bytes,
  * rumor_messages_per_node; packets_dropped (network drops, all causes, plus
  * datagrams a receiver refused for a wrong key);
  * converged (1 when every live node holds the newest surviving version of
@@ -76,7 +76,7 @@
  * failed_calls (calls at nodes that were down, or refused writes).
  */
 import { z } from 'zod';
-import { valueCell } from '../../io/csv-format.js';
+import { valueCell, valueType } from '../../io/csv-format.js';
 import { fmt } from '../../io/csv.js';
 import type { Cell } from '../../io/csv.js';
 import type { Random } from '../../kernel/random.js';
@@ -251,9 +251,9 @@ export function toGossipConfig(s: GossipSettings): GossipConfig {
 /** Columns of trace-deliveries.csv (`version_ns`: the write's timestamp, ns of the writer's clock). */
 export const DELIVERY_COLUMNS = ['time_s', 'node', 'key', 'origin', 'version_ns', 'via'] as const;
 /** Columns of trace-infection.csv. */
-export const INFECTION_COLUMNS = ['time_s', 'key', 'fraction_live_holding_newest'] as const;
+export const INFECTION_COLUMNS = ['time_s', 'key', 'live_holding_newest_frac'] as const;
 /** Columns of the `reads` table. */
-export const READ_COLUMNS = ['time_s', 'node', 'key', 'value', 'found', 'stale'] as const;
+export const READ_COLUMNS = ['time_s', 'node', 'key', 'value', 'value_type', 'found', 'stale'] as const;
 /** Columns of the `updates` table. */
 export const UPDATE_COLUMNS = [
   'written_s',
@@ -279,9 +279,9 @@ export const GOSSIP_METRICS = [
   't_all_s',
   'residue_frac',
   'messages_sent',
-  'bytes_sent',
+  'sent_bytes',
   'messages_per_node',
-  'bytes_per_node',
+  'sent_per_node_bytes',
   'rumor_messages_per_node',
   'packets_dropped',
   'converged',
@@ -292,12 +292,13 @@ export const GOSSIP_METRICS = [
 ] as const;
 
 /**
- * The value a read returned, as a plain cell: a string as it is, a number in
- * the CSV number notation, a boolean as 1/0; empty when nothing was found
- * (or the value is `null` or the empty string: the `found` column tells them apart).
+ * The value a read returned, as two cells: the value, plain (a string as it
+ * is, a number at full precision, a boolean as 1/0, `null` empty), and its
+ * JSON type, which tells `"1"`, `1` and `true` apart, and `null` from `""`;
+ * both empty when nothing was found.
  */
-function readValueCell(r: KvReply): Cell {
-  return r.op === 'get' && r.ok && r.found ? valueCell(r.value) : '';
+function readValueCells(r: KvReply): [Cell, Cell] {
+  return r.op === 'get' && r.ok && r.found ? [valueCell(r.value), valueType(r.value)] : ['', ''];
 }
 
 /** A read's value in the headline: JSON, so that `"1"` and `1` differ. */
@@ -479,7 +480,7 @@ function attachGossip(
     }
     if (isStale) stale++;
     const value = valueText(reply);
-    reads.push([formatSeconds(sim.now), w.node, w.key, readValueCell(reply), reply.op === 'get' && reply.found, isStale]);
+    reads.push([formatSeconds(sim.now), w.node, w.key, ...readValueCells(reply), reply.op === 'get' && reply.found, isStale]);
     gets.push(`get@${w.node}=${value === '' ? 'NOT FOUND' : value}`);
   };
 
@@ -515,9 +516,9 @@ function attachGossip(
       t_all_s: sum.tAllS,
       residue_frac: sum.residueFrac,
       messages_sent: totals.messages,
-      bytes_sent: totals.bytes,
+      sent_bytes: totals.bytes,
       messages_per_node: totals.messages / n,
-      bytes_per_node: totals.bytes / n,
+      sent_per_node_bytes: totals.bytes / n,
       rumor_messages_per_node: totals.rumor / n,
       packets_dropped: droppedTotal(net.total) + cluster.unauthenticatedTotal,
       converged: converged ? 1 : 0,

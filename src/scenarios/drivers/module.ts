@@ -18,7 +18,7 @@ import { existsSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { z } from 'zod';
-import { valueCell } from '../../io/csv-format.js';
+import { valueCell, valueType } from '../../io/csv-format.js';
 import { fmt, type CsvWriter } from '../../io/csv.js';
 import type { Random } from '../../kernel/random.js';
 import type { Fault } from '../../net/faults.js';
@@ -205,7 +205,7 @@ export function moduleResult<M, C, R>(mod: UserProtocolModule<M, C, R>, view: Cl
     calls: view.calls.length,
     messages_sent: view.net.total.sent,
     messages_delivered: view.net.total.delivered,
-    bytes_sent: view.net.total.bytesSent,
+    sent_bytes: view.net.total.bytesSent,
     ...(mod.invariant !== undefined ? { invariant_ok: violation === undefined ? 1 : 0 } : {}),
     ...(mod.metrics?.(view) ?? {}),
   };
@@ -257,11 +257,11 @@ export function moduleDriver(
       (t, node, call, reply, error) =>
         trace?.write([fmt.seconds(t), names[node] ?? '', JSON.stringify(call), reply === undefined ? '' : JSON.stringify(reply), error ?? '']),
       (e) => {
-        if (nodeTrace === null) nodeTrace = ctx.openTrace('node', ['time_s', 'node', 'name', 'field', 'value']);
+        if (nodeTrace === null) nodeTrace = ctx.openTrace('node', ['time_s', 'node', 'name', 'field', 'value', 'value_type']);
         if (nodeTrace === undefined) return;
         const time = fmt.seconds(e.timeNs);
         const node = names[e.node] ?? '';
-        for (const field of Object.keys(e.data)) nodeTrace.write([time, node, e.name, field, valueCell(e.data[field])]);
+        for (const field of Object.keys(e.data)) nodeTrace.write([time, node, e.name, field, valueCell(e.data[field]), valueType(e.data[field])]);
       },
     );
   }

@@ -229,7 +229,7 @@ export const FLOW_TABLE_COLUMNS = [
   'start_s',
   'goodput_bps',
   'throughput_bps',
-  'bytes_delivered',
+  'delivered_bytes',
   'data_packets',
   'retransmits',
   'fast_retransmits',
@@ -405,7 +405,7 @@ export function tcpMetrics(
   // CUBIC sharing a path with other variants: the fraction of the goodput the CUBIC flows got.
   const cubicGoodput = flows.reduce((sum, f) => sum + (f.variant === 'cubic' ? f.goodputBps : 0), 0);
   if (flows.some((f) => f.variant === 'cubic') && flows.some((f) => f.variant !== 'cubic'))
-    m['cubic_goodput_share'] = goodput > 0 ? cubicGoodput / goodput : NaN;
+    m['cubic_goodput_frac'] = goodput > 0 ? cubicGoodput / goodput : NaN;
   const only = flows.length === 1 ? flows[0] : undefined;
   if (only !== undefined) {
     const loss = configuredLoss;

@@ -355,7 +355,10 @@ export interface InfectionPlotData {
   readonly endS?: number;
 }
 
-/** Reads trace-infection.csv (time_s, key, fraction_live_holding_newest), first ten keys, thinned per key. */
+/**
+ * Reads trace-infection.csv (time_s, key, live_holding_newest_frac), first ten keys, thinned per key.
+ * A trace written before the column was renamed (`fraction_live_holding_newest`) is read too.
+ */
 export async function readInfectionTrace(path: string): Promise<InfectionPlotData> {
   const byKey = new Map<string, { t: number[]; f: number[] }>();
   const skipped = new Set<string>();
@@ -377,8 +380,9 @@ export async function readInfectionTrace(path: string): Promise<InfectionPlotDat
       s.f.push(num(cells[idx.f]));
     },
     (head) => {
-      idx = { t: col(head, 'time_s'), key: col(head, 'key'), f: col(head, 'fraction_live_holding_newest') };
-      if (idx.t < 0 || idx.f < 0) throw new Error(`plot: ${path} needs columns time_s and fraction_live_holding_newest`);
+      const f = col(head, 'live_holding_newest_frac');
+      idx = { t: col(head, 'time_s'), key: col(head, 'key'), f: f >= 0 ? f : col(head, 'fraction_live_holding_newest') };
+      if (idx.t < 0 || idx.f < 0) throw new Error(`plot: ${path} needs columns time_s and live_holding_newest_frac`);
     },
   );
   const rows: { timeS: number; key: string; fraction: number }[] = [];

@@ -171,8 +171,12 @@ export function stepLinesByNode(
   return { x, layers, faults };
 }
 
+/** Longest first: `_bytes_per_member_period` before `_per_member_period`. */
 const UNIT_SUFFIXES: readonly (readonly [string, string | undefined])[] = [
+  ['_bytes_per_member_period', 'bytes per member-period'],
+  ['_per_member_period', 'per member-period'],
   ['_per_member_hour', 'per member-hour'],
+  ['_periods', 'periods'],
   ['_bps', 'bit/s'],
   ['_Bps', 'bytes/s'],
   ['_bytes', 'bytes'],

@@ -2,7 +2,8 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { CsvWriter } from '../../../src/io/csv.js';
+import { parse } from 'csv-parse/sync';
+import { CsvWriter, toCsv } from '../../../src/io/csv.js';
 import type { RunContext, RunResult, ScenarioFor } from '../../../src/scenarios/driver.js';
 import { gossipDriver, toGossipConfig, type GossipSettings, type GossipWorkload } from '../../../src/scenarios/drivers/gossip.js';
 import { checkScenario, loadScenario, parseScenarioText } from '../../../src/scenarios/loader.js';
@@ -11,7 +12,11 @@ const dir = mkdtempSync(join(tmpdir(), 'desim-gossip-driver-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 function runFile(file: string, tag: string): { result: RunResult; traces: Map<string, string> } {
-  const scenario = loadScenario(file, [gossipDriver]) as unknown as ScenarioFor<GossipSettings, GossipWorkload>;
+  return runLoaded(loadScenario(file, [gossipDriver]), tag);
+}
+
+function runLoaded(loaded: unknown, tag: string): { result: RunResult; traces: Map<string, string> } {
+  const scenario = loaded as ScenarioFor<GossipSettings, GossipWorkload>;
   const writers = new Map<string, CsvWriter>();
   const ctx: RunContext = {
     seed: String(scenario.seed),
@@ -42,8 +47,57 @@ describe('gossip driver', () => {
     const deliveries = traces.get('deliveries') ?? '';
     expect(deliveries.split('\n')[0]).toBe('time_s,node,key,origin,version_ns,via');
     expect(deliveries).toContain(',B,temperature,A,');
-    expect(traces.get('infection')?.split('\n')[0]).toBe('time_s,key,fraction_live_holding_newest');
+    expect(traces.get('infection')?.split('\n')[0]).toBe('time_s,key,live_holding_newest_frac');
     expect(traces.get('infection')).toContain('2.001,temperature,1');
+  });
+
+  it('writes a read value with its JSON type, so that true, "1" and 1, and null and "", stay apart', () => {
+    const puts: [string, string][] = [
+      ['t', 'true'],
+      ['s1', '"1"'],
+      ['n1', '1'],
+      ['nul', 'null'],
+      ['empty', '""'],
+      ['f', '0.30000000000000004'],
+      ['text', '"a, \\"b\\""'],
+    ];
+    const r = checkScenario(
+      parseScenarioText(`
+name: values
+duration_s: 2
+network: { nodes: [A, B] }
+protocol: { gossip: { preset: original } }
+workload:
+${puts.map(([k, v]) => `  - { at_s: 0, node: A, op: put, key: ${k}, value: ${v} }`).join('\n')}
+${puts.map(([k]) => `  - { at_s: 1, node: A, op: get, key: ${k} }`).join('\n')}
+  - { at_s: 1, node: A, op: get, key: missing }
+`),
+      [gossipDriver],
+    );
+    if (!r.ok) throw new Error(JSON.stringify(r.issues));
+    const { result } = runLoaded(r.scenario, 'values');
+    const reads = result.tables?.['reads'];
+    // reads.csv as the runner writes it.
+    const [header, ...rows]: string[][] = parse(toCsv(reads?.columns ?? [], reads?.rows ?? []));
+    expect(header).toEqual(['time_s', 'node', 'key', 'value', 'value_type', 'found', 'stale']);
+    const cells = new Map(rows.map((row) => [row[2] as string, [row[3], row[4], row[5]]]));
+    expect(Object.fromEntries(cells)).toEqual({
+      t: ['1', 'boolean', '1'],
+      s1: ['1', 'string', '1'],
+      n1: ['1', 'number', '1'],
+      nul: ['', 'null', '1'],
+      empty: ['', 'string', '1'],
+      f: ['0.30000000000000004', 'number', '1'],
+      text: ['a, "b"', 'string', '1'],
+      missing: ['', '', '0'],
+    });
+    // The two cells give back the value put.
+    const decode = (value: string, type: string): unknown =>
+      type === 'number' ? Number(value) : type === 'boolean' ? value === '1' : type === 'null' ? null : value;
+    for (const [key, text] of puts) {
+      const [value, type] = cells.get(key) as [string, string];
+      expect(decode(value, type)).toEqual(JSON.parse(text));
+    }
   });
 
   it('is deterministic: the same scenario gives byte-identical traces', () => {
@@ -62,8 +116,8 @@ describe('gossip driver', () => {
     const late = reads.filter((r) => r[0] === '30');
     expect(late).toHaveLength(3);
     expect(late[0]?.[3]).toBe(late[1]?.[3]);
-    expect(late[2]?.[4]).toBe(false); // size was deleted
-    expect(late.every((r) => r[5] === false)).toBe(true);
+    expect(late[2]?.[5]).toBe(false); // found: size was deleted
+    expect(late.every((r) => r[6] === false)).toBe(true); // stale
   });
 
   it('reports workload entries that name unknown nodes, with their path', () => {

@@ -36,7 +36,7 @@ describe('swim driver', () => {
     expect(r.metrics['false_positives']).toBe(0);
     expect(r.metrics['converged']).toBe(1);
     expect(r.metrics['detection_time_mean_s']).toBeGreaterThan(0);
-    expect(r.metrics['messages_per_member_per_period']).toBeGreaterThan(1.5);
+    expect(r.metrics['messages_per_member_period']).toBeGreaterThan(1.5);
     const rows = r.tables?.['changes']?.rows ?? [];
     expect(rows.map((row) => row.slice(0, 3))).toEqual([
       ['join', 'n10', 5],

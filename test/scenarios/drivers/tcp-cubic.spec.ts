@@ -1,6 +1,6 @@
 /**
  * The tcp driver with CUBIC: `variant: cubic` is accepted (with and without SACK), the
- * `cubic_goodput_share` metric appears only when CUBIC flows share a run with another variant, and
+ * `cubic_goodput_frac` metric appears only when CUBIC flows share a run with another variant, and
  * the bundled tcp-cubic-reno scenario runs its two flows on one bottleneck.
  */
 import { describe, expect, it } from 'vitest';
@@ -44,12 +44,12 @@ describe('tcp driver: CUBIC', () => {
     expect(tcpDriver.schema.safeParse({ flows: [{ variant: 'bbr' }] }).success).toBe(false);
   });
 
-  it('cubic_goodput_share is the CUBIC flows part of the goodput, only when they share the run with another variant', () => {
-    expect(tcpMetrics(settings, [flow('cubic', 3e6), flow('reno', 1e6)])['cubic_goodput_share']).toBeCloseTo(0.75, 12);
-    expect(tcpMetrics(settings, [flow('cubic', 3e6), flow('cubic', 1e6), flow('newreno', 4e6)])['cubic_goodput_share']).toBeCloseTo(0.5, 12);
-    expect(tcpMetrics(settings, [flow('cubic', 0), flow('reno', 0)])['cubic_goodput_share']).toBeNaN();
-    expect('cubic_goodput_share' in tcpMetrics(settings, [flow('reno', 1e6), flow('reno', 1e6)])).toBe(false);
-    expect('cubic_goodput_share' in tcpMetrics(settings, [flow('cubic', 1e6), flow('cubic', 1e6)])).toBe(false);
+  it('cubic_goodput_frac is the CUBIC flows part of the goodput, only when they share the run with another variant', () => {
+    expect(tcpMetrics(settings, [flow('cubic', 3e6), flow('reno', 1e6)])['cubic_goodput_frac']).toBeCloseTo(0.75, 12);
+    expect(tcpMetrics(settings, [flow('cubic', 3e6), flow('cubic', 1e6), flow('newreno', 4e6)])['cubic_goodput_frac']).toBeCloseTo(0.5, 12);
+    expect(tcpMetrics(settings, [flow('cubic', 0), flow('reno', 0)])['cubic_goodput_frac']).toBeNaN();
+    expect('cubic_goodput_frac' in tcpMetrics(settings, [flow('reno', 1e6), flow('reno', 1e6)])).toBe(false);
+    expect('cubic_goodput_frac' in tcpMetrics(settings, [flow('cubic', 1e6), flow('cubic', 1e6)])).toBe(false);
   });
 
   it('the bundled tcp-cubic-reno: one CUBIC and one Reno flow, equal RTT, one bottleneck', () => {

@@ -43,7 +43,7 @@ const events = (rows: Row[], e: string): Row[] => rows.filter((r) => r['event'] 
 describe('TCP on the scenario network, under every fault verb', () => {
   it('no faults: the transfer completes, its losses repaired by fast retransmits', async () => {
     const { trace, flow } = await run('clean', '[]');
-    expect(flow['bytes_delivered']).toBe('10000000');
+    expect(flow['delivered_bytes']).toBe('10000000');
     expect(flow['completed_s']).not.toBe('');
     expect(events(trace, 'timeout')).toEqual([]);
     expect(events(trace, 'fast_retransmit').length).toBeGreaterThan(0);
@@ -54,7 +54,7 @@ describe('TCP on the scenario network, under every fault verb', () => {
     const during = events(trace, 'timeout').filter((r) => t(r) > 1 && t(r) < 6);
     expect(during.length).toBeGreaterThanOrEqual(2);
     expect(Number(during[1]?.['rto_s'])).toBe(2 * Number(during[0]?.['rto_s']));
-    expect(flow['bytes_delivered']).toBe('10000000');
+    expect(flow['delivered_bytes']).toBe('10000000');
     expect(Number(flow['completed_s'])).toBeGreaterThan(4);
   });
 
@@ -63,7 +63,7 @@ describe('TCP on the scenario network, under every fault verb', () => {
     expect(events(trace, 'timeout').filter((r) => t(r) > 1 && t(r) < 2.6).length).toBeGreaterThanOrEqual(1);
     // After the release the receiver gets the parked segments and the retransmissions: duplicate ACKs follow.
     expect(events(trace, 'dupack').filter((r) => t(r) >= 2.5 && t(r) < 3).length).toBeGreaterThan(0);
-    expect(flow['bytes_delivered']).toBe('10000000');
+    expect(flow['delivered_bytes']).toBe('10000000');
   });
 
   it('set_loss: a loss episode (10% for 1 s, over the base 0.1%) drops data while it lasts', async () => {
@@ -77,7 +77,7 @@ describe('TCP on the scenario network, under every fault verb', () => {
     expect(lossDrops.length).toBeGreaterThan(10);
     expect(lossDrops.length).toBeGreaterThan(5 * drops.filter((r) => t(r) >= 3 && t(r) < 4).length);
     expect(events(trace, 'fast_retransmit').filter((r) => t(r) >= 1 && t(r) < 2.5).length).toBeGreaterThan(0);
-    expect(flow['bytes_delivered']).toBe('20000000');
+    expect(flow['delivered_bytes']).toBe('20000000');
   });
 
   it('set_latency_ms: the smoothed RTT follows the new latency', async () => {

@@ -52,7 +52,7 @@ describe('tcp-partition (bundled)', () => {
     expect(Math.max(...after.map((r) => Number(r['cwnd_pkts'])))).toBeGreaterThan(10);
     const flows = parseCsv<Record<string, string>>(readFileSync(join(out, 'flows.csv'), 'utf8'), { columns: true });
     expect(flows).toHaveLength(1);
-    expect(flows[0]).toMatchObject({ bytes_delivered: '12000000', timeouts: '3' });
+    expect(flows[0]).toMatchObject({ delivered_bytes: '12000000', timeouts: '3' });
     expect(ns(flows[0]?.['completed_s'] as string)).toBeGreaterThan(t3);
   });
 });

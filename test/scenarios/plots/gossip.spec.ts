@@ -70,7 +70,10 @@ function gossipRun(nodes: unknown = ['A', 'B', 'C', 'D']): string {
       [2.4, 'D', 'color', 'A', 1e9, 'anti_entropy'],
     ]),
   );
-  writeFileSync(join(dir, 'reads.csv'), toCsv(['time_s', 'node', 'key', 'value', 'found', 'stale'], [[2.5, 'B', 'color', 'blue', 1, 0]]));
+  writeFileSync(
+    join(dir, 'reads.csv'),
+    toCsv(['time_s', 'node', 'key', 'value', 'value_type', 'found', 'stale'], [[2.5, 'B', 'color', 'blue', 'string', 1, 0]]),
+  );
   return dir;
 }
 
