@@ -873,6 +873,26 @@ function readRecords(dir: string): RunRecord[] {
   return files.map((f) => readRunRecord(join(runsDir, f)));
 }
 
+/**
+ * Every run of a sweep must name the same metrics: runs written by desim versions that named a
+ * column differently (a resumed or merged sweep) would otherwise leave cells empty in one column
+ * and fill another.
+ */
+function checkMetricNames(dir: string, records: readonly RunRecord[], metrics: readonly string[]): void {
+  const first = records[0];
+  if (first === undefined) return;
+  const names = metrics.join(',');
+  for (const r of records) {
+    const own = Object.keys(r.metrics);
+    if (own.join(',') === names) continue;
+    const only = (a: readonly string[], b: readonly string[]): string => a.filter((m) => !b.includes(m)).join(', ') || 'none';
+    throw new OutputError(
+      dir,
+      `run ${r.run_id} names its metrics differently from run ${first.run_id} (only in ${r.run_id}: ${only(own, metrics)}; only in ${first.run_id}: ${only(metrics, own)}), as when runs of two desim versions that name a column differently are resumed or merged into one sweep; run the sweep again into another --out`,
+    );
+  }
+}
+
 function groupRecords(records: readonly RunRecord[], vary: readonly string[]): Map<string, RunRecord[]> {
   const groups = new Map<string, RunRecord[]>();
   for (const r of records) {
@@ -918,6 +938,7 @@ async function writeSweepTables(
   phaseEnd?: (phase: 'tables' | 'figures') => void,
 ): Promise<void> {
   const metrics = Object.keys(records[0]?.metrics ?? {});
+  checkMetricNames(dir, records, metrics);
   const vary = ident.vary;
   const head = vary.map((v) => parameterColumn(v, ident.columns));
   const cell = (v: unknown): Cell => (typeof v === 'number' || typeof v === 'string' || typeof v === 'boolean' ? v : JSON.stringify(v));

@@ -201,6 +201,24 @@ describe('sweeps', () => {
     expect(existsSync(join(out, 'runs'))).toBe(false);
   });
 
+  it('refuses to finish a sweep whose runs name their metrics differently (runs of two desim versions)', async () => {
+    const out = join(root, 'sw-renamed');
+    let calls = 0;
+    await runSweep(base(out, { shouldStop: () => ++calls > 3 }));
+    // A run written by a desim that named a metric otherwise.
+    const runsDir = join(out, 'runs');
+    const file = join(runsDir, readdirSync(runsDir).sort()[0] as string);
+    const rec = JSON.parse(readFileSync(file, 'utf8')) as { metrics: Record<string, number> };
+    const [name, value] = Object.entries(rec.metrics)[0] as [string, number];
+    delete rec.metrics[name];
+    rec.metrics[`old_${name}`] = value;
+    writeFileSync(file, JSON.stringify(rec));
+    await expect(runSweep(base(out, { resume: true }))).rejects.toThrow(
+      new RegExp(`names its metrics differently .*only in r\\d+: old_${name}\\b.*run the sweep again into another --out`),
+    );
+    expect(existsSync(join(out, 'aggregate.csv'))).toBe(false);
+  });
+
   it('records the --set overrides as given, in order, and the base seed in sweep.json; resume and merge check and keep them', async () => {
     const given = ['duration_s=1.5', 'seed=11', 'network.link.jitter_ms=2.0'];
     const sets = parseSets(given);
