@@ -158,7 +158,7 @@ describe('gossip and TCP sharing one network', () => {
   it('desim validate names both protocols (built CLI)', () => {
     const r = spawnSync(process.execPath, [resolve('dist/src/cli.js'), 'validate', BUNDLED], { encoding: 'utf8' });
     expect(r.status, r.stderr).toBe(0);
-    expect(r.stdout).toContain(': ok (gossip + tcp, 6 nodes, 60 s)');
+    expect(r.stdout).toContain(': ok (gossip + tcp, 6 nodes, 1 flow, 60 s)');
   });
 
   it('gives the same sweep tables with --jobs 1 and --jobs 2 (built CLI)', () => {
