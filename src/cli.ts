@@ -47,6 +47,7 @@ import { TABLE_FORMATS, tableOfFolder, type TableFormat } from './scenarios/tabl
 import { writeReport } from './scenarios/report.js';
 import { clusterCommand, kvCommand, nodeCommand } from './cli/net-commands.js';
 import { SweepProfile } from './cli/sweep-profile.js';
+import { checkFlagValues, numberFlag, UsageError, usageMessage } from './cli/flags.js';
 
 const EXIT_BAD_INPUT = 2;
 
@@ -55,9 +56,6 @@ process.stdout.on('error', (err: NodeJS.ErrnoException) => {
   if (err.code === 'EPIPE') process.exit(0);
   throw err;
 });
-
-/** Thrown by command handlers for bad arguments: printed without a stack, exit 2. */
-class UsageError extends Error {}
 
 /** A simulation that failed in the worker thread of `desim run` (errors lose their class between threads). */
 class WorkerSimulationError extends Error {
@@ -327,7 +325,7 @@ runs one, "desim <command> --help" explains a command with examples.`,
     'Run a scenario; write summary.csv, trace-*.csv, *.svg and meta.json',
     (y) =>
       withScenarioArgs(y)
-        .option('seed', { type: 'number', describe: "root seed (default: the scenario's seed)" })
+        .option('seed', numberFlag({ describe: "root seed (default: the scenario's seed)" }))
         .option('out', { type: 'string', describe: 'results folder (default: results/<scenario name>). desim replaces only a folder it wrote' })
         .option('overwrite', {
           type: 'boolean',
@@ -424,8 +422,8 @@ runs one, "desim <command> --help" explains a command with examples.`,
           choices: ['product', 'zip'],
           describe: 'product: every combination (default); zip: the i-th value of every --vary together',
         })
-        .option('reps', { type: 'number', describe: 'replications per combination (each gets its own derived seed; default 1)' })
-        .option('jobs', { type: 'number', describe: 'worker processes (default: all cores)' })
+        .option('reps', numberFlag({ describe: 'replications per combination (each gets its own derived seed; default 1)' }))
+        .option('jobs', numberFlag({ describe: 'worker processes (default: all cores)' }))
         .option('shard', { type: 'string', describe: 'run only share I of N (I/N, 0-based); default from SLURM_ARRAY_TASK_ID/COUNT' })
         .option('out', { type: 'string', describe: 'sweep folder (default: results/<scenario name>-sweep)' })
         .option('resume', { type: 'boolean', default: false, describe: 'keep finished runs of the same sweep in --out and run the rest' })
@@ -697,7 +695,7 @@ runs one, "desim <command> --help" explains a command with examples.`,
     (y) =>
       y
         .option('out', { type: 'string', default: 'results', describe: 'parent folder' })
-        .option('jobs', { type: 'number', describe: 'worker processes for the sweep' })
+        .option('jobs', numberFlag({ describe: 'worker processes for the sweep' }))
         .option('publish', { type: 'string', describe: 'also copy the files the README shows into this folder (npm run reproduce: docs/results)' })
         .example('$0 reproduce', 'bundled scenarios, the Mathis/Padhye sweep and the validation tables, in several minutes')
         .example('$0 reproduce --publish docs/results', 'what npm run reproduce does in the repository'),
@@ -717,32 +715,35 @@ runs one, "desim <command> --help" explains a command with examples.`,
           describe: 'which benchmark (all = the three simulator ones; udp starts real nodes)',
         })
         .option('json', { type: 'boolean', default: false, describe: 'print a JSON object instead of key=value' })
-        .option('duration', { type: 'number', requiresArg: true, describe: 'udp: seconds per phase (0.5..600; default 3)' })
-        .option('concurrency', { type: 'number', requiresArg: true, describe: 'udp: requests in flight (1..1024; default 64)' })
+        .option('duration', numberFlag({ describe: 'udp: seconds per phase (0.5..600; default 3)' }))
+        .option('concurrency', numberFlag({ describe: 'udp: requests in flight (1..1024; default 64)' }))
         .option('memory', { type: 'boolean', default: false, describe: 'udp: nodes without --data (nothing durable), for comparison' })
         .option('plain', { type: 'boolean', default: false, describe: 'udp: no --key-file (by default a fresh random key seals every datagram)' })
-        .option('pending', {
-          type: 'number',
-          array: true,
-          requiresArg: true,
-          describe: `kernel: pending events of the hold model (integers ${MIN_PENDING}..${MAX_PENDING}; default 10000); several run side by side in alternating slices, each slice after an unmeasured tenth of its events, and rate_vs_first compares each with the first`,
-        })
-        .option('events', {
-          type: 'number',
-          requiresArg: true,
-          describe: 'kernel: events fired per run (integer 1..1e9; default max(2,000,000, 2 x pending))',
-        })
+        .option(
+          'pending',
+          numberFlag({
+            array: true,
+            describe: `kernel: pending events of the hold model (integers ${MIN_PENDING}..${MAX_PENDING}; default 10000); several run side by side in alternating slices, each slice after an unmeasured tenth of its events, and rate_vs_first compares each with the first`,
+          }),
+        )
+        .option(
+          'events',
+          numberFlag({
+            describe: 'kernel: events fired per run (integer 1..1e9; default max(2,000,000, 2 x pending))',
+          }),
+        )
         .option('baseline', {
           type: 'boolean',
           default: false,
           describe:
             'kernel: also run a bare typed-array heap on the same model, interleaved with a kernel run of its own at each population, and print the ratio (kernel_vs_bare)',
         })
-        .option('nodes', {
-          type: 'number',
-          requiresArg: true,
-          describe: `gossip: cluster size (integer ${MIN_GOSSIP_NODES}..${MAX_GOSSIP_NODES}; default 100000)`,
-        })
+        .option(
+          'nodes',
+          numberFlag({
+            describe: `gossip: cluster size (integer ${MIN_GOSSIP_NODES}..${MAX_GOSSIP_NODES}; default 100000)`,
+          }),
+        )
         .option('sack', {
           type: 'boolean',
           default: false,
@@ -754,11 +755,12 @@ runs one, "desim <command> --help" explains a command with examples.`,
           describe:
             'gossip: 10^4, 10^5 and 10^6 nodes, each in a fresh process, with the cost per node and per event, then (gossip_cost_ratio) the cost per node of each size against the size before it',
         })
-        .option('reps', {
-          type: 'number',
-          requiresArg: true,
-          describe: `gossip --scaling: run the three sizes this many times in turn (integer 1..${MAX_SCALING_REPS}; default 1), so that each ratio compares runs made one after the other`,
-        })
+        .option(
+          'reps',
+          numberFlag({
+            describe: `gossip --scaling: run the three sizes this many times in turn (integer 1..${MAX_SCALING_REPS}; default 1), so that each ratio compares runs made one after the other`,
+          }),
+        )
         .example('$0 bench kernel', 'hold model: 10,000 pending events, 2,000,000 fired')
         .example('$0 bench kernel --pending 10000 1000000 10000000 --baseline', 'how the queue grows, beside a bare heap')
         .example('$0 bench gossip', 'one update spread to 100,000 nodes, then one anti-entropy round')
@@ -897,6 +899,9 @@ runs one, "desim <command> --help" explains a command with examples.`,
   .command(nodeCommand)
   .command(kvCommand)
   .command(clusterCommand)
+  // Every flag's value, for every command: numbers read strictly, one value per flag (see cli/flags.ts).
+  // yargs passes its instance as the second argument, which its type declarations leave out.
+  .middleware(checkFlagValues as unknown as (argv: Record<string, unknown>) => void, true)
   .demandCommand(1, 'Say which command to run (see the list above).')
   .recommendCommands()
   .strict()
@@ -907,7 +912,7 @@ runs one, "desim <command> --help" explains a command with examples.`,
   .fail((msg, err) => {
     // yargs's own parse errors (a flag without its value: requiresArg) are bad input, like its messages.
     if (err !== undefined && err !== null && err.name !== 'YError') fail(err);
-    msg ??= err?.message ?? 'bad arguments';
+    msg = usageMessage(msg ?? err?.message ?? 'bad arguments');
     process.stderr.write(`desim: ${msg}\nrun "desim --help" for the commands, "desim <command> --help" for one\n`);
     process.exit(EXIT_BAD_INPUT);
   });
