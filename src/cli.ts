@@ -36,6 +36,7 @@ import { OutputError, ScenarioError } from './scenarios/errors.js';
 import { removeActiveTempDirs, writeFileAtomic } from './scenarios/files.js';
 import { readScenarioFile, validateScenario, type Scenario } from './scenarios/loader.js';
 import { parseSets, parseVaries } from './scenarios/overrides.js';
+import { MAX_RANGE_COUNT } from './scenarios/ranges.js';
 import { type PlotFormat, parseFormats } from './scenarios/plots/formats.js';
 import { replotFolder } from './scenarios/replot.js';
 import { runScenario, withSeed } from './scenarios/runner.js';
@@ -306,7 +307,14 @@ const COLUMNS_OPTION = {
 const withScenarioArgs = <T>(y: Argv<T>) =>
   y
     .positional('file', { type: 'string', demandOption: true, describe: 'scenario file (YAML or JSON), or the name of a bundled scenario' })
-    .option('set', { type: 'string', array: true, describe: 'override a field: path=value (repeatable)', requiresArg: true });
+    .option('set', {
+      type: 'string',
+      array: true,
+      // One value per --set, so that a file name after it stays the positional argument.
+      nargs: 1,
+      describe:
+        'override a field: path=value, the value read as YAML: 0.05, true, reno, a list outputs.traces=[cwnd,segments], a string kept as text by quoting it \'name="007"\'; repeat --set for more fields',
+    });
 
 const cli = yargs(hideBin(process.argv))
   .scriptName('desim')
@@ -414,8 +422,9 @@ runs one, "desim <command> --help" explains a command with examples.`,
         .option('vary', {
           type: 'string',
           array: true,
-          requiresArg: true,
-          describe: 'path=v1,v2,... or path=FROM..TO [lin|log] [COUNT] (repeatable; the first varies slowest)',
+          // One value per --vary, as for --set.
+          nargs: 1,
+          describe: `path=v1,v2,... or path=FROM..TO [lin|log] [COUNT]: COUNT values (2..${MAX_RANGE_COUNT}) spaced evenly (lin, the default) or geometrically (log); without COUNT, whole-number ends give every whole number between. Repeat --vary for more parameters; the first varies slowest`,
         })
         .option('mode', {
           type: 'string',
@@ -912,7 +921,7 @@ runs one, "desim <command> --help" explains a command with examples.`,
   .fail((msg, err) => {
     // yargs's own parse errors (a flag without its value: requiresArg) are bad input, like its messages.
     if (err !== undefined && err !== null && err.name !== 'YError') fail(err);
-    msg = usageMessage(msg ?? err?.message ?? 'bad arguments');
+    msg = usageMessage(msg ?? err?.message ?? 'bad arguments', hideBin(process.argv));
     process.stderr.write(`desim: ${msg}\nrun "desim --help" for the commands, "desim <command> --help" for one\n`);
     process.exit(EXIT_BAD_INPUT);
   });

@@ -90,8 +90,16 @@ export function checkFlagValues(argv: Record<string, unknown>, y: { getOptions()
   }
 }
 
-/** yargs's message for a flag given without its value, in desim's words (`--seed: expected a value`); other messages unchanged. */
-export function usageMessage(msg: string): string {
+/**
+ * yargs's message in desim's words: a flag given without its value names the
+ * flag (`--seed: expected a value after it`); an unknown argument, when `args`
+ * (the command line) holds a `path=value` that is not a flag's, gets a hint,
+ * since `--set` and `--vary` take one value each. Other messages are unchanged.
+ */
+export function usageMessage(msg: string, args: readonly string[] = []): string {
   const m = /^Not enough arguments following: (.+)$/.exec(msg);
-  return m === null ? msg : `--${m[1]}: expected a value after it`;
+  if (m !== null) return `--${m[1]}: expected a value after it`;
+  const loose = args.some((a, i) => /^[A-Za-z_][\w.[\]-]*=/.test(a) && !(args[i - 1] ?? '').startsWith('-'));
+  if (/^Unknown arguments?: /.test(msg) && loose) return `${msg} (--set and --vary take one path=value each: repeat the flag for more)`;
+  return msg;
 }

@@ -1,0 +1,35 @@
+/**
+ * The built CLI's answers to command lines people get slightly wrong, and
+ * its advice: each message is true for the command it is given to.
+ */
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { describe, expect, it } from 'vitest';
+
+const CLI = resolve('dist/src/cli.js');
+const dir = mkdtempSync(join(tmpdir(), 'desim-cli-usage-'));
+writeFileSync(join(dir, 'afile'), 'not a folder\n');
+
+function desim(args: readonly string[]) {
+  const r = spawnSync(process.execPath, [CLI, ...args], { cwd: dir, encoding: 'utf8' });
+  return { code: r.status, out: r.stdout, err: r.stderr };
+}
+
+describe('desim command lines', () => {
+  it('--set and --vary take one value each, so the file may come after them', () => {
+    const v = desim(['validate', '--set', 'duration_s=1', '--set', 'name=short', 'tcp-original']);
+    expect(v.err).toBe('');
+    expect(v.code).toBe(0);
+    expect(v.out).toMatch(/tcp-original\.yaml: ok \(tcp, 0 nodes, 1 s\)/);
+    // The sweep gets as far as its folder (a file here), so the scenario and --vary were read.
+    const s = desim(['sweep', '--vary', 'duration_s=1,2', 'tcp-original', '--out', 'afile']);
+    expect(s.code).toBe(2);
+    expect(s.err).toContain('desim: afile: is a file, not a folder');
+    // Two values after one --set: the second is no file, and the message says how to give it.
+    const two = desim(['validate', '--set', 'duration_s=1', 'name=x', 'tcp-original']);
+    expect(two.code).toBe(2);
+    expect(two.err).toContain('(--set and --vary take one path=value each: repeat the flag for more)');
+  });
+});
