@@ -33,7 +33,7 @@ import { bundledScenarios, resolveScenarioPath } from './scenarios/bundled.js';
 import type { RunResult } from './scenarios/driver.js';
 import { BUILTIN_DRIVERS, driversFor, loadScenarioFile } from './scenarios/drivers/index.js';
 import { OutputError, ScenarioError } from './scenarios/errors.js';
-import { removeActiveTempDirs, writeFileAtomic } from './scenarios/files.js';
+import { checkOutDir, removeActiveTempDirs, writeFileAtomic } from './scenarios/files.js';
 import { readScenarioFile, validateScenario, type Scenario } from './scenarios/loader.js';
 import { parseSets, parseVaries } from './scenarios/overrides.js';
 import { MAX_RANGE_COUNT } from './scenarios/ranges.js';
@@ -678,22 +678,39 @@ runs one, "desim <command> --help" explains a command with examples.`,
     'Run the two original programs (gossip-original, tcp-original) into results/',
     (y) =>
       y
-        .option('out', { type: 'string', default: 'results', describe: 'parent folder' })
+        .option('out', {
+          type: 'string',
+          default: 'results',
+          requiresArg: true,
+          describe: 'parent folder: the runs go to OUT/gossip-original and OUT/tcp-original',
+        })
+        .option('overwrite', {
+          type: 'boolean',
+          default: false,
+          describe:
+            'as desim run --overwrite, for each of the two folders: write into one desim did not write; files desim did not write are never deleted or replaced',
+        })
         .example('$0 demo', 'what npm start runs: results/gossip-original/ and results/tcp-original/'),
     async (argv) => {
-      let worker: Worker | undefined;
-      exitOnSignals(async () => worker?.terminate());
+      const demos = [];
       for (const name of ['gossip-original', 'tcp-original']) {
         const file = resolveScenarioPath(name);
         const scenario = await load(file, []);
         const outDir = join(argv.out, scenario.name);
+        // Both folders are checked before either run, so a refusal leaves nothing half done.
+        checkOutDir(outDir, 'run', { flag: '--out', overwrite: argv.overwrite });
+        demos.push({ file, scenario, outDir });
+      }
+      let worker: Worker | undefined;
+      exitOnSignals(async () => worker?.terminate());
+      for (const { file, scenario, outDir } of demos) {
         const execute = workerExecutor(
           file,
           [],
           () => {},
           (w) => (worker = w),
         );
-        const report = await runScenario(scenario, { outDir, scenarioFile: file, execute });
+        const report = await runScenario(scenario, { outDir, scenarioFile: file, overwrite: argv.overwrite, execute });
         process.stdout.write(`${scenario.name}: ${report.result.headline}\n  wrote ${outDir}/ ${report.files.join(' ')}\n`);
       }
     },

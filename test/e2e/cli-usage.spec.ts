@@ -3,7 +3,7 @@
  * its advice: each message is true for the command it is given to.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -31,5 +31,22 @@ describe('desim command lines', () => {
     const two = desim(['validate', '--set', 'duration_s=1', 'name=x', 'tcp-original']);
     expect(two.code).toBe(2);
     expect(two.err).toContain('(--set and --vary take one path=value each: repeat the flag for more)');
+  });
+
+  it('demo refuses a folder holding a file of yours before running anything, and the --overwrite it advises works', () => {
+    mkdirSync(join(dir, 'demo1', 'tcp-original'), { recursive: true });
+    writeFileSync(join(dir, 'demo1', 'tcp-original', 'mine.txt'), 'mine\n');
+    const refused = desim(['demo', '--out', 'demo1']);
+    expect(refused.code).toBe(2);
+    expect(refused.err).toContain('desim: demo1/tcp-original: is not a desim results folder (it holds "mine.txt")');
+    expect(refused.err).toContain('or --overwrite');
+    expect(refused.out).toBe('');
+    expect(existsSync(join(dir, 'demo1', 'gossip-original'))).toBe(false);
+    const advised = desim(['demo', '--out', 'demo1', '--overwrite']);
+    expect(advised.err).toBe('');
+    expect(advised.code).toBe(0);
+    expect(readdirSync(join(dir, 'demo1', 'tcp-original'))).toEqual(expect.arrayContaining(['mine.txt', 'meta.json', 'summary.csv']));
+    expect(readFileSync(join(dir, 'demo1', 'tcp-original', 'mine.txt'), 'utf8')).toBe('mine\n');
+    expect(existsSync(join(dir, 'demo1', 'gossip-original', 'meta.json'))).toBe(true);
   });
 });
