@@ -52,6 +52,9 @@ import { checkFlagValues, numberFlag, UsageError, usageMessage } from './cli/fla
 
 const EXIT_BAD_INPUT = 2;
 
+/** What bare `desim` says, after the top-level help. */
+const NO_COMMAND = 'Say which command to run (see the list above).';
+
 // `desim kv stats | head -3` closes our stdout early: that is the reader's choice, not an error.
 process.stdout.on('error', (err: NodeJS.ErrnoException) => {
   if (err.code === 'EPIPE') process.exit(0);
@@ -928,16 +931,18 @@ runs one, "desim <command> --help" explains a command with examples.`,
   // Every flag's value, for every command: numbers read strictly, one value per flag (see cli/flags.ts).
   // yargs passes its instance as the second argument, which its type declarations leave out.
   .middleware(checkFlagValues as unknown as (argv: Record<string, unknown>) => void, true)
-  .demandCommand(1, 'Say which command to run (see the list above).')
+  .demandCommand(1, NO_COMMAND)
   .recommendCommands()
   .strict()
   .help()
   .alias('h', 'help')
   .version()
   .wrap(Math.min(110, process.stdout.columns ?? 100))
-  .fail((msg, err) => {
+  .fail((msg, err, y) => {
     // yargs's own parse errors (a flag without its value: requiresArg) are bad input, like its messages.
     if (err !== undefined && err !== null && err.name !== 'YError') fail(err);
+    // Bare `desim`: the list the message points to.
+    if (msg === NO_COMMAND) y.showHelp((text) => process.stderr.write(`${text}\n\n`));
     msg = usageMessage(msg ?? err?.message ?? 'bad arguments', hideBin(process.argv));
     process.stderr.write(`desim: ${msg}\nrun "desim --help" for the commands, "desim <command> --help" for one\n`);
     process.exit(EXIT_BAD_INPUT);

@@ -49,4 +49,14 @@ describe('desim command lines', () => {
     expect(readFileSync(join(dir, 'demo1', 'tcp-original', 'mine.txt'), 'utf8')).toBe('mine\n');
     expect(existsSync(join(dir, 'demo1', 'gossip-original', 'meta.json'))).toBe(true);
   });
+
+  it('bare desim prints the command list that its message points to', () => {
+    const r = desim([]);
+    expect(r.code).toBe(2);
+    expect(r.out).toBe('');
+    const list = r.err.indexOf('Commands:');
+    expect(list).toBeGreaterThanOrEqual(0);
+    for (const cmd of ['desim run <file>', 'desim sweep <file>', 'desim kv <command>']) expect(r.err.indexOf(cmd)).toBeGreaterThan(list);
+    expect(r.err.indexOf('desim: Say which command to run (see the list above).')).toBeGreaterThan(r.err.indexOf('desim run <file>'));
+  });
 });
