@@ -43,7 +43,7 @@ import { runScenario, withSeed } from './scenarios/runner.js';
 import type { RunWorkerData, RunWorkerError } from './scenarios/run-worker.js';
 import { scenarioJsonSchema } from './scenarios/schema.js';
 import { mergeSweeps, runSweep, SweepRunError, type SweepMode } from './scenarios/sweep.js';
-import { isPlan, loadPlan } from './scenarios/plan.js';
+import { isPlan, loadPlan, MAX_PLAN_REPS } from './scenarios/plan.js';
 import { TABLE_FORMATS, tableOfFolder, type TableFormat } from './scenarios/table.js';
 import { writeReport } from './scenarios/report.js';
 import { clusterCommand, kvCommand, nodeCommand } from './cli/net-commands.js';
@@ -434,7 +434,10 @@ runs one, "desim <command> --help" explains a command with examples.`,
           choices: ['product', 'zip'],
           describe: 'product: every combination (default); zip: the i-th value of every --vary together',
         })
-        .option('reps', numberFlag({ describe: 'replications per combination (each gets its own derived seed; default 1)' }))
+        .option(
+          'reps',
+          numberFlag({ describe: `replications per combination, an integer in 1..${MAX_PLAN_REPS} (each gets its own derived seed; default 1)` }),
+        )
         .option('jobs', numberFlag({ describe: 'worker processes (default: all cores)' }))
         .option('shard', { type: 'string', describe: 'run only share I of N (I/N, 0-based); default from SLURM_ARRAY_TASK_ID/COUNT' })
         .option('out', { type: 'string', describe: 'sweep folder (default: results/<scenario name>-sweep)' })

@@ -51,6 +51,7 @@ import { threadCpuSeconds } from './cpu-time.js';
 import { RunQueue } from './run-queue.js';
 import { plotDirectory, type FigureRenderer } from './plot.js';
 import type { PlotFormat } from './plots/formats.js';
+import { MAX_PLAN_REPS } from './plan.js';
 import { executeScenario, withSeed } from './runner.js';
 import { summarize } from './stats.js';
 
@@ -181,6 +182,7 @@ export interface SweepOptions {
   /** `--set` overrides applied to every run. */
   readonly sets: readonly Override[];
   readonly variations: readonly Variation[];
+  /** Replications per combination: an integer in 1..100000 (`MAX_PLAN_REPS`, as in a plan file). */
   readonly reps: number;
   /** How the variations combine. Default `product`. */
   readonly mode?: SweepMode;
@@ -435,8 +437,8 @@ function identity(opts: SweepOptions, name: string, baseHash: string, total: num
 /** Runs (this shard of) a sweep. Throws {@link ScenarioError} before running anything if any run's scenario is invalid. */
 export async function runSweep(opts: SweepOptions): Promise<SweepReport> {
   opts.onProfile?.({ kind: 'phase', phase: 'start-up', cpuS: threadCpuSeconds() });
-  if (!Number.isInteger(opts.reps) || opts.reps < 1)
-    throw new ScenarioError('--reps', [{ path: '--reps', message: `expected an integer >= 1, got ${opts.reps}` }]);
+  if (!Number.isInteger(opts.reps) || opts.reps < 1 || opts.reps > MAX_PLAN_REPS)
+    throw new ScenarioError('--reps', [{ path: '', message: `expected an integer in 1..${MAX_PLAN_REPS}, got ${opts.reps}` }]);
   const base = checkScenario(opts.raw, opts.drivers, opts.sets);
   if (!base.ok) throw new ScenarioError(opts.file, base.issues);
   const mode = opts.mode ?? 'product';

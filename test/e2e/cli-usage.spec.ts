@@ -59,4 +59,12 @@ describe('desim command lines', () => {
     for (const cmd of ['desim run <file>', 'desim sweep <file>', 'desim kv <command>']) expect(r.err.indexOf(cmd)).toBeGreaterThan(list);
     expect(r.err.indexOf('desim: Say which command to run (see the list above).')).toBeGreaterThan(r.err.indexOf('desim run <file>'));
   });
+
+  it('names a flag once in its message, and gives sweep --reps the range a plan has', () => {
+    for (const reps of ['1.5', '100001']) {
+      const r = desim(['sweep', 'tcp-original', '--vary', 'duration_s=1,2', '--reps', reps, '--out', 'afile', '--jobs', '1']);
+      expect(r.code).toBe(2);
+      expect(r.err).toBe(`desim: --reps: expected an integer in 1..100000, got ${reps}\n`);
+    }
+  });
 });
