@@ -67,4 +67,14 @@ describe('desim command lines', () => {
       expect(r.err).toBe(`desim: --reps: expected an integer in 1..100000, got ${reps}\n`);
     }
   });
+
+  it('a --set value read as a number where a string goes comes with the quoting that keeps it, and that quoting works', () => {
+    const r = desim(['validate', 'tcp-original', '--set', 'name=007']);
+    expect(r.code).toBe(2);
+    expect(r.err).toBe(
+      `desim: --set name=007: name: expected a string, got 7 (the value is read as YAML; quote it to keep the text: --set 'name="007"')\n`,
+    );
+    const quoted = desim(['validate', 'tcp-original', '--set', 'name="007"']);
+    expect(quoted.code).toBe(0);
+  });
 });
