@@ -39,6 +39,7 @@ import {
   OUTPUT_MARKER,
   readJsonFile,
   removeOwnedFiles,
+  requireFolder,
   RUN_RECORD,
   tempDirIn,
   writeFileAtomic,
@@ -992,6 +993,7 @@ export async function mergeSweeps(
     const out = resolve(outDir);
     if (real === out || out.startsWith(real + sep) || real.startsWith(out + sep))
       throw new ScenarioError('merge', [{ path: d, message: 'is, holds or lies inside the --out folder' }]);
+    requireFolder(d);
     if (!existsSync(join(d, 'sweep.json'))) throw new ScenarioError(d, [{ path: 'sweep.json', message: 'not a sweep folder (no sweep.json)' }]);
     const id = readIdentity(d);
     if (ident !== undefined && !sameSweep(id, ident)) {

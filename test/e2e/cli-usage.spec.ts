@@ -77,4 +77,26 @@ describe('desim command lines', () => {
     const quoted = desim(['validate', 'tcp-original', '--set', 'name="007"']);
     expect(quoted.code).toBe(0);
   });
+
+  it('table, merge, plot and report say when the folder they read does not exist, or is a file', () => {
+    for (const args of [
+      ['table', 'nosuch'],
+      ['merge', 'nosuch', '--out', 'merged'],
+      ['plot', 'nosuch'],
+      ['report', 'nosuch'],
+    ]) {
+      const r = desim(args);
+      expect(r.code, args.join(' ')).toBe(2);
+      expect(r.err, args.join(' ')).toBe('desim: nosuch: no such folder\n');
+    }
+    for (const args of [
+      ['table', 'afile'],
+      ['merge', 'afile', '--out', 'merged'],
+    ]) {
+      const r = desim(args);
+      expect(r.code, args.join(' ')).toBe(2);
+      expect(r.err, args.join(' ')).toBe('desim: afile: is a file, not a folder\n');
+    }
+    expect(existsSync(join(dir, 'merged'))).toBe(false);
+  });
 });
