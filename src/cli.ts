@@ -48,6 +48,7 @@ import { TABLE_FORMATS, tableOfFolder, type TableFormat } from './scenarios/tabl
 import { writeReport } from './scenarios/report.js';
 import { clusterCommand, kvCommand, nodeCommand } from './cli/net-commands.js';
 import { SweepProfile } from './cli/sweep-profile.js';
+import { exitOnSignals } from './cli/signals.js';
 import { checkFlagValues, numberFlag, UsageError, usageMessage } from './cli/flags.js';
 
 const EXIT_BAD_INPUT = 2;
@@ -102,25 +103,6 @@ function simulationFailed(message: string, seed: string, causeStack: string | un
 
 /** `dir/` for messages, without doubling a slash the user typed. */
 const slash = (dir: string): string => (dir.endsWith('/') ? dir : `${dir}/`);
-
-/** Stops on SIGINT/SIGTERM: `stop()` (e.g. end a worker), remove desim's temporary folders, print "interrupted", exit 130. */
-function exitOnSignals(stop: () => Promise<unknown> = async () => {}): () => void {
-  const handler = (): void => {
-    void stop()
-      .catch(() => {})
-      .finally(() => {
-        removeActiveTempDirs();
-        process.stderr.write('\ndesim: interrupted; unfinished output was removed\n');
-        process.exit(130);
-      });
-  };
-  process.on('SIGINT', handler);
-  process.on('SIGTERM', handler);
-  return () => {
-    process.off('SIGINT', handler);
-    process.off('SIGTERM', handler);
-  };
-}
 
 /** Runs the simulation of `desim run` in a worker thread, so a signal can stop it (see run-worker.ts). */
 function workerExecutor(
@@ -368,7 +350,7 @@ runs one, "desim <command> --help" explains a command with examples.`,
       // A bar on a terminal only: one run's progress lines would clutter logs.
       const show = progressPrinter(`run ${scenario.name}`, argv.quiet || process.stderr.isTTY !== true);
       let worker: Worker | undefined;
-      const release = exitOnSignals(async () => worker?.terminate());
+      const signals = exitOnSignals(async () => worker?.terminate());
       const onProgress = (f: number): void => show(Math.round(f * 100), 100);
       const execute = workerExecutor(file, overrides, onProgress, (w) => (worker = w));
       const columns = argv.columns;
@@ -380,7 +362,8 @@ runs one, "desim <command> --help" explains a command with examples.`,
         plotFormats,
         ...(columns !== undefined ? { columns } : {}),
       });
-      release();
+      // The folder is in place: a signal from now on says so (the worker thread may still be ending).
+      signals.done(slash(outDir));
       process.stdout.write(`${scenario.name}: ${report.result.headline}\n`);
       process.stdout.write(`wrote ${slash(outDir)} ${report.files.join(' ')}
 `);
@@ -539,6 +522,8 @@ runs one, "desim <command> --help" explains a command with examples.`,
         process.stderr.write(`desim: stopped; ${report.ran + report.resumed} runs are saved in ${outDir}/runs\n`);
         process.exit(130);
       }
+      // The sweep is done and saved: a signal while the process ends says so.
+      exitOnSignals().done(slash(outDir));
       const share = shard !== undefined ? ` (shard ${shard.index}/${shard.count})` : '';
       process.stdout.write(`sweep: ${report.ran} runs done, ${report.resumed} resumed, of ${report.total}${share}\n`);
       process.stdout.write(
@@ -566,11 +551,12 @@ runs one, "desim <command> --help" explains a command with examples.`,
         .example('$0 merge part0 part1 part2 --out all', 'summary.csv and aggregate.csv as if run unsharded')
         .epilogue('Nothing is written unless every run of the sweep is in exactly one of the folders; missing or overlapping runs exit 2.'),
     async (argv) => {
-      exitOnSignals();
+      const signals = exitOnSignals();
       const r = await mergeSweeps(argv.dirs, argv.out, {
         overwrite: argv.overwrite,
         ...(argv.columns !== undefined ? { columns: argv.columns } : {}),
       });
+      signals.done(slash(argv.out));
       process.stdout.write(`wrote ${slash(argv.out)} ${r.files.join(' ')}\n`);
     },
   )
@@ -634,8 +620,10 @@ runs one, "desim <command> --help" explains a command with examples.`,
           "The figures are the plots' Vega-Lite specs with their data, drawn in the browser by the vega and vega-lite bundles copied into the page: tooltips on hover, drag to pan, scroll to zoom.",
         ),
     async (argv) => {
-      exitOnSignals();
-      process.stdout.write(`wrote ${await writeReport(argv.dir)}\n`);
+      const signals = exitOnSignals();
+      const written = await writeReport(argv.dir);
+      signals.done(written);
+      process.stdout.write(`wrote ${written}\n`);
     },
   )
   .command(
@@ -708,7 +696,7 @@ runs one, "desim <command> --help" explains a command with examples.`,
         demos.push({ file, scenario, outDir });
       }
       let worker: Worker | undefined;
-      exitOnSignals(async () => worker?.terminate());
+      const signals = exitOnSignals(async () => worker?.terminate());
       for (const { file, scenario, outDir } of demos) {
         const execute = workerExecutor(
           file,
@@ -717,8 +705,10 @@ runs one, "desim <command> --help" explains a command with examples.`,
           (w) => (worker = w),
         );
         const report = await runScenario(scenario, { outDir, scenarioFile: file, overwrite: argv.overwrite, execute });
-        process.stdout.write(`${scenario.name}: ${report.result.headline}\n  wrote ${outDir}/ ${report.files.join(' ')}\n`);
+        signals.kept(slash(outDir));
+        process.stdout.write(`${scenario.name}: ${report.result.headline}\n  wrote ${slash(outDir)} ${report.files.join(' ')}\n`);
       }
+      signals.done();
     },
   )
   .command(
@@ -732,8 +722,9 @@ runs one, "desim <command> --help" explains a command with examples.`,
         .example('$0 reproduce', 'bundled scenarios, the Mathis/Padhye sweep and the validation tables, in several minutes')
         .example('$0 reproduce --publish docs/results', 'what npm run reproduce does in the repository'),
     async (argv) => {
-      exitOnSignals();
+      const signals = exitOnSignals();
       await reproduce(argv.out, (line) => process.stdout.write(line + '\n'), jobsOption(argv.jobs), argv.publish);
+      signals.done(slash(argv.out), ...(argv.publish !== undefined ? [slash(argv.publish)] : []));
     },
   )
   .command(
@@ -956,3 +947,8 @@ try {
 } catch (err) {
   fail(err);
 }
+// The command is done. End the process here, once stdout and stderr are flushed, rather than through
+// Node's own teardown: that closes the signal handlers first, so a Ctrl-C in its last tens of
+// milliseconds killed the process silently (exit 130) after it had written its output and said so.
+// Until the exit, a signal gets the handler's message (cli/signals.ts); after it, nothing.
+process.stdout.write('', () => process.stderr.write('', () => process.exit()));

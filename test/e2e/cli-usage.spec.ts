@@ -2,7 +2,7 @@
  * The built CLI's answers to command lines people get slightly wrong, and
  * its advice: each message is true for the command it is given to.
  */
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -98,5 +98,60 @@ describe('desim command lines', () => {
       expect(r.err, args.join(' ')).toBe('desim: afile: is a file, not a folder\n');
     }
     expect(existsSync(join(dir, 'merged'))).toBe(false);
+  });
+
+  it('Ctrl-C during demo names the folders that are complete and kept, and they are exactly the ones on disk', async () => {
+    // When the signal lands depends on timing (during the second run, after it, or after the process
+    // ended); whichever it is, what desim says must match what is on disk.
+    const child = spawn(process.execPath, [CLI, 'demo', '--out', 'dsig'], { cwd: dir });
+    let out = '';
+    let err = '';
+    child.stderr.on('data', (b: Buffer) => (err += b.toString()));
+    const code = await new Promise<number | null>((done) => {
+      child.stdout.on('data', (b: Buffer) => {
+        out += b.toString();
+        if (out.includes('wrote dsig/gossip-original/') && !child.killed) child.kill('SIGINT');
+      });
+      child.on('exit', (c) => done(c));
+    });
+    const complete = (name: string): boolean => existsSync(join(dir, 'dsig', name, 'meta.json'));
+    expect(complete('gossip-original')).toBe(true);
+    if (code === 0) {
+      expect(complete('tcp-original')).toBe(true);
+      return;
+    }
+    expect(code).toBe(130);
+    const line = err.trim().split('\n').pop() ?? '';
+    if (complete('tcp-original')) {
+      expect(line).toBe('desim: interrupted after the work was done; dsig/gossip-original/ dsig/tcp-original/ are complete and kept');
+    } else {
+      expect(line).toBe('desim: interrupted; unfinished output was removed; dsig/gossip-original/ is complete and kept');
+      expect(readdirSync(join(dir, 'dsig'))).toEqual(['gossip-original']);
+    }
+  });
+
+  it('Ctrl-C just after run says "wrote" is never a silent death: exit 0, or 130 saying the folder is complete and kept', async () => {
+    // The signal lands in the last moments of the process (the run is done). Node's own teardown
+    // used to reset the handlers first, so the process died of SIGINT without a word.
+    for (let i = 0; i < 3; i++) {
+      const child = spawn(process.execPath, [CLI, 'run', 'gossip-original', '--out', 'late'], { cwd: dir });
+      let out = '';
+      let err = '';
+      child.stderr.on('data', (b: Buffer) => (err += b.toString()));
+      const [code, signal] = await new Promise<[number | null, NodeJS.Signals | null]>((done) => {
+        child.stdout.on('data', (b: Buffer) => {
+          out += b.toString();
+          if (out.includes('wrote late/') && !child.killed) child.kill('SIGINT');
+        });
+        child.on('exit', (c, s) => done([c, s]));
+      });
+      expect(signal).toBeNull();
+      expect(existsSync(join(dir, 'late', 'meta.json'))).toBe(true);
+      if (code === 0) expect(err).toBe('');
+      else {
+        expect(code).toBe(130);
+        expect(err.trim()).toBe('desim: interrupted after the work was done; late/ is complete and kept');
+      }
+    }
   });
 });
