@@ -154,4 +154,13 @@ describe('desim command lines', () => {
       }
     }
   });
+
+  it('counts of one are singular: 1 timeout, 1 run done', () => {
+    const run = desim(['run', 'tcp-original', '--seed', '7', '--out', 'seed7']);
+    expect(run.code).toBe(0);
+    expect(run.out).toContain(', 3 fast retransmits, 1 timeout;');
+    const sweep = desim(['sweep', 'tcp-original', '--vary', 'duration_s=1', '--jobs', '1', '--quiet', '--out', 'one']);
+    expect(sweep.code).toBe(0);
+    expect(sweep.out).toContain('sweep: 1 run done, 0 resumed, of 1\n');
+  });
 });
