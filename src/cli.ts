@@ -4,7 +4,8 @@
  * (and the transport's command handlers) reads argv and env, writes to
  * stdout/stderr and sets exit codes:
  *   0 success, 1 a simulation or internal failure, 2 bad input (scenario file,
- *   arguments), 130 interrupted.
+ *   arguments), 130 interrupted; `desim kv` also 3 (no reply) and 4 (the node
+ *   answered with an error), see cli/net-commands.ts.
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
@@ -321,7 +322,7 @@ runs one, "desim <command> --help" explains a command with examples.`,
     'Run a scenario; write summary.csv, trace-*.csv, *.svg and meta.json',
     (y) =>
       withScenarioArgs(y)
-        .option('seed', numberFlag({ describe: "root seed (default: the scenario's seed)" }))
+        .option('seed', numberFlag({ describe: "root seed, an integer in [0, 2^32) (default: the scenario's seed)" }))
         .option('out', { type: 'string', describe: 'results folder (default: results/<scenario name>). desim replaces only a folder it wrote' })
         .option('overwrite', {
           type: 'boolean',
@@ -424,7 +425,7 @@ runs one, "desim <command> --help" explains a command with examples.`,
           'reps',
           numberFlag({ describe: `replications per combination, an integer in 1..${MAX_PLAN_REPS} (each gets its own derived seed; default 1)` }),
         )
-        .option('jobs', numberFlag({ describe: 'worker processes (default: all cores)' }))
+        .option('jobs', numberFlag({ describe: 'worker processes, an integer >= 1 (default: all cores; more than the cores is lowered to them)' }))
         .option('shard', { type: 'string', describe: 'run only share I of N (I/N, 0-based); default from SLURM_ARRAY_TASK_ID/COUNT' })
         .option('out', { type: 'string', describe: 'sweep folder (default: results/<scenario name>-sweep)' })
         .option('resume', { type: 'boolean', default: false, describe: 'keep finished runs of the same sweep in --out and run the rest' })
@@ -540,7 +541,14 @@ runs one, "desim <command> --help" explains a command with examples.`,
     'Combine sweep shard folders into the files one unsharded sweep writes',
     (y) =>
       y
-        .positional('dirs', { type: 'string', array: true, demandOption: true, describe: 'shard folders' })
+        .positional('dirs', {
+          type: 'string',
+          array: true,
+          demandOption: true,
+          // No default shown: yargs would print "[default: []]" beside "[required]".
+          default: undefined,
+          describe: 'the shard folders (each written by desim sweep --shard I/N), in any order',
+        })
         .option('out', { type: 'string', demandOption: true, describe: 'merged sweep folder: must not exist yet, or be empty' })
         .option('overwrite', {
           type: 'boolean',
@@ -569,7 +577,10 @@ runs one, "desim <command> --help" explains a command with examples.`,
     (y) =>
       y
         .positional('dir', { type: 'string', demandOption: true, describe: "a results folder desim wrote (a run's or a sweep's)" })
-        .option('format', FORMAT_OPTION)
+        .option('format', {
+          ...FORMAT_OPTION,
+          describe: `${FORMAT_OPTION.describe}. Figures desim drew here before in a format not given now are removed (see below)`,
+        })
         .option('spec', {
           type: 'boolean',
           default: false,
@@ -638,7 +649,7 @@ runs one, "desim <command> --help" explains a command with examples.`,
           type: 'string',
           describe: 'write to a file instead of stdout (an existing file is replaced only if it is a schema desim wrote)',
         })
-        .example('$0 schema --out desim.schema.json', ''),
+        .example('$0 schema --out desim.schema.json', 'completion and hover help (unit, range) in editors that read JSON Schema'),
     (argv) => {
       const text = JSON.stringify(scenarioJsonSchema(BUILTIN_DRIVERS), null, 2) + '\n';
       if (argv.out === undefined) {
@@ -657,6 +668,7 @@ runs one, "desim <command> --help" explains a command with examples.`,
           throw new OutputError(argv.out, 'exists and is not a schema desim wrote; desim will not replace it: choose another --out');
       }
       writeFileAtomic(argv.out, text);
+      process.stdout.write(`wrote ${argv.out}\n`);
     },
   )
   .command(
@@ -720,7 +732,7 @@ runs one, "desim <command> --help" explains a command with examples.`,
     (y) =>
       y
         .option('out', { type: 'string', default: 'results', describe: 'parent folder' })
-        .option('jobs', numberFlag({ describe: 'worker processes for the sweep' }))
+        .option('jobs', numberFlag({ describe: 'worker processes for the sweep, an integer >= 1 (default: all cores; more is lowered to them)' }))
         .option('publish', { type: 'string', describe: 'also copy the files the README shows into this folder (npm run reproduce: docs/results)' })
         .example('$0 reproduce', 'bundled scenarios, the Mathis/Padhye sweep and the validation tables, in several minutes')
         .example('$0 reproduce --publish docs/results', 'what npm run reproduce does in the repository'),

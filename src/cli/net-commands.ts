@@ -160,9 +160,9 @@ export const nodeCommand: CommandModule<object, NodeArgs> = {
         default: '',
         describe: 'the other nodes, comma-separated HOST:PORT (every node must be given the same member set)',
       })
-      .option('interval', numberFlag({ describe: "gossip round length, ms (default: the preset's, 1000)" }))
-      .option('anti-entropy', numberFlag({ describe: 'anti-entropy period, ms; 0 turns it off (default: 10 rounds)' }))
-      .option('fanout', numberFlag({ describe: "peers contacted per round (default: the preset's)" }))
+      .option('interval', numberFlag({ describe: "gossip round length, ms > 0 (default: the preset's, 1000)" }))
+      .option('anti-entropy', numberFlag({ describe: 'anti-entropy period, ms > 0; 0 turns it off (default: 10 rounds)' }))
+      .option('fanout', numberFlag({ describe: "peers contacted per round, an integer >= 1 (default: the preset's)" }))
       .option('preset', { type: 'string', choices: PRESET_NAMES, default: 'default', describe: 'gossip preset' })
       .option('data', {
         type: 'string',
@@ -178,14 +178,14 @@ export const nodeCommand: CommandModule<object, NodeArgs> = {
       .option(
         'client-rate',
         numberFlag({
-          describe: 'client requests per second accepted from one source address; 0 = unlimited (default 1000)',
+          describe: 'client requests per second accepted from one source address, >= 0; 0 = unlimited (default 1000)',
         }),
       )
-      .option('max-ahead', numberFlag({ describe: "drop versions stamped more than this many ms ahead of this node's clock (default 500)" }))
+      .option('max-ahead', numberFlag({ describe: "drop versions stamped more than this many ms (> 0) ahead of this node's clock (default 500)" }))
       .option(
         'rumor-budget',
         numberFlag({
-          describe: `rumor datagrams sent per peer and round (least sent, newest first; the rest wait); 0 = no budget (default ${REAL_NODE_RUMOR_BUDGET})`,
+          describe: `rumor datagrams sent per peer and round (least sent, newest first; the rest wait), an integer in 0..1000000; 0 = no budget (default ${REAL_NODE_RUMOR_BUDGET})`,
         }),
       )
       .option('join', {
@@ -408,8 +408,8 @@ function ackOptions<T>(y: Argv<T>): Argv<T> {
 function kvOptions<T>(y: Argv<T>): Argv<T> {
   return y
     .option('node', { type: 'string', default: '127.0.0.1:5001', describe: 'the node to ask, HOST:PORT' })
-    .option('timeout', numberFlag({ default: 500, describe: 'wait per attempt, ms' }))
-    .option('retries', numberFlag({ default: 3, describe: 'attempts after the first' }))
+    .option('timeout', numberFlag({ default: 500, describe: 'wait per attempt, ms > 0' }))
+    .option('retries', numberFlag({ default: 3, describe: 'attempts after the first, an integer >= 0' }))
     .option('key-file', { type: 'string', describe: "the cluster's keyring (see desim node --key-file)" });
 }
 
@@ -457,6 +457,8 @@ function printValue(v: Value, json: boolean): string {
   return typeof v === 'string' && !json ? v : JSON.stringify(v);
 }
 
+const KEY_DESCRIPTION = 'the key, any string (quote it for the shell if it holds spaces)';
+
 /** `desim kv`: client of a running node. */
 export const kvCommand: CommandModule<object, KvArgs> = {
   command: 'kv <command>',
@@ -468,8 +470,12 @@ export const kvCommand: CommandModule<object, KvArgs> = {
         describe: 'Store VALUE under KEY (a string; with --json, a JSON scalar)',
         builder: (b: Argv<object>) =>
           ackOptions(kvOptions(b))
-            .positional('key', { type: 'string', demandOption: true })
-            .positional('value', { type: 'string', demandOption: true })
+            .positional('key', { type: 'string', demandOption: true, describe: KEY_DESCRIPTION })
+            .positional('value', {
+              type: 'string',
+              demandOption: true,
+              describe: 'the value: a string as given, or with --json a JSON number, boolean, null or quoted string',
+            })
             .option('json', {
               type: 'boolean',
               default: false,
@@ -486,7 +492,7 @@ export const kvCommand: CommandModule<object, KvArgs> = {
         describe: 'Print the value of KEY on stdout, or "not found" on stderr with exit code 1',
         builder: (b: Argv<object>) =>
           kvOptions(b)
-            .positional('key', { type: 'string', demandOption: true })
+            .positional('key', { type: 'string', demandOption: true, describe: KEY_DESCRIPTION })
             .option('json', { type: 'boolean', default: false, describe: 'print the value as JSON (strings quoted)' }) as unknown as Argv<KvArgs>,
         handler: (argv) =>
           withClient(argv, async (c) => {
@@ -499,7 +505,8 @@ export const kvCommand: CommandModule<object, KvArgs> = {
         command: 'del <key>',
         aliases: ['delete'],
         describe: 'Delete KEY (a tombstone, spread by gossip like a put)',
-        builder: (b: Argv<object>) => ackOptions(kvOptions(b)).positional('key', { type: 'string', demandOption: true }) as unknown as Argv<KvArgs>,
+        builder: (b: Argv<object>) =>
+          ackOptions(kvOptions(b)).positional('key', { type: 'string', demandOption: true, describe: KEY_DESCRIPTION }) as unknown as Argv<KvArgs>,
         handler: (argv) => withClient(argv, async (c) => c.del(String(argv.key), parseAck(argv.ack, argv['ack-timeout'] ?? 2000))),
       })
       .command<KvArgs>({
@@ -561,10 +568,10 @@ export const clusterCommand: CommandModule<object, ClusterArgs> = {
   describe: 'Start N gossip nodes as local processes on 127.0.0.1 (Ctrl-C stops them all)',
   builder: (y: Argv<object>) =>
     y
-      .option('nodes', numberFlag({ default: 3, describe: 'number of nodes (named A, B, C, ...)' }))
-      .option('base-port', numberFlag({ default: 5001, describe: 'port of node A; node i listens on base-port + i' }))
-      .option('interval', numberFlag({ describe: 'gossip round length, ms (passed to every node)' }))
-      .option('anti-entropy', numberFlag({ describe: 'anti-entropy period, ms (passed to every node)' }))
+      .option('nodes', numberFlag({ default: 3, describe: 'number of nodes, an integer in 1..26 (named A, B, C, ...)' }))
+      .option('base-port', numberFlag({ default: 5001, describe: 'port of node A; node i listens on base-port + i (all below 65536)' }))
+      .option('interval', numberFlag({ describe: 'gossip round length, ms > 0 (passed to every node)' }))
+      .option('anti-entropy', numberFlag({ describe: 'anti-entropy period, ms > 0; 0 turns it off (passed to every node)' }))
       .option('data-dir', { type: 'string', describe: "keep node X's store in DIR/X.json" })
       .option('verbose', { type: 'boolean', default: false, describe: 'nodes log every dropped datagram' })
       .option('key-file', { type: 'string', describe: 'keyring passed to every node (see desim node --key-file)' })
@@ -582,7 +589,9 @@ export const clusterCommand: CommandModule<object, ClusterArgs> = {
       if (cliPath === undefined) throw new UsageError('cannot find the desim script to start nodes with');
       const nodeArgs: string[] = [];
       if (argv.interval !== undefined) nodeArgs.push('--interval', String(positiveMs('interval', argv.interval)));
-      if (argv['anti-entropy'] !== undefined) nodeArgs.push('--anti-entropy', String(argv['anti-entropy']));
+      const antiEntropy = argv['anti-entropy'];
+      // Refused here, not by every node.
+      if (antiEntropy !== undefined) nodeArgs.push('--anti-entropy', String(antiEntropy === 0 ? 0 : positiveMs('anti-entropy', antiEntropy)));
       if (argv.verbose) nodeArgs.push('--verbose');
       if (argv['probe-interval'] !== undefined) {
         swimOptionsFromCli({ probeIntervalMs: argv['probe-interval'] }); // refused here, not by every node

@@ -60,17 +60,18 @@ function commands(): string[] {
   return top.flatMap((c) => (c === 'kv' ? names(desim(['kv', '--help']).out, 'kv ') : [c]));
 }
 
-/** The options a command's help lists, with the type yargs shows (`[number]`, `[string]`, ...). */
-function optionsOf(command: string): { flag: string; type: string }[] {
+/** The options a command's help lists, with the type yargs shows (`[number]`, `[string]`, ...) and their help text. */
+function optionsOf(command: string): Option[] {
   const known = seen.get(command);
   if (known !== undefined) return known;
   const help = desim([...command.split(' '), '--help']).out;
   const lines = help.slice(help.indexOf('\nOptions:')).split('\n');
-  const out: { flag: string; type: string }[] = [];
+  const out: Option[] = [];
   for (const line of lines) {
     const m = /^ {2}(?:-\w, )? *--([a-z][a-z0-9-]*)/.exec(line);
-    if (m !== null) out.push({ flag: m[1] as string, type: '' });
+    if (m !== null) out.push({ flag: m[1] as string, type: '', text: '' });
     const last = out[out.length - 1];
+    if (last !== undefined) last.text += ` ${line.trim()}`;
     const t = /\[(boolean|number|string|array)\]/.exec(line);
     if (last !== undefined && last.type === '' && t !== null) last.type = t[1] as string;
     if (line === '' && out.length > 0) break;
@@ -79,7 +80,12 @@ function optionsOf(command: string): { flag: string; type: string }[] {
   seen.set(command, options);
   return options;
 }
-const seen = new Map<string, { flag: string; type: string }[]>();
+interface Option {
+  flag: string;
+  type: string;
+  text: string;
+}
+const seen = new Map<string, Option[]>();
 
 describe('flag values, for every command', () => {
   const all = commands();
@@ -87,7 +93,17 @@ describe('flag values, for every command', () => {
   it('finds the commands and their flags in the help', () => {
     expect(all).toEqual(expect.arrayContaining(['run', 'sweep', 'bench', 'node', 'kv get', 'cluster', 'reproduce']));
     for (const c of all) expect(BASE[c], `arguments for the new command "${c}" in BASE`).toBeDefined();
-    expect(optionsOf('run')).toEqual(expect.arrayContaining([{ flag: 'seed', type: 'number' }]));
+    expect(optionsOf('run')).toEqual(expect.arrayContaining([expect.objectContaining({ flag: 'seed', type: 'number' })]));
+  });
+
+  it("every number flag's help gives its range", () => {
+    for (const c of all) {
+      for (const o of optionsOf(c).filter((x) => x.type === 'number')) {
+        // The text before the type tag: a range is digits (1..26, [0, 2^32)) or a bound (> 0, >= 1).
+        const text = o.text.slice(0, o.text.indexOf('[number]'));
+        expect(text, `${c} --${o.flag}`).toMatch(/\d\.\.|\[0, 2\^32\)|>=? ?\d|below \d/);
+      }
+    }
   });
 
   it('a number flag with an empty value or with text that is no number exits 2 naming it', () => {

@@ -163,4 +163,20 @@ describe('desim command lines', () => {
     expect(sweep.code).toBe(0);
     expect(sweep.out).toContain('sweep: 1 run done, 0 resumed, of 1\n');
   });
+
+  it('help gives the syntax and ranges people ask for, and nothing misleading', () => {
+    const flat = (args: string[]): string => desim([...args, '--help']).out.replace(/\s+/g, ' ');
+    const sweep = flat(['sweep']);
+    expect(sweep).toContain('replications per combination, an integer in 1..100000');
+    expect(sweep).toContain('COUNT values (2..10000)');
+    expect(sweep).toContain('a list outputs.traces=[cwnd,segments]');
+    expect(sweep).toContain(`quoting it 'name="007"'`);
+    expect(flat(['merge'])).not.toContain('[default: []]');
+    expect(flat(['plot'])).toContain('Figures desim drew here before in a format not given now are removed');
+    for (const cmd of ['put', 'get', 'del']) expect(flat(['kv', cmd])).toContain('key the key, any string');
+    expect(flat(['kv', 'put'])).toContain('value the value: a string as given');
+    const schema = desim(['schema', '--out', 'desim.schema.json']);
+    expect(schema.code).toBe(0);
+    expect(schema.out).toBe('wrote desim.schema.json\n');
+  });
 });
