@@ -4,7 +4,8 @@
  * (and the transport's command handlers) reads argv and env, writes to
  * stdout/stderr and sets exit codes:
  *   0 success, 1 a simulation or internal failure, 2 bad input (scenario file,
- *   arguments), 130 interrupted.
+ *   arguments), 130 interrupted; `desim kv` also 3 (no reply) and 4 (the node
+ *   answered with an error), see cli/net-commands.ts.
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
@@ -33,31 +34,34 @@ import { bundledScenarios, recordedScenarioFile, resolveScenarioPath } from './s
 import type { RunResult } from './scenarios/driver.js';
 import { BUILTIN_DRIVERS, driversFor, loadScenarioFile } from './scenarios/drivers/index.js';
 import { OutputError, ScenarioError } from './scenarios/errors.js';
-import { removeActiveTempDirs, writeFileAtomic } from './scenarios/files.js';
+import { checkOutDir, removeActiveTempDirs, writeFileAtomic } from './scenarios/files.js';
 import { readScenarioFile, scenarioSummary, validateScenario, type Scenario } from './scenarios/loader.js';
 import { parseSets, parseVaries } from './scenarios/overrides.js';
+import { MAX_RANGE_COUNT } from './scenarios/ranges.js';
 import { type PlotFormat, parseFormats } from './scenarios/plots/formats.js';
 import { replotFolder } from './scenarios/replot.js';
 import { runScenario, withSeed } from './scenarios/runner.js';
 import type { RunWorkerData, RunWorkerError } from './scenarios/run-worker.js';
 import { scenarioJsonSchema } from './scenarios/schema.js';
 import { mergeSweeps, runSweep, SweepRunError, type SweepMode } from './scenarios/sweep.js';
-import { isPlan, loadPlan } from './scenarios/plan.js';
+import { isPlan, loadPlan, MAX_PLAN_REPS } from './scenarios/plan.js';
 import { TABLE_FORMATS, tableOfFolder, type TableFormat } from './scenarios/table.js';
 import { writeReport } from './scenarios/report.js';
 import { clusterCommand, kvCommand, nodeCommand } from './cli/net-commands.js';
 import { SweepProfile } from './cli/sweep-profile.js';
+import { exitOnSignals } from './cli/signals.js';
+import { checkFlagValues, numberFlag, UsageError, usageMessage } from './cli/flags.js';
 
 const EXIT_BAD_INPUT = 2;
+
+/** What bare `desim` says, after the top-level help. */
+const NO_COMMAND = 'Say which command to run (see the list above).';
 
 // `desim kv stats | head -3` closes our stdout early: that is the reader's choice, not an error.
 process.stdout.on('error', (err: NodeJS.ErrnoException) => {
   if (err.code === 'EPIPE') process.exit(0);
   throw err;
 });
-
-/** Thrown by command handlers for bad arguments: printed without a stack, exit 2. */
-class UsageError extends Error {}
 
 /** A simulation that failed in the worker thread of `desim run` (errors lose their class between threads). */
 class WorkerSimulationError extends Error {
@@ -98,27 +102,11 @@ function simulationFailed(message: string, seed: string, causeStack: string | un
   process.exit(1);
 }
 
+/** `1 run`, `2 runs` (and `0 runs`). */
+const runs = (n: number): string => `${n} ${n === 1 ? 'run' : 'runs'}`;
+
 /** `dir/` for messages, without doubling a slash the user typed. */
 const slash = (dir: string): string => (dir.endsWith('/') ? dir : `${dir}/`);
-
-/** Stops on SIGINT/SIGTERM: `stop()` (e.g. end a worker), remove desim's temporary folders, print "interrupted", exit 130. */
-function exitOnSignals(stop: () => Promise<unknown> = async () => {}): () => void {
-  const handler = (): void => {
-    void stop()
-      .catch(() => {})
-      .finally(() => {
-        removeActiveTempDirs();
-        process.stderr.write('\ndesim: interrupted; unfinished output was removed\n');
-        process.exit(130);
-      });
-  };
-  process.on('SIGINT', handler);
-  process.on('SIGTERM', handler);
-  return () => {
-    process.off('SIGINT', handler);
-    process.off('SIGTERM', handler);
-  };
-}
 
 /** Runs the simulation of `desim run` in a worker thread, so a signal can stop it (see run-worker.ts). */
 function workerExecutor(
@@ -308,7 +296,14 @@ const COLUMNS_OPTION = {
 const withScenarioArgs = <T>(y: Argv<T>) =>
   y
     .positional('file', { type: 'string', demandOption: true, describe: 'scenario file (YAML or JSON), or the name of a bundled scenario' })
-    .option('set', { type: 'string', array: true, describe: 'override a field: path=value (repeatable)', requiresArg: true });
+    .option('set', {
+      type: 'string',
+      array: true,
+      // One value per --set, so that a file name after it stays the positional argument.
+      nargs: 1,
+      describe:
+        'override a field: path=value, the value read as YAML: 0.05, true, reno, a list outputs.traces=[cwnd,segments], a string kept as text by quoting it \'name="007"\'; repeat --set for more fields',
+    });
 
 const cli = yargs(hideBin(process.argv))
   .scriptName('desim')
@@ -327,7 +322,7 @@ runs one, "desim <command> --help" explains a command with examples.`,
     'Run a scenario; write summary.csv, trace-*.csv, *.svg and meta.json',
     (y) =>
       withScenarioArgs(y)
-        .option('seed', { type: 'number', describe: "root seed (default: the scenario's seed)" })
+        .option('seed', numberFlag({ describe: "root seed, an integer in [0, 2^32) (default: the scenario's seed)" }))
         .option('out', { type: 'string', describe: 'results folder (default: results/<scenario name>). desim replaces only a folder it wrote' })
         .option('overwrite', {
           type: 'boolean',
@@ -359,7 +354,7 @@ runs one, "desim <command> --help" explains a command with examples.`,
       // A bar on a terminal only: one run's progress lines would clutter logs.
       const show = progressPrinter(`run ${scenario.name}`, argv.quiet || process.stderr.isTTY !== true);
       let worker: Worker | undefined;
-      const release = exitOnSignals(async () => worker?.terminate());
+      const signals = exitOnSignals(async () => worker?.terminate());
       const onProgress = (f: number): void => show(Math.round(f * 100), 100);
       const execute = workerExecutor(file, overrides, onProgress, (w) => (worker = w));
       const columns = argv.columns;
@@ -371,7 +366,8 @@ runs one, "desim <command> --help" explains a command with examples.`,
         plotFormats,
         ...(columns !== undefined ? { columns } : {}),
       });
-      release();
+      // The folder is in place: a signal from now on says so (the worker thread may still be ending).
+      signals.done(slash(outDir));
       process.stdout.write(`${scenario.name}: ${report.result.headline}\n`);
       process.stdout.write(`wrote ${slash(outDir)} ${report.files.join(' ')}
 `);
@@ -415,16 +411,20 @@ runs one, "desim <command> --help" explains a command with examples.`,
         .option('vary', {
           type: 'string',
           array: true,
-          requiresArg: true,
-          describe: 'path=v1,v2,... or path=FROM..TO [lin|log] [COUNT] (repeatable; the first varies slowest)',
+          // One value per --vary, as for --set.
+          nargs: 1,
+          describe: `path=v1,v2,... or path=FROM..TO [lin|log] [COUNT]: COUNT values (2..${MAX_RANGE_COUNT}) spaced evenly (lin, the default) or geometrically (log); without COUNT, whole-number ends give every whole number between. Repeat --vary for more parameters; the first varies slowest`,
         })
         .option('mode', {
           type: 'string',
           choices: ['product', 'zip'],
           describe: 'product: every combination (default); zip: the i-th value of every --vary together',
         })
-        .option('reps', { type: 'number', describe: 'replications per combination (each gets its own derived seed; default 1)' })
-        .option('jobs', { type: 'number', describe: 'worker processes (default: all cores)' })
+        .option(
+          'reps',
+          numberFlag({ describe: `replications per combination, an integer in 1..${MAX_PLAN_REPS} (each gets its own derived seed; default 1)` }),
+        )
+        .option('jobs', numberFlag({ describe: 'worker processes, an integer >= 1 (default: all cores; more than the cores is lowered to them)' }))
         .option('shard', { type: 'string', describe: 'run only share I of N (I/N, 0-based); default from SLURM_ARRAY_TASK_ID/COUNT' })
         .option('out', { type: 'string', describe: 'sweep folder (default: results/<scenario name>-sweep)' })
         .option('resume', { type: 'boolean', default: false, describe: 'keep finished runs of the same sweep in --out and run the rest' })
@@ -522,11 +522,13 @@ runs one, "desim <command> --help" explains a command with examples.`,
       process.off('SIGINT', onSignal);
       process.off('SIGTERM', onSignal);
       if (stop) {
-        process.stderr.write(`desim: stopped; ${report.ran + report.resumed} runs are saved in ${outDir}/runs\n`);
+        process.stderr.write(`desim: stopped; ${runs(report.ran + report.resumed)} saved in ${outDir}/runs\n`);
         process.exit(130);
       }
+      // The sweep is done and saved: a signal while the process ends says so.
+      exitOnSignals().done(slash(outDir));
       const share = shard !== undefined ? ` (shard ${shard.index}/${shard.count})` : '';
-      process.stdout.write(`sweep: ${report.ran} runs done, ${report.resumed} resumed, of ${report.total}${share}\n`);
+      process.stdout.write(`sweep: ${runs(report.ran)} done, ${report.resumed} resumed, of ${report.total}${share}\n`);
       process.stdout.write(
         report.complete ? `wrote ${slash(outDir)} ${report.files.join(' ')}\n` : `partial: merge the shards with: desim merge DIR... --out DIR\n`,
       );
@@ -538,7 +540,14 @@ runs one, "desim <command> --help" explains a command with examples.`,
     'Combine sweep shard folders into the files one unsharded sweep writes',
     (y) =>
       y
-        .positional('dirs', { type: 'string', array: true, demandOption: true, describe: 'shard folders' })
+        .positional('dirs', {
+          type: 'string',
+          array: true,
+          demandOption: true,
+          // No default shown: yargs would print "[default: []]" beside "[required]".
+          default: undefined,
+          describe: 'the shard folders (each written by desim sweep --shard I/N), in any order',
+        })
         .option('out', { type: 'string', demandOption: true, describe: 'merged sweep folder: must not exist yet, or be empty' })
         .option('overwrite', {
           type: 'boolean',
@@ -552,11 +561,12 @@ runs one, "desim <command> --help" explains a command with examples.`,
         .example('$0 merge part0 part1 part2 --out all', 'summary.csv and aggregate.csv as if run unsharded')
         .epilogue('Nothing is written unless every run of the sweep is in exactly one of the folders; missing or overlapping runs exit 2.'),
     async (argv) => {
-      exitOnSignals();
+      const signals = exitOnSignals();
       const r = await mergeSweeps(argv.dirs, argv.out, {
         overwrite: argv.overwrite,
         ...(argv.columns !== undefined ? { columns: argv.columns } : {}),
       });
+      signals.done(slash(argv.out));
       process.stdout.write(`wrote ${slash(argv.out)} ${r.files.join(' ')}\n`);
     },
   )
@@ -566,7 +576,10 @@ runs one, "desim <command> --help" explains a command with examples.`,
     (y) =>
       y
         .positional('dir', { type: 'string', demandOption: true, describe: "a results folder desim wrote (a run's or a sweep's)" })
-        .option('format', FORMAT_OPTION)
+        .option('format', {
+          ...FORMAT_OPTION,
+          describe: `${FORMAT_OPTION.describe}. Figures desim drew here before in a format not given now are removed (see below)`,
+        })
         .option('spec', {
           type: 'boolean',
           default: false,
@@ -620,8 +633,10 @@ runs one, "desim <command> --help" explains a command with examples.`,
           "The figures are the plots' Vega-Lite specs with their data, drawn in the browser by the vega and vega-lite bundles copied into the page: tooltips on hover, drag to pan, scroll to zoom.",
         ),
     async (argv) => {
-      exitOnSignals();
-      process.stdout.write(`wrote ${await writeReport(argv.dir)}\n`);
+      const signals = exitOnSignals();
+      const written = await writeReport(argv.dir);
+      signals.done(written);
+      process.stdout.write(`wrote ${written}\n`);
     },
   )
   .command(
@@ -633,7 +648,7 @@ runs one, "desim <command> --help" explains a command with examples.`,
           type: 'string',
           describe: 'write to a file instead of stdout (an existing file is replaced only if it is a schema desim wrote)',
         })
-        .example('$0 schema --out desim.schema.json', ''),
+        .example('$0 schema --out desim.schema.json', 'completion and hover help (unit, range) in editors that read JSON Schema'),
     (argv) => {
       const text = JSON.stringify(scenarioJsonSchema(BUILTIN_DRIVERS), null, 2) + '\n';
       if (argv.out === undefined) {
@@ -652,6 +667,7 @@ runs one, "desim <command> --help" explains a command with examples.`,
           throw new OutputError(argv.out, 'exists and is not a schema desim wrote; desim will not replace it: choose another --out');
       }
       writeFileAtomic(argv.out, text);
+      process.stdout.write(`wrote ${argv.out}\n`);
     },
   )
   .command(
@@ -670,24 +686,43 @@ runs one, "desim <command> --help" explains a command with examples.`,
     'Run the two original programs (gossip-original, tcp-original) into results/',
     (y) =>
       y
-        .option('out', { type: 'string', default: 'results', describe: 'parent folder' })
+        .option('out', {
+          type: 'string',
+          default: 'results',
+          requiresArg: true,
+          describe: 'parent folder: the runs go to OUT/gossip-original and OUT/tcp-original',
+        })
+        .option('overwrite', {
+          type: 'boolean',
+          default: false,
+          describe:
+            'as desim run --overwrite, for each of the two folders: write into one desim did not write; files desim did not write are never deleted or replaced',
+        })
         .example('$0 demo', 'what npm start runs: results/gossip-original/ and results/tcp-original/'),
     async (argv) => {
-      let worker: Worker | undefined;
-      exitOnSignals(async () => worker?.terminate());
+      const demos = [];
       for (const name of ['gossip-original', 'tcp-original']) {
         const file = resolveScenarioPath(name);
         const scenario = await load(file, []);
         const outDir = join(argv.out, scenario.name);
+        // Both folders are checked before either run, so a refusal leaves nothing half done.
+        checkOutDir(outDir, 'run', { flag: '--out', overwrite: argv.overwrite });
+        demos.push({ file, scenario, outDir });
+      }
+      let worker: Worker | undefined;
+      const signals = exitOnSignals(async () => worker?.terminate());
+      for (const { file, scenario, outDir } of demos) {
         const execute = workerExecutor(
           file,
           [],
           () => {},
           (w) => (worker = w),
         );
-        const report = await runScenario(scenario, { outDir, scenarioFile: recordedScenarioFile(file), execute });
-        process.stdout.write(`${scenario.name}: ${report.result.headline}\n  wrote ${outDir}/ ${report.files.join(' ')}\n`);
+        const report = await runScenario(scenario, { outDir, scenarioFile: recordedScenarioFile(file), overwrite: argv.overwrite, execute });
+        signals.kept(slash(outDir));
+        process.stdout.write(`${scenario.name}: ${report.result.headline}\n  wrote ${slash(outDir)} ${report.files.join(' ')}\n`);
       }
+      signals.done();
     },
   )
   .command(
@@ -696,13 +731,14 @@ runs one, "desim <command> --help" explains a command with examples.`,
     (y) =>
       y
         .option('out', { type: 'string', default: 'results', describe: 'parent folder' })
-        .option('jobs', { type: 'number', describe: 'worker processes for the sweep' })
+        .option('jobs', numberFlag({ describe: 'worker processes for the sweep, an integer >= 1 (default: all cores; more is lowered to them)' }))
         .option('publish', { type: 'string', describe: 'also copy the files the README shows into this folder (npm run reproduce: docs/results)' })
         .example('$0 reproduce', 'bundled scenarios, the Mathis/Padhye sweep and the validation tables, in several minutes')
         .example('$0 reproduce --publish docs/results', 'what npm run reproduce does in the repository'),
     async (argv) => {
-      exitOnSignals();
+      const signals = exitOnSignals();
       await reproduce(argv.out, (line) => process.stdout.write(line + '\n'), jobsOption(argv.jobs), argv.publish);
+      signals.done(slash(argv.out), ...(argv.publish !== undefined ? [slash(argv.publish)] : []));
     },
   )
   .command(
@@ -716,32 +752,35 @@ runs one, "desim <command> --help" explains a command with examples.`,
           describe: 'which benchmark (all = the three simulator ones; udp starts real nodes)',
         })
         .option('json', { type: 'boolean', default: false, describe: 'print a JSON object instead of key=value' })
-        .option('duration', { type: 'number', requiresArg: true, describe: 'udp: seconds per phase (0.5..600; default 3)' })
-        .option('concurrency', { type: 'number', requiresArg: true, describe: 'udp: requests in flight (1..1024; default 64)' })
+        .option('duration', numberFlag({ describe: 'udp: seconds per phase (0.5..600; default 3)' }))
+        .option('concurrency', numberFlag({ describe: 'udp: requests in flight (1..1024; default 64)' }))
         .option('memory', { type: 'boolean', default: false, describe: 'udp: nodes without --data (nothing durable), for comparison' })
         .option('plain', { type: 'boolean', default: false, describe: 'udp: no --key-file (by default a fresh random key seals every datagram)' })
-        .option('pending', {
-          type: 'number',
-          array: true,
-          requiresArg: true,
-          describe: `kernel: pending events of the hold model (integers ${MIN_PENDING}..${MAX_PENDING}; default 10000); several run side by side in alternating slices, each slice after an unmeasured tenth of its events, and rate_vs_first compares each with the first`,
-        })
-        .option('events', {
-          type: 'number',
-          requiresArg: true,
-          describe: 'kernel: events fired per run (integer 1..1e9; default max(2,000,000, 2 x pending))',
-        })
+        .option(
+          'pending',
+          numberFlag({
+            array: true,
+            describe: `kernel: pending events of the hold model (integers ${MIN_PENDING}..${MAX_PENDING}; default 10000); several run side by side in alternating slices, each slice after an unmeasured tenth of its events, and rate_vs_first compares each with the first`,
+          }),
+        )
+        .option(
+          'events',
+          numberFlag({
+            describe: 'kernel: events fired per run (integer 1..1e9; default max(2,000,000, 2 x pending))',
+          }),
+        )
         .option('baseline', {
           type: 'boolean',
           default: false,
           describe:
             'kernel: also run a bare typed-array heap on the same model, interleaved with a kernel run of its own at each population, and print the ratio (kernel_vs_bare)',
         })
-        .option('nodes', {
-          type: 'number',
-          requiresArg: true,
-          describe: `gossip: cluster size (integer ${MIN_GOSSIP_NODES}..${MAX_GOSSIP_NODES}; default 100000)`,
-        })
+        .option(
+          'nodes',
+          numberFlag({
+            describe: `gossip: cluster size (integer ${MIN_GOSSIP_NODES}..${MAX_GOSSIP_NODES}; default 100000)`,
+          }),
+        )
         .option('sack', {
           type: 'boolean',
           default: false,
@@ -753,11 +792,12 @@ runs one, "desim <command> --help" explains a command with examples.`,
           describe:
             'gossip: 10^4, 10^5 and 10^6 nodes, each in a fresh process, with the cost per node and per event, then (gossip_cost_ratio) the cost per node of each size against the size before it',
         })
-        .option('reps', {
-          type: 'number',
-          requiresArg: true,
-          describe: `gossip --scaling: run the three sizes this many times in turn (integer 1..${MAX_SCALING_REPS}; default 1), so that each ratio compares runs made one after the other`,
-        })
+        .option(
+          'reps',
+          numberFlag({
+            describe: `gossip --scaling: run the three sizes this many times in turn (integer 1..${MAX_SCALING_REPS}; default 1), so that each ratio compares runs made one after the other`,
+          }),
+        )
         .example('$0 bench kernel', 'hold model: 10,000 pending events, 2,000,000 fired')
         .example('$0 bench kernel --pending 10000 1000000 10000000 --baseline', 'how the queue grows, beside a bare heap')
         .example('$0 bench gossip', 'one update spread to 100,000 nodes, then one anti-entropy round')
@@ -896,17 +936,22 @@ runs one, "desim <command> --help" explains a command with examples.`,
   .command(nodeCommand)
   .command(kvCommand)
   .command(clusterCommand)
-  .demandCommand(1, 'Say which command to run (see the list above).')
+  // Every flag's value, for every command: numbers read strictly, one value per flag (see cli/flags.ts).
+  // yargs passes its instance as the second argument, which its type declarations leave out.
+  .middleware(checkFlagValues as unknown as (argv: Record<string, unknown>) => void, true)
+  .demandCommand(1, NO_COMMAND)
   .recommendCommands()
   .strict()
   .help()
   .alias('h', 'help')
   .version()
   .wrap(Math.min(110, process.stdout.columns ?? 100))
-  .fail((msg, err) => {
+  .fail((msg, err, y) => {
     // yargs's own parse errors (a flag without its value: requiresArg) are bad input, like its messages.
     if (err !== undefined && err !== null && err.name !== 'YError') fail(err);
-    msg ??= err?.message ?? 'bad arguments';
+    // Bare `desim`: the list the message points to.
+    if (msg === NO_COMMAND) y.showHelp((text) => process.stderr.write(`${text}\n\n`));
+    msg = usageMessage(msg ?? err?.message ?? 'bad arguments', hideBin(process.argv));
     process.stderr.write(`desim: ${msg}\nrun "desim --help" for the commands, "desim <command> --help" for one\n`);
     process.exit(EXIT_BAD_INPUT);
   });
@@ -916,3 +961,8 @@ try {
 } catch (err) {
   fail(err);
 }
+// The command is done. End the process here, once stdout and stderr are flushed, rather than through
+// Node's own teardown: that closes the signal handlers first, so a Ctrl-C in its last tens of
+// milliseconds killed the process silently (exit 130) after it had written its output and said so.
+// Until the exit, a signal gets the handler's message (cli/signals.ts); after it, nothing.
+process.stdout.write('', () => process.stderr.write('', () => process.exit()));

@@ -28,14 +28,10 @@ import { DEFAULT_SWIM_CONFIG, type SwimConfig } from '../protocols/swim/config.j
 import { NS_PER_MS } from '../protocols/sans-io.js';
 import { DEFAULT_MAX_MEMBERS, MAX_MAX_MEMBERS } from '../transport/swim-udp.js';
 import type { MemberRow } from '../transport/swim-wire.js';
+import { numberFlag, UsageError } from './flags.js';
 
 /** Exit codes of the real-network commands. */
 export const EXIT = { ok: 0, notFound: 1, failed: 1, usage: 2, noReply: 3, remoteError: 4 } as const;
-
-/** A bad command line: the handler prints the message (no stack) and exits with code 2. */
-class UsageError extends Error {
-  override readonly name = 'UsageError';
-}
 
 function fail(message: string, code: number): never {
   process.stderr.write(`desim: ${message}\n`);
@@ -164,9 +160,9 @@ export const nodeCommand: CommandModule<object, NodeArgs> = {
         default: '',
         describe: 'the other nodes, comma-separated HOST:PORT (every node must be given the same member set)',
       })
-      .option('interval', { type: 'number', describe: "gossip round length, ms (default: the preset's, 1000)" })
-      .option('anti-entropy', { type: 'number', describe: 'anti-entropy period, ms; 0 turns it off (default: 10 rounds)' })
-      .option('fanout', { type: 'number', describe: "peers contacted per round (default: the preset's)" })
+      .option('interval', numberFlag({ describe: "gossip round length, ms > 0 (default: the preset's, 1000)" }))
+      .option('anti-entropy', numberFlag({ describe: 'anti-entropy period, ms > 0; 0 turns it off (default: 10 rounds)' }))
+      .option('fanout', numberFlag({ describe: "peers contacted per round, an integer >= 1 (default: the preset's)" }))
       .option('preset', { type: 'string', choices: PRESET_NAMES, default: 'default', describe: 'gossip preset' })
       .option('data', {
         type: 'string',
@@ -179,32 +175,42 @@ export const nodeCommand: CommandModule<object, NodeArgs> = {
         describe: 'keyring: one 32-byte key per line (hex or base64); the first seals, all open; reread on SIGHUP',
       })
       .option('insecure', { type: 'boolean', default: false, describe: 'allow --listen on a non-loopback address without --key-file' })
-      .option('client-rate', {
-        type: 'number',
-        describe: 'client requests per second accepted from one source address; 0 = unlimited (default 1000)',
-      })
-      .option('max-ahead', { type: 'number', describe: "drop versions stamped more than this many ms ahead of this node's clock (default 500)" })
-      .option('rumor-budget', {
-        type: 'number',
-        describe: `rumor datagrams sent per peer and round (least sent, newest first; the rest wait); 0 = no budget (default ${REAL_NODE_RUMOR_BUDGET})`,
-      })
+      .option(
+        'client-rate',
+        numberFlag({
+          describe: 'client requests per second accepted from one source address, >= 0; 0 = unlimited (default 1000)',
+        }),
+      )
+      .option('max-ahead', numberFlag({ describe: "drop versions stamped more than this many ms (> 0) ahead of this node's clock (default 500)" }))
+      .option(
+        'rumor-budget',
+        numberFlag({
+          describe: `rumor datagrams sent per peer and round (least sent, newest first; the rest wait), an integer in 0..1000000; 0 = no budget (default ${REAL_NODE_RUMOR_BUDGET})`,
+        }),
+      )
       .option('join', {
         type: 'string',
         describe: 'SWIM members to join through, comma-separated HOST:PORT; one is enough (the peers are tried too)',
       })
-      .option('probe-interval', {
-        type: 'number',
-        describe: `SWIM protocol period T, ms: one probe per member per period (integer, ${PROBE_INTERVAL_RANGE_MS[0]}..${PROBE_INTERVAL_RANGE_MS[1]}; default 1000)`,
-      })
-      .option('probe-timeout', { type: 'number', describe: 'SWIM wait for a direct ack before indirect probes, ms (integer, 1..T-1; default T/2)' })
-      .option('suspicion-mult', {
-        type: 'number',
-        describe: 'a suspect is declared dead after suspicion-mult * max(1, log10 n) periods (integer, 1..1000; default 4)',
-      })
-      .option('max-members', {
-        type: 'number',
-        describe: `SWIM address book cap, this node included; at the cap new addresses are refused and counted (integer, 2..${MAX_MAX_MEMBERS}; default ${DEFAULT_MAX_MEMBERS})`,
-      })
+      .option(
+        'probe-interval',
+        numberFlag({
+          describe: `SWIM protocol period T, ms: one probe per member per period (integer, ${PROBE_INTERVAL_RANGE_MS[0]}..${PROBE_INTERVAL_RANGE_MS[1]}; default 1000)`,
+        }),
+      )
+      .option('probe-timeout', numberFlag({ describe: 'SWIM wait for a direct ack before indirect probes, ms (integer, 1..T-1; default T/2)' }))
+      .option(
+        'suspicion-mult',
+        numberFlag({
+          describe: 'a suspect is declared dead after suspicion-mult * max(1, log10 n) periods (integer, 1..1000; default 4)',
+        }),
+      )
+      .option(
+        'max-members',
+        numberFlag({
+          describe: `SWIM address book cap, this node included; at the cap new addresses are refused and counted (integer, 2..${MAX_MAX_MEMBERS}; default ${DEFAULT_MAX_MEMBERS})`,
+        }),
+      )
       .example('$0 node --id D --listen 127.0.0.1:5004 --join 127.0.0.1:5001', 'a fourth node that knows one member of the demo cluster')
       .example(
         '$0 node --id A --listen 127.0.0.1:5001 --peers 127.0.0.1:5002 --key-file cluster.key',
@@ -390,18 +396,20 @@ export function parseAck(text: string | undefined, timeoutMs: number): KvAck | u
 function ackOptions<T>(y: Argv<T>): Argv<T> {
   return y
     .option('ack', { type: 'string', default: 'local', describe: 'answer when: local = on disk at the node; replicated:N = N nodes hold the write' })
-    .option('ack-timeout', {
-      type: 'number',
-      default: 2000,
-      describe: 'with replicated:N, give up waiting after this many ms (1..600000) and report how many nodes confirmed',
-    });
+    .option(
+      'ack-timeout',
+      numberFlag({
+        default: 2000,
+        describe: 'with replicated:N, give up waiting after this many ms (1..600000) and report how many nodes confirmed',
+      }),
+    );
 }
 
 function kvOptions<T>(y: Argv<T>): Argv<T> {
   return y
     .option('node', { type: 'string', default: '127.0.0.1:5001', describe: 'the node to ask, HOST:PORT' })
-    .option('timeout', { type: 'number', default: 500, describe: 'wait per attempt, ms' })
-    .option('retries', { type: 'number', default: 3, describe: 'attempts after the first' })
+    .option('timeout', numberFlag({ default: 500, describe: 'wait per attempt, ms > 0' }))
+    .option('retries', numberFlag({ default: 3, describe: 'attempts after the first, an integer >= 0' }))
     .option('key-file', { type: 'string', describe: "the cluster's keyring (see desim node --key-file)" });
 }
 
@@ -449,6 +457,8 @@ function printValue(v: Value, json: boolean): string {
   return typeof v === 'string' && !json ? v : JSON.stringify(v);
 }
 
+const KEY_DESCRIPTION = 'the key, any string (quote it for the shell if it holds spaces)';
+
 /** `desim kv`: client of a running node. */
 export const kvCommand: CommandModule<object, KvArgs> = {
   command: 'kv <command>',
@@ -460,8 +470,12 @@ export const kvCommand: CommandModule<object, KvArgs> = {
         describe: 'Store VALUE under KEY (a string; with --json, a JSON scalar)',
         builder: (b: Argv<object>) =>
           ackOptions(kvOptions(b))
-            .positional('key', { type: 'string', demandOption: true })
-            .positional('value', { type: 'string', demandOption: true })
+            .positional('key', { type: 'string', demandOption: true, describe: KEY_DESCRIPTION })
+            .positional('value', {
+              type: 'string',
+              demandOption: true,
+              describe: 'the value: a string as given, or with --json a JSON number, boolean, null or quoted string',
+            })
             .option('json', {
               type: 'boolean',
               default: false,
@@ -478,7 +492,7 @@ export const kvCommand: CommandModule<object, KvArgs> = {
         describe: 'Print the value of KEY on stdout, or "not found" on stderr with exit code 1',
         builder: (b: Argv<object>) =>
           kvOptions(b)
-            .positional('key', { type: 'string', demandOption: true })
+            .positional('key', { type: 'string', demandOption: true, describe: KEY_DESCRIPTION })
             .option('json', { type: 'boolean', default: false, describe: 'print the value as JSON (strings quoted)' }) as unknown as Argv<KvArgs>,
         handler: (argv) =>
           withClient(argv, async (c) => {
@@ -491,7 +505,8 @@ export const kvCommand: CommandModule<object, KvArgs> = {
         command: 'del <key>',
         aliases: ['delete'],
         describe: 'Delete KEY (a tombstone, spread by gossip like a put)',
-        builder: (b: Argv<object>) => ackOptions(kvOptions(b)).positional('key', { type: 'string', demandOption: true }) as unknown as Argv<KvArgs>,
+        builder: (b: Argv<object>) =>
+          ackOptions(kvOptions(b)).positional('key', { type: 'string', demandOption: true, describe: KEY_DESCRIPTION }) as unknown as Argv<KvArgs>,
         handler: (argv) => withClient(argv, async (c) => c.del(String(argv.key), parseAck(argv.ack, argv['ack-timeout'] ?? 2000))),
       })
       .command<KvArgs>({
@@ -553,17 +568,19 @@ export const clusterCommand: CommandModule<object, ClusterArgs> = {
   describe: 'Start N gossip nodes as local processes on 127.0.0.1 (Ctrl-C stops them all)',
   builder: (y: Argv<object>) =>
     y
-      .option('nodes', { type: 'number', default: 3, describe: 'number of nodes (named A, B, C, ...)' })
-      .option('base-port', { type: 'number', default: 5001, describe: 'port of node A; node i listens on base-port + i' })
-      .option('interval', { type: 'number', describe: 'gossip round length, ms (passed to every node)' })
-      .option('anti-entropy', { type: 'number', describe: 'anti-entropy period, ms (passed to every node)' })
+      .option('nodes', numberFlag({ default: 3, describe: 'number of nodes, an integer in 1..26 (named A, B, C, ...)' }))
+      .option('base-port', numberFlag({ default: 5001, describe: 'port of node A; node i listens on base-port + i (all below 65536)' }))
+      .option('interval', numberFlag({ describe: 'gossip round length, ms > 0 (passed to every node)' }))
+      .option('anti-entropy', numberFlag({ describe: 'anti-entropy period, ms > 0; 0 turns it off (passed to every node)' }))
       .option('data-dir', { type: 'string', describe: "keep node X's store in DIR/X.json" })
       .option('verbose', { type: 'boolean', default: false, describe: 'nodes log every dropped datagram' })
       .option('key-file', { type: 'string', describe: 'keyring passed to every node (see desim node --key-file)' })
-      .option('probe-interval', {
-        type: 'number',
-        describe: `SWIM protocol period, ms, passed to every node (integer, ${PROBE_INTERVAL_RANGE_MS[0]}..${PROBE_INTERVAL_RANGE_MS[1]}; default 1000)`,
-      })
+      .option(
+        'probe-interval',
+        numberFlag({
+          describe: `SWIM protocol period, ms, passed to every node (integer, ${PROBE_INTERVAL_RANGE_MS[0]}..${PROBE_INTERVAL_RANGE_MS[1]}; default 1000)`,
+        }),
+      )
       .example('$0 cluster', 'nodes A, B, C on 127.0.0.1:5001..5003')
       .example('$0 node --id D --listen 127.0.0.1:5004 --join 127.0.0.1:5001', 'then, in another terminal: a fourth node joins'),
   handler: (argv) =>
@@ -572,7 +589,9 @@ export const clusterCommand: CommandModule<object, ClusterArgs> = {
       if (cliPath === undefined) throw new UsageError('cannot find the desim script to start nodes with');
       const nodeArgs: string[] = [];
       if (argv.interval !== undefined) nodeArgs.push('--interval', String(positiveMs('interval', argv.interval)));
-      if (argv['anti-entropy'] !== undefined) nodeArgs.push('--anti-entropy', String(argv['anti-entropy']));
+      const antiEntropy = argv['anti-entropy'];
+      // Refused here, not by every node.
+      if (antiEntropy !== undefined) nodeArgs.push('--anti-entropy', String(antiEntropy === 0 ? 0 : positiveMs('anti-entropy', antiEntropy)));
       if (argv.verbose) nodeArgs.push('--verbose');
       if (argv['probe-interval'] !== undefined) {
         swimOptionsFromCli({ probeIntervalMs: argv['probe-interval'] }); // refused here, not by every node

@@ -12,10 +12,12 @@ export class ScenarioError extends Error {
     readonly file: string,
     readonly issues: readonly Issue[],
   ) {
+    // A problem of the thing the message already names (a flag: `--reps`) is not named twice.
+    const text = (i: Issue): string => formatIssue(i.path === file ? { ...i, path: '' } : i);
     super(
       issues.length === 1
-        ? `${file}: ${formatIssue(issues[0] as Issue)}`
-        : `${file}: ${issues.length} problems\n${issues.map((i) => '  ' + formatIssue(i)).join('\n')}`,
+        ? `${file}: ${text(issues[0] as Issue)}`
+        : `${file}: ${issues.length} problems\n${issues.map((i) => '  ' + text(i)).join('\n')}`,
     );
   }
 }

@@ -174,6 +174,22 @@ function lstatOrUndefined(path: string) {
   }
 }
 
+/**
+ * Throws an {@link OutputError} (exit 2 in the CLI) unless `dir` is a folder
+ * to read: `no such folder`, or `is a file, not a folder`. A link to a folder counts.
+ */
+export function requireFolder(dir: string): void {
+  let st;
+  try {
+    st = statSync(dir);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' || code === 'ENOTDIR') throw new OutputError(dir, 'no such folder');
+    throw new OutputError(dir, describeFsError(err));
+  }
+  if (!st.isDirectory()) throw new OutputError(dir, 'is a file, not a folder');
+}
+
 /** Classifies `dir` (see {@link OutDirState}). A symbolic link to a folder is looked through. */
 export function inspectOutDir(dir: string): OutDirState {
   if (dir === '') throw new OutputError(dir, 'an empty path is not a folder: give --out a name');

@@ -282,7 +282,10 @@ export function checkScenario(
     issues.push(...partialSemanticIssues(obj, workload));
     return {
       ok: false,
-      issues: dedupe(issues.length > 0 ? issues : [{ path: 'protocol', message: `expected one of ${drivers.map((d) => d.name).join(', ')}` }]),
+      issues: quoteHints(
+        dedupe(issues.length > 0 ? issues : [{ path: 'protocol', message: `expected one of ${drivers.map((d) => d.name).join(', ')}` }]),
+        overrides,
+      ),
     };
   }
   const s = parsed.data;
@@ -331,7 +334,20 @@ export function checkScenario(
     });
   }
   if (issues.length === 0) issues.push(...workIssues(scenario, options.maxEvents ?? MAX_EVENTS));
-  return issues.length > 0 ? { ok: false, issues: dedupe(issues) } : { ok: true, scenario };
+  return issues.length > 0 ? { ok: false, issues: quoteHints(dedupe(issues), overrides) } : { ok: true, scenario };
+}
+
+/**
+ * A `--set` value is read as YAML, so `name=007` sets the number 7: where a
+ * string was expected at exactly the path a `--set` gives, say how to keep the text.
+ */
+function quoteHints(issues: Issue[], overrides: readonly Override[]): Issue[] {
+  return issues.map((i) => {
+    const o = overrideOf(i, overrides);
+    if (o?.arg === undefined || typeof o.value === 'string' || formatPath(o.path) !== i.path || !i.message.startsWith('expected a string')) return i;
+    const text = o.arg.slice(o.arg.indexOf('=') + 1);
+    return { ...i, message: `${i.message} (the value is read as YAML; quote it to keep the text: --set '${o.text}="${text}"')` };
+  });
 }
 
 const isMapping = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);

@@ -39,6 +39,7 @@ import {
   OUTPUT_MARKER,
   readJsonFile,
   removeOwnedFiles,
+  requireFolder,
   RUN_RECORD,
   tempDirIn,
   writeFileAtomic,
@@ -51,6 +52,7 @@ import { threadCpuSeconds } from './cpu-time.js';
 import { RunQueue } from './run-queue.js';
 import { plotDirectory, type FigureRenderer } from './plot.js';
 import type { PlotFormat } from './plots/formats.js';
+import { MAX_PLAN_REPS } from './plan.js';
 import { executeScenario, withSeed } from './runner.js';
 import { summarize } from './stats.js';
 
@@ -190,6 +192,7 @@ export interface SweepOptions {
   /** `--set` overrides applied to every run. */
   readonly sets: readonly Override[];
   readonly variations: readonly Variation[];
+  /** Replications per combination: an integer in 1..100000 (`MAX_PLAN_REPS`, as in a plan file). */
   readonly reps: number;
   /** How the variations combine. Default `product`. */
   readonly mode?: SweepMode;
@@ -449,8 +452,8 @@ function identity(opts: SweepOptions, base: Scenario, baseHash: string, total: n
 /** Runs (this shard of) a sweep. Throws {@link ScenarioError} before running anything if any run's scenario is invalid. */
 export async function runSweep(opts: SweepOptions): Promise<SweepReport> {
   opts.onProfile?.({ kind: 'phase', phase: 'start-up', cpuS: threadCpuSeconds() });
-  if (!Number.isInteger(opts.reps) || opts.reps < 1)
-    throw new ScenarioError('--reps', [{ path: '--reps', message: `expected an integer >= 1, got ${opts.reps}` }]);
+  if (!Number.isInteger(opts.reps) || opts.reps < 1 || opts.reps > MAX_PLAN_REPS)
+    throw new ScenarioError('--reps', [{ path: '', message: `expected an integer in 1..${MAX_PLAN_REPS}, got ${opts.reps}` }]);
   const base = checkScenario(opts.raw, opts.drivers, opts.sets);
   if (!base.ok) throw new ScenarioError(opts.file, base.issues);
   const mode = opts.mode ?? 'product';
@@ -1025,6 +1028,7 @@ export async function mergeSweeps(
     const out = resolve(outDir);
     if (real === out || out.startsWith(real + sep) || real.startsWith(out + sep))
       throw new ScenarioError('merge', [{ path: d, message: 'is, holds or lies inside the --out folder' }]);
+    requireFolder(d);
     if (!existsSync(join(d, 'sweep.json'))) throw new ScenarioError(d, [{ path: 'sweep.json', message: 'not a sweep folder (no sweep.json)' }]);
     const id = readIdentity(d);
     if (ident !== undefined && !sameSweep(id, ident)) {

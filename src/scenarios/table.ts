@@ -19,6 +19,7 @@ import { join } from 'node:path';
 import { parameterPaths } from '../io/csv-format.js';
 import { formatFloat } from '../io/csv.js';
 import { ScenarioError } from './errors.js';
+import { requireFolder } from './files.js';
 import { didYouMean } from './loader.js';
 import { num, readCsv } from './plots/data.js';
 
@@ -140,10 +141,12 @@ type Cell = { readonly text: string } | { readonly mean: string; readonly half?:
 
 /**
  * Builds the table of a run or sweep folder in the given format. Throws
- * {@link ScenarioError} (exit 2 in the CLI) when the folder holds neither
- * aggregate.csv nor summary.csv or a metric is unknown.
+ * an OutputError when `dir` is no folder, and {@link ScenarioError} when
+ * the folder holds neither aggregate.csv nor summary.csv or a metric is
+ * unknown (both exit 2 in the CLI).
  */
 export async function tableOfFolder(dir: string, options: TableOptions): Promise<string> {
+  requireFolder(dir);
   const aggregate = join(dir, 'aggregate.csv');
   const summary = join(dir, 'summary.csv');
   if (existsSync(aggregate)) return formatTable(await sweepModel(dir, aggregate, options.metrics), options.format, dir);

@@ -112,10 +112,10 @@ describe('desim CLI', () => {
       [['bench', 'gossip', '--reps', '3'], /--reps applies to bench gossip --scaling/],
       [['bench', 'gossip', '--scaling', '--reps', '0'], /--reps must be an integer in 1\.\.20, got 0/],
       [['bench', 'gossip', '--scaling', '--nodes', '1000'], /--nodes and --scaling do not go together/],
-      [['bench', 'gossip', '--scaling', '--reps'], /Not enough arguments following: reps/],
-      [['run', 'counter.yaml', '--set'], /Not enough arguments following: set/],
-      [['bench', 'udp', '--duration'], /Not enough arguments following: duration/],
-      [['bench', 'kernel', '--pending'], /Not enough arguments following: pending/],
+      [['bench', 'gossip', '--scaling', '--reps'], /--reps: expected a value after it/],
+      [['run', 'counter.yaml', '--set'], /--set: expected a value after it/],
+      [['bench', 'udp', '--duration'], /--duration: expected a value after it/],
+      [['bench', 'kernel', '--pending'], /--pending: expected a value after it/],
       // Checked before any benchmark runs: bench all prints no kernel figure first.
       [['bench', 'all', '--scaling', '--reps', '50'], /--reps must be an integer in 1\.\.20, got 50/],
     ] as const;

@@ -141,7 +141,7 @@ describe('desim sweep', () => {
     expect(saved).toBeLessThan(12);
     expect(existsSync(join(dir, 'int', 'summary.csv'))).toBe(false);
     const out = desim([...SWEEP, '--jobs', '2', '--resume', '--out', 'int']);
-    expect(out).toContain(`${12 - saved} runs done, ${saved} resumed, of 12`);
+    expect(out).toContain(`${12 - saved} ${12 - saved === 1 ? 'run' : 'runs'} done, ${saved} resumed, of 12`);
     expect(tables('int')).toEqual(tables('j1'));
   });
 
@@ -173,7 +173,7 @@ describe('desim sweep', () => {
     // The runs done when the signal came, and the two in flight then (unless the sweep was nearly over).
     expect(saved).toBeGreaterThanOrEqual(Math.min(12, doneAtSignal + 2));
     const out = desim([...SWEEP, '--jobs', '2', '--resume', '--out', 'intg']);
-    expect(out).toContain(`${12 - saved} runs done, ${saved} resumed, of 12`);
+    expect(out).toContain(`${12 - saved} ${12 - saved === 1 ? 'run' : 'runs'} done, ${saved} resumed, of 12`);
     expect(tables('intg')).toEqual(tables('j1'));
   });
 

@@ -221,6 +221,9 @@ export const SEGMENT_TRACE_COLUMNS = [
   'dropped',
 ] as const;
 
+/** `1 timeout`, `0 timeouts`, `4 timeouts`: a count and its noun, for the headline. */
+const count = (n: unknown, noun: string): string => `${String(n)} ${noun}${n === 1 ? '' : 's'}`;
+
 /** Columns of the `flows` table, in order. */
 export const FLOW_TABLE_COLUMNS = [
   'flow',
@@ -601,7 +604,7 @@ function tcpResult(scenario: ScenarioFor<TcpSettings, never>, flows: readonly Fl
   let headline =
     `${flows.length} ${variants} flow${flows.length === 1 ? '' : 's'} ${path}` +
     `, ${durationS} s: goodput ${rateText(metrics['goodput_bps'] as number)}` +
-    `, ${metrics['fast_retransmits']} fast retransmits, ${metrics['timeouts']} timeouts`;
+    `, ${count(metrics['fast_retransmits'], 'fast retransmit')}, ${count(metrics['timeouts'], 'timeout')}`;
   if (flows.length === 1) {
     headline += `; Mathis ${rateText(metrics['model_mathis_bps'] as number)} (x${fmt.float(metrics['goodput_over_mathis'] as number, 3)})`;
     headline += `, Padhye ${rateText(metrics['model_padhye_bps'] as number)} (x${fmt.float(metrics['goodput_over_padhye'] as number, 3)})`;
