@@ -382,16 +382,23 @@ export const MAX_ACK_REPLICAS = 255;
  * the default) or `replicated:N` (N nodes, that one included, hold it;
  * N in 1..255). Returns the wire ack, or undefined for `local`.
  */
-export function parseAck(text: string | undefined, timeoutMs: number): KvAck | undefined {
-  if (text === undefined || text === 'local') return undefined;
-  const m = /^replicated:(\d+)$/.exec(text);
-  const n = m === null ? NaN : Number(m[1]);
+export function parseAck(text: string | undefined, timeoutMs: number | undefined): KvAck | undefined {
+  const m = text === undefined || text === 'local' ? null : /^replicated:(\d+)$/.exec(text);
+  const n = text === undefined || text === 'local' ? 1 : m === null ? NaN : Number(m[1]);
   if (!Number.isInteger(n) || n < 1 || n > MAX_ACK_REPLICAS)
     throw new UsageError(`--ack must be local or replicated:N with N in 1..${MAX_ACK_REPLICAS}, got ${JSON.stringify(text)}`);
-  if (!Number.isInteger(timeoutMs) || timeoutMs < 1 || timeoutMs > 600_000)
+  if (timeoutMs !== undefined && (!Number.isInteger(timeoutMs) || timeoutMs < 1 || timeoutMs > 600_000))
     throw new UsageError(`--ack-timeout must be an integer number of ms in 1..600000, got ${timeoutMs}`);
-  return n === 1 ? undefined : { replicas: n, timeoutMs };
+  // Only a wait for other nodes can time out: a timeout given without one would be ignored.
+  if (n === 1 && timeoutMs !== undefined)
+    throw new UsageError(
+      `--ack-timeout acts only with --ack replicated:N, N >= 2 (with ${text ?? 'local'} the node answers once the write is on its disk)`,
+    );
+  return n === 1 ? undefined : { replicas: n, timeoutMs: timeoutMs ?? DEFAULT_ACK_TIMEOUT_MS };
 }
+
+/** How long `--ack replicated:N` waits for the other nodes by default (ms). */
+const DEFAULT_ACK_TIMEOUT_MS = 2000;
 
 function ackOptions<T>(y: Argv<T>): Argv<T> {
   return y
@@ -399,8 +406,7 @@ function ackOptions<T>(y: Argv<T>): Argv<T> {
     .option(
       'ack-timeout',
       numberFlag({
-        default: 2000,
-        describe: 'with replicated:N, give up waiting after this many ms (1..600000) and report how many nodes confirmed',
+        describe: 'with replicated:N (N >= 2 only), give up waiting after this many ms (1..600000; default 2000) and report how many nodes confirmed',
       }),
     );
 }
@@ -483,7 +489,7 @@ export const kvCommand: CommandModule<object, KvArgs> = {
             }) as unknown as Argv<KvArgs>,
         handler: (argv) =>
           withClient(argv, async (c) => {
-            const ack = parseAck(argv.ack, argv['ack-timeout'] ?? 2000);
+            const ack = parseAck(argv.ack, argv['ack-timeout']);
             await c.put(String(argv.key), parseValue(String(argv.value), argv.json), ack);
           }),
       })
@@ -507,7 +513,7 @@ export const kvCommand: CommandModule<object, KvArgs> = {
         describe: 'Delete KEY (a tombstone, spread by gossip like a put)',
         builder: (b: Argv<object>) =>
           ackOptions(kvOptions(b)).positional('key', { type: 'string', demandOption: true, describe: KEY_DESCRIPTION }) as unknown as Argv<KvArgs>,
-        handler: (argv) => withClient(argv, async (c) => c.del(String(argv.key), parseAck(argv.ack, argv['ack-timeout'] ?? 2000))),
+        handler: (argv) => withClient(argv, async (c) => c.del(String(argv.key), parseAck(argv.ack, argv['ack-timeout']))),
       })
       .command<KvArgs>({
         command: 'members',

@@ -190,11 +190,14 @@ describe('persistence failures are loud', () => {
     expect(await stop(first)).toBe(0);
   });
 
-  it('refuses a bad --ack or --ack-timeout with exit code 2 before sending anything', async () => {
+  it('refuses a bad --ack or --ack-timeout, or a timeout without replicated:N, with exit code 2 before sending anything', async () => {
     for (const [args, message] of [
       [['put', 'k', 'v', '--ack', 'all'], '--ack must be local or replicated:N with N in 1..255, got "all"'],
       [['del', 'k', '--ack', 'replicated:0'], '--ack must be local or replicated:N'],
       [['put', 'k', 'v', '--ack', 'replicated:2', '--ack-timeout', '0'], '--ack-timeout must be an integer number of ms in 1..600000, got 0'],
+      // A timeout with nothing to wait for would be ignored: it is refused.
+      [['put', 'k', 'v', '--ack-timeout', '500'], '--ack-timeout acts only with --ack replicated:N, N >= 2 (with local'],
+      [['del', 'k', '--ack', 'replicated:1', '--ack-timeout', '500'], '--ack-timeout acts only with --ack replicated:N, N >= 2 (with replicated:1'],
     ] as const) {
       const r = await runToEnd(['kv', ...args, '--node', addr(3)]);
       expect(r.code, r.stderr).toBe(2);
