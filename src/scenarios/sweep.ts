@@ -877,23 +877,15 @@ function readRecords(dir: string): RunRecord[] {
 }
 
 /**
- * Every run of a sweep must name the same metrics: runs written by desim versions that named a
- * column differently (a resumed or merged sweep) would otherwise leave cells empty in one column
- * and fill another.
+ * The metric names of a sweep's runs, in the order they first appear (runs are read in run order).
+ * Runs may name different metrics: a CUBIC share only where CUBIC shares the path, model columns by
+ * flow count, a protocol module's own metrics. A run without a metric leaves its cell empty; no
+ * metric of any run is dropped (the first run's names alone used to decide the columns).
  */
-function checkMetricNames(dir: string, records: readonly RunRecord[], metrics: readonly string[]): void {
-  const first = records[0];
-  if (first === undefined) return;
-  const names = metrics.join(',');
-  for (const r of records) {
-    const own = Object.keys(r.metrics);
-    if (own.join(',') === names) continue;
-    const only = (a: readonly string[], b: readonly string[]): string => a.filter((m) => !b.includes(m)).join(', ') || 'none';
-    throw new OutputError(
-      dir,
-      `run ${r.run_id} names its metrics differently from run ${first.run_id} (only in ${r.run_id}: ${only(own, metrics)}; only in ${first.run_id}: ${only(metrics, own)}), as when runs of two desim versions that name a column differently are resumed or merged into one sweep; run the sweep again into another --out`,
-    );
-  }
+function metricNames(records: readonly RunRecord[]): string[] {
+  const names = new Set<string>();
+  for (const r of records) for (const m of Object.keys(r.metrics)) names.add(m);
+  return [...names];
 }
 
 function groupRecords(records: readonly RunRecord[], vary: readonly string[]): Map<string, RunRecord[]> {
@@ -940,8 +932,7 @@ async function writeSweepTables(
   renderer?: FigureRenderer,
   phaseEnd?: (phase: 'tables' | 'figures') => void,
 ): Promise<void> {
-  const metrics = Object.keys(records[0]?.metrics ?? {});
-  checkMetricNames(dir, records, metrics);
+  const metrics = metricNames(records);
   const vary = ident.vary;
   const head = vary.map((v) => parameterColumn(v, ident.columns));
   const cell = (v: unknown): Cell => (typeof v === 'number' || typeof v === 'string' || typeof v === 'boolean' ? v : JSON.stringify(v));
