@@ -22,6 +22,8 @@ export function bundledScenarios(): string[] {
 export function resolveScenarioPath(arg: string): string {
   if (existsSync(arg)) return arg;
   const name = arg.startsWith(BUNDLED_PREFIX) ? arg.slice(BUNDLED_PREFIX.length) : arg;
+  // A bundled name is a file name of the bundled folder, never a path out of it (`bundled:../x`).
+  if (!/^[\w.-]+$/.test(name) || name.startsWith('.')) return arg;
   for (const ext of ['.yaml', '.yml', '.json']) {
     const p = join(BUNDLED_DIR, name + ext);
     if (existsSync(p)) return p;
