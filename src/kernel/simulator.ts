@@ -992,7 +992,8 @@ export class Simulator {
   private growSlots(): void {
     const cap = Math.min(this.freeSlots.length * 2, SLOT_SPAN);
     const r = new Float64Array(4 * cap);
-    r.set(this.rec);
+    // Copied as int32s: the int32 fields keep every bit, whatever they would spell as float64s.
+    new Int32Array(r.buffer).set(this.recI);
     const f = new Int32Array(cap);
     f.set(this.freeSlots);
     this.rec = r;
