@@ -40,6 +40,7 @@ import { parseSets, parseVaries } from './scenarios/overrides.js';
 import { MAX_RANGE_COUNT } from './scenarios/ranges.js';
 import { type PlotFormat, parseFormats } from './scenarios/plots/formats.js';
 import { replotFolder } from './scenarios/replot.js';
+import { inputChanges, inputFiles, readRunRecord, scenarioHashChange } from './scenarios/replay.js';
 import { runScenario, withSeed } from './scenarios/runner.js';
 import type { RunWorkerData, RunWorkerError } from './scenarios/run-worker.js';
 import { scenarioJsonSchema } from './scenarios/schema.js';
@@ -344,7 +345,17 @@ runs one, "desim <command> --help" explains a command with examples.`,
       const plotFormats = formatsOption(argv.format);
       const file = resolveScenarioPath(argv.file);
       const overrides = overridesFrom(argv.set);
+      // A run's meta.json: a replay. What would keep it from reproducing the run (a changed module,
+      // another scenario hash) is said.
+      const record = readRunRecord(file);
+      const warn = (m: string): boolean => process.stderr.write(`desim: warning: ${m}\n`);
+      if (record !== undefined) inputChanges(file, record, overrides).forEach(warn);
       let scenario = await loadScenarioFile(file, overrides);
+      if (record !== undefined) {
+        // Without --set the scenario just loaded is the record's (--seed is applied below).
+        const change = scenarioHashChange(file, record, BUILTIN_DRIVERS, overrides.length === 0 ? scenario : undefined);
+        if (change !== undefined) warn(change);
+      }
       if (argv.seed !== undefined) {
         if (!Number.isInteger(argv.seed) || argv.seed < 0 || argv.seed >= 2 ** 32)
           throw new UsageError(`--seed: expected an integer in [0, 2^32), got ${argv.seed}`);
@@ -365,6 +376,7 @@ runs one, "desim <command> --help" explains a command with examples.`,
         execute,
         plotFormats,
         ...(columns !== undefined ? { columns } : {}),
+        inputs: inputFiles(scenario, file),
       });
       // The folder is in place: a signal from now on says so (the worker thread may still be ending).
       signals.done(slash(outDir));

@@ -104,6 +104,7 @@ export {
 export { parseSets, parseVaries, type Override, type PathSegment, type Variation } from './scenarios/overrides.js';
 export { buildWorld, runPipeline, type Attached, type Recipe, type UniformNetwork, type World, type WorldOptions } from './scenarios/pipeline.js';
 export { executeScenario, runScenario, withSeed, type RunReport, type RunScenarioOptions } from './scenarios/runner.js';
+export { inputFiles, type InputFile } from './scenarios/replay.js';
 export {
   deriveSeed,
   finalizeSweep,

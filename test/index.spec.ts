@@ -81,6 +81,7 @@ describe('public API', () => {
       'formatIssue',
       'formatSeconds',
       'gossipDriver',
+      'inputFiles',
       'isTime',
       'isValidEntry',
       'jainIndex',

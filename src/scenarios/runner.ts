@@ -5,7 +5,8 @@
  *   <table>.csv       the driver's tables (e.g. flows.csv, reads.csv)
  *   trace-<name>.csv  the traces the scenario's `outputs.traces` asks for
  *   *.svg             plots rendered from those CSVs (see plot.ts and plots/)
- *   meta.json         seed, replication, scenario hash, desim and Node versions, the resolved scenario
+ *   meta.json         seed, replication, scenario hash, desim and Node versions, the sha256 of the
+ *                     files the run read besides its scenario, the resolved scenario
  *
  * Everything is written into a temporary folder and put in place at the end,
  * so a failed or interrupted run leaves no half-written results (an older
@@ -23,6 +24,7 @@ import { OUTPUT_MARKER, writeFileAtomic, writeOutputFolder } from './files.js';
 import { resolvedScenario, scenarioHash, type Scenario } from './loader.js';
 import { DESIM_VERSION } from './package-info.js';
 import { runPipeline } from './pipeline.js';
+import type { InputFile } from './replay.js';
 import { plotDirectory } from './plot.js';
 import type { PlotFormat } from './plots/formats.js';
 
@@ -57,6 +59,12 @@ export interface RunScenarioOptions {
    * `safeColumnName`; only a protocol module's own metrics can differ).
    */
   readonly columns?: ColumnStyle;
+  /**
+   * The files the run reads besides its scenario file (a protocol module's),
+   * with their sha256: recorded in meta.json's `inputs`, so that a replay can
+   * tell whether they changed. See `inputFiles`. Default: none recorded.
+   */
+  readonly inputs?: readonly InputFile[];
 }
 
 /** What a run wrote. */
@@ -142,6 +150,7 @@ export async function runScenario(scenario: Scenario, options: RunScenarioOption
       scenario_hash: hash,
       seed: scenario.seed,
       replication,
+      ...(options.inputs !== undefined && options.inputs.length > 0 ? { inputs: options.inputs } : {}),
       ...(options.columns === 'safe' ? { columns: 'safe' } : {}),
       headline: r.headline,
       files: [...readdirSync(tmp), 'meta.json'].sort(),

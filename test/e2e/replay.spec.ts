@@ -9,9 +9,14 @@
  * - gossip-10k and tcp-cubic-reno: 5 to 7 s for the two runs with their plots.
  *   What they record is covered by others: a counted network by
  *   gossip-regossip, a dumbbell by every other tcp-* scenario.
+ *
+ * Through the built CLI, a replay says what keeps it from reproducing the run:
+ * a protocol module edited since, a scenario hash this desim does not give
+ * the record. Runs dist/ (npm test builds first).
  */
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -99,5 +104,109 @@ describe("a run's meta.json replays it", () => {
     const bad = join(tmp, 'bad-meta.json');
     writeFileSync(bad, '{"desim_output": "run", "scenario": 3}');
     expect(() => readScenarioFile(bad)).toThrow(/scenario: expected the resolved scenario desim records in a run's meta\.json \(a mapping\), got 3/);
+  });
+});
+
+/** A protocol module whose one metric (`module.version`, a dotted name that `--columns safe` changes) says which edit it is. */
+const moduleSource = (version: number): string => `
+export function createNode() {
+  return { start() {}, handleMessage() {}, handleTimer() {}, handleCall() { return ${version}; }, pollActions() { return []; } };
+}
+export function metrics() { return { 'module.version': ${version} }; }
+`;
+
+const moduleScenario = (plots: boolean): string => `
+name: mod
+duration_s: 1
+network: { nodes: [A, B] }
+protocol: { module: { path: ./mod.mjs } }
+workload: [{ at_s: 0.5, node: A, call: x }]
+outputs: { traces: ${plots ? '[calls]' : 'none'}, plots: ${plots} }
+`;
+
+const sha256 = (file: string): string => createHash('sha256').update(readFileSync(file)).digest('hex');
+
+// Each test spawns the CLI a few times; on a busy shared machine that can take minutes, so no tight limit.
+describe('a replay says what keeps it from reproducing the run', { timeout: 600_000 }, () => {
+  const root = join(tmp, 'provenance');
+  const desim = (cwd: string, args: string[]) => spawnSync(process.execPath, [resolve('dist/src/cli.js'), ...args], { cwd, encoding: 'utf8' });
+  const folder = (name: string): string => {
+    const d = join(root, name);
+    mkdirSync(d, { recursive: true });
+    return d;
+  };
+
+  it('records the sha256 of the protocol module it ran, and warns when a replay finds it edited or missing', () => {
+    const cwd = folder('module');
+    writeFileSync(join(cwd, 'mod.mjs'), moduleSource(1));
+    writeFileSync(join(cwd, 'mod.yaml'), moduleScenario(false));
+    const run = desim(cwd, ['run', 'mod.yaml', '--out', 'first', '--quiet']);
+    expect(run.stderr).toBe('');
+    expect(run.status).toBe(0);
+    const first = sha256(join(cwd, 'mod.mjs'));
+    expect(meta(join(cwd, 'first'))['inputs']).toEqual([{ key: 'protocol.module.path', path: './mod.mjs', sha256: first }]);
+    // The record beside the scenario file, where its relative module path points.
+    writeFileSync(join(cwd, 'meta.json'), readFileSync(join(cwd, 'first', 'meta.json')));
+
+    const same = desim(cwd, ['run', 'meta.json', '--out', 'same', '--quiet']);
+    expect(same.stderr).toBe('');
+    expect(same.status).toBe(0);
+    expect(readFileSync(join(cwd, 'same', 'summary.csv'), 'utf8')).toBe(readFileSync(join(cwd, 'first', 'summary.csv'), 'utf8'));
+
+    writeFileSync(join(cwd, 'mod.mjs'), moduleSource(2));
+    const now = sha256(join(cwd, 'mod.mjs'));
+    const edited = desim(cwd, ['run', 'meta.json', '--out', 'edited', '--quiet']);
+    expect(edited.stderr).toContain('desim: warning: meta.json: protocol.module.path: the run read ./mod.mjs with sha256 ');
+    expect(edited.stderr).toContain(first.slice(0, 16));
+    expect(edited.stderr).toContain(`${join(cwd, 'mod.mjs')} has sha256 ${now.slice(0, 16)} now`);
+    expect(edited.stderr).not.toContain('    at ');
+    // A warning, not a refusal (see README, "What a run writes"): the run is made, and its record is true to it.
+    expect(edited.status).toBe(0);
+    expect(readFileSync(join(cwd, 'edited', 'summary.csv'), 'utf8')).toMatch(/,2\n$/);
+    expect(meta(join(cwd, 'edited'))['inputs']).toEqual([{ key: 'protocol.module.path', path: './mod.mjs', sha256: now }]);
+
+    rmSync(join(cwd, 'mod.mjs'));
+    const missing = desim(cwd, ['run', 'meta.json', '--out', 'missing', '--quiet']);
+    expect(missing.stderr).toContain(`the run read ./mod.mjs with sha256 ${first.slice(0, 16)}; ${join(cwd, 'mod.mjs')} cannot be read now`);
+    expect(missing.stderr).toContain('protocol.module.path: no such file');
+    expect(missing.status).toBe(2);
+
+    // A record of a module run without sha256s (as desim wrote before it kept them) says it cannot tell.
+    writeFileSync(join(cwd, 'mod.mjs'), moduleSource(1));
+    const old = meta(join(cwd, 'first'));
+    delete old['inputs'];
+    writeFileSync(join(cwd, 'old-meta.json'), JSON.stringify(old));
+    const unknown = desim(cwd, ['run', 'old-meta.json', '--out', 'old', '--quiet']);
+    expect(unknown.stderr).toContain(`old-meta.json: records no sha256 for protocol.module.path`);
+    expect(unknown.status).toBe(0);
+  });
+
+  it("warns when this desim gives the recorded scenario another hash than the record's scenario_hash", () => {
+    const cwd = folder('hash');
+    writeFileSync(join(cwd, 'mod.mjs'), moduleSource(1));
+    writeFileSync(join(cwd, 'mod.yaml'), moduleScenario(false));
+    expect(desim(cwd, ['run', 'mod.yaml', '--out', 'first', '--quiet']).status).toBe(0);
+    const m = meta(join(cwd, 'first'));
+    const hash = m['scenario_hash'] as string;
+    writeFileSync(join(cwd, 'meta.json'), JSON.stringify({ ...m, scenario_hash: '0123456789abcdef' }));
+    const r = desim(cwd, ['run', 'meta.json', '--out', 'again', '--quiet']);
+    expect(r.stderr).toContain(`desim: warning: meta.json: scenario_hash 0123456789abcdef recorded by desim ${m['desim_version'] as string}`);
+    expect(r.stderr).toContain(`resolves the scenario it records to ${hash}`);
+    expect(r.status).toBe(0);
+    // The replay's own record is the hash of what it ran.
+    expect(meta(join(cwd, 'again'))['scenario_hash']).toBe(hash);
+    // The record is judged as it stands: the replay's own --set and --seed are no difference.
+    writeFileSync(join(cwd, 'meta.json'), JSON.stringify(m));
+    const changed = desim(cwd, ['run', 'meta.json', '--out', 'seeded', '--quiet', '--seed', '9', '--set', 'duration_s=2']);
+    expect(changed.stderr).toBe('');
+    expect(changed.status).toBe(0);
+    // A record field that is not as desim writes it is refused, naming the file and the field.
+    writeFileSync(join(cwd, 'bad.json'), JSON.stringify({ ...m, scenario_hash: 7, inputs: 'x' }));
+    const bad = desim(cwd, ['run', 'bad.json', '--out', 'bad', '--quiet']);
+    expect(bad.stderr).toContain('desim: bad.json: 2 problems');
+    expect(bad.stderr).toContain('scenario_hash: expected the scenario hash desim records (16 hex digits), got 7');
+    expect(bad.stderr).toContain('inputs: expected a list of { key, path, sha256 }, got "x"');
+    expect(bad.stderr).not.toContain('    at ');
+    expect(bad.status).toBe(2);
   });
 });

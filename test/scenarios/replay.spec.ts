@@ -1,0 +1,139 @@
+/**
+ * What a run's meta.json records for its replay, read back strictly, and the
+ * differences a replay reports: a module file changed, missing or another,
+ * a scenario hash this desim does not give the record. No CLI (the e2e replay
+ * spec covers that); modules are hashed, never imported.
+ */
+import { createHash } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { BUILTIN_DRIVERS } from '../../src/scenarios/drivers/index.js';
+import { resolvedScenario, scenarioHash, validateScenario } from '../../src/scenarios/loader.js';
+import { parseSets } from '../../src/scenarios/overrides.js';
+import { inputChanges, inputFiles, readRunRecord, scenarioHashChange, type RunRecord } from '../../src/scenarios/replay.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'desim-replay-record-'));
+const sha = (text: string): string => createHash('sha256').update(text).digest('hex');
+const raw = {
+  name: 'mod',
+  duration_s: 1,
+  network: { nodes: ['A', 'B'] },
+  protocol: { module: { path: './mod.mjs' } },
+  workload: [],
+  outputs: { traces: 'none', plots: false },
+};
+const scenario = validateScenario(raw, BUILTIN_DRIVERS);
+const hash = scenarioHash(scenario);
+
+/** Writes a run's meta.json for the scenario above (the fields given replace the ones a run writes) and returns its path. */
+function writeMeta(name: string, fields: Record<string, unknown> = {}): string {
+  const file = join(dir, name);
+  const meta = { desim_output: 'run', desim_version: '0.1.0', scenario_hash: hash, seed: 1, replication: 0, scenario: resolvedScenario(scenario) };
+  writeFileSync(file, JSON.stringify({ ...meta, ...fields }));
+  return file;
+}
+
+const sets = (...s: string[]) => {
+  const p = parseSets(s);
+  if (!p.ok) throw new Error('bad --set in the test');
+  return p.overrides;
+};
+
+describe('inputFiles', () => {
+  it('hashes a module named by path, relative to the scenario file; a package name or a missing file gives nothing', () => {
+    writeFileSync(join(dir, 'mod.mjs'), 'export const x = 1;\n');
+    expect(inputFiles(raw, join(dir, 'any.yaml'))).toEqual([
+      { key: 'protocol.module.path', path: './mod.mjs', sha256: sha('export const x = 1;\n') },
+    ]);
+    expect(inputFiles(scenario, join(dir, 'any.yaml'))).toEqual(inputFiles(raw, join(dir, 'any.yaml')));
+    expect(inputFiles({ ...raw, protocol: { module: { path: 'some-package' } } }, join(dir, 'any.yaml'))).toEqual([]);
+    expect(inputFiles({ ...raw, protocol: { module: { path: './nope.mjs' } } }, join(dir, 'any.yaml'))).toEqual([]);
+    expect(inputFiles({ ...raw, protocol: { tcp: {} } }, join(dir, 'any.yaml'))).toEqual([]);
+  });
+});
+
+describe('readRunRecord', () => {
+  it("reads a run's record, with defaults for what older records leave out; any other file is no record", () => {
+    expect(readRunRecord(writeMeta('plain.json'))).toEqual({ scenarioHash: hash, desimVersion: '0.1.0', inputs: [] });
+    const inputs = [{ key: 'protocol.module.path', path: './mod.mjs', sha256: sha('x') }];
+    expect(readRunRecord(writeMeta('full.json', { inputs }))).toEqual({ scenarioHash: hash, desimVersion: '0.1.0', inputs });
+    writeFileSync(join(dir, 'scenario.json'), JSON.stringify(raw));
+    expect(readRunRecord(join(dir, 'scenario.json'))).toBeUndefined();
+    expect(readRunRecord(join(dir, 'no-such-file.json'))).toBeUndefined();
+  });
+
+  it('refuses every field that is not as desim writes it, each with its path', () => {
+    const file = writeMeta('bad.json', {
+      scenario_hash: 'abc',
+      inputs: [{ key: 'protocol.module.path', path: './mod.mjs', sha256: 'short', size: 3 }, 'x'],
+    });
+    expect(() => readRunRecord(file)).toThrow(
+      [
+        `${file}: 4 problems`,
+        '  scenario_hash: expected the scenario hash desim records (16 hex digits), got "abc"',
+        '  inputs[0].size: unknown key (expected key, path and sha256)',
+        '  inputs[0].sha256: expected 64 hex digits, got "short"',
+        '  inputs[1]: expected { key, path, sha256 }, got "x"',
+      ].join('\n'),
+    );
+  });
+});
+
+describe('inputChanges', () => {
+  const record = (content: string): RunRecord => ({
+    scenarioHash: hash,
+    inputs: [{ key: 'protocol.module.path', path: './mod.mjs', sha256: sha(content) }],
+  });
+  const file = writeMeta('meta.json');
+
+  it('says nothing when the file holds what the run read, also under another name given by --set', () => {
+    writeFileSync(join(dir, 'mod.mjs'), 'export const v = 1;\n');
+    writeFileSync(join(dir, 'copy.mjs'), 'export const v = 1;\n');
+    expect(inputChanges(file, record('export const v = 1;\n'))).toEqual([]);
+    expect(inputChanges(file, record('export const v = 1;\n'), sets('protocol.module.path=./copy.mjs'))).toEqual([]);
+  });
+
+  it('names the file and both sha256 prefixes when it changed; says when it is missing or not read', () => {
+    writeFileSync(join(dir, 'mod.mjs'), 'export const v = 2;\n');
+    const then = sha('export const v = 1;\n').slice(0, 16);
+    const now = sha('export const v = 2;\n').slice(0, 16);
+    expect(inputChanges(file, record('export const v = 1;\n'))).toEqual([
+      `${file}: protocol.module.path: the run read ./mod.mjs with sha256 ${then}; ${join(dir, 'mod.mjs')} has sha256 ${now} now: the replay runs the file as it is now`,
+    ]);
+    expect(inputChanges(file, record('export const v = 1;\n'), sets('protocol.module.path=some-package'))).toEqual([
+      `${file}: protocol.module.path: the run read ./mod.mjs with sha256 ${then}; the replay reads package some-package, which has no sha256`,
+    ]);
+    rmSync(join(dir, 'mod.mjs'));
+    expect(inputChanges(file, record('export const v = 1;\n'))).toEqual([
+      `${file}: protocol.module.path: the run read ./mod.mjs with sha256 ${then}; ${join(dir, 'mod.mjs')} cannot be read now (missing), so it has no sha256`,
+    ]);
+    expect(inputChanges(file, { scenarioHash: hash, inputs: [] })).toEqual([
+      `${file}: records no sha256 for protocol.module.path (written by desim of an earlier version): the replay cannot tell whether ${join(dir, 'mod.mjs')} holds what the run read`,
+    ]);
+  });
+});
+
+describe('scenarioHashChange', () => {
+  it("is silent for the record's own hash, and names both hashes otherwise", () => {
+    const file = writeMeta('hash.json');
+    const record = readRunRecord(file) as RunRecord;
+    expect(scenarioHashChange(file, record, BUILTIN_DRIVERS)).toBeUndefined();
+    expect(scenarioHashChange(file, record, BUILTIN_DRIVERS, scenario)).toBeUndefined();
+    const other = { ...record, scenarioHash: 'ffffffffffffffff', desimVersion: '0.0.9' };
+    expect(scenarioHashChange(file, other, BUILTIN_DRIVERS)).toBe(
+      `${file}: scenario_hash ffffffffffffffff recorded by desim 0.0.9, but this desim resolves the scenario it records to ${hash} (desim's defaults or schema changed since, or the record was edited): the replay may not reproduce the run`,
+    );
+  });
+
+  it('says so when the recorded scenario no longer validates as it stands', () => {
+    const file = writeMeta('invalid.json', { scenario: { ...resolvedScenario(scenario), duration_s: -1 } });
+    const record = readRunRecord(file) as RunRecord;
+    expect(scenarioHashChange(file, record, BUILTIN_DRIVERS)).toMatch(
+      new RegExp(
+        `^${file.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: the scenario it records \\(scenario_hash ${hash}\\) no longer validates as it stands: duration_s: `,
+      ),
+    );
+  });
+});
