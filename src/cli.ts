@@ -331,10 +331,15 @@ runs one, "desim <command> --help" explains a command with examples.`,
           describe: 'write into an existing folder that desim did not write; files desim did not write are never deleted or replaced',
         })
         .option('quiet', { type: 'boolean', default: false, describe: 'no progress on stderr' })
-        .option('format', FORMAT_OPTION)
+        .option('format', {
+          type: 'string',
+          requiresArg: true,
+          describe: `${FORMAT_OPTION.describe} (default: svg, or what a replayed meta.json records)`,
+        })
         .option('columns', {
           ...COLUMNS_OPTION,
-          describe: "summary.csv's metric names: paths (as the driver or module names them) or safe (letters, digits and _ only)",
+          describe:
+            "summary.csv's metric names: paths (as the driver or module names them) or safe (letters, digits and _ only); default: paths, or what a replayed meta.json records",
         })
         .example('$0 run gossip-original', 'the 3-node demo of the original program')
         .example('$0 run my.yaml --seed 7 --set protocol.tcp.bottleneck.loss=0.01 --out /tmp/r', 'override the seed and one field')
@@ -342,14 +347,15 @@ runs one, "desim <command> --help" explains a command with examples.`,
           'The results folder is written to a temporary folder and put in place when the run ends. An existing folder is replaced only if desim wrote it (its meta.json says so) and holds nothing else; any other folder is refused with exit 2 unless --overwrite is given. Ctrl-C stops the run, removes the temporary folder and exits 130.',
         ),
     async (argv) => {
-      const plotFormats = formatsOption(argv.format);
+      const givenFormats = argv.format !== undefined ? formatsOption(argv.format) : undefined;
       const file = resolveScenarioPath(argv.file);
       const overrides = overridesFrom(argv.set);
-      // A run's meta.json: a replay. What would keep it from reproducing the run (a changed module,
-      // another scenario hash) is said.
+      // A run's meta.json: a replay. Its record's options apply unless a flag is given, and what
+      // would keep it from reproducing the run (a changed module, another scenario hash) is said.
       const record = readRunRecord(file);
       const warn = (m: string): boolean => process.stderr.write(`desim: warning: ${m}\n`);
       if (record !== undefined) inputChanges(file, record, overrides).forEach(warn);
+      const plotFormats = givenFormats ?? (record?.formats !== undefined ? [...record.formats] : ['svg' as const]);
       let scenario = await loadScenarioFile(file, overrides);
       if (record !== undefined) {
         // Without --set the scenario just loaded is the record's (--seed is applied below).
@@ -368,7 +374,7 @@ runs one, "desim <command> --help" explains a command with examples.`,
       const signals = exitOnSignals(async () => worker?.terminate());
       const onProgress = (f: number): void => show(Math.round(f * 100), 100);
       const execute = workerExecutor(file, overrides, onProgress, (w) => (worker = w));
-      const columns = argv.columns;
+      const columns = argv.columns ?? record?.columns;
       const report = await runScenario(scenario, {
         outDir,
         scenarioFile: recordedScenarioFile(file),
@@ -376,6 +382,7 @@ runs one, "desim <command> --help" explains a command with examples.`,
         execute,
         plotFormats,
         ...(columns !== undefined ? { columns } : {}),
+        ...(record !== undefined ? { replication: record.replication } : {}),
         inputs: inputFiles(scenario, file),
       });
       // The folder is in place: a signal from now on says so (the worker thread may still be ending).

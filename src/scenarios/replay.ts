@@ -2,16 +2,18 @@
  * What a run records so that a replay (`desim run DIR/meta.json`) can tell
  * whether it reproduces the run, and the checks the replay makes.
  *
- * Besides the resolved scenario and its hash, a run's meta.json records
- * `inputs`: the sha256 of each file the run read besides its scenario file.
- * That is a protocol module's file (`protocol.module.path`, when it is a
- * path): the scenario file and its `extends:` bases are folded into the
- * recorded scenario, and no other key names a file. A module named by
- * package is not hashed, and neither are the files a module imports.
+ * Besides the resolved scenario and its hash, a run's meta.json records:
+ * - `inputs`: the sha256 of each file the run read besides its scenario file.
+ *   That is a protocol module's file (`protocol.module.path`, when it is a
+ *   path): the scenario file and its `extends:` bases are folded into the
+ *   recorded scenario, and no other key names a file. A module named by
+ *   package is not hashed, and neither are the files a module imports;
+ * - the run options that shape its files: `columns` (`--columns safe`),
+ *   `formats` (`--format`, when not `svg`) and `replication`.
  *
- * A replay compares the recorded `scenario_hash` with the hash this desim
- * gives the recorded scenario, and each recorded sha256 with the file the
- * replay reads.
+ * A replay applies those options (a flag given on the command line wins) and
+ * compares: the recorded `scenario_hash` with the hash this desim gives the
+ * recorded scenario, and each recorded sha256 with the file the replay reads.
  * A difference is returned as a message for the CLI to print as a warning:
  * the replay still runs, and its own meta.json records the hash and files as
  * they are now, so no folder claims to be what it is not.
@@ -19,12 +21,14 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
+import { COLUMN_STYLES, type ColumnStyle } from '../io/csv-format.js';
 import type { Issue, ProtocolDriver } from './driver.js';
 import { moduleSpecifier } from './drivers/module.js';
 import { formatIssue, ScenarioError } from './errors.js';
 import { OUTPUT_MARKER } from './files.js';
 import { parseScenarioText, readScenarioFile, scenarioHash, validateScenario, type Scenario } from './loader.js';
 import { applyOverrides, type Override } from './overrides.js';
+import { PLOT_FORMATS, type PlotFormat } from './plots/formats.js';
 
 /** A file a run read besides its scenario file, as meta.json's `inputs` records it. */
 export interface InputFile {
@@ -90,6 +94,12 @@ export interface RunRecord {
   readonly desimVersion?: string;
   /** The files the run read, with their sha256 (none for a record written before desim recorded them). */
   readonly inputs: readonly InputFile[];
+  /** summary.csv's column style, when the run used `--columns safe`. */
+  readonly columns?: ColumnStyle;
+  /** The figure formats, when the run gave `--format` other than `svg`. */
+  readonly formats?: readonly PlotFormat[];
+  /** The run's replication number (summary.csv's `replication`). */
+  readonly replication: number;
 }
 
 const isMapping = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
@@ -136,11 +146,27 @@ export function readRunRecord(file: string): RunRecord | undefined {
       if (typeof key === 'string' && typeof path === 'string' && typeof sha256 === 'string') inputs.push({ key, path, sha256 });
       return undefined;
     });
+  const columns = doc['columns'];
+  if (columns !== undefined && !(COLUMN_STYLES as readonly unknown[]).includes(columns))
+    issues.push({ path: 'columns', message: `expected ${COLUMN_STYLES.join(' or ')}, got ${JSON.stringify(columns)}` });
+  const formats = doc['formats'];
+  const formatsOk =
+    Array.isArray(formats) &&
+    formats.length > 0 &&
+    formats.every((f, i) => (PLOT_FORMATS as readonly unknown[]).includes(f) && formats.indexOf(f) === i);
+  if (formats !== undefined && !formatsOk)
+    issues.push({ path: 'formats', message: `expected a list of ${PLOT_FORMATS.join(', ')}, each at most once, got ${JSON.stringify(formats)}` });
+  const replication = doc['replication'] ?? 0;
+  if (typeof replication !== 'number' || !Number.isInteger(replication) || replication < 0)
+    issues.push({ path: 'replication', message: `expected an integer >= 0, got ${JSON.stringify(replication)}` });
   if (issues.length > 0) throw new ScenarioError(file, issues);
   return {
     scenarioHash: hash as string,
     ...(typeof version === 'string' ? { desimVersion: version } : {}),
     inputs,
+    ...(columns !== undefined ? { columns: columns as ColumnStyle } : {}),
+    ...(formats !== undefined ? { formats: formats as PlotFormat[] } : {}),
+    replication: replication as number,
   };
 }
 

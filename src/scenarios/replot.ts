@@ -56,7 +56,10 @@ export async function replotFolder(
     const json = readJsonFile<Record<string, unknown>>(marker, "it is desim's record of the folder");
     const listed = Array.isArray(json['files']) ? (json['files'] as unknown[]).filter((f): f is string => typeof f === 'string') : [];
     const missing = written.filter((f) => !listed.includes(f));
-    if (missing.length > 0) writeFileAtomic(marker, JSON.stringify({ ...json, files: [...listed, ...missing].sort() }, null, 2) + '\n');
+    // A run's record names its figure formats as a run does (none for svg alone), so that a replay draws what the folder holds.
+    const record = s.kind === 'run' ? withFormats(json, options.formats ?? ['svg']) : json;
+    if (missing.length > 0 || record !== json)
+      writeFileAtomic(marker, JSON.stringify({ ...record, files: [...listed, ...missing].sort() }, null, 2) + '\n');
     for (const f of written) renameSync(join(tmp, f), join(dir, f));
     // Earlier figures of desim's that this draw did not make: removed first, then unlisted (an
     // interruption in between leaves the marker naming a file that is gone, never the reverse).
@@ -67,10 +70,21 @@ export async function replotFolder(
         options.onRemoved?.(f);
       }
       const kept = [...listed, ...missing].filter((f) => !stale.includes(f)).sort();
-      writeFileAtomic(marker, JSON.stringify({ ...json, files: kept }, null, 2) + '\n');
+      writeFileAtomic(marker, JSON.stringify({ ...record, files: kept }, null, 2) + '\n');
     }
     return written;
   } finally {
     dropTemp(tmp);
   }
+}
+
+/** A run's meta.json with `formats` as a run with these formats records it (no key for svg alone); the same object when that is what it says. */
+function withFormats(json: Record<string, unknown>, formats: readonly PlotFormat[]): Record<string, unknown> {
+  const now = formats.join() === 'svg' ? undefined : formats.join();
+  const then = Array.isArray(json['formats']) ? (json['formats'] as unknown[]).join() : undefined;
+  if (now === then) return json;
+  if (now !== undefined) return { ...json, formats: [...formats] };
+  const rest = { ...json };
+  delete rest['formats'];
+  return rest;
 }

@@ -6,7 +6,7 @@
  *   trace-<name>.csv  the traces the scenario's `outputs.traces` asks for
  *   *.svg             plots rendered from those CSVs (see plot.ts and plots/)
  *   meta.json         seed, replication, scenario hash, desim and Node versions, the sha256 of the
- *                     files the run read besides its scenario, the resolved scenario
+ *                     files the run read besides its scenario, the run options, the resolved scenario
  *
  * Everything is written into a temporary folder and put in place at the end,
  * so a failed or interrupted run leaves no half-written results (an older
@@ -152,6 +152,8 @@ export async function runScenario(scenario: Scenario, options: RunScenarioOption
       replication,
       ...(options.inputs !== undefined && options.inputs.length > 0 ? { inputs: options.inputs } : {}),
       ...(options.columns === 'safe' ? { columns: 'safe' } : {}),
+      // The figure formats when not the default, so that a replay draws the same files.
+      ...(options.plotFormats !== undefined && options.plotFormats.join() !== 'svg' ? { formats: options.plotFormats } : {}),
       headline: r.headline,
       files: [...readdirSync(tmp), 'meta.json'].sort(),
       scenario: resolvedScenario(scenario),

@@ -10,9 +10,10 @@
  *   What they record is covered by others: a counted network by
  *   gossip-regossip, a dumbbell by every other tcp-* scenario.
  *
- * Through the built CLI, a replay says what keeps it from reproducing the run:
- * a protocol module edited since, a scenario hash this desim does not give
- * the record. Runs dist/ (npm test builds first).
+ * Through the built CLI, a replay says what keeps it from reproducing the run
+ * (a protocol module edited since, a scenario hash this desim does not give
+ * the record) and applies the run options the record holds (`--columns`,
+ * `--format`, the replication). Runs dist/ (npm test builds first).
  */
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -23,6 +24,7 @@ import { describe, expect, it } from 'vitest';
 import { bundledScenarios, resolveScenarioPath } from '../../src/scenarios/bundled.js';
 import { BUILTIN_DRIVERS, loadScenarioFile } from '../../src/scenarios/drivers/index.js';
 import { checkScenario, loadScenario, readScenarioFile, resolvedScenario, scenarioHash } from '../../src/scenarios/loader.js';
+import { inputFiles } from '../../src/scenarios/replay.js';
 import { runScenario } from '../../src/scenarios/runner.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'desim-replay-'));
@@ -127,7 +129,7 @@ outputs: { traces: ${plots ? '[calls]' : 'none'}, plots: ${plots} }
 const sha256 = (file: string): string => createHash('sha256').update(readFileSync(file)).digest('hex');
 
 // Each test spawns the CLI a few times; on a busy shared machine that can take minutes, so no tight limit.
-describe('a replay says what keeps it from reproducing the run', { timeout: 600_000 }, () => {
+describe('a replay says what keeps it from reproducing the run, and applies the recorded run options', { timeout: 600_000 }, () => {
   const root = join(tmp, 'provenance');
   const desim = (cwd: string, args: string[]) => spawnSync(process.execPath, [resolve('dist/src/cli.js'), ...args], { cwd, encoding: 'utf8' });
   const folder = (name: string): string => {
@@ -201,12 +203,54 @@ describe('a replay says what keeps it from reproducing the run', { timeout: 600_
     expect(changed.stderr).toBe('');
     expect(changed.status).toBe(0);
     // A record field that is not as desim writes it is refused, naming the file and the field.
-    writeFileSync(join(cwd, 'bad.json'), JSON.stringify({ ...m, scenario_hash: 7, inputs: 'x' }));
+    writeFileSync(join(cwd, 'bad.json'), JSON.stringify({ ...m, scenario_hash: 7, inputs: 'x', columns: 'wide' }));
     const bad = desim(cwd, ['run', 'bad.json', '--out', 'bad', '--quiet']);
-    expect(bad.stderr).toContain('desim: bad.json: 2 problems');
+    expect(bad.stderr).toContain('desim: bad.json: 3 problems');
     expect(bad.stderr).toContain('scenario_hash: expected the scenario hash desim records (16 hex digits), got 7');
     expect(bad.stderr).toContain('inputs: expected a list of { key, path, sha256 }, got "x"');
+    expect(bad.stderr).toContain('columns: expected paths or safe, got "wide"');
     expect(bad.stderr).not.toContain('    at ');
     expect(bad.status).toBe(2);
+  });
+
+  it('a --columns safe run replays byte-identically; an explicit --columns wins', () => {
+    const cwd = folder('columns');
+    writeFileSync(join(cwd, 'mod.mjs'), moduleSource(1));
+    writeFileSync(join(cwd, 'mod.yaml'), moduleScenario(false));
+    expect(desim(cwd, ['run', 'mod.yaml', '--out', 'first', '--quiet', '--columns', 'safe']).status).toBe(0);
+    expect(meta(join(cwd, 'first'))['columns']).toBe('safe');
+    writeFileSync(join(cwd, 'meta.json'), readFileSync(join(cwd, 'first', 'meta.json')));
+    const again = desim(cwd, ['run', 'meta.json', '--out', 'again', '--quiet']);
+    expect(again.stderr).toBe('');
+    expect(again.status).toBe(0);
+    const summary = readFileSync(join(cwd, 'first', 'summary.csv'), 'utf8');
+    expect(summary).toContain(',module_version\n');
+    expect(readFileSync(join(cwd, 'again', 'summary.csv'), 'utf8')).toBe(summary);
+    expect(meta(join(cwd, 'again'))['columns']).toBe('safe');
+    expect(desim(cwd, ['run', 'meta.json', '--out', 'paths', '--quiet', '--columns', 'paths']).status).toBe(0);
+    expect(readFileSync(join(cwd, 'paths', 'summary.csv'), 'utf8')).toContain(',module.version\n');
+  });
+
+  it('a replay draws the figure formats and keeps the replication the run recorded', async () => {
+    const cwd = folder('options');
+    writeFileSync(join(cwd, 'mod.mjs'), moduleSource(1));
+    writeFileSync(join(cwd, 'mod.yaml'), moduleScenario(true));
+    expect(desim(cwd, ['run', 'mod.yaml', '--out', 'pdf', '--quiet', '--format', 'pdf']).status).toBe(0);
+    expect(meta(join(cwd, 'pdf'))['formats']).toEqual(['pdf']);
+    writeFileSync(join(cwd, 'meta.json'), readFileSync(join(cwd, 'pdf', 'meta.json')));
+    const again = desim(cwd, ['run', 'meta.json', '--out', 'again', '--quiet']);
+    expect(again.stderr).toBe('');
+    expect(readdirSync(join(cwd, 'again')).sort()).toEqual(readdirSync(join(cwd, 'pdf')).sort());
+    expect(readdirSync(join(cwd, 'again'))).toContain('calls.pdf');
+    // Only the library writes a replication other than 0 (a sweep's runs): the replay keeps it.
+    const file = join(cwd, 'mod.yaml');
+    const scenario = await loadScenarioFile(file);
+    await runScenario(scenario, { outDir: join(cwd, 'rep'), replication: 2, inputs: inputFiles(scenario, file), plotFormats: ['svg'] });
+    writeFileSync(join(cwd, 'meta.json'), readFileSync(join(cwd, 'rep', 'meta.json')));
+    const rep = desim(cwd, ['run', 'meta.json', '--out', 'rep-again', '--quiet']);
+    expect(rep.stderr).toBe('');
+    expect(meta(join(cwd, 'rep-again'))['replication']).toBe(2);
+    for (const f of csvs(join(cwd, 'rep')))
+      expect(readFileSync(join(cwd, 'rep-again', f), 'utf8'), f).toBe(readFileSync(join(cwd, 'rep', f), 'utf8'));
   });
 });

@@ -56,9 +56,16 @@ describe('inputFiles', () => {
 
 describe('readRunRecord', () => {
   it("reads a run's record, with defaults for what older records leave out; any other file is no record", () => {
-    expect(readRunRecord(writeMeta('plain.json'))).toEqual({ scenarioHash: hash, desimVersion: '0.1.0', inputs: [] });
+    expect(readRunRecord(writeMeta('plain.json'))).toEqual({ scenarioHash: hash, desimVersion: '0.1.0', inputs: [], replication: 0 });
     const inputs = [{ key: 'protocol.module.path', path: './mod.mjs', sha256: sha('x') }];
-    expect(readRunRecord(writeMeta('full.json', { inputs }))).toEqual({ scenarioHash: hash, desimVersion: '0.1.0', inputs });
+    expect(readRunRecord(writeMeta('full.json', { inputs, columns: 'safe', formats: ['pdf', 'svg'], replication: 4 }))).toEqual({
+      scenarioHash: hash,
+      desimVersion: '0.1.0',
+      inputs,
+      columns: 'safe',
+      formats: ['pdf', 'svg'],
+      replication: 4,
+    });
     writeFileSync(join(dir, 'scenario.json'), JSON.stringify(raw));
     expect(readRunRecord(join(dir, 'scenario.json'))).toBeUndefined();
     expect(readRunRecord(join(dir, 'no-such-file.json'))).toBeUndefined();
@@ -68,14 +75,18 @@ describe('readRunRecord', () => {
     const file = writeMeta('bad.json', {
       scenario_hash: 'abc',
       inputs: [{ key: 'protocol.module.path', path: './mod.mjs', sha256: 'short', size: 3 }, 'x'],
+      formats: ['svg', 'svg'],
+      replication: -1,
     });
     expect(() => readRunRecord(file)).toThrow(
       [
-        `${file}: 4 problems`,
+        `${file}: 6 problems`,
         '  scenario_hash: expected the scenario hash desim records (16 hex digits), got "abc"',
         '  inputs[0].size: unknown key (expected key, path and sha256)',
         '  inputs[0].sha256: expected 64 hex digits, got "short"',
         '  inputs[1]: expected { key, path, sha256 }, got "x"',
+        '  formats: expected a list of svg, png, pdf, each at most once, got ["svg","svg"]',
+        '  replication: expected an integer >= 0, got -1',
       ].join('\n'),
     );
   });
@@ -85,6 +96,7 @@ describe('inputChanges', () => {
   const record = (content: string): RunRecord => ({
     scenarioHash: hash,
     inputs: [{ key: 'protocol.module.path', path: './mod.mjs', sha256: sha(content) }],
+    replication: 0,
   });
   const file = writeMeta('meta.json');
 
@@ -109,7 +121,7 @@ describe('inputChanges', () => {
     expect(inputChanges(file, record('export const v = 1;\n'))).toEqual([
       `${file}: protocol.module.path: the run read ./mod.mjs with sha256 ${then}; ${join(dir, 'mod.mjs')} cannot be read now (missing), so it has no sha256`,
     ]);
-    expect(inputChanges(file, { scenarioHash: hash, inputs: [] })).toEqual([
+    expect(inputChanges(file, { scenarioHash: hash, inputs: [], replication: 0 })).toEqual([
       `${file}: records no sha256 for protocol.module.path (written by desim of an earlier version): the replay cannot tell whether ${join(dir, 'mod.mjs')} holds what the run read`,
     ]);
   });

@@ -89,15 +89,15 @@ describe('runScenario', () => {
     expect(existsSync(join(root, 'clash-run'))).toBe(false);
   });
 
-  it('records the input files it is given, and no inputs key for none', async () => {
+  it('records the input files and figure formats it is given, and leaves out what is the default', async () => {
     const inputs = [{ key: 'protocol.module.path', path: './m.mjs', sha256: 'a'.repeat(64) }];
     const out = join(root, 'recorded-options');
-    await runScenario(scenario, { outDir: out, inputs });
-    expect(JSON.parse(readFileSync(join(out, 'meta.json'), 'utf8'))).toMatchObject({ inputs });
+    await runScenario(scenario, { outDir: out, inputs, plotFormats: ['pdf', 'svg'] });
+    expect(JSON.parse(readFileSync(join(out, 'meta.json'), 'utf8'))).toMatchObject({ inputs, formats: ['pdf', 'svg'] });
     const plain = join(root, 'default-options');
-    await runScenario(scenario, { outDir: plain, inputs: [] });
+    await runScenario(scenario, { outDir: plain, inputs: [], plotFormats: ['svg'] });
     const meta = JSON.parse(readFileSync(join(plain, 'meta.json'), 'utf8')) as Record<string, unknown>;
-    expect(Object.keys(meta).filter((k) => ['inputs', 'columns'].includes(k))).toEqual([]);
+    expect(Object.keys(meta).filter((k) => ['inputs', 'formats', 'columns'].includes(k))).toEqual([]);
   });
 
   it('writes only the traces the scenario asks for', async () => {
