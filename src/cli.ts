@@ -28,6 +28,7 @@ import { MAX_PENDING, MIN_PENDING, benchKernel, benchKernelPopulations, benchKer
 import { benchTcp } from './bench/tcp.js';
 import { benchUdp } from './bench/udp.js';
 import { SimulationError } from './kernel/errors.js';
+import { count } from './io/count.js';
 import { COLUMN_STYLES } from './io/csv-format.js';
 import { reproduce } from './reproduce.js';
 import { bundledScenarios, recordedScenarioFile, resolveScenarioPath } from './scenarios/bundled.js';
@@ -101,9 +102,6 @@ function simulationFailed(message: string, seed: string, causeStack: string | un
   process.stderr.write(`rerun: desim ${cmd.join(' ')} --seed ${seed}\n`);
   process.exit(1);
 }
-
-/** `1 run`, `2 runs` (and `0 runs`). */
-const runs = (n: number): string => `${n} ${n === 1 ? 'run' : 'runs'}`;
 
 /** `dir/` for messages, without doubling a slash the user typed. */
 const slash = (dir: string): string => (dir.endsWith('/') ? dir : `${dir}/`);
@@ -522,13 +520,13 @@ runs one, "desim <command> --help" explains a command with examples.`,
       process.off('SIGINT', onSignal);
       process.off('SIGTERM', onSignal);
       if (stop) {
-        process.stderr.write(`desim: stopped; ${runs(report.ran + report.resumed)} saved in ${outDir}/runs\n`);
+        process.stderr.write(`desim: stopped; ${count(report.ran + report.resumed, 'run')} saved in ${outDir}/runs\n`);
         process.exit(130);
       }
       // The sweep is done and saved: a signal while the process ends says so.
       exitOnSignals().done(slash(outDir));
       const share = shard !== undefined ? ` (shard ${shard.index}/${shard.count})` : '';
-      process.stdout.write(`sweep: ${runs(report.ran)} done, ${report.resumed} resumed, of ${report.total}${share}\n`);
+      process.stdout.write(`sweep: ${count(report.ran, 'run')} done, ${report.resumed} resumed, of ${report.total}${share}\n`);
       process.stdout.write(
         report.complete ? `wrote ${slash(outDir)} ${report.files.join(' ')}\n` : `partial: merge the shards with: desim merge DIR... --out DIR\n`,
       );

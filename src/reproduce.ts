@@ -22,6 +22,7 @@
  * shows are then copied into that one flat folder, which the repository keeps.
  */
 import { join } from 'node:path';
+import { count } from './io/count.js';
 import { bundledScenarios, recordedScenarioFile, resolveScenarioPath } from './scenarios/bundled.js';
 import { BUILTIN_DRIVERS } from './scenarios/drivers/index.js';
 import { copyFileSync } from 'node:fs';
@@ -125,7 +126,7 @@ export async function reproduce(root: string, log: (line: string) => void, jobs?
       overwrite: inspectOutDir(out).state === 'desim',
       ...(jobs !== undefined ? { jobs } : {}),
     });
-    log(`${sw.scenario}-sweep: ${sweep.ran} runs; ${sweep.files.join(' ')}`);
+    log(`${sw.scenario}-sweep: ${count(sweep.ran, 'run')}; ${sweep.files.join(' ')}`);
   }
   const tcp = formatValidationTable(validationTable());
   log(`validation/tcp-mathis-padhye.md:\n${tcp}`);
@@ -160,6 +161,6 @@ export async function reproduce(root: string, log: (line: string) => void, jobs?
       const files = [...Object.keys(PUBLISHED_FILES), 'meta.json'].sort();
       writeFileAtomic(join(tmp, 'meta.json'), JSON.stringify({ [OUTPUT_MARKER]: 'published', desim_version: DESIM_VERSION, files }, null, 2) + '\n');
     });
-    log(`published ${Object.keys(PUBLISHED_FILES).length} files into ${publish}/`);
+    log(`published ${count(Object.keys(PUBLISHED_FILES).length, 'file')} into ${publish}/`);
   }
 }
