@@ -51,7 +51,7 @@ import { writeReport } from './scenarios/report.js';
 import { clusterCommand, kvCommand, nodeCommand } from './cli/net-commands.js';
 import { SweepProfile } from './cli/sweep-profile.js';
 import { exitOnSignals } from './cli/signals.js';
-import { checkFlagValues, numberFlag, UsageError, usageMessage } from './cli/flags.js';
+import { checkFlagValues, type FlagTable, numberFlag, UsageError, usageMessage } from './cli/flags.js';
 
 const EXIT_BAD_INPUT = 2;
 
@@ -936,7 +936,12 @@ runs one, "desim <command> --help" explains a command with examples.`,
   .command(clusterCommand)
   // Every flag's value, for every command: numbers read strictly, one value per flag (see cli/flags.ts).
   // yargs passes its instance as the second argument, which its type declarations leave out.
-  .middleware(checkFlagValues as unknown as (argv: Record<string, unknown>) => void, true)
+  .middleware(
+    ((argv: Record<string, unknown>, y: { getOptions(): FlagTable }) => checkFlagValues(argv, y, hideBin(process.argv))) as unknown as (
+      argv: Record<string, unknown>,
+    ) => void,
+    true,
+  )
   .demandCommand(1, NO_COMMAND)
   .recommendCommands()
   .strict()
