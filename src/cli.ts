@@ -31,7 +31,7 @@ import { SimulationError } from './kernel/errors.js';
 import { count } from './io/count.js';
 import { COLUMN_STYLES } from './io/csv-format.js';
 import { reproduce } from './reproduce.js';
-import { bundledScenarios, recordedScenarioFile, resolveScenarioPath } from './scenarios/bundled.js';
+import { bundledScenarioFile, bundledScenarios, recordedScenarioFile, resolveScenarioPath } from './scenarios/bundled.js';
 import type { RunResult } from './scenarios/driver.js';
 import { BUILTIN_DRIVERS, driversFor, loadScenarioFile } from './scenarios/drivers/index.js';
 import { OutputError, ScenarioError } from './scenarios/errors.js';
@@ -674,7 +674,7 @@ runs one, "desim <command> --help" explains a command with examples.`,
     (y) => y.example('$0 list', 'names and one-line descriptions; run one with: desim run <name>'),
     async () => {
       for (const name of bundledScenarios()) {
-        const s = await load(resolveScenarioPath(name), []);
+        const s = await load(bundledScenarioFile(name), []);
         process.stdout.write(`${name.padEnd(24)} ${s.description.split('\n')[0] ?? ''}\n`);
       }
     },
@@ -700,7 +700,7 @@ runs one, "desim <command> --help" explains a command with examples.`,
     async (argv) => {
       const demos = [];
       for (const name of ['gossip-original', 'tcp-original']) {
-        const file = resolveScenarioPath(name);
+        const file = bundledScenarioFile(name);
         const scenario = await load(file, []);
         const outDir = join(argv.out, scenario.name);
         // Both folders are checked before either run, so a refusal leaves nothing half done.

@@ -23,7 +23,7 @@
  */
 import { join } from 'node:path';
 import { count } from './io/count.js';
-import { bundledScenarios, recordedScenarioFile, resolveScenarioPath } from './scenarios/bundled.js';
+import { bundledScenarioFile, bundledScenarios, recordedScenarioFile } from './scenarios/bundled.js';
 import { BUILTIN_DRIVERS } from './scenarios/drivers/index.js';
 import { copyFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
@@ -91,7 +91,7 @@ export const PUBLISHED_FILES: Readonly<Record<string, string>> = {
 
 export async function reproduce(root: string, log: (line: string) => void, jobs?: number, publish?: string): Promise<void> {
   for (const name of bundledScenarios()) {
-    const file = resolveScenarioPath(name);
+    const file = bundledScenarioFile(name);
     const s = loadScenario(file, BUILTIN_DRIVERS);
     const r = await runScenario(s, { outDir: join(root, s.name), scenarioFile: recordedScenarioFile(file) });
     log(`${s.name}: ${r.result.headline}`);
@@ -110,7 +110,7 @@ export async function reproduce(root: string, log: (line: string) => void, jobs?
     SWIM_FALSE_POSITIVES_SWEEP,
   ];
   for (const sw of sweeps) {
-    const file = resolveScenarioPath(sw.scenario);
+    const file = bundledScenarioFile(sw.scenario);
     const vary = parseVaries([sw.vary].flat());
     if (!vary.ok) throw new Error('internal: bad --vary');
     const out = join(root, `${sw.scenario}-sweep`);
