@@ -28,9 +28,10 @@ import { MAX_PENDING, MIN_PENDING, benchKernel, benchKernelPopulations, benchKer
 import { benchTcp } from './bench/tcp.js';
 import { benchUdp } from './bench/udp.js';
 import { SimulationError } from './kernel/errors.js';
+import { count } from './io/count.js';
 import { COLUMN_STYLES } from './io/csv-format.js';
 import { reproduce } from './reproduce.js';
-import { bundledScenarios, recordedScenarioFile, resolveScenarioPath } from './scenarios/bundled.js';
+import { bundledScenarioFile, bundledScenarios, recordedScenarioFile, resolveScenarioPath } from './scenarios/bundled.js';
 import type { RunResult } from './scenarios/driver.js';
 import { BUILTIN_DRIVERS, driversFor, loadScenarioFile } from './scenarios/drivers/index.js';
 import { OutputError, ScenarioError } from './scenarios/errors.js';
@@ -51,7 +52,7 @@ import { writeReport } from './scenarios/report.js';
 import { clusterCommand, kvCommand, nodeCommand } from './cli/net-commands.js';
 import { SweepProfile } from './cli/sweep-profile.js';
 import { exitOnSignals } from './cli/signals.js';
-import { checkFlagValues, numberFlag, UsageError, usageMessage } from './cli/flags.js';
+import { checkFlagValues, type FlagTable, numberFlag, UsageError, usageMessage } from './cli/flags.js';
 
 const EXIT_BAD_INPUT = 2;
 
@@ -102,9 +103,6 @@ function simulationFailed(message: string, seed: string, causeStack: string | un
   process.stderr.write(`rerun: desim ${cmd.join(' ')} --seed ${seed}\n`);
   process.exit(1);
 }
-
-/** `1 run`, `2 runs` (and `0 runs`). */
-const runs = (n: number): string => `${n} ${n === 1 ? 'run' : 'runs'}`;
 
 /** `dir/` for messages, without doubling a slash the user typed. */
 const slash = (dir: string): string => (dir.endsWith('/') ? dir : `${dir}/`);
@@ -541,13 +539,13 @@ runs one, "desim <command> --help" explains a command with examples.`,
       process.off('SIGINT', onSignal);
       process.off('SIGTERM', onSignal);
       if (stop) {
-        process.stderr.write(`desim: stopped; ${runs(report.ran + report.resumed)} saved in ${outDir}/runs\n`);
+        process.stderr.write(`desim: stopped; ${count(report.ran + report.resumed, 'run')} saved in ${outDir}/runs\n`);
         process.exit(130);
       }
       // The sweep is done and saved: a signal while the process ends says so.
       exitOnSignals().done(slash(outDir));
       const share = shard !== undefined ? ` (shard ${shard.index}/${shard.count})` : '';
-      process.stdout.write(`sweep: ${runs(report.ran)} done, ${report.resumed} resumed, of ${report.total}${share}\n`);
+      process.stdout.write(`sweep: ${count(report.ran, 'run')} done, ${report.resumed} resumed, of ${report.total}${share}\n`);
       process.stdout.write(
         report.complete ? `wrote ${slash(outDir)} ${report.files.join(' ')}\n` : `partial: merge the shards with: desim merge DIR... --out DIR\n`,
       );
@@ -695,7 +693,7 @@ runs one, "desim <command> --help" explains a command with examples.`,
     (y) => y.example('$0 list', 'names and one-line descriptions; run one with: desim run <name>'),
     async () => {
       for (const name of bundledScenarios()) {
-        const s = await load(resolveScenarioPath(name), []);
+        const s = await load(bundledScenarioFile(name), []);
         process.stdout.write(`${name.padEnd(24)} ${s.description.split('\n')[0] ?? ''}\n`);
       }
     },
@@ -721,7 +719,7 @@ runs one, "desim <command> --help" explains a command with examples.`,
     async (argv) => {
       const demos = [];
       for (const name of ['gossip-original', 'tcp-original']) {
-        const file = resolveScenarioPath(name);
+        const file = bundledScenarioFile(name);
         const scenario = await load(file, []);
         const outDir = join(argv.out, scenario.name);
         // Both folders are checked before either run, so a refusal leaves nothing half done.
@@ -957,7 +955,12 @@ runs one, "desim <command> --help" explains a command with examples.`,
   .command(clusterCommand)
   // Every flag's value, for every command: numbers read strictly, one value per flag (see cli/flags.ts).
   // yargs passes its instance as the second argument, which its type declarations leave out.
-  .middleware(checkFlagValues as unknown as (argv: Record<string, unknown>) => void, true)
+  .middleware(
+    ((argv: Record<string, unknown>, y: { getOptions(): FlagTable }) => checkFlagValues(argv, y, hideBin(process.argv))) as unknown as (
+      argv: Record<string, unknown>,
+    ) => void,
+    true,
+  )
   .demandCommand(1, NO_COMMAND)
   .recommendCommands()
   .strict()

@@ -22,7 +22,8 @@
  * shows are then copied into that one flat folder, which the repository keeps.
  */
 import { join } from 'node:path';
-import { bundledScenarios, recordedScenarioFile, resolveScenarioPath } from './scenarios/bundled.js';
+import { count } from './io/count.js';
+import { bundledScenarioFile, bundledScenarios, recordedScenarioFile } from './scenarios/bundled.js';
 import { BUILTIN_DRIVERS } from './scenarios/drivers/index.js';
 import { copyFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
@@ -90,7 +91,7 @@ export const PUBLISHED_FILES: Readonly<Record<string, string>> = {
 
 export async function reproduce(root: string, log: (line: string) => void, jobs?: number, publish?: string): Promise<void> {
   for (const name of bundledScenarios()) {
-    const file = resolveScenarioPath(name);
+    const file = bundledScenarioFile(name);
     const s = loadScenario(file, BUILTIN_DRIVERS);
     const r = await runScenario(s, { outDir: join(root, s.name), scenarioFile: recordedScenarioFile(file) });
     log(`${s.name}: ${r.result.headline}`);
@@ -109,7 +110,7 @@ export async function reproduce(root: string, log: (line: string) => void, jobs?
     SWIM_FALSE_POSITIVES_SWEEP,
   ];
   for (const sw of sweeps) {
-    const file = resolveScenarioPath(sw.scenario);
+    const file = bundledScenarioFile(sw.scenario);
     const vary = parseVaries([sw.vary].flat());
     if (!vary.ok) throw new Error('internal: bad --vary');
     const out = join(root, `${sw.scenario}-sweep`);
@@ -125,7 +126,7 @@ export async function reproduce(root: string, log: (line: string) => void, jobs?
       overwrite: inspectOutDir(out).state === 'desim',
       ...(jobs !== undefined ? { jobs } : {}),
     });
-    log(`${sw.scenario}-sweep: ${sweep.ran} runs; ${sweep.files.join(' ')}`);
+    log(`${sw.scenario}-sweep: ${count(sweep.ran, 'run')}; ${sweep.files.join(' ')}`);
   }
   const tcp = formatValidationTable(validationTable());
   log(`validation/tcp-mathis-padhye.md:\n${tcp}`);
@@ -160,6 +161,6 @@ export async function reproduce(root: string, log: (line: string) => void, jobs?
       const files = [...Object.keys(PUBLISHED_FILES), 'meta.json'].sort();
       writeFileAtomic(join(tmp, 'meta.json'), JSON.stringify({ [OUTPUT_MARKER]: 'published', desim_version: DESIM_VERSION, files }, null, 2) + '\n');
     });
-    log(`published ${Object.keys(PUBLISHED_FILES).length} files into ${publish}/`);
+    log(`published ${count(Object.keys(PUBLISHED_FILES).length, 'file')} into ${publish}/`);
   }
 }

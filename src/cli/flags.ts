@@ -16,8 +16,11 @@
  * {@link numberFlag} would be read by `Number()` again: the middleware stops
  * the command with an internal error instead, so none can slip through.
  *
- * Boolean flags are not covered: yargs keeps only the last of `--quiet
- * --no-quiet` and gives no way to see the repetition.
+ * A boolean flag given twice, or with its negation (`--quiet --quiet`,
+ * `--quiet --no-quiet`, `--quiet=false --quiet`), is refused the same way. yargs
+ * keeps only the last of them and shows no repetition, so the middleware counts
+ * them in the command line itself: every `--x`, `--no-x`, `--x=v` and `--no-x=v`
+ * (or their camelCase spellings, which yargs also takes) before a `--`.
  */
 
 /** Thrown for bad arguments: the CLI prints the message without a stack and exits 2. */
@@ -39,6 +42,7 @@ export interface FlagTable {
   readonly number: readonly string[];
   readonly string: readonly string[];
   readonly array: readonly string[];
+  readonly boolean: readonly string[];
   /** Flags with `requiresArg` (or `nargs`). */
   readonly narg: Readonly<Record<string, number>>;
 }
@@ -61,13 +65,37 @@ const camelCase = (key: string): string => key.replace(/-+([a-z0-9])/g, (_, c: s
 
 const times = (n: number): string => (n === 2 ? 'twice' : `${n} times`);
 
+/** yargs's own flags, which act before any middleware. */
+const BUILTIN_FLAGS = new Set(['help', 'version']);
+
+/**
+ * How often each of the boolean flags `booleans` appears in `args`, the command
+ * line, as yargs reads it: `--x`, `--no-x`, `--x=v`, `--no-x=v`, also in
+ * camelCase (`--loadModules`); nothing after `--`.
+ */
+function booleanCounts(args: readonly string[], booleans: readonly string[]): Map<string, number> {
+  const byName = new Map(booleans.filter((k) => !BUILTIN_FLAGS.has(k)).map((k) => [camelCase(k), k]));
+  const counts = new Map<string, number>();
+  for (const arg of args) {
+    if (arg === '--') break;
+    const name = /^--([^=]+)/.exec(arg)?.[1];
+    if (name === undefined) continue;
+    const key = byName.get(camelCase(name)) ?? (name.startsWith('no-') ? byName.get(camelCase(name.slice(3))) : undefined);
+    if (key !== undefined) counts.set(key, (counts.get(key) ?? 0) + 1);
+  }
+  return counts;
+}
+
 /**
  * Checks and converts the parsed flags in place (see the module comment).
  * Registered with `yargs.middleware(..., true)`: yargs passes its instance as
- * the second argument, whose `getOptions()` is the current command's table.
+ * the second argument, whose `getOptions()` is the current command's table;
+ * `args` is the command line (without node and the script), where a boolean
+ * flag's repetitions are counted.
  */
-export function checkFlagValues(argv: Record<string, unknown>, y: { getOptions(): FlagTable }): void {
+export function checkFlagValues(argv: Record<string, unknown>, y: { getOptions(): FlagTable }, args: readonly string[]): void {
   const o = y.getOptions();
+  for (const [key, n] of booleanCounts(args, o.boolean)) if (n > 1) throw new UsageError(`--${key} given ${times(n)}; give it once`);
   const arrays = new Set(o.array);
   const strings = new Set(o.string);
   const numbers = new Set(o.number);

@@ -12,6 +12,7 @@
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import type { Argv, CommandModule } from 'yargs';
+import { count } from '../io/count.js';
 import { REAL_NODE_RUMOR_BUDGET } from '../protocols/gossip/config.js';
 import { PRESET_NAMES, type PresetName } from '../protocols/gossip/presets.js';
 import type { Value } from '../protocols/gossip/store.js';
@@ -293,7 +294,7 @@ export const nodeCommand: CommandModule<object, NodeArgs> = {
           try {
             const ring = Keyring.load(path.resolve(keyFile));
             running.host.setKeyring(ring);
-            process.stderr.write(`[${name}] SIGHUP: reloaded ${ring.size} key(s) from ${keyFile}; sealing with ${ring.ids()[0]}\n`);
+            process.stderr.write(`[${name}] SIGHUP: reloaded ${count(ring.size, 'key')} from ${keyFile}; sealing with ${ring.ids()[0]}\n`);
           } catch (err) {
             process.stderr.write(`[${name}] SIGHUP: kept the old keys: ${(err as Error).message}\n`);
           }
@@ -322,10 +323,13 @@ export const nodeCommand: CommandModule<object, NodeArgs> = {
       process.stdout.write(JSON.stringify(ready) + '\n');
       process.stderr.write(
         `[${name}] listening on ${ready.address} (node id ${ready.node_id}), peers ${ready.peers.join(', ') || '(none)'}` +
-          (argv.data !== undefined ? `, data ${argv.data} (${running.loadedEntries} entries loaded, ${running.replayedRecords} from the log)` : '') +
+          (argv.data !== undefined
+            ? `, data ${argv.data} (${count(running.loadedEntries, 'entry', 'entries')} loaded, ${running.replayedRecords} from the log)`
+            : '') +
           '\n',
       );
-      if (running.tornBytes > 0) process.stderr.write(`[${name}] dropped a torn last log record (${running.tornBytes} bytes, never acknowledged)\n`);
+      if (running.tornBytes > 0)
+        process.stderr.write(`[${name}] dropped a torn last log record (${count(running.tornBytes, 'byte')}, never acknowledged)\n`);
       if (running.removedTemp.length > 0)
         process.stderr.write(`[${name}] removed temporary files of an interrupted save: ${running.removedTemp.join(', ')}\n`);
       if (running.previousId !== undefined) {
@@ -618,7 +622,7 @@ export const clusterCommand: CommandModule<object, ClusterArgs> = {
           out.write(line.startsWith(`[${name}]`) ? `${line}\n` : `[${name}] ${line}\n`);
         },
       });
-      process.stderr.write(`desim cluster: ${cluster.members.length} nodes; try in another terminal:\n`);
+      process.stderr.write(`desim cluster: ${count(cluster.members.length, 'node')}; try in another terminal:\n`);
       const first = cluster.members[0];
       if (first !== undefined) {
         const a = formatAddress(first.address);

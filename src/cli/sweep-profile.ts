@@ -19,6 +19,7 @@
  * wall time but hardly CPU time, so these figures mean something under load
  * where a wall-clock ratio does not.
  */
+import { count } from '../io/count.js';
 import type { SweepProfileEvent } from '../scenarios/sweep.js';
 import { THREAD_CPU, threadCpuSeconds } from '../scenarios/cpu-time.js';
 
@@ -51,13 +52,13 @@ export class SweepProfile {
     for (const th of threads) {
       const mine = tasks.filter((t) => t.thread === th);
       const sum = (kind: string): number => mine.filter((t) => t.task === kind).reduce((a, t) => a + t.cpuS, 0);
-      const count = (kind: string): number => mine.filter((t) => t.task === kind).length;
+      const tasksOf = (kind: string): number => mine.filter((t) => t.task === kind).length;
       const runs = mine.filter((t) => t.task === 'run').map((t) => t.cpuS);
       const parts = [
-        count('start-up') > 0 ? `start-up ${f(sum('start-up'))}` : '',
-        runs.length > 0 ? `${runs.length} runs ${f(sum('run'))} (each ${f(Math.min(...runs))}-${f(Math.max(...runs))})` : '',
-        count('renderer') > 0 ? `renderer ${f(sum('renderer'))}` : '',
-        count('figure') > 0 ? `${count('figure')} figures ${f(sum('figure'))}` : '',
+        tasksOf('start-up') > 0 ? `start-up ${f(sum('start-up'))}` : '',
+        runs.length > 0 ? `${count(runs.length, 'run')} ${f(sum('run'))} (each ${f(Math.min(...runs))}-${f(Math.max(...runs))})` : '',
+        tasksOf('renderer') > 0 ? `renderer ${f(sum('renderer'))}` : '',
+        tasksOf('figure') > 0 ? `${count(tasksOf('figure'), 'figure')} ${f(sum('figure'))}` : '',
       ].filter((p) => p !== '');
       const total = mine.reduce((a, t) => a + t.cpuS, 0);
       if (th !== 0) {

@@ -13,6 +13,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { dirname, isAbsolute, relative, resolve } from 'node:path';
 import { parseDocument } from 'yaml';
 import { z } from 'zod';
+import { count } from '../io/count.js';
 import type { FaultEntry, Issue, NetworkSection, ProtocolDriver, ScenarioFor } from './driver.js';
 import { ScenarioError } from './errors.js';
 import { OUTPUT_MARKER } from './files.js';
@@ -408,7 +409,11 @@ function expandNodeRanges(input: unknown): { value: unknown; issues: Issue[] } {
 /** Refuses a scenario whose estimated event count is above `max`, naming the estimate and the key of its largest term. */
 function workIssues(s: Scenario, max: number): Issue[] {
   const terms = [
-    { events: s.workload.length + s.faults.length, path: 'workload', why: `${s.workload.length} workload entries and ${s.faults.length} faults` },
+    {
+      events: s.workload.length + s.faults.length,
+      path: 'workload',
+      why: `${count(s.workload.length, 'workload entry', 'workload entries')} and ${count(s.faults.length, 'fault')}`,
+    },
     ...(s.driver.estimate?.(s) ?? []),
     ...(s.companions ?? []).flatMap((c) => c.estimate?.(companionView(s, c)) ?? []),
   ];
@@ -438,7 +443,7 @@ export function scenarioSummary(s: Scenario): string {
     const words = d.summary?.(d === s.driver ? s : companionView(s, d));
     return words === undefined || words === '' ? [] : [words];
   });
-  const nodes = s.network.nodes.length > 0 ? [`${s.network.nodes.length} nodes`] : own.length > 0 ? [] : ['no network'];
+  const nodes = s.network.nodes.length > 0 ? [count(s.network.nodes.length, 'node')] : own.length > 0 ? [] : ['no network'];
   return [drivers.map((d) => d.name).join(' + '), ...nodes, ...own, `${s.duration_s} s`].join(', ');
 }
 

@@ -18,10 +18,9 @@
  * the scenario's protocol module or runs anything; {@link runSweep} checks
  * every run's scenario before the first one starts.
  */
-import { existsSync, statSync } from 'node:fs';
-import { dirname, isAbsolute, resolve } from 'node:path';
+import { dirname } from 'node:path';
 import { z } from 'zod';
-import { bundledScenarios, resolveScenarioPath } from './bundled.js';
+import { bundledScenarios, findScenarioFile } from './bundled.js';
 import type { Issue } from './driver.js';
 import { ScenarioError } from './errors.js';
 import { didYouMean, readScenarioFile, resolveExtends, zodIssues } from './loader.js';
@@ -116,14 +115,16 @@ export function loadPlan(planFile: string, doc: unknown = readScenarioFile(planF
   let raw: unknown = p.scenario;
   const embedded = typeof p.scenario !== 'string';
   if (typeof p.scenario === 'string') {
-    const found = findScenario(p.scenario, planFile);
+    // A file relative to the plan's folder, else a bundled scenario.
+    const found = findScenarioFile(p.scenario, dirname(planFile));
     if (found === undefined) {
       const hint = didYouMean(p.scenario, bundledScenarios());
       issues.push({
         path: 'scenario',
         message: `no scenario file ${JSON.stringify(p.scenario)} (looked relative to the plan's folder) and no bundled scenario of that name${hint !== undefined ? `; did you mean ${JSON.stringify(hint)}?` : ''}`,
       });
-    } else scenarioFile = found;
+    } else if (!found.ok) issues.push({ path: 'scenario', message: `${JSON.stringify(p.scenario)} ${found.message}` });
+    else scenarioFile = found.file;
   }
   if (issues.length > 0) throw new ScenarioError(planFile, issues);
   if (!embedded) raw = readScenarioFile(scenarioFile);
@@ -194,12 +195,4 @@ function varyValues(spec: unknown, at: string, issues: Issue[]): unknown[] | und
     message: `expected a list of values, a range such as "0.001..0.05 log 8", or {from, to, scale, count}; got ${JSON.stringify(spec)} (a single value belongs under set:)`,
   });
   return undefined;
-}
-
-/** A scenario named by a plan: a file relative to the plan's folder, else a bundled scenario. */
-function findScenario(name: string, planFile: string): string | undefined {
-  const near = isAbsolute(name) ? name : resolve(dirname(planFile), name);
-  if (existsSync(near) && statSync(near).isFile()) return near;
-  const bundled = resolveScenarioPath(name);
-  return bundled !== name && existsSync(bundled) ? bundled : undefined;
 }

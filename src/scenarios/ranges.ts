@@ -13,6 +13,7 @@
  * significant digits (lin, to drop float noise such as 0.30000000000000004) or
  * 6 (log, so columns read 0.00174876 rather than 0.0017487577...).
  */
+import { count } from '../io/count.js';
 
 /** The most values one range may give. */
 export const MAX_RANGE_COUNT = 10_000;
@@ -117,7 +118,7 @@ export function expandNodeRange(
         .map((n) => JSON.stringify(n))
         .join(', ');
       return bad(
-        `unknown node${unknown.length > 1 ? 's' : ''} ${shown}${unknown.length > 3 ? `, ... (${unknown.length} in all)` : ''} (${names.size} nodes)`,
+        `unknown node${unknown.length > 1 ? 's' : ''} ${shown}${unknown.length > 3 ? `, ... (${unknown.length} in all)` : ''} (${count(names.size, 'node')})`,
       );
     }
   }

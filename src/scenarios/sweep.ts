@@ -26,6 +26,7 @@ import { createHash } from 'node:crypto';
 import { cpus } from 'node:os';
 import { existsSync, linkSync, readdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { join, resolve, sep } from 'node:path';
+import { count } from '../io/count.js';
 import { parameterColumn, safeColumnName, type ColumnStyle } from '../io/csv-format.js';
 import { toCsv, type Cell } from '../io/csv.js';
 import type { Issue, ProtocolDriver } from './driver.js';
@@ -819,7 +820,7 @@ function prepareSweepDir(opts: SweepOptions, ident: SweepIdentity): void {
     }
     throw new OutputError(
       dir,
-      `holds a sweep with ${saved} of ${old.runs} runs saved; use --resume to keep them and run the rest, --overwrite to delete desim's files there and start again, or another --out`,
+      `holds a sweep with ${saved} of ${count(old.runs, 'run')} saved; use --resume to keep them and run the rest, --overwrite to delete desim's files there and start again, or another --out`,
     );
   }
   if (opts.resume === true && (s.state === 'missing' || s.state === 'empty')) return;
@@ -862,7 +863,7 @@ function identicalReplicationWarnings(dir: string): string[] {
   for (const g of groups.values()) if (new Set(g.map((r) => canonicalJson(r.metrics))).size === 1) identical++;
   if (identical === 0) return [];
   return [
-    `${identical} of ${groups.size} parameter combinations gave identical metrics in all ${ident.reps} replications: the scenario has nothing random for the seed to change (add loss, jitter or random phases), so their confidence intervals are empty`,
+    `${identical} of ${count(groups.size, 'parameter combination')} gave identical metrics in all ${ident.reps} replications: the scenario has nothing random for the seed to change (add loss, jitter or random phases), so their confidence intervals are empty`,
   ];
 }
 
@@ -1056,7 +1057,7 @@ export async function mergeSweeps(
     throw new ScenarioError('merge', [
       {
         path: '',
-        message: `${missing.length} of ${id.runs} runs are missing (${missing.slice(0, 5).join(', ')}${missing.length > 5 ? ', ...' : ''}); run their shards, then merge again. Nothing was written.`,
+        message: `${missing.length} of ${count(id.runs, 'run')} ${missing.length === 1 ? 'is' : 'are'} missing (${missing.slice(0, 5).join(', ')}${missing.length > 5 ? ', ...' : ''}); run their shards, then merge again. Nothing was written.`,
       },
     ]);
   }

@@ -1,8 +1,8 @@
 /**
  * Every flag of every command, found in the built CLI's own --help: a number
  * flag without its value, with an empty value or with text that is no number,
- * and any single-value flag given twice, exit 2 naming the flag, before the
- * command does anything. A new command or flag is walked without editing this
+ * any single-value flag given twice, and any boolean flag given twice or with
+ * its negation, exit 2 naming the flag, before the command does anything. A new command or flag is walked without editing this
  * file (a new command only needs its arguments in BASE).
  */
 import { spawnSync } from 'node:child_process';
@@ -161,5 +161,27 @@ describe('flag values, for every command', () => {
       }
     }
     expect(walked).toBeGreaterThanOrEqual(50);
+  });
+
+  it('a boolean flag given twice, or with its negation, exits 2 naming it once, without a stack trace', () => {
+    let walked = 0;
+    for (const c of all) {
+      for (const { flag } of optionsOf(c).filter((o) => o.type === 'boolean')) {
+        const base = BASE[c] ?? [];
+        const given = base.includes(`--${flag}`);
+        // The last says true, as the base arguments do when they give the flag: a check that let it
+        // through would leave the command to fail at once on the base arguments, with another message.
+        for (const first of [`--${flag}`, `--no-${flag}`, `--${flag}=false`]) {
+          const args = [...c.split(' '), ...(given ? [first] : []), ...base, ...(given ? [] : [first, `--${flag}`])];
+          const r = desim(args);
+          expect(r.code, args.join(' ')).toBe(2);
+          expect(r.err, args.join(' ')).toBe(`desim: --${flag} given twice; give it once\n`);
+          expect(r.out, args.join(' ')).toBe('');
+        }
+        walked++;
+      }
+    }
+    // run 2, validate 1, sweep 3, merge 1, plot 1, demo 1, bench 6, node 2, kv put, get, members and stats 1 each, cluster 1.
+    expect(walked).toBeGreaterThanOrEqual(22);
   });
 });

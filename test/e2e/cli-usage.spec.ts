@@ -155,6 +155,47 @@ describe('desim command lines', () => {
     }
   });
 
+  it('a bundled name that is also a folder here is refused saying both, and each way out it gives works', () => {
+    const here = join(dir, 'named');
+    mkdirSync(join(here, 'tcp-original'), { recursive: true });
+    const at = (args: readonly string[]) => {
+      const r = spawnSync(process.execPath, [CLI, ...args], { cwd: here, encoding: 'utf8' });
+      return { code: r.status, out: r.stdout, err: r.stderr };
+    };
+    const both =
+      'desim: tcp-original: is a directory, and also the name of a bundled scenario: give bundled:tcp-original for the bundled scenario, or ';
+    for (const args of [
+      ['run', 'tcp-original'],
+      ['validate', 'tcp-original'],
+      ['sweep', 'tcp-original', '--vary', 'duration_s=1,2'],
+    ]) {
+      const r = at(args);
+      expect(r.code, args.join(' ')).toBe(2);
+      expect(r.err, args.join(' ')).toBe(`${both}the path of a scenario file\n`);
+      expect(r.out, args.join(' ')).toBe('');
+    }
+    // desim's own names are bundled ones whatever the folder holds.
+    const list = at(['list']);
+    expect(list.code).toBe(0);
+    expect(list.out).toMatch(/^tcp-original +/m);
+    // bundled: picks the bundled scenario; its run in the folder gives the replay choice, which works too.
+    expect(at(['run', 'bundled:tcp-original', '--out', 'tcp-original', '--quiet']).code).toBe(0);
+    const meta = join('tcp-original', 'meta.json');
+    const again = at(['run', 'tcp-original']);
+    expect(again.code).toBe(2);
+    expect(again.err).toBe(`${both}${meta} to replay the run the directory holds\n`);
+    const replay = at(['validate', meta]);
+    expect(replay.code).toBe(0);
+    expect(replay.out).toBe(`${meta}: ok (tcp, 1 flow on a dumbbell, 3 s)\n`);
+    // A folder of no bundled name keeps its message, with the replay hint when it holds a run.
+    mkdirSync(join(here, 'mine'));
+    expect(at(['run', 'mine']).err).toBe('desim: mine: is a directory, expected a scenario file\n');
+    expect(at(['run', 'bundled:tcp-original', '--out', 'mine', '--quiet']).code).toBe(0);
+    const mine = at(['run', 'mine']);
+    expect(mine.code).toBe(2);
+    expect(mine.err).toBe(`desim: mine: is a directory, expected a scenario file; to replay the run it holds, give ${join('mine', 'meta.json')}\n`);
+  });
+
   it('counts of one are singular: 1 timeout, 1 run done', () => {
     const run = desim(['run', 'tcp-original', '--seed', '7', '--out', 'seed7']);
     expect(run.code).toBe(0);

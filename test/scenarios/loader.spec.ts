@@ -145,5 +145,7 @@ describe('scenarioSummary', () => {
     expect(summary('gossip-tcp-shared-link')).toBe('gossip + tcp, 6 nodes, 1 flow, 60 s');
     expect(summary('gossip-original')).toBe('gossip, 3 nodes, 12 s');
     expect(scenarioSummary(validateScenario(parseScenarioText(toyYaml), drivers))).toBe('toy, 3 nodes, 2 s');
+    const one = 'name: one\nseed: 1\nduration_s: 2\nnetwork: { nodes: [A] }\nprotocol: { toy: { pings_per_s: 50 } }\n';
+    expect(scenarioSummary(validateScenario(parseScenarioText(one), drivers))).toBe('toy, 1 node, 2 s');
   });
 });

@@ -2,7 +2,7 @@
  * Sweep plans and value ranges: the range parser (shared by plan files and
  * --vary), plan validation with field paths, and zip-mode enumeration.
  */
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
@@ -122,6 +122,20 @@ describe('sweep plans', () => {
       'vary.z.scael: unknown key; did you mean "scale"?',
       'scenario: no scenario file "tcp-mathis-padhy" (looked relative to the plan\'s folder) and no bundled scenario of that name; did you mean "tcp-mathis-padhye"?',
     ]);
+  });
+
+  it('names a bundled scenario, unless a folder of that name is next to the plan: then it says how to choose', () => {
+    const sub = join(dir, 'beside');
+    mkdirSync(sub);
+    const f = join(sub, 'plan.yaml');
+    writeFileSync(f, 'scenario: tcp-original\nvary:\n  duration_s: [1, 2]\n');
+    expect(loadPlan(f).scenarioFile).toMatch(/bundled[/\\]tcp-original\.yaml$/);
+    mkdirSync(join(sub, 'tcp-original'));
+    expect(issuesOf(() => loadPlan(f))).toEqual([
+      'scenario: "tcp-original" is a directory, and also the name of a bundled scenario: give bundled:tcp-original for the bundled scenario, or the path of a scenario file',
+    ]);
+    writeFileSync(f, 'scenario: bundled:tcp-original\nvary:\n  duration_s: [1, 2]\n');
+    expect(loadPlan(f).scenarioFile).toMatch(/bundled[/\\]tcp-original\.yaml$/);
   });
 
   it('zip mode takes the i-th value of every list; product every combination', () => {

@@ -77,6 +77,7 @@
  */
 import { z } from 'zod';
 import { valueCell, valueType } from '../../io/csv-format.js';
+import { count } from '../../io/count.js';
 import { fmt } from '../../io/csv.js';
 import type { Cell } from '../../io/csv.js';
 import type { Random } from '../../kernel/random.js';
@@ -541,13 +542,15 @@ function attachGossip(
       u.bytes,
       m.lost(u),
     ]);
-    const writes = [`${puts} put${puts === 1 ? '' : 's'}`, ...(deletes > 0 ? [`${deletes} delete${deletes === 1 ? '' : 's'}`] : [])].join(', ');
+    const writes = [count(puts, 'put'), ...(deletes > 0 ? [count(deletes, 'delete')] : [])].join(', ');
     const shownGets = gets.length <= 4 ? gets : [...gets.slice(0, 4), `... (${gets.length} gets)`];
     const conv = converged ? `converged at t=${formatSeconds(m.lastConvergedNs)} s` : 'not converged at the end';
-    const lostText = sum.lost > 0 ? [`${sum.lost} write${sum.lost === 1 ? '' : 's'} lost`] : [];
+    const lostText = sum.lost > 0 ? [`${count(sum.lost, 'write')} lost`] : [];
     const refused = cluster.unauthenticatedTotal;
-    const keyText = s.wrong_key.length > 0 ? [`${refused} datagram${refused === 1 ? '' : 's'} refused for a wrong key`] : [];
-    const headline = [`${n} nodes, ${writes}`, ...(shownGets.length > 0 ? [shownGets.join(' ')] : []), ...lostText, ...keyText, conv].join('; ');
+    const keyText = s.wrong_key.length > 0 ? [`${count(refused, 'datagram')} refused for a wrong key`] : [];
+    const headline = [`${count(n, 'node')}, ${writes}`, ...(shownGets.length > 0 ? [shownGets.join(' ')] : []), ...lostText, ...keyText, conv].join(
+      '; ',
+    );
     return {
       metrics,
       tables: { reads: { columns: READ_COLUMNS, rows: reads }, updates: { columns: UPDATE_COLUMNS, rows: updates } },
@@ -616,18 +619,22 @@ export function estimateGossip(scenario: ScenarioFor<GossipSettings, GossipWorkl
     terms.push({
       events: n * (d / s.interval_s) * (1 + 2 * s.fanout),
       path: 'protocol.gossip.interval_s',
-      why: `${n} nodes x ${d} s / interval_s ${s.interval_s} x (1 + 2 x fanout ${s.fanout})`,
+      why: `${count(n, 'node')} x ${d} s / interval_s ${s.interval_s} x (1 + 2 x fanout ${s.fanout})`,
     });
   }
   if (s.mode !== 'off' && s.timing === 'immediate') {
-    terms.push({ events: writes * n * s.fanout * 2, path: 'protocol.gossip.fanout', why: `${writes} writes x ${n} nodes x fanout ${s.fanout} x 2` });
+    terms.push({
+      events: writes * n * s.fanout * 2,
+      path: 'protocol.gossip.fanout',
+      why: `${count(writes, 'write')} x ${count(n, 'node')} x fanout ${s.fanout} x 2`,
+    });
   }
   if (s.anti_entropy.interval_s > 0) {
     const ae = s.anti_entropy.interval_s;
     terms.push({
       events: n * (d / ae) * 5,
       path: 'protocol.gossip.anti_entropy.interval_s',
-      why: `${n} nodes x ${d} s / anti_entropy.interval_s ${ae} x 5`,
+      why: `${count(n, 'node')} x ${d} s / anti_entropy.interval_s ${ae} x 5`,
     });
   }
   return terms;

@@ -19,6 +19,7 @@ import { dirname, isAbsolute, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { z } from 'zod';
 import { valueCell, valueType } from '../../io/csv-format.js';
+import { count } from '../../io/count.js';
 import { fmt, type CsvWriter } from '../../io/csv.js';
 import type { Random } from '../../kernel/random.js';
 import type { Fault } from '../../net/faults.js';
@@ -212,7 +213,7 @@ export function moduleResult<M, C, R>(mod: UserProtocolModule<M, C, R>, view: Cl
   const inv = mod.invariant === undefined ? '' : violation === undefined ? '; invariant holds' : `; INVARIANT VIOLATED: ${violation}`;
   return {
     metrics,
-    headline: `${view.nodes.length} nodes, ${view.calls.length} calls, ${view.net.total.sent} messages${inv}`,
+    headline: `${count(view.nodes.length, 'node')}, ${count(view.calls.length, 'call')}, ${count(view.net.total.sent, 'message')}${inv}`,
     ...(violation !== undefined ? { violation } : {}),
   };
 }

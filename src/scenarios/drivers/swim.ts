@@ -43,6 +43,7 @@
  * ({@link SWIM_METRICS}): see docs/outputs.md.
  */
 import { z } from 'zod';
+import { count } from '../../io/count.js';
 import type { Cell } from '../../io/csv.js';
 import { formatSeconds, seconds } from '../../kernel/time.js';
 import { droppedTotal, type NodeId } from '../../net/network.js';
@@ -352,7 +353,7 @@ function summarize(cluster: Group, names: readonly string[], periodNs: number, n
   return {
     metrics,
     tables: { changes: { columns: CHANGE_COLUMNS, rows } },
-    headline: `${m.liveCount} members at the end, ${metrics.failures} failures${det}, ${m.falsePositives} false positives, ${metrics.messages_per_member_period.toFixed(2)} messages per member per period, ${converged ? 'views agree' : 'views differ'}`,
+    headline: `${count(m.liveCount, 'member')} at the end, ${count(metrics.failures, 'failure')}${det}, ${count(m.falsePositives, 'false positive')}, ${metrics.messages_per_member_period.toFixed(2)} messages per member per period, ${converged ? 'views agree' : 'views differ'}`,
   };
 }
 
@@ -387,7 +388,9 @@ export function estimateSwim(scenario: ScenarioFor<SwimSettings, SwimWorkload>):
   const s = scenario.settings;
   const n = scenario.network.nodes.length;
   const d = scenario.duration_s;
-  return [{ events: n * (d / s.interval_s) * 6, path: 'protocol.swim.interval_s', why: `${n} nodes x ${d} s / interval_s ${s.interval_s} x 6` }];
+  return [
+    { events: n * (d / s.interval_s) * 6, path: 'protocol.swim.interval_s', why: `${count(n, 'node')} x ${d} s / interval_s ${s.interval_s} x 6` },
+  ];
 }
 
 /** The `swim` scenario driver. */

@@ -52,6 +52,7 @@
  * segments per ACK with delayed ACKs (else 1).
  */
 import { z } from 'zod';
+import { count } from '../../io/count.js';
 import { fmt } from '../../io/csv.js';
 import { formatSeconds, milliseconds, seconds } from '../../kernel/time.js';
 import { VARIANTS } from '../../protocols/tcp/congestion/index.js';
@@ -220,9 +221,6 @@ export const SEGMENT_TRACE_COLUMNS = [
   'state',
   'dropped',
 ] as const;
-
-/** `1 timeout`, `0 timeouts`, `4 timeouts`: a count and its noun, for the headline. */
-const count = (n: unknown, noun: string): string => `${String(n)} ${noun}${n === 1 ? '' : 's'}`;
 
 /** Columns of the `flows` table, in order. */
 export const FLOW_TABLE_COLUMNS = [
@@ -602,9 +600,9 @@ function tcpResult(scenario: ScenarioFor<TcpSettings, never>, flows: readonly Fl
   const variants = [...new Set(flows.map((f) => f.variant))].join('/');
   const path = network ? `on the network (${s.flows.map((f) => `${f.from}->${f.to}`).join(', ')})` : `over ${rateText(s.bottleneck.bandwidth_bps)}`;
   let headline =
-    `${flows.length} ${variants} flow${flows.length === 1 ? '' : 's'} ${path}` +
+    `${count(flows.length, `${variants} flow`)} ${path}` +
     `, ${durationS} s: goodput ${rateText(metrics['goodput_bps'] as number)}` +
-    `, ${count(metrics['fast_retransmits'], 'fast retransmit')}, ${count(metrics['timeouts'], 'timeout')}`;
+    `, ${count(metrics['fast_retransmits'] as number, 'fast retransmit')}, ${count(metrics['timeouts'] as number, 'timeout')}`;
   if (flows.length === 1) {
     headline += `; Mathis ${rateText(metrics['model_mathis_bps'] as number)} (x${fmt.float(metrics['goodput_over_mathis'] as number, 3)})`;
     headline += `, Padhye ${rateText(metrics['model_padhye_bps'] as number)} (x${fmt.float(metrics['goodput_over_padhye'] as number, 3)})`;
@@ -799,7 +797,11 @@ export function estimateTcp(scenario: ScenarioFor<TcpSettings, never>): WorkEsti
   const d = scenario.duration_s;
   const packetBits = 8 * (s.mss_bytes + s.header_bytes);
   const iw = initialWindowSegments(s);
-  const iwTerm = { events: 2 * iw * s.flows.length, path: 'protocol.tcp.initial_window', why: `${s.flows.length} flows x initial_window ${iw}` };
+  const iwTerm = {
+    events: 2 * iw * s.flows.length,
+    path: 'protocol.tcp.initial_window',
+    why: `${count(s.flows.length, 'flow')} x initial_window ${iw}`,
+  };
   if (onNetwork(scenario)) {
     // Per flow: the rate of its data link, at most the Mathis rate at its loss, and at most its bytes.
     let events = 0;
@@ -853,7 +855,7 @@ export function estimateTcp(scenario: ScenarioFor<TcpSettings, never>): WorkEsti
 /** `2 flows` on a network; `1 flow on a dumbbell` (one shared bottleneck) without one. */
 function summarizeTcp(scenario: ScenarioFor<TcpSettings, never>): string {
   const n = scenario.settings.flows.length;
-  const flows = `${n} flow${n === 1 ? '' : 's'}`;
+  const flows = count(n, 'flow');
   return onNetwork(scenario) ? flows : `${flows} on a dumbbell`;
 }
 

@@ -43,7 +43,7 @@ describe('swim driver', () => {
       ['fail', 'n4', 10],
       ['leave', 'n1', 25],
     ]);
-    expect(r.headline).toMatch(/9 members at the end, 1 failures/);
+    expect(r.headline).toMatch(/^9 members at the end, 1 failure, detected in [\d.]+ s on average, 0 false positives, /);
   });
 
   it('churn crashes and brings in nodes; a restart fault brings a crashed member back', () => {
