@@ -410,6 +410,7 @@ runs one, "desim <command> --help" explains a command with examples.`,
         .example('$0 validate untrusted.yaml', 'safe on files you did not write: imports nothing'),
     async (argv) => {
       const file = resolveScenarioPath(argv.file);
+      readRunRecord(file); // a run's meta.json: its record's fields are checked as `run` checks them
       const s = await load(file, argv.set, argv.loadModules);
       const unloaded = s.driver.name === 'module' && !argv.loadModules ? '; protocol module not imported (--load-modules imports it)' : '';
       process.stdout.write(`${file}: ok (${scenarioSummary(s)}${unloaded})\n`);
@@ -466,6 +467,7 @@ runs one, "desim <command> --help" explains a command with examples.`,
     async (argv) => {
       const plotFormats = formatsOption(argv.format);
       const given = resolveScenarioPath(argv.file);
+      readRunRecord(given); // a run's meta.json: its record's fields are checked as `run` checks them
       const doc = readScenarioFile(given);
       let file = given;
       let raw = doc;

@@ -197,7 +197,7 @@ export class Simulator {
   private hTime: Float64Array;
   private hSeq: Float64Array;
   private hSlot: Int32Array;
-  // Event data, by slot (see R_* and `ev` above).
+  // Event data, by slot (see R_*, I_* and `ev` above).
   private ev: unknown[] = [];
   private rec: Float64Array;
   private recI: Int32Array;

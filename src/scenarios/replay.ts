@@ -43,6 +43,23 @@ export interface InputFile {
 /** The scenario keys that name a file a run reads. */
 const INPUT_KEYS = ['protocol.module.path'] as const;
 
+/** The keys a run's meta.json has (runner.ts writes them). */
+const RECORD_KEYS = [
+  OUTPUT_MARKER,
+  'desim_version',
+  'node_version',
+  'scenario_file',
+  'scenario_hash',
+  'seed',
+  'replication',
+  'inputs',
+  'columns',
+  'formats',
+  'headline',
+  'files',
+  'scenario',
+] as const;
+
 /** How many hex digits of a sha256 messages show (as many as a scenario hash has). */
 const SHOWN_DIGITS = 16;
 
@@ -119,6 +136,18 @@ export function readRunRecord(file: string): RunRecord | undefined {
   }
   if (!isMapping(doc) || doc[OUTPUT_MARKER] !== 'run') return undefined;
   const issues: Issue[] = [];
+  // Its keys act on a replay (or describe the run): one desim does not write is refused, not ignored.
+  for (const k of Object.keys(doc)) {
+    if (!(RECORD_KEYS as readonly string[]).includes(k))
+      issues.push({ path: k, message: `unknown key: a run's meta.json has ${RECORD_KEYS.join(', ')}` });
+  }
+  const seed = doc['seed'];
+  const scenarioSeed = isMapping(doc['scenario']) ? doc['scenario']['seed'] : undefined;
+  if (seed !== undefined && scenarioSeed !== undefined && seed !== scenarioSeed)
+    issues.push({
+      path: 'seed',
+      message: `is ${JSON.stringify(seed)} but scenario.seed is ${JSON.stringify(scenarioSeed)}: the replay would run scenario.seed; make them agree, or give --seed`,
+    });
   const hash = doc['scenario_hash'];
   if (typeof hash !== 'string' || !/^[0-9a-f]{16}$/.test(hash))
     issues.push({
@@ -143,7 +172,8 @@ export function readRunRecord(file: string): RunRecord | undefined {
         issues.push({ path: `${at}.path`, message: `expected the path the scenario gives, got ${JSON.stringify(path) ?? 'nothing'}` });
       if (typeof sha256 !== 'string' || !/^[0-9a-f]{64}$/.test(sha256))
         issues.push({ path: `${at}.sha256`, message: `expected 64 hex digits, got ${JSON.stringify(sha256) ?? 'nothing'}` });
-      if (typeof key === 'string' && typeof path === 'string' && typeof sha256 === 'string') inputs.push({ key, path, sha256 });
+      if (typeof key === 'string' && inputs.some((i) => i.key === key)) issues.push({ path: `${at}.key`, message: `${key} is recorded twice` });
+      else if (typeof key === 'string' && typeof path === 'string' && typeof sha256 === 'string') inputs.push({ key, path, sha256 });
       return undefined;
     });
   const columns = doc['columns'];
@@ -177,7 +207,8 @@ const short = (sha256: string): string => sha256.slice(0, SHOWN_DIGITS);
  * How the files a replay of `file` (a run's meta.json) would read differ from
  * those the run read: one message per recorded file that changed, is missing
  * or is no longer read, and per file the replay reads that the record has no
- * sha256 for. Reads the files only (imports nothing), so it can be called
+ * sha256 for (a file that cannot be read is left to the loader, which
+ * refuses it). Reads the files only (imports nothing), so it can be called
  * before the module is loaded.
  * @param overrides the replay's `--set` overrides (they may name another module file)
  */
@@ -193,7 +224,7 @@ export function inputChanges(file: string, record: RunRecord, overrides: readonl
     if (recorded === undefined) {
       if (now !== undefined)
         messages.push(
-          `${file}: records no sha256 for ${key} (written by desim ${record.desimVersion ?? 'of an earlier version'}): the replay cannot tell whether ${now} holds what the run read`,
+          `${file}: has no sha256 of ${key} in its inputs (written before desim recorded them, or without them): the replay cannot tell whether ${now} holds what the run read`,
         );
       continue;
     }
@@ -203,8 +234,8 @@ export function inputChanges(file: string, record: RunRecord, overrides: readonl
       continue;
     }
     const sha256 = sha256Of(now);
-    if (sha256 === undefined) messages.push(`${file}: ${key}: ${then}; ${now} cannot be read now (missing), so it has no sha256`);
-    else if (sha256 !== recorded.sha256)
+    // A file that cannot be read is refused when the scenario loads (exit 2), which names it.
+    if (sha256 !== undefined && sha256 !== recorded.sha256)
       messages.push(`${file}: ${key}: ${then}; ${now} has sha256 ${short(sha256)} now: the replay runs the file as it is now`);
   }
   return messages;

@@ -153,7 +153,9 @@ export async function runScenario(scenario: Scenario, options: RunScenarioOption
       ...(options.inputs !== undefined && options.inputs.length > 0 ? { inputs: options.inputs } : {}),
       ...(options.columns === 'safe' ? { columns: 'safe' } : {}),
       // The figure formats when not the default, so that a replay draws the same files.
-      ...(options.plotFormats !== undefined && options.plotFormats.join() !== 'svg' ? { formats: options.plotFormats } : {}),
+      ...(scenario.outputs.plots && options.plotFormats !== undefined && options.plotFormats.join() !== 'svg'
+        ? { formats: options.plotFormats }
+        : {}),
       headline: r.headline,
       files: [...readdirSync(tmp), 'meta.json'].sort(),
       scenario: resolvedScenario(scenario),

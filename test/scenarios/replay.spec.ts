@@ -90,6 +90,19 @@ describe('readRunRecord', () => {
       ].join('\n'),
     );
   });
+
+  it("refuses a key desim does not write, a seed other than the scenario's, and a file recorded twice", () => {
+    const input = { key: 'protocol.module.path', path: './mod.mjs', sha256: sha('x') };
+    const file = writeMeta('keys.json', { colums: 'safe', seed: 99, inputs: [input, input] });
+    expect(() => readRunRecord(file)).toThrow(
+      [
+        `${file}: 3 problems`,
+        "  colums: unknown key: a run's meta.json has desim_output, desim_version, node_version, scenario_file, scenario_hash, seed, replication, inputs, columns, formats, headline, files, scenario",
+        '  seed: is 99 but scenario.seed is 1: the replay would run scenario.seed; make them agree, or give --seed',
+        '  inputs[1].key: protocol.module.path is recorded twice',
+      ].join('\n'),
+    );
+  });
 });
 
 describe('inputChanges', () => {
@@ -107,7 +120,7 @@ describe('inputChanges', () => {
     expect(inputChanges(file, record('export const v = 1;\n'), sets('protocol.module.path=./copy.mjs'))).toEqual([]);
   });
 
-  it('names the file and both sha256 prefixes when it changed; says when it is missing or not read', () => {
+  it('names the file and both sha256 prefixes when it changed; says when it is not read or not recorded', () => {
     writeFileSync(join(dir, 'mod.mjs'), 'export const v = 2;\n');
     const then = sha('export const v = 1;\n').slice(0, 16);
     const now = sha('export const v = 2;\n').slice(0, 16);
@@ -117,12 +130,12 @@ describe('inputChanges', () => {
     expect(inputChanges(file, record('export const v = 1;\n'), sets('protocol.module.path=some-package'))).toEqual([
       `${file}: protocol.module.path: the run read ./mod.mjs with sha256 ${then}; the replay reads package some-package, which has no sha256`,
     ]);
+    // A missing file is left to the loader, which refuses the run naming it (exit 2): no warning first.
     rmSync(join(dir, 'mod.mjs'));
-    expect(inputChanges(file, record('export const v = 1;\n'))).toEqual([
-      `${file}: protocol.module.path: the run read ./mod.mjs with sha256 ${then}; ${join(dir, 'mod.mjs')} cannot be read now (missing), so it has no sha256`,
-    ]);
+    expect(inputChanges(file, record('export const v = 1;\n'))).toEqual([]);
+    writeFileSync(join(dir, 'mod.mjs'), 'export const v = 2;\n');
     expect(inputChanges(file, { scenarioHash: hash, inputs: [], replication: 0 })).toEqual([
-      `${file}: records no sha256 for protocol.module.path (written by desim of an earlier version): the replay cannot tell whether ${join(dir, 'mod.mjs')} holds what the run read`,
+      `${file}: has no sha256 of protocol.module.path in its inputs (written before desim recorded them, or without them): the replay cannot tell whether ${join(dir, 'mod.mjs')} holds what the run read`,
     ]);
   });
 });

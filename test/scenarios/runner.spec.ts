@@ -89,11 +89,17 @@ describe('runScenario', () => {
     expect(existsSync(join(root, 'clash-run'))).toBe(false);
   });
 
-  it('records the input files and figure formats it is given, and leaves out what is the default', async () => {
+  it('records the input files and the figure formats of a run that draws figures, and leaves out what is the default', async () => {
     const inputs = [{ key: 'protocol.module.path', path: './m.mjs', sha256: 'a'.repeat(64) }];
     const out = join(root, 'recorded-options');
+    // The toy scenario draws no figures: formats are recorded only for a run that draws them.
     await runScenario(scenario, { outDir: out, inputs, plotFormats: ['pdf', 'svg'] });
-    expect(JSON.parse(readFileSync(join(out, 'meta.json'), 'utf8'))).toMatchObject({ inputs, formats: ['pdf', 'svg'] });
+    const recorded = JSON.parse(readFileSync(join(out, 'meta.json'), 'utf8')) as Record<string, unknown>;
+    expect(recorded).toMatchObject({ inputs });
+    expect(recorded['formats']).toBeUndefined();
+    const drawn = join(root, 'recorded-formats');
+    await runScenario({ ...scenario, outputs: { ...scenario.outputs, plots: true } }, { outDir: drawn, plotFormats: ['pdf', 'svg'] });
+    expect(JSON.parse(readFileSync(join(drawn, 'meta.json'), 'utf8'))).toMatchObject({ formats: ['pdf', 'svg'] });
     const plain = join(root, 'default-options');
     await runScenario(scenario, { outDir: plain, inputs: [], plotFormats: ['svg'] });
     const meta = JSON.parse(readFileSync(join(plain, 'meta.json'), 'utf8')) as Record<string, unknown>;
