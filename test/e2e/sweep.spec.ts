@@ -104,7 +104,7 @@ describe('desim sweep', () => {
     expect(r.stderr).toMatch(/^desim profile: CPU seconds per thread/m);
     expect(r.stderr).toMatch(/^ {2}main {6}start-up \d+\.\d\d, validate \d+\.\d\d, runs \d+\.\d\d, tables \d+\.\d\d, figures \d+\.\d\d, after /m);
     if (availableParallelism() < 2) return; // --jobs 2 was lowered to 1: no workers to profile
-    const threads = [...r.stderr.matchAll(/^ {2}worker \d+ +start-up [\d.]+, (\d) runs [^;]*?(?:, (\d) figures [\d.]+)?; total/gm)];
+    const threads = [...r.stderr.matchAll(/^ {2}worker \d+ +start-up [\d.]+, (\d) runs? [^;]*?(?:, (\d) figures? [\d.]+)?; total/gm)];
     expect(threads).toHaveLength(2);
     expect(threads.reduce((n, m) => n + Number(m[1]), 0)).toBe(4);
     expect(threads.reduce((n, m) => n + Number(m[2] ?? 0), 0)).toBe(5);
