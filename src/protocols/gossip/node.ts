@@ -453,6 +453,14 @@ export class GossipNode implements ProtocolNode<GossipMessage, KvCall, KvReply> 
     }
   }
 
+  /**
+   * {@link ProtocolNode.warm}: the heads of the rumor list and the store, and the line of the send
+   * counters and the connection count, which a rumor, a feedback and a round read.
+   */
+  warm(): number {
+    return this.rumors.size + this.store.size + this.sentMessages + this.connectionRound;
+  }
+
   handleMessage(from: NodeId, msg: GossipMessage, now: Time): void {
     try {
       if (typeof msg !== 'object' || msg === null) return this.drop('malformed');
