@@ -189,7 +189,7 @@ export class SimHost<M, C = never, R = unknown> {
       for (const id of ids) net.detach(id);
       net.attachAll(
         (to, from, msg) => this.deliver(to, from, msg),
-        (to) => this.warmNode(to),
+        (to, deep) => this.warmNode(to, deep),
       );
     } else {
       for (const id of ids) net.attach(id, (from, msg) => this.deliver(id, from, msg));
@@ -306,16 +306,18 @@ export class SimHost<M, C = never, R = unknown> {
   }
 
   /**
-   * Reads node `id`'s object (its class) and what its {@link ProtocolNode.warm} reads: the network calls
-   * this a few deliveries ahead (and a timer group a few timers ahead), so the node is in cache when its
-   * input comes. Gossip at 10^6 nodes: 4-6% less run time than reading the object alone.
+   * Reads node `id`'s object (its class), or with `deep` what its {@link ProtocolNode.warm} reads: the
+   * network calls this a few deliveries ahead, first without `deep` and a group later with it (a timer
+   * group does the same a few timers ahead), so the node is in cache when its input comes, and the
+   * misses of a group overlap. Gossip at 10^6 nodes: the run phase takes 8-11% less than reading the
+   * object alone.
    */
-  private warmNode(id: NodeId): void {
+  private warmNode(id: NodeId, deep: boolean): void {
     const n = this.nodes[id];
     if (n === undefined) return;
-    if (n.warm !== undefined) {
-      if (n.warm() === -Infinity) this.warmed++;
-    } else if (n.handleMessage === undefined) this.warmed++;
+    if (!deep) {
+      if (n.handleMessage === undefined) this.warmed++;
+    } else if (n.warm !== undefined && n.warm() === -Infinity) this.warmed++;
   }
 
   private deliver(id: NodeId, from: NodeId, msg: M): void {
@@ -493,17 +495,21 @@ export class SimHost<M, C = never, R = unknown> {
     const at = g.at;
     const span = this.span;
     let warmedTo = 0;
+    let deepTo = 0;
     for (let i = 0; i < g.n; i++) {
       const cell = g.cells[i] as number;
       if (i % WARM_GROUP === 0) {
-        // The records and nodes of the timers WARM_GROUP to 2 x WARM_GROUP ahead, read in one go so
-        // that their cache misses overlap one another (as the network warms a delivery batch).
-        const end = Math.min(g.n, i + 2 * WARM_GROUP);
+        // The records and nodes of the timers 2 to 3 x WARM_GROUP ahead, then what the nodes of those 1 to
+        // 2 x WARM_GROUP ahead point to, each read in one go so that their cache misses overlap one
+        // another (as the network warms a delivery batch).
+        const end = Math.min(g.n, i + 3 * WARM_GROUP);
         for (; warmedTo < end; warmedTo++) {
           const next = g.cells[warmedTo] as number;
           if ((this.timers[3 * next] as number) === -2) this.warmed++;
-          this.warmNode(next % span);
+          this.warmNode(next % span, false);
         }
+        const deepEnd = Math.min(g.n, i + 2 * WARM_GROUP);
+        for (; deepTo < deepEnd; deepTo++) this.warmNode((g.cells[deepTo] as number) % span, true);
       }
       const r = 3 * cell;
       // Read anew each time: a timer name seen for the first time grows the array.

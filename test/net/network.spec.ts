@@ -485,23 +485,40 @@ describe('Network batches', () => {
     expect(net.inFlight).toBe(0);
   });
 
-  it("calls attachAll's warm hook with a batch's receivers in groups of 8, 8 to 16 packets ahead of their delivery", () => {
+  it("calls attachAll's warm hook with a batch's receivers in groups of 8: 16 to 24 packets ahead, then deep 8 to 16 ahead", () => {
     const sim = new Simulator({ seed: 1 });
     const net = new Network<string>(sim, { nodes: 40, defaultLink: { latency: 5 * MS } });
     const got: string[] = [];
     net.attachAll(
       (to, from, msg) => got.push(`${from}>${to}:${msg}`),
-      (to) => got.push(`warm ${to}`),
+      (to, deep) => got.push(`${deep ? 'deep' : 'warm'} ${to}`),
     );
     const to = (i: number): number => 1 + ((i * 7) % 39);
     net.openBatch();
-    for (let i = 0; i < 20; i++) net.send(0, to(i), `m${i}`, 10);
+    for (let i = 0; i < 40; i++) net.send(0, to(i), `m${i}`, 10);
     net.closeBatch();
     net.send(0, 5, 'last', 10); // an event of its own
     sim.run();
-    const warm = (from: number, until: number): string[] => Array.from({ length: until - from }, (_, k) => `warm ${to(from + k)}`);
-    const deliver = (from: number, until: number): string[] => Array.from({ length: until - from }, (_, k) => `0>${to(from + k)}:m${from + k}`);
-    expect(got).toEqual([...warm(0, 16), ...deliver(0, 8), ...warm(16, 20), ...deliver(8, 20), 'warm 5', '0>5:last']);
+    const range = (from: number, until: number, f: (i: number) => string): string[] => Array.from({ length: until - from }, (_, k) => f(from + k));
+    const warm = (from: number, until: number): string[] => range(from, until, (i) => `warm ${to(i)}`);
+    const deep = (from: number, until: number): string[] => range(from, until, (i) => `deep ${to(i)}`);
+    const deliver = (from: number, until: number): string[] => range(from, until, (i) => `0>${to(i)}:m${i}`);
+    expect(got).toEqual([
+      ...warm(0, 24),
+      ...deep(0, 16),
+      ...deliver(0, 8),
+      ...warm(24, 32),
+      ...deep(16, 24),
+      ...deliver(8, 16),
+      ...warm(32, 40),
+      ...deep(24, 32),
+      ...deliver(16, 24),
+      ...deep(32, 40),
+      ...deliver(24, 40),
+      'warm 5',
+      'deep 5',
+      '0>5:last',
+    ]);
   });
 
   it('starts a new event when the arrival instant changes, or another event was scheduled in between', () => {
