@@ -54,6 +54,7 @@ import { RunQueue } from './run-queue.js';
 import { plotDirectory, type FigureRenderer } from './plot.js';
 import type { PlotFormat } from './plots/formats.js';
 import { MAX_PLAN_REPS } from './plan.js';
+import { inputFiles, type InputFile } from './replay.js';
 import { executeScenario, withSeed } from './runner.js';
 import { summarize } from './stats.js';
 
@@ -75,6 +76,12 @@ export interface RunRecord {
   readonly params: Readonly<Record<string, unknown>>;
   readonly metrics: Readonly<Record<string, number>>;
   readonly scenario_hash: string;
+  /**
+   * The files the run read besides its scenario (its protocol module), with their sha256 then; absent
+   * when it read none. `--resume` and the tables refuse a sweep whose runs read one file with different
+   * bytes.
+   */
+  readonly inputs?: readonly InputFile[];
 }
 
 /** The identity of a sweep (`sweep.json`). */
@@ -181,7 +188,55 @@ function readRunRecord(path: string): RunRecord {
   if (typeof rec !== 'object' || rec === null || typeof rec.seed !== 'number' || typeof rec.metrics !== 'object' || rec.metrics === null) {
     throw new OutputError(path, `is not a desim run record; ${RUN_JSON_HELP}`);
   }
+  const inputs: unknown = rec.inputs;
+  const isInput = (i: unknown): boolean => {
+    const x = i as Record<string, unknown> | null;
+    return (
+      typeof x === 'object' &&
+      x !== null &&
+      typeof x['key'] === 'string' &&
+      typeof x['path'] === 'string' &&
+      typeof x['sha256'] === 'string' &&
+      /^[0-9a-f]{64}$/.test(x['sha256'])
+    );
+  };
+  if (inputs !== undefined && (!Array.isArray(inputs) || !inputs.every(isInput)))
+    throw new OutputError(path, `is not a desim run record ("inputs" is not a list of key, path and sha256); ${RUN_JSON_HELP}`);
   return rec;
+}
+
+const shortSha = (sha256: string): string => sha256.slice(0, 16);
+
+/**
+ * Why run record `name` (`runs/<id>.json`) may not join a sweep whose run now reads `now`: a file it
+ * read has other bytes, or it recorded none of a file the run reads (written by an earlier desim).
+ */
+function inputMismatch(rec: RunRecord, now: readonly InputFile[]): string | undefined {
+  const then = rec.inputs ?? [];
+  for (const n of now) {
+    const t = then.find((i) => i.key === n.key);
+    if (t === undefined)
+      return `has no sha256 of ${n.path} (written before desim recorded them), so desim cannot tell whether that file changed since`;
+    if (t.path !== n.path || t.sha256 !== n.sha256)
+      return `ran ${t.path} with sha256 ${shortSha(t.sha256)}; the run now reads ${n.path} with sha256 ${shortSha(n.sha256)}`;
+  }
+  const gone = then.find((t) => !now.some((n) => n.key === t.key));
+  return gone === undefined ? undefined : `ran ${gone.path} (sha256 ${shortSha(gone.sha256)}); the run now reads no file for ${gone.key}`;
+}
+
+/** The first two records that read one file (same key and path) with different bytes, as a message; undefined if none. */
+function mixedInputs(records: readonly { readonly name: string; readonly rec: RunRecord }[]): string | undefined {
+  const first = new Map<string, { name: string; sha256: string }>();
+  for (const { name, rec } of records) {
+    for (const i of rec.inputs ?? []) {
+      const k = `${i.key}\0${i.path}`;
+      const f = first.get(k);
+      if (f === undefined) first.set(k, { name, sha256: i.sha256 });
+      else if (f.sha256 !== i.sha256)
+        return `${f.name} and ${name} read ${i.path} with different bytes (sha256 ${shortSha(f.sha256)} and ${shortSha(i.sha256)}): the file changed between runs; refusing to mix results`;
+    }
+  }
+  return undefined;
 }
 
 /** Options of {@link runSweep}. */
@@ -391,6 +446,7 @@ export function executeRun(job: RunJob, drivers: readonly ProtocolDriver[]): Run
   if (!checked.ok) throw new ScenarioError(job.file, checked.issues);
   const scenario = withSeed({ ...checked.scenario, outputs: { traces: [], plots: false } }, job.run.seed);
   const result = executeScenario(scenario, undefined);
+  const inputs = inputFiles(checked.scenario, job.file);
   return {
     run_id: job.run.runId,
     rep: job.run.rep,
@@ -398,6 +454,7 @@ export function executeRun(job: RunJob, drivers: readonly ProtocolDriver[]): Run
     params: job.params,
     metrics: result.metrics,
     scenario_hash: scenarioHash(scenario),
+    ...(inputs.length > 0 ? { inputs } : {}),
   };
 }
 
@@ -665,6 +722,8 @@ async function sweepRuns(
     phaseStart = now;
   };
   const seen = new Map<string, string>();
+  /** Per parameter combination, the files its runs read besides the scenario, as they are now. */
+  const comboInputs: InputFile[][] = [];
   for (let i = 0; i < runs.length && issues.length === 0; i += opts.reps) {
     // Let the pool's threads be handed their warm-up jobs meanwhile.
     if (started !== undefined) await new Promise((resolve) => setImmediate(resolve));
@@ -676,6 +735,7 @@ async function sweepRuns(
       );
       continue;
     }
+    comboInputs[i / opts.reps] = inputFiles(r.scenario, opts.file);
     const h = scenarioHash(r.scenario);
     const twin = seen.get(h);
     if (twin !== undefined) issues.push({ path: '--vary', message: `${label} gives the same scenario as ${twin}; each value may appear once` });
@@ -704,6 +764,15 @@ async function sweepRuns(
       const rec = readRunRecord(f);
       if (rec.seed !== r.seed)
         throw new ScenarioError(opts.outDir, [{ path: `runs/${r.runId}.json`, message: 'belongs to a different sweep; refusing to mix results' }]);
+      const mismatch = inputMismatch(rec, comboInputs[Math.floor(r.index / opts.reps)] ?? []);
+      if (mismatch !== undefined) {
+        throw new ScenarioError(opts.outDir, [
+          {
+            path: `runs/${r.runId}.json`,
+            message: `${mismatch}; refusing to mix results: restore the file, or start the sweep again with --overwrite or another --out`,
+          },
+        ]);
+      }
       done.add(r.runId);
     }
   }
@@ -914,6 +983,8 @@ export async function finalizeSweep(
   const ident = withColumns(readIdentity(dir), columns);
   const records = readRecords(dir);
   if (records.length < ident.runs) return false;
+  const mixed = mixedInputs(records.map((rec) => ({ name: `runs/${rec.run_id}.json`, rec })));
+  if (mixed !== undefined) throw new OutputError(dir, `${mixed}: delete the runs that read the old file and rerun the sweep with --resume`);
   await writeSweepTables(dir, ident, records, (name) => (ident.files ?? []).includes(name), plotFormats, renderer, phaseEnd);
   return true;
 }
@@ -1061,6 +1132,14 @@ export async function mergeSweeps(
       },
     ]);
   }
+  const mixed = mixedInputs(
+    expected.map((f) => ({
+      name: `${(recs.get(f) as { from: string }).from}/runs/${f}`,
+      rec: JSON.parse((recs.get(f) as { text: string }).text) as RunRecord,
+    })),
+  );
+  if (mixed !== undefined)
+    throw new ScenarioError('merge', [{ path: '', message: `${mixed}: rerun the shards that read the old file. Nothing was written.` }]);
   const files = await writeOutputFolder(outDir, 'sweep', { flag: '--out', overwrite: options.overwrite === true }, async (tmp) => {
     makeDirs(join(tmp, 'runs'));
     const clean: SweepIdentity = { ...id, metrics: [] };

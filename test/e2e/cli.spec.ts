@@ -3,6 +3,7 @@
  * traces, no partial output, help that teaches. Runs dist/ (npm test builds first).
  */
 import { spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { copyFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -137,6 +138,51 @@ describe('desim CLI', () => {
     expect(r.err).toContain('rerun: desim run boom.yaml --out boom-out --seed 9');
     expect(r.err).not.toMatch(/\n\s+at .*\.js:\d+/);
     expect(existsSync(join(dir, 'boom-out'))).toBe(false);
+  });
+
+  it("a sweep records its module's sha256 in each run; --resume, the tables and merge refuse runs that read other bytes", () => {
+    copyFileSync(resolve('test/fixtures/modules/tracer.mjs'), join(dir, 'tick.mjs'));
+    writeFileSync(join(dir, 'tick.yaml'), 'name: tick\nduration_s: 1.2\nnetwork: { nodes: [A, B] }\nprotocol: { module: { path: ./tick.mjs } }\n');
+    const sha = (): string =>
+      createHash('sha256')
+        .update(readFileSync(join(dir, 'tick.mjs')))
+        .digest('hex');
+    const sweep = (shard: string, out: string, ...more: string[]) =>
+      desim(['sweep', 'tick.yaml', '--vary', 'duration_s=1.2,1.4,1.6', '--shard', shard, '--out', out, '--quiet', ...more]);
+    expect(sweep('0/3', 'tick-sw').code).toBe(0);
+    const old = sha();
+    const record = JSON.parse(readFileSync(join(dir, 'tick-sw', 'runs', 'r0000.json'), 'utf8')) as Record<string, unknown>;
+    expect(record['inputs']).toEqual([{ key: 'protocol.module.path', path: './tick.mjs', sha256: old }]);
+    expect(sweep('0/3', 'tick-m0').code).toBe(0);
+    expect(sweep('2/3', 'tick-m2').code).toBe(0);
+
+    writeFileSync(join(dir, 'tick.mjs'), readFileSync(join(dir, 'tick.mjs'), 'utf8') + '// edited\n');
+    const edited = sha();
+    const resumed = sweep('0/3', 'tick-sw', '--resume');
+    expect(resumed.code).toBe(2);
+    expect(resumed.err).toContain(
+      `runs/r0000.json: ran ./tick.mjs with sha256 ${old.slice(0, 16)}; the run now reads ./tick.mjs with sha256 ${edited.slice(0, 16)}; refusing to mix results`,
+    );
+    // The other shards' runs, made now into the same folder, would complete it: the tables are refused.
+    expect(sweep('1/3', 'tick-sw', '--resume').code).toBe(0);
+    const tables = sweep('2/3', 'tick-sw', '--resume');
+    expect(tables.code).toBe(2);
+    expect(tables.err).toContain(
+      `runs/r0000.json and runs/r0001.json read ./tick.mjs with different bytes (sha256 ${old.slice(0, 16)} and ${edited.slice(0, 16)})`,
+    );
+    expect(existsSync(join(dir, 'tick-sw', 'summary.csv'))).toBe(false);
+    // Shards made before the edit merge with each other, not with one made after it.
+    expect(sweep('1/3', 'tick-e1').code).toBe(0);
+    const merged = desim(['merge', 'tick-m0', 'tick-e1', 'tick-m2', '--out', 'tick-merged']);
+    expect(merged.code).toBe(2);
+    expect(merged.err).toContain('read ./tick.mjs with different bytes');
+    expect(existsSync(join(dir, 'tick-merged'))).toBe(false);
+    // A record whose inputs are not as desim writes them is no record.
+    const bad = join(dir, 'tick-m2', 'runs', 'r0002.json');
+    writeFileSync(bad, JSON.stringify({ ...(JSON.parse(readFileSync(bad, 'utf8')) as object), inputs: 'x' }));
+    const refused = sweep('2/3', 'tick-m2', '--resume');
+    expect(refused.code).toBe(2);
+    expect(refused.err).toContain('r0002.json: is not a desim run record ("inputs" is not a list of key, path and sha256)');
   });
 
   it('validate says ok for a valid file', () => {
