@@ -425,7 +425,7 @@ export class Network<P = unknown> {
    * delivery, which matters at 100,000 nodes. `warm`, if given, is called with
    * the receivers of the packets of a delivery event, twice: 16 to 24 packets
    * ahead of their delivery with `deep` false, then 8 to 16 ahead with `deep`
-   * true (fewer near a batch's start). It must change nothing: a host reads
+   * true (fewer near a batch's start; none for a batch of one packet). It must change nothing: a host reads
    * each node's object the first time and the fields the node's input reads the
    * second (by then the object is in cache, so the reads of a group overlap).
    */
@@ -825,8 +825,9 @@ export class Network<P = unknown> {
   private arrive(head: number): void {
     // The batch's event fires: nothing may join it any more (its packets are being delivered).
     if (head === this.batchHead) this.batchHead = this.batchTail = NO_PACKET;
-    const warm = this.warm;
-    // Receivers are warmed in groups: objects 2 to 3 x WARM_GROUP packets ahead, then deep 1 to 2 x.
+    // Receivers are warmed in groups: objects 2 to 3 x WARM_GROUP packets ahead, then deep 1 to 2 x. A
+    // lone packet's receiver is not (nothing would overlap its misses; most TCP events hold one packet).
+    const warm = this.pkNext[head] === NO_PACKET ? undefined : this.warm;
     let ahead = head;
     let deepAhead = head;
     let untilWarm = 0;
