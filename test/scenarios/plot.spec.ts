@@ -412,6 +412,16 @@ describe('sweep plots (aggregate.csv)', () => {
     expect(await warningsOf(spec)).toEqual([]);
   });
 
+  it('says a sweep of one run per point has no confidence interval, rather than a mean of 1 runs', async () => {
+    const dir = freshDir();
+    writeSweep(dir, false, true, 1);
+    await plotDirectory(dir);
+    const goodput = read(dir, 'goodput_bps.svg');
+    expectSvg(goodput);
+    expect(goodput).toContain('>One run per point, so no confidence interval (--reps 2 or more draws one)<');
+    expect(goodput).not.toContain('Mean of');
+  });
+
   it('draws one panel per value of the second varied parameter, on shared axes', async () => {
     const dir = freshDir();
     writeSweep(dir, true);

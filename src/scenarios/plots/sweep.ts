@@ -309,9 +309,11 @@ export function sweepMetricSpec(table: SweepTable, metric: string, options: Figu
   const runsNote =
     runs.length === 0
       ? undefined
-      : Math.min(...runs) === Math.max(...runs)
-        ? `Mean of ${Math.min(...runs)} runs per point; bars: 95% confidence interval${narrowNote}`
-        : `Mean of ${Math.min(...runs)}–${Math.max(...runs)} runs per point; bars: 95% confidence interval${narrowNote}`;
+      : Math.max(...runs) === 1
+        ? 'One run per point, so no confidence interval (--reps 2 or more draws one)'
+        : Math.min(...runs) === Math.max(...runs)
+          ? `Mean of ${Math.min(...runs)} runs per point; bars: 95% confidence interval${narrowNote}`
+          : `Mean of ${Math.min(...runs)}–${Math.max(...runs)} runs per point; bars: 95% confidence interval${narrowNote}`;
   const title = `${readableName(metric).replace(/ \(.*\)$/, '')} vs ${
     xName === undefined
       ? 'run'
