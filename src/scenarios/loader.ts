@@ -772,7 +772,7 @@ export function zodIssues(issues: readonly ZIssue[], prefix: readonly PropertyKe
         const op = small ? (incl ? '>=' : '>') : incl ? '<=' : '<';
         const msg =
           i.origin === 'array' || i.origin === 'set'
-            ? `expected ${small ? 'at least' : 'at most'} ${bound} item${Number(bound) === 1 ? '' : 's'}, got ${Array.isArray(input) ? input.length : describe(input)}`
+            ? `expected ${small ? 'at least' : 'at most'} ${count(Number(bound), 'item')}, got ${Array.isArray(input) ? input.length : describe(input)}`
             : i.origin === 'string'
               ? `expected ${small ? 'at least' : 'at most'} ${bound} characters`
               : `expected a number ${op} ${bound}, got ${describe(input)}`;
