@@ -413,7 +413,8 @@ runs one, "desim <command> --help" explains a command with examples.`,
       readRunRecord(file); // a run's meta.json: its record's fields are checked as `run` checks them
       const s = await load(file, argv.set, argv.loadModules);
       const unloaded = s.driver.name === 'module' && !argv.loadModules ? '; protocol module not imported (--load-modules imports it)' : '';
-      process.stdout.write(`${file}: ok (${scenarioSummary(s)}${unloaded})\n`);
+      // Named as given: a bundled scenario by its name, not by the path inside desim's package.
+      process.stdout.write(`${argv.file}: ok (${scenarioSummary(s)}${unloaded})\n`);
     },
   )
   .command(
