@@ -23,7 +23,7 @@ import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { COLUMN_STYLES, type ColumnStyle } from '../io/csv-format.js';
 import type { Issue, ProtocolDriver } from './driver.js';
-import { moduleSpecifier } from './drivers/module.js';
+import { importedSha256, moduleSpecifier } from './drivers/module.js';
 import { formatIssue, ScenarioError } from './errors.js';
 import { OUTPUT_MARKER } from './files.js';
 import { parseScenarioText, readScenarioFile, scenarioHash, validateScenario, type Scenario } from './loader.js';
@@ -85,10 +85,12 @@ function sha256Of(file: string): string | undefined {
 }
 
 /**
- * The files a scenario reads besides its scenario file, with their sha256 now:
- * the protocol module's file, when `protocol.module.path` is a path (relative
- * to `scenarioFile`) to a file that can be read. What a run records in
- * meta.json's `inputs` (see {@link RunScenarioOptions.inputs}).
+ * The files a scenario reads besides its scenario file, with their sha256: the
+ * protocol module's file, when `protocol.module.path` is a path (relative to
+ * `scenarioFile`) to a file that can be read; the sha256 of the bytes this
+ * process imported from it, if it did (the code that runs), else of the file
+ * now. What a run records in meta.json's `inputs` (see
+ * {@link RunScenarioOptions.inputs}) and a sweep in each run's record.
  * @param scenario a scenario object, raw (overrides applied) or validated
  * @param scenarioFile the scenario file the paths are relative to
  */
@@ -97,7 +99,8 @@ export function inputFiles(scenario: unknown, scenarioFile: string): InputFile[]
   for (const key of INPUT_KEYS) {
     const path = stringAt(scenario, key);
     const file = path === undefined ? undefined : fileOf(path, scenarioFile);
-    const sha256 = file === undefined ? undefined : sha256Of(file);
+    // A module this process imported: the bytes it runs, whatever the file holds now.
+    const sha256 = file === undefined ? undefined : (importedSha256(file) ?? sha256Of(file));
     if (path !== undefined && sha256 !== undefined) out.push({ key, path, sha256 });
   }
   return out;

@@ -206,6 +206,7 @@ function readRunRecord(path: string): RunRecord {
 }
 
 const shortSha = (sha256: string): string => sha256.slice(0, 16);
+const MIXED_ADVICE = 'refusing to mix results: restore the file, or start the sweep again with --overwrite or another --out';
 
 /**
  * Why run record `name` (`runs/<id>.json`) may not join a sweep whose run now reads `now`: a file it
@@ -216,12 +217,14 @@ function inputMismatch(rec: RunRecord, now: readonly InputFile[]): string | unde
   for (const n of now) {
     const t = then.find((i) => i.key === n.key);
     if (t === undefined)
-      return `has no sha256 of ${n.path} (written before desim recorded them), so desim cannot tell whether that file changed since`;
+      return `has no sha256 of ${n.path} (written before desim recorded them), so desim cannot tell whether that file changed since; refusing to mix results: start the sweep again with --overwrite or another --out`;
     if (t.path !== n.path || t.sha256 !== n.sha256)
-      return `ran ${t.path} with sha256 ${shortSha(t.sha256)}; the run now reads ${n.path} with sha256 ${shortSha(n.sha256)}`;
+      return `ran ${t.path} with sha256 ${shortSha(t.sha256)}; the run now reads ${n.path} with sha256 ${shortSha(n.sha256)}; ${MIXED_ADVICE}`;
   }
   const gone = then.find((t) => !now.some((n) => n.key === t.key));
-  return gone === undefined ? undefined : `ran ${gone.path} (sha256 ${shortSha(gone.sha256)}); the run now reads no file for ${gone.key}`;
+  return gone === undefined
+    ? undefined
+    : `ran ${gone.path} (sha256 ${shortSha(gone.sha256)}); the run now reads no file for ${gone.key}; ${MIXED_ADVICE}`;
 }
 
 /** The first two records that read one file (same key and path) with different bytes, as a message; undefined if none. */
@@ -765,14 +768,7 @@ async function sweepRuns(
       if (rec.seed !== r.seed)
         throw new ScenarioError(opts.outDir, [{ path: `runs/${r.runId}.json`, message: 'belongs to a different sweep; refusing to mix results' }]);
       const mismatch = inputMismatch(rec, comboInputs[Math.floor(r.index / opts.reps)] ?? []);
-      if (mismatch !== undefined) {
-        throw new ScenarioError(opts.outDir, [
-          {
-            path: `runs/${r.runId}.json`,
-            message: `${mismatch}; refusing to mix results: restore the file, or start the sweep again with --overwrite or another --out`,
-          },
-        ]);
-      }
+      if (mismatch !== undefined) throw new ScenarioError(opts.outDir, [{ path: `runs/${r.runId}.json`, message: mismatch }]);
       done.add(r.runId);
     }
   }
@@ -984,7 +980,11 @@ export async function finalizeSweep(
   const records = readRecords(dir);
   if (records.length < ident.runs) return false;
   const mixed = mixedInputs(records.map((rec) => ({ name: `runs/${rec.run_id}.json`, rec })));
-  if (mixed !== undefined) throw new OutputError(dir, `${mixed}: delete the runs that read the old file and rerun the sweep with --resume`);
+  if (mixed !== undefined)
+    throw new OutputError(
+      dir,
+      `${mixed}: delete the run records whose sha256 is not the file's now (sha256sum shows it), then rerun the sweep with --resume`,
+    );
   await writeSweepTables(dir, ident, records, (name) => (ident.files ?? []).includes(name), plotFormats, renderer, phaseEnd);
   return true;
 }

@@ -177,6 +177,16 @@ describe('desim CLI', () => {
     expect(merged.code).toBe(2);
     expect(merged.err).toContain('read ./tick.mjs with different bytes');
     expect(existsSync(join(dir, 'tick-merged'))).toBe(false);
+    // A kept run recorded without inputs (by a desim before them) cannot be checked: refused too.
+    const old0 = join(dir, 'tick-m0', 'runs', 'r0000.json');
+    const bare = JSON.parse(readFileSync(old0, 'utf8')) as Record<string, unknown>;
+    delete bare['inputs'];
+    writeFileSync(old0, JSON.stringify(bare));
+    const unrecorded = sweep('0/3', 'tick-m0', '--resume');
+    expect(unrecorded.code).toBe(2);
+    expect(unrecorded.err).toContain(
+      'runs/r0000.json: has no sha256 of ./tick.mjs (written before desim recorded them), so desim cannot tell whether that file changed since; refusing to mix results: start the sweep again with --overwrite or another --out',
+    );
     // A record whose inputs are not as desim writes them is no record.
     const bad = join(dir, 'tick-m2', 'runs', 'r0002.json');
     writeFileSync(bad, JSON.stringify({ ...(JSON.parse(readFileSync(bad, 'utf8')) as object), inputs: 'x' }));

@@ -2,7 +2,8 @@
  * What a run's meta.json records for its replay, read back strictly, and the
  * differences a replay reports: a module file changed, missing or another,
  * a scenario hash this desim does not give the record. No CLI (the e2e replay
- * spec covers that); modules are hashed, never imported.
+ * spec covers that); modules are hashed, and imported only to check that the
+ * hash is of the bytes imported.
  */
 import { createHash } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -10,6 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { BUILTIN_DRIVERS } from '../../src/scenarios/drivers/index.js';
+import { importProtocolModule } from '../../src/scenarios/drivers/module.js';
 import { resolvedScenario, scenarioHash, validateScenario } from '../../src/scenarios/loader.js';
 import { parseSets } from '../../src/scenarios/overrides.js';
 import { inputChanges, inputFiles, readRunRecord, scenarioHashChange, type RunRecord } from '../../src/scenarios/replay.js';
@@ -51,6 +53,15 @@ describe('inputFiles', () => {
     expect(inputFiles({ ...raw, protocol: { module: { path: 'some-package' } } }, join(dir, 'any.yaml'))).toEqual([]);
     expect(inputFiles({ ...raw, protocol: { module: { path: './nope.mjs' } } }, join(dir, 'any.yaml'))).toEqual([]);
     expect(inputFiles({ ...raw, protocol: { tcp: {} } }, join(dir, 'any.yaml'))).toEqual([]);
+  });
+
+  it('hashes the bytes this process imported, not the file as edited since (Node keeps the first import)', async () => {
+    const first = 'export function createNode() { return {}; }\n';
+    writeFileSync(join(dir, 'imported.mjs'), first);
+    const withModule = { ...raw, protocol: { module: { path: './imported.mjs' } } };
+    await importProtocolModule('./imported.mjs', dir, join(dir, 'any.yaml'));
+    writeFileSync(join(dir, 'imported.mjs'), first + '// edited after the import\n');
+    expect(inputFiles(withModule, join(dir, 'any.yaml'))).toEqual([{ key: 'protocol.module.path', path: './imported.mjs', sha256: sha(first) }]);
   });
 });
 

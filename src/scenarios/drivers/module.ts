@@ -14,7 +14,8 @@
  * property-testing toolkit, so a counterexample written as a scenario file
  * replays exactly.
  */
-import { existsSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { z } from 'zod';
@@ -276,6 +277,18 @@ export function moduleSpecifier(path: string, baseDir: string): { spec: string; 
 }
 
 /**
+ * sha256 of each module file this process imported, of its bytes just before the first import. Node
+ * keeps a module's first import for the life of the process, so a file edited later still runs as it
+ * was: a record of what ran names these bytes, not the file's bytes now.
+ */
+const importedBytes = new Map<string, string>();
+
+/** sha256 (hex) of the bytes of `file` that this process imported as a protocol module, if it did. */
+export function importedSha256(file: string): string | undefined {
+  return importedBytes.get(resolve(file));
+}
+
+/**
  * Imports a user protocol module (path relative to `baseDir`) and checks its
  * shape. Problems are {@link ScenarioError}s on `protocol.module.path` (of
  * `scenarioFile`) naming the resolved path: a missing file, a module that
@@ -291,6 +304,7 @@ export async function importProtocolModule(path: string, baseDir: string, scenar
     refuse(`no such file: ${file} (${JSON.stringify(path)} is resolved against the scenario file's folder)`);
   let mod: Partial<UserProtocolModule> & { default?: Partial<UserProtocolModule> };
   try {
+    if (file !== undefined && !importedBytes.has(file)) importedBytes.set(file, createHash('sha256').update(readFileSync(file)).digest('hex'));
     mod = (await import(spec)) as typeof mod;
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
