@@ -70,9 +70,9 @@ export interface ProtocolNode<M, C = never, R = unknown> {
   pollActions(): readonly Action<M>[];
   /**
    * Optional, for speed only: reads the fields the node's next input will likely read and returns any
-   * number (the driver discards it). Must change nothing. A driver about to hand inputs to many nodes
-   * calls it a few inputs ahead, so the cache misses of several nodes overlap: at 10^6 nodes each
-   * input lands on a node that no cache holds.
+   * number (the driver discards it). Must change nothing: a driver about to hand inputs to many nodes
+   * calls it a few inputs ahead, any number of times, so the cache misses of several nodes overlap (at
+   * 10^6 nodes each input lands on a node that no cache holds).
    */
   warm?(): number;
 }

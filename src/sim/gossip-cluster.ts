@@ -119,6 +119,7 @@ export class GossipCluster {
       handleTimer: (timer, now) => g.handleTimer(timer, now),
       handleCall: (call, now) => g.handleCall(call, now),
       pollActions: () => g.pollActions(),
+      warm: () => g.warm(),
       handleMessage: (from, msg, now) => {
         if (keys[from] !== keys[id]) {
           drops[id] = (drops[id] as number) + 1;
