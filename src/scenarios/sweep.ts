@@ -227,8 +227,18 @@ function inputMismatch(rec: RunRecord, now: readonly InputFile[]): string | unde
     : `ran ${gone.path} (sha256 ${shortSha(gone.sha256)}); the run now reads no file for ${gone.key}; ${MIXED_ADVICE}`;
 }
 
-/** The first two records that read one file (same key and path) with different bytes, as a message; undefined if none. */
-function mixedInputs(records: readonly { readonly name: string; readonly rec: RunRecord }[]): string | undefined {
+/** Whether every run of a sweep that varies `vary` reads the same module (no varied path names one). */
+function oneModuleForAll(vary: readonly string[]): boolean {
+  return !vary.some((v) => v === 'protocol' || v.startsWith('protocol.module'));
+}
+
+/**
+ * The first two records that read one file (same key and path) with different bytes, as a message;
+ * undefined if none. With `sameInputs` (no varied parameter names the module) every run read the same
+ * files, so a record that names none of a file that another names is refused too (written before
+ * desim recorded them: it cannot be checked).
+ */
+function mixedInputs(records: readonly { readonly name: string; readonly rec: RunRecord }[], sameInputs: boolean): string | undefined {
   const first = new Map<string, { name: string; sha256: string }>();
   for (const { name, rec } of records) {
     for (const i of rec.inputs ?? []) {
@@ -237,6 +247,15 @@ function mixedInputs(records: readonly { readonly name: string; readonly rec: Ru
       if (f === undefined) first.set(k, { name, sha256: i.sha256 });
       else if (f.sha256 !== i.sha256)
         return `${f.name} and ${name} read ${i.path} with different bytes (sha256 ${shortSha(f.sha256)} and ${shortSha(i.sha256)}): the file changed between runs; refusing to mix results`;
+    }
+  }
+  if (sameInputs) {
+    for (const [k, f] of first) {
+      const key = k.slice(0, k.indexOf('\0'));
+      const path = k.slice(k.indexOf('\0') + 1);
+      const bare = records.find(({ rec }) => !(rec.inputs ?? []).some((i) => i.key === key));
+      if (bare !== undefined)
+        return `${bare.name} records no sha256 of ${path}, which ${f.name} read (it was written before desim recorded them), so desim cannot tell whether they ran the same file; refusing to mix results`;
     }
   }
   return undefined;
@@ -979,7 +998,10 @@ export async function finalizeSweep(
   const ident = withColumns(readIdentity(dir), columns);
   const records = readRecords(dir);
   if (records.length < ident.runs) return false;
-  const mixed = mixedInputs(records.map((rec) => ({ name: `runs/${rec.run_id}.json`, rec })));
+  const mixed = mixedInputs(
+    records.map((rec) => ({ name: `runs/${rec.run_id}.json`, rec })),
+    oneModuleForAll(ident.vary),
+  );
   if (mixed !== undefined)
     throw new OutputError(
       dir,
@@ -1137,6 +1159,7 @@ export async function mergeSweeps(
       name: `${(recs.get(f) as { from: string }).from}/runs/${f}`,
       rec: JSON.parse((recs.get(f) as { text: string }).text) as RunRecord,
     })),
+    oneModuleForAll(id.vary),
   );
   if (mixed !== undefined)
     throw new ScenarioError('merge', [{ path: '', message: `${mixed}: rerun the shards that read the old file. Nothing was written.` }]);

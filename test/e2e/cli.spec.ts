@@ -187,6 +187,16 @@ describe('desim CLI', () => {
     expect(unrecorded.err).toContain(
       'runs/r0000.json: has no sha256 of ./tick.mjs (written before desim recorded them), so desim cannot tell whether that file changed since; refusing to mix results: start the sweep again with --overwrite or another --out',
     );
+    // Shards made after the edit, one of whose records names no module hash, do not merge either.
+    expect(sweep('0/3', 'tick-e0').code).toBe(0);
+    expect(sweep('2/3', 'tick-e2').code).toBe(0);
+    const e0 = join(dir, 'tick-e0', 'runs', 'r0000.json');
+    const stripped = JSON.parse(readFileSync(e0, 'utf8')) as Record<string, unknown>;
+    delete stripped['inputs'];
+    writeFileSync(e0, JSON.stringify(stripped));
+    const unchecked = desim(['merge', 'tick-e0', 'tick-e1', 'tick-e2', '--out', 'tick-merged']);
+    expect(unchecked.code).toBe(2);
+    expect(unchecked.err).toContain('tick-e0/runs/r0000.json records no sha256 of ./tick.mjs, which tick-e1/runs/r0001.json read');
     // A record whose inputs are not as desim writes them is no record.
     const bad = join(dir, 'tick-m2', 'runs', 'r0002.json');
     writeFileSync(bad, JSON.stringify({ ...(JSON.parse(readFileSync(bad, 'utf8')) as object), inputs: 'x' }));
