@@ -321,8 +321,8 @@ export class Network<P = unknown> {
   private attached = 0;
   private dispatcher: Dispatcher<P> | undefined;
   /**
-   * Called with the receivers of a batch's packets, a group of them at a time, 8 to 16 packets ahead
-   * of their delivery (see {@link attachAll}): a host reads those nodes' objects, so that their cache
+   * Called with the receivers of a batch's packets, a group of them at a time, twice: 16 to 24 packets
+   * ahead of their delivery, then `deep` 8 to 16 ahead (see {@link attachAll}), so that their cache
    * misses overlap one another instead of stalling one delivery each. It must change nothing.
    */
   private warm: ((to: NodeId, deep: boolean) => void) | undefined;

@@ -125,6 +125,36 @@ export interface RunRecord {
 const isMapping = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
 
 /**
+ * A record's `inputs` (a list of { key, path, sha256 }, as {@link inputFiles} makes them), read back
+ * strictly: each entry that is not as desim writes it adds an issue to `issues` (paths `inputs[i].*`);
+ * the well-formed entries are returned.
+ */
+export function parseInputs(raw: unknown, issues: Issue[]): InputFile[] {
+  const inputs: InputFile[] = [];
+  if (!Array.isArray(raw)) {
+    issues.push({ path: 'inputs', message: `expected a list of { key, path, sha256 }, got ${JSON.stringify(raw)}` });
+    return inputs;
+  }
+  raw.forEach((entry: unknown, i) => {
+    const at = `inputs[${i}]`;
+    if (!isMapping(entry)) return issues.push({ path: at, message: `expected { key, path, sha256 }, got ${JSON.stringify(entry)}` });
+    const extra = Object.keys(entry).filter((k) => !['key', 'path', 'sha256'].includes(k));
+    for (const k of extra) issues.push({ path: `${at}.${k}`, message: 'unknown key (expected key, path and sha256)' });
+    const { key, path, sha256 } = entry;
+    if (typeof key !== 'string' || !(INPUT_KEYS as readonly string[]).includes(key))
+      issues.push({ path: `${at}.key`, message: `expected ${INPUT_KEYS.join(' or ')}, got ${JSON.stringify(key) ?? 'nothing'}` });
+    if (typeof path !== 'string' || path === '')
+      issues.push({ path: `${at}.path`, message: `expected the path the scenario gives, got ${JSON.stringify(path) ?? 'nothing'}` });
+    if (typeof sha256 !== 'string' || !/^[0-9a-f]{64}$/.test(sha256))
+      issues.push({ path: `${at}.sha256`, message: `expected 64 hex digits, got ${JSON.stringify(sha256) ?? 'nothing'}` });
+    if (typeof key === 'string' && inputs.some((x) => x.key === key)) issues.push({ path: `${at}.key`, message: `${key} is recorded twice` });
+    else if (typeof key === 'string' && typeof path === 'string' && typeof sha256 === 'string') inputs.push({ key, path, sha256 });
+    return undefined;
+  });
+  return inputs;
+}
+
+/**
  * The record of a run's meta.json (a document with desim's marker
  * `desim_output: run`), or undefined for any other file (a scenario file).
  * Throws {@link ScenarioError} naming each field that is not as desim writes it.
@@ -158,27 +188,7 @@ export function readRunRecord(file: string): RunRecord | undefined {
       message: `expected the scenario hash desim records (16 hex digits), got ${JSON.stringify(hash) ?? 'nothing'}`,
     });
   const version = doc['desim_version'];
-  const inputs: InputFile[] = [];
-  const rawInputs = doc['inputs'] ?? [];
-  if (!Array.isArray(rawInputs))
-    issues.push({ path: 'inputs', message: `expected a list of { key, path, sha256 }, got ${JSON.stringify(rawInputs)}` });
-  else
-    rawInputs.forEach((entry: unknown, i) => {
-      const at = `inputs[${i}]`;
-      if (!isMapping(entry)) return issues.push({ path: at, message: `expected { key, path, sha256 }, got ${JSON.stringify(entry)}` });
-      const extra = Object.keys(entry).filter((k) => !['key', 'path', 'sha256'].includes(k));
-      for (const k of extra) issues.push({ path: `${at}.${k}`, message: 'unknown key (expected key, path and sha256)' });
-      const { key, path, sha256 } = entry;
-      if (typeof key !== 'string' || !(INPUT_KEYS as readonly string[]).includes(key))
-        issues.push({ path: `${at}.key`, message: `expected ${INPUT_KEYS.join(' or ')}, got ${JSON.stringify(key) ?? 'nothing'}` });
-      if (typeof path !== 'string' || path === '')
-        issues.push({ path: `${at}.path`, message: `expected the path the scenario gives, got ${JSON.stringify(path) ?? 'nothing'}` });
-      if (typeof sha256 !== 'string' || !/^[0-9a-f]{64}$/.test(sha256))
-        issues.push({ path: `${at}.sha256`, message: `expected 64 hex digits, got ${JSON.stringify(sha256) ?? 'nothing'}` });
-      if (typeof key === 'string' && inputs.some((i) => i.key === key)) issues.push({ path: `${at}.key`, message: `${key} is recorded twice` });
-      else if (typeof key === 'string' && typeof path === 'string' && typeof sha256 === 'string') inputs.push({ key, path, sha256 });
-      return undefined;
-    });
+  const inputs = parseInputs(doc['inputs'] ?? [], issues);
   const columns = doc['columns'];
   if (columns !== undefined && !(COLUMN_STYLES as readonly unknown[]).includes(columns))
     issues.push({ path: 'columns', message: `expected ${COLUMN_STYLES.join(' or ')}, got ${JSON.stringify(columns)}` });
@@ -204,7 +214,7 @@ export function readRunRecord(file: string): RunRecord | undefined {
 }
 
 /** `0123456789abcdef` of a sha256, for messages. */
-const short = (sha256: string): string => sha256.slice(0, SHOWN_DIGITS);
+export const shortSha256 = (sha256: string): string => sha256.slice(0, SHOWN_DIGITS);
 
 /**
  * How the files a replay of `file` (a run's meta.json) would read differ from
@@ -231,7 +241,7 @@ export function inputChanges(file: string, record: RunRecord, overrides: readonl
         );
       continue;
     }
-    const then = `the run read ${recorded.path} with sha256 ${short(recorded.sha256)}`;
+    const then = `the run read ${recorded.path} with sha256 ${shortSha256(recorded.sha256)}`;
     if (now === undefined) {
       messages.push(`${file}: ${key}: ${then}; the replay reads ${path === undefined ? 'no file for it' : `package ${path}, which has no sha256`}`);
       continue;
@@ -239,7 +249,7 @@ export function inputChanges(file: string, record: RunRecord, overrides: readonl
     const sha256 = sha256Of(now);
     // A file that cannot be read is refused when the scenario loads (exit 2), which names it.
     if (sha256 !== undefined && sha256 !== recorded.sha256)
-      messages.push(`${file}: ${key}: ${then}; ${now} has sha256 ${short(sha256)} now: the replay runs the file as it is now`);
+      messages.push(`${file}: ${key}: ${then}; ${now} has sha256 ${shortSha256(sha256)} now: the replay runs the file as it is now`);
   }
   return messages;
 }

@@ -54,7 +54,7 @@ import { RunQueue } from './run-queue.js';
 import { plotDirectory, type FigureRenderer } from './plot.js';
 import type { PlotFormat } from './plots/formats.js';
 import { MAX_PLAN_REPS } from './plan.js';
-import { inputFiles, type InputFile } from './replay.js';
+import { inputFiles, parseInputs, shortSha256, type InputFile } from './replay.js';
 import { executeScenario, withSeed } from './runner.js';
 import { summarize } from './stats.js';
 
@@ -188,24 +188,15 @@ function readRunRecord(path: string): RunRecord {
   if (typeof rec !== 'object' || rec === null || typeof rec.seed !== 'number' || typeof rec.metrics !== 'object' || rec.metrics === null) {
     throw new OutputError(path, `is not a desim run record; ${RUN_JSON_HELP}`);
   }
-  const inputs: unknown = rec.inputs;
-  const isInput = (i: unknown): boolean => {
-    const x = i as Record<string, unknown> | null;
-    return (
-      typeof x === 'object' &&
-      x !== null &&
-      typeof x['key'] === 'string' &&
-      typeof x['path'] === 'string' &&
-      typeof x['sha256'] === 'string' &&
-      /^[0-9a-f]{64}$/.test(x['sha256'])
-    );
-  };
-  if (inputs !== undefined && (!Array.isArray(inputs) || !inputs.every(isInput)))
-    throw new OutputError(path, `is not a desim run record ("inputs" is not a list of key, path and sha256); ${RUN_JSON_HELP}`);
+  if (rec.inputs !== undefined) {
+    const issues: Issue[] = [];
+    parseInputs(rec.inputs, issues);
+    if (issues.length > 0)
+      throw new OutputError(path, `is not a desim run record ("inputs" is not a list of key, path and sha256); ${RUN_JSON_HELP}`);
+  }
   return rec;
 }
 
-const shortSha = (sha256: string): string => sha256.slice(0, 16);
 const MIXED_ADVICE = 'refusing to mix results: restore the file, or start the sweep again with --overwrite or another --out';
 
 /**
@@ -219,12 +210,12 @@ function inputMismatch(rec: RunRecord, now: readonly InputFile[]): string | unde
     if (t === undefined)
       return `has no sha256 of ${n.path} (written before desim recorded them), so desim cannot tell whether that file changed since; refusing to mix results: start the sweep again with --overwrite or another --out`;
     if (t.path !== n.path || t.sha256 !== n.sha256)
-      return `ran ${t.path} with sha256 ${shortSha(t.sha256)}; the run now reads ${n.path} with sha256 ${shortSha(n.sha256)}; ${MIXED_ADVICE}`;
+      return `ran ${t.path} with sha256 ${shortSha256(t.sha256)}; the run now reads ${n.path} with sha256 ${shortSha256(n.sha256)}; ${MIXED_ADVICE}`;
   }
   const gone = then.find((t) => !now.some((n) => n.key === t.key));
   return gone === undefined
     ? undefined
-    : `ran ${gone.path} (sha256 ${shortSha(gone.sha256)}); the run now reads no file for ${gone.key}; ${MIXED_ADVICE}`;
+    : `ran ${gone.path} (sha256 ${shortSha256(gone.sha256)}); the run now reads no file for ${gone.key}; ${MIXED_ADVICE}`;
 }
 
 /** Whether every run of a sweep that varies `vary` reads the same module (no varied path names one). */
@@ -239,23 +230,21 @@ function oneModuleForAll(vary: readonly string[]): boolean {
  * desim recorded them: it cannot be checked).
  */
 function mixedInputs(records: readonly { readonly name: string; readonly rec: RunRecord }[], sameInputs: boolean): string | undefined {
-  const first = new Map<string, { name: string; sha256: string }>();
+  const first = new Map<string, { name: string; input: InputFile }>();
   for (const { name, rec } of records) {
     for (const i of rec.inputs ?? []) {
       const k = `${i.key}\0${i.path}`;
       const f = first.get(k);
-      if (f === undefined) first.set(k, { name, sha256: i.sha256 });
-      else if (f.sha256 !== i.sha256)
-        return `${f.name} and ${name} read ${i.path} with different bytes (sha256 ${shortSha(f.sha256)} and ${shortSha(i.sha256)}): the file changed between runs; refusing to mix results`;
+      if (f === undefined) first.set(k, { name, input: i });
+      else if (f.input.sha256 !== i.sha256)
+        return `${f.name} and ${name} read ${i.path} with different bytes (sha256 ${shortSha256(f.input.sha256)} and ${shortSha256(i.sha256)}): the file changed between runs; refusing to mix results`;
     }
   }
   if (sameInputs) {
-    for (const [k, f] of first) {
-      const key = k.slice(0, k.indexOf('\0'));
-      const path = k.slice(k.indexOf('\0') + 1);
-      const bare = records.find(({ rec }) => !(rec.inputs ?? []).some((i) => i.key === key));
+    for (const { name, input } of first.values()) {
+      const bare = records.find(({ rec }) => !(rec.inputs ?? []).some((i) => i.key === input.key));
       if (bare !== undefined)
-        return `${bare.name} records no sha256 of ${path}, which ${f.name} read (it was written before desim recorded them), so desim cannot tell whether they ran the same file; refusing to mix results`;
+        return `${bare.name} records no sha256 of ${input.path}, which ${name} read (it was written before desim recorded them), so desim cannot tell whether they ran the same file; refusing to mix results`;
     }
   }
   return undefined;
@@ -1154,11 +1143,9 @@ export async function mergeSweeps(
       },
     ]);
   }
+  const parsed = expected.map((f) => JSON.parse((recs.get(f) as { text: string }).text) as RunRecord);
   const mixed = mixedInputs(
-    expected.map((f) => ({
-      name: `${(recs.get(f) as { from: string }).from}/runs/${f}`,
-      rec: JSON.parse((recs.get(f) as { text: string }).text) as RunRecord,
-    })),
+    expected.map((f, k) => ({ name: `${(recs.get(f) as { from: string }).from}/runs/${f}`, rec: parsed[k] as RunRecord })),
     oneModuleForAll(id.vary),
   );
   if (mixed !== undefined)
@@ -1169,12 +1156,7 @@ export async function mergeSweeps(
     delete (clean as { files?: unknown }).files;
     writeFileAtomic(join(tmp, 'sweep.json'), JSON.stringify(clean, null, 2) + '\n');
     for (const [f, r] of recs) writeFileAtomic(join(tmp, 'runs', f), r.text);
-    await writeSweepTables(
-      tmp,
-      clean,
-      expected.map((f) => JSON.parse((recs.get(f) as { text: string }).text) as RunRecord),
-      () => false,
-    );
+    await writeSweepTables(tmp, clean, parsed, () => false);
   });
   return { files: files.filter((f) => f !== 'runs') };
 }

@@ -306,14 +306,14 @@ export function sweepMetricSpec(table: SweepTable, metric: string, options: Figu
     return layer;
   };
   const narrowNote = hasIntervals && intervalsBelowPx(points, yLog, yDomain, 7) ? ' (narrower than the dots)' : '';
+  const fewest = Math.min(...runs);
+  const most = Math.max(...runs);
   const runsNote =
     runs.length === 0
       ? undefined
-      : Math.max(...runs) === 1
+      : most === 1
         ? 'One run per point, so no confidence interval (--reps 2 or more draws one)'
-        : Math.min(...runs) === Math.max(...runs)
-          ? `Mean of ${Math.min(...runs)} runs per point; bars: 95% confidence interval${narrowNote}`
-          : `Mean of ${Math.min(...runs)}–${Math.max(...runs)} runs per point; bars: 95% confidence interval${narrowNote}`;
+        : `Mean of ${fewest === most ? most : `${fewest}–${most}`} runs per point; bars: 95% confidence interval${narrowNote}`;
   const title = `${readableName(metric).replace(/ \(.*\)$/, '')} vs ${
     xName === undefined
       ? 'run'
